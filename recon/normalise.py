@@ -1,0 +1,239 @@
+"""Document-number keys, financial years, Indian amounts and dates.
+
+Each function has a scalar form (for one value, tests and error messages) and, where readers or the
+engine need it on whole columns, a polars expression form that gives the same result row by row.
+Reference: matching-practice.md §3 (number normalisation), formats.md (date and amount conventions).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date, datetime, timedelta
+
+import polars as pl
+
+# ---------------------------------------------------------------------------------------------------
+# Financial year
+# ---------------------------------------------------------------------------------------------------
+
+
+def fy_start_year(d: date) -> int:
+    """Indian financial year runs April to March: 15-Mar-2026 belongs to FY 2025-26 (start 2025)."""
+    return d.year if d.month >= 4 else d.year - 1
+
+
+def fy_of(d: date | None) -> str | None:
+    """'2025-26' for any date from 1-Apr-2025 to 31-Mar-2026."""
+    if d is None:
+        return None
+    y = fy_start_year(d)
+    return f"{y}-{(y + 1) % 100:02d}"
+
+
+def fy_expr(date_col: str = "doc_date") -> pl.Expr:
+    """Vectorised :func:`fy_of`."""
+    d = pl.col(date_col)
+    start = pl.when(d.dt.month() >= 4).then(d.dt.year()).otherwise(d.dt.year() - 1)
+    return pl.concat_str(
+        [start.cast(pl.String), pl.lit("-"), ((start + 1) % 100).cast(pl.String).str.zfill(2)]
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Document numbers
+# ---------------------------------------------------------------------------------------------------
+
+_NON_ALNUM = re.compile(r"[^A-Z0-9]")
+_LEADING_ZEROS = r"(^|[^0-9])0+([0-9])"
+
+
+def _fy_token_pattern(fy: str) -> str:
+    """Regex for the FY tokens of one financial year, delimited by separators or the ends.
+
+    Only the document's own FY is removed: a blanket removal of year-like runs would damage real
+    serials (INV2526 may be invoice 2526). Covers 2025-26, 2025-2026, 2025/26, 25-26, 25/26, 2526,
+    202526, FY25-26, FY2526, FY 2025-26 and FY26.
+    """
+    start = int(fy[:4])
+    y4, y2 = f"{start}", f"{start % 100:02d}"
+    e4, e2 = f"{start + 1}", f"{(start + 1) % 100:02d}"
+    sep = r"[-/ ]?"
+    body = rf"(?:{y4}{sep}{e4}|{y4}{sep}{e2}|{y2}{sep}{e2})"
+    token = rf"(?:(?:FY{sep})?{body}|FY{sep}{e2})"
+    return rf"(^|[^A-Z0-9]){token}($|[^A-Z0-9])"
+
+
+def doc_no_key(doc_no: object, fy: str | None = None) -> str:
+    """Normalised document number: the key the engine blocks on.
+
+    upper-case → drop the document's own FY tokens → keep A-Z0-9 → strip leading zeros of every digit
+    run. ``INV/2025-26/0045``, ``inv-25-26-45`` and ``INV/2526/045`` (FY 2025-26) all give ``INV45``.
+    If dropping the FY would leave no digit at all (``INV/2526`` may be invoice 2526) it is kept.
+    A key is not proof: ``A/1003`` and ``A10/03`` collide, so the engine still compares amounts.
+    """
+    text = str(doc_no or "").strip().upper()
+    if fy:
+        pattern = re.compile(_fy_token_pattern(fy))
+        stripped = text
+        # A token can be followed by another sharing its delimiter; repeat until stable.
+        while True:
+            nxt = pattern.sub(r"\1\2", stripped)
+            if nxt == stripped:
+                break
+            stripped = nxt
+        if re.search(r"[0-9]", stripped):
+            text = stripped
+    # Zeros are stripped per digit run as written, before separators go, so BILL-23-00040 keeps
+    # its two runs (BILL2340) instead of merging into one number.
+    text = re.sub(_LEADING_ZEROS, r"\1\2", text)
+    return _NON_ALNUM.sub("", text)
+
+
+def doc_no_key_expr(doc_no_col: str = "doc_no", fy_col: str = "fy", fys: list[str] | None = None) -> pl.Expr:
+    """Vectorised :func:`doc_no_key` for the FYs in ``fys`` (rows of other FYs get no FY removal).
+
+    Pass the distinct FYs of the frame; each FY is one regex over the column.
+    """
+    upper = pl.col(doc_no_col).cast(pl.String).fill_null("").str.strip_chars().str.to_uppercase()
+    cleaned = upper
+    for fy in fys or []:
+        pattern = _fy_token_pattern(fy)
+        removed = upper.str.replace_all(pattern, "${1}${2}").str.replace_all(pattern, "${1}${2}")
+        keep = removed.str.contains(r"[0-9]")
+        cleaned = pl.when((pl.col(fy_col) == fy) & keep).then(removed).otherwise(cleaned)
+    return cleaned.str.replace_all(_LEADING_ZEROS, "${1}${2}").str.replace_all(r"[^A-Z0-9]", "")
+
+
+def with_doc_no_key(frame: pl.DataFrame) -> pl.DataFrame:
+    """Fill ``doc_no_key`` of a canonical frame from ``doc_no`` and ``fy``."""
+    fys = [f for f in frame.get_column("fy").unique().to_list() if f]
+    return frame.with_columns(doc_no_key_expr("doc_no", "fy", fys).alias("doc_no_key"))
+
+
+def digit_runs(key: str) -> list[int]:
+    """The numbers inside a key: 'BILL2340' -> [2340]; 'A10B3' -> [10, 3]."""
+    return [int(r) for r in re.findall(r"[0-9]+", key or "")]
+
+
+def digits_only(key: str) -> str:
+    """All digits of a key, for suggestions when books carry a partial number ('1045' for 'GST1045')."""
+    return re.sub(r"[^0-9]", "", key or "")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Amounts
+# ---------------------------------------------------------------------------------------------------
+
+_AMOUNT_NOISE = re.compile(r"(₹|RS\.?|INR|\s|,)", re.IGNORECASE)
+
+
+def parse_amount(value: object) -> float | None:
+    """Indian amounts: 1,23,456.50 · ₹ 5,000 · Rs. 100 · (1,234.00) negative · -12 · blank → None.
+
+    Raises ValueError with the text when it is not an amount.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"'{value}' is not an amount")
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and math.isnan(value):
+            return None
+        return round(float(value), 2)
+    text = str(value).strip()
+    if text in ("", "-", "--", "NIL", "nil", "Nil"):
+        return None
+    negative = False
+    if text.startswith("(") and text.endswith(")"):
+        negative, text = True, text[1:-1]
+    # Ledger exports suffix Dr/Cr; the register's columns already say what the amount is.
+    text = re.sub(r"\s*(CR|DR)$", "", text, flags=re.IGNORECASE)
+    text = _AMOUNT_NOISE.sub("", text)
+    if text.endswith("-") and text[:-1].replace(".", "", 1).isdigit():
+        negative, text = True, text[:-1]  # trailing minus, as some ERPs print it
+    try:
+        amount = float(text)
+    except ValueError:
+        raise ValueError(f"'{value}' is not an amount") from None
+    if math.isnan(amount) or math.isinf(amount):
+        raise ValueError(f"'{value}' is not an amount")
+    return round(-amount if negative else amount, 2)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Dates
+# ---------------------------------------------------------------------------------------------------
+
+EXCEL_EPOCH = date(1899, 12, 30)
+_DATE_FORMATS = (
+    "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%y", "%d/%m/%y", "%d.%m.%y",
+    "%d-%b-%Y", "%d-%b-%y", "%d %b %Y", "%d %b %y", "%d/%b/%Y", "%d-%B-%Y", "%d %B %Y",
+    "%Y-%m-%d", "%Y/%m/%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%d-%m-%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M:%S", "%Y%m%d",
+)  # fmt: skip
+# Excel serials between 1-Jan-1990 and 31-Dec-2099 are taken as dates; anything else is a number.
+_SERIAL_RANGE = (32874, 73050)
+
+
+def parse_date(value: object) -> date | None:
+    """Day-first dates as Indian registers write them; Excel serials; real dates. Blank → None.
+
+    Raises ValueError naming the text when it is not a real date (31-02-2025, 2025-13-01).
+    """
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, bool):
+        raise ValueError(f"'{value}' is not a date")
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and math.isnan(value):
+            return None
+        if _SERIAL_RANGE[0] <= value <= _SERIAL_RANGE[1]:
+            return EXCEL_EPOCH + timedelta(days=int(value))
+        raise ValueError(f"'{value}' is not a date")
+    text = str(value).strip()
+    if not text:
+        return None
+    if re.fullmatch(r"\d{5}(\.0+)?", text):
+        return parse_date(float(text))
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(f"'{text}' is not a real date (expected day first, e.g. 07-11-2025)")
+
+
+def parse_date_expr(col: str) -> pl.Expr:
+    """Vectorised :func:`parse_date` for a String column; null where no format fits.
+
+    Callers report the rows where the input was not blank but the result is null.
+    """
+    s = pl.col(col).cast(pl.String).str.strip_chars()
+    four_digit_year = s.str.contains(r"\d{4}")
+    tries = []
+    for fmt in _DATE_FORMATS:
+        if "%H" in fmt:
+            continue
+        # chrono's %Y also takes "25"; keep two-digit years for the %y formats.
+        guard = four_digit_year if "%Y" in fmt else ~four_digit_year
+        tries.append(pl.when(guard).then(s.str.to_date(fmt, strict=False)))
+    tries.append(s.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False))
+    tries.append(s.str.slice(0, 10).str.to_date("%d-%m-%Y", strict=False))
+    serial = s.cast(pl.Float64, strict=False)
+    tries.append(
+        pl.when(serial.is_between(*_SERIAL_RANGE))
+        .then(pl.lit(EXCEL_EPOCH) + pl.duration(days=serial.floor().cast(pl.Int64)))
+        .otherwise(None)
+        .cast(pl.Date)
+    )
+    return pl.coalesce(tries)
+
+
+def portal_date(d: date | None) -> str | None:
+    """DD-MM-YYYY, as the portal writes dates in JSON."""
+    return d.strftime("%d-%m-%Y") if d else None

@@ -1,0 +1,21 @@
+"""Readers: each turns one file into canonical documents (recon.model) or raises InputError.
+
+``read()`` sniffs what a file is (books register, IMS JSON, GSTR-2B JSON/Excel, GSTR-2A JSON) and
+dispatches; pass ``kind`` to skip the sniffing.
+"""
+
+from recon.readers.result import ReadResult
+
+__all__ = ["ReadResult", "read"]
+
+
+def read(path_or_bytes, name: str | None = None, *, kind: str | None = None, **options) -> ReadResult:
+    """Read one file into canonical documents.
+
+    ``path_or_bytes``: a path, or the file's bytes (uploads) with ``name`` giving the file name.
+    ``kind``: books | ims | gstr2b | gstr2a, or None to recognise it from the content.
+    ``options``: passed to the reader (books: ``mapping``, ``sheet``, ``recipient_gstin``).
+    """
+    from recon.readers.sniff import read as _read
+
+    return _read(path_or_bytes, name, kind=kind, **options)
