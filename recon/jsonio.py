@@ -8,19 +8,11 @@ rule 3), so a record must go back with ``59000.00`` as written, not ``59000.0``.
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 
-
-class _Literal(float):
-    """A float subclass json's encoder writes through ``float.__repr__``; we override it."""
-
-    def __new__(cls, text: str):
-        obj = super().__new__(cls, text)
-        obj._text = text
-        return obj
-
-    def __repr__(self) -> str:
-        return self._text
+_MARK = "\u0001dec:"
+_MARKED = re.compile(r'"\\u0001dec:([-0-9.Ee+]+)"')
 
 
 def loads_exact(text: str | bytes):
@@ -29,8 +21,10 @@ def loads_exact(text: str | bytes):
 
 
 def _encodable(value):
+    # json writes floats through float.__repr__ and offers no hook for Decimal, so Decimals travel
+    # as marked strings and are put back as bare literals after encoding.
     if isinstance(value, Decimal):
-        return _Literal(format(value, "f"))
+        return _MARK + format(value, "f")
     if isinstance(value, dict):
         return {k: _encodable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -40,6 +34,5 @@ def _encodable(value):
 
 def dumps_exact(value, *, indent: int | None = None) -> str:
     """Write JSON with Decimals as their literal text (59000.00 stays 59000.00)."""
-    return json.dumps(
-        _encodable(value), ensure_ascii=False, indent=indent, separators=None if indent else (",", ":")
-    )
+    text = json.dumps(_encodable(value), indent=indent, separators=None if indent else (",", ":"))
+    return _MARKED.sub(r"\1", text)
