@@ -1,0 +1,131 @@
+"""Document-number keys, FY, Indian amounts and dates: what the engine and readers stand on."""
+
+from datetime import date
+
+import polars as pl
+import pytest
+
+from recon.normalise import (
+    digit_runs,
+    doc_no_key,
+    doc_no_key_expr,
+    fy_expr,
+    fy_of,
+    parse_amount,
+    parse_date,
+    parse_date_expr,
+)
+
+# (as written, FY of its date, expected key) — the reference's examples (matching-practice §3) and traps.
+KEY_CASES = [
+    ("INV/2025-26/0045", "2025-26", "INV45"),
+    ("inv-25-26-45", "2025-26", "INV45"),
+    ("INV/2526/045", "2025-26", "INV45"),
+    ("FY25-26/INV/7", "2025-26", "INV7"),
+    ("FY 2025-26/INV/7", "2025-26", "INV7"),
+    ("0000123", "2025-26", "123"),
+    ("GST/23-24/1045", "2023-24", "GST1045"),
+    ("INV/2425/017", "2024-25", "INV17"),
+    ("INV/017", "2024-25", "INV17"),
+    ("INV/017/24-25", "2024-25", "INV17"),
+    ("INV017", "2024-25", "INV17"),
+    ("inv001", "2025-26", "INV1"),
+    ("INV001", "2025-26", "INV1"),
+    # Another FY's token is part of the number, not noise.
+    ("INV/24-25/017", "2025-26", "INV242517"),
+    # Removing the FY would leave no digit: INV/2526 may be invoice 2526.
+    ("INV/2526", "2025-26", "INV2526"),
+    # Zeros are stripped per digit run, so separate runs stay separate numbers.
+    ("BILL-23-00040", "2023-24", "BILL2340"),
+    ("BILL-23-00045", "2023-24", "BILL2345"),
+    ("1", None, "1"),
+    ("11", None, "11"),
+    ("1234567890123456", "2025-26", "1234567890123456"),
+]
+
+
+@pytest.mark.parametrize(("doc_no", "fy", "expected"), KEY_CASES)
+def test_doc_no_key(doc_no, fy, expected):
+    assert doc_no_key(doc_no, fy) == expected
+
+
+def test_vectorised_key_agrees_with_scalar_row_by_row():
+    frame = pl.DataFrame({"doc_no": [c[0] for c in KEY_CASES], "fy": [c[1] for c in KEY_CASES]})
+    fys = sorted({c[1] for c in KEY_CASES if c[1]})
+    keys = frame.select(doc_no_key_expr("doc_no", "fy", fys)).to_series().to_list()
+    assert keys == [c[2] for c in KEY_CASES]
+
+
+def test_confusable_numbers_keep_distinct_keys():
+    pairs = [("1", "11"), ("123", "1234"), ("A-101", "A-110"), ("BILL-23-00040", "BILL-23-00045")]
+    for left, right in pairs:
+        assert doc_no_key(left, "2025-26") != doc_no_key(right, "2025-26")
+
+
+def test_digit_runs():
+    assert digit_runs("BILL2340") == [2340]
+    assert digit_runs("A10B3") == [10, 3]
+
+
+@pytest.mark.parametrize(
+    ("day", "fy"),
+    [(date(2026, 3, 31), "2025-26"), (date(2026, 4, 1), "2026-27"), (date(2025, 4, 1), "2025-26")],
+)
+def test_fy_boundary(day, fy):
+    assert fy_of(day) == fy
+    assert pl.DataFrame({"doc_date": [day]}).select(fy_expr()).item() == fy
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("1,23,456.50", 123456.5),
+        ("₹ 5,000", 5000.0),
+        ("Rs. 100", 100.0),
+        ("INR 2,500.75", 2500.75),
+        ("(1,234.00)", -1234.0),
+        ("-12", -12.0),
+        ("1,000.00 Cr", 1000.0),
+        ("250-", -250.0),
+        (59000, 59000.0),
+        (1.005, 1.0),
+    ],
+)
+def test_parse_amount(text, amount):
+    assert parse_amount(text) == pytest.approx(amount)
+
+
+@pytest.mark.parametrize("blank", [None, "", "  ", "-", float("nan")])
+def test_blank_amount_is_none(blank):
+    assert parse_amount(blank) is None
+
+
+@pytest.mark.parametrize("garbage", ["abc", "12abc", "1.2.3"])
+def test_garbage_amount_names_the_text(garbage):
+    with pytest.raises(ValueError, match=garbage.replace(".", r"\.")):
+        parse_amount(garbage)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["07-11-2025", "07/11/2025", "7/11/25", "07.11.2025", "07-Nov-2025", "7 Nov 2025", "2025-11-07", 45968],
+)
+def test_parse_date_day_first(text):
+    assert parse_date(text) == date(2025, 11, 7)
+
+
+def test_impossible_date_is_refused_with_the_text():
+    with pytest.raises(ValueError, match="31-02-2025"):
+        parse_date("31-02-2025")
+
+
+def test_vectorised_dates_agree_with_scalar():
+    texts = ["07-11-2025", "7/11/25", "01-Oct-2025", "01-Oct-25", "2025-11-07", "45968", "31-02-2025", ""]
+    parsed = pl.DataFrame({"d": texts}).select(parse_date_expr("d")).to_series().to_list()
+    expected = []
+    for t in texts:
+        try:
+            expected.append(parse_date(t))
+        except ValueError:
+            expected.append(None)
+    assert parsed == expected
