@@ -1,0 +1,736 @@
+"""The workspace database: clients, periods, imports, results, decisions and their audit trail.
+
+SQLAlchemy Core, so the same code runs on SQLite (the default, a file under ``data/``) and PostgreSQL
+(``IMS_WORKBENCH_DB=postgresql+psycopg://...``). No dialect-specific SQL: upserts are a select followed by
+an update or insert inside one transaction.
+
+Documents are stored per import as one Parquet blob of the canonical frame (``recon.model.SCHEMA``), not
+as rows of a documents table: Parquet round-trips every canonical type exactly (dates, list columns,
+nulls), a lakh of documents loads in tens of milliseconds, and the store holds the one canonical shape
+instead of a second, relational copy of it. Nothing queries single documents in SQL; decisions point at
+documents by ``doc_id``.
+
+Every decision is written at once and every change appends one audit row, so a refresh, a second tab or
+a restart shows exactly the same decisions.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tomllib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+import sqlalchemy as sa
+
+from recon import model
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+metadata = sa.MetaData()
+
+clients = sa.Table(
+    "clients",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("gstin", sa.String(15), nullable=False, unique=True),
+    sa.Column("state_code", sa.String(2)),
+    sa.Column("return_period", sa.String(6), nullable=False),  # the period the client works on, MMYYYY
+    sa.Column("is_demo", sa.Boolean, nullable=False, default=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+periods = sa.Table(
+    "periods",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("client_id", sa.Integer, sa.ForeignKey("clients.id"), nullable=False),
+    sa.Column("period", sa.String(6), nullable=False),
+    sa.Column("settings", sa.Text),  # reconciliation settings last used (JSON)
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("client_id", "period"),
+)
+
+imports = sa.Table(
+    "imports",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("client_id", sa.Integer, sa.ForeignKey("clients.id"), nullable=False),
+    sa.Column("period", sa.String(6), nullable=False),
+    sa.Column("source", sa.String(10), nullable=False),  # books | ims | gstr2b | gstr2a
+    sa.Column("file_name", sa.String(300), nullable=False),
+    sa.Column("origin", sa.String(20), nullable=False),  # upload | portal | demo
+    sa.Column("mode", sa.String(10), nullable=False),  # replace | add
+    sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("imported_by", sa.String(100)),
+    sa.Column("summary", sa.Text),  # ReadResult.summary_lines() as JSON
+    sa.Column("warnings", sa.Text),  # JSON list of warning texts
+    sa.Column("doc_count", sa.Integer, nullable=False),
+    # False once a later import of the same source replaced it; kept for the audit of what was read.
+    sa.Column("active", sa.Boolean, nullable=False, default=True),
+    sa.Column("documents", sa.LargeBinary, nullable=False),  # Parquet of the canonical frame
+)
+sa.Index("ix_imports_client_period", imports.c.client_id, imports.c.period, imports.c.source)
+
+results = sa.Table(
+    "results",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("client_id", sa.Integer, sa.ForeignKey("clients.id"), nullable=False),
+    sa.Column("period", sa.String(6), nullable=False),
+    sa.Column("portal_source", sa.String(10), nullable=False),
+    sa.Column("settings", sa.Text, nullable=False),  # JSON of recon.match.Settings
+    sa.Column("inputs", sa.Text, nullable=False),  # JSON: the import ids and links the run used
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_by", sa.String(100)),
+    sa.Column("results", sa.LargeBinary, nullable=False),  # Parquet of RESULT_SCHEMA
+    sa.UniqueConstraint("client_id", "period"),
+)
+
+decisions = sa.Table(
+    "decisions",
+    metadata,
+    sa.Column("client_id", sa.Integer, sa.ForeignKey("clients.id"), primary_key=True),
+    sa.Column("portal_doc_id", sa.String(40), primary_key=True),
+    sa.Column("period", sa.String(6)),
+    sa.Column("action", sa.String(1), nullable=False),  # A / R / P / N
+    sa.Column("remarks", sa.Text),
+    sa.Column("itc_red_req", sa.String(1)),  # Y / N, credit-note acceptance only
+    sa.Column("decl_igst", sa.Float),
+    sa.Column("decl_cgst", sa.Float),
+    sa.Column("decl_sgst", sa.Float),
+    sa.Column("decl_cess", sa.Float),
+    sa.Column("content_hash", sa.String(32)),  # the document's hash when decided
+    sa.Column("source", sa.String(10), nullable=False),  # user | bulk | upload
+    sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("decided_by", sa.String(100)),
+)
+
+audit = sa.Table(
+    "audit",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("client_id", sa.Integer, sa.ForeignKey("clients.id"), nullable=False),
+    sa.Column("period", sa.String(6)),
+    sa.Column("portal_doc_id", sa.String(40)),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("who", sa.String(100)),
+    sa.Column("old_action", sa.String(1)),
+    sa.Column("new_action", sa.String(1)),
+    sa.Column("remarks", sa.Text),
+    sa.Column("source", sa.String(10), nullable=False),  # user | bulk | upload | link | import
+    sa.Column("note", sa.Text),
+)
+sa.Index("ix_audit_client", audit.c.client_id, audit.c.at)
+
+links = sa.Table(
+    "links",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("client_id", sa.Integer, sa.ForeignKey("clients.id"), nullable=False),
+    sa.Column("period", sa.String(6), nullable=False),
+    sa.Column("books_doc_id", sa.String(40), nullable=False),
+    sa.Column("portal_doc_id", sa.String(40), nullable=False),
+    sa.Column("kind", sa.String(6), nullable=False),  # link | unlink
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("who", sa.String(100)),
+    sa.UniqueConstraint("client_id", "period", "books_doc_id", "portal_doc_id"),
+)
+
+uploads = sa.Table(
+    "uploads",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("client_id", sa.Integer, sa.ForeignKey("clients.id"), nullable=False),
+    sa.Column("period", sa.String(6), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("who", sa.String(100)),
+    sa.Column("route", sa.String(10), nullable=False),  # file | portal
+    sa.Column("profile", sa.String(10)),
+    sa.Column("summary", sa.Text),  # JSON
+    sa.Column("status", sa.String(20)),
+)
+
+DECISION_FIELDS = (
+    "action",
+    "remarks",
+    "itc_red_req",
+    "decl_igst",
+    "decl_cgst",
+    "decl_sgst",
+    "decl_cess",
+    "content_hash",
+)
+
+DECISION_FRAME_SCHEMA = {
+    "portal_doc_id": pl.String,
+    "period": pl.String,
+    "action": pl.String,
+    "remarks": pl.String,
+    "itc_red_req": pl.String,
+    "decl_igst": pl.Float64,
+    "decl_cgst": pl.Float64,
+    "decl_sgst": pl.Float64,
+    "decl_cess": pl.Float64,
+    "content_hash": pl.String,
+    "source": pl.String,
+    "decided_at": pl.Datetime(time_zone="UTC"),
+    "decided_by": pl.String,
+}
+
+
+@dataclass(frozen=True)
+class Client:
+    id: int
+    name: str
+    gstin: str
+    state_code: str | None
+    return_period: str
+    is_demo: bool
+
+
+@dataclass(frozen=True)
+class ImportRecord:
+    id: int
+    client_id: int
+    period: str
+    source: str
+    file_name: str
+    origin: str
+    mode: str
+    imported_at: datetime
+    imported_by: str | None
+    summary: list[str]
+    warnings: list[str]
+    doc_count: int
+    active: bool
+
+
+@dataclass(frozen=True)
+class StoredResults:
+    id: int
+    portal_source: str
+    settings: dict
+    inputs: dict
+    created_at: datetime
+    frame: pl.DataFrame
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def data_dir() -> Path:
+    """Where the default SQLite file lives: env ``IMS_WORKBENCH_DATA`` or ``<project>/data``."""
+    return Path(os.environ.get("IMS_WORKBENCH_DATA") or PROJECT_ROOT / "data")
+
+
+def database_url() -> str:
+    """env ``IMS_WORKBENCH_DB``, else ``[workbench] database_url`` in secrets.toml, else SQLite in data_dir()."""
+    url = os.environ.get("IMS_WORKBENCH_DB")
+    if url:
+        return url
+    for secrets in (Path.cwd() / ".streamlit" / "secrets.toml", PROJECT_ROOT / ".streamlit" / "secrets.toml"):
+        if secrets.is_file():
+            configured = tomllib.loads(secrets.read_text()).get("workbench", {}).get("database_url")
+            if configured:
+                return configured
+    folder = data_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'workbench.db'}"
+
+
+def frame_to_parquet(frame: pl.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer, compression="zstd")
+    return buffer.getvalue()
+
+
+def frame_from_parquet(blob: bytes) -> pl.DataFrame:
+    return pl.read_parquet(io.BytesIO(blob))
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # WAL lets a second browser tab read while the first writes; the busy timeout makes a concurrent
+    # writer wait instead of failing with "database is locked".
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _chunks(items: list, size: int = 500):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class Store:
+    """One workspace database. Thread-safe through SQLAlchemy's pool; cheap to keep one per process."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = url or database_url()
+        self.engine = sa.create_engine(self.url, future=True)
+        if self.engine.dialect.name == "sqlite":
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        metadata.create_all(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # -- clients and periods ----------------------------------------------------------------------
+
+    def add_client(self, name: str, gstin: str, state_code: str | None, return_period: str, *, is_demo=False):
+        stamp = now()
+        with self.engine.begin() as conn:
+            new_id = conn.execute(
+                clients.insert().values(
+                    name=name,
+                    gstin=gstin,
+                    state_code=state_code,
+                    return_period=return_period,
+                    is_demo=is_demo,
+                    created_at=stamp,
+                    updated_at=stamp,
+                )
+            ).inserted_primary_key[0]
+            self._ensure_period(conn, new_id, return_period)
+        return self.client(new_id)
+
+    def update_client(self, client_id: int, **values) -> Client:
+        allowed = {k: v for k, v in values.items() if k in ("name", "gstin", "state_code", "return_period")}
+        with self.engine.begin() as conn:
+            conn.execute(
+                clients.update().where(clients.c.id == client_id).values(**allowed, updated_at=now())
+            )
+            if "return_period" in allowed:
+                self._ensure_period(conn, client_id, allowed["return_period"])
+        return self.client(client_id)
+
+    def client(self, client_id: int) -> Client | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(clients).where(clients.c.id == client_id)).mappings().first()
+        return _client(row) if row else None
+
+    def client_by_gstin(self, gstin: str) -> Client | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(clients).where(clients.c.gstin == gstin)).mappings().first()
+        return _client(row) if row else None
+
+    def clients(self) -> list[Client]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(clients).order_by(clients.c.name)).mappings().all()
+        return [_client(r) for r in rows]
+
+    def periods(self, client_id: int) -> list[str]:
+        """Periods with work in them, newest first (MMYYYY sorts by year then month)."""
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                sa.select(periods.c.period).where(periods.c.client_id == client_id)
+            ).scalars()
+            return sorted(found, key=lambda p: (p[2:], p[:2]), reverse=True)
+
+    def ensure_period(self, client_id: int, period: str) -> None:
+        with self.engine.begin() as conn:
+            self._ensure_period(conn, client_id, period)
+
+    def _ensure_period(self, conn, client_id: int, period: str) -> None:
+        exists = conn.execute(
+            sa.select(periods.c.id).where(periods.c.client_id == client_id, periods.c.period == period)
+        ).first()
+        if not exists:
+            conn.execute(periods.insert().values(client_id=client_id, period=period, created_at=now()))
+
+    def period_settings(self, client_id: int, period: str) -> dict | None:
+        with self.engine.connect() as conn:
+            text = conn.execute(
+                sa.select(periods.c.settings).where(
+                    periods.c.client_id == client_id, periods.c.period == period
+                )
+            ).scalar()
+        return json.loads(text) if text else None
+
+    def save_period_settings(self, client_id: int, period: str, settings: dict) -> None:
+        with self.engine.begin() as conn:
+            self._ensure_period(conn, client_id, period)
+            conn.execute(
+                periods.update()
+                .where(periods.c.client_id == client_id, periods.c.period == period)
+                .values(settings=json.dumps(settings, sort_keys=True))
+            )
+
+    # -- imports ----------------------------------------------------------------------------------
+
+    def add_import(
+        self,
+        client_id: int,
+        period: str,
+        source: str,
+        file_name: str,
+        documents: pl.DataFrame,
+        *,
+        mode: str,
+        origin: str = "upload",
+        who: str | None = None,
+        summary: list[str] = (),
+        warnings: list[str] = (),
+    ) -> int:
+        """Store one read file. ``mode='replace'`` retires earlier imports of the same source."""
+        if mode not in ("replace", "add"):
+            raise ValueError(f"mode must be replace or add, not {mode!r}")
+        blob = frame_to_parquet(model.conform(documents))
+        with self.engine.begin() as conn:
+            self._ensure_period(conn, client_id, period)
+            if mode == "replace":
+                conn.execute(
+                    imports.update()
+                    .where(
+                        imports.c.client_id == client_id,
+                        imports.c.period == period,
+                        imports.c.source == source,
+                    )
+                    .values(active=False)
+                )
+            return conn.execute(
+                imports.insert().values(
+                    client_id=client_id,
+                    period=period,
+                    source=source,
+                    file_name=file_name,
+                    origin=origin,
+                    mode=mode,
+                    imported_at=now(),
+                    imported_by=who,
+                    summary=json.dumps(list(summary)),
+                    warnings=json.dumps(list(warnings)),
+                    doc_count=documents.height,
+                    active=True,
+                    documents=blob,
+                )
+            ).inserted_primary_key[0]
+
+    def imports(self, client_id: int, period: str, *, active_only: bool = True) -> list[ImportRecord]:
+        query = sa.select(*[c for c in imports.c if c.name != "documents"]).where(
+            imports.c.client_id == client_id, imports.c.period == period
+        )
+        if active_only:
+            query = query.where(imports.c.active.is_(True))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(imports.c.id)).mappings().all()
+        return [_import(r) for r in rows]
+
+    def import_documents(self, import_id: int) -> pl.DataFrame:
+        with self.engine.connect() as conn:
+            blob = conn.execute(sa.select(imports.c.documents).where(imports.c.id == import_id)).scalar_one()
+        return frame_from_parquet(blob)
+
+    def replace_import_documents(self, import_id: int, documents: pl.DataFrame) -> None:
+        """Rewrite one import's documents (the portal's state after a successful upload)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                imports.update()
+                .where(imports.c.id == import_id)
+                .values(documents=frame_to_parquet(model.conform(documents)), doc_count=documents.height)
+            )
+
+    # -- results ----------------------------------------------------------------------------------
+
+    def save_results(
+        self,
+        client_id: int,
+        period: str,
+        portal_source: str,
+        settings: dict,
+        inputs: dict,
+        frame: pl.DataFrame,
+        *,
+        who: str | None = None,
+    ) -> int:
+        """Keep the latest reconciliation of a client's period (earlier runs are replaced)."""
+        values = dict(
+            portal_source=portal_source,
+            settings=json.dumps(settings, sort_keys=True),
+            inputs=json.dumps(inputs, sort_keys=True),
+            created_at=now(),
+            created_by=who,
+            results=frame_to_parquet(frame),
+        )
+        with self.engine.begin() as conn:
+            existing = conn.execute(
+                sa.select(results.c.id).where(results.c.client_id == client_id, results.c.period == period)
+            ).scalar()
+            if existing:
+                conn.execute(results.update().where(results.c.id == existing).values(**values))
+                return existing
+            return conn.execute(
+                results.insert().values(client_id=client_id, period=period, **values)
+            ).inserted_primary_key[0]
+
+    def results(self, client_id: int, period: str) -> StoredResults | None:
+        with self.engine.connect() as conn:
+            row = (
+                conn.execute(
+                    sa.select(results).where(results.c.client_id == client_id, results.c.period == period)
+                )
+                .mappings()
+                .first()
+            )
+        if not row:
+            return None
+        return StoredResults(
+            id=row["id"],
+            portal_source=row["portal_source"],
+            settings=json.loads(row["settings"]),
+            inputs=json.loads(row["inputs"]),
+            created_at=row["created_at"],
+            frame=frame_from_parquet(row["results"]),
+        )
+
+    def results_inputs(self, client_id: int, period: str) -> dict | None:
+        """What the stored run was computed from, without loading its frame."""
+        with self.engine.connect() as conn:
+            text = conn.execute(
+                sa.select(results.c.inputs).where(
+                    results.c.client_id == client_id, results.c.period == period
+                )
+            ).scalar()
+        return json.loads(text) if text else None
+
+    # -- decisions and audit ----------------------------------------------------------------------
+
+    def save_decisions(
+        self, client_id: int, period: str, rows: list[dict], *, source: str, who: str | None = None
+    ) -> int:
+        """Write decisions at once (insert or update) and append an audit row for each change.
+
+        ``rows``: dicts with ``portal_doc_id`` and DECISION_FIELDS. Returns how many changed.
+        """
+        if not rows:
+            return 0
+        stamp = now()
+        by_id = {r["portal_doc_id"]: r for r in rows}
+        with self.engine.begin() as conn:
+            current = {}
+            for chunk in _chunks(list(by_id)):
+                found = conn.execute(
+                    sa.select(decisions).where(
+                        decisions.c.client_id == client_id, decisions.c.portal_doc_id.in_(chunk)
+                    )
+                ).mappings()
+                current.update({r["portal_doc_id"]: dict(r) for r in found})
+            inserts, updates, trail = [], [], []
+            for doc_id, row in by_id.items():
+                values = {f: row.get(f) for f in DECISION_FIELDS}
+                old = current.get(doc_id)
+                if old and all(old[f] == values[f] for f in DECISION_FIELDS):
+                    continue
+                stamped = dict(values, period=period, source=source, decided_at=stamp, decided_by=who)
+                if old:
+                    updates.append(dict(stamped, b_doc=doc_id))
+                else:
+                    inserts.append(dict(stamped, client_id=client_id, portal_doc_id=doc_id))
+                trail.append(
+                    dict(
+                        client_id=client_id,
+                        period=period,
+                        portal_doc_id=doc_id,
+                        at=stamp,
+                        who=who,
+                        old_action=old["action"] if old else None,
+                        new_action=values["action"],
+                        remarks=values["remarks"],
+                        source=source,
+                        note=row.get("note"),
+                    )
+                )
+            if inserts:
+                conn.execute(decisions.insert(), inserts)
+            if updates:
+                statement = (
+                    decisions.update()
+                    .where(
+                        decisions.c.client_id == client_id, decisions.c.portal_doc_id == sa.bindparam("b_doc")
+                    )
+                    .values(
+                        {
+                            k: sa.bindparam(k)
+                            for k in (*DECISION_FIELDS, "period", "source", "decided_at", "decided_by")
+                        }
+                    )
+                )
+                conn.execute(statement, updates)
+            if trail:
+                conn.execute(audit.insert(), trail)
+        return len(trail)
+
+    def decisions(self, client_id: int) -> pl.DataFrame:
+        """Current decisions of a client, one row per portal document."""
+        columns = [decisions.c[name] for name in DECISION_FRAME_SCHEMA]
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(*columns).where(decisions.c.client_id == client_id)).all()
+        return pl.DataFrame([tuple(r) for r in rows], schema=DECISION_FRAME_SCHEMA, orient="row")
+
+    def decisions_version(self, client_id: int) -> tuple:
+        """Changes whenever a decision of the client changes: (audit rows, last audit id)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(sa.func.count(audit.c.id), sa.func.max(audit.c.id)).where(
+                    audit.c.client_id == client_id
+                )
+            ).first()
+        return tuple(row)
+
+    def audit_trail(self, client_id: int, period: str | None = None) -> pl.DataFrame:
+        query = sa.select(
+            audit.c.at,
+            audit.c.who,
+            audit.c.period,
+            audit.c.portal_doc_id,
+            audit.c.old_action,
+            audit.c.new_action,
+            audit.c.remarks,
+            audit.c.source,
+            audit.c.note,
+        ).where(audit.c.client_id == client_id)
+        if period:
+            query = query.where(audit.c.period == period)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(audit.c.id)).all()
+        schema = {
+            "at": pl.Datetime(time_zone="UTC"),
+            "who": pl.String,
+            "period": pl.String,
+            "portal_doc_id": pl.String,
+            "old_action": pl.String,
+            "new_action": pl.String,
+            "remarks": pl.String,
+            "source": pl.String,
+            "note": pl.String,
+        }
+        return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+
+    def add_audit_note(self, client_id: int, period: str, source: str, note: str, who: str | None = None):
+        with self.engine.begin() as conn:
+            conn.execute(
+                audit.insert().values(
+                    client_id=client_id, period=period, at=now(), who=who, source=source, note=note
+                )
+            )
+
+    # -- manual links -----------------------------------------------------------------------------
+
+    def set_link(
+        self, client_id: int, period: str, books_doc_id: str, portal_doc_id: str, kind: str, who=None
+    ) -> None:
+        """Record a manual link or unlink; a later one for the same pair replaces the earlier."""
+        if kind not in ("link", "unlink"):
+            raise ValueError(f"kind must be link or unlink, not {kind!r}")
+        key = (
+            links.c.client_id == client_id,
+            links.c.period == period,
+            links.c.books_doc_id == books_doc_id,
+            links.c.portal_doc_id == portal_doc_id,
+        )
+        with self.engine.begin() as conn:
+            conn.execute(links.delete().where(*key))
+            conn.execute(
+                links.insert().values(
+                    client_id=client_id,
+                    period=period,
+                    books_doc_id=books_doc_id,
+                    portal_doc_id=portal_doc_id,
+                    kind=kind,
+                    at=now(),
+                    who=who,
+                )
+            )
+            conn.execute(
+                audit.insert().values(
+                    client_id=client_id,
+                    period=period,
+                    portal_doc_id=portal_doc_id,
+                    at=now(),
+                    who=who,
+                    source="link",
+                    note=f"{kind} books {books_doc_id} with portal {portal_doc_id}",
+                )
+            )
+
+    def links(self, client_id: int, period: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        """(links, unlinks) as (books_doc_id, portal_doc_id) pairs, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(links.c.books_doc_id, links.c.portal_doc_id, links.c.kind)
+                .where(links.c.client_id == client_id, links.c.period == period)
+                .order_by(links.c.id)
+            ).all()
+        linked = [(b, p) for b, p, kind in rows if kind == "link"]
+        unlinked = [(b, p) for b, p, kind in rows if kind == "unlink"]
+        return linked, unlinked
+
+    # -- uploads ----------------------------------------------------------------------------------
+
+    def add_upload(
+        self, client_id: int, period: str, route: str, profile: str, summary: dict, status: str, who=None
+    ) -> int:
+        with self.engine.begin() as conn:
+            return conn.execute(
+                uploads.insert().values(
+                    client_id=client_id,
+                    period=period,
+                    at=now(),
+                    who=who,
+                    route=route,
+                    profile=profile,
+                    summary=json.dumps(summary, default=str),
+                    status=status,
+                )
+            ).inserted_primary_key[0]
+
+    def uploads(self, client_id: int, period: str) -> list[dict]:
+        with self.engine.connect() as conn:
+            rows = (
+                conn.execute(
+                    sa.select(uploads)
+                    .where(uploads.c.client_id == client_id, uploads.c.period == period)
+                    .order_by(uploads.c.id.desc())
+                )
+                .mappings()
+                .all()
+            )
+        return [dict(r, summary=json.loads(r["summary"] or "{}")) for r in rows]
+
+
+def _client(row) -> Client:
+    return Client(
+        id=row["id"],
+        name=row["name"],
+        gstin=row["gstin"],
+        state_code=row["state_code"],
+        return_period=row["return_period"],
+        is_demo=bool(row["is_demo"]),
+    )
+
+
+def _import(row) -> ImportRecord:
+    return ImportRecord(
+        id=row["id"],
+        client_id=row["client_id"],
+        period=row["period"],
+        source=row["source"],
+        file_name=row["file_name"],
+        origin=row["origin"],
+        mode=row["mode"],
+        imported_at=row["imported_at"],
+        imported_by=row["imported_by"],
+        summary=json.loads(row["summary"] or "[]"),
+        warnings=json.loads(row["warnings"] or "[]"),
+        doc_count=row["doc_count"],
+        active=bool(row["active"]),
+    )
