@@ -1,0 +1,259 @@
+"""IMS download (JSON) → canonical documents.
+
+Accepts every envelope the portal, GSPs and API vendors wrap the records in (formats.md §1.1, §2.1): bare
+sections, ``data``, ``data.data``, ``imsDetails``, the offline error file ``imsDetailsErr`` and our own
+SAVE/RESET file (``rtin`` + ``reqtyp`` + ``invdata``). Each record keeps its exact JSON in ``raw`` because
+the action JSON must echo identity and amounts digit for digit (formats.md §2 rule 3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from recon.errors import InputError, Issue, Where
+from recon.readers import portal_common as pc
+from recon.readers.result import ReadResult
+
+
+@dataclass(frozen=True)
+class Section:
+    """How one IMS section names its document (formats.md §1.2)."""
+
+    doc_kind: str
+    number: tuple[str, ...]
+    date: tuple[str, ...]
+    original_number: tuple[str, ...] = ()
+    original_date: tuple[str, ...] = ()
+    needs_supplier: bool = True
+
+    @property
+    def is_amendment(self) -> bool:
+        return bool(self.original_number)
+
+
+_INV = (("inum",), ("idt",))
+_NOTE = (("nt_num",), ("nt_dt",))
+_AMEND_INV = (("oinum",), ("oidt",))
+_AMEND_NOTE = (("ont_num",), ("ont_dt",))
+# Import of goods (from the October-2025 period) is known from one GSP client only (formats.md §1.2): read
+# leniently, bill of entry number/date, supplier GSTIN only for SEZ imports.
+_BOE = (("boenum", "inum"), ("boedt", "idt"))
+_AMEND_BOE = (("oboenum", "oinum"), ("oboedt", "oidt"))
+# ISD groups appear in the count API; whether records come is not established (ims-rules.md §1).
+_ISD = (("docnum", "inum", "nt_num"), ("docdt", "idt", "nt_dt"))
+_AMEND_ISD = (("odocnum", "oinum", "ont_num"), ("odocdt", "oidt", "ont_dt"))
+
+SECTIONS: dict[str, Section] = {
+    "b2b": Section("invoice", *_INV),
+    "b2ba": Section("invoice", *_INV, *_AMEND_INV),
+    "b2bdn": Section("debit_note", *_NOTE),
+    "b2bdna": Section("debit_note", *_NOTE, *_AMEND_NOTE),
+    "b2bcn": Section("credit_note", *_NOTE),
+    "b2bcna": Section("credit_note", *_NOTE, *_AMEND_NOTE),
+    "ecom": Section("invoice", *_INV),
+    "ecoma": Section("invoice", *_INV, *_AMEND_INV),
+    "impg": Section("bill_of_entry", *_BOE, needs_supplier=False),
+    "impga": Section("bill_of_entry", *_BOE, *_AMEND_BOE, needs_supplier=False),
+    "impgsez": Section("bill_of_entry", *_BOE, needs_supplier=False),
+    "impgseza": Section("bill_of_entry", *_BOE, *_AMEND_BOE, needs_supplier=False),
+    "isd": Section("isd", *_ISD),
+    "isda": Section("isd", *_ISD, *_AMEND_ISD),
+    "isdcn": Section("isd", *_ISD),
+    "isdcna": Section("isd", *_ISD, *_AMEND_ISD),
+}
+
+# Keys that may sit beside the sections in an envelope and are not sections themselves.
+_ENVELOPE_KEYS = {
+    "status",
+    "status_cd",
+    "code",
+    "message",
+    "rtin",
+    "gstin",
+    "reqtyp",
+    "rtnprd",
+    "chksum",
+    "hash",
+}
+
+
+@dataclass
+class Envelope:
+    """What the wrapper around the sections said."""
+
+    sections: dict
+    recipient_gstin: str | None = None
+    reqtyp: str | None = None  # SAVE / RESET when this is our own upload file read back
+    error_file: bool = False  # imsDetailsErr: records refused by the portal, each with error_msg
+    return_period: str | None = None
+
+
+def read_ims(data: bytes, name: str, *, recipient_gstin: str | None = None) -> ReadResult:
+    """Read an IMS JSON download (any envelope) into canonical documents."""
+    obj = pc.load_json(data, name)
+    envelope = find_sections(obj, name)
+    recipient = pc.check_recipient(envelope.recipient_gstin, recipient_gstin, "IMS file", name)
+    rows: list[dict] = []
+    warnings: list[Issue] = []
+    for key, records in envelope.sections.items():
+        section = key.lower()
+        if section not in SECTIONS:
+            warnings.append(_unknown_section(key, records, name))
+            continue
+        if not isinstance(records, list):
+            raise InputError(f"section '{key}' is not a list of records", file=name)
+        for index, record in enumerate(records, start=1):
+            where = f"section '{key}', record {index}"
+            if not isinstance(record, dict):
+                raise InputError(f"{where} is not a record (an object was expected)", file=name)
+            rows.append(
+                document_row(pc.Record(record, name, where), section, index, name, envelope, recipient)
+            )
+    docs, issues = pc.canonical_frame(rows, "ims", name)
+    warnings.extend(issues)
+    warnings.extend(_envelope_warnings(envelope, len(rows), name))
+    return ReadResult(
+        docs=docs,
+        source="ims",
+        file=name,
+        file_format="json",
+        rows_read=len(rows),
+        warnings=warnings,
+        recipient_gstin=recipient,
+        period=envelope.return_period,
+    )
+
+
+def find_sections(obj, name: str) -> Envelope:
+    """Unwrap the envelope down to the dict that holds the sections (formats.md §1.1, §2.1)."""
+    if not isinstance(obj, dict):
+        raise pc.wrong_kind_error(pc.json_kind(obj), "ims", name)
+    envelope = Envelope(sections={})
+    node = obj
+    for _ in range(6):
+        _note_envelope_keys(node, envelope)
+        sections = {k: v for k, v in node.items() if str(k).lower() in SECTIONS}
+        if sections:
+            envelope.sections = sections
+            return envelope
+        wrapper = next((k for k in pc.IMS_WRAPPERS if k in node), None)
+        if wrapper is None:
+            break
+        inner = node[wrapper]
+        if wrapper == "data" and isinstance(inner, str):
+            raise InputError(
+                "the response is still encrypted ('data' is a string, not records)",
+                file=name,
+                hint="Decrypt the GETINV response with the session key first, or download the JSON from the portal.",
+            )
+        if not isinstance(inner, dict):
+            break
+        envelope.error_file = envelope.error_file or wrapper == "imsDetailsErr"
+        node = inner
+    kind = pc.json_kind(obj)
+    if kind != "ims" and (kind != "unknown" or set(map(str, node)) - _ENVELOPE_KEYS):
+        raise pc.wrong_kind_error(kind, "ims", name)
+    return envelope  # an empty download: envelope with no records
+
+
+def _note_envelope_keys(node: dict, envelope: Envelope) -> None:
+    lower = {str(k).lower(): v for k, v in node.items()}
+    for key in ("rtin", "gstin"):
+        if isinstance(lower.get(key), str) and not envelope.recipient_gstin:
+            envelope.recipient_gstin = lower[key]
+    if isinstance(lower.get("reqtyp"), str):
+        envelope.reqtyp = lower["reqtyp"].upper()
+    if isinstance(lower.get("rtnprd"), str) and not envelope.return_period:
+        envelope.return_period = lower["rtnprd"]
+
+
+def document_row(
+    record: pc.Record, section: str, index: int, name: str, envelope: Envelope, recipient: str | None
+) -> dict:
+    """One IMS record as a canonical row (fields: formats.md §1.3)."""
+    spec = SECTIONS[section]
+    row = pc.new_row("ims", name, section, index)
+    row["recipient_gstin"] = recipient
+    row["doc_kind"] = spec.doc_kind
+    row["is_amendment"] = spec.is_amendment
+    row["supplier_gstin"] = record.text("stin", "ctin", required=spec.needs_supplier)
+    row["supplier_name"] = record.text("tradenm", "trdnm", "trade_name", "lgl_nm")
+    row["doc_no"] = record.text(*spec.number, required=True)
+    row["doc_date"] = record.date(*spec.date, required=True)
+    if spec.is_amendment:
+        row["original_doc_no"] = record.text(*spec.original_number)
+        row["original_doc_date"] = record.date(*spec.original_date)
+    row["supply_type"] = pc.supply_type_code(record.get("inv_typ", "typ"))
+    row["pos"] = pc.pos_code(record.get("pos"))
+    # Reverse-charge supplies never enter IMS (ims-rules.md §1), so an IMS record is forward charge.
+    rev = record.flag("rev", "rchrg")
+    row["reverse_charge"] = False if rev is None else rev
+    row["taxable_value"] = record.amount("txval")
+    row["igst"] = record.amount("iamt", "igst")
+    row["cgst"] = record.amount("camt", "cgst")
+    row["sgst"] = record.amount("samt", "sgst")
+    row["cess"] = record.amount("cess", "csamt")
+    row["doc_value"] = record.amount("val")
+    row["supplier_period"] = record.text("rtnprd", "sRtnPrd")
+    status = record.text("srcfilstatus")
+    row["supplier_filing_status"] = status
+    row["supplier_filed"] = status is not None and status.strip().lower() == "filed"
+    row["ims_action"] = _held_action(record, envelope)
+    # Either spelling of each flag; Y in either pending key means Pending is blocked (formats.md §1.3).
+    row["pending_blocked"] = record.flag("ispendactblocked", "ispendactnallwd")
+    row["remarks_blocked"] = record.flag("isRemarksBlocked", "remarksBlocked")
+    row["itc_red_blocked"] = record.flag("itcRedReqBlocked", "isItcRedReqBlocked")
+    row["portal_hash"] = record.text("hash")
+    row["raw"] = pc.raw_json(record.data)
+    _record_warnings(record, row)
+    return row
+
+
+def _held_action(record: pc.Record, envelope: Envelope) -> str | None:
+    """The action the record holds: ``action`` in a download; a RESET file asks for No Action."""
+    if envelope.reqtyp == "RESET":
+        return "N"
+    action = record.text("action")
+    if action is None:
+        return None
+    code = action.strip().upper()
+    if code not in ("A", "R", "P", "N"):
+        raise record.error("action", f"'{action}' is not an IMS action (A, R, P or N)")
+    return code
+
+
+def _record_warnings(record: pc.Record, row: dict) -> None:
+    message = record.text("error_msg", "errMsg")
+    if message:
+        code = record.text("error_cd", "errCd")
+        row["warnings"].append(f"the portal refused this record: {code + ' ' if code else ''}{message}")
+    for column in ("taxable_value", "igst", "cgst", "sgst", "cess", "doc_value"):
+        value = row.get(column)
+        if value is not None and value < 0:
+            row["warnings"].append(f"{column} is negative ({value}); the portal lists amounts as positive")
+
+
+def _unknown_section(key: str, records, name: str) -> Issue:
+    count = len(records) if isinstance(records, list) else 0
+    return Issue(f"section '{key}' is not an IMS section known to this app; its {count} record(s) were not read",
+                 Where(file=name))  # fmt: skip
+
+
+def _envelope_warnings(envelope: Envelope, count: int, name: str) -> list[Issue]:
+    where = Where(file=name)
+    issues = []
+    if count == 0:
+        issues.append(Issue("the download holds no IMS records (nothing to act on for this period)", where))
+    if envelope.error_file:
+        issues.append(
+            Issue("this is the portal's error file: every record here was refused on upload", where)
+        )
+    if envelope.reqtyp:
+        issues.append(
+            Issue(
+                f"this is an upload file ({envelope.reqtyp}) built for the portal, not a download: the actions"
+                " shown are the ones it asks for. Download IMS again to see what the portal holds.",
+                where,
+            )
+        )
+    return issues
