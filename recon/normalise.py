@@ -161,6 +161,31 @@ def parse_amount(value: object) -> float | None:
     return round(-amount if negative else amount, 2)
 
 
+def parse_amount_expr(col: str) -> pl.Expr:
+    """Vectorised :func:`parse_amount` for a String column; null for blanks and for non-amounts.
+
+    Callers report the rows where the input was not blank but the result is null.
+    """
+    s = pl.col(col).cast(pl.String).str.strip_chars()
+    blank = s.is_null() | s.is_in(["", "-", "--", "NIL", "nil", "Nil"])
+    bracketed = s.str.starts_with("(") & s.str.ends_with(")")
+    text = (
+        s.str.strip_prefix("(")
+        .str.strip_suffix(")")
+        .str.replace(r"(?i)\s*(CR|DR)$", "")
+        .str.replace_all(r"(?i)(₹|RS\.?|INR|\s|,)", "")
+    )
+    trailing_minus = text.str.contains(r"^[0-9]*\.?[0-9]+-$")
+    text = pl.when(trailing_minus).then(text.str.strip_suffix("-")).otherwise(text)
+    # Decimal notation only (as parse_amount's float() would take it, minus "nan" and "inf").
+    value = pl.when(text.str.contains(r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$")).then(
+        text.cast(pl.Float64, strict=False)
+    )
+    negative = bracketed | trailing_minus
+    value = pl.when(negative).then(-value).otherwise(value).round(2)
+    return pl.when(blank).then(None).otherwise(value)
+
+
 # ---------------------------------------------------------------------------------------------------
 # Dates
 # ---------------------------------------------------------------------------------------------------
