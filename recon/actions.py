@@ -1,0 +1,835 @@
+"""Suggested IMS actions, the guards every action must pass, and applying the consultant's decisions.
+
+Three jobs, in the order a consultant meets them:
+
+* :func:`suggest` fills ``suggested_action`` / ``action_reason`` / ``action_warnings`` on the engine's
+  result table (``recon.match.result.RESULT_SCHEMA``). Vectorised: one pass of polars expressions.
+* :func:`check_decision` says in words why an action may not be sent for a document (the guards of
+  matching-practice.md §12); the app calls it before saving a decision.
+* :func:`effective_actions` combines suggestions and saved :class:`Decision` rows into the action the
+  portal should hold for each portal document, flags decisions on documents the supplier has changed
+  since, and runs the guards on every row.
+
+Suggestion policy (matching-practice.md §11; every suggestion is only that, the user decides):
+
+==================================  =====================================================================
+Outcome                             Suggestion
+==================================  =====================================================================
+Matched, supplier filed             Accept (credit note: Accept, ITC reduction = books amounts)
+Matched, supplier not filed         Pending (accepting now takes credit before the return is filed)
+Mismatched, only the date differs   Accept: the supplier's date governs (matching-practice §1)
+Mismatched, clearly the supplier's  Reject with a remark, once the supplier has filed: place of supply
+error                               differs, reverse charge differs, tax charged under the wrong head
+                                    (IGST vs CGST/SGST), or taxable value / total tax apart by more than
+                                    ``FAR_APART_SHARE``. While unfiled: Pending (ask them to fix it first)
+Mismatched, otherwise               Pending while the supplier amends (GSTR-1A / next GSTR-1)
+Fuzzy / PAN pair to confirm         no change (the portal's current action) until the user confirms the
+                                    pair; the reason says No Action means deemed acceptance on the 14th
+Only in IMS                         Pending while verifying; never Reject automatically (§12.4)
+Only in books                       none (null): nothing to act on in IMS; supplier follow-up
+Not an IMS record (RCM, ISD, ...)   none (null): reconcile against GSTR-2B
+Import of goods                     Accept or Pending only, never Reject (ims-rules §6)
+==================================  =====================================================================
+
+Wherever Pending is suggested but the portal would refuse it (``ispendactblocked`` = Y, a credit note
+from before the October-2025 period, or past its one tax period — ims-rules §4), the suggestion falls
+back to No Action with a warning to review before the 14th, when No Action becomes deemed acceptance.
+Pending, open and unmatched invoices also get a warning when the s.16(4) deadline (30 November after
+the FY, ims-rules §7) is near or past.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, fields
+from datetime import date, datetime
+
+import polars as pl
+
+# Taxable value or total tax differing by more than this share of the larger side is not a rounding or
+# a missed line: the supplier has clearly reported a different document, so Reject is suggested.
+FAR_APART_SHARE = 0.20
+# Warn this many days before the s.16(4) deadline (ims-rules §7).
+S16_WARNING_DAYS = 60
+# First supplier period in which credit notes may be kept Pending (ims-rules §4, FAQ25), as YYYYMM.
+CN_PENDING_FROM = 202510
+REMARKS_MAX = 250  # formats.md §2 (unconfirmed limit; the offline tool enforces it)
+
+DATE_FIELDS = ("doc_date", "date")
+POS_FIELDS = ("pos", "place_of_supply")
+REVERSE_CHARGE_FIELDS = ("reverse_charge", "rev", "rchrg")
+HEADS = ("igst", "cgst", "sgst", "cess")
+DECL_COLUMNS = ("decl_igst", "decl_cgst", "decl_sgst", "decl_cess")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Decisions
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the consultant wants the portal to hold for one portal document.
+
+    ``content_hash`` is the document's hash when the decision was taken: a later download with another
+    hash means the supplier changed the document, and the decision is not exported until re-confirmed.
+    """
+
+    portal_doc_id: str
+    action: str  # A / R / P / N
+    remarks: str | None = None
+    itc_red_req: str | None = None  # Y / N: does ITC need to be reduced (credit notes accepted)
+    decl_igst: float | None = None
+    decl_cgst: float | None = None
+    decl_sgst: float | None = None
+    decl_cess: float | None = None
+    content_hash: str | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+
+
+DECISION_SCHEMA: dict[str, pl.DataType] = {
+    "portal_doc_id": pl.String,
+    "action": pl.String,
+    "remarks": pl.String,
+    "itc_red_req": pl.String,
+    "decl_igst": pl.Float64,
+    "decl_cgst": pl.Float64,
+    "decl_sgst": pl.Float64,
+    "decl_cess": pl.Float64,
+    "content_hash": pl.String,
+    "decided_by": pl.String,
+    "decided_at": pl.Datetime("us"),
+}
+assert tuple(DECISION_SCHEMA) == tuple(f.name for f in fields(Decision))
+
+
+def decisions_frame(decisions: Iterable[Decision]) -> pl.DataFrame:
+    """Decisions as a frame, one row per portal document: a later decision replaces an earlier one."""
+    rows = [asdict(d) for d in decisions]
+    frame = pl.DataFrame(rows, schema=DECISION_SCHEMA) if rows else pl.DataFrame(schema=DECISION_SCHEMA)
+    return frame.with_columns(
+        pl.col("action").str.strip_chars().str.to_uppercase(),
+        pl.col("itc_red_req").str.strip_chars().str.to_uppercase(),
+    ).unique("portal_doc_id", keep="last", maintain_order=True)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Shared facts about a portal document, as expressions over columns prefixed "p_"
+# ---------------------------------------------------------------------------------------------------
+
+_PORTAL_FACTS = (
+    "section",
+    "doc_kind",
+    "supplier_gstin",
+    "doc_no",
+    "fy",
+    "supplier_period",
+    "supplier_filed",
+    "ims_action",
+    "pending_blocked",
+    "remarks_blocked",
+    "itc_red_blocked",
+    "content_hash",
+    *HEADS,
+)
+_BOOKS_FACTS = ("fy", "doc_kind", *HEADS)
+
+
+def _prefixed(docs: pl.DataFrame, prefix: str, columns: Iterable[str], id_name: str) -> pl.DataFrame:
+    """The named columns of a canonical frame, renamed with a prefix, keyed by ``id_name``."""
+    return docs.select(
+        pl.col("doc_id").alias(id_name), *[pl.col(c).alias(f"{prefix}{c}") for c in columns]
+    ).unique(id_name, keep="first", maintain_order=True)
+
+
+def _is_credit_note() -> pl.Expr:
+    return pl.col("p_doc_kind") == "credit_note"
+
+
+def _is_import() -> pl.Expr:
+    # Import of goods entered IMS from the October-2025 period as sections impg, impga, impgsez ...
+    return (pl.col("p_doc_kind") == "bill_of_entry") | pl.col("p_section").str.starts_with("impg").fill_null(
+        False
+    )
+
+
+def _period_yyyymm(col: str = "p_supplier_period") -> pl.Expr:
+    """MMYYYY as a sortable YYYYMM integer; null when the period is not six digits (e.g. 'MM' only)."""
+    text = pl.col(col).cast(pl.String).str.strip_chars()
+    ok = text.str.contains(r"^[0-9]{6}$").fill_null(False)
+    return pl.when(ok).then(text.str.slice(2, 4).cast(pl.Int64) * 100 + text.str.slice(0, 2).cast(pl.Int64))
+
+
+def _cn_pending_deadline() -> pl.Expr:
+    """Last day a credit note may stay Pending: the 3B due date (20th) of the period after its 2B period.
+
+    FAQ25 (ims-rules §4): a note in the October-2025 GSTR-1 filed 10-11-2025 may stay pending until
+    20-12-2025. The record's supplier period stands in for its 2B period (a return filed after the
+    cut-off lands in a later 2B, which only lengthens the real window). Monthly recipients assumed.
+    """
+    period = _period_yyyymm()
+    return pl.date(period // 100, period % 100, 20).dt.offset_by("2mo")
+
+
+def _cn_pending_too_early() -> pl.Expr:
+    """Credit note from before the October-2025 period (or of unknown period): Pending not available."""
+    period = _period_yyyymm()
+    return _is_credit_note() & (period.is_null() | (period < CN_PENDING_FROM))
+
+
+def _cn_pending_expired(today: date) -> pl.Expr:
+    return _is_credit_note() & (pl.lit(today) > _cn_pending_deadline()).fill_null(False)
+
+
+def _pending_block_reason(today: date) -> pl.Expr:
+    """Why the portal would refuse Pending for this document, or null when Pending is allowed."""
+    return (
+        pl.when(pl.col("p_pending_blocked").fill_null(False))
+        .then(pl.lit("the portal blocks Pending for this document"))
+        .when(_cn_pending_too_early())
+        .then(
+            pl.lit("credit notes can be kept Pending only from the October-2025 period (this one is from ")
+            + _period_label()
+            + pl.lit(")")
+        )
+        .when(_cn_pending_expired(today))
+        .then(
+            pl.lit("this credit note's one tax period for Pending ended on ")
+            + _cn_pending_deadline().dt.strftime("%d-%m-%Y")
+        )
+    )
+
+
+def _period_label() -> pl.Expr:
+    text = pl.col("p_supplier_period").cast(pl.String)
+    return (
+        pl.when(_period_yyyymm().is_not_null())
+        .then(text.str.slice(0, 2) + pl.lit("-") + text.str.slice(2, 4))
+        .otherwise(pl.lit("an unknown period"))
+    )
+
+
+def _money(expr: pl.Expr) -> pl.Expr:
+    return expr.fill_null(0.0)
+
+
+def _total_tax(prefix: str) -> pl.Expr:
+    return pl.sum_horizontal([_money(pl.col(f"{prefix}{h}")) for h in HEADS])
+
+
+# ---------------------------------------------------------------------------------------------------
+# Suggestions
+# ---------------------------------------------------------------------------------------------------
+
+
+def suggest(
+    results: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFrame, today: date | None = None
+) -> pl.DataFrame:
+    """Fill suggested_action, action_reason and action_warnings on a RESULT_SCHEMA frame.
+
+    Row order and every other column are kept. ``today`` drives the credit-note Pending window and the
+    s.16(4) warnings (default: the machine's date).
+    """
+    today = today or date.today()
+    facts = _with_facts(results, books, portal)
+    planned = facts.with_columns(_situation().alias("_situation"), _planned_action().alias("_planned"))
+    blocked = planned.with_columns(_pending_block_reason(today).alias("_pending_refused"))
+    fell_back = (pl.col("_planned") == "P") & pl.col("_pending_refused").is_not_null()
+    final = blocked.with_columns(
+        pl.when(fell_back).then(pl.lit("N")).otherwise(pl.col("_planned")).alias("suggested_action"),
+        pl.when(fell_back)
+        .then(
+            pl.col("_situation")
+            + pl.lit(" Pending would fit, but ")
+            + pl.col("_pending_refused")
+            + pl.lit(": no change is suggested — review before the 14th, when No Action is deemed accepted.")
+        )
+        .otherwise((pl.col("_situation") + pl.lit(" ") + _advice()).str.strip_chars())
+        .alias("action_reason"),
+    )
+    warnings = final.select(_warnings(today, fell_back).alias("action_warnings"))
+    return results.with_columns(
+        final.get_column("suggested_action"),
+        final.get_column("action_reason"),
+        warnings.get_column("action_warnings"),
+    )
+
+
+def _with_facts(results: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFrame) -> pl.DataFrame:
+    """The result rows with the portal (p_*) and books (b_*) facts the rules need, order kept."""
+    portal_facts = _prefixed(portal, "p_", _PORTAL_FACTS, "portal_doc_id")
+    books_facts = _prefixed(books, "b_", _BOOKS_FACTS, "books_doc_id")
+    joined = results.join(portal_facts, on="portal_doc_id", how="left", maintain_order="left")
+    joined = joined.join(books_facts, on="books_doc_id", how="left", maintain_order="left")
+    fields_differing = pl.col("differences").list.eval(pl.element().struct.field("field").str.to_lowercase())
+    return joined.with_columns(fields_differing.alias("_diff_fields"))
+
+
+def _differs_in(names: Iterable[str]) -> pl.Expr:
+    return pl.col("_diff_fields").list.eval(pl.element().is_in(list(names))).list.any().fill_null(False)
+
+
+def _date_only_difference() -> pl.Expr:
+    fields_ = pl.col("_diff_fields")
+    return (fields_.list.len() > 0) & fields_.list.eval(pl.element().is_in(list(DATE_FIELDS))).list.all()
+
+
+def _wrong_head() -> pl.Expr:
+    """Tax charged as IGST on one side and CGST+SGST on the other: inter- vs intra-state got wrong."""
+    b_local = _money(pl.col("b_cgst")) + _money(pl.col("b_sgst"))
+    p_local = _money(pl.col("p_cgst")) + _money(pl.col("p_sgst"))
+    b_igst, p_igst = _money(pl.col("b_igst")), _money(pl.col("p_igst"))
+    return ((b_igst > 0) & (p_igst == 0) & (p_local > 0)) | ((b_local > 0) & (b_igst == 0) & (p_igst > 0))
+
+
+def _far_apart() -> pl.Expr:
+    p_tax, b_tax = _total_tax("p_"), _total_tax("b_")
+    tax_gap = (p_tax - b_tax).abs() > FAR_APART_SHARE * pl.max_horizontal(p_tax, b_tax)
+    # Taxable value is not among the portal facts; the tax gap is what moves ITC.
+    return tax_gap & (pl.max_horizontal(p_tax, b_tax) > 0)
+
+
+def _supplier_error_kind() -> pl.Expr:
+    """Words for a difference that is clearly the supplier's error, else null."""
+    return (
+        pl.when(_differs_in(POS_FIELDS))
+        .then(pl.lit("the place of supply differs"))
+        .when(_differs_in(REVERSE_CHARGE_FIELDS))
+        .then(pl.lit("reverse charge differs"))
+        .when(_wrong_head())
+        .then(pl.lit("tax is charged under the wrong head (IGST vs CGST/SGST)"))
+        .when(_far_apart())
+        .then(pl.lit(f"the tax amounts are more than {FAR_APART_SHARE:.0%} apart"))
+    )
+
+
+def _needs_pair_confirmation() -> pl.Expr:
+    return pl.col("basis").is_in(["fuzzy", "pan"]).fill_null(False) & pl.col("category").is_in(
+        ["matched", "mismatched"]
+    )
+
+
+def _supplier_filed() -> pl.Expr:
+    # IMS always says; 2B records are filed by definition, so unknown counts as filed.
+    return pl.col("p_supplier_filed").fill_null(True)
+
+
+def _current_action() -> pl.Expr:
+    return pl.col("p_ims_action").fill_null("N")
+
+
+def _planned_action() -> pl.Expr:
+    """The action the rules want before checking whether the portal allows Pending."""
+    category = pl.col("category")
+    return (
+        pl.when(pl.col("portal_doc_id").is_null())
+        .then(pl.lit(None, pl.String))
+        .when(pl.col("not_in_ims_reason").is_not_null())
+        .then(pl.lit(None, pl.String))
+        .when(_needs_pair_confirmation())
+        .then(_current_action())
+        .when(category == "matched")
+        .then(pl.when(_supplier_filed()).then(pl.lit("A")).otherwise(pl.lit("P")))
+        .when((category == "mismatched") & _date_only_difference())
+        .then(pl.lit("A"))
+        .when(category == "mismatched")
+        .then(
+            pl.when(_supplier_error_kind().is_not_null() & _supplier_filed() & ~_is_import())
+            .then(pl.lit("R"))
+            .otherwise(pl.lit("P"))
+        )
+        .when(category == "ims_only")
+        .then(pl.lit("P"))
+        .otherwise(pl.lit(None, pl.String))
+    )
+
+
+def _situation() -> pl.Expr:
+    """First sentence of the reason: what the reconciliation found."""
+    category = pl.col("category")
+    diff = pl.col("differences_text").fill_null("details differ")
+    kind = (
+        pl.when(_is_import())
+        .then(pl.lit("Bill of entry"))
+        .when(_is_credit_note())
+        .then(pl.lit("Credit note"))
+        .otherwise(pl.lit("Document"))
+    )
+    return (
+        pl.when(pl.col("portal_doc_id").is_null())
+        .then(pl.lit("Only in your books: there is no IMS record to act on; ask the supplier to report it."))
+        .when(pl.col("not_in_ims_reason").is_not_null())
+        .then(pl.lit("Not an IMS record (") + pl.col("not_in_ims_reason") + pl.lit(")."))
+        .when(_needs_pair_confirmation())
+        .then(
+            pl.lit("Suggested pair (")
+            + pl.col("basis")
+            + pl.lit(" match, score ")
+            + pl.col("score").round(0).cast(pl.Int64).cast(pl.String).fill_null("?")
+            + pl.lit(").")
+        )
+        .when(category == "matched")
+        .then(
+            pl.when(_supplier_filed())
+            .then(kind + pl.lit(" matches your books and the supplier has filed."))
+            .otherwise(kind + pl.lit(" matches your books but the supplier has not filed it yet."))
+        )
+        .when(category == "mismatched")
+        .then(kind + pl.lit(" differs from your books: ") + diff + pl.lit("."))
+        .when(category == "ims_only")
+        .then(kind + pl.lit(" is not in your books."))
+        .otherwise(pl.lit(""))
+    )
+
+
+def _advice() -> pl.Expr:
+    """Second sentence of the reason: why this action."""
+    action = pl.col("_planned")
+    category = pl.col("category")
+    return (
+        pl.when(pl.col("portal_doc_id").is_null())
+        .then(pl.lit(""))
+        .when(pl.col("not_in_ims_reason").is_not_null())
+        .then(pl.lit("No IMS action: reconcile it against GSTR-2B."))
+        .when(_needs_pair_confirmation())
+        .then(
+            pl.lit("Confirm or unlink the pair first; no change is suggested until then ")
+            + pl.lit("(No Action is deemed accepted when 2B is generated on the 14th).")
+        )
+        .when((action == "A") & _is_credit_note())
+        .then(
+            pl.lit("Accept, declaring the ITC reduction at your books' amounts ")
+            + pl.lit("(not above the note, CGST = SGST).")
+        )
+        .when((action == "A") & (category == "mismatched"))
+        .then(pl.lit("Only the date differs and the supplier's date governs: accept and correct your books."))
+        .when(action == "A")
+        .then(pl.lit("Accept."))
+        .when(action == "R")
+        .then(
+            pl.lit("This is clearly the supplier's error (")
+            + _supplier_error_kind()
+            + pl.lit("): reject with a remark so they re-issue it; the ITC waits for the corrected document.")
+        )
+        .when((action == "P") & (category == "matched"))
+        .then(pl.lit("Keep Pending until the supplier files."))
+        .when((action == "P") & (category == "mismatched") & _is_import())
+        .then(
+            pl.lit(
+                "Keep Pending while you verify; an import can be accepted or kept pending, never rejected."
+            )
+        )
+        .when((action == "P") & (category == "mismatched") & _supplier_error_kind().is_not_null())
+        .then(
+            pl.lit("The supplier has not filed yet: keep Pending and ask them to correct it (")
+            + _supplier_error_kind()
+            + pl.lit(") before filing.")
+        )
+        .when((action == "P") & (category == "mismatched"))
+        .then(pl.lit("Keep Pending while the supplier amends it (GSTR-1A or next GSTR-1)."))
+        .when((action == "P") & (category == "ims_only"))
+        .then(
+            pl.lit("Keep Pending while you verify it is your purchase; never rejected automatically — ")
+            + pl.lit("left at No Action it is deemed accepted when 2B is generated on the 14th.")
+        )
+        .otherwise(pl.lit(""))
+    )
+
+
+def _warnings(today: date, fell_back: pl.Expr) -> pl.Expr:
+    unfiled = (
+        pl.when(
+            pl.col("portal_doc_id").is_not_null()
+            & (pl.col("category") == "matched")
+            & pl.col("not_in_ims_reason").is_null()
+            & ~_supplier_filed()
+        )
+        .then(
+            pl.lit(
+                "Supplier has not filed: accepting now takes credit for a document that is not in a filed "
+                "return yet (it reaches GSTR-2B only once filed)."
+            )
+        )
+        .otherwise(pl.lit(None, pl.String))
+    )
+    fallback = (
+        pl.when(fell_back)
+        .then(pl.lit("Pending is not available: review before the 14th (No Action = deemed accepted)."))
+        .otherwise(pl.lit(None, pl.String))
+    )
+    reject = (
+        pl.when(pl.col("suggested_action") == "R")
+        .then(_reject_consequence())
+        .otherwise(pl.lit(None, pl.String))
+    )
+    return pl.concat_list([unfiled, fallback, reject, _s16_warning(today)]).list.drop_nulls()
+
+
+def _reject_consequence() -> pl.Expr:
+    """Guard §12.3: what a Reject costs, said before the user confirms it."""
+    return (
+        pl.when(_is_credit_note())
+        .then(
+            pl.lit(
+                "Rejecting a credit note restores the supplier's liability; after GSTR-3B, undoing it "
+                "needs the supplier to report the note again."
+            )
+        )
+        .otherwise(
+            pl.lit(
+                "Rejecting loses this ITC for the period; after GSTR-3B, undoing it needs the supplier to "
+                "report the document again and the ITC moves to a later period."
+            )
+        )
+    )
+
+
+def _s16_deadline() -> pl.Expr:
+    """30 November after the end of the document's FY (ims-rules §7)."""
+    fy = pl.coalesce(pl.col("p_fy"), pl.col("b_fy"))
+    start = fy.str.slice(0, 4).cast(pl.Int32, strict=False)
+    return pl.date(start + 1, 11, 30)
+
+
+def _s16_warning(today: date) -> pl.Expr:
+    """Warn on open invoices/debit notes whose ITC time limit is near or past (credit notes reduce ITC)."""
+    deadline = _s16_deadline()
+    days_left = (deadline - pl.lit(today)).dt.total_days()
+    open_item = pl.col("suggested_action").is_in(["P", "N"]).fill_null(False) | pl.col("category").is_in(
+        ["mismatched", "ims_only", "books_only"]
+    )
+    open_item = open_item & (pl.col("suggested_action") != "A").fill_null(True)
+    kind = pl.coalesce(pl.col("p_doc_kind"), pl.col("b_doc_kind"))
+    relevant = open_item & (kind != "credit_note").fill_null(True) & days_left.is_not_null()
+    when_text = deadline.dt.strftime("%d-%m-%Y")
+    return (
+        pl.when(relevant & (days_left < 0))
+        .then(
+            pl.lit("s.16(4): the time limit for ITC on this document passed on ")
+            + when_text
+            + pl.lit(" (or earlier, if the annual return was filed): the ITC can no longer be taken.")
+        )
+        .when(relevant & (days_left <= S16_WARNING_DAYS))
+        .then(
+            pl.lit("s.16(4): ITC on this document must be taken by ")
+            + when_text
+            + pl.lit(" (or the annual return, if earlier) — ")
+            + days_left.cast(pl.String)
+            + pl.lit(" days left.")
+        )
+        .otherwise(pl.lit(None, pl.String))
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Guards
+# ---------------------------------------------------------------------------------------------------
+
+
+def _guard_problems(today: date) -> pl.Expr:
+    """Every reason the portal would refuse ``_action`` (with its remarks / ITC answer) for the document.
+
+    Works on a frame with the p_* portal facts and the columns _action, remarks, itc_red_req, decl_*.
+    """
+    action = pl.col("_action")
+    remarks = pl.col("remarks")
+    answer = pl.col("itc_red_req")
+    rules: list[tuple[pl.Expr, pl.Expr]] = [
+        (
+            action.is_not_null() & ~action.is_in(["A", "R", "P", "N"]),
+            pl.lit("'") + action + pl.lit("' is not an IMS action: use A, R, P or N."),
+        ),
+        (
+            # formats.md §2 rule 6; ims-rules §4: the portal refuses P here.
+            (action == "P") & _pending_block_reason(today).is_not_null(),
+            pl.lit("Pending is not allowed: ") + _pending_block_reason(today) + pl.lit("."),
+        ),
+        (
+            (action == "R") & _is_import(),
+            pl.lit("An import of goods can be accepted or kept Pending, never rejected (ims-rules §6)."),
+        ),
+        (
+            remarks.is_not_null() & (remarks.str.len_chars() > REMARKS_MAX),
+            pl.lit(f"Remarks are limited to {REMARKS_MAX} characters; these have ")
+            + remarks.str.len_chars().cast(pl.String)
+            + pl.lit("."),
+        ),
+        (
+            remarks.is_not_null() & action.is_in(["R", "P"]) & pl.col("p_remarks_blocked").fill_null(False),
+            pl.lit("The portal blocks remarks for this document: remove them."),
+        ),
+        (
+            # IMSSAV0054: an accepted credit note needs the ITC-reduction answer (guard §12.5).
+            (action == "A")
+            & _is_credit_note()
+            & answer.is_null()
+            & ~pl.col("p_itc_red_blocked").fill_null(False),
+            pl.lit("Accepting a credit note needs the ITC-reduction answer (Y: reduce ITC, N: nothing to ")
+            + pl.lit("reduce) — the portal refuses it otherwise (IMSSAV0054)."),
+        ),
+        (
+            answer.is_not_null() & ~answer.is_in(["Y", "N"]),
+            pl.lit("The ITC-reduction answer must be Y or N, not '") + answer + pl.lit("'."),
+        ),
+        *_declaration_rules(),
+    ]
+    return pl.concat_list([pl.when(cond.fill_null(False)).then(msg) for cond, msg in rules]).list.drop_nulls()
+
+
+def _declaration_rules() -> list[tuple[pl.Expr, pl.Expr]]:
+    """The declared ITC reduction: never negative, never above the document's tax, CGST = SGST (FAQ25)."""
+    declaring = (pl.col("_action") == "A") & (pl.col("itc_red_req") == "Y")
+    rules = []
+    for head in HEADS:
+        decl = pl.col(f"decl_{head}")
+        rules.append(
+            (
+                declaring & (decl < 0),
+                pl.lit(f"The declared {head.upper()} reduction cannot be negative."),
+            )
+        )
+        rules.append(
+            (
+                declaring & (decl > _money(pl.col(f"p_{head}")) + 0.005),
+                pl.lit(f"The declared {head.upper()} reduction (")
+                + decl.round(2).cast(pl.String)
+                + pl.lit(f") is more than the document's {head.upper()} (")
+                + _money(pl.col(f"p_{head}")).round(2).cast(pl.String)
+                + pl.lit(")."),
+            )
+        )
+    cgst, sgst = _money(pl.col("decl_cgst")), _money(pl.col("decl_sgst"))
+    rules.append(
+        (
+            declaring & ((cgst - sgst).abs() > 0.005),
+            pl.lit("The declared CGST and SGST reductions must be equal."),
+        )
+    )
+    declared_total = pl.sum_horizontal([_money(pl.col(c)) for c in DECL_COLUMNS])
+    rules.append(
+        (
+            declaring & (declared_total <= 0),
+            pl.lit("ITC reduction is 'Y' but no amount is declared: give the amounts, or answer N."),
+        )
+    )
+    return rules
+
+
+def check_decision(doc_row: dict, decision: Decision, today: date | None = None) -> list[str]:
+    """Guard violations, in words, for taking ``decision`` on the canonical portal row ``doc_row``.
+
+    Empty list: the action may be saved. Used by the app before a decision is stored.
+    """
+    from recon.model import SCHEMA
+
+    today = today or date.today()
+    facts = {f"p_{c}": pl.Series([doc_row.get(c)], dtype=SCHEMA[c]) for c in _PORTAL_FACTS}
+    frame = pl.DataFrame(facts).with_columns(
+        pl.lit((decision.action or "").strip().upper() or None, pl.String).alias("_action"),
+        pl.lit(decision.remarks, pl.String).alias("remarks"),
+        pl.lit((decision.itc_red_req or "").strip().upper() or None, pl.String).alias("itc_red_req"),
+        *[pl.lit(getattr(decision, c), pl.Float64).alias(c) for c in DECL_COLUMNS],
+    )
+    return frame.select(_guard_problems(today)).item().to_list()
+
+
+def decision_cautions(doc_row: dict, decision: Decision) -> list[str]:
+    """Things to confirm (not errors): an unfiled supplier on Accept, what a Reject costs (guards §12.2-3)."""
+    action = (decision.action or "").strip().upper()
+    cautions = []
+    if action == "A" and doc_row.get("supplier_filed") is False:
+        cautions.append(
+            "Supplier has not filed: accepting now takes credit for a document that is not in a filed "
+            "return yet (it reaches GSTR-2B only once filed)."
+        )
+    if action == "R":
+        if doc_row.get("doc_kind") == "credit_note":
+            cautions.append(
+                "Rejecting a credit note restores the supplier's liability; after GSTR-3B, undoing it needs "
+                "the supplier to report the note again."
+            )
+        else:
+            cautions.append(
+                "Rejecting loses this ITC for the period; after GSTR-3B, undoing it needs the supplier to "
+                "report the document again and the ITC moves to a later period."
+            )
+    return cautions
+
+
+# ---------------------------------------------------------------------------------------------------
+# Effective actions: decisions over suggestions
+# ---------------------------------------------------------------------------------------------------
+
+STALE_MESSAGE = "supplier changed this document since you decided — review"
+
+EFFECTIVE_SCHEMA: dict[str, pl.DataType] = {
+    "portal_doc_id": pl.String,
+    "section": pl.String,
+    "supplier_gstin": pl.String,
+    "doc_no": pl.String,
+    "category": pl.String,
+    "ims_action": pl.String,  # what the portal holds now (N when not said)
+    "suggested_action": pl.String,
+    "decision_action": pl.String,  # what the user chose, even when stale
+    "wanted_action": pl.String,  # what the upload should make the portal hold
+    "action_source": pl.String,  # user | suggested
+    "remarks": pl.String,
+    "itc_red_req": pl.String,
+    "decl_igst": pl.Float64,
+    "decl_cgst": pl.Float64,
+    "decl_sgst": pl.Float64,
+    "decl_cess": pl.Float64,
+    "stale": pl.Boolean,
+    "stale_reason": pl.String,
+    "changed": pl.Boolean,  # wanted_action differs from ims_action: goes into the upload
+    "guard_problems": pl.List(pl.String),  # why the portal would refuse it; empty = fine
+}
+
+
+def effective_actions(
+    results: pl.DataFrame,
+    portal: pl.DataFrame,
+    decisions: Iterable[Decision] = (),
+    *,
+    books: pl.DataFrame | None = None,
+    today: date | None = None,
+) -> pl.DataFrame:
+    """Per portal document, the action the upload should carry (EFFECTIVE_SCHEMA).
+
+    A decision wins over the suggestion. A decision taken on an older version of the document (its
+    content_hash differs from the document's now) is **stale**: it is shown with ``stale_reason`` and not
+    exported — the wanted action stays what the portal holds — until the user confirms it again.
+    Suggested Accepts of credit notes carry the ITC-reduction declaration at the books' amounts (capped
+    at the note, CGST = SGST; the note's own amounts when ``books`` is not given); suggested Reject /
+    Pending carry a short remark for the supplier.
+    """
+    today = today or date.today()
+    frame = _prefixed(portal, "p_", _PORTAL_FACTS, "portal_doc_id")
+    suggested = results.filter(pl.col("portal_doc_id").is_not_null()).select(
+        "portal_doc_id",
+        "category",
+        "books_doc_id",
+        "suggested_action",
+        "differences_text",
+    )
+    frame = frame.join(
+        suggested.unique("portal_doc_id", keep="first", maintain_order=True),
+        on="portal_doc_id",
+        how="left",
+        maintain_order="left",
+    )
+    if books is not None:
+        frame = frame.join(
+            _prefixed(books, "b_", HEADS, "books_doc_id"),
+            on="books_doc_id",
+            how="left",
+            maintain_order="left",
+        )
+    else:
+        frame = frame.with_columns([pl.lit(None, pl.Float64).alias(f"b_{h}") for h in HEADS])
+    chosen = decisions_frame(decisions).rename(lambda c: c if c == "portal_doc_id" else f"d_{c}")
+    frame = frame.join(chosen, on="portal_doc_id", how="left", maintain_order="left")
+    frame = _choose(frame).with_columns(_guard_problems(today).alias("_problems"))
+    return frame.select(
+        "portal_doc_id",
+        pl.col("p_section").alias("section"),
+        pl.col("p_supplier_gstin").alias("supplier_gstin"),
+        pl.col("p_doc_no").alias("doc_no"),
+        "category",
+        _current_action().alias("ims_action"),
+        "suggested_action",
+        pl.col("d_action").alias("decision_action"),
+        pl.col("_action").alias("wanted_action"),
+        "action_source",
+        "remarks",
+        "itc_red_req",
+        *DECL_COLUMNS,
+        "stale",
+        pl.when(pl.col("stale")).then(pl.lit(STALE_MESSAGE)).alias("stale_reason"),
+        (pl.col("_action") != _current_action()).alias("changed"),
+        pl.when(pl.col("_action") != _current_action())
+        .then(pl.col("_problems"))
+        .otherwise(pl.lit([], pl.List(pl.String)))
+        .alias("guard_problems"),
+    )
+
+
+def _choose(frame: pl.DataFrame) -> pl.DataFrame:
+    """Pick decision or suggestion per row, with its remarks and ITC-reduction answer."""
+    decided = pl.col("d_action").is_not_null()
+    stale = (
+        decided
+        & pl.col("d_content_hash").is_not_null()
+        & pl.col("p_content_hash").is_not_null()
+        & (pl.col("d_content_hash") != pl.col("p_content_hash"))
+    )
+    current = _current_action()
+    frame = frame.with_columns(
+        stale.alias("stale"),
+        pl.when(decided & ~stale)
+        .then(pl.col("d_action"))
+        .when(decided)
+        .then(current)
+        .otherwise(pl.coalesce(pl.col("suggested_action"), current))
+        .alias("_action"),
+        pl.when(decided).then(pl.lit("user")).otherwise(pl.lit("suggested")).alias("action_source"),
+    )
+    use_decision = pl.col("action_source") == "user"
+    suggested_itc = _suggested_declaration()
+    return frame.with_columns(
+        pl.when(use_decision).then(pl.col("d_remarks")).otherwise(_suggested_remarks()).alias("remarks"),
+        pl.when(use_decision)
+        .then(pl.col("d_itc_red_req"))
+        .otherwise(suggested_itc["itc_red_req"])
+        .alias("itc_red_req"),
+        *[
+            pl.when(use_decision).then(pl.col(f"d_{c}")).otherwise(suggested_itc[c]).alias(c)
+            for c in DECL_COLUMNS
+        ],
+    )
+
+
+def _suggested_remarks() -> pl.Expr:
+    """A short remark for the supplier on suggested Reject / Pending (visible to them and in 2B)."""
+    action, category = pl.col("_action"), pl.col("category")
+    diff = pl.col("differences_text").fill_null("details")
+    text = (
+        pl.when((action == "P") & (category == "ims_only"))
+        .then(pl.lit("Not found in our purchase records; under verification."))
+        .when((action == "P") & (category == "matched"))
+        .then(pl.lit("Awaiting your filing of this document."))
+        .when((action == "P") & (category == "mismatched"))
+        .then(pl.lit("Differs from our records: ") + diff + pl.lit(". Please amend."))
+        .when((action == "R") & (category == "mismatched"))
+        .then(
+            pl.lit("Rejected, differs from our records: ")
+            + diff
+            + pl.lit(". Please issue a corrected document.")
+        )
+    )
+    return pl.when(~pl.col("p_remarks_blocked").fill_null(False)).then(text.str.slice(0, REMARKS_MAX))
+
+
+def _suggested_declaration() -> dict[str, pl.Expr]:
+    """ITC reduction on a suggested Accept of a credit note: books amounts, capped at the note, CGST = SGST."""
+    applies = (pl.col("_action") == "A") & _is_credit_note() & ~pl.col("p_itc_red_blocked").fill_null(False)
+
+    def capped(head: str) -> pl.Expr:
+        portal_amount = _money(pl.col(f"p_{head}"))
+        books_amount = pl.col(f"b_{head}").fill_null(portal_amount)
+        return pl.min_horizontal(books_amount, portal_amount).clip(lower_bound=0.0).round(2)
+
+    local = pl.min_horizontal(capped("cgst"), capped("sgst"))
+    amounts = {
+        "decl_igst": capped("igst"),
+        "decl_cgst": local,
+        "decl_sgst": local,
+        "decl_cess": capped("cess"),
+    }
+    total = pl.sum_horizontal(list(amounts.values()))
+    answer = pl.when(applies).then(pl.when(total > 0).then(pl.lit("Y")).otherwise(pl.lit("N")))
+    out = {"itc_red_req": answer}
+    for name, amount in amounts.items():
+        out[name] = pl.when(applies & (total > 0)).then(amount)
+    return out
