@@ -833,3 +833,21 @@ def _suggested_declaration() -> dict[str, pl.Expr]:
     for name, amount in amounts.items():
         out[name] = pl.when(applies & (total > 0)).then(amount)
     return out
+
+
+def guard_check(portal: pl.DataFrame, wanted: pl.DataFrame, today: date | None = None) -> pl.DataFrame:
+    """``wanted`` (portal_doc_id, wanted_action, remarks, itc_red_req, decl_*) plus ``guard_problems``.
+
+    The same guards as :func:`check_decision`, for a whole change set (the JSON writer runs it).
+    """
+    today = today or date.today()
+    for column, dtype in (("remarks", pl.String), ("itc_red_req", pl.String)) + tuple(
+        (c, pl.Float64) for c in DECL_COLUMNS
+    ):
+        if column not in wanted.columns:
+            wanted = wanted.with_columns(pl.lit(None, dtype).alias(column))
+    facts = _prefixed(portal, "p_", _PORTAL_FACTS, "portal_doc_id")
+    joined = wanted.join(facts, on="portal_doc_id", how="left", maintain_order="left").with_columns(
+        pl.col("wanted_action").alias("_action")
+    )
+    return wanted.with_columns(joined.select(_guard_problems(today).alias("guard_problems")).to_series())

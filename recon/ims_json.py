@@ -1,0 +1,642 @@
+"""IMS action files: SAVE and RESET payloads, in the offline-upload and the API profile, validated.
+
+Which profile to pick
+---------------------
+* **offline** (default) — for consultants without a GSP: download the JSON from *IMS Dashboard → Offline →
+  Download JSON*, reconcile here, then upload the files this writes at *IMS Dashboard → Offline → Upload
+  JSON* (GSTN advisory 658). Each changed record is the downloaded record echoed back with ``action`` set,
+  minus ``tradenm`` and ``hash``; the download-only flags (``srcfilstatus``, ``ispendactblocked``,
+  ``isRemarksBlocked``, ``itcRedReqBlocked``) are dropped unless ``keep_download_flags=True``, and
+  ``prev_status`` is left out unless ``include_prev_status=True`` — the two offline-tool readings
+  (formats.md §2.1) write neither. GSTN has not published the offline schema: make the first upload a
+  small one (one invoice, one credit note) and look at the portal's result before uploading the rest.
+* **api** — for the GSP connector (``recon.portal``), which PUTs the bodies from :func:`api_payloads`.
+  Records are built from the published schema's allow-list per section (formats.md §2 table plus the
+  2025 fields); ``prev_status`` is always written, because the API refuses a record without it.
+
+Both profiles follow formats.md §2: one envelope ``{"rtin", "reqtyp", "invdata"}`` per file with
+lower-case section keys; only documents whose wanted action differs from the downloaded ``action``; SAVE
+carries ``A``/``R``/``P``; a return to No Action is a RESET record (no ``action`` key, never ``N``);
+identity and amounts are echoed from the downloaded record (``raw``) with their literals untouched
+(``59000.00`` stays ``59000.00``, document numbers stay strings, ``rtnprd`` as received); ``remarks``
+only with Reject/Pending and not where the portal blocks them; ``itcRedReq`` and ``declIgst`` /
+``declCgst`` / ``declSgst`` / ``declCess`` on accepted credit notes (and on accepted amendments when the
+user gave the answer). Everything is validated before the upload is returned: a violation is an
+``InputError`` naming the document (section, supplier GSTIN, number).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+
+from recon import gstin as gstin_check
+from recon.actions import DECL_COLUMNS, REMARKS_MAX, Decision, decisions_frame, guard_check
+from recon.errors import InputError
+from recon.jsonio import dumps_exact, loads_exact
+
+PROFILES = ("offline", "api")
+MAX_BODY_BYTES = 4 * 1024 * 1024  # one GSP caps RESET bodies at 4 MB (portal-api.md §4): split above it
+
+_AMOUNTS = ("val", "txval", "iamt", "camt", "samt", "cess")
+_B2B = ("stin", "rtnprd", "srcform", "inum", "idt", "inv_typ", "pos", *_AMOUNTS)
+_NOTE = ("stin", "rtnprd", "srcform", "nt_num", "nt_dt", "inv_typ", "pos", *_AMOUNTS)
+_ECOM = tuple(k for k in _B2B if k != "inv_typ")
+# Import of goods: fields known from one GSP client only (formats.md §1.2), so the allow-list is lenient
+# and only the bill-of-entry number and date are required.
+_IMPG = ("stin", "rgstinrefId", "irefdt", "itcprd", "portcd", "boenum", "boedt", "rtnprd", "srcform", "txval",
+         "iamt", "igst", "cess")  # fmt: skip
+_IMPGA = (*_IMPG, "oboenum", "oboedt")
+
+# Per section: the fields the API schema allows (besides the action keys) and which of them are required.
+API_FIELDS: dict[str, tuple[str, ...]] = {
+    "b2b": _B2B,
+    "b2ba": (*_B2B, "oinum", "oidt"),
+    "b2bdn": _NOTE,
+    "b2bcn": _NOTE,
+    "b2bdna": (*_NOTE, "ont_num", "ont_dt"),
+    "b2bcna": (*_NOTE, "ont_num", "ont_dt"),
+    "ecom": _ECOM,
+    "ecoma": (*_ECOM, "oinum", "oidt"),
+    "impg": _IMPG,
+    "impga": _IMPGA,
+    "impgsez": _IMPG,
+    "impgseza": _IMPGA,
+}
+REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
+    **{s: f for s, f in API_FIELDS.items() if not s.startswith("impg")},
+    **{s: ("boenum", "boedt") for s in API_FIELDS if s.startswith("impg")},
+}
+NUMBER_KEY = {s: ("boenum" if s.startswith("impg") else "nt_num" if "dn" in s or "cn" in s else "inum")
+              for s in API_FIELDS}  # fmt: skip
+CREDIT_NOTE_SECTIONS = ("b2bcn", "b2bcna")
+# Amendments where the portal asks the ITC-reduction question when they go downward (invoice / debit
+# note) or upward (credit note); we cannot tell the direction without the original, so the answer is
+# written when the user gave one (formats.md §2, ims-rules §4).
+AMENDMENT_SECTIONS = ("b2ba", "b2bdna", "ecoma", "b2bcna")
+IMPORT_SECTIONS = ("impg", "impga", "impgsez", "impgseza")
+
+ACTION_KEYS = (
+    "action",
+    "prev_status",
+    "remarks",
+    "itcRedReq",
+    "declIgst",
+    "declCgst",
+    "declSgst",
+    "declCess",
+)
+DECL_KEYS = {
+    "decl_igst": "declIgst",
+    "decl_cgst": "declCgst",
+    "decl_sgst": "declSgst",
+    "decl_cess": "declCess",
+}
+DOWNLOAD_FLAGS = ("srcfilstatus", "ispendactblocked", "ispendactnallwd", "isRemarksBlocked", "remarksBlocked",
+                  "itcRedReqBlocked", "isItcRedReqBlocked")  # fmt: skip
+# Never echoed in any profile: the name and checksum (formats.md §2.1), error-file fields, and whatever
+# action keys the download already carried (ours replace them; snake_case variants included).
+_ALWAYS_DROPPED = ("tradenm", "hash", "error_msg", "error_cd", "errMsg", "errCd", "itc_red_req", "decl_igst",
+                   "decl_cgst", "decl_sgst", "decl_cess", *ACTION_KEYS)  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------------
+# The upload
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Upload:
+    """SAVE and RESET payloads for one recipient GSTIN; either is None when it has no records."""
+
+    rtin: str
+    profile: str
+    save: dict | None
+    reset: dict | None
+    records: pl.DataFrame  # portal_doc_id, section, reqtyp, action, prev_status, supplier_gstin, doc_no
+    period: str | None = None  # MMYYYY used in file names
+    skipped: list[str] = field(default_factory=list)  # decisions not exported, in words
+
+    @property
+    def is_empty(self) -> bool:
+        return self.save is None and self.reset is None
+
+    def summary(self) -> dict:
+        """Counts per action and per section: {"total", "by_action", "by_section", "skipped"}."""
+        by_action = self.records.group_by("action").len().sort("action")
+        by_section = self.records.group_by("section").len().sort("section")
+        return {
+            "total": self.records.height,
+            "by_action": dict(zip(by_action["action"].to_list(), by_action["len"].to_list(), strict=True)),
+            "by_section": dict(
+                zip(by_section["section"].to_list(), by_section["len"].to_list(), strict=True)
+            ),
+            "skipped": len(self.skipped),
+        }
+
+    def summary_lines(self) -> list[str]:
+        if self.is_empty:
+            lines = [
+                "No changes: every document already holds the wanted action on the portal; no file to upload."
+            ]
+        else:
+            labels = {"A": "Accept", "R": "Reject", "P": "Pending", "N": "back to No Action (RESET)"}
+            counts = self.summary()
+            lines = [f"{counts['total']} document(s) to change for {self.rtin} ({self.profile} profile):"]
+            lines += [f"  {labels.get(a, a)}: {n}" for a, n in counts["by_action"].items()]
+            lines.append("  by section: " + ", ".join(f"{s} {n}" for s, n in counts["by_section"].items()))
+        if self.skipped:
+            lines.append(f"Not exported ({len(self.skipped)}):")
+            lines += [f"  - {s}" for s in self.skipped]
+        return lines
+
+    def file_name(self, reqtyp: str, part: int | None = None) -> str:
+        period = self.period or "000000"
+        suffix = f"_part{part}" if part else ""
+        return f"IMS_{reqtyp}_{self.rtin}_{period}{suffix}.json"
+
+    def to_files(self, folder: str | Path | None = None) -> dict[str, bytes]:
+        """{file name: JSON bytes}; also written into ``folder`` when given. Empty upload → no files."""
+        files: dict[str, bytes] = {}
+        for reqtyp, payload in (("SAVE", self.save), ("RESET", self.reset)):
+            if payload is None:
+                continue
+            parts = split_payload(payload)
+            for index, part in enumerate(parts, start=1):
+                files[self.file_name(reqtyp, index if len(parts) > 1 else None)] = dumps_exact(part).encode()
+        if folder is not None:
+            target = Path(folder)
+            target.mkdir(parents=True, exist_ok=True)
+            for name, content in files.items():
+                (target / name).write_bytes(content)
+        return files
+
+
+# ---------------------------------------------------------------------------------------------------
+# Building
+# ---------------------------------------------------------------------------------------------------
+
+
+def build(
+    portal: pl.DataFrame,
+    wanted: pl.DataFrame | Iterable[Decision],
+    rtin: str,
+    *,
+    profile: str = "offline",
+    include_prev_status: bool | None = None,
+    keep_download_flags: bool = False,
+    period: str | None = None,
+    today: date | None = None,
+) -> Upload:
+    """SAVE / RESET payloads taking the portal from what it holds (``ims_action``) to what is wanted.
+
+    ``wanted``: the frame of :func:`recon.actions.effective_actions` (or any frame with portal_doc_id,
+    wanted_action and optionally remarks, itc_red_req, decl_*), or Decisions. Decisions on documents the
+    supplier changed since (content_hash differs) are not exported and listed in ``Upload.skipped``.
+    ``period``: MMYYYY for file names (default: the latest supplier period among the changed records).
+    """
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {PROFILES}, not {profile!r}")
+    if profile == "api" and include_prev_status is False:
+        raise ValueError("the API refuses records without prev_status")
+    if profile == "api" and keep_download_flags:
+        raise ValueError("the API schema allows no download-only flags")
+    with_prev = True if profile == "api" else bool(include_prev_status)
+    rtin = _checked_rtin(rtin)
+    changes, skipped = _change_set(portal, wanted, today)
+    _refuse_guard_violations(changes)
+    checked: dict[str, dict[str, list]] = {"SAVE": {}, "RESET": {}}
+    written: dict[str, dict[str, list]] = {"SAVE": {}, "RESET": {}}
+    for row in changes.iter_rows(named=True):
+        record = _record(row, with_prev)
+        reqtyp = "RESET" if row["wanted_action"] == "N" else "SAVE"
+        checked[reqtyp].setdefault(row["section"], []).append(record)
+        written[reqtyp].setdefault(row["section"], []).append(
+            _trimmed(record, row, profile, keep_download_flags)
+        )
+    for reqtyp, by_section in checked.items():
+        # The rules are checked with the download flags still on the records (Pending / remarks / ITC
+        # blocked), the profile's field list on what is written.
+        if by_section:
+            validate(_envelope(rtin, reqtyp, by_section))
+            if profile == "api":
+                validate_fields(_envelope(rtin, reqtyp, written[reqtyp]))
+    save = _envelope(rtin, "SAVE", written["SAVE"])
+    reset = _envelope(rtin, "RESET", written["RESET"])
+    records = changes.select(
+        "portal_doc_id",
+        "section",
+        pl.when(pl.col("wanted_action") == "N")
+        .then(pl.lit("RESET"))
+        .otherwise(pl.lit("SAVE"))
+        .alias("reqtyp"),
+        pl.col("wanted_action").alias("action"),
+        pl.col("current_action").alias("prev_status"),
+        "supplier_gstin",
+        "doc_no",
+    )
+    return Upload(
+        rtin=rtin,
+        profile=profile,
+        save=save,
+        reset=reset,
+        records=records,
+        period=period or _latest_period(changes),
+        skipped=skipped,
+    )
+
+
+def _checked_rtin(rtin: str) -> str:
+    clean = gstin_check.clean(rtin)
+    problem = gstin_check.problem(clean)
+    if problem:
+        raise InputError(
+            f"recipient GSTIN for the upload: {problem}", hint="Give the GSTIN the IMS download belongs to."
+        )
+    return clean
+
+
+def _wanted_frame(portal: pl.DataFrame, wanted) -> tuple[pl.DataFrame, list[str]]:
+    """Normalise ``wanted`` to portal_doc_id, wanted_action, remarks, itc_red_req, decl_*; drop stale rows."""
+    skipped: list[str] = []
+    if isinstance(wanted, pl.DataFrame):
+        frame = wanted
+        if "wanted_action" not in frame.columns and "action" in frame.columns:
+            frame = frame.rename({"action": "wanted_action"})
+        if "stale" in frame.columns:
+            # effective_actions already keeps the portal's action for stale rows; never export them.
+            frame = frame.filter(~pl.col("stale").fill_null(False))
+    else:
+        decided = decisions_frame(wanted)
+        hashes = portal.select(pl.col("doc_id").alias("portal_doc_id"), pl.col("content_hash").alias("_now"))
+        decided = decided.join(hashes, on="portal_doc_id", how="left", maintain_order="left")
+        stale = (
+            pl.col("content_hash").is_not_null()
+            & pl.col("_now").is_not_null()
+            & (pl.col("content_hash") != pl.col("_now"))
+        )
+        for doc_id in decided.filter(stale).get_column("portal_doc_id").to_list():
+            skipped.append(
+                f"{_describe_id(portal, doc_id)}: supplier changed this document since you decided — review"
+            )
+        frame = decided.filter(~stale).rename({"action": "wanted_action"})
+    for column, dtype in (("remarks", pl.String), ("itc_red_req", pl.String)) + tuple(
+        (c, pl.Float64) for c in DECL_COLUMNS
+    ):
+        if column not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, dtype).alias(column))
+    frame = frame.select(
+        pl.col("portal_doc_id").cast(pl.String),
+        pl.col("wanted_action").cast(pl.String).str.strip_chars().str.to_uppercase(),
+        pl.col("remarks").cast(pl.String).str.strip_chars(),
+        pl.col("itc_red_req").cast(pl.String).str.strip_chars().str.to_uppercase(),
+        *[pl.col(c).cast(pl.Float64) for c in DECL_COLUMNS],
+    ).filter(pl.col("wanted_action").is_not_null())
+    return frame, skipped
+
+
+def _change_set(portal: pl.DataFrame, wanted, today: date | None) -> tuple[pl.DataFrame, list[str]]:
+    """The wanted rows whose action differs from the portal's, with the portal columns needed to write them."""
+    frame, skipped = _wanted_frame(portal, wanted)
+    documents = portal.select(
+        pl.col("doc_id").alias("portal_doc_id"),
+        "source",
+        "section",
+        "doc_kind",
+        "supplier_gstin",
+        "doc_no",
+        "supplier_period",
+        "remarks_blocked",
+        "itc_red_blocked",
+        "raw",
+        pl.col("ims_action").fill_null("N").alias("current_action"),
+    ).unique("portal_doc_id", keep="first", maintain_order=True)
+    joined = frame.join(documents, on="portal_doc_id", how="left", maintain_order="left")
+    _refuse_unknown(joined)
+    changed = joined.filter(pl.col("wanted_action") != pl.col("current_action"))
+    order = documents.select("portal_doc_id").with_row_index("_order")
+    changed = changed.join(order, on="portal_doc_id", how="left").sort("_order").drop("_order")
+    checked = guard_check(portal, changed.select("portal_doc_id", "wanted_action", "remarks", "itc_red_req",
+                                                 *DECL_COLUMNS), today)  # fmt: skip
+    return changed.with_columns(checked.get_column("guard_problems")), skipped
+
+
+def _refuse_unknown(joined: pl.DataFrame) -> None:
+    unknown = joined.filter(pl.col("source").is_null())
+    if unknown.height:
+        raise InputError(
+            f"{unknown.height} decision(s) refer to documents not in this IMS download "
+            f"(first: {unknown.get_column('portal_doc_id')[0]})",
+            hint="Re-download IMS and reconcile again before writing the upload.",
+        )
+    not_ims = joined.filter(pl.col("source") != "ims")
+    if not_ims.height:
+        row = not_ims.row(0, named=True)
+        raise InputError(
+            f"{_describe(row)}: comes from {row['source']}, not from an IMS download; IMS actions can only "
+            "be uploaded for IMS records",
+            hint="Download IMS (IMS Dashboard → Offline → Download JSON) and reconcile against it.",
+        )
+    if joined.filter(pl.col("raw").is_null()).height:
+        row = joined.filter(pl.col("raw").is_null()).row(0, named=True)
+        raise InputError(
+            f"{_describe(row)}: the downloaded record is missing", hint="Re-import the IMS download."
+        )
+
+
+def _refuse_guard_violations(changes: pl.DataFrame) -> None:
+    bad = changes.filter(pl.col("guard_problems").list.len() > 0)
+    if bad.height:
+        row = bad.row(0, named=True)
+        more = f" ({bad.height - 1} more document(s) have problems too)" if bad.height > 1 else ""
+        raise InputError(
+            f"{_describe(row)}: {row['guard_problems'][0]}{more}",
+            hint="Change the action for this document, then write the upload again.",
+        )
+
+
+def _describe(row: dict) -> str:
+    return f"{row.get('section') or '?'} document '{row.get('doc_no') or '?'}' of supplier {row.get('supplier_gstin') or '?'}"
+
+
+def _describe_id(portal: pl.DataFrame, doc_id: str) -> str:
+    match = portal.filter(pl.col("doc_id") == doc_id)
+    return _describe(match.row(0, named=True)) if match.height else f"document {doc_id}"
+
+
+def _latest_period(changes: pl.DataFrame) -> str | None:
+    periods = [
+        p for p in changes.get_column("supplier_period").to_list() if p and len(p) == 6 and p.isdigit()
+    ]
+    return max(periods, key=lambda p: (p[2:], p[:2])) if periods else None
+
+
+def _envelope(rtin: str, reqtyp: str, by_section: dict[str, list]) -> dict | None:
+    if not by_section:
+        return None
+    return {"rtin": rtin, "reqtyp": reqtyp, "invdata": {s: by_section[s] for s in sorted(by_section)}}
+
+
+# ---------------------------------------------------------------------------------------------------
+# One record
+# ---------------------------------------------------------------------------------------------------
+
+
+def _record(row: dict, with_prev: bool) -> dict:
+    """The downloaded record with the action keys of this change (download flags still in, for checks)."""
+    downloaded = loads_exact(row["raw"])
+    record = {k: v for k, v in downloaded.items() if k not in _ALWAYS_DROPPED}
+    action = row["wanted_action"]
+    if action != "N":
+        record["action"] = action
+    if with_prev:
+        record["prev_status"] = row["current_action"]
+    if action in ("R", "P") and row["remarks"] and not row["remarks_blocked"]:
+        record["remarks"] = row["remarks"]
+    record.update(_reduction_keys(row))
+    return record
+
+
+def _trimmed(record: dict, row: dict, profile: str, keep_flags: bool) -> dict:
+    """The record as the profile writes it: API allow-list, or the offline echo without download flags."""
+    section = row["section"]
+    if profile == "api":
+        allowed = API_FIELDS.get(section)
+        if allowed is None:
+            raise InputError(f"{_describe(row)}: section '{section}' cannot be actioned through the API")
+        missing = [k for k in REQUIRED_FIELDS[section] if record.get(k) in (None, "")]
+        if missing:
+            raise InputError(
+                f"{_describe(row)}: the downloaded record has no {', '.join(missing)}",
+                hint="Download IMS again; the portal needs these fields echoed.",
+            )
+        keep = {*allowed, *ACTION_KEYS}
+        return {k: v for k, v in record.items() if k in keep}  # download order kept
+    if keep_flags:
+        return record
+    return {k: v for k, v in record.items() if k not in DOWNLOAD_FLAGS}
+
+
+def _reduction_keys(row: dict) -> dict:
+    """itcRedReq / decl* on an Accept that the portal asks the ITC-reduction question for."""
+    if row["wanted_action"] != "A" or row["itc_red_blocked"]:
+        return {}
+    section, answer = row["section"], row["itc_red_req"]
+    if section not in CREDIT_NOTE_SECTIONS and not (section in AMENDMENT_SECTIONS and answer):
+        return {}
+    if answer not in ("Y", "N"):
+        return {}  # a credit note without an answer was refused by the guards already
+    keys: dict = {"itcRedReq": answer}
+    if answer == "Y":
+        for column, key in DECL_KEYS.items():
+            keys[key] = Decimal(f"{row[column] or 0:.2f}")
+    return keys
+
+
+# ---------------------------------------------------------------------------------------------------
+# Splitting and the API bodies
+# ---------------------------------------------------------------------------------------------------
+
+
+def split_payload(payload: dict, limit: int = MAX_BODY_BYTES) -> list[dict]:
+    """The payload as one or more envelopes each under ``limit`` bytes: by section, then by halves."""
+    if len(dumps_exact(payload).encode()) <= limit:
+        return [payload]
+    sections = payload["invdata"]
+    if len(sections) > 1:
+        parts: list[dict] = []
+        for name, records in sections.items():
+            parts.extend(split_payload({**payload, "invdata": {name: records}}, limit))
+        return parts
+    ((name, records),) = sections.items()
+    if len(records) <= 1:
+        return [payload]  # one record cannot be split further
+    half = len(records) // 2
+    return split_payload({**payload, "invdata": {name: records[:half]}}, limit) + split_payload(
+        {**payload, "invdata": {name: records[half:]}}, limit
+    )
+
+
+def api_payloads(upload: Upload, limit: int = MAX_BODY_BYTES) -> list[dict]:
+    """The bodies the connector PUTs: {"action": "SAVE" | "RESETIMS", "data": envelope}, SAVE first.
+
+    Amounts are ``Decimal`` literals from the download: serialise with ``recon.jsonio.dumps_exact``.
+    """
+    if upload.profile != "api":
+        raise InputError(
+            "this upload was built for the offline profile",
+            hint="Build it with profile='api' for the connector (prev_status and the strict field list).",
+        )
+    bodies = []
+    for verb, payload in (("SAVE", upload.save), ("RESETIMS", upload.reset)):
+        if payload is not None:
+            bodies.extend({"action": verb, "data": part} for part in split_payload(payload, limit))
+    return bodies
+
+
+# ---------------------------------------------------------------------------------------------------
+# Validation of a finished payload (formats.md §2 rules)
+# ---------------------------------------------------------------------------------------------------
+
+
+def validate(payload: dict, *, profile: str | None = None) -> None:
+    """Raise InputError naming the first document that breaks a rule of formats.md §2; else None.
+
+    ``profile="api"`` adds the strict allow-list and required ``prev_status``.
+    """
+    if not isinstance(payload, dict) or set(payload) != {"rtin", "reqtyp", "invdata"}:
+        raise InputError("an IMS upload is an object with exactly rtin, reqtyp and invdata")
+    problem = gstin_check.problem(str(payload["rtin"]))
+    if problem:
+        raise InputError(f"rtin: {problem}")
+    reqtyp = payload["reqtyp"]
+    if reqtyp not in ("SAVE", "RESET"):
+        raise InputError(f"reqtyp must be SAVE or RESET, not {reqtyp!r}")
+    invdata = payload["invdata"]
+    if not isinstance(invdata, dict) or not invdata:
+        raise InputError("invdata must hold at least one section with records")
+    for section, records in invdata.items():
+        if section not in API_FIELDS:
+            raise InputError(f"'{section}' is not an IMS section (keys are lower case: b2b, b2bcn ...)")
+        if not isinstance(records, list) or not records:
+            raise InputError(f"section '{section}' must be a non-empty list of records")
+        for record in records:
+            problem = _record_problem(section, record, reqtyp, profile)
+            if problem:
+                raise InputError(f"{_describe_record(section, record)}: {problem}")
+
+
+def _describe_record(section: str, record: dict) -> str:
+    number = record.get(NUMBER_KEY.get(section, "inum"))
+    return f"{section} document '{number}' of supplier {record.get('stin', '?')}"
+
+
+def _record_problem(section: str, record: dict, reqtyp: str, profile: str | None) -> str | None:
+    checks = (_action_problem, _identity_problem, _remarks_problem, _reduction_problem)
+    for check in checks:
+        problem = check(section, record, reqtyp)
+        if problem:
+            return problem
+    if profile == "api":
+        return _api_problem(section, record)
+    return None
+
+
+def _flag_is_yes(record: dict, *keys: str) -> bool:
+    return any(str(record.get(k, "")).strip().upper() in ("Y", "TRUE") for k in keys)
+
+
+def _action_problem(section: str, record: dict, reqtyp: str) -> str | None:
+    action = record.get("action")
+    if reqtyp == "RESET":
+        if "action" in record:
+            return "a RESET record carries no action"
+    elif action == "N":
+        return "No Action cannot be sent in a SAVE file: it goes back through a RESET file"
+    elif action not in ("A", "R", "P"):
+        return f"action must be A, R or P, not {action!r}"
+    prev = record.get("prev_status")
+    if prev is not None and prev not in ("A", "R", "P", "N"):
+        return f"prev_status must be A, R, P or N, not {prev!r}"
+    if action == "P" and _flag_is_yes(record, "ispendactblocked", "ispendactnallwd"):
+        return "Pending is blocked for this document on the portal"
+    if action == "R" and section in IMPORT_SECTIONS:
+        return "an import of goods can be accepted or kept Pending, never rejected"
+    return None
+
+
+def _identity_problem(section: str, record: dict, reqtyp: str) -> str | None:
+    key = NUMBER_KEY[section]
+    number = record.get(key)
+    if not isinstance(number, str):
+        # A number that went through a float or Excel loses digits (formats.md §2 rule 5).
+        return f"the document number ({key}) must be a string as downloaded, not {type(number).__name__}"
+    if not 1 <= len(number) <= 16:
+        return f"the document number '{number}' must have 1 to 16 characters"
+    for amount_key in _AMOUNTS:
+        value = record.get(amount_key)
+        if value is not None and (
+            isinstance(value, (bool, str)) or not isinstance(value, (int, float, Decimal))
+        ):
+            return f"{amount_key} must be a number as downloaded, not {value!r}"
+    return None
+
+
+def _remarks_problem(section: str, record: dict, reqtyp: str) -> str | None:
+    if "remarks" not in record:
+        return None
+    remarks = record["remarks"]
+    if record.get("action") not in ("R", "P"):
+        return "remarks go only with Reject or Pending"
+    if not isinstance(remarks, str) or not remarks.strip():
+        return "remarks must be non-empty text"
+    if len(remarks) > REMARKS_MAX:
+        return f"remarks are limited to {REMARKS_MAX} characters"
+    if _flag_is_yes(record, "isRemarksBlocked", "remarksBlocked"):
+        return "the portal blocks remarks for this document"
+    return None
+
+
+def _reduction_problem(section: str, record: dict, reqtyp: str) -> str | None:
+    answer = record.get("itcRedReq")
+    declared = {k: record[k] for k in DECL_KEYS.values() if k in record}
+    if answer is None:
+        if declared:
+            return "declared ITC reduction without itcRedReq"
+        if (
+            record.get("action") == "A"
+            and section in CREDIT_NOTE_SECTIONS
+            and not _flag_is_yes(record, "itcRedReqBlocked", "isItcRedReqBlocked")
+        ):
+            return "an accepted credit note needs itcRedReq (Y or N), else the portal answers IMSSAV0054"
+        return None
+    if record.get("action") != "A":
+        return "itcRedReq goes only with Accept"
+    if section not in CREDIT_NOTE_SECTIONS + AMENDMENT_SECTIONS:
+        return "itcRedReq applies only to credit notes and amendments"
+    if answer not in ("Y", "N"):
+        return f"itcRedReq must be Y or N, not {answer!r}"
+    if _flag_is_yes(record, "itcRedReqBlocked", "isItcRedReqBlocked"):
+        return "the portal blocks the ITC-reduction answer for this document"
+    if answer == "N":
+        return "declared amounts go only with itcRedReq Y" if declared else None
+    return _declaration_problem(record, declared)
+
+
+def _declaration_problem(record: dict, declared: dict) -> str | None:
+    heads = {"declIgst": "iamt", "declCgst": "camt", "declSgst": "samt", "declCess": "cess"}
+    for key, amount_key in heads.items():
+        value = Decimal(str(declared.get(key, 0)))
+        if value < 0:
+            return f"{key} cannot be negative"
+        if amount_key in record and value > Decimal(str(record[amount_key])):
+            return f"{key} ({value}) is more than the document's {amount_key} ({record[amount_key]})"
+    if Decimal(str(declared.get("declCgst", 0))) != Decimal(str(declared.get("declSgst", 0))):
+        return "declCgst and declSgst must be equal"
+    return None
+
+
+def validate_fields(payload: dict) -> None:
+    """API profile: every record holds only allowed keys and every required one (formats.md §2)."""
+    for section, records in payload["invdata"].items():
+        for record in records:
+            problem = _api_problem(section, record)
+            if problem:
+                raise InputError(f"{_describe_record(section, record)}: {problem}")
+
+
+def _api_problem(section: str, record: dict) -> str | None:
+    extra = sorted(set(record) - set(API_FIELDS[section]) - set(ACTION_KEYS))
+    if extra:
+        return f"fields not allowed by the API schema: {', '.join(extra)}"
+    missing = [k for k in REQUIRED_FIELDS[section] if k not in record]
+    if "prev_status" not in record:
+        missing.append("prev_status")
+    if missing:
+        return f"missing required fields: {', '.join(missing)}"
+    return None
