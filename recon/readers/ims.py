@@ -90,7 +90,11 @@ class Envelope:
 
 def read_ims(data: bytes, name: str, *, recipient_gstin: str | None = None) -> ReadResult:
     """Read an IMS JSON download (any envelope) into canonical documents."""
-    obj = pc.load_json(data, name)
+    return read_ims_parsed(pc.load_json(data, name), name, recipient_gstin=recipient_gstin)
+
+
+def read_ims_parsed(obj, name: str, *, recipient_gstin: str | None = None) -> ReadResult:
+    """:func:`read_ims` for JSON already parsed with ``jsonio.loads_exact`` (the sniffer parses once)."""
     envelope = find_sections(obj, name)
     recipient = pc.check_recipient(envelope.recipient_gstin, recipient_gstin, "IMS file", name)
     rows: list[dict] = []

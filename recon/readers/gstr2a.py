@@ -1,0 +1,172 @@
+"""GSTR-2A JSON → canonical documents (formats.md §5).
+
+2A is the live view of what suppliers reported; it changes as they file, so it serves as evidence beside
+2B and IMS. Its names differ from 2B (``rchrg``/``rev``, ``iamt``/``igst``, ``csamt``/``cess``), amounts
+sit in rate lines ``itms[].itm_det`` and dates may be written ``18-Nov-19``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from recon.errors import InputError, Issue, Where
+from recon.readers import portal_common as pc
+from recon.readers.result import ReadResult
+
+
+@dataclass(frozen=True)
+class Section:
+    doc_kind: str | None  # None: from the note's ntty (C/D)
+    list_key: str | None  # documents under each supplier ctin; None: flat list (impg)
+    number: tuple[str, ...]
+    date: tuple[str, ...]
+    original_number: tuple[str, ...] = ()
+    original_date: tuple[str, ...] = ()
+    is_amendment: bool = False
+
+
+_INV = (("inum",), ("idt",))
+_NOTE = (("nt_num", "ntnum"), ("nt_dt", "ntdt"))
+_ISD = (("docnum",), ("docdt",))
+_BOE = (("benum", "boenum", "be_num"), ("bedt", "boedt", "be_dt"))
+
+SECTIONS: dict[str, Section] = {
+    "b2b": Section("invoice", "inv", *_INV),
+    "b2ba": Section("invoice", "inv", *_INV, ("oinum",), ("oidt",), is_amendment=True),
+    "cdn": Section(None, "nt", *_NOTE),
+    "cdna": Section(None, "nt", *_NOTE, ("ont_num",), ("ont_dt",), is_amendment=True),
+    "isd": Section("isd", "doclist", *_ISD),
+    "isda": Section("isd", "doclist", *_ISD, ("odocnum",), ("odocdt",), is_amendment=True),
+    "impg": Section("bill_of_entry", None, *_BOE),
+    "impgsez": Section("bill_of_entry", None, *_BOE),
+}
+# R: refund voucher in older 2A notes; it reduces what was paid in advance, so it reads as a credit note.
+NOTE_KINDS = {"C": "credit_note", "D": "debit_note", "R": "credit_note"}
+_ENVELOPE = {"gstin", "fp", "status", "status_cd", "code", "message", "chksum"}
+_LINE_AMOUNTS = {
+    "taxable_value": ("txval",),
+    "igst": ("iamt", "igst"),
+    "cgst": ("camt", "cgst"),
+    "sgst": ("samt", "sgst"),
+    "cess": ("csamt", "cess"),
+}
+
+
+def read_gstr2a(data: bytes, name: str, *, recipient_gstin: str | None = None) -> ReadResult:
+    return read_gstr2a_parsed(pc.load_json(data, name), name, recipient_gstin=recipient_gstin)
+
+
+def read_gstr2a_parsed(obj, name: str, *, recipient_gstin: str | None = None) -> ReadResult:
+    """:func:`read_gstr2a` for JSON already parsed with ``jsonio.loads_exact``."""
+    kind = pc.json_kind(obj)
+    if kind != "gstr2a":
+        raise pc.wrong_kind_error(kind, "gstr2a", name)
+    statement = pc.unwrap(obj)
+    recipient = pc.check_recipient(pc.literal_text(statement.get("gstin")), recipient_gstin, "2A", name)
+    rows: list[dict] = []
+    warnings: list[Issue] = []
+    for key, groups in statement.items():
+        section = str(key).lower()
+        if section in SECTIONS:
+            rows.extend(_SectionReader(SECTIONS[section], section, name, recipient).rows(groups))
+        elif key not in _ENVELOPE and isinstance(groups, list):
+            warnings.append(
+                Issue(f"section '{key}' is not read by this app ({len(groups)} entries)", Where(file=name))
+            )
+    docs, issues = pc.canonical_frame(rows, "gstr2a", name)
+    warnings.extend(issues)
+    if not rows:
+        warnings.append(Issue("this 2A holds no documents", Where(file=name)))
+    return ReadResult(
+        docs=docs,
+        source="gstr2a",
+        file=name,
+        file_format="json",
+        rows_read=len(rows),
+        warnings=warnings,
+        recipient_gstin=recipient,
+        period=pc.literal_text(statement.get("fp")),
+    )
+
+
+class _SectionReader:
+    def __init__(self, spec: Section, section: str, file: str, recipient):
+        self.spec, self.section, self.file, self.recipient = spec, section, file, recipient
+        self.count = 0
+
+    def rows(self, groups) -> list[dict]:
+        if not isinstance(groups, list):
+            raise InputError(f"section '{self.section}' is not a list", file=self.file)
+        if self.spec.list_key is None:
+            return [
+                self.row({}, doc, f"section '{self.section}', record {i}") for i, doc in enumerate(groups, 1)
+            ]
+        out = []
+        for s_index, supplier in enumerate(groups, start=1):
+            if not isinstance(supplier, dict):
+                raise InputError(
+                    f"section '{self.section}', supplier {s_index} is not a record", file=self.file
+                )
+            for d_index, document in enumerate(supplier.get(self.spec.list_key) or [], start=1):
+                where = f"section '{self.section}', supplier {s_index}, document {d_index}"
+                out.append(self.row(supplier, document, where))
+        return out
+
+    def row(self, supplier: dict, document, where: str) -> dict:
+        if not isinstance(document, dict):
+            raise InputError(f"{where} is not a record", file=self.file)
+        self.count += 1
+        data = {k: v for k, v in supplier.items() if not isinstance(v, (list, dict))} | document
+        record = pc.Record(data, self.file, where)
+        spec = self.spec
+        row = pc.new_row("gstr2a", self.file, self.section, self.count)
+        row["recipient_gstin"] = self.recipient
+        row["doc_kind"] = spec.doc_kind or _note_kind(record)
+        row["is_amendment"] = spec.is_amendment
+        row["supplier_gstin"] = record.text("ctin", required=spec.doc_kind != "bill_of_entry")
+        row["supplier_name"] = record.text("trdnm", "tradenm")
+        row["doc_no"] = record.text(*spec.number, required=True)
+        row["doc_date"] = record.date(*spec.date, required=True)
+        row["original_doc_no"] = record.text(*spec.original_number) if spec.original_number else None
+        row["original_doc_date"] = record.date(*spec.original_date) if spec.original_date else None
+        row["supply_type"] = pc.supply_type_code(record.get("inv_typ"))
+        row["pos"] = pc.pos_code(record.get("pos"))
+        row["reverse_charge"] = record.flag("rchrg", "rev")
+        _amounts(record, row)
+        row["supplier_period"] = record.text("flprdr1")
+        # cfs: has the supplier filed the GSTR-1 that carries this document (Y/N).
+        status = record.text("cfs")
+        row["supplier_filing_status"] = status
+        row["supplier_filed"] = None if status is None else status.strip().upper() == "Y"
+        row["itc_available"] = (record.text("itc_elg", "itcelg") or "").upper() or None
+        row["raw"] = pc.raw_json(data)
+        if record.text("dtcancel"):
+            row["warnings"].append(
+                f"the supplier's registration was cancelled from {record.text('dtcancel')}"
+            )
+        return row
+
+
+def _note_kind(record: pc.Record) -> str:
+    code = (record.text("ntty", "typ", required=True) or "").upper()
+    if code not in NOTE_KINDS:
+        raise record.error("ntty", f"'{code}' is not a note type (C credit note, D debit note)")
+    return NOTE_KINDS[code]
+
+
+def _amounts(record: pc.Record, row: dict) -> None:
+    """The sum of the rate lines ``itms[].itm_det``; document-level amounts when there are no lines."""
+    row["doc_value"] = record.amount("val")
+    items = record.get("itms", "items")
+    if not isinstance(items, list) or not items:
+        for column, keys in _LINE_AMOUNTS.items():
+            row[column] = record.amount(*keys)
+        return
+    lines = []
+    for i, item in enumerate(items, start=1):
+        detail = item.get("itm_det", item) if isinstance(item, dict) else None
+        if not isinstance(detail, dict):
+            raise InputError(f"{record.place}, rate line {i} is not a record", file=record.file)
+        lines.append(pc.Record(detail, record.file, f"{record.place}, rate line {i}"))
+    for column, keys in _LINE_AMOUNTS.items():
+        row[column] = pc.amounts_total([line.amount(*keys) for line in lines])

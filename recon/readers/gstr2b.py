@@ -1,0 +1,284 @@
+"""GSTR-2B (JSON or the portal's Excel) → canonical documents.
+
+JSON layout: formats.md §3. Documents sit under ``data.docdata`` grouped per supplier; records rejected in
+IMS sit under ``data.docRejdata`` in the same shapes. Amounts are on the document or in rate ``items``: the
+document's own amounts win, else the items are summed (the lines stay in ``raw``). The Excel download is
+read by :mod:`recon.readers.gstr2b_excel`; :func:`read_gstr2b` decides by content which one a file is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from recon.errors import InputError, Issue, Where
+from recon.readers import portal_common as pc
+from recon.readers.result import ReadResult
+
+
+@dataclass(frozen=True)
+class Section:
+    """One ``docdata`` section: the supplier grouping, its document list and the document's keys."""
+
+    doc_kind: str | None  # None: from the note's typ (cdnr C/D)
+    list_key: str | None  # documents under each supplier; None: a flat list (impg)
+    number: tuple[str, ...]
+    date: tuple[str, ...]
+    original_number: tuple[str, ...] = ()
+    original_date: tuple[str, ...] = ()
+    is_amendment: bool = False
+
+
+_INV = (("inum",), ("dt", "idt"))
+_NOTE = (("ntnum", "nt_num"), ("dt", "nt_dt"))
+_ISD = (("docnum",), ("docdt",))
+_BOE = (("boenum",), ("boedt",))
+
+SECTIONS: dict[str, Section] = {
+    "b2b": Section("invoice", "inv", *_INV),
+    "b2ba": Section("invoice", "inv", *_INV, ("oinum",), ("oidt",), is_amendment=True),
+    "cdnr": Section(None, "nt", *_NOTE),
+    "cdnra": Section(None, "nt", *_NOTE, ("ontnum", "ont_num"), ("ontdt", "ont_dt"), is_amendment=True),
+    "ecom": Section("invoice", "inv", *_INV),
+    "ecoma": Section("invoice", "inv", *_INV, ("oinum",), ("oidt",), is_amendment=True),
+    # ISD documents carry the invoice they distribute (oinvnum) even when not amended.
+    "isd": Section("isd", "doclist", *_ISD, ("oinvnum",), ("oinvdt",)),
+    "isda": Section("isd", "doclist", *_ISD, ("odocnum",), ("odocdt",), is_amendment=True),
+    "impg": Section("bill_of_entry", None, *_BOE),
+    "impga": Section("bill_of_entry", None, *_BOE, is_amendment=True),
+    "impgsez": Section("bill_of_entry", "boe", *_BOE),
+    "impgasez": Section("bill_of_entry", "boe", *_BOE, is_amendment=True),
+    "impgseza": Section("bill_of_entry", "boe", *_BOE, is_amendment=True),
+}
+NOTE_KINDS = {"C": "credit_note", "D": "debit_note"}
+ISD_CREDIT = {"ISDC", "ISDCN"}
+# Sections of docdata that are not documents to reconcile: ITC-reversal records (formats.md §3) repeat
+# documents of earlier statements and would pair twice.
+SKIPPED_SECTIONS = {"itcrev": "ITC-reversal records"}
+
+
+def read_gstr2b(data: bytes, name: str, *, recipient_gstin: str | None = None) -> ReadResult:
+    """Read a GSTR-2B download, JSON or Excel, recognised by content."""
+    if _is_workbook(data):
+        from recon.readers.gstr2b_excel import read_gstr2b_excel
+
+        return read_gstr2b_excel(data, name, recipient_gstin=recipient_gstin)
+    return read_gstr2b_json(data, name, recipient_gstin=recipient_gstin)
+
+
+def _is_workbook(data: bytes) -> bool:
+    return data[:4] == b"PK\x03\x04" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def read_gstr2b_json(data: bytes, name: str, *, recipient_gstin: str | None = None) -> ReadResult:
+    return read_gstr2b_parsed(pc.load_json(data, name), name, recipient_gstin=recipient_gstin)
+
+
+def read_gstr2b_parsed(obj, name: str, *, recipient_gstin: str | None = None) -> ReadResult:
+    """The 2B JSON already parsed with ``jsonio.loads_exact``."""
+    statement = find_statement(obj, name)
+    recipient = pc.check_recipient(pc.literal_text(statement.get("gstin")), recipient_gstin, "2B", name)
+    period = pc.literal_text(statement.get("rtnprd"))
+    rows: list[dict] = []
+    warnings: list[Issue] = []
+    for block, rejected in (("docdata", False), ("docRejdata", True)):
+        sections = statement.get(block) or statement.get(block.lower()) or {}
+        if not isinstance(sections, dict):
+            raise InputError(f"'{block}' is not an object of sections", file=name)
+        for key, groups in sections.items():
+            section = key.lower()
+            if section not in SECTIONS:
+                warnings.append(_skipped(block, key, groups, name))
+                continue
+            reader = _SectionReader(SECTIONS[section], section, block, rejected, name, recipient)
+            rows.extend(reader.rows(groups))
+    docs, issues = pc.canonical_frame(rows, "gstr2b", name)
+    warnings.extend(issues)
+    if not rows:
+        warnings.append(Issue("this 2B holds no documents", Where(file=name)))
+    return ReadResult(
+        docs=docs,
+        source="gstr2b",
+        file=name,
+        file_format="json",
+        rows_read=len(rows),
+        warnings=warnings,
+        recipient_gstin=recipient,
+        period=period,
+    )
+
+
+def find_statement(obj, name: str) -> dict:
+    """The 2B ``data`` object (portal download and API alike), under any number of ``data`` wrappers."""
+    kind = pc.json_kind(obj)
+    if kind != "gstr2b":
+        raise pc.wrong_kind_error(kind, "gstr2b", name)
+    node = obj
+    for _ in range(5):
+        keys = {str(k).lower() for k in node}
+        if {"docdata", "itcsumm", "docrejdata", "gstin"} & keys or not isinstance(node.get("data"), dict):
+            return node
+        node = node["data"]
+    return node
+
+
+def parts_total(obj) -> int | None:
+    """``fc``: how many files a split 2B came in (formats.md §3), when the statement says."""
+    node = pc.unwrap(obj)
+    value = node.get("fc") if isinstance(node, dict) else None
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+class _SectionReader:
+    """Turns one docdata/docRejdata section (supplier groups of documents) into canonical rows."""
+
+    def __init__(self, spec: Section, section: str, block: str, rejected: bool, file: str, recipient):
+        self.spec, self.section, self.block, self.rejected = spec, section, block, rejected
+        self.file, self.recipient = file, recipient
+        self.count = 0
+
+    def rows(self, groups) -> list[dict]:
+        if not isinstance(groups, list):
+            raise InputError(f"{self.block} section '{self.section}' is not a list", file=self.file)
+        out = []
+        if self.spec.list_key is None:  # impg: flat list of bills of entry, no supplier
+            for index, document in enumerate(groups, start=1):
+                out.append(self.row({}, document, f"{self._where()}, record {index}"))
+            return out
+        for s_index, supplier in enumerate(groups, start=1):
+            if not isinstance(supplier, dict):
+                raise InputError(f"{self._where()}, supplier {s_index} is not a record", file=self.file)
+            documents = supplier.get(self.spec.list_key) or []
+            for d_index, document in enumerate(documents, start=1):
+                out.append(
+                    self.row(supplier, document, f"{self._where()}, supplier {s_index}, document {d_index}")
+                )
+        return out
+
+    def _where(self) -> str:
+        return f"{self.block} section '{self.section}'"
+
+    def row(self, supplier: dict, document, where: str) -> dict:
+        if not isinstance(document, dict):
+            raise InputError(f"{where} is not a record", file=self.file)
+        self.count += 1
+        # The supplier's keys travel with each document so that raw is a self-contained record.
+        record_data = {k: v for k, v in supplier.items() if not isinstance(v, (list, dict))} | document
+        record = pc.Record(record_data, self.file, where)
+        spec = self.spec
+        row = pc.new_row("gstr2b", self.file, self.section, self.count)
+        if self.rejected:
+            row["origin_sheet"] = f"{self.block}/{self.section}"
+        row["recipient_gstin"] = self.recipient
+        row["doc_kind"] = spec.doc_kind or _note_kind(record)
+        row["is_amendment"] = spec.is_amendment
+        row["supplier_gstin"] = record.text("ctin", required=spec.doc_kind != "bill_of_entry")
+        row["supplier_name"] = record.text("trdnm", "tradenm")
+        row["doc_no"] = record.text(*spec.number, required=True)
+        row["doc_date"] = record.date(*spec.date, required=True)
+        row["original_doc_no"] = record.text(*spec.original_number) if spec.original_number else None
+        row["original_doc_date"] = record.date(*spec.original_date) if spec.original_date else None
+        # In cdnr typ is the note type (C/D); the supply type is suptyp there (formats.md §3).
+        supply_key = ("suptyp",) if spec.doc_kind is None else ("typ", "inv_typ")
+        row["supply_type"] = pc.supply_type_code(record.get(*supply_key))
+        row["pos"] = pc.pos_code(record.get("pos"))
+        row["reverse_charge"] = record.flag("rev")
+        _amounts(record, row)
+        row["supplier_period"] = record.text("supprd")
+        # Only documents of filed returns reach GSTR-2B (ims-rules.md §1).
+        filed_on = record.text("supfildt")
+        row["supplier_filing_status"] = f"Filed on {filed_on}" if filed_on else "Filed"
+        row["supplier_filed"] = True
+        row["ims_action"] = "R" if self.rejected else _ims_status(record)
+        row["itc_available"] = (record.text("itcavl", "itcelg") or "").upper() or None
+        row["itc_unavailable_reason"] = record.text("rsn")
+        row["raw"] = pc.raw_json(record_data)
+        if row["doc_kind"] == "isd" and (record.text("doctyp") or "").upper() in ISD_CREDIT:
+            row["warnings"].append("ISD credit note: it reduces the ITC distributed earlier")
+        return row
+
+
+def _note_kind(record: pc.Record) -> str:
+    code = (record.text("typ", "ntty", required=True) or "").upper()
+    if code not in NOTE_KINDS:
+        raise record.error("typ", f"'{code}' is not a note type (C credit note, D debit note)")
+    return NOTE_KINDS[code]
+
+
+def _ims_status(record: pc.Record) -> str | None:
+    status = record.text("imsStatus", "imsstatus")
+    return status.strip().upper() if status else None
+
+
+_DOC_AMOUNTS = {
+    "taxable_value": ("txval",),
+    "igst": ("igst", "iamt"),
+    "cgst": ("cgst", "camt"),
+    "sgst": ("sgst", "samt"),
+    "cess": ("cess", "csamt"),
+}
+
+
+def _amounts(record: pc.Record, row: dict) -> None:
+    """Document-level amounts when the document has them, else the sum of its rate lines."""
+    row["doc_value"] = record.amount("val")
+    own = {column: record.amount(*keys) for column, keys in _DOC_AMOUNTS.items()}
+    items = record.get("items", "itms")
+    if any(v is not None for v in own.values()) or not isinstance(items, list):
+        row.update(own)
+        return
+    lines = [pc.Record(item, record.file, f"{record.place}, item {i}") for i, item in enumerate(items, 1)]
+    for column, keys in _DOC_AMOUNTS.items():
+        row[column] = pc.amounts_total([line.amount(*keys) for line in lines])
+
+
+def _skipped(block: str, key: str, groups, name: str) -> Issue:
+    what = SKIPPED_SECTIONS.get(key.lower(), "a section this app does not know")
+    count = len(groups) if isinstance(groups, list) else 1
+    return Issue(
+        f"{block} '{key}' ({what}, {count} entr{'y' if count == 1 else 'ies'}) was not read", Where(file=name)
+    )
+
+
+def read_gstr2b_parts(
+    parts: list[tuple[bytes, str]], name: str, *, recipient_gstin: str | None = None
+) -> ReadResult:
+    """One statement from the files of a split 2B (``fc`` > 1; the portal zips them together).
+
+    Every part must be for the same GSTIN and period; a missing part is a warning, because the user may
+    have only the parts the portal produced so far.
+    """
+    results = [read_gstr2b(data, part_name, recipient_gstin=recipient_gstin) for data, part_name in parts]
+    first = results[0]
+    for other in results[1:]:
+        if (other.recipient_gstin, other.period) != (first.recipient_gstin, first.period):
+            raise InputError(
+                f"the parts are of different statements: {first.file} is {first.recipient_gstin} "
+                f"{first.period}, {other.file} is {other.recipient_gstin} {other.period}",
+                file=name,
+                hint="Put only the parts of one GSTR-2B together.",
+            )
+    warnings = [w for r in results for w in r.warnings if "holds no documents" not in w.message]
+    totals = [parts_total(pc.load_json(d, n)) or 0 for d, n in parts if not _is_workbook(d)]
+    expected = max(totals, default=0)
+    if expected and expected != len(parts):
+        warnings.append(
+            Issue(f"the 2B says it comes in {expected} parts; {len(parts)} were read", Where(file=name))
+        )
+    docs = pl.concat([r.docs for r in results], how="vertical")
+    if docs.get_column("doc_id").is_duplicated().any():
+        warnings.append(Issue("some documents appear in more than one part", Where(file=name)))
+    return ReadResult(
+        docs=docs,
+        source="gstr2b",
+        file=name,
+        file_format=f"zip ({len(parts)} parts)",
+        rows_read=sum(r.rows_read for r in results),
+        warnings=warnings,
+        recipient_gstin=first.recipient_gstin,
+        period=first.period,
+    )
