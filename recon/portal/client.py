@@ -1,0 +1,490 @@
+"""The GSTN taxpayer-API conversation for IMS (portal-api.md §2-§4), over a ``requests.Session`` from outside.
+
+The client knows the protocol and nothing about decisions: log in with an OTP, keep the session alive,
+download sections (following queued downloads), send SAVE / RESETIMS bodies and poll their status.
+What to do when a SAVE may or may not have reached the portal is decided by ``recon.portal.service``;
+this module only makes the ambiguity explicit (:class:`MaybeReceived`) instead of repeating the request.
+
+The base URL and the session are injected, so the same code talks to a GSP or to the local sandbox.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import tarfile
+import threading
+import time
+import uuid
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import requests
+
+from recon.portal import crypto
+from recon.portal.config import POLL_SCHEDULE, RETRY_SCHEDULE, PortalSettings, redact
+
+log = logging.getLogger("recon.portal.client")
+
+SESSION_ERRORS = (
+    "AUTH4033",
+    "AUTH4038",
+)  # invalid / expired session: refresh, else new OTP (portal-api.md §4)
+FINAL_STATUSES = ("P", "PE", "ER")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Errors the caller handles
+# ---------------------------------------------------------------------------------------------------
+
+
+class PortalError(Exception):
+    """The portal (or GSP) answered with an error: ``code`` and ``message`` as it gave them."""
+
+    def __init__(self, message: str, *, code: str | None = None, http_status: int | None = None) -> None:
+        self.code = code
+        self.message = message
+        self.http_status = http_status
+        super().__init__(f"{code}: {message}" if code else message)
+
+
+class OtpRequired(PortalError):
+    """No usable session for this GSTIN: ask the user for the OTP the portal sent (or send one first)."""
+
+    def __init__(self, gstin: str, message: str, *, otp_sent: bool = False, code: str | None = None) -> None:
+        self.gstin = gstin
+        self.otp_sent = otp_sent
+        super().__init__(message, code=code)
+
+
+class PortalUnavailable(PortalError):
+    """Timeouts, dropped connections or 5xx on a call that is safe to repeat, after all retries."""
+
+
+class MaybeReceived(PortalError):
+    """A SAVE/RESETIMS may have reached the portal (timeout, dropped connection, 5xx after sending).
+
+    Never send it again blindly: check what the portal holds first (``recon.portal.service``).
+    """
+
+
+# ---------------------------------------------------------------------------------------------------
+# Session state
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Login:
+    username: str
+    app_key: bytes
+    session_key: bytes | None = None
+    auth_token: str | None = None
+    expires_at: float | None = None  # clock() value after which the token is stale
+
+    def active(self) -> bool:
+        return self.auth_token is not None
+
+
+@dataclass(frozen=True)
+class QueuedDownload:
+    token: str
+    est: float
+
+
+class PortalClient:
+    """One firm's connection to its GSP; sessions are kept per GSTIN (one OTP per GSTIN)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        credentials: PortalSettings,
+        session: requests.Session | None = None,
+        *,
+        poll_schedule: Iterable[float] = POLL_SCHEDULE,
+        retry_schedule: Iterable[float] = RETRY_SCHEDULE,
+        est_unit_seconds: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.settings = credentials
+        self.http = session or requests.Session()
+        self.poll_schedule = tuple(poll_schedule)
+        self.retry_schedule = tuple(retry_schedule)
+        self.est_unit_seconds = est_unit_seconds  # GETINV `est` unit (minutes on the portal)
+        self.sleep = sleep
+        self.clock = clock
+        self._public_key = crypto.load_public_key(credentials.public_key_pem)
+        self._logins: dict[str, _Login] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"PortalClient(base_url={self.base_url!r}, gstins={sorted(self._logins)})"
+
+    # -----------------------------------------------------------------------------------------------
+    # Authentication
+    # -----------------------------------------------------------------------------------------------
+
+    def has_session(self, gstin: str) -> bool:
+        login = self._logins.get(gstin.upper())
+        return bool(login and login.active())
+
+    def request_otp(self, gstin: str) -> None:
+        """OTPREQUEST: the portal sends an OTP to the taxpayer's authorised signatory."""
+        gstin = gstin.upper()
+        login = _Login(username=self.settings.username_for(gstin), app_key=crypto.new_key())
+        redact(crypto.b64(login.app_key))
+        body = {"action": "OTPREQUEST", "app_key": self._rsa_app_key(login), "username": login.username}
+        self._auth_post(gstin, body)
+        with self._lock:
+            self._logins[gstin] = login
+        log.info("OTP requested for %s", gstin)
+
+    def authenticate(self, gstin: str, otp: str) -> None:
+        """AUTHTOKEN: exchange the OTP for an auth token and the session key."""
+        gstin = gstin.upper()
+        redact(otp)
+        login = self._logins.get(gstin)
+        if login is None or login.active():
+            login = _Login(username=self.settings.username_for(gstin), app_key=crypto.new_key())
+            redact(crypto.b64(login.app_key))
+        body = {
+            "action": "AUTHTOKEN",
+            "app_key": self._rsa_app_key(login),
+            "username": login.username,
+            "otp": crypto.aes_encrypt(otp.strip().encode(), login.app_key),
+        }
+        reply = self._auth_post(gstin, body)
+        self._take_token(login, reply)
+        with self._lock:
+            self._logins[gstin] = login
+        log.info("session opened for %s", gstin)
+
+    def refresh(self, gstin: str) -> None:
+        """REFRESHTOKEN: extend the session without an OTP (within the taxpayer's API-access window)."""
+        gstin = gstin.upper()
+        login = self._logins.get(gstin)
+        if login is None or not login.active():
+            raise OtpRequired(gstin, f"no session for {gstin}: an OTP is needed")
+        body = {
+            "action": "REFRESHTOKEN",
+            "app_key": crypto.aes_encrypt(login.app_key, login.session_key),
+            "username": login.username,
+            "auth_token": login.auth_token,
+        }
+        try:
+            reply = self._auth_post(gstin, body, auth_token=login.auth_token)
+        except PortalError as err:
+            self.forget(gstin)
+            raise OtpRequired(
+                gstin, f"the portal session for {gstin} has ended ({err}): enter a new OTP", code=err.code
+            ) from err
+        self._take_token(login, reply)
+        log.info("session refreshed for %s", gstin)
+
+    def forget(self, gstin: str) -> None:
+        with self._lock:
+            self._logins.pop(gstin.upper(), None)
+
+    def _rsa_app_key(self, login: _Login) -> str:
+        return crypto.rsa_encrypt(login.app_key, self._public_key)
+
+    def _take_token(self, login: _Login, reply: dict) -> None:
+        token = reply.get("auth_token")
+        sek = reply.get("sek")
+        if not token or not sek:
+            raise PortalError("the portal's token reply has no auth_token/sek")
+        login.session_key = crypto.aes_decrypt(sek, login.app_key)
+        login.auth_token = token
+        redact(token)
+        redact(sek)
+        redact(crypto.b64(login.session_key))
+        minutes = float(reply.get("expiry") or 360)
+        login.expires_at = self.clock() + minutes * 60
+
+    def _auth_post(self, gstin: str, body: dict, auth_token: str | None = None) -> dict:
+        headers = self._headers(gstin, body.get("username"), auth_token)
+        url = self.base_url + self.settings.auth_path
+        log.debug("POST %s action=%s gstin=%s", self.settings.auth_path, body["action"], gstin)
+        try:
+            response = self.http.post(url, json=body, headers=headers, timeout=self.settings.timeout)
+        except requests.RequestException as err:
+            raise PortalUnavailable(
+                f"could not reach the portal for {body['action']}: {type(err).__name__}"
+            ) from err
+        reply = _json_of(response)
+        _raise_for_error(reply, response.status_code)
+        return reply
+
+    def _headers(self, gstin: str, username: str | None, auth_token: str | None) -> dict[str, str]:
+        headers = self.settings.headers()
+        headers.update(
+            {
+                "state-cd": gstin[:2],
+                "ip-usr": self.settings.ip_usr,
+                "txn": uuid.uuid4().hex,
+                "gstin": gstin,
+                "Content-Type": "application/json",
+            }
+        )
+        if username:
+            headers["username"] = username
+        if auth_token:
+            headers["auth-token"] = auth_token
+        return headers
+
+    # -----------------------------------------------------------------------------------------------
+    # IMS calls
+    # -----------------------------------------------------------------------------------------------
+
+    def get_counts(self, gstin: str, goods_typ: str = "ALL_OTH") -> dict:
+        """GETCNT: counts per section x action, for the completeness check after a download."""
+        params = {"action": "GETCNT", "gstin": gstin.upper(), "goods_typ": goods_typ}
+        return self._get(gstin, self.settings.ims_count_path, params)
+
+    def get_section(self, gstin: str, section_key: str, *, status: str | None = None) -> list[dict]:
+        """GETINV for one section (``b2b``, ``b2bcn`` ...): its records, following a queued download."""
+        code = self.settings.getinv_sections()[section_key]
+        params = {"action": "GETINV", "gstin": gstin.upper(), "section": code}
+        if status:
+            params["status"] = status
+        payload = self._get(gstin, self.settings.ims_path, params)
+        if isinstance(payload, dict) and payload.get("token"):
+            queued = QueuedDownload(str(payload["token"]), float(payload.get("est") or 0))
+            payload = self.download_queued(gstin, queued)
+        return list((payload or {}).get(section_key) or [])
+
+    def download_queued(self, gstin: str, queued: QueuedDownload) -> dict:
+        """Large sets: wait ``est``, FILEDET until ready, download each file, verify, unpack, decrypt."""
+        log.info("download queued for %s (est %s)", gstin, queued.est)
+        self.sleep(queued.est * self.est_unit_seconds)
+        details = self._file_details(gstin, queued.token)
+        file_key = crypto.unb64(details["ek"])
+        merged: dict[str, list] = {}
+        for entry in details.get("urls") or []:
+            content = self._fetch_file(entry["ul"])
+            if entry.get("hash") and crypto.sha256_hex(content).lower() != str(entry["hash"]).lower():
+                raise PortalError("a downloaded IMS file does not match its SHA-256 hash: download again")
+            for part in _unpack(content):
+                for section, records in (
+                    crypto.open_sealed(part.decode("ascii"), None, file_key, require_hmac=False) or {}
+                ).items():
+                    if isinstance(records, list):
+                        merged.setdefault(section, []).extend(records)
+        return merged
+
+    def _file_details(self, gstin: str, token: str) -> dict:
+        params = {"action": "FILEDET", "gstin": gstin.upper(), "token": token}
+        waits = (0.0, *self.poll_schedule)
+        for attempt, wait in enumerate(waits):
+            self.sleep(wait)
+            try:
+                details = self._get(gstin, self.settings.ims_path, params)
+            except PortalError as err:
+                # The file may still be generating; the portal says so with an error until it is ready.
+                if attempt == len(waits) - 1 or isinstance(err, OtpRequired):
+                    raise
+                log.debug("FILEDET not ready (%s); waiting", err.code)
+                continue
+            if details.get("urls"):
+                return details
+        raise PortalError("the queued download did not become ready; try the download again later")
+
+    def _fetch_file(self, url: str) -> bytes:
+        # File URLs point at GSTN's file store: no auth headers go there.
+        for attempt, wait in enumerate((0.0, *self.retry_schedule)):
+            self.sleep(wait)
+            try:
+                response = self.http.get(url, timeout=self.settings.timeout)
+            except (requests.Timeout, requests.ConnectionError):
+                if attempt == len(self.retry_schedule):
+                    raise PortalUnavailable("could not download a queued IMS file") from None
+                continue
+            if response.status_code >= 500 and attempt < len(self.retry_schedule):
+                continue
+            if response.status_code != 200:
+                raise PortalError(f"queued IMS file download failed with HTTP {response.status_code}")
+            return response.content
+        raise PortalUnavailable("could not download a queued IMS file")
+
+    def submit(self, gstin: str, body: dict) -> str:
+        """PUT a SAVE or RESETIMS body ``{"action", "data": {"rtin", "reqtyp", "invdata"}}``; returns the reference id.
+
+        Raises :class:`MaybeReceived` when the request may have reached the portal; never repeats it.
+        A session error is safe to repeat after refreshing: the portal refused the call before reading it.
+        """
+        action = body["action"]
+        for attempt in range(2):
+            login = self._login(gstin)
+            data, signature = crypto.seal(body["data"], login.session_key)
+            envelope = {"action": action, "data": data, "hmac": signature}
+            try:
+                reply = self._send("PUT", gstin, self.settings.ims_path, login, json_body=envelope)
+            except _SessionError:
+                if attempt:
+                    raise
+                self.refresh(gstin)
+                continue
+            except _Transient as err:
+                raise MaybeReceived(
+                    f"{action} may have reached the portal ({err}); checking before sending anything again",
+                    http_status=err.http_status,
+                ) from err
+            reference = (reply or {}).get("reference_id") or (reply or {}).get("ref_id")
+            if not reference:
+                raise PortalError(f"the portal accepted {action} but gave no reference id")
+            log.info("%s for %s accepted: reference %s", action, gstin, reference)
+            return str(reference)
+        raise AssertionError("unreachable")
+
+    def request_status(self, gstin: str, reference_id: str) -> dict:
+        """REQSTS once: ``status_cd`` IP / P / PE / ER with counts and ``error_report``."""
+        params = {"action": "REQSTS", "gstin": gstin.upper(), "int_tran_id": reference_id}
+        return self._get(gstin, self.settings.ims_path, params)
+
+    def wait_for_status(
+        self, gstin: str, reference_id: str, on_poll: Callable[[dict, int], None] | None = None
+    ) -> dict:
+        """Poll REQSTS with the back-off schedule until P / PE / ER; returns the last reply (maybe still IP)."""
+        status: dict = {}
+        for attempt, wait in enumerate((0.0, *self.poll_schedule)):
+            self.sleep(wait)
+            status = self.request_status(gstin, reference_id)
+            if on_poll:
+                on_poll(status, attempt)
+            if str(status.get("status_cd")) in FINAL_STATUSES:
+                return status
+        return status
+
+    # -----------------------------------------------------------------------------------------------
+    # Transport
+    # -----------------------------------------------------------------------------------------------
+
+    def _login(self, gstin: str) -> _Login:
+        gstin = gstin.upper()
+        login = self._logins.get(gstin)
+        if login is None or not login.active():
+            raise OtpRequired(gstin, f"no portal session for {gstin}: request an OTP and enter it")
+        if login.expires_at is not None and self.clock() >= login.expires_at:
+            self.refresh(gstin)
+        return login
+
+    def _get(self, gstin: str, path: str, params: dict) -> dict:
+        """An idempotent GET: retried after timeouts and 5xx; a stale session is refreshed once."""
+        refreshed = False
+        waits = (0.0, *self.retry_schedule)
+        attempt = 0
+        while True:
+            login = self._login(gstin)
+            try:
+                return self._send("GET", gstin, path, login, params=params)
+            except _SessionError:
+                if refreshed:
+                    self.forget(gstin)
+                    raise OtpRequired(
+                        gstin, f"the portal refused the session for {gstin}: enter a new OTP"
+                    ) from None
+                self.refresh(gstin)
+                refreshed = True
+            except _Transient as err:
+                attempt += 1
+                if attempt >= len(waits):
+                    raise PortalUnavailable(
+                        f"the portal did not answer {params.get('action')} after {attempt} tries ({err})"
+                    ) from err
+                log.debug("retrying %s after %s", params.get("action"), err)
+                self.sleep(waits[attempt])
+
+    def _send(self, method: str, gstin: str, path: str, login: _Login, *, params=None, json_body=None):
+        headers = self._headers(gstin.upper(), login.username, login.auth_token)
+        url = self.base_url + path
+        action = (params or json_body or {}).get("action")
+        started = time.perf_counter()
+        try:
+            response = self.http.request(
+                method, url, params=params, json=json_body, headers=headers, timeout=self.settings.timeout
+            )
+        except requests.Timeout as err:
+            raise _Transient(f"timeout after {self.settings.timeout:g} s", sent=_was_sent(err)) from err
+        except requests.ConnectionError as err:
+            raise _Transient("connection dropped", sent=_was_sent(err)) from err
+        log.debug(
+            "%s %s action=%s -> HTTP %s in %.2f s",
+            method, path, action, response.status_code, time.perf_counter() - started,
+        )  # fmt: skip
+        if response.status_code >= 500:
+            raise _Transient(f"HTTP {response.status_code}", http_status=response.status_code)
+        reply = _json_of(response)
+        error = _error_of(reply)
+        if error and error[0] in SESSION_ERRORS:
+            raise _SessionError(error[1], code=error[0])
+        _raise_for_error(reply, response.status_code)
+        if "rek" in reply and "data" in reply:
+            try:
+                return crypto.open_reply(reply, login.session_key)
+            except crypto.CryptoError as err:
+                raise PortalError(f"could not decrypt the portal's reply to {action}: {err}") from err
+        return reply.get("data", reply)
+
+
+class _Transient(Exception):
+    def __init__(self, message: str, *, sent: bool = True, http_status: int | None = None) -> None:
+        self.sent = sent
+        self.http_status = http_status
+        super().__init__(message)
+
+
+class _SessionError(PortalError):
+    pass
+
+
+def _was_sent(err: requests.RequestException) -> bool:
+    """False only when the connection was never made, so the request cannot have reached the portal."""
+    return not isinstance(err, requests.ConnectTimeout) and "NewConnectionError" not in repr(err)
+
+
+def _json_of(response: requests.Response) -> dict:
+    try:
+        value = response.json()
+    except ValueError:
+        raise PortalError(
+            f"the portal answered HTTP {response.status_code} with something that is not JSON",
+            http_status=response.status_code,
+        ) from None
+    return value if isinstance(value, dict) else {"data": value}
+
+
+def _error_of(reply: dict) -> tuple[str, str] | None:
+    """The (code, message) of an error reply: ``{"status_cd": "0", "error": {"error_cd", "message"}}``."""
+    error = reply.get("error")
+    if str(reply.get("status_cd", "1")) == "0" or isinstance(error, dict):
+        error = error if isinstance(error, dict) else {}
+        code = error.get("error_cd") or error.get("err_cd") or reply.get("error_cd") or "UNKNOWN"
+        message = (
+            error.get("message")
+            or error.get("err_msg")
+            or reply.get("message")
+            or "the portal refused the call"
+        )
+        return str(code), str(message)
+    return None
+
+
+def _raise_for_error(reply: dict, http_status: int) -> None:
+    error = _error_of(reply)
+    if error:
+        raise PortalError(error[1], code=error[0], http_status=http_status)
+    if http_status >= 400:
+        raise PortalError(f"the portal answered HTTP {http_status}", http_status=http_status)
+
+
+def _unpack(content: bytes) -> list[bytes]:
+    """The members of a queued file: tar.gz (GSTN) or zip (some GSPs), else the content itself."""
+    if content[:2] == b"\x1f\x8b":
+        with tarfile.open(fileobj=io.BytesIO(content), mode="r:gz") as archive:
+            return [archive.extractfile(m).read() for m in archive.getmembers() if m.isfile()]
+    if content[:2] == b"PK":
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            return [archive.read(name) for name in archive.namelist() if not name.endswith("/")]
+    return [content]

@@ -1,0 +1,995 @@
+"""A local stand-in for the GST portal's IMS API: the same conversation, its own keys, switchable faults.
+
+Two layers: :class:`SandboxPortal` holds the state and the portal's rules (no HTTP), and a small
+``http.server`` handler speaks the protocol on 127.0.0.1 around it. Tests and the app's demo mode use
+:func:`start_background`; ``python -m recon.sandbox`` runs it in the foreground.
+
+What it imitates (portal-api.md §2-§4, formats.md §1-§2, ims-rules.md §2/§4):
+
+* OTPREQUEST / AUTHTOKEN / REFRESHTOKEN with RSA-encrypted app keys, an OTP under the app key, ``sek``;
+  expiring sessions (AUTH4033 invalid, AUTH4038 expired), refresh within the API-access window;
+* encrypted, HMAC-signed bodies and replies (``rek``);
+* GETCNT, GETINV per section (records with ``action``, ``hash``, ``ispendactblocked``), queued downloads
+  (token + est, FILEDET with encrypted tar.gz files and their SHA-256);
+* SAVE / RESETIMS -> reference id -> REQSTS (IP, then P / PE with ``error_report`` / ER): stale
+  ``prev_status`` or a supplier edit -> IMSSAV0010; Accept of a credit note without ``itcRedReq`` ->
+  IMSSAV0054; schema violations -> IMSSAV005 (whole request, nothing applied); Pending where blocked ->
+  an error for that record;
+* supplier edits (amounts and hash change, the recipient's action resets to N);
+* faults: slow replies, HTTP 500, dropped connections (optionally after applying the request), expired
+  sessions.
+
+Error codes the reference does not give are the sandbox's own and start with ``SBX``.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import io
+import itertools
+import json
+import logging
+import secrets
+import socket
+import tarfile
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+from recon.jsonio import dumps_exact, loads_exact
+from recon.portal import crypto
+
+log = logging.getLogger("recon.portal.sandbox")
+
+DEMO_OTP = "575757"
+DEMO_CLIENT_ID = "sandbox-client"
+DEMO_CLIENT_SECRET = "sandbox-secret"
+DEMO_USERNAME = "demo_user"
+
+# GETINV section parameter -> section key (formats.md §1.2)
+SECTION_KEYS = {
+    "B2B": "b2b",
+    "B2BA": "b2ba",
+    "CN": "b2bcn",
+    "CNA": "b2bcna",
+    "DN": "b2bdn",
+    "DNA": "b2bdna",
+    "ECO": "ecom",
+    "ECOA": "ecoma",
+}
+SHORT_REPORT_KEYS = {"b2bcn": "cn", "b2bdn": "dn", "b2bcna": "cna", "b2bdna": "dna"}
+NOTE_SECTIONS = ("b2bcn", "b2bcna", "b2bdn", "b2bdna")
+AMOUNT_FIELDS = ("val", "txval", "iamt", "camt", "samt", "cess")
+# Fields an uploaded record must echo exactly as held (formats.md §2 rule 3).
+ECHO_FIELDS = (
+    "idt",
+    "nt_dt",
+    "oinum",
+    "oidt",
+    "ont_num",
+    "ont_dt",
+    "inv_typ",
+    "pos",
+    "srcform",
+    *AMOUNT_FIELDS,
+)
+ACTION_ONLY_FIELDS = (
+    "action",
+    "prev_status",
+    "remarks",
+    "itcRedReq",
+    "declIgst",
+    "declCgst",
+    "declSgst",
+    "declCess",
+)
+
+
+def number_field(section: str) -> str:
+    return "nt_num" if section in NOTE_SECTIONS else "inum"
+
+
+def date_field(section: str) -> str:
+    return "nt_dt" if section in NOTE_SECTIONS else "idt"
+
+
+def required_fields(section: str, reqtyp: str) -> tuple[str, ...]:
+    """Mandatory keys of a SAVE/RESET record per section (formats.md §2 table)."""
+    base = ["stin", "rtnprd", "srcform", number_field(section), date_field(section), "pos", *AMOUNT_FIELDS]
+    base.append("prev_status")
+    if reqtyp == "SAVE":
+        base.append("action")
+    if section not in ("ecom", "ecoma"):
+        base.append("inv_typ")
+    if section in ("b2ba", "ecoma"):
+        base += ["oinum", "oidt"]
+    if section in ("b2bcna", "b2bdna"):
+        base += ["ont_num", "ont_dt"]
+    return tuple(base)
+
+
+def record_key(section: str, record: Mapping) -> tuple[str, str, str, str]:
+    """Identity of a held record: section, supplier GSTIN, number, supplier period."""
+    number = record.get(number_field(section)) or record.get("inum") or record.get("nt_num") or ""
+    return (section, str(record.get("stin", "")).upper(), str(number), str(record.get("rtnprd", "")))
+
+
+def record_hash(record: Mapping) -> str:
+    """The portal's checksum of a record's identity and amounts (changes when the supplier edits it)."""
+    keys = sorted(k for k in record if k not in ("action", "hash", "ispendactblocked", "srcfilstatus"))
+    text = "|".join(f"{k}={record[k]}" for k in keys)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------------
+# Faults
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Fault:
+    """A switchable misbehaviour for matching requests.
+
+    ``kind``: ``error500`` (reply HTTP 500), ``drop`` (close the socket without a reply), ``slow``
+    (sleep ``seconds`` before replying). ``action``: SAVE, RESETIMS, GETINV, REQSTS, FILEDET, GETCNT,
+    AUTHTOKEN, ..., or ``*``. ``skip``: let this many matching requests through first (fault on the
+    Nth = skip N-1). ``times``: how many requests it hits. ``apply_first``: for SAVE/RESETIMS, process
+    the request (the portal received it) before failing.
+    """
+
+    kind: str
+    action: str = "*"
+    skip: int = 0
+    times: int = 1
+    apply_first: bool = False
+    seconds: float = 0.0
+
+    def matches(self, action: str) -> bool:
+        return self.times > 0 and self.action in ("*", action)
+
+
+@dataclass
+class LoggedRequest:
+    """One request as the sandbox received it (tests assert on this log)."""
+
+    number: int
+    method: str
+    action: str
+    gstin: str | None
+    records: list[tuple] = field(default_factory=list)  # (section, stin, number, rtnprd, action) sent
+    applied: list[tuple] = field(default_factory=list)  # record keys whose action changed
+    reference_id: str | None = None
+    fault: str | None = None
+    replied: bool = True
+
+
+@dataclass
+class _Session:
+    username: str
+    gstin: str
+    app_key: bytes
+    session_key: bytes
+    expires_at: float
+    refreshable: bool = True
+
+
+@dataclass
+class _Queued:
+    gstin: str
+    ready_at: float
+    file_key: bytes
+    files: list[tuple[str, int, bytes]]  # (name, record count, tar.gz bytes)
+
+
+class SandboxError(Exception):
+    """An error reply: HTTP status, error code and message as the portal gives them."""
+
+    def __init__(self, http_status: int, code: str, message: str) -> None:
+        self.http_status = http_status
+        self.code = code
+        self.message = message
+        super().__init__(f"{code}: {message}")
+
+
+class DropConnection(Exception):
+    """Close the socket without a reply."""
+
+
+# ---------------------------------------------------------------------------------------------------
+# The portal's state and rules
+# ---------------------------------------------------------------------------------------------------
+
+
+class SandboxPortal:
+    """IMS records per GSTIN, sessions, requests and their statuses, faults. Thread-safe."""
+
+    def __init__(
+        self,
+        *,
+        otp: str = DEMO_OTP,
+        client_id: str = DEMO_CLIENT_ID,
+        client_secret: str = DEMO_CLIENT_SECRET,
+        session_minutes: float = 360.0,
+        refresh_window_minutes: float = 24 * 60.0,
+        queue_threshold: int = 500,
+        records_per_file: int = 1000,
+        est_minutes: int = 1,
+        file_ready_seconds: float = 0.0,
+        ip_polls: int = 1,
+        short_report_keys: bool = False,
+        clock=time.monotonic,
+    ) -> None:
+        self.private_key, self.public_key_pem = crypto.new_rsa_key_pair()
+        self.otp = otp
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.session_minutes = session_minutes
+        self.refresh_window_minutes = refresh_window_minutes
+        self.queue_threshold = queue_threshold
+        self.records_per_file = records_per_file
+        self.est_minutes = est_minutes
+        self.file_ready_seconds = file_ready_seconds
+        self.ip_polls = ip_polls
+        self.short_report_keys = short_report_keys
+        self.clock = clock
+        self.base_url = ""  # set by the server once it knows its port (file URLs are absolute)
+        self.records: dict[str, dict[str, list[dict]]] = {}  # gstin -> section -> records
+        self.usernames: dict[str, str] = {}  # gstin -> portal username
+        self.log: list[LoggedRequest] = []
+        self.faults: list[Fault] = []
+        self._otp_issued: set[tuple[str, str]] = set()  # (gstin, username)
+        self._sessions: dict[str, _Session] = {}  # auth token -> session
+        self._references: dict[str, dict] = {}  # reference id -> {"gstin", "status", "polls"}
+        self._queued: dict[str, _Queued] = {}
+        self._files: dict[str, bytes] = {}
+        self._counter = itertools.count(1)
+        self._lock = threading.RLock()
+
+    # -- seeding and supplier-side changes ----------------------------------------------------------
+
+    def add_taxpayer(self, gstin: str, sections: Mapping[str, list], username: str = DEMO_USERNAME) -> None:
+        """Hold these IMS records for ``gstin``; missing ``action``/``hash``/``ispendactblocked`` are filled."""
+        gstin = gstin.upper()
+        held: dict[str, list[dict]] = {}
+        for section, records in sections.items():
+            for record in records:
+                rec = loads_exact(dumps_exact(record))  # own copy, numbers as Decimal
+                rec.setdefault("action", "N")
+                rec.setdefault("ispendactblocked", "N")
+                rec["hash"] = rec.get("hash") or record_hash(rec)
+                held.setdefault(section, []).append(rec)
+        with self._lock:
+            self.records[gstin] = held
+            self.usernames[gstin] = username
+
+    def find(
+        self, gstin: str, section: str, stin: str, number: str, rtnprd: str | None = None
+    ) -> dict | None:
+        for rec in self.records.get(gstin.upper(), {}).get(section, []):
+            key = record_key(section, rec)
+            if key[1] == stin.upper() and key[2] == number and (rtnprd is None or key[3] == rtnprd):
+                return rec
+        return None
+
+    def held_actions(self, gstin: str) -> dict[tuple, str]:
+        """(section, stin, number, rtnprd) -> action held now: what tests compare decisions with."""
+        with self._lock:
+            return {
+                record_key(section, rec): rec["action"]
+                for section, records in self.records.get(gstin.upper(), {}).items()
+                for rec in records
+            }
+
+    def supplier_edit(self, gstin: str, section: str, stin: str, number: str, **changes) -> dict:
+        """The supplier amends a saved document: fields change, the hash changes, the action resets to N."""
+        with self._lock:
+            rec = self.find(gstin, section, stin, number)
+            if rec is None:
+                raise KeyError(f"no {section} record {stin}/{number} held for {gstin}")
+            for key, value in changes.items():
+                rec[key] = Decimal(str(value)) if isinstance(value, float) else value
+            rec["action"] = "N"
+            rec["hash"] = record_hash(rec)
+            return copy.deepcopy(rec)
+
+    def set_action(self, gstin: str, section: str, stin: str, number: str, action: str) -> None:
+        """Someone else (the taxpayer on the portal's web page) sets an action."""
+        with self._lock:
+            rec = self.find(gstin, section, stin, number)
+            if rec is None:
+                raise KeyError(f"no {section} record {stin}/{number} held for {gstin}")
+            rec["action"] = action
+
+    # -- faults and session control -------------------------------------------------------------------
+
+    def add_fault(self, kind: str, action: str = "*", **options) -> Fault:
+        if kind not in ("error500", "drop", "slow"):
+            raise ValueError(f"unknown fault kind {kind!r}")
+        fault = Fault(kind, action, **options)
+        with self._lock:
+            self.faults.append(fault)
+        return fault
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self.faults.clear()
+
+    def expire_sessions(self, *, refreshable: bool = True) -> None:
+        """Every open session expires now; with ``refreshable=False`` a new OTP is the only way back."""
+        with self._lock:
+            for session in self._sessions.values():
+                session.expires_at = self.clock() - 1
+                session.refreshable = session.refreshable and refreshable
+
+    def _take_fault(self, action: str) -> Fault | None:
+        with self._lock:
+            for fault in self.faults:
+                if fault.matches(action):
+                    if fault.skip > 0:
+                        fault.skip -= 1
+                        return None
+                    fault.times -= 1
+                    return fault
+        return None
+
+    # -- request log -------------------------------------------------------------------------------
+
+    def _record_request(self, method: str, action: str, gstin: str | None) -> LoggedRequest:
+        with self._lock:
+            entry = LoggedRequest(len(self.log) + 1, method, action, gstin)
+            self.log.append(entry)
+            return entry
+
+    def requests_of(self, *actions: str) -> list[LoggedRequest]:
+        with self._lock:
+            return [entry for entry in self.log if entry.action in actions]
+
+    # -- authentication ------------------------------------------------------------------------------
+
+    def check_gsp(self, headers: Mapping[str, str]) -> None:
+        if headers.get("clientid") != self.client_id or headers.get("client-secret") != self.client_secret:
+            raise SandboxError(401, "AUTH158", "Authentication failed: unknown clientid or client-secret")
+
+    def authenticate(self, gstin: str, body: Mapping) -> dict:
+        action = body.get("action")
+        if action == "OTPREQUEST":
+            return self._otp_request(gstin, body)
+        if action == "AUTHTOKEN":
+            return self._auth_token(gstin, body)
+        if action == "REFRESHTOKEN":
+            return self._refresh(gstin, body)
+        raise SandboxError(400, "GEN5001", f"unknown authentication action {action!r}")
+
+    def _username_ok(self, gstin: str, username: str | None) -> None:
+        if gstin not in self.records:
+            raise SandboxError(400, "AUTH158", f"GSTIN {gstin} is not registered on this sandbox")
+        if username != self.usernames.get(gstin):
+            raise SandboxError(401, "AUTH158", "Invalid username for this GSTIN")
+
+    def _app_key(self, body: Mapping) -> bytes:
+        try:
+            key = crypto.rsa_decrypt(str(body.get("app_key") or ""), self.private_key)
+        except crypto.CryptoError:
+            raise SandboxError(
+                400, "TEC4002", "Invalid public key: the app key cannot be decrypted"
+            ) from None
+        if len(key) != crypto.KEY_BYTES:
+            raise SandboxError(400, "TEC4002", "the app key must be 32 bytes")
+        return key
+
+    def _otp_request(self, gstin: str, body: Mapping) -> dict:
+        with self._lock:
+            self._username_ok(gstin, body.get("username"))
+            self._app_key(body)
+            self._otp_issued.add((gstin, body["username"]))
+        log.info("sandbox: OTP for %s is the demo OTP", gstin)
+        return {"status_cd": "1"}
+
+    def _auth_token(self, gstin: str, body: Mapping) -> dict:
+        with self._lock:
+            username = body.get("username")
+            self._username_ok(gstin, username)
+            app_key = self._app_key(body)
+            try:
+                otp = crypto.aes_decrypt(str(body.get("otp") or ""), app_key).decode()
+            except (crypto.CryptoError, UnicodeDecodeError):
+                raise SandboxError(400, "RET13506", "OTP is invalid or expired") from None
+            if (gstin, username) not in self._otp_issued or otp != self.otp:
+                raise SandboxError(400, "RET13506", "OTP is invalid or expired")
+            self._otp_issued.discard((gstin, username))
+            return self._open_session(gstin, username, app_key)
+
+    def _open_session(self, gstin: str, username: str, app_key: bytes) -> dict:
+        token = secrets.token_hex(16)
+        session_key = crypto.new_key()
+        self._sessions[token] = _Session(
+            username, gstin, app_key, session_key, self.clock() + self.session_minutes * 60
+        )
+        return {
+            "status_cd": "1",
+            "auth_token": token,
+            "expiry": self.session_minutes,
+            "sek": crypto.aes_encrypt(session_key, app_key),
+        }
+
+    def _refresh(self, gstin: str, body: Mapping) -> dict:
+        with self._lock:
+            session = self._sessions.get(str(body.get("auth_token") or ""))
+            if session is None or session.gstin != gstin or session.username != body.get("username"):
+                raise SandboxError(401, "AUTH4033", "Invalid session")
+            too_late = self.clock() > session.expires_at + self.refresh_window_minutes * 60
+            if not session.refreshable or too_late:
+                raise SandboxError(401, "AUTH4038", "Session expired: authenticate again with an OTP")
+            try:
+                app_key = crypto.aes_decrypt(str(body.get("app_key") or ""), session.session_key)
+            except crypto.CryptoError:
+                raise SandboxError(
+                    400, "TEC4002", "the app key is not encrypted with the session key"
+                ) from None
+            if app_key != session.app_key:
+                raise SandboxError(401, "AUTH158", "the app key does not belong to this session")
+            del self._sessions[body["auth_token"]]
+            return self._open_session(gstin, session.username, app_key)
+
+    def session_for(self, headers: Mapping[str, str], gstin: str) -> _Session:
+        with self._lock:
+            session = self._sessions.get(headers.get("auth-token") or "")
+            if session is None or session.gstin != gstin or session.username != headers.get("username"):
+                raise SandboxError(401, "AUTH4033", "Invalid session")
+            if self.clock() >= session.expires_at:
+                raise SandboxError(401, "AUTH4038", "Session expired")
+            return session
+
+    # -- downloads -------------------------------------------------------------------------------------
+
+    def counts(self, gstin: str, goods_typ: str) -> dict:
+        if goods_typ != "ALL_OTH":
+            return {"goods_typ": goods_typ, "ttl_cnt": 0, "sections": {}}
+        sections = {}
+        with self._lock:
+            for section, records in self.records.get(gstin, {}).items():
+                tally = {"ttl_cnt": len(records), "noaction": 0, "accept": 0, "reject": 0, "pending": 0}
+                for rec in records:
+                    tally[{"N": "noaction", "A": "accept", "R": "reject", "P": "pending"}[rec["action"]]] += 1
+                sections[section] = tally
+        return {
+            "goods_typ": goods_typ,
+            "ttl_cnt": sum(s["ttl_cnt"] for s in sections.values()),
+            "sections": sections,
+        }
+
+    def invoices(self, gstin: str, section_code: str, status: str | None) -> dict:
+        section = SECTION_KEYS.get((section_code or "").upper())
+        if section is None:
+            raise SandboxError(400, "GEN5001", f"section {section_code!r} is not an IMS section")
+        with self._lock:
+            records = copy.deepcopy(self.records.get(gstin, {}).get(section, []))
+        if status:
+            records = [r for r in records if r["action"] == status]
+        if len(records) > self.queue_threshold:
+            return self._queue(gstin, section, records)
+        return {section: records}
+
+    def _queue(self, gstin: str, section: str, records: list[dict]) -> dict:
+        token = secrets.token_hex(8)
+        file_key = crypto.new_key()
+        files = []
+        for index in range(0, len(records), self.records_per_file):
+            chunk = records[index : index + self.records_per_file]
+            name = f"{token}_{index // self.records_per_file + 1}.tar.gz"
+            files.append(
+                (name, len(chunk), _tar_gz(name[:-7] + ".json", crypto.seal({section: chunk}, file_key)[0]))
+            )
+        with self._lock:
+            self._queued[token] = _Queued(gstin, self.clock() + self.file_ready_seconds, file_key, files)
+            for name, _, content in files:
+                self._files[name] = content
+        return {"token": token, "est": self.est_minutes}
+
+    def file_details(self, gstin: str, token: str) -> dict:
+        with self._lock:
+            queued = self._queued.get(token or "")
+        if queued is None or queued.gstin != gstin:
+            raise SandboxError(400, "GEN5001", "unknown token")
+        if self.clock() < queued.ready_at:
+            raise SandboxError(400, "SBX-FILE-WAIT", "the file is being generated; try after some time")
+        urls = [
+            {"ul": f"{self.base_url}/files/{name}", "ic": count, "hash": crypto.sha256_hex(content)}
+            for name, count, content in queued.files
+        ]
+        return {"fc": len(urls), "urls": urls, "ek": crypto.b64(queued.file_key)}
+
+    def file(self, name: str) -> bytes | None:
+        with self._lock:
+            return self._files.get(name)
+
+    # -- SAVE / RESETIMS --------------------------------------------------------------------------------
+
+    def receive_action(self, gstin: str, action: str, payload, entry: LoggedRequest) -> str:
+        """Process a decrypted SAVE/RESETIMS body; returns the reference id (processing is synchronous,
+        REQSTS reports IP for ``ip_polls`` polls first, as the portal's queue would)."""
+        with self._lock:
+            reference = f"SBX{next(self._counter):08d}"
+            entry.reference_id = reference
+            entry.records = _sent_records(payload)
+            problem = _schema_problem(gstin, action, payload)
+            if problem:
+                status = {"status_cd": "ER", "transTypCd": "SAV", "proc_cnt": "0", "err_cnt": "0",
+                          "err_cd": "IMSSAV005", "err_msg": f"Schema validation failed: {problem}"}  # fmt: skip
+            else:
+                status = self._apply(gstin, payload, entry)
+            self._references[reference] = {"gstin": gstin, "status": status, "polls": 0}
+            return reference
+
+    def _apply(self, gstin: str, payload: Mapping, entry: LoggedRequest) -> dict:
+        reqtyp = payload["reqtyp"]
+        errors: list[tuple[str, dict, str, str]] = []  # (section, record, code, message)
+        done = 0
+        for section, records in payload["invdata"].items():
+            for sent in records:
+                problem = self._record_problem(gstin, section, sent, reqtyp)
+                if problem:
+                    errors.append((section, sent, *problem))
+                    continue
+                held = self.find(
+                    gstin, section, str(sent["stin"]), str(sent[number_field(section)]), str(sent["rtnprd"])
+                )
+                held["action"] = sent["action"] if reqtyp == "SAVE" else "N"
+                entry.applied.append(record_key(section, held))
+                done += 1
+        status = {"status_cd": "PE" if errors else "P", "transTypCd": "SAV" if reqtyp == "SAVE" else "RST",
+                  "proc_cnt": str(done), "err_cnt": str(len(errors)), "err_cd": "", "err_msg": ""}  # fmt: skip
+        if errors:
+            status["error_report"] = self._error_report(errors)
+        return status
+
+    def _record_problem(self, gstin: str, section: str, sent: Mapping, reqtyp: str) -> tuple[str, str] | None:
+        held = self.find(
+            gstin, section, str(sent["stin"]), str(sent[number_field(section)]), str(sent["rtnprd"])
+        )
+        if held is None:
+            return "IMSSAV0010", "Record not found: it may have been modified or deleted by the supplier"
+        for key in ECHO_FIELDS:
+            if key in sent and key in held and not _same(sent[key], held[key]):
+                return (
+                    "IMSSAV0010",
+                    f"Record details do not match the portal ({key}): the supplier may have edited it",
+                )
+        if sent["prev_status"] != held["action"]:
+            return "IMSSAV0010", "Previous action is incorrect: download the record again"
+        if reqtyp != "SAVE":
+            return None
+        if sent["action"] == "P" and str(held.get("ispendactblocked", "N")).upper() == "Y":
+            return "SBX-PENDBLK", "Pending is not allowed for this record"
+        if (
+            sent["action"] == "A"
+            and section in ("b2bcn", "b2bcna")
+            and sent.get("itcRedReq") not in ("Y", "N")
+        ):
+            return "IMSSAV0054", "Value required for itcRedReq"
+        return None
+
+    def _error_report(self, errors: list[tuple[str, dict, str, str]]) -> dict:
+        report: dict[str, list[dict]] = {}
+        groups: dict[tuple, dict] = {}
+        for section, sent, code, message in errors:
+            key = SHORT_REPORT_KEYS.get(section, section) if self.short_report_keys else section
+            group_key = (key, str(sent.get("stin")), code, message)
+            if group_key not in groups:
+                groups[group_key] = {
+                    "stin": str(sent.get("stin")),
+                    "error_cd": code,
+                    "error_msg": message,
+                    "inv": [],
+                }
+                report.setdefault(key, []).append(groups[group_key])
+            # The number sits under `inum` even for notes (portal-api.md §4).
+            number = sent.get(number_field(section)) or sent.get("inum")
+            groups[group_key]["inv"].append({"inum": number, "rtnprd": sent.get("rtnprd")})
+        return report
+
+    def request_status(self, gstin: str, reference: str) -> dict:
+        with self._lock:
+            ref = self._references.get(reference or "")
+            if ref is None or ref["gstin"] != gstin:
+                raise SandboxError(400, "GEN5001", "unknown reference id")
+            ref["polls"] += 1
+            if ref["polls"] <= self.ip_polls:
+                return {"status_cd": "IP"}
+            return copy.deepcopy(ref["status"])
+
+
+def _same(sent, held) -> bool:
+    if isinstance(held, Decimal) or isinstance(sent, (Decimal, float, int)):
+        try:
+            return Decimal(str(sent)) == Decimal(str(held))
+        except ArithmeticError:
+            return False
+    return str(sent) == str(held)
+
+
+def _sent_records(payload) -> list[tuple]:
+    sent = []
+    if not isinstance(payload, Mapping) or not isinstance(payload.get("invdata"), Mapping):
+        return sent
+    for section, records in payload["invdata"].items():
+        for rec in records if isinstance(records, list) else []:
+            if isinstance(rec, Mapping):
+                sent.append((*record_key(section, rec), rec.get("action")))
+    return sent
+
+
+def _schema_problem(gstin: str, action: str, payload) -> str | None:
+    """Envelope and record checks of the published SAVE/RESET schemas (formats.md §2)."""
+    if not isinstance(payload, Mapping):
+        return "the body is not a JSON object"
+    for key in ("rtin", "reqtyp", "invdata"):
+        if key not in payload:
+            return f"'{key}' is required"
+    wanted = "SAVE" if action == "SAVE" else "RESET"
+    if payload["reqtyp"] != wanted:
+        return f"reqtyp must be {wanted} for {action}"
+    if str(payload["rtin"]).upper() != gstin:
+        return "rtin does not match the GSTIN of the session"
+    invdata = payload["invdata"]
+    if not isinstance(invdata, Mapping) or not invdata:
+        return "invdata must hold at least one section"
+    allowed_actions = ("A", "R", "P")
+    for section, records in invdata.items():
+        if section not in SECTION_KEYS.values():
+            return f"unknown section '{section}'"
+        if not isinstance(records, list) or not records:
+            return f"section '{section}' must be a non-empty list"
+        for index, rec in enumerate(records):
+            missing = [k for k in required_fields(section, wanted) if k not in rec]
+            if missing:
+                return f"{section}[{index}]: missing {', '.join(missing)}"
+            if wanted == "SAVE" and rec["action"] not in allowed_actions:
+                return f"{section}[{index}]: action must be A, R or P (N goes through RESET)"
+            if wanted == "RESET" and "action" in rec:
+                return f"{section}[{index}]: a RESET record carries no action"
+            if rec["prev_status"] not in ("A", "R", "P", "N"):
+                return f"{section}[{index}]: prev_status must be A, R, P or N"
+            number = rec[number_field(section)]
+            if not isinstance(number, str) or not 1 <= len(number) <= 16:
+                return f"{section}[{index}]: the document number must be a string of 1-16 characters"
+            for amount in AMOUNT_FIELDS:
+                if isinstance(rec[amount], str) or rec[amount] is None:
+                    return f"{section}[{index}]: {amount} must be a number"
+    return None
+
+
+def _tar_gz(member: str, text: str) -> bytes:
+    buffer = io.BytesIO()
+    data = text.encode("ascii")
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        info = tarfile.TarInfo(member)
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------------
+# HTTP
+# ---------------------------------------------------------------------------------------------------
+
+
+class _Handler(BaseHTTPRequestHandler):
+    portal: SandboxPortal  # set on the subclass made per server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format, *args):  # noqa: A002 - the stdlib's name
+        log.debug("sandbox %s", format % args)
+
+    def do_GET(self):
+        self._dispatch("GET")
+
+    def do_POST(self):
+        self._dispatch("POST")
+
+    def do_PUT(self):
+        self._dispatch("PUT")
+
+    def _dispatch(self, method: str) -> None:
+        url = urlparse(self.path)
+        params = {k: v[0] for k, v in parse_qs(url.query).items()}
+        length = int(self.headers.get("Content-Length") or 0)
+        raw_body = self.rfile.read(length) if length else b""
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        try:
+            if url.path.startswith("/files/"):
+                self._serve_file(url.path[len("/files/") :])
+            elif url.path == "/sandbox/public-key":
+                self._send(200, {"public_key_pem": self.portal.public_key_pem})
+            elif url.path == "/sandbox/admin" and method == "POST":
+                self._send(200, _admin(self.portal, json.loads(raw_body or b"{}")))
+            elif url.path.endswith("/authenticate") and method == "POST":
+                self._authenticate(headers, raw_body)
+            elif url.path.endswith("/returns/ims"):
+                self._ims(method, headers, params, raw_body)
+            else:
+                self._send(
+                    404, {"status_cd": "0", "error": {"error_cd": "GEN404", "message": "no such endpoint"}}
+                )
+        except DropConnection:
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        except _Answered:
+            pass
+        except SandboxError as err:
+            self._send(
+                err.http_status, {"status_cd": "0", "error": {"error_cd": err.code, "message": err.message}}
+            )
+
+    def _authenticate(self, headers: dict, raw_body: bytes) -> None:
+        body = _json_body(raw_body)
+        action = str(body.get("action"))
+        entry = self.portal._record_request("POST", action, headers.get("gstin"))
+        self._fault_before(action, entry)
+        self.portal.check_gsp(headers)
+        gstin = (headers.get("gstin") or "").upper()
+        self._send(200, self.portal.authenticate(gstin, body))
+
+    def _ims(self, method: str, headers: dict, params: dict, raw_body: bytes) -> None:
+        self.portal.check_gsp(headers)
+        gstin = (headers.get("gstin") or params.get("gstin") or "").upper()
+        body = _json_body(raw_body) if method == "PUT" else {}
+        action = str(params.get("action") or body.get("action") or "")
+        entry = self.portal._record_request(method, action, gstin)
+        session = self.portal.session_for(headers, gstin)
+        if method == "PUT":
+            if action not in ("SAVE", "RESETIMS"):
+                raise SandboxError(400, "GEN5001", f"unknown action {action!r}")
+            try:
+                payload = crypto.open_sealed(
+                    str(body.get("data") or ""), body.get("hmac"), session.session_key
+                )
+            except crypto.CryptoError as err:
+                raise SandboxError(400, "SBX-HMAC", f"the request could not be verified: {err}") from None
+            fault = self.portal._take_fault(action)
+            if fault and not fault.apply_first:
+                self._fail(fault, entry)
+            reference = self.portal.receive_action(gstin, action, payload, entry)
+            if fault and fault.apply_first:
+                self._fail(fault, entry)
+            self._reply(session, {"reference_id": reference})
+            return
+        self._fault_before(action, entry)
+        if gstin != (params.get("gstin") or "").upper():
+            raise SandboxError(400, "GEN5001", "gstin parameter missing or different from the header")
+        if action == "GETCNT":
+            self._reply(session, self.portal.counts(gstin, params.get("goods_typ") or ""))
+        elif action == "GETINV":
+            self._reply(
+                session, self.portal.invoices(gstin, params.get("section") or "", params.get("status"))
+            )
+        elif action == "FILEDET":
+            self._reply(session, self.portal.file_details(gstin, params.get("token") or ""))
+        elif action == "REQSTS":
+            self._reply(session, self.portal.request_status(gstin, params.get("int_tran_id") or ""))
+        else:
+            raise SandboxError(400, "GEN5001", f"unknown action {action!r}")
+
+    def _fault_before(self, action: str, entry: LoggedRequest) -> None:
+        fault = self.portal._take_fault(action)
+        if fault:
+            self._fail(fault, entry)
+
+    def _fail(self, fault: Fault, entry: LoggedRequest) -> None:
+        entry.fault = fault.kind
+        if fault.kind == "slow":
+            time.sleep(fault.seconds)
+            return
+        entry.replied = False
+        if fault.kind == "drop":
+            raise DropConnection()
+        self._send(500, {"message": "Internal Server Error"}, raw=True)
+        raise _Answered()
+
+    def _serve_file(self, name: str) -> None:
+        content = self.portal.file(name)
+        if content is None:
+            self._send(404, {"status_cd": "0", "error": {"error_cd": "GEN404", "message": "no such file"}})
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/gzip")
+        self.send_header("Content-Length", str(len(content)))
+        self.end_headers()
+        self.wfile.write(content)
+
+    def _reply(self, session: _Session, value) -> None:
+        self._send(200, {"status_cd": "1", **crypto.seal_reply(value, session.session_key)})
+
+    def _send(self, status: int, value: dict, raw: bool = False) -> None:
+        data = json.dumps(value).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+class _Answered(Exception):
+    """The reply has been written (a fault replied 500); stop handling."""
+
+
+def _json_body(raw_body: bytes) -> dict:
+    try:
+        body = json.loads(raw_body or b"{}")
+    except json.JSONDecodeError:
+        raise SandboxError(400, "GEN5001", "the body is not JSON") from None
+    if not isinstance(body, dict):
+        raise SandboxError(400, "GEN5001", "the body is not a JSON object")
+    return body
+
+
+def _admin(portal: SandboxPortal, command: dict) -> dict:
+    """Control for a sandbox running as its own process (tests in-process use the portal object)."""
+    op = command.get("op")
+    if op == "fault":
+        options = {k: command[k] for k in ("skip", "times", "apply_first", "seconds") if k in command}
+        portal.add_fault(command["kind"], command.get("action", "*"), **options)
+    elif op == "clear_faults":
+        portal.clear_faults()
+    elif op == "expire_sessions":
+        portal.expire_sessions(refreshable=bool(command.get("refreshable", True)))
+    elif op == "supplier_edit":
+        changes = command.get("changes") or {}
+        portal.supplier_edit(
+            command["gstin"], command["section"], command["stin"], command["number"], **changes
+        )
+    elif op != "state":
+        raise SandboxError(400, "GEN5001", f"unknown admin op {op!r}")
+    held = {
+        gstin: {"|".join(k): v for k, v in portal.held_actions(gstin).items()} for gstin in portal.records
+    }
+    return {"ok": True, "held": held, "requests": len(portal.log)}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Running it
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SandboxHandle:
+    """A running sandbox: where it listens, its public key and OTP, the portal state, and stop()."""
+
+    base_url: str
+    public_key_pem: str
+    otp: str
+    portal: SandboxPortal
+    server: ThreadingHTTPServer
+    thread: threading.Thread
+
+    @property
+    def client_id(self) -> str:
+        return self.portal.client_id
+
+    @property
+    def client_secret(self) -> str:
+        return self.portal.client_secret
+
+    @property
+    def usernames(self) -> dict[str, str]:
+        return dict(self.portal.usernames)
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+def make_server(portal: SandboxPortal, port: int = 0, host: str = "127.0.0.1") -> ThreadingHTTPServer:
+    handler = type("SandboxHandler", (_Handler,), {"portal": portal})
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    portal.base_url = f"http://{host}:{server.server_address[1]}"
+    return server
+
+
+def start_background(
+    port: int = 0,
+    seed_docs=None,
+    gstin: str | None = None,
+    *,
+    username: str = DEMO_USERNAME,
+    **portal_options,
+) -> SandboxHandle:
+    """Start a sandbox on 127.0.0.1 in a daemon thread (``port=0``: any free port).
+
+    ``seed_docs``: IMS records as ``{section: [records]}`` (any envelope the IMS reader accepts), a
+    canonical frame with ``raw`` portal records, or None for the demo corpus. ``gstin``: the recipient
+    (default: the file's ``rtin`` or the demo client's GSTIN).
+    """
+    portal = SandboxPortal(**portal_options)
+    recipient, sections = seed_sections(seed_docs, gstin)
+    portal.add_taxpayer(recipient, sections, username=username)
+    server = make_server(portal, port)
+    thread = threading.Thread(target=server.serve_forever, name="gstn-sandbox", daemon=True)
+    thread.start()
+    return SandboxHandle(portal.base_url, portal.public_key_pem, portal.otp, portal, server, thread)
+
+
+def seed_sections(seed_docs, gstin: str | None) -> tuple[str, dict[str, list]]:
+    """The recipient GSTIN and ``{section: [records]}`` to hold, from whatever the caller has."""
+    if seed_docs is None:
+        return demo_sections(gstin)
+    if hasattr(seed_docs, "columns") and "raw" in seed_docs.columns:
+        return _sections_from_frame(seed_docs, gstin)
+    if isinstance(seed_docs, (bytes, str)):
+        seed_docs = loads_exact(seed_docs)
+    sections = _unwrap_sections(seed_docs)
+    recipient = gstin or _find_rtin(seed_docs)
+    if not recipient:
+        raise ValueError("the recipient GSTIN is not in the seed data: pass gstin=")
+    return recipient.upper(), sections
+
+
+def _unwrap_sections(node) -> dict[str, list]:
+    """Bare sections, or under data / data.data / imsDetails / invdata (formats.md §1.1)."""
+    for _ in range(4):
+        if not isinstance(node, Mapping):
+            break
+        found = {
+            k.lower(): v
+            for k, v in node.items()
+            if k.lower() in SECTION_KEYS.values() and isinstance(v, list)
+        }
+        if found:
+            return found
+        inner = next(
+            (node[k] for k in ("data", "imsDetails", "invdata") if isinstance(node.get(k), Mapping)), None
+        )
+        if inner is None:
+            break
+        node = inner
+    raise ValueError("no IMS sections (b2b, b2bcn ...) found in the seed data")
+
+
+def _find_rtin(node) -> str | None:
+    for _ in range(4):
+        if not isinstance(node, Mapping):
+            return None
+        for key in ("rtin", "gstin"):
+            if isinstance(node.get(key), str):
+                return node[key]
+        node = node.get("data") or node.get("imsDetails")
+    return None
+
+
+def _sections_from_frame(frame, gstin: str | None) -> tuple[str, dict[str, list]]:
+    ims = frame.filter(frame["source"] == "ims") if "source" in frame.columns else frame
+    sections: dict[str, list] = {}
+    for section, raw in zip(ims["section"].to_list(), ims["raw"].to_list(), strict=True):
+        if section and raw:
+            sections.setdefault(section, []).append(loads_exact(raw))
+    recipients = (
+        [g for g in ims["recipient_gstin"].unique().to_list() if g]
+        if "recipient_gstin" in ims.columns
+        else []
+    )
+    recipient = gstin or (recipients[0] if recipients else None)
+    if not recipient:
+        raise ValueError("the recipient GSTIN is not in the seed frame: pass gstin=")
+    return recipient.upper(), sections
+
+
+def demo_sections(gstin: str | None = None, seed: int | None = None) -> tuple[str, dict[str, list]]:
+    """IMS records of recon.synth: the demo corpus, or ``generate(seed)``."""
+    from recon import synth
+
+    corpus = synth.demo_corpus() if seed is None else synth.generate(seed)
+    payload = getattr(corpus, "ims_payload", None)
+    if payload:
+        recipient = gstin or _find_rtin(payload) or corpus.client.gstin
+        return recipient.upper(), _unwrap_sections(payload)
+    return _sections_from_frame(corpus.ims, gstin)
