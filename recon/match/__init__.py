@@ -1,0 +1,302 @@
+"""The matching engine: books × portal documents → matched, mismatched, ims_only, books_only, with reasons.
+
+Stages, in the order a consultant would trust them (each one-to-one, on what the earlier stages left):
+
+0. manual links (win over everything; still compared);
+1. exact number, 2. normalised number — also through an amendment's original number;
+   then the FY boundary (31 March vs 1 April, a suggestion);
+3. fuzzy number within one supplier, amounts and dates agreeing (a suggestion);
+4. PAN level: another registration of the supplier, or a mistyped books GSTIN (a suggestion);
+5. leftovers, each with the nearest document on the other side and why it was not taken.
+
+Engine choice: polars. Stages 1-2 are one hash join over (GSTIN, kind, key, FY) and the comparisons and
+sentences are column expressions, so a million documents per side reconcile in seconds on two cores; the
+fuzzy and PAN stages see only the leftovers of one supplier or PAN. Pure: no files, no database.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterable
+
+import polars as pl
+
+from recon import model
+from recon.match import assign, block, classify, compare, explain
+from recon.match.result import RESULT_SCHEMA, empty_results
+from recon.match.settings import Settings
+
+__all__ = ["Settings", "reconcile"]
+
+_CATEGORY_ORDER = {c: i for i, c in enumerate(("matched", "mismatched", "ims_only", "books_only"))}
+
+
+def reconcile(
+    books: pl.DataFrame,
+    portal: pl.DataFrame,
+    settings: Settings = Settings(),  # noqa: B008 — frozen dataclass, safe as a default
+    links: Iterable[tuple[str, str]] = (),
+    unlinks: Iterable[tuple[str, str]] = (),
+) -> pl.DataFrame:
+    """Pair books documents with portal documents one-to-one and explain every outcome.
+
+    ``links``/``unlinks``: (books doc_id, portal doc_id) pairs the user made or forbade.
+    Returns RESULT_SCHEMA rows ordered by category, supplier GSTIN, document number.
+    """
+    books_work = _prepare(books)
+    portal_work = _prepare(portal)
+    forbidden = _id_pairs(unlinks, books_work, portal_work)
+    chosen = [_manual(links, books_work, portal_work)]
+    taken_b, taken_p = chosen[0]["b"], chosen[0]["p"]
+
+    def free(work: pl.DataFrame, taken: pl.Series) -> pl.DataFrame:
+        return work.filter(~pl.col("idx").is_in(taken))
+
+    def run(strategy, books_pool: pl.DataFrame, portal_pool: pl.DataFrame) -> None:
+        nonlocal taken_b, taken_p
+        candidates = strategy(books_pool, portal_pool, settings)
+        candidates = candidates.join(forbidden, on=["b", "p"], how="anti")
+        pairs = assign.one_to_one(candidates, books_pool, portal_pool)
+        chosen.append(pairs)
+        taken_b = pl.concat([taken_b, pairs["b"]])
+        taken_p = pl.concat([taken_p, pairs["p"]])
+
+    run(block.key_candidates, free(books_work, taken_b), free(portal_work, taken_p))
+    twins = _duplicate_twins(books_work, taken_b)
+    # A second booking of a paired document is a duplicate, not a candidate for weaker evidence.
+    books_pool = lambda: free(books_work, taken_b).filter(~pl.col("idx").is_in(twins["idx"]))  # noqa: E731
+    run(block.boundary_candidates, books_pool(), free(portal_work, taken_p))
+    run(block.fuzzy_candidates, books_pool(), free(portal_work, taken_p))
+    if settings.pan_matching:
+        run(block.pan_candidates, books_pool(), free(portal_work, taken_p))
+    pairs = pl.concat(chosen)
+
+    results = pl.concat(
+        [
+            _pair_results(pairs, books_work, portal_work, settings),
+            _leftover_results("b", books_work, portal_work, pairs, forbidden, settings),
+            _leftover_results("p", portal_work, books_work, pairs, forbidden, settings),
+        ],
+        how="vertical",
+    )
+    return _suggest(_order(results), books, portal)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Preparation and manual decisions
+# ---------------------------------------------------------------------------------------------------
+
+
+def _prepare(docs: pl.DataFrame) -> pl.DataFrame:
+    if list(docs.columns) != list(model.COLUMNS) or dict(docs.schema) != model.SCHEMA:
+        docs = model.conform(docs)
+    work = block.prepare(docs)
+    return work.with_columns(classify.not_in_ims_expr())
+
+
+def _id_pairs(pairs: Iterable[tuple[str, str]], books: pl.DataFrame, portal: pl.DataFrame) -> pl.DataFrame:
+    """(books doc_id, portal doc_id) pairs → positions; pairs naming unknown documents are dropped."""
+    ids = pl.DataFrame(
+        [(str(b), str(p)) for b, p in pairs], schema={"b_id": pl.String, "p_id": pl.String}, orient="row"
+    )
+    return (
+        ids.join(books.select(pl.col("doc_id").alias("b_id"), pl.col("idx").alias("b")), on="b_id")
+        .join(portal.select(pl.col("doc_id").alias("p_id"), pl.col("idx").alias("p")), on="p_id")
+        .select("b", "p")
+        .unique()
+    )
+
+
+def _manual(links, books: pl.DataFrame, portal: pl.DataFrame) -> pl.DataFrame:
+    """The user's links as chosen pairs. A document linked twice keeps its first link in doc-id order."""
+    pairs = _id_pairs(links, books, portal)
+    candidates = pairs.with_columns(
+        pl.lit(0, pl.Int8).alias("stage"),
+        pl.lit("manual").alias("basis"),
+        pl.lit(100.0).alias("score"),
+        pl.lit(False).alias("review"),
+        pl.lit(None, pl.String).alias("review_reason"),
+    ).cast(block.CANDIDATE_SCHEMA)
+    if candidates.is_empty():
+        return block.empty_candidates()
+    return assign.one_to_one(candidates, books, portal)
+
+
+def _duplicate_twins(books: pl.DataFrame, taken_b: pl.Series) -> pl.DataFrame:
+    """Books documents booked more than once: for each copy that is not the kept one, the kept twin.
+
+    Same supplier GSTIN, kind, number key and FY is one document (matching-practice.md §9). The kept copy
+    is the one that paired, else the earliest row.
+    """
+    group = ["gstin", "kind", "key", "fy"]
+    members = books.filter(pl.len().over(group) > 1).select(
+        "idx", "doc_id", "first_row", "origin_rows", *group, pl.col("idx").is_in(taken_b).alias("_paired")
+    )
+    if members.is_empty():
+        return pl.DataFrame(schema={"idx": pl.UInt32, "twin_idx": pl.UInt32})
+    ranked = members.sort(
+        ["_paired", "first_row", "doc_id"], descending=[True, False, False], nulls_last=True
+    )
+    kept = ranked.unique(group, keep="first", maintain_order=True).select(
+        *group, pl.col("idx").alias("twin_idx")
+    )
+    return members.join(kept, on=group).filter(pl.col("idx") != pl.col("twin_idx")).select("idx", "twin_idx")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Result rows
+# ---------------------------------------------------------------------------------------------------
+
+
+def _pair_results(
+    pairs: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFrame, settings: Settings
+) -> pl.DataFrame:
+    wide = compare.compare(compare.widen(pairs, books, portal), settings)
+    wide = wide.with_columns(
+        pl.coalesce(pl.col("p_not_in_ims"), pl.col("b_not_in_ims")).alias("not_in_ims"),
+        explain.differences_expr(compare.DIFFERENCE_FIELDS),
+        explain.differences_text_expr(compare.DIFFERENCE_FIELDS),
+    )
+    return wide.select(
+        _result_id(pl.col("b_doc_id"), pl.col("p_doc_id")),
+        classify.pair_category().alias("category"),
+        pl.col("b_doc_id").alias("books_doc_id"),
+        pl.col("p_doc_id").alias("portal_doc_id"),
+        "basis",
+        "score",
+        "differences",
+        "differences_text",
+        explain.pair_explanation(settings),
+        pl.lit(None, pl.String).alias("nearest_doc_id"),
+        pl.lit(None, pl.String).alias("nearest_reason"),
+        pl.lit(None, pl.String).alias("duplicate_of"),
+        pl.col("not_in_ims").alias("not_in_ims_reason"),
+        pl.col("review").alias("needs_review"),
+        pl.col("review_reason"),
+        pl.coalesce(pl.col("p_gstin"), pl.col("b_gstin")).alias("_gstin"),
+        pl.coalesce(pl.col("p_doc_no"), pl.col("b_doc_no")).alias("_doc_no"),
+    )
+
+
+def _leftover_results(
+    own: str,
+    work: pl.DataFrame,
+    other_work: pl.DataFrame,
+    pairs: pl.DataFrame,
+    forbidden: pl.DataFrame,
+    settings: Settings,
+) -> pl.DataFrame:
+    """books_only (``own`` = "b") or ims_only ("p") rows, each with its nearest candidate and why not."""
+    other = "p" if own == "b" else "b"
+    leftovers = work.filter(~pl.col("idx").is_in(pairs[own]))
+    near = block.nearest(leftovers, other_work, settings)
+    frame = leftovers.select(pl.col("idx").alias(own)).join(
+        near.rename({"idx": own, "n_idx": other}), on=own, how="left"
+    )
+    books_side = work if own == "b" else other_work
+    portal_side = other_work if own == "b" else work
+    wide = compare.compare(compare.widen(frame, books_side, portal_side), settings)
+    fys = sorted({f for f in pl.concat([wide["b_fy"], wide["p_fy"]]).drop_nulls().unique().to_list() if f})
+    twins = _duplicate_twins(books_side, pairs["b"]) if own == "b" else None
+    wide = wide.with_columns(
+        pl.col(other).alias("n_idx"),
+        pl.col(other).is_in(pairs[other]).fill_null(False).alias("n_paired"),
+        block.runs_expr("b_no_upper", "b_fy", fys).alias("b_runs"),
+        block.runs_expr("p_no_upper", "p_fy", fys).alias("p_runs"),
+    )
+    wide = _mark_unlinked(wide, forbidden)
+    wide = _with_twins(wide, twins, books_side)
+    present = other_work.group_by("gstin").len().rename({"len": "_present"})
+    wide = wide.join(present, left_on=f"{own}_gstin", right_on="gstin", how="left")
+    where = "IMS" if own == "b" else "books"
+    absent = (
+        pl.when(pl.col("_present").is_null())
+        .then(pl.lit(f"No document of this supplier in {where}"))
+        .otherwise(
+            pl.concat_str(
+                pl.lit(
+                    f"No {where} document of this supplier of the same kind with a close number or amount ("
+                ),
+                pl.col("_present").cast(pl.String),
+                pl.lit(" of other kinds)"),
+            )
+        )
+    )
+    wide = wide.with_columns(
+        pl.when(pl.col("n_idx").is_not_null())
+        .then(explain.nearest_reason_expr(own, settings))
+        .otherwise(absent)
+        .alias("nearest_reason"),
+        pl.col(f"{own}_not_in_ims").alias("not_in_ims"),
+    )
+    category = "books_only" if own == "b" else "ims_only"
+    return wide.select(
+        _result_id(pl.col("b_doc_id") if own == "b" else pl.lit(None, pl.String), pl.col("p_doc_id") if own == "p" else pl.lit(None, pl.String)),
+        pl.lit(category).alias("category"),
+        (pl.col("b_doc_id") if own == "b" else pl.lit(None, pl.String)).alias("books_doc_id"),
+        (pl.col("p_doc_id") if own == "p" else pl.lit(None, pl.String)).alias("portal_doc_id"),
+        pl.lit(None, pl.String).alias("basis"),
+        pl.lit(None, pl.Float64).alias("score"),
+        pl.lit([], pl.List(RESULT_SCHEMA["differences"].inner)).alias("differences"),
+        pl.lit(None, pl.String).alias("differences_text"),
+        explain.leftover_explanation(own).alias("explanation"),
+        pl.col(f"{other}_doc_id").alias("nearest_doc_id"),
+        pl.col("nearest_reason"),
+        pl.col("dup_doc_id").alias("duplicate_of"),
+        pl.col("not_in_ims").alias("not_in_ims_reason"),
+        pl.lit(False).alias("needs_review"),
+        pl.lit(None, pl.String).alias("review_reason"),
+        pl.col(f"{own}_gstin").alias("_gstin"),
+        pl.col(f"{own}_doc_no").alias("_doc_no"),
+    )  # fmt: skip
+
+
+def _mark_unlinked(wide: pl.DataFrame, forbidden: pl.DataFrame) -> pl.DataFrame:
+    marked = forbidden.with_columns(pl.lit(True).alias("n_unlinked"))
+    wide = wide.join(marked, on=["b", "p"], how="left")
+    return wide.with_columns(pl.col("n_unlinked").fill_null(False))
+
+
+def _with_twins(wide: pl.DataFrame, twins: pl.DataFrame | None, books: pl.DataFrame) -> pl.DataFrame:
+    """Add ``dup_doc_id`` and ``dup_rows`` (the kept twin's id and spreadsheet rows) for books duplicates."""
+    if twins is None or twins.is_empty():
+        return wide.with_columns(
+            pl.lit(None, pl.String).alias("dup_doc_id"), pl.lit(None, pl.String).alias("dup_rows")
+        )
+    twin_info = twins.join(
+        books.select(pl.col("idx").alias("twin_idx"), "doc_id", "origin_rows"), on="twin_idx", how="left"
+    ).select(
+        pl.col("idx").alias("b"),
+        pl.col("doc_id").alias("dup_doc_id"),
+        pl.col("origin_rows").list.eval(pl.element().cast(pl.String)).list.join(";").alias("dup_rows"),
+    )
+    return wide.join(twin_info, on="b", how="left")
+
+
+def _result_id(books_id: pl.Expr, portal_id: pl.Expr) -> pl.Expr:
+    """Stable: the doc ids it holds (a pair and its leftovers never share one)."""
+    return pl.concat_str(books_id.fill_null("-"), pl.lit("~"), portal_id.fill_null("-")).alias("result_id")
+
+
+def _order(results: pl.DataFrame) -> pl.DataFrame:
+    """Category, supplier, number, then ids — the same rows always come out in the same order."""
+    ordered = results.with_columns(
+        pl.col("category").replace_strict(_CATEGORY_ORDER, return_dtype=pl.Int8).alias("_category")
+    ).sort(["_category", "_gstin", "_doc_no", "result_id"], nulls_last=True)
+    extra = {c: None for c in RESULT_SCHEMA if c not in ordered.columns}
+    ordered = ordered.with_columns([pl.lit(v).alias(c) for c, v in extra.items()])
+    return ordered.select([pl.col(c).cast(t) for c, t in RESULT_SCHEMA.items()])
+
+
+def _suggest(results: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFrame) -> pl.DataFrame:
+    """Fill the suggested action from ``recon.actions`` when that module is present (docs/architecture.md §4)."""
+    if importlib.util.find_spec("recon.actions") is None:
+        return results
+    from recon import actions
+
+    suggested = actions.suggest(results, books, portal)
+    return suggested.select([pl.col(c).cast(t) for c, t in RESULT_SCHEMA.items()])
+
+
+def empty() -> pl.DataFrame:
+    return empty_results()

@@ -1,0 +1,56 @@
+"""Comparison: field by field, what differs between the two documents of a pair.
+
+Every chosen pair, however it was found (manual links included), is compared the same way. Amounts are in
+whole paise, so "within ₹1.00" is exact and ₹1.01 is not. A difference is only called when both sides say
+something: books that leave place of supply blank do not differ from the portal's.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from recon.match.block import AMOUNTS, tolerance_paise
+from recon.match.settings import Settings
+
+
+def widen(pairs: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFrame) -> pl.DataFrame:
+    """Pairs with the books document's columns as ``b_*`` and the portal document's as ``p_*``."""
+    b = books.rename({c: f"b_{c}" for c in books.columns})
+    p = portal.rename({c: f"p_{c}" for c in portal.columns})
+    return pairs.join(b, left_on="b", right_on="b_idx", how="left").join(
+        p, left_on="p", right_on="p_idx", how="left"
+    )
+
+
+def compare(wide: pl.DataFrame, settings: Settings) -> pl.DataFrame:
+    """Add per field: ``d_<head>`` (portal minus books, paise) and ``x_<field>`` (True when it differs)."""
+    exprs = []
+    for head in AMOUNTS:
+        delta = pl.col(f"p_{head}") - pl.col(f"b_{head}")
+        exprs.append(delta.alias(f"d_{head}"))
+        exprs.append((delta.abs() > tolerance_paise(settings, head)).alias(f"x_{head}"))
+    days = (pl.col("p_date") - pl.col("b_date")).dt.total_days()
+    exprs += [
+        days.alias("d_date"),
+        _differs(pl.col("b_date"), pl.col("p_date"), both_needed=False).alias("x_date"),
+        _differs(pl.col("b_pos"), pl.col("p_pos")).alias("x_pos"),
+        _differs(pl.col("b_rc"), pl.col("p_rc")).alias("x_rc"),
+        (pl.col("b_gstin") != pl.col("p_gstin")).alias("x_gstin"),
+    ]
+    return wide.with_columns(exprs)
+
+
+DIFFERENCE_FIELDS = ("gstin", "taxable", "igst", "cgst", "sgst", "cess", "date", "pos", "rc")
+
+
+def any_difference() -> pl.Expr:
+    return pl.any_horizontal([pl.col(f"x_{f}") for f in DIFFERENCE_FIELDS])
+
+
+def _differs(books: pl.Expr, portal: pl.Expr, *, both_needed: bool = True) -> pl.Expr:
+    """Differs when both are given and unequal; with ``both_needed=False`` one missing side differs too."""
+    both = books.is_not_null() & portal.is_not_null()
+    unequal = both & (books != portal)
+    if both_needed:
+        return unequal.fill_null(False)
+    return (unequal | (books.is_null() != portal.is_null())).fill_null(False)

@@ -1,0 +1,349 @@
+"""Explanation: the differences as data and as sentences a consultant can read aloud to a client.
+
+Everything here is a polars expression over whole columns — a million pairs are explained without a Python
+loop. Rupees are written the Indian way (₹1,23,456.00); differences are portal minus books.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from recon.match import block
+from recon.match.block import AMOUNTS
+from recon.match.result import DIFFERENCE
+from recon.match.settings import Settings
+
+LABELS = {
+    "gstin": "Supplier GSTIN",
+    "taxable": "Taxable value",
+    "igst": "IGST",
+    "cgst": "CGST",
+    "sgst": "SGST",
+    "cess": "Cess",
+    "date": "Date",
+    "pos": "Place of supply",
+    "rc": "Reverse charge",
+}
+FIELD_NAMES = {  # the canonical column each difference is about
+    "gstin": "supplier_gstin",
+    "taxable": "taxable_value",
+    "igst": "igst",
+    "cgst": "cgst",
+    "sgst": "sgst",
+    "cess": "cess",
+    "date": "doc_date",
+    "pos": "pos",
+    "rc": "reverse_charge",
+}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Indian number formatting
+# ---------------------------------------------------------------------------------------------------
+
+
+def format_rupees(amount: float | None, *, signed: bool = False) -> str:
+    """₹1,23,456.50 — scalar twin of :func:`rupees_expr` (signed: +₹100.00 / -₹100.00)."""
+    if amount is None:
+        return "—"
+    paise = round(abs(amount) * 100)
+    whole, frac = divmod(paise, 100)
+    digits = str(whole)
+    if len(digits) > 3:
+        head, tail = digits[:-3], digits[-3:]
+        groups = []
+        while head:
+            groups.insert(0, head[-2:])
+            head = head[:-2]
+        digits = ",".join(groups) + "," + tail
+    sign = ("-" if amount < 0 else "+") if signed else ("-" if amount < 0 and paise else "")
+    return f"{sign}₹{digits}.{frac:02d}"
+
+
+def rupees_expr(paise: pl.Expr, *, signed: bool = False) -> pl.Expr:
+    """Whole paise → '₹1,23,456.50' (signed: '+₹100.00' / '-₹100.00'), vectorised."""
+    magnitude = paise.abs()
+    whole = (magnitude // 100).cast(pl.String)
+    frac = (magnitude % 100).cast(pl.String).str.zfill(2)
+    head = whole.str.head(-3)
+    grouped_head = (
+        head.str.reverse().str.replace_all(r"(\d{2})", "${1},").str.strip_chars_end(",").str.reverse()
+    )
+    digits = (
+        pl.when(whole.str.len_chars() > 3)
+        .then(pl.concat_str(grouped_head, pl.lit(","), whole.str.tail(3)))
+        .otherwise(whole)
+    )
+    sign = pl.when(paise < 0).then(pl.lit("-")).otherwise(pl.lit("+" if signed else ""))
+    return pl.concat_str(sign, pl.lit("₹"), digits, pl.lit("."), frac)
+
+
+def _plain_amount(paise: pl.Expr) -> pl.Expr:
+    """'1800.00': the machine-readable form stored inside ``differences``."""
+    return pl.concat_str(
+        (paise // 100).cast(pl.String), pl.lit("."), (paise % 100).cast(pl.String).str.zfill(2)
+    )
+
+
+def _date_text(col: pl.Expr) -> pl.Expr:
+    return col.dt.strftime("%d-%m-%Y").fill_null("—")
+
+
+def _yes_no(col: pl.Expr) -> pl.Expr:
+    return pl.when(col).then(pl.lit("Yes")).when(col.not_()).then(pl.lit("No")).otherwise(pl.lit("—"))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Differences of a pair
+# ---------------------------------------------------------------------------------------------------
+
+
+def _values(field: str, side: str) -> pl.Expr:
+    col = pl.col(f"{side}_{field}")
+    if field in AMOUNTS:
+        return _plain_amount(col)
+    if field == "date":
+        return col.dt.strftime("%Y-%m-%d")
+    if field == "rc":
+        return _yes_no(col)
+    return col.cast(pl.String)
+
+
+def _difference_value(field: str) -> pl.Expr:
+    if field in AMOUNTS:
+        return pl.col(f"d_{field}") / 100
+    if field == "date":
+        return pl.col("d_date").cast(pl.Float64)
+    return pl.lit(None, pl.Float64)
+
+
+def differences_expr(fields: tuple[str, ...]) -> pl.Expr:
+    """List of {field, books, portal, difference} for each differing field (portal minus books)."""
+    items = []
+    for field in fields:
+        item = pl.struct(
+            pl.lit(FIELD_NAMES[field]).alias("field"),
+            _values(field, "b").alias("books"),
+            _values(field, "p").alias("portal"),
+            _difference_value(field).alias("difference"),
+        )
+        items.append(pl.when(pl.col(f"x_{field}")).then(item))
+    return pl.concat_list(items).list.drop_nulls().cast(pl.List(DIFFERENCE)).alias("differences")
+
+
+def _sentence(field: str) -> pl.Expr:
+    label = LABELS[field]
+    if field in AMOUNTS:
+        books, portal = rupees_expr(pl.col(f"b_{field}")), rupees_expr(pl.col(f"p_{field}"))
+        delta = rupees_expr(pl.col(f"d_{field}"), signed=True)
+        return pl.concat_str(
+            pl.lit(f"{label} differs: books "), books, pl.lit(", portal "), portal,
+            pl.lit(" ("), delta, pl.lit(")."),
+        )  # fmt: skip
+    if field == "date":
+        days = pl.col("d_date")
+        gap = (
+            pl.when(days.is_null())
+            .then(pl.lit(""))
+            .otherwise(
+                pl.concat_str(
+                    pl.lit(" ("),
+                    pl.when(days > 0).then(pl.lit("+")).otherwise(pl.lit("")),
+                    days.cast(pl.String),
+                    pl.when(days.abs() == 1).then(pl.lit(" day)")).otherwise(pl.lit(" days)")),
+                )
+            )
+        )
+        return pl.concat_str(
+            pl.lit("Date differs: books "), _date_text(pl.col("b_date")), pl.lit(", portal "),
+            _date_text(pl.col("p_date")), gap, pl.lit("."),
+        )  # fmt: skip
+    if field == "rc":
+        books, portal = _yes_no(pl.col("b_rc")), _yes_no(pl.col("p_rc"))
+    else:
+        books, portal = pl.col(f"b_{field}").cast(pl.String), pl.col(f"p_{field}").cast(pl.String)
+    return pl.concat_str(pl.lit(f"{label} differs: books "), books, pl.lit(", portal "), portal, pl.lit("."))
+
+
+def differences_text_expr(fields: tuple[str, ...]) -> pl.Expr:
+    """The differences in words, one sentence per field; null when nothing differs."""
+    sentences = [pl.when(pl.col(f"x_{f}")).then(_sentence(f)) for f in fields]
+    text = pl.concat_str(sentences, separator=" ", ignore_nulls=True)
+    return pl.when(text == "").then(pl.lit(None, pl.String)).otherwise(text).alias("differences_text")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Why a pair was made
+# ---------------------------------------------------------------------------------------------------
+
+
+def _tolerance_words(settings: Settings) -> str:
+    limits = {block.tolerance_paise(settings, h) for h in AMOUNTS}
+    if len(limits) == 1:
+        return f"within {format_rupees(limits.pop() / 100)}"
+    return "within the set tolerances"
+
+
+def basis_sentence() -> pl.Expr:
+    """How the pair was found, in words ('Paired on the normalised number INV45 (books ..., portal ...).')."""
+    both = pl.concat_str(
+        pl.lit(" (books "), pl.col("b_doc_no"), pl.lit(", portal "), pl.col("p_doc_no"), pl.lit(")")
+    )
+    stage = pl.col("stage")
+    return (
+        pl.when(pl.col("basis") == "manual")
+        .then(pl.lit("Paired by you (manual link)."))
+        .when((stage == block.EXACT) & (pl.col("b_doc_no") == pl.col("p_doc_no")))
+        .then(pl.concat_str(pl.lit("Paired on the exact number "), pl.col("p_doc_no"), pl.lit(".")))
+        .when(stage == block.EXACT)
+        .then(pl.concat_str(pl.lit("Paired on the number "), pl.col("p_no_upper"), both, pl.lit(".")))
+        .when(stage.is_in([block.EXACT_VIA_ORIGINAL, block.NORMALISED_VIA_ORIGINAL]))
+        .then(
+            pl.concat_str(
+                pl.lit("Paired through the original number "), pl.col("p_orig_no_upper"),
+                pl.lit(" of the portal's amendment "), pl.col("p_doc_no"),
+                pl.lit(" (books "), pl.col("b_doc_no"), pl.lit(")."),
+            )
+        )
+        .when(stage == block.NORMALISED)
+        .then(pl.concat_str(pl.lit("Paired on the normalised number "), pl.col("b_key"), both, pl.lit(".")))
+        .when(stage == block.BOUNDARY)
+        .then(pl.concat_str(pl.lit("Suggested pair on the same number across the year end"), both, pl.lit(".")))
+        .when(stage == block.FUZZY)
+        .then(
+            pl.concat_str(
+                pl.lit("Suggested pair on a similar number"), both, pl.lit(", score "),
+                pl.col("score").round(0).cast(pl.Int64).cast(pl.String), pl.lit("."),
+            )
+        )
+        .otherwise(
+            pl.concat_str(
+                pl.lit("Suggested pair at PAN level on the number "), pl.col("b_key"), both,
+                pl.lit(": GSTIN books "), pl.col("b_gstin"), pl.lit(", portal "), pl.col("p_gstin"), pl.lit("."),
+            )
+        )
+    )  # fmt: skip
+
+
+def pair_explanation(settings: Settings) -> pl.Expr:
+    """Basis sentence, then the differences (or that everything agrees), then what to confirm."""
+    agree = f"All amounts agree {_tolerance_words(settings)} and the dates are the same."
+    review = pl.when(pl.col("review")).then(
+        pl.concat_str(pl.lit("Confirm before acting: "), pl.col("review_reason"), pl.lit("."))
+    )
+    not_ims = pl.when(pl.col("not_in_ims").is_not_null()).then(
+        pl.concat_str(pl.lit("Note: "), pl.col("not_in_ims"), pl.lit("."))
+    )
+    return pl.concat_str(
+        [basis_sentence(), pl.coalesce(pl.col("differences_text"), pl.lit(agree)), review, not_ims],
+        separator=" ",
+        ignore_nulls=True,
+    ).alias("explanation")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Leftovers: why nothing was paired, and the nearest candidate
+# ---------------------------------------------------------------------------------------------------
+
+
+def rows_text(origin_rows: pl.Expr) -> pl.Expr:
+    """' (row 12)' / ' (rows 12;13)' / '' from a list of spreadsheet rows."""
+    joined = origin_rows.list.eval(pl.element().cast(pl.String)).list.join(";")
+    count = origin_rows.list.len().fill_null(0)
+    return (
+        pl.when(count == 1)
+        .then(pl.concat_str(pl.lit(" (row "), joined, pl.lit(")")))
+        .when(count > 1)
+        .then(pl.concat_str(pl.lit(" (rows "), joined, pl.lit(")")))
+        .otherwise(pl.lit(""))
+    )
+
+
+def nearest_reason_expr(own: str, settings: Settings) -> pl.Expr:
+    """Why the nearest candidate was not taken, on a frame compared as a pair (``b_*``/``p_*``, ``x_*``).
+
+    ``own`` is the leftover's side ("b" or "p"); the candidate is the other side.
+    """
+    other = "p" if own == "b" else "b"
+    other_word = "portal" if other == "p" else "books"
+    number = (
+        pl.when(pl.col("b_key") == pl.col("p_key"))
+        .then(pl.lit("same number"))
+        .when((pl.col("b_runs") == pl.col("p_runs")) & (pl.col("b_runs") != ""))
+        .then(
+            pl.concat_str(
+                pl.lit("number "), pl.col("b_doc_no"), pl.lit(" vs "), pl.col("p_doc_no"),
+                pl.lit(": letters differ"),
+            )
+        )
+        .otherwise(
+            pl.concat_str(
+                pl.lit("number "), pl.col("b_doc_no"), pl.lit(" vs "), pl.col("p_doc_no"),
+                pl.lit(": digits differ"),
+            )
+        )
+    )  # fmt: skip
+    taxable_gap = rupees_expr(pl.col("d_taxable").abs())
+    tax_delta = pl.sum_horizontal([pl.col(f"d_{h}") for h in AMOUNTS[1:]]).abs()
+    parts = [
+        pl.concat_str(pl.lit("same supplier, "), number),
+        pl.when(pl.col("n_paired")).then(pl.lit(f"that {other_word} document is already paired")),
+        pl.when(pl.col("n_unlinked")).then(pl.lit("you unlinked this pair")),
+        pl.when(pl.col("b_fy") != pl.col("p_fy")).then(
+            pl.concat_str(
+                pl.lit("different financial year ("),
+                pl.col("b_fy"),
+                pl.lit(" vs "),
+                pl.col("p_fy"),
+                pl.lit(")"),
+            )
+        ),
+        pl.when(pl.col("x_taxable")).then(pl.concat_str(pl.lit("taxable value differs by "), taxable_gap)),
+        pl.when(~pl.col("x_taxable") & pl.any_horizontal([pl.col(f"x_{h}") for h in AMOUNTS[1:]])).then(
+            pl.concat_str(pl.lit("tax differs by "), rupees_expr(tax_delta))
+        ),
+        pl.when(~pl.any_horizontal([pl.col(f"x_{h}") for h in AMOUNTS])).then(pl.lit("amounts agree")),
+        pl.when(pl.col("d_date").abs() > settings.date_window_days).then(
+            pl.concat_str(pl.lit("dates "), pl.col("d_date").abs().cast(pl.String), pl.lit(" days apart"))
+        ),
+    ]
+    return pl.concat_str(parts, separator="; ", ignore_nulls=True)
+
+
+def nearest_sentence(own: str) -> pl.Expr:
+    """'Nearest in IMS: INV-40 dated 01-11-2025 — same supplier, ...' or the lack of any candidate."""
+    other = "p" if own == "b" else "b"
+    where = "in IMS" if other == "p" else "in books"
+    found = pl.concat_str(
+        pl.lit(f"Nearest {where}: "), pl.col(f"{other}_doc_no"), rows_text(pl.col(f"{other}_origin_rows")),
+        pl.lit(" dated "), _date_text(pl.col(f"{other}_date")), pl.lit(" — "), pl.col("nearest_reason"), pl.lit("."),
+    )  # fmt: skip
+    return (
+        pl.when(pl.col("n_idx").is_not_null())
+        .then(found)
+        .otherwise(pl.concat_str(pl.col("nearest_reason"), pl.lit(".")))
+    )
+
+
+def leftover_explanation(own: str) -> pl.Expr:
+    """The whole explanation of a leftover: where it is, duplicate, nearest, not-in-IMS note."""
+    if own == "b":
+        missing = pl.concat_str(
+            pl.lit("Only in books"), rows_text(pl.col("b_origin_rows")), pl.lit(": no IMS document "),
+            pl.col("b_doc_no"), pl.lit(" of supplier "), pl.col("b_gstin"), pl.lit("."),
+        )  # fmt: skip
+        duplicate = pl.concat_str(
+            pl.lit("Only in books"), rows_text(pl.col("b_origin_rows")), pl.lit(": duplicate of row "),
+            pl.col("dup_rows"), pl.lit(" — number "), pl.col("b_doc_no"),
+            pl.lit(" of the same supplier is booked again."),
+        )  # fmt: skip
+        head = pl.when(pl.col("dup_rows").is_not_null()).then(duplicate).otherwise(missing)
+    else:
+        head = pl.concat_str(
+            pl.lit("Only in IMS: no book entry for "), pl.col("p_doc_no"), pl.lit(" of supplier "),
+            pl.col("p_gstin"), pl.lit("."),
+        )  # fmt: skip
+    not_ims = pl.when(pl.col("not_in_ims").is_not_null()).then(
+        pl.concat_str(pl.lit("Not missing: "), pl.col("not_in_ims"), pl.lit("."))
+    )
+    return pl.concat_str([head, nearest_sentence(own), not_ims], separator=" ", ignore_nulls=True)
