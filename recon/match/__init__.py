@@ -50,7 +50,7 @@ def reconcile(
     taken_b, taken_p = chosen[0]["b"], chosen[0]["p"]
 
     def free(work: pl.DataFrame, taken: pl.Series) -> pl.DataFrame:
-        return work.filter(~pl.col("idx").is_in(taken))
+        return work.filter(~pl.col("idx").is_in(taken.implode()))
 
     def run(strategy, books_pool: pl.DataFrame, portal_pool: pl.DataFrame) -> None:
         nonlocal taken_b, taken_p
@@ -64,7 +64,7 @@ def reconcile(
     run(block.key_candidates, free(books_work, taken_b), free(portal_work, taken_p))
     twins = _duplicate_twins(books_work, taken_b)
     # A second booking of a paired document is a duplicate, not a candidate for weaker evidence.
-    books_pool = lambda: free(books_work, taken_b).filter(~pl.col("idx").is_in(twins["idx"]))  # noqa: E731
+    books_pool = lambda: free(books_work, taken_b).filter(~pl.col("idx").is_in(twins["idx"].implode()))  # noqa: E731
     run(block.boundary_candidates, books_pool(), free(portal_work, taken_p))
     run(block.fuzzy_candidates, books_pool(), free(portal_work, taken_p))
     if settings.pan_matching:
@@ -130,7 +130,12 @@ def _duplicate_twins(books: pl.DataFrame, taken_b: pl.Series) -> pl.DataFrame:
     """
     group = ["gstin", "kind", "key", "fy"]
     members = books.filter(pl.len().over(group) > 1).select(
-        "idx", "doc_id", "first_row", "origin_rows", *group, pl.col("idx").is_in(taken_b).alias("_paired")
+        "idx",
+        "doc_id",
+        "first_row",
+        "origin_rows",
+        *group,
+        pl.col("idx").is_in(taken_b.implode()).alias("_paired"),
     )
     if members.is_empty():
         return pl.DataFrame(schema={"idx": pl.UInt32, "twin_idx": pl.UInt32})
@@ -188,10 +193,12 @@ def _leftover_results(
 ) -> pl.DataFrame:
     """books_only (``own`` = "b") or ims_only ("p") rows, each with its nearest candidate and why not."""
     other = "p" if own == "b" else "b"
-    leftovers = work.filter(~pl.col("idx").is_in(pairs[own]))
+    leftovers = work.filter(~pl.col("idx").is_in(pairs[own].implode()))
     near = block.nearest(leftovers, other_work, settings)
-    frame = leftovers.select(pl.col("idx").alias(own)).join(
-        near.rename({"idx": own, "n_idx": other}), on=own, how="left"
+    frame = (
+        leftovers.select(pl.col("idx").alias(own))
+        .join(near.rename({"idx": own, "n_idx": other}), on=own, how="left")
+        .with_columns(pl.lit(None, pl.Int8).alias("stage"))
     )
     books_side = work if own == "b" else other_work
     portal_side = other_work if own == "b" else work
@@ -200,7 +207,7 @@ def _leftover_results(
     twins = _duplicate_twins(books_side, pairs["b"]) if own == "b" else None
     wide = wide.with_columns(
         pl.col(other).alias("n_idx"),
-        pl.col(other).is_in(pairs[other]).fill_null(False).alias("n_paired"),
+        pl.col(other).is_in(pairs[other].implode()).fill_null(False).alias("n_paired"),
         block.runs_expr("b_no_upper", "b_fy", fys).alias("b_runs"),
         block.runs_expr("p_no_upper", "p_fy", fys).alias("p_runs"),
     )

@@ -57,7 +57,9 @@ def one_to_one(candidates: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFra
             break
         mutual = remaining.filter(pl.col("b").is_first_distinct() & pl.col("p").is_first_distinct())
         chosen.append(mutual)
-        remaining = remaining.filter(~pl.col("b").is_in(mutual["b"]) & ~pl.col("p").is_in(mutual["p"]))
+        remaining = remaining.filter(
+            ~pl.col("b").is_in(mutual["b"].implode()) & ~pl.col("p").is_in(mutual["p"].implode())
+        )
     if not remaining.is_empty():
         chosen.append(_greedy(remaining))
     return pl.concat(chosen)

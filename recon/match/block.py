@@ -91,6 +91,7 @@ def prepare(docs: pl.DataFrame) -> pl.DataFrame:
         pl.col("itc_unavailable_reason").alias("itc_reason"),
         pl.col("is_amendment").fill_null(False).alias("amend"),
         original_no.alias("orig_no_upper"),
+        pl.col("original_doc_date").alias("orig_date"),
         original_fy.alias("orig_fy"),
     )
     return work.with_columns(_original_key(work).alias("orig_key"))

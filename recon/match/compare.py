@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from recon.match import block
 from recon.match.block import AMOUNTS, tolerance_paise
 from recon.match.settings import Settings
 
@@ -29,6 +30,7 @@ def compare(wide: pl.DataFrame, settings: Settings) -> pl.DataFrame:
         delta = pl.col(f"p_{head}") - pl.col(f"b_{head}")
         exprs.append(delta.alias(f"d_{head}"))
         exprs.append((delta.abs() > tolerance_paise(settings, head)).alias(f"x_{head}"))
+    wide = wide.with_columns(_portal_date_compared().alias("p_date"))
     days = (pl.col("p_date") - pl.col("b_date")).dt.total_days()
     exprs += [
         days.alias("d_date"),
@@ -38,6 +40,20 @@ def compare(wide: pl.DataFrame, settings: Settings) -> pl.DataFrame:
         (pl.col("b_gstin") != pl.col("p_gstin")).alias("x_gstin"),
     ]
     return wide.with_columns(exprs)
+
+
+def _portal_date_compared() -> pl.Expr:
+    """The portal date a books date is held against.
+
+    A pair made through an amendment's original number compares with the original's date: books hold the
+    document as first issued (matching-practice.md §10); the amendment's own date is not a difference.
+    """
+    via_original = pl.col("stage").is_in([block.EXACT_VIA_ORIGINAL, block.NORMALISED_VIA_ORIGINAL])
+    return (
+        pl.when(via_original & pl.col("p_orig_date").is_not_null())
+        .then(pl.col("p_orig_date"))
+        .otherwise(pl.col("p_date"))
+    )
 
 
 DIFFERENCE_FIELDS = ("gstin", "taxable", "igst", "cgst", "sgst", "cess", "date", "pos", "rc")
