@@ -1,0 +1,237 @@
+"""Column headers that purchase registers use for each canonical field.
+
+Every ERP names the same thing differently: Tally's "Supplier Invoice No.", Zoho's "Bill Number", SAP's
+"Reference", Busy's "Vch/Bill No", a CA's template "Inv No". A header is reduced to a *key* (lower-case,
+currency marks and punctuation dropped, "No./Number/#" folded to "no", a trailing "Amount/Amt" dropped)
+and looked up here. Within one field the synonyms are listed best first; the rank decides when a sheet
+offers two candidates ("Supplier Invoice Date" beats a bare "Date", which is then the voucher date).
+"""
+
+from __future__ import annotations
+
+import re
+
+# Canonical fields a register may carry, in the order the mapping screen shows them.
+FIELDS = (
+    "supplier_gstin",
+    "supplier_name",
+    "doc_no",
+    "doc_date",
+    "voucher_no",
+    "voucher_date",
+    "voucher_type",
+    "taxable_value",
+    "igst",
+    "cgst",
+    "sgst",
+    "cess",
+    "doc_value",
+    "rate",
+    "pos",
+    "reverse_charge",
+    "original_doc_no",
+    "original_doc_date",
+    "supply_type",
+)
+
+AMOUNT_FIELDS = ("taxable_value", "igst", "cgst", "sgst", "cess", "doc_value")
+TAX_FIELDS = ("igst", "cgst", "sgst", "cess")
+
+# Best first. Tally (Purchase Register, GSTR-2 export), Busy, Zoho Books (Bills, Vendor Credits), SAP
+# (FBL1N, J_1IG purchase register), Marg, Navision/Business Central and common CA templates.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "supplier_gstin": (
+        "Supplier GSTIN", "GSTIN of Supplier", "GSTIN/UIN of Supplier", "GSTIN/UIN", "GSTIN", "GSTIN No",
+        "GSTIN Number", "Party GSTIN", "Party GSTIN No", "Vendor GSTIN", "Vendor GST No", "Supplier GST No",
+        "Supplier GSTIN/UIN", "Seller GSTIN", "GST Identification Number (GSTIN)", "GST Identification Number",
+        "GST No", "GST Number", "GST Reg No", "GST Registration No", "GSTN", "GSTN No", "Tax Number 3",
+        "Party GST No", "CTIN", "GSTIN of Party",
+    ),
+    "supplier_name": (
+        "Supplier Name", "Name of Supplier", "Supplier", "Vendor Name", "Name of Vendor", "Party Name",
+        "Name of Party", "Party", "Particulars", "Trade/Legal Name", "Trade Name", "Legal Name",
+        "Supplier Trade Name", "Ledger Name", "Ledger", "Account Name", "Name 1", "Creditor", "Seller Name",
+        "Vendor", "Account", "Name",
+    ),
+    "doc_no": (
+        "Supplier Invoice No", "Supplier Invoice", "Supplier Inv No", "Supplier Bill No", "Supplier Ref No",
+        "Supplier Reference", "Supplier Reference No", "Supplier Ref", "Supplier's Ref", "Suppliers Invoice No",
+        "Vendor Invoice No", "Vendor Invoice", "Vendor Inv No", "Vendor Bill No", "Vendor Reference",
+        "Party Invoice No", "Party Bill No", "Party Ref No", "External Document No", "Ext Doc No",
+        "Bill No", "Bill", "Bill Ref No", "Bill Reference", "Vch/Bill No", "Invoice/Note No",
+        "Invoice/Note Number", "Inv/Note No", "Invoice No", "Inv No", "Invoice", "Vendor Credit",
+        "Vendor Credit No", "Credit Note No", "Debit Note No", "Note No", "Reference No", "Ref No",
+        "Reference", "Document No", "Doc No",
+    ),
+    "doc_date": (
+        "Supplier Invoice Date", "Supplier Inv Date", "Supplier Bill Date", "Supplier Ref Date",
+        "Vendor Invoice Date", "Vendor Bill Date", "Party Invoice Date", "Party Bill Date", "Bill Date",
+        "Invoice/Note Date", "Inv/Note Date", "Invoice Date", "Inv Date", "Date of Invoice",
+        "Vendor Credit Date", "Credit Note Date", "Debit Note Date", "Note Date", "Document Date",
+        "Doc Date", "Reference Date", "Ref Date", "Date",
+    ),
+    "voucher_no": (
+        "Voucher No", "Vch No", "Voucher Number", "Vou No", "Entry No", "Journal No", "Purchase No",
+        "Purchase Voucher No", "GRN No", "Bill ID", "Internal No", "Document Number", "Document No",
+        "Doc No", "Vendor Credit ID",
+    ),
+    "voucher_date": (
+        "Voucher Date", "Vch Date", "Vou Date", "Posting Date", "Entry Date", "GL Date", "Accounting Date",
+        "Booking Date", "Purchase Date", "Date",
+    ),
+    "voucher_type": (
+        "Voucher Type", "Vch Type", "Voucher Type Name", "Document Type", "Doc Type", "Transaction Type",
+        "Note Type", "Type of Note", "Type of Document", "Entry Type", "Type",
+    ),
+    "taxable_value": (
+        "Taxable Value", "Taxable", "Taxable Val", "Taxable Amt", "Assessable Value", "Assessable",
+        "Item Total", "Sub Total", "SubTotal", "Base Amount", "Tax Base Amount", "Net Value",
+        "Value Before Tax", "Amount Before Tax", "Purchase Value", "Goods Value",
+    ),
+    "igst": (
+        "IGST", "Integrated Tax", "Integrated Tax Paid", "IGST Value", "Input IGST", "IGST Paid",
+        "Integrated Tax Amount", "IGST Tax",
+    ),
+    "cgst": (
+        "CGST", "Central Tax", "Central Tax Paid", "CGST Value", "Input CGST", "CGST Paid", "CGST Tax",
+    ),
+    "sgst": (
+        "SGST", "SGST/UTGST", "SGST/UGST", "State Tax", "State/UT Tax", "State Tax Paid",
+        "State/UT Tax Paid", "UTGST", "UGST", "SGST Value", "Input SGST", "SGST Paid", "SGST Tax",
+    ),
+    "cess": (
+        "Cess", "CESS Value", "Compensation Cess", "GST Cess", "Cess Paid", "Input Cess",
+    ),
+    "doc_value": (
+        "Invoice Value", "Total Invoice Value", "Invoice Total", "Invoice Amount", "Bill Value",
+        "Bill Amount", "Bill Total", "Note Value", "Document Value", "Gross Total", "Gross", "Total Value",
+        "Total", "Net Total", "Net Amount", "Grand Total", "Amount in LC", "Amount in Local Currency",
+        "Amount in Doc Curr", "Value", "Amount",
+    ),
+    "rate": (
+        "Rate", "GST Rate", "Tax Rate", "Rate %", "GST %", "Tax %", "Rate of Tax", "GST Rate %",
+        "Item Tax %", "Tax Rate %", "Applicable Rate",
+    ),
+    "pos": (
+        "Place of Supply", "Place of Supply (With State Code)", "Place Of Supply (Name of State/UT)", "POS", "Place of Supply State",
+        "Supply State", "POS State", "State of Supply",
+    ),
+    "reverse_charge": (
+        "Reverse Charge", "Reverse Charge Applicable", "Is Reverse Charge", "Reverse Charge (Y/N)", "RCM",
+        "RCM Applicable", "Is RCM", "Supply Attract Reverse Charge",
+    ),
+    "original_doc_no": (
+        "Original Invoice No", "Orig Invoice No", "Original Bill No", "Against Invoice No",
+        "Against Bill No", "Original Document No", "Ref Invoice No", "Invoice Reference",
+    ),
+    "original_doc_date": (
+        "Original Invoice Date", "Orig Invoice Date", "Original Bill Date", "Against Invoice Date",
+        "Original Document Date", "Ref Invoice Date",
+    ),
+    "supply_type": ("Invoice Type", "Supply Type", "Type of Supply", "Nature of Supply"),
+}  # fmt: skip
+
+# Headers that name the kind of document in themselves (Zoho's Vendor Credits export has no type column).
+HEADER_KIND = {
+    "vendorcredit": "credit_note",
+    "vendorcreditno": "credit_note",
+    "creditnoteno": "credit_note",
+    "vendorcreditdate": "credit_note",
+}
+
+_TOKEN_CANON = {
+    "number": "no",
+    "num": "no",
+    "nbr": "no",
+    "#": "no",
+    "dt": "date",
+    "amt": "amount",
+    "inv": "invoice",
+    "vch": "vch",
+    "%": "pct",
+    "percent": "pct",
+}
+_DROP_TOKENS = {"rs", "inr", "₹", "in", "the", "of"}
+_TAX_WORDS = {"igst", "cgst", "sgst", "utgst", "ugst", "cess", "tax", "taxable", "gst"}
+# Bare headers that two fields share, in order of preference: a sheet with only "Date" means the
+# document date; next to "Supplier Invoice Date" it is the voucher date. They rank after every
+# specific synonym.
+_SHARED = {
+    "date": ("doc_date", "voucher_date"),
+    "documentno": ("doc_no", "voucher_no"),
+    "docno": ("doc_no", "voucher_no"),
+}
+
+
+def header_key(text: object) -> str:
+    """Reduce a header to the key synonyms are looked up by; '' for a blank header.
+
+    'Supplier Invoice No.' · 'supplier invoice number' · 'SUPPLIER INV #' → 'supplierinvoiceno';
+    'IGST Amt (₹)' · 'IGST (Rs.)' · 'igst amount' → 'igst'.
+    """
+    if text is None:
+        return ""
+    t = str(text).lower().replace("&", " and ").replace("'", "").replace("’", "")
+    tokens = re.findall(r"[a-z0-9]+|[#%₹]", t)
+    out = []
+    for tok in tokens:
+        tok = _TOKEN_CANON.get(tok, tok)
+        if tok in _DROP_TOKENS:
+            continue
+        out.append(tok)
+    # "IGST Amount" and "IGST" are the same column; but "Bill Amount" is not "Bill" (a number).
+    if len(out) > 1 and out[-1] == "amount" and out[-2] in _TAX_WORDS:
+        out.pop()
+    return "".join(out)
+
+
+def _candidates() -> dict[str, list[tuple[str, int]]]:
+    """key -> [(field, rank)], rank = position in the field's synonym list."""
+    table: dict[str, list[tuple[str, int]]] = {}
+    for field, names in SYNONYMS.items():
+        for rank, name in enumerate(names):
+            key = header_key(name)
+            if key in _SHARED:
+                rank = 1000 + _SHARED[key].index(field)
+            entries = table.setdefault(key, [])
+            if all(f != field for f, _ in entries):
+                entries.append((field, rank))
+    return table
+
+
+CANDIDATES = _candidates()
+
+
+def fields_for(header: object) -> list[tuple[str, int]]:
+    """The fields a header may stand for, with its rank in each (lower is better)."""
+    return CANDIDATES.get(header_key(header), [])
+
+
+def guess_mapping(headers: list[str]) -> dict[str, str]:
+    """Canonical field -> header, each header used once, best-ranked pairs first.
+
+    ``headers`` must be unique (the reader disambiguates duplicates first). Order of the result follows
+    :data:`FIELDS`.
+    """
+    pairs = []
+    for position, header in enumerate(headers):
+        for field, rank in fields_for(header):
+            pairs.append((rank, FIELDS.index(field), position, field, header))
+    pairs.sort()
+    chosen: dict[str, str] = {}
+    used: set[str] = set()
+    for _rank, _order, _pos, field, header in pairs:
+        if field in chosen or header in used:
+            continue
+        chosen[field] = header
+        used.add(header)
+    return {f: chosen[f] for f in FIELDS if f in chosen}
+
+
+def candidates_per_field(headers: list[str]) -> dict[str, list[str]]:
+    """For the mapping screen: every header that could stand for each field, best first."""
+    result: dict[str, list[tuple[int, int, str]]] = {f: [] for f in FIELDS}
+    for position, header in enumerate(headers):
+        for field, rank in fields_for(header):
+            result[field].append((rank, position, header))
+    return {f: [h for _, _, h in sorted(v)] for f, v in result.items() if v}

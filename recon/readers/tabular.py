@@ -1,0 +1,382 @@
+"""Open a spreadsheet or CSV as a grid of text cells, and find its header row.
+
+Everything is read as text: a document number must never pass through a float (``123`` stays "123",
+``00123`` stays "00123"). Excel files go through calamine (via fastexcel, Rust, straight to Arrow) — openpyxl
+is several times slower on a 100,000-row register. CSV is decoded here (UTF-8 with or without BOM, UTF-16
+with BOM, cp1252) and split with the standard ``csv`` module so that every record keeps the row number a
+spreadsheet would show.
+
+A :class:`Grid` row ``i`` (0-based) is spreadsheet row ``i + 1``. Columns are ``c0, c1, ...`` in sheet order
+(fastexcel drops leading empty columns; nothing here depends on column letters).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from recon.errors import InputError
+
+MAX_HEADER_SCAN = 30  # report titles above the header: company, "Purchase Register", period ...
+
+_CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_OTHER_MAGIC = (
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"Rar!", "a RAR archive"),
+    (b"7z\xbc\xaf", "a 7-Zip archive"),
+    (b"\x1f\x8b", "a gzip archive"),
+)
+_RESAVE = "Open it in Excel and save it as .xlsx (or export the register again), then load that file."
+
+
+@dataclass
+class Grid:
+    """One sheet as text cells: ``cells`` has String columns c0..cN, row i = spreadsheet row i+1."""
+
+    sheet: str | None
+    cells: pl.DataFrame
+
+
+@dataclass
+class Workbook:
+    """An opened file: its format, its sheet names and a loader per sheet (loaded once, cached)."""
+
+    file: str
+    file_format: str  # xlsx, xlsm, xls, xlsb, csv
+    sheet_names: list[str]
+    _load: Callable[[str], pl.DataFrame]
+    _cache: dict[str, Grid] = field(default_factory=dict)
+    data: bytes = b""
+
+    def grid(self, sheet: str) -> Grid:
+        if sheet not in self._cache:
+            self._cache[sheet] = Grid(sheet if self.file_format != "csv" else None, self._load(sheet))
+        return self._cache[sheet]
+
+
+# ---------------------------------------------------------------------------------------------------
+# What kind of file is this?
+# ---------------------------------------------------------------------------------------------------
+
+
+def file_format(data: bytes, name: str) -> str:
+    """xlsx / xlsm / xlsb / xls / csv, or an InputError that says what the file really is."""
+    if not data or not data.strip(b"\x00 \t\r\n"):
+        raise InputError("the file is empty.", file=name, hint="Export the purchase register again.")
+    if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
+        return _zip_format(data, name)
+    if data.startswith(_CFB_MAGIC):
+        return _cfb_format(data, name)
+    for magic, what in _OTHER_MAGIC:
+        if data.startswith(magic):
+            raise InputError(
+                f"this is {what}, not a spreadsheet (only the file name says otherwise).",
+                file=name,
+                hint="Export the purchase register from your accounting software as Excel or CSV.",
+            )
+    text_start = _text_start(data)
+    if text_start.startswith(("{", "[")):
+        raise InputError(
+            f"this is {describe_json(data)}, not a purchase register.",
+            file=name,
+            hint="Load portal JSON as IMS / GSTR-2B / GSTR-2A (python -m recon read FILE --kind ims); "
+            "purchase books must be Excel or CSV.",
+        )
+    lowered = text_start[:400].lower()
+    if lowered.startswith(("<html", "<!doctype html", "<table")) or "<html" in lowered:
+        raise InputError(
+            "this is a web page (HTML) saved under a spreadsheet name, as some ERPs export '.xls'.",
+            file=name,
+            hint=_RESAVE,
+        )
+    if lowered.startswith("<?xml"):
+        raise InputError(
+            "this is an XML file (Excel 2003 XML or similar), not a workbook.", file=name, hint=_RESAVE
+        )
+    if b"\x00" in data[:4096] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise InputError(
+            "this is a binary file of an unknown kind, not a spreadsheet or CSV.",
+            file=name,
+            hint="Export the purchase register as Excel (.xlsx) or CSV.",
+        )
+    return "csv"
+
+
+def _zip_format(data: bytes, name: str) -> str:
+    try:
+        names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise InputError(
+            "the workbook is corrupt or truncated (its ZIP structure cannot be read).",
+            file=name,
+            hint="Download or export it again; if Excel can open it, save it again as .xlsx.",
+        ) from None
+    if "xl/workbook.xml" in names:
+        macro = "xl/vbaProject.bin" in names or name.lower().endswith(".xlsm")
+        return "xlsm" if macro else "xlsx"
+    if "xl/workbook.bin" in names:
+        return "xlsb"
+    if any(n.startswith("word/") for n in names):
+        what = "a Word document"
+    elif any(n.startswith("ppt/") for n in names):
+        what = "a PowerPoint file"
+    elif "content.xml" in names:
+        what = "an OpenDocument file"
+    else:
+        what = "a ZIP archive"
+    raise InputError(
+        f"this is {what}, not an Excel workbook.",
+        file=name,
+        hint="Unzip it or export the purchase register as Excel (.xlsx) or CSV.",
+    )
+
+
+def _cfb_format(data: bytes, name: str) -> str:
+    # An encrypted .xlsx is an OLE compound file holding "EncryptionInfo" and "EncryptedPackage"
+    # streams (MS-OFFCRYPTO); directory entry names are UTF-16LE.
+    if "EncryptionInfo".encode("utf-16-le") in data or "EncryptedPackage".encode("utf-16-le") in data:
+        raise InputError(
+            "the workbook is password-protected (encrypted), so it cannot be read.",
+            file=name,
+            hint="Open it in Excel, remove the password (File > Info > Protect Workbook > Encrypt with "
+            "Password, clear it), save, and load it again.",
+        )
+    if "Workbook".encode("utf-16-le") in data or "Book".encode("utf-16-le") in data:
+        return "xls"
+    raise InputError(
+        "this is an old-style Office file (Word or other) that holds no workbook.",
+        file=name,
+        hint="Export the purchase register as Excel (.xlsx) or CSV.",
+    )
+
+
+def _text_start(data: bytes) -> str:
+    head = data[:2048]
+    for bom, enc in (
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    ):
+        if head.startswith(bom):
+            return head[len(bom) :].decode(enc, errors="ignore").lstrip()
+    return head.decode("latin-1").lstrip()
+
+
+def describe_json(data: bytes) -> str:
+    """What a JSON file looks like: an IMS download, a GSTR-2B, a GSTR-1 ... (for error messages)."""
+    try:
+        obj = json.loads(data.decode("utf-8-sig"))
+    except (ValueError, UnicodeDecodeError):
+        return "a JSON-like text file"
+    if isinstance(obj, dict):
+        inner = obj.get("data") if isinstance(obj.get("data"), dict) else obj
+        if isinstance(inner.get("data"), dict):
+            inner = inner["data"]
+        keys = set(inner)
+        if "docdata" in keys or "itcsumm" in keys:
+            return "a GSTR-2B JSON"
+        if "imsDetails" in obj or keys & {"b2bcn", "b2bdn", "b2bcna", "b2bdna"} and "fp" not in keys:
+            return "an IMS download (JSON)"
+        if "fp" in keys and keys & {"b2cs", "b2cl", "hsn", "doc_issue", "nil", "exp", "b2csa"}:
+            return "a GSTR-1 return (JSON)"
+        if "fp" in keys and keys & {"b2b", "cdn", "isd", "impg"}:
+            return "a GSTR-2A JSON (or a GSTR-1 JSON)"
+        if keys & {"b2b", "b2ba"}:
+            return "an IMS download (JSON)"
+    return "a JSON file"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Opening
+# ---------------------------------------------------------------------------------------------------
+
+
+def open_workbook(data: bytes, name: str) -> Workbook:
+    fmt = file_format(data, name)
+    if fmt == "csv":
+        cells = csv_cells(data, name)
+        return Workbook(name, "csv", [name], lambda _sheet: cells, data=data)
+    return _open_excel(data, name, fmt)
+
+
+def _open_excel(data: bytes, name: str, fmt: str) -> Workbook:
+    import fastexcel
+
+    try:
+        reader = fastexcel.read_excel(data)
+        sheet_names = list(reader.sheet_names)
+    except Exception as err:  # calamine raises its own error types for every kind of damage
+        raise InputError(
+            f"the workbook cannot be opened ({_short(err)}); it may be corrupt, truncated or password-protected.",
+            file=name,
+            hint="Download or export it again; if Excel can open it, save it again as .xlsx.",
+        ) from None
+
+    def load(sheet: str) -> pl.DataFrame:
+        try:
+            # skip_rows=0 keeps leading blank rows, so frame row i is spreadsheet row i+1.
+            loaded = reader.load_sheet(sheet, header_row=None, skip_rows=0, dtypes="string")
+            frame = pl.DataFrame(loaded)
+        except Exception as err:
+            raise InputError(
+                f"the sheet cannot be read ({_short(err)}).",
+                file=name,
+                sheet=sheet,
+                hint="Open the file in Excel, save it again as .xlsx and load that.",
+            ) from None
+        return frame.rename({c: f"c{i}" for i, c in enumerate(frame.columns)})
+
+    return Workbook(name, fmt, sheet_names, load, data=data)
+
+
+def _short(err: Exception) -> str:
+    text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    return text[:160]
+
+
+# ---------------------------------------------------------------------------------------------------
+# CSV
+# ---------------------------------------------------------------------------------------------------
+
+DELIMITERS = (",", ";", "\t", "|")
+
+
+def decode_text(data: bytes, name: str) -> tuple[str, str]:
+    """(text, encoding): BOMs first, then strict UTF-8, then cp1252 (Excel's 'CSV' on Indian Windows)."""
+    for bom, enc in (
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if data.startswith(bom):
+            try:
+                return data.decode(enc), enc
+            except UnicodeDecodeError:
+                raise InputError(
+                    f"the text file starts like {enc.upper()} but cannot be decoded as such.",
+                    file=name,
+                    hint="Save it again as 'CSV UTF-8' from Excel.",
+                ) from None
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
+
+
+def sniff_delimiter(lines: list[str]) -> str:
+    """The delimiter that splits the most sample lines into the same, largest number of fields.
+
+    Title lines above the header have one field whatever the delimiter, so they do not vote.
+    """
+    best, best_score = ",", (0, 0)
+    for delim in DELIMITERS:
+        counts: dict[int, int] = {}
+        for row in csv.reader(lines, delimiter=delim):
+            if len(row) > 1:
+                counts[len(row)] = counts.get(len(row), 0) + 1
+        if not counts:
+            continue
+        width, lines_with_width = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
+        score = (lines_with_width, width)
+        if score > best_score:
+            best, best_score = delim, score
+    return best
+
+
+def csv_cells(data: bytes, name: str) -> pl.DataFrame:
+    text, _encoding = decode_text(data, name)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    sample = text[:65536].split("\n")[:200]
+    delim = sniff_delimiter(sample)
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim))
+    except csv.Error as err:
+        raise InputError(f"the CSV cannot be split into columns ({err}).", file=name) from None
+    if not rows:
+        raise InputError("the file is empty.", file=name)
+    width = max(len(r) for r in rows)
+    columns: list[list[str | None]] = [[] for _ in range(width)]
+    for row in rows:
+        for i in range(width):
+            value = row[i] if i < len(row) else None
+            columns[i].append(value if value != "" else None)
+    return pl.DataFrame(
+        {f"c{i}": col for i, col in enumerate(columns)}, schema={f"c{i}": pl.String for i in range(width)}
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Header rows
+# ---------------------------------------------------------------------------------------------------
+
+
+def header_texts(cells: pl.DataFrame, row: int) -> list[str]:
+    """The cell texts of one grid row ('' for blanks)."""
+    if row < 0 or row >= cells.height:
+        return [""] * cells.width
+    return [("" if v is None else str(v).strip()) for v in cells.row(row)]
+
+
+def combined_headers(cells: pl.DataFrame, row: int, recognise: Callable[[str], bool]) -> list[str]:
+    """Header names of ``row`` using the group row above it (two-row headers).
+
+    A merged group cell ("Tax Amount" over "Integrated Tax | Central Tax ...") is carried right across
+    the blank cells of its merge. A column whose own header is blank takes the group's; a column whose
+    own header is not recognised but "group + own" is, takes the combination ("Integrated Tax" +
+    "Amount" -> "Integrated Tax Amount").
+    """
+    own = header_texts(cells, row)
+    group = header_texts(cells, row - 1)
+    carried, last = [], ""
+    for g in group:
+        last = g or last
+        carried.append(last)
+    names = []
+    for o, g, gc in zip(own, group, carried, strict=True):
+        if not o:
+            names.append(g)
+        elif not recognise(o) and gc and recognise(f"{gc} {o}"):
+            names.append(f"{gc} {o}")
+        else:
+            names.append(o)
+    return names
+
+
+def unique_headers(names: list[str]) -> tuple[list[str], list[str]]:
+    """(unique names, duplicated names): blanks become 'Column N'; repeats get ' (2)', ' (3)' ..."""
+    seen: dict[str, int] = {}
+    out, dupes = [], []
+    for i, raw in enumerate(names):
+        base = raw.strip() or f"Column {i + 1}"
+        count = seen.get(base.lower(), 0) + 1
+        seen[base.lower()] = count
+        if count > 1:
+            if raw.strip():
+                dupes.append(base)
+            out.append(f"{base} ({count})")
+        else:
+            out.append(base)
+    return out, sorted(set(dupes))
+
+
+def header_candidates(cells: pl.DataFrame) -> list[int]:
+    """Rows worth scoring as a header: non-blank rows among the first MAX_HEADER_SCAN."""
+    top = cells.head(MAX_HEADER_SCAN)
+    if top.width == 0:
+        return []
+    filled = top.select(pl.sum_horizontal([pl.col(c).is_not_null() for c in top.columns]).alias("n"))
+    return [i for i, n in enumerate(filled.get_column("n").to_list()) if n >= 2]
