@@ -1,0 +1,71 @@
+"""GST IMS reconciliation workbench: navigation and the sidebar client + period picker, nothing else."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages._shared import workspace
+from recon.present import period_label
+
+st.set_page_config(page_title="IMS workbench", page_icon=":material/receipt_long:", layout="wide")
+
+PAGES = [
+    st.Page("pages/clients.py", title="Clients", icon=":material/group:", url_path="clients"),
+    st.Page("pages/import.py", title="Import", icon=":material/upload_file:", url_path="import"),
+    st.Page(
+        "pages/reconcile.py",
+        title="Reconcile",
+        icon=":material/fact_check:",
+        url_path="reconcile",
+        default=True,
+    ),
+    st.Page("pages/dashboard.py", title="Dashboard", icon=":material/monitoring:", url_path="dashboard"),
+    st.Page("pages/upload.py", title="Upload", icon=":material/cloud_upload:", url_path="upload"),
+]
+
+
+def client_picker() -> None:
+    """Client and period stick across pages (session) and across a browser refresh (query string)."""
+    ws = workspace()
+    clients = ws.clients()
+    if not clients:
+        st.info("No clients yet: create one on the Clients page.")
+        st.session_state.pop("client_id", None)
+        return
+    ids = [c.id for c in clients]
+    pending = st.session_state.pop("_select_client", None)  # a page asked to switch client
+    if pending in ids:
+        st.session_state["sidebar_client"] = pending
+    if st.session_state.get("sidebar_client") not in ids:
+        st.session_state.pop("sidebar_client", None)
+        wanted = _query_int("client")
+        st.session_state["sidebar_client"] = wanted if wanted in ids else ids[0]
+    names = {c.id: f"{c.name} · {c.gstin}" for c in clients}
+    client_id = st.selectbox("Client", ids, format_func=names.get, key="sidebar_client")
+    st.session_state["client_id"] = client_id
+    client = ws.client(client_id)
+    periods = ws.store.periods(client.id)
+    if client.return_period not in periods:
+        periods.insert(0, client.return_period)
+    period_key = f"sidebar_period_{client.id}"
+    pending_period = st.session_state.pop("_select_period", None)  # a page asked to switch period
+    if pending_period in periods:
+        st.session_state[period_key] = pending_period
+    if st.session_state.get(period_key) not in periods:
+        from_url = st.query_params.get("period")
+        st.session_state[period_key] = from_url if from_url in periods else client.return_period
+    period = st.selectbox("Return period", periods, format_func=period_label, key=period_key)
+    st.session_state["period"] = period
+    st.query_params["client"] = str(client.id)
+    st.query_params["period"] = period
+
+
+def _query_int(name: str) -> int | None:
+    value = st.query_params.get(name)
+    return int(value) if value and value.isdigit() else None
+
+
+navigation = st.navigation(PAGES)
+with st.sidebar:
+    client_picker()
+navigation.run()

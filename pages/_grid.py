@@ -1,0 +1,293 @@
+"""The review grid of one tab: AgGrid with an editable Action column, selection and bulk actions.
+
+Large tabs stay responsive because the grid sends back only a delta (data_return_mode CUSTOM: the
+selected ids and the one edited cell), rows are keyed by result_id (getRowId), and the data handed to
+the grid is a snapshot that is rebuilt only when the grid is mounted fresh (streamlit-aggrid.md §5-6).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+from st_aggrid import AgGrid, JsCode
+
+from recon import present
+from recon.model import ACTION_LABELS, LABEL_TO_ACTION
+from recon.workspace import Workspace, preview_action
+
+TAB_HINTS = {
+    "matched": "The IMS record agrees with the books. Accept them in one go (select all → Accept).",
+    "mismatched": "Same document, but something differs (highlighted). Decide per row; a Reject asks for a remark.",
+    "ims_only": "In IMS but not in the books. Doing nothing means deemed acceptance on the 14th: review each.",
+    "books_only": "In the books but the supplier has not reported it: nothing to act on in IMS; follow up.",
+}
+
+GRID_COLUMNS = (
+    "result_id",
+    "portal_doc_id",
+    "books_doc_id",
+    "action",
+    "action_source",
+    "supplier_name",
+    "supplier_gstin",
+    "doc_kind",
+    "books_doc_no",
+    "portal_doc_no",
+    "doc_date",
+    "books_tax",
+    "portal_tax",
+    "tax_difference",
+    "taxable_value",
+    "explanation",
+    "filing",
+    "remarks",
+    "pending_blocked",
+    "reject_blocked",
+    "diff_tax",
+    "diff_taxable",
+    "diff_doc_no",
+    "diff_doc_date",
+)
+
+# Sends back only what changed: the selected row ids and the edited cell (streamlit-aggrid.md §6).
+RETURN_DELTA = JsCode(
+    """
+function({streamlitRerunEventTriggerName, eventData}) {
+  const api = eventData.api;
+  const out = {trigger: streamlitRerunEventTriggerName, nonce: Date.now() + ':' + Math.random(),
+               selected: api.getSelectedRows().map(r => r.result_id)};
+  if (streamlitRerunEventTriggerName === 'cellValueChanged') {
+    out.edit = {result_id: eventData.data.result_id, field: eventData.colDef.field, value: eventData.newValue};
+  }
+  return out;
+}"""
+)
+
+_JS = {
+    "JS_INR": present.JS_INR,
+    "JS_ACTION_VALUES": present.JS_ACTION_VALUES,
+    "JS_ACTION_STYLE": present.JS_ACTION_STYLE,
+    "JS_ROW_ID": present.JS_ROW_ID,
+}
+
+
+def _with_js(value):
+    """Swap the marker strings of recon.present.grid_options for JsCode objects."""
+    if isinstance(value, dict):
+        return {k: _with_js(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_with_js(v) for v in value]
+    if isinstance(value, str) and value in _JS:
+        return JsCode(_JS[value])
+    return value
+
+
+def grid_key(category: str) -> str:
+    version = st.session_state.setdefault("grid_versions", {}).get(category, 0)
+    return f"grid_{category}_{version}"
+
+
+def bump(category: str) -> None:
+    """A new key remounts the grid from fresh data and drops its stale return value (§5.2)."""
+    versions = st.session_state.setdefault("grid_versions", {})
+    versions[category] = versions.get(category, 0) + 1
+    st.session_state.get("grid_selection", {}).pop(category, None)
+
+
+def forget_grids() -> None:
+    for category in list(st.session_state.get("grid_versions", {}) or ["matched"]):
+        bump(category)
+    st.session_state.pop("grid_snapshots", None)
+    st.session_state.pop("grid_selection", None)
+
+
+def selected_ids(category: str) -> list[str]:
+    return list(st.session_state.get("grid_selection", {}).get(category, []))
+
+
+def snapshot(rows: pl.DataFrame) -> object:
+    """The pandas frame the grid shows: plain types only, so AgGrid never mutates it (§5.1)."""
+    present_cols = [c for c in GRID_COLUMNS if c in rows.columns]
+    frame = rows.select(present_cols).with_columns(
+        pl.col("doc_date").dt.strftime("%d-%m-%Y")
+        if rows.schema.get("doc_date") == pl.Date
+        else pl.col("doc_date")
+    )
+    return frame.to_pandas()
+
+
+def review_grid(ws: Workspace, client_id: int, period: str, category: str, rows: pl.DataFrame) -> None:
+    """One tab's grid plus its bulk bar; edits and bulk actions go straight to the store."""
+    key = grid_key(category)
+    snapshots = st.session_state.setdefault("grid_snapshots", {})
+    if key not in st.session_state or key not in snapshots:
+        # Freshly mounted grid: build its data from the decisions as saved now.
+        snapshots.clear() if len(snapshots) > 8 else None
+        snapshots[key] = snapshot(rows)
+    data = snapshots[key]
+    options = _with_js(present.grid_options(category))
+    response = AgGrid(
+        data,
+        gridOptions=options,
+        key=key,
+        height=560,
+        theme="streamlit",
+        allow_unsafe_jscode=True,
+        update_on=["cellValueChanged", "selectionChanged"],
+        data_return_mode="CUSTOM",
+        custom_jscode_for_grid_return=RETURN_DELTA,
+        custom_css=present.GRID_CSS,
+        show_toolbar=True,
+        show_search=True,
+        show_download_button=True,
+    )
+    event = _event(response)
+    if event:
+        _remember_selection(category, event)
+        edit = event.get("edit")
+        if edit and edit.get("field") == "action" and _is_new(key, event):
+            _apply_edit(ws, client_id, period, category, rows, edit)
+    bulk_bar(ws, client_id, period, category, rows)
+
+
+def _event(response) -> dict | None:
+    raw = getattr(response, "raw_data", None)
+    if raw is None and hasattr(response, "get"):
+        raw = response.get("raw_data")
+    return raw if isinstance(raw, dict) else None
+
+
+def _remember_selection(category: str, event: dict) -> None:
+    st.session_state.setdefault("grid_selection", {})[category] = list(event.get("selected") or [])
+
+
+def _is_new(key: str, event: dict) -> bool:
+    """An edit is applied once: the component keeps returning its last value on later reruns."""
+    seen = st.session_state.setdefault("grid_seen", {})
+    nonce = event.get("nonce")
+    if nonce and seen.get(key) == nonce:
+        return False
+    seen[key] = nonce
+    return True
+
+
+def _apply_edit(ws, client_id, period, category, rows: pl.DataFrame, edit: dict) -> None:
+    action = LABEL_TO_ACTION.get(edit.get("value"))
+    picked = rows.filter(pl.col("result_id") == edit.get("result_id"))
+    if action is None or picked.is_empty():
+        return
+    preview = preview_action(picked, action)
+    if preview.needs_confirmation or action in ("R", "P"):
+        st.session_state["pending_action"] = {
+            "category": category,
+            "result_ids": picked["result_id"].to_list(),
+            "action": action,
+        }
+        return
+    _save(ws, client_id, period, category, picked, action, source="user", revert_on_refusal=True)
+
+
+def bulk_bar(ws, client_id, period, category, rows: pl.DataFrame) -> None:
+    chosen = selected_ids(category)
+    if category == "books_only":
+        st.caption(
+            f"{len(chosen):,} selected. Books-only entries have no IMS action: follow up with the supplier."
+        )
+        return
+    cols = st.columns([1.2, 1, 1, 1, 1.2, 3])
+    cols[0].markdown(f"**{len(chosen):,} selected**")
+    for index, code in enumerate(("A", "R", "P", "N"), start=1):
+        label = f"{ACTION_LABELS[code]} selected"
+        if cols[index].button(label, key=f"bulk_{code}_{category}", disabled=not chosen, width="stretch"):
+            st.session_state["pending_action"] = {"category": category, "result_ids": chosen, "action": code}
+    pending = st.session_state.get("pending_action")
+    if pending and pending["category"] == category:
+        picked = rows.filter(pl.col("result_id").is_in(pending["result_ids"]))
+        confirm_dialog(ws, client_id, period, category, picked, pending["action"])
+
+
+def _dismissed() -> None:
+    pending = st.session_state.pop("pending_action", None)
+    if pending:
+        bump(pending["category"])  # closing the dialog leaves the action as it was
+
+
+@st.dialog("Confirm the action", width="large", on_dismiss=_dismissed)
+def confirm_dialog(ws, client_id, period, category, picked: pl.DataFrame, action: str) -> None:
+    preview = preview_action(picked, action)
+    label = ACTION_LABELS[action]
+    st.markdown(
+        f"**{label}** for **{preview.rows:,}** document(s) · ITC {present.inr(preview.itc)}"
+        + (f" · {preview.skipped_books_only} books-only row(s) skipped" if preview.skipped_books_only else "")
+    )
+    for line in preview.consequences:
+        st.warning(line)
+    remarks = None
+    if action in ("R", "P"):
+        remarks = st.text_area(
+            "Remarks for the supplier (go with Reject / Pending; the supplier sees them)",
+            max_chars=250,
+            key="confirm_remarks",
+        )
+    reduction = {}
+    if action == "A" and not preview.credit_notes.is_empty():
+        st.markdown(
+            f"**{preview.credit_notes.height} credit note(s)**: does ITC need to be reduced? "
+            "Amounts are prefilled from the books; edit where the reduction differs."
+        )
+        edited = st.data_editor(
+            preview.credit_notes.to_pandas(),
+            key="confirm_declaration",
+            hide_index=True,
+            disabled=["portal_doc_id"],
+            column_config={
+                "itc_red_req": st.column_config.SelectboxColumn(
+                    "Reduce ITC?", options=["Y", "N"], required=True
+                ),
+            },
+        )
+        for record in edited.to_dict("records"):
+            reduction[record.pop("portal_doc_id")] = record
+    left, right = st.columns(2)
+    if left.button(f"Confirm {label}", type="primary", key="confirm_go", width="stretch"):
+        if action == "R" and not (remarks or "").strip():
+            st.error("A Reject needs a remark for the supplier (what is wrong with the document).")
+            return
+        st.session_state.pop("pending_action", None)
+        _save(
+            ws,
+            client_id,
+            period,
+            category,
+            picked,
+            action,
+            source="bulk" if picked.height > 1 else "user",
+            remarks=remarks,
+            itc_reduction=reduction,
+            confirmed=True,
+        )
+        st.rerun()
+    if right.button("Cancel", key="confirm_cancel", width="stretch"):
+        st.session_state.pop("pending_action", None)
+        bump(category)  # the grid shows the action as it was
+        st.rerun()
+
+
+def _save(ws, client_id, period, category, picked, action, *, source, revert_on_refusal=False, **options):
+    portal_ids = picked.filter(pl.col("portal_doc_id").is_not_null())["portal_doc_id"].to_list()
+    outcome = ws.set_action(client_id, period, portal_ids, action, source=source, **options)
+    label = ACTION_LABELS[action]
+    if outcome.saved or outcome.unchanged:
+        st.toast(
+            f"{label}: {outcome.saved + outcome.unchanged:,} document(s) saved.", icon=":material/check:"
+        )
+    if outcome.refused:
+        reasons = sorted({reason for _, reason in outcome.refused})
+        st.session_state["_flash"] = (
+            "warning",
+            f"{len(outcome.refused):,} document(s) not set to {label}: " + " · ".join(reasons[:3]),
+        )
+    if picked.height > 1 or outcome.refused or not revert_on_refusal:
+        bump(category)
+    if outcome.refused and revert_on_refusal:
+        st.rerun()

@@ -1,0 +1,69 @@
+"""What every page shares: the workspace, the selected client and period, error display.
+
+Thin on purpose: the workflow lives in ``recon.workspace``; this only binds it to Streamlit.
+"""
+
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+
+from recon.errors import InputError
+from recon.present import period_label
+from recon.store import Client, Store
+from recon.workspace import Workspace
+
+
+@st.cache_resource
+def workspace() -> Workspace:
+    """One workspace per server process, on the database named by env / secrets / default."""
+    ws = Workspace(
+        Store(), user=os.environ.get("IMS_WORKBENCH_USER") or os.environ.get("USER") or "consultant"
+    )
+    if os.environ.get("IMS_WORKBENCH_DEMO", "1") != "0":
+        from recon.demo import ensure_demo
+
+        ensure_demo(ws)
+    return ws
+
+
+def selected_client() -> Client | None:
+    client_id = st.session_state.get("client_id")
+    return workspace().client(client_id) if client_id else None
+
+
+def selected_period() -> str | None:
+    return st.session_state.get("period")
+
+
+def require_client() -> tuple[Client, str]:
+    """The selected client and period, or a pointer to the Clients page (and stop)."""
+    client, period = selected_client(), selected_period()
+    if client is None or not period:
+        st.info("Create or select a client first (Clients page, or the picker in the sidebar).")
+        st.page_link("pages/clients.py", label="Go to Clients", icon=":material/group:")
+        st.stop()
+    return client, period
+
+
+def heading(title: str, client: Client | None = None, period: str | None = None) -> None:
+    st.title(title)
+    if client:
+        st.caption(f"**{client.name}** · GSTIN {client.gstin} · return period {period_label(period)}")
+
+
+def show_error(err: InputError) -> None:
+    """A bad file or field: the message in words, never a traceback."""
+    st.error(str(err), icon=":material/error:")
+
+
+def flash(message: str, kind: str = "success") -> None:
+    """A message that survives the rerun which follows a button (shown by ``show_flash``)."""
+    st.session_state["_flash"] = (kind, message)
+
+
+def show_flash() -> None:
+    kind, message = st.session_state.pop("_flash", (None, None))
+    if message:
+        getattr(st, kind)(message)

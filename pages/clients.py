@@ -1,0 +1,98 @@
+"""Clients: create, edit and select (name, GSTIN, return period)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages._shared import flash, heading, selected_client, show_error, show_flash, workspace
+from recon.errors import InputError
+from recon.gstin import state_code, state_name
+from recon.present import period_label
+from recon.workspace import default_period
+
+ws = workspace()
+heading("Clients")
+show_flash()
+
+clients = ws.clients()
+if clients:
+    st.dataframe(
+        [
+            {
+                "Name": c.name,
+                "GSTIN": c.gstin,
+                "State": state_name(c.state_code) or "",
+                "Return period": period_label(c.return_period),
+                "Demo": "yes" if c.is_demo else "",
+            }
+            for c in clients
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+    names = {c.id: f"{c.name} · {c.gstin}" for c in clients}
+    current = selected_client()
+    ids = list(names)
+    choice = st.selectbox(
+        "Work on client",
+        ids,
+        index=ids.index(current.id) if current else 0,
+        format_func=names.get,
+        key="clients_pick",
+    )
+    if (current is None or choice != current.id) and st.button(
+        "Select this client", key="select_client", type="primary"
+    ):
+        st.session_state["_select_client"] = choice
+        st.rerun()
+
+
+def client_form(form_key: str, submit_label: str, name="", gstin="", period=None):
+    """The three fields and a live state read-out; returns (submitted, name, gstin, period)."""
+    with st.form(form_key, clear_on_submit=False):
+        name = st.text_input("Client name", value=name, key=f"{form_key}_name")
+        gstin = st.text_input("GSTIN", value=gstin, max_chars=15, key=f"{form_key}_gstin")
+        period = st.text_input(
+            "Return period (MMYYYY)",
+            value=period or default_period(),
+            max_chars=6,
+            help="The month whose IMS you are working on, e.g. 112025 for November 2025.",
+            key=f"{form_key}_period",
+        )
+        code = state_code(gstin)
+        if code and state_name(code):
+            st.caption(f"State from GSTIN: {code} · {state_name(code)}")
+        submitted = st.form_submit_button(submit_label, type="primary")
+    return submitted, name, gstin, period
+
+
+tab_new, tab_edit = st.tabs(["New client", "Edit selected client"])
+with tab_new:
+    submitted, name, gstin, period = client_form("new_client", "Create client")
+    if submitted:
+        try:
+            client = ws.create_client(name, gstin, period)
+        except InputError as err:
+            show_error(err)
+        else:
+            st.session_state["_select_client"] = client.id
+            flash(f"Client '{client.name}' created and selected ({state_name(client.state_code)}).")
+            st.rerun()
+
+with tab_edit:
+    current = selected_client()
+    if current is None:
+        st.info("Select a client to edit it.")
+    else:
+        submitted, name, gstin, period = client_form(
+            f"edit_client_{current.id}", "Save changes", current.name, current.gstin, current.return_period
+        )
+        if submitted:
+            try:
+                edited = ws.edit_client(current.id, name, gstin, period)
+            except InputError as err:
+                show_error(err)
+            else:
+                st.session_state["_select_period"] = edited.return_period
+                flash("Client saved.")
+                st.rerun()

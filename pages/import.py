@@ -1,0 +1,168 @@
+"""Import: purchase books (layout editable before accepting), IMS / GSTR-2B files, fetch from the portal."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages._shared import flash, heading, require_client, show_error, show_flash, workspace
+from recon.errors import InputError
+from recon.present import period_label
+
+ws = workspace()
+client, period = require_client()
+heading("Import", client, period)
+show_flash()
+
+MODES = {"replace": "Replace what was imported before", "add": "Add to what was imported before"}
+NOT_MAPPED = "(not in this file)"
+
+
+def mode_choice(key: str) -> str:
+    return st.radio("This file", list(MODES), format_func=MODES.get, horizontal=True, key=key)
+
+
+def report(outcome) -> None:
+    """Say what was read: the reader's summary (counts, totals, warnings)."""
+    flash(
+        f"Imported {outcome.documents:,} documents from {outcome.source} into {period_label(period)}.\n\n"
+        + "\n".join(f"    {line}" for line in outcome.summary)
+    )
+
+
+def books_section() -> None:
+    st.subheader("Purchase books (ITC register)")
+    upload = st.file_uploader(
+        "Excel or CSV export of the purchase register (Tally, Busy, Zoho, SAP ...)",
+        type=["xlsx", "xls", "xlsm", "xlsb", "csv"],
+        key="books_file",
+    )
+    if upload is None:
+        return
+    content = upload.getvalue()
+    sheet = st.session_state.get(f"books_sheet_{upload.file_id}")
+    header_row = st.session_state.get(f"books_header_{upload.file_id}")
+    try:
+        layout = ws.guess_books_layout(content, upload.name, sheet=sheet, header_row=header_row)
+    except InputError as err:
+        show_error(err)
+        return
+    st.caption("Check what was recognised; change anything that is wrong before importing.")
+    left, right = st.columns(2)
+    sheets = list(getattr(layout, "sheets", None) or [layout.sheet])
+    if len(sheets) > 1 or layout.sheet:
+        left.selectbox("Sheet", sheets, index=sheets.index(layout.sheet), key=f"books_sheet_{upload.file_id}")
+    right.number_input(
+        "Header row (as Excel numbers it)",
+        min_value=1,
+        value=int(layout.header_row or 1),
+        step=1,
+        key=f"books_header_{upload.file_id}",
+    )
+    mapping = mapping_editor(layout, upload.file_id)
+    mode = mode_choice("books_mode")
+    if st.button("Import books", type="primary", key="import_books"):
+        with st.status("Reading the purchase register ...", expanded=False) as status:
+            try:
+                outcome = ws.import_file(
+                    client.id,
+                    period,
+                    content,
+                    upload.name,
+                    kind="books",
+                    mode=mode,
+                    mapping=mapping,
+                    sheet=layout.sheet,
+                    header_row=layout.header_row,
+                )
+            except InputError as err:
+                status.update(label="Could not import the books", state="error")
+                show_error(err)
+                return
+            status.update(label="Books imported", state="complete")
+        report(outcome)
+        st.rerun()
+
+
+def mapping_editor(layout, file_id: str) -> dict[str, str]:
+    """One selectbox per canonical field, pre-set to the column the reader recognised."""
+    headers = [h for h in (layout.headers or []) if h]
+    fields = list(getattr(layout, "fields", None) or layout.mapping.keys())
+    chosen = {}
+    with st.expander("Column mapping", expanded=not layout.mapping):
+        columns = st.columns(3)
+        for index, field in enumerate(fields):
+            current = layout.mapping.get(field)
+            options = [NOT_MAPPED, *headers]
+            picked = columns[index % 3].selectbox(
+                field.replace("_", " "),
+                options,
+                index=options.index(current) if current in options else 0,
+                key=f"books_map_{file_id}_{field}",
+            )
+            if picked != NOT_MAPPED:
+                chosen[field] = picked
+    return chosen
+
+
+def portal_section() -> None:
+    st.subheader("IMS download or GSTR-2B / 2A")
+    upload = st.file_uploader(
+        "IMS JSON (IMS Dashboard → Offline), GSTR-2B JSON or Excel, GSTR-2A JSON",
+        type=["json", "zip", "xlsx", "xls"],
+        key="portal_file",
+    )
+    if upload is None:
+        return
+    kinds = {None: "Recognise it", "ims": "IMS", "gstr2b": "GSTR-2B", "gstr2a": "GSTR-2A"}
+    kind = st.selectbox("What is it", list(kinds), format_func=kinds.get, key="portal_kind")
+    mode = mode_choice("portal_mode")
+    if st.button("Import portal file", type="primary", key="import_portal"):
+        with st.status("Reading the portal file ...", expanded=False) as status:
+            try:
+                outcome = ws.import_file(
+                    client.id, period, upload.getvalue(), upload.name, kind=kind, mode=mode
+                )
+            except InputError as err:
+                status.update(label="Could not import the file", state="error")
+                show_error(err)
+                return
+            status.update(label="Portal file imported", state="complete")
+        report(outcome)
+        st.rerun()
+
+
+def fetch_section() -> None:
+    st.subheader("Fetch IMS from the portal")
+    from pages import _portal
+
+    _portal.fetch_panel(ws, client, period)
+
+
+def imported_so_far() -> None:
+    st.subheader(f"Imported for {period_label(period)}")
+    records = ws.imports(client.id, period)
+    if not records:
+        st.info("Nothing imported for this period yet.")
+        return
+    for record in records:
+        label = (
+            f"{record.source.upper()} · {record.file_name} · {record.doc_count:,} documents · "
+            f"{record.imported_at:%d-%m-%Y %H:%M} · {record.origin}"
+        )
+        with st.expander(label):
+            st.code("\n".join(record.summary), language=None)
+    ready, advice = ws.ready(client.id, period)
+    if ready:
+        st.page_link("pages/reconcile.py", label="Go to Reconcile", icon=":material/fact_check:")
+    else:
+        st.info(advice)
+
+
+books_col, portal_col = st.columns(2, gap="large")
+with books_col:
+    books_section()
+with portal_col:
+    portal_section()
+    fetch_section()
+st.divider()
+imported_so_far()

@@ -1,0 +1,160 @@
+"""Reconcile: the four tabs practitioners know, one grid each, actions set in the grid or in bulk."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from pages import _grid
+from pages._shared import flash, heading, require_client, show_error, show_flash, workspace
+from recon.errors import InputError
+from recon.match.result import CATEGORIES, CATEGORY_LABELS
+from recon.match.settings import Settings
+from recon.present import inr, inr_short, tab_label
+from recon.workspace import category_totals
+
+ws = workspace()
+client, period = require_client()
+heading("Reconcile", client, period)
+show_flash()
+
+ready, advice = ws.ready(client.id, period)
+if not ready:
+    st.info(advice)
+    st.page_link("pages/import.py", label="Go to Import", icon=":material/upload_file:")
+    st.stop()
+
+
+def settings_panel() -> None:
+    current = ws.settings(client.id, period)
+    with st.expander("Matching settings", icon=":material/tune:"), st.form("settings_form"):
+        cols = st.columns(4)
+        tolerance = cols[0].number_input(
+            "Tolerance per tax head (₹)", min_value=0.0, value=float(current.tolerance_igst), step=1.0
+        )
+        taxable = cols[1].number_input(
+            "Tolerance on taxable value (₹)", min_value=0.0, value=float(current.tolerance_taxable), step=1.0
+        )
+        window = cols[2].number_input(
+            "Date window (days)", min_value=0, max_value=365, value=int(current.date_window_days)
+        )
+        fuzzy = cols[3].slider("Fuzzy number threshold", 50.0, 100.0, float(current.fuzzy_threshold), 1.0)
+        pan = st.toggle(
+            "Match across registrations of the same PAN (shown for confirmation, never auto-accepted)",
+            value=current.pan_matching,
+        )
+        if st.form_submit_button("Re-run reconciliation with these settings", type="primary"):
+            settings = Settings(
+                tolerance_taxable=taxable,
+                tolerance_igst=tolerance,
+                tolerance_cgst=tolerance,
+                tolerance_sgst=tolerance,
+                tolerance_cess=tolerance,
+                date_window_days=int(window),
+                fuzzy_threshold=fuzzy,
+                pan_matching=pan,
+            )
+            with st.spinner("Reconciling ..."):
+                ws.reconcile(client.id, period, settings)
+            _grid.forget_grids()
+            flash("Reconciled again with the new settings.")
+            st.rerun()
+
+
+def link_bar(review: pl.DataFrame) -> None:
+    """Manual pairing across tabs: one books-only + one IMS-only row → Link; one pair → Unlink."""
+    picked = {c: _grid.selected_ids(c) for c in CATEGORIES}
+    books_only, ims_only = picked["books_only"], picked["ims_only"]
+    pairs = picked["matched"] + picked["mismatched"]
+    cols = st.columns([1, 1, 4])
+    can_link = len(books_only) == 1 and len(ims_only) == 1
+    can_unlink = len(pairs) == 1
+    help_link = "Select one row in 'New invoice in ITC' and one in 'Not found in ITC' to pair them by hand."
+    if cols[0].button("Link selected", key="link_pair", disabled=not can_link, help=help_link):
+        books_doc = _doc_id(review, books_only[0], "books_doc_id")
+        portal_doc = _doc_id(review, ims_only[0], "portal_doc_id")
+        with st.spinner("Linking and reconciling again ..."):
+            ws.link(client.id, period, books_doc, portal_doc)
+        _grid.forget_grids()
+        flash("Linked by hand; the pair now shows under Matched or Mismatched.")
+        st.rerun()
+    if cols[1].button(
+        "Unlink selected",
+        key="unlink_pair",
+        disabled=not can_unlink,
+        help="Select one paired row to undo it.",
+    ):
+        row = review.filter(pl.col("result_id") == pairs[0]).row(0, named=True)
+        with st.spinner("Unlinking and reconciling again ..."):
+            ws.unlink(client.id, period, row["books_doc_id"], row["portal_doc_id"])
+        _grid.forget_grids()
+        flash("Unlinked; the engine will not pair these two again.")
+        st.rerun()
+
+
+def _doc_id(review: pl.DataFrame, result_id: str, column: str) -> str:
+    return review.filter(pl.col("result_id") == result_id).item(0, column)
+
+
+def not_ims_group(review: pl.DataFrame) -> None:
+    apart = review.filter(pl.col("not_ims_record"))
+    if apart.is_empty():
+        return
+    with st.expander(
+        f"Not an IMS record · {apart.height:,} · {inr_short(apart['itc'].sum())} "
+        "(reverse charge, ISD, imports, ineligible: reconcile against GSTR-2B)",
+        icon=":material/info:",
+    ):
+        st.dataframe(
+            apart.select(
+                pl.col("supplier_name").alias("Supplier"),
+                pl.col("supplier_gstin").alias("GSTIN"),
+                pl.coalesce("books_doc_no", "portal_doc_no").alias("Document"),
+                pl.col("doc_date").alias("Date"),
+                pl.col("itc").map_elements(inr, return_dtype=pl.String).alias("ITC"),
+                pl.col("not_in_ims_reason").alias("Why not in IMS"),
+            ).to_pandas(),
+            hide_index=True,
+            width="stretch",
+        )
+
+
+settings_panel()
+try:
+    with st.spinner("Reconciling ..."):
+        review = ws.review(client.id, period)
+except InputError as err:
+    show_error(err)
+    st.stop()
+
+totals = category_totals(review)
+labels = {c: tab_label(c, *totals[c]) for c in CATEGORIES}
+st.session_state.setdefault("recon_category", "matched")
+
+
+def _remember_tab() -> None:
+    chosen = st.session_state.get("recon_tabs")
+    for category, label in labels.items():
+        if label == chosen:
+            st.session_state["recon_category"] = category
+    _grid.forget_grids()  # a grid shown again is mounted fresh, from the decisions as saved
+
+
+link_bar(review)
+# Lazy tabs: only the open tab's grid is built and sent, which keeps a lakh of rows responsive.
+tabs = st.tabs(
+    list(labels.values()),
+    key="recon_tabs",
+    default=labels[st.session_state["recon_category"]],
+    on_change=_remember_tab,
+)
+for category, tab in zip(CATEGORIES, tabs, strict=True):
+    with tab:
+        if getattr(tab, "open", True):
+            rows = review.filter((pl.col("category") == category) & ~pl.col("not_ims_record"))
+            st.caption(_grid.TAB_HINTS[category])
+            if rows.is_empty():
+                st.info(f"Nothing under {CATEGORY_LABELS[category]}.")
+            else:
+                _grid.review_grid(ws, client.id, period, category, rows)
+not_ims_group(review)

@@ -1,0 +1,119 @@
+"""Upload: what will be sent, the action JSON to download, and the upload through the portal connector."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from pages import _portal
+from pages._shared import heading, require_client, show_error, show_flash, workspace
+from recon.errors import InputError
+from recon.model import ACTION_LABELS
+
+ws = workspace()
+client, period = require_client()
+heading("Upload", client, period)
+show_flash()
+
+ready, advice = ws.ready(client.id, period)
+if not ready:
+    st.info(advice)
+    st.stop()
+
+PROFILES = {
+    "offline": "Offline file (IMS Dashboard → Offline → Upload JSON)",
+    "api": "API (through a GSP connector)",
+}
+PROFILE_ADVICE = {
+    "offline": (
+        "For consultants without a GSP: upload the file(s) below at IMS Dashboard → Offline → Upload JSON. "
+        "GSTN has not published this file's schema, so make the first upload a small one and look at the "
+        "portal's result before sending the rest."
+    ),
+    "api": (
+        "For the portal connector: every record carries prev_status (the action the portal holds now), "
+        "so download IMS again just before uploading."
+    ),
+}
+
+profile = st.radio("Profile", list(PROFILES), format_func=PROFILES.get, horizontal=True, key="upload_profile")
+st.caption(PROFILE_ADVICE[profile])
+
+problems = ws.upload_problems(client.id, period)
+leave_out = False
+if not problems.is_empty():
+    st.warning(
+        f"{problems.height:,} document(s) have an action the portal would refuse. Fix them on the Reconcile "
+        "page, or leave them out of this upload (they keep the action the portal holds)."
+    )
+    st.dataframe(
+        problems.select(
+            pl.col("supplier_gstin").alias("Supplier GSTIN"),
+            pl.col("doc_no").alias("Document"),
+            pl.col("wanted_action").replace_strict(ACTION_LABELS, default=None).alias("Action"),
+            pl.col("guard_problems").list.join("; ").alias("Why the portal would refuse it"),
+        ).to_pandas(),
+        hide_index=True,
+        width="stretch",
+    )
+    leave_out = st.checkbox("Leave these documents out of the upload", value=True, key="leave_out_problems")
+
+try:
+    upload = ws.build_upload(client.id, period, profile, leave_out_problems=leave_out)
+except InputError as err:
+    show_error(err)
+    st.stop()
+
+st.subheader("What will be sent")
+summary = upload.summary() if not upload.is_empty else {"total": 0, "by_action": {}, "by_section": {}}
+cols = st.columns(5)
+cols[0].metric("Documents to change", f"{summary['total']:,}")
+for index, code in enumerate(("A", "R", "P", "N"), start=1):
+    label = "No Action (RESET)" if code == "N" else ACTION_LABELS[code]
+    cols[index].metric(label, f"{summary['by_action'].get(code, 0):,}")
+if summary["by_section"]:
+    st.caption("By section: " + ", ".join(f"{s} {n:,}" for s, n in summary["by_section"].items()))
+st.success("Validation passed: every record echoes the portal's download and passes the IMS rules.") if (
+    not upload.is_empty
+) else st.info(upload.summary_lines()[0])
+if upload.skipped:
+    with st.expander(f"Not exported ({len(upload.skipped)})"):
+        st.write("\n".join(f"- {line}" for line in upload.skipped))
+
+if not upload.is_empty:
+    st.subheader("Download JSON")
+    files = upload.to_files()
+    for name, content in files.items():
+        st.download_button(
+            f"Download {name}",
+            data=content,
+            file_name=name,
+            mime="application/json",
+            key=f"download_{name}",
+            on_click="ignore",
+            icon=":material/download:",
+        )
+    if len(files) > 1:
+        st.caption(
+            "Upload the SAVE file(s) and the RESET file separately; RESET returns documents to No Action."
+        )
+
+    st.subheader("Upload to the portal")
+    _portal.upload_panel(ws, client, period, upload)
+
+history = ws.store.uploads(client.id, period)
+if history:
+    with st.expander(f"Earlier uploads ({len(history)})"):
+        st.dataframe(
+            [
+                {
+                    "When": h["at"],
+                    "Route": h["route"],
+                    "Profile": h["profile"],
+                    "Documents": len(h["summary"].get("actions", {})),
+                    "Status": h["status"],
+                }
+                for h in history
+            ],
+            hide_index=True,
+        )

@@ -1,0 +1,154 @@
+"""Chart data for the dashboard, as polars frames over the review table (``Workspace.review``).
+
+Each function answers one question a client asks in a meeting: where is my ITC, what is at risk and with
+whom, what is about to lapse, how far is the review. The page only draws these frames with Plotly.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from recon.match.result import CATEGORIES, CATEGORY_LABELS
+from recon.model import ACTION_LABELS
+
+RISK_KINDS = ("Not in IMS", "Value mismatch", "Pending")
+AGE_BUCKETS = ("Lapsed", "Within 30 days", "31-90 days", "91-180 days", "More than 180 days")
+
+
+def ims_rows(review: pl.DataFrame) -> pl.DataFrame:
+    """Rows that belong to the four tabs (the 'not an IMS record' group is reported apart)."""
+    return review.filter(~pl.col("not_ims_record"))
+
+
+def itc_by_category_action(review: pl.DataFrame) -> pl.DataFrame:
+    """ITC and count per tab and effective action (books-only rows have no action: 'Follow up')."""
+    labelled = ims_rows(review).with_columns(
+        pl.col("category").replace_strict(CATEGORY_LABELS).alias("tab"),
+        pl.col("wanted_action").replace_strict(ACTION_LABELS, default="Follow up").alias("action"),
+    )
+    order = {CATEGORY_LABELS[c]: i for i, c in enumerate(CATEGORIES)}
+    return (
+        labelled.group_by("tab", "action")
+        .agg(pl.col("itc").sum().round(2).alias("itc"), pl.len().alias("documents"))
+        .with_columns(pl.col("tab").replace_strict(order, return_dtype=pl.Int32).alias("_order"))
+        .sort("_order", "action")
+        .drop("_order")
+    )
+
+
+def _risk_amounts(review: pl.DataFrame) -> pl.DataFrame:
+    """Per row, the ITC at risk and why.
+
+    Not in IMS: the books claim credit the supplier has not reported (the whole books tax).
+    Value mismatch: only the excess the books claim over what the supplier reported.
+    Pending: credit deferred until the document is accepted.
+    """
+    rows = ims_rows(review)
+    not_in_ims = rows.filter(pl.col("category") == "books_only").select(
+        "supplier_gstin",
+        "supplier_name",
+        pl.lit("Not in IMS").alias("risk"),
+        pl.col("books_tax").alias("amount"),
+    )
+    mismatch = rows.filter(pl.col("category") == "mismatched").select(
+        "supplier_gstin",
+        "supplier_name",
+        pl.lit("Value mismatch").alias("risk"),
+        (pl.col("books_tax") - pl.col("portal_tax")).clip(lower_bound=0.0).alias("amount"),
+    )
+    pending = rows.filter(pl.col("wanted_action") == "P").select(
+        "supplier_gstin",
+        "supplier_name",
+        pl.lit("Pending").alias("risk"),
+        pl.col("portal_tax").alias("amount"),
+    )
+    return pl.concat([not_in_ims, mismatch, pending], how="vertical_relaxed").filter(pl.col("amount") > 0)
+
+
+def itc_at_risk_total(review: pl.DataFrame) -> float:
+    return float(_risk_amounts(review)["amount"].sum() or 0.0)
+
+
+def itc_at_risk_by_supplier(review: pl.DataFrame, top: int = 10) -> pl.DataFrame:
+    """ITC at risk per supplier and kind, for the ``top`` suppliers with the most at risk."""
+    risk = _risk_amounts(review).with_columns(
+        pl.coalesce("supplier_name", "supplier_gstin").fill_null("(unknown)").alias("supplier")
+    )
+    leaders = (
+        risk.group_by("supplier")
+        .agg(pl.col("amount").sum().alias("total"))
+        .sort(["total", "supplier"], descending=[True, False])
+        .head(top)
+    )
+    return (
+        risk.join(leaders, on="supplier")
+        .group_by("supplier", "risk", "total")
+        .agg(pl.col("amount").sum().round(2))
+        .sort(["total", "supplier", "risk"], descending=[True, False, False])
+    )
+
+
+def s16_deadline(fy: str | None) -> date | None:
+    """30 November after the end of the financial year (s.16(4) CGST Act, ims-rules.md §7)."""
+    if not fy or len(fy) < 4 or not fy[:4].isdigit():
+        return None
+    return date(int(fy[:4]) + 1, 11, 30)
+
+
+def ageing(review: pl.DataFrame, today: date | None = None) -> pl.DataFrame:
+    """Unmatched books entries by time left before their s.16(4) deadline: ITC and count per bucket.
+
+    Unmatched = the supplier has not reported it (books only); its credit lapses at the deadline unless
+    the supplier files in time.
+    """
+    today = today or date.today()
+    unmatched = ims_rows(review).filter(pl.col("category") == "books_only")
+    start = pl.col("fy").str.slice(0, 4).cast(pl.Int32, strict=False)
+    days_left = (pl.date(start + 1, 11, 30) - pl.lit(today)).dt.total_days()
+    bucket = (
+        pl.when(days_left < 0)
+        .then(pl.lit(AGE_BUCKETS[0]))
+        .when(days_left <= 30)
+        .then(pl.lit(AGE_BUCKETS[1]))
+        .when(days_left <= 90)
+        .then(pl.lit(AGE_BUCKETS[2]))
+        .when(days_left <= 180)
+        .then(pl.lit(AGE_BUCKETS[3]))
+        .otherwise(pl.lit(AGE_BUCKETS[4]))
+    )
+    counted = (
+        unmatched.with_columns(bucket.alias("bucket"))
+        .group_by("bucket")
+        .agg(pl.col("books_tax").sum().round(2).alias("itc"), pl.len().alias("documents"))
+    )
+    skeleton = pl.DataFrame({"bucket": list(AGE_BUCKETS)})
+    return skeleton.join(counted, on="bucket", how="left").fill_null(0)
+
+
+def decision_progress(review: pl.DataFrame) -> pl.DataFrame:
+    """Per tab: IMS documents decided by the user vs still on the suggestion."""
+    portal_rows = ims_rows(review).filter(pl.col("portal_doc_id").is_not_null())
+    marked = portal_rows.with_columns(
+        pl.col("category").replace_strict(CATEGORY_LABELS).alias("tab"),
+        pl.when(pl.col("action_source") == "user")
+        .then(pl.lit("Decided"))
+        .otherwise(pl.lit("On suggestion"))
+        .alias("status"),
+    )
+    return marked.group_by("tab", "status").agg(pl.len().alias("documents")).sort("tab", "status")
+
+
+def headline(review: pl.DataFrame) -> dict[str, float]:
+    """The four numbers at the top: ITC in IMS, ITC matched, ITC at risk, share of documents decided."""
+    rows = ims_rows(review)
+    portal_rows = rows.filter(pl.col("portal_doc_id").is_not_null())
+    decided = portal_rows.filter(pl.col("action_source") == "user").height
+    return {
+        "itc_in_ims": float(portal_rows["portal_tax"].sum() or 0.0),
+        "itc_matched": float(rows.filter(pl.col("category") == "matched")["itc"].sum() or 0.0),
+        "itc_at_risk": itc_at_risk_total(review),
+        "decided_share": decided / portal_rows.height if portal_rows.height else 0.0,
+        "documents": float(portal_rows.height),
+    }

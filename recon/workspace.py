@@ -1,0 +1,725 @@
+"""The service layer the pages call: one method per thing a consultant does.
+
+Create a client, import a file into a client's period, reconcile, review, decide, link, build the upload,
+mark what the portal now holds. Pages only wire widgets to these methods; everything here is testable
+without Streamlit. State lives in the store (``recon.store``); this module adds the rules of the workflow
+and a small in-process cache so that a lakh of documents is not re-read from the database on every click.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import date
+
+import polars as pl
+
+from recon import gstin as gstin_rules
+from recon import model
+from recon.errors import InputError
+from recon.match.result import CATEGORIES
+from recon.match.settings import Settings
+from recon.store import Client, Store
+
+PORTAL_PREFERENCE = ("ims", "gstr2b", "gstr2a")  # IMS first: only IMS records take actions
+_PERIOD = re.compile(r"^(0[1-9]|1[0-2])(20[0-9]{2})$")
+
+
+def check_period(period: str, *, what: str = "Return period") -> str:
+    """MMYYYY, e.g. 112025 for November 2025; raises InputError in words otherwise."""
+    text = str(period or "").strip()
+    if not _PERIOD.match(text):
+        raise InputError(
+            f"{what} '{text}' is not a month in the form MMYYYY.",
+            column=what,
+            hint="Type the month and year as six digits, e.g. 112025 for November 2025.",
+        )
+    return text
+
+
+def check_client_fields(name: str, gstin: str, period: str) -> tuple[str, str, str]:
+    """Cleaned (name, GSTIN, period) or an InputError naming the field and the fix."""
+    name = (name or "").strip()
+    if not name:
+        raise InputError(
+            "Client name is blank.", column="Name", hint="Type the client's legal or trade name."
+        )
+    cleaned = gstin_rules.clean(gstin)
+    problem = gstin_rules.problem(cleaned)
+    if problem:
+        raise InputError(
+            f"{problem}.",
+            column="GSTIN",
+            hint="Copy the GSTIN from the client's registration certificate or the portal's profile page.",
+        )
+    return name, cleaned, check_period(period)
+
+
+def default_period(today: date | None = None) -> str:
+    """The month whose IMS a consultant works on: the previous calendar month."""
+    today = today or date.today()
+    month, year = (today.month - 1, today.year) if today.month > 1 else (12, today.year - 1)
+    return f"{month:02d}{year}"
+
+
+@dataclass
+class ImportOutcome:
+    import_id: int
+    source: str
+    summary: list[str]
+    warnings: list[str]
+    documents: int
+
+
+@dataclass
+class ActionOutcome:
+    """What a set-action request did: how many were saved, which were refused and why."""
+
+    saved: int = 0
+    unchanged: int = 0
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (portal_doc_id, reason)
+
+
+class _Cache:
+    """A tiny LRU for frames keyed by what they were computed from (ids never change meaning)."""
+
+    def __init__(self, size: int = 16) -> None:
+        self._items: OrderedDict = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        return None
+
+    def put(self, key, value):
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return value
+
+    def clear(self):
+        with self._lock:
+            self._items.clear()
+
+
+class Workspace:
+    """Everything the app does for a consultant, on one store."""
+
+    def __init__(self, store: Store, user: str = "consultant") -> None:
+        self.store = store
+        self.user = user
+        self._cache = _Cache()
+
+    # -- clients ----------------------------------------------------------------------------------
+
+    def create_client(self, name: str, gstin: str, period: str, *, is_demo: bool = False) -> Client:
+        name, cleaned, period = check_client_fields(name, gstin, period)
+        existing = self.store.client_by_gstin(cleaned)
+        if existing:
+            raise InputError(
+                f"A client with GSTIN {cleaned} already exists ('{existing.name}').",
+                column="GSTIN",
+                hint="Select that client in the sidebar instead of creating it again.",
+            )
+        return self.store.add_client(name, cleaned, gstin_rules.state_code(cleaned), period, is_demo=is_demo)
+
+    def edit_client(self, client_id: int, name: str, gstin: str, period: str) -> Client:
+        name, cleaned, period = check_client_fields(name, gstin, period)
+        other = self.store.client_by_gstin(cleaned)
+        if other and other.id != client_id:
+            raise InputError(
+                f"GSTIN {cleaned} belongs to another client ('{other.name}').",
+                column="GSTIN",
+                hint="Check the GSTIN; each client has one registration here.",
+            )
+        return self.store.update_client(
+            client_id,
+            name=name,
+            gstin=cleaned,
+            state_code=gstin_rules.state_code(cleaned),
+            return_period=period,
+        )
+
+    def clients(self) -> list[Client]:
+        return self.store.clients()
+
+    def client(self, client_id: int) -> Client | None:
+        return self.store.client(client_id)
+
+    # -- imports ----------------------------------------------------------------------------------
+
+    def guess_books_layout(self, content: bytes, name: str, **options):
+        """Sheet, header row and column mapping the books reader would use (editable on the page)."""
+        from recon.readers.books import guess_layout
+
+        return guess_layout(content, name, **options)
+
+    def read_file(self, content: bytes, name: str, *, kind: str | None = None, **options):
+        """Read without saving (the import page shows what it would bring in)."""
+        from recon import readers
+
+        return readers.read(content, name, kind=kind, **options)
+
+    def import_file(
+        self,
+        client_id: int,
+        period: str,
+        content: bytes,
+        name: str,
+        *,
+        kind: str | None = None,
+        mode: str = "replace",
+        origin: str = "upload",
+        **options,
+    ) -> ImportOutcome:
+        """Read one file and store its documents in the client's period (replace or add)."""
+        client = self._client(client_id)
+        if kind in (None, "books"):
+            options.setdefault("recipient_gstin", client.gstin)
+        result = self.read_file(content, name, kind=kind, **options)
+        return self.import_read(client, period, result, mode=mode, origin=origin)
+
+    def import_read(self, client: Client, period: str, result, *, mode: str, origin: str) -> ImportOutcome:
+        """Store an already-read ReadResult (also used by the portal fetch and the demo)."""
+        self._check_recipient(client, result)
+        period = check_period(period)
+        warnings = [str(w) for w in result.warnings]
+        import_id = self.store.add_import(
+            client.id,
+            period,
+            result.source,
+            result.file,
+            result.docs,
+            mode=mode,
+            origin=origin,
+            who=self.user,
+            summary=result.summary_lines(),
+            warnings=warnings,
+        )
+        return ImportOutcome(import_id, result.source, result.summary_lines(), warnings, result.docs.height)
+
+    @staticmethod
+    def _check_recipient(client: Client, result) -> None:
+        # A portal file of another registration would silently produce a wrong upload: refuse it.
+        found = (result.recipient_gstin or "").strip().upper()
+        if result.source != "books" and found and found != client.gstin:
+            raise InputError(
+                f"This file is for GSTIN {found}, but the selected client '{client.name}' has {client.gstin}.",
+                file=result.file,
+                hint="Select the right client in the sidebar, or download the file for this client's GSTIN.",
+            )
+
+    def imports(self, client_id: int, period: str):
+        return self.store.imports(client_id, period)
+
+    def documents(self, client_id: int, period: str, source: str) -> pl.DataFrame:
+        """The canonical documents of one source in a period: all active imports, added together."""
+        records = [r for r in self.store.imports(client_id, period) if r.source == source]
+        key = ("docs", source, tuple(r.id for r in records))
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        frames = [self.store.import_documents(r.id) for r in records]
+        if not frames:
+            return self._cache.put(key, model.empty())
+        combined = pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
+        return self._cache.put(key, _one_row_per_doc_id(combined, source))
+
+    def portal_source(self, client_id: int, period: str) -> str | None:
+        """Which portal data the period is reconciled against: IMS when imported, else 2B, else 2A."""
+        present = {r.source for r in self.store.imports(client_id, period)}
+        return next((s for s in PORTAL_PREFERENCE if s in present), None)
+
+    # -- reconciliation ---------------------------------------------------------------------------
+
+    def settings(self, client_id: int, period: str) -> Settings:
+        return Settings.from_dict(self.store.period_settings(client_id, period))
+
+    def save_settings(self, client_id: int, period: str, settings: Settings) -> None:
+        self.store.save_period_settings(client_id, period, settings.to_dict())
+
+    def _inputs(self, client_id: int, period: str) -> dict:
+        records = self.store.imports(client_id, period)
+        portal_source = self.portal_source(client_id, period)
+        linked, unlinked = self.store.links(client_id, period)
+        return {
+            "books": [r.id for r in records if r.source == "books"],
+            "portal": [r.id for r in records if r.source == portal_source],
+            "portal_source": portal_source,
+            "links": [list(p) for p in linked],
+            "unlinks": [list(p) for p in unlinked],
+            "settings": self.settings(client_id, period).to_dict(),
+            "revision": self._portal_revision(client_id, period),
+        }
+
+    def _portal_revision(self, client_id: int, period: str) -> int:
+        # Uploads rewrite the portal documents in place (new ims_action); count them so that results
+        # computed before an upload are recomputed after it.
+        return len(self.store.uploads(client_id, period))
+
+    def ready(self, client_id: int, period: str) -> tuple[bool, str]:
+        """Whether the period can be reconciled, and if not, what to import."""
+        records = self.store.imports(client_id, period)
+        sources = {r.source for r in records}
+        if "books" not in sources and not sources & set(PORTAL_PREFERENCE):
+            return False, "Import the purchase books and the IMS download (or GSTR-2B) on the Import page."
+        if "books" not in sources:
+            return False, "Import the purchase books (ITC register) on the Import page."
+        if not sources & set(PORTAL_PREFERENCE):
+            return (
+                False,
+                "Import the IMS download or GSTR-2B, or fetch IMS from the portal, on the Import page.",
+            )
+        return True, ""
+
+    def reconcile(self, client_id: int, period: str, settings: Settings | None = None) -> pl.DataFrame:
+        """Run the engine on the period's documents and store the result with the settings used."""
+        from recon.match import reconcile
+
+        if settings is not None:
+            self.save_settings(client_id, period, settings)
+        inputs = self._inputs(client_id, period)
+        books = self.documents(client_id, period, "books")
+        portal = self.documents(client_id, period, inputs["portal_source"])
+        frame = reconcile(
+            books,
+            portal,
+            settings=Settings.from_dict(inputs["settings"]),
+            links=[tuple(p) for p in inputs["links"]],
+            unlinks=[tuple(p) for p in inputs["unlinks"]],
+        )
+        self.store.save_results(
+            client_id, period, inputs["portal_source"], inputs["settings"], inputs, frame, who=self.user
+        )
+        self._cache.put(("results", client_id, period, _fingerprint(inputs)), frame)
+        return frame
+
+    def results(self, client_id: int, period: str) -> pl.DataFrame:
+        """The current results: stored ones when their inputs are unchanged, else a fresh run."""
+        inputs = self._inputs(client_id, period)
+        key = ("results", client_id, period, _fingerprint(inputs))
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        stored_inputs = self.store.results_inputs(client_id, period)
+        if stored_inputs is not None and _fingerprint(stored_inputs) == _fingerprint(inputs):
+            return self._cache.put(key, self.store.results(client_id, period).frame)
+        return self.reconcile(client_id, period)
+
+    def joined(self, client_id: int, period: str) -> pl.DataFrame:
+        """Result rows with their books and portal documents side by side (recon.match.view)."""
+        from recon.match.view import joined
+
+        inputs = self._inputs(client_id, period)
+        key = ("joined", client_id, period, _fingerprint(inputs))
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        results = self.results(client_id, period)
+        books = self.documents(client_id, period, "books")
+        portal = self.documents(client_id, period, inputs["portal_source"])
+        return self._cache.put(key, _with_review_columns(joined(results, books, portal)))
+
+    def review(self, client_id: int, period: str) -> pl.DataFrame:
+        """The grid table: joined rows plus the effective action (decision else suggestion)."""
+        base = self.joined(client_id, period)
+        return _attach_actions(base, self.wanted_actions(client_id, period))
+
+    # -- decisions --------------------------------------------------------------------------------
+
+    def decisions(self, client_id: int) -> pl.DataFrame:
+        return self.store.decisions(client_id)
+
+    def _decision_objects(self, client_id: int) -> list:
+        from recon.actions import Decision
+
+        frame = self.store.decisions(client_id)
+        names = [f for f in Decision.__dataclass_fields__ if f in frame.columns and f != "decided_at"]
+        return [Decision(**{k: row[k] for k in names}) for row in frame.iter_rows(named=True)]
+
+    def set_action(
+        self,
+        client_id: int,
+        period: str,
+        portal_doc_ids: list[str],
+        action: str,
+        *,
+        remarks: str | None = None,
+        itc_reduction: dict | None = None,
+        source: str = "user",
+        confirmed: bool = False,
+    ) -> ActionOutcome:
+        """Set one action on portal documents, through the guards of recon.actions.check_decision.
+
+        ``itc_reduction``: {portal_doc_id: {"itc_red_req": "Y"/"N", "decl_igst": ..}} for credit notes.
+        Guards that refuse (Pending blocked, Reject on imports) refuse; guards that warn (unfiled
+        supplier, the cost of a Reject) need ``confirmed=True``.
+        """
+        from recon.actions import Decision, check_decision, decision_cautions
+
+        if action not in model.IMS_ACTIONS:
+            raise ValueError(f"unknown action {action!r}")
+        portal = self.documents(client_id, period, self.portal_source(client_id, period))
+        wanted_ids = set(portal_doc_ids)
+        docs = portal.filter(pl.col("doc_id").is_in(list(wanted_ids)))
+        outcome = ActionOutcome()
+        rows = []
+        for doc in docs.iter_rows(named=True):
+            reduction = (itc_reduction or {}).get(doc["doc_id"], {})
+            decision = Decision(
+                portal_doc_id=doc["doc_id"],
+                action=action,
+                remarks=remarks or None,
+                content_hash=doc["content_hash"],
+                **{k: v for k, v in reduction.items() if k in Decision.__dataclass_fields__},
+            )
+            problems = check_decision(doc, decision)
+            if problems:
+                outcome.refused.append((doc["doc_id"], "; ".join(problems)))
+                continue
+            cautions = decision_cautions(doc, decision)
+            if cautions and not confirmed:
+                outcome.refused.append((doc["doc_id"], "needs confirmation: " + "; ".join(cautions)))
+                continue
+            rows.append(_decision_row(decision))
+        missing = wanted_ids - set(docs["doc_id"].to_list())
+        outcome.refused += [(m, "not a portal document of this period") for m in sorted(missing)]
+        outcome.saved = self.store.save_decisions(client_id, period, rows, source=source, who=self.user)
+        outcome.unchanged = len(rows) - outcome.saved
+        return outcome
+
+    def audit_trail(self, client_id: int, period: str | None = None) -> pl.DataFrame:
+        return self.store.audit_trail(client_id, period)
+
+    # -- manual links -----------------------------------------------------------------------------
+
+    def link(self, client_id: int, period: str, books_doc_id: str, portal_doc_id: str) -> pl.DataFrame:
+        """Pair a books-only entry with an IMS-only record by hand, then reconcile again."""
+        self.store.set_link(client_id, period, books_doc_id, portal_doc_id, "link", who=self.user)
+        return self.reconcile(client_id, period)
+
+    def unlink(self, client_id: int, period: str, books_doc_id: str, portal_doc_id: str) -> pl.DataFrame:
+        """Undo a pair so the engine never makes it again, then reconcile again."""
+        self.store.set_link(client_id, period, books_doc_id, portal_doc_id, "unlink", who=self.user)
+        return self.reconcile(client_id, period)
+
+    # -- the upload -------------------------------------------------------------------------------
+
+    def wanted_actions(self, client_id: int, period: str) -> pl.DataFrame:
+        from recon.actions import effective_actions
+
+        inputs = self._inputs(client_id, period)
+        key = ("wanted", client_id, period, _fingerprint(inputs), self.store.decisions_version(client_id))
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        portal = self.documents(client_id, period, inputs["portal_source"])
+        books = self.documents(client_id, period, "books")
+        wanted = effective_actions(
+            self.results(client_id, period), portal, self._decision_objects(client_id), books=books
+        )
+        return self._cache.put(key, wanted)
+
+    def upload_problems(self, client_id: int, period: str) -> pl.DataFrame:
+        """Documents whose wanted action the portal would refuse (guards), with the reasons."""
+        wanted = self.wanted_actions(client_id, period)
+        return wanted.filter(pl.col("changed") & (pl.col("guard_problems").list.len() > 0))
+
+    def build_upload(
+        self, client_id: int, period: str, profile: str = "offline", *, leave_out_problems=False
+    ):
+        """SAVE / RESET payloads for the actions that differ from what the portal holds.
+
+        ``leave_out_problems``: documents the guards refuse keep the portal's current action instead of
+        stopping the whole file (the page lists them so they can be fixed in the grid).
+        """
+        from recon import ims_json
+
+        client = self._client(client_id)
+        if self.portal_source(client_id, period) != "ims":
+            raise InputError(
+                "Actions can only be sent for IMS records; this period has no IMS data.",
+                hint="Import the IMS download or fetch IMS from the portal on the Import page.",
+            )
+        portal = self.documents(client_id, period, "ims")
+        wanted = self.wanted_actions(client_id, period)
+        if leave_out_problems:
+            refused = pl.col("changed") & (pl.col("guard_problems").list.len() > 0)
+            wanted = wanted.with_columns(
+                pl.when(refused)
+                .then(pl.col("ims_action"))
+                .otherwise(pl.col("wanted_action"))
+                .alias("wanted_action")
+            )
+        return ims_json.build(portal, wanted, client.gstin, profile=profile, period=period)
+
+    def mark_uploaded(
+        self, client_id: int, period: str, actions: dict[str, str], *, route: str, profile: str
+    ):
+        """The portal accepted these actions: record them as its new state (``ims_action``)."""
+        for record in self.store.imports(client_id, period):
+            if record.source != "ims":
+                continue
+            docs = self.store.import_documents(record.id)
+            hit = docs.filter(pl.col("doc_id").is_in(list(actions)))
+            if hit.is_empty():
+                continue
+            updated = docs.with_columns(
+                pl.col("doc_id").replace_strict(actions, default=pl.col("ims_action")).alias("ims_action")
+            )
+            self.store.replace_import_documents(record.id, updated)
+        self.store.add_upload(
+            client_id,
+            period,
+            route,
+            profile,
+            {"actions": dict(sorted(actions.items()))},
+            "saved",
+            who=self.user,
+        )
+        self._cache.clear()
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    def _client(self, client_id: int) -> Client:
+        client = self.store.client(client_id)
+        if client is None:
+            raise InputError("No client is selected.", hint="Create or select a client on the Clients page.")
+        return client
+
+
+# ----------------------------------------------------------------------------------------------------
+# Pure helpers (frames in, frames out)
+# ----------------------------------------------------------------------------------------------------
+
+
+def _fingerprint(inputs: dict) -> str:
+    import json
+
+    return json.dumps(inputs, sort_keys=True, default=str)
+
+
+def _one_row_per_doc_id(docs: pl.DataFrame, source: str) -> pl.DataFrame:
+    """Added imports share one id space: a portal record downloaded twice keeps its latest copy;
+    a books entry present in two added files is a double booking and keeps both, with a new id."""
+    if source != "books":
+        return docs.unique("doc_id", keep="last", maintain_order=True)
+    seen = docs.with_columns(pl.int_range(pl.len()).over("doc_id").alias("_copy"))
+    if seen["_copy"].max() in (None, 0):
+        return docs
+    renamed = seen.with_columns(
+        pl.when(pl.col("_copy") > 0)
+        .then(pl.col("doc_id") + pl.lit("-") + pl.col("_copy").cast(pl.String))
+        .otherwise(pl.col("doc_id"))
+        .alias("doc_id")
+    )
+    return renamed.drop("_copy")
+
+
+def _decision_row(decision) -> dict:
+    return {
+        "portal_doc_id": decision.portal_doc_id,
+        "action": decision.action,
+        "remarks": getattr(decision, "remarks", None),
+        "itc_red_req": getattr(decision, "itc_red_req", None),
+        "decl_igst": getattr(decision, "decl_igst", None),
+        "decl_cgst": getattr(decision, "decl_cgst", None),
+        "decl_sgst": getattr(decision, "decl_sgst", None),
+        "decl_cess": getattr(decision, "decl_cess", None),
+        "content_hash": getattr(decision, "content_hash", None),
+    }
+
+
+def _side(frame: pl.DataFrame, name: str) -> pl.Expr:
+    """portal_<name> if present else books_<name> (the portal copy is what the supplier reported)."""
+    candidates = [f"portal_{name}", f"books_{name}"]
+    present = [pl.col(c) for c in candidates if c in frame.columns]
+    return pl.coalesce(present) if present else pl.lit(None)
+
+
+def _tax(frame: pl.DataFrame, prefix: str) -> pl.Expr:
+    cols = [f"{prefix}_{c}" for c in model.TAX_COLUMNS if f"{prefix}_{c}" in frame.columns]
+    if not cols:
+        return pl.lit(None, dtype=pl.Float64)
+    total = pl.sum_horizontal([pl.col(c).fill_null(0.0) for c in cols])
+    return pl.when(pl.col(f"{prefix}_doc_id").is_null()).then(None).otherwise(total)
+
+
+def _differs(field_name: str) -> pl.Expr:
+    return (
+        pl.col("differences")
+        .list.eval(pl.element().struct.field("field").is_in(_DIFF_FIELDS[field_name]))
+        .list.any()
+        .fill_null(False)
+    )
+
+
+_DIFF_FIELDS = {
+    "diff_tax": ["igst", "cgst", "sgst", "cess", "tax", "total_tax"],
+    "diff_taxable": ["taxable_value"],
+    "diff_doc_no": ["doc_no", "doc_no_key"],
+    "diff_doc_date": ["doc_date"],
+}
+
+
+def _with_review_columns(joined: pl.DataFrame) -> pl.DataFrame:
+    """Columns the review grid and the dashboard read, derived once from the joined view."""
+    direction = pl.when(_side(joined, "doc_kind") == "credit_note").then(-1.0).otherwise(1.0)
+    frame = joined.with_columns(
+        _side(joined, "supplier_gstin").alias("supplier_gstin"),
+        _side(joined, "supplier_name").alias("supplier_name"),
+        _side(joined, "doc_kind").alias("doc_kind"),
+        _side(joined, "doc_date").alias("doc_date"),
+        _side(joined, "taxable_value").alias("taxable_value"),
+        _side(joined, "fy").alias("fy"),
+        _tax(joined, "books").alias("books_tax"),
+        _tax(joined, "portal").alias("portal_tax"),
+    )
+    filed = pl.col("portal_supplier_filed") if "portal_supplier_filed" in frame.columns else pl.lit(None)
+    frame = frame.with_columns(
+        (pl.col("portal_tax") - pl.col("books_tax")).round(2).alias("tax_difference"),
+        (pl.coalesce(pl.col("portal_tax"), pl.col("books_tax")) * direction).round(2).alias("itc"),
+        pl.when(filed.is_null())
+        .then(pl.lit(""))
+        .when(filed)
+        .then(pl.lit("Filed"))
+        .otherwise(pl.lit("Not filed"))
+        .alias("filing"),
+        *[_differs(name).alias(name) for name in _DIFF_FIELDS],
+        _flag(frame, "portal_pending_blocked").alias("pending_blocked"),
+        (_side(frame, "doc_kind") == "bill_of_entry").fill_null(False).alias("reject_blocked"),
+        pl.col("not_in_ims_reason").is_not_null().alias("not_ims_record"),
+    )
+    return frame
+
+
+def _flag(frame: pl.DataFrame, name: str) -> pl.Expr:
+    return pl.col(name).fill_null(False) if name in frame.columns else pl.lit(False)
+
+
+_ACTION_COLUMNS = (
+    "ims_action",
+    "suggested_action",
+    "decision_action",
+    "wanted_action",
+    "action_source",
+    "remarks",
+    "itc_red_req",
+    "decl_igst",
+    "decl_cgst",
+    "decl_sgst",
+    "decl_cess",
+    "stale",
+    "stale_reason",
+    "changed",
+    "guard_problems",
+)
+
+
+def _attach_actions(base: pl.DataFrame, wanted: pl.DataFrame) -> pl.DataFrame:
+    """Join the effective action per portal document onto the grid rows; ``action`` is its label."""
+    columns = [c for c in _ACTION_COLUMNS if c in wanted.columns]
+    frame = base.drop([c for c in columns if c in base.columns])
+    frame = frame.join(
+        wanted.select("portal_doc_id", *columns), on="portal_doc_id", how="left", maintain_order="left"
+    )
+    return frame.with_columns(
+        pl.col("wanted_action").replace_strict(model.ACTION_LABELS, default=None).alias("action"),
+    )
+
+
+def category_totals(review: pl.DataFrame) -> dict[str, tuple[int, float]]:
+    """(count, ITC) per category among IMS records; the 'not an IMS record' group is counted apart."""
+    ims_rows = review.filter(~pl.col("not_ims_record"))
+    totals = {c: (0, 0.0) for c in CATEGORIES}
+    for row in ims_rows.group_by("category").agg(pl.len(), pl.col("itc").sum()).iter_rows(named=True):
+        totals[row["category"]] = (row["len"], row["itc"] or 0.0)
+    return totals
+
+
+@dataclass
+class ActionPreview:
+    """What applying one action to some grid rows means, said before the user confirms it."""
+
+    action: str
+    rows: int  # portal documents the action applies to
+    skipped_books_only: int  # books-only rows selected (nothing to act on in IMS)
+    itc: float  # net ITC of those documents (credit notes negative)
+    unfiled: int  # documents whose supplier has not filed (Accept: confirm)
+    credit_notes: pl.DataFrame  # portal_doc_id + declaration prefilled from books (Accept: ask)
+    pending_refused: int  # rows where the portal blocks Pending
+    needs_confirmation: bool
+    consequences: list[str]
+
+
+def preview_action(rows: pl.DataFrame, action: str) -> ActionPreview:
+    """Guards of matching-practice.md §12 for a set of review rows, before anything is saved.
+
+    Reject: the ITC lost and that undoing it after GSTR-3B needs the supplier to report again
+    (ims-rules.md §5). Accept of an unfiled supplier's document: the credit is not in a filed return
+    yet. Accept of a credit note: the ITC-reduction declaration (§12.5), prefilled from the books.
+    """
+    actionable = rows.filter(pl.col("portal_doc_id").is_not_null())
+    kinds = actionable.get_column("doc_kind")
+    notes = actionable.filter(kinds == "credit_note")
+    unfiled = actionable.filter(pl.col("filing") == "Not filed").height
+    blocked = actionable.filter(pl.col("pending_blocked")).height if action == "P" else 0
+    consequences = []
+    if action == "R":
+        consequences.append(
+            "Rejecting removes this ITC from GSTR-2B for the period. After GSTR-3B is filed, undoing a "
+            "Reject needs the supplier to report the document again and the ITC moves to a later period."
+        )
+        if notes.height:
+            consequences.append(
+                f"{notes.height} of them are credit notes: rejecting a credit note restores the supplier's "
+                "liability instead of reducing your ITC."
+            )
+    if action == "A" and unfiled:
+        consequences.append(
+            f"{unfiled} supplier return(s) are not filed yet: accepting takes credit for documents that are "
+            "not in a filed return (they reach GSTR-2B only once filed)."
+        )
+    if action == "P" and blocked:
+        consequences.append(
+            f"{blocked} document(s) cannot be kept Pending (the portal blocks it); they are skipped."
+        )
+    declaration = (
+        notes.select(
+            "portal_doc_id",
+            pl.col("itc_red_req").fill_null("Y")
+            if "itc_red_req" in notes.columns
+            else pl.lit("Y").alias("itc_red_req"),
+            *[
+                (
+                    pl.col(c).fill_null(pl.col(f"books_{c[5:]}"))
+                    if f"books_{c[5:]}" in notes.columns
+                    else pl.col(c)
+                )
+                .fill_null(0.0)
+                .alias(c)
+                for c in ("decl_igst", "decl_cgst", "decl_sgst", "decl_cess")
+            ],
+        )
+        if notes.height
+        else pl.DataFrame()
+    )
+    return ActionPreview(
+        action=action,
+        rows=actionable.height,
+        skipped_books_only=rows.height - actionable.height,
+        itc=float(actionable.get_column("itc").sum() or 0.0),
+        unfiled=unfiled,
+        credit_notes=declaration if action == "A" else pl.DataFrame(),
+        pending_refused=blocked,
+        needs_confirmation=action == "R" or (action == "A" and (unfiled > 0 or notes.height > 0)),
+        consequences=consequences,
+    )
