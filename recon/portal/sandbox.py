@@ -24,6 +24,7 @@ Error codes the reference does not give are the sandbox's own and start with ``S
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import io
@@ -718,10 +719,8 @@ class _Handler(BaseHTTPRequestHandler):
                 )
         except DropConnection:
             self.close_connection = True
-            try:
+            with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         except _Answered:
             pass
         except SandboxError as err:
