@@ -57,7 +57,7 @@ REMARKS_MAX = 250  # formats.md §2 (unconfirmed limit; the offline tool enforce
 
 DATE_FIELDS = ("doc_date", "date")
 POS_FIELDS = ("pos", "place_of_supply")
-REVERSE_CHARGE_FIELDS = ("reverse_charge", "rev", "rchrg")
+REVERSE_CHARGE_FIELDS = ("reverse_charge", "rc", "rev", "rchrg")
 HEADS = ("igst", "cgst", "sgst", "cess")
 DECL_COLUMNS = ("decl_igst", "decl_cgst", "decl_sgst", "decl_cess")
 
@@ -305,9 +305,11 @@ def _supplier_error_kind() -> pl.Expr:
 
 
 def _needs_pair_confirmation() -> pl.Expr:
-    return pl.col("basis").is_in(["fuzzy", "pan"]).fill_null(False) & pl.col("category").is_in(
-        ["matched", "mismatched"]
+    """A pair the engine only suggests (fuzzy, PAN, 31-March/1-April): nothing until the user confirms."""
+    suggested_pair = pl.col("basis").is_in(["fuzzy", "pan"]).fill_null(False) | (
+        pl.col("needs_review").fill_null(False) & (pl.col("basis") != "manual").fill_null(True)
     )
+    return suggested_pair & pl.col("category").is_in(["matched", "mismatched"])
 
 
 def _supplier_filed() -> pl.Expr:
@@ -367,7 +369,11 @@ def _situation() -> pl.Expr:
             + pl.col("basis")
             + pl.lit(" match, score ")
             + pl.col("score").round(0).cast(pl.Int64).cast(pl.String).fill_null("?")
-            + pl.lit(").")
+            + pl.lit(")")
+            + pl.when(pl.col("review_reason").is_not_null())
+            .then(pl.lit(": ") + pl.col("review_reason"))
+            .otherwise(pl.lit(""))
+            + pl.lit(".")
         )
         .when(category == "matched")
         .then(
