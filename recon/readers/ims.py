@@ -130,8 +130,9 @@ def read_ims_parsed(obj, name: str, *, recipient_gstin: str | None = None) -> Re
 
 def find_sections(obj, name: str) -> Envelope:
     """Unwrap the envelope down to the dict that holds the sections (formats.md §1.1, §2.1)."""
-    if not isinstance(obj, dict):
-        raise pc.wrong_kind_error(pc.json_kind(obj), "ims", name)
+    kind = pc.json_kind(obj)
+    if not isinstance(obj, dict) or kind not in ("ims", "unknown"):
+        raise pc.wrong_kind_error(kind, "ims", name)
     envelope = Envelope(sections={})
     node = obj
     for _ in range(6):
@@ -154,8 +155,7 @@ def find_sections(obj, name: str) -> Envelope:
             break
         envelope.error_file = envelope.error_file or wrapper == "imsDetailsErr"
         node = inner
-    kind = pc.json_kind(obj)
-    if kind != "ims" and (kind != "unknown" or set(map(str, node)) - _ENVELOPE_KEYS):
+    if kind == "unknown" and set(map(str, node)) - _ENVELOPE_KEYS:
         raise pc.wrong_kind_error(kind, "ims", name)
     return envelope  # an empty download: envelope with no records
 
