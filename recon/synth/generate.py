@@ -164,7 +164,9 @@ class _Builder:
             self.serials[slot] += self.rng.randint(1, 3)
             serial = self.serials[slot]
             if kind == "invoice":
-                no = numbers.series_number(supplier.number_style, serial, fy, state_abbr(supplier.state), branch)
+                no = numbers.series_number(
+                    supplier.number_style, serial, fy, state_abbr(supplier.state), branch
+                )
             else:
                 no = numbers.note_number(kind, serial, fy)
             if self.claim(supplier.gstin, kind, no, fy):
@@ -302,7 +304,9 @@ def _value_diff(b: _Builder) -> None:
     original = doc.lines[0]
     if b.rng.random() < 0.5:
         # Taxable typed wrong (digits swapped or a wrong figure): tax follows it.
-        taxable = r2(original.taxable + b.rng.choice([-1, 1]) * b.rng.uniform(50, max(60, original.taxable / 5)))
+        taxable = r2(
+            original.taxable + b.rng.choice([-1, 1]) * b.rng.uniform(50, max(60, original.taxable / 5))
+        )
         taxable = max(taxable, 10.0)
         line = taxed_line(original.rate, taxable, inter, 12.0 if original.cess else 0.0)
         diffs = ["taxable_value", "igst" if inter else "cgst", *([] if inter else ["sgst"])]
@@ -582,7 +586,9 @@ def _voucher_numbers(entries: list[BookEntry], fy: str) -> None:
 def _truth(b, ordered, books, ims_docs, ims, twob_docs, gstr2b) -> pl.DataFrame:
     book_ids = dict(zip(map(id, ordered), books.get_column("doc_id").to_list(), strict=True))
     ims_ids = dict(zip(map(id, ims_docs), _portal_ids_in_doc_order(ims_docs, ims, "ims"), strict=True))
-    twob_ids = dict(zip(map(id, twob_docs), _portal_ids_in_doc_order(twob_docs, gstr2b, "gstr2b"), strict=True))
+    twob_ids = dict(
+        zip(map(id, twob_docs), _portal_ids_in_doc_order(twob_docs, gstr2b, "gstr2b"), strict=True)
+    )
     rows = []
     for link in b.links:
         doc_key = id(link.doc) if link.doc is not None else None
@@ -610,8 +616,14 @@ def _portal_ids_in_doc_order(docs: list[PortalDoc], frame: pl.DataFrame, source:
     for doc in docs:
         section = portal.ims_section(doc) if source == "ims" else portal.gstr2b_section(doc)
         ids.append(
-            model.make_doc_id(source, doc.supplier.gstin if doc.supplier else None, doc.doc_kind, doc.doc_no,
-                              _fy(doc.doc_date), section=section)  # fmt: skip
+            model.make_doc_id(
+                source,
+                doc.supplier.gstin if doc.supplier else None,
+                doc.doc_kind,
+                doc.doc_no,
+                _fy(doc.doc_date),
+                section=section,
+            )  # fmt: skip
         )
     known = set(frame.get_column("doc_id").to_list())
     missing = [i for i in ids if i not in known]

@@ -59,3 +59,193 @@ def voucher_type_expr(layout: str) -> pl.Expr:
         cond = (pl.col("doc_kind") == kind) & (pl.col("negative") == negative)
         expr = pl.when(cond).then(pl.lit(word)) if expr is None else expr.when(cond).then(pl.lit(word))
     return expr.otherwise(None)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Rendering the register in each layout
+# ---------------------------------------------------------------------------------------------------
+
+from dataclasses import dataclass, field  # noqa: E402
+from datetime import date  # noqa: E402
+
+from recon.gstin import state_name  # noqa: E402
+from recon.synth.register import file_rows  # noqa: E402
+
+
+@dataclass
+class Sheet:
+    """A register as a grid: title rows, one header row, data rows, a totals row. Cells are str, float,
+    date or None; ``date_format`` says how dates print in CSV (and in xlsx when ``dates_as_text``)."""
+
+    name: str
+    title: list[list] = field(default_factory=list)
+    header: list[str] = field(default_factory=list)
+    rows: list[list] = field(default_factory=list)
+    footer: list[list] = field(default_factory=list)
+    date_format: str = "%d-%m-%Y"
+    dates_as_text: bool = False
+    excel_date_format: str = "dd-mm-yyyy"
+
+
+def indian(amount: float | None) -> str:
+    """1,23,456.50 — lakh grouping, as Indian ERPs print amounts."""
+    if amount is None:
+        return ""
+    sign = "-" if amount < 0 else ""
+    whole, paise = f"{abs(amount):.2f}".split(".")
+    if len(whole) > 3:
+        head, tail = whole[:-3], whole[-3:]
+        groups = []
+        while len(head) > 2:
+            groups.insert(0, head[-2:])
+            head = head[:-2]
+        if head:
+            groups.insert(0, head)
+        whole = ",".join(groups) + "," + tail
+    return f"{sign}{whole}.{paise}"
+
+
+def _signed(row: dict, column: str, allow_negative: bool = True) -> float:
+    value = row[column]
+    return -value if (row["negative"] and allow_negative and value) else value
+
+
+def _blank_zero(value: float) -> float | None:
+    return None if value == 0 else value
+
+
+def _period_text(register_rows: list[dict], fmt: str) -> tuple[str, str]:
+    dates = [r["voucher_date"] for r in register_rows]
+    first = min(dates).replace(day=1)
+    last = max(dates)
+    nxt = date(last.year + (last.month == 12), last.month % 12 + 1, 1)
+    from datetime import timedelta
+
+    last = nxt - timedelta(days=1)
+    return _fmt_date(first, fmt), _fmt_date(last, fmt)
+
+
+def _fmt_date(d: date, fmt: str) -> str:
+    # %-d is not portable; strip the zero by hand where a layout prints "1-Nov-2025".
+    text = d.strftime(fmt.replace("%-d", "%d"))
+    return text[1:] if fmt.startswith("%-d") and text.startswith("0") else text
+
+
+def _totals(header: list[str], rows: list[list], label_col: int, label: str) -> list:
+    total = [None] * len(header)
+    total[label_col] = label
+    for j in range(len(header)):
+        values = [r[j] for r in rows]
+        numeric = [v for v in values if isinstance(v, float)]
+        if numeric and len(numeric) == len([v for v in values if v is not None]) and j != label_col:
+            total[j] = round(sum(numeric), 2)
+    return total
+
+
+def tally_sheet(rows: list[dict], client_name: str) -> Sheet:
+    start, end = _period_text(rows, "%-d-%b-%Y")
+    header = ["Date", "Particulars", "Voucher Type", "Voucher No.", "Supplier Invoice No.", "Supplier Invoice Date",
+              "GSTIN/UIN", "Taxable Value", "Integrated Tax Amount", "Central Tax Amount", "State Tax Amount",
+              "Cess Amount", "Gross Total"]  # fmt: skip
+    data = [
+        [r["voucher_date"], r["supplier_name"], voucher_word("tally", r["doc_kind"], r["negative"]), r["voucher_no"],
+         r["doc_no"], r["doc_date"], r["supplier_gstin"], _signed(r, "taxable_value"),
+         *[_blank_zero(_signed(r, c)) for c in ("igst", "cgst", "sgst", "cess")], _signed(r, "gross_total")]
+        for r in rows
+    ]  # fmt: skip
+    return Sheet("Purchase Register", [[client_name], ["Purchase Register"], [f"{start} to {end}"]], header, data,
+                 [_totals(header, data, 1, "Grand Total")], date_format="%-d-%b-%Y", excel_date_format="d-mmm-yy")  # fmt: skip
+
+
+def busy_sheet(rows: list[dict], client_name: str, amounts_as_text: bool) -> Sheet:
+    start, end = _period_text(rows, "%d-%m-%Y")
+    header = ["Date", "Vch/Bill No", "Type", "Party Name", "GSTIN", "Supplier Bill No", "Supplier Bill Date",
+              "Reverse Charge", "Tax Rate", "Taxable Amt", "IGST Amt", "CGST Amt", "SGST Amt", "Cess Amt",
+              "Bill Amount"]  # fmt: skip
+    money = indian if amounts_as_text else (lambda v: v)
+    data = [
+        [r["voucher_date"], r["voucher_no"], voucher_word("busy", r["doc_kind"], r["negative"]), r["supplier_name"],
+         r["supplier_gstin"], r["doc_no"], r["doc_date"], "Y" if r["reverse_charge"] else "N",
+         f"{r['rate']:g}%" if r["rate"] is not None else "",
+         *[money(_signed(r, c)) for c in ("taxable_value", "igst", "cgst", "sgst", "cess", "gross_total")]]
+        for r in rows
+    ]  # fmt: skip
+    return Sheet("Purchase Register", [[client_name], [f"Purchase Register from {start} to {end}"]], header, data,
+                 [] if amounts_as_text else [_totals(header, data, 3, "Total")], dates_as_text=True)  # fmt: skip
+
+
+def zoho_sheet(rows: list[dict]) -> Sheet:
+    header = ["Bill Date", "Transaction Type", "Bill#", "Vendor Name", "GST Identification Number (GSTIN)",
+              "Place of Supply", "Reverse Charge", "Taxable Amount", "IGST", "CGST", "SGST", "CESS", "Total"]  # fmt: skip
+    data = [
+        [r["doc_date"], voucher_word("zoho", r["doc_kind"], False), r["doc_no"], r["supplier_name"],
+         r["supplier_gstin"], state_name(r["pos"]), "Yes" if r["reverse_charge"] else "No",
+         *[r[c] for c in ("taxable_value", "igst", "cgst", "sgst", "cess", "gross_total")]]
+        for r in rows
+    ]  # fmt: skip
+    return Sheet("Bills", [], header, data, [], date_format="%Y-%m-%d", excel_date_format="yyyy-mm-dd")
+
+
+def sap_sheet(rows: list[dict]) -> Sheet:
+    header = ["Posting Date", "Document Date", "Document Number", "Document Type", "Vendor", "Vendor Name",
+              "Vendor GSTIN", "Reference", "Place of Supply", "Reverse Charge", "Tax Rate", "Taxable Amount",
+              "IGST Amount", "CGST Amount", "SGST Amount", "Cess Amount", "Gross Amount"]  # fmt: skip
+    data = [
+        [r["voucher_date"], r["doc_date"], r["voucher_no"], voucher_word("sap", r["doc_kind"], r["negative"]),
+         f"V{int(r['supplier_gstin'][2:12].encode().hex(), 16) % 900000 + 100000}", r["supplier_name"],
+         r["supplier_gstin"], r["doc_no"], r["pos"], "Yes" if r["reverse_charge"] else "No",
+         r["rate"], *[_signed(r, c) for c in ("taxable_value", "igst", "cgst", "sgst", "cess", "gross_total")]]
+        for r in rows
+    ]  # fmt: skip
+    return Sheet("Sheet1", [], header, data, [], date_format="%d.%m.%Y", dates_as_text=True)
+
+
+def marg_sheet(rows: list[dict]) -> Sheet:
+    start, end = _period_text(rows, "%d/%m/%Y")
+    header = ["Date", "Vch No.", "Type", "Party Name", "GSTIN", "Bill No.", "Bill Date", "Taxable", "IGST", "CGST",
+              "SGST", "Cess", "Net Amount"]  # fmt: skip
+    data = [
+        [r["voucher_date"], r["voucher_no"], voucher_word("marg", r["doc_kind"], r["negative"]), r["supplier_name"],
+         r["supplier_gstin"], r["doc_no"], r["doc_date"],
+         *[indian(_signed(r, c)) for c in ("taxable_value", "igst", "cgst", "sgst", "cess", "gross_total")]]
+        for r in rows
+    ]  # fmt: skip
+    totals = [None] * len(header)
+    totals[3] = "Total"
+    for j, c in enumerate(("taxable_value", "igst", "cgst", "sgst", "cess", "gross_total"), start=7):
+        totals[j] = indian(round(sum(_signed(r, c) for r in rows), 2))
+    return Sheet("Purchase Register", [[f"PURCHASE REGISTER {start} TO {end}"]], header, data, [totals],
+                 date_format="%d/%m/%Y", dates_as_text=True)  # fmt: skip
+
+
+_DOC_TYPE = {"invoice": "Invoice", "credit_note": "Credit Note", "debit_note": "Debit Note"}
+
+
+def generic_sheet(rows: list[dict]) -> Sheet:
+    header = ["Supplier GSTIN", "Supplier Name", "Document Type", "Invoice No", "Invoice Date", "Place of Supply",
+              "Reverse Charge", "Rate", "Taxable Value", "IGST", "CGST", "SGST", "Cess", "Invoice Value",
+              "Voucher Type", "Voucher No", "Voucher Date"]  # fmt: skip
+    data = [
+        [r["supplier_gstin"], r["supplier_name"], _DOC_TYPE[r["doc_kind"]], r["doc_no"], r["doc_date"],
+         f"{r['pos']}-{state_name(r['pos'])}" if r["pos"] else None, "Y" if r["reverse_charge"] else "N", r["rate"],
+         *[_signed(r, c) for c in ("taxable_value", "igst", "cgst", "sgst", "cess", "gross_total")],
+         voucher_word("generic", r["doc_kind"], r["negative"]), r["voucher_no"], r["voucher_date"]]
+        for r in rows
+    ]  # fmt: skip
+    return Sheet("Purchase Register", [], header, data, [])
+
+
+def render(layout: str, register: pl.DataFrame, client_name: str, fmt: str) -> Sheet:
+    """The register as ``layout`` writes it in ``fmt`` (xlsx or csv)."""
+    rows = file_rows(register, SHAPES[layout]).to_dicts()
+    if layout == "tally":
+        return tally_sheet(rows, client_name)
+    if layout == "busy":
+        return busy_sheet(rows, client_name, amounts_as_text=fmt == "csv")
+    if layout == "zoho":
+        return zoho_sheet(rows)
+    if layout == "sap":
+        return sap_sheet(rows)
+    if layout == "marg":
+        return marg_sheet(rows)
+    return generic_sheet(rows)

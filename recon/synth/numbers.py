@@ -20,7 +20,10 @@ STYLES = ("state_fy", "inv_pad", "gst_fy", "bill_branch", "plain", "einvoice16",
 
 def fy_tokens(fy: str) -> dict[str, str]:
     start = int(fy[:4])
-    return {"fy4": f"{start % 100:02d}{(start + 1) % 100:02d}", "fy5": f"{start % 100:02d}-{(start + 1) % 100:02d}"}
+    return {
+        "fy4": f"{start % 100:02d}{(start + 1) % 100:02d}",
+        "fy5": f"{start % 100:02d}-{(start + 1) % 100:02d}",
+    }
 
 
 def series_number(style: str, serial: int, fy: str, state_abbr: str, branch: int) -> str:
@@ -58,13 +61,13 @@ def _variants(number: str, fy: str) -> list[str]:
     start = int(fy[:4])
     out = [
         number.lower(),
-        re.sub(r"[-/]", "", number),  # INV/017/25-26 -> INV01725 26 style collapse (key keeps FY removal)
+        re.sub(r"[-/]", "", number),  # INV/017/25-26 -> INV0172526 (the key still drops the FY)
         number.replace("/", "-"),
         number.replace("-", "/"),
         re.sub(r"(?<![0-9])0+(?=[0-9])", "", number),  # INV-00045 -> INV-45
         number.replace(t["fy5"], f"{start}-{(start + 1) % 100:02d}"),  # 25-26 -> 2025-26
         number.replace(t["fy4"], t["fy5"]),  # 2526 -> 25-26
-        number.replace("/", " / ").replace("-", " "),
+        number.replace("/", " "),  # typed with spaces
         re.sub(r"[-/]?" + re.escape(t["fy5"]) + r"[-/]?", "", number),  # drop the FY token
     ]
     m = re.fullmatch(r"([A-Z]+)-(\d+)", number)
