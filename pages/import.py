@@ -7,6 +7,8 @@ import streamlit as st
 from pages._shared import flash, heading, require_client, show_error, show_flash, workspace
 from recon.errors import InputError
 from recon.present import period_label
+from recon.readers import synonyms
+from recon.readers.books import missing_required
 
 ws = workspace()
 client, period = require_client()
@@ -48,8 +50,8 @@ def books_section() -> None:
         return
     st.caption("Check what was recognised; change anything that is wrong before importing.")
     left, right = st.columns(2)
-    sheets = list(getattr(layout, "sheets", None) or [layout.sheet])
-    if len(sheets) > 1 or layout.sheet:
+    sheets = list(layout.sheet_names or [])
+    if layout.sheet in sheets:
         left.selectbox("Sheet", sheets, index=sheets.index(layout.sheet), key=f"books_sheet_{upload.file_id}")
     right.number_input(
         "Header row (as Excel numbers it)",
@@ -59,6 +61,11 @@ def books_section() -> None:
         key=f"books_header_{upload.file_id}",
     )
     mapping = mapping_editor(layout, upload.file_id)
+    missing = missing_required({k: v for k, v in mapping.items() if v})
+    if missing:
+        st.warning(
+            "Still needed before import: " + ", ".join(missing) + ". Pick the column for each in the mapping."
+        )
     mode = mode_choice("books_mode")
     if st.button("Import books", type="primary", key="import_books"):
         with st.status("Reading the purchase register ...", expanded=False) as status:
@@ -86,21 +93,21 @@ def books_section() -> None:
 def mapping_editor(layout, file_id: str) -> dict[str, str]:
     """One selectbox per canonical field, pre-set to the column the reader recognised."""
     headers = [h for h in (layout.headers or []) if h]
-    fields = list(getattr(layout, "fields", None) or layout.mapping.keys())
+    labels = getattr(synonyms, "LABELS", {})
     chosen = {}
     with st.expander("Column mapping", expanded=not layout.mapping):
         columns = st.columns(3)
-        for index, field in enumerate(fields):
+        for index, field in enumerate(synonyms.FIELDS):
             current = layout.mapping.get(field)
             options = [NOT_MAPPED, *headers]
             picked = columns[index % 3].selectbox(
-                field.replace("_", " "),
+                labels.get(field, field.replace("_", " ")),
                 options,
                 index=options.index(current) if current in options else 0,
                 key=f"books_map_{file_id}_{field}",
             )
-            if picked != NOT_MAPPED:
-                chosen[field] = picked
+            # '' tells the reader to drop a field it had guessed.
+            chosen[field] = "" if picked == NOT_MAPPED else picked
     return chosen
 
 
