@@ -857,3 +857,28 @@ def guard_check(portal: pl.DataFrame, wanted: pl.DataFrame, today: date | None =
         pl.col("wanted_action").alias("_action")
     )
     return wanted.with_columns(joined.select(_guard_problems(today).alias("guard_problems")).to_series())
+
+
+def books_declaration(portal_row: dict, books_amounts: dict) -> dict:
+    """The suggested ITC reduction for one accepted credit note (the rule of _suggested_declaration).
+
+    ``books_amounts``: {"igst": ..., "cgst": ..., "sgst": ..., "cess": ...} from the books entry. Each head
+    is the books amount capped at the note's; CGST and SGST take the smaller of the two so they stay
+    equal. Returns itc_red_req and decl_* ready for a Decision ("N" with no amounts when all are zero).
+    """
+
+    def capped(head: str) -> float:
+        note = portal_row.get(head) or 0.0
+        books = books_amounts.get(head)
+        return round(max(min(note if books is None else books, note), 0.0), 2)
+
+    local = min(capped("cgst"), capped("sgst"))
+    amounts = {
+        "decl_igst": capped("igst"),
+        "decl_cgst": local,
+        "decl_sgst": local,
+        "decl_cess": capped("cess"),
+    }
+    if sum(amounts.values()) <= 0:
+        return {"itc_red_req": "N", **{k: None for k in amounts}}
+    return {"itc_red_req": "Y", **amounts}
