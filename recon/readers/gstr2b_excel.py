@@ -64,7 +64,7 @@ def read_gstr2b_excel(data: bytes, name: str, *, recipient_gstin: str | None = N
     recipient = pc.check_recipient(about.get("gstin"), recipient_gstin, "2B", name)
     rows: list[dict] = []
     warnings: list[Issue] = []
-    lines_read = 0
+    lines_read = skipped = 0
     for sheet_name in workbook.sheet_names:
         key = norm(sheet_name)
         if key in SUMMARY_SHEETS:
@@ -77,6 +77,7 @@ def read_gstr2b_excel(data: bytes, name: str, *, recipient_gstin: str | None = N
         sheet = SheetReader(workbook, sheet_name, section, rejected, name, recipient)
         rows.extend(sheet.documents())
         lines_read += sheet.lines_read
+        skipped += sheet.rows_skipped
         warnings.extend(sheet.issues)
     docs, issues = pc.canonical_frame(rows, "gstr2b", name)
     warnings.extend(issues)
@@ -88,6 +89,7 @@ def read_gstr2b_excel(data: bytes, name: str, *, recipient_gstin: str | None = N
         file=name,
         file_format=_format_of(data),
         rows_read=lines_read,
+        rows_skipped=skipped,
         warnings=warnings,
         recipient_gstin=recipient,
         period=about.get("period"),
@@ -317,6 +319,7 @@ class SheetReader:
         self.doc_kind = spec.doc_kind if spec else None
         self.is_amendment = spec.is_amendment if spec else section in _AMENDMENT_SECTIONS
         self.lines_read = 0
+        self.rows_skipped = 0  # blank and total rows between the header and the last row
         self.issues: list[Issue] = []
 
     def documents(self) -> list[dict]:
@@ -331,6 +334,7 @@ class SheetReader:
         for r in range(layout.header_row, len(self.grid)):
             line = self._line(layout, r)
             if line is None:
+                self.rows_skipped += 1
                 continue
             self.lines_read += 1
             key = (line["supplier_gstin"], (line["doc_no"] or "").upper(), line["doc_date"], line["doc_kind"],
