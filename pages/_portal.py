@@ -1,34 +1,185 @@
-"""Fetch and Upload through the portal connector (recon.portal.service), with the OTP prompt."""
+"""Fetch and Upload through the portal connector (recon.portal.service), with the OTP prompt.
+
+Demo clients talk to the local sandbox portal (started once per server process); other clients to the
+firm's GSP as configured in ``.streamlit/secrets.toml`` ``[portal]`` or the environment.
+"""
 
 from __future__ import annotations
 
+import polars as pl
 import streamlit as st
+
+from recon.errors import InputError
+from recon.workspace import portal_outcome_by_doc
 
 SAVED_MESSAGE = "Your data has been successfully saved on the GSTN portal"
 
 
-def _service():
+@st.cache_resource
+def sandbox(gstin: str):
+    """The local sandbox portal holding the demo client's IMS (demo mode)."""
+    from recon.portal.sandbox import start_background
+
+    return start_background(gstin=gstin)
+
+
+@st.cache_resource
+def _gsp_connector():
+    from recon.portal.service import connector_from_settings
+
+    return connector_from_settings()
+
+
+@st.cache_resource
+def _demo_connector(gstin: str):
+    from recon.portal.service import demo_connector
+
+    return demo_connector(sandbox(gstin))
+
+
+def connection(client):
+    """(connector, note for the user) or (None, why not)."""
     try:
-        from recon.portal import service
-    except ImportError:
+        if client.is_demo:
+            handle = sandbox(client.gstin)
+            return _demo_connector(client.gstin), f"Demo: the local sandbox portal (its OTP is {handle.otp})."
+        return _gsp_connector(), "Your GSP connector."
+    except (InputError, ValueError, KeyError, OSError) as err:
+        return None, (
+            f"The portal connector is not set up ({err}). Without a GSP, download IMS from IMS Dashboard → "
+            "Offline and import the file, and upload the JSON there."
+        )
+
+
+def _progress_reporter(bar):
+    return lambda fraction, message: bar.progress(min(max(fraction, 0.0), 1.0), text=message)
+
+
+def _otp_prompt(key: str) -> str | None:
+    """Shown after the portal asked for an OTP: the code the signatory received."""
+    if not st.session_state.get(f"{key}_otp_needed"):
         return None
-    return service
+    st.info("The portal sent an OTP to the authorised signatory's mobile / e-mail. Enter it to continue.")
+    return st.text_input("OTP", max_chars=6, key=f"{key}_otp") or None
 
 
 def fetch_panel(ws, client, period) -> None:
-    service = _service()
-    if service is None:
-        st.caption("The portal connector is not installed in this build; import the IMS download instead.")
+    connector, note = connection(client)
+    st.caption(note)
+    if connector is None:
         return
-    st.caption(
-        "Fetching needs the portal connector configured for this GSTIN (demo: the local sandbox portal)."
-    )
+    from recon.portal.client import OtpRequired, PortalError
+    from recon.portal.service import fetch_ims, request_otp
+
+    otp = _otp_prompt("fetch")
+    if st.button("Fetch from portal", key="fetch_portal", icon=":material/cloud_download:"):
+        bar = st.progress(0.0, text="Connecting to the portal ...")
+        try:
+            outcome = fetch_ims(
+                connector,
+                client.gstin,
+                otp=otp,
+                progress=_progress_reporter(bar),
+                previous=ws.previous_portal_documents(client.id, period),
+            )
+        except OtpRequired:
+            request_otp(connector, client.gstin)
+            st.session_state["fetch_otp_needed"] = True
+            st.rerun()
+        except PortalError as err:
+            st.error(f"The portal refused the download: {err}")
+            return
+        st.session_state.pop("fetch_otp_needed", None)
+        try:
+            ws.import_read(client, period, outcome.result, mode="replace", origin="portal")
+        except InputError as err:
+            st.error(str(err))
+            return
+        st.session_state["_flash"] = ("success", "\n\n".join(outcome.summary_lines()))
+        st.rerun()
 
 
 def upload_panel(ws, client, period, upload) -> None:
-    service = _service()
-    if service is None:
+    connector, note = connection(client)
+    st.caption(note)
+    if connector is None:
+        return
+    from recon import ims_json
+    from recon.portal.client import OtpRequired, PortalError
+    from recon.portal.service import request_otp
+    from recon.portal.service import upload as send
+
+    last = st.session_state.get(f"upload_result_{client.id}_{period}")
+    if last:
+        _show_outcome(last)
+    otp = _otp_prompt("upload")
+    label = (
+        "Upload to portal" if not last or not last["failed"] else "Upload again (only what is not saved yet)"
+    )
+    if not st.button(label, type="primary", key="upload_portal", icon=":material/cloud_upload:"):
+        return
+    # The connector needs the API profile (prev_status on every record), whatever the download profile.
+    api_upload = ws.build_upload(client.id, period, "api", leave_out_problems=True)
+    if api_upload.is_empty:
+        st.info("Nothing to send: the portal already holds every wanted action.")
+        return
+    bar = st.progress(0.0, text="Connecting to the portal ...")
+    try:
+        if otp:
+            connector.authenticate(client.gstin, otp)
+        elif not connector.has_session(client.gstin):
+            raise OtpRequired(client.gstin, "no session")
+        outcome = send(connector, ims_json.api_payloads(api_upload), progress=_progress_reporter(bar))
+    except OtpRequired:
+        request_otp(connector, client.gstin)
+        st.session_state["upload_otp_needed"] = True
+        st.rerun()
+    except PortalError as err:
+        st.error(f"The portal refused the upload: {err}")
+        return
+    st.session_state.pop("upload_otp_needed", None)
+    by_doc = portal_outcome_by_doc(api_upload, outcome.per_record)
+    applied = by_doc.filter(pl.col("ok").fill_null(False))
+    ws.mark_uploaded(
+        client.id,
+        period,
+        dict(zip(applied["portal_doc_id"].to_list(), applied["action"].to_list(), strict=True)),
+        route="portal",
+        profile="api",
+    )
+    st.session_state[f"upload_result_{client.id}_{period}"] = {
+        "status": outcome.status,
+        "applied": applied.height,
+        "failed": by_doc.filter(pl.col("ok") == False).to_dicts(),  # noqa: E712 (polars expression)
+        "unknown": by_doc.filter(pl.col("ok").is_null()).height,
+        "lines": outcome.summary_lines(),
+    }
+    st.rerun()
+
+
+def _show_outcome(result: dict) -> None:
+    if result["applied"] and not result["failed"] and not result["unknown"]:
+        st.success(SAVED_MESSAGE, icon=":material/task_alt:")
         st.caption(
-            "The portal connector is not installed in this build; upload the JSON file(s) above instead."
+            f"{result['applied']:,} document(s) now hold the uploaded action; the grid shows the portal's state."
         )
         return
+    if result["applied"]:
+        st.success(f"{result['applied']:,} document(s) saved on the portal.")
+    if result["failed"]:
+        st.error(f"{len(result['failed']):,} document(s) were refused by the portal:")
+        st.dataframe(
+            [
+                {
+                    "Section": f["section"],
+                    "Supplier GSTIN": f["supplier_gstin"],
+                    "Document": f["doc_no"],
+                    "Action": f["action"],
+                    "Portal says": f"{f['error_cd'] or ''} {f['error_msg'] or ''}".strip(),
+                }
+                for f in result["failed"]
+            ],
+            hide_index=True,
+        )
+    if result["unknown"]:
+        st.warning(f"{result['unknown']:,} document(s): not known yet whether the portal applied them.")

@@ -7,12 +7,11 @@ readers a consultant's files go through, so the demo exercises the real path.
 from __future__ import annotations
 
 import tempfile
-from pathlib import Path
 
 from recon.workspace import Workspace
 
-# Order matters: books first, then the portal files (IMS before 2B so IMS is the compared source).
-_SOURCE_ORDER = {"books": 0, "ims": 1, "gstr2b": 2, "gstr2a": 3}
+# A Tally register, the IMS download and GSTR-2B: what a consultant typically has for a month.
+DEMO_FILES = (("books_tally.xlsx", "books"), ("ims.json", "ims"), ("gstr2b.json", "gstr2b"))
 
 
 def ensure_demo(ws: Workspace) -> int | None:
@@ -26,16 +25,10 @@ def ensure_demo(ws: Workspace) -> int | None:
         f"{corpus.client.name} (demo)", corpus.client.gstin, corpus.client.period, is_demo=True
     )
     with tempfile.TemporaryDirectory(prefix="ims-demo-") as folder:
-        write_files(corpus, folder)
-        reads = []
-        for path in sorted(Path(folder).rglob("*")):
-            if path.is_file() and path.suffix.lower() in (".xlsx", ".xls", ".csv", ".json"):
-                result = ws.read_file(path.read_bytes(), path.name)
-                reads.append(result)
-        seen: set[str] = set()
-        for result in sorted(reads, key=lambda r: _SOURCE_ORDER.get(r.source, 9)):
-            mode = "add" if result.source in seen else "replace"
-            seen.add(result.source)
-            ws.import_read(client, corpus.client.period, result, mode=mode, origin="demo")
+        files = write_files(corpus, folder, layouts=("tally",), formats=("xlsx",))
+        for name, kind in DEMO_FILES:
+            ws.import_file(
+                client.id, corpus.client.period, files[name].read_bytes(), name, kind=kind, origin="demo"
+            )
     ws.reconcile(client.id, corpus.client.period)
     return client.id

@@ -723,3 +723,44 @@ def preview_action(rows: pl.DataFrame, action: str) -> ActionPreview:
         needs_confirmation=action == "R" or (action == "A" and (unfiled > 0 or notes.height > 0)),
         consequences=consequences,
     )
+
+
+def portal_outcome_by_doc(upload, per_record) -> pl.DataFrame:
+    """Per uploaded document: its doc_id, what was asked, and whether the portal applied it.
+
+    The connector reports records by (section, supplier GSTIN, number); the upload's ``records`` frame
+    names the doc_id of each, so the outcome can be shown on the grid rows and saved to the store.
+    """
+    outcome = pl.DataFrame(
+        [
+            {
+                "section": r.section,
+                "supplier_gstin": (r.stin or "").upper(),
+                "doc_no": str(r.doc_no),
+                "ok": r.ok,
+                "error_cd": r.error_cd,
+                "error_msg": r.error_msg,
+                "asked": r.action,
+            }
+            for r in per_record
+        ],
+        schema={
+            "section": pl.String,
+            "supplier_gstin": pl.String,
+            "doc_no": pl.String,
+            "ok": pl.Boolean,
+            "error_cd": pl.String,
+            "error_msg": pl.String,
+            "asked": pl.String,
+        },
+    )
+    records = upload.records.select(
+        "portal_doc_id",
+        "section",
+        pl.col("supplier_gstin").str.to_uppercase(),
+        pl.col("doc_no").cast(pl.String),
+        "action",
+    )
+    return records.join(outcome, on=["section", "supplier_gstin", "doc_no"], how="left").with_columns(
+        pl.coalesce("asked", "action").alias("action")
+    )
