@@ -315,28 +315,42 @@ class PortalClient:
         A session error is safe to repeat after refreshing: the portal refused the call before reading it.
         """
         action = body["action"]
-        for attempt in range(2):
+        refreshed = False
+        unsent_tries = 0
+        while True:
             login = self._login(gstin)
             data, signature = crypto.seal(body["data"], login.session_key)
             envelope = {"action": action, "data": data, "hmac": signature}
             try:
                 reply = self._send("PUT", gstin, self.settings.ims_path, login, json_body=envelope)
             except _SessionError:
-                if attempt:
-                    raise
+                if refreshed:
+                    self.forget(gstin)
+                    raise OtpRequired(
+                        gstin, f"the portal refused the session for {gstin}: enter a new OTP"
+                    ) from None
                 self.refresh(gstin)
+                refreshed = True
                 continue
             except _Transient as err:
-                raise MaybeReceived(
-                    f"{action} may have reached the portal ({err}); checking before sending anything again",
-                    http_status=err.http_status,
-                ) from err
+                if err.sent:
+                    raise MaybeReceived(
+                        f"{action} may have reached the portal ({err}); checking before sending anything again",
+                        http_status=err.http_status,
+                    ) from err
+                # The connection was never made, so nothing reached the portal: trying again is safe.
+                if unsent_tries >= len(self.retry_schedule):
+                    raise PortalUnavailable(
+                        f"could not connect to the portal to send {action} ({err})"
+                    ) from err
+                self.sleep(self.retry_schedule[unsent_tries])
+                unsent_tries += 1
+                continue
             reference = (reply or {}).get("reference_id") or (reply or {}).get("ref_id")
             if not reference:
                 raise PortalError(f"the portal accepted {action} but gave no reference id")
             log.info("%s for %s accepted: reference %s", action, gstin, reference)
             return str(reference)
-        raise AssertionError("unreachable")
 
     def request_status(self, gstin: str, reference_id: str) -> dict:
         """REQSTS once: ``status_cd`` IP / P / PE / ER with counts and ``error_report``."""

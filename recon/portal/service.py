@@ -51,6 +51,7 @@ WB_GONE = "WB-GONE"  # the record is no longer on the portal
 WB_CONFLICT = "WB-CONFLICT"  # the portal holds an action that is neither the sent one nor prev_status
 WB_UNKNOWN = "WB-UNKNOWN"  # sent, but whether it was applied could not be established
 WB_NOT_SENT = "WB-NOT-SENT"  # not sent (session lost before it): safe to send again
+WB_UNDELIVERED = "WB-UNDELIVERED"  # the portal failed on every attempt and still holds prev_status
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -290,25 +291,31 @@ def upload(
         try:
             outcome.per_record.extend(_send_body(client, body, outcome, on_reference))
         except OtpRequired as err:
-            outcome.unsent = bodies[index:]
-            outcome.per_record.extend(
-                _all(
-                    body_,
-                    None,
-                    WB_NOT_SENT,
-                    "not sent: the portal session ended; enter a new OTP and send again",
-                )
-                for body_ in outcome.unsent
-            )
-            outcome.status = _overall(outcome.per_record)
+            rest = bodies[index + 1 :] if getattr(err, "body_sent", False) else bodies[index:]
+            _stop_here(outcome, rest, "not sent: the portal session ended; enter a new OTP and send again")
             err.partial = outcome
             raise
+        except PortalUnavailable as err:
+            _stop_here(
+                outcome,
+                bodies[index:],
+                f"not sent: the portal could not be reached ({err}); send again later",
+            )
+            return outcome
     if confirm and outcome.per_record:
         report(len(bodies) / (len(bodies) + 1), "Checking what the portal holds now")
         _confirm(client, bodies, outcome)
     outcome.status = _overall(outcome.per_record)
     report(1.0, "Done")
     return outcome
+
+
+def _stop_here(outcome: UploadOutcome, unsent: list[dict], message: str) -> None:
+    """Bodies from here on were not sent: list their records as such and keep the bodies for later."""
+    outcome.unsent = unsent
+    for body in unsent:
+        outcome.per_record.extend(_all(body, None, WB_NOT_SENT, message))
+    outcome.status = _overall(outcome.per_record)
 
 
 def resume(client: PortalClient, reference_id: str, body: dict, *, confirm: bool = True) -> UploadOutcome:
@@ -329,29 +336,43 @@ def _send_body(client: PortalClient, body: dict, outcome: UploadOutcome, on_refe
     gstin = body["data"]["rtin"]
     results: list[RecordOutcome] = []
     pending = body
-    for _ in range(3):
-        try:
-            reference = client.submit(gstin, pending)
-        except MaybeReceived as err:
-            outcome.messages.append(f"{pending['action']}: {err}")
-            settled, pending = _settle_uncertain(client, pending)
-            results.extend(settled)
-            if pending is None:
-                return results
-            continue
-        outcome.references.append(reference)
-        if on_reference:
-            on_reference(reference, pending)
-        try:
-            status = client.wait_for_status(gstin, reference)
-        except PortalUnavailable as err:
-            outcome.messages.append(f"reference {reference}: status not known yet ({err}); check again later")
-            status = {"status_cd": "IP"}
-        return results + _map_status(pending, reference, status)
-    # Still uncertain after re-checking three times: say so rather than sending again.
-    return results + list(
-        _all(pending, None, WB_UNKNOWN, "the portal could not be reached to confirm this record")
-    )
+    reference = None
+    maybe_sent = False
+    try:
+        for _ in range(3):
+            try:
+                reference = client.submit(gstin, pending)
+            except MaybeReceived as err:
+                maybe_sent = True
+                outcome.messages.append(f"{pending['action']}: {err}")
+                settled, pending = _settle_uncertain(client, pending)
+                results.extend(settled)
+                if pending is None:
+                    return results
+                continue
+            outcome.references.append(reference)
+            if on_reference:
+                on_reference(reference, pending)
+            try:
+                status = client.wait_for_status(gstin, reference)
+            except PortalUnavailable as err:
+                outcome.messages.append(
+                    f"reference {reference}: status not known yet ({err}); check again later"
+                )
+                status = {"status_cd": "IP"}
+            return results + _map_status(pending, reference, status)
+    except OtpRequired as err:
+        if maybe_sent or reference:
+            # The body reached (or may have reached) the portal: it must not count as unsent.
+            message = (
+                "sent; the session ended before the portal's answer was known: enter an OTP and check again"
+            )
+            outcome.per_record.extend(results + list(_all(pending, None, WB_UNKNOWN, message, reference)))
+            err.body_sent = True
+        raise
+    # The portal failed three times and still holds the old action for these: say so, do not loop on.
+    message = "the portal kept failing and still holds the previous action: send again later"
+    return results + list(_all(pending, False, WB_UNDELIVERED, message))
 
 
 def _settle_uncertain(client: PortalClient, body: dict) -> tuple[list[RecordOutcome], dict | None]:
