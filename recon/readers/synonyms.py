@@ -74,6 +74,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "Voucher No", "Vch No", "Voucher Number", "Vou No", "Entry No", "Journal No", "Purchase No",
         "Purchase Voucher No", "GRN No", "Bill ID", "Internal No", "Document Number", "Document No",
         "Doc No", "Vendor Credit ID",
+        "Vch/Bill No",  # Busy registers: the buyer's voucher number
     ),
     "voucher_date": (
         "Voucher Date", "Vch Date", "Vou Date", "Posting Date", "Entry Date", "GL Date", "Accounting Date",
@@ -107,6 +108,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "Bill Amount", "Bill Total", "Note Value", "Document Value", "Gross Total", "Gross", "Total Value",
         "Total", "Net Total", "Net Amount", "Grand Total", "Amount in LC", "Amount in Local Currency",
         "Amount in Doc Curr", "Value", "Amount",
+        "Gross Amount",  # SAP MIRO / vendor line items
     ),
     "rate": (
         "Rate", "GST Rate", "Tax Rate", "Rate %", "GST %", "Tax %", "Rate of Tax", "GST Rate %",

@@ -32,7 +32,14 @@ def gstin_checks(frame: pl.DataFrame) -> pl.DataFrame:
     return (
         frame.drop("gstin_valid", "gstin_note", strict=False)
         .join(checked, on="supplier_gstin", how="left", maintain_order="left")
-        .with_columns(pl.col("supplier_gstin").str.slice(2, 10).alias("supplier_pan"))
+        .with_columns(
+            pl.col("supplier_gstin").str.slice(2, 10).alias("supplier_pan"),
+            # A bill of entry from abroad has no supplier GSTIN at all: say so rather than leave it blank.
+            pl.when(pl.col("supplier_gstin").is_null() & (pl.col("doc_kind") == "bill_of_entry"))
+            .then(pl.lit("no supplier GSTIN (import of goods)"))
+            .otherwise(pl.col("gstin_note"))
+            .alias("gstin_note"),
+        )
     )
 
 

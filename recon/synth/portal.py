@@ -345,6 +345,8 @@ def _b2b_row(section: str, supplier: dict, rec: dict, recipient: str, file_name:
         "cess": _amount_of(rec, "cess"),
         "doc_value": float(rec["val"]) if "val" in rec else None,
         "supplier_period": supplier.get("supprd"),
+        # 2B says when, not whether: only filed returns reach it (ims-rules.md §1).
+        "supplier_filing_status": f"Filed on {supplier['supfildt']}" if supplier.get("supfildt") else "Filed",
         "supplier_filed": True,
         "ims_action": rec.get("imsStatus"),
         "itc_available": rec.get("itcavl") or rec.get("itcelg"),
@@ -352,7 +354,8 @@ def _b2b_row(section: str, supplier: dict, rec: dict, recipient: str, file_name:
         "origin_file": file_name,
         "origin_sheet": section,
         "origin_rows": [index],
-        "raw": jsonio.dumps_exact(rec),
+        # The supplier's keys travel with each document so that raw is a self-contained record.
+        "raw": jsonio.dumps_exact({k: v for k, v in supplier.items() if not isinstance(v, list)} | rec),
         "warnings": [],
     }
     return row
@@ -368,10 +371,9 @@ def _impg_row(rec: dict, recipient: str, file_name: str, index: int) -> dict:
         "doc_no": rec["boenum"],
         "doc_date": _parse(rec["boedt"]),
         "taxable_value": float(rec["txval"]),
-        "igst": float(rec["igst"]),
-        "cgst": 0.0,
-        "sgst": 0.0,
+        "igst": float(rec["igst"]),  # imports carry IGST and cess only: CGST/SGST are not stated
         "cess": float(rec["cess"]),
+        "supplier_filing_status": "Filed",
         "supplier_filed": True,
         "origin_file": file_name,
         "origin_sheet": "impg",
