@@ -93,6 +93,15 @@ _STATE_BY_NAME = {
     re.sub(r"[^a-z]", "", name.lower().replace("&", "and")): code for code, name in STATES.items()
 }
 _STATE_BY_NAME.update({"orissa": "21", "pondicherry": "34", "jammuandkashmir": "01", "andhrapradesh": "37"})
+# Two-letter state abbreviations, as Zoho Books and many ERPs write the place of supply ("MH").
+_STATE_BY_NAME.update({
+    "jk": "01", "hp": "02", "pb": "03", "ch": "04", "uk": "05", "ut": "05", "hr": "06", "dl": "07",
+    "rj": "08", "up": "09", "br": "10", "sk": "11", "ar": "12", "nl": "13", "mn": "14", "mz": "15",
+    "tr": "16", "ml": "17", "as": "18", "wb": "19", "jh": "20", "od": "21", "or": "21", "cg": "22",
+    "ct": "22", "mp": "23", "gj": "24", "dd": "25", "dn": "26", "mh": "27", "ka": "29", "ga": "30",
+    "ld": "31", "kl": "32", "tn": "33", "py": "34", "an": "35", "ts": "36", "tg": "36", "ap": "37",
+    "la": "38",
+})  # fmt: skip
 
 
 def state_code_from_name(text: object) -> str | None:
