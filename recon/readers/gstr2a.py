@@ -133,7 +133,7 @@ class _SectionReader:
         row["pos"] = pc.pos_code(record.get("pos"))
         row["reverse_charge"] = record.flag("rchrg", "rev")
         _amounts(record, row)
-        row["supplier_period"] = record.text("flprdr1")
+        row["supplier_period"] = pc.period_mmyyyy(record.text("flprdr1"))  # "Nov-25" → 112025
         # cfs: has the supplier filed the GSTR-1 that carries this document (Y/N).
         status = record.text("cfs")
         row["supplier_filing_status"] = status

@@ -29,9 +29,23 @@ def read(path_or_bytes, name: str | None = None, *, kind: str | None = None, **o
         raise InputError(f"unknown file kind '{kind}' (expected one of {', '.join(KINDS)})", file=name)
     if not data:
         raise InputError("the file is empty", file=name, hint="Upload the file again.")
-    if data[:4] == _ZIP and not _is_office_zip(data):
-        return _read_zip(data, name, kind, options)
+    if data[:4] == _ZIP:
+        _check_zip(data, name)
+        if not _is_office_zip(data):
+            return _read_zip(data, name, kind, options)
     return _read_one(data, name, kind, options)
+
+
+def _check_zip(data: bytes, name: str) -> None:
+    """.xlsx files and zipped downloads are both zips; a damaged one gets one clear message."""
+    try:
+        zipfile.ZipFile(io.BytesIO(data)).close()
+    except zipfile.BadZipFile as err:
+        raise InputError(
+            f"the file is a damaged zip or Excel workbook ({err})",
+            file=name,
+            hint="Download it again; if it came by e-mail, save the attachment again.",
+        ) from None
 
 
 def sniff(data: bytes, name: str = "file") -> str:

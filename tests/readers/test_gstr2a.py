@@ -1,0 +1,79 @@
+"""GSTR-2A reader: supplier groups, rate lines itm_det, 2A spellings and dates like 18-Nov-19."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from portal_fixtures import GSPTN, GSTR1_EXAMPLE, RECIPIENT, TAAOA, UMBRA, gstr2a_statement, json_bytes
+
+from recon import jsonio, model
+from recon.errors import InputError
+from recon.readers.gstr2a import read_gstr2a
+
+
+def _docs():
+    result = read_gstr2a(json_bytes(gstr2a_statement()), "2a.json")
+    return result, {d["doc_no"]: d for d in result.docs.to_dicts()}
+
+
+def test_invoice_rate_lines_are_summed_and_dates_in_month_words_read():
+    result, docs = _docs()
+    assert (result.source, result.recipient_gstin, result.period) == ("gstr2a", RECIPIENT, "112025")
+    inv = docs["MH/2526/0417"]
+    amounts = [inv[c] for c in ("taxable_value", "igst", "cgst", "sgst", "cess", "doc_value")]
+    assert amounts == [50000.0, 0.0, 4500.0, 4500.0, 0.0, 59000.0]
+    assert inv["doc_date"] == date(2025, 11, 7)  # "07-Nov-25"
+    assert (inv["section"], inv["doc_kind"], inv["supplier_gstin"]) == ("b2b", "invoice", UMBRA)
+    assert inv["doc_id"] == model.make_doc_id(
+        "gstr2a", UMBRA, "invoice", "MH/2526/0417", "2025-26", section="b2b"
+    )
+    assert len(jsonio.loads_exact(inv["raw"])["itms"]) == 2
+
+
+def test_reverse_charge_filing_status_and_supply_type():
+    _, docs = _docs()
+    assert docs["RCM-9"]["reverse_charge"] is True and docs["MH/2526/0417"]["reverse_charge"] is False
+    assert (docs["MH/2526/0417"]["supplier_filing_status"], docs["MH/2526/0417"]["supplier_filed"]) == (
+        "Y",
+        True,
+    )
+    assert (docs["K-1"]["supplier_filing_status"], docs["K-1"]["supplier_filed"]) == ("N", False)
+    assert docs["K-1"]["supplier_gstin"] == TAAOA and docs["K-1"]["supply_type"] == "SEWP"
+    assert docs["K-1"]["igst"] == 360.0
+
+
+def test_notes_and_amendments():
+    _, docs = _docs()
+    note = docs["CN-0093"]
+    assert (note["section"], note["doc_kind"], note["doc_date"], note["supplier_gstin"]) == (
+        "cdn", "credit_note", date(2025, 11, 18), GSPTN)  # fmt: skip
+    amended = docs["MH/2526/0300A"]
+    assert (amended["section"], amended["is_amendment"]) == ("b2ba", True)
+    assert (amended["original_doc_no"], amended["original_doc_date"]) == ("MH/2526/0300", date(2025, 10, 1))
+
+
+def test_2a_for_another_gstin_is_refused():
+    with pytest.raises(InputError, match=f"this 2A is for GSTIN {RECIPIENT}, the client is {TAAOA}"):
+        read_gstr2a(json_bytes(gstr2a_statement()), "2a.json", recipient_gstin=TAAOA)
+
+
+def test_gstr1_is_not_taken_for_a_2a():
+    with pytest.raises(InputError) as err:
+        read_gstr2a(json_bytes(GSTR1_EXAMPLE), "r1.json")
+    assert "GSTR-1 (outward supplies)" in str(err.value)
+    assert "IMS Dashboard → Offline → Download JSON" in str(err.value)
+
+
+def test_unknown_note_type_names_its_place():
+    statement = gstr2a_statement()
+    statement["cdn"][0]["nt"][0]["ntty"] = "Z"
+    with pytest.raises(InputError) as err:
+        read_gstr2a(json_bytes(statement), "2a.json")
+    assert "section 'cdn', supplier 1, document 1, field 'ntty': 'Z' is not a note type" in str(err.value)
+
+
+def test_supplier_filing_period_in_words_becomes_mmyyyy():
+    _, docs = _docs()
+    assert docs["MH/2526/0417"]["supplier_period"] == "112025"  # flprdr1 "Nov-25"
+    assert docs["K-1"]["supplier_period"] is None
