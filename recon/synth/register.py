@@ -126,12 +126,16 @@ def books_frame(
     voucher_type: pl.Expr | None = None,
 ) -> pl.DataFrame:
     """Canonical books as a reader must produce them from ``layout``'s file of this register."""
-    from recon.synth.layouts import SHAPES, voucher_type_expr
+    from recon.synth.layouts import SHAPES, voucher_type_expr, voucher_word
 
     shape = SHAPES[layout]
     rows = file_rows(register, shape).with_row_index("row_index")
-    if not shape.allows_negative:
-        rows = rows.with_columns(pl.lit(False).alias("negative"))
+    # A return typed as a negative *purchase* is odd and must be flagged when read; a negative amount
+    # on a voucher that already says credit note / credit memo is just how that ERP prints it.
+    flagged = shape.allows_negative and voucher_word(layout, "credit_note", True) == voucher_word(
+        layout, "invoice", False
+    )
+    rows = rows.with_columns((pl.col("negative") & pl.lit(flagged)).alias("odd_sign"))
     kind = pl.col("doc_kind")
     if shape.debit_note_as_invoice:
         kind = pl.when(kind == "debit_note").then(pl.lit("invoice")).otherwise(kind)
@@ -142,7 +146,7 @@ def books_frame(
             kind.first().alias("doc_kind"),
             (voucher_type if voucher_type is not None else voucher_type_expr(layout)).first().alias("voucher_type"),
             *[pl.col(c).first() for c in ("supplier_gstin", "supplier_name", "doc_no", "doc_date", "pos",
-                                           "reverse_charge", "voucher_no", "negative")],
+                                           "reverse_charge", "voucher_no", "odd_sign")],
             *[pl.col(c).sum().round(2) for c in _SUMMED],
             pl.col("sheet_row").alias("origin_rows"),
         )
@@ -153,7 +157,7 @@ def books_frame(
         pl.col("gross_total").alias("doc_value"),
         pl.lit(file_name).alias("origin_file"),
         pl.lit(sheet, dtype=pl.String).alias("origin_sheet"),
-        pl.when(pl.col("negative"))
+        pl.when(pl.col("odd_sign"))
         .then(pl.lit([NEGATIVE_WARNING], dtype=pl.List(pl.String)))
         .otherwise(pl.lit([], dtype=pl.List(pl.String)))
         .alias("warnings"),
@@ -165,5 +169,5 @@ def books_frame(
         docs = docs.with_columns(pl.lit(None, dtype=pl.Boolean).alias("reverse_charge"))
     if not shape.has_voucher_no:
         docs = docs.with_columns(pl.lit(None, dtype=pl.String).alias("voucher_no"))
-    docs = docs.drop("entry", "negative", "gross_total")
+    docs = docs.drop("entry", "odd_sign", "gross_total")
     return finish(docs, "books", count_occurrences=True)
