@@ -350,7 +350,8 @@ def _planned_action() -> pl.Expr:
 def _situation() -> pl.Expr:
     """First sentence of the reason: what the reconciliation found."""
     category = pl.col("category")
-    diff = pl.col("differences_text").fill_null("details differ")
+    # The engine writes full sentences ("IGST differs: ... (+₹12)."); the reason adds its own full stop.
+    diff = pl.col("differences_text").fill_null("details differ").str.strip_chars_end(". ")
     kind = (
         pl.when(_is_import())
         .then(pl.lit("Bill of entry"))
@@ -799,7 +800,7 @@ def _choose(frame: pl.DataFrame) -> pl.DataFrame:
 def _suggested_remarks() -> pl.Expr:
     """A short remark for the supplier on suggested Reject / Pending (visible to them and in 2B)."""
     action, category = pl.col("_action"), pl.col("category")
-    diff = pl.col("differences_text").fill_null("details")
+    diff = pl.col("differences_text").fill_null("details").str.strip_chars_end(". ")
     text = (
         pl.when((action == "P") & (category == "ims_only"))
         .then(pl.lit("Not found in our purchase records; under verification."))

@@ -1,0 +1,402 @@
+"""The Excel working paper and the per-supplier follow-up lists.
+
+The working paper is what a consultant files and sends: a Summary sheet (documents and ITC per category
+and per action, ITC at risk), one sheet per category with both sides of every pair, the differences and
+the explanation, and a follow-up sheet listing per supplier what to ask them to upload or fix. Amounts use
+the Indian grouping (1,23,45,678.00), headers stay frozen and every sheet has an autofilter.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from datetime import date
+
+import polars as pl
+import xlsxwriter
+
+from recon import model
+from recon.actions import Decision, effective_actions
+from recon.match.result import CATEGORIES, CATEGORY_LABELS
+from recon.present import inr
+
+INDIAN_AMOUNT = "[>=10000000]##\\,##\\,##\\,##0.00;[>=100000]##\\,##\\,##0.00;##,##0.00"
+DATE_FORMAT = "dd-mm-yyyy"
+FOLLOWUP_SHEET = "Supplier follow-ups"
+ACTION_WORDS = {**model.ACTION_LABELS, None: "No IMS action"}
+
+_DOC_FIELDS = ("supplier_gstin", "supplier_name", "doc_no", "doc_date", "doc_kind", "section", "pos",
+               "taxable_value", "igst", "cgst", "sgst", "cess", "doc_value")  # fmt: skip
+_BOOKS_EXTRA = ("voucher_no", "voucher_type", "origin_rows", "origin_file")
+_PORTAL_EXTRA = ("supplier_period", "supplier_filing_status", "supplier_filed", "ims_action")
+_AMOUNT_HEADS = ("taxable_value", "igst", "cgst", "sgst", "cess")
+
+
+# ---------------------------------------------------------------------------------------------------
+# The joined view
+# ---------------------------------------------------------------------------------------------------
+
+
+def joined_view(results: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFrame) -> pl.DataFrame:
+    """Result rows with ``books_<field>`` and ``portal_<field>`` document columns.
+
+    Uses ``recon.match.view.joined`` when the engine provides it with the columns needed here, else joins
+    on the doc ids itself (same naming, docs/architecture.md §3).
+    """
+    needed = [f"{side}_{f}" for side in ("books", "portal") for f in _DOC_FIELDS]
+    try:
+        from recon.match.view import joined
+
+        view = joined(results, books, portal)
+        if all(c in view.columns for c in needed):
+            return view
+    except ImportError:
+        pass
+    books_side = _side(books, "books", (*_DOC_FIELDS, *_BOOKS_EXTRA))
+    portal_side = _side(portal, "portal", (*_DOC_FIELDS, *_PORTAL_EXTRA))
+    view = results.join(books_side, on="books_doc_id", how="left", maintain_order="left")
+    return view.join(portal_side, on="portal_doc_id", how="left", maintain_order="left")
+
+
+def _side(docs: pl.DataFrame, prefix: str, fields: Iterable[str]) -> pl.DataFrame:
+    return docs.select(
+        pl.col("doc_id").alias(f"{prefix}_doc_id"), *[pl.col(f).alias(f"{prefix}_{f}") for f in fields]
+    ).unique(f"{prefix}_doc_id", keep="first", maintain_order=True)
+
+
+def _itc(prefix: str) -> pl.Expr:
+    """Signed ITC of one side: total tax, negative for credit notes (they reduce ITC)."""
+    tax = pl.sum_horizontal([pl.col(f"{prefix}_{h}").fill_null(0.0) for h in model.TAX_COLUMNS])
+    credit = pl.col(f"{prefix}_doc_kind") == "credit_note"
+    return pl.when(pl.col(f"{prefix}_doc_id").is_null()).then(0.0).when(credit).then(-tax).otherwise(tax)
+
+
+def _with_actions(view: pl.DataFrame, results, portal, books, decisions) -> pl.DataFrame:
+    """Add wanted_action / action_source / stale: the user's decisions over the suggestions."""
+    decisions = list(decisions)
+    if not decisions:
+        return view.with_columns(
+            pl.col("suggested_action").alias("wanted_action"),
+            pl.when(pl.col("suggested_action").is_not_null())
+            .then(pl.lit("suggested"))
+            .alias("action_source"),
+            pl.lit(False).alias("stale"),
+        )
+    chosen = effective_actions(results, portal, decisions, books=books).select(
+        "portal_doc_id", "wanted_action", "action_source", "stale"
+    )
+    view = view.join(chosen, on="portal_doc_id", how="left", maintain_order="left")
+    # Only-in-books rows have no portal document and so no action.
+    return view.with_columns(pl.col("stale").fill_null(False))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Follow-ups
+# ---------------------------------------------------------------------------------------------------
+
+FOLLOWUP_COLUMNS = ("supplier_gstin", "supplier_name", "category", "doc_kind", "doc_no", "doc_date",
+                    "taxable_value", "total_tax", "ask")  # fmt: skip
+
+
+def supplier_followups(
+    results: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFrame
+) -> dict[str, list[dict]]:
+    """Per supplier GSTIN, the documents the supplier must upload or fix, each with what to ask.
+
+    * only in books (not a duplicate of our own, not an RCM/ISD/import record) → report it in GSTR-1/IFF;
+    * mismatched (except a date-only difference: the supplier's date governs) → amend it;
+    * matched but their return unfiled → file it.
+    """
+    frame = followup_frame(joined_view(results, books, portal))
+    grouped: dict[str, list[dict]] = {}
+    for row in frame.iter_rows(named=True):
+        grouped.setdefault(row["supplier_gstin"], []).append(row)
+    return grouped
+
+
+def followup_frame(view: pl.DataFrame) -> pl.DataFrame:
+    category = pl.col("category")
+    diff_fields = pl.col("differences").list.eval(pl.element().struct.field("field"))
+    date_only = (diff_fields.list.len() > 0) & diff_fields.list.eval(pl.element() == "doc_date").list.all()
+    wanted = (
+        ((category == "books_only") & pl.col("duplicate_of").is_null())
+        | ((category == "mismatched") & ~date_only)
+        | ((category == "matched") & (pl.col("portal_supplier_filed") == False))  # noqa: E712
+    ) & pl.col("not_in_ims_reason").is_null()
+    side = pl.when(category == "books_only").then(pl.lit("books")).otherwise(pl.lit("portal"))
+    picked = view.filter(wanted).with_columns(side.alias("_side"))
+    rows = []
+    for row in picked.iter_rows(named=True):
+        prefix = "books" if row["_side"] == "books" else "portal"
+        tax = sum(row.get(f"{prefix}_{h}") or 0.0 for h in model.TAX_COLUMNS)
+        rows.append(
+            {
+                "supplier_gstin": row[f"{prefix}_supplier_gstin"],
+                "supplier_name": row.get("books_supplier_name") or row.get("portal_supplier_name"),
+                "category": CATEGORY_LABELS[row["category"]],
+                "doc_kind": (row[f"{prefix}_doc_kind"] or "").replace("_", " "),
+                "doc_no": row[f"{prefix}_doc_no"],
+                "doc_date": row[f"{prefix}_doc_date"],
+                "taxable_value": row[f"{prefix}_taxable_value"],
+                "total_tax": round(tax, 2),
+                "ask": _ask(row, prefix, tax),
+            }
+        )
+    schema = {c: pl.String for c in FOLLOWUP_COLUMNS} | {
+        "doc_date": pl.Date,
+        "taxable_value": pl.Float64,
+        "total_tax": pl.Float64,
+    }
+    return pl.DataFrame(rows, schema=schema).sort(["supplier_gstin", "doc_date", "doc_no"], nulls_last=True)
+
+
+def _ask(row: dict, prefix: str, tax: float) -> str:
+    kind = (row[f"{prefix}_doc_kind"] or "document").replace("_", " ")
+    number = row[f"{prefix}_doc_no"]
+    when = row[f"{prefix}_doc_date"]
+    dated = f" dated {when:%d-%m-%Y}" if when else ""
+    if row["category"] == "books_only":
+        return (
+            f"Please report {kind} {number}{dated} (taxable {inr(row[f'{prefix}_taxable_value'], 2)}, "
+            f"tax {inr(tax, 2)}) in your GSTR-1 / IFF: it is in our books but not in IMS."
+        )
+    if row["category"] == "mismatched":
+        return (
+            f"Please amend {kind} {number}{dated} in GSTR-1A or your next GSTR-1: "
+            f"{row['differences_text'] or 'details differ from our records'}"
+        )
+    return f"Please file the return carrying {kind} {number}{dated}: it is saved in IMS but not filed."
+
+
+# ---------------------------------------------------------------------------------------------------
+# Summary figures
+# ---------------------------------------------------------------------------------------------------
+
+
+def category_summary(view: pl.DataFrame) -> pl.DataFrame:
+    """Documents and signed ITC (books, portal) per category, in the fixed category order."""
+    sums = view.group_by("category").agg(
+        pl.len().alias("documents"),
+        _itc("books").sum().round(2).alias("books_itc"),
+        _itc("portal").sum().round(2).alias("portal_itc"),
+    )
+    order = pl.DataFrame({"category": list(CATEGORIES)})
+    table = order.join(sums, on="category", how="left", maintain_order="left").fill_null(0)
+    return table.with_columns(
+        pl.col("category").replace_strict(CATEGORY_LABELS).alias("label"),
+        (pl.col("portal_itc") - pl.col("books_itc")).round(2).alias("difference"),
+    )
+
+
+def action_summary(view: pl.DataFrame) -> pl.DataFrame:
+    """Documents and portal ITC per wanted action (A, R, P, N, none)."""
+    sums = view.group_by("wanted_action").agg(
+        pl.len().alias("documents"), _itc("portal").sum().round(2).alias("portal_itc")
+    )
+    order = pl.DataFrame({"wanted_action": ["A", "R", "P", "N", None]}, schema={"wanted_action": pl.String})
+    table = order.join(sums, on="wanted_action", how="left", maintain_order="left", nulls_equal=True)
+    table = table.fill_null(strategy="zero")
+    return table.with_columns(
+        pl.col("wanted_action").replace_strict(ACTION_WORDS, default="No IMS action").alias("label")
+    )
+
+
+def itc_at_risk(view: pl.DataFrame) -> dict[str, float]:
+    """ITC the books claim that the portal does not support, and ITC the portal shows that books lack."""
+    in_ims = pl.col("not_in_ims_reason").is_null()
+    books_only = view.filter((pl.col("category") == "books_only") & in_ims & pl.col("duplicate_of").is_null())
+    mismatched = view.filter((pl.col("category") == "mismatched") & in_ims)
+    shortfall = (_itc("books") - _itc("portal")).clip(lower_bound=0.0)
+    ims_only = view.filter((pl.col("category") == "ims_only") & in_ims)
+    figures = {
+        "books_only": round(books_only.select(_itc("books").sum()).item() or 0.0, 2),
+        "mismatched_shortfall": round(mismatched.select(shortfall.sum()).item() or 0.0, 2),
+        "ims_only": round(ims_only.select(_itc("portal").sum()).item() or 0.0, 2),
+    }
+    figures["at_risk"] = round(figures["books_only"] + figures["mismatched_shortfall"], 2)
+    return figures
+
+
+# ---------------------------------------------------------------------------------------------------
+# The workbook
+# ---------------------------------------------------------------------------------------------------
+
+
+def working_paper(
+    results: pl.DataFrame,
+    books: pl.DataFrame,
+    portal: pl.DataFrame,
+    decisions: Iterable[Decision] = (),
+    client: str | None = None,
+    today: date | None = None,
+) -> bytes:
+    """The working paper as xlsx bytes: Summary, one sheet per category, supplier follow-ups."""
+    view = _with_actions(joined_view(results, books, portal), results, portal, books, decisions)
+    followups = followup_frame(view)
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    formats = _formats(workbook)
+    _summary_sheet(workbook, formats, view, followups, client, today or date.today())
+    for category in CATEGORIES:
+        sheet = _category_table(view.filter(pl.col("category") == category))
+        _table_sheet(workbook, formats, CATEGORY_LABELS[category], sheet)
+    _table_sheet(workbook, formats, FOLLOWUP_SHEET, _followup_table(followups))
+    workbook.close()
+    return buffer.getvalue()
+
+
+def _formats(workbook) -> dict:
+    return {
+        "title": workbook.add_format({"bold": True, "font_size": 14}),
+        "bold": workbook.add_format({"bold": True}),
+        "header": workbook.add_format({"bold": True, "bg_color": "#DDE4EE", "border": 1, "text_wrap": True}),
+        "amount": workbook.add_format({"num_format": INDIAN_AMOUNT}),
+        "amount_bold": workbook.add_format({"num_format": INDIAN_AMOUNT, "bold": True}),
+        "date": workbook.add_format({"num_format": DATE_FORMAT}),
+        "int": workbook.add_format({"num_format": "0"}),
+        "wrap": workbook.add_format({"text_wrap": True, "valign": "top"}),
+    }
+
+
+def _summary_sheet(workbook, formats, view, followups, client, today) -> None:
+    sheet = workbook.add_worksheet("Summary")
+    sheet.set_column(0, 0, 58)
+    sheet.set_column(1, 4, 18)
+    sheet.write(0, 0, "GST IMS reconciliation — working paper", formats["title"])
+    sheet.write(1, 0, f"Client: {client}" if client else "Client: (not named)")
+    sheet.write(2, 0, f"Prepared on {today:%d-%m-%Y}")
+    row = 4
+    headers = ["Category", "Documents", "ITC in books", "ITC in IMS / 2B", "IMS minus books"]
+    row = _block(sheet, formats, row, headers, [
+        [r["label"], r["documents"], r["books_itc"], r["portal_itc"], r["difference"]]
+        for r in category_summary(view).iter_rows(named=True)
+    ])  # fmt: skip
+    row = _block(sheet, formats, row + 1, ["Action (decided or suggested)", "Documents", "ITC in IMS / 2B"], [
+        [r["label"], r["documents"], r["portal_itc"]] for r in action_summary(view).iter_rows(named=True)
+    ])  # fmt: skip
+    risk = itc_at_risk(view)
+    row = _block(sheet, formats, row + 1, ["ITC at risk", "Amount"], [
+        ["Claimed in books, not in IMS (supplier to report)", risk["books_only"]],
+        ["Books above IMS on mismatched documents", risk["mismatched_shortfall"]],
+        ["Total ITC at risk", risk["at_risk"]],
+        ["In IMS, not in books (deemed accepted if left at No Action)", risk["ims_only"]],
+    ])  # fmt: skip
+    per_supplier = (
+        followups.group_by("supplier_gstin", "supplier_name")
+        .agg(pl.len().alias("documents"), pl.col("total_tax").sum().round(2).alias("tax"))
+        .sort(["documents", "supplier_gstin"], descending=[True, False])
+    )
+    _block(sheet, formats, row + 1, ["Supplier follow-ups", "Name", "Documents", "Tax involved"], [
+        [r["supplier_gstin"], r["supplier_name"] or "", r["documents"], r["tax"]]
+        for r in per_supplier.iter_rows(named=True)
+    ])  # fmt: skip
+
+
+def _block(sheet, formats, row: int, headers: list[str], rows: list[list]) -> int:
+    """One small table on the Summary sheet; returns the next free row."""
+    for col, header in enumerate(headers):
+        sheet.write(row, col, header, formats["header"])
+    for offset, values in enumerate(rows, start=1):
+        for col, value in enumerate(values):
+            if isinstance(value, float):
+                sheet.write_number(row + offset, col, value, formats["amount"])
+            elif isinstance(value, int):
+                sheet.write_number(row + offset, col, value, formats["int"])
+            else:
+                sheet.write(row + offset, col, value)
+    return row + len(rows) + 2
+
+
+# Category sheet columns: (header, expression over the joined view, kind).
+def _category_columns() -> list[tuple[str, pl.Expr, str]]:
+    def both(field: str) -> pl.Expr:
+        return pl.coalesce(pl.col(f"portal_{field}"), pl.col(f"books_{field}"))
+
+    columns = [
+        ("Supplier GSTIN", both("supplier_gstin"), "text"),
+        ("Supplier name", both("supplier_name"), "text"),
+        ("Kind", both("doc_kind").str.replace("_", " "), "text"),
+        ("Section", pl.col("portal_section"), "text"),
+        ("Books doc no", pl.col("books_doc_no"), "text"),
+        ("Books date", pl.col("books_doc_date"), "date"),
+        ("IMS doc no", pl.col("portal_doc_no"), "text"),
+        ("IMS date", pl.col("portal_doc_date"), "date"),
+    ]
+    for head, label in zip(_AMOUNT_HEADS, ("Taxable", "IGST", "CGST", "SGST", "Cess"), strict=True):
+        columns.append((f"Books {label}", pl.col(f"books_{head}"), "amount"))
+        columns.append((f"IMS {label}", pl.col(f"portal_{head}"), "amount"))
+    columns += [
+        ("Differences", pl.col("differences_text"), "wrap"),
+        ("Explanation", pl.col("explanation"), "wrap"),
+        ("Basis", pl.col("basis"), "text"),
+        ("Score", pl.col("score"), "int"),
+        ("Suggested action", pl.col("suggested_action").replace_strict(ACTION_WORDS, default=None), "text"),
+        ("Action", pl.col("wanted_action").replace_strict(ACTION_WORDS, default=None), "text"),
+        ("Action by", pl.col("action_source"), "text"),
+        ("Why", pl.col("action_reason"), "wrap"),
+        ("Warnings", pl.col("action_warnings").list.join(" | "), "wrap"),
+        (
+            "Decision out of date",
+            pl.when(pl.col("stale")).then(pl.lit("supplier changed it: review")),
+            "text",
+        ),
+        ("Not an IMS record", pl.col("not_in_ims_reason"), "text"),
+        ("Duplicate of", pl.col("duplicate_of"), "text"),
+        ("Nearest candidate", pl.col("nearest_reason"), "wrap"),
+        ("Supplier period", pl.col("portal_supplier_period"), "text"),
+        ("Supplier return", pl.col("portal_supplier_filing_status"), "text"),
+        ("IMS action now", pl.col("portal_ims_action").replace_strict(ACTION_WORDS, default=None), "text"),
+        ("Voucher no", pl.col("books_voucher_no"), "text"),
+        ("Books rows", pl.col("books_origin_rows").cast(pl.List(pl.String)).list.join(", "), "text"),
+    ]
+    return columns
+
+
+def _category_table(view: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, str]]:
+    columns = _category_columns()
+    frame = view.select([expr.alias(header) for header, expr, _ in columns])
+    return frame, {header: kind for header, _, kind in columns}
+
+
+def _followup_table(followups: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, str]]:
+    columns = [
+        ("Supplier GSTIN", "supplier_gstin", "text"),
+        ("Supplier name", "supplier_name", "text"),
+        ("Outcome", "category", "text"),
+        ("Kind", "doc_kind", "text"),
+        ("Document no", "doc_no", "text"),
+        ("Date", "doc_date", "date"),
+        ("Taxable", "taxable_value", "amount"),
+        ("Tax", "total_tax", "amount"),
+        ("What to ask", "ask", "wrap"),
+    ]
+    frame = followups.select([pl.col(name).alias(header) for header, name, _ in columns])
+    return frame, {header: kind for header, _, kind in columns}
+
+
+_WIDTHS = {"text": 16, "date": 12, "amount": 15, "int": 8, "wrap": 48}
+
+
+def _table_sheet(workbook, formats, name: str, table: tuple[pl.DataFrame, dict[str, str]]) -> None:
+    """One formatted sheet: header row frozen, autofilter, Indian amounts, dates as dates."""
+    frame, kinds = table
+    sheet = workbook.add_worksheet(name)
+    for col, header in enumerate(frame.columns):
+        kind = kinds[header]
+        sheet.write(0, col, header, formats["header"])
+        cell_format = {"amount": formats["amount"], "date": formats["date"], "int": formats["int"],
+                       "wrap": formats["wrap"]}.get(kind)  # fmt: skip
+        sheet.set_column(col, col, _WIDTHS[kind], cell_format)
+        values = frame.get_column(header).to_list()
+        for offset, value in enumerate(values, start=1):
+            if value is None:
+                continue
+            if kind == "date":
+                sheet.write_datetime(offset, col, value, formats["date"])
+            elif kind in ("amount", "int"):
+                sheet.write_number(offset, col, value, cell_format)
+            else:
+                # write_string: a document number like 0045 or 1234567890123456 stays text, as written.
+                sheet.write_string(offset, col, str(value), cell_format)
+    sheet.freeze_panes(1, 0)
+    sheet.autofilter(0, 0, max(frame.height, 1), max(frame.width - 1, 0))
