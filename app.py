@@ -1,26 +1,31 @@
-"""GST IMS reconciliation workbench: navigation and the sidebar client + period picker, nothing else."""
+"""GST IMS reconciliation workbench: navigation and the sidebar client + period picker, nothing else.
+
+The page files live in ``views/``, not ``pages/``: Streamlit treats a ``pages/`` folder next to the main
+script as the legacy multipage layout and, on a session's first run (and on every AppTest run), executes
+the page file without this script, so the sidebar and the shared set-up would be skipped.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from pages._shared import workspace
 from recon.present import period_label
+from views._shared import workspace
 
 st.set_page_config(page_title="IMS workbench", page_icon=":material/receipt_long:", layout="wide")
 
 PAGES = [
-    st.Page("pages/clients.py", title="Clients", icon=":material/group:", url_path="clients"),
-    st.Page("pages/import.py", title="Import", icon=":material/upload_file:", url_path="import"),
+    st.Page("views/clients.py", title="Clients", icon=":material/group:", url_path="clients"),
+    st.Page("views/import.py", title="Import", icon=":material/upload_file:", url_path="import"),
     st.Page(
-        "pages/reconcile.py",
+        "views/reconcile.py",
         title="Reconcile",
         icon=":material/fact_check:",
         url_path="reconcile",
         default=True,
     ),
-    st.Page("pages/dashboard.py", title="Dashboard", icon=":material/monitoring:", url_path="dashboard"),
-    st.Page("pages/upload.py", title="Upload", icon=":material/cloud_upload:", url_path="upload"),
+    st.Page("views/dashboard.py", title="Dashboard", icon=":material/monitoring:", url_path="dashboard"),
+    st.Page("views/upload.py", title="Upload", icon=":material/cloud_upload:", url_path="upload"),
 ]
 
 

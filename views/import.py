@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages._shared import flash, heading, require_client, show_error, show_flash, workspace
 from recon.errors import InputError
 from recon.present import period_label
 from recon.readers import synonyms
 from recon.readers.books import missing_required
+from views._shared import flash, heading, require_client, show_error, show_flash, workspace
 
 ws = workspace()
 client, period = require_client()
@@ -140,7 +140,7 @@ def portal_section() -> None:
 
 def fetch_section() -> None:
     st.subheader("Fetch IMS from the portal")
-    from pages import _portal
+    from views import _portal
 
     _portal.fetch_panel(ws, client, period)
 
@@ -160,7 +160,7 @@ def imported_so_far() -> None:
             st.code("\n".join(record.summary), language=None)
     ready, advice = ws.ready(client.id, period)
     if ready:
-        st.page_link("pages/reconcile.py", label="Go to Reconcile", icon=":material/fact_check:")
+        st.page_link("views/reconcile.py", label="Go to Reconcile", icon=":material/fact_check:")
     else:
         st.info(advice)
 

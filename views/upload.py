@@ -5,10 +5,10 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from pages import _portal
-from pages._shared import heading, require_client, show_error, show_flash, workspace
 from recon.errors import InputError
 from recon.model import ACTION_LABELS
+from views import _portal
+from views._shared import heading, require_client, show_error, show_flash, workspace
 
 ws = workspace()
 client, period = require_client()

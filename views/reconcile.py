@@ -5,13 +5,13 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from pages import _grid
-from pages._shared import flash, heading, require_client, show_error, show_flash, workspace
 from recon.errors import InputError
 from recon.match.result import CATEGORIES, CATEGORY_LABELS
 from recon.match.settings import Settings
 from recon.present import inr, inr_short, tab_label
 from recon.workspace import category_totals
+from views import _grid
+from views._shared import flash, heading, require_client, show_error, show_flash, workspace
 
 ws = workspace()
 client, period = require_client()
@@ -21,7 +21,7 @@ show_flash()
 ready, advice = ws.ready(client.id, period)
 if not ready:
     st.info(advice)
-    st.page_link("pages/import.py", label="Go to Import", icon=":material/upload_file:")
+    st.page_link("views/import.py", label="Go to Import", icon=":material/upload_file:")
     st.stop()
 
 

@@ -42,7 +42,7 @@ def require_client() -> tuple[Client, str]:
     client, period = selected_client(), selected_period()
     if client is None or not period:
         st.info("Create or select a client first (Clients page, or the picker in the sidebar).")
-        st.page_link("pages/clients.py", label="Go to Clients", icon=":material/group:")
+        st.page_link("views/clients.py", label="Go to Clients", icon=":material/group:")
         st.stop()
     return client, period
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages._shared import flash, heading, selected_client, show_error, show_flash, workspace
 from recon.errors import InputError
 from recon.gstin import state_code, state_name
 from recon.present import period_label
 from recon.workspace import default_period
+from views._shared import flash, heading, selected_client, show_error, show_flash, workspace
 
 ws = workspace()
 heading("Clients")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import plotly.express as px
 import streamlit as st
 
-from pages._shared import heading, require_client, show_error, workspace
 from recon import dashboard
 from recon.errors import InputError
 from recon.present import inr, inr_short
+from views._shared import heading, require_client, show_error, workspace
 
 ws = workspace()
 client, period = require_client()
@@ -116,6 +116,6 @@ with right:
     st.plotly_chart(figure, config=CHART_CONFIG, key="chart_progress")
 
 st.subheader("Hand-outs")
-from pages import _handouts  # noqa: E402  (downloads need the review computed above)
+from views import _handouts  # noqa: E402  (downloads need the review computed above)
 
 _handouts.downloads(ws, client, period, review)
