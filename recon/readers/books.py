@@ -36,6 +36,11 @@ Grouping rule (matching-practice §8, §9)
     order (docs/architecture.md §1); every occurrence after the first carries a warning, and the engine
     reports it as a duplicate.
 
+Amounts
+    Indian notation (1,23,456.50, ₹, Rs., brackets or a trailing minus for negatives, Dr/Cr). A blank cell
+    in a taxable or tax column is 0 (ERPs print nothing for zero); a blank invoice value stays null. A
+    cell that is not an amount stops the read with an error naming the row and column.
+
 Dates
     The supplier's document date; where it is blank the voucher date is used, with a warning. A date that
     is not a real date (31-02-2025) stops the read with an error naming the row: guessing would move a
@@ -468,7 +473,9 @@ def _parse_values(rows: pl.DataFrame, ctx: _Context, wb: Workbook) -> pl.DataFra
     for fld in ("doc_date", "voucher_date", "original_doc_date"):
         if fld not in rows.columns:
             continue
-        parsed = rows.with_columns(parse_date_expr(fld).alias("_value"))
+        # A register has a few hundred distinct dates over 100,000 rows: parse each text once.
+        distinct = rows.select(pl.col(fld).unique()).with_columns(parse_date_expr(fld).alias("_value"))
+        parsed = rows.join(distinct, on=fld, how="left", nulls_equal=True, maintain_order="left")
         parsed = parsed.with_columns(_bad=pl.col(fld).is_not_null() & pl.col("_value").is_null())
         if parsed.get_column("_bad").any():
             raise _bad_value_error(
@@ -668,8 +675,9 @@ def _group_documents(rows: pl.DataFrame, mapping: dict[str, str]) -> pl.DataFram
         pl.col("_row").alias("origin_rows"),
         pl.col("_row").min().alias("_first_row"),
         pl.len().alias("_lines"),
-        # A column left blank on every line stays "not given" (null), not 0.
-        *[pl.when(pl.col(f).is_null().all()).then(None).otherwise(pl.col(f).sum()).alias(f) for f in amounts],
+        # A blank cell in a taxable or tax column is zero: Tally and most ERPs print nothing for 0.
+        # A column the register does not have at all stays null ("not given").
+        *[pl.col(f).sum().alias(f) for f in amounts],
         *[pl.col(f).drop_nulls().first().alias(f) for f in firsts],
         *[pl.col(f).any().alias(f) for f in flags],
     ]

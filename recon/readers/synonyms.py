@@ -227,6 +227,15 @@ def guess_mapping(headers: list[str]) -> dict[str, str]:
             continue
         chosen[field] = header
         used.add(header)
+    # A header that could be the supplier's number goes there when nothing else is: Busy's "Vch/Bill
+    # No" is the voucher number beside "Supplier Bill No", but the only number in a plain Busy export.
+    for needed, spare in (("doc_no", "voucher_no"), ("doc_date", "voucher_date")):
+        if (
+            needed not in chosen
+            and spare in chosen
+            and any(f == needed for f, _ in fields_for(chosen[spare]))
+        ):
+            chosen[needed] = chosen.pop(spare)
     return {f: chosen[f] for f in FIELDS if f in chosen}
 
 

@@ -215,7 +215,9 @@ def _open_excel(data: bytes, name: str, fmt: str) -> Workbook:
     try:
         reader = fastexcel.read_excel(data)
         sheet_names = list(reader.sheet_names)
-    except Exception as err:  # calamine raises its own error types for every kind of damage
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as err:  # calamine's errors, and a Rust panic (BaseException) on a damaged file
         raise InputError(
             f"the workbook cannot be opened ({_short(err)}); it may be corrupt, truncated or password-protected.",
             file=name,
@@ -227,7 +229,9 @@ def _open_excel(data: bytes, name: str, fmt: str) -> Workbook:
             # skip_rows=0 keeps leading blank rows, so frame row i is spreadsheet row i+1.
             loaded = reader.load_sheet(sheet, header_row=None, skip_rows=0, dtypes="string")
             frame = pl.DataFrame(loaded)
-        except Exception as err:
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as err:  # as above: a damaged sheet can make calamine panic
             raise InputError(
                 f"the sheet cannot be read ({_short(err)}).",
                 file=name,
