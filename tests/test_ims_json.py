@@ -409,3 +409,90 @@ def _plain_b2b() -> dict:
     """The first downloaded invoice as the API would echo it, without an action yet."""
     dropped = ("action", "tradenm", "hash", "srcfilstatus", "ispendactblocked", "irn")
     return {k: v for k, v in loads_exact(DOWNLOAD)["b2b"][0].items() if k not in dropped}
+
+
+# ------------------------------------------------------------------------------------------- CLI
+
+
+def run_cli(monkeypatch, argv: list[str]) -> int:
+    """``python -m recon actions ...`` through the real entry point (only this verb registered)."""
+    from recon import cli
+
+    monkeypatch.setattr(cli, "VERBS", ("actions",))
+    return cli.main(["actions", *argv])
+
+
+@pytest.fixture
+def ims_file(tmp_path):
+    path = tmp_path / "ims.json"
+    path.write_text(DOWNLOAD)
+    return path
+
+
+def test_cli_writes_the_files_from_a_decisions_csv(monkeypatch, tmp_path, ims_file, capsys):
+    decisions = tmp_path / "decisions.csv"
+    decisions.write_text(
+        "Supplier GSTIN,Doc Type,Doc No,Action,Remarks,ITC Red Req,Decl IGST\n"
+        "27AAPFU0939F1ZV,Invoice,MH/2526/0417,Accept,,,\n"
+        "27AAPFU0939F1ZV,invoice,1234567890123456,Reject,Rate not agreed,,\n"
+        "33GSPTN0791G1Z5,credit note,CN-0093,A,,Y,360\n"
+    )
+    code = run_cli(monkeypatch, ["--ims", str(ims_file), "--decisions", str(decisions), "--gstin", RTIN,
+                                 "--out-dir", str(tmp_path / "out")])  # fmt: skip
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "Accept: 2" in printed and "Reject: 1" in printed
+    payload = json.loads((tmp_path / "out" / f"IMS_SAVE_{RTIN}_112025.json").read_text(), parse_float=str)
+    assert [(r["inum"], r["action"]) for r in payload["invdata"]["b2b"]] == [
+        ("MH/2526/0417", "A"),
+        ("1234567890123456", "R"),
+    ]
+    assert only_record(payload, "b2bcn")["declIgst"] == "360.00"
+
+
+def test_cli_takes_the_reconcile_csv_with_action_overriding_the_suggestion(monkeypatch, tmp_path, ims_file):
+    decisions = tmp_path / "reconciled.csv"
+    decisions.write_text(
+        "category,ims_section,supplier_gstin,ims_doc_no,suggested_action,action,books_igst,books_cgst,books_sgst\n"
+        "matched,b2b,27AAPFU0939F1ZV,MH/2526/0417,A,,0,4500,4500\n"
+        "ims_only,impg,,7654321,P,,,,\n"
+        "matched,b2bcn,33GSPTN0791G1Z5,CN-0093,A,,300,0,0\n"
+        "mismatched,b2b,27AAPFU0939F1ZV,1234567890123456,P,N,,,\n"
+        "books_only,,27AAPFU0939F1ZV,,,,100,0,0\n"
+    )
+    code = run_cli(monkeypatch, ["--ims", str(ims_file), "--decisions", str(decisions), "--gstin", RTIN,
+                                 "--out-dir", str(tmp_path)])  # fmt: skip
+    assert code == 0
+    save = json.loads((tmp_path / f"IMS_SAVE_{RTIN}_112025.json").read_text(), parse_float=str)
+    assert only_record(save, "b2b")["action"] == "A"
+    assert only_record(save, "impg")["action"] == "P"
+    # The suggested credit-note Accept declares the books' IGST, capped at the note's 360.
+    note = only_record(save, "b2bcn")
+    assert (note["itcRedReq"], note["declIgst"]) == ("Y", "300.00")
+    # The user's N overrides the suggested P: the invoice held as A goes back through RESET.
+    reset = json.loads((tmp_path / f"IMS_RESET_{RTIN}_112025.json").read_text(), parse_float=str)
+    assert only_record(reset, "b2b")["inum"] == "1234567890123456"
+
+
+def test_cli_bad_decision_row_exits_2_with_one_line(monkeypatch, tmp_path, ims_file, capsys):
+    decisions = tmp_path / "decisions.csv"
+    decisions.write_text(
+        "supplier_gstin,doc_no,action\n27AAPFU0939F1ZV,MH/2526/0417,A\n27AAPFU0939F1ZV,NOPE,A\n"
+    )
+    code = run_cli(monkeypatch, ["--ims", str(ims_file), "--decisions", str(decisions), "--gstin", RTIN])
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "decisions.csv, row 3" in err and "NOPE" in err
+
+
+def test_cli_refuses_a_guard_violation_naming_the_document(monkeypatch, tmp_path, ims_file, capsys):
+    decisions = tmp_path / "decisions.json"
+    decisions.write_text(
+        json.dumps([{"supplier_gstin": "32TAAOA2947A1Z7", "doc_no": "DN/77", "action": "Pending"}])
+    )
+    code = run_cli(monkeypatch, ["--ims", str(ims_file), "--decisions", str(decisions), "--gstin", RTIN,
+                                 "--out-dir", str(tmp_path)])  # fmt: skip
+    assert code == 2
+    assert "DN/77" in capsys.readouterr().err
+    assert not list(tmp_path.glob("IMS_*.json"))

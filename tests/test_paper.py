@@ -218,3 +218,30 @@ def test_paper_from_the_engine_has_one_row_per_result():
     counts = dict(results.group_by("category").len().iter_rows())
     for category, label in CATEGORY_LABELS.items():
         assert book[label].max_row - 1 == counts.get(category, 0)
+
+
+def test_paper_cli_reads_reconciles_and_writes_the_workbook(monkeypatch, tmp_path, capsys):
+    from recon import cli
+    from recon.synth import demo_corpus, write_files
+
+    files = write_files(demo_corpus(), tmp_path / "in")
+    monkeypatch.setattr(cli, "VERBS", ("paper",))
+    out = tmp_path / "out" / "paper.xlsx"
+    argv = [
+        "paper",
+        "--books",
+        str(files["books_generic.csv"]),
+        "--ims",
+        str(files["ims.json"]),
+        "--out",
+        str(out),
+    ]
+    assert cli.main(argv) == 0
+    assert "wrote" in capsys.readouterr().out
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames[0] == "Summary" and "Supplier follow-ups" in book.sheetnames
+    # The IMS file given as books is refused with one line, exit 2.
+    wrong = ["paper", "--books", str(files["books_generic.csv"]), "--ims", str(files["books_zoho.csv"]),
+             "--out", str(tmp_path / "x.xlsx")]  # fmt: skip
+    assert cli.main(wrong) == 2
+    assert "purchase register" in capsys.readouterr().err
