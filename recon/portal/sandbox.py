@@ -753,6 +753,7 @@ class _Handler(BaseHTTPRequestHandler):
                 )
             except crypto.CryptoError as err:
                 raise SandboxError(400, "SBX-HMAC", f"the request could not be verified: {err}") from None
+            entry.records = _sent_records(payload)  # logged as received, whatever happens next
             fault = self.portal._take_fault(action)
             if fault and not fault.apply_first:
                 self._fail(fault, entry)
