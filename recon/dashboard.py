@@ -46,7 +46,9 @@ def _risk_amounts(review: pl.DataFrame) -> pl.DataFrame:
     Pending: credit deferred until the document is accepted.
     """
     rows = ims_rows(review)
-    not_in_ims = rows.filter(pl.col("category") == "books_only").select(
+    # A credit note missing from IMS does not put ITC at risk (it would reduce ITC): invoices and debit notes.
+    adds_itc = pl.col("doc_kind") != "credit_note"
+    not_in_ims = rows.filter((pl.col("category") == "books_only") & adds_itc).select(
         "supplier_gstin",
         "supplier_name",
         pl.lit("Not in IMS").alias("risk"),
@@ -101,10 +103,13 @@ def ageing(review: pl.DataFrame, today: date | None = None) -> pl.DataFrame:
     """Unmatched books entries by time left before their s.16(4) deadline: ITC and count per bucket.
 
     Unmatched = the supplier has not reported it (books only); its credit lapses at the deadline unless
-    the supplier files in time.
+    the supplier files in time. Credit notes have no such deadline and are left out.
     """
     today = today or date.today()
-    unmatched = ims_rows(review).filter(pl.col("category") == "books_only")
+    # s.16(4) limits taking credit on invoices and debit notes; a credit note has no such deadline.
+    unmatched = ims_rows(review).filter(
+        (pl.col("category") == "books_only") & (pl.col("doc_kind") != "credit_note")
+    )
     start = pl.col("fy").str.slice(0, 4).cast(pl.Int32, strict=False)
     days_left = (pl.date(start + 1, 11, 30) - pl.lit(today)).dt.total_days()
     bucket = (

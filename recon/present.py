@@ -219,3 +219,21 @@ def grid_options(category: str, page_size: int = 100) -> dict:
         "animateRows": False,
         "suppressColumnVirtualisation": False,
     }
+
+
+def followup_message(
+    client_name: str, client_gstin: str, supplier_name: str | None, items: list[dict]
+) -> str:
+    """A message to paste into an e-mail or WhatsApp: what the supplier should report, amend or file."""
+    greeting = f"Dear {supplier_name}," if supplier_name else "Dear Sir / Madam,"
+    lines = [
+        greeting,
+        "",
+        f"While reconciling the purchases of {client_name} (GSTIN {client_gstin}) with the GST portal's "
+        "Invoice Management System, we found the following. Please act on them before your next return:",
+        "",
+    ]
+    lines += [f"{n}. {item['ask']}" for n, item in enumerate(items, start=1)]
+    total = sum(item.get("total_tax") or 0.0 for item in items)
+    lines += ["", f"Tax involved: {inr(total, 2)}.", "", "Thank you."]
+    return "\n".join(lines)

@@ -316,7 +316,7 @@ class Workspace:
 
     def joined(self, client_id: int, period: str) -> pl.DataFrame:
         """Result rows with their books and portal documents side by side (recon.match.view)."""
-        from recon.match.view import joined
+        from recon.paper import joined_view  # the engine's view.joined, with the paper's columns assured
 
         inputs = self._inputs(client_id, period)
         key = ("joined", client_id, period, _fingerprint(inputs))
@@ -326,7 +326,8 @@ class Workspace:
         results = self.results(client_id, period)
         books = self.documents(client_id, period, "books")
         portal = self.documents(client_id, period, inputs["portal_source"])
-        return self._cache.put(key, _with_review_columns(joined(results, books, portal)))
+        view = _with_side_fields(joined_view(results, books, portal), books, portal)
+        return self._cache.put(key, _with_review_columns(view))
 
     def review(self, client_id: int, period: str) -> pl.DataFrame:
         """The grid table: joined rows plus the effective action (decision else suggestion)."""
@@ -487,6 +488,30 @@ class Workspace:
         )
         self._cache.clear()
 
+    # -- hand-outs --------------------------------------------------------------------------------
+
+    def _paper_inputs(self, client_id: int, period: str):
+        source = self.portal_source(client_id, period)
+        return (
+            self.results(client_id, period),
+            self.documents(client_id, period, "books"),
+            self.documents(client_id, period, source),
+        )
+
+    def working_paper(self, client_id: int, period: str) -> bytes:
+        """The Excel working paper (summary, one sheet per tab, supplier follow-ups) with the decisions."""
+        from recon.paper import working_paper
+
+        client = self._client(client_id)
+        results, books, portal = self._paper_inputs(client_id, period)
+        return working_paper(results, books, portal, self._decision_objects(client_id), client=client.name)
+
+    def supplier_followups(self, client_id: int, period: str) -> dict[str, list[dict]]:
+        """Per supplier GSTIN, the documents to ask the supplier about and what to ask."""
+        from recon.paper import supplier_followups
+
+        return supplier_followups(*self._paper_inputs(client_id, period))
+
     # -- helpers ----------------------------------------------------------------------------------
 
     def _client(self, client_id: int) -> Client:
@@ -536,6 +561,22 @@ def _decision_row(decision) -> dict:
         "decl_cess": getattr(decision, "decl_cess", None),
         "content_hash": getattr(decision, "content_hash", None),
     }
+
+
+# Fields the grid needs beyond what every joined view carries.
+_SIDE_FIELDS = {"books": ("fy",), "portal": ("fy", "pending_blocked", "supplier_filed")}
+
+
+def _with_side_fields(view: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFrame) -> pl.DataFrame:
+    for prefix, docs in (("books", books), ("portal", portal)):
+        missing = [f for f in _SIDE_FIELDS[prefix] if f"{prefix}_{f}" not in view.columns]
+        if missing:
+            side = docs.select(
+                pl.col("doc_id").alias(f"{prefix}_doc_id"),
+                *[pl.col(f).alias(f"{prefix}_{f}") for f in missing],
+            ).unique(f"{prefix}_doc_id", keep="first", maintain_order=True)
+            view = view.join(side, on=f"{prefix}_doc_id", how="left", maintain_order="left")
+    return view
 
 
 def _side(frame: pl.DataFrame, name: str) -> pl.Expr:

@@ -1,38 +1,52 @@
-"""Working paper and supplier follow-up downloads (recon.paper)."""
+"""Working paper and per-supplier follow-up downloads (recon.paper through the workspace)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from recon.errors import InputError
+from recon.present import followup_message, inr
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def downloads(ws, client, period, review) -> None:
-    try:
-        paper = ws.working_paper(client.id, period)
-        followups = ws.supplier_followups(client.id, period)
-    except ImportError:
-        st.caption("The working-paper module is not installed in this build.")
-        return
-    except InputError as err:
-        st.error(str(err))
-        return
-    cols = st.columns(2)
-    cols[0].download_button(
+@st.cache_data(max_entries=4, show_spinner=False)
+def _paper(_ws, client_id: int, period: str, version: tuple) -> bytes:
+    # Cached per decisions version: building the workbook for a lakh of rows takes seconds.
+    return _ws.working_paper(client_id, period)
+
+
+def downloads(ws, client, period) -> None:
+    version = ws.store.decisions_version(client.id) + (len(ws.imports(client.id, period)),)
+    st.download_button(
         "Working paper (Excel)",
-        data=paper,
+        data=_paper(ws, client.id, period, version),
         file_name=f"IMS_working_paper_{client.gstin}_{period}.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        mime=XLSX,
         key="download_paper",
         on_click="ignore",
         icon=":material/table_view:",
     )
-    cols[1].download_button(
-        "Supplier follow-ups (Excel)",
-        data=followups,
-        file_name=f"IMS_supplier_followups_{client.gstin}_{period}.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        key="download_followups",
+    followups = ws.supplier_followups(client.id, period)
+    if not followups:
+        st.caption("No supplier needs a follow-up.")
+        return
+    names = {gstin: (items[0].get("supplier_name") or gstin) for gstin, items in followups.items()}
+    gstin = st.selectbox(
+        f"Follow-up message for a supplier ({len(followups)} to contact)",
+        list(followups),
+        format_func=lambda g: f"{names[g]} · {g} · {len(followups[g])} document(s)",
+        key="followup_supplier",
+    )
+    items = followups[gstin]
+    message = followup_message(client.name, client.gstin, names[gstin], items)
+    st.text_area("Message", message, height=220, key=f"followup_text_{gstin}")
+    st.caption(f"Tax involved: {inr(sum(i.get('total_tax') or 0.0 for i in items), 2)}")
+    st.download_button(
+        "Download this message",
+        data=message.encode(),
+        file_name=f"follow_up_{gstin}_{period}.txt",
+        mime="text/plain",
+        key="download_followup",
         on_click="ignore",
         icon=":material/mail:",
     )

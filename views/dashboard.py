@@ -8,6 +8,7 @@ import streamlit as st
 from recon import dashboard
 from recon.errors import InputError
 from recon.present import inr, inr_short
+from views import _handouts
 from views._shared import heading, require_client, show_error, workspace
 
 ws = workspace()
@@ -116,6 +117,4 @@ with right:
     st.plotly_chart(figure, config=CHART_CONFIG, key="chart_progress")
 
 st.subheader("Hand-outs")
-from views import _handouts  # noqa: E402  (downloads need the review computed above)
-
-_handouts.downloads(ws, client, period, review)
+_handouts.downloads(ws, client, period)

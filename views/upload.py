@@ -73,9 +73,10 @@ for index, code in enumerate(("A", "R", "P", "N"), start=1):
     cols[index].metric(label, f"{summary['by_action'].get(code, 0):,}")
 if summary["by_section"]:
     st.caption("By section: " + ", ".join(f"{s} {n:,}" for s, n in summary["by_section"].items()))
-st.success("Validation passed: every record echoes the portal's download and passes the IMS rules.") if (
-    not upload.is_empty
-) else st.info(upload.summary_lines()[0])
+if upload.is_empty:
+    st.info(upload.summary_lines()[0])
+else:
+    st.success("Validation passed: every record echoes the portal's download and passes the IMS rules.")
 if upload.skipped:
     with st.expander(f"Not exported ({len(upload.skipped)})"):
         st.write("\n".join(f"- {line}" for line in upload.skipped))
