@@ -987,7 +987,7 @@ def demo_sections(gstin: str | None = None, seed: int | None = None) -> tuple[st
     """IMS records of recon.synth: the demo corpus, or ``generate(seed)``."""
     from recon import synth
 
-    corpus = synth.demo_corpus() if seed is None else synth.generate(seed)
+    corpus = synth.demo_corpus() if seed is None else synth.generate(seed=seed, n_docs=synth.DEMO_DOCS)
     payload = getattr(corpus, "ims_payload", None)
     if payload:
         recipient = gstin or _find_rtin(payload) or corpus.client.gstin

@@ -554,9 +554,15 @@ def _all(body: dict, ok, code, message, reference=None):
 # ---------------------------------------------------------------------------------------------------
 
 
-def connector_from_settings(session: requests.Session | None = None, **client_options) -> PortalClient:
+def connector_from_settings(
+    session: requests.Session | None = None,
+    *,
+    environ=None,
+    secrets_path=".streamlit/secrets.toml",
+    **client_options,
+) -> PortalClient:
     """A client for the firm's GSP, configured from the environment / .streamlit/secrets.toml [portal]."""
-    settings = load_settings()
+    settings = load_settings(environ, secrets_path)
     return PortalClient(settings.base_url, settings, session, **client_options)
 
 

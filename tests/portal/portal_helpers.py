@@ -96,3 +96,6 @@ def applications(portal) -> Counter:
 def held(portal) -> dict[tuple, str]:
     """(section, number) -> action the sandbox holds."""
     return {(key[0], key[2]): action for key, action in portal.held_actions(RECIPIENT).items()}
+
+
+DECISIONS_FOR_LOG_TEST = {("b2b", "MH/2526/0417"): "A", ("b2bdn", "DN/77"): "R"}
