@@ -1,0 +1,156 @@
+"""Reconcile, Dashboard and Upload pages through AppTest, with grid events injected (streamlit-aggrid.md §3).
+
+The grid sends back a delta (CUSTOM return): the selected result ids and the edited cell. AppTest cannot
+render AgGrid, so the tests put that delta in session state under the grid's key, as the browser would.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from recon.match import reconcile
+from recon.match.result import CATEGORIES, CATEGORY_LABELS
+
+PAGE = "views/reconcile.py"
+
+
+def grid_event(selected=(), edit=None, nonce="n1"):
+    event = {
+        "trigger": "cellValueChanged" if edit else "selectionChanged",
+        "nonce": nonce,
+        "selected": list(selected),
+    }
+    if edit:
+        event["edit"] = edit
+    return event
+
+
+def review_of(workspace, client):
+    return workspace.review(client.id, client.return_period)
+
+
+def click_in_dialog(at, key):
+    at.button(key=key).click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_tab_labels_carry_the_engines_counts(app, workspace, loaded_client):
+    period = loaded_client.return_period
+    books = workspace.documents(loaded_client.id, period, "books")
+    portal = workspace.documents(loaded_client.id, period, "ims")
+    engine = reconcile(books, portal).filter(pl.col("not_in_ims_reason").is_null())
+    at = app(PAGE)
+    assert not at.exception
+    labels = [t.label for t in at.tabs if t.label.split(" · ")[0] in CATEGORY_LABELS.values()]
+    assert [label.split(" · ")[0] for label in labels] == [CATEGORY_LABELS[c] for c in CATEGORIES]
+    for category, label in zip(CATEGORIES, labels, strict=True):
+        count = engine.filter(pl.col("category") == category).height
+        assert label.split(" · ")[1] == f"{count:,}", (category, label)
+        assert label.split(" · ")[2].startswith("₹ ")
+
+
+def test_bulk_accept_of_selected_rows_is_saved_at_once(app, workspace, loaded_client):
+    review = review_of(workspace, loaded_client)
+    chosen = review.filter(
+        (pl.col("category") == "matched") & (pl.col("doc_kind") == "invoice") & (pl.col("filing") == "Filed")
+    ).head(25)
+    at = app(PAGE)
+    at.session_state["grid_matched_0"] = grid_event(selected=chosen["result_id"].to_list())
+    at.run()
+    assert any("25 selected" in m.value for m in at.markdown)
+    at.button(key="bulk_A_matched").click().run()
+    assert any("**Accept** for **25**" in m.value for m in at.markdown)  # the dialog states what it does
+    click_in_dialog(at, "confirm_go")
+
+    saved = workspace.decisions(loaded_client.id)
+    assert sorted(saved["portal_doc_id"].to_list()) == sorted(chosen["portal_doc_id"].to_list())
+    assert set(saved["action"].to_list()) == {"A"}
+    assert set(saved["source"].to_list()) == {"bulk"}
+    # A fresh session (browser refresh, second tab) shows the saved actions as set by the user.
+    fresh = app(PAGE)
+    assert not fresh.exception
+    again = review_of(workspace, loaded_client).filter(
+        pl.col("portal_doc_id").is_in(chosen["portal_doc_id"].to_list())
+    )
+    assert set(again["action"].to_list()) == {"Accept"}
+    assert set(again["action_source"].to_list()) == {"user"}
+
+
+def test_select_all_accept_asks_for_credit_note_reduction_and_warns_on_unfiled(app, workspace, loaded_client):
+    review = review_of(workspace, loaded_client)
+    matched = review.filter(pl.col("category") == "matched")
+    notes = matched.filter(pl.col("doc_kind") == "credit_note")
+    unfiled = matched.filter(pl.col("filing") == "Not filed")
+    assert notes.height and unfiled.height, "the demo corpus has both; the guards must be exercised"
+    at = app(PAGE)
+    at.session_state["grid_matched_0"] = grid_event(selected=matched["result_id"].to_list())
+    at.run()
+    at.button(key="bulk_A_matched").click().run()
+    warnings = " ".join(w.value for w in at.warning)
+    assert f"{unfiled.height} supplier return(s) are not filed" in warnings
+    assert any(f"{notes.height} credit note(s)" in m.value for m in at.markdown)
+    click_in_dialog(at, "confirm_go")
+
+    saved = workspace.decisions(loaded_client.id)
+    decided_notes = saved.filter(pl.col("portal_doc_id").is_in(notes["portal_doc_id"].to_list()))
+    assert decided_notes.height == notes.height
+    assert set(decided_notes["itc_red_req"].to_list()) == {"Y"}  # the declaration went with the decision
+    assert set(saved.filter(pl.col("portal_doc_id").is_in(unfiled["portal_doc_id"].to_list()))["action"]) == {
+        "A"
+    }
+
+
+def test_reject_in_the_grid_needs_a_remark_and_is_audited(app, workspace, loaded_client):
+    review = review_of(workspace, loaded_client)
+    row = review.filter(pl.col("category") == "mismatched").row(0, named=True)
+    at = app(PAGE)
+    st_key = "grid_mismatched_0"
+    # Open the Mismatched tab as a click would, then send the edit the grid makes.
+    at.session_state["recon_category"] = "mismatched"
+    at.run()
+    at.session_state[st_key] = grid_event(
+        edit={"result_id": row["result_id"], "field": "action", "value": "Reject"}
+    )
+    at.run()
+    assert any("Rejecting removes this ITC" in w.value for w in at.warning)  # what a Reject costs
+    click_in_dialog(at, "confirm_go")
+    assert any("needs a remark" in e.value for e in at.error)
+    assert workspace.decisions(loaded_client.id).is_empty()
+
+    at.text_area(key="confirm_remarks").input("Rate charged 18% instead of 12%").run()
+    click_in_dialog(at, "confirm_go")
+    saved = workspace.decisions(loaded_client.id).row(0, named=True)
+    assert (saved["portal_doc_id"], saved["action"], saved["remarks"]) == (
+        row["portal_doc_id"],
+        "R",
+        "Rate charged 18% instead of 12%",
+    )
+    trail = workspace.audit_trail(loaded_client.id).row(-1, named=True)
+    assert (trail["new_action"], trail["source"]) == ("R", "user")
+
+
+def test_pending_is_refused_where_the_portal_blocks_it(app, workspace, loaded_client):
+    review = review_of(workspace, loaded_client)
+    blocked = review.filter(pl.col("pending_blocked") & (pl.col("category") == "matched"))
+    assert blocked.height, "the demo corpus has records with ispendactblocked = Y"
+    at = app(PAGE)
+    at.session_state["grid_matched_0"] = grid_event(selected=blocked["result_id"].to_list())
+    at.run()
+    at.button(key="bulk_P_matched").click().run()
+    click_in_dialog(at, "confirm_go")
+    assert workspace.decisions(loaded_client.id).is_empty()
+    assert any("not set to Pending" in w.value for w in at.warning)
+
+
+def test_upload_page_summarises_the_actions_and_offers_the_json(app, workspace, loaded_client):
+    period = loaded_client.return_period
+    wanted = workspace.wanted_actions(loaded_client.id, period)
+    changes = wanted.filter(pl.col("changed") & (pl.col("guard_problems").list.len() == 0))
+    at = app("views/upload.py")
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Documents to change"] == f"{changes.height:,}"
+    assert metrics["Accept"] == f"{changes.filter(pl.col('wanted_action') == 'A').height:,}"
+    names = [b.label for b in at.get("download_button")]
+    assert any(f"IMS_SAVE_{loaded_client.gstin}_{period}" in name for name in names), names
