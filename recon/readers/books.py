@@ -202,7 +202,11 @@ def _layout_of(wb: Workbook, sheet: str | None, header_row: int | None) -> Layou
             best_sheet, best = name, found
     row, names, _score_value = best
     if best_sheet is None:
+        # Nothing looks like a header: show the first filled row, so the error can say what was seen.
         best_sheet = sheets[0]
+        filled = header_candidates(wb.grid(best_sheet).cells) if header_row is None else [header_row - 1]
+        if filled:
+            row, names = filled[0], header_texts(wb.grid(best_sheet).cells, filled[0])
     unique, dupes = unique_headers(names)
     grid = wb.grid(best_sheet)
     return Layout(
@@ -262,8 +266,8 @@ def _list(items: list[str], limit: int = 40) -> str:
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
-def _check_header(layout: Layout, mapping: dict[str, str]) -> None:
-    if layout.header_row is None or len(layout.mapping) < MIN_HEADER_FIELDS and not mapping:
+def _check_header(layout: Layout, mapping: dict[str, str], user_mapped: bool) -> None:
+    if layout.header_row is None or (len(layout.mapping) < MIN_HEADER_FIELDS and not user_mapped):
         raise InputError(
             f"no header row of a purchase register was found in the first {MAX_HEADER_SCAN} rows"
             + (f" of any sheet ({', '.join(layout.sheet_names)})" if layout.sheet_names else "")
@@ -346,7 +350,7 @@ def read_books(
     wb = open_workbook(data, name)
     layout = _layout_of(wb, sheet, header_row)
     field_map = _apply_mapping(layout, mapping)
-    _check_header(layout, field_map)
+    _check_header(layout, field_map, bool(mapping))
     ctx = _Context(name, layout.sheet, wb.file_format, field_map)
     if layout.duplicate_headers:
         ctx.warn(
@@ -526,9 +530,20 @@ def _dates_and_blanks(
         ctx.warn_rows(
             "no document date: the document has no financial year and may not pair", undated, "doc_date"
         )
+    empty_columns = [f for f in amount_fields if rows.get_column(f).null_count() == rows.height]
+    formulas = _formulas_without_values(wb, ctx.sheet) if empty_columns else None
+    if formulas:
+        # A tax column that reads blank because its formulas were never calculated is not zero tax.
+        for fld in empty_columns:
+            ctx.warn(
+                f"column is blank in every row and the sheet has formulas without saved results ({formulas}): "
+                "open and save the file in Excel, then load it again",
+                None,
+                fld,
+            )
     no_amount = rows.filter(pl.all_horizontal([pl.col(f).is_null() for f in amount_fields]))
     if no_amount.height:
-        formulas = _formulas_without_values(wb, ctx.sheet)
+        formulas = formulas or _formulas_without_values(wb, ctx.sheet)
         message = "no amounts on this row"
         if formulas:
             message += f"; the sheet has formulas without saved results ({formulas}): open and save the file in Excel"
@@ -545,6 +560,9 @@ def _dates_and_blanks(
     )
 
 
+_FORMULA_SCAN_BYTES = 4_000_000
+
+
 def _formulas_without_values(wb: Workbook, sheet: str | None) -> str | None:
     """'12 cells, e.g. F4, F5, F6' when the sheet has formula cells with no cached result, else None.
 
@@ -555,9 +573,15 @@ def _formulas_without_values(wb: Workbook, sheet: str | None) -> str | None:
     if wb.file_format not in ("xlsx", "xlsm") or sheet is None:
         return None
     try:
-        with zipfile.ZipFile(io.BytesIO(wb.data)) as archive:
-            xml = archive.read(_sheet_part(archive, sheet)).decode("utf-8", errors="replace")
+        with (
+            zipfile.ZipFile(io.BytesIO(wb.data)) as archive,
+            archive.open(_sheet_part(archive, sheet)) as part,
+        ):
+            # Formulas fill whole columns, so the first rows tell; a bounded read keeps this cheap.
+            xml = part.read(_FORMULA_SCAN_BYTES).decode("utf-8", errors="replace")
     except (KeyError, zipfile.BadZipFile, OSError, ValueError):
+        return None
+    if "<f" not in xml:
         return None
     refs = []
     for match in re.finditer(r"<c r=\"([A-Z]+[0-9]+)\"[^>]*>(.*?)</c>", xml, flags=re.S):
@@ -566,7 +590,7 @@ def _formulas_without_values(wb: Workbook, sheet: str | None) -> str | None:
             refs.append(match.group(1))
     if not refs:
         return None
-    return f"{len(refs)} cells, e.g. {', '.join(refs[:5])}"
+    return f"cells such as {', '.join(refs[:5])}"
 
 
 def _sheet_part(archive: zipfile.ZipFile, sheet: str) -> str:

@@ -137,3 +137,31 @@ def tally_row(
         cgst = 0.0 if igst else round(taxable * 0.09, 2)
     total = value if value is not None else round(taxable + igst + 2 * cgst, 2)
     return [booked, name, vtype, voucher, number, inv_date, gstin, taxable, igst, cgst, cgst, 0, total]
+
+
+def with_formatted_blank_rows(xlsx: bytes, first_row: int, count: int) -> bytes:
+    """The workbook with ``count`` empty but formatted rows appended to its first sheet's XML.
+
+    What a register looks like after someone formats whole columns down to row 1,048,576: a huge used
+    range with nothing in it. Written straight into the sheet XML because xlsxwriter takes minutes.
+    """
+    import re
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(xlsx))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                xml = content.decode()
+                last = first_row + count - 1
+                rows = "".join(
+                    f'<row r="{r}" s="1" customFormat="1"><c r="A{r}" s="1"/></row>'
+                    for r in range(first_row, last + 1)
+                )
+                xml = xml.replace("</sheetData>", rows + "</sheetData>")
+                xml = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="A1:E{last}"/>', xml)
+                content = xml.encode()
+            target.writestr(item, content)
+    return out.getvalue()
