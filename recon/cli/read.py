@@ -30,18 +30,25 @@ def add_parser(subparsers) -> None:
         metavar='FIELD="Header"',
         help='books: use this column for a field, e.g. --map doc_no="Bill No" (repeatable; FIELD= to unmap)',
     )
+    parser.add_argument(
+        "--voucher-kind",
+        action="append",
+        default=[],
+        metavar='"Words"=KIND',
+        help='books: the kind a voucher type stands for, e.g. --voucher-kind "Credit Note=debit_note"',
+    )
     parser.add_argument("--gstin", help="the recipient's (your client's) GSTIN")
 
 
-def parse_mapping(items: list[str]) -> dict[str, str]:
+def parse_pairs(items: list[str], option: str, example: str) -> dict[str, str]:
     """['doc_no=Bill No', 'cess='] -> {'doc_no': 'Bill No', 'cess': ''}."""
-    mapping = {}
+    pairs = {}
     for item in items:
-        field, sep, header = item.partition("=")
-        if not sep or not field.strip():
-            raise InputError(f"--map '{item}' is not FIELD=Header", hint='Example: --map doc_no="Bill No".')
-        mapping[field.strip()] = header.strip().strip('"').strip("'")
-    return mapping
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"{option} '{item}' is not of the form {example}")
+        pairs[key.strip().strip('"').strip("'")] = value.strip().strip('"').strip("'")
+    return pairs
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,11 +57,17 @@ def run(args: argparse.Namespace) -> int:
     options = {}
     books_options = {"sheet": args.sheet, "header_row": args.header_row}
     if args.map:
-        books_options["mapping"] = parse_mapping(args.map)
+        books_options["mapping"] = parse_pairs(args.map, "--map", 'FIELD=Header, e.g. --map doc_no="Bill No"')
+    if args.voucher_kind:
+        books_options["kind_map"] = parse_pairs(
+            args.voucher_kind, "--voucher-kind", '"Words=kind", e.g. --voucher-kind "Credit Note=debit_note"'
+        )
     if args.kind in (None, "books"):
         options.update({k: v for k, v in books_options.items() if v is not None})
     elif any(v is not None for v in books_options.values()):
-        raise InputError("--sheet, --header-row and --map apply to purchase registers (--kind books) only.")
+        raise InputError(
+            "--sheet, --header-row, --map and --voucher-kind apply to purchase registers (--kind books) only."
+        )
     if args.gstin:
         options["recipient_gstin"] = args.gstin
     result = read(args.file, kind=args.kind, **options)

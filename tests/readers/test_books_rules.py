@@ -1,0 +1,150 @@
+"""The books reader's rules: rate-wise lines, double bookings, kinds and signs, ids, skipped rows."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from books_files import CLIENT, KERALA, TAMIL, UMBRA, csv_text, tally_grid, tally_row, xlsx_bytes
+
+from recon import model
+from recon.readers.books import read_books
+
+PLAIN = ["Supplier GSTIN", "Invoice No", "Invoice Date", "Rate", "Taxable Value", "IGST", "Invoice Value"]
+
+
+def read_csv(rows: list[list], header: list = PLAIN, **options):
+    return read_books(csv_text([header, *rows]).encode(), "books.csv", **options)
+
+
+def read_tally(rows: list[list], **options):
+    return read_books(xlsx_bytes({"Purchase Register": tally_grid(rows)}), "tally.xlsx", **options)
+
+
+def test_rate_lines_without_voucher_column_are_one_document():
+    result = read_csv(
+        [
+            [KERALA, "K-9", "01-10-2025", "18", "1000", "180", "1180"],
+            [KERALA, "K-9", "01-10-2025", "5", "2000", "100", "2100"],
+        ]
+    )
+    (doc,) = result.docs.iter_rows(named=True)
+    assert doc["taxable_value"] == 3000 and doc["igst"] == 280
+    assert doc["doc_value"] == 3280  # line values differ, so they are the lines' own values: summed
+    assert doc["origin_rows"] == [2, 3]
+    assert not result.warnings
+
+
+def test_identical_rows_without_voucher_column_are_a_double_booking():
+    row = [KERALA, "K-9", "01-10-2025", "18", "1000", "180", "1180"]
+    result = read_csv([row, row])
+    assert result.docs.height == 2
+    first, second = result.docs.sort("origin_rows").iter_rows(named=True)
+    assert first["doc_id"] == model.make_doc_id("books", KERALA, "invoice", "K-9", "2025-26", occurrence=0)
+    assert second["doc_id"] == model.make_doc_id("books", KERALA, "invoice", "K-9", "2025-26", occurrence=1)
+    assert first["taxable_value"] == second["taxable_value"] == 1000
+    assert any("booked again (first at row 2)" in str(w) and w.where.row == 3 for w in result.warnings)
+    assert second["warnings"] and not first["warnings"]
+
+
+def test_same_number_same_voucher_is_lines_other_voucher_is_a_copy():
+    result = read_tally(
+        [
+            tally_row("INV-1", 1000, voucher="P/1", value=2360),
+            tally_row("INV-1", 1000, voucher="P/1", value=2360),
+            tally_row("INV-1", 2000, voucher="P/7", booked=date(2025, 11, 2)),
+        ]
+    )
+    docs = result.docs.sort("origin_rows").to_dicts()
+    assert [d["origin_rows"] for d in docs] == [[6, 7], [8]]
+    assert docs[0]["taxable_value"] == 2000 and docs[0]["doc_value"] == 2360
+    assert docs[1]["taxable_value"] == 2000 and docs[1]["voucher_no"] == "P/7"
+    assert docs[0]["doc_id"] != docs[1]["doc_id"]
+
+
+def test_number_case_and_spaces_do_not_split_a_document_but_the_first_spelling_is_kept():
+    result = read_csv(
+        [
+            [KERALA, "inv-5 ", "01-10-2025", "18", "100", "18", "118"],
+            [KERALA, "INV-5", "01-10-2025", "12", "100", "12", "112"],
+        ]
+    )
+    (doc,) = result.docs.iter_rows(named=True)
+    assert doc["doc_no"] == "inv-5" and doc["taxable_value"] == 200
+
+
+def test_kind_words_and_kind_map_override():
+    rows = [
+        tally_row("A", 100, voucher="1", vtype="Purchase"),
+        tally_row("B", 100, voucher="2", vtype="Debit Note"),
+        tally_row("C", 100, voucher="3", vtype="Purchase Return"),
+        tally_row("D", 100, voucher="4", vtype="Credit Note"),
+        tally_row("E", 100, voucher="5", vtype="GST Purchase - Local"),
+    ]
+    kinds = {r["doc_no"]: r["doc_kind"] for r in read_tally(rows).docs.iter_rows(named=True)}
+    assert kinds == {
+        "A": "invoice",
+        "B": "credit_note",
+        "C": "credit_note",
+        "D": "credit_note",
+        "E": "invoice",
+    }
+    mapped = read_tally(rows, kind_map={"Credit Note": "debit_note"})
+    kinds = {r["doc_no"]: r["doc_kind"] for r in mapped.docs.iter_rows(named=True)}
+    assert kinds["D"] == "debit_note" and kinds["B"] == "credit_note"
+    assert not any("kind_map" in str(w) for w in mapped.warnings)  # the user has decided
+
+
+def test_negative_line_within_an_invoice_nets_and_stays_an_invoice():
+    result = read_csv(
+        [
+            [KERALA, "K-1", "01-10-2025", "18", "1000", "180", ""],
+            [KERALA, "K-1", "01-10-2025", "18", "-100", "-18", ""],  # a discount line
+        ]
+    )
+    (doc,) = result.docs.iter_rows(named=True)
+    assert doc["doc_kind"] == "invoice" and doc["taxable_value"] == 900 and doc["igst"] == 162
+    assert doc["doc_value"] is None  # blank invoice value stays "not given"
+
+
+def test_debit_note_vouchers_printed_negative_stay_credit_notes_with_positive_amounts():
+    result = read_tally(
+        [
+            tally_row("INV-1", 1000, voucher="P/1"),
+            tally_row("CN-1", -100, voucher="D/1", vtype="Debit Note", cgst=-9),
+        ]
+    )
+    notes = result.docs.filter(result.docs["doc_no"] == "CN-1").to_dicts()
+    assert notes[0]["doc_kind"] == "credit_note"
+    assert notes[0]["taxable_value"] == 100 and notes[0]["cgst"] == 9 and notes[0]["doc_value"] == 118
+
+
+def test_fy_key_recipient_and_content_hash():
+    result = read_csv(
+        [[TAMIL, "TN/2025-26/0045", "15-03-2026", "18", "100", "18", "118"]], recipient_gstin=CLIENT
+    )
+    (doc,) = result.docs.iter_rows(named=True)
+    assert doc["fy"] == "2025-26" and doc["doc_no_key"] == "TN45"
+    assert doc["recipient_gstin"] == CLIENT
+    again = read_csv([[TAMIL, "TN/2025-26/0045", "15-03-2026", "18", "100", "18", "118"]])
+    changed = read_csv([[TAMIL, "TN/2025-26/0045", "15-03-2026", "18", "100", "18", "119"]])
+    assert again.docs["content_hash"][0] == doc["content_hash"]
+    assert changed.docs["content_hash"][0] != doc["content_hash"]
+    assert changed.docs["doc_id"][0] == doc["doc_id"]  # same document, changed content
+
+
+def test_documents_keep_file_order():
+    rows = [
+        [g, n, "01-10-2025", "18", "1", "0", ""] for g, n in ((UMBRA, "Z-1"), (KERALA, "A-1"), (TAMIL, "M-1"))
+    ]
+    assert read_csv(rows).docs["doc_no"].to_list() == ["Z-1", "A-1", "M-1"]
+
+
+def test_same_number_in_another_financial_year_is_not_a_double_booking():
+    result = read_csv(
+        [
+            [KERALA, "K-1", "01-10-2024", "18", "100", "18", "118"],
+            [KERALA, "K-1", "01-10-2025", "18", "100", "18", "118"],
+        ]
+    )
+    assert result.docs["fy"].to_list() == ["2024-25", "2025-26"]
+    assert not any("booked again" in str(w) for w in result.warnings)
