@@ -13,6 +13,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 
 from python_calamine import CalamineError, CalamineWorkbook
 
@@ -172,6 +173,7 @@ def _period_from(month: str | None, fy: str | None) -> str | None:
 # ---------------------------------------------------------------------------------------------------
 
 _AMOUNT_FIELDS = ("taxable_value", "igst", "cgst", "sgst", "cess")
+_DMY = re.compile(r"(\d{2})[/-](\d{2})[/-](\d{4})")
 
 
 def field_of(label: str) -> str | None:
@@ -219,8 +221,19 @@ class Layout:
     header_row: int  # 1-based, as Excel shows it
     columns: list[Column] = field(default_factory=list)
 
-    def by_field(self) -> dict[str, Column]:
-        return {c.field: c for c in self.columns if c.field}
+    @cached_property
+    def fields(self) -> dict[str, Column]:
+        """Column per canonical field (the first, when a field repeats)."""
+        found: dict[str, Column] = {}
+        for c in self.columns:
+            if c.field and c.field not in found:
+                found[c.field] = c
+        return found
+
+    @cached_property
+    def labelled(self) -> list[tuple[str, int]]:
+        """(header text, column index) of every column with a header, for the lines kept in raw."""
+        return [(c.label, c.index) for c in self.columns if c.label]
 
 
 def find_layout(grid: list[list], merged: list, is_amendment: bool) -> Layout | None:
@@ -355,21 +368,22 @@ class SheetReader:
     def _line(self, layout: Layout, r: int) -> dict | None:
         """One spreadsheet row as field values; None for blank and total rows."""
         cells = self.grid[r]
-        columns = layout.by_field()
-        values = {f: (cells[c.index] if c.index < len(cells) else "") for f, c in columns.items()}
+        width = len(cells)
+        columns = layout.fields
+        values = {f: (cells[c.index] if c.index < width else "") for f, c in columns.items()}
         if all(_blank(v) for v in values.values()):
             return None
-        if any(isinstance(v, str) and v.strip().lower().startswith("total") for v in cells):
-            return None
         row_no = r + 1
-        line = {"_cells": {c.label: _jsonable(cells[c.index]) for c in layout.columns
-                           if c.label and c.index < len(cells) and not _blank(cells[c.index])}}  # fmt: skip
-        line["supplier_gstin"] = _text(values.get("supplier_gstin"))
-        if line["supplier_gstin"] is None and self.doc_kind != "bill_of_entry":
-            raise self._missing(row_no, columns, "supplier_gstin", layout)
-        line["doc_no"] = _text(values.get("doc_no"))
-        if line["doc_no"] is None:
-            raise self._missing(row_no, columns, "doc_no", layout)
+        line = {"supplier_gstin": _text(values.get("supplier_gstin")), "doc_no": _text(values.get("doc_no"))}
+        if line["doc_no"] is None or (line["supplier_gstin"] is None and self.doc_kind != "bill_of_entry"):
+            if any(isinstance(v, str) and v.strip().lower().startswith("total") for v in cells):
+                return None  # a totals row has no supplier or number of its own
+            raise self._missing(
+                row_no, columns, "doc_no" if line["doc_no"] is None else "supplier_gstin", layout
+            )
+        line["_cells"] = {
+            label: _jsonable(cells[i]) for label, i in layout.labelled if i < width and not _blank(cells[i])
+        }
         line["doc_date"] = self._date(values.get("doc_date"), row_no, columns.get("doc_date"))
         if line["doc_date"] is None:
             raise self._missing(row_no, columns, "doc_date", layout)
@@ -399,6 +413,11 @@ class SheetReader:
     def _date(self, value, row: int, column: Column | None) -> date | None:
         if _blank(value):
             return None
+        if isinstance(value, str) and (m := _DMY.fullmatch(value.strip())):
+            try:  # the portal's DD/MM/YYYY, by far the common case
+                return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+            except ValueError:
+                pass  # not a real date: parse_date below words the error
         try:
             return normalise.parse_date(value)
         except ValueError as err:

@@ -283,3 +283,13 @@ def test_unknown_action_code_is_refused():
     text = IMS_EXAMPLE.replace('"action": "N"', '"action": "X"', 1)
     with pytest.raises(InputError, match="'X' is not an IMS action"):
         read_ims(text.encode(), "x.json")
+
+
+def test_raw_is_the_record_written_by_dumps_exact():
+    """The action-JSON writer reads raw back with loads_exact: raw must be dumps_exact of the record."""
+    record_text = (
+        '{"stin": "27AAPFU0939F1ZV", "inum": "Ā/1", "idt": "07-11-2025", "val": 1180.10, "txval": 1000,'
+        ' "iamt": 180.10, "note": "say \\"hi\\"", "extra": {"lines": [1.50, {"x": null}], "ok": true}}'
+    )
+    result = read_ims(('{"b2b": [' + record_text + "]}").encode(), "u.json")
+    assert result.docs["raw"].to_list() == [jsonio.dumps_exact(jsonio.loads_exact(record_text))]
