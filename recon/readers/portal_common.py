@@ -113,7 +113,7 @@ def _has_count_shape(node, depth: int = 5) -> bool:
 
 
 def json_kind(obj) -> str:
-    """Classify a parsed JSON: ims | gstr2b | gstr2a | gstr1 | ims_count | unknown.
+    """Classify a parsed JSON: ims | gstr2b | gstr2a | gstr1 | ims_count | ims_status | unknown.
 
     Decided by keys, never by file name: a consultant renames downloads freely.
     """
@@ -126,6 +126,8 @@ def json_kind(obj) -> str:
             return "ims"
         if "invdata" in keys and ("rtin" in keys or "reqtyp" in keys):
             return "ims"  # our own SAVE/RESET file read back
+        if "error_report" in keys or ("status_cd" in keys and {"proc_cnt", "err_cnt"} & keys.keys()):
+            return "ims_status"  # the answer to an upload (portal-api.md §4), not documents
         if {"docdata", "itcsumm", "docrejdata"} & keys.keys():
             return "gstr2b"
         if "fp" in keys and set(GSTR1_MARKERS) & keys.keys():
@@ -170,6 +172,7 @@ KIND_WORDS = {
     "gstr2a": "a GSTR-2A",
     "gstr1": "a GSTR-1 (outward supplies) file",
     "ims_count": "an IMS count (GETCNT) response",
+    "ims_status": "an upload status response",
 }
 
 
@@ -184,6 +187,12 @@ def wrong_kind_error(found: str, wanted: str, name: str) -> InputError:
             "this is an IMS count (GETCNT) response: it holds how many records there are, not the records",
             file=name,
             hint="Download the records themselves (IMS Dashboard → Offline → Download JSON).",
+        )
+    if found == "ims_status":
+        return InputError(
+            "this is the portal's answer to an upload (request status with its error report), not documents",
+            file=name,
+            hint="Download IMS again to see what the portal now holds, and read that file instead.",
         )
     if found in KIND_WORDS:
         return InputError(

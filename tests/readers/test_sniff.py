@@ -191,3 +191,12 @@ def test_empty_and_damaged_files():
         read(b"", "nothing.json")
     with pytest.raises(InputError, match="damaged zip or Excel workbook"):
         read(b"PK\x03\x04 not really a zip", "broken.xlsx")
+
+
+def test_upload_status_reply_is_recognised_and_explained():
+    status = {"status_cd": "PE", "transTypCd": "SAV", "proc_cnt": "2", "err_cnt": "1", "err_cd": "", "err_msg": "",
+              "error_report": {"cn": [{"stin": "33GSPTN0791G1Z5", "error_cd": "IMSSAV0054",
+                                       "error_msg": "Value required for itcRedReq",
+                                       "inv": [{"inum": "CN-0093", "rtnprd": "112025"}]}]}}  # fmt: skip
+    with pytest.raises(InputError, match="answer to an upload"):
+        read(json_bytes(status), "status.json")
