@@ -123,7 +123,8 @@ def grid_columns(category: str) -> list[dict]:
     """Column definitions of the review grid for one tab, as plain dicts.
 
     String values "JS_INR", "JS_ACTION_VALUES", "JS_ACTION_STYLE" mark JavaScript the page substitutes.
-    Which columns show follows the tab: a books-only row has no portal side and no action.
+    Order follows how a consultant reads a row: the action, who and which document, the amounts on
+    both sides and their difference, then why. A books-only row has no portal side and no action.
     """
     portal_side = category != "books_only"
     books_side = category != "ims_only"
@@ -138,25 +139,23 @@ def grid_columns(category: str) -> list[dict]:
                 "cellEditor": "agSelectCellEditor",
                 "cellEditorParams": "JS_ACTION_VALUES",
                 "cellStyle": "JS_ACTION_STYLE",
-                "width": 120,
+                "width": 115,
                 "pinned": "left",
                 "filter": True,
             }
         )
-        cols.append({"field": "action_source", "headerName": "Set by", "width": 95, "filter": True})
     cols += [
-        {"field": "supplier_name", "headerName": "Supplier", "width": 190, "filter": True},
+        {"field": "supplier_name", "headerName": "Supplier", "width": 180, "filter": True},
         {"field": "supplier_gstin", "headerName": "GSTIN", "width": 150, "filter": True},
-        {"field": "doc_kind", "headerName": "Kind", "width": 95, "filter": True},
     ]
     if books_side:
-        cols.append({"field": "books_doc_no", "headerName": "Books no.", "width": 130, "filter": True})
+        cols.append({"field": "books_doc_no", "headerName": "Books no.", "width": 125, "filter": True})
     if portal_side:
         cols.append(
             {
                 "field": "portal_doc_no",
                 "headerName": "Portal no.",
-                "width": 130,
+                "width": 125,
                 "filter": True,
                 "cellClassRules": {"diff-cell": "data.diff_doc_no"},
             }
@@ -165,30 +164,40 @@ def grid_columns(category: str) -> list[dict]:
         {
             "field": "doc_date",
             "headerName": "Date",
-            "width": 105,
-            "filter": "agDateColumnFilter",
+            "width": 100,
+            "filter": True,
             "cellClassRules": {"diff-cell": "data.diff_doc_date"},
         }
     )
     if books_side:
-        cols.append(_amount_col("books_tax", "Books tax", "diff_tax"))
+        cols.append(_amount_col("books_tax", "Books tax", "diff_tax", width=110))
     if portal_side:
-        cols.append(_amount_col("portal_tax", "Portal tax", "diff_tax"))
+        cols.append(_amount_col("portal_tax", "Portal tax", "diff_tax", width=110))
     if books_side and portal_side:
-        cols.append(_amount_col("tax_difference", "Difference", "diff_tax", width=110))
-    cols.append(_amount_col("taxable_value", "Taxable", "diff_taxable"))
+        cols.append(_amount_col("tax_difference", "Difference", "diff_tax", width=105))
     cols.append(
         {
             "field": "explanation",
             "headerName": "Why",
-            "width": 380,
+            "width": 360,
             "filter": True,
             "tooltipField": "explanation",
         }
     )
+    cols.append(_amount_col("taxable_value", "Taxable", "diff_taxable", width=115))
+    cols.append({"field": "doc_kind", "headerName": "Kind", "width": 100, "filter": True})
     if portal_side:
-        cols.append({"field": "filing", "headerName": "Supplier return", "width": 120, "filter": True})
-        cols.append({"field": "remarks", "headerName": "Remarks", "width": 160, "filter": True})
+        cols += [
+            {"field": "filing", "headerName": "Supplier return", "width": 120, "filter": True},
+            {"field": "action_source", "headerName": "Set by", "width": 95, "filter": True},
+            {
+                "field": "remarks",
+                "headerName": "Remarks",
+                "width": 170,
+                "filter": True,
+                "tooltipField": "remarks",
+            },
+        ]
     return cols
 
 
@@ -210,6 +219,8 @@ def grid_options(category: str, page_size: int = 100) -> dict:
             "enableClickSelection": False,
             "selectAll": "filtered",
         },
+        # The checkbox column first, pinned, so selecting never scrolls away.
+        "selectionColumnDef": {"pinned": "left", "width": 48, "suppressHeaderMenuButton": True},
         "getRowId": "JS_ROW_ID",
         "stopEditingWhenCellsLoseFocus": True,
         "pagination": True,

@@ -435,12 +435,20 @@ class Workspace:
         return wanted.filter(pl.col("changed") & (pl.col("guard_problems").list.len() > 0))
 
     def build_upload(
-        self, client_id: int, period: str, profile: str = "offline", *, leave_out_problems=False
+        self,
+        client_id: int,
+        period: str,
+        profile: str = "offline",
+        *,
+        leave_out_problems: bool = False,
+        only_decided: bool = False,
     ):
         """SAVE / RESET payloads for the actions that differ from what the portal holds.
 
         ``leave_out_problems``: documents the guards refuse keep the portal's current action instead of
         stopping the whole file (the page lists them so they can be fixed in the grid).
+        ``only_decided``: send only what the user decided; documents still on a suggestion keep the
+        portal's action (remember: No Action is deemed acceptance on the 14th).
         """
         from recon import ims_json
 
@@ -458,6 +466,13 @@ class Workspace:
                 pl.when(refused)
                 .then(pl.col("ims_action"))
                 .otherwise(pl.col("wanted_action"))
+                .alias("wanted_action")
+            )
+        if only_decided:
+            wanted = wanted.with_columns(
+                pl.when(pl.col("action_source") == "user")
+                .then(pl.col("wanted_action"))
+                .otherwise(pl.col("ims_action"))
                 .alias("wanted_action")
             )
         return ims_json.build(portal, wanted, client.gstin, profile=profile, period=period)

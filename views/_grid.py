@@ -125,10 +125,18 @@ def review_grid(ws: Workspace, client_id: int, period: str, category: str, rows:
         snapshots.clear() if len(snapshots) > 8 else None
         snapshots[key] = snapshot(rows)
     data = snapshots[key]
-    options = _with_js(present.grid_options(category))
-    response = AgGrid(
+    # The grid's last value is in session state before the grid is drawn: act on it first, so the bulk
+    # bar above the grid already shows the selection it just sent.
+    event = _event(st.session_state.get(key))
+    if event:
+        _remember_selection(category, event)
+        edit = event.get("edit")
+        if edit and edit.get("field") == "action" and _is_new(key, event):
+            _apply_edit(ws, client_id, period, category, rows, edit)
+    bulk_bar(ws, client_id, period, category, rows)
+    AgGrid(
         data,
-        gridOptions=options,
+        gridOptions=_with_js(present.grid_options(category)),
         key=key,
         height=560,
         theme="streamlit",
@@ -141,19 +149,11 @@ def review_grid(ws: Workspace, client_id: int, period: str, category: str, rows:
         show_search=True,
         show_download_button=True,
     )
-    event = _event(response)
-    if event:
-        _remember_selection(category, event)
-        edit = event.get("edit")
-        if edit and edit.get("field") == "action" and _is_new(key, event):
-            _apply_edit(ws, client_id, period, category, rows, edit)
-    bulk_bar(ws, client_id, period, category, rows)
 
 
-def _event(response) -> dict | None:
-    raw = getattr(response, "raw_data", None)
-    if raw is None and hasattr(response, "get"):
-        raw = response.get("raw_data")
+def _event(value) -> dict | None:
+    """The delta RETURN_DELTA sent (a dict), whatever wrapper it arrives in."""
+    raw = getattr(value, "raw_data", value)
     return raw if isinstance(raw, dict) else None
 
 

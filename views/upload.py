@@ -39,6 +39,12 @@ PROFILE_ADVICE = {
 profile = st.radio("Profile", list(PROFILES), format_func=PROFILES.get, horizontal=True, key="upload_profile")
 st.caption(PROFILE_ADVICE[profile])
 
+SCOPES = {
+    "all": "Decisions and suggestions (every document gets the action shown on Reconcile)",
+    "decided": "Only my decisions (the rest keep what the portal holds)",
+}
+scope = st.radio("What to send", list(SCOPES), format_func=SCOPES.get, horizontal=True, key="upload_scope")
+
 problems = ws.upload_problems(client.id, period)
 leave_out = False
 if not problems.is_empty():
@@ -59,7 +65,9 @@ if not problems.is_empty():
     leave_out = st.checkbox("Leave these documents out of the upload", value=True, key="leave_out_problems")
 
 try:
-    upload = ws.build_upload(client.id, period, profile, leave_out_problems=leave_out)
+    upload = ws.build_upload(
+        client.id, period, profile, leave_out_problems=leave_out, only_decided=scope == "decided"
+    )
 except InputError as err:
     show_error(err)
     st.stop()

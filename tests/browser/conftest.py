@@ -1,0 +1,114 @@
+"""Real-browser fixtures: our own Streamlit server on a free port with a temporary workspace, one Chromium.
+
+Chromium is Debian's /usr/bin/chromium (never ``playwright install``). Under CI (``CI=true``) a missing
+browser fails the run instead of skipping it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(data_dir: Path, *, demo: bool) -> tuple[subprocess.Popen, str]:
+    """``streamlit run app.py`` with its own database; returns when /_stcore/health answers ok."""
+    port = free_port()
+    env = dict(
+        os.environ,
+        IMS_WORKBENCH_DB=f"sqlite:///{data_dir / 'workbench.db'}",
+        IMS_WORKBENCH_DATA=str(data_dir),
+        IMS_WORKBENCH_DEMO="1" if demo else "0",
+        STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
+    )
+    log = open(data_dir / "server.log", "w")  # noqa: SIM115 (closed with the process)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited: {(data_dir / 'server.log').read_text()[-2000:]}")
+        try:
+            if requests.get(f"{url}/_stcore/health", timeout=2).text == "ok":
+                return process, url
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    process.terminate()
+    raise RuntimeError("streamlit did not become healthy within 90 s")
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{CHROMIUM} is missing; the test command installs it (apt-get install chromium)")
+        pytest.skip(f"{CHROMIUM} is not installed (browser tests run in CI)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def shot_dir() -> Path:
+    folder = Path(os.environ.get("SHOT_DIR") or ROOT / "artifacts")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
