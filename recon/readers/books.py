@@ -245,17 +245,24 @@ def _apply_mapping(layout: Layout, mapping: dict[str, str] | None) -> dict[str, 
         if not header:
             result.pop(fld, None)
             continue
-        found = by_lower.get(str(header).strip().lower()) or by_key.get(synonyms.header_key(header))
-        if found is None:
-            raise InputError(
-                f"the mapping names column '{header}' for {fld}, but the header row has no such column.",
-                file=layout.file,
-                sheet=layout.sheet,
-                row=layout.header_row,
-                hint=f"Columns seen: {_list(layout.headers)}.",
-            )
+        parts = [p for p in synonyms.split_columns(header)] if fld in synonyms.AMOUNT_FIELDS else [header]
+        found_parts = []
+        for part in parts:
+            found = by_lower.get(str(part).strip().lower()) or by_key.get(synonyms.header_key(part))
+            if found is None:
+                raise InputError(
+                    f"the mapping names column '{part}' for {fld}, but the header row has no such column.",
+                    file=layout.file,
+                    sheet=layout.sheet,
+                    row=layout.header_row,
+                    hint=f"Columns seen: {_list(layout.headers)}.",
+                )
+            found_parts.append(found)
+        found = synonyms.JOIN.join(found_parts)
         # The user's choice wins; a field the guess had put on the same column loses it.
-        for other in [f for f, h in result.items() if h == found and f != fld]:
+        for other in [
+            f for f, h in result.items() if set(synonyms.split_columns(h)) & set(found_parts) and f != fld
+        ]:
             result.pop(other)
         result[fld] = found
     return {f: result[f] for f in synonyms.FIELDS if f in result}
@@ -409,14 +416,29 @@ def _mapped_rows(cells: pl.DataFrame, layout: Layout, mapping: dict[str, str]) -
         if body.width
         else pl.lit(None, pl.String).alias("_first"),
     ]
-    for fld, header in mapping.items():
-        column = f"c{position[header]}"
-        exprs.append(
-            _clean_text(pl.col(column)).alias(fld)
-            if column in body.columns
-            else pl.lit(None, pl.String).alias(fld)
-        )
+    for fld, mapped in mapping.items():
+        parts = synonyms.split_columns(mapped) if fld in synonyms.AMOUNT_FIELDS else [mapped]
+        for i, header in enumerate(parts):
+            column = f"c{position[header]}"
+            name = fld if len(parts) == 1 else _part_name(fld, i)
+            exprs.append(
+                _clean_text(pl.col(column)).alias(name)
+                if column in body.columns
+                else pl.lit(None, pl.String).alias(name)
+            )
     return body.select(exprs)
+
+
+def _part_name(fld: str, i: int) -> str:
+    """Column of the i-th ledger column feeding an amount field (synonyms.JOIN)."""
+    return f"_part_{fld}_{i}"
+
+
+def _field_columns(rows: pl.DataFrame, fld: str) -> list[str]:
+    """The columns holding a field: itself, or its ledger parts before they are summed."""
+    if fld in rows.columns:
+        return [fld]
+    return [c for c in rows.columns if c.startswith(f"_part_{fld}_")]
 
 
 def _clean_text(expr: pl.Expr) -> pl.Expr:
@@ -426,9 +448,14 @@ def _clean_text(expr: pl.Expr) -> pl.Expr:
 
 def _drop_non_documents(rows: pl.DataFrame, ctx: _Context) -> tuple[pl.DataFrame, int]:
     """Remove blank, total and footer rows; return the rest and how many were skipped."""
-    fields = [c for c in rows.columns if not c.startswith("_")]
+    fields = [f for f in synonyms.FIELDS if _field_columns(rows, f)]
     amount_fields = [f for f in synonyms.AMOUNT_FIELDS if f in fields]
-    has = {f: pl.col(f).is_not_null() if f in fields else pl.lit(False) for f in (*synonyms.FIELDS,)}
+    has = {
+        f: pl.any_horizontal([pl.col(c).is_not_null() for c in _field_columns(rows, f)])
+        if f in fields
+        else pl.lit(False)
+        for f in synonyms.FIELDS
+    }
     labels = [
         pl.col(c)
         for c in ("_first", "supplier_name", "doc_no", "supplier_gstin", "voucher_type", "voucher_no")
@@ -450,7 +477,9 @@ def _drop_non_documents(rows: pl.DataFrame, ctx: _Context) -> tuple[pl.DataFrame
     return kept, rows.height - kept.height
 
 
-def _bad_value_error(rows: pl.DataFrame, fld: str, ctx: _Context, what: str, hint: str) -> InputError:
+def _bad_value_error(
+    rows: pl.DataFrame, fld: str, ctx: _Context, what: str, hint: str, column: str | None = None
+) -> InputError:
     bad = rows.filter(pl.col("_bad"))
     first = bad.row(0, named=True)
     others = bad.get_column("_row").to_list()[1:]
@@ -458,22 +487,35 @@ def _bad_value_error(rows: pl.DataFrame, fld: str, ctx: _Context, what: str, hin
     if others:
         also = f" (also rows {', '.join(str(r) for r in others[:MAX_LISTED_ROWS])}"
         also += f" and {len(others) - MAX_LISTED_ROWS} more)" if len(others) > MAX_LISTED_ROWS else ")"
-    return InputError(f"'{first[fld]}' is not {what}{also}.", **ctx.where(first["_row"], fld), hint=hint)
+    where = ctx.where(first["_row"], fld)
+    if column is not None:
+        where["column"] = column
+    return InputError(f"'{first[fld]}' is not {what}{also}.", **where, hint=hint)
 
 
 def _parse_values(rows: pl.DataFrame, ctx: _Context, wb: Workbook) -> pl.DataFrame:
     """Amounts and dates from text, with an error naming the first row that does not parse."""
     for fld in synonyms.AMOUNT_FIELDS:
-        if fld not in rows.columns:
-            continue
-        parsed = rows.with_columns(parse_amount_expr(fld).alias("_value"))
-        parsed = parsed.with_columns(_bad=pl.col(fld).is_not_null() & pl.col("_value").is_null())
-        if parsed.get_column("_bad").any():
-            raise _bad_value_error(
-                parsed, fld, ctx, "an amount",
-                "Amounts may use Indian commas, ₹/Rs., brackets or a minus for negatives; fix the cell and load again.",
-            )  # fmt: skip
-        rows = parsed.drop(fld, "_bad").rename({"_value": fld})
+        columns = _field_columns(rows, fld)
+        headers = synonyms.split_columns(ctx.mapping[fld]) if fld in ctx.mapping else []
+        for column, header in zip(columns, headers, strict=False):
+            parsed = rows.with_columns(parse_amount_expr(column).alias("_value"))
+            parsed = parsed.with_columns(_bad=pl.col(column).is_not_null() & pl.col("_value").is_null())
+            if parsed.get_column("_bad").any():
+                raise _bad_value_error(
+                    parsed, column, ctx, "an amount",
+                    "Amounts may use Indian commas, ₹/Rs., brackets or a minus for negatives; fix the cell and load again.",
+                    column=header,
+                )  # fmt: skip
+            rows = parsed.drop(column, "_bad").rename({"_value": column})
+        if len(columns) > 1:
+            # Ledger columns of one field add up; all of them blank stays blank.
+            rows = rows.with_columns(
+                pl.when(pl.all_horizontal([pl.col(c).is_null() for c in columns]))
+                .then(None)
+                .otherwise(pl.sum_horizontal([pl.col(c).fill_null(0.0) for c in columns]))
+                .alias(fld)
+            ).drop(columns)
     for fld in ("doc_date", "voucher_date", "original_doc_date"):
         if fld not in rows.columns:
             continue

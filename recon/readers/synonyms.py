@@ -236,7 +236,51 @@ def guess_mapping(headers: list[str]) -> dict[str, str]:
             and any(f == needed for f, _ in fields_for(chosen[spare]))
         ):
             chosen[needed] = chosen.pop(spare)
+    used = set(chosen.values())
+    ledgers: dict[str, list[str]] = {}
+    for header in headers:
+        field = ledger_field(header) if header not in used else None
+        if field and field not in chosen:
+            ledgers.setdefault(field, []).append(header)
+    chosen.update({field: JOIN.join(columns) for field, columns in ledgers.items()})
     return {f: chosen[f] for f in FIELDS if f in chosen}
+
+
+# Tally's columnar purchase register shows one column per ledger: "Purchase @18%", "Input CGST @9%",
+# "Input CGST @2.5%" ... A field fed by several such columns is their sum; the mapping names them all,
+# joined by JOIN. A plain column for the field ("CGST", "Central Tax Amount") always wins over ledgers.
+JOIN = " + "
+_LEDGER_TAX = (
+    ("igst", r"\bigst\b|integrated\s+tax"),
+    ("cgst", r"\bcgst\b|central\s+tax"),
+    ("sgst", r"\b(sgst|utgst|ugst)\b|state(\s*/\s*ut)?\s+tax"),
+    ("cess", r"\bcess\b"),
+)
+_RATE_IN_HEADER = r"@|\d+(\.\d+)?\s*%"
+_PURCHASE_LEDGER = r"^(gst\s+|local\s+|inter\s*-?\s*state\s+|intra\s*-?\s*state\s+)?purchases?\b"
+
+
+def ledger_field(header: object) -> str | None:
+    """The field a ledger column adds to: 'Input IGST @18%' -> igst, 'Purchase @12%' -> taxable_value.
+
+    Only headers that carry a rate ('@', '18%') or say 'Input' are ledgers; a 'Rate' column is not.
+    """
+    text = str(header or "").lower()
+    if re.search(r"\brate\b", text):
+        return None
+    has_rate = re.search(_RATE_IN_HEADER, text) is not None
+    if has_rate or re.search(r"\binput\b", text):
+        for field, pattern in _LEDGER_TAX:
+            if re.search(pattern, text):
+                return field
+    if has_rate and re.search(_PURCHASE_LEDGER, text):
+        return "taxable_value"
+    return None
+
+
+def split_columns(mapped: str) -> list[str]:
+    """The header(s) a mapping value names: 'A + B' -> ['A', 'B']."""
+    return [part.strip() for part in str(mapped).split(JOIN) if part.strip()]
 
 
 def candidates_per_field(headers: list[str]) -> dict[str, list[str]]:
@@ -245,4 +289,7 @@ def candidates_per_field(headers: list[str]) -> dict[str, list[str]]:
     for position, header in enumerate(headers):
         for field, rank in fields_for(header):
             result[field].append((rank, position, header))
+        ledger = ledger_field(header)
+        if ledger and not fields_for(header):
+            result[ledger].append((2000, position, header))
     return {f: [h for _, _, h in sorted(v)] for f, v in result.items() if v}

@@ -331,3 +331,31 @@ def test_mapping_override_picks_another_column():
     result = read_books(data, "x.csv", mapping={"doc_no": "Our Ref"})
     assert result.mapping["doc_no"] == "Our Ref"
     assert result.docs.get_column("doc_no").to_list() == ["SUP-9"]
+
+
+def test_tally_columnar_register_sums_ledger_columns_per_field():
+    header = [
+        "Date", "Particulars", "Voucher Type", "Voucher No.", "Supplier Invoice No.", "GSTIN/UIN",
+        "Purchase @18%", "Purchase @12%", "Input CGST @9%", "Input SGST @9%", "Input CGST @6%",
+        "Input SGST @6%", "Input IGST @18%", "Round Off", "Gross Total",
+    ]  # fmt: skip
+    grid = [
+        ["Acme Industries Pvt Ltd"], ["Purchase Register"], header,
+        [datetime(2025, 10, 3), "Umbra Traders", "Purchase", "1", "U-55", UMBRA, 1000, 500, 90, 90, 30, 30, None, 0.0, 1740],
+        [datetime(2025, 10, 4), "Kerala Co", "Purchase", "2", "K-7", KERALA, 2000, None, None, None, None, None, 360, -0.4, 2359.6],
+    ]  # fmt: skip
+    result = read_books(xlsx_bytes({"Purchase Register": grid}), "columnar.xlsx")
+    assert result.mapping["taxable_value"] == "Purchase @18% + Purchase @12%"
+    assert result.mapping["cgst"] == "Input CGST @9% + Input CGST @6%"
+    assert result.mapping["igst"] == "Input IGST @18%"
+    docs = by_number(result)
+    assert (
+        docs["U-55"]["taxable_value"] == 1500 and docs["U-55"]["cgst"] == 120 and docs["U-55"]["sgst"] == 120
+    )
+    assert docs["U-55"]["igst"] == 0 and docs["U-55"]["doc_value"] == 1740
+    assert docs["K-7"]["taxable_value"] == 2000 and docs["K-7"]["igst"] == 360 and docs["K-7"]["cgst"] == 0
+    # The user can name ledger columns too, joined by " + ".
+    chosen = read_books(
+        xlsx_bytes({"Purchase Register": grid}), "columnar.xlsx", mapping={"taxable_value": "Purchase @18%"}
+    )
+    assert by_number(chosen)["U-55"]["taxable_value"] == 1000
