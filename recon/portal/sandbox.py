@@ -531,15 +531,18 @@ class SandboxPortal:
         reqtyp = payload["reqtyp"]
         errors: list[tuple[str, dict, str, str]] = []  # (section, record, code, message)
         done = 0
+        index = {
+            record_key(section, rec): rec
+            for section, records in self.records.get(gstin, {}).items()
+            for rec in records
+        }
         for section, records in payload["invdata"].items():
             for sent in records:
-                problem = self._record_problem(gstin, section, sent, reqtyp)
+                held = index.get(record_key(section, sent))
+                problem = _record_problem(held, section, sent, reqtyp)
                 if problem:
                     errors.append((section, sent, *problem))
                     continue
-                held = self.find(
-                    gstin, section, str(sent["stin"]), str(sent[number_field(section)]), str(sent["rtnprd"])
-                )
                 held["action"] = sent["action"] if reqtyp == "SAVE" else "N"
                 entry.applied.append(record_key(section, held))
                 done += 1
@@ -548,32 +551,6 @@ class SandboxPortal:
         if errors:
             status["error_report"] = self._error_report(errors)
         return status
-
-    def _record_problem(self, gstin: str, section: str, sent: Mapping, reqtyp: str) -> tuple[str, str] | None:
-        held = self.find(
-            gstin, section, str(sent["stin"]), str(sent[number_field(section)]), str(sent["rtnprd"])
-        )
-        if held is None:
-            return "IMSSAV0010", "Record not found: it may have been modified or deleted by the supplier"
-        for key in ECHO_FIELDS:
-            if key in sent and key in held and not _same(sent[key], held[key]):
-                return (
-                    "IMSSAV0010",
-                    f"Record details do not match the portal ({key}): the supplier may have edited it",
-                )
-        if sent["prev_status"] != held["action"]:
-            return "IMSSAV0010", "Previous action is incorrect: download the record again"
-        if reqtyp != "SAVE":
-            return None
-        if sent["action"] == "P" and str(held.get("ispendactblocked", "N")).upper() == "Y":
-            return "SBX-PENDBLK", "Pending is not allowed for this record"
-        if (
-            sent["action"] == "A"
-            and section in ("b2bcn", "b2bcna")
-            and sent.get("itcRedReq") not in ("Y", "N")
-        ):
-            return "IMSSAV0054", "Value required for itcRedReq"
-        return None
 
     def _error_report(self, errors: list[tuple[str, dict, str, str]]) -> dict:
         report: dict[str, list[dict]] = {}
@@ -603,6 +580,27 @@ class SandboxPortal:
             if ref["polls"] <= self.ip_polls:
                 return {"status_cd": "IP"}
             return copy.deepcopy(ref["status"])
+
+
+def _record_problem(held: dict | None, section: str, sent: Mapping, reqtyp: str) -> tuple[str, str] | None:
+    """Why the portal refuses this record (formats.md §2 rules 2, 6; ims-rules.md §4), or None."""
+    if held is None:
+        return "IMSSAV0010", "Record not found: it may have been modified or deleted by the supplier"
+    for key in ECHO_FIELDS:
+        if key in sent and key in held and not _same(sent[key], held[key]):
+            return (
+                "IMSSAV0010",
+                f"Record details do not match the portal ({key}): the supplier may have edited it",
+            )
+    if sent["prev_status"] != held["action"]:
+        return "IMSSAV0010", "Previous action is incorrect: download the record again"
+    if reqtyp != "SAVE":
+        return None
+    if sent["action"] == "P" and str(held.get("ispendactblocked", "N")).upper() == "Y":
+        return "SBX-PENDBLK", "Pending is not allowed for this record"
+    if sent["action"] == "A" and section in ("b2bcn", "b2bcna") and sent.get("itcRedReq") not in ("Y", "N"):
+        return "IMSSAV0054", "Value required for itcRedReq"
+    return None
 
 
 def _same(sent, held) -> bool:

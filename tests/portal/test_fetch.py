@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import time
+import zipfile
+
 import pytest
 from portal_helpers import (
     FAST,
@@ -71,7 +75,6 @@ def test_queued_download_over_several_encrypted_files_equals_the_direct_download
             connector.request_otp(RECIPIENT)
             connector.authenticate(RECIPIENT, handle.otp)
             results.append(connector.get_section(RECIPIENT, "b2b"))
-        # Records equal except the recipient-independent fields the two portals compute alike.
         assert len(results[1]) == 120
         assert results[0] == results[1]
         files = queued.portal.requests_of("FILEDET")
@@ -171,3 +174,33 @@ def test_completeness_warning_when_counts_and_records_differ(client, sandbox):
     outcome = fetch_ims(client, RECIPIENT)
     assert any("7 b2b records but 6" in str(w) for w in outcome.result.warnings)
     assert SUPPLIER_KA in outcome.result.docs["supplier_gstin"].to_list()
+
+
+def test_session_that_runs_out_on_its_own_is_refreshed_before_the_next_call():
+    from portal_helpers import small_ims
+
+    handle = start_background(seed_docs=small_ims(), gstin=RECIPIENT, session_minutes=0.5 / 60)
+    try:
+        connector = demo_connector(handle, **FAST)
+        connector.request_otp(RECIPIENT)
+        connector.authenticate(RECIPIENT, handle.otp)
+        assert len(connector.get_section(RECIPIENT, "b2b")) == 6
+        time.sleep(0.6)
+        assert len(connector.get_section(RECIPIENT, "b2b")) == 6
+        assert len(handle.portal.requests_of("REFRESHTOKEN")) == 1
+        assert len(handle.portal.requests_of("AUTHTOKEN")) == 1  # no second OTP
+    finally:
+        handle.stop()
+
+
+def test_queued_files_from_a_gsp_that_zips_them_are_read():
+    from recon.portal import crypto
+    from recon.portal.client import _unpack
+
+    key = crypto.new_key()
+    sealed = crypto.seal({"b2b": [{"inum": "Z-1"}]}, key)[0].encode()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("part1.json", sealed)
+    (member,) = _unpack(buffer.getvalue())
+    assert crypto.open_sealed(member.decode(), None, key, require_hmac=False) == {"b2b": [{"inum": "Z-1"}]}
