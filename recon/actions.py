@@ -46,6 +46,8 @@ from datetime import date, datetime
 
 import polars as pl
 
+from recon.model import ACTION_LABELS
+
 # Taxable value or total tax differing by more than this share of the larger side is not a rounding or
 # a missed line: the supplier has clearly reported a different document, so Reject is suggested.
 FAR_APART_SHARE = 0.20
@@ -491,7 +493,21 @@ def _warnings(today: date, fell_back: pl.Expr) -> pl.Expr:
         .then(_reject_consequence())
         .otherwise(pl.lit(None, pl.String))
     )
-    return _present(unfiled, fallback, reject, _s16_warning(today))
+    held = _current_action()
+    overrides = (
+        pl.when(
+            held.is_in(["A", "R", "P"])
+            & pl.col("suggested_action").is_not_null()
+            & (pl.col("suggested_action") != held)
+        )
+        .then(
+            pl.lit("The portal already holds ")
+            + held.replace_strict(ACTION_LABELS, default="an action")
+            + pl.lit(" (someone acted on it there): this suggestion would change that — confirm first.")
+        )
+        .otherwise(pl.lit(None, pl.String))
+    )
+    return _present(unfiled, fallback, reject, overrides, _s16_warning(today))
 
 
 def _reject_consequence() -> pl.Expr:

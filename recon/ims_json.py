@@ -123,6 +123,11 @@ class Upload:
     skipped: list[str] = field(default_factory=list)  # decisions not exported, in words
 
     @property
+    def problems(self) -> list[str]:
+        """docs/architecture.md §4 name for ``skipped``."""
+        return self.skipped
+
+    @property
     def is_empty(self) -> bool:
         return self.save is None and self.reset is None
 

@@ -343,3 +343,11 @@ def test_check_decision_passes_a_valid_decision():
 def test_cautions_before_accepting_unfiled_or_rejecting():
     assert "not filed" in decision_cautions(portal_doc("p1", supplier_filed=False), Decision("p1", "A"))[0]
     assert "supplier's liability" in decision_cautions(credit_note("c1", "112025"), Decision("c1", "R"))[0]
+
+
+def test_a_suggestion_that_would_change_an_action_taken_on_the_portal_is_flagged():
+    row = one("ims_only", None, portal_doc("p1", ims_action="R"))
+    assert row["suggested_action"] == "P"
+    assert any("portal already holds Reject" in w for w in row["action_warnings"])
+    same = one("matched", books_doc("b1"), portal_doc("p1", ims_action="A"))
+    assert not any("already holds" in w for w in same["action_warnings"])
