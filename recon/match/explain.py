@@ -315,7 +315,8 @@ def nearest_sentence(own: str) -> pl.Expr:
     other = "p" if own == "b" else "b"
     where = "in IMS" if other == "p" else "in books"
     found = pl.concat_str(
-        pl.lit(f"Nearest {where}: "), pl.col(f"{other}_doc_no"), rows_text(pl.col(f"{other}_origin_rows")),
+        pl.lit(f"Nearest {where}: "), pl.col(f"{other}_doc_no"),
+        rows_text(pl.col("b_origin_rows")) if other == "b" else pl.lit(""),
         pl.lit(" dated "), _date_text(pl.col(f"{other}_date")), pl.lit(" — "), pl.col("nearest_reason"), pl.lit("."),
     )  # fmt: skip
     return (
