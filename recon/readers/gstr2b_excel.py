@@ -236,8 +236,11 @@ class Layout:
         return [(c.label, c.index) for c in self.columns if c.label]
 
 
-def find_layout(grid: list[list], merged: list, is_amendment: bool) -> Layout | None:
-    """Locate the column-name row by its text (row 6 or 7 in today's files, but layouts drift)."""
+def find_layout(grid: list[list], merged: list, is_amendment: bool, field_of=field_of) -> Layout | None:
+    """Locate the column-name row by its text (row 6 or 7 in today's files, but layouts drift).
+
+    ``field_of`` names the canonical field of a normalised header (the IMS offline workbook has its own).
+    """
     filled = _fill_merged(grid[:_HEADER_SCAN_ROWS], merged)
     best: Layout | None = None
     best_score = 0
@@ -371,10 +374,13 @@ class SheetReader:
         width = len(cells)
         columns = layout.fields
         values = {f: (cells[c.index] if c.index < width else "") for f, c in columns.items()}
-        if all(_blank(v) for v in values.values()):
+        if all(blank(v) for v in values.values()):
             return None
         row_no = r + 1
-        line = {"supplier_gstin": _text(values.get("supplier_gstin")), "doc_no": _text(values.get("doc_no"))}
+        line = {
+            "supplier_gstin": cell_text(values.get("supplier_gstin")),
+            "doc_no": cell_text(values.get("doc_no")),
+        }
         if line["doc_no"] is None or (line["supplier_gstin"] is None and self.doc_kind != "bill_of_entry"):
             if any(isinstance(v, str) and v.strip().lower().startswith("total") for v in cells):
                 return None  # a totals row has no supplier or number of its own
@@ -382,13 +388,13 @@ class SheetReader:
                 row_no, columns, "doc_no" if line["doc_no"] is None else "supplier_gstin", layout
             )
         line["_cells"] = {
-            label: _jsonable(cells[i]) for label, i in layout.labelled if i < width and not _blank(cells[i])
+            label: _jsonable(cells[i]) for label, i in layout.labelled if i < width and not blank(cells[i])
         }
         line["doc_date"] = self._date(values.get("doc_date"), row_no, columns.get("doc_date"))
         if line["doc_date"] is None:
             raise self._missing(row_no, columns, "doc_date", layout)
         line["doc_kind"] = self._kind(values.get("doc_type"), row_no, columns.get("doc_type"))
-        line["original_doc_no"] = _text(values.get("original_doc_no"))
+        line["original_doc_no"] = cell_text(values.get("original_doc_no"))
         line["original_doc_date"] = self._date(
             values.get("original_doc_date"), row_no, columns.get("original_doc_date")
         )
@@ -411,7 +417,7 @@ class SheetReader:
         return self._error(row, column, f"{name.replace('_', ' ')} is blank")
 
     def _date(self, value, row: int, column: Column | None) -> date | None:
-        if _blank(value):
+        if blank(value):
             return None
         if isinstance(value, str) and (m := _DMY.fullmatch(value.strip())):
             try:  # the portal's DD/MM/YYYY, by far the common case
@@ -424,7 +430,7 @@ class SheetReader:
             raise self._error(row, column, str(err)) from None
 
     def _amount(self, value, row: int, column: Column | None) -> float | None:
-        if _blank(value):
+        if blank(value):
             return None
         try:
             return normalise.parse_amount(value)
@@ -452,11 +458,11 @@ class SheetReader:
         for name in ("supplier_gstin", "doc_no", "doc_date", "doc_kind", "original_doc_no", "original_doc_date",
                      *_AMOUNT_FIELDS, "doc_value"):  # fmt: skip
             doc[name] = line[name]
-        doc["supplier_name"] = _text(line["supplier_name"])
+        doc["supplier_name"] = cell_text(line["supplier_name"])
         doc["pos"] = self._pos(line["pos"], row, doc)
         doc["supply_type"] = invoice_type_code(line["supply_type"])
         doc["reverse_charge"] = yes_no(line["reverse_charge"])
-        doc["supplier_period"] = pc.period_mmyyyy(_text(line["supplier_period"]))
+        doc["supplier_period"] = pc.period_mmyyyy(cell_text(line["supplier_period"]))
         doc["supplier_filing_status"] = "Filed"  # only filed returns reach 2B (ims-rules.md §1)
         doc["supplier_filed"] = True
         doc["ims_action"] = "R" if self.rejected else None
@@ -468,7 +474,7 @@ class SheetReader:
         return doc
 
     def _pos(self, value, row: int, doc: dict) -> str | None:
-        if _blank(value):
+        if blank(value):
             return None
         code = pc.pos_code(value)
         if code not in gstin_rules.STATES:
@@ -503,13 +509,13 @@ def _add_line(doc: dict, line: dict, where: Where) -> None:
 # ---------------------------------------------------------------------------------------------------
 
 
-def _blank(value) -> bool:
+def blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _text(value) -> str | None:
+def cell_text(value) -> str | None:
     """Cell as text; whole numbers without '.0' (a numeric invoice number must not become '1045.0')."""
-    if _blank(value):
+    if blank(value):
         return None
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
@@ -526,7 +532,7 @@ def _jsonable(value):
 
 def invoice_type_code(value) -> str | None:
     """'Regular' → R, 'SEZ supplies with payment' → SEWP, 'without payment' → SEWOP, 'Deemed Exp' → DE."""
-    if _blank(value):
+    if blank(value):
         return None
     words = str(value).strip().lower()
     for needles, code in _INVOICE_TYPES:
@@ -560,7 +566,7 @@ def itc_code(value) -> str | None:
 
 def reason_code(value) -> str | None:
     """Reason: the s.16(4) cut-off → C, the POS rule → P (formats.md §3 rsn); other words kept."""
-    if _blank(value):
+    if blank(value):
         return None
     text = str(value).strip()
     lowered = norm(text)

@@ -1,8 +1,8 @@
 """What is this file? Recognise it by content and hand it to the right reader.
 
 Consultants rename downloads, so the file name and extension decide nothing: a JSON is IMS, 2B or 2A by
-its keys (portal_common.json_kind), a workbook is a GSTR-2B by its sheets, and everything else tabular is a
-books register. Zip files (a split 2B comes zipped) are opened and their JSON read.
+its keys (portal_common.json_kind), a workbook is a GSTR-2B or the IMS Offline Tool's by its sheets, and
+everything else tabular is a books register. Zip files (a split 2B comes zipped) are opened and their JSON read.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def sniff(data: bytes, name: str = "file") -> str:
     if data[:4] == _ZIP and not _is_office_zip(data):
         return "zip"
     if _is_spreadsheet(data):
-        return "gstr2b" if _is_gstr2b_workbook(data, name) else "books"
+        return _workbook_kind(data, name)
     if _looks_like_json(data):
         kind = pc.json_kind(pc.load_json(data, name))
         if kind not in ("ims", "gstr2b", "gstr2a"):
@@ -72,10 +72,15 @@ def _bytes_and_name(path_or_bytes, name: str | None) -> tuple[bytes, str]:
 def _read_one(data: bytes, name: str, kind: str | None, options: dict) -> ReadResult:
     portal_options = {k: v for k, v in options.items() if k in _PORTAL_OPTIONS}
     if _is_spreadsheet(data):
-        if kind == "gstr2b" or (kind is None and _is_gstr2b_workbook(data, name)):
+        workbook_kind = _workbook_kind(data, name) if kind != "books" else "books"
+        if kind == "gstr2b" or (kind is None and workbook_kind == "gstr2b"):
             from recon.readers.gstr2b_excel import read_gstr2b_excel
 
             return read_gstr2b_excel(data, name, **portal_options)
+        if workbook_kind == "ims" and kind in (None, "ims"):
+            from recon.readers.ims_workbook import read_ims_workbook
+
+            return read_ims_workbook(data, name, **portal_options)
         if kind in ("ims", "gstr2a"):
             raise InputError(
                 f"this is a spreadsheet; {pc.KIND_WORDS[kind]} is read from the portal's JSON",
@@ -144,10 +149,17 @@ def _is_spreadsheet(data: bytes) -> bool:
     return data[:8] == _OLE or (data[:4] == _ZIP and _is_office_zip(data))
 
 
-def _is_gstr2b_workbook(data: bytes, name: str) -> bool:
+def _workbook_kind(data: bytes, name: str) -> str:
+    """gstr2b (the portal's 2B Excel), ims (the IMS Offline Tool workbook) or books, by sheet names."""
     from recon.readers.gstr2b_excel import looks_like_gstr2b, open_workbook
+    from recon.readers.ims_workbook import looks_like_ims_workbook
 
-    return looks_like_gstr2b(open_workbook(data, name).sheet_names)
+    sheet_names = open_workbook(data, name).sheet_names
+    if looks_like_gstr2b(sheet_names):
+        return "gstr2b"
+    if looks_like_ims_workbook(sheet_names):
+        return "ims"
+    return "books"
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -297,3 +297,58 @@ def as_text_digits(value):
 
 
 NOV_7 = date(2025, 11, 7)
+
+
+# ---------------------------------------------------------------------------------------------------
+# IMS Offline Tool workbook (formats.md §6): Home + section sheets, header rows 5–6, data from row 7,
+# amendment sheets one level more (data from row 8).
+# ---------------------------------------------------------------------------------------------------
+
+IMS_TOOL_B2B = [
+    "GSTIN of supplier", "Trade/Legal name", "Invoice number", "Invoice type", "Invoice date", "Invoice value",
+    "Status", "Place of supply", "Taxable value", "IGST", "CGST", "SGST", "Cess", "Remarks", "Source",
+    "Source return period", "Source filing status", "Sheet validation errors", "GST portal validation errors",
+    "Previous status", "Remarks", "IsPendingBlocked", "IsRemarkBlocked",
+]  # fmt: skip
+IMS_TOOL_CN = [
+    "GSTIN of supplier", "Trade/Legal name", "Note number", "Note type", "Note date", "Note value", "Status",
+    "Place of supply", "Taxable value", "IGST", "CGST", "SGST", "Cess", "ITC reduction required",
+    "Declared IGST", "Declared CGST", "Declared SGST", "Declared Cess", "Remarks", "Source",
+    "Source return period", "Source filing status", "Sheet validation errors", "GST portal validation errors",
+    "Previous status", "Remarks", "IsPendingBlocked", "IsRemarkBlocked",
+]  # fmt: skip
+
+
+def _ims_tool_sheet(ws, headers: list[str], rows: list[list], original: int = 0) -> None:
+    """Row 5: GSTIN/name merged down into row 6 and the group labels; row 6: column names."""
+    ws["A1"] = "Invoice Management System (IMS) - Offline Tool"
+    top = 5 + (1 if original else 0)
+    if original:
+        ws.cell(5, 1, "Original details")
+        ws.merge_cells(start_row=5, start_column=1, end_row=5, end_column=original)
+        ws.cell(5, original + 1, "Revised details")
+    for c, text in enumerate(headers, start=1):
+        if text in ("GSTIN of supplier", "Trade/Legal name"):
+            ws.cell(top, c, text)
+            ws.merge_cells(start_row=top, start_column=c, end_row=top + 1, end_column=c)
+        else:
+            ws.cell(top + 1, c, text)
+    ws.cell(top, original + 3, "Invoice details")
+    for r, values in enumerate(rows, start=top + 2):
+        for c, value in enumerate(values, start=1):
+            ws.cell(r, c, value)
+
+
+def ims_tool_workbook(b2b_rows: list[list], cn_rows: list[list] = (), b2ba_rows: list[list] = ()) -> bytes:
+    wb = openpyxl.Workbook()
+    wb.active.title = "Home"
+    wb["Home"]["A1"] = "IMS Offline Tool"
+    _ims_tool_sheet(wb.create_sheet("B2B"), IMS_TOOL_B2B, b2b_rows)
+    _ims_tool_sheet(wb.create_sheet("B2BA"), ["Invoice number", "Invoice date", *IMS_TOOL_B2B], list(b2ba_rows),
+                    original=2)  # fmt: skip
+    for title in ("B2B-DN", "B2B-DNA", "B2B-CNA", "ECO", "ECOA"):
+        wb.create_sheet(title)
+    _ims_tool_sheet(wb.create_sheet("B2B-CN"), IMS_TOOL_CN, list(cn_rows))
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

@@ -293,3 +293,85 @@ def test_raw_is_the_record_written_by_dumps_exact():
     )
     result = read_ims(('{"b2b": [' + record_text + "]}").encode(), "u.json")
     assert result.docs["raw"].to_list() == [jsonio.dumps_exact(jsonio.loads_exact(record_text))]
+
+
+# ---------------------------------------------------------------------------------------------------
+# IMS Offline Tool workbook (formats.md §6)
+# ---------------------------------------------------------------------------------------------------
+
+
+def _tool_row(number, status, previous, pending="N", errors=""):
+    return [UMBRA, "Umbra Traders", number, "Regular", "07/11/2025", 59000, status, "Maharashtra", 50000, 0,
+            4500, 4500, 0, "", "GSTR-1", "112025", "Filed", errors, "", previous, "", pending, "N"]  # fmt: skip
+
+
+def test_offline_tool_workbook_reads_portal_state_and_flags_the_users_choice():
+    from portal_fixtures import ims_tool_workbook
+
+    from recon.readers import read
+
+    cn = [[GSPTN, "GSP Tamil", "CN-0093", "Credit Note", "18/11/2025", 2360, "Accept", "Maharashtra", 2000, 360,
+           0, 0, 0, "Y", 360, 0, 0, 0, "", "IFF", "112025", "Not Filed", "", "", "No Action", "", "N", "N"]]  # fmt: skip
+    amended = [["MH/2526/0300", "01/10/2025", *_tool_row("MH/2526/0300A", "No Action", "No Action")]]
+    data = ims_tool_workbook([_tool_row("MH/2526/0417", "Accept", "No Action"),
+                              _tool_row("MH/2526/0418", "Pending", "Pending", pending="Y", errors="bad POS")],
+                             cn, amended)  # fmt: skip
+    result = read(data, "IMS_offline.xlsm")
+    docs = {d["doc_no"]: d for d in result.docs.to_dicts()}
+
+    assert result.source == "ims" and set(docs) == {
+        "MH/2526/0417",
+        "MH/2526/0418",
+        "CN-0093",
+        "MH/2526/0300A",
+    }
+    inv = docs["MH/2526/0417"]
+    assert (inv["section"], inv["doc_kind"], inv["origin_sheet"], inv["origin_rows"]) == (
+        "b2b",
+        "invoice",
+        "B2B",
+        [7],
+    )
+    assert (inv["pos"], inv["supply_type"], inv["cgst"], inv["doc_value"]) == ("27", "R", 4500.0, 59000.0)
+    assert inv["ims_action"] == "N"  # the portal's state is the Previous status
+    assert "Status asks for A; the portal holds N" in inv["warnings"][0]
+    assert inv["doc_id"] == _one(read_ims(IMS_EXAMPLE.encode(), "ims.json"), "b2b")["doc_id"]
+    pending = docs["MH/2526/0418"]
+    assert (pending["ims_action"], pending["pending_blocked"]) == ("P", True)
+    assert any("bad POS" in w for w in pending["warnings"])
+    note = docs["CN-0093"]
+    assert (note["section"], note["doc_kind"], note["igst"], note["supplier_filed"]) == (
+        "b2bcn",
+        "credit_note",
+        360.0,
+        False,
+    )
+    assert (docs["MH/2526/0300A"]["original_doc_no"], docs["MH/2526/0300A"]["origin_rows"]) == (
+        "MH/2526/0300",
+        [8],
+    )
+    # raw is rebuilt in the download's key names so the action writer can echo it
+    raw = jsonio.loads_exact(inv["raw"])
+    assert (raw["stin"], raw["inum"], raw["idt"], raw["inv_typ"], raw["pos"]) == (
+        UMBRA,
+        "MH/2526/0417",
+        "07-11-2025",
+        "R",
+        "27",
+    )
+    assert (str(raw["val"]), str(raw["camt"]), raw["rtnprd"], raw["srcform"], raw["action"]) == (
+        "59000.00", "4500.00", "112025", "R1", "N")  # fmt: skip
+    assert jsonio.loads_exact(note["raw"])["nt_num"] == "CN-0093"
+    assert any("Offline Tool workbook" in w.message for w in result.warnings)
+
+
+def test_offline_tool_workbook_unknown_status_names_the_cell():
+    from portal_fixtures import ims_tool_workbook
+
+    from recon.readers import read
+
+    with pytest.raises(InputError) as err:
+        read(ims_tool_workbook([_tool_row("X-1", "Maybe", "No Action")]), "tool.xlsm")
+    assert str(err.value).startswith(
+        "tool.xlsm, sheet 'B2B', row 7, column 'Status': 'Maybe' is not an IMS action"
+    )
