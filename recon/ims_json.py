@@ -165,13 +165,17 @@ class Upload:
         suffix = f"_part{part}" if part else ""
         return f"IMS_{reqtyp}_{self.rtin}_{period}{suffix}.json"
 
-    def to_files(self, folder: str | Path | None = None) -> dict[str, bytes]:
-        """{file name: JSON bytes}; also written into ``folder`` when given. Empty upload → no files."""
+    def to_files(self, folder: str | Path | None = None, *, limit: int = MAX_BODY_BYTES) -> dict[str, bytes]:
+        """{file name: JSON bytes}; also written into ``folder`` when given. Empty upload → no files.
+
+        A payload over 4 MB is written as several files (``_part1``, ``_part2`` ...), split by section,
+        then by halves; the portal applies uploads incrementally, so the parts can go one after another.
+        """
         files: dict[str, bytes] = {}
         for reqtyp, payload in (("SAVE", self.save), ("RESET", self.reset)):
             if payload is None:
                 continue
-            parts = split_payload(payload)
+            parts = split_payload(payload, limit)
             for index, part in enumerate(parts, start=1):
                 files[self.file_name(reqtyp, index if len(parts) > 1 else None)] = dumps_exact(part).encode()
         if folder is not None:
@@ -558,6 +562,8 @@ def _action_problem(section: str, record: dict, reqtyp: str) -> str | None:
 def _identity_problem(section: str, record: dict, reqtyp: str) -> str | None:
     key = NUMBER_KEY[section]
     number = record.get(key)
+    if section in IMPORT_SECTIONS and isinstance(number, int):
+        number = str(number)  # bill-of-entry numbers are digits; echoed as the download wrote them
     if not isinstance(number, str):
         # A number that went through a float or Excel loses digits (formats.md §2 rule 5).
         return f"the document number ({key}) must be a string as downloaded, not {type(number).__name__}"

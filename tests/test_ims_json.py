@@ -496,3 +496,16 @@ def test_cli_refuses_a_guard_violation_naming_the_document(monkeypatch, tmp_path
     assert code == 2
     assert "DN/77" in capsys.readouterr().err
     assert not list(tmp_path.glob("IMS_*.json"))
+
+
+def test_big_uploads_become_numbered_files(portal):
+    decisions = [Decision(doc_id(portal, "MH/2526/0417"), "A"), Decision(doc_id(portal, "7654321"), "P")]
+    upload = build(portal, decisions, RTIN, today=TODAY)
+    files = upload.to_files(limit=400)
+    assert sorted(files) == [f"IMS_SAVE_{RTIN}_112025_part1.json", f"IMS_SAVE_{RTIN}_112025_part2.json"]
+    assert sorted(next(iter(json.loads(f)["invdata"])) for f in files.values()) == ["b2b", "impg"]
+
+
+def test_a_bill_of_entry_number_downloaded_as_digits_passes():
+    record = {"boenum": 7654321, "boedt": "01-11-2025", "txval": 100, "igst": 18, "cess": 0, "action": "P"}
+    validate({"rtin": RTIN, "reqtyp": "SAVE", "invdata": {"impg": [record]}})
