@@ -258,7 +258,14 @@ def suggest(
     )
     planned = facts.with_columns(_situation().alias("_situation"), _planned_action().alias("_planned"))
     blocked = planned.with_columns(_pending_block_reason(today).alias("_pending_refused"))
-    fell_back = (pl.col("_planned") == "P") & pl.col("_pending_refused").is_not_null()
+    # A document already held as Pending is not a change, and a pair still to confirm keeps the
+    # portal's action: neither falls back (falling back would export a RESET nobody asked for).
+    fell_back = (
+        (pl.col("_planned") == "P")
+        & pl.col("_pending_refused").is_not_null()
+        & (_current_action() != "P")
+        & ~pl.col("_confirm")
+    )
     final = blocked.with_columns(
         pl.when(fell_back).then(pl.lit("N")).otherwise(pl.col("_planned")).alias("suggested_action"),
         pl.when(fell_back)

@@ -351,3 +351,12 @@ def test_a_suggestion_that_would_change_an_action_taken_on_the_portal_is_flagged
     assert any("portal already holds Reject" in w for w in row["action_warnings"])
     same = one("matched", books_doc("b1"), portal_doc("p1", ims_action="A"))
     assert not any("already holds" in w for w in same["action_warnings"])
+
+
+def test_a_document_already_pending_is_not_reset_by_a_suggestion():
+    # Pending now blocked (e.g. the portal froze it): suggesting No Action would send an unasked RESET.
+    row = one("ims_only", None, portal_doc("p1", ims_action="P", pending_blocked=True))
+    assert row["suggested_action"] == "P"
+    fuzzy = one("matched", books_doc("b1"), portal_doc("p1", ims_action="P", supplier_filed=False,
+                                                        pending_blocked=True), basis="fuzzy", score=91.0)  # fmt: skip
+    assert fuzzy["suggested_action"] == "P"
