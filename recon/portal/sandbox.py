@@ -224,8 +224,10 @@ class SandboxPortal:
         ip_polls: int = 1,
         short_report_keys: bool = False,
         clock=time.monotonic,
+        key_pair=None,
     ) -> None:
-        self.private_key, self.public_key_pem = crypto.new_rsa_key_pair()
+        # Its own key pair per portal; tests may share one (``key_pair``) because generating costs ~0.2 s.
+        self.private_key, self.public_key_pem = key_pair or crypto.new_rsa_key_pair()
         self.otp = otp
         self.client_id = client_id
         self.client_secret = client_secret
@@ -912,7 +914,8 @@ def start_background(
     recipient, sections = seed_sections(seed_docs, gstin)
     portal.add_taxpayer(recipient, sections, username=username)
     server = make_server(portal, port)
-    thread = threading.Thread(target=server.serve_forever, name="gstn-sandbox", daemon=True)
+    # A short poll interval so stop() returns at once (tests start and stop many sandboxes).
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="gstn-sandbox", daemon=True)
     thread.start()
     return SandboxHandle(portal.base_url, portal.public_key_pem, portal.otp, portal, server, thread)
 

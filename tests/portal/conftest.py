@@ -8,13 +8,22 @@ from __future__ import annotations
 import pytest
 from portal_helpers import FAST, RECIPIENT, small_ims
 
+from recon.portal import crypto
 from recon.portal.sandbox import start_background
 from recon.portal.service import demo_connector
 
 
+@pytest.fixture(scope="session")
+def sandbox_keys():
+    """One RSA key pair for the per-test sandboxes: generating one costs ~0.2 s."""
+    return crypto.new_rsa_key_pair()
+
+
 @pytest.fixture
-def sandbox():
-    handle = start_background(port=0, seed_docs=small_ims(), gstin=RECIPIENT, ip_polls=1)
+def sandbox(sandbox_keys):
+    handle = start_background(
+        port=0, seed_docs=small_ims(), gstin=RECIPIENT, ip_polls=1, key_pair=sandbox_keys
+    )
     yield handle
     handle.stop()
 
