@@ -377,10 +377,23 @@ def _followup_table(followups: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, st
 _WIDTHS = {"text": 16, "date": 12, "amount": 15, "int": 8, "wrap": 48}
 
 
+EXCEL_MAX_ROWS = 1_048_576
+
+
 def _table_sheet(workbook, formats, name: str, table: tuple[pl.DataFrame, dict[str, str]]) -> None:
-    """One formatted sheet: header row frozen, autofilter, Indian amounts, dates as dates."""
+    """One formatted sheet: header row frozen, autofilter, Indian amounts, dates as dates.
+
+    Excel holds 1,048,576 rows a sheet; beyond that the last row says how many were left out.
+    """
     frame, kinds = table
+    left_out = max(frame.height - (EXCEL_MAX_ROWS - 2), 0)
+    if left_out:
+        frame = frame.head(EXCEL_MAX_ROWS - 2)
     sheet = workbook.add_worksheet(name)
+    if left_out:
+        sheet.write_string(
+            frame.height + 1, 0, f"{left_out:,} more rows do not fit in Excel: see the reconcile CSV."
+        )
     for col, header in enumerate(frame.columns):
         kind = kinds[header]
         sheet.write(0, col, header, formats["header"])
