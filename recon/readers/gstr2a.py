@@ -123,8 +123,9 @@ class _SectionReader:
         row["recipient_gstin"] = self.recipient
         row["doc_kind"] = spec.doc_kind or _note_kind(record)
         row["is_amendment"] = spec.is_amendment
-        row["supplier_gstin"] = record.text("ctin", required=spec.doc_kind != "bill_of_entry")
-        row["supplier_name"] = record.text("trdnm", "tradenm")
+        # SEZ imports name their supplier sgstin / tdname (formats.md §5 lists 2A's own spellings).
+        row["supplier_gstin"] = record.text("ctin", "sgstin", required=spec.doc_kind != "bill_of_entry")
+        row["supplier_name"] = record.text("trdnm", "tradenm", "tdname")
         row["doc_no"] = record.text(*spec.number, required=True)
         row["doc_date"] = record.date(*spec.date, required=True)
         row["original_doc_no"] = record.text(*spec.original_number) if spec.original_number else None
@@ -140,6 +141,8 @@ class _SectionReader:
         row["supplier_filed"] = None if status is None else status.strip().upper() == "Y"
         row["itc_available"] = (record.text("itc_elg", "itcelg") or "").upper() or None
         row["raw"] = pc.raw_json(data)
+        if row["doc_kind"] == "isd" and "CN" in (record.text("isd_docty", "doctyp") or "").upper():
+            row["warnings"].append("ISD credit note: it reduces the ITC distributed earlier")
         if record.text("dtcancel"):
             row["warnings"].append(
                 f"the supplier's registration was cancelled from {record.text('dtcancel')}"

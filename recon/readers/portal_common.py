@@ -420,7 +420,8 @@ def canonical_frame(rows: list[dict], source: str, file: str) -> tuple[pl.DataFr
         seen[key] += 1
         if occurrence:
             row["warnings"].append(
-                f"the same document appears {occurrence + 1} times in the file (kept as separate copies)"
+                f"another document in the file has the same supplier, kind, number and year"
+                f" (copy {occurrence + 1}, kept separately)"
             )
         row["doc_id"] = model.make_doc_id(
             source, row.get("supplier_gstin"), row["doc_kind"], row.get("doc_no"), row["fy"],

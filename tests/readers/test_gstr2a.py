@@ -77,3 +77,33 @@ def test_supplier_filing_period_in_words_becomes_mmyyyy():
     _, docs = _docs()
     assert docs["MH/2526/0417"]["supplier_period"] == "112025"  # flprdr1 "Nov-25"
     assert docs["K-1"]["supplier_period"] is None
+
+
+def test_isd_and_imports_with_2a_spellings():
+    statement = {
+        "gstin": RECIPIENT,
+        "fp": "112025",
+        "isd": [{"ctin": TAAOA, "cfs": "Y", "doclist": [
+            {"isd_docty": "ISDCN", "docnum": "ISD-4", "docdt": "03-11-2025", "itc_elg": "Y", "iamt": 20, "camt": 0,
+             "samt": 0, "cess": 5}]}],
+        "impg": [{"refdt": "28-11-2025", "portcd": "INNSA1", "benum": 2566282, "bedt": "18-11-2025", "txval": 1000,
+                  "iamt": 180, "csamt": 0.5, "amd": "N"}],
+        "impgsez": [{"portcd": "INNSA1", "benum": 2566283, "bedt": "19-11-2025", "sgstin": UMBRA, "tdname": "SEZ Unit",
+                     "txval": 500, "iamt": 90, "csamt": 0}],
+    }  # fmt: skip
+    docs = {d["doc_no"]: d for d in read_gstr2a(json_bytes(statement), "2a.json").docs.to_dicts()}
+    isd = docs["ISD-4"]
+    assert (isd["doc_kind"], isd["igst"], isd["cess"], isd["itc_available"]) == ("isd", 20.0, 5.0, "Y")
+    assert "ISD credit note" in isd["warnings"][0]
+    boe = docs["2566282"]  # a number written as a JSON number stays the same digits
+    assert (boe["doc_kind"], boe["supplier_gstin"], boe["taxable_value"], boe["igst"], boe["cess"]) == (
+        "bill_of_entry", None, 1000.0, 180.0, 0.5)  # fmt: skip
+    sez = docs["2566283"]
+    assert (sez["section"], sez["supplier_gstin"], sez["supplier_name"]) == ("impgsez", UMBRA, "SEZ Unit")
+
+
+def test_cancelled_supplier_registration_is_shown_on_the_document():
+    statement = gstr2a_statement()
+    statement["b2b"][1]["dtcancel"] = "27-Aug-25"
+    docs = {d["doc_no"]: d for d in read_gstr2a(json_bytes(statement), "2a.json").docs.to_dicts()}
+    assert docs["K-1"]["warnings"] == ["the supplier's registration was cancelled from 27-Aug-25"]
