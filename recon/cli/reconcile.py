@@ -1,0 +1,176 @@
+"""``python -m recon reconcile --books FILE --ims FILE``: pair books with the portal and explain every row.
+
+Without ``--out`` prints counts and ITC per category; with ``--out`` writes one row per result (.csv,
+.xlsx or .json): category, the books rows, both documents' numbers and amounts, the differences, how the
+pair was found, and the suggested IMS action with its reason.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import polars as pl
+
+from recon import model
+from recon.errors import InputError
+from recon.match.result import CATEGORIES, CATEGORY_LABELS
+
+OUTPUT_FORMATS = (".csv", ".xlsx", ".json")
+AMOUNT_FIELDS = ("taxable_value", "igst", "cgst", "sgst", "cess", "doc_value")
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "reconcile",
+        help="reconcile a purchase register with an IMS download (or GSTR-2B/2A)",
+        description=__doc__.splitlines()[0],
+    )
+    parser.add_argument("--books", required=True, help="purchase register (.xlsx/.xlsm/.xls/.csv)")
+    portal = parser.add_mutually_exclusive_group(required=True)
+    portal.add_argument("--ims", help="IMS download (JSON)")
+    portal.add_argument("--portal", help="GSTR-2B or GSTR-2A file (JSON or Excel), or an IMS download")
+    parser.add_argument("--gstin", help="the recipient's (your client's) GSTIN")
+    parser.add_argument(
+        "--out", help="write the results here: .csv, .xlsx or .json (default: print a summary)"
+    )
+    parser.add_argument(
+        "--tolerance", type=float, default=1.0, help="rupees allowed per tax head and taxable (1)"
+    )
+    parser.add_argument("--date-window", type=int, default=10, help="days apart a suggested pair may be (10)")
+    parser.add_argument(
+        "--fuzzy-threshold", type=float, default=90.0, help="0-100 similarity of numbers (90)"
+    )
+    parser.add_argument("--no-pan", action="store_true", help="do not pair across registrations of one PAN")
+
+
+def settings_from(args: argparse.Namespace):
+    from recon.match.settings import Settings
+
+    if not 0 <= args.tolerance <= 10_000:
+        raise InputError(f"--tolerance {args.tolerance} is out of range; give rupees, e.g. --tolerance 1")
+    if args.date_window < 0:
+        raise InputError(f"--date-window {args.date_window} is negative; give days, e.g. --date-window 10")
+    if not 0 <= args.fuzzy_threshold <= 100:
+        raise InputError(f"--fuzzy-threshold {args.fuzzy_threshold} must be between 0 and 100")
+    t = args.tolerance
+    return Settings(
+        tolerance_taxable=t, tolerance_igst=t, tolerance_cgst=t, tolerance_sgst=t, tolerance_cess=t,
+        date_window_days=args.date_window, fuzzy_threshold=args.fuzzy_threshold, pan_matching=not args.no_pan,
+    )  # fmt: skip
+
+
+def read_inputs(args: argparse.Namespace):
+    """(books ReadResult, portal ReadResult); the wrong kind of file is an InputError naming it."""
+    from recon.readers import read
+
+    if args.out and Path(args.out).suffix.lower() not in OUTPUT_FORMATS:
+        raise InputError(f"--out {args.out}: unknown output type; use a name ending in .csv, .xlsx or .json")
+    options = {"recipient_gstin": args.gstin} if args.gstin else {}
+    books = read(args.books, kind="books", **options)
+    portal_file = args.ims or args.portal
+    portal = read(portal_file, kind="ims" if args.ims else None)
+    if portal.source not in model.PORTAL_SOURCES:
+        raise InputError(
+            "this is not a portal file (IMS, GSTR-2B or GSTR-2A)",
+            file=portal_file,
+            hint="Give the purchase register with --books and the portal download with --ims or --portal.",
+        )
+    wanted = (args.gstin or books.recipient_gstin or "").strip().upper()
+    if wanted and portal.recipient_gstin and portal.recipient_gstin.upper() != wanted:
+        raise InputError(
+            f"the file is for GSTIN {portal.recipient_gstin}, not {wanted}",
+            file=portal_file,
+            hint="Download the portal file of this client, or correct --gstin.",
+        )
+    return books, portal
+
+
+def export_frame(joined: pl.DataFrame, *, structured: bool = False) -> pl.DataFrame:
+    """The columns a consultant reads, named as the README documents them (one row per result)."""
+    amounts = [pl.col(f"books_{f}").alias(f"books_{f}") for f in AMOUNT_FIELDS]
+    amounts += [pl.col(f"portal_{f}").alias(f"ims_{f}") for f in AMOUNT_FIELDS]
+    differences = pl.col("differences") if structured else pl.col("differences_text").fill_null("")
+    return joined.select(
+        "category",
+        pl.col("books_origin_rows")
+        .list.eval(pl.element().cast(pl.String))
+        .list.join(";")
+        .fill_null("")
+        .alias("books_row"),
+        pl.col("portal_section").alias("ims_section"),
+        pl.coalesce("portal_supplier_gstin", "books_supplier_gstin").alias("supplier_gstin"),
+        pl.coalesce("portal_supplier_name", "books_supplier_name").alias("supplier_name"),
+        pl.col("portal_doc_kind").fill_null(pl.col("books_doc_kind")).alias("doc_kind"),
+        pl.col("portal_doc_no").alias("ims_doc_no"),
+        pl.col("books_doc_no"),
+        pl.col("portal_doc_date").alias("ims_doc_date"),
+        pl.col("books_doc_date"),
+        *amounts,
+        differences.alias("differences"),
+        "basis",
+        "score",
+        "needs_review",
+        "suggested_action",
+        pl.coalesce("action_reason", "explanation").alias("reason"),
+        "explanation",
+        pl.col("action_warnings").list.join("; ").fill_null("").alias("action_warnings"),
+        "review_reason",
+        "nearest_reason",
+        "not_in_ims_reason",
+        pl.col("books_doc_id"),
+        pl.col("portal_doc_id").alias("ims_doc_id"),
+        "duplicate_of",
+    )
+
+
+def write(frame: pl.DataFrame, out: Path) -> None:
+    suffix = out.suffix.lower()
+    if suffix == ".csv":
+        frame.write_csv(out)
+    elif suffix == ".xlsx":
+        frame.write_excel(out, worksheet="Reconciliation", autofilter=True, freeze_panes=(1, 0))
+    else:
+        frame.write_json(out)
+
+
+def summary_lines(results: pl.DataFrame, joined: pl.DataFrame) -> list[str]:
+    """Counts and ITC per category (credit notes reduce ITC), plus what needs a look."""
+    from recon.match.explain import format_rupees
+
+    side = pl.when(pl.col("category") == "books_only").then(pl.lit("books")).otherwise(pl.lit("portal"))
+    tax = pl.when(side == "books").then(_signed_tax("books")).otherwise(_signed_tax("portal"))
+    per = joined.group_by("category").agg(pl.len().alias("n"), tax.sum().alias("itc"))
+    counts = dict(zip(per["category"], per["n"], strict=True))
+    itc = dict(zip(per["category"], per["itc"], strict=True))
+    lines = [f"{'Category':<22} {'Documents':>10} {'ITC':>20}"]
+    for category in CATEGORIES:
+        label = CATEGORY_LABELS[category]
+        lines.append(f"{label:<22} {counts.get(category, 0):>10} {format_rupees(itc.get(category, 0.0)):>20}")
+    review = results.filter(pl.col("needs_review")).height
+    not_ims = results.filter(pl.col("not_in_ims_reason").is_not_null()).height
+    duplicates = results.filter(pl.col("duplicate_of").is_not_null()).height
+    lines.append(f"Suggested pairs to confirm: {review}")
+    lines.append(f"Not IMS records (reconcile against 2B): {not_ims}; duplicate book entries: {duplicates}")
+    return lines
+
+
+def _signed_tax(prefix: str) -> pl.Expr:
+    total = pl.sum_horizontal([pl.col(f"{prefix}_{h}").fill_null(0.0) for h in model.TAX_COLUMNS])
+    return pl.when(pl.col(f"{prefix}_doc_kind") == "credit_note").then(-total).otherwise(total)
+
+
+def run(args: argparse.Namespace) -> int:
+    from recon.match import reconcile
+    from recon.match.view import joined as joined_view
+
+    settings = settings_from(args)
+    books, portal = read_inputs(args)
+    results = reconcile(books.docs, portal.docs, settings)
+    table = joined_view(results, books.docs, portal.docs)
+    if args.out:
+        out = Path(args.out)
+        write(export_frame(table, structured=out.suffix.lower() == ".json"), out)
+        print(f"Wrote {results.height} rows to {out}")
+    print("\n".join(summary_lines(results, table)))
+    return 0
