@@ -326,8 +326,17 @@ def _change_set(portal: pl.DataFrame, wanted, today: date | None) -> tuple[pl.Da
         pl.col("ims_action").fill_null("N").alias("current_action"),
     ).unique("portal_doc_id", keep="first", maintain_order=True)
     joined = frame.join(documents, on="portal_doc_id", how="left", maintain_order="left")
-    _refuse_unknown(joined)
-    changed = joined.filter(pl.col("wanted_action") != pl.col("current_action"))
+    unknown = joined.filter(pl.col("source").is_null())
+    if unknown.height:
+        # A stored decision on a document that has left IMS (3B filed) or is not in this download.
+        skipped.append(
+            f"{unknown.height} decision(s) on documents not in this IMS download (they left IMS, or the "
+            "download is older): not exported"
+        )
+    changed = joined.filter(
+        pl.col("source").is_not_null() & (pl.col("wanted_action") != pl.col("current_action"))
+    )
+    _refuse_unusable(changed)
     order = documents.select("portal_doc_id").with_row_index("_order")
     changed = changed.join(order, on="portal_doc_id", how="left").sort("_order").drop("_order")
     checked = guard_check(portal, changed.select("portal_doc_id", "wanted_action", "remarks", "itc_red_req",
@@ -335,14 +344,8 @@ def _change_set(portal: pl.DataFrame, wanted, today: date | None) -> tuple[pl.Da
     return changed.with_columns(checked.get_column("guard_problems")), skipped
 
 
-def _refuse_unknown(joined: pl.DataFrame) -> None:
-    unknown = joined.filter(pl.col("source").is_null())
-    if unknown.height:
-        raise InputError(
-            f"{unknown.height} decision(s) refer to documents not in this IMS download "
-            f"(first: {unknown.get_column('portal_doc_id')[0]})",
-            hint="Re-download IMS and reconcile again before writing the upload.",
-        )
+def _refuse_unusable(joined: pl.DataFrame) -> None:
+    """Changes that cannot be written: documents not from IMS, or without their downloaded record."""
     not_ims = joined.filter(pl.col("source") != "ims")
     if not_ims.height:
         row = not_ims.row(0, named=True)

@@ -509,3 +509,16 @@ def test_big_uploads_become_numbered_files(portal):
 def test_a_bill_of_entry_number_downloaded_as_digits_passes():
     record = {"boenum": 7654321, "boedt": "01-11-2025", "txval": 100, "igst": 18, "cess": 0, "action": "P"}
     validate({"rtin": RTIN, "reqtyp": "SAVE", "invdata": {"impg": [record]}})
+
+
+def test_decisions_on_documents_not_in_the_download_are_listed_not_written(portal):
+    decisions = [Decision("i-gone-after-3b", "A"), Decision(doc_id(portal, "MH/2526/0417"), "A")]
+    upload = build(portal, decisions, RTIN, today=TODAY)
+    assert upload.records.height == 1
+    assert "not in this IMS download" in upload.skipped[0]
+
+
+def test_actions_for_gstr2b_records_are_refused(portal):
+    from_2b = portal.with_columns(pl.lit("gstr2b").alias("source"))
+    with pytest.raises(InputError, match="not from an IMS download"):
+        build(from_2b, [Decision(doc_id(portal, "MH/2526/0417"), "A")], RTIN, today=TODAY)
