@@ -429,6 +429,9 @@ class PortalClient:
         )  # fmt: skip
         if response.status_code >= 500:
             raise _Transient(f"HTTP {response.status_code}", http_status=response.status_code)
+        if response.status_code == 429:
+            # Rate limited: refused before processing, so even a SAVE may be tried again after a pause.
+            raise _Transient("HTTP 429 (too many requests)", sent=False, http_status=429)
         reply = _json_of(response)
         error = _error_of(reply)
         if error and error[0] in SESSION_ERRORS:

@@ -350,12 +350,23 @@ def _send_body(client: PortalClient, body: dict, outcome: UploadOutcome, on_refe
                 if pending is None:
                     return results
                 continue
+            except OtpRequired:
+                raise
+            except PortalUnavailable:
+                if not maybe_sent:
+                    raise  # nothing of this body reached the portal: the caller keeps it as unsent
+                break  # the rest was verified as not applied: reported as undelivered below
+            except PortalError as err:
+                # Refused on receipt (an error code, not a timeout): nothing of it was applied.
+                return results + list(_all(pending, False, err.code or "ERROR", err.message))
             outcome.references.append(reference)
             if on_reference:
                 on_reference(reference, pending)
             try:
                 status = client.wait_for_status(gstin, reference)
-            except PortalUnavailable as err:
+            except OtpRequired:
+                raise
+            except PortalError as err:
                 outcome.messages.append(
                     f"reference {reference}: status not known yet ({err}); check again later"
                 )

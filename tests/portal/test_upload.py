@@ -327,3 +327,18 @@ def test_polling_survives_a_restart_with_the_stored_reference(client, sandbox):
     assert outcome.status == "P"
     assert all(r.ok and r.held_action == r.action for r in outcome.per_record)
     assert len(sandbox.portal.requests_of("SAVE")) == 1
+
+
+def test_request_refused_on_receipt_is_reported_per_record_and_the_rest_still_goes(client, sandbox):
+    records = fetch_raw(client)
+    refused = save_body(records, {("b2b", "TN/88"): "A"})
+    refused["action"] = "SAVEALL"  # not an IMS action: the portal refuses it before reading the records
+    fine = save_body(records, {("b2b", "KA-7781"): "R"})
+
+    outcome = upload(client, [refused, fine])
+
+    result = _by_number(outcome)
+    assert (result["TN/88"].ok, result["TN/88"].error_cd) == (False, "GEN5001")
+    assert result["KA-7781"].ok is True
+    assert outcome.status == "PE"
+    assert held(sandbox.portal)[("b2b", "TN/88")] == "N"
