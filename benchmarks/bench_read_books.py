@@ -74,7 +74,9 @@ def write_register(path: Path, rows: int, seed: int = 7) -> int:
             sheet.write_datetime(r, 0, booked, date_format)
             sheet.write_row(r, 1, [name, kind, f"P/{voucher}", number])
             sheet.write_datetime(r, 5, doc_date, date_format)
-            sheet.write_row(r, 6, [gstin, taxable, igst, half, half, 0, round(value, 2)])
+            # Tally prints nothing for a zero tax: blank cells, as in real exports.
+            taxes = [t or None for t in (igst, half, half, 0.0)]
+            sheet.write_row(r, 6, [gstin, taxable, *taxes, round(value, 2)])
             r += 1
             written += 1
     sheet.write_row(r, 1, ["Grand Total"])

@@ -499,7 +499,7 @@ def _parse_values(rows: pl.DataFrame, ctx: _Context, wb: Workbook) -> pl.DataFra
         columns = _field_columns(rows, fld)
         headers = synonyms.split_columns(ctx.mapping[fld]) if fld in ctx.mapping else []
         for column, header in zip(columns, headers, strict=False):
-            parsed = rows.with_columns(parse_amount_expr(column).alias("_value"))
+            parsed = rows.with_columns(_amounts(rows.get_column(column)).alias("_value"))
             parsed = parsed.with_columns(_bad=pl.col(column).is_not_null() & pl.col("_value").is_null())
             if parsed.get_column("_bad").any():
                 raise _bad_value_error(
@@ -546,6 +546,19 @@ def _parse_values(rows: pl.DataFrame, ctx: _Context, wb: Workbook) -> pl.DataFra
             problem, **ctx.where(), hint="Check the mapping of amount columns, or export the register again."
         )
     return _dates_and_blanks(rows, ctx, wb, amount_fields)
+
+
+def _amounts(text: pl.Series) -> pl.Series:
+    """Amounts of a text column: numeric cells straight through, anything else via parse_amount_expr.
+
+    Excel amount cells arrive as plain decimals ("30000.5"); only a column with Indian commas, ₹,
+    brackets and the like needs the slower text rules.
+    """
+    direct = text.cast(pl.Float64, strict=False)
+    plain = direct.null_count() == text.null_count() and not (direct.is_nan() | direct.is_infinite()).any()
+    if plain:
+        return direct.round(2)
+    return text.to_frame("_text").select(parse_amount_expr("_text")).to_series()
 
 
 def _dates_and_blanks(
@@ -884,6 +897,14 @@ _DOC_NOTES = (
 
 
 def _doc_warnings(docs: pl.DataFrame) -> pl.DataFrame:
+    flags = [flag for flag, _ in _DOC_NOTES if flag in docs.columns]
+    clean = docs.select(
+        ~pl.any_horizontal(
+            [pl.col(f) for f in flags] + [pl.col("_occurrence") > 0, ~pl.col("gstin_valid")]
+        ).any()
+    ).item()
+    if clean:  # the usual case: no per-document notes to build for 100,000 rows
+        return docs.with_columns(pl.lit([], dtype=pl.List(pl.String)).alias("warnings"))
     notes = [pl.when(pl.col(flag)).then(text) for flag, text in _DOC_NOTES if flag in docs.columns]
     notes.append(
         pl.when(pl.col("_occurrence") > 0).then(
