@@ -168,6 +168,29 @@ def _ask(row: dict, prefix: str, tax: float) -> str:
     return f"Please file the return carrying {kind} {number}{dated}: it is saved in IMS but not filed."
 
 
+def followup_message(supplier_gstin: str, rows: list[dict], client: str | None = None) -> str:
+    """A plain-text note to one supplier listing what to upload or fix (rows of supplier_followups)."""
+    name = next((r["supplier_name"] for r in rows if r.get("supplier_name")), None)
+    greeting = f"Dear {name} ({supplier_gstin})," if name else f"Dear supplier ({supplier_gstin}),"
+    lines = [
+        greeting,
+        "",
+        f"While reconciling {'the purchases of ' + client if client else 'our purchases'} with the GST portal (IMS) "
+        f"we found {len(rows)} document(s) that need your action:",
+        "",
+    ]
+    lines += [f"{i}. {r['ask']}" for i, r in enumerate(rows, start=1)]
+    total = sum(r.get("total_tax") or 0.0 for r in rows)
+    lines += [
+        "",
+        f"Tax involved: {inr(total, 2)}. Please act before the next GSTR-1 due date so the credit "
+        "appears in our GSTR-2B.",
+        "",
+        "Thank you.",
+    ]
+    return "\n".join(lines)
+
+
 # ---------------------------------------------------------------------------------------------------
 # Summary figures
 # ---------------------------------------------------------------------------------------------------

@@ -245,3 +245,14 @@ def test_paper_cli_reads_reconciles_and_writes_the_workbook(monkeypatch, tmp_pat
              "--out", str(tmp_path / "x.xlsx")]  # fmt: skip
     assert cli.main(wrong) == 2
     assert "purchase register" in capsys.readouterr().err
+
+
+def test_follow_up_message_lists_every_ask_for_the_supplier():
+    from recon.paper import followup_message
+
+    rows = supplier_followups(RESULTS, BOOKS, PORTAL)[A]
+    text = followup_message(A, rows, client="Asha Traders")
+    assert text.startswith(f"Dear Supplier {A[2:7]} ({A}),")
+    assert "the purchases of Asha Traders" in text
+    assert all(r["ask"] in text for r in rows)
+    assert "2 document(s)" in text
