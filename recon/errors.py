@@ -52,7 +52,11 @@ class InputError(Exception):
     def __str__(self) -> str:
         where = str(self.where)
         text = f"{where}: {self.problem}" if where else self.problem
-        return f"{text} {self.hint}" if self.hint else text
+        if not self.hint:
+            return text
+        # The hint is its own sentence: close the problem first when its author did not.
+        stop = "" if text.rstrip().endswith((".", "!", "?", ":")) else "."
+        return f"{text}{stop} {self.hint}"
 
 
 @dataclass(frozen=True)

@@ -83,7 +83,7 @@ def test_gstr1_json_is_refused_with_where_to_get_ims():
     with pytest.raises(InputError) as err:
         read(json_bytes(GSTR1_EXAMPLE), "returns.json")
     assert str(err.value) == (
-        "returns.json: this is a GSTR-1 (outward supplies) file, not an IMS download "
+        "returns.json: this is a GSTR-1 (outward supplies) file, not an IMS download. "
         "Download IMS from IMS Dashboard → Offline → Download JSON."
     )
 
