@@ -175,6 +175,8 @@ class PortalClient:
         }
         try:
             reply = self._auth_post(gstin, body, auth_token=login.auth_token)
+        except PortalUnavailable:
+            raise  # the network failed, not the session: keep it and let the caller try again
         except PortalError as err:
             self.forget(gstin)
             raise OtpRequired(
@@ -213,6 +215,8 @@ class PortalClient:
             raise PortalUnavailable(
                 f"could not reach the portal for {body['action']}: {type(err).__name__}"
             ) from err
+        if response.status_code >= 500:
+            raise PortalUnavailable(f"the portal answered {body['action']} with HTTP {response.status_code}")
         reply = _json_of(response)
         _raise_for_error(reply, response.status_code)
         return reply

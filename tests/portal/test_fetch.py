@@ -204,3 +204,15 @@ def test_queued_files_from_a_gsp_that_zips_them_are_read():
         archive.writestr("part1.json", sealed)
     (member,) = _unpack(buffer.getvalue())
     assert crypto.open_sealed(member.decode(), None, key, require_hmac=False) == {"b2b": [{"inum": "Z-1"}]}
+
+
+def test_server_error_while_refreshing_keeps_the_session_for_the_next_try(client, sandbox):
+    from recon.portal.client import PortalUnavailable
+
+    sandbox.portal.expire_sessions(refreshable=True)
+    sandbox.portal.add_fault("error500", "REFRESHTOKEN")
+    with pytest.raises(PortalUnavailable):
+        client.get_section(RECIPIENT, "b2b")
+    assert client.has_session(RECIPIENT)  # a network fault is no reason to ask for a new OTP
+    assert len(client.get_section(RECIPIENT, "b2b")) == 6
+    assert len(sandbox.portal.requests_of("AUTHTOKEN")) == 1
