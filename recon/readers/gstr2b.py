@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import polars as pl
-
 from recon.errors import InputError, Issue, Where
 from recon.readers import portal_common as pc
 from recon.readers.result import ReadResult
@@ -262,23 +260,15 @@ def read_gstr2b_parts(
                 file=name,
                 hint="Put only the parts of one GSTR-2B together.",
             )
-    warnings = [w for r in results for w in r.warnings if "holds no documents" not in w.message]
+    for result in results:
+        result.warnings = [w for w in result.warnings if "holds no documents" not in w.message]
+    combined = pc.combine(results, name, "GSTR-2B")
+    if combined.docs.is_empty():
+        combined.warnings.append(Issue("this 2B holds no documents", Where(file=name)))
     totals = [parts_total(pc.load_json(d, n)) or 0 for d, n in parts if not _is_workbook(d)]
     expected = max(totals, default=0)
     if expected and expected != len(parts):
-        warnings.append(
+        combined.warnings.append(
             Issue(f"the 2B says it comes in {expected} parts; {len(parts)} were read", Where(file=name))
         )
-    docs = pl.concat([r.docs for r in results], how="vertical")
-    if docs.get_column("doc_id").is_duplicated().any():
-        warnings.append(Issue("some documents appear in more than one part", Where(file=name)))
-    return ReadResult(
-        docs=docs,
-        source="gstr2b",
-        file=name,
-        file_format=f"zip ({len(parts)} parts)",
-        rows_read=sum(r.rows_read for r in results),
-        warnings=warnings,
-        recipient_gstin=first.recipient_gstin,
-        period=first.period,
-    )
+    return combined

@@ -475,3 +475,45 @@ def check_recipient(found: str | None, wanted: str | None, what: str, name: str)
             hint="Pick the download of this client, or the client this file belongs to.",
         )
     return found_clean or wanted_clean
+
+
+def combine(results: list, name: str, what: str):
+    """One ReadResult from several files of the same kind (a zip of 2B parts or of IMS sections).
+
+    All must be for the same recipient; a document found in two files is kept once (the first file's
+    copy), with a warning, so that doc_id stays unique.
+    """
+    from recon.readers.result import ReadResult
+
+    first = results[0]
+    for other in results[1:]:
+        if first.recipient_gstin and other.recipient_gstin and other.recipient_gstin != first.recipient_gstin:
+            raise InputError(
+                f"the files are for different GSTINs: {first.file} is {first.recipient_gstin}, "
+                f"{other.file} is {other.recipient_gstin}",
+                file=name,
+                hint=f"Put only the files of one {what} together.",
+            )
+    docs = pl.concat([r.docs for r in results], how="vertical")
+    warnings = [w for r in results for w in r.warnings]
+    repeated = docs.filter(docs.get_column("doc_id").is_duplicated())
+    if repeated.height:
+        docs = docs.unique(subset="doc_id", keep="first", maintain_order=True)
+        warnings.append(
+            Issue(
+                f"{repeated.get_column('doc_id').n_unique()} document(s) appear in more than one file;"
+                " the first copy was kept",
+                Where(file=name),
+            )  # fmt: skip
+        )
+    return ReadResult(
+        docs=docs,
+        source=first.source,
+        file=name,
+        file_format=f"zip ({len(results)} files)",
+        rows_read=sum(r.rows_read for r in results),
+        rows_skipped=sum(r.rows_skipped for r in results),
+        warnings=warnings,
+        recipient_gstin=next((r.recipient_gstin for r in results if r.recipient_gstin), None),
+        period=first.period,
+    )

@@ -168,7 +168,7 @@ def _workbook_kind(data: bytes, name: str) -> str:
 
 
 def _read_zip(data: bytes, name: str, kind: str | None, options: dict) -> ReadResult:
-    """Read the files inside a zip: one file → that file; several 2B parts → one statement."""
+    """Read the files inside a zip: one file → that file; several 2B parts or IMS files → one result."""
     members = _zip_members(data, name)
     if len(members) == 1:
         inner_data, inner_name = members[0]
@@ -179,9 +179,13 @@ def _read_zip(data: bytes, name: str, kind: str | None, options: dict) -> ReadRe
 
         parts = [(d, f"{name}/{n}") for d, n in members]
         return read_gstr2b_parts(parts, name, recipient_gstin=options.get("recipient_gstin"))
+    if kinds == {"ims"} and kind in (None, "ims"):
+        # IMS fetched section by section (GETINV per section) and zipped together.
+        results = [_read_one(d, f"{name}/{n}", "ims", options) for d, n in members]
+        return pc.combine(results, name, "IMS download")
     listing = ", ".join(n for _, n in members)
     raise InputError(
-        f"the zip holds {len(members)} files that are not parts of one GSTR-2B ({listing})",
+        f"the zip holds {len(members)} files that are not parts of one GSTR-2B or one IMS download ({listing})",
         file=name,
         hint="Unzip it and upload the files one at a time.",
     )

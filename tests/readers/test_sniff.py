@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import sys
 import types
 import zipfile
@@ -200,3 +201,13 @@ def test_upload_status_reply_is_recognised_and_explained():
                                        "inv": [{"inum": "CN-0093", "rtnprd": "112025"}]}]}}  # fmt: skip
     with pytest.raises(InputError, match="answer to an upload"):
         read(json_bytes(status), "status.json")
+
+
+def test_zip_of_ims_sections_gives_one_download_and_keeps_a_repeated_record_once():
+    sections = json.loads(IMS_EXAMPLE)
+    b2b = json_bytes({"b2b": sections["b2b"]})
+    notes = json_bytes({"data": {"b2bcn": sections["b2bcn"]}})
+    result = read(_zip({"B2B.json": b2b, "CN.json": notes, "B2B (1).json": b2b}), "ims.zip")
+    assert result.source == "ims" and sorted(result.docs["section"].to_list()) == ["b2b", "b2bcn"]
+    assert result.docs["doc_id"].n_unique() == 2
+    assert any("more than one file" in w.message for w in result.warnings)
