@@ -34,6 +34,7 @@ from recon.readers.result import ReadResult
 log = logging.getLogger("recon.portal.service")
 
 Progress = Callable[[float, str], None]
+IMS_SECTIONS = ("b2b", "b2ba", "b2bcn", "b2bcna", "b2bdn", "b2bdna", "ecom", "ecoma")
 NOTE_SECTIONS = ("b2bcn", "b2bcna", "b2bdn", "b2bdna")
 # error_report keys seen in production replies vs the published schema (portal-api.md §4): accept both.
 REPORT_SECTION_ALIASES = {
@@ -158,7 +159,7 @@ def _portal_counts(client: PortalClient, gstin: str, warnings: list[Issue]) -> d
 def section_totals(reply) -> dict[str, int]:
     """Per-section totals from a GETCNT reply, whatever the nesting (shapes differ between GSPs)."""
     totals: dict[str, int] = {}
-    sections = set(PortalSectionNames)
+    sections = set(IMS_SECTIONS)
 
     def walk(node) -> None:
         if isinstance(node, dict):
@@ -181,9 +182,6 @@ def section_totals(reply) -> dict[str, int]:
     return totals
 
 
-PortalSectionNames = ("b2b", "b2ba", "b2bcn", "b2bcna", "b2bdn", "b2bdna", "ecom", "ecoma")
-
-
 def _completeness(per_section: dict[str, int], counts: dict[str, int]) -> list[Issue]:
     issues = []
     for section, expected in counts.items():
@@ -198,25 +196,22 @@ def _completeness(per_section: dict[str, int], counts: dict[str, int]) -> list[I
 
 
 def _compare_with_previous(outcome: FetchOutcome, previous: pl.DataFrame) -> None:
-    now = outcome.result.docs.select("doc_id", "content_hash", "portal_hash", "ims_action")
-    before = previous.select("doc_id", "content_hash", "portal_hash", "ims_action")
-    joined = now.join(before, on="doc_id", how="full", suffix="_before", coalesce=True)
-    is_new = (
-        pl.col("content_hash_before").is_null() & pl.col("doc_id").is_in(before["doc_id"].implode()).not_()
-    )
-    is_gone = pl.col("doc_id").is_in(now["doc_id"].implode()).not_()
-    both = pl.col("doc_id").is_in(now["doc_id"].implode()) & pl.col("doc_id").is_in(
-        before["doc_id"].implode()
-    )
-    edited = both & (
-        pl.col("content_hash").ne_missing(pl.col("content_hash_before"))
-        | pl.col("portal_hash").ne_missing(pl.col("portal_hash_before"))
-    )
-    acted = both & pl.col("ims_action").ne_missing(pl.col("ims_action_before"))
-    outcome.new = joined.filter(is_new)["doc_id"].to_list()
-    outcome.gone = joined.filter(is_gone)["doc_id"].to_list()
-    outcome.changed = joined.filter(edited)["doc_id"].to_list()
-    outcome.action_changed = joined.filter(acted & edited.not_())["doc_id"].to_list()
+    """New, gone, edited by the supplier (content or portal hash differs), acted on at the portal."""
+    columns = ("doc_id", "content_hash", "portal_hash", "ims_action")
+    now = outcome.result.docs.select(columns)
+    before = previous.select(columns)
+    before_ids = set(before["doc_id"].to_list())
+    now_ids = set(now["doc_id"].to_list())
+    outcome.new = [d for d in now["doc_id"].to_list() if d not in before_ids]
+    outcome.gone = [d for d in before["doc_id"].to_list() if d not in now_ids]
+    both = now.join(before, on="doc_id", how="inner", suffix="_before", maintain_order="left")
+    edited = pl.col("content_hash").ne_missing(pl.col("content_hash_before")) | pl.col(
+        "portal_hash"
+    ).ne_missing(pl.col("portal_hash_before"))
+    acted = pl.col("ims_action").ne_missing(pl.col("ims_action_before"))
+    outcome.changed = both.filter(edited)["doc_id"].to_list()
+    # A supplier edit resets the action too; it is reported once, as an edit.
+    outcome.action_changed = both.filter(acted & edited.not_())["doc_id"].to_list()
 
 
 # ---------------------------------------------------------------------------------------------------
