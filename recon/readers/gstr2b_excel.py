@@ -387,6 +387,13 @@ class SheetReader:
             raise self._missing(
                 row_no, columns, "doc_no" if line["doc_no"] is None else "supplier_gstin", layout
             )
+        number_cell = values.get("doc_no")
+        if isinstance(number_cell, float) and abs(number_cell) >= 1e15:
+            # Excel keeps 15 significant digits: a 16-digit number typed as a number has lost its last
+            # digit (formats.md §2 rule 5), so matching on it may miss.
+            line["_warning"] = (
+                f"number {line['doc_no']} was stored as a number in Excel and may have lost digits"
+            )
         line["_cells"] = {
             label: _jsonable(cells[i]) for label, i in layout.labelled if i < width and not blank(cells[i])
         }
@@ -469,6 +476,8 @@ class SheetReader:
         doc["itc_available"] = itc_code(line["itc_available"])
         doc["itc_unavailable_reason"] = reason_code(line["reason"])
         doc["_lines"] = [line["_cells"]]
+        if line.get("_warning"):
+            doc["warnings"].append(line["_warning"])
         if doc["doc_kind"] == "isd" and "credit" in norm(line["doc_type"]):
             doc["warnings"].append("ISD credit note: it reduces the ITC distributed earlier")
         return doc

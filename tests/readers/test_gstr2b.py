@@ -278,3 +278,12 @@ def test_excel_workbook_without_2b_sheets_is_refused():
 
     with pytest.raises(InputError, match="no GSTR-2B sheets"):
         read_gstr2b(workbook_bytes({"Purchases": [["Date", "Bill No"]]}), "register.xlsx")
+
+
+def test_excel_long_number_stored_as_number_is_kept_and_flagged():
+    rows = [b2b_row(UMBRA, "Umbra", 1234567890123456, "Regular", "07/11/2025", 118, "Maharashtra", "No", 18, 100,
+                    0, 9, 9),
+            b2b_row(UMBRA, "Umbra", 1045, "Regular", "08/11/2025", 118, "Maharashtra", "No", 18, 100, 0, 9, 9)]  # fmt: skip
+    docs = read_gstr2b(gstr2b_workbook(rows), "2b.xlsx").docs.sort("doc_date").to_dicts()
+    assert docs[1]["doc_no"] == "1045" and docs[1]["warnings"] == []  # not '1045.0'
+    assert "may have lost digits" in docs[0]["warnings"][0]
