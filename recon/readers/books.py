@@ -185,16 +185,18 @@ def _layout_of(wb: Workbook, sheet: str | None, header_row: int | None) -> Layou
     sheets = [sheet] if sheet is not None and wb.file_format != "csv" else wb.sheet_names
     scores: dict[str, int] = {}
     best_sheet, best = None, (-1, [], 0)
+    heights = {name: wb.grid(name).cells.height for name in sheets}
+    if header_row is not None and all(header_row < 1 or header_row > h for h in heights.values()):
+        raise InputError(
+            f"header row {header_row} is outside the sheet, which has {max(heights.values())} rows.",
+            file=wb.file,
+            sheet=wb.grid(sheets[0]).sheet if len(sheets) == 1 else None,
+        )
     for name in sheets:
         cells = wb.grid(name).cells
         if header_row is not None:
-            if header_row < 1 or header_row > cells.height:
-                raise InputError(
-                    f"header row {header_row} is outside the sheet, which has {cells.height} rows.",
-                    file=wb.file,
-                    sheet=wb.grid(name).sheet,
-                )
-            found = _best_header(cells, [header_row - 1])
+            # A short sheet (notes, a cover page) simply has no header at that row.
+            found = _best_header(cells, [header_row - 1]) if header_row <= cells.height else (-1, [], 0)
         else:
             found = _best_header(cells, header_candidates(cells))
         scores[name] = found[2]
@@ -465,7 +467,8 @@ def _drop_non_documents(rows: pl.DataFrame, ctx: _Context) -> tuple[pl.DataFrame
     identity = has["doc_no"] | has["supplier_gstin"] | has["doc_date"] | has["voucher_date"]
     any_amount = pl.any_horizontal([has[f] for f in amount_fields]) if amount_fields else pl.lit(False)
     blank = ~pl.any_horizontal([has[f] for f in fields])
-    total = total_label & ~(has["doc_no"] & has["supplier_gstin"])
+    # A total row never carries a supplier's invoice number ("Total Tools Pvt Ltd" with one is a supplier).
+    total = total_label & ~has["doc_no"]
     flagged = rows.with_columns(
         _skip=blank | total | ~identity,
         _skip_amounts=~blank & ~total & ~identity & any_amount,
@@ -791,7 +794,9 @@ def _settle_signs(docs: pl.DataFrame, ctx: _Context) -> pl.DataFrame:
     docs = docs.with_columns(_convention=pl.lit(False))
     if "voucher_type" in docs.columns:
         per_type = docs.group_by("voucher_type").agg(
-            (pl.col("_negative").all() & (pl.len() >= 2)).alias("_all_negative")
+            (pl.col("_negative").all() & (pl.len() >= 2) & pl.col("voucher_type").is_not_null().all()).alias(
+                "_all_negative"
+            )
         )
         docs = docs.join(per_type, on="voucher_type", how="left", nulls_equal=True, maintain_order="left")
         docs = docs.with_columns(pl.col("_all_negative").fill_null(False).alias("_convention")).drop(

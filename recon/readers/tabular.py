@@ -305,7 +305,12 @@ def csv_cells(data: bytes, name: str) -> pl.DataFrame:
     text, _encoding = decode_text(data, name)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     sample = text[:65536].split("\n")[:200]
-    delim = sniff_delimiter(sample)
+    # Excel's "sep=;" first line names the delimiter; it is kept as a blank row so rows keep their numbers.
+    if sample and sample[0].lower().startswith("sep=") and len(sample[0].strip()) == 5:
+        delim = sample[0].strip()[4]
+        text = text[text.index("\n") :] if "\n" in text else ""
+    else:
+        delim = sniff_delimiter(sample)
     try:
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim))
     except csv.Error as err:

@@ -449,6 +449,25 @@ CASES = [
         check=lambda r: docs(r)["K-1"]["igst"] == 180,
     ),
     Case(
+        "excel-sep-line-csv",
+        lambda: b"sep=;\r\n" + csv_text([HEADER, GOOD], ";").encode(),
+        name="b.csv",
+        check=lambda r: r.header_row == 2 and docs(r)["K-1"]["origin_rows"] == [3],
+    ),
+    Case(
+        "supplier-named-total-is-not-a-total-row",
+        lambda: book_csv(GOOD, ["", "Total Tools Pvt Ltd", "TT-1", "02-10-2025", "50", "9", "", ""]),
+        name="b.csv",
+        warnings=["row 3", "GSTIN is blank"],
+        check=lambda r: "TT-1" in docs(r) and r.rows_skipped == 0,
+    ),
+    Case(
+        "excel-error-value-in-amount",
+        lambda: book_csv(GOOD, [UMBRA, "U", "U-1", "02-10-2025", "#REF!", "", "", ""]),
+        name="b.csv",
+        error=["row 3", "'#REF!' is not an amount"],
+    ),
+    Case(
         "xls-from-old-erp",
         lambda: xls_bytes({"Sheet1": [HEADER, GOOD]}),
         name="old.xls",

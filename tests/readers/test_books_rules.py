@@ -148,3 +148,19 @@ def test_same_number_in_another_financial_year_is_not_a_double_booking():
     )
     assert result.docs["fy"].to_list() == ["2024-25", "2025-26"]
     assert not any("booked again" in str(w) for w in result.warnings)
+
+
+def test_header_row_option_reads_below_a_header_the_guess_would_not_pick():
+    sheets = {
+        "Cover": [["Client: Acme"]],
+        "Data": [["Some title"], ["Party GSTIN", "Ref", "Dt", "Amt1"], [KERALA, "R-1", "01-10-2025", "100"]],
+    }
+    result = read_books(
+        xlsx_bytes(sheets),
+        "odd.xlsx",
+        header_row=2,
+        mapping={"doc_no": "Ref", "doc_date": "Dt", "taxable_value": "Amt1"},
+    )
+    assert result.sheet == "Data" and result.header_row == 2
+    (doc,) = result.docs.iter_rows(named=True)
+    assert doc["doc_no"] == "R-1" and doc["taxable_value"] == 100 and doc["supplier_gstin"] == KERALA
