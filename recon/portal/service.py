@@ -236,8 +236,8 @@ class RecordOutcome(NamedTuple):
 
 @dataclass
 class UploadOutcome:
-    """Overall status (P / PE / ER, IP = still processing, UNKNOWN = could not be established),
-    one :class:`RecordOutcome` per record, and the reference ids."""
+    """Overall status (P / PE / ER as REQSTS, IP = the portal is still processing, INCOMPLETE = records not
+    sent or not verifiable yet), one :class:`RecordOutcome` per record, and the reference ids."""
 
     status: str
     per_record: list[RecordOutcome]
@@ -502,15 +502,15 @@ def _held_actions(client: PortalClient, gstin: str, invdata: dict) -> dict[tuple
 
 
 def _overall(records: list[RecordOutcome]) -> str:
-    if not records:
-        return "P"
+    """P all applied; PE some refused; ER none applied; IP waiting for the portal's answer;
+    INCOMPLETE some records not sent, or sent without any way to learn their fate yet."""
+    if any(r.ok is None and (r.error_cd == WB_NOT_SENT or r.reference_id is None) for r in records):
+        return "INCOMPLETE"
     if any(r.ok is None for r in records):
-        return "IP" if all(r.ok is not False for r in records) else "UNKNOWN"
+        return "IP"
     if all(r.ok for r in records):
         return "P"
-    if not any(r.ok for r in records):
-        return "ER"
-    return "PE"
+    return "PE" if any(r.ok for r in records) else "ER"
 
 
 # -- record helpers ----------------------------------------------------------------------------------

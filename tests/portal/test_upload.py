@@ -198,6 +198,7 @@ def test_session_ended_for_good_asks_for_an_otp_and_keeps_what_was_not_sent(clie
         upload(client, bodies)
 
     partial = err.value.partial
+    assert partial.status == "INCOMPLETE"
     assert partial.unsent == bodies
     assert {r.ok for r in partial.per_record} == {None}
     assert not any(entry.applied for entry in sandbox.portal.log)
