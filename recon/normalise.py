@@ -196,6 +196,8 @@ _DATE_FORMATS = (
     "%d-%b-%Y", "%d-%b-%y", "%d %b %Y", "%d %b %y", "%d/%b/%Y", "%d-%B-%Y", "%d %B %Y",
     "%Y-%m-%d", "%Y/%m/%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%d-%m-%Y %H:%M:%S",
     "%d/%m/%Y %H:%M:%S", "%Y%m%d",
+    # Month written in words is unambiguous even month first (Zoho and US-locale exports: "Oct 1, 2025").
+    "%b %d, %Y", "%B %d, %Y", "%b %d %Y",
 )  # fmt: skip
 # Excel serials between 1-Jan-1990 and 31-Dec-2099 are taken as dates; anything else is a number.
 _SERIAL_RANGE = (32874, 73050)
