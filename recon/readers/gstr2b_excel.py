@@ -579,7 +579,7 @@ def reason_code(value) -> str | None:
         return None
     text = str(value).strip()
     lowered = norm(text)
-    if "164" in lowered or lowered == "c":
+    if "164" in lowered or "cutoff" in lowered or "timelimit" in lowered or lowered == "c":
         return "C"
     if "pos" in lowered or "placeofsupply" in lowered or lowered == "p":
         return "P"

@@ -287,3 +287,29 @@ def test_excel_long_number_stored_as_number_is_kept_and_flagged():
     docs = read_gstr2b(gstr2b_workbook(rows), "2b.xlsx").docs.sort("doc_date").to_dicts()
     assert docs[1]["doc_no"] == "1045" and docs[1]["warnings"] == []  # not '1045.0'
     assert "may have lost digits" in docs[0]["warnings"][0]
+
+
+@pytest.mark.parametrize(
+    "words, code",
+    [
+        ("POS and supplier state are same but recipient state is different", "P"),
+        ("Return filed post annual cut-off", "C"),
+        ("Section 16(4)", "C"),
+        ("", None),
+    ],
+)
+def test_excel_reason_words_become_2b_codes(words, code):
+    from recon.readers.gstr2b_excel import reason_code
+
+    assert reason_code(words) == code
+
+
+@pytest.mark.parametrize(
+    "words, code",
+    [("Regular", "R"), ("SEZ supplies with payment of tax", "SEWP"), ("SEZ supplies without payment", "SEWOP"),
+     ("Deemed Exp", "DE"), ("Supplies to customs bonded warehouse", "CBW"), ("SEWOP", "SEWOP")],
+)  # fmt: skip
+def test_excel_invoice_type_words_become_codes(words, code):
+    from recon.readers.gstr2b_excel import invoice_type_code
+
+    assert invoice_type_code(words) == code
