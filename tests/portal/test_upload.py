@@ -343,3 +343,21 @@ def test_request_refused_on_receipt_is_reported_per_record_and_the_rest_still_go
     assert result["KA-7781"].ok is True
     assert outcome.status == "PE"
     assert held(sandbox.portal)[("b2b", "TN/88")] == "N"
+
+
+def test_reset_dropped_after_the_portal_applied_it_is_confirmed_not_resent(client, sandbox):
+    upload(client, [save_body(fetch_raw(client), {("b2b", "TN/88"): "R", ("b2bdn", "DN/77"): "R"})])
+    sandbox.portal.add_fault("drop", "RESETIMS", apply_first=True)
+
+    reset = save_body(fetch_raw(client), {("b2b", "TN/88"): "N", ("b2bdn", "DN/77"): "N"}, reset=True)
+    outcome = upload(client, [reset])
+
+    assert outcome.status == "P"
+    assert {r.doc_no: (r.ok, r.action, r.held_action) for r in outcome.per_record} == {
+        "TN/88": (True, "N", "N"),
+        "DN/77": (True, "N", "N"),
+    }
+    assert len(sandbox.portal.requests_of("RESETIMS")) == 1
+    assert (
+        applications(sandbox.portal)[("b2b", "33GSPTN0791G1Z5", "TN/88", "112025")] == 2
+    )  # the R, then the N
