@@ -13,8 +13,9 @@ What it imitates (portal-api.md §2-§4, formats.md §1-§2, ims-rules.md §2/§
   (token + est, FILEDET with encrypted tar.gz files and their SHA-256);
 * SAVE / RESETIMS -> reference id -> REQSTS (IP, then P / PE with ``error_report`` / ER): stale
   ``prev_status`` or a supplier edit -> IMSSAV0010; Accept of a credit note without ``itcRedReq`` ->
-  IMSSAV0054; schema violations -> IMSSAV005 (whole request, nothing applied); Pending where blocked ->
-  an error for that record;
+  IMSSAV0054; schema violations (missing or extra keys, N in a SAVE, an action in a RESET) -> IMSSAV005
+  (whole request, nothing applied); Pending where blocked -> SBX-PENDBLK for that record; a declared ITC
+  reduction above the note's tax or with CGST != SGST -> SBX-DECL;
 * supplier edits (amounts and hash change, the recipient's action resets to N);
 * faults: slow replies, HTTP 500, dropped connections (optionally after applying the request), expired
   sessions.
@@ -79,6 +80,7 @@ ECHO_FIELDS = (
     "srcform",
     *AMOUNT_FIELDS,
 )
+SAVE_EXTRAS = ("remarks", "itcRedReq", "declIgst", "declCgst", "declSgst", "declCess")  # formats.md §2 (2025)
 ACTION_ONLY_FIELDS = (
     "action",
     "prev_status",
@@ -602,6 +604,24 @@ def _record_problem(held: dict | None, section: str, sent: Mapping, reqtyp: str)
         return "SBX-PENDBLK", "Pending is not allowed for this record"
     if sent["action"] == "A" and section in ("b2bcn", "b2bcna") and sent.get("itcRedReq") not in ("Y", "N"):
         return "IMSSAV0054", "Value required for itcRedReq"
+    if sent.get("itcRedReq") == "Y":
+        return _declaration_problem(held, sent)
+    return None
+
+
+def _declaration_problem(held: Mapping, sent: Mapping) -> tuple[str, str] | None:
+    """The declared ITC reduction: each head at most the document's tax, CGST = SGST (formats.md §2)."""
+    heads = (("declIgst", "iamt"), ("declCgst", "camt"), ("declSgst", "samt"), ("declCess", "cess"))
+    declared = {}
+    for decl, tax in heads:
+        value = sent.get(decl)
+        if value is None or isinstance(value, str):
+            return "SBX-DECL", f"{decl} is required as a number when itcRedReq is Y"
+        declared[decl] = Decimal(str(value))
+        if declared[decl] < 0 or declared[decl] > Decimal(str(held.get(tax) or 0)):
+            return "SBX-DECL", f"{decl} must be between 0 and the document's {tax}"
+    if declared["declCgst"] != declared["declSgst"]:
+        return "SBX-DECL", "declCgst and declSgst must be equal"
     return None
 
 
@@ -650,6 +670,13 @@ def _schema_problem(gstin: str, action: str, payload) -> str | None:
             missing = [k for k in required_fields(section, wanted) if k not in rec]
             if missing:
                 return f"{section}[{index}]: missing {', '.join(missing)}"
+            # The published schemas set additionalProperties: false (formats.md §2).
+            allowed = set(required_fields(section, wanted)) | (
+                set(SAVE_EXTRAS) if wanted == "SAVE" else set()
+            )
+            extra = sorted(set(rec) - allowed)
+            if extra:
+                return f"{section}[{index}]: field(s) not allowed: {', '.join(extra)}"
             if wanted == "SAVE" and rec["action"] not in allowed_actions:
                 return f"{section}[{index}]: action must be A, R or P (N goes through RESET)"
             if wanted == "RESET" and "action" in rec:

@@ -361,3 +361,32 @@ def test_reset_dropped_after_the_portal_applied_it_is_confirmed_not_resent(clien
     assert (
         applications(sandbox.portal)[("b2b", "33GSPTN0791G1Z5", "TN/88", "112025")] == 2
     )  # the R, then the N
+
+
+def test_a_field_outside_the_published_schema_fails_the_whole_request(client, sandbox):
+    body = save_body(fetch_raw(client), DECISIONS)
+    body["data"]["invdata"]["b2b"][0]["hash"] = "ab" * 32  # download-only field echoed back
+
+    outcome = upload(client, [body])
+
+    assert outcome.status == "ER"
+    assert "hash" in outcome.per_record[0].error_msg
+    assert not applications(sandbox.portal)
+
+
+def test_credit_note_accepted_with_a_declaration_above_its_tax_is_refused(client, sandbox):
+    body = save_body(fetch_raw(client), {("b2bcn", "CN-0093"): "A", ("b2b", "TN/88"): "A"})
+    note = body["data"]["invdata"]["b2bcn"][0]
+    # The note carries IGST 360.00; declaring 400 is more than the note itself.
+    note.update(itcRedReq="Y", declIgst=400, declCgst=0, declSgst=0, declCess=0)
+    outcome = upload(client, [body])
+    result = _by_number(outcome)
+    assert (result["CN-0093"].ok, result["CN-0093"].error_cd) == (False, "SBX-DECL")
+    assert result["TN/88"].ok is True
+
+    body = save_body(fetch_raw(client), {("b2bcn", "CN-0093"): "A"})
+    body["data"]["invdata"]["b2bcn"][0].update(
+        itcRedReq="Y", declIgst=360, declCgst=0, declSgst=0, declCess=0
+    )
+    assert upload(client, [body]).status == "P"
+    assert held(sandbox.portal)[("b2bcn", "CN-0093")] == "A"
