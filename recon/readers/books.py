@@ -161,11 +161,12 @@ def _best_header(cells: pl.DataFrame, rows: list[int]) -> tuple[int, list[str], 
     """(row index, header names, score) of the best-scoring candidate row; (-1, [], 0) if none."""
     best = (-1, [], 0)
 
-    def recognised(text: str) -> bool:
-        return bool(synonyms.fields_for(text))
+    def best_rank(text: str) -> int | None:
+        ranks = [rank for _field, rank in synonyms.fields_for(text)]
+        return min(ranks) if ranks else None
 
     for r in rows:
-        for names in (header_texts(cells, r), combined_headers(cells, r, recognised) if r > 0 else None):
+        for names in (header_texts(cells, r), combined_headers(cells, r, best_rank) if r > 0 else None):
             if names is None:
                 continue
             unique, _ = unique_headers(names)

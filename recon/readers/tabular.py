@@ -340,13 +340,13 @@ def header_texts(cells: pl.DataFrame, row: int) -> list[str]:
     return [("" if v is None else str(v).strip()) for v in cells.row(row)]
 
 
-def combined_headers(cells: pl.DataFrame, row: int, recognise: Callable[[str], bool]) -> list[str]:
+def combined_headers(cells: pl.DataFrame, row: int, rank: Callable[[str], int | None]) -> list[str]:
     """Header names of ``row`` using the group row above it (two-row headers).
 
-    A merged group cell ("Tax Amount" over "Integrated Tax | Central Tax ...") is carried right across
-    the blank cells of its merge. A column whose own header is blank takes the group's; a column whose
-    own header is not recognised but "group + own" is, takes the combination ("Integrated Tax" +
-    "Amount" -> "Integrated Tax Amount").
+    A merged group cell ("Supplier Invoice" over "No. | Date") is carried right across the blank cells
+    of its merge. A column whose own header is blank takes the group's; a column takes "group + own"
+    when that is a better-ranked header than its own text ("Supplier Invoice" + "Date" beats a bare
+    "Date", which would be the voucher date). ``rank`` gives a header's best synonym rank, or None.
     """
     own = header_texts(cells, row)
     group = header_texts(cells, row - 1)
@@ -358,10 +358,11 @@ def combined_headers(cells: pl.DataFrame, row: int, recognise: Callable[[str], b
     for o, g, gc in zip(own, group, carried, strict=True):
         if not o:
             names.append(g)
-        elif not recognise(o) and gc and recognise(f"{gc} {o}"):
-            names.append(f"{gc} {o}")
-        else:
-            names.append(o)
+            continue
+        combined_rank = rank(f"{gc} {o}") if gc else None
+        own_rank = rank(o)
+        better = combined_rank is not None and (own_rank is None or combined_rank < own_rank)
+        names.append(f"{gc} {o}" if better else o)
     return names
 
 

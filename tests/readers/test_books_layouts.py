@@ -359,3 +359,17 @@ def test_tally_columnar_register_sums_ledger_columns_per_field():
         xlsx_bytes({"Purchase Register": grid}), "columnar.xlsx", mapping={"taxable_value": "Purchase @18%"}
     )
     assert by_number(chosen)["U-55"]["taxable_value"] == 1000
+
+
+def test_two_row_header_group_names_the_supplier_invoice_columns():
+    group = ["Date", "Particulars", "GSTIN/UIN", "Supplier Invoice", None, "Taxable Value", "Tax", None, None]
+    own = [None, None, None, "No.", "Date", None, "IGST", "CGST", "SGST"]
+    row = [datetime(2025, 10, 3), "Umbra Traders", UMBRA, "U-1", datetime(2025, 10, 1), 1000, None, 90, 90]
+    result = read_books(xlsx_bytes({"Register": [["Acme"], [], group, own, row]}), "merged.xlsx")
+    assert result.header_row == 4
+    # "Date" under "Supplier Invoice" is the invoice date; the bare "Date" column is the voucher date.
+    assert result.mapping["doc_no"] == "Supplier Invoice No."
+    assert result.mapping["doc_date"] == "Supplier Invoice Date" and result.mapping["voucher_date"] == "Date"
+    (doc,) = result.docs.iter_rows(named=True)
+    assert doc["doc_no"] == "U-1" and doc["doc_date"] == date(2025, 10, 1)
+    assert doc["cgst"] == 90 and doc["igst"] == 0 and doc["origin_rows"] == [5]
