@@ -520,7 +520,6 @@ class SandboxPortal:
         REQSTS reports IP for ``ip_polls`` polls first, as the portal's queue would)."""
         with self._lock:
             reference = f"SBX{next(self._counter):08d}"
-            entry.reference_id = reference
             entry.records = _sent_records(payload)
             problem = _schema_problem(gstin, action, payload)
             if problem:
@@ -529,6 +528,7 @@ class SandboxPortal:
             else:
                 status = self._apply(gstin, payload, entry)
             self._references[reference] = {"gstin": gstin, "status": status, "polls": 0}
+            entry.reference_id = reference  # last: a reader seeing it finds the status stored
             return reference
 
     def _apply(self, gstin: str, payload: Mapping, entry: LoggedRequest) -> dict:
@@ -915,9 +915,17 @@ class SandboxHandle:
         self.thread.join(timeout=5)
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        # A client that timed out and left (the slow fault does this on purpose) is not a server error.
+        log.debug("sandbox: connection from %s ended abruptly", client_address, exc_info=True)
+
+
 def make_server(portal: SandboxPortal, port: int = 0, host: str = "127.0.0.1") -> ThreadingHTTPServer:
     handler = type("SandboxHandler", (_Handler,), {"portal": portal})
-    server = ThreadingHTTPServer((host, port), handler)
+    server = _Server((host, port), handler)
     server.daemon_threads = True
     portal.base_url = f"http://{host}:{server.server_address[1]}"
     return server

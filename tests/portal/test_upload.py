@@ -6,6 +6,8 @@ changed. A decision applied twice, or a record missing from the portal's state, 
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from portal_helpers import (
     FAST,
@@ -164,18 +166,26 @@ def test_timeout_while_the_portal_is_still_working_applies_each_decision_once(sa
     # The portal is slow: the client gives up, checks (still old state), sends again; meanwhile the first
     # request completes. prev_status makes the two a compare-and-set: exactly one of them applies.
     client = demo_connector(sandbox, **FAST)
-    client.settings = client.settings.__class__(**{**client.settings.__dict__, "timeout": 0.3})
+    client.settings = client.settings.__class__(**{**client.settings.__dict__, "timeout": 0.5})
     client.request_otp(RECIPIENT)
     client.authenticate(RECIPIENT, sandbox.otp)
-    sandbox.portal.add_fault("slow", "SAVE", seconds=0.8)
+    sandbox.portal.add_fault("slow", "SAVE", seconds=1.5)
     body = save_body(fetch_raw(client), {("b2b", "TN/88"): "A"})
 
     outcome = upload(client, [body])
-
-    assert held(sandbox.portal)[("b2b", "TN/88")] == "A"
-    assert applications(sandbox.portal)[("b2b", "33GSPTN0791G1Z5", "TN/88", "112025")] == 1
     record = _by_number(outcome)["TN/88"]
     assert record.ok is True and record.held_action == "A"
+
+    # Let the slow first request finish too, then judge: it must have been refused as stale.
+    first = sandbox.portal.requests_of("SAVE")[0]
+    deadline = time.monotonic() + 5
+    while first.reference_id is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert first.fault == "slow" and first.reference_id is not None
+    late = sandbox.portal._references[first.reference_id]["status"]
+    assert late["error_report"]["b2b"][0]["error_cd"] == "IMSSAV0010"
+    assert held(sandbox.portal)[("b2b", "TN/88")] == "A"
+    assert applications(sandbox.portal)[("b2b", "33GSPTN0791G1Z5", "TN/88", "112025")] == 1
 
 
 def test_session_expiry_between_fetch_and_upload_is_refreshed_without_an_otp(client, sandbox):
