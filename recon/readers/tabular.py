@@ -311,18 +311,46 @@ def csv_cells(data: bytes, name: str) -> pl.DataFrame:
         text = text[text.index("\n") :] if "\n" in text else ""
     else:
         delim = sniff_delimiter(sample)
+    if not text.strip():
+        raise InputError("the file is empty.", file=name)
+    try:
+        cells = _polars_cells(text, delim)
+    except pl.exceptions.PolarsError:
+        cells = _python_cells(text, delim, name)  # odd quoting: the standard library is more forgiving
+    # Blank cells are null, as calamine gives them for Excel files.
+    return cells.with_columns(
+        pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c) for c in cells.columns
+    )
+
+
+def _polars_cells(text: str, delim: str) -> pl.DataFrame:
+    """Split with polars (fast). A first line of delimiters fixes the width so that title lines, blank
+    lines and short lines become rows padded with nulls: row i stays spreadsheet row i+1."""
+    lines = pl.Series([text]).str.split("\n").explode()
+    # An upper bound (delimiters inside quotes count too): extra columns are empty, never lost data.
+    width = int(lines.str.count_matches(delim, literal=True).max() or 0) + 1
+    body = (delim * (width - 1) + "\n" + text).encode("utf-8")
+    cells = pl.read_csv(
+        io.BytesIO(body),
+        has_header=False,
+        separator=delim,
+        infer_schema=False,
+        truncate_ragged_lines=True,
+        raise_if_empty=False,
+    ).slice(1)
+    return cells.rename({c: f"c{i}" for i, c in enumerate(cells.columns)})
+
+
+def _python_cells(text: str, delim: str, name: str) -> pl.DataFrame:
     try:
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim))
     except csv.Error as err:
         raise InputError(f"the CSV cannot be split into columns ({err}).", file=name) from None
-    if not rows:
-        raise InputError("the file is empty.", file=name)
-    width = max(len(r) for r in rows)
+    width = max((len(r) for r in rows), default=0)
     columns: list[list[str | None]] = [[] for _ in range(width)]
     for row in rows:
         for i in range(width):
-            value = row[i] if i < len(row) else None
-            columns[i].append(value if value != "" else None)
+            columns[i].append(row[i] if i < len(row) else None)
     return pl.DataFrame(
         {f"c{i}": col for i, col in enumerate(columns)}, schema={f"c{i}": pl.String for i in range(width)}
     )
