@@ -32,7 +32,7 @@ _KIND_WORDS = {
 
 # Decision-file column → the names it may carry (compared without case, spaces and punctuation).
 COLUMN_NAMES = {
-    "portal_doc_id": ("portal_doc_id",),
+    "portal_doc_id": ("portal_doc_id", "ims_doc_id"),
     "supplier_gstin": (
         "supplier_gstin",
         "portal_supplier_gstin",
