@@ -298,9 +298,13 @@ class Record:
             if value is not None and value != "":
                 return value
         if self._lower is None:
-            self._lower = {str(k).lower(): v for k, v in self.data.items()}
+            # Only keys that are not all lower case need a second spelling; most records have none.
+            self._lower = {str(k).lower(): v for k, v in self.data.items() if str(k) != str(k).lower()}
         for key in keys:
-            value = self._lower.get(key.lower())
+            lowered = key.lower()
+            value = self.data.get(lowered)
+            if value is None or value == "":
+                value = self._lower.get(lowered)
             if value is not None and value != "":
                 return value
         return None
@@ -374,13 +378,22 @@ def raw_json(record: dict) -> str:
 
 
 def _exact(value) -> str:
+    if isinstance(value, str):
+        return _string(value)
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, dict):
-        return "{" + ",".join(f"{_plain_json(str(k))}:{_exact(v)}" for k, v in value.items()) + "}"
+        return "{" + ",".join(f"{_string(str(k))}:{_exact(v)}" for k, v in value.items()) + "}"
     if isinstance(value, (list, tuple)):
         return "[" + ",".join(_exact(v) for v in value) + "]"
     return _plain_json(value)
+
+
+def _string(text: str) -> str:
+    # Plain printable ASCII needs no escaping (nearly every portal value); the rest goes through json.
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'
+    return _plain_json(text)
 
 
 _plain_json = json.JSONEncoder(separators=(",", ":")).encode
