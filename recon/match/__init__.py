@@ -156,11 +156,12 @@ def _duplicate_twins(books: pl.DataFrame, taken_b: pl.Series) -> pl.DataFrame:
 def _pair_results(
     pairs: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFrame, settings: Settings
 ) -> pl.DataFrame:
-    wide = compare.compare(compare.widen(pairs, books, portal), settings)
-    wide = wide.with_columns(
+    wide = compare.compare(compare.widen(pairs, books, portal), settings).with_columns(
         pl.coalesce(pl.col("p_not_in_ims"), pl.col("b_not_in_ims")).alias("not_in_ims"),
-        explain.differences_expr(compare.DIFFERENCE_FIELDS),
-        explain.differences_text_expr(compare.DIFFERENCE_FIELDS),
+        compare.any_difference().alias("_differs"),
+    )
+    wide = pl.concat(
+        [_agreeing(wide.filter(~pl.col("_differs"))), _differing(wide.filter(pl.col("_differs")))]
     )
     return wide.select(
         _result_id(pl.col("b_doc_id"), pl.col("p_doc_id")),
@@ -181,6 +182,20 @@ def _pair_results(
         pl.coalesce(pl.col("p_gstin"), pl.col("b_gstin")).alias("_gstin"),
         pl.coalesce(pl.col("p_doc_no"), pl.col("b_doc_no")).alias("_doc_no"),
     )
+
+
+def _agreeing(wide: pl.DataFrame) -> pl.DataFrame:
+    """Pairs where nothing differs — most of them — skip the sentence machinery entirely."""
+    return wide.with_columns(
+        pl.lit([], pl.List(RESULT_SCHEMA["differences"].inner)).alias("differences"),
+        pl.lit(None, pl.String).alias("differences_text"),
+    )
+
+
+def _differing(wide: pl.DataFrame) -> pl.DataFrame:
+    wide = wide.with_row_index("_row")
+    found = explain.differences_frame(wide, compare.DIFFERENCE_FIELDS)
+    return wide.join(found, on="_row", how="left", maintain_order="left").drop("_row")
 
 
 def _leftover_results(

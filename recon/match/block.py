@@ -486,6 +486,8 @@ def nearest(leftovers: pl.DataFrame, others: pl.DataFrame, settings: Settings) -
     if leftovers.is_empty():
         return pl.DataFrame(schema={"idx": pl.UInt32, "n_idx": pl.UInt32})
     left = leftovers.select("idx", "gstin", "kind", "key", "fy", "date", "taxable", "doc_id")
+    # Only suppliers (and kinds) that have leftovers can hold a nearest candidate.
+    others = others.join(left.select("gstin", "kind").unique(), on=["gstin", "kind"], how="semi")
     right = others.select(
         pl.col("idx").alias("n_idx"), "gstin", "kind", pl.col("key").alias("n_key"), pl.col("fy").alias("n_fy"),
         pl.col("date").alias("n_date"), pl.col("taxable").alias("n_taxable"), pl.col("doc_id").alias("n_doc_id"),

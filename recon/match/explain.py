@@ -117,18 +117,35 @@ def _difference_value(field: str) -> pl.Expr:
     return pl.lit(None, pl.Float64)
 
 
-def differences_expr(fields: tuple[str, ...]) -> pl.Expr:
-    """List of {field, books, portal, difference} for each differing field (portal minus books)."""
-    items = []
-    for field in fields:
+def differences_frame(wide: pl.DataFrame, fields: tuple[str, ...]) -> pl.DataFrame:
+    """Per ``_row`` of ``wide``: ``differences`` (list of {field, books, portal, difference}, portal minus
+    books) and ``differences_text`` (one sentence per differing field), for rows where something differs.
+
+    Built long (one row per differing field, then gathered per pair) because each sentence is then made
+    only for the pairs where that field differs, not for every pair and field.
+    """
+    parts = []
+    for order, field in enumerate(fields):
+        differing = wide.filter(pl.col(f"x_{field}"))
         item = pl.struct(
             pl.lit(FIELD_NAMES[field]).alias("field"),
             _values(field, "b").alias("books"),
             _values(field, "p").alias("portal"),
             _difference_value(field).alias("difference"),
         )
-        items.append(pl.when(pl.col(f"x_{field}")).then(item))
-    return pl.concat_list(items).list.drop_nulls().cast(pl.List(DIFFERENCE)).alias("differences")
+        parts.append(
+            differing.select(
+                "_row",
+                pl.lit(order, pl.Int8).alias("_order"),
+                item.alias("item"),
+                _sentence(field).alias("sentence"),
+            )
+        )
+    long = pl.concat(parts).sort(["_row", "_order"])
+    return long.group_by("_row", maintain_order=True).agg(
+        pl.col("item").cast(DIFFERENCE).alias("differences"),
+        pl.col("sentence").str.join(" ").alias("differences_text"),
+    )
 
 
 def _sentence(field: str) -> pl.Expr:
@@ -163,13 +180,6 @@ def _sentence(field: str) -> pl.Expr:
     else:
         books, portal = pl.col(f"b_{field}").cast(pl.String), pl.col(f"p_{field}").cast(pl.String)
     return pl.concat_str(pl.lit(f"{label} differs: books "), books, pl.lit(", portal "), portal, pl.lit("."))
-
-
-def differences_text_expr(fields: tuple[str, ...]) -> pl.Expr:
-    """The differences in words, one sentence per field; null when nothing differs."""
-    sentences = [pl.when(pl.col(f"x_{f}")).then(_sentence(f)) for f in fields]
-    text = pl.concat_str(sentences, separator=" ", ignore_nulls=True)
-    return pl.when(text == "").then(pl.lit(None, pl.String)).otherwise(text).alias("differences_text")
 
 
 # ---------------------------------------------------------------------------------------------------
