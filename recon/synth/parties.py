@@ -48,6 +48,12 @@ _TRADE = (
     "Tools", "Auto Parts", "Paints", "Hardware", "Textiles", "Plastics", "Engineering", "Traders",
     "Enterprises", "Industries", "Tubes", "Bearings", "Rubber", "Printers", "Stationers", "Cables",
 )  # fmt: skip
+_TOWNS = (
+    "Pune", "Nashik", "Nagpur", "Thane", "Aurangabad", "Kolhapur", "Surat", "Vadodara", "Rajkot", "Indore",
+    "Bhopal", "Jaipur", "Ludhiana", "Chennai", "Coimbatore", "Bengaluru", "Hubballi", "Hyderabad", "Kochi",
+    "Kolkata", "Noida", "Gurugram", "Faridabad", "Goa", "Raipur", "Lucknow", "Kanpur", "Madurai", "Mysuru",
+    "Vapi", "Silvassa", "Hosur", "Bhiwandi", "Chakan", "Ambernath", "Jamshedpur", "Ranchi", "Patna",
+)  # fmt: skip
 # Suffix and PAN holder type (4th PAN character) go together: a company is C, a firm F, a proprietor P.
 _FORMS = (("Pvt Ltd", "C"), ("Private Limited", "C"), ("Ltd", "C"), ("LLP", "F"), ("& Co", "F"),
           ("", "P"), ("Agencies", "P"), ("& Sons", "H"))  # fmt: skip
@@ -90,12 +96,17 @@ def make_suppliers(rng: random.Random, count: int, styles: tuple[str, ...]) -> l
     """``count`` main registrations plus branch registrations for about one in seven PANs."""
     suppliers: list[Supplier] = []
     used_names: set[str] = set()
-    while len([s for s in suppliers if not s.is_branch]) < count:
+    main_count = 0
+    while main_count < count:
         form, holder = rng.choice(_FORMS)
         name = f"{rng.choice(_FIRST)} {rng.choice(_TRADE)} {form}".strip()
         if name in used_names:
-            continue
+            # Large registers outgrow the word lists: the same trade name in another town is another firm.
+            name = f"{name} ({rng.choice(_TOWNS)})"
+            if name in used_names:
+                continue
         used_names.add(name)
+        main_count += 1
         pan = make_pan(rng, holder, name)
         state = _weighted_state(rng)
         style = rng.choice(styles)
