@@ -227,6 +227,7 @@ class SandboxPortal:
         short_report_keys: bool = False,
         clock=time.monotonic,
         key_pair=None,
+        faults=(),
     ) -> None:
         # Its own key pair per portal; tests may share one (``key_pair``) because generating costs ~0.2 s.
         self.private_key, self.public_key_pem = key_pair or crypto.new_rsa_key_pair()
@@ -246,7 +247,7 @@ class SandboxPortal:
         self.records: dict[str, dict[str, list[dict]]] = {}  # gstin -> section -> records
         self.usernames: dict[str, str] = {}  # gstin -> portal username
         self.log: list[LoggedRequest] = []
-        self.faults: list[Fault] = []
+        self.faults: list[Fault] = list(faults)  # switched on from the start (or later: add_fault)
         self._otp_issued: set[tuple[str, str]] = set()  # (gstin, username)
         self._sessions: dict[str, _Session] = {}  # auth token -> session
         self._references: dict[str, dict] = {}  # reference id -> {"gstin", "status", "polls"}

@@ -216,3 +216,13 @@ def test_server_error_while_refreshing_keeps_the_session_for_the_next_try(client
     assert client.has_session(RECIPIENT)  # a network fault is no reason to ask for a new OTP
     assert len(client.get_section(RECIPIENT, "b2b")) == 6
     assert len(sandbox.portal.requests_of("AUTHTOKEN")) == 1
+
+
+def test_download_that_times_out_is_retried(sandbox):
+    connector = demo_connector(sandbox, **FAST)
+    connector.settings = connector.settings.__class__(**{**connector.settings.__dict__, "timeout": 0.4})
+    connector.request_otp(RECIPIENT)
+    connector.authenticate(RECIPIENT, sandbox.otp)
+    sandbox.portal.add_fault("slow", "GETINV", seconds=1.2)
+    assert len(connector.get_section(RECIPIENT, "b2b")) == 6
+    assert [entry.fault for entry in sandbox.portal.requests_of("GETINV")] == ["slow", None]
