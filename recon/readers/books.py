@@ -846,11 +846,8 @@ def _identify(docs: pl.DataFrame, ctx: _Context, recipient_gstin: str | None) ->
             [
                 model.make_doc_id("books", g, k, n, fy, occurrence=o)
                 for g, k, n, fy, o in zip(
-                    docs.get_column("supplier_gstin"),
-                    docs.get_column("doc_kind"),
-                    docs.get_column("doc_no"),
-                    docs.get_column("fy"),
-                    docs.get_column("_occurrence"),
+                    *(docs.get_column(c).to_list() for c in ("supplier_gstin", "doc_kind", "doc_no", "fy")),
+                    docs.get_column("_occurrence").to_list(),
                     strict=True,
                 )
             ],
@@ -903,14 +900,13 @@ _DOC_NOTES = (
 
 
 def _doc_warnings(docs: pl.DataFrame) -> pl.DataFrame:
+    """The ``warnings`` column: notes built only for the few documents that need any."""
     flags = [flag for flag, _ in _DOC_NOTES if flag in docs.columns]
-    clean = docs.select(
-        ~pl.any_horizontal(
-            [pl.col(f) for f in flags] + [pl.col("_occurrence") > 0, ~pl.col("gstin_valid")]
-        ).any()
-    ).item()
-    if clean:  # the usual case: no per-document notes to build for 100,000 rows
-        return docs.with_columns(pl.lit([], dtype=pl.List(pl.String)).alias("warnings"))
+    needs_note = pl.any_horizontal(
+        [pl.col(f) for f in flags] + [pl.col("_occurrence") > 0, ~pl.col("gstin_valid")]
+    )
+    docs = docs.with_row_index("_position")
+    odd = docs.filter(needs_note)
     notes = [pl.when(pl.col(flag)).then(text) for flag, text in _DOC_NOTES if flag in docs.columns]
     notes.append(
         pl.when(pl.col("_occurrence") > 0).then(
@@ -918,7 +914,11 @@ def _doc_warnings(docs: pl.DataFrame) -> pl.DataFrame:
         )
     )
     notes.append(pl.when(~pl.col("gstin_valid")).then(pl.col("gstin_note")))
-    return docs.with_columns(pl.concat_list(notes).list.drop_nulls().alias("warnings"))
+    odd = odd.select("_position", pl.concat_list(notes).list.drop_nulls().alias("warnings"))
+    docs = docs.join(odd, on="_position", how="left", maintain_order="left")
+    return docs.with_columns(pl.col("warnings").fill_null(pl.lit([], dtype=pl.List(pl.String)))).drop(
+        "_position"
+    )
 
 
 def _describe_codes(docs: pl.DataFrame, ctx: _Context) -> pl.DataFrame:
