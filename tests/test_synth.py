@@ -237,3 +237,22 @@ def test_demo_corpus_is_small_and_fixed():
     demo = demo_corpus()
     assert 250 <= demo.ims.height <= 400
     assert demo.ims.equals(demo_corpus().ims)
+
+
+def test_demo_verb_writes_files_that_read_back(tmp_path, capsys):
+    from recon.cli import main
+    from recon.readers import read
+
+    assert main(["demo", "--out", str(tmp_path), "--docs", "120", "--seed", "3"]) == 0
+    printed = capsys.readouterr().out
+    assert "books_tally.xlsx" in printed and "ims.json" in printed
+    corpus = generate(seed=3, n_docs=120)
+    assert read(tmp_path / "ims.json", recipient_gstin=corpus.client.gstin).docs.height == corpus.ims.height
+    assert (tmp_path / "truth.csv").read_text().count("\n") == corpus.truth.height + 1
+
+
+def test_demo_verb_refuses_a_bad_period(tmp_path, capsys):
+    from recon.cli import main
+
+    assert main(["demo", "--out", str(tmp_path), "--period", "2025-11"]) == 2
+    assert "MMYYYY" in capsys.readouterr().err

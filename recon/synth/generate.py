@@ -543,7 +543,8 @@ def generate(seed: int = 7, n_docs: int = 2000, period: str = "112025", *, fast:
         return generate_fast(seed, n_docs, period)
     rng = random.Random(seed)
     client = make_client(rng, period)
-    suppliers = make_suppliers(rng, max(12, n_docs // 40), numbers.STYLES)
+    # About 2 % of the documents per supplier on average (a few large ones, many small).
+    suppliers = make_suppliers(rng, max(25, n_docs // 40), numbers.STYLES)
     builder = _Builder(rng, client, suppliers)
     for defect in _plan(rng, n_docs):
         _BUILDERS[defect](builder)
