@@ -89,7 +89,7 @@ DEFAULT_KIND_WORDS: dict[str, str] = {
     "supplier credit note": "credit_note", "credit note received": "credit_note",
     "credit note": "credit_note", "cn": "credit_note", "c": "credit_note", "cdnr": "credit_note",
     "supplier debit note": "debit_note", "debit note received": "debit_note", "vendor debit": "debit_note",
-    "d": "debit_note",
+    "d": "debit_note", "subsequent debit": "debit_note", "subsequent credit": "credit_note",
     "bill of entry": "bill_of_entry", "import": "bill_of_entry", "import of goods": "bill_of_entry",
     "boe": "bill_of_entry", "isd": "isd", "isd invoice": "isd",
 }  # fmt: skip
@@ -106,6 +106,9 @@ _SUPPLY_TYPES = {
     "sez supplies without payment": "SEWOP", "sez without payment": "SEWOP",
     "sez supplies without payment of tax": "SEWOP", "cbw": "CBW", "custom bonded warehouse": "CBW",
 }  # fmt: skip
+_NO_GSTIN = (
+    r"^\s*(urd|unregistered|un-registered|unregistered dealer|not registered|na|n/a|nil|none|-+|0)\s*$"
+)
 _YES = {"y", "yes", "true", "1", "rcm", "applicable"}
 _NO = {"n", "no", "false", "0", "not applicable", "na", "n/a"}
 
@@ -736,7 +739,11 @@ def _row_kinds(
 def _group_documents(rows: pl.DataFrame, mapping: dict[str, str]) -> pl.DataFrame:
     """Rate-wise lines → one row per document (rule in the module docstring)."""
     rows = rows.with_columns(
-        pl.col("supplier_gstin").str.replace_all(r"\s+", "").str.to_uppercase().alias("supplier_gstin"),
+        # "URD", "Unregistered", "NA": a purchase from an unregistered supplier has no GSTIN at all.
+        pl.when(pl.col("supplier_gstin").str.to_lowercase().str.contains(_NO_GSTIN))
+        .then(None)
+        .otherwise(pl.col("supplier_gstin").str.replace_all(r"\s+", "").str.to_uppercase())
+        .alias("supplier_gstin"),
         pl.col("doc_no").str.strip_chars().str.to_uppercase().alias("_no_upper"),
     )
     keys = ["supplier_gstin", "_no_upper", "doc_date", "doc_kind"]
@@ -868,7 +875,7 @@ def _identify(docs: pl.DataFrame, ctx: _Context, recipient_gstin: str | None) ->
 def _check_gstins(docs: pl.DataFrame, ctx: _Context) -> pl.DataFrame:
     """gstin_valid / gstin_note from recon.gstin, computed once per distinct GSTIN (ims-rules §9)."""
     values = docs.get_column("supplier_gstin").unique().to_list()
-    problems = {g: gstin_rules.problem(g or "") for g in values}
+    problems = {g: gstin_rules.problem(g) if g else _BLANK_GSTIN for g in values}
     notes = {g: problems[g] or gstin_rules.caution(g or "") for g in values}
     lookup = pl.DataFrame(
         {
@@ -884,10 +891,13 @@ def _check_gstins(docs: pl.DataFrame, ctx: _Context) -> pl.DataFrame:
         .group_by("supplier_gstin", maintain_order=True)
         .agg(pl.col("_first_row").sort(), pl.col("gstin_note").first())
     )
-    for _gstin, first_rows, note in invalid.iter_rows():
-        ctx.warn_rows(f"{note}; kept, but it will not pair with the portal", first_rows, "supplier_gstin")
+    for gstin, first_rows, note in invalid.iter_rows():
+        message = note if gstin is None else f"{note}; kept, but it will not pair with the portal"
+        ctx.warn_rows(message, first_rows, "supplier_gstin")
     return docs
 
+
+_BLANK_GSTIN = "no supplier GSTIN (unregistered supplier?): such purchases never appear in IMS or GSTR-2B"
 
 # Per-document notes (the ``warnings`` column), from flags set along the way.
 _DOC_NOTES = (

@@ -359,6 +359,13 @@ CASES = [
         check=lambda r: docs(r)["X-1"]["gstin_valid"] is False and docs(r)["X-1"]["warnings"],
     ),
     Case(
+        "unregistered-supplier-urd",
+        lambda: book_csv(GOOD, ["URD", "Local Hardware", "LH-1", "02-10-2025", "50", "", "", ""]),
+        name="b.csv",
+        warnings=["row 3", "unregistered supplier", "never appear in IMS"],
+        check=lambda r: docs(r)["LH-1"]["supplier_gstin"] is None and docs(r)["LH-1"]["gstin_valid"] is False,
+    ),
+    Case(
         "short-gstin",
         lambda: book_csv(["27AAPFU0939F1Z", "Short", "S-1", "01-10-2025", "10", "1", "", ""]),
         name="b.csv",
@@ -458,7 +465,7 @@ CASES = [
         "supplier-named-total-is-not-a-total-row",
         lambda: book_csv(GOOD, ["", "Total Tools Pvt Ltd", "TT-1", "02-10-2025", "50", "9", "", ""]),
         name="b.csv",
-        warnings=["row 3", "GSTIN is blank"],
+        warnings=["row 3", "no supplier GSTIN (unregistered supplier?)"],
         check=lambda r: "TT-1" in docs(r) and r.rows_skipped == 0,
     ),
     Case(
