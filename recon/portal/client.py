@@ -10,6 +10,7 @@ The base URL and the session are injected, so the same code talks to a GSP or to
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 import tarfile
@@ -118,6 +119,7 @@ class PortalClient:
         self._public_key = crypto.load_public_key(credentials.public_key_pem)
         self._logins: dict[str, _Login] = {}
         self._lock = threading.Lock()
+        self._refresh_lock = threading.RLock()
 
     def __repr__(self) -> str:
         return f"PortalClient(base_url={self.base_url!r}, gstins={sorted(self._logins)})"
@@ -161,12 +163,22 @@ class PortalClient:
             self._logins[gstin] = login
         log.info("session opened for %s", gstin)
 
-    def refresh(self, gstin: str) -> None:
-        """REFRESHTOKEN: extend the session without an OTP (within the taxpayer's API-access window)."""
+    def refresh(self, gstin: str, stale_token: str | None = None) -> None:
+        """REFRESHTOKEN: extend the session without an OTP (within the taxpayer's API-access window).
+
+        ``stale_token``: the token a caller saw refused; when another thread has replaced it meanwhile,
+        there is nothing to do (refreshing twice would invalidate the other thread's fresh token).
+        """
         gstin = gstin.upper()
-        login = self._logins.get(gstin)
-        if login is None or not login.active():
-            raise OtpRequired(gstin, f"no session for {gstin}: an OTP is needed")
+        with self._refresh_lock:
+            login = self._logins.get(gstin)
+            if login is None or not login.active():
+                raise OtpRequired(gstin, f"no session for {gstin}: an OTP is needed")
+            if stale_token is not None and login.auth_token != stale_token:
+                return
+            self._refresh(gstin, login)
+
+    def _refresh(self, gstin: str, login: _Login) -> None:
         body = {
             "action": "REFRESHTOKEN",
             "app_key": crypto.aes_encrypt(login.app_key, login.session_key),
@@ -333,7 +345,7 @@ class PortalClient:
                     raise OtpRequired(
                         gstin, f"the portal refused the session for {gstin}: enter a new OTP"
                     ) from None
-                self.refresh(gstin)
+                self.refresh(gstin, stale_token=login.auth_token)
                 refreshed = True
                 continue
             except _Transient as err:
@@ -385,8 +397,10 @@ class PortalClient:
         if login is None or not login.active():
             raise OtpRequired(gstin, f"no portal session for {gstin}: request an OTP and enter it")
         if login.expires_at is not None and self.clock() >= login.expires_at:
-            self.refresh(gstin)
-        return login
+            self.refresh(gstin, stale_token=login.auth_token)
+        # A consistent copy of token and keys: another thread may refresh while this call is under way.
+        with self._refresh_lock:
+            return dataclasses.replace(login)
 
     def _get(self, gstin: str, path: str, params: dict) -> dict:
         """An idempotent GET: retried after timeouts and 5xx; a stale session is refreshed once."""
@@ -403,7 +417,7 @@ class PortalClient:
                     raise OtpRequired(
                         gstin, f"the portal refused the session for {gstin}: enter a new OTP"
                     ) from None
-                self.refresh(gstin)
+                self.refresh(gstin, stale_token=login.auth_token)
                 refreshed = True
             except _Transient as err:
                 attempt += 1

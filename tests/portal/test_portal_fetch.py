@@ -226,3 +226,17 @@ def test_download_that_times_out_is_retried(sandbox):
     sandbox.portal.add_fault("slow", "GETINV", seconds=1.2)
     assert len(connector.get_section(RECIPIENT, "b2b")) == 6
     assert [entry.fault for entry in sandbox.portal.requests_of("GETINV")] == ["slow", None]
+
+
+def test_two_threads_meeting_an_expired_session_refresh_it_once(client, sandbox):
+    from concurrent.futures import ThreadPoolExecutor
+
+    sandbox.portal.expire_sessions(refreshable=True)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        counts = list(
+            pool.map(lambda section: len(client.get_section(RECIPIENT, section)), ["b2b", "b2bcn"] * 4)
+        )
+    assert counts == [6, 1] * 4
+    # A second refresh would have invalidated the first thread's fresh token and cost the user an OTP.
+    assert len(sandbox.portal.requests_of("REFRESHTOKEN")) == 1
+    assert client.has_session(RECIPIENT)
