@@ -394,6 +394,20 @@ def read_books(
     docs = _describe_codes(docs, ctx)
     docs = _check_large_numbers(docs, ctx, wb, field_map)
     docs = _doc_warnings(docs)
+    recipients = [g for g in docs.get_column("recipient_gstin").unique().sort().to_list() if g]
+    if "recipient_gstin" in field_map and len(recipients) > 1:
+        ctx.warn(
+            f"the register holds purchases of {len(recipients)} recipient GSTINs: {', '.join(recipients)}."
+        )
+    if (
+        recipient_gstin
+        and "recipient_gstin" in field_map
+        and set(recipients) - {gstin_rules.clean(recipient_gstin)}
+    ):
+        ctx.warn(
+            f"recipient GSTIN {gstin_rules.clean(recipient_gstin)} was given, but the register's own column "
+            "names others; each document keeps the register's value."
+        )
     docs = model.with_content_hash(model.conform(docs.select([c for c in docs.columns if c in model.SCHEMA])))
     return ReadResult(
         docs=docs,
@@ -407,6 +421,7 @@ def read_books(
         rows_skipped=skipped,
         # File-level notes first, then row by row as the user scrolls the sheet.
         warnings=sorted(ctx.warnings, key=lambda w: -1 if w.where.row is None else w.where.row),
+        recipient_gstin=recipients[0] if "recipient_gstin" in field_map and len(recipients) == 1 else None,
     )
 
 
@@ -836,7 +851,7 @@ def _identify(docs: pl.DataFrame, ctx: _Context, recipient_gstin: str | None) ->
     docs = docs.with_columns(
         fy_expr("doc_date").alias("fy"),
         pl.lit("books").alias("source"),
-        pl.lit(gstin_rules.clean(recipient_gstin) or None, dtype=pl.String).alias("recipient_gstin"),
+        _recipient(docs, recipient_gstin).alias("recipient_gstin"),
         pl.lit(False).alias("is_amendment"),
         pl.lit(ctx.file).alias("origin_file"),
         pl.lit(ctx.sheet, dtype=pl.String).alias("origin_sheet"),
@@ -870,6 +885,15 @@ def _identify(docs: pl.DataFrame, ctx: _Context, recipient_gstin: str | None) ->
             "doc_no",
         )
     return _check_gstins(docs, ctx)
+
+
+def _recipient(docs: pl.DataFrame, option: str | None) -> pl.Expr:
+    """The register's own recipient GSTIN column where it has one, else the option."""
+    given = pl.lit(gstin_rules.clean(option) or None, dtype=pl.String)
+    if "recipient_gstin" not in docs.columns:
+        return given
+    own = pl.col("recipient_gstin").str.replace_all(r"\s+", "").str.to_uppercase()
+    return pl.coalesce(pl.when(own != "").then(own), given)
 
 
 def _check_gstins(docs: pl.DataFrame, ctx: _Context) -> pl.DataFrame:

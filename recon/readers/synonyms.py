@@ -32,6 +32,7 @@ FIELDS = (
     "original_doc_no",
     "original_doc_date",
     "supply_type",
+    "recipient_gstin",
 )
 
 AMOUNT_FIELDS = ("taxable_value", "igst", "cgst", "sgst", "cess", "doc_value")
@@ -41,11 +42,12 @@ TAX_FIELDS = ("igst", "cgst", "sgst", "cess")
 # (FBL1N, J_1IG purchase register), Marg, Navision/Business Central and common CA templates.
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "supplier_gstin": (
-        "Supplier GSTIN", "GSTIN of Supplier", "GSTIN/UIN of Supplier", "GSTIN/UIN", "GSTIN", "GSTIN No",
-        "GSTIN Number", "Party GSTIN", "Party GSTIN No", "Vendor GSTIN", "Vendor GST No", "Supplier GST No",
-        "Supplier GSTIN/UIN", "Seller GSTIN", "GST Identification Number (GSTIN)", "GST Identification Number",
-        "GST No", "GST Number", "GST Reg No", "GST Registration No", "GSTN", "GSTN No", "Tax Number 3",
-        "Party GST No", "CTIN", "GSTIN of Party",
+        # Party-specific names first: beside them a bare "GSTIN" is more likely the company's own.
+        "Supplier GSTIN", "GSTIN of Supplier", "GSTIN/UIN of Supplier", "Party GSTIN", "Party GSTIN No",
+        "Vendor GSTIN", "Vendor GST No", "Supplier GST No", "Supplier GSTIN/UIN", "Seller GSTIN",
+        "GSTIN of Party", "Party GST No", "CTIN", "GSTIN/UIN", "GSTIN", "GSTIN No", "GSTIN Number",
+        "GST Identification Number (GSTIN)", "GST Identification Number", "GST No", "GST Number",
+        "GST Reg No", "GST Registration No", "GSTN", "GSTN No", "Tax Number 3",
     ),
     "supplier_name": (
         "Supplier Name", "Name of Supplier", "Supplier", "Vendor Name", "Name of Vendor", "Party Name",
@@ -131,6 +133,11 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "Original Document Date", "Ref Invoice Date",
     ),
     "supply_type": ("Invoice Type", "Supply Type", "Type of Supply", "Nature of Supply"),
+    # The buyer's own registration, in registers of companies with several GSTINs (branches, SAP plants).
+    "recipient_gstin": (
+        "Recipient GSTIN", "GSTIN of Recipient", "Company GSTIN", "Our GSTIN", "Own GSTIN", "Buyer GSTIN",
+        "Branch GSTIN", "Location GSTIN", "Business Place GSTIN", "Company GST No", "Receiver GSTIN",
+    ),
 }  # fmt: skip
 
 # Headers that name the kind of document in themselves (Zoho's Vendor Credits export has no type column).

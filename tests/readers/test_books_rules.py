@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from books_files import CLIENT, KERALA, TAMIL, UMBRA, csv_text, tally_grid, tally_row, xlsx_bytes
+from books_files import CLIENT, KARNATAKA, KERALA, TAMIL, UMBRA, csv_text, tally_grid, tally_row, xlsx_bytes
 
 from recon import model
 from recon.readers.books import read_books
@@ -164,3 +164,17 @@ def test_header_row_option_reads_below_a_header_the_guess_would_not_pick():
     assert result.sheet == "Data" and result.header_row == 2
     (doc,) = result.docs.iter_rows(named=True)
     assert doc["doc_no"] == "R-1" and doc["taxable_value"] == 100 and doc["supplier_gstin"] == KERALA
+
+
+def test_register_of_several_branches_keeps_each_recipient_gstin():
+    header = ["Company GSTIN", "Party GSTIN", "Invoice No", "Invoice Date", "Taxable Value", "IGST"]
+    rows = [
+        [CLIENT, KERALA, "K-1", "01-10-2025", "100", "18"],
+        [KARNATAKA, KERALA, "K-2", "02-10-2025", "200", "36"],
+    ]
+    result = read_books(csv_text([header, *rows]).encode(), "branches.csv", recipient_gstin=CLIENT)
+    assert result.mapping["supplier_gstin"] == "Party GSTIN"
+    assert result.mapping["recipient_gstin"] == "Company GSTIN"
+    recipients = dict(zip(result.docs["doc_no"], result.docs["recipient_gstin"], strict=True))
+    assert recipients == {"K-1": CLIENT, "K-2": KARNATAKA}
+    assert any("2 recipient GSTINs" in str(w) for w in result.warnings)
