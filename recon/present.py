@@ -144,10 +144,7 @@ def grid_columns(category: str) -> list[dict]:
                 "filter": True,
             }
         )
-    cols += [
-        {"field": "supplier_name", "headerName": "Supplier", "width": 180, "filter": True},
-        {"field": "supplier_gstin", "headerName": "GSTIN", "width": 150, "filter": True},
-    ]
+    cols.append({"field": "supplier_name", "headerName": "Supplier", "width": 170, "filter": True})
     if books_side:
         cols.append({"field": "books_doc_no", "headerName": "Books no.", "width": 125, "filter": True})
     if portal_side:
@@ -184,6 +181,7 @@ def grid_columns(category: str) -> list[dict]:
             "tooltipField": "explanation",
         }
     )
+    cols.append({"field": "supplier_gstin", "headerName": "GSTIN", "width": 150, "filter": True})
     cols.append(_amount_col("taxable_value", "Taxable", "diff_taxable", width=115))
     cols.append({"field": "doc_kind", "headerName": "Kind", "width": 100, "filter": True})
     if portal_side:
@@ -211,7 +209,8 @@ def grid_options(category: str, page_size: int = 100) -> dict:
     """AG Grid options (v34 API) for one tab: checkbox selection with header select-all, pagination."""
     return {
         "columnDefs": grid_columns(category),
-        "defaultColDef": {"sortable": True, "resizable": True, "floatingFilter": False},
+        # Hovering anywhere on a row says why it landed in this tab.
+        "defaultColDef": {"sortable": True, "resizable": True, "tooltipField": "explanation"},
         "rowSelection": {
             "mode": "multiRow",
             "checkboxes": True,
@@ -228,7 +227,7 @@ def grid_options(category: str, page_size: int = 100) -> dict:
         "paginationPageSizeSelector": [page_size, page_size * 5, page_size * 10],
         "tooltipShowDelay": 300,
         "animateRows": False,
-        "suppressColumnVirtualisation": False,
+        "suppressColumnVirtualisation": True,  # ~15 columns: render all, so every cell is findable
     }
 
 

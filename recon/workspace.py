@@ -748,26 +748,7 @@ def preview_action(rows: pl.DataFrame, action: str) -> ActionPreview:
         consequences.append(
             f"{blocked} document(s) cannot be kept Pending (the portal blocks it); they are skipped."
         )
-    declaration = (
-        notes.select(
-            "portal_doc_id",
-            pl.col("itc_red_req").fill_null("Y")
-            if "itc_red_req" in notes.columns
-            else pl.lit("Y").alias("itc_red_req"),
-            *[
-                (
-                    pl.col(c).fill_null(pl.col(f"books_{c[5:]}"))
-                    if f"books_{c[5:]}" in notes.columns
-                    else pl.col(c)
-                )
-                .fill_null(0.0)
-                .alias(c)
-                for c in ("decl_igst", "decl_cgst", "decl_sgst", "decl_cess")
-            ],
-        )
-        if notes.height
-        else pl.DataFrame()
-    )
+    declaration = _declaration_prefill(notes) if notes.height else pl.DataFrame()
     return ActionPreview(
         action=action,
         rows=actionable.height,
@@ -819,4 +800,24 @@ def portal_outcome_by_doc(upload, per_record) -> pl.DataFrame:
     )
     return records.join(outcome, on=["section", "supplier_gstin", "doc_no"], how="left").with_columns(
         pl.coalesce("asked", "action").alias("action")
+    )
+
+
+def _declaration_prefill(notes: pl.DataFrame) -> pl.DataFrame:
+    """The ITC-reduction answer per credit note, prefilled: the answer already given (decision or
+    suggestion), else Yes with the books' tax amounts (matching-practice.md §11: reduction = books)."""
+    amounts = []
+    for column in ("decl_igst", "decl_cgst", "decl_sgst", "decl_cess"):
+        books_column = f"books_{column[5:]}"
+        value = pl.col(column) if column in notes.columns else pl.lit(None, dtype=pl.Float64)
+        if books_column in notes.columns:
+            value = value.fill_null(pl.col(books_column))
+        amounts.append(value.fill_null(0.0).alias(column))
+    answer = pl.col("itc_red_req") if "itc_red_req" in notes.columns else pl.lit(None, dtype=pl.String)
+    return notes.select(
+        "portal_doc_id",
+        pl.col("supplier_name").fill_null(pl.col("supplier_gstin")).alias("supplier"),
+        pl.col("portal_doc_no").alias("note_no"),
+        answer.fill_null("Y").alias("itc_red_req"),
+        *amounts,
     )

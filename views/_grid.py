@@ -15,6 +15,8 @@ from recon import present
 from recon.model import ACTION_LABELS, LABEL_TO_ACTION
 from recon.workspace import Workspace, preview_action
 
+DECL_COLUMNS = ("decl_igst", "decl_cgst", "decl_sgst", "decl_cess")
+
 TAB_HINTS = {
     "matched": "The IMS record agrees with the books. Accept them in one go (select all → Accept).",
     "mismatched": "Same document, but something differs (highlighted). Decide per row; a Reject asks for a remark.",
@@ -220,6 +222,14 @@ def confirm_dialog(ws, client_id, period, category, picked: pl.DataFrame, action
         f"**{label}** for **{preview.rows:,}** document(s) · ITC {present.inr(preview.itc)}"
         + (f" · {preview.skipped_books_only} books-only row(s) skipped" if preview.skipped_books_only else "")
     )
+    if picked.height <= 5:
+        for row in picked.iter_rows(named=True):
+            number = row.get("portal_doc_no") or row.get("books_doc_no")
+            tax = row["portal_tax"] if row["portal_tax"] is not None else row["books_tax"]
+            st.caption(
+                f"{row['supplier_name'] or row['supplier_gstin']} · {number} · {row['doc_date'] or ''} · "
+                f"tax {present.inr(tax)}"
+            )
     for line in preview.consequences:
         st.warning(line)
     remarks = None
@@ -239,15 +249,24 @@ def confirm_dialog(ws, client_id, period, category, picked: pl.DataFrame, action
             preview.credit_notes.to_pandas(),
             key="confirm_declaration",
             hide_index=True,
-            disabled=["portal_doc_id"],
+            disabled=["portal_doc_id", "supplier", "note_no"],
+            column_order=["supplier", "note_no", "itc_red_req", *DECL_COLUMNS],
             column_config={
+                "supplier": "Supplier",
+                "note_no": "Credit note",
                 "itc_red_req": st.column_config.SelectboxColumn(
                     "Reduce ITC?", options=["Y", "N"], required=True
                 ),
+                **{
+                    c: st.column_config.NumberColumn(
+                        f"{c[5:].upper()} to reduce (₹)", min_value=0.0, format="%.2f"
+                    )
+                    for c in DECL_COLUMNS
+                },
             },
         )
         for record in edited.to_dict("records"):
-            reduction[record.pop("portal_doc_id")] = record
+            reduction[record["portal_doc_id"]] = {k: record[k] for k in ("itc_red_req", *DECL_COLUMNS)}
     left, right = st.columns(2)
     if left.button(f"Confirm {label}", type="primary", key="confirm_go", width="stretch"):
         if action == "R" and not (remarks or "").strip():

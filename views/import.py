@@ -41,6 +41,7 @@ def books_section() -> None:
     if upload is None:
         return
     content = upload.getvalue()
+    st.caption(f"Selected: {upload.name}")
     sheet = st.session_state.get(f"books_sheet_{upload.file_id}")
     header_row = st.session_state.get(f"books_header_{upload.file_id}")
     try:
@@ -120,6 +121,7 @@ def portal_section() -> None:
     )
     if upload is None:
         return
+    st.caption(f"Selected: {upload.name}")
     kinds = {None: "Recognise it", "ims": "IMS", "gstr2b": "GSTR-2B", "gstr2a": "GSTR-2A"}
     kind = st.selectbox("What is it", list(kinds), format_func=kinds.get, key="portal_kind")
     mode = mode_choice("portal_mode")
