@@ -15,6 +15,7 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
+from recon.gstin import STATES
 from recon.synth import numbers
 from recon.synth.canonical import finish
 from recon.synth.generate import BOOKS_FILE, BOOKS_SHEET, IMS_FILE, SHARES, TRUTH_SCHEMA, Corpus
@@ -26,11 +27,13 @@ _KIND_SECTION = {"invoice": "b2b", "credit_note": "b2bcn", "debit_note": "b2bdn"
 
 
 def _plan(rng: np.random.Generator, n_docs: int) -> np.ndarray:
+    """Defect names per case, shuffled (built as integer codes: a million Python strings are slow)."""
     counts = {d: max(3, round(s * n_docs)) for d, s in SHARES.items()}
     counts["exact"] = max(3, n_docs - sum(counts.values()))
-    plan = np.concatenate([np.full(n, d, dtype=object) for d, n in counts.items()])
-    rng.shuffle(plan)
-    return plan
+    names = np.array(list(counts))
+    codes = np.repeat(np.arange(len(names)), list(counts.values()))
+    rng.shuffle(codes)
+    return names[codes]
 
 
 def _cases(
@@ -58,7 +61,7 @@ def _cases(
     return pl.DataFrame(
         {
             "case": np.arange(n),
-            "defect": plan.astype(str),
+            "defect": plan,
             "sup": sup,
             "day": rng.integers(0, days, n),
             "rate": rates,
@@ -178,7 +181,9 @@ def _documents(cases: pl.DataFrame, client, fy: str) -> tuple[pl.DataFrame, pl.D
     base = base.with_columns(
         doc_date.alias("doc_date"),
         *_taxes(pl.col("rate"), pl.col("taxable_value"), inter),
-        pl.col("state").map_elements(state_abbr, return_dtype=pl.String).alias("abbr"),
+        pl.col("state")
+        .replace_strict({code: state_abbr(code) for code in STATES}, default="IN")
+        .alias("abbr"),
     )
     base = base.with_columns(
         pl.when(d == "fy_boundary")

@@ -8,9 +8,13 @@ negative purchases instead.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
 import polars as pl
 
-from recon.synth.register import LayoutShape
+from recon.gstin import state_name
+from recon.synth.register import LayoutShape, file_rows
 
 LAYOUTS = ("tally", "busy", "zoho", "sap", "marg", "generic")
 
@@ -29,6 +33,9 @@ SHAPES: dict[str, LayoutShape] = {
     "generic": LayoutShape(first_data_row=2, splits_rates=True, has_pos=True, has_reverse_charge=True,
                            has_voucher_no=True),
 }  # fmt: skip
+
+SHEET_NAMES = {"tally": "Purchase Register", "busy": "Purchase Register", "zoho": "Bills", "sap": "Sheet1",
+               "marg": "Purchase Register", "generic": "Purchase Register"}  # fmt: skip
 
 # Voucher words per layout: (supplier's class, typed negative?) -> what the ERP writes.
 _WORDS: dict[str, dict[tuple[str, bool], str]] = {
@@ -64,12 +71,6 @@ def voucher_type_expr(layout: str) -> pl.Expr:
 # ---------------------------------------------------------------------------------------------------
 # Rendering the register in each layout
 # ---------------------------------------------------------------------------------------------------
-
-from dataclasses import dataclass, field  # noqa: E402
-from datetime import date  # noqa: E402
-
-from recon.gstin import state_name  # noqa: E402
-from recon.synth.register import file_rows  # noqa: E402
 
 
 @dataclass
@@ -119,8 +120,6 @@ def _period_text(register_rows: list[dict], fmt: str) -> tuple[str, str]:
     first = min(dates).replace(day=1)
     last = max(dates)
     nxt = date(last.year + (last.month == 12), last.month % 12 + 1, 1)
-    from datetime import timedelta
-
     last = nxt - timedelta(days=1)
     return _fmt_date(first, fmt), _fmt_date(last, fmt)
 
@@ -153,7 +152,7 @@ def tally_sheet(rows: list[dict], client_name: str) -> Sheet:
          *[_blank_zero(_signed(r, c)) for c in ("igst", "cgst", "sgst", "cess")], _signed(r, "gross_total")]
         for r in rows
     ]  # fmt: skip
-    return Sheet("Purchase Register", [[client_name], ["Purchase Register"], [f"{start} to {end}"]], header, data,
+    return Sheet(SHEET_NAMES["tally"], [[client_name], ["Purchase Register"], [f"{start} to {end}"]], header, data,
                  [_totals(header, data, 1, "Grand Total")], date_format="%-d-%b-%Y", excel_date_format="d-mmm-yy")  # fmt: skip
 
 
@@ -170,7 +169,7 @@ def busy_sheet(rows: list[dict], client_name: str, amounts_as_text: bool) -> She
          *[money(_signed(r, c)) for c in ("taxable_value", "igst", "cgst", "sgst", "cess", "gross_total")]]
         for r in rows
     ]  # fmt: skip
-    return Sheet("Purchase Register", [[client_name], [f"Purchase Register from {start} to {end}"]], header, data,
+    return Sheet(SHEET_NAMES["busy"], [[client_name], [f"Purchase Register from {start} to {end}"]], header, data,
                  [] if amounts_as_text else [_totals(header, data, 3, "Total")], dates_as_text=True)  # fmt: skip
 
 
@@ -183,7 +182,9 @@ def zoho_sheet(rows: list[dict]) -> Sheet:
          *[r[c] for c in ("taxable_value", "igst", "cgst", "sgst", "cess", "gross_total")]]
         for r in rows
     ]  # fmt: skip
-    return Sheet("Bills", [], header, data, [], date_format="%Y-%m-%d", excel_date_format="yyyy-mm-dd")
+    return Sheet(
+        SHEET_NAMES["zoho"], [], header, data, [], date_format="%Y-%m-%d", excel_date_format="yyyy-mm-dd"
+    )
 
 
 def sap_sheet(rows: list[dict]) -> Sheet:
@@ -197,7 +198,7 @@ def sap_sheet(rows: list[dict]) -> Sheet:
          r["rate"], *[_signed(r, c) for c in ("taxable_value", "igst", "cgst", "sgst", "cess", "gross_total")]]
         for r in rows
     ]  # fmt: skip
-    return Sheet("Sheet1", [], header, data, [], date_format="%d.%m.%Y", dates_as_text=True)
+    return Sheet(SHEET_NAMES["sap"], [], header, data, [], date_format="%d.%m.%Y", dates_as_text=True)
 
 
 def marg_sheet(rows: list[dict]) -> Sheet:
@@ -214,7 +215,7 @@ def marg_sheet(rows: list[dict]) -> Sheet:
     totals[3] = "Total"
     for j, c in enumerate(("taxable_value", "igst", "cgst", "sgst", "cess", "gross_total"), start=7):
         totals[j] = indian(round(sum(_signed(r, c) for r in rows), 2))
-    return Sheet("Purchase Register", [[f"PURCHASE REGISTER {start} TO {end}"]], header, data, [totals],
+    return Sheet(SHEET_NAMES["marg"], [[f"PURCHASE REGISTER {start} TO {end}"]], header, data, [totals],
                  date_format="%d/%m/%Y", dates_as_text=True)  # fmt: skip
 
 
@@ -232,7 +233,7 @@ def generic_sheet(rows: list[dict]) -> Sheet:
          voucher_word("generic", r["doc_kind"], r["negative"]), r["voucher_no"], r["voucher_date"]]
         for r in rows
     ]  # fmt: skip
-    return Sheet("Purchase Register", [], header, data, [])
+    return Sheet(SHEET_NAMES["generic"], [], header, data, [])
 
 
 def render(layout: str, register: pl.DataFrame, client_name: str, fmt: str) -> Sheet:

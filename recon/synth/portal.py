@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import polars as pl
 
-from recon import jsonio
+from recon import jsonio, model
 from recon.normalise import portal_date
 from recon.synth.documents import PortalDoc, sum_lines
 
@@ -384,6 +384,5 @@ def _impg_row(rec: dict, recipient: str, file_name: str, index: int) -> dict:
 
 
 def rows_frame(rows: list[dict]) -> pl.DataFrame:
-    from recon import model
-
-    return pl.from_dicts(rows, schema={k: v for k, v in model.SCHEMA.items()}) if rows else model.empty()
+    """Rows as a frame of the canonical columns (fields a row does not mention are null)."""
+    return pl.from_dicts(rows, schema=model.SCHEMA) if rows else model.empty()
