@@ -139,6 +139,8 @@ class Layout:
     candidates: dict[str, list[str]]  # canonical field -> every header that could be it, best first
     sheet_scores: dict[str, int] = field(default_factory=dict)  # recognised fields per sheet
     duplicate_headers: list[str] = field(default_factory=list)
+    other_registers: list[str] = field(default_factory=list)  # other sheets with every required column
+    unreadable_sheets: list[str] = field(default_factory=list)  # damaged / chart sheets, skipped
 
     @property
     def missing(self) -> list[str]:
@@ -189,21 +191,26 @@ def _layout_of(wb: Workbook, sheet: str | None, header_row: int | None) -> Layou
     sheets = [sheet] if sheet is not None and wb.file_format != "csv" else wb.sheet_names
     scores: dict[str, int] = {}
     best_sheet, best = None, (-1, [], 0)
-    heights = {name: wb.grid(name).cells.height for name in sheets}
+    grids, unreadable = _readable_grids(wb, sheets)
+    sheets = list(grids)
+    heights = {name: cells.height for name, cells in grids.items()}
     if header_row is not None and all(header_row < 1 or header_row > h for h in heights.values()):
         raise InputError(
             f"header row {header_row} is outside the sheet, which has {max(heights.values())} rows.",
             file=wb.file,
             sheet=wb.grid(sheets[0]).sheet if len(sheets) == 1 else None,
         )
+    complete: list[str] = []
     for name in sheets:
-        cells = wb.grid(name).cells
+        cells = grids[name]
         if header_row is not None:
             # A short sheet (notes, a cover page) simply has no header at that row.
             found = _best_header(cells, [header_row - 1]) if header_row <= cells.height else (-1, [], 0)
         else:
             found = _best_header(cells, header_candidates(cells))
         scores[name] = found[2]
+        if found[1] and not missing_required(synonyms.guess_mapping(unique_headers(found[1])[0])):
+            complete.append(name)
         if found[2] > best[2]:  # ties keep the earlier sheet
             best_sheet, best = name, found
     row, names, _score_value = best
@@ -226,7 +233,26 @@ def _layout_of(wb: Workbook, sheet: str | None, header_row: int | None) -> Layou
         candidates=synonyms.candidates_per_field(unique),
         sheet_scores={k: v for k, v in scores.items()} if wb.file_format != "csv" else {},
         duplicate_headers=dupes,
+        other_registers=[n for n in complete if n != best_sheet],
+        unreadable_sheets=unreadable,
     )
+
+
+def _readable_grids(wb: Workbook, sheets: list[str]) -> tuple[dict[str, pl.DataFrame], list[str]]:
+    """The sheets that load, and the names of those that do not (a chart sheet, a damaged one).
+
+    One bad sheet must not stop the read of a good register beside it; if none loads, its error stands.
+    """
+    grids, unreadable, first_error = {}, [], None
+    for name in sheets:
+        try:
+            grids[name] = wb.grid(name).cells
+        except InputError as err:
+            unreadable.append(name)
+            first_error = first_error or err
+    if not grids and first_error is not None:
+        raise first_error
+    return grids, unreadable
 
 
 def guess_layout(
@@ -375,6 +401,13 @@ def read_books(
         ctx.warn(
             "no supplier invoice date column: voucher dates are used as document dates.", layout.header_row
         )
+    if layout.other_registers and sheet is None:
+        ctx.warn(
+            f"sheets {_list(layout.other_registers, 12)} also look like purchase registers, but only "
+            f"'{layout.sheet}' was read: load each sheet (--sheet NAME) or put them into one sheet."
+        )
+    if layout.unreadable_sheets:
+        ctx.warn(f"sheets {_list(layout.unreadable_sheets)} could not be read and were skipped.")
 
     grid = wb.grid(layout.sheet if wb.file_format != "csv" else wb.sheet_names[0])
     rows = _mapped_rows(grid.cells, layout, field_map)

@@ -178,3 +178,16 @@ def test_register_of_several_branches_keeps_each_recipient_gstin():
     recipients = dict(zip(result.docs["doc_no"], result.docs["recipient_gstin"], strict=True))
     assert recipients == {"K-1": CLIENT, "K-2": KARNATAKA}
     assert any("2 recipient GSTINs" in str(w) for w in result.warnings)
+
+
+def test_monthly_sheets_warn_that_only_one_was_read():
+    header = ["Supplier GSTIN", "Invoice No", "Invoice Date", "Taxable Value", "IGST"]
+    sheets = {
+        "Apr": [header, [KERALA, "A-1", "01-04-2025", "100", "18"]],
+        "May": [header, [KERALA, "M-1", "01-05-2025", "100", "18"], [TAMIL, "M-2", "02-05-2025", "1", "0"]],
+    }
+    result = read_books(xlsx_bytes(sheets), "monthly.xlsx")
+    assert result.sheet == "Apr" and result.docs["doc_no"].to_list() == ["A-1"]
+    assert any("'May' also look like purchase registers" in str(w) for w in result.warnings)
+    may = read_books(xlsx_bytes(sheets), "monthly.xlsx", sheet="May")
+    assert may.docs["doc_no"].to_list() == ["M-1", "M-2"] and not may.warnings
