@@ -53,6 +53,11 @@ _LINE_AMOUNTS = {
 
 
 def read_gstr2a(data: bytes, name: str, *, recipient_gstin: str | None = None) -> ReadResult:
+    """Read a GSTR-2A download: JSON, or the portal's Excel (read like 2B's, formats.md §5)."""
+    if data[:4] == b"PK\x03\x04" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        from recon.readers.gstr2b_excel import read_gstr2a_excel
+
+        return read_gstr2a_excel(data, name, recipient_gstin=recipient_gstin)
     return read_gstr2a_parsed(pc.load_json(data, name), name, recipient_gstin=recipient_gstin)
 
 

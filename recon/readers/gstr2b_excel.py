@@ -1,4 +1,4 @@
-"""GSTR-2B portal Excel → canonical documents (formats.md §4).
+"""GSTR-2B portal Excel (and GSTR-2A Excel, same build) → canonical documents (formats.md §4, §5).
 
 The workbook has one sheet per section, two or three header rows and **one row per tax rate**: the rows of
 one document are grouped into one canonical document whose ``origin_rows`` lists the spreadsheet rows.
@@ -20,8 +20,8 @@ from python_calamine import CalamineError, CalamineWorkbook
 from recon import gstin as gstin_rules
 from recon import jsonio, normalise
 from recon.errors import InputError, Issue, Where
+from recon.readers import gstr2a, gstr2b
 from recon.readers import portal_common as pc
-from recon.readers.gstr2b import SECTIONS
 from recon.readers.result import ReadResult
 
 
@@ -46,23 +46,66 @@ SUMMARY_SHEETS = {"readme", "itcavailable", "itcnotavailable", "itcrejected", "i
 _AMENDMENT_SECTIONS = {"b2b-dnra"}
 _HEADER_SCAN_ROWS = 15
 
+# GSTR-2A Excel (formats.md §5): the same kind of sheets under 2A's own names; notes are 'CDNR' there.
+DATA_SHEETS_2A = {
+    "b2b": ("b2b", False), "b2ba": ("b2ba", False), "cdnr": ("cdn", False), "cdnra": ("cdna", False),
+    "isd": ("isd", False), "isda": ("isda", False), "impg": ("impg", False), "impgsez": ("impgsez", False),
+}  # fmt: skip
+# TDS / TCS credits are not supplier documents to reconcile.
+SKIPPED_SHEETS_2A = {"tds", "tdsa", "tcs", "tcsa"}
+
+
+@dataclass(frozen=True)
+class Statement:
+    """Which portal workbook: its source name, data sheets and section specs (doc kind, amendment)."""
+
+    source: str
+    label: str
+    data_sheets: dict
+    sections: dict
+    hint: str
+
+
+GSTR2B = Statement("gstr2b", "2B", DATA_SHEETS, gstr2b.SECTIONS,
+                   "Download GSTR-2B as Excel from the portal (Returns Dashboard → GSTR-2B → Download Excel).")  # fmt: skip
+GSTR2A = Statement("gstr2a", "2A", DATA_SHEETS_2A, gstr2a.SECTIONS,
+                   "Download GSTR-2A from the portal (Returns Dashboard → GSTR-2A).")  # fmt: skip
+
+
+def looks_like_gstr2a(sheet_names: list[str]) -> bool:
+    """2A's workbook: a B2B sheet beside 'CDNR' (2B says 'B2B-CDNR') or the TDS / TCS sheets."""
+    names = {norm(s) for s in sheet_names}
+    return "b2b" in names and bool(names & ({"cdnr"} | SKIPPED_SHEETS_2A))
+
 
 def looks_like_gstr2b(sheet_names: list[str]) -> bool:
     """A workbook with the 2B's B2B sheet plus its Read me / CDNR / summary sheets."""
     names = {norm(s) for s in sheet_names}
-    return "b2b" in names and bool(names & ({"readme", "b2bcdnr", "itcavailable"} | REVERSAL_SHEETS))
+    is_2b = "b2b" in names and bool(names & ({"readme", "b2bcdnr", "itcavailable"} | REVERSAL_SHEETS))
+    return is_2b and not looks_like_gstr2a(sheet_names)
 
 
 def read_gstr2b_excel(data: bytes, name: str, *, recipient_gstin: str | None = None) -> ReadResult:
+    return read_statement_workbook(data, name, GSTR2B, looks_like_gstr2b, recipient_gstin)
+
+
+def read_gstr2a_excel(data: bytes, name: str, *, recipient_gstin: str | None = None) -> ReadResult:
+    return read_statement_workbook(data, name, GSTR2A, looks_like_gstr2a, recipient_gstin)
+
+
+def read_statement_workbook(
+    data: bytes, name: str, statement: Statement, recognise, recipient_gstin
+) -> ReadResult:
+    """A GSTR-2B or GSTR-2A workbook: every data sheet read by header, rate rows grouped into documents."""
     workbook = open_workbook(data, name)
-    if not looks_like_gstr2b(workbook.sheet_names):
+    if not recognise(workbook.sheet_names):
         raise InputError(
-            f"this workbook has no GSTR-2B sheets (found: {', '.join(workbook.sheet_names)})",
+            f"this workbook has no GSTR-{statement.label} sheets (found: {', '.join(workbook.sheet_names)})",
             file=name,
-            hint="Download GSTR-2B as Excel from the portal (Returns Dashboard → GSTR-2B → Download Excel).",
+            hint=statement.hint,
         )
     about = read_me(workbook)
-    recipient = pc.check_recipient(about.get("gstin"), recipient_gstin, "2B", name)
+    recipient = pc.check_recipient(about.get("gstin"), recipient_gstin, statement.label, name)
     rows: list[dict] = []
     warnings: list[Issue] = []
     lines_read = skipped = 0
@@ -70,23 +113,23 @@ def read_gstr2b_excel(data: bytes, name: str, *, recipient_gstin: str | None = N
         key = norm(sheet_name)
         if key in SUMMARY_SHEETS:
             continue
-        if key not in DATA_SHEETS:
+        if key not in statement.data_sheets:
             if key in REVERSAL_SHEETS or _has_data_rows(workbook, sheet_name):
                 warnings.append(Issue(_not_read_reason(key), Where(file=name, sheet=sheet_name)))
             continue
-        section, rejected = DATA_SHEETS[key]
-        sheet = SheetReader(workbook, sheet_name, section, rejected, name, recipient)
+        section, rejected = statement.data_sheets[key]
+        sheet = SheetReader(workbook, sheet_name, section, rejected, name, recipient, statement)
         rows.extend(sheet.documents())
         lines_read += sheet.lines_read
         skipped += sheet.rows_skipped
         warnings.extend(sheet.issues)
-    docs, issues = pc.canonical_frame(rows, "gstr2b", name)
+    docs, issues = pc.canonical_frame(rows, statement.source, name)
     warnings.extend(issues)
     if not rows:
-        warnings.append(Issue("this 2B holds no documents", Where(file=name)))
+        warnings.append(Issue(f"this {statement.label} holds no documents", Where(file=name)))
     return ReadResult(
         docs=docs,
-        source="gstr2b",
+        source=statement.source,
         file=name,
         file_format=_format_of(data),
         rows_read=lines_read,
@@ -113,6 +156,8 @@ def _format_of(data: bytes) -> str:
 
 
 def _not_read_reason(key: str) -> str:
+    if key in SKIPPED_SHEETS_2A:
+        return "TDS / TCS sheet not read: these are credits, not supplier documents"
     if key in REVERSAL_SHEETS:
         return "ITC-reversal sheet not read: it repeats documents of earlier statements"
     return "sheet not read: not a GSTR-2B document sheet this app knows"
@@ -181,7 +226,9 @@ def field_of(label: str) -> str | None:
     rules = (
         (lambda s: "gstin" in s, "supplier_gstin"),
         (lambda s: "name" in s, "supplier_name"),
+        (lambda s: "filingstatus" in s and "3b" not in s, "filing_status"),  # 2A: GSTR-1/5 filed? Y/N
         (lambda s: "applicable" in s or "irn" in s or "filing" in s, None),
+        (lambda s: "cancel" in s or "amendmentmade" in s or "inwhichamended" in s, None),  # 2A extras
         (lambda s: s in ("rate", "ratepercent", "taxrate"), "rate"),
         (lambda s: "reversecharge" in s, "reverse_charge"),
         (lambda s: "placeofsupply" in s, "pos"),
@@ -325,13 +372,14 @@ _INVOICE_TYPES = (
 class SheetReader:
     """Reads one data sheet: header by text, rows by tax rate, grouped into documents."""
 
-    def __init__(self, workbook, sheet_name: str, section: str, rejected: bool, file: str, recipient):
+    def __init__(self, workbook, sheet_name: str, section: str, rejected: bool, file: str, recipient,
+                 statement: Statement = GSTR2B):  # fmt: skip
         self.sheet_name, self.section, self.rejected = sheet_name, section, rejected
-        self.file, self.recipient = file, recipient
+        self.file, self.recipient, self.statement = file, recipient, statement
         sheet = workbook.get_sheet_by_name(sheet_name)
         self.grid = sheet.to_python(skip_empty_area=False)
         self.merged = sheet.merged_cell_ranges or []
-        spec = SECTIONS.get(section)
+        spec = statement.sections.get(section)
         self.doc_kind = spec.doc_kind if spec else None
         self.is_amendment = spec.is_amendment if spec else section in _AMENDMENT_SECTIONS
         self.lines_read = 0
@@ -408,7 +456,7 @@ class SheetReader:
         for name in (*_AMOUNT_FIELDS, "doc_value"):
             line[name] = self._amount(values.get(name), row_no, columns.get(name))
         for name in ("supplier_name", "pos", "supply_type", "reverse_charge", "supplier_period", "itc_available",
-                     "reason", "doc_type"):  # fmt: skip
+                     "reason", "doc_type", "filing_status"):  # fmt: skip
             line[name] = values.get(name)
         return line
 
@@ -448,7 +496,7 @@ class SheetReader:
         if self.doc_kind:
             return self.doc_kind
         text = norm(value)
-        if text in ("c", "cr") or "credit" in text:
+        if text in ("c", "cr", "r") or "credit" in text or "refund" in text:
             return "credit_note"
         if text in ("d", "dr") or "debit" in text:
             return "debit_note"
@@ -457,7 +505,7 @@ class SheetReader:
         raise self._error(row, column, f"'{value}' is neither a credit note nor a debit note")
 
     def _start_document(self, line: dict, row: int, index: int) -> dict:
-        doc = pc.new_row("gstr2b", self.file, self.section, index)
+        doc = pc.new_row(self.statement.source, self.file, self.section, index)
         doc["origin_sheet"] = self.sheet_name
         doc["origin_rows"] = [row]
         doc["recipient_gstin"] = self.recipient
@@ -470,8 +518,12 @@ class SheetReader:
         doc["supply_type"] = invoice_type_code(line["supply_type"])
         doc["reverse_charge"] = yes_no(line["reverse_charge"])
         doc["supplier_period"] = pc.period_mmyyyy(cell_text(line["supplier_period"]))
-        doc["supplier_filing_status"] = "Filed"  # only filed returns reach 2B (ims-rules.md §1)
-        doc["supplier_filed"] = True
+        if self.statement.source == "gstr2a":  # 2A shows documents whether or not the return is filed
+            doc["supplier_filing_status"] = cell_text(line["filing_status"])
+            doc["supplier_filed"] = yes_no(line["filing_status"])
+        else:
+            doc["supplier_filing_status"] = "Filed"  # only filed returns reach 2B (ims-rules.md §1)
+            doc["supplier_filed"] = True
         doc["ims_action"] = "R" if self.rejected else None
         doc["itc_available"] = itc_code(line["itc_available"])
         doc["itc_unavailable_reason"] = reason_code(line["reason"])

@@ -1,7 +1,7 @@
 """What is this file? Recognise it by content and hand it to the right reader.
 
 Consultants rename downloads, so the file name and extension decide nothing: a JSON is IMS, 2B or 2A by
-its keys (portal_common.json_kind), a workbook is a GSTR-2B or the IMS Offline Tool's by its sheets, and
+its keys (portal_common.json_kind), a workbook is a GSTR-2B, GSTR-2A or the IMS Offline Tool's by its sheets, and
 everything else tabular is a books register. Zip files (a split 2B comes zipped) are opened and their JSON read.
 """
 
@@ -49,7 +49,7 @@ def _check_zip(data: bytes, name: str) -> None:
 
 
 def sniff(data: bytes, name: str = "file") -> str:
-    """The kind of a file's content: books | ims | gstr2b | gstr2a (raises InputError when none fits)."""
+    """The kind of a file's content: books | ims | gstr2b | gstr2a | zip (InputError when a JSON fits none)."""
     if data[:4] == _ZIP and not _is_office_zip(data):
         return "zip"
     if _is_spreadsheet(data):
@@ -77,11 +77,15 @@ def _read_one(data: bytes, name: str, kind: str | None, options: dict) -> ReadRe
             from recon.readers.gstr2b_excel import read_gstr2b_excel
 
             return read_gstr2b_excel(data, name, **portal_options)
+        if kind == "gstr2a" or (kind is None and workbook_kind == "gstr2a"):
+            from recon.readers.gstr2b_excel import read_gstr2a_excel
+
+            return read_gstr2a_excel(data, name, **portal_options)
         if workbook_kind == "ims" and kind in (None, "ims"):
             from recon.readers.ims_workbook import read_ims_workbook
 
             return read_ims_workbook(data, name, **portal_options)
-        if kind in ("ims", "gstr2a"):
+        if kind == "ims":
             raise InputError(
                 f"this is a spreadsheet; {pc.KIND_WORDS[kind]} is read from the portal's JSON",
                 file=name,
@@ -150,11 +154,13 @@ def _is_spreadsheet(data: bytes) -> bool:
 
 
 def _workbook_kind(data: bytes, name: str) -> str:
-    """gstr2b (the portal's 2B Excel), ims (the IMS Offline Tool workbook) or books, by sheet names."""
-    from recon.readers.gstr2b_excel import looks_like_gstr2b, open_workbook
+    """gstr2b / gstr2a (the portal's Excel), ims (the IMS Offline Tool workbook) or books, by sheet names."""
+    from recon.readers.gstr2b_excel import looks_like_gstr2a, looks_like_gstr2b, open_workbook
     from recon.readers.ims_workbook import looks_like_ims_workbook
 
     sheet_names = open_workbook(data, name).sheet_names
+    if looks_like_gstr2a(sheet_names):
+        return "gstr2a"
     if looks_like_gstr2b(sheet_names):
         return "gstr2b"
     if looks_like_ims_workbook(sheet_names):

@@ -352,3 +352,45 @@ def ims_tool_workbook(b2b_rows: list[list], cn_rows: list[list] = (), b2ba_rows:
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+# GSTR-2A Excel (formats.md §5): 2B's columns without the trade name, then filing statuses and amendment info.
+GSTR2A_B2B_HEADERS = [
+    "GSTIN of supplier", "Invoice number", "Invoice type", "Invoice Date", "Invoice Value (₹)", "Place of supply",
+    "Supply Attract Reverse Charge", "Rate (%)", "Taxable Value (₹)", "Integrated Tax (₹)", "Central Tax (₹)",
+    "State/UT tax (₹)", "Cess (₹)", "GSTR-1/5 Filing Status", "GSTR-3B Filing Status", "Amendment made, if any",
+    "Tax Period in which Amended", "Effective date of cancellation", "Source", "IRN", "IRN Date",
+]  # fmt: skip
+GSTR2A_CDNR_HEADERS = [
+    "GSTIN of supplier", "Note/Refund Voucher type", "Note/Refund Voucher Number", "Note/Refund Voucher date",
+    "Note Supply type", "Note/Refund Voucher Value (₹)", "Place of supply", "Supply Attract Reverse Charge",
+    "Rate (%)", "Taxable Value (₹)", "Integrated Tax (₹)", "Central Tax (₹)", "State/UT tax (₹)", "Cess (₹)",
+    "GSTR-1/5 Filing Status", "GSTR-3B Filing Status", "Amendment made, if any", "Tax Period in which Amended",
+    "Effective date of cancellation",
+]  # fmt: skip
+
+
+def gstr2a_workbook(b2b_rows: list[list], cdnr_rows: list[list] = ()) -> bytes:
+    wb = openpyxl.Workbook()
+    readme = wb.active
+    readme.title = "Read me"
+    readme["A1"] = "Goods and Services Tax - GSTR-2A"
+    readme["A3"], readme["B3"] = "GSTIN", RECIPIENT
+    for title, headers, rows in (
+        ("B2B", GSTR2A_B2B_HEADERS, b2b_rows),
+        ("CDNR", GSTR2A_CDNR_HEADERS, cdnr_rows),
+    ):
+        ws = wb.create_sheet(title)
+        ws["A1"] = "Goods and Services Tax - GSTR-2A"
+        ws.cell(5, 2, "Invoice details")
+        for c, text in enumerate(headers, start=1):
+            ws.cell(6, c, text)
+        for r, values in enumerate(rows, start=7):
+            for c, value in enumerate(values, start=1):
+                ws.cell(r, c, value)
+    tds = wb.create_sheet("TDS")
+    for r in range(1, 20):
+        tds.cell(r, 1, f"TDS line {r}")
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

@@ -107,3 +107,33 @@ def test_cancelled_supplier_registration_is_shown_on_the_document():
     statement["b2b"][1]["dtcancel"] = "27-Aug-25"
     docs = {d["doc_no"]: d for d in read_gstr2a(json_bytes(statement), "2a.json").docs.to_dicts()}
     assert docs["K-1"]["warnings"] == ["the supplier's registration was cancelled from 27-Aug-25"]
+
+
+def test_2a_excel_reads_like_2a_json():
+    from portal_fixtures import gstr2a_workbook
+
+    from recon.readers import read
+
+    b2b = [
+        [UMBRA, "MH/2526/0417", "Regular", "07/11/2025", 59000, "Maharashtra", "N", 18, 30000, 0, 2700, 2700, 0,
+         "Y", "Y", "", "", "", "e-Invoice", "", ""],
+        [UMBRA, "MH/2526/0417", "Regular", "07/11/2025", 59000, "Maharashtra", "N", 18, 20000, 0, 1800, 1800, 0,
+         "Y", "Y", "", "", "", "e-Invoice", "", ""],
+        [TAAOA, "K-1", "SEZ supplies with payment", "12/11/2025", 2360, "Maharashtra", "N", 18, 2000, 360, 0, 0, 0,
+         "N", "N", "", "", "01/12/2025", "", "", ""],
+    ]  # fmt: skip
+    cdnr = [[GSPTN, "Credit Note", "CN-0093", "18/11/2025", "Regular", 2360, "Maharashtra", "N", 18, 2000, 360, 0,
+             0, 0, "Y", "Y", "", "", ""]]  # fmt: skip
+    result = read(gstr2a_workbook(b2b, cdnr), "2A.xlsx")
+    docs = {d["doc_no"]: d for d in result.docs.to_dicts()}
+
+    assert result.source == "gstr2a" and set(docs) == {"MH/2526/0417", "K-1", "CN-0093"}
+    inv = docs["MH/2526/0417"]
+    assert (inv["origin_rows"], inv["taxable_value"], inv["cgst"]) == ([7, 8], 50000.0, 4500.0)
+    assert (inv["supplier_filing_status"], inv["supplier_filed"]) == ("Y", True)
+    assert inv["doc_id"] == _docs()[1]["MH/2526/0417"]["doc_id"]  # same identity as the 2A JSON
+    assert docs["K-1"]["doc_date"] == date(2025, 11, 12)  # not the cancellation date beside it
+    assert (docs["K-1"]["supplier_filed"], docs["K-1"]["supply_type"]) == (False, "SEWP")
+    assert (docs["CN-0093"]["section"], docs["CN-0093"]["doc_kind"]) == ("cdn", "credit_note")
+    assert any(w.where.sheet == "TDS" for w in result.warnings)
+    assert result.recipient_gstin == RECIPIENT
