@@ -130,7 +130,7 @@ def json_kind(obj) -> str:
             return "ims_status"  # the answer to an upload (portal-api.md §4), not documents
         if {"docdata", "itcsumm", "docrejdata"} & keys.keys():
             return "gstr2b"
-        if "fp" in keys and set(GSTR1_MARKERS) & keys.keys():
+        if "fp" in keys and (set(GSTR1_MARKERS) & keys.keys() or _offline_tool_version(keys)):
             return "gstr1"
         kind = _kind_from_sections(keys)
         if kind:
@@ -145,6 +145,12 @@ def json_kind(obj) -> str:
     if _has_count_shape(obj):
         return "ims_count"
     return "unknown"
+
+
+def _offline_tool_version(keys: dict) -> bool:
+    """GSTR-1 files from GSTN's offline tool say "version": "GST3.x" (2B says "1.0")."""
+    version = keys.get("version")
+    return isinstance(version, str) and version.upper().startswith("GST")
 
 
 def _kind_from_sections(keys: dict) -> str | None:

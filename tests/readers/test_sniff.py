@@ -211,3 +211,11 @@ def test_zip_of_ims_sections_gives_one_download_and_keeps_a_repeated_record_once
     assert result.source == "ims" and sorted(result.docs["section"].to_list()) == ["b2b", "b2bcn"]
     assert result.docs["doc_id"].n_unique() == 2
     assert any("more than one file" in w.message for w in result.warnings)
+
+
+def test_gstr1_from_the_offline_tool_with_only_b2b_is_still_gstr1():
+    minimal = {"gstin": UMBRA, "fp": "112025", "version": "GST3.1.6", "hash": "hash",
+               "b2b": [{"ctin": RECIPIENT, "inv": [{"inum": "A-1", "idt": "07-11-2025", "val": 118, "pos": "27",
+                                                    "rchrg": "N", "inv_typ": "R", "itms": []}]}]}  # fmt: skip
+    with pytest.raises(InputError, match=r"GSTR-1 \(outward supplies\)"):
+        read(json_bytes(minimal), "r1.json")
