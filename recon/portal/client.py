@@ -362,9 +362,18 @@ class PortalClient:
                 self.sleep(self.retry_schedule[unsent_tries])
                 unsent_tries += 1
                 continue
+            except PortalError as err:
+                if err.http_status is not None and 200 <= err.http_status < 300:
+                    # A success reply we cannot read: the portal has the request.
+                    raise MaybeReceived(
+                        f"{action} reached the portal but its reply was unreadable ({err})"
+                    ) from err
+                raise
             reference = (reply or {}).get("reference_id") or (reply or {}).get("ref_id")
             if not reference:
-                raise PortalError(f"the portal accepted {action} but gave no reference id")
+                raise MaybeReceived(
+                    f"the portal took {action} but gave no reference id; checking what it holds"
+                )
             log.info("%s for %s accepted: reference %s", action, gstin, reference)
             return str(reference)
 
@@ -459,7 +468,10 @@ class PortalClient:
             try:
                 return crypto.open_reply(reply, login.session_key)
             except crypto.CryptoError as err:
-                raise PortalError(f"could not decrypt the portal's reply to {action}: {err}") from err
+                raise PortalError(
+                    f"could not decrypt the portal's reply to {action}: {err}",
+                    http_status=response.status_code,
+                ) from err
         return reply.get("data", reply)
 
 

@@ -74,7 +74,7 @@ class Fault:
     """A switchable misbehaviour for matching requests.
 
     ``kind``: ``error500`` (reply HTTP 500), ``drop`` (close the socket without a reply), ``slow``
-    (sleep ``seconds`` before replying). ``action``: SAVE, RESETIMS, GETINV, REQSTS, FILEDET, GETCNT,
+    (sleep ``seconds`` before replying), ``garble`` (HTTP 200 with a reply that does not decrypt). ``action``: SAVE, RESETIMS, GETINV, REQSTS, FILEDET, GETCNT,
     AUTHTOKEN, ..., or ``*``. ``skip``: let this many matching requests through first (fault on the
     Nth = skip N-1). ``times``: how many requests it hits. ``apply_first``: for SAVE/RESETIMS, process
     the request (the portal received it) before failing.
@@ -249,7 +249,7 @@ class SandboxPortal:
     # -- faults and session control -------------------------------------------------------------------
 
     def add_fault(self, kind: str, action: str = "*", **options) -> Fault:
-        if kind not in ("error500", "drop", "slow"):
+        if kind not in ("error500", "drop", "slow", "garble"):
             raise ValueError(f"unknown fault kind {kind!r}")
         fault = Fault(kind, action, **options)
         with self._lock:
@@ -648,7 +648,11 @@ class _Handler(BaseHTTPRequestHandler):
         entry.replied = False
         if fault.kind == "drop":
             raise DropConnection()
-        self._send(500, {"message": "Internal Server Error"}, raw=True)
+        if fault.kind == "garble":
+            # A success status with a reply that does not decrypt (a proxy or GSP mangled it).
+            self._send(200, {"status_cd": "1", "data": crypto.b64(b"x" * 32), "rek": crypto.b64(b"y" * 48)})
+        else:
+            self._send(500, {"message": "Internal Server Error"})
         raise _Answered()
 
     def _serve_file(self, name: str) -> None:
@@ -665,7 +669,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _reply(self, session: _Session, value) -> None:
         self._send(200, {"status_cd": "1", **crypto.seal_reply(value, session.session_key)})
 
-    def _send(self, status: int, value: dict, raw: bool = False) -> None:
+    def _send(self, status: int, value: dict) -> None:
         data = json.dumps(value).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")

@@ -400,3 +400,12 @@ def test_credit_note_accepted_with_a_declaration_above_its_tax_is_refused(client
     )
     assert upload(client, [body]).status == "P"
     assert held(sandbox.portal)[("b2bcn", "CN-0093")] == "A"
+
+
+def test_unreadable_success_reply_to_a_save_is_checked_not_resent(client, sandbox):
+    sandbox.portal.add_fault("garble", "SAVE", apply_first=True)
+    outcome = upload(client, [save_body(fetch_raw(client), {("b2b", "TN/88"): "R"})])
+    assert outcome.status == "P"
+    assert _by_number(outcome)["TN/88"].held_action == "R"
+    assert len(sandbox.portal.requests_of("SAVE")) == 1
+    assert any("unreadable" in message for message in outcome.messages)
