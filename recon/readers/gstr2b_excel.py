@@ -109,6 +109,7 @@ def read_statement_workbook(
     rows: list[dict] = []
     warnings: list[Issue] = []
     lines_read = skipped = 0
+    shown: SheetReader | None = None  # the first sheet with documents: its header is what the summary shows
     for sheet_name in workbook.sheet_names:
         key = norm(sheet_name)
         if key in SUMMARY_SHEETS:
@@ -123,6 +124,7 @@ def read_statement_workbook(
         lines_read += sheet.lines_read
         skipped += sheet.rows_skipped
         warnings.extend(sheet.issues)
+        shown = shown or (sheet if sheet.layout and sheet.lines_read else None)
     docs, issues = pc.canonical_frame(rows, statement.source, name)
     warnings.extend(issues)
     if not rows:
@@ -137,6 +139,9 @@ def read_statement_workbook(
         warnings=warnings,
         recipient_gstin=recipient,
         period=about.get("period"),
+        sheet=shown.sheet_name if shown else None,
+        header_row=shown.layout.header_row if shown else None,
+        mapping={f: c.label for f, c in shown.layout.fields.items()} if shown else {},
     )
 
 
@@ -382,12 +387,13 @@ class SheetReader:
         spec = statement.sections.get(section)
         self.doc_kind = spec.doc_kind if spec else None
         self.is_amendment = spec.is_amendment if spec else section in _AMENDMENT_SECTIONS
+        self.layout: Layout | None = None
         self.lines_read = 0
         self.rows_skipped = 0  # blank and total rows between the header and the last row
         self.issues: list[Issue] = []
 
     def documents(self) -> list[dict]:
-        layout = find_layout(self.grid, self.merged, self.is_amendment)
+        layout = self.layout = find_layout(self.grid, self.merged, self.is_amendment)
         if layout is None:
             if len(self.grid) > 2:
                 self.issues.append(

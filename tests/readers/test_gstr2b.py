@@ -313,3 +313,11 @@ def test_excel_invoice_type_words_become_codes(words, code):
     from recon.readers.gstr2b_excel import invoice_type_code
 
     assert invoice_type_code(words) == code
+
+
+def test_excel_summary_shows_the_sheet_header_row_and_columns_used():
+    result = _excel_result()
+    assert (result.sheet, result.header_row) == ("B2B", 6)
+    assert result.mapping["doc_no"] == "Invoice number" and result.mapping["igst"] == "Integrated Tax(₹)"
+    lines = result.summary_lines()
+    assert "Header row: 6" in lines and any("Invoice number" in line for line in lines)
