@@ -336,8 +336,15 @@ def _date_diff(b: _Builder) -> None:
 
 def _branch_gstin(b: _Builder) -> None:
     supplier = b.supplier(with_branch=True)
-    doc = b.portal_doc(supplier)
     other = b.sibling(supplier)
+    doc_date, rtnprd = b.doc_date()
+    fy = b.fy(doc_date)
+    # Each registration numbers its own documents; the number must be free under the registration the
+    # books carry too, or the booking would collide with a real document of that registration.
+    number = b.number(supplier, "invoice", fy)
+    while not b.claim(other.gstin, "invoice", number, fy):
+        number = b.number(supplier, "invoice", fy)
+    doc = b.portal_doc(supplier, doc_no=number, doc_date=doc_date, rtnprd=rtnprd)
     book = b.booking(doc, supplier_gstin=other.gstin)
     # Same PAN, another registration: a GSTIN mismatch to resolve, never an automatic match (§5).
     b.link("branch_gstin", "mismatched", book, doc, differences=("supplier_gstin",),
@@ -456,8 +463,10 @@ def _fy_boundary(b: _Builder) -> None:
     march = date(b.period_start.year if b.period_start.month >= 4 else b.period_start.year - 1, 3, 31)
     april = march + timedelta(days=1)
     portal_date, books_date = (april, march) if b.rng.random() < 0.5 else (march, april)
+    # The number must be free in both FYs, or the books' date would make it another real document.
     number = b.number(supplier, "invoice", b.fy(portal_date))
-    b.claim(supplier.gstin, "invoice", number, b.fy(books_date))
+    while not b.claim(supplier.gstin, "invoice", number, b.fy(books_date)):
+        number = b.number(supplier, "invoice", b.fy(portal_date))
     doc = b.portal_doc(supplier, doc_no=number, doc_date=portal_date, rtnprd=b.client.period, action="N")
     book = b.booking(doc, doc_date=books_date)
     # Equal-FY rules never pair these; flag for review rather than refuse (matching-practice.md §6).
