@@ -41,6 +41,11 @@ Amounts
     in a taxable or tax column is 0 (ERPs print nothing for zero); a blank invoice value stays null. A
     cell that is not an amount stops the read with an error naming the row and column.
 
+Sheets
+    The sheet with the best-scoring header is read. When other sheets are laid out as registers too (one
+    sheet per month) and neither a sheet nor a mapping is given, every such sheet is read in workbook
+    order and the documents are counted together for double bookings.
+
 Dates
     The supplier's document date; where it is blank the voucher date is used, with a warning. A date that
     is not a real date (31-02-2025) stops the read with an error naming the row: guessing would move a
@@ -388,6 +393,34 @@ def read_books(
     """Read a purchase register into canonical documents (see the module docstring for the rules)."""
     wb = open_workbook(data, name)
     layout = _layout_of(wb, sheet, header_row)
+    if sheet is not None or mapping or not layout.other_registers:
+        return _read_sheet(wb, layout, mapping, recipient_gstin, kind_map, sheet_chosen=sheet is not None)
+    # One sheet per month (or per branch): every sheet laid out as a register is read, in workbook order.
+    names = [n for n in wb.sheet_names if n == layout.sheet or n in layout.other_registers]
+    results = [
+        _read_sheet(
+            wb,
+            layout if n == layout.sheet else _layout_of(wb, n, header_row),
+            None,
+            recipient_gstin,
+            kind_map,
+        )
+        for n in names
+    ]
+    return _combine_sheets(results)
+
+
+def _read_sheet(
+    wb: Workbook,
+    layout: Layout,
+    mapping: dict[str, str] | None,
+    recipient_gstin: str | None,
+    kind_map: dict[str, str] | None,
+    *,
+    sheet_chosen: bool = True,
+) -> ReadResult:
+    """Read the one sheet ``layout`` describes."""
+    name = wb.file
     field_map = _apply_mapping(layout, mapping)
     _check_header(layout, field_map, bool(mapping))
     ctx = _Context(name, layout.sheet, wb.file_format, field_map)
@@ -401,10 +434,10 @@ def read_books(
         ctx.warn(
             "no supplier invoice date column: voucher dates are used as document dates.", layout.header_row
         )
-    if layout.other_registers and sheet is None:
+    if layout.other_registers and not sheet_chosen:
         ctx.warn(
             f"sheets {_list(layout.other_registers, 12)} also look like purchase registers, but only "
-            f"'{layout.sheet}' was read: load each sheet (--sheet NAME) or put them into one sheet."
+            f"'{layout.sheet}' was read (a column mapping is for one sheet): load each sheet with its mapping."
         )
     if layout.unreadable_sheets:
         ctx.warn(f"sheets {_list(layout.unreadable_sheets)} could not be read and were skipped.")
@@ -455,6 +488,79 @@ def read_books(
         # File-level notes first, then row by row as the user scrolls the sheet.
         warnings=sorted(ctx.warnings, key=lambda w: -1 if w.where.row is None else w.where.row),
         recipient_gstin=recipients[0] if "recipient_gstin" in field_map and len(recipients) == 1 else None,
+    )
+
+
+def _combine_sheets(results: list[ReadResult]) -> ReadResult:
+    """One result from the registers of several sheets; a number booked in two sheets is a double booking."""
+    docs = pl.concat([r.docs for r in results], how="vertical")
+    identity = [
+        pl.col("supplier_gstin"),
+        pl.col("doc_kind"),
+        pl.col("doc_no").str.strip_chars().str.to_uppercase(),
+        pl.col("fy"),
+    ]
+    docs = docs.with_columns(
+        pl.int_range(pl.len()).over(identity).alias("_occurrence"),
+        pl.col("origin_sheet").first().over(identity).alias("_first_sheet"),
+        pl.col("origin_rows").list.first().first().over(identity).alias("_first_row"),
+    )
+    ids = [
+        model.make_doc_id("books", g, k, n, fy, occurrence=o)
+        for g, k, n, fy, o in zip(
+            *(
+                docs.get_column(c).to_list()
+                for c in ("supplier_gstin", "doc_kind", "doc_no", "fy", "_occurrence")
+            ),
+            strict=True,
+        )
+    ]
+    across = (pl.col("_occurrence") > 0) & (pl.col("_first_sheet") != pl.col("origin_sheet"))
+    note = pl.format(
+        "booked again: same supplier, number and year as sheet '{}' row {}", "_first_sheet", "_first_row"
+    )
+    docs = docs.with_columns(
+        pl.Series("doc_id", ids, dtype=pl.String),
+        pl.when(across)
+        .then(pl.col("warnings").list.concat(pl.concat_list(note)))
+        .otherwise(pl.col("warnings"))
+        .alias("warnings"),
+    )
+    warnings = [
+        Issue(
+            f"read {len(results)} sheets laid out as purchase registers: {_list([r.sheet for r in results], 24)} "
+            "(choose one with --sheet NAME)",
+            Where(file=results[0].file),
+        )
+    ]
+    for result in results:
+        warnings.extend(result.warnings)
+    for doc_no, sheet, rows, first_sheet, first_row in (
+        docs.filter(across)
+        .select("doc_no", "origin_sheet", "origin_rows", "_first_sheet", "_first_row")
+        .iter_rows()
+    ):
+        warnings.append(
+            Issue(
+                f"'{doc_no}' of this supplier is booked again (first in sheet '{first_sheet}', row {first_row}): "
+                "a double booking?",
+                Where(file=results[0].file, sheet=sheet, row=rows[0]),
+            )
+        )
+    header_rows = {r.header_row for r in results}
+    recipients = {r.recipient_gstin for r in results}
+    return ReadResult(
+        docs=docs.drop("_occurrence", "_first_sheet", "_first_row"),
+        source="books",
+        file=results[0].file,
+        file_format=results[0].file_format,
+        sheet=", ".join(r.sheet or "" for r in results),
+        header_row=header_rows.pop() if len(header_rows) == 1 else None,
+        mapping=results[0].mapping,
+        rows_read=sum(r.rows_read for r in results),
+        rows_skipped=sum(r.rows_skipped for r in results),
+        warnings=warnings,
+        recipient_gstin=recipients.pop() if len(recipients) == 1 else None,
     )
 
 

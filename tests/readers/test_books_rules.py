@@ -180,14 +180,27 @@ def test_register_of_several_branches_keeps_each_recipient_gstin():
     assert any("2 recipient GSTINs" in str(w) for w in result.warnings)
 
 
-def test_monthly_sheets_warn_that_only_one_was_read():
+def test_monthly_sheets_are_all_read_and_a_number_booked_in_two_months_is_a_double_booking():
     header = ["Supplier GSTIN", "Invoice No", "Invoice Date", "Taxable Value", "IGST"]
     sheets = {
-        "Apr": [header, [KERALA, "A-1", "01-04-2025", "100", "18"]],
-        "May": [header, [KERALA, "M-1", "01-05-2025", "100", "18"], [TAMIL, "M-2", "02-05-2025", "1", "0"]],
+        "Notes": [["Purchase register FY 2025-26, one sheet per month"]],
+        "Apr": [["April 2025"], header, [KERALA, "A-1", "01-04-2025", "100", "18"]],
+        "May": [
+            header,
+            [KERALA, "M-1", "01-05-2025", "100", "18"],
+            [KERALA, "a-1 ", "01-04-2025", "100", "18"],
+        ],
     }
     result = read_books(xlsx_bytes(sheets), "monthly.xlsx")
-    assert result.sheet == "Apr" and result.docs["doc_no"].to_list() == ["A-1"]
-    assert any("'May' also look like purchase registers" in str(w) for w in result.warnings)
+    assert result.sheet == "Apr, May" and result.header_row is None  # header rows 2 and 1
+    assert result.docs["doc_no"].to_list() == ["A-1", "M-1", "a-1"]
+    assert result.docs["origin_sheet"].to_list() == ["Apr", "May", "May"]
+    assert result.docs["origin_rows"].to_list() == [[3], [2], [3]]
+    assert result.docs["doc_id"].n_unique() == 3
+    copy = result.docs.row(2, named=True)
+    assert copy["doc_id"] == model.make_doc_id("books", KERALA, "invoice", "a-1", "2025-26", occurrence=1)
+    assert any("first in sheet 'Apr', row 3" in str(w) and w.where.sheet == "May" for w in result.warnings)
+    assert "sheet 'Apr'" in copy["warnings"][0]
+    assert result.rows_read == 3
     may = read_books(xlsx_bytes(sheets), "monthly.xlsx", sheet="May")
-    assert may.docs["doc_no"].to_list() == ["M-1", "M-2"] and not may.warnings
+    assert may.docs["doc_no"].to_list() == ["M-1", "a-1"] and may.sheet == "May"
