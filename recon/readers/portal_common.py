@@ -84,7 +84,6 @@ IMS_SECTIONS = (
 IMS_WRAPPERS = ("imsDetails", "imsDetailsErr", "invdata", "data")
 # GSTR-1 (outward supplies) keys that never occur in 2A: totals, B2C, HSN summary, document series, nil.
 GSTR1_MARKERS = ("gt", "cur_gt", "hsn", "doc_issue", "nil", "b2cs", "b2cl", "exp", "cdnur", "at", "txpd")
-COUNT_MARKERS = ("ttl_cnt", "noaction", "accept", "reject", "pending")
 GSTR1_HINT = "Download IMS from IMS Dashboard → Offline → Download JSON."
 
 
@@ -135,12 +134,12 @@ def json_kind(obj) -> str:
         kind = _kind_from_sections(keys)
         if kind:
             return kind
-        if "rtnprd" in keys and "gstin" in keys and "fp" not in keys:
-            return "gstr2b"
         inner = keys.get("data")
         if isinstance(inner, dict):
             node = inner
             continue
+        if "rtnprd" in keys and "gstin" in keys and "fp" not in keys:
+            return "gstr2b"  # a 2B statement without documents (only its header keys)
         break
     if _has_count_shape(obj):
         return "ims_count"

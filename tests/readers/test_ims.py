@@ -375,3 +375,10 @@ def test_offline_tool_workbook_unknown_status_names_the_cell():
     assert str(err.value).startswith(
         "tool.xlsm, sheet 'B2B', row 7, column 'Status': 'Maybe' is not an IMS action"
     )
+
+
+def test_vendor_envelope_with_gstin_and_period_beside_data_is_still_ims():
+    sections = jsonio.loads_exact(IMS_EXAMPLE)
+    payload = {"gstin": RECIPIENT, "rtnprd": "112025", "status_cd": "1", "data": sections}
+    result = read_ims(ims_bytes(payload), "vendor.json")
+    assert result.docs.height == 2 and result.recipient_gstin == RECIPIENT and result.period == "112025"
