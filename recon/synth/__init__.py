@@ -4,7 +4,7 @@ Used by the tests (every reader must read back what was written), the benchmarks
 a side with ``fast=True``) and the app's demo client. Same seed → same frames and same file bytes.
 
     corpus = generate(seed=7, n_docs=2000)          # canonical frames + truth
-    files = write_files(corpus, folder)              # books_<layout>.<fmt>, ims.json, gstr2b.json, truth.csv
+    files = write_files(corpus, folder)  # books_<layout>.<fmt>, ims.json, gstr2b.json/.xlsx, truth.csv
 """
 
 from recon.synth.generate import DEFECTS, Corpus, generate

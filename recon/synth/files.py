@@ -16,6 +16,7 @@ import xlsxwriter
 
 from recon import jsonio
 from recon.synth.generate import GSTR2B_FILE, IMS_FILE, Corpus
+from recon.synth.gstr2b_excel import GSTR2B_EXCEL_FILE, write_gstr2b_excel
 from recon.synth.layouts import LAYOUTS, Sheet, _fmt_date, render
 from recon.synth.register import books_frame
 
@@ -35,7 +36,10 @@ def write_files(
     layouts: tuple[str, ...] = LAYOUTS,
     formats: tuple[str, ...] = FORMATS,
 ) -> dict[str, Path]:
-    """Write the books in each layout and format, ims.json, gstr2b.json and truth.csv; name -> path."""
+    """Write the books in each layout and format, ims.json, gstr2b.json, gstr2b.xlsx and truth.csv.
+
+    Returns file name -> path.
+    """
     if corpus.ims_payload is None:
         raise ValueError("a fast-mode corpus has no portal records to write; generate it with fast=False")
     folder = Path(folder)
@@ -59,6 +63,7 @@ def write_files(
     written[GSTR2B_FILE] = _write_text(
         folder / GSTR2B_FILE, jsonio.dumps_exact(corpus.gstr2b_payload, indent=1)
     )
+    written[GSTR2B_EXCEL_FILE] = write_gstr2b_excel(corpus, folder / GSTR2B_EXCEL_FILE)
     written[TRUTH_FILE] = _write_text(folder / TRUTH_FILE, truth_csv(corpus.truth))
     return written
 
