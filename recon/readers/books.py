@@ -581,12 +581,15 @@ def _mapped_rows(cells: pl.DataFrame, layout: Layout, mapping: dict[str, str]) -
         for i, header in enumerate(parts):
             column = f"c{position[header]}"
             name = fld if len(parts) == 1 else _part_name(fld, i)
-            exprs.append(
-                _clean_text(pl.col(column)).alias(name)
-                if column in body.columns
-                else pl.lit(None, pl.String).alias(name)
-            )
+            text = _clean_text(pl.col(column)) if column in body.columns else pl.lit(None, pl.String)
+            if fld in _CODE_FIELDS:
+                # "'00123": the apostrophe Excel users type to keep a number as text, exported into CSV.
+                text = text.str.strip_prefix("'").str.strip_chars()
+            exprs.append(text.alias(name))
     return body.select(exprs)
+
+
+_CODE_FIELDS = ("doc_no", "original_doc_no", "voucher_no", "supplier_gstin", "recipient_gstin")
 
 
 def _part_name(fld: str, i: int) -> str:

@@ -204,3 +204,8 @@ def test_monthly_sheets_are_all_read_and_a_number_booked_in_two_months_is_a_doub
     assert result.rows_read == 3
     may = read_books(xlsx_bytes(sheets), "monthly.xlsx", sheet="May")
     assert may.docs["doc_no"].to_list() == ["M-1", "a-1"] and may.sheet == "May"
+
+
+def test_apostrophe_typed_to_keep_a_number_as_text_is_not_part_of_it():
+    result = read_csv([[KERALA, "'00123", "01-10-2025", "18", "100", "18", "118"]])
+    assert result.docs["doc_no"].to_list() == ["00123"]
