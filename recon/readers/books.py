@@ -58,6 +58,7 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
+from datetime import date
 
 import polars as pl
 
@@ -456,6 +457,7 @@ def _read_sheet(
     rows = _row_kinds(rows, ctx, field_map, kind_map)
     docs = _group_documents(rows, field_map)
     docs = _settle_signs(docs, ctx)
+    docs = _sanity_checks(docs, ctx)
     docs = _identify(docs, ctx, recipient_gstin)
     docs = _describe_codes(docs, ctx)
     docs = _check_large_numbers(docs, ctx, wb, field_map)
@@ -988,6 +990,35 @@ def _settle_signs(docs: pl.DataFrame, ctx: _Context) -> pl.DataFrame:
     )
 
 
+GST_START = date(2017, 7, 1)
+
+
+def _sanity_checks(docs: pl.DataFrame, ctx: _Context) -> pl.DataFrame:
+    """Entries a consultant would query: CGST ≠ SGST, IGST beside CGST/SGST, a date before GST.
+
+    They are read as booked; the warnings point at likely typing errors in the register.
+    """
+    zero = pl.lit(0.0)
+    cgst = pl.col("cgst").fill_null(zero) if "cgst" in docs.columns else zero
+    sgst = pl.col("sgst").fill_null(zero) if "sgst" in docs.columns else zero
+    igst = pl.col("igst").fill_null(zero) if "igst" in docs.columns else zero
+    docs = docs.with_columns(
+        ((cgst - sgst).abs() > 0.5).alias("_flag_cgst_sgst"),
+        ((igst > 0.5) & ((cgst > 0.5) | (sgst > 0.5))).alias("_flag_both_taxes"),
+        (pl.col("doc_date") < GST_START).fill_null(False).alias("_flag_pre_gst"),
+    )
+    checks = (
+        ("_flag_cgst_sgst", "CGST and SGST differ (they are equal halves of the tax)", "cgst"),
+        ("_flag_both_taxes", "both IGST and CGST/SGST are charged on one document", "igst"),
+        ("_flag_pre_gst", "the document date is before GST began (1-Jul-2017): a typing error?", "doc_date"),
+    )
+    for flag, message, fld in checks:
+        rows = docs.filter(pl.col(flag)).get_column("_first_row").to_list()
+        if rows:
+            ctx.warn_rows(message, rows, fld)
+    return docs
+
+
 def _identify(docs: pl.DataFrame, ctx: _Context, recipient_gstin: str | None) -> pl.DataFrame:
     """fy, doc_no_key, doc_id (with occurrences for double bookings), GSTIN checks, origin."""
     docs = docs.with_columns(
@@ -1072,6 +1103,9 @@ _DOC_NOTES = (
     ("_flag_no_number", pl.lit("no supplier invoice number")),
     ("_flag_no_amount", pl.lit("no amounts")),
     ("_flag_flip", pl.lit("negative amounts: taken as a credit note, amounts stored positive")),
+    ("_flag_cgst_sgst", pl.lit("CGST and SGST differ")),
+    ("_flag_both_taxes", pl.lit("both IGST and CGST/SGST charged")),
+    ("_flag_pre_gst", pl.lit("dated before GST began (1-Jul-2017)")),
 )
 
 

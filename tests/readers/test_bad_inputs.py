@@ -366,6 +366,26 @@ CASES = [
         check=lambda r: docs(r)["LH-1"]["supplier_gstin"] is None and docs(r)["LH-1"]["gstin_valid"] is False,
     ),
     Case(
+        "cgst-and-sgst-differ-and-both-taxes",
+        lambda: book_csv(
+            GOOD,
+            [UMBRA, "U", "U-1", "02-10-2025", "1000", "", "90", "80"],
+            [TAMIL, "T", "T-1", "03-10-2025", "1000", "180", "90", "90"],
+        ),
+        name="b.csv",
+        warnings=[
+            "row 3, column 'CGST': CGST and SGST differ",
+            "row 4, column 'IGST': both IGST and CGST/SGST",
+        ],
+    ),
+    Case(
+        "date-before-gst",
+        lambda: book_csv([KERALA, "K", "K-1", "01-10-2015", "1000", "180", "", ""]),
+        name="b.csv",
+        warnings=["row 2", "before GST began"],
+        check=lambda r: docs(r)["K-1"]["fy"] == "2015-16",
+    ),
+    Case(
         "short-gstin",
         lambda: book_csv(["27AAPFU0939F1Z", "Short", "S-1", "01-10-2025", "10", "1", "", ""]),
         name="b.csv",
