@@ -19,6 +19,7 @@ from recon.gstin import STATES
 from recon.synth import numbers
 from recon.synth.canonical import finish
 from recon.synth.generate import BOOKS_FILE, BOOKS_SHEET, IMS_FILE, SHARES, TRUTH_SCHEMA, Corpus
+from recon.synth.layouts import voucher_word
 from recon.synth.parties import make_client, make_suppliers, mistype_gstin, state_abbr, suppliers_frame
 from recon.synth.register import REGISTER_SCHEMA
 
@@ -359,7 +360,7 @@ def _books_columns(b: pl.DataFrame, client) -> pl.DataFrame:
         pl.lit(client.state_code).alias("pos"),
         pl.lit(BOOKS_FILE).alias("origin_file"),
         pl.lit(BOOKS_SHEET).alias("origin_sheet"),
-        pl.col("doc_kind").replace_strict({"invoice": "Purchase", "credit_note": "Debit Note", "debit_note": "Credit Note"}).alias("voucher_type"),
+        pl.col("doc_kind").replace_strict({k: voucher_word("generic", k, False) for k in _KIND_SECTION}).alias("voucher_type"),
         pl.concat_str([pl.lit("PUR/"), (pl.int_range(pl.len()) + 1).cast(pl.String).str.zfill(7)]).alias("voucher_no"),
         pl.lit([], dtype=pl.List(pl.String)).alias("warnings"),
     )  # fmt: skip

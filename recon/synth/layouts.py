@@ -49,8 +49,9 @@ _WORDS: dict[str, dict[tuple[str, bool], str]] = {
             ("credit_note", True): "Credit Memo", ("debit_note", False): "Subsequent Debit"},
     "marg": {("invoice", False): "Purchase", ("credit_note", False): "Purchase Return",
              ("credit_note", True): "Purchase", ("debit_note", False): "Credit Note"},
-    "generic": {("invoice", False): "Purchase", ("credit_note", False): "Debit Note",
-                ("credit_note", True): "Purchase Return", ("debit_note", False): "Credit Note"},
+    # Our own template words every class unambiguously, so it reads right without a voucher-type mapping.
+    "generic": {("invoice", False): "Purchase", ("credit_note", False): "Purchase Return",
+                ("credit_note", True): "Purchase Return", ("debit_note", False): "Supplier Debit Note"},
 }  # fmt: skip
 
 
@@ -219,15 +220,12 @@ def marg_sheet(rows: list[dict]) -> Sheet:
                  date_format="%d/%m/%Y", dates_as_text=True)  # fmt: skip
 
 
-_DOC_TYPE = {"invoice": "Invoice", "credit_note": "Credit Note", "debit_note": "Debit Note"}
-
-
 def generic_sheet(rows: list[dict]) -> Sheet:
-    header = ["Supplier GSTIN", "Supplier Name", "Document Type", "Invoice No", "Invoice Date", "Place of Supply",
+    header = ["Supplier GSTIN", "Supplier Name", "Invoice No", "Invoice Date", "Place of Supply",
               "Reverse Charge", "Rate", "Taxable Value", "IGST", "CGST", "SGST", "Cess", "Invoice Value",
               "Voucher Type", "Voucher No", "Voucher Date"]  # fmt: skip
     data = [
-        [r["supplier_gstin"], r["supplier_name"], _DOC_TYPE[r["doc_kind"]], r["doc_no"], r["doc_date"],
+        [r["supplier_gstin"], r["supplier_name"], r["doc_no"], r["doc_date"],
          f"{r['pos']}-{state_name(r['pos'])}" if r["pos"] else None, "Y" if r["reverse_charge"] else "N", r["rate"],
          *[_signed(r, c) for c in ("taxable_value", "igst", "cgst", "sgst", "cess", "gross_total")],
          voucher_word("generic", r["doc_kind"], r["negative"]), r["voucher_no"], r["voucher_date"]]

@@ -22,13 +22,11 @@ from recon.synth.layouts import LAYOUTS
 
 # A supplier's debit note is a "Credit Note" voucher in Tally, Busy and Marg (the buyer's wording,
 # matching-practice.md §7); the word is ambiguous, so — as the reference recommends — the user confirms
-# the voucher-type mapping once. SAP's MIRO "Subsequent Debit" is the supplier's debit note too.
+# the voucher-type mapping once. Zoho, SAP and the generic template read right without one.
 KIND_MAPS = {
     "tally": {"credit note": "debit_note"},
     "busy": {"credit note": "debit_note"},
     "marg": {"credit note": "debit_note"},
-    "generic": {"credit note": "debit_note"},
-    "sap": {"subsequent debit": "debit_note"},
 }
 COMPARED = [c for c in COLUMNS if c != "warnings"]
 
@@ -93,9 +91,7 @@ def test_books_layout_reads_back(corpus, files, layout, fmt):
 
 def test_default_books_file_is_corpus_books(corpus, files):
     """corpus.books is exactly the generic xlsx register read back."""
-    result = read(
-        files["books_generic.xlsx"], recipient_gstin=corpus.client.gstin, kind_map=KIND_MAPS["generic"]
-    )
+    result = read(files["books_generic.xlsx"], recipient_gstin=corpus.client.gstin)
     assert differences(result.docs, corpus.books) == []
 
 
