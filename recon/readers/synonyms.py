@@ -212,8 +212,13 @@ CANDIDATES = _candidates()
 
 
 def fields_for(header: object) -> list[tuple[str, int]]:
-    """The fields a header may stand for, with its rank in each (lower is better)."""
-    return CANDIDATES.get(header_key(header), [])
+    """The fields a header may stand for, with its rank in each (lower is better).
+
+    A repeated header renamed "Date (2)" by the reader is still a date: the second of two "Date"
+    columns becomes the voucher date when the first is the document date.
+    """
+    text = re.sub(r"\s\(\d+\)$", "", str(header)) if header is not None else header
+    return CANDIDATES.get(header_key(text), [])
 
 
 def guess_mapping(headers: list[str]) -> dict[str, str]:
