@@ -316,7 +316,8 @@ def _check_header(layout: Layout, mapping: dict[str, str], user_mapped: bool) ->
         raise InputError(
             f"no header row of a purchase register was found in the first {MAX_HEADER_SCAN} rows"
             + (f" of any sheet ({', '.join(layout.sheet_names)})" if layout.sheet_names else "")
-            + f". Recognised only: {_describe_mapping(layout.mapping) or 'nothing'}."
+            + f". Recognised only: {_describe_mapping(layout.mapping) or 'nothing'}"
+            + f"; missing: {'; '.join(REQUIRED_HELP[m] for m in missing_required(layout.mapping)) or 'none'}."
             + (
                 f" Best row seen (row {layout.header_row}): {_list(layout.headers, 20)}."
                 if layout.headers

@@ -190,7 +190,7 @@ CASES = [
         "csv-without-header",
         lambda: b"hello,world\n1,2\n3,4\n",
         name="notes.csv",
-        error=["no header row", "first 30 rows", "'hello'"],
+        error=["no header row", "first 30 rows", "'hello'", "missing: supplier GSTIN; supplier invoice"],
     ),
     Case(
         "xlsx-numbers-only",
