@@ -256,3 +256,15 @@ def test_demo_verb_refuses_a_bad_period(tmp_path, capsys):
 
     assert main(["demo", "--out", str(tmp_path), "--period", "2025-11"]) == 2
     assert "MMYYYY" in capsys.readouterr().err
+
+
+def test_2b_categories_follow_what_2b_holds(corpus):
+    truth = corpus.truth
+    rcm = truth.filter(pl.col("not_in_ims_reason") == "reverse charge")
+    assert (rcm["expected_category"] == "books_only").all() and (
+        rcm["expected_category_2b"] == "matched"
+    ).all()
+    unfiled = truth.filter(pl.col("defect") == "unfiled_supplier")
+    assert (unfiled["expected_category_2b"] == "books_only").all()  # an unfiled return never reaches 2B
+    isd = truth.filter(pl.col("not_in_ims_reason") == "ISD")
+    assert isd.height and (isd["expected_category_2b"] == "ims_only").all()

@@ -18,7 +18,15 @@ import polars as pl
 from recon.gstin import STATES
 from recon.synth import numbers
 from recon.synth.canonical import finish
-from recon.synth.generate import BOOKS_FILE, BOOKS_SHEET, IMS_FILE, SHARES, TRUTH_SCHEMA, Corpus
+from recon.synth.generate import (
+    BOOKS_FILE,
+    BOOKS_SHEET,
+    IMS_FILE,
+    SHARES,
+    TRUTH_SCHEMA,
+    Corpus,
+    with_2b_categories,
+)
 from recon.synth.layouts import voucher_word
 from recon.synth.parties import make_client, make_suppliers, mistype_gstin, state_abbr, suppliers_frame
 from recon.synth.register import REGISTER_SCHEMA
@@ -431,7 +439,8 @@ def _truth(cases, portal_keys, ims, books_keys, books, client_state: str) -> pl.
     truth = pl.concat([rows, copies_rows]).with_columns(
         pl.lit(None, dtype=pl.String).alias("gstr2b_doc_id"), pl.lit(None, dtype=pl.String).alias("detail")
     )
-    return truth.select(TRUTH_SCHEMA.keys()).cast(TRUTH_SCHEMA)
+    columns = {k: v for k, v in TRUTH_SCHEMA.items() if k != "expected_category_2b"}
+    return truth.select(columns.keys()).cast(columns)
 
 
 def _differences_expr(client_state: str) -> pl.Expr:
@@ -476,4 +485,4 @@ def _with_gstr2b_ids(truth: pl.DataFrame, ims: pl.DataFrame, gstr2b: pl.DataFram
         pl.col("doc_id").alias("portal_doc_id"), gstr2b["doc_id"].alias("twob")
     )
     joined = truth.join(reached, on="portal_doc_id", how="left", maintain_order="left")
-    return joined.with_columns(pl.col("twob").alias("gstr2b_doc_id")).drop("twob")
+    return with_2b_categories(joined.with_columns(pl.col("twob").alias("gstr2b_doc_id")).drop("twob"))

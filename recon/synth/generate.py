@@ -56,7 +56,11 @@ TRUTH_SCHEMA = {
     "gstr2b_doc_id": pl.String,  # the same document in GSTR-2B, when it is there
     "defect": pl.String,
     "expected_category": pl.String,  # matched | mismatched | ims_only | books_only; null: not an IMS doc
+    # Fields a correct engine reports as different: beyond the ₹1 tolerance for amounts (rounding within
+    # it is not listed), any difference for dates and GSTINs.
     "expected_differences": pl.List(pl.String),
+    # The same books reconciled against GSTR-2B instead (the engine's names: ims_only = only on the portal).
+    "expected_category_2b": pl.String,
     "duplicate_of": pl.String,
     "not_in_ims_reason": pl.String,
     "detail": pl.String,
@@ -615,7 +619,25 @@ def _truth(b, ordered, books, ims_docs, ims, twob_docs, gstr2b) -> pl.DataFrame:
                 "detail": link.detail,
             }
         )
-    return pl.DataFrame(rows, schema=TRUTH_SCHEMA)
+    return with_2b_categories(pl.DataFrame(rows, schema={k: v for k, v in TRUTH_SCHEMA.items()
+                                                        if k != "expected_category_2b"}))  # fmt: skip
+
+
+def with_2b_categories(truth: pl.DataFrame) -> pl.DataFrame:
+    """expected_category_2b from the IMS truth: 2B holds only filed, not-pending documents, plus the
+    documents IMS never sees (reverse charge pairs with its booking there; ISD and imports stand alone)."""
+    in_books, in_2b = pl.col("books_doc_id").is_not_null(), pl.col("gstr2b_doc_id").is_not_null()
+    paired = pl.col("expected_category").is_in(["matched", "mismatched"])
+    category = (
+        pl.when(in_books & in_2b)
+        .then(pl.when(paired).then(pl.col("expected_category")).otherwise(pl.lit("matched")))
+        .when(in_books)
+        .then(pl.lit("books_only"))
+        .when(in_2b)
+        .then(pl.lit("ims_only"))
+        .otherwise(pl.lit(None, dtype=pl.String))
+    )
+    return truth.with_columns(category.alias("expected_category_2b")).select(TRUTH_SCHEMA.keys())
 
 
 def _portal_ids_in_doc_order(docs: list[PortalDoc], frame: pl.DataFrame, source: str) -> list[str]:
