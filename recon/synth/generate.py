@@ -142,8 +142,12 @@ class _Builder:
 
     # -- parties ------------------------------------------------------------------------------------
 
-    def supplier(self, *, with_branch: bool = False, style_has_fy: bool | None = None) -> Supplier:
+    def supplier(
+        self, *, with_branch: bool = False, style_has_fy: bool | None = None, out_of_state: bool = False
+    ) -> Supplier:
         pool = self.suppliers
+        if out_of_state:
+            pool = [s for s in pool if s.state != self.client.state_code] or pool
         if with_branch:
             pans = {s.pan for s in pool if s.is_branch}
             pool = [s for s in pool if s.pan in pans]
@@ -186,8 +190,10 @@ class _Builder:
         self.used.add(key)
         return True
 
-    def lines(self, supplier: Supplier, rates: int = 1) -> list[Line]:
-        inter_state = supplier.state != self.client.state_code
+    def lines(self, supplier: Supplier, rates: int = 1, inter_state: bool | None = None) -> list[Line]:
+        """Amounts at one or more rates; IGST when the supplier is in another state, unless told."""
+        if inter_state is None:
+            inter_state = supplier.state != self.client.state_code
         chosen = self.rng.sample([5.0, 12.0, 18.0, 28.0], rates) if rates > 1 else [self._rate()]
         out = []
         for rate in chosen:
@@ -507,31 +513,46 @@ _BUILDERS = {
 
 
 def _two_b_only(b: _Builder) -> None:
-    """Documents that go straight to GSTR-2B: ISD credit, imports, POS-rule ineligible (ims-rules.md §1)."""
-    n = max(2, len(b.docs) // 200)
-    isd = replace(b.suppliers[0], gstin=make_gstin("29", b.client.gstin[2:12]), name=b.client.name + " (ISD)",
-                  pan=b.client.gstin[2:12], state="29", is_branch=True)  # fmt: skip
-    for i in range(n):
-        when = b.period_start.replace(day=b.rng.randint(1, b.period_end.day))
-        kind = ("isd", "bill_of_entry", "invoice")[i % 3]
-        if kind == "isd":
-            doc = PortalDoc(isd, "isd", f"ISD/{b.fy(when)[2:4]}{b.fy(when)[5:]}/{b.rng.randint(10, 999):03d}", when,
-                            b.lines(replace(isd, state="01")), b.client.state_code, b.client.period,
-                            in_ims=False)  # fmt: skip
-            reason = "ISD"
-        elif kind == "bill_of_entry":
-            doc = PortalDoc(None, "bill_of_entry", str(b.rng.randint(1_000_000, 9_999_999)), when,
-                            [taxed_line(18.0, float(b.rng.randint(50_000, 900_000)), True)], b.client.state_code,
-                            b.client.period, in_ims=False, port_code=b.rng.choice(["INNSA1", "INBOM4", "INMAA1"]))  # fmt: skip
-            reason = "import of goods"
-        else:
-            supplier = b.supplier()
-            doc = b.portal_doc(supplier, in_ims=False, action="N", itc_available="N", itc_reason="P",
-                               pos=supplier.state if supplier.state != b.client.state_code else "29")  # fmt: skip
-            b.docs.remove(doc)
-            reason = "ITC not available (POS rule)"
+    """Documents that go straight to GSTR-2B: ISD credit, imports, POS-rule ineligible (ims-rules.md §1).
+
+    None is in the books: they belong to a 2B reconciliation and must never count as missing from IMS.
+    """
+    makers = (
+        (_isd_doc, "ISD"),
+        (_import_doc, "import of goods"),
+        (_pos_rule_doc, "ITC not available (POS rule)"),
+    )
+    for i in range(max(3, len(b.docs) // 200)):
+        make, reason = makers[i % 3]
+        doc = make(b, b.period_start.replace(day=b.rng.randint(1, b.period_end.day)))
         b.docs.append(doc)
         b.link("not_in_ims", None, None, doc, reason=reason)
+
+
+def _isd_doc(b: _Builder, when: date) -> PortalDoc:
+    """ITC distributed by the client's own head office registration (an ISD in Karnataka)."""
+    pan = b.client.gstin[2:12]
+    isd = Supplier(make_gstin("29", pan), f"{b.client.name} (ISD)", pan, "29", "plain", is_branch=True)
+    number = f"ISD/{numbers.fy_tokens(b.fy(when))['fy5']}/{b.rng.randint(10, 999):03d}"
+    return PortalDoc(isd, "isd", number, when, b.lines(isd, inter_state=True), b.client.state_code, b.client.period,
+                     in_ims=False)  # fmt: skip
+
+
+def _import_doc(b: _Builder, when: date) -> PortalDoc:
+    """A bill of entry from ICEGATE: no supplier GSTIN, IGST on the assessable value."""
+    line = taxed_line(18.0, float(b.rng.randint(50_000, 900_000)), True)
+    return PortalDoc(None, "bill_of_entry", str(b.rng.randint(1_000_000, 9_999_999)), when, [line],
+                     b.client.state_code, b.client.period, in_ims=False,
+                     port_code=b.rng.choice(["INNSA1", "INBOM4", "INMAA1"]))  # fmt: skip
+
+
+def _pos_rule_doc(b: _Builder, when: date) -> PortalDoc:
+    """An out-of-state supplier charging its own state's CGST + SGST (POS = its state): 2B 'ITC not
+    available', reason P, and never in IMS."""
+    supplier = b.supplier(out_of_state=True)
+    fy = b.fy(when)
+    return PortalDoc(supplier, "invoice", b.number(supplier, "invoice", fy), when, b.lines(supplier, inter_state=False),
+                     supplier.state, b.client.period, in_ims=False, itc_available="N", itc_reason="P")  # fmt: skip
 
 
 def _plan(rng: random.Random, n_docs: int) -> list[str]:
