@@ -578,11 +578,28 @@ def _s16_warning(today: date) -> pl.Expr:
 # ---------------------------------------------------------------------------------------------------
 
 
-def _guard_problems(today: date) -> pl.Expr:
-    """Every reason the portal would refuse ``_action`` (with its remarks / ITC answer) for the document.
+def _guard_problems(frame: pl.DataFrame, today: date, where: pl.Expr | None = None) -> pl.Series:
+    """Per row of ``frame``, every reason the portal would refuse ``_action`` (empty list: none).
 
-    Works on a frame with the p_* portal facts and the columns _action, remarks, itc_red_req, decl_*.
+    ``frame`` holds the p_* portal facts and _action, remarks, itc_red_req, decl_*; ``where`` limits the
+    check to some rows (others get an empty list). The rules' conditions are cheap booleans; the messages
+    are built only for the few rows that break one, which keeps a million-row check to a second or two.
     """
+    rules = _guard_rules(today)
+    broken = pl.any_horizontal([cond.fill_null(False) for cond, _ in rules])
+    if where is not None:
+        broken = broken & where.fill_null(False)
+    numbered = frame.with_row_index("_row")
+    flagged = numbered.filter(broken)
+    messages = flagged.select(
+        "_row", _present(*[pl.when(cond.fill_null(False)).then(msg) for cond, msg in rules]).alias("problems")
+    )
+    merged = numbered.select("_row").join(messages, on="_row", how="left", maintain_order="left")
+    return merged.get_column("problems").fill_null(pl.lit([], pl.List(pl.String)))
+
+
+def _guard_rules(today: date) -> list[tuple[pl.Expr, pl.Expr]]:
+    """(condition, message) per guard of matching-practice §12 and formats.md §2, over the columns above."""
     action = pl.col("_action")
     remarks = pl.col("remarks")
     answer = pl.col("itc_red_req")
@@ -625,7 +642,7 @@ def _guard_problems(today: date) -> pl.Expr:
         ),
         *_declaration_rules(),
     ]
-    return _present(*[pl.when(cond.fill_null(False)).then(msg) for cond, msg in rules])
+    return rules
 
 
 def _declaration_rules() -> list[tuple[pl.Expr, pl.Expr]]:
@@ -682,7 +699,7 @@ def check_decision(doc_row: dict, decision: Decision, today: date | None = None)
         pl.lit((decision.itc_red_req or "").strip().upper() or None, pl.String).alias("itc_red_req"),
         *[pl.lit(getattr(decision, c), pl.Float64).alias(c) for c in DECL_COLUMNS],
     )
-    return frame.select(_guard_problems(today)).item().to_list()
+    return _guard_problems(frame, today).item().to_list()
 
 
 def decision_cautions(doc_row: dict, decision: Decision) -> list[str]:
@@ -781,7 +798,9 @@ def effective_actions(
         frame = frame.with_columns([pl.lit(None, pl.Float64).alias(f"b_{h}") for h in HEADS])
     chosen = decisions_frame(decisions).rename(lambda c: c if c == "portal_doc_id" else f"d_{c}")
     frame = frame.join(chosen, on="portal_doc_id", how="left", maintain_order="left")
-    frame = _choose(frame).with_columns(_guard_problems(today).alias("_problems"))
+    frame = _choose(frame)
+    changed = pl.col("_action") != _current_action()
+    frame = frame.with_columns(_guard_problems(frame, today, where=changed).alias("guard_problems"))
     return frame.select(
         "portal_doc_id",
         pl.col("p_section").alias("section"),
@@ -799,10 +818,7 @@ def effective_actions(
         "stale",
         pl.when(pl.col("stale")).then(pl.lit(STALE_MESSAGE)).alias("stale_reason"),
         (pl.col("_action") != _current_action()).alias("changed"),
-        pl.when(pl.col("_action") != _current_action())
-        .then(pl.col("_problems"))
-        .otherwise(pl.lit([], pl.List(pl.String)))
-        .alias("guard_problems"),
+        "guard_problems",
     )
 
 
@@ -901,7 +917,7 @@ def guard_check(portal: pl.DataFrame, wanted: pl.DataFrame, today: date | None =
     joined = wanted.join(facts, on="portal_doc_id", how="left", maintain_order="left").with_columns(
         pl.col("wanted_action").alias("_action")
     )
-    return wanted.with_columns(joined.select(_guard_problems(today).alias("guard_problems")).to_series())
+    return wanted.with_columns(_guard_problems(joined, today).alias("guard_problems"))
 
 
 def books_declaration(portal_row: dict, books_amounts: dict) -> dict:
