@@ -533,7 +533,9 @@ def _isd_doc(b: _Builder, when: date) -> PortalDoc:
     """ITC distributed by the client's own head office registration (an ISD in Karnataka)."""
     pan = b.client.gstin[2:12]
     isd = Supplier(make_gstin("29", pan), f"{b.client.name} (ISD)", pan, "29", "plain", is_branch=True)
-    number = f"ISD/{numbers.fy_tokens(b.fy(when))['fy5']}/{b.rng.randint(10, 999):03d}"
+    number = ""
+    while not number or not b.claim(isd.gstin, "isd", number, b.fy(when)):
+        number = f"ISD/{numbers.fy_tokens(b.fy(when))['fy5']}/{b.rng.randint(10, 999):03d}"
     return PortalDoc(isd, "isd", number, when, b.lines(isd, inter_state=True), b.client.state_code, b.client.period,
                      in_ims=False)  # fmt: skip
 

@@ -111,7 +111,8 @@ def make_suppliers(rng: random.Random, count: int, styles: tuple[str, ...]) -> l
         state = _weighted_state(rng)
         style = rng.choice(styles)
         suppliers.append(Supplier(make_gstin(state, pan), name, pan, state, style))
-        if rng.random() < 0.15:
+        # Large suppliers (the first drawn carry the most documents) always have a second registration.
+        if rng.random() < 0.15 or main_count <= 2:
             # A second registration: another state, or entity 2 in the same state.
             other = _weighted_state(rng)
             entity = "2" if other == state else "1"
