@@ -8,7 +8,7 @@ import pytest
 from recon import gstin as gstin_rules
 from recon.model import COLUMNS, make_doc_id
 from recon.normalise import doc_no_key
-from recon.synth import DEFECTS, demo_corpus, generate
+from recon.synth import DEFECTS, demo_corpus, generate, write_files
 from recon.synth.generate import TRUTH_SCHEMA
 
 CATEGORIES = {"matched", "mismatched", "ims_only", "books_only"}
@@ -268,3 +268,12 @@ def test_2b_categories_follow_what_2b_holds(corpus):
     assert (unfiled["expected_category_2b"] == "books_only").all()  # an unfiled return never reaches 2B
     isd = truth.filter(pl.col("not_in_ims_reason") == "ISD")
     assert isd.height and (isd["expected_category_2b"] == "ims_only").all()
+
+
+def test_same_seed_writes_the_same_bytes(tmp_path):
+    first = write_files(generate(seed=5, n_docs=150), tmp_path / "a")
+    second = write_files(generate(seed=5, n_docs=150), tmp_path / "b")
+    assert list(first) == list(second)
+    changed = [name for name in first if first[name].read_bytes() != second[name].read_bytes()]
+    assert changed == []
+    assert len(first) == 6 * 2 + 4  # six layouts x xlsx/csv, ims.json, gstr2b.json, gstr2b.xlsx, truth.csv
