@@ -35,6 +35,30 @@ FIELDS = (
     "recipient_gstin",
 )
 
+# How the mapping screen names each field.
+LABELS = {
+    "supplier_gstin": "Supplier GSTIN",
+    "supplier_name": "Supplier name",
+    "doc_no": "Supplier invoice / note no.",
+    "doc_date": "Supplier invoice date",
+    "voucher_no": "Voucher no. (yours)",
+    "voucher_date": "Voucher date",
+    "voucher_type": "Voucher / document type",
+    "taxable_value": "Taxable value",
+    "igst": "IGST",
+    "cgst": "CGST",
+    "sgst": "SGST / UTGST",
+    "cess": "Cess",
+    "doc_value": "Invoice value",
+    "rate": "Rate %",
+    "pos": "Place of supply",
+    "reverse_charge": "Reverse charge",
+    "original_doc_no": "Original invoice no.",
+    "original_doc_date": "Original invoice date",
+    "supply_type": "Supply type",
+    "recipient_gstin": "Recipient GSTIN (yours)",
+}
+
 AMOUNT_FIELDS = ("taxable_value", "igst", "cgst", "sgst", "cess", "doc_value")
 TAX_FIELDS = ("igst", "cgst", "sgst", "cess")
 

@@ -76,12 +76,19 @@ from recon.readers.books.documents import (
     sanity_checks,
     settle_signs,
 )
-from recon.readers.books.layout import Layout, apply_mapping, check_header, layout_of
+from recon.readers.books.layout import (
+    REQUIRED_HELP,
+    Layout,
+    apply_mapping,
+    check_header,
+    layout_of,
+    missing_required,
+)
 from recon.readers.books.rows import drop_non_documents, mapped_rows, parse_values
 from recon.readers.result import ReadResult
 from recon.readers.tabular import Workbook, open_workbook
 
-__all__ = ["DEFAULT_KIND_WORDS", "Layout", "guess_layout", "read_books"]
+__all__ = ["DEFAULT_KIND_WORDS", "REQUIRED_HELP", "Layout", "guess_layout", "missing_required", "read_books"]
 
 
 def read_books(
