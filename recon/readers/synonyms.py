@@ -33,6 +33,7 @@ FIELDS = (
     "original_doc_date",
     "supply_type",
     "recipient_gstin",
+    "status",
 )
 
 # How the mapping screen names each field.
@@ -57,6 +58,7 @@ LABELS = {
     "original_doc_date": "Original invoice date",
     "supply_type": "Supply type",
     "recipient_gstin": "Recipient GSTIN (yours)",
+    "status": "Entry status (void / cancelled skipped)",
 }
 
 AMOUNT_FIELDS = ("taxable_value", "igst", "cgst", "sgst", "cess", "doc_value")
@@ -84,6 +86,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "Supplier Reference", "Supplier Reference No", "Supplier Ref", "Supplier's Ref", "Suppliers Invoice No",
         "Vendor Invoice No", "Vendor Invoice", "Vendor Inv No", "Vendor Bill No", "Vendor Reference",
         "Party Invoice No", "Party Bill No", "Party Ref No", "External Document No", "Ext Doc No",
+        "Supp Inv No", "Supp Bill No", "Sup Inv No", "Voucher Ref No", "Vch Ref No",
         "Bill No", "Bill", "Bill Ref No", "Bill Reference", "Vch/Bill No", "Invoice/Note No",
         "Invoice/Note Number", "Inv/Note No", "Invoice No", "Inv No", "Invoice", "Vendor Credit",
         "Vendor Credit No", "Credit Note No", "Debit Note No", "Note No", "Reference No", "Ref No",
@@ -142,7 +145,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     ),
     "pos": (
         "Place of Supply", "Place of Supply (With State Code)", "Place Of Supply (Name of State/UT)", "POS", "Place of Supply State",
-        "Supply State", "POS State", "State of Supply",
+        "Supply State", "POS State", "State of Supply", "Destination of Supply",
     ),
     "reverse_charge": (
         "Reverse Charge", "Reverse Charge Applicable", "Is Reverse Charge", "Reverse Charge (Y/N)", "RCM",
@@ -162,6 +165,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "Recipient GSTIN", "GSTIN of Recipient", "Company GSTIN", "Our GSTIN", "Own GSTIN", "Buyer GSTIN",
         "Branch GSTIN", "Location GSTIN", "Business Place GSTIN", "Company GST No", "Receiver GSTIN",
     ),
+    # Entry status: void / cancelled / draft entries are not purchases (Zoho's "Bill Status").
+    "status": ("Bill Status", "Voucher Status", "Document Status", "Invoice Status", "Entry Status", "Status"),
 }  # fmt: skip
 
 # Headers that name the kind of document in themselves (Zoho's Vendor Credits export has no type column).

@@ -133,6 +133,7 @@ def test_zoho_bills_export_csv_with_item_lines():
         ["2025-10-02", "4711", "ZB-1", "Open", "Umbra Traders", UMBRA, "MH", "Steel", "2", "1000.00", "18", "90.00", "90.00", "", "1500.00", "1770.00"],
         ["2025-10-02", "4711", "ZB-1", "Open", "Umbra Traders", UMBRA, "MH", "Bolts", "5", "500.00", "18", "45.00", "45.00", "", "1500.00", "1770.00"],
         ["2025-10-09", "4712", "ZB-2", "Paid", "Karnataka Co", KARNATAKA, "MH", "Paint", "1", "200.00", "12", "", "", "24.00", "200.00", "224.00"],
+        ["2025-10-11", "4713", "ZB-3", "Void", "Karnataka Co", KARNATAKA, "MH", "Paint", "1", "900.00", "12", "", "", "108.00", "900.00", "1008.00"],
     ]  # fmt: skip
     result = read_books(csv_text(rows).encode("utf-8"), "Bill.csv")
     assert result.mapping["doc_no"] == "Bill Number" and result.mapping["voucher_no"] == "Bill ID"
@@ -142,6 +143,8 @@ def test_zoho_bills_export_csv_with_item_lines():
     assert docs["ZB-1"]["doc_value"] == 1770  # bill total repeated on each item line, counted once
     assert docs["ZB-1"]["origin_rows"] == [2, 3] and docs["ZB-1"]["pos"] == "27"
     assert docs["ZB-2"]["igst"] == 24 and docs["ZB-2"]["doc_date"] == date(2025, 10, 9)
+    assert "ZB-3" not in docs and result.rows_skipped == 1  # a void bill is not a purchase
+    assert any("void" in str(w) and w.where.row == 5 for w in result.warnings)
 
 
 def test_zoho_vendor_credits_export_is_credit_notes_by_its_header():

@@ -11,9 +11,10 @@ amounts and dates); ``documents`` turns rows into documents (kinds, rate-wise li
 checks). ``context`` carries the place in the file and the warnings.
 
 Rows that are not documents
-    Blank rows, total / sub-total / grand-total rows (a "Total" label and no supplier invoice number) and
-    rows with no supplier, number or date at all (report footers, "Prepared by ...") are skipped and
-    counted in ``rows_skipped``; skipped rows that carry amounts are named in a warning.
+    Blank rows, total / sub-total / grand-total rows (a "Total" label and no supplier invoice number),
+    rows with no supplier, number or date at all (report footers, "Prepared by ...") and entries whose
+    status column says void / cancelled / draft are skipped and counted in ``rows_skipped``; skipped rows
+    that carry amounts, and skipped void entries, are named in a warning.
 
 Document kind (matching-practice §7)
     From the voucher / document type words. Registers word notes the buyer's way: Tally books a supplier's

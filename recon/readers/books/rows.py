@@ -69,6 +69,9 @@ def _clean_text(expr: pl.Expr) -> pl.Expr:
     return pl.when(text == "").then(None).otherwise(text)
 
 
+_VOID_STATUS = r"(?i)^\s*(void|voided|cancel+ed|deleted|draft|reversed)\b"
+
+
 def drop_non_documents(rows: pl.DataFrame, ctx: Context) -> tuple[pl.DataFrame, int]:
     """Remove blank, total and footer rows; return the rest and how many were skipped."""
     fields = [f for f in synonyms.FIELDS if _field_columns(rows, f)]
@@ -90,14 +93,23 @@ def drop_non_documents(rows: pl.DataFrame, ctx: Context) -> tuple[pl.DataFrame, 
     blank = ~pl.any_horizontal([has[f] for f in fields])
     # A total row never carries a supplier's invoice number ("Total Tools Pvt Ltd" with one is a supplier).
     total = total_label & ~has["doc_no"]
+    void = (
+        pl.col("status").str.contains(_VOID_STATUS).fill_null(False)
+        if "status" in rows.columns
+        else pl.lit(False)
+    )
     flagged = rows.with_columns(
-        _skip=blank | total | ~identity,
+        _skip=blank | total | ~identity | void,
         _skip_amounts=~blank & ~total & ~identity & any_amount,
+        _void=void & ~blank,
     )
     stray = flagged.filter(pl.col("_skip_amounts")).get_column("_row").to_list()
     if stray:
         ctx.warn_rows("skipped a row with amounts but no supplier GSTIN, number or date", stray)
-    kept = flagged.filter(~pl.col("_skip")).drop("_skip", "_skip_amounts")
+    voided = flagged.filter(pl.col("_void")).get_column("_row").to_list()
+    if voided:
+        ctx.warn_rows("skipped a void / cancelled / draft entry", voided, "status")
+    kept = flagged.filter(~pl.col("_skip")).drop("_skip", "_skip_amounts", "_void")
     return kept, rows.height - kept.height
 
 
