@@ -17,7 +17,7 @@ import xlsxwriter
 from recon import jsonio
 from recon.synth.generate import GSTR2B_FILE, IMS_FILE, Corpus
 from recon.synth.gstr2b_excel import GSTR2B_EXCEL_FILE, write_gstr2b_excel
-from recon.synth.layouts import LAYOUTS, Sheet, _fmt_date, render
+from recon.synth.layouts import LAYOUTS, SHEET_NAMES, Sheet, format_date, render
 from recon.synth.register import books_frame
 
 FORMATS = ("xlsx", "csv")
@@ -70,23 +70,13 @@ def write_files(
 
 def books_as_read(corpus: Corpus, layout: str, fmt: str) -> pl.DataFrame:
     """The canonical books a reader must make of ``books_<layout>.<fmt>`` (corpus.books is generic/xlsx)."""
-    sheet = (
-        render(layout, corpus.register.head(0), corpus.client.name, fmt)
-        if corpus.register.is_empty()
-        else None
-    )
-    name = sheet.name if sheet else _sheet_name(layout)
     return books_frame(
         corpus.register,
         corpus.client.gstin,
         layout=layout,
         file_name=books_file_name(layout, fmt),
-        sheet=name if fmt == "xlsx" else None,
+        sheet=SHEET_NAMES[layout] if fmt == "xlsx" else None,  # a CSV has no sheets
     )
-
-
-def _sheet_name(layout: str) -> str:
-    return {"zoho": "Bills", "sap": "Sheet1"}.get(layout, "Purchase Register")
 
 
 def _write_text(path: Path, text: str) -> Path:
@@ -98,7 +88,7 @@ def _cell_text(value, sheet: Sheet) -> str:
     if value is None:
         return ""
     if isinstance(value, date):
-        return _fmt_date(value, sheet.date_format)
+        return format_date(value, sheet.date_format)
     if isinstance(value, float):
         return f"{value:.2f}"
     return str(value)
@@ -136,7 +126,7 @@ def write_xlsx(sheet: Sheet, path: Path) -> None:
                 continue
             if isinstance(value, date):
                 if sheet.dates_as_text:
-                    ws.write_string(r, c, _fmt_date(value, sheet.date_format))
+                    ws.write_string(r, c, format_date(value, sheet.date_format))
                 else:
                     ws.write_datetime(r, c, datetime(value.year, value.month, value.day), date_fmt)
             elif isinstance(value, float):

@@ -25,7 +25,6 @@ from recon.synth.parties import (
     Supplier,
     make_client,
     make_gstin,
-    make_pan,
     make_suppliers,
     mistype_gstin,
     state_abbr,
@@ -692,4 +691,4 @@ def _fy(d: date) -> str:
     return f"{start}-{(start + 1) % 100:02d}"
 
 
-__all__ = ["DEFECTS", "Corpus", "generate", "make_pan"]
+__all__ = ["DEFECTS", "Corpus", "generate"]

@@ -122,10 +122,10 @@ def _period_text(register_rows: list[dict], fmt: str) -> tuple[str, str]:
     last = max(dates)
     nxt = date(last.year + (last.month == 12), last.month % 12 + 1, 1)
     last = nxt - timedelta(days=1)
-    return _fmt_date(first, fmt), _fmt_date(last, fmt)
+    return format_date(first, fmt), format_date(last, fmt)
 
 
-def _fmt_date(d: date, fmt: str) -> str:
+def format_date(d: date, fmt: str) -> str:
     # %-d is not portable; strip the zero by hand where a layout prints "1-Nov-2025".
     text = d.strftime(fmt.replace("%-d", "%d"))
     return text[1:] if fmt.startswith("%-d") and text.startswith("0") else text
