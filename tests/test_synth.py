@@ -277,3 +277,10 @@ def test_same_seed_writes_the_same_bytes(tmp_path):
     changed = [name for name in first if first[name].read_bytes() != second[name].read_bytes()]
     assert changed == []
     assert len(first) == 6 * 2 + 4  # six layouts x xlsx/csv, ims.json, gstr2b.json, gstr2b.xlsx, truth.csv
+
+
+def test_demo_verb_defaults_are_the_demo_client():
+    from recon import synth
+    from recon.cli import demo
+
+    assert (demo.DEFAULT_SEED, demo.DEFAULT_DOCS) == (synth.DEMO_SEED, synth.DEMO_DOCS)

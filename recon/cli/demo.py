@@ -12,8 +12,9 @@ from pathlib import Path
 
 from recon.errors import InputError
 
-DEFAULT_SEED = 2025
-DEFAULT_DOCS = 300
+# The app's demo client uses the same corpus (recon.synth.demo_corpus), so the files match what it shows.
+DEFAULT_SEED = 2025  # recon.synth.DEMO_SEED
+DEFAULT_DOCS = 300  # recon.synth.DEMO_DOCS
 
 
 def add_parser(subparsers) -> None:
