@@ -1,11 +1,11 @@
 """Every reader reads back exactly what the generator wrote (the must-show of the readers).
 
-write_files() writes the books in six ERP layouts × xlsx/csv, the IMS download and the GSTR-2B JSON;
-recon.readers.read() of each file must give the canonical documents the generator holds, column for
-column, matched by doc_id; amounts to the paisa (a sum of rate lines may carry float noise below it).
-The one column not compared value for value is ``warnings``: its wording belongs to the reader, so the
-test checks only that every document the generator knows to be odd (typed with negative amounts)
-carries at least one warning.
+write_files() writes the books in six ERP layouts × xlsx/csv, the IMS download and the GSTR-2B JSON and
+Excel; recon.readers.read() of each file must give the canonical documents the generator holds, column
+for column, matched by doc_id; amounts to the paisa (a sum of rate lines may carry float noise below it).
+Not compared value for value: ``warnings`` (their wording belongs to the reader, so the test checks only
+that every document the generator knows to be odd — a return typed as a negative purchase — carries a
+warning) and, for the 2B Excel only, ``raw`` (there it is the reader's record of the row cells).
 """
 
 from __future__ import annotations
@@ -122,3 +122,12 @@ def test_gstr2b_excel_reads_back(corpus, files):
     assert differences(result.docs.drop("raw"), want.drop("raw")) == []
     assert set(result.docs["doc_id"]) == set(corpus.gstr2b["doc_id"])  # Excel and JSON name documents alike
     assert result.docs["origin_rows"].list.len().max() >= 2  # multi-rate documents span rows
+
+
+def test_tally_credit_note_vouchers_without_a_mapping_are_flagged(corpus, files):
+    """Without the user's mapping, Tally's ambiguous 'Credit Note' vouchers are read one way and said so."""
+    result = read(files["books_tally.xlsx"], recipient_gstin=corpus.client.gstin)
+    debit_notes = corpus.books.filter(pl.col("doc_kind") == "debit_note").height
+    assert debit_notes > 0
+    assert result.docs.filter(pl.col("doc_kind") == "debit_note").height == 0
+    assert any("Credit Note" in str(w) for w in result.warnings)
