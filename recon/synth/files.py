@@ -103,7 +103,7 @@ def csv_bytes(sheet: Sheet) -> bytes:
     writer.writerow(sheet.header)
     for row in [*sheet.rows, *sheet.footer]:
         writer.writerow([_cell_text(v, sheet) for v in row])
-    return out.getvalue().encode("utf-8")
+    return ("\ufeff" if sheet.csv_bom else "").encode("utf-8") + out.getvalue().encode("utf-8")
 
 
 def write_xlsx(sheet: Sheet, path: Path) -> None:

@@ -87,6 +87,7 @@ class Sheet:
     date_format: str = "%d-%m-%Y"
     dates_as_text: bool = False
     excel_date_format: str = "dd-mm-yyyy"
+    csv_bom: bool = False  # Excel's "CSV UTF-8" starts the file with a byte-order mark
 
 
 def indian(amount: float | None) -> str:
@@ -231,7 +232,8 @@ def generic_sheet(rows: list[dict]) -> Sheet:
          voucher_word("generic", r["doc_kind"], r["negative"]), r["voucher_no"], r["voucher_date"]]
         for r in rows
     ]  # fmt: skip
-    return Sheet(SHEET_NAMES["generic"], [], header, data, [])
+    # Our template is typically filled in Excel and saved as "CSV UTF-8", which writes a BOM.
+    return Sheet(SHEET_NAMES["generic"], [], header, data, [], csv_bom=True)
 
 
 def render(layout: str, register: pl.DataFrame, client_name: str, fmt: str) -> Sheet:
