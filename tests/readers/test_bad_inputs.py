@@ -386,6 +386,27 @@ CASES = [
         check=lambda r: docs(r)["K-1"]["fy"] == "2015-16",
     ),
     Case(
+        "print-export-repeats-header-and-page-totals",
+        lambda: xlsx_bytes(
+            {
+                "Register": [
+                    ["Acme Ltd"],
+                    ["Purchase Register"],
+                    HEADER,
+                    GOOD,
+                    ["Page Total", None, None, None, "1000", "180", None, None],
+                    ["Acme Ltd"],
+                    ["Purchase Register  Page 2"],
+                    HEADER,
+                    [UMBRA, "Umbra", "U-1", "02-10-2025", "500", "", "45", "45"],
+                ]
+            }
+        ),
+        check=lambda r: (
+            set(docs(r)) == {"K-1", "U-1"} and r.rows_skipped == 4 and docs(r)["U-1"]["origin_rows"] == [9]
+        ),
+    ),  # fmt: skip
+    Case(
         "short-gstin",
         lambda: book_csv(["27AAPFU0939F1Z", "Short", "S-1", "01-10-2025", "10", "1", "", ""]),
         name="b.csv",

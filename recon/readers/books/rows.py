@@ -93,13 +93,15 @@ def drop_non_documents(rows: pl.DataFrame, ctx: Context) -> tuple[pl.DataFrame, 
     blank = ~pl.any_horizontal([has[f] for f in fields])
     # A total row never carries a supplier's invoice number ("Total Tools Pvt Ltd" with one is a supplier).
     total = total_label & ~has["doc_no"]
+    # A page title or footer that happens to sit in a mapped column: one text cell and nothing else.
+    lonely = (pl.sum_horizontal([has[f] for f in fields]) == 1) & ~any_amount
     void = (
         pl.col("status").str.contains(_VOID_STATUS).fill_null(False)
         if "status" in rows.columns
         else pl.lit(False)
     )
     flagged = rows.with_columns(
-        _skip=blank | total | ~identity | void,
+        _skip=blank | total | ~identity | void | lonely | _repeated_header(rows, ctx),
         _skip_amounts=~blank & ~total & ~identity & any_amount,
         _void=void & ~blank,
     )
@@ -111,6 +113,18 @@ def drop_non_documents(rows: pl.DataFrame, ctx: Context) -> tuple[pl.DataFrame, 
         ctx.warn_rows("skipped a void / cancelled / draft entry", voided, "status")
     kept = flagged.filter(~pl.col("_skip")).drop("_skip", "_skip_amounts", "_void")
     return kept, rows.height - kept.height
+
+
+def _repeated_header(rows: pl.DataFrame, ctx: Context) -> pl.Expr:
+    """Print-style exports (Busy, Marg) repeat the header row on every page: such a row is no entry."""
+    same = [
+        (pl.col(fld).str.to_lowercase() == header.strip().lower()).fill_null(False)
+        for fld, header in ctx.mapping.items()
+        if fld in rows.columns and synonyms.JOIN not in header
+    ]
+    if len(same) < 2:
+        return pl.lit(False)
+    return pl.sum_horizontal(same) >= 2
 
 
 def _bad_value_error(
