@@ -184,8 +184,12 @@ def _documents(cases: pl.DataFrame, client, fy: str) -> tuple[pl.DataFrame, pl.D
     )
     # Serials: even numbers for ordinary documents; the odd neighbour is the confusable twin or the
     # amended number, so no two cases of one supplier ever share a number.
+    # branch_gstin cases take serials from 900000 up: the registration the books carry numbers its own
+    # documents from the same series, and must not hold a real document with the booked number.
     rank = pl.int_range(pl.len()).over("sup", kind)
-    base = cases.with_columns(kind.alias("doc_kind")).with_columns(((rank + 50) * 2).alias("serial"))
+    branch_rank = pl.int_range(pl.len()).over(d == "branch_gstin")
+    serial = pl.when(d == "branch_gstin").then(900_000 + branch_rank * 2).otherwise((rank + 50) * 2)
+    base = cases.with_columns(kind.alias("doc_kind")).with_columns(serial.alias("serial"))
     doc_date = pl.col("period_start") + pl.duration(days=pl.col("day"))
     base = base.with_columns(
         doc_date.alias("doc_date"),
@@ -359,7 +363,8 @@ def _books_columns(b: pl.DataFrame, client) -> pl.DataFrame:
     )  # fmt: skip
     # Rate-wise bookings take two register rows; row numbers follow the generic layout (data from row 2).
     lines = pl.when(d == "rate_wise_lines").then(2).otherwise(1)
-    b = b.sort("case", "role", "dup_role").with_columns(lines.alias("_lines"))
+    # The first booking precedes its copy in the register (occurrence 0 is the one that pairs).
+    b = b.sort("case", "role", pl.col("dup_role") == "copy").with_columns(lines.alias("_lines"))
     b = b.with_columns((pl.col("_lines").cum_sum() - pl.col("_lines") + 2).alias("_first"))
     b = b.with_columns(
         pl.int_ranges(pl.col("_first"), pl.col("_first") + pl.col("_lines")).cast(pl.List(pl.Int64)).alias("origin_rows"),
