@@ -136,24 +136,7 @@ def _read_sheet(
     field_map = apply_mapping(layout, mapping)
     check_header(layout, field_map, bool(mapping))
     ctx = Context(name, layout.sheet, wb.file_format, field_map)
-    if layout.duplicate_headers:
-        ctx.warn(
-            f"the header row repeats column names {listing(layout.duplicate_headers)}; later copies were "
-            "renamed with (2), (3) ... — check the mapping uses the right one.",
-            layout.header_row,
-        )
-    if "doc_date" not in field_map:
-        ctx.warn(
-            "no supplier invoice date column: voucher dates are used as document dates.", layout.header_row
-        )
-    if layout.other_registers and not sheet_chosen:
-        ctx.warn(
-            f"sheets {listing(layout.other_registers, 12)} also look like purchase registers, but only "
-            f"'{layout.sheet}' was read (a column mapping is for one sheet): load each sheet with its mapping."
-        )
-    if layout.unreadable_sheets:
-        ctx.warn(f"sheets {listing(layout.unreadable_sheets)} could not be read and were skipped.")
-
+    _layout_warnings(layout, field_map, ctx, sheet_chosen)
     grid = wb.grid(layout.sheet if wb.file_format != "csv" else wb.sheet_names[0])
     rows = mapped_rows(grid.cells, layout, field_map)
     rows_total = rows.height
@@ -173,20 +156,7 @@ def _read_sheet(
     docs = describe_codes(docs, ctx)
     docs = check_large_numbers(docs, ctx, wb, field_map)
     docs = doc_warnings(docs)
-    recipients = [g for g in docs.get_column("recipient_gstin").unique().sort().to_list() if g]
-    if "recipient_gstin" in field_map and len(recipients) > 1:
-        ctx.warn(
-            f"the register holds purchases of {len(recipients)} recipient GSTINs: {', '.join(recipients)}."
-        )
-    if (
-        recipient_gstin
-        and "recipient_gstin" in field_map
-        and set(recipients) - {gstin_rules.clean(recipient_gstin)}
-    ):
-        ctx.warn(
-            f"recipient GSTIN {gstin_rules.clean(recipient_gstin)} was given, but the register's own column "
-            "names others; each document keeps the register's value."
-        )
+    recipients = _recipient_warnings(docs, field_map, recipient_gstin, ctx)
     docs = model.with_content_hash(model.conform(docs.select([c for c in docs.columns if c in model.SCHEMA])))
     return ReadResult(
         docs=docs,
@@ -202,6 +172,46 @@ def _read_sheet(
         warnings=sorted(ctx.warnings, key=lambda w: -1 if w.where.row is None else w.where.row),
         recipient_gstin=recipients[0] if "recipient_gstin" in field_map and len(recipients) == 1 else None,
     )
+
+
+def _layout_warnings(layout: Layout, field_map: dict[str, str], ctx: Context, sheet_chosen: bool) -> None:
+    """What the layout itself tells the user: repeated headers, no invoice date, other sheets."""
+    if layout.duplicate_headers:
+        ctx.warn(
+            f"the header row repeats column names {listing(layout.duplicate_headers)}; later copies were "
+            "renamed with (2), (3) ... — check the mapping uses the right one.",
+            layout.header_row,
+        )
+    if "doc_date" not in field_map:
+        ctx.warn(
+            "no supplier invoice date column: voucher dates are used as document dates.", layout.header_row
+        )
+    if layout.other_registers and not sheet_chosen:
+        ctx.warn(
+            f"sheets {listing(layout.other_registers, 12)} also look like purchase registers, but only "
+            f"'{layout.sheet}' was read (a column mapping is for one sheet): load each sheet with its mapping."
+        )
+    if layout.unreadable_sheets:
+        ctx.warn(f"sheets {listing(layout.unreadable_sheets)} could not be read and were skipped.")
+
+
+def _recipient_warnings(
+    docs: pl.DataFrame, field_map: dict[str, str], recipient_gstin: str | None, ctx: Context
+) -> list[str]:
+    """The recipient GSTINs the register's own column names (several branches), with warnings."""
+    recipients = [g for g in docs.get_column("recipient_gstin").unique().sort().to_list() if g]
+    if "recipient_gstin" not in field_map:
+        return recipients
+    if len(recipients) > 1:
+        ctx.warn(
+            f"the register holds purchases of {len(recipients)} recipient GSTINs: {', '.join(recipients)}."
+        )
+    if recipient_gstin and set(recipients) - {gstin_rules.clean(recipient_gstin)}:
+        ctx.warn(
+            f"recipient GSTIN {gstin_rules.clean(recipient_gstin)} was given, but the register's own column "
+            "names others; each document keeps the register's value."
+        )
+    return recipients
 
 
 def _combine_sheets(results: list[ReadResult]) -> ReadResult:
