@@ -4,7 +4,8 @@ Everything is read as text: a document number must never pass through a float (`
 ``00123`` stays "00123"). Excel files go through calamine (via fastexcel, Rust, straight to Arrow) — openpyxl
 is several times slower on a 100,000-row register. CSV is decoded here (UTF-8 with or without BOM, UTF-16
 with BOM, cp1252) and split with the standard ``csv`` module so that every record keeps the row number a
-spreadsheet would show.
+spreadsheet would show. An HTML table saved as ".xls" (what many web ERPs call "Export to Excel") is read
+with the standard library's HTML parser, one ``<tr>`` per row, each ``<table>`` a sheet.
 
 A :class:`Grid` row ``i`` (0-based) is spreadsheet row ``i + 1``. Columns are ``c0, c1, ...`` in sheet order
 (fastexcel drops leading empty columns; nothing here depends on column letters).
@@ -19,6 +20,7 @@ import json
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 
 import polars as pl
 
@@ -94,11 +96,14 @@ def file_format(data: bytes, name: str) -> str:
         )
     lowered = text_start[:400].lower()
     if lowered.startswith(("<html", "<!doctype html", "<table")) or "<html" in lowered:
-        raise InputError(
-            "this is a web page (HTML) saved under a spreadsheet name, as some ERPs export '.xls'.",
-            file=name,
-            hint=_RESAVE,
-        )
+        # Web ERPs and some desktop ones "export to Excel" as an HTML table named .xls; Excel opens it.
+        if b"<table" not in data.lower():
+            raise InputError(
+                "this is a web page (HTML) saved under a spreadsheet name, and it holds no table.",
+                file=name,
+                hint=_RESAVE,
+            )
+        return "html"
     if lowered.startswith("<?xml"):
         raise InputError(
             "this is an XML file (Excel 2003 XML or similar), not a workbook.", file=name, hint=_RESAVE
@@ -206,6 +211,9 @@ def open_workbook(data: bytes, name: str) -> Workbook:
     if fmt == "csv":
         cells = csv_cells(data, name)
         return Workbook(name, "csv", [name], lambda _sheet: cells, data=data)
+    if fmt == "html":
+        tables = html_tables(data, name)
+        return Workbook(name, "html", list(tables), tables.__getitem__, data=data)
     return _open_excel(data, name, fmt)
 
 
@@ -354,6 +362,73 @@ def _python_cells(text: str, delim: str, name: str) -> pl.DataFrame:
     return pl.DataFrame(
         {f"c{i}": col for i, col in enumerate(columns)}, schema={f"c{i}": pl.String for i in range(width)}
     )
+
+
+# ---------------------------------------------------------------------------------------------------
+# HTML tables saved as .xls
+# ---------------------------------------------------------------------------------------------------
+
+
+class _TableParser(HTMLParser):
+    """Collects the cell texts of every <table>, row by row; colspan repeats nothing but keeps columns."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tables: list[list[list[str]]] = []
+        self._open: list[int] = []  # indexes of the tables being read (nested tables are tables too)
+        self._cell: list[str] | None = None
+        self._span = 1
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self.tables.append([])
+            self._open.append(len(self.tables) - 1)
+        elif tag == "tr" and self._open:
+            self.tables[self._open[-1]].append([])
+        elif tag in ("td", "th") and self._open:
+            self._cell = []
+            span = dict(attrs).get("colspan") or "1"
+            self._span = int(span) if span.isdigit() and 0 < int(span) < 1000 else 1
+        elif tag == "br" and self._cell is not None:
+            self._cell.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None:
+            self._close_cell()
+        elif tag == "table" and self._open:
+            self._open.pop()
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+    def _close_cell(self) -> None:
+        rows = self.tables[self._open[-1]]
+        if not rows:
+            rows.append([])
+        text = " ".join("".join(self._cell or []).split())
+        rows[-1].extend([text] + [""] * (self._span - 1))
+        self._cell, self._span = None, 1
+
+
+def html_tables(data: bytes, name: str) -> dict[str, pl.DataFrame]:
+    """Every table of an HTML 'spreadsheet' as a grid, named 'Table 1', 'Table 2' ... (one <tr> = one row)."""
+    text, _encoding = decode_text(data, name)
+    parser = _TableParser()
+    parser.feed(text)
+    parser.close()
+    grids = {}
+    for i, rows in enumerate(parser.tables, start=1):
+        width = max((len(r) for r in rows), default=0)
+        if width == 0:
+            continue
+        columns = {
+            f"c{c}": [(r[c] if c < len(r) and r[c] != "" else None) for r in rows] for c in range(width)
+        }
+        grids[f"Table {i}"] = pl.DataFrame(columns, schema={c: pl.String for c in columns})
+    if not grids:
+        raise InputError("this web page (HTML) has no table rows.", file=name, hint=_RESAVE)
+    return grids
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -174,9 +174,9 @@ CASES = [
     Case("gstr2b-json-as-books", lambda: GSTR2B_JSON, name="2b.json", error=["GSTR-2B JSON"]),
     Case(
         "html-saved-as-xls",
-        lambda: b"<html><body><table><tr><td>Bill No</td></tr></table></body></html>",
+        lambda: b"<html><body><p>Session expired, please log in again</p></body></html>",
         name="books.xls",
-        error=["web page (HTML)", "save it as .xlsx"],
+        error=["web page (HTML)", "holds no table", "save it as .xlsx"],
     ),
     Case(
         "excel-2003-xml",

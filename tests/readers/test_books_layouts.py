@@ -376,3 +376,24 @@ def test_two_row_header_group_names_the_supplier_invoice_columns():
     (doc,) = result.docs.iter_rows(named=True)
     assert doc["doc_no"] == "U-1" and doc["doc_date"] == date(2025, 10, 1)
     assert doc["cgst"] == 90 and doc["igst"] == 0 and doc["origin_rows"] == [5]
+
+
+def test_web_erp_export_html_table_named_xls():
+    html = f"""<html><head><meta charset="utf-8"></head><body><table>
+    <tr><td colspan="5"><b>Acme Traders</b></td></tr>
+    <tr><td colspan="5">Purchase Register 01-Apr-2025 to 31-Mar-2026</td></tr>
+    <tr><th>Bill Date</th><th>Bill No</th><th>Party GSTIN</th><th>Taxable Amt</th><th>IGST Amt</th></tr>
+    <tr><td>01-10-2025</td><td>K&amp;1</td><td>{KERALA}</td><td>1,000.00</td><td>180.00</td></tr>
+    <tr><td>02-10-2025</td><td>1234567890123456</td><td>{TAMIL}</td><td>50</td><td>9</td></tr>
+    <tr><td colspan="3">Total</td><td>1,050.00</td><td>189.00</td></tr>
+    </table></body></html>"""
+    result = read_books(html.encode(), "export.xls")
+    assert result.file_format == "html" and result.header_row == 3 and result.rows_skipped == 1
+    docs = by_number(result)
+    assert (
+        docs["K&1"]["taxable_value"] == 1000
+        and docs["K&1"]["igst"] == 180
+        and docs["K&1"]["origin_rows"] == [4]
+    )
+    assert docs["1234567890123456"]["supplier_gstin"] == TAMIL
+    assert not result.warnings  # HTML holds the 16-digit number as text: nothing was rounded

@@ -1,6 +1,7 @@
 """The purchase register (the client's books) → canonical documents.
 
-Reads Tally, Busy, Zoho Books, SAP, Marg and home-made registers in .xlsx/.xlsm/.xls or CSV: finds the
+Reads Tally, Busy, Zoho Books, SAP, Marg and home-made registers in .xlsx/.xlsm/.xls, CSV, or the HTML
+table web ERPs save as ".xls": finds the
 sheet and the header row (titles above it are skipped), maps columns to canonical fields by their headers
 (``recon.readers.synonyms``; a ``mapping`` overrides the guess), and turns rows into one row per document.
 All work after loading is vectorised polars; per-row Python only builds messages for failing rows.

@@ -397,7 +397,9 @@ def check_large_numbers(
     )
     if suspicious.is_empty():
         return docs
-    numeric_rows = _numeric_cells(wb, ctx.sheet, suspicious) if wb.file_format != "csv" else set()
+    # CSV and HTML hold the number as text, exactly as written; only Excel cells can be numbers.
+    excel = wb.file_format not in ("csv", "html")
+    numeric_rows = _numeric_cells(wb, ctx.sheet, suspicious) if excel else set()
     for doc_no, rows in suspicious.select("doc_no", "origin_rows").iter_rows():
         if "E+" in doc_no.upper():
             ctx.warn(
@@ -406,7 +408,7 @@ def check_large_numbers(
                 rows[0],
                 "doc_no",
             )
-        elif rows[0] in numeric_rows or (wb.file_format != "csv" and numeric_rows is None):
+        elif rows[0] in numeric_rows or (excel and numeric_rows is None):
             ctx.warn(
                 f"invoice number {doc_no} is stored as a number: Excel keeps only 15 significant digits, "
                 "so it may not be the real number; format the column as Text and re-export.",
