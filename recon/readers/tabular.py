@@ -3,8 +3,8 @@
 Everything is read as text: a document number must never pass through a float (``123`` stays "123",
 ``00123`` stays "00123"). Excel files go through calamine (via fastexcel, Rust, straight to Arrow) — openpyxl
 is several times slower on a 100,000-row register. CSV is decoded here (UTF-8 with or without BOM, UTF-16
-with BOM, cp1252) and split with the standard ``csv`` module so that every record keeps the row number a
-spreadsheet would show. An HTML table saved as ".xls" (what many web ERPs call "Export to Excel") is read
+with BOM, cp1252) and split by polars (the ``csv`` module when quoting is odd) so that every record keeps
+the row number a spreadsheet would show. An HTML table saved as ".xls" (what many web ERPs call "Export to Excel") is read
 with the standard library's HTML parser, one ``<tr>`` per row, each ``<table>`` a sheet.
 
 A :class:`Grid` row ``i`` (0-based) is spreadsheet row ``i + 1``. Columns are ``c0, c1, ...`` in sheet order
