@@ -62,9 +62,9 @@ def measure(folder: Path) -> dict:
     ims = pl.read_parquet(folder / "ims.parquet")
     rss_inputs = _peak_rss_mb()
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     results = reconcile(books, ims)
-    engine_s = time.perf_counter() - started
+    engine_s, engine_cpu = time.perf_counter() - started, time.process_time() - cpu_started
     rss_engine = _peak_rss_mb()
     categories = dict(results.group_by("category").len().iter_rows())
 
@@ -73,18 +73,21 @@ def measure(folder: Path) -> dict:
     con.register("ims_src", ims.select("supplier_gstin", "doc_no", "doc_id").to_arrow())
     con.execute("CREATE TABLE books AS SELECT * FROM books_src")
     con.execute("CREATE TABLE ims AS SELECT * FROM ims_src")
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     con.execute(
         "CREATE TABLE joined AS SELECT b.doc_id AS books_doc_id, i.doc_id AS ims_doc_id FROM books b "
         "FULL OUTER JOIN ims i ON b.supplier_gstin = i.supplier_gstin AND b.doc_no = i.doc_no"
     )
-    duckdb_s = time.perf_counter() - started
+    duckdb_s, duckdb_cpu = time.perf_counter() - started, time.process_time() - cpu_started
     joined_rows = con.execute("SELECT count(*) FROM joined").fetchone()[0]
     return {
         "books": books.height,
         "ims": ims.height,
         "reconcile_s": engine_s,
         "duckdb_s": duckdb_s,
+        "reconcile_cpu_s": engine_cpu,
+        "duckdb_cpu_s": duckdb_cpu,
+        "load_avg": os.getloadavg()[0],
         "joined_rows": joined_rows,
         "results": results.height,
         "categories": categories,
@@ -117,7 +120,11 @@ def run_sizes(sizes: list[int], seed: int) -> None:
             f"{n:>10,} {m['books']:>9,} {m['ims']:>9,} {m['reconcile_s']:>9.2f}s {m['duckdb_s']:>11.3f}s "
             f"{ratio:>5.1f}x {m['rss_peak_mb'] / 1024:>7.2f}GB"
         )
-        print(f"{'':>10} categories: {m['categories']}; inputs alone {m['rss_inputs_mb']:.0f} MB")
+        print(
+            f"{'':>10} CPU seconds (all threads): reconcile {m['reconcile_cpu_s']:.2f}, duckdb {m['duckdb_cpu_s']:.3f}; "
+            f"load average {m['load_avg']:.1f}; inputs alone {m['rss_inputs_mb']:.0f} MB"
+        )
+        print(f"{'':>10} categories: {m['categories']}")
 
 
 def run_quality(n_docs: int, seed: int) -> None:

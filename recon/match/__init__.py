@@ -28,6 +28,8 @@ from recon.match.settings import Settings
 
 __all__ = ["Settings", "reconcile"]
 
+# A number is unique per supplier, class and FY (Rule 46(b)): the same four values twice is a double booking.
+_DUPLICATE_KEY = ("gstin", "kind", "key", "fy")
 _CATEGORY_ORDER = {c: i for i, c in enumerate(("matched", "mismatched", "ims_only", "books_only"))}
 
 
@@ -43,7 +45,7 @@ def reconcile(
     ``links``/``unlinks``: (books doc_id, portal doc_id) pairs the user made or forbade.
     Returns RESULT_SCHEMA rows ordered by category, supplier GSTIN, document number.
     """
-    books_work = _prepare(books)
+    books_work = _prepare(books).with_columns((pl.len().over(_DUPLICATE_KEY) > 1).alias("in_duplicate_group"))
     portal_work = _prepare(portal)
     forbidden = _id_pairs(unlinks, books_work, portal_work)
     chosen = [_manual(links, books_work, portal_work)]
@@ -128,8 +130,8 @@ def _duplicate_twins(books: pl.DataFrame, taken_b: pl.Series) -> pl.DataFrame:
     Same supplier GSTIN, kind, number key and FY is one document (matching-practice.md §9). The kept copy
     is the one that paired, else the earliest row.
     """
-    group = ["gstin", "kind", "key", "fy"]
-    members = books.filter(pl.len().over(group) > 1).select(
+    group = list(_DUPLICATE_KEY)
+    members = books.filter(pl.col("in_duplicate_group")).select(
         "idx",
         "doc_id",
         "first_row",
@@ -163,6 +165,7 @@ def _pair_results(
     wide = pl.concat(
         [_agreeing(wide.filter(~pl.col("_differs"))), _differing(wide.filter(pl.col("_differs")))]
     )
+    wide = explain.with_pair_explanation(wide, settings)
     return wide.select(
         _result_id(pl.col("b_doc_id"), pl.col("p_doc_id")),
         classify.pair_category().alias("category"),
@@ -172,7 +175,7 @@ def _pair_results(
         "score",
         "differences",
         "differences_text",
-        explain.pair_explanation(settings),
+        "explanation",
         pl.lit(None, pl.String).alias("nearest_doc_id"),
         pl.lit(None, pl.String).alias("nearest_reason"),
         pl.lit(None, pl.String).alias("duplicate_of"),
@@ -209,7 +212,8 @@ def _leftover_results(
     """books_only (``own`` = "b") or ims_only ("p") rows, each with its nearest candidate and why not."""
     other = "p" if own == "b" else "b"
     leftovers = work.filter(~pl.col("idx").is_in(pairs[own].implode()))
-    near = block.nearest(leftovers, other_work, settings)
+    other_leftovers = other_work.filter(~pl.col("idx").is_in(pairs[other].implode()))
+    near = block.nearest(leftovers, other_work, other_leftovers, settings)
     frame = (
         leftovers.select(pl.col("idx").alias(own))
         .join(near.rename({"idx": own, "n_idx": other}), on=own, how="left")

@@ -50,8 +50,11 @@ def one_to_one(candidates: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFra
     """The chosen pairs: each books and each portal document at most once."""
     if candidates.is_empty():
         return candidates
-    remaining = rank(candidates.unique(["b", "p"], keep="first"), books, portal)
-    chosen = []
+    candidates = candidates.unique(["b", "p"], keep="first", maintain_order=True)
+    # Most documents have exactly one candidate whose document has no rival: nothing to rank.
+    alone = (pl.len().over("b") == 1) & (pl.len().over("p") == 1)
+    chosen = [candidates.filter(alone)]
+    remaining = rank(candidates.filter(~alone), books, portal)
     for _ in range(_VECTOR_ROUNDS):
         if remaining.is_empty():
             break

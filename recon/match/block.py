@@ -62,7 +62,7 @@ def prepare(docs: pl.DataFrame) -> pl.DataFrame:
         frame = frame.with_columns(
             pl.coalesce(pl.col("doc_no_key"), doc_no_key_expr("doc_no", "fy", fys)).alias("doc_no_key")
         )
-    gstin = pl.col("supplier_gstin").fill_null("").str.strip_chars().str.to_uppercase()
+    gstin = pl.col("supplier_gstin").fill_null("")  # readers store it upper-cased and trimmed (recon.model)
     original_no = pl.col("original_doc_no").str.strip_chars().str.to_uppercase()
     original_fy = pl.coalesce(fy_expr("original_doc_date"), pl.col("fy"))
     work = frame.select(
@@ -94,15 +94,18 @@ def prepare(docs: pl.DataFrame) -> pl.DataFrame:
         pl.col("original_doc_date").alias("orig_date"),
         original_fy.alias("orig_fy"),
     )
-    return work.with_columns(_original_key(work).alias("orig_key"))
+    return _with_original_key(work)
 
 
-def _original_key(work: pl.DataFrame) -> pl.Expr:
-    """Key of an amendment's original number, normalised against the original's own FY."""
-    fys = [f for f in work["orig_fy"].drop_nulls().unique().to_list() if f]
-    return pl.when(pl.col("orig_no_upper").is_not_null()).then(
-        doc_no_key_expr("orig_no_upper", "orig_fy", fys)
-    )
+def _with_original_key(work: pl.DataFrame) -> pl.DataFrame:
+    """Key of an amendment's original number, normalised against the original's own FY.
+
+    Computed on the amendments only (a few rows) and joined back by position.
+    """
+    amended = work.filter(pl.col("orig_no_upper").is_not_null()).select("idx", "orig_no_upper", "orig_fy")
+    fys = [f for f in amended["orig_fy"].drop_nulls().unique().to_list() if f]
+    keys = amended.select("idx", doc_no_key_expr("orig_no_upper", "orig_fy", fys).alias("orig_key"))
+    return work.join(keys, on="idx", how="left", maintain_order="left")
 
 
 def runs_expr(no_col: str, fy_col: str, fys: list[str]) -> pl.Expr:
@@ -133,10 +136,19 @@ def _fys(*frames: pl.DataFrame, col: str = "fy") -> list[str]:
     return sorted(found)
 
 
+# What the blocking strategies read; the rest of a work frame is not carried through their joins.
+BLOCK_COLUMNS = (
+    "idx", "gstin", "pan", "kind", "doc_no", "no_upper", "key", "fy", "date", *AMOUNTS, "gstin_valid",
+    "amend", "orig_no_upper", "orig_fy", "orig_key", "bucket",
+)  # fmt: skip
+
+
 def _pairs(
     books: pl.DataFrame, portal: pl.DataFrame, left_on: list[str], right_on: list[str]
 ) -> pl.DataFrame:
     """Inner join of two work frames, books columns prefixed ``b_`` and portal columns ``p_``."""
+    books = books.select([c for c in BLOCK_COLUMNS if c in books.columns])
+    portal = portal.select([c for c in BLOCK_COLUMNS if c in portal.columns])
     b = books.rename({c: f"b_{c}" for c in books.columns})
     p = portal.rename({c: f"p_{c}" for c in portal.columns})
     return b.join(
@@ -378,13 +390,21 @@ def _same_amount_pairs(books: pl.DataFrame, portal: pl.DataFrame, settings: Sett
     Buckets are wider than the tolerance, so every pair within tolerance is in the same or a neighbouring
     bucket; the precise tolerance check follows. This keeps a supplier with many leftovers linear.
     """
+    b, p = _bucketed(books, portal, settings)
+    return _pairs(b, p, ["gstin", "kind", "bucket"], ["gstin", "kind", "bucket"])
+
+
+def _bucketed(
+    books: pl.DataFrame, portal: pl.DataFrame, settings: Settings
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Taxable-value buckets wider than the tolerance; books rows repeated into the two neighbours."""
     width = max(tolerance_paise(settings, "taxable"), 1) + 1
     b = books.with_columns((pl.col("taxable") // width).alias("bucket"))
     p = portal.with_columns((pl.col("taxable") // width).alias("bucket"))
     b = b.with_columns(pl.concat_list(pl.col("bucket") - 1, pl.col("bucket"), pl.col("bucket") + 1)).explode(
         "bucket"
     )
-    return _pairs(b, p, ["gstin", "kind", "bucket"], ["gstin", "kind", "bucket"])
+    return b, p
 
 
 def _adjacent_swap(b_runs: pl.Expr, p_runs: pl.Expr) -> pl.Expr:
@@ -435,8 +455,11 @@ def pan_candidates(books: pl.DataFrame, portal: pl.DataFrame, settings: Settings
         pl.lit(80.0).alias("score"),
         pl.lit("the same PAN, another GSTIN (another registration of this supplier)").alias("why"),
     )
+    # Across all GSTINs a short key (INV1) is common, so the typo search also blocks on the taxable
+    # bucket: the amounts must agree anyway.
+    mistyped, portal_buckets = _bucketed(books.filter(~pl.col("gstin_valid")), portal, settings)
     typo = _pairs(
-        books.filter(~pl.col("gstin_valid")), portal, ["kind", "key", "fy"], ["kind", "key", "fy"]
+        mistyped, portal_buckets, ["kind", "key", "fy", "bucket"], ["kind", "key", "fy", "bucket"]
     ).filter((pl.col("b_gstin") != pl.col("p_gstin")) & _within_tolerance(settings))
     typo = typo.filter(_hamming_at_most_two(pl.col("b_gstin"), pl.col("p_gstin"))).with_columns(
         pl.lit(75.0).alias("score"),
@@ -476,22 +499,30 @@ def _hamming_at_most_two(a: pl.Expr, b: pl.Expr) -> pl.Expr:
 # ---------------------------------------------------------------------------------------------------
 
 
-def nearest(leftovers: pl.DataFrame, others: pl.DataFrame, settings: Settings) -> pl.DataFrame:
+def nearest(
+    leftovers: pl.DataFrame, others: pl.DataFrame, other_leftovers: pl.DataFrame, settings: Settings
+) -> pl.DataFrame:
     """For each leftover ``idx``, the closest document ``n_idx`` of the same supplier and kind, or null.
 
     Closest, in order: the same number key (in another FY, already paired, or refused); a document whose
     taxable value is within tolerance; the nearest number of the supplier's series; the nearest amount.
-    ``others`` is the whole other side, paired documents included — "already paired" is a reason too.
+    The same key is looked up on the whole other side (``others``), paired documents included — "already
+    paired" is a reason too; amount and number neighbours only among ``other_leftovers`` (the unpaired
+    documents), which keeps the sorted searches small.
     """
     if leftovers.is_empty():
         return pl.DataFrame(schema={"idx": pl.UInt32, "n_idx": pl.UInt32})
     left = leftovers.select("idx", "gstin", "kind", "key", "fy", "date", "taxable", "doc_id")
-    # Only suppliers (and kinds) that have leftovers can hold a nearest candidate.
-    others = others.join(left.select("gstin", "kind").unique(), on=["gstin", "kind"], how="semi")
-    right = others.select(
-        pl.col("idx").alias("n_idx"), "gstin", "kind", pl.col("key").alias("n_key"), pl.col("fy").alias("n_fy"),
-        pl.col("date").alias("n_date"), pl.col("taxable").alias("n_taxable"), pl.col("doc_id").alias("n_doc_id"),
-    )  # fmt: skip
+
+    def candidates(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.select(
+            pl.col("idx").alias("n_idx"), "gstin", "kind", pl.col("key").alias("n_key"),
+            pl.col("fy").alias("n_fy"), pl.col("date").alias("n_date"), pl.col("taxable").alias("n_taxable"),
+            pl.col("doc_id").alias("n_doc_id"),
+        )  # fmt: skip
+
+    right = candidates(others)
+    unpaired = candidates(other_leftovers)
     same_key = (
         left.join(right, left_on=["gstin", "kind", "key"], right_on=["gstin", "kind", "n_key"], how="inner")
         .with_columns(
@@ -502,14 +533,14 @@ def nearest(leftovers: pl.DataFrame, others: pl.DataFrame, settings: Settings) -
         .unique("idx", keep="first", maintain_order=True)
         .select("idx", pl.col("n_idx").alias("n_key_idx"))
     )
-    by_amount = _asof(left, right, "taxable", "n_taxable").rename(
+    by_amount = _asof(left, unpaired, "taxable", "n_taxable").rename(
         {"n_idx": "n_amount_idx", "_dist": "_amount_dist"}
     )
     digits = pl.col("key").str.replace_all(r"[^0-9]", "").str.tail(15).cast(pl.Float64, strict=False)
     n_digits = pl.col("n_key").str.replace_all(r"[^0-9]", "").str.tail(15).cast(pl.Float64, strict=False)
     by_number = _asof(
         left.with_columns(digits.alias("_num")).filter(pl.col("_num").is_not_null()),
-        right.with_columns(n_digits.alias("_n_num")).filter(pl.col("_n_num").is_not_null()),
+        unpaired.with_columns(n_digits.alias("_n_num")).filter(pl.col("_n_num").is_not_null()),
         "_num",
         "_n_num",
     ).rename({"n_idx": "n_number_idx", "_dist": "_number_dist"})

@@ -13,14 +13,19 @@ from recon.match import block
 from recon.match.block import AMOUNTS, tolerance_paise
 from recon.match.settings import Settings
 
+# What comparing and explaining read of each document (the rest of the work frame stays behind).
+WIDE_COLUMNS = (
+    "idx", "doc_id", "gstin", "kind", "doc_no", "no_upper", "key", "fy", "date", *AMOUNTS, "pos", "rc",
+    "orig_no_upper", "orig_date", "origin_rows", "not_in_ims",
+)  # fmt: skip
+
 
 def widen(pairs: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFrame) -> pl.DataFrame:
     """Pairs with the books document's columns as ``b_*`` and the portal document's as ``p_*``."""
-    b = books.rename({c: f"b_{c}" for c in books.columns})
-    p = portal.rename({c: f"p_{c}" for c in portal.columns})
-    return pairs.join(b, left_on="b", right_on="b_idx", how="left").join(
-        p, left_on="p", right_on="p_idx", how="left"
-    )
+    # ``idx`` is the row position in a whole work frame, so gathering rows by it replaces a hash join.
+    b = books.select(pl.col(c).gather(pairs["b"]).alias(f"b_{c}") for c in WIDE_COLUMNS)
+    p = portal.select(pl.col(c).gather(pairs["p"]).alias(f"p_{c}") for c in WIDE_COLUMNS)
+    return pl.concat([pairs, b, p], how="horizontal")
 
 
 def compare(wide: pl.DataFrame, settings: Settings) -> pl.DataFrame:

@@ -194,48 +194,49 @@ def _tolerance_words(settings: Settings) -> str:
     return "within the set tolerances"
 
 
-def basis_sentence() -> pl.Expr:
-    """How the pair was found, in words ('Paired on the normalised number INV45 (books ..., portal ...).')."""
+def basis_sentence(stage: int) -> pl.Expr:
+    """How a pair of ``stage`` was found, in words ('Paired on the normalised number INV45 (books ..., portal ...).').
+
+    One expression per stage (the caller splits the pairs by stage) because polars evaluates every
+    branch of a when/then chain on every row: a million exact pairs should not build seven sentences each.
+    """
     both = pl.concat_str(
         pl.lit(" (books "), pl.col("b_doc_no"), pl.lit(", portal "), pl.col("p_doc_no"), pl.lit(")")
     )
-    stage = pl.col("stage")
-    return (
-        pl.when(pl.col("basis") == "manual")
-        .then(pl.lit("Paired by you (manual link)."))
-        .when((stage == block.EXACT) & (pl.col("b_doc_no") == pl.col("p_doc_no")))
-        .then(pl.concat_str(pl.lit("Paired on the exact number "), pl.col("p_doc_no"), pl.lit(".")))
-        .when(stage == block.EXACT)
-        .then(pl.concat_str(pl.lit("Paired on the number "), pl.col("p_no_upper"), both, pl.lit(".")))
-        .when(stage.is_in([block.EXACT_VIA_ORIGINAL, block.NORMALISED_VIA_ORIGINAL]))
-        .then(
-            pl.concat_str(
-                pl.lit("Paired through the original number "), pl.col("p_orig_no_upper"),
-                pl.lit(" of the portal's amendment "), pl.col("p_doc_no"),
-                pl.lit(" (books "), pl.col("b_doc_no"), pl.lit(")."),
+    if stage == 0:
+        return pl.lit("Paired by you (manual link).")
+    if stage == block.EXACT:
+        return (
+            pl.when(pl.col("b_doc_no") == pl.col("p_doc_no"))
+            .then(pl.concat_str(pl.lit("Paired on the exact number "), pl.col("p_doc_no"), pl.lit(".")))
+            .otherwise(
+                pl.concat_str(pl.lit("Paired on the number "), pl.col("p_no_upper"), both, pl.lit("."))
             )
         )
-        .when(stage == block.NORMALISED)
-        .then(pl.concat_str(pl.lit("Paired on the normalised number "), pl.col("b_key"), both, pl.lit(".")))
-        .when(stage == block.BOUNDARY)
-        .then(pl.concat_str(pl.lit("Suggested pair on the same number across the year end"), both, pl.lit(".")))
-        .when(stage == block.FUZZY)
-        .then(
-            pl.concat_str(
-                pl.lit("Suggested pair on a similar number"), both, pl.lit(", score "),
-                pl.col("score").round(0).cast(pl.Int64).cast(pl.String), pl.lit("."),
-            )
+    if stage in (block.EXACT_VIA_ORIGINAL, block.NORMALISED_VIA_ORIGINAL):
+        return pl.concat_str(
+            pl.lit("Paired through the original number "), pl.col("p_orig_no_upper"),
+            pl.lit(" of the portal's amendment "), pl.col("p_doc_no"),
+            pl.lit(" (books "), pl.col("b_doc_no"), pl.lit(")."),
+        )  # fmt: skip
+    if stage == block.NORMALISED:
+        return pl.concat_str(pl.lit("Paired on the normalised number "), pl.col("b_key"), both, pl.lit("."))
+    if stage == block.BOUNDARY:
+        return pl.concat_str(
+            pl.lit("Suggested pair on the same number across the year end"), both, pl.lit(".")
         )
-        .otherwise(
-            pl.concat_str(
-                pl.lit("Suggested pair at PAN level on the number "), pl.col("b_key"), both,
-                pl.lit(": GSTIN books "), pl.col("b_gstin"), pl.lit(", portal "), pl.col("p_gstin"), pl.lit("."),
-            )
-        )
+    if stage == block.FUZZY:
+        return pl.concat_str(
+            pl.lit("Suggested pair on a similar number"), both, pl.lit(", score "),
+            pl.col("score").round(0).cast(pl.Int64).cast(pl.String), pl.lit("."),
+        )  # fmt: skip
+    return pl.concat_str(
+        pl.lit("Suggested pair at PAN level on the number "), pl.col("b_key"), both,
+        pl.lit(": GSTIN books "), pl.col("b_gstin"), pl.lit(", portal "), pl.col("p_gstin"), pl.lit("."),
     )  # fmt: skip
 
 
-def pair_explanation(settings: Settings) -> pl.Expr:
+def pair_explanation(stage: int, settings: Settings) -> pl.Expr:
     """Basis sentence, then the differences (or that everything agrees), then what to confirm."""
     agree = f"All amounts agree {_tolerance_words(settings)} and the dates are the same."
     review = pl.when(pl.col("review")).then(
@@ -245,10 +246,19 @@ def pair_explanation(settings: Settings) -> pl.Expr:
         pl.concat_str(pl.lit("Note: "), pl.col("not_in_ims"), pl.lit("."))
     )
     return pl.concat_str(
-        [basis_sentence(), pl.coalesce(pl.col("differences_text"), pl.lit(agree)), review, not_ims],
+        [basis_sentence(stage), pl.coalesce(pl.col("differences_text"), pl.lit(agree)), review, not_ims],
         separator=" ",
         ignore_nulls=True,
     ).alias("explanation")
+
+
+def with_pair_explanation(wide: pl.DataFrame, settings: Settings) -> pl.DataFrame:
+    """Add ``explanation`` to compared pairs, stage by stage."""
+    parts = [
+        part.with_columns(pair_explanation(stage, settings))
+        for (stage,), part in wide.partition_by("stage", as_dict=True, maintain_order=True).items()
+    ]
+    return pl.concat(parts) if parts else wide.with_columns(pl.lit(None, pl.String).alias("explanation"))
 
 
 # ---------------------------------------------------------------------------------------------------
