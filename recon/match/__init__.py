@@ -45,7 +45,9 @@ def reconcile(
     ``links``/``unlinks``: (books doc_id, portal doc_id) pairs the user made or forbade.
     Returns RESULT_SCHEMA rows ordered by category, supplier GSTIN, document number.
     """
-    books_work = _prepare(books).with_columns((pl.len().over(_DUPLICATE_KEY) > 1).alias("in_duplicate_group"))
+    books_work = _prepare(books).with_columns(
+        ((pl.len().over(_DUPLICATE_KEY) > 1) & (pl.col("key") != "")).alias("in_duplicate_group")
+    )
     portal_work = _prepare(portal)
     forbidden = _id_pairs(unlinks, books_work, portal_work)
     chosen = [_manual(links, books_work, portal_work)]

@@ -147,8 +147,9 @@ def _pairs(
     books: pl.DataFrame, portal: pl.DataFrame, left_on: list[str], right_on: list[str]
 ) -> pl.DataFrame:
     """Inner join of two work frames, books columns prefixed ``b_`` and portal columns ``p_``."""
-    books = books.select([c for c in BLOCK_COLUMNS if c in books.columns])
-    portal = portal.select([c for c in BLOCK_COLUMNS if c in portal.columns])
+    # A blank number or GSTIN is no evidence: two documents without a number are not "the same number".
+    books = books.select([c for c in BLOCK_COLUMNS if c in books.columns]).filter(_given(books, left_on))
+    portal = portal.select([c for c in BLOCK_COLUMNS if c in portal.columns]).filter(_given(portal, right_on))
     b = books.rename({c: f"b_{c}" for c in books.columns})
     p = portal.rename({c: f"p_{c}" for c in portal.columns})
     return b.join(
@@ -158,6 +159,11 @@ def _pairs(
         how="inner",
         coalesce=False,  # keep both sides' key columns for the comparisons that follow
     )
+
+
+def _given(frame: pl.DataFrame, columns: list[str]) -> pl.Expr:
+    text = [c for c in columns if frame.schema[c] == pl.String]
+    return pl.all_horizontal([pl.col(c).fill_null("") != "" for c in text]) if text else pl.lit(True)
 
 
 def _within_tolerance(settings: Settings, *, exact: bool = False) -> pl.Expr:

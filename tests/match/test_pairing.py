@@ -291,3 +291,11 @@ def test_2b_record_with_itc_not_available_carries_reason():
     pt = p("INV-70", source="gstr2b", itc_available="N")
     row = row_for(reconcile(books(), portal(pt)), pt)
     assert row["category"] == "ims_only" and row["not_in_ims_reason"].startswith("ITC not available")
+
+
+def test_entries_without_a_number_are_neither_pairs_nor_duplicates():
+    first, second = b("", 2), b("", 3, occurrence=1)
+    pt = p("INV-9", taxable=55.0)
+    results = reconcile(books(first, second), portal(pt))
+    assert pairs_of(results) == set()
+    assert row_for(results, second)["duplicate_of"] is None
