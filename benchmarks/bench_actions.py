@@ -1,6 +1,6 @@
 """How long the decide-and-hand-over steps take: suggestions, effective actions, the IMS JSON, the paper.
 
-    python benchmarks/bench_actions.py [--docs 1000000] [--detailed 20000]
+    python benchmarks/bench_actions.py [--docs 1000000] [--detailed 5000]
 
 ``--docs``: documents a side in the fast (vectorised) corpus, for suggest / effective_actions, which run
 on every reconciliation. ``--detailed``: documents in the corpus that carries real IMS records (``raw``),
@@ -66,11 +66,13 @@ def bench_files(n_docs: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--docs", type=int, default=1_000_000)
-    parser.add_argument("--detailed", type=int, default=20_000)
+    parser.add_argument("--docs", type=int, default=1_000_000, help="0 skips this part")
+    parser.add_argument("--detailed", type=int, default=5_000, help="0 skips this part")
     args = parser.parse_args()
-    bench_suggestions(args.docs)
-    bench_files(args.detailed)
+    if args.docs:
+        bench_suggestions(args.docs)
+    if args.detailed:
+        bench_files(args.detailed)
 
 
 if __name__ == "__main__":
