@@ -226,14 +226,15 @@ def basis_sentence(stage: int) -> pl.Expr:
             pl.lit("Suggested pair on the same number across the year end"), both, pl.lit(".")
         )
     if stage == block.FUZZY:
+        # The numbers themselves are in the review reason that follows.
         return pl.concat_str(
-            pl.lit("Suggested pair on a similar number"), both, pl.lit(", score "),
+            pl.lit("Suggested pair on a similar number, score "),
             pl.col("score").round(0).cast(pl.Int64).cast(pl.String), pl.lit("."),
         )  # fmt: skip
+    # The GSTINs are in the differences that follow.
     return pl.concat_str(
-        pl.lit("Suggested pair at PAN level on the number "), pl.col("b_key"), both,
-        pl.lit(": GSTIN books "), pl.col("b_gstin"), pl.lit(", portal "), pl.col("p_gstin"), pl.lit("."),
-    )  # fmt: skip
+        pl.lit("Suggested pair at PAN level on the number "), pl.col("b_key"), both, pl.lit(".")
+    )
 
 
 def pair_explanation(stage: int, settings: Settings) -> pl.Expr:
