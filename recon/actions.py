@@ -250,40 +250,52 @@ def suggest(
     s.16(4) warnings (default: the machine's date).
     """
     today = today or date.today()
-    facts = _with_facts(results, books, portal).with_columns(
-        # Evaluated once here; the rules below read these columns many times.
-        _supplier_error_kind().alias("_error_kind"),
-        _date_only_difference().alias("_date_only"),
-        _needs_pair_confirmation().alias("_confirm"),
-    )
-    planned = facts.with_columns(_situation().alias("_situation"), _planned_action().alias("_planned"))
-    blocked = planned.with_columns(_pending_block_reason(today).alias("_pending_refused"))
-    # A document already held as Pending is not a change, and a pair still to confirm keeps the
-    # portal's action: neither falls back (falling back would export a RESET nobody asked for).
-    fell_back = (
-        (pl.col("_planned") == "P")
-        & pl.col("_pending_refused").is_not_null()
-        & (_current_action() != "P")
-        & ~pl.col("_confirm")
-    )
-    final = blocked.with_columns(
-        pl.when(fell_back).then(pl.lit("N")).otherwise(pl.col("_planned")).alias("suggested_action"),
-        pl.when(fell_back)
-        .then(
-            pl.col("_situation")
-            + pl.lit(" Pending would fit, but ")
-            + pl.col("_pending_refused")
-            + pl.lit(": no change is suggested — review before the 14th, when No Action is deemed accepted.")
+    # One lazy plan, so polars evaluates the shared sub-expressions of the rules once.
+    plan = (
+        _with_facts(results, books, portal)
+        .lazy()
+        .with_columns(
+            # Evaluated once here; the rules below read these columns many times.
+            _supplier_error_kind().alias("_error_kind"),
+            _date_only_difference().alias("_date_only"),
+            _needs_pair_confirmation().alias("_confirm"),
         )
-        .otherwise((pl.col("_situation") + pl.lit(" ") + _advice()).str.strip_chars())
-        .alias("action_reason"),
+        .with_columns(
+            _situation().alias("_situation"),
+            _planned_action().alias("_planned"),
+            _pending_block_reason(today).alias("_pending_refused"),
+        )
+        .with_columns(
+            # A document already held as Pending is not a change, and a pair still to confirm keeps the
+            # portal's action: neither falls back (falling back would export a RESET nobody asked for).
+            (
+                (pl.col("_planned") == "P")
+                & pl.col("_pending_refused").is_not_null()
+                & (_current_action() != "P")
+                & ~pl.col("_confirm")
+            ).alias("_fell_back")
+        )
+        .with_columns(
+            pl.when(pl.col("_fell_back"))
+            .then(pl.lit("N"))
+            .otherwise(pl.col("_planned"))
+            .alias("suggested_action"),
+            pl.when(pl.col("_fell_back"))
+            .then(
+                pl.col("_situation")
+                + pl.lit(" Pending would fit, but ")
+                + pl.col("_pending_refused")
+                + pl.lit(
+                    ": no change is suggested — review before the 14th, when No Action is deemed accepted."
+                )
+            )
+            .otherwise((pl.col("_situation") + pl.lit(" ") + _advice()).str.strip_chars())
+            .alias("action_reason"),
+        )
+        .with_columns(_warnings(today, pl.col("_fell_back")).alias("action_warnings"))
+        .select("suggested_action", "action_reason", "action_warnings")
     )
-    warnings = final.select(_warnings(today, fell_back).alias("action_warnings"))
-    return results.with_columns(
-        final.get_column("suggested_action"),
-        final.get_column("action_reason"),
-        warnings.get_column("action_warnings"),
-    )
+    return results.with_columns(plan.collect())
 
 
 def _with_facts(results: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFrame) -> pl.DataFrame:
