@@ -20,11 +20,11 @@ Matched, supplier not filed         Pending (accepting now takes credit before t
 Mismatched, only the date differs   Accept: the supplier's date governs (matching-practice §1)
 Mismatched, clearly the supplier's  Reject with a remark, once the supplier has filed: place of supply
 error                               differs, reverse charge differs, tax charged under the wrong head
-                                    (IGST vs CGST/SGST), or taxable value / total tax apart by more than
+                                    (IGST vs CGST/SGST), or total tax apart by more than
                                     ``FAR_APART_SHARE``. While unfiled: Pending (ask them to fix it first)
 Mismatched, otherwise               Pending while the supplier amends (GSTR-1A / next GSTR-1)
-Fuzzy / PAN pair to confirm         no change (the portal's current action) until the user confirms the
-                                    pair; the reason says No Action means deemed acceptance on the 14th
+Pair to confirm (fuzzy, PAN,        no change (the portal's current action) until the user confirms the
+31-March/1-April review)            pair; the reason says No Action means deemed acceptance on the 14th
 Only in IMS                         Pending while verifying; never Reject automatically (§12.4)
 Only in books                       none (null): nothing to act on in IMS; supplier follow-up
 Not an IMS record (RCM, ISD, ...)   none (null): reconcile against GSTR-2B
@@ -35,7 +35,8 @@ Wherever Pending is suggested but the portal would refuse it (``ispendactblocked
 from before the October-2025 period, or past its one tax period — ims-rules §4), the suggestion falls
 back to No Action with a warning to review before the 14th, when No Action becomes deemed acceptance.
 Pending, open and unmatched invoices also get a warning when the s.16(4) deadline (30 November after
-the FY, ims-rules §7) is near or past.
+the FY, ims-rules §7) is near or past, and a suggestion that would change an action someone already
+took on the portal says so.
 """
 
 from __future__ import annotations
@@ -48,8 +49,8 @@ import polars as pl
 
 from recon.model import ACTION_LABELS
 
-# Taxable value or total tax differing by more than this share of the larger side is not a rounding or
-# a missed line: the supplier has clearly reported a different document, so Reject is suggested.
+# Total tax differing by more than this share of the larger side is not a rounding or a missed line:
+# the supplier has clearly reported a different document, so Reject is suggested.
 FAR_APART_SHARE = 0.20
 # Warn this many days before the s.16(4) deadline (ims-rules §7).
 S16_WARNING_DAYS = 60
