@@ -107,6 +107,12 @@ def selected_ids(category: str) -> list[str]:
     return list(st.session_state.get("grid_selection", {}).get(category, []))
 
 
+def _with_actions(ws: Workspace, client_id: int, period: str, rows: pl.DataFrame) -> pl.DataFrame:
+    """The given joined rows with their effective action, remarks and declaration (review columns)."""
+    review = ws.review(client_id, period)
+    return review.join(rows.select("result_id"), on="result_id", how="semi", maintain_order="left")
+
+
 def snapshot(rows: pl.DataFrame) -> object:
     """The pandas frame the grid shows: plain types only, so AgGrid never mutates it (§5.1)."""
     present_cols = [c for c in GRID_COLUMNS if c in rows.columns]
@@ -125,7 +131,7 @@ def review_grid(ws: Workspace, client_id: int, period: str, category: str, rows:
     if key not in st.session_state or key not in snapshots:
         # Freshly mounted grid: build its data from the decisions as saved now.
         snapshots.clear() if len(snapshots) > 8 else None
-        snapshots[key] = snapshot(rows)
+        snapshots[key] = snapshot(_with_actions(ws, client_id, period, rows))
     data = snapshots[key]
     # The grid's last value is in session state before the grid is drawn: act on it first, so the bulk
     # bar above the grid already shows the selection it just sent.
@@ -204,7 +210,9 @@ def bulk_bar(ws, client_id, period, category, rows: pl.DataFrame) -> None:
             st.session_state["pending_action"] = {"category": category, "result_ids": chosen, "action": code}
     pending = st.session_state.get("pending_action")
     if pending and pending["category"] == category:
-        picked = rows.filter(pl.col("result_id").is_in(pending["result_ids"]))
+        picked = _with_actions(
+            ws, client_id, period, rows.filter(pl.col("result_id").is_in(pending["result_ids"]))
+        )
         confirm_dialog(ws, client_id, period, category, picked, pending["action"])
 
 

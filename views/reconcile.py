@@ -122,7 +122,9 @@ def not_ims_group(review: pl.DataFrame) -> None:
 settings_panel()
 try:
     with st.spinner("Reconciling ..."):
-        review = ws.review(client.id, period)
+        # Without the actions: labels, totals and pairs do not change when a decision does, so an edit
+        # does not recompute the effective actions of every document (the grid fetches them when built).
+        review = ws.joined(client.id, period)
 except InputError as err:
     show_error(err)
     st.stop()
