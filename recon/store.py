@@ -74,6 +74,9 @@ imports = sa.Table(
     sa.Column("doc_count", sa.Integer, nullable=False),
     # False once a later import of the same source replaced it; kept for the audit of what was read.
     sa.Column("active", sa.Boolean, nullable=False, default=True),
+    # Bumped when the documents are rewritten (the portal's new actions after an upload), so caches keyed
+    # by (import id, revision) never serve the old copy, whichever process or instance read it.
+    sa.Column("revision", sa.Integer, nullable=False, default=0),
     sa.Column("documents", sa.LargeBinary, nullable=False),  # Parquet of the canonical frame
 )
 sa.Index("ix_imports_client_period", imports.c.client_id, imports.c.period, imports.c.source)
@@ -210,6 +213,7 @@ class ImportRecord:
     warnings: list[str]
     doc_count: int
     active: bool
+    revision: int = 0
 
 
 @dataclass(frozen=True)
@@ -411,6 +415,7 @@ class Store:
                     warnings=json.dumps(list(warnings)),
                     doc_count=documents.height,
                     active=True,
+                    revision=0,
                     documents=blob,
                 )
             ).inserted_primary_key[0]
@@ -436,7 +441,11 @@ class Store:
             conn.execute(
                 imports.update()
                 .where(imports.c.id == import_id)
-                .values(documents=frame_to_parquet(model.conform(documents)), doc_count=documents.height)
+                .values(
+                    documents=frame_to_parquet(model.conform(documents)),
+                    doc_count=documents.height,
+                    revision=imports.c.revision + 1,
+                )
             )
 
     # -- results ----------------------------------------------------------------------------------
@@ -733,4 +742,5 @@ def _import(row) -> ImportRecord:
         warnings=json.loads(row["warnings"] or "[]"),
         doc_count=row["doc_count"],
         active=bool(row["active"]),
+        revision=row["revision"],
     )

@@ -223,7 +223,7 @@ class Workspace:
     def documents(self, client_id: int, period: str, source: str) -> pl.DataFrame:
         """The canonical documents of one source in a period: all active imports, added together."""
         records = [r for r in self.store.imports(client_id, period) if r.source == source]
-        key = ("docs", source, tuple(r.id for r in records))
+        key = ("docs", source, tuple((r.id, r.revision) for r in records))
         cached = self._cache.get(key)
         if cached is not None:
             return cached
@@ -251,19 +251,13 @@ class Workspace:
         portal_source = self.portal_source(client_id, period)
         linked, unlinked = self.store.links(client_id, period)
         return {
-            "books": [r.id for r in records if r.source == "books"],
-            "portal": [r.id for r in records if r.source == portal_source],
+            "books": [[r.id, r.revision] for r in records if r.source == "books"],
+            "portal": [[r.id, r.revision] for r in records if r.source == portal_source],
             "portal_source": portal_source,
             "links": [list(p) for p in linked],
             "unlinks": [list(p) for p in unlinked],
             "settings": self.settings(client_id, period).to_dict(),
-            "revision": self._portal_revision(client_id, period),
         }
-
-    def _portal_revision(self, client_id: int, period: str) -> int:
-        # Uploads rewrite the portal documents in place (new ims_action); count them so that results
-        # computed before an upload are recomputed after it.
-        return len(self.store.uploads(client_id, period))
 
     def ready(self, client_id: int, period: str) -> tuple[bool, str]:
         """Whether the period can be reconciled, and if not, what to import."""
@@ -477,6 +471,11 @@ class Workspace:
                 .alias("wanted_action")
             )
         return ims_json.build(portal, wanted, client.gstin, profile=profile, period=period)
+
+    def previous_portal_documents(self, client_id: int, period: str) -> pl.DataFrame | None:
+        """The IMS documents held now (to say what a fresh download changed), or None."""
+        docs = self.documents(client_id, period, "ims")
+        return None if docs.is_empty() else docs
 
     def mark_uploaded(
         self, client_id: int, period: str, actions: dict[str, str], *, route: str, profile: str

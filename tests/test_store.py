@@ -148,3 +148,14 @@ def test_database_url_prefers_env_then_secrets_then_data_folder(tmp_path, monkey
 
     monkeypatch.setenv("IMS_WORKBENCH_DB", "postgresql+psycopg://u@h/db")
     assert database_url() == "postgresql+psycopg://u@h/db"
+
+
+def test_rewriting_an_imports_documents_bumps_its_revision(store):
+    # Caches key documents by (import id, revision): an upload that rewrites ims_action must be seen.
+    client = store.add_client("Acme", "27AAPFU0939F1ZV", "27", "112025")
+    import_id = store.add_import(client.id, "112025", "ims", "ims.json", two_documents(), mode="replace")
+    assert store.imports(client.id, "112025")[0].revision == 0
+    uploaded = two_documents().with_columns(pl.lit("A").alias("ims_action"))
+    store.replace_import_documents(import_id, uploaded)
+    assert store.imports(client.id, "112025")[0].revision == 1
+    assert store.import_documents(import_id)["ims_action"].to_list() == ["A", "A"]

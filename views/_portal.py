@@ -110,8 +110,6 @@ def upload_panel(ws, client, period, upload) -> None:
     from recon.portal.service import upload as send
 
     last = st.session_state.get(f"upload_result_{client.id}_{period}")
-    if last:
-        _show_outcome(last)
     otp = _otp_prompt("upload")
     label = (
         "Upload to portal" if not last or not last["failed"] else "Upload again (only what is not saved yet)"
@@ -155,6 +153,13 @@ def upload_panel(ws, client, period, upload) -> None:
         "lines": outcome.summary_lines(),
     }
     st.rerun()
+
+
+def show_last_outcome(client, period) -> None:
+    """What the last upload through the connector did (kept until the next upload)."""
+    result = st.session_state.get(f"upload_result_{client.id}_{period}")
+    if result:
+        _show_outcome(result)
 
 
 def _show_outcome(result: dict) -> None:

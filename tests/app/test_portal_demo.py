@@ -1,0 +1,74 @@
+"""Demo mode: a fresh install shows a demo client; Fetch and Upload talk to the local sandbox portal."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from views._portal import SAVED_MESSAGE
+
+
+@pytest.fixture
+def demo_env(db_url, monkeypatch):
+    monkeypatch.setenv("IMS_WORKBENCH_DEMO", "1")
+    return db_url
+
+
+def enter_otp_and_retry(at, prefix: str, button: str):
+    """The first press asks the portal for an OTP; type the one the (sandbox) signatory received."""
+    at.button(key=button).click().run()
+    assert not at.exception, at.exception
+    otp = sandbox_otp(at)
+    at.text_input(key=f"{prefix}_otp").input(otp).run()
+    at.button(key=button).click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def sandbox_otp(at) -> str:
+    caption = next(c.value for c in at.caption if "local sandbox portal" in c.value)
+    return caption.split("its OTP is ")[1].rstrip(").")
+
+
+def test_a_fresh_install_opens_on_the_demo_client_with_its_tabs(demo_env, app, workspace):
+    at = app()
+    assert not at.exception
+    [client] = workspace.clients()
+    assert client.is_demo
+    assert at.selectbox(key="sidebar_client").value == client.id
+    labels = [t.label for t in at.tabs]
+    assert any(label.startswith("Matched with ITC · ") for label in labels)
+
+
+def test_upload_to_the_sandbox_portal_saves_and_marks_the_portal_state(demo_env, app, workspace):
+    at = app("views/upload.py")
+    [client] = workspace.clients()
+    period = client.return_period
+    wanted = workspace.wanted_actions(client.id, period)
+    sent = wanted.filter(pl.col("changed") & (pl.col("guard_problems").list.len() == 0))
+    assert sent.height > 0
+    enter_otp_and_retry(at, "upload", "upload_portal")
+    assert any(s.value == SAVED_MESSAGE for s in at.success), [s.value for s in at.success] + [
+        e.value for e in at.error
+    ]
+    # The portal's new state is what the store now says the portal holds.
+    held = workspace.documents(client.id, period, "ims").select("doc_id", "ims_action")
+    after = sent.select("portal_doc_id", "wanted_action").join(
+        held, left_on="portal_doc_id", right_on="doc_id", how="left"
+    )
+    assert after.filter(pl.col("ims_action") != pl.col("wanted_action")).is_empty()
+    # Nothing is left to send: the page now says so instead of offering a file.
+    at.run()
+    assert any(i.value.startswith("No changes") for i in at.info)
+
+
+def test_fetch_from_the_sandbox_portal_imports_and_says_what_changed(demo_env, app, workspace):
+    at = app("views/import.py")
+    [client] = workspace.clients()
+    [demo_file] = [r for r in workspace.imports(client.id, client.return_period) if r.source == "ims"]
+    enter_otp_and_retry(at, "fetch", "fetch_portal")
+    records = [r for r in workspace.imports(client.id, client.return_period) if r.source == "ims"]
+    assert [r.origin for r in records] == ["portal"]  # the download replaced the demo file
+    # The sandbox holds the same demo IMS as the demo file, so the download brings the same documents.
+    assert records[0].doc_count == demo_file.doc_count
+    assert any(s.value.startswith(f"Downloaded {demo_file.doc_count} documents") for s in at.success)
