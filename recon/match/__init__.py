@@ -163,14 +163,28 @@ def _pair_results(
     wide = compare.compare(compare.widen(pairs, books, portal), settings).with_columns(
         pl.coalesce(pl.col("p_not_in_ims"), pl.col("b_not_in_ims")).alias("not_in_ims"),
         compare.any_difference().alias("_differs"),
-    )
-    wide = pl.concat(
-        [_agreeing(wide.filter(~pl.col("_differs"))), _differing(wide.filter(pl.col("_differs")))]
-    )
-    wide = explain.with_pair_explanation(wide, settings)
-    return wide.select(
-        _result_id(pl.col("b_doc_id"), pl.col("p_doc_id")),
         classify.pair_category().alias("category"),
+    )
+    wide = wide.with_row_index("_row")
+    # Sentences only for the pairs where something differs; most pairs agree and get an empty list.
+    found = explain.differences_frame(wide.filter(pl.col("_differs")), compare.DIFFERENCE_FIELDS)
+    slim = wide.select(
+        "_row", "category", "stage", "basis", "score", "review", "review_reason", "not_in_ims",
+        "b_doc_id", "p_doc_id", "b_doc_no", "p_doc_no", "p_no_upper", "b_key", "p_orig_no_upper", "b_gstin",
+        "p_gstin",
+    )  # fmt: skip
+    del wide
+    no_differences = pl.lit([], pl.List(RESULT_SCHEMA["differences"].inner))
+    slim = slim.join(found, on="_row", how="left", maintain_order="left").with_columns(
+        pl.when(pl.col("differences").is_null())
+        .then(no_differences)
+        .otherwise(pl.col("differences"))
+        .alias("differences")
+    )
+    slim = explain.with_pair_explanation(slim, settings)
+    return slim.select(
+        _result_id(pl.col("b_doc_id"), pl.col("p_doc_id")),
+        "category",
         pl.col("b_doc_id").alias("books_doc_id"),
         pl.col("p_doc_id").alias("portal_doc_id"),
         "basis",
@@ -187,20 +201,6 @@ def _pair_results(
         pl.coalesce(pl.col("p_gstin"), pl.col("b_gstin")).alias("_gstin"),
         pl.coalesce(pl.col("p_doc_no"), pl.col("b_doc_no")).alias("_doc_no"),
     )
-
-
-def _agreeing(wide: pl.DataFrame) -> pl.DataFrame:
-    """Pairs where nothing differs — most of them — skip the sentence machinery entirely."""
-    return wide.with_columns(
-        pl.lit([], pl.List(RESULT_SCHEMA["differences"].inner)).alias("differences"),
-        pl.lit(None, pl.String).alias("differences_text"),
-    )
-
-
-def _differing(wide: pl.DataFrame) -> pl.DataFrame:
-    wide = wide.with_row_index("_row")
-    found = explain.differences_frame(wide, compare.DIFFERENCE_FIELDS)
-    return wide.join(found, on="_row", how="left", maintain_order="left").drop("_row")
 
 
 def _leftover_results(
@@ -223,7 +223,7 @@ def _leftover_results(
     )
     books_side = work if own == "b" else other_work
     portal_side = other_work if own == "b" else work
-    wide = compare.compare(compare.widen(frame, books_side, portal_side), settings)
+    wide = compare.compare(compare.widen(frame, books_side, portal_side, extra=("origin_rows",)), settings)
     fys = sorted({f for f in pl.concat([wide["b_fy"], wide["p_fy"]]).drop_nulls().unique().to_list() if f})
     twins = _duplicate_twins(books_side, pairs["b"]) if own == "b" else None
     wide = wide.with_columns(

@@ -206,41 +206,57 @@ def key_candidates(books: pl.DataFrame, portal: pl.DataFrame, settings: Settings
     digit runs are split differently (A/1003 vs A10/03) the pair stands only if every amount agrees, and
     then as a suggestion to review.
     """
-    direct = _pairs(books, portal, ["gstin", "kind", "key", "fy"], ["gstin", "kind", "key", "fy"])
-    direct = direct.with_columns(pl.lit(False).alias("via_original"))
+    key = ["gstin", "kind", "key", "fy"]
+    # The million-row join carries only the keys; full columns are fetched for the few non-exact pairs.
+    slim_b = books.select("idx", *key, "no_upper").filter(_given(books, key))
+    slim_p = portal.select("idx", *key, "no_upper").filter(_given(portal, key))
+    joined = slim_b.join(slim_p, on=key, how="inner", suffix="_p").select(
+        pl.col("idx").alias("b"),
+        pl.col("idx_p").alias("p"),
+        (pl.col("no_upper") == pl.col("no_upper_p")).alias("_same"),
+    )
+    exact = joined.filter(pl.col("_same")).select(
+        "b", "p", pl.lit(EXACT).alias("stage"), pl.lit("exact").alias("basis"), pl.lit(100.0).alias("score"),
+        pl.lit(False).alias("review"), pl.lit(None, pl.String).alias("review_reason"),
+    ).cast(CANDIDATE_SCHEMA)  # fmt: skip
+    direct = _with_columns_of(joined.filter(~pl.col("_same")).select("b", "p"), books, portal)
+    direct = direct.with_columns(
+        pl.col("p_no_upper").alias("p_no_upper_matched"), pl.lit(False).alias("via_original")
+    )
     amended = portal.filter(pl.col("amend") & pl.col("orig_key").is_not_null())
     # An amendment (b2ba, b2bcna ...) may still be booked under its original number (§10).
-    via = _pairs(books, amended, ["gstin", "kind", "key", "fy"], ["gstin", "kind", "orig_key", "orig_fy"])
+    via = _pairs(books, amended, key, ["gstin", "kind", "orig_key", "orig_fy"])
     via = via.with_columns(
         pl.col("p_orig_no_upper").alias("p_no_upper_matched"), pl.lit(True).alias("via_original")
     )
-    direct = direct.with_columns(pl.col("p_no_upper").alias("p_no_upper_matched"))
     frame = pl.concat([direct, via.select(direct.columns)], how="vertical")
     if frame.is_empty():
-        return empty_candidates()
+        return exact
     same_text = pl.col("b_no_upper") == pl.col("p_no_upper_matched")
     stage = (
-        pl.when(same_text & ~pl.col("via_original"))
-        .then(EXACT)
-        .when(same_text)
-        .then(EXACT_VIA_ORIGINAL)
-        .when(~pl.col("via_original"))
-        .then(NORMALISED)
+        pl.when(same_text).then(EXACT_VIA_ORIGINAL).when(~pl.col("via_original")).then(NORMALISED)
         .otherwise(NORMALISED_VIA_ORIGINAL)
-    )
+    )  # fmt: skip
     frame = frame.with_columns(stage.alias("stage"))
-    exact = frame.filter(pl.col("stage") <= EXACT_VIA_ORIGINAL)
-    normalised = _guard_split_runs(frame.filter(pl.col("stage") > EXACT_VIA_ORIGINAL), settings)
-    exact = exact.with_columns(
-        pl.when(pl.col("stage") == EXACT)
-        .then(pl.lit("exact"))
-        .otherwise(pl.lit("normalised"))
-        .alias("basis"),
-        pl.when(pl.col("stage") == EXACT).then(100.0).otherwise(97.0).alias("score"),
+    via_exact = frame.filter(pl.col("stage") == EXACT_VIA_ORIGINAL).with_columns(
+        pl.lit("normalised").alias("basis"),
+        pl.lit(97.0).alias("score"),
         pl.lit(False).alias("review"),
         pl.lit(None, pl.String).alias("review_reason"),
     )
-    return pl.concat([_candidates(exact), _candidates(normalised)])
+    normalised = _guard_split_runs(frame.filter(pl.col("stage") > EXACT_VIA_ORIGINAL), settings)
+    return pl.concat([exact, _candidates(via_exact), _candidates(normalised)])
+
+
+def _with_columns_of(pairs: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFrame) -> pl.DataFrame:
+    """Candidate positions (``b``, ``p``) with both documents' blocking columns, prefixed b_/p_."""
+    b = books.select([c for c in BLOCK_COLUMNS if c in books.columns])
+    p = portal.select([c for c in BLOCK_COLUMNS if c in portal.columns])
+    return (
+        pairs.join(b.rename({c: f"b_{c}" for c in b.columns}), left_on="b", right_on="b_idx", coalesce=False)
+        .join(p.rename({c: f"p_{c}" for c in p.columns}), left_on="p", right_on="p_idx", coalesce=False)
+        .drop("b", "p")
+    )
 
 
 def _guard_split_runs(frame: pl.DataFrame, settings: Settings) -> pl.DataFrame:

@@ -16,15 +16,18 @@ from recon.match.settings import Settings
 # What comparing and explaining read of each document (the rest of the work frame stays behind).
 WIDE_COLUMNS = (
     "idx", "doc_id", "gstin", "kind", "doc_no", "no_upper", "key", "fy", "date", *AMOUNTS, "pos", "rc",
-    "orig_no_upper", "orig_date", "origin_rows", "not_in_ims",
+    "orig_no_upper", "orig_date", "not_in_ims",
 )  # fmt: skip
 
 
-def widen(pairs: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFrame) -> pl.DataFrame:
+def widen(
+    pairs: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFrame, extra: tuple[str, ...] = ()
+) -> pl.DataFrame:
     """Pairs with the books document's columns as ``b_*`` and the portal document's as ``p_*``."""
     # ``idx`` is the row position in a whole work frame, so gathering rows by it replaces a hash join.
-    b = books.select(pl.col(c).gather(pairs["b"]).alias(f"b_{c}") for c in WIDE_COLUMNS)
-    p = portal.select(pl.col(c).gather(pairs["p"]).alias(f"p_{c}") for c in WIDE_COLUMNS)
+    columns = (*WIDE_COLUMNS, *extra)
+    b = books.select(pl.col(c).gather(pairs["b"]).alias(f"b_{c}") for c in columns)
+    p = portal.select(pl.col(c).gather(pairs["p"]).alias(f"p_{c}") for c in columns)
     return pl.concat([pairs, b, p], how="horizontal")
 
 
