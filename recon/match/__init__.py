@@ -28,6 +28,8 @@ from recon.match.settings import Settings
 
 __all__ = ["Settings", "reconcile"]
 
+_POOL_COLUMNS = (*block.BLOCK_COLUMNS, "doc_id", "first_row")
+
 # A number is unique per supplier, class and FY (Rule 46(b)): the same four values twice is a double booking.
 _DUPLICATE_KEY = ("gstin", "kind", "key", "fy")
 _CATEGORY_ORDER = {c: i for i, c in enumerate(("matched", "mismatched", "ims_only", "books_only"))}
@@ -54,7 +56,9 @@ def reconcile(
     taken_b, taken_p = chosen[0]["b"], chosen[0]["p"]
 
     def free(work: pl.DataFrame, taken: pl.Series) -> pl.DataFrame:
-        return work.filter(~pl.col("idx").is_in(taken.implode()))
+        # Only what the strategies and the assignment read: a filtered copy of every column is costly.
+        slim = work.select([c for c in _POOL_COLUMNS if c in work.columns])
+        return slim.filter(~pl.col("idx").is_in(taken.implode())) if taken.len() else slim
 
     def run(strategy, books_pool: pl.DataFrame, portal_pool: pl.DataFrame) -> None:
         nonlocal taken_b, taken_p

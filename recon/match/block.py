@@ -105,7 +105,11 @@ def _with_original_key(work: pl.DataFrame) -> pl.DataFrame:
     amended = work.filter(pl.col("orig_no_upper").is_not_null()).select("idx", "orig_no_upper", "orig_fy")
     fys = [f for f in amended["orig_fy"].drop_nulls().unique().to_list() if f]
     keys = amended.select("idx", doc_no_key_expr("orig_no_upper", "orig_fy", fys).alias("orig_key"))
-    return work.join(keys, on="idx", how="left", maintain_order="left")
+    # Scatter by position rather than join: a join would copy every column of the work frame.
+    orig_key = pl.repeat(None, work.height, dtype=pl.String, eager=True).alias("orig_key")
+    if keys.height:
+        orig_key = orig_key.scatter(keys["idx"], keys["orig_key"])
+    return work.with_columns(orig_key)
 
 
 def runs_expr(no_col: str, fy_col: str, fys: list[str]) -> pl.Expr:
