@@ -52,33 +52,8 @@ def reconcile(
     )
     portal_work = _prepare(portal)
     forbidden = _id_pairs(unlinks, books_work, portal_work)
-    chosen = [_manual(links, books_work, portal_work)]
-    taken_b, taken_p = chosen[0]["b"], chosen[0]["p"]
-
-    def free(work: pl.DataFrame, taken: pl.Series) -> pl.DataFrame:
-        # Only what the strategies and the assignment read: a filtered copy of every column is costly.
-        slim = work.select([c for c in _POOL_COLUMNS if c in work.columns])
-        return slim.filter(~pl.col("idx").is_in(taken.implode())) if taken.len() else slim
-
-    def run(strategy, books_pool: pl.DataFrame, portal_pool: pl.DataFrame) -> None:
-        nonlocal taken_b, taken_p
-        candidates = strategy(books_pool, portal_pool, settings)
-        candidates = candidates.join(forbidden, on=["b", "p"], how="anti")
-        pairs = assign.one_to_one(candidates, books_pool, portal_pool)
-        chosen.append(pairs)
-        taken_b = pl.concat([taken_b, pairs["b"]])
-        taken_p = pl.concat([taken_p, pairs["p"]])
-
-    run(block.key_candidates, free(books_work, taken_b), free(portal_work, taken_p))
-    twins = _duplicate_twins(books_work, taken_b)
-    # A second booking of a paired document is a duplicate, not a candidate for weaker evidence.
-    books_pool = lambda: free(books_work, taken_b).filter(~pl.col("idx").is_in(twins["idx"].implode()))  # noqa: E731
-    run(block.boundary_candidates, books_pool(), free(portal_work, taken_p))
-    run(block.fuzzy_candidates, books_pool(), free(portal_work, taken_p))
-    if settings.pan_matching:
-        run(block.pan_candidates, books_pool(), free(portal_work, taken_p))
-    pairs = pl.concat(chosen)
-
+    manual = _manual(links, books_work, portal_work)
+    pairs = _pair_in_stages(books_work, portal_work, settings, manual, forbidden)
     results = pl.concat(
         [
             _pair_results(pairs, books_work, portal_work, settings),
@@ -88,6 +63,38 @@ def reconcile(
         how="vertical",
     )
     return _suggest(_order(results), books, portal)
+
+
+def _pair_in_stages(
+    books: pl.DataFrame,
+    portal: pl.DataFrame,
+    settings: Settings,
+    manual: pl.DataFrame,
+    forbidden: pl.DataFrame,
+) -> pl.DataFrame:
+    """Run the strategies in order of evidence, each one-to-one on what the earlier ones left."""
+    strategies = [block.key_candidates, block.boundary_candidates, block.fuzzy_candidates]
+    if settings.pan_matching:
+        strategies.append(block.pan_candidates)
+    chosen = [manual]
+    twins = None
+    for strategy in strategies:
+        books_pool = _free(books, pl.concat([c["b"] for c in chosen]))
+        if twins is not None:
+            books_pool = books_pool.filter(~pl.col("idx").is_in(twins.implode()))
+        portal_pool = _free(portal, pl.concat([c["p"] for c in chosen]))
+        candidates = strategy(books_pool, portal_pool, settings).join(forbidden, on=["b", "p"], how="anti")
+        chosen.append(assign.one_to_one(candidates, books_pool, portal_pool))
+        if twins is None:
+            # A second booking of a paired document is a duplicate, not a candidate for weaker evidence.
+            twins = _duplicate_twins(books, pl.concat([c["b"] for c in chosen]))["idx"]
+    return pl.concat(chosen)
+
+
+def _free(work: pl.DataFrame, taken: pl.Series) -> pl.DataFrame:
+    """The documents not paired yet, with only what strategies and assignment read (a copy is costly)."""
+    slim = work.select([c for c in _POOL_COLUMNS if c in work.columns])
+    return slim.filter(~pl.col("idx").is_in(taken.implode())) if taken.len() else slim
 
 
 # ---------------------------------------------------------------------------------------------------
