@@ -550,7 +550,8 @@ def nearest(
     right = candidates(others)
     unpaired = candidates(other_leftovers)
     same_key = (
-        left.join(right, left_on=["gstin", "kind", "key"], right_on=["gstin", "kind", "n_key"], how="inner")
+        left.filter(pl.col("key") != "")
+        .join(right, left_on=["gstin", "kind", "key"], right_on=["gstin", "kind", "n_key"], how="inner")
         .with_columns(
             (pl.col("fy") != pl.col("n_fy")).alias("_other_fy"),
             (pl.col("n_date") - pl.col("date")).dt.total_days().abs().fill_null(9999).alias("_gap"),
