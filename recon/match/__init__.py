@@ -245,7 +245,14 @@ def _leftover_results(
     )
     wide = _mark_unlinked(wide, forbidden)
     wide = _with_twins(wide, twins, books_side)
-    present = other_work.group_by("gstin").len().rename({"len": "_present"})
+    # Documents of the supplier on the other side, counted only for leftovers without any candidate.
+    alone = wide.filter(pl.col("n_idx").is_null())[f"{own}_gstin"].unique()
+    present = (
+        other_work.filter(pl.col("gstin").is_in(alone.implode()))
+        .group_by("gstin")
+        .len()
+        .rename({"len": "_present"})
+    )
     wide = wide.join(present, left_on=f"{own}_gstin", right_on="gstin", how="left")
     where = "IMS" if own == "b" else "books"
     absent = (
