@@ -131,32 +131,16 @@ except InputError as err:
 
 totals = category_totals(review)
 labels = {c: tab_label(c, *totals[c]) for c in CATEGORIES}
-st.session_state.setdefault("recon_category", "matched")
-
-
-def _remember_tab() -> None:
-    chosen = st.session_state.get("recon_tabs")
-    for category, label in labels.items():
-        if label == chosen:
-            st.session_state["recon_category"] = category
-    _grid.forget_grids()  # a grid shown again is mounted fresh, from the decisions as saved
-
-
 link_bar(review)
-# Lazy tabs: only the open tab's grid is built and sent, which keeps a lakh of rows responsive.
-tabs = st.tabs(
-    list(labels.values()),
-    key="recon_tabs",
-    default=labels[st.session_state["recon_category"]],
-    on_change=_remember_tab,
-)
+# Every tab's grid stays mounted, so switching tabs happens in the browser without a rerun; each grid
+# sends its data once per mount (JSON built once) and only deltas afterwards.
+tabs = st.tabs(list(labels.values()))
 for category, tab in zip(CATEGORIES, tabs, strict=True):
     with tab:
-        if getattr(tab, "open", True):
-            rows = review.filter((pl.col("category") == category) & ~pl.col("not_ims_record"))
-            st.caption(_grid.TAB_HINTS[category])
-            if rows.is_empty():
-                st.info(f"Nothing under {CATEGORY_LABELS[category]}.")
-            else:
-                _grid.review_grid(ws, client.id, period, category, rows)
+        rows = review.filter((pl.col("category") == category) & ~pl.col("not_ims_record"))
+        st.caption(_grid.TAB_HINTS[category])
+        if rows.is_empty():
+            st.info(f"Nothing under {CATEGORY_LABELS[category]}.")
+        else:
+            _grid.review_grid(ws, client.id, period, category, rows)
 not_ims_group(review)

@@ -22,7 +22,7 @@ from .conftest import start_server, stop_server
 
 pytestmark = pytest.mark.browser
 
-GRID = 'iframe[title="st_aggrid.AgGrid.agGrid"]'
+GRID = 'iframe[title="st_aggrid.AgGrid.agGrid"]:visible'
 CLIENT_NAME = "Sahyadri Auto Components"
 REMARK = "Tax charged does not match the purchase order"
 
@@ -178,8 +178,8 @@ def test_select_all_then_bulk_accept(page, workspace, shot_dir):
     counts = engine_counts(workspace)
     frame = grid(page)
     frame.locator(".ag-header-select-all input[type=checkbox]").first.click()
-    expect(page.get_by_text(f"{counts['matched']:,} selected")).to_be_visible()
-    page.get_by_role("button", name="Accept selected").click()
+    expect(page.get_by_role("tabpanel").get_by_text(f"{counts['matched']:,} selected")).to_be_visible()
+    page.get_by_role("tabpanel").get_by_role("button", name="Accept selected").click()
     dialog = page.get_by_role("dialog")
     expect(dialog).to_contain_text(f"for {counts['matched']:,} document(s)")
     shot(page, shot_dir, "05_bulk_accept_dialog")
