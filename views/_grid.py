@@ -102,6 +102,13 @@ def forget_grids() -> None:
     st.session_state.pop("grid_selection", None)
 
 
+def link_state() -> tuple[bool, bool]:
+    """(can link, can unlink): one books-only + one IMS-only row selected; exactly one pair selected."""
+    picked = {c: len(selected_ids(c)) for c in ("books_only", "ims_only", "matched", "mismatched")}
+    can_link = picked["books_only"] == 1 and picked["ims_only"] == 1
+    return can_link, picked["matched"] + picked["mismatched"] == 1
+
+
 def selected_ids(category: str) -> list[str]:
     return list(st.session_state.get("grid_selection", {}).get(category, []))
 
@@ -156,7 +163,10 @@ def review_grid(ws: Workspace, client_id: int, period: str, category: str, rows:
     # bar above the grid already shows the selection it just sent.
     event = _event(st.session_state.get(key))
     if event:
+        before = link_state()
         _remember_selection(category, event)
+        if link_state() != before:
+            st.rerun()  # the Link / Unlink buttons above the tabs depend on this selection
         edit = event.get("edit")
         if edit and edit.get("field") == "action" and _is_new(key, event):
             _apply_edit(ws, client_id, period, category, rows, edit)

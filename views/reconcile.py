@@ -67,8 +67,7 @@ def link_bar(review: pl.DataFrame) -> None:
     books_only, ims_only = picked["books_only"], picked["ims_only"]
     pairs = picked["matched"] + picked["mismatched"]
     cols = st.columns([1, 1, 4])
-    can_link = len(books_only) == 1 and len(ims_only) == 1
-    can_unlink = len(pairs) == 1
+    can_link, can_unlink = _grid.link_state()
     help_link = "Select one row in 'New invoice in ITC' and one in 'Not found in ITC' to pair them by hand."
     if cols[0].button("Link selected", key="link_pair", disabled=not can_link, help=help_link):
         books_doc = _doc_id(review, books_only[0], "books_doc_id")
@@ -131,6 +130,15 @@ except InputError as err:
 
 totals = category_totals(review)
 labels = {c: tab_label(c, *totals[c]) for c in CATEGORIES}
+
+
+@st.fragment
+def grid_fragment(category: str, rows: pl.DataFrame) -> None:
+    # A grid event reruns only its own tab's fragment: an edit or a selection does not re-send the
+    # other grids (a full rerun happens when a bulk action or a link changes more than this tab).
+    _grid.review_grid(ws, client.id, period, category, rows)
+
+
 link_bar(review)
 # Every tab's grid stays mounted, so switching tabs happens in the browser without a rerun; each grid
 # sends its data once per mount (JSON built once) and only deltas afterwards.
@@ -142,5 +150,5 @@ for category, tab in zip(CATEGORIES, tabs, strict=True):
         if rows.is_empty():
             st.info(f"Nothing under {CATEGORY_LABELS[category]}.")
         else:
-            _grid.review_grid(ws, client.id, period, category, rows)
+            grid_fragment(category, rows)
 not_ims_group(review)
