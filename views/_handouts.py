@@ -26,6 +26,17 @@ def downloads(ws, client, period) -> None:
         on_click="ignore",
         icon=":material/table_view:",
     )
+    trail = ws.audit_trail(client.id, period)
+    st.download_button(
+        f"Audit trail (CSV, {trail.height:,} changes)",
+        data=trail.write_csv().encode(),
+        file_name=f"IMS_audit_trail_{client.gstin}_{period}.csv",
+        mime="text/csv",
+        key="download_audit",
+        on_click="ignore",
+        icon=":material/history:",
+        help="Who set which action, when, from what, with which remark (user, bulk, upload, link).",
+    )
     followups = ws.supplier_followups(client.id, period)
     if not followups:
         st.caption("No supplier needs a follow-up.")

@@ -154,3 +154,32 @@ def test_upload_page_summarises_the_actions_and_offers_the_json(app, workspace, 
     assert metrics["Accept"] == f"{changes.filter(pl.col('wanted_action') == 'A').height:,}"
     names = [b.label for b in at.get("download_button")]
     assert any(f"IMS_SAVE_{loaded_client.gstin}_{period}" in name for name in names), names
+
+
+def test_linking_a_books_only_row_with_an_ims_only_row_pairs_them(app, workspace, loaded_client):
+    period = loaded_client.return_period
+    review = review_of(workspace, loaded_client)
+    books_row = review.filter(pl.col("category") == "books_only").row(0, named=True)
+    ims_row = review.filter(pl.col("category") == "ims_only").row(0, named=True)
+    at = app(PAGE)
+    assert at.button(key="link_pair").disabled
+    at.session_state["grid_books_only_0"] = grid_event(selected=[books_row["result_id"]], nonce="b")
+    at.session_state["grid_ims_only_0"] = grid_event(selected=[ims_row["result_id"]], nonce="i")
+    at.run()
+    assert not at.button(key="link_pair").disabled
+    at.button(key="link_pair").click().run()
+    assert not at.exception
+    assert workspace.store.links(loaded_client.id, period) == (
+        [(books_row["books_doc_id"], ims_row["portal_doc_id"])],
+        [],
+    )
+    after = workspace.results(loaded_client.id, period)
+    pair = after.filter(pl.col("portal_doc_id") == ims_row["portal_doc_id"]).row(0, named=True)
+    assert pair["books_doc_id"] == books_row["books_doc_id"]
+    assert pair["category"] in ("matched", "mismatched") and pair["basis"] == "manual"
+    # The tab counts moved with it: one fewer leftover on each side.
+    at.run()
+    counts = {t.label.split(" · ")[0]: int(t.label.split(" · ")[1].replace(",", "")) for t in at.tabs}
+    before = {c: review.filter(pl.col("category") == c).height for c in ("books_only", "ims_only")}
+    assert counts["New invoice in ITC"] == before["books_only"] - 1
+    assert counts["Not found in ITC"] == before["ims_only"] - 1

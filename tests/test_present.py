@@ -1,0 +1,35 @@
+"""Amounts the way Indian clients read them: grouping by lakh and crore."""
+
+from __future__ import annotations
+
+import pytest
+
+from recon.present import indian_grouping, inr, inr_short, period_label
+
+
+@pytest.mark.parametrize(
+    ("whole", "text"),
+    [(0, "0"), (999, "999"), (1000, "1,000"), (99999, "99,999"), (100000, "1,00,000"),
+     (12345678, "1,23,45,678"), (1234567890, "1,23,45,67,890"), (-4500000, "-45,00,000")],
+)  # fmt: skip
+def test_indian_grouping_puts_commas_after_thousands_then_every_two_digits(whole, text):
+    assert indian_grouping(whole) == text
+
+
+def test_rupee_amounts_round_to_rupees_unless_paise_are_asked_for():
+    assert inr(12345678.4) == "₹ 1,23,45,678"
+    assert inr(1234.5, 2) == "₹ 1,234.50"
+    assert inr(-59000) == "-₹ 59,000"
+    assert inr(None) == ""
+
+
+def test_short_form_says_lakh_and_crore():
+    assert inr_short(4_56_00_000) == "₹ 4.56 Cr"
+    assert inr_short(12_30_000) == "₹ 12.30 L"
+    assert inr_short(45_678) == "₹ 45,678"
+    assert inr_short(-2_50_000) == "-₹ 2.50 L"
+
+
+def test_period_names():
+    assert period_label("112025") == "Nov 2025"
+    assert period_label("2025") == "2025"
