@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Iterable
+from datetime import date
 
 import polars as pl
 
@@ -41,10 +42,13 @@ def reconcile(
     settings: Settings = Settings(),  # noqa: B008 — frozen dataclass, safe as a default
     links: Iterable[tuple[str, str]] = (),
     unlinks: Iterable[tuple[str, str]] = (),
+    today: date | None = None,
 ) -> pl.DataFrame:
     """Pair books documents with portal documents one-to-one and explain every outcome.
 
     ``links``/``unlinks``: (books doc_id, portal doc_id) pairs the user made or forbade.
+    ``today``: the date the suggested actions are judged on (credit-note Pending window, s.16(4)
+    warnings); None means the machine's date. Pin it to make a result independent of the day it runs.
     Returns RESULT_SCHEMA rows ordered by category, supplier GSTIN, document number.
     """
     books_work = _prepare(books).with_columns(
@@ -62,7 +66,7 @@ def reconcile(
         ],
         how="vertical",
     )
-    return _suggest(_order(results), books, portal)
+    return _suggest(_order(results), books, portal, today)
 
 
 def _pair_in_stages(
@@ -349,13 +353,15 @@ def _order(results: pl.DataFrame) -> pl.DataFrame:
     return results.select(columns)
 
 
-def _suggest(results: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFrame) -> pl.DataFrame:
+def _suggest(
+    results: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFrame, today: date | None
+) -> pl.DataFrame:
     """Fill the suggested action from ``recon.actions`` when that module is present (docs/architecture.md §4)."""
     if importlib.util.find_spec("recon.actions") is None:
         return results
     from recon import actions
 
-    suggested = actions.suggest(results, books, portal)
+    suggested = actions.suggest(results, books, portal, today)
     return suggested.select([pl.col(c).cast(t) for c, t in RESULT_SCHEMA.items()])
 
 

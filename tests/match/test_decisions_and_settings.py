@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
 from conftest import b, books, p, portal
 from test_pairing import pairs_of, row_for
@@ -177,3 +179,14 @@ def test_generated_period_reconciles_identically_when_rows_are_shuffled():
     assert (
         first.filter(pl.col("needs_review")).height > 0
     )  # the corpus holds suggestions, not only exact pairs
+
+
+def test_today_is_passed_to_the_suggested_actions():
+    # An open ims_only invoice: whether its s.16(4) deadline is near depends only on the pinned day.
+    bk, pt = b("INV-5"), p("INV-9", taxable=5000.0)
+    far, near = date(2000, 1, 1), date(2099, 1, 1)
+    early = reconcile(books(bk), portal(pt), today=far)
+    late = reconcile(books(bk), portal(pt), today=near)
+    assert early.equals(reconcile(books(bk), portal(pt), today=far))
+    assert not early["action_warnings"].equals(late["action_warnings"])
+    assert any("s.16(4)" in w for w in row_for(late, pt)["action_warnings"])
