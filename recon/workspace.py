@@ -368,7 +368,7 @@ class Workspace:
         requested = _requested_decisions(docs, action, remarks, itc_reduction or {})
         # One vectorised pass of the guards (check_decision's rules) for the whole selection: a bulk
         # Accept of a lakh of rows must not cost a lakh of single-row checks.
-        checked = guard_check(portal, requested.rename({"action": "wanted_action"}))
+        checked = guard_check(docs, requested.rename({"action": "wanted_action"}))
         outcome = ActionOutcome()
         rows = []
         for doc, request, problems in zip(

@@ -46,8 +46,8 @@ def connection(client):
         return _gsp_connector(), "Your GSP connector."
     except (InputError, ValueError, KeyError, OSError) as err:
         return None, (
-            f"The portal connector is not set up ({err}). Without a GSP, download IMS from IMS Dashboard → "
-            "Offline and import the file, and upload the JSON there."
+            "No GSP connection is set up for this firm ([portal] in .streamlit/secrets.toml). Without one, "
+            f"download IMS at IMS Dashboard → Offline, import that file here, and upload our JSON there. ({err})"
         )
 
 

@@ -19,6 +19,23 @@ MODES = {"replace": "Replace what was imported before", "add": "Add to what was 
 NOT_MAPPED = "(not in this file)"
 
 
+@st.cache_data(max_entries=4, show_spinner="Reading the register's layout ...")
+def guess_layout(content: bytes, name: str, sheet: str | None, header_row: int | None):
+    # Every widget change on this page reruns it; the layout of the same file is read once.
+    return ws.guess_books_layout(content, name, sheet=sheet, header_row=header_row)
+
+
+def uploader_key(name: str) -> str:
+    """A new key empties the uploader after its file was imported (the summary says what came in)."""
+    version = st.session_state.get("uploads_done", {}).get(name, 0)
+    return name if version == 0 else f"{name}_{version}"
+
+
+def clear_uploader(name: str) -> None:
+    done = st.session_state.setdefault("uploads_done", {})
+    done[name] = done.get(name, 0) + 1
+
+
 def mode_choice(key: str) -> str:
     return st.radio("This file", list(MODES), format_func=MODES.get, horizontal=True, key=key)
 
@@ -36,7 +53,7 @@ def books_section() -> None:
     upload = st.file_uploader(
         "Excel or CSV export of the purchase register (Tally, Busy, Zoho, SAP ...)",
         type=["xlsx", "xls", "xlsm", "xlsb", "csv"],
-        key="books_file",
+        key=uploader_key("books_file"),
     )
     if upload is None:
         return
@@ -45,7 +62,7 @@ def books_section() -> None:
     sheet = st.session_state.get(f"books_sheet_{upload.file_id}")
     header_row = st.session_state.get(f"books_header_{upload.file_id}")
     try:
-        layout = ws.guess_books_layout(content, upload.name, sheet=sheet, header_row=header_row)
+        layout = guess_layout(content, upload.name, sheet, header_row)
     except InputError as err:
         show_error(err)
         return
@@ -88,6 +105,7 @@ def books_section() -> None:
                 return
             status.update(label="Books imported", state="complete")
         report(outcome)
+        clear_uploader("books_file")
         st.rerun()
 
 
@@ -117,13 +135,14 @@ def portal_section() -> None:
     upload = st.file_uploader(
         "IMS JSON (IMS Dashboard → Offline), GSTR-2B JSON or Excel, GSTR-2A JSON",
         type=["json", "zip", "xlsx", "xls"],
-        key="portal_file",
+        key=uploader_key("portal_file"),
     )
     if upload is None:
         return
     st.caption(f"Selected: {upload.name}")
-    kinds = {None: "Recognise it", "ims": "IMS", "gstr2b": "GSTR-2B", "gstr2a": "GSTR-2A"}
-    kind = st.selectbox("What is it", list(kinds), format_func=kinds.get, key="portal_kind")
+    kinds = {"auto": "Recognise it", "ims": "IMS", "gstr2b": "GSTR-2B", "gstr2a": "GSTR-2A"}
+    picked = st.selectbox("What is it", list(kinds), format_func=kinds.get, key="portal_kind")
+    kind = None if picked == "auto" else picked
     mode = mode_choice("portal_mode")
     if st.button("Import portal file", type="primary", key="import_portal"):
         with st.status("Reading the portal file ...", expanded=False) as status:
@@ -137,6 +156,7 @@ def portal_section() -> None:
                 return
             status.update(label="Portal file imported", state="complete")
         report(outcome)
+        clear_uploader("portal_file")
         st.rerun()
 
 
