@@ -247,3 +247,14 @@ def followup_message(
     total = sum(item.get("total_tax") or 0.0 for item in items)
     lines += ["", f"Tax involved: {inr(total, 2)}.", "", "Thank you."]
     return "\n".join(lines)
+
+
+def rupee_ticks(largest: float, count: int = 5) -> tuple[list[float], list[str]]:
+    """Axis ticks in the lakh / crore form (plotly only knows western grouping): values and labels."""
+    if not largest or largest <= 0:
+        return [0.0], ["₹ 0"]
+    raw_step = largest / count
+    magnitude = 10 ** math.floor(math.log10(raw_step))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw_step)
+    values = [step * i for i in range(int(largest // step) + 2)]
+    return values, [inr_short(v).replace(".00 ", " ") if v else "₹ 0" for v in values]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from recon.present import indian_grouping, inr, inr_short, period_label
+from recon.present import indian_grouping, inr, inr_short, period_label, rupee_ticks
 
 
 @pytest.mark.parametrize(
@@ -33,3 +33,10 @@ def test_short_form_says_lakh_and_crore():
 def test_period_names():
     assert period_label("112025") == "Nov 2025"
     assert period_label("2025") == "2025"
+
+
+def test_chart_axes_are_labelled_in_lakh_and_crore():
+    values, labels = rupee_ticks(32_24_000)
+    assert values[-1] >= 32_24_000
+    assert labels[:3] == ["₹ 0", "₹ 10 L", "₹ 20 L"]
+    assert rupee_ticks(2_40_00_000)[1][-1].endswith(" Cr")

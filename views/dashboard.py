@@ -7,7 +7,7 @@ import streamlit as st
 
 from recon import dashboard
 from recon.errors import InputError
-from recon.present import inr, inr_short
+from recon.present import inr, inr_short, rupee_ticks
 from views import _handouts
 from views._shared import heading, require_client, show_error, workspace
 
@@ -44,6 +44,12 @@ cols[2].metric(
 cols[3].metric("Documents decided", f"{numbers['decided_share']:.0%}", help=f"of {numbers['documents']:,.0f}")
 
 
+def rupee_axis(figure, axis: str, largest: float) -> None:
+    """Ticks in lakh / crore, as a client reads amounts."""
+    values, labels = rupee_ticks(largest)
+    getattr(figure, f"update_{axis}axes")(tickvals=values, ticktext=labels)
+
+
 def amount_labels(frame, column="itc"):
     return frame.with_columns(frame[column].map_elements(inr_short, return_dtype=str).alias("label"))
 
@@ -62,7 +68,8 @@ with left:
         labels={"itc": "ITC (₹)", "tab": "", "action": "Action"},
         hover_data={"documents": True, "label": False},
     )
-    figure.update_layout(yaxis_tickformat=",.0f", legend_title_text="", margin={"t": 10})
+    figure.update_layout(legend_title_text="", margin={"t": 10})
+    rupee_axis(figure, "y", by_action.groupby("tab")["itc"].apply(lambda s: s.clip(lower=0).sum()).max())
     st.plotly_chart(figure, config=CHART_CONFIG, key="chart_by_action")
 with right:
     st.subheader("ITC at risk — top suppliers")
@@ -100,7 +107,8 @@ with left:
         color="bucket",
         color_discrete_sequence=["#b71c1c", "#e65100", "#f9a825", "#7cb342", "#2e7d32"],
     )
-    figure.update_layout(showlegend=False, yaxis_tickformat=",.0f", margin={"t": 10})
+    figure.update_layout(showlegend=False, margin={"t": 10})
+    rupee_axis(figure, "y", ages["itc"].max())
     st.plotly_chart(figure, config=CHART_CONFIG, key="chart_ageing")
 with right:
     st.subheader("Progress of decisions")
