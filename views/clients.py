@@ -68,7 +68,11 @@ def client_form(form_key: str, submit_label: str, name="", gstin="", period=None
 
 tab_new, tab_edit = st.tabs(["New client", "Edit selected client"])
 with tab_new:
-    submitted, name, gstin, period = client_form("new_client", "Create client")
+    # A fresh (empty) form after each client created; the first form keeps the plain key.
+    created = st.session_state.get("clients_created", 0)
+    submitted, name, gstin, period = client_form(
+        "new_client" if not created else f"new_client_{created}", "Create client"
+    )
     if submitted:
         try:
             client = ws.create_client(name, gstin, period)
@@ -76,6 +80,7 @@ with tab_new:
             show_error(err)
         else:
             st.session_state["_select_client"] = client.id
+            st.session_state["clients_created"] = created + 1
             flash(f"Client '{client.name}' created and selected ({state_name(client.state_code)}).")
             st.rerun()
 

@@ -88,9 +88,8 @@ with right:
             labels={"amount": "ITC at risk (₹)", "supplier": "", "risk": ""},
             color_discrete_map={"Not in IMS": "#5c6bc0", "Value mismatch": "#c62828", "Pending": "#f9a825"},
         )
-        figure.update_layout(
-            yaxis={"categoryorder": "total ascending"}, xaxis_tickformat=",.0f", margin={"t": 10}
-        )
+        figure.update_layout(yaxis={"categoryorder": "total ascending"}, margin={"t": 10})
+        rupee_axis(figure, "x", risk_frame["total"].max())
         st.plotly_chart(figure, config=CHART_CONFIG, key="chart_risk")
 
 left, right = st.columns(2)
