@@ -360,3 +360,27 @@ def test_a_document_already_pending_is_not_reset_by_a_suggestion():
     fuzzy = one("matched", books_doc("b1"), portal_doc("p1", ims_action="P", supplier_filed=False,
                                                         pending_blocked=True), basis="fuzzy", score=91.0)  # fmt: skip
     assert fuzzy["suggested_action"] == "P"
+
+
+def test_row_positions_give_the_same_suggestions_as_doc_ids():
+    books = frame([books_doc("b1"), books_doc("b2", cgst=4000.0), books_doc("b3")])
+    portal = frame([portal_doc("p9", supplier_filed=False), portal_doc("p1"), portal_doc("p2", sgst=5000.0)])
+    table = pl.DataFrame(
+        [
+            result("matched", "b1", "p1"),
+            result("mismatched", "b2", "p2", differences=("cgst", "sgst")),
+            result("ims_only", None, "p9"),
+            result("books_only", "b3", None),
+        ],
+        schema=RESULT_SCHEMA,
+    )
+    by_id = suggest(table, books, portal, today=TODAY)
+    by_position = suggest(
+        table,
+        books,
+        portal,
+        today=TODAY,
+        books_rows=pl.Series([0, 1, None, 2], dtype=pl.UInt32),
+        portal_rows=pl.Series([1, 2, 0, None], dtype=pl.UInt32),
+    )
+    assert by_position.equals(by_id)

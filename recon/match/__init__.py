@@ -34,6 +34,10 @@ _POOL_COLUMNS = (*block.BLOCK_COLUMNS, "doc_id", "first_row")
 # A number is unique per supplier, class and FY (Rule 46(b)): the same four values twice is a double booking.
 _DUPLICATE_KEY = ("gstin", "kind", "key", "fy")
 _CATEGORY_ORDER = {c: i for i, c in enumerate(("matched", "mismatched", "ims_only", "books_only"))}
+# Each result's documents as row positions in the caller's books / portal frames (``idx``): carried to
+# ``actions.suggest`` so it gathers document facts by position, then dropped.
+_ROW_COLUMNS = ("_books_row", "_portal_row")
+_ORDERED_SCHEMA = {**RESULT_SCHEMA, "_books_row": pl.UInt32, "_portal_row": pl.UInt32}
 
 
 def reconcile(
@@ -185,7 +189,7 @@ def _pair_results(
     found = explain.differences_frame(wide.filter(pl.col("_differs")), compare.DIFFERENCE_FIELDS)
     slim = wide.select(
         "_row", "category", "stage", "basis", "score", "review", "review_reason", "not_in_ims",
-        "b_doc_id", "p_doc_id", "b_doc_no", "p_doc_no", "p_no_upper", "b_key", "p_orig_no_upper", "b_gstin",
+        "b", "p", "b_doc_id", "p_doc_id", "b_doc_no", "p_doc_no", "p_no_upper", "b_key", "p_orig_no_upper", "b_gstin",
         "p_gstin",
     )  # fmt: skip
     del wide
@@ -215,6 +219,8 @@ def _pair_results(
         pl.col("review_reason"),
         pl.coalesce(pl.col("p_gstin"), pl.col("b_gstin")).alias("_gstin"),
         pl.coalesce(pl.col("p_doc_no"), pl.col("b_doc_no")).alias("_doc_no"),
+        pl.col("b").alias("_books_row"),
+        pl.col("p").alias("_portal_row"),
     )
 
 
@@ -298,6 +304,8 @@ def _leftover_results(
         pl.lit(None, pl.String).alias("review_reason"),
         pl.col(f"{own}_gstin").alias("_gstin"),
         pl.col(f"{own}_doc_no").alias("_doc_no"),
+        (pl.col("b") if own == "b" else pl.lit(None, pl.UInt32)).alias("_books_row"),
+        (pl.col("p") if own == "p" else pl.lit(None, pl.UInt32)).alias("_portal_row"),
     )  # fmt: skip
 
 
@@ -348,7 +356,7 @@ def _order(results: pl.DataFrame) -> pl.DataFrame:
     ).to_series()
     columns = [
         (pl.col(c).gather(order) if c in results.columns else pl.lit(None)).cast(t).alias(c)
-        for c, t in RESULT_SCHEMA.items()
+        for c, t in _ORDERED_SCHEMA.items()
     ]
     return results.select(columns)
 
@@ -358,10 +366,17 @@ def _suggest(
 ) -> pl.DataFrame:
     """Fill the suggested action from ``recon.actions`` when that module is present (docs/architecture.md §4)."""
     if importlib.util.find_spec("recon.actions") is None:
-        return results
+        return results.drop(_ROW_COLUMNS)
     from recon import actions
 
-    suggested = actions.suggest(results, books, portal, today)
+    suggested = actions.suggest(
+        results.drop(_ROW_COLUMNS),
+        books,
+        portal,
+        today,
+        books_rows=results["_books_row"],
+        portal_rows=results["_portal_row"],
+    )
     return suggested.select([pl.col(c).cast(t) for c, t in RESULT_SCHEMA.items()])
 
 
