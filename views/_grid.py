@@ -83,6 +83,16 @@ def _with_js(value):
     return value
 
 
+def ensure_scope(client_id: int, period: str) -> None:
+    """Grid state (data, selection, pending dialog) belongs to one client and period: drop it on a switch."""
+    scope = (client_id, period)
+    previous = st.session_state.get("grid_scope")
+    if previous is not None and previous != scope:
+        st.session_state.pop("pending_action", None)
+        forget_grids()  # new keys: no grid value or snapshot of the other client is reused
+    st.session_state["grid_scope"] = scope
+
+
 def grid_key(category: str) -> str:
     version = st.session_state.setdefault("grid_versions", {}).get(category, 0)
     return f"grid_{category}_{version}"
@@ -96,7 +106,7 @@ def bump(category: str) -> None:
 
 
 def forget_grids() -> None:
-    for category in list(st.session_state.get("grid_versions", {}) or ["matched"]):
+    for category in TAB_HINTS:
         bump(category)
     st.session_state.pop("grid_snapshots", None)
     st.session_state.pop("grid_selection", None)
@@ -164,7 +174,9 @@ def review_grid(ws: Workspace, client_id: int, period: str, category: str, rows:
     snapshots = st.session_state.setdefault("grid_snapshots", {})
     if key not in st.session_state or key not in snapshots:
         # Freshly mounted grid: build its data from the decisions as saved now.
-        snapshots.clear() if len(snapshots) > 8 else None
+        current = {grid_key(c) for c in TAB_HINTS}
+        for stale in [k for k in snapshots if k not in current]:
+            del snapshots[stale]  # grids remounted under a new key: their old data is not needed
         snapshots[key] = snapshot(_with_actions(ws, client_id, period, rows))
     data = snapshots[key]
     # The grid's last value is in session state before the grid is drawn: act on it first, so the bulk

@@ -16,6 +16,7 @@ from views._shared import flash, heading, require_client, show_error, show_flash
 ws = workspace()
 client, period = require_client()
 heading("Reconcile", client, period)
+_grid.ensure_scope(client.id, period)
 show_flash()
 
 ready, advice = ws.ready(client.id, period)

@@ -183,3 +183,18 @@ def test_linking_a_books_only_row_with_an_ims_only_row_pairs_them(app, workspace
     before = {c: review.filter(pl.col("category") == c).height for c in ("books_only", "ims_only")}
     assert counts["New invoice in ITC"] == before["books_only"] - 1
     assert counts["Not found in ITC"] == before["ims_only"] - 1
+
+
+def test_switching_client_never_shows_the_other_clients_grid(app, workspace, loaded_client, demo_files):
+    _, files = demo_files
+    other = workspace.create_client("Other Client", "27AAPFU0939F1ZV", loaded_client.return_period)
+    at = app(PAGE)
+    at.session_state["grid_matched_0"] = grid_event(selected=["r-of-first-client"])
+    at.run()
+    at.selectbox(key="sidebar_client").select(other.id).run()
+    assert not at.exception
+    # The other client has nothing imported: no grid, no selection carried over.
+    assert any("Import the purchase books" in i.value for i in at.info)
+    at.selectbox(key="sidebar_client").select(loaded_client.id).run()
+    assert at.session_state["grid_versions"]["matched"] >= 1  # remounted under a new key
+    assert not any(m.value.startswith("**1 selected") for m in at.markdown)
