@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 
-from conftest import OTHER, SUPPLIER
+from engine_docs import OTHER, SUPPLIER
 
 from recon.cli import main
 

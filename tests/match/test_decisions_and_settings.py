@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import polars as pl
-from conftest import b, books, p, portal
+from engine_docs import b, books, p, portal
 from test_pairing import pairs_of, row_for
 
 from recon.match import Settings, reconcile
@@ -92,7 +92,7 @@ def test_blank_place_of_supply_in_books_is_not_a_difference():
 
 
 def _mixed_case():
-    from conftest import BRANCH, OTHER
+    from engine_docs import BRANCH, OTHER
 
     bks = [
         b("INV-1", 2),

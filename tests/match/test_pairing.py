@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import polars as pl
-from conftest import BRANCH, OTHER, SUPPLIER, b, books, p, portal
+from engine_docs import BRANCH, OTHER, SUPPLIER, b, books, p, portal
 
 from recon.match import reconcile
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import polars as pl
-from conftest import b, books, p, portal
+from engine_docs import b, books, p, portal
 
 from recon.match import measures, reconcile
 from recon.match.result import RESULT_SCHEMA

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 import polars as pl
-import pytest
 
 from recon import gstin, model
 from recon.normalise import doc_no_key, fy_of
@@ -101,8 +100,3 @@ def b(doc_no: str, row: int = 2, **kw) -> dict:
 
 def p(doc_no: str, **kw) -> dict:
     return make_doc(kw.pop("source", "ims"), doc_no, **kw)
-
-
-@pytest.fixture
-def doc_factory():
-    return make_doc
