@@ -36,6 +36,8 @@ _DUPLICATE_KEY = ("gstin", "kind", "key", "fy")
 _CATEGORY_ORDER = {c: i for i, c in enumerate(("matched", "mismatched", "ims_only", "books_only"))}
 # Each result's documents as row positions in the caller's books / portal frames (``idx``): carried to
 # ``actions.suggest`` so it gathers document facts by position, then dropped.
+# Work-frame columns read only by ``classify.not_in_ims_expr``.
+_NOT_IN_IMS_INPUTS = ("source", "section", "itc_available", "itc_reason")
 _ROW_COLUMNS = ("_books_row", "_portal_row")
 _ORDERED_SCHEMA = {**RESULT_SCHEMA, "_books_row": pl.UInt32, "_portal_row": pl.UInt32}
 
@@ -55,6 +57,20 @@ def reconcile(
     warnings); None means the machine's date. Pin it to make a result independent of the day it runs.
     Returns RESULT_SCHEMA rows ordered by category, supplier GSTIN, document number.
     """
+    # Each step's input is released before the next runs (the work frames are gone before ordering,
+    # the unordered rows before suggesting), which keeps the peak memory of a million rows down.
+    ordered = _order(_unordered_results(books, portal, settings, links, unlinks))
+    return _suggest(ordered, books, portal, today)
+
+
+def _unordered_results(
+    books: pl.DataFrame,
+    portal: pl.DataFrame,
+    settings: Settings,
+    links: Iterable[tuple[str, str]],
+    unlinks: Iterable[tuple[str, str]],
+) -> pl.DataFrame:
+    """Every pair and leftover as a result row (with ``_gstin``, ``_doc_no`` and row positions), unordered."""
     books_work = _prepare(books).with_columns(
         ((pl.len().over(_DUPLICATE_KEY) > 1) & (pl.col("key") != "")).alias("in_duplicate_group")
     )
@@ -62,7 +78,7 @@ def reconcile(
     forbidden = _id_pairs(unlinks, books_work, portal_work)
     manual = _manual(links, books_work, portal_work)
     pairs = _pair_in_stages(books_work, portal_work, settings, manual, forbidden)
-    results = pl.concat(
+    return pl.concat(
         [
             _pair_results(pairs, books_work, portal_work, settings),
             _leftover_results("b", books_work, portal_work, pairs, forbidden, settings),
@@ -70,7 +86,6 @@ def reconcile(
         ],
         how="vertical",
     )
-    return _suggest(_order(results), books, portal, today)
 
 
 def _pair_in_stages(
@@ -113,8 +128,11 @@ def _free(work: pl.DataFrame, taken: pl.Series) -> pl.DataFrame:
 def _prepare(docs: pl.DataFrame) -> pl.DataFrame:
     if list(docs.columns) != list(model.COLUMNS) or dict(docs.schema) != model.SCHEMA:
         docs = model.conform(docs)
-    work = block.prepare(docs)
-    return work.with_columns(classify.not_in_ims_expr())
+    work = block.prepare(docs).with_columns(classify.not_in_ims_expr())
+    # One contiguous chunk per column (a Parquet read gives several): every later stage gathers rows
+    # of the work frame by ``idx``, and a gather across chunks is several times slower. The columns
+    # read only to judge not_in_ims are dropped first, so the copy costs less memory.
+    return work.drop(_NOT_IN_IMS_INPUTS).rechunk()
 
 
 def _id_pairs(pairs: Iterable[tuple[str, str]], books: pl.DataFrame, portal: pl.DataFrame) -> pl.DataFrame:
