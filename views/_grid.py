@@ -292,8 +292,10 @@ def confirm_dialog(ws, client_id, period, category, picked: pl.DataFrame, action
         st.warning(line)
     remarks = None
     if action in ("R", "P"):
+        suggested = picked["remarks"].drop_nulls().unique().to_list() if "remarks" in picked.columns else []
         remarks = st.text_area(
             "Remarks for the supplier (go with Reject / Pending; the supplier sees them)",
+            value=suggested[0] if len(suggested) == 1 else "",  # the suggestion's remark, when one fits all
             max_chars=250,
             key="confirm_remarks",
         )

@@ -114,6 +114,7 @@ def test_reject_in_the_grid_needs_a_remark_and_is_audited(app, workspace, loaded
     )
     at.run()
     assert any("Rejecting removes this ITC" in w.value for w in at.warning)  # what a Reject costs
+    at.text_area(key="confirm_remarks").input("").run()  # no remark (whatever was prefilled)
     click_in_dialog(at, "confirm_go")
     assert any("needs a remark" in e.value for e in at.error)
     assert workspace.decisions(loaded_client.id).is_empty()
