@@ -278,42 +278,54 @@ def suggest(
             _date_only_difference().alias("_date_only"),
             _needs_pair_confirmation().alias("_confirm"),
         )
-        .with_columns(
-            _situation().alias("_situation"),
-            _planned_action().alias("_planned"),
-            _pending_block_reason(today).alias("_pending_refused"),
+        .with_columns(_situation().alias("_situation"), _planned_action().alias("_planned"))
+    )
+    plan = _once_per_distinct(plan, _pending_block_reason(today), _PENDING_INPUTS, "_pending_refused")
+    plan = plan.with_columns(
+        # A document already held as Pending is not a change, and a pair still to confirm keeps the
+        # portal's action: neither falls back (falling back would export a RESET nobody asked for).
+        (
+            (pl.col("_planned") == "P")
+            & pl.col("_pending_refused").is_not_null()
+            & (_current_action() != "P")
+            & ~pl.col("_confirm")
+        ).alias("_fell_back")
+    ).with_columns(
+        pl.when(pl.col("_fell_back"))
+        .then(pl.lit("N"))
+        .otherwise(pl.col("_planned"))
+        .alias("suggested_action"),
+        pl.when(pl.col("_fell_back"))
+        .then(
+            pl.col("_situation")
+            + pl.lit(" Pending would fit, but ")
+            + pl.col("_pending_refused")
+            + pl.lit(": no change is suggested — review before the 14th, when No Action is deemed accepted.")
         )
-        .with_columns(
-            # A document already held as Pending is not a change, and a pair still to confirm keeps the
-            # portal's action: neither falls back (falling back would export a RESET nobody asked for).
-            (
-                (pl.col("_planned") == "P")
-                & pl.col("_pending_refused").is_not_null()
-                & (_current_action() != "P")
-                & ~pl.col("_confirm")
-            ).alias("_fell_back")
-        )
-        .with_columns(
-            pl.when(pl.col("_fell_back"))
-            .then(pl.lit("N"))
-            .otherwise(pl.col("_planned"))
-            .alias("suggested_action"),
-            pl.when(pl.col("_fell_back"))
-            .then(
-                pl.col("_situation")
-                + pl.lit(" Pending would fit, but ")
-                + pl.col("_pending_refused")
-                + pl.lit(
-                    ": no change is suggested — review before the 14th, when No Action is deemed accepted."
-                )
-            )
-            .otherwise((pl.col("_situation") + pl.lit(" ") + _advice()).str.strip_chars())
-            .alias("action_reason"),
-        )
-        .with_columns(_warnings(today, pl.col("_fell_back")).alias("action_warnings"))
-        .select("suggested_action", "action_reason", "action_warnings")
+        .otherwise((pl.col("_situation") + pl.lit(" ") + _advice()).str.strip_chars())
+        .alias("action_reason"),
+    )
+    plan = _once_per_distinct(plan, _s16_warning(today), _S16_INPUTS, "_s16")
+    plan = plan.with_columns(_warnings(pl.col("_fell_back"), pl.col("_s16")).alias("action_warnings")).select(
+        "suggested_action", "action_reason", "action_warnings"
     )
     return results.with_columns(plan.collect())
+
+
+# The columns _pending_block_reason and _s16_warning read: a million rows hold a few dozen combinations.
+_PENDING_INPUTS = ("p_pending_blocked", "p_doc_kind", "p_supplier_period")
+_S16_INPUTS = ("p_fy", "b_fy", "p_doc_kind", "b_doc_kind", "category", "suggested_action")
+
+
+def _once_per_distinct(plan: pl.LazyFrame, expr: pl.Expr, inputs: Iterable[str], name: str) -> pl.LazyFrame:
+    """Add ``expr`` as ``name``, evaluated once per distinct combination of the columns it reads.
+
+    For rules built from dates and text (periods, deadlines) on few distinct inputs: evaluating them on
+    every one of a million rows costs far more than a join back on those columns.
+    """
+    inputs = list(inputs)
+    values = plan.select(inputs).unique().with_columns(expr.alias(name))
+    return plan.join(values, on=inputs, how="left", maintain_order="left", nulls_equal=True)
 
 
 def _gathered(docs: pl.DataFrame, prefix: str, columns: Iterable[str], rows: pl.Series) -> pl.DataFrame:
@@ -525,7 +537,7 @@ def _advice() -> pl.Expr:
     )
 
 
-def _warnings(today: date, fell_back: pl.Expr) -> pl.Expr:
+def _warnings(fell_back: pl.Expr, s16_warning: pl.Expr) -> pl.Expr:
     unfiled = (
         pl.when(
             pl.col("portal_doc_id").is_not_null()
@@ -565,7 +577,7 @@ def _warnings(today: date, fell_back: pl.Expr) -> pl.Expr:
         )
         .otherwise(pl.lit(None, pl.String))
     )
-    return _present(unfiled, fallback, reject, overrides, _s16_warning(today))
+    return _present(unfiled, fallback, reject, overrides, s16_warning)
 
 
 def _reject_consequence() -> pl.Expr:
