@@ -358,7 +358,7 @@ def _order(results: pl.DataFrame) -> pl.DataFrame:
     """Category, supplier, number, then ids — the same rows always come out in the same order.
 
     Suppliers are sorted once as a short list and replaced by their position, so the million-row sort
-    compares small integers where it can (the numbers and ids stay strings).
+    compares small integers where it can (the numbers stay strings; ids only break ties).
     """
     # One contiguous chunk: gathering a list column spread over many chunks is many times slower.
     results = results.rechunk()
@@ -369,14 +369,41 @@ def _order(results: pl.DataFrame) -> pl.DataFrame:
         "_doc_no",
         "result_id",
     ).join(suppliers, on="_gstin", how="left", maintain_order="left", nulls_equal=True)
-    order = keys.select(
-        pl.arg_sort_by(["_category", "_supplier", "_doc_no", "result_id"], nulls_last=True)
-    ).to_series()
+    order = _break_ties_by_id(keys, _arg_sort(keys, _SORT_KEYS))
     columns = [
         (pl.col(c).gather(order) if c in results.columns else pl.lit(None)).cast(t).alias(c)
         for c, t in _ORDERED_SCHEMA.items()
     ]
     return results.select(columns)
+
+
+_SORT_KEYS = ("_category", "_supplier", "_doc_no")
+
+
+def _arg_sort(keys: pl.DataFrame, columns: tuple[str, ...]) -> pl.Series:
+    return keys.select(pl.arg_sort_by(list(columns), nulls_last=True)).to_series()
+
+
+def _break_ties_by_id(keys: pl.DataFrame, order: pl.Series) -> pl.Series:
+    """``order`` (sorted on _SORT_KEYS) with each run of equal keys sorted by result_id.
+
+    The same as sorting on the keys and result_id at once, but the long result_id strings are compared
+    only within the few runs of tied rows (double bookings), not across a million rows.
+    """
+    ranked = keys.select(pl.col(c).gather(order) for c in _SORT_KEYS)
+    same_as_previous = pl.all_horizontal(pl.col(c).eq_missing(pl.col(c).shift(1)) for c in _SORT_KEYS)
+    tied = (
+        ranked.select(same_as_previous.alias("_same"))
+        .with_row_index("_at")
+        .with_columns((~pl.col("_same")).cum_sum().alias("_run"))
+        .filter(pl.col("_same") | pl.col("_same").shift(-1).fill_null(False))
+    )
+    if tied.is_empty():
+        return order
+    tied = tied.with_columns(order.gather(tied["_at"]).alias("_position"))
+    tied = tied.with_columns(keys["result_id"].gather(tied["_position"]).alias("_id"))
+    # Runs stay where they are (sorted by _run); inside a run the rows take result_id order.
+    return order.scatter(tied["_at"], tied.sort(["_run", "_id"])["_position"])
 
 
 def _suggest(
