@@ -52,8 +52,8 @@ def one_to_one(candidates: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFra
         return candidates
     candidates = candidates.unique(["b", "p"], keep="first", maintain_order=True)
     # Most documents have exactly one candidate whose document has no rival: nothing to rank.
-    alone = (pl.len().over("b") == 1) & (pl.len().over("p") == 1)
-    chosen = [candidates.filter(alone)]
+    alone = candidates.select((pl.len().over("b") == 1) & (pl.len().over("p") == 1)).to_series()
+    chosen = [candidates.filter(alone)]  # the window counts are computed once for both filters
     remaining = rank(candidates.filter(~alone), books, portal)
     for _ in range(_VECTOR_ROUNDS):
         if remaining.is_empty():
