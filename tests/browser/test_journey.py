@@ -21,6 +21,8 @@ from recon.workspace import Workspace
 from .conftest import start_server, stop_server
 
 pytestmark = pytest.mark.browser
+# The machine is shared and a rerun of the app can take a few seconds: wait like a patient user.
+expect.set_options(timeout=30_000)
 
 GRID = 'iframe[title="st_aggrid.AgGrid.agGrid"]:visible'
 CLIENT_NAME = "Sahyadri Auto Components"
@@ -146,11 +148,13 @@ def test_upload_books_and_ims(page, demo_files, workspace, shot_dir):
     page.get_by_role("button", name="Import books").click()
     wait_run_done(page)
     expect(page.get_by_text(f"Imported {corpus.books.height:,} documents from books")).to_be_visible()
+    wait_run_done(page)  # the success shows early in the run; the uploaders are redrawn after it
 
     choose_file(page, 1, files["ims.json"])
     page.get_by_role("button", name="Import portal file").click()
     wait_run_done(page)
     expect(page.get_by_text(f"Imported {corpus.ims.height:,} documents from ims")).to_be_visible()
+    wait_run_done(page)
     client = the_client(workspace)
     assert sorted(r.source for r in workspace.imports(client.id, client.return_period)) == ["books", "ims"]
     shot(page, shot_dir, "03_import_done")
