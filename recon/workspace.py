@@ -71,6 +71,8 @@ class ImportOutcome:
     summary: list[str]
     warnings: list[str]
     documents: int
+    taxable: float = 0.0  # net of credit notes
+    tax: float = 0.0  # IGST + CGST + SGST + cess, net of credit notes
 
 
 @dataclass
@@ -204,7 +206,10 @@ class Workspace:
             summary=result.summary_lines(),
             warnings=warnings,
         )
-        return ImportOutcome(import_id, result.source, result.summary_lines(), warnings, result.docs.height)
+        taxable, tax = _net_totals(result.docs)
+        return ImportOutcome(
+            import_id, result.source, result.summary_lines(), warnings, result.docs.height, taxable, tax
+        )
 
     @staticmethod
     def _check_recipient(client: Client, result) -> None:
@@ -539,6 +544,17 @@ class Workspace:
 # ----------------------------------------------------------------------------------------------------
 # Pure helpers (frames in, frames out)
 # ----------------------------------------------------------------------------------------------------
+
+
+def _net_totals(docs: pl.DataFrame) -> tuple[float, float]:
+    """Taxable value and total tax of a file, credit notes subtracted: the figures to tick against the ERP."""
+    if docs.is_empty():
+        return 0.0, 0.0
+    sums = docs.select(
+        (pl.col("taxable_value").fill_null(0.0) * model.itc_direction()).sum().alias("taxable"),
+        (model.total_tax() * model.itc_direction()).sum().alias("tax"),
+    ).row(0)
+    return round(sums[0], 2), round(sums[1], 2)
 
 
 def _fingerprint(inputs: dict) -> str:

@@ -83,3 +83,15 @@ def test_periods_must_be_months():
     with pytest.raises(InputError, match="MMYYYY"):
         check_period("13-2025")
     assert default_period(date(2026, 1, 15)) == "122025"  # January works on December's IMS
+
+
+def test_an_import_reports_its_totals_net_of_credit_notes(ws):
+    client = ws.create_client("Acme", GSTIN, "112025")
+    rows = [
+        {"doc_id": "b1", "doc_no": "7", "taxable_value": 1000.0, "igst": 180.0},
+        {"doc_id": "b2", "doc_no": "CN-1", "doc_kind": "credit_note", "taxable_value": 100.0, "igst": 18.0},
+    ]
+    outcome = ws.import_read(
+        client, "112025", read_result("books", rows, "books.xlsx"), mode="replace", origin="upload"
+    )
+    assert (outcome.documents, outcome.taxable, outcome.tax) == (2, 900.0, 162.0)

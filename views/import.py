@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from recon.errors import InputError
-from recon.present import period_label
+from recon.present import inr, period_label
 from recon.readers import synonyms
 from recon.readers.books import missing_required
 from views._shared import flash, heading, require_client, show_error, show_flash, workspace
@@ -43,7 +43,8 @@ def mode_choice(key: str) -> str:
 def report(outcome) -> None:
     """Say what was read: the reader's summary (counts, totals, warnings)."""
     flash(
-        f"Imported {outcome.documents:,} documents from {outcome.source} into {period_label(period)}.\n\n"
+        f"Imported {outcome.documents:,} documents from {outcome.source} into {period_label(period)} · "
+        f"taxable {inr(outcome.taxable)} · tax {inr(outcome.tax)} (credit notes subtracted).\n\n"
         + "\n".join(f"    {line}" for line in outcome.summary)
     )
 
