@@ -12,6 +12,10 @@ from recon.workspace import Workspace
 
 # A Tally register, the IMS download and GSTR-2B: what a consultant typically has for a month.
 DEMO_FILES = (("books_tally.xlsx", "books"), ("ims.json", "ims"), ("gstr2b.json", "gstr2b"))
+# This register books the supplier's debit notes as Tally "Credit Note" vouchers (the buyer's wording,
+# matching-practice.md §7); the reader's default for that word is a supplier's credit note, so the demo
+# states the firm's convention as a consultant would when the import page warns about it.
+DEMO_BOOKS_OPTIONS = {"kind_map": {"credit note": "debit_note"}}
 
 
 def ensure_demo(ws: Workspace) -> int | None:
@@ -27,8 +31,15 @@ def ensure_demo(ws: Workspace) -> int | None:
     with tempfile.TemporaryDirectory(prefix="ims-demo-") as folder:
         files = write_files(corpus, folder, layouts=("tally",), formats=("xlsx",))
         for name, kind in DEMO_FILES:
+            options = DEMO_BOOKS_OPTIONS if kind == "books" else {}
             ws.import_file(
-                client.id, corpus.client.period, files[name].read_bytes(), name, kind=kind, origin="demo"
+                client.id,
+                corpus.client.period,
+                files[name].read_bytes(),
+                name,
+                kind=kind,
+                origin="demo",
+                **options,
             )
     ws.reconcile(client.id, corpus.client.period)
     return client.id
