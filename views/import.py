@@ -80,7 +80,9 @@ def books_section() -> None:
         key=f"books_header_{upload.file_id}",
     )
     mapping = mapping_editor(layout, upload.file_id)
-    missing = missing_required({k: v for k, v in mapping.items() if v})
+    kind_map = credit_note_wording(upload.file_id)
+    read_all = every_register_sheet(layout, upload.file_id)
+    missing = [] if read_all else missing_required({k: v for k, v in mapping.items() if v})
     if missing:
         st.warning(
             "Still needed before import: " + ", ".join(missing) + ". Pick the column for each in the mapping."
@@ -89,6 +91,12 @@ def books_section() -> None:
     if st.button("Import books", type="primary", key="import_books"):
         with st.status("Reading the purchase register ...", expanded=False) as status:
             try:
+                # Every monthly sheet is read only when no sheet or mapping is imposed (the reader's rule).
+                where = (
+                    {}
+                    if read_all
+                    else {"mapping": mapping, "sheet": layout.sheet, "header_row": layout.header_row}
+                )
                 outcome = ws.import_file(
                     client.id,
                     period,
@@ -96,9 +104,8 @@ def books_section() -> None:
                     upload.name,
                     kind="books",
                     mode=mode,
-                    mapping=mapping,
-                    sheet=layout.sheet,
-                    header_row=layout.header_row,
+                    kind_map=kind_map,
+                    **where,
                 )
             except InputError as err:
                 status.update(label="Could not import the books", state="error")
@@ -120,6 +127,8 @@ def mapping_editor(layout, file_id: str) -> dict[str, str]:
         for index, field in enumerate(synonyms.FIELDS):
             current = layout.mapping.get(field)
             options = [NOT_MAPPED, *headers]
+            if current and current not in options:
+                options.append(current)  # summed ledger columns ("Input CGST @9% + Input CGST @6%")
             picked = columns[index % 3].selectbox(
                 labels.get(field, field.replace("_", " ")),
                 options,
@@ -129,6 +138,38 @@ def mapping_editor(layout, file_id: str) -> dict[str, str]:
             # '' tells the reader to drop a field it had guessed.
             chosen[field] = "" if picked == NOT_MAPPED else picked
     return chosen
+
+
+CREDIT_NOTE_WORDING = {
+    "credit_note": "the supplier's credit notes (reduce ITC)",
+    "debit_note": "the supplier's debit notes (a value increase)",
+}
+
+
+def credit_note_wording(file_id: str) -> dict[str, str]:
+    """Registers word notes the buyer's way (matching-practice.md §7): the firm says what its
+    'Credit Note' vouchers hold; the reader's default is the supplier's credit note."""
+    meaning = st.radio(
+        "Vouchers worded 'Credit Note' in this register hold",
+        list(CREDIT_NOTE_WORDING),
+        format_func=CREDIT_NOTE_WORDING.get,
+        horizontal=True,
+        key=f"books_cn_{file_id}",
+    )
+    return {"credit note": meaning}
+
+
+def every_register_sheet(layout, file_id: str) -> bool:
+    """A workbook with one register sheet per month is read whole unless the user picks one sheet."""
+    if not layout.other_registers:
+        return False
+    sheets = ", ".join([layout.sheet, *layout.other_registers])
+    return st.checkbox(
+        f"Read every register sheet as one register ({sheets})",
+        value=True,
+        key=f"books_all_sheets_{file_id}",
+        help="A number booked in two sheets is then reported as a double booking.",
+    )
 
 
 def portal_section() -> None:
