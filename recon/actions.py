@@ -42,7 +42,7 @@ took on the portal says so.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 
 import polars as pl
@@ -107,10 +107,17 @@ DECISION_SCHEMA: dict[str, pl.DataType] = {
 assert tuple(DECISION_SCHEMA) == tuple(f.name for f in fields(Decision))
 
 
-def decisions_frame(decisions: Iterable[Decision]) -> pl.DataFrame:
+def decisions_frame(decisions: Iterable[Decision] | pl.DataFrame) -> pl.DataFrame:
     """Decisions as a frame, one row per portal document: a later decision replaces an earlier one."""
-    rows = [asdict(d) for d in decisions]
-    frame = pl.DataFrame(rows, schema=DECISION_SCHEMA) if rows else pl.DataFrame(schema=DECISION_SCHEMA)
+    if isinstance(decisions, pl.DataFrame):
+        # Already columns (a bulk action built as a frame): no per-decision objects at all.
+        frame = decisions.select([pl.col(c).cast(t) for c, t in DECISION_SCHEMA.items()])
+    else:
+        # Columns straight from the attributes: asdict deep-copies each decision (~0.5 s per 40,000).
+        items = list(decisions)
+        frame = pl.DataFrame(
+            {c: [getattr(d, c) for d in items] for c in DECISION_SCHEMA}, schema=DECISION_SCHEMA
+        )
     return frame.with_columns(
         pl.col("action").str.strip_chars().str.to_uppercase(),
         pl.col("itc_red_req").str.strip_chars().str.to_uppercase(),

@@ -457,10 +457,41 @@ def canonical_frame(rows: list[dict], source: str, file: str) -> tuple[pl.DataFr
     repeats = sum(n - 1 for n in seen.values() if n > 1)
     if repeats:
         issues.append(Issue(f"{repeats} document(s) appear more than once in the file", Where(file=file)))
-    frame = pl.from_dicts(rows, schema=model.SCHEMA) if rows else model.empty()
+    frame = _frame_from_rows(rows) if rows else model.empty()
     frame = normalise.with_doc_no_key(frame)
     frame = model.with_content_hash(frame)
     return model.conform(frame), issues
+
+
+def _frame_from_rows(rows: list[dict]) -> pl.DataFrame:
+    """``pl.from_dicts(rows, schema=model.SCHEMA)``, built column by column.
+
+    from_dicts builds one Series per row for each list column (origin_rows, warnings): about 0.5 s per
+    50,000 rows. Lists are flattened here and gathered back per row in one group_by instead.
+    """
+    columns = {}
+    for name, dtype in model.SCHEMA.items():
+        values = [row.get(name) for row in rows]
+        if isinstance(dtype, pl.List) and all(isinstance(v, list) for v in values):
+            columns[name] = _list_column(name, values, dtype)
+        else:
+            columns[name] = pl.Series(name, values, dtype=dtype)
+    return pl.DataFrame(columns)
+
+
+def _list_column(name: str, values: list[list], dtype: pl.List) -> pl.Series:
+    owner = [i for i, items in enumerate(values) for _ in items]
+    flat = pl.DataFrame(
+        {
+            "row": pl.Series(owner, dtype=pl.Int64),
+            name: pl.Series([v for items in values for v in items], dtype=dtype.inner),
+        }
+    )
+    grouped = flat.group_by("row").agg(pl.col(name))
+    every = pl.DataFrame({"row": pl.int_range(len(values), eager=True, dtype=pl.Int64)})
+    joined = every.join(grouped, on="row", how="left", maintain_order="left")
+    # Rows without items come back null from the join; they held an empty list.
+    return joined.get_column(name).fill_null(pl.lit([], dtype=dtype)).cast(dtype)
 
 
 def _fill_supplier(row: dict, checks: dict) -> None:
