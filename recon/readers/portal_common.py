@@ -287,6 +287,9 @@ _DMY = re.compile(r"(\d{2})-(\d{2})-(\d{4})")
 # ---------------------------------------------------------------------------------------------------
 
 
+_SPELLINGS: dict[tuple, dict] = {}
+
+
 @dataclass
 class Record:
     """One portal record plus where it sits, so every field error names file, section, index and field."""
@@ -304,12 +307,21 @@ class Record:
                 return value
         if self._lower is None:
             # Only keys that are not all lower case need a second spelling; most records have none.
-            self._lower = {str(k).lower(): v for k, v in self.data.items() if str(k) != str(k).lower()}
+            # Records of a download share a handful of key layouts: the spellings are worked out once
+            # per layout (lower-case name -> key as written), not once per record.
+            layout = tuple(self.data)
+            spellings = _SPELLINGS.get(layout)
+            if spellings is None:
+                spellings = {str(k).lower(): k for k in layout if str(k) != str(k).lower()}
+                if len(_SPELLINGS) > 1000:
+                    _SPELLINGS.clear()
+                _SPELLINGS[layout] = spellings
+            self._lower = spellings
         for key in keys:
             lowered = key.lower()
             value = self.data.get(lowered)
-            if value is None or value == "":
-                value = self._lower.get(lowered)
+            if (value is None or value == "") and lowered in self._lower:
+                value = self.data.get(self._lower[lowered])
             if value is not None and value != "":
                 return value
         return None
