@@ -189,6 +189,14 @@ def grid_columns(category: str) -> list[dict]:
             {"field": "filing", "headerName": "Supplier return", "width": 120, "filter": True},
             {"field": "action_source", "headerName": "Set by", "width": 95, "filter": True},
             {
+                "field": "portal_says",
+                "headerName": "Portal says",
+                "width": 200,
+                "filter": True,
+                "tooltipField": "portal_says",
+                "cellClassRules": {"diff-cell": "data.portal_says"},
+            },
+            {
                 "field": "remarks",
                 "headerName": "Remarks",
                 "width": 170,

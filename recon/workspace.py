@@ -331,7 +331,8 @@ class Workspace:
     def review(self, client_id: int, period: str) -> pl.DataFrame:
         """The grid table: joined rows plus the effective action (decision else suggestion)."""
         base = self.joined(client_id, period)
-        return _attach_actions(base, self.wanted_actions(client_id, period))
+        frame = _attach_actions(base, self.wanted_actions(client_id, period))
+        return _attach_portal_refusals(frame, self.portal_refusals(client_id, period))
 
     # -- decisions --------------------------------------------------------------------------------
 
@@ -485,10 +486,31 @@ class Workspace:
         docs = self.documents(client_id, period, "ims")
         return None if docs.is_empty() else docs
 
+    def portal_refusals(self, client_id: int, period: str) -> dict[str, str]:
+        """What the portal refused in the last upload through the connector: {portal doc_id: code and message}.
+
+        A later upload replaces the list, so a record re-sent successfully loses its refusal.
+        """
+        for upload in self.store.uploads(client_id, period):
+            if upload["route"] == "portal":
+                return dict(upload["summary"].get("refused") or {})
+        return {}
+
     def mark_uploaded(
-        self, client_id: int, period: str, actions: dict[str, str], *, route: str, profile: str
+        self,
+        client_id: int,
+        period: str,
+        actions: dict[str, str],
+        *,
+        route: str,
+        profile: str,
+        refused: dict[str, str] | None = None,
     ):
-        """The portal accepted these actions: record them as its new state (``ims_action``)."""
+        """The portal accepted these actions: record them as its new state (``ims_action``).
+
+        ``refused``: {portal doc_id: the portal's code and message} for records it turned down; the grid
+        shows them on their rows until the next upload.
+        """
         for record in self.store.imports(client_id, period):
             if record.source != "ims":
                 continue
@@ -505,8 +527,8 @@ class Workspace:
             period,
             route,
             profile,
-            {"actions": dict(sorted(actions.items()))},
-            "saved",
+            {"actions": dict(sorted(actions.items())), "refused": dict(sorted((refused or {}).items()))},
+            "saved" if not refused else "saved with errors",
             who=self.user,
         )
         self._cache.clear()
@@ -730,6 +752,12 @@ _ACTION_COLUMNS = (
     "changed",
     "guard_problems",
 )
+
+
+def _attach_portal_refusals(frame: pl.DataFrame, refused: dict[str, str]) -> pl.DataFrame:
+    """``portal_says``: the portal's error for a row it refused in the last upload, else null."""
+    says = pl.col("portal_doc_id").replace_strict(refused, default=None, return_dtype=pl.String)
+    return frame.with_columns((says if refused else pl.lit(None, dtype=pl.String)).alias("portal_says"))
 
 
 def _attach_actions(base: pl.DataFrame, wanted: pl.DataFrame) -> pl.DataFrame:

@@ -95,3 +95,27 @@ def test_an_import_reports_its_totals_net_of_credit_notes(ws):
         client, "112025", read_result("books", rows, "books.xlsx"), mode="replace", origin="upload"
     )
     assert (outcome.documents, outcome.taxable, outcome.tax) == (2, 900.0, 162.0)
+
+
+def test_a_record_the_portal_refused_shows_its_code_on_its_row_until_the_next_upload(ws):
+    client = ws.create_client("Acme", GSTIN, "112025")
+    books = read_result("books", [{"doc_id": "b1", "doc_no": "7"}, {"doc_id": "b2", "doc_no": "8"}], "b.xlsx")
+    ims = read_result(
+        "ims",
+        [
+            {"doc_id": "i1", "doc_no": "7", "ims_action": "N"},
+            {"doc_id": "i2", "doc_no": "8", "ims_action": "N"},
+        ],
+        "ims.json",
+    )
+    ws.import_read(client, "112025", books, mode="replace", origin="upload")
+    ws.import_read(client, "112025", ims, mode="replace", origin="upload")
+    ws.reconcile(client.id, "112025")
+
+    ws.mark_uploaded(client.id, "112025", {"i1": "A"}, route="portal", profile="api",
+                     refused={"i2": "IMSSAV0010 previous action incorrect"})  # fmt: skip
+    says = dict(ws.review(client.id, "112025").select("portal_doc_id", "portal_says").iter_rows())
+    assert says == {"i1": None, "i2": "IMSSAV0010 previous action incorrect"}
+
+    ws.mark_uploaded(client.id, "112025", {"i2": "A"}, route="portal", profile="api")  # re-sent, saved
+    assert ws.review(client.id, "112025")["portal_says"].null_count() == 2

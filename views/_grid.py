@@ -42,6 +42,7 @@ GRID_COLUMNS = (
     "explanation",
     "filing",
     "remarks",
+    "portal_says",
     "pending_blocked",
     "reject_blocked",
     "diff_tax",

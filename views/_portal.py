@@ -138,12 +138,17 @@ def upload_panel(ws, client, period, upload) -> None:
     st.session_state.pop("upload_otp_needed", None)
     by_doc = portal_outcome_by_doc(api_upload, outcome.per_record)
     applied = by_doc.filter(pl.col("ok").fill_null(False))
+    refused = by_doc.filter(pl.col("ok") == False)  # noqa: E712 (polars expression)
     ws.mark_uploaded(
         client.id,
         period,
         dict(zip(applied["portal_doc_id"].to_list(), applied["action"].to_list(), strict=True)),
         route="portal",
         profile="api",
+        refused={
+            row["portal_doc_id"]: f"{row['error_cd'] or ''} {row['error_msg'] or ''}".strip()
+            for row in refused.iter_rows(named=True)
+        },
     )
     st.session_state[f"upload_result_{client.id}_{period}"] = {
         "status": outcome.status,
