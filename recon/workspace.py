@@ -18,6 +18,7 @@ import polars as pl
 
 from recon import gstin as gstin_rules
 from recon import model
+from recon.actions import DECISION_SCHEMA, DECL_COLUMNS
 from recon.errors import InputError
 from recon.match.result import CATEGORIES
 from recon.match.settings import Settings
@@ -614,23 +615,10 @@ def _requested_decisions(docs: pl.DataFrame, action: str, remarks, itc_reduction
             "action": [action] * docs.height,
             "remarks": [remarks or None] * docs.height,
             "itc_red_req": [r.get("itc_red_req") for r in reductions],
-            **{
-                c: [_amount(r.get(c)) for r in reductions]
-                for c in ("decl_igst", "decl_cgst", "decl_sgst", "decl_cess")
-            },
+            **{c: [_amount(r.get(c)) for r in reductions] for c in DECL_COLUMNS},
             "content_hash": docs["content_hash"],
         },
-        schema={
-            "portal_doc_id": pl.String,
-            "action": pl.String,
-            "remarks": pl.String,
-            "itc_red_req": pl.String,
-            "decl_igst": pl.Float64,
-            "decl_cgst": pl.Float64,
-            "decl_sgst": pl.Float64,
-            "decl_cess": pl.Float64,
-            "content_hash": pl.String,
-        },
+        schema={k: v for k, v in DECISION_SCHEMA.items() if k not in ("decided_by", "decided_at")},
     )
 
 
