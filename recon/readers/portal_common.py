@@ -391,7 +391,21 @@ def raw_json(record: dict) -> str:
     The same text as ``jsonio.dumps_exact`` (compact separators), written directly: about three times
     faster, which matters for downloads of tens of thousands of records.
     """
-    return _exact(record)
+    # Portal records are flat: one loop with the common types first avoids a generator and a recursive
+    # call per value (a 48k-record IMS download spends most of its read time here).
+    parts = []
+    for key, value in record.items():
+        kind = type(value)
+        if kind is str:
+            text = _string(value)
+        elif kind is Decimal:
+            text = format(value, "f")
+        elif kind is int:
+            text = str(value)
+        else:
+            text = _exact(value)
+        parts.append(f"{_string(key) if type(key) is str else _string(str(key))}:{text}")
+    return "{" + ",".join(parts) + "}"
 
 
 def _exact(value) -> str:
