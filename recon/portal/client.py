@@ -340,12 +340,7 @@ class PortalClient:
             try:
                 reply = self._send("PUT", gstin, self.settings.ims_path, login, json_body=envelope)
             except _SessionError:
-                if refreshed:
-                    self.forget(gstin)
-                    raise OtpRequired(
-                        gstin, f"the portal refused the session for {gstin}: enter a new OTP"
-                    ) from None
-                self.refresh(gstin, stale_token=login.auth_token)
+                self._renew_session(gstin, login, already_refreshed=refreshed)
                 refreshed = True
                 continue
             except _Transient as err:
@@ -421,12 +416,7 @@ class PortalClient:
             try:
                 return self._send("GET", gstin, path, login, params=params)
             except _SessionError:
-                if refreshed:
-                    self.forget(gstin)
-                    raise OtpRequired(
-                        gstin, f"the portal refused the session for {gstin}: enter a new OTP"
-                    ) from None
-                self.refresh(gstin, stale_token=login.auth_token)
+                self._renew_session(gstin, login, already_refreshed=refreshed)
                 refreshed = True
             except _Transient as err:
                 attempt += 1
@@ -436,6 +426,13 @@ class PortalClient:
                     ) from err
                 log.debug("retrying %s after %s", params.get("action"), err)
                 self.sleep(waits[attempt])
+
+    def _renew_session(self, gstin: str, login, *, already_refreshed: bool) -> None:
+        """An expired session is refreshed once without an OTP; refused again, the user must give a new OTP."""
+        if already_refreshed:
+            self.forget(gstin)
+            raise OtpRequired(gstin, f"the portal refused the session for {gstin}: enter a new OTP")
+        self.refresh(gstin, stale_token=login.auth_token)
 
     def _send(self, method: str, gstin: str, path: str, login: _Login, *, params=None, json_body=None):
         headers = self._headers(gstin.upper(), login.username, login.auth_token)
