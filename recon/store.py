@@ -28,6 +28,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from recon import model
+from recon.actions import DECISION_SCHEMA
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -171,17 +172,11 @@ DECISION_FIELDS = (
     "content_hash",
 )
 
+# The decision fields of recon.actions plus where and how each was recorded; stored times are UTC.
 DECISION_FRAME_SCHEMA = {
     "portal_doc_id": pl.String,
     "period": pl.String,
-    "action": pl.String,
-    "remarks": pl.String,
-    "itc_red_req": pl.String,
-    "decl_igst": pl.Float64,
-    "decl_cgst": pl.Float64,
-    "decl_sgst": pl.Float64,
-    "decl_cess": pl.Float64,
-    "content_hash": pl.String,
+    **{k: v for k, v in DECISION_SCHEMA.items() if k not in ("portal_doc_id", "decided_by", "decided_at")},
     "source": pl.String,
     "decided_at": pl.Datetime(time_zone="UTC"),
     "decided_by": pl.String,
