@@ -16,6 +16,7 @@ a restart shows exactly the same decisions.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -29,6 +30,7 @@ import sqlalchemy as sa
 
 from recon import model
 from recon.actions import DECISION_SCHEMA
+from recon.errors import InputError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -255,6 +257,14 @@ def frame_from_parquet(blob: bytes) -> pl.DataFrame:
     return pl.read_parquet(io.BytesIO(blob))
 
 
+def _make_sqlite_folder(url: sa.engine.URL) -> None:
+    """A SQLite file is created on first run, but its folder must exist (IMS_WORKBENCH_DB may name a new one)."""
+    if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+        # A failure here is reported by the connection attempt, with the URL, in Store.__init__.
+        with contextlib.suppress(OSError):
+            Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # WAL lets a second browser tab read while the first writes; the busy timeout makes a concurrent
     # writer wait instead of failing with "database is locked".
@@ -277,8 +287,18 @@ class Store:
         self.url = url or database_url()
         self.engine = sa.create_engine(self.url, future=True)
         if self.engine.dialect.name == "sqlite":
+            _make_sqlite_folder(self.engine.url)
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
-        metadata.create_all(self.engine)
+        try:
+            metadata.create_all(self.engine)
+        except sa.exc.SQLAlchemyError as err:
+            self.engine.dispose()
+            raise InputError(
+                f"the workspace database {self.engine.url.render_as_string(hide_password=True)} cannot be "
+                f"opened ({type(err.orig or err).__name__}: {err.orig or err}).",
+                hint="Check IMS_WORKBENCH_DB (or [workbench] database_url in .streamlit/secrets.toml): "
+                "the folder must be writable, or the database server reachable with these credentials.",
+            ) from None
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from recon import model
+from recon.errors import InputError
 from recon.store import Store, database_url, metadata
 
 # The same tests run on SQLite and on a real PostgreSQL server (scripts/test starts one and sets
@@ -180,3 +181,19 @@ def test_rewriting_an_imports_documents_bumps_its_revision(store):
     store.replace_import_documents(import_id, uploaded)
     assert store.imports(client.id, "112025")[0].revision == 1
     assert store.import_documents(import_id)["ims_action"].to_list() == ["A", "A"]
+
+
+def test_a_sqlite_file_in_a_folder_that_does_not_exist_yet_is_created(tmp_path):
+    path = tmp_path / "new" / "folder" / "workbench.db"
+    store = Store(f"sqlite:///{path}")
+    store.add_client("Acme Traders", "27AAPFU0939F1ZV", "27", "112025")
+    store.dispose()
+    assert path.is_file()
+
+
+def test_a_database_that_cannot_be_opened_is_said_in_words(tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the folder should be")
+    with pytest.raises(InputError, match="workspace database .* cannot be opened") as caught:
+        Store(f"sqlite:///{blocker / 'workbench.db'}")
+    assert "IMS_WORKBENCH_DB" in str(caught.value)

@@ -18,9 +18,12 @@ from recon.workspace import Workspace
 @st.cache_resource
 def workspace() -> Workspace:
     """One workspace per server process, on the database named by env / secrets / default."""
-    ws = Workspace(
-        Store(), user=os.environ.get("IMS_WORKBENCH_USER") or os.environ.get("USER") or "consultant"
-    )
+    try:
+        store = Store()
+    except InputError as err:
+        st.error(str(err))  # a wrong database setting, said in words; nothing to show without the store
+        st.stop()
+    ws = Workspace(store, user=os.environ.get("IMS_WORKBENCH_USER") or os.environ.get("USER") or "consultant")
     if os.environ.get("IMS_WORKBENCH_DEMO", "1") != "0":
         from recon.demo import ensure_demo
 
