@@ -7,6 +7,7 @@ session in the app does. Expected counts come from the engine run on the documen
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import polars as pl
@@ -55,6 +56,9 @@ def page(chromium, server):
     context = chromium.new_context(viewport={"width": 1500, "height": 1500}, accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(60_000)
+    if os.environ.get("BROWSER_CPU_SLOWDOWN"):  # to rehearse a slow CI machine: 6 is about CI's pace
+        rate = float(os.environ["BROWSER_CPU_SLOWDOWN"])
+        context.new_cdp_session(page).send("Emulation.setCPUThrottlingRate", {"rate": rate})
     page.goto(server[0])
     wait_run_done(page)
     yield page
@@ -81,6 +85,18 @@ def choose_file(page, index: int, path) -> None:
     uploader = page.locator('[data-testid="stFileUploader"]').nth(index)
     uploader.locator('input[type="file"]').set_input_files(str(path))
     expect(page.get_by_text(f"Selected: {path.name}")).to_be_visible()
+    wait_run_done(page)
+
+
+def remove_file(page, index: int) -> None:
+    """Take the file out of the index-th uploader (its chip's delete button), as a user clears a bad pick.
+
+    Dropping a new file on an uploader that still holds one makes Streamlit 1.67 delete, rerun, then
+    upload; on a slow machine the upload can be lost in that rerun, so the journey empties it first.
+    """
+    uploader = page.locator('[data-testid="stFileUploader"]').nth(index)
+    uploader.get_by_test_id("stFileChipDeleteBtn").locator("button").click()
+    expect(uploader.get_by_test_id("stFileChipDeleteBtn")).to_have_count(0)
     wait_run_done(page)
 
 
@@ -138,6 +154,8 @@ def test_a_bad_file_shows_a_clear_error(page, demo_files, workspace):
     wait_run_done(page)
     expect(page.locator('[data-testid="stAlertContentError"]')).to_contain_text("ims-broken.json")
     assert workspace.imports(the_client(workspace).id, the_client(workspace).return_period) == []
+    remove_file(page, 1)
+    expect(page.get_by_text("Selected: ims-broken.json")).to_have_count(0)
 
 
 def test_upload_books_and_ims(page, demo_files, workspace, shot_dir):
