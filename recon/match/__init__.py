@@ -17,8 +17,10 @@ fuzzy and PAN stages see only the leftovers of one supplier or PAN. Pure: no fil
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from typing import TypeVar
 
 import polars as pl
 
@@ -29,17 +31,15 @@ from recon.match.settings import Settings
 
 __all__ = ["Settings", "reconcile"]
 
+T = TypeVar("T")
+
 _POOL_COLUMNS = (*block.BLOCK_COLUMNS, "doc_id", "first_row")
 
 # A number is unique per supplier, class and FY (Rule 46(b)): the same four values twice is a double booking.
 _DUPLICATE_KEY = ("gstin", "kind", "key", "fy")
 _CATEGORY_ORDER = {c: i for i, c in enumerate(("matched", "mismatched", "ims_only", "books_only"))}
-# Each result's documents as row positions in the caller's books / portal frames (``idx``): carried to
-# ``actions.suggest`` so it gathers document facts by position, then dropped.
 # Work-frame columns read only by ``classify.not_in_ims_expr``.
 _NOT_IN_IMS_INPUTS = ("source", "section", "itc_available", "itc_reason")
-_ROW_COLUMNS = ("_books_row", "_portal_row")
-_ORDERED_SCHEMA = {**RESULT_SCHEMA, "_books_row": pl.UInt32, "_portal_row": pl.UInt32}
 
 
 def reconcile(
@@ -57,10 +57,24 @@ def reconcile(
     warnings); None means the machine's date. Pin it to make a result independent of the day it runs.
     Returns RESULT_SCHEMA rows ordered by category, supplier GSTIN, document number.
     """
-    # Each step's input is released before the next runs (the work frames are gone before ordering,
-    # the unordered rows before suggesting), which keeps the peak memory of a million rows down.
-    ordered = _order(_unordered_results(books, portal, settings, links, unlinks))
-    return _suggest(ordered, books, portal, today)
+    # The work frames are released before ordering, which keeps the peak memory of a million rows down.
+    results = _unordered_results(books, portal, settings, links, unlinks).rechunk()
+    # Suggesting reads rows, not their order: it runs while the order is found, then both are gathered.
+    order, suggested = _in_parallel(
+        lambda: _row_order(results), lambda: _suggested_columns(results, books, portal, today)
+    )
+    return _ordered(pl.concat([results, suggested], how="horizontal"), order)
+
+
+def _in_parallel(*steps: Callable[[], T]) -> list[T]:
+    """Run independent steps on threads and return their results in order.
+
+    Polars releases the GIL while it works, and many of its string operations use one core each: two
+    independent steps side by side keep both cores of a small machine busy.
+    """
+    with ThreadPoolExecutor(max_workers=len(steps)) as pool:
+        futures = [pool.submit(step) for step in steps]
+        return [future.result() for future in futures]
 
 
 def _unordered_results(
@@ -71,21 +85,21 @@ def _unordered_results(
     unlinks: Iterable[tuple[str, str]],
 ) -> pl.DataFrame:
     """Every pair and leftover as a result row (with ``_gstin``, ``_doc_no`` and row positions), unordered."""
-    books_work = _prepare(books).with_columns(
-        ((pl.len().over(_DUPLICATE_KEY) > 1) & (pl.col("key") != "")).alias("in_duplicate_group")
+    books_work, portal_work = _in_parallel(
+        lambda: _prepare(books).with_columns(
+            ((pl.len().over(_DUPLICATE_KEY) > 1) & (pl.col("key") != "")).alias("in_duplicate_group")
+        ),
+        lambda: _prepare(portal),
     )
-    portal_work = _prepare(portal)
     forbidden = _id_pairs(unlinks, books_work, portal_work)
     manual = _manual(links, books_work, portal_work)
     pairs = _pair_in_stages(books_work, portal_work, settings, manual, forbidden)
-    return pl.concat(
-        [
-            _pair_results(pairs, books_work, portal_work, settings),
-            _leftover_results("b", books_work, portal_work, pairs, forbidden, settings),
-            _leftover_results("p", portal_work, books_work, pairs, forbidden, settings),
-        ],
-        how="vertical",
+    parts = _in_parallel(
+        lambda: _pair_results(pairs, books_work, portal_work, settings),
+        lambda: _leftover_results("b", books_work, portal_work, pairs, forbidden, settings),
+        lambda: _leftover_results("p", portal_work, books_work, pairs, forbidden, settings),
     )
+    return pl.concat(parts, how="vertical")
 
 
 def _pair_in_stages(
@@ -204,7 +218,9 @@ def _pair_results(
     )
     wide = wide.with_row_index("_row")
     # Sentences only for the pairs where something differs; most pairs agree and get an empty list.
-    found = explain.differences_frame(wide.filter(pl.col("_differs")), compare.DIFFERENCE_FIELDS)
+    fields = compare.DIFFERENCE_FIELDS
+    differing = wide.select(explain.difference_inputs(fields)).filter(wide["_differs"])
+    found = explain.differences_frame(differing, fields)
     slim = wide.select(
         "_row", "category", "stage", "basis", "score", "review", "review_reason", "not_in_ims",
         "b", "p", "b_doc_id", "p_doc_id", "b_doc_no", "p_doc_no", "p_no_upper", "b_key", "p_orig_no_upper", "b_gstin",
@@ -354,14 +370,12 @@ def _result_id(books_id: pl.Expr, portal_id: pl.Expr) -> pl.Expr:
     return pl.concat_str(books_id.fill_null("-"), pl.lit("~"), portal_id.fill_null("-")).alias("result_id")
 
 
-def _order(results: pl.DataFrame) -> pl.DataFrame:
+def _row_order(results: pl.DataFrame) -> pl.Series:
     """Category, supplier, number, then ids — the same rows always come out in the same order.
 
     Suppliers are sorted once as a short list and replaced by their position, so the million-row sort
     compares small integers where it can (the numbers stay strings; ids only break ties).
     """
-    # One contiguous chunk: gathering a list column spread over many chunks is many times slower.
-    results = results.rechunk()
     suppliers = results.select(pl.col("_gstin").unique().sort(nulls_last=True)).with_row_index("_supplier")
     keys = results.select(
         pl.col("category").replace_strict(_CATEGORY_ORDER, return_dtype=pl.Int8).alias("_category"),
@@ -369,12 +383,16 @@ def _order(results: pl.DataFrame) -> pl.DataFrame:
         "_doc_no",
         "result_id",
     ).join(suppliers, on="_gstin", how="left", maintain_order="left", nulls_equal=True)
-    order = _break_ties_by_id(keys, _arg_sort(keys, _SORT_KEYS))
-    columns = [
+    return _break_ties_by_id(keys, _arg_sort(keys, _SORT_KEYS))
+
+
+def _ordered(results: pl.DataFrame, order: pl.Series) -> pl.DataFrame:
+    """RESULT_SCHEMA rows in ``order`` (row positions); columns the results lack are null."""
+    # ``results`` is one contiguous chunk: gathering a list column spread over chunks is many times slower.
+    return results.select(
         (pl.col(c).gather(order) if c in results.columns else pl.lit(None)).cast(t).alias(c)
-        for c, t in _ORDERED_SCHEMA.items()
-    ]
-    return results.select(columns)
+        for c, t in RESULT_SCHEMA.items()
+    )
 
 
 _SORT_KEYS = ("_category", "_supplier", "_doc_no")
@@ -406,23 +424,26 @@ def _break_ties_by_id(keys: pl.DataFrame, order: pl.Series) -> pl.Series:
     return order.scatter(tied["_at"], tied.sort(["_run", "_id"])["_position"])
 
 
-def _suggest(
+def _suggested_columns(
     results: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFrame, today: date | None
 ) -> pl.DataFrame:
-    """Fill the suggested action from ``recon.actions`` when that module is present (docs/architecture.md §4)."""
+    """suggested_action, action_reason and action_warnings per result row, from ``recon.actions`` when that
+    module is present (docs/architecture.md §4); rows in the order given."""
+    names = ("suggested_action", "action_reason", "action_warnings")
     if importlib.util.find_spec("recon.actions") is None:
-        return results.drop(_ROW_COLUMNS)
+        return pl.DataFrame({n: pl.Series(n, [None] * results.height, RESULT_SCHEMA[n]) for n in names})
     from recon import actions
 
+    facts = results.select(c for c in RESULT_SCHEMA if c in results.columns and c not in names)
     suggested = actions.suggest(
-        results.drop(_ROW_COLUMNS),
+        facts,
         books,
         portal,
         today,
         books_rows=results["_books_row"],
         portal_rows=results["_portal_row"],
     )
-    return suggested.select([pl.col(c).cast(t) for c, t in RESULT_SCHEMA.items()])
+    return suggested.select(names)
 
 
 def empty() -> pl.DataFrame:

@@ -117,6 +117,17 @@ def _difference_value(field: str) -> pl.Expr:
     return pl.lit(None, pl.Float64)
 
 
+def _columns_of(field: str) -> list[str]:
+    """The compared frame's columns that describe one field's difference."""
+    delta = [f"d_{field}"] if field in AMOUNTS or field == "date" else []
+    return [f"b_{field}", f"p_{field}", *delta, f"x_{field}"]
+
+
+def difference_inputs(fields: tuple[str, ...]) -> list[str]:
+    """What :func:`differences_frame` reads of a compared frame for ``fields``."""
+    return ["_row", *[c for field in fields for c in _columns_of(field)]]
+
+
 def differences_frame(wide: pl.DataFrame, fields: tuple[str, ...]) -> pl.DataFrame:
     """Per ``_row`` of ``wide``: ``differences`` (list of {field, books, portal, difference}, portal minus
     books) and ``differences_text`` (one sentence per differing field), for rows where something differs.
@@ -126,7 +137,8 @@ def differences_frame(wide: pl.DataFrame, fields: tuple[str, ...]) -> pl.DataFra
     """
     parts = []
     for order, field in enumerate(fields):
-        differing = wide.filter(pl.col(f"x_{field}"))
+        # Only the columns this field's item and sentence read are copied by the filter.
+        differing = wide.select("_row", *_columns_of(field)).filter(pl.col(f"x_{field}"))
         item = pl.struct(
             pl.lit(FIELD_NAMES[field]).alias("field"),
             _values(field, "b").alias("books"),
@@ -253,13 +265,25 @@ def pair_explanation(stage: int, settings: Settings) -> pl.Expr:
     ).alias("explanation")
 
 
+# What the pair sentences read (basis_sentence and pair_explanation).
+_EXPLANATION_INPUTS = (
+    "b_doc_no", "p_doc_no", "p_no_upper", "p_orig_no_upper", "b_key", "score", "review", "review_reason",
+    "not_in_ims", "differences_text",
+)  # fmt: skip
+
+
 def with_pair_explanation(wide: pl.DataFrame, settings: Settings) -> pl.DataFrame:
-    """Add ``explanation`` to compared pairs, stage by stage."""
+    """Add ``explanation`` to compared pairs, stage by stage, rows in their order."""
+    if wide.is_empty():
+        return wide.with_columns(pl.lit(None, pl.String).alias("explanation"))
+    # Split only the columns the sentences read: the whole frame would be copied once per stage.
+    narrow = wide.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_at"), "stage", *_EXPLANATION_INPUTS)
     parts = [
-        part.with_columns(pair_explanation(stage, settings))
-        for (stage,), part in wide.partition_by("stage", as_dict=True, maintain_order=True).items()
+        part.select("_at", pair_explanation(stage, settings))
+        for (stage,), part in narrow.partition_by("stage", as_dict=True, maintain_order=True).items()
     ]
-    return pl.concat(parts) if parts else wide.with_columns(pl.lit(None, pl.String).alias("explanation"))
+    sentences = pl.concat(parts)
+    return wide.with_columns(sentences["explanation"].gather(sentences["_at"].arg_sort()))
 
 
 # ---------------------------------------------------------------------------------------------------
