@@ -9,6 +9,9 @@ the action JSON must echo identity and amounts digit for digit (formats.md §2 r
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain, repeat
+
+import polars as pl
 
 from recon.errors import InputError, Issue, Where
 from recon.readers import portal_common as pc
@@ -95,9 +98,14 @@ def read_ims(data: bytes, name: str, *, recipient_gstin: str | None = None) -> R
 
 def read_ims_parsed(obj, name: str, *, recipient_gstin: str | None = None) -> ReadResult:
     """:func:`read_ims` for JSON already parsed with ``jsonio.loads_exact`` (the sniffer parses once)."""
+    with pc.collector_paused():
+        return _read_sections(obj, name, recipient_gstin)
+
+
+def _read_sections(obj, name: str, recipient_gstin: str | None) -> ReadResult:
     envelope = find_sections(obj, name)
     recipient = pc.check_recipient(envelope.recipient_gstin, recipient_gstin, "IMS file", name)
-    rows: list[dict] = []
+    parts: list[dict] = []
     warnings: list[Issue] = []
     for key, records in envelope.sections.items():
         section = key.lower()
@@ -106,22 +114,18 @@ def read_ims_parsed(obj, name: str, *, recipient_gstin: str | None = None) -> Re
             continue
         if not isinstance(records, list):
             raise InputError(f"section '{key}' is not a list of records", file=name)
-        for index, record in enumerate(records, start=1):
-            where = f"section '{key}', record {index}"
-            if not isinstance(record, dict):
-                raise InputError(f"{where} is not a record (an object was expected)", file=name)
-            rows.append(
-                document_row(pc.Record(record, name, where), section, index, name, envelope, recipient)
-            )
-    docs, issues = pc.canonical_frame(rows, "ims", name)
+        if records:
+            parts.append(_section_columns(key, records, name, envelope, recipient))
+    columns, count = _joined(parts)
+    docs, issues = pc.canonical_frame_of_columns(columns, count, "ims", name)
     warnings.extend(issues)
-    warnings.extend(_envelope_warnings(envelope, len(rows), name))
+    warnings.extend(_envelope_warnings(envelope, count, name))
     return ReadResult(
         docs=docs,
         source="ims",
         file=name,
         file_format="json",
-        rows_read=len(rows),
+        rows_read=count,
         warnings=warnings,
         recipient_gstin=recipient,
         period=envelope.return_period,
@@ -169,6 +173,152 @@ def _note_envelope_keys(node: dict, envelope: Envelope) -> None:
         envelope.reqtyp = lower["reqtyp"].upper()
     if isinstance(lower.get("rtnprd"), str) and not envelope.return_period:
         envelope.return_period = lower["rtnprd"]
+
+
+def _section_columns(key: str, records: list, name: str, envelope: Envelope, recipient: str | None) -> dict:
+    """The rows of one section as columns: the fields of all records at once, as document_row reads one.
+
+    Records whose values the column reader leaves alone (refused values, rare shapes) are read with
+    document_row, in file order, so that the first bad record raises its own error.
+    """
+    if not all(map(isinstance, records, repeat(dict))):
+        raise _first_error(key, records, name, envelope, recipient)
+    section, count = key.lower(), len(records)
+    fields = pc.Columns(records)
+    columns = {
+        "source": ["ims"] * count,
+        "section": [section] * count,
+        "origin_file": [name] * count,
+        "origin_sheet": [section] * count,
+        "recipient_gstin": [recipient] * count,
+        **_field_columns(fields, SECTIONS[section], envelope),
+    }
+    refusals = _refusals(fields)
+    alone = {
+        position: document_row(
+            pc.Record(records[position], name, f"section '{key}', record {position + 1}"),
+            section,
+            position + 1,
+            name,
+            envelope,
+            recipient,
+        )
+        for position in sorted(fields.alone)
+    }
+    pc.put_rows(columns, alone)
+    columns["warnings"] = _column_warnings(columns, refusals, alone)
+    columns["origin_rows"] = pc.origin_indexes(count)
+    columns["raw"] = fields.raw()
+    return columns
+
+
+def _field_columns(fields: pc.Columns, spec: Section, envelope: Envelope) -> dict[str, list]:
+    """document_row's fields for every record (fields: formats.md §1.3)."""
+    count = len(fields.records)
+    status = fields.text("srcfilstatus")
+    return {
+        "doc_kind": [spec.doc_kind] * count,
+        "is_amendment": [spec.is_amendment] * count,
+        "supplier_gstin": fields.text("stin", "ctin", required=spec.needs_supplier),
+        "supplier_name": fields.text("tradenm", "trdnm", "trade_name", "lgl_nm"),
+        "doc_no": fields.text(*spec.number, required=True),
+        "doc_date": fields.date(*spec.date, required=True),
+        "original_doc_no": fields.text(*spec.original_number) if spec.is_amendment else [None] * count,
+        "original_doc_date": fields.date(*spec.original_date) if spec.is_amendment else [None] * count,
+        "supply_type": fields.code(pc.supply_type_code, "inv_typ", "typ"),
+        "pos": fields.code(pc.pos_code, "pos"),
+        # Reverse-charge supplies never enter IMS (ims-rules.md §1), so an IMS record is forward charge.
+        "reverse_charge": [False if rev is None else rev for rev in fields.flag("rev", "rchrg")],
+        **{column: fields.amount(*keys) for column, keys in _AMOUNTS.items()},
+        "supplier_period": fields.text("rtnprd", "sRtnPrd"),
+        "supplier_filing_status": status,
+        "supplier_filed": pc.map_distinct(status, _is_filed),
+        "ims_action": _held_actions(fields, envelope),
+        "pending_blocked": fields.flag("ispendactblocked", "ispendactnallwd"),
+        "remarks_blocked": fields.flag("isRemarksBlocked", "remarksBlocked"),
+        "itc_red_blocked": fields.flag("itcRedReqBlocked", "isItcRedReqBlocked"),
+        "portal_hash": fields.text("hash"),
+    }
+
+
+# The amount columns and their keys, in the order document_row reads (and warns about) them.
+_AMOUNTS = {
+    "taxable_value": ("txval",),
+    "igst": ("iamt", "igst"),
+    "cgst": ("camt", "cgst"),
+    "sgst": ("samt", "sgst"),
+    "cess": ("cess", "csamt"),
+    "doc_value": ("val",),
+}
+
+
+def _held_actions(fields: pc.Columns, envelope: Envelope) -> list:
+    """_held_action for every record; a value that is not an action is left to document_row."""
+    if envelope.reqtyp == "RESET":
+        return ["N"] * len(fields.records)
+    return fields.note_alone(pc.map_distinct(fields.text("action"), _action_code))
+
+
+def _action_code(action):
+    if action is None or action is pc.READ_ALONE:
+        return action
+    code = action.strip().upper()
+    return code if code in ("A", "R", "P", "N") else pc.READ_ALONE
+
+
+def _is_filed(status) -> bool:
+    return type(status) is str and status.strip().lower() == "filed"
+
+
+def _refusals(fields: pc.Columns) -> list:
+    """The portal's refusal of each record (error files), as _record_warnings words it, else None."""
+    messages = fields.text("error_msg", "errMsg")
+    if not any(messages):
+        return messages
+    codes = fields.text("error_cd", "errCd")
+    return [
+        f"the portal refused this record: {code + ' ' if code else ''}{message}"
+        if type(message) is str and code is not pc.READ_ALONE
+        else None
+        for message, code in zip(messages, codes, strict=True)
+    ]
+
+
+def _column_warnings(columns: dict, refusals: list, rows: dict[int, dict]) -> list[list[str]]:
+    """Each record's warnings in _record_warnings' order; records read alone keep their own."""
+    warnings = [[] if refusal is None else [refusal] for refusal in refusals]
+    for column in _AMOUNTS:
+        amounts = columns[column]
+        for position in amounts.lt(0).arg_true().to_list():
+            warnings[position].append(
+                f"{column} is negative ({amounts[position]}); the portal lists amounts as positive"
+            )
+    for position, row in rows.items():
+        warnings[position] = row["warnings"]
+    return warnings
+
+
+def _first_error(key: str, records: list, name: str, envelope: Envelope, recipient: str | None) -> InputError:
+    """For a section holding something that is not a record: the error reading it in order meets first."""
+    for index, record in enumerate(records, start=1):
+        where = f"section '{key}', record {index}"
+        if not isinstance(record, dict):
+            break
+        document_row(pc.Record(record, name, where), key.lower(), index, name, envelope, recipient)
+    return InputError(f"{where} is not a record (an object was expected)", file=name)
+
+
+def _joined(parts: list[dict]) -> tuple[dict, int]:
+    """The columns of all sections, one after the other."""
+    if not parts:
+        return {}, 0
+    columns = {}
+    for name, first in parts[0].items():
+        if isinstance(first, pl.Series):
+            columns[name] = pl.concat([part[name] for part in parts])
+        else:
+            columns[name] = list(chain.from_iterable(part[name] for part in parts))
+    return columns, len(columns["doc_kind"])
 
 
 def document_row(

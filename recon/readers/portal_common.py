@@ -7,12 +7,16 @@ document table (recon.model). Reference: formats.md §1–§5.
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import partial
+from operator import itemgetter
 
 import polars as pl
 
@@ -48,7 +52,8 @@ def load_json(data: bytes, name: str):
     if not text.strip():
         raise InputError("the file is empty", file=name, hint="Download it again from the portal.")
     try:
-        return jsonio.loads_exact(text)
+        with collector_paused():  # a large download is a million new objects and no cycles
+            return jsonio.loads_exact(text)
     except json.JSONDecodeError as err:
         at_end = err.pos >= len(text.rstrip())
         problem = (
@@ -59,6 +64,24 @@ def load_json(data: bytes, name: str):
         raise InputError(
             problem, file=name, hint="Download the file again; if it was edited by hand, undo the edit."
         ) from None
+
+
+@contextmanager
+def collector_paused():
+    """Run a block with Python's cyclic garbage collector paused.
+
+    Reading a large download builds lists of tens of thousands of values; each automatic collection
+    walks every young list in full, and a 48,000-record read triggers hundreds of them (a fifth of its
+    time). The reading makes no reference cycles worth collecting meanwhile. Nested or concurrent uses
+    are safe: only the use that paused the collector starts it again.
+    """
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
 
 
 def unwrap(node, keys: tuple[str, ...] = ("data",), depth: int = 4):
@@ -343,11 +366,8 @@ class Record:
         text = self.text(*keys, required=required)
         if text is None:
             return None
-        m = _DMY.fullmatch(text)
         try:
-            if m:  # the portal's own DD-MM-YYYY, by far the common case
-                return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
-            return normalise.parse_date(text)
+            return date_of_text(text)
         except ValueError:
             raise self.error(
                 keys[0],
@@ -370,14 +390,326 @@ class Record:
         value = self.get(*keys)
         if value is None:
             return None
-        if isinstance(value, bool):
+        try:
+            return flag_of(value)
+        except ValueError:
+            raise self.error(keys[0], f"'{value}' is not Y/N or true/false") from None
+
+
+def date_of_text(text: str) -> date:
+    """A record's date text as a date; ValueError when it is not a real date."""
+    m = _DMY.fullmatch(text)
+    if m:  # the portal's own DD-MM-YYYY, by far the common case
+        return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+    return normalise.parse_date(text)
+
+
+def flag_of(value) -> bool:
+    """A present flag value (Y/N, yes/no, true/false, 1/0) as a bool; ValueError for anything else."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(value)
+
+
+# ---------------------------------------------------------------------------------------------------
+# All records of a section at once: the fast path of the JSON readers
+# ---------------------------------------------------------------------------------------------------
+
+
+class _ReadAlone:
+    def __repr__(self) -> str:
+        return "READ_ALONE"
+
+
+# What Columns gives where it does not decide a value: that record is read on its own with Record.
+READ_ALONE = _ReadAlone()
+
+# Digits, point and minus only: str() of such a number is its literal (no exponent, NaN or Infinity).
+_PLAIN_NUMBERS = re.compile(r"[0-9.,\-]*")
+_MORE_THAN_TWO_DECIMALS = re.compile(r"\.[0-9]{3}")
+
+
+@dataclass
+class _Numbers:
+    """A key whose value is a number in every record: the literals, and whether any has 3+ decimals."""
+
+    texts: pl.Series
+    long_decimals: bool
+
+
+@dataclass
+class _JsonTexts:
+    """A key's values as raw_json writes them: ``texts``, between quotes when ``quoted``."""
+
+    texts: pl.Series
+    quoted: bool = False
+
+
+class Columns:
+    """The records of one section, read a field at a time for all of them, as Record reads one record.
+
+    A 48,000-record download asks for some twenty fields per record; field by field over lists, with the
+    key spelling worked out once per section and conversions once per distinct value, is what makes
+    reading it fast. Every method gives, per record, what the Record method of the same name gives, or
+    READ_ALONE where it does not decide: a value Record refuses (its error must name the record and be
+    the first in file order) or a rare shape. Those positions collect in ``alone``; the reader reads
+    those records with Record.
+    """
+
+    def __init__(self, records: list[dict]):
+        self.records = records
+        self.alone: set[int] = set()
+        self._layouts = list(map(tuple, records))
+        # Records of one section from one download nearly always share one key layout; then every
+        # key's values come from one pass over the records.
+        self._one_layout = bool(records) and self._layouts.count(self._layouts[0]) == len(records)
+        self._present = set(self._layouts[0]) if self._one_layout else set().union(*set(self._layouts))
+        self._columns = _transposed(records, self._layouts[0]) if self._one_layout else {}
+        self._numbers: dict[str, _Numbers | None] = {}
+
+    # --- values as written -------------------------------------------------------------------------
+
+    def values(self, key: str) -> list:
+        """The value under exactly ``key`` in each record (None where the record lacks it)."""
+        if key not in self._columns:
+            self._columns[key] = [r.get(key) for r in self.records]
+        return self._columns[key]
+
+    def get(self, *keys: str) -> list:
+        """Record.get for each record; a blank string may stand where Record.get gives None."""
+        tried = self._tried(keys)
+        if tried is None:
+            return [Record(r, "", "").get(*keys) for r in self.records]
+        if not tried:
+            return [None] * len(self.records)
+        if len(tried) == 1:
+            return self.values(tried[0])
+        return [_first_present(r, tried) for r in self.records]
+
+    def _tried(self, keys: tuple[str, ...]) -> list[str] | None:
+        """The keys Record.get tries, in its order, that occur in the section.
+
+        None when a record writes one of them in other letter case ("STIN"): Record.get finds that
+        spelling record by record, so the section is read that way for this field.
+        """
+        tried = list(dict.fromkeys([*keys, *(k.lower() for k in keys)]))
+        lowered = {k.lower() for k in keys}
+        if any(k not in tried and str(k).lower() in lowered for k in self._present):
+            return None
+        return [k for k in tried if k in self._present]
+
+    # --- fields, as Record gives them --------------------------------------------------------------
+
+    def text(self, *keys: str, required: bool = False) -> list:
+        values = self.get(*keys)
+        try:
+            texts = [None if v is None else v.strip() or None for v in values]
+        except AttributeError:  # a number or an object among the strings
+            texts = self.note_alone([_text_value(v) for v in values])
+        if required and None in texts:
+            texts = self.note_alone([READ_ALONE if t is None else t for t in texts])
+        return texts
+
+    def date(self, *keys: str, required: bool = False) -> list:
+        convert = _required_date_value if required else _date_value
+        return self.note_alone(map_distinct(self.get(*keys), convert))
+
+    def flag(self, *keys: str) -> list:
+        return self.note_alone(map_distinct(self.get(*keys), _flag_value))
+
+    def code(self, convert, *keys: str) -> list:
+        """``convert`` (supply_type_code, pos_code: they refuse nothing) of each record's value."""
+        return map_distinct(self.get(*keys), lambda v: convert(None if v == "" else v))
+
+    def amount(self, *keys: str) -> pl.Series:
+        """Record.amount of each record as a Float64 Series (null where the record is read alone)."""
+        tried = self._tried(keys)
+        numbers = self._numbers_of(tried[0]) if tried is not None and len(tried) == 1 else None
+        if numbers is not None and not numbers.long_decimals:
+            # Record.amount rounds float(Decimal), which is float() of the literal; polars parses
+            # decimal text correctly rounded, as float() does, and rounding to 2 places changes
+            # nothing for a literal of at most 2 decimals.
+            return numbers.texts.cast(pl.Float64)
+        amounts = self.note_alone([_amount_value(v) for v in self.get(*keys)])
+        return pl.Series([None if a is READ_ALONE else a for a in amounts], dtype=pl.Float64)
+
+    def note_alone(self, values: list) -> list:
+        """Note the records whose value is READ_ALONE; returns ``values``."""
+        if READ_ALONE in values:
+            self.alone.update(i for i, v in enumerate(values) if v is READ_ALONE)
+        return values
+
+    def _numbers_of(self, key: str) -> _Numbers | None:
+        if key not in self._numbers:
+            self._numbers[key] = _numbers(self.values(key))
+        return self._numbers[key]
+
+    # --- raw ---------------------------------------------------------------------------------------
+
+    def raw(self) -> pl.Series:
+        """raw_json of each record, written per key layout from each key's values as JSON text."""
+        if not self.records:
+            return pl.Series("raw", [], dtype=pl.String)
+        if self._one_layout:
+            layout = self._layouts[0]
+            texts = [_json_texts(self.values(key), partial(self._numbers_of, key)) for key in layout]
+            return _raw_of_layout(layout, texts, len(self.records))
+        blocks: dict[tuple, list[int]] = {}
+        for position, layout in enumerate(self._layouts):
+            blocks.setdefault(layout, []).append(position)
+        parts, order = [], []
+        for layout, positions in blocks.items():
+            columns = _transposed([self.records[p] for p in positions], layout)
+            texts = [_json_texts(columns[key], partial(_numbers, columns[key])) for key in layout]
+            parts.append(_raw_of_layout(layout, texts, len(positions)))
+            order.extend(positions)
+        # parts hold the records in ``order``; arg_sort of order puts each back at its position.
+        return pl.concat(parts).gather(pl.Series(order).arg_sort())
+
+
+def _transposed(records: list[dict], layout: tuple) -> dict[str, list]:
+    """The values of records that all have ``layout``, key by key, from one pass over the records."""
+    if not layout:
+        return {}
+    if len(layout) == 1:
+        return {layout[0]: [r[layout[0]] for r in records]}
+    return dict(zip(layout, map(list, zip(*map(itemgetter(*layout), records), strict=True)), strict=True))
+
+
+def _json_texts(values: list, numbers) -> _JsonTexts:
+    """A key's values as raw_json writes them (``numbers`` gives their _Numbers, or None).
+
+    Plain strings (printable ASCII, no quote or backslash: nearly every portal value) are written as
+    they are between quotes, numbers as their literals, anything else value by value.
+    """
+    try:
+        joined = "".join(values)
+    except TypeError:  # not all strings
+        pass
+    else:
+        if joined.isascii() and joined.isprintable() and '"' not in joined and "\\" not in joined:
+            return _JsonTexts(pl.Series(values, dtype=pl.String), quoted=True)
+        return _JsonTexts(pl.Series([_string(v) for v in values], dtype=pl.String))
+    literals = numbers()
+    if literals is not None:
+        return _JsonTexts(literals.texts)
+    return _JsonTexts(pl.Series([_exact(v) for v in values], dtype=pl.String))
+
+
+def _raw_of_layout(layout: tuple, texts: list[_JsonTexts], count: int) -> pl.Series:
+    if not layout:
+        return pl.Series(["{}"] * count, dtype=pl.String)
+    parts = []
+    for i, (key, value) in enumerate(zip(layout, texts, strict=True)):
+        name = _string(key) if type(key) is str else _string(str(key))
+        quote = '"' if value.quoted else ""
+        parts += [pl.lit(("{" if i == 0 else ",") + name + ":" + quote), pl.col(f"v{i}"), pl.lit(quote)]
+    parts.append(pl.lit("}"))
+    frame = pl.DataFrame({f"v{i}": value.texts for i, value in enumerate(texts)})
+    return frame.select(pl.concat_str(parts)).to_series().alias("raw")
+
+
+def _numbers(values: list) -> _Numbers | None:
+    """The literals of values that are all JSON numbers (int or Decimal), else None."""
+    if not set(map(type, values)) <= {int, Decimal}:
+        return None
+    texts = list(map(str, values))
+    joined = ",".join(texts)
+    # str() is format(value, "f") unless it wrote an exponent: then value by value, as raw_json does.
+    if not _PLAIN_NUMBERS.fullmatch(joined):
+        return None
+    return _Numbers(pl.Series(texts, dtype=pl.String), _MORE_THAN_TWO_DECIMALS.search(joined) is not None)
+
+
+def put_rows(columns: dict[str, list | pl.Series], rows: dict[int, dict]) -> None:
+    """Put rows read one by one (position -> row) into the columns, in place of what stood there."""
+    if not rows:
+        return
+    positions = list(rows)
+    for name, values in columns.items():
+        found = [rows[p].get(name) for p in positions]
+        if isinstance(values, pl.Series):
+            columns[name] = values.scatter(positions, found)
+        else:
+            for position, value in zip(positions, found, strict=True):
+                values[position] = value
+
+
+def origin_indexes(count: int) -> pl.Series:
+    """origin_rows of records 1..count, one index each (as the list column the rows would give)."""
+    return pl.int_range(1, count + 1, eager=True, dtype=pl.Int64).reshape((count, 1)).cast(pl.List(pl.Int64))
+
+
+def _first_present(record: dict, keys: list[str]):
+    for key in keys:
+        value = record.get(key)
+        if value is not None and value != "":
             return value
-        text = str(value).strip().lower()
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-        raise self.error(keys[0], f"'{value}' is not Y/N or true/false")
+    return None
+
+
+def map_distinct(values: list, convert, kinds: tuple[type, ...] = (str,)) -> list:
+    """convert(value) for each value, worked out once per distinct value.
+
+    A download repeats a few dates, codes, flags and suppliers thousands of times. Only values of
+    ``kinds`` (and None) are looked up: 1, 1.0, True and Decimal("1.00") are equal as keys but not as
+    text, so other values are converted one by one.
+    """
+    try:
+        distinct = set(values)
+    except TypeError:  # an object or a list among the values
+        return [convert(v) for v in values]
+    if any(v is not None and type(v) not in kinds for v in distinct):
+        return [convert(v) for v in values]
+    converted = {v: convert(v) for v in distinct}
+    return list(map(converted.__getitem__, values))
+
+
+def _text_value(value):
+    if isinstance(value, (dict, list)):
+        return READ_ALONE
+    return literal_text(value)
+
+
+def _date_value(value, required: bool = False):
+    if isinstance(value, (dict, list)):
+        return READ_ALONE
+    text = literal_text(value)
+    if text is None:
+        return READ_ALONE if required else None
+    try:
+        return date_of_text(text)
+    except ValueError:
+        return READ_ALONE
+
+
+def _required_date_value(value):
+    return _date_value(value, required=True)
+
+
+def _flag_value(value):
+    if value is None or value == "":
+        return None
+    try:
+        return flag_of(value)
+    except ValueError:
+        return READ_ALONE
+
+
+def _amount_value(value):
+    try:
+        if value is None:
+            return None
+        if isinstance(value, Decimal):
+            return round(float(value), 2)
+        return normalise.parse_amount(value)
+    except ValueError:
+        return READ_ALONE
 
 
 def amounts_total(values: list[float | None]) -> float | None:
@@ -452,26 +784,22 @@ def canonical_frame(rows: list[dict], source: str, file: str) -> tuple[pl.DataFr
 
     Returns the frame and read-level warnings (GSTINs failing the check, documents appearing twice).
     """
+    columns = {name: [row.get(name) for row in rows] for name in model.SCHEMA} if rows else {}
+    return canonical_frame_of_columns(columns, len(rows), source, file)
+
+
+def canonical_frame_of_columns(
+    columns: dict[str, list | pl.Series], count: int, source: str, file: str
+) -> tuple[pl.DataFrame, list[Issue]]:
+    """:func:`canonical_frame` for rows given as columns (one list, or Series, per canonical field).
+
+    supplier_gstin, doc_kind, doc_no, doc_date, section and warnings must be lists; the others may be
+    Series. A field without a column is null.
+    """
+    if not count:
+        return model.conform(model.with_content_hash(normalise.with_doc_no_key(model.empty()))), []
     issues: list[Issue] = []
-    checks: dict[str, tuple[str | None, str | None]] = {}
-    seen: Counter = Counter()
-    for row in rows:
-        _fill_supplier(row, checks)
-        row["fy"] = normalise.fy_of(row.get("doc_date"))
-        base = (row["section"], row.get("supplier_gstin"), row["doc_kind"], row.get("doc_no"), row["fy"])
-        key = (base[0], (base[1] or "").upper(), base[2], (base[3] or "").strip().upper(), base[4])
-        occurrence = seen[key]
-        seen[key] += 1
-        if occurrence:
-            row["warnings"].append(
-                f"another document in the file has the same supplier, kind, number and year"
-                f" (copy {occurrence + 1}, kept separately)"
-            )
-        row["doc_id"] = model.make_doc_id(
-            source, row.get("supplier_gstin"), row["doc_kind"], row.get("doc_no"), row["fy"],
-            section=row["section"], occurrence=occurrence,
-        )  # fmt: skip
-    invalid = sorted({g for g, (prob, _) in checks.items() if prob})
+    invalid = _fill_suppliers(columns)
     if invalid:
         shown = ", ".join(invalid[:5]) + (" ..." if len(invalid) > 5 else "")
         issues.append(
@@ -480,29 +808,109 @@ def canonical_frame(rows: list[dict], source: str, file: str) -> tuple[pl.DataFr
                 Where(file=file),
             )
         )
-    repeats = sum(n - 1 for n in seen.values() if n > 1)
+    columns["fy"] = map_distinct(columns["doc_date"], normalise.fy_of, kinds=(date,))
+    repeats = _fill_doc_ids(columns, count, source)
     if repeats:
         issues.append(Issue(f"{repeats} document(s) appear more than once in the file", Where(file=file)))
-    frame = _frame_from_rows(rows) if rows else model.empty()
-    frame = normalise.with_doc_no_key(frame)
+    frame = normalise.with_doc_no_key(_frame_of_columns(columns, count))
     frame = model.with_content_hash(frame)
     return model.conform(frame), issues
 
 
-def _frame_from_rows(rows: list[dict]) -> pl.DataFrame:
-    """``pl.from_dicts(rows, schema=model.SCHEMA)``, built column by column.
+def _fill_suppliers(columns: dict) -> list[str]:
+    """Clean each supplier GSTIN and note its checks; returns the GSTINs that fail them, sorted.
+
+    Worked out once per distinct supplier: a download has a few hundred suppliers for thousands of rows.
+    """
+    checks: dict[str, tuple[str | None, str | None]] = {}
+
+    def facts(supplier):
+        if supplier is None:
+            return None
+        cleaned = gstin_rules.clean(supplier)
+        if cleaned not in checks:
+            checks[cleaned] = (gstin_rules.problem(cleaned), gstin_rules.caution(cleaned))
+        prob, caution = checks[cleaned]
+        return cleaned, prob is None, prob or caution, gstin_rules.pan(cleaned)
+
+    found = map_distinct(columns["supplier_gstin"], facts)
+    if None in found:
+        pans = columns.get("supplier_pan")
+        pans = [None] * len(found) if pans is None else list(pans)
+        found = [
+            _no_supplier(kind, pan) if f is None else f
+            for f, kind, pan in zip(found, columns["doc_kind"], pans, strict=True)
+        ]
+    names = ("supplier_gstin", "gstin_valid", "gstin_note", "supplier_pan")
+    columns.update({name: list(map(itemgetter(i), found)) for i, name in enumerate(names)})
+    return sorted(g for g, (prob, _) in checks.items() if prob)
+
+
+def _no_supplier(kind: str, pan) -> tuple:
+    # Imports from abroad (ICEGATE bills of entry) have no supplier GSTIN at all.
+    return None, None, "no supplier GSTIN (import of goods)" if kind == "bill_of_entry" else None, pan
+
+
+def _fill_doc_ids(columns: dict, count: int, source: str) -> int:
+    """doc_id of each row; a document repeated in the file gets the next occurrence and a warning.
+
+    Returns how many rows repeat an earlier one.
+    """
+    sections, kinds, numbers, fys = columns["section"], columns["doc_kind"], columns["doc_no"], columns["fy"]
+    suppliers = columns["supplier_gstin"]
+    keys = list(
+        zip(
+            sections,
+            map_distinct(suppliers, lambda g: (g or "").upper()),
+            kinds,
+            [(n or "").strip().upper() for n in numbers],
+            fys,
+            strict=True,
+        )
+    )
+    occurrences = [0] * count
+    repeats = count - len(set(keys))
+    if repeats:
+        seen: Counter = Counter()
+        for i, key in enumerate(keys):
+            occurrences[i] = seen[key]
+            seen[key] += 1
+            if occurrences[i]:
+                columns["warnings"][i].append(
+                    f"another document in the file has the same supplier, kind, number and year"
+                    f" (copy {occurrences[i] + 1}, kept separately)"
+                )
+    columns["doc_id"] = [
+        model.make_doc_id(source, g, k, n, f, section=s, occurrence=o)
+        for s, g, k, n, f, o in zip(sections, suppliers, kinds, numbers, fys, occurrences, strict=True)
+    ]
+    return repeats
+
+
+def _frame_of_columns(columns: dict, count: int) -> pl.DataFrame:
+    """The frame of the canonical columns, built column by column.
 
     from_dicts builds one Series per row for each list column (origin_rows, warnings): about 0.5 s per
     50,000 rows. Lists are flattened here and gathered back per row in one group_by instead.
     """
-    columns = {}
+    series = {}
     for name, dtype in model.SCHEMA.items():
-        values = [row.get(name) for row in rows]
-        if isinstance(dtype, pl.List) and all(isinstance(v, list) for v in values):
-            columns[name] = _list_column(name, values, dtype)
+        values = columns.get(name)
+        if isinstance(values, pl.Series):
+            series[name] = values.alias(name).cast(dtype)
+        elif values is None:
+            series[name] = pl.Series(name, [None] * count, dtype=dtype)
+        elif isinstance(dtype, pl.List) and all(isinstance(v, list) for v in values):
+            series[name] = (
+                _list_column(name, values, dtype) if any(values) else _empty_lists(name, count, dtype)
+            )
         else:
-            columns[name] = pl.Series(name, values, dtype=dtype)
-    return pl.DataFrame(columns)
+            series[name] = pl.Series(name, values, dtype=dtype)
+    return pl.DataFrame(series)
+
+
+def _empty_lists(name: str, count: int, dtype: pl.List) -> pl.Series:
+    return pl.Series(name, [[]], dtype=dtype).new_from_index(0, count)
 
 
 def _list_column(name: str, values: list[list], dtype: pl.List) -> pl.Series:
@@ -518,25 +926,6 @@ def _list_column(name: str, values: list[list], dtype: pl.List) -> pl.Series:
     joined = every.join(grouped, on="row", how="left", maintain_order="left")
     # Rows without items come back null from the join; they held an empty list.
     return joined.get_column(name).fill_null(pl.lit([], dtype=dtype)).cast(dtype)
-
-
-def _fill_supplier(row: dict, checks: dict) -> None:
-    supplier = row.get("supplier_gstin")
-    if supplier is None:
-        # Imports from abroad (ICEGATE bills of entry) have no supplier GSTIN at all.
-        row["gstin_valid"] = None
-        row["gstin_note"] = (
-            "no supplier GSTIN (import of goods)" if row["doc_kind"] == "bill_of_entry" else None
-        )
-        return
-    supplier = gstin_rules.clean(supplier)
-    row["supplier_gstin"] = supplier
-    if supplier not in checks:
-        checks[supplier] = (gstin_rules.problem(supplier), gstin_rules.caution(supplier))
-    prob, caution = checks[supplier]
-    row["gstin_valid"] = prob is None
-    row["gstin_note"] = prob or caution
-    row["supplier_pan"] = gstin_rules.pan(supplier)
 
 
 def check_recipient(found: str | None, wanted: str | None, what: str, name: str) -> str | None:
