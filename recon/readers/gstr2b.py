@@ -9,6 +9,9 @@ read by :mod:`recon.readers.gstr2b_excel`; :func:`read_gstr2b` decides by conten
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import repeat
+
+import polars as pl
 
 from recon.errors import InputError, Issue, Where
 from recon.readers import portal_common as pc
@@ -78,7 +81,12 @@ def read_gstr2b_parsed(obj, name: str, *, recipient_gstin: str | None = None) ->
     statement = find_statement(obj, name)
     recipient = pc.check_recipient(pc.literal_text(statement.get("gstin")), recipient_gstin, "2B", name)
     period = pc.literal_text(statement.get("rtnprd"))
-    rows: list[dict] = []
+    with pc.collector_paused():
+        return _read_statement(statement, name, recipient, period)
+
+
+def _read_statement(statement: dict, name: str, recipient: str | None, period: str | None) -> ReadResult:
+    parts: list[dict] = []
     warnings: list[Issue] = []
     for block, rejected in (("docdata", False), ("docRejdata", True)):
         sections = statement.get(block) or statement.get(block.lower()) or {}
@@ -90,17 +98,18 @@ def read_gstr2b_parsed(obj, name: str, *, recipient_gstin: str | None = None) ->
                 warnings.append(_skipped(block, key, groups, name))
                 continue
             reader = _SectionReader(SECTIONS[section], section, block, rejected, name, recipient)
-            rows.extend(reader.rows(groups))
-    docs, issues = pc.canonical_frame(rows, "gstr2b", name)
+            parts.append(reader.columns(groups))
+    columns, count = pc.join_columns(parts)
+    docs, issues = pc.canonical_frame_of_columns(columns, count, "gstr2b", name)
     warnings.extend(issues)
-    if not rows:
+    if not count:
         warnings.append(Issue("this 2B holds no documents", Where(file=name)))
     return ReadResult(
         docs=docs,
         source="gstr2b",
         file=name,
         file_format="json",
-        rows_read=len(rows),
+        rows_read=count,
         warnings=warnings,
         recipient_gstin=recipient,
         period=period,
@@ -137,7 +146,83 @@ class _SectionReader:
     def __init__(self, spec: Section, section: str, block: str, rejected: bool, file: str, recipient):
         self.spec, self.section, self.block, self.rejected = spec, section, block, rejected
         self.file, self.recipient = file, recipient
-        self.count = 0
+
+    def columns(self, groups) -> dict:
+        """The section's rows as columns, all documents a field at a time (pc.Columns).
+
+        Documents the column reader leaves alone are read with :meth:`row`, in file order, so the
+        first bad document raises its own error; a section that is not all records is read by
+        :meth:`rows`, which raises where its shape breaks.
+        """
+        found = self._documents(groups)
+        if found is None:
+            return pc.columns_of_rows(self.rows(groups))
+        records, suppliers, numbers = found
+        fields = pc.Columns(records)
+        count = len(records)
+        columns = {
+            "source": ["gstr2b"] * count,
+            "section": [self.section] * count,
+            "origin_file": [self.file] * count,
+            "origin_sheet": [f"{self.block}/{self.section}" if self.rejected else self.section] * count,
+            "recipient_gstin": [self.recipient] * count,
+            **self._field_columns(fields),
+            **_amount_columns(fields),
+        }
+        warnings = _isd_warnings(fields) if self.spec.doc_kind == "isd" else [[] for _ in range(count)]
+        alone = {p: self._row_alone(records, suppliers, numbers, p) for p in sorted(fields.alone)}
+        pc.put_rows(columns, alone)
+        for position, row in alone.items():
+            warnings[position] = row["warnings"]
+        columns["warnings"] = warnings
+        columns["origin_rows"] = pc.origin_indexes(count)
+        columns["raw"] = fields.raw()
+        return columns
+
+    def _documents(self, groups) -> tuple[list[dict], list[int] | None, list[int]] | None:
+        if not isinstance(groups, list):
+            return None
+        if self.spec.list_key is None:  # impg: flat list of bills of entry, no supplier
+            if not all(map(isinstance, groups, repeat(dict))):
+                return None
+            return groups, None, list(range(1, len(groups) + 1))
+        return pc.supplier_documents(groups, self.spec.list_key)
+
+    def _field_columns(self, fields: pc.Columns) -> dict[str, list]:
+        """The document fields :meth:`row` reads, for every document (formats.md §3)."""
+        spec, count = self.spec, len(fields.records)
+        filed_on = fields.text("supfildt")
+        # In cdnr typ is the note type (C/D); the supply type is suptyp there (formats.md §3).
+        supply_key = ("suptyp",) if spec.doc_kind is None else ("typ", "inv_typ")
+        return {
+            "doc_kind": [spec.doc_kind] * count if spec.doc_kind else _note_kinds(fields),
+            "is_amendment": [spec.is_amendment] * count,
+            "supplier_gstin": fields.text("ctin", required=spec.doc_kind != "bill_of_entry"),
+            "supplier_name": fields.text("trdnm", "tradenm"),
+            "doc_no": fields.text(*spec.number, required=True),
+            "doc_date": fields.date(*spec.date, required=True),
+            "original_doc_no": fields.text(*spec.original_number) if spec.original_number else [None] * count,
+            "original_doc_date": fields.date(*spec.original_date) if spec.original_date else [None] * count,
+            "supply_type": fields.code(pc.supply_type_code, *supply_key),
+            "pos": fields.code(pc.pos_code, "pos"),
+            "reverse_charge": fields.flag("rev"),
+            "supplier_period": fields.text("supprd"),
+            "supplier_filing_status": pc.map_distinct(filed_on, _filing_status),
+            "supplier_filed": [True] * count,
+            "ims_action": ["R"] * count if self.rejected else _ims_statuses(fields),
+            "itc_available": pc.map_distinct(fields.text("itcavl", "itcelg"), _upper_or_none),
+            "itc_unavailable_reason": fields.text("rsn"),
+        }
+
+    def _row_alone(self, records: list, suppliers: list | None, numbers: list, position: int) -> dict:
+        """:meth:`row` of one document, placed as :meth:`rows` would place it."""
+        if suppliers is None:
+            return self.row(
+                {}, records[position], f"{self._where()}, record {numbers[position]}", position + 1
+            )
+        where = f"{self._where()}, supplier {suppliers[position]}, document {numbers[position]}"
+        # The record already carries its supplier's keys, so it stands for supplier and document.
+        return self.row({}, records[position], where, position + 1)
 
     def rows(self, groups) -> list[dict]:
         if not isinstance(groups, list):
@@ -145,30 +230,29 @@ class _SectionReader:
         out = []
         if self.spec.list_key is None:  # impg: flat list of bills of entry, no supplier
             for index, document in enumerate(groups, start=1):
-                out.append(self.row({}, document, f"{self._where()}, record {index}"))
+                out.append(self.row({}, document, f"{self._where()}, record {index}", len(out) + 1))
             return out
         for s_index, supplier in enumerate(groups, start=1):
             if not isinstance(supplier, dict):
                 raise InputError(f"{self._where()}, supplier {s_index} is not a record", file=self.file)
             documents = supplier.get(self.spec.list_key) or []
             for d_index, document in enumerate(documents, start=1):
-                out.append(
-                    self.row(supplier, document, f"{self._where()}, supplier {s_index}, document {d_index}")
-                )
+                where = f"{self._where()}, supplier {s_index}, document {d_index}"
+                out.append(self.row(supplier, document, where, len(out) + 1))
         return out
 
     def _where(self) -> str:
         return f"{self.block} section '{self.section}'"
 
-    def row(self, supplier: dict, document, where: str) -> dict:
+    def row(self, supplier: dict, document, where: str, index: int) -> dict:
+        """One document as a canonical row; ``index`` is its number in the section (origin_rows)."""
         if not isinstance(document, dict):
             raise InputError(f"{where} is not a record", file=self.file)
-        self.count += 1
         # The supplier's keys travel with each document so that raw is a self-contained record.
         record_data = {k: v for k, v in supplier.items() if not isinstance(v, (list, dict))} | document
         record = pc.Record(record_data, self.file, where)
         spec = self.spec
-        row = pc.new_row("gstr2b", self.file, self.section, self.count)
+        row = pc.new_row("gstr2b", self.file, self.section, index)
         if self.rejected:
             row["origin_sheet"] = f"{self.block}/{self.section}"
         row["recipient_gstin"] = self.recipient
@@ -198,6 +282,71 @@ class _SectionReader:
         if row["doc_kind"] == "isd" and (record.text("doctyp") or "").upper() in ISD_CREDIT:
             row["warnings"].append("ISD credit note: it reduces the ITC distributed earlier")
         return row
+
+
+def _note_kinds(fields: pc.Columns) -> list:
+    """_note_kind of every document; a code that is not a note type is left to row()."""
+    return fields.note_alone(pc.map_distinct(fields.text("typ", "ntty", required=True), _note_kind_of))
+
+
+def _note_kind_of(text):
+    if text is pc.READ_ALONE:
+        return text
+    return NOTE_KINDS.get((text or "").upper(), pc.READ_ALONE)
+
+
+def _filing_status(filed_on) -> str:
+    return f"Filed on {filed_on}" if filed_on else "Filed"
+
+
+def _upper_or_none(text):
+    return (text or "").upper() or None if type(text) is str or text is None else text
+
+
+def _ims_statuses(fields: pc.Columns) -> list:
+    return pc.map_distinct(fields.text("imsStatus", "imsstatus"), _status_code)
+
+
+def _status_code(status):
+    return status.strip().upper() if type(status) is str and status else None
+
+
+def _isd_warnings(fields: pc.Columns) -> list[list[str]]:
+    """row()'s warning for ISD credit notes, per document."""
+    credit = [type(kind) is str and kind.upper() in ISD_CREDIT for kind in fields.text("doctyp")]
+    return [["ISD credit note: it reduces the ITC distributed earlier"] if c else [] for c in credit]
+
+
+def _amount_columns(fields: pc.Columns) -> dict[str, pl.Series]:
+    """_amounts for every document: the document's own amounts, else the sums of its rate lines."""
+    columns = {"doc_value": fields.amount("val")}
+    own = {column: fields.amount(*keys) for column, keys in _DOC_AMOUNTS.items()}
+    has_own = pl.DataFrame(own).select(pl.any_horizontal(pl.all().is_not_null())).to_series()
+    items = fields.get("items", "itms")
+    positions = [p for p in has_own.not_().arg_true().to_list() if isinstance(items[p], list)]
+    if positions:
+        sums = _line_sums(fields, [items[p] for p in positions], positions)
+        own = {column: own[column].scatter(positions, sums[column]) for column in own}
+    return columns | own
+
+
+def _line_sums(fields: pc.Columns, lines_of: list[list], positions: list[int]) -> dict[str, list]:
+    """pc.amounts_total of each document's rate lines, per amount column (lines in file order)."""
+    lines, spans, owners = [], [], []
+    for position, items in zip(positions, lines_of, strict=True):
+        if not all(map(isinstance, items, repeat(dict))):
+            fields.alone.add(position)  # row() meets the line that is not a record
+            items = []
+        spans.append((len(lines), len(lines) + len(items)))
+        lines.extend(items)
+        owners.extend(repeat(position, len(items)))
+    line_fields = pc.Columns(lines)
+    sums = {}
+    for column, keys in _DOC_AMOUNTS.items():
+        amounts = line_fields.amount(*keys).to_list()
+        sums[column] = [pc.amounts_total(amounts[start:end]) for start, end in spans]
+    fields.alone.update(owners[i] for i in line_fields.alone)
+    return sums
 
 
 def _note_kind(record: pc.Record) -> str:

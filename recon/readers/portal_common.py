@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import partial
+from itertools import chain, repeat
 from operator import itemgetter
 
 import polars as pl
@@ -436,10 +437,12 @@ _MORE_THAN_TWO_DECIMALS = re.compile(r"\.[0-9]{3}")
 
 @dataclass
 class _Numbers:
-    """A key whose value is a number in every record: the literals, and whether any has 3+ decimals."""
+    """A key whose values are JSON numbers: their literals (null where a record has none), and
+    whether any literal has 3 or more decimals."""
 
     texts: pl.Series
     long_decimals: bool
+    missing: bool  # some record lacks the key or holds null there
 
 
 @dataclass
@@ -477,7 +480,7 @@ class Columns:
     def values(self, key: str) -> list:
         """The value under exactly ``key`` in each record (None where the record lacks it)."""
         if key not in self._columns:
-            self._columns[key] = [r.get(key) for r in self.records]
+            self._columns[key] = list(map(dict.get, self.records, repeat(key)))
         return self._columns[key]
 
     def get(self, *keys: str) -> list:
@@ -530,7 +533,7 @@ class Columns:
         """Record.amount of each record as a Float64 Series (null where the record is read alone)."""
         tried = self._tried(keys)
         numbers = self._numbers_of(tried[0]) if tried is not None and len(tried) == 1 else None
-        if numbers is not None and not numbers.long_decimals:
+        if numbers is not None and not numbers.long_decimals:  # null where the record has no value
             # Record.amount rounds float(Decimal), which is float() of the literal; polars parses
             # decimal text correctly rounded, as float() does, and rounding to 2 places changes
             # nothing for a literal of at most 2 decimals.
@@ -565,11 +568,20 @@ class Columns:
         parts, order = [], []
         for layout, positions in blocks.items():
             columns = _transposed([self.records[p] for p in positions], layout)
-            texts = [_json_texts(columns[key], partial(_numbers, columns[key])) for key in layout]
+            texts = [self._block_texts(key, columns[key], positions) for key in layout]
             parts.append(_raw_of_layout(layout, texts, len(positions)))
             order.extend(positions)
         # parts hold the records in ``order``; arg_sort of order puts each back at its position.
         return pl.concat(parts).gather(pl.Series(order).arg_sort())
+
+    def _block_texts(self, key: str, values: list, positions: list[int]) -> _JsonTexts:
+        """_json_texts of the values of one layout's records; literals an amount read are reused."""
+        numbers = self._numbers.get(key)
+        if numbers is not None:
+            texts = numbers.texts.gather(positions)
+            if not texts.null_count():
+                return _JsonTexts(texts)
+        return _json_texts(values, partial(_numbers, values))
 
 
 def _transposed(records: list[dict], layout: tuple) -> dict[str, list]:
@@ -596,9 +608,27 @@ def _json_texts(values: list, numbers) -> _JsonTexts:
             return _JsonTexts(pl.Series(values, dtype=pl.String), quoted=True)
         return _JsonTexts(pl.Series([_string(v) for v in values], dtype=pl.String))
     literals = numbers()
-    if literals is not None:
+    if literals is not None and not literals.missing:
         return _JsonTexts(literals.texts)
-    return _JsonTexts(pl.Series([_exact(v) for v in values], dtype=pl.String))
+    texts = _record_lists_texts(values)
+    if texts is None:
+        texts = [_exact(v) for v in values]
+    return _JsonTexts(pl.Series(texts, dtype=pl.String))
+
+
+def _record_lists_texts(values: list) -> list[str] | None:
+    """JSON of values that are all lists of records (2B rate lines), the records read as Columns."""
+    if not all(map(isinstance, values, repeat(list))):
+        return None
+    records = list(chain.from_iterable(values))
+    if not all(map(isinstance, records, repeat(dict))):
+        return None
+    texts = Columns(records).raw().to_list()
+    lists, start = [], 0
+    for value in values:
+        lists.append("[" + ",".join(texts[start : start + len(value)]) + "]")
+        start += len(value)
+    return lists
 
 
 def _raw_of_layout(layout: tuple, texts: list[_JsonTexts], count: int) -> pl.Series:
@@ -615,15 +645,20 @@ def _raw_of_layout(layout: tuple, texts: list[_JsonTexts], count: int) -> pl.Ser
 
 
 def _numbers(values: list) -> _Numbers | None:
-    """The literals of values that are all JSON numbers (int or Decimal), else None."""
-    if not set(map(type, values)) <= {int, Decimal}:
+    """The literals of values that are all JSON numbers (int or Decimal) or None, else None."""
+    kinds = set(map(type, values))
+    if not kinds <= {int, Decimal, type(None)}:
         return None
-    texts = list(map(str, values))
+    texts = list(map(str, values))  # "None" for None, made null below
     joined = ",".join(texts)
+    missing = type(None) in kinds
     # str() is format(value, "f") unless it wrote an exponent: then value by value, as raw_json does.
-    if not _PLAIN_NUMBERS.fullmatch(joined):
+    if not _PLAIN_NUMBERS.fullmatch(joined.replace("None", "") if missing else joined):
         return None
-    return _Numbers(pl.Series(texts, dtype=pl.String), _MORE_THAN_TWO_DECIMALS.search(joined) is not None)
+    literals = pl.Series(texts, dtype=pl.String)
+    if missing:
+        literals = literals.replace("None", None)
+    return _Numbers(literals, _MORE_THAN_TWO_DECIMALS.search(joined) is not None, missing)
 
 
 def put_rows(columns: dict[str, list | pl.Series], rows: dict[int, dict]) -> None:
@@ -638,6 +673,54 @@ def put_rows(columns: dict[str, list | pl.Series], rows: dict[int, dict]) -> Non
         else:
             for position, value in zip(positions, found, strict=True):
                 values[position] = value
+
+
+def supplier_documents(groups: list, list_key: str) -> tuple[list[dict], list[int], list[int]] | None:
+    """The documents of a 2B/2A section whose documents sit under their supplier, one record each.
+
+    Each record is the supplier's scalar keys followed by the document's own (as the readers' raw), with
+    the supplier's and the document's number (from 1). None when the section holds something that is
+    not a record: reading it one record by one then raises where the shape breaks.
+    """
+    records: list[dict] = []
+    suppliers: list[int] = []
+    numbers: list[int] = []
+    for s_index, supplier in enumerate(groups, start=1):
+        if not isinstance(supplier, dict):
+            return None
+        documents = supplier.get(list_key) or []
+        if not isinstance(documents, list) or not all(map(isinstance, documents, repeat(dict))):
+            return None
+        scalars = {k: v for k, v in supplier.items() if not isinstance(v, (list, dict))}
+        records.extend(scalars | document for document in documents)
+        suppliers.extend(repeat(s_index, len(documents)))
+        numbers.extend(range(1, len(documents) + 1))
+    return records, suppliers, numbers
+
+
+def columns_of_rows(rows: list[dict]) -> dict[str, list]:
+    """Rows (dicts of canonical fields) as columns, for canonical_frame_of_columns and join_columns."""
+    return {name: [row.get(name) for row in rows] for name in model.SCHEMA}
+
+
+def join_columns(parts: list[dict]) -> tuple[dict, int]:
+    """The columns of several sections, one after the other; returns them and the row count.
+
+    A column may be a list in one part and a Series in another (or missing: null there).
+    """
+    counts = [len(part["doc_kind"]) for part in parts]
+    names = dict.fromkeys(name for part in parts for name in part)
+    columns: dict[str, list | pl.Series] = {}
+    for name in names:
+        pieces = [part.get(name, [None] * n) for part, n in zip(parts, counts, strict=True)]
+        if any(isinstance(piece, pl.Series) for piece in pieces):
+            dtype = model.SCHEMA[name]
+            columns[name] = pl.concat(
+                [p if isinstance(p, pl.Series) else pl.Series(name, p, dtype=dtype) for p in pieces]
+            )
+        else:
+            columns[name] = list(chain.from_iterable(pieces))
+    return columns, sum(counts)
 
 
 def origin_indexes(count: int) -> pl.Series:
