@@ -9,9 +9,7 @@ the action JSON must echo identity and amounts digit for digit (formats.md §2 r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import chain, repeat
-
-import polars as pl
+from itertools import repeat
 
 from recon.errors import InputError, Issue, Where
 from recon.readers import portal_common as pc
@@ -116,7 +114,7 @@ def _read_sections(obj, name: str, recipient_gstin: str | None) -> ReadResult:
             raise InputError(f"section '{key}' is not a list of records", file=name)
         if records:
             parts.append(_section_columns(key, records, name, envelope, recipient))
-    columns, count = _joined(parts)
+    columns, count = pc.join_columns(parts)
     docs, issues = pc.canonical_frame_of_columns(columns, count, "ims", name)
     warnings.extend(issues)
     warnings.extend(_envelope_warnings(envelope, count, name))
@@ -306,19 +304,6 @@ def _first_error(key: str, records: list, name: str, envelope: Envelope, recipie
             break
         document_row(pc.Record(record, name, where), key.lower(), index, name, envelope, recipient)
     return InputError(f"{where} is not a record (an object was expected)", file=name)
-
-
-def _joined(parts: list[dict]) -> tuple[dict, int]:
-    """The columns of all sections, one after the other."""
-    if not parts:
-        return {}, 0
-    columns = {}
-    for name, first in parts[0].items():
-        if isinstance(first, pl.Series):
-            columns[name] = pl.concat([part[name] for part in parts])
-        else:
-            columns[name] = list(chain.from_iterable(part[name] for part in parts))
-    return columns, len(columns["doc_kind"])
 
 
 def document_row(
