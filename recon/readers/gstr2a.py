@@ -8,6 +8,9 @@ sit in rate lines ``itms[].itm_det`` and dates may be written ``18-Nov-19``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import repeat
+
+import polars as pl
 
 from recon.errors import InputError, Issue, Where
 from recon.readers import portal_common as pc
@@ -68,26 +71,32 @@ def read_gstr2a_parsed(obj, name: str, *, recipient_gstin: str | None = None) ->
         raise pc.wrong_kind_error(kind, "gstr2a", name)
     statement = pc.unwrap(obj)
     recipient = pc.check_recipient(pc.literal_text(statement.get("gstin")), recipient_gstin, "2A", name)
-    rows: list[dict] = []
+    with pc.collector_paused():
+        return _read_statement(statement, name, recipient)
+
+
+def _read_statement(statement: dict, name: str, recipient: str | None) -> ReadResult:
+    parts: list[dict] = []
     warnings: list[Issue] = []
     for key, groups in statement.items():
         section = str(key).lower()
         if section in SECTIONS:
-            rows.extend(_SectionReader(SECTIONS[section], section, name, recipient).rows(groups))
+            parts.append(_SectionReader(SECTIONS[section], section, name, recipient).columns(groups))
         elif key not in _ENVELOPE and isinstance(groups, list):
             warnings.append(
                 Issue(f"section '{key}' is not read by this app ({len(groups)} entries)", Where(file=name))
             )
-    docs, issues = pc.canonical_frame(rows, "gstr2a", name)
+    columns, count = pc.join_columns(parts)
+    docs, issues = pc.canonical_frame_of_columns(columns, count, "gstr2a", name)
     warnings.extend(issues)
-    if not rows:
+    if not count:
         warnings.append(Issue("this 2A holds no documents", Where(file=name)))
     return ReadResult(
         docs=docs,
         source="gstr2a",
         file=name,
         file_format="json",
-        rows_read=len(rows),
+        rows_read=count,
         warnings=warnings,
         recipient_gstin=recipient,
         period=pc.literal_text(statement.get("fp")),
@@ -97,16 +106,87 @@ def read_gstr2a_parsed(obj, name: str, *, recipient_gstin: str | None = None) ->
 class _SectionReader:
     def __init__(self, spec: Section, section: str, file: str, recipient):
         self.spec, self.section, self.file, self.recipient = spec, section, file, recipient
-        self.count = 0
+
+    def columns(self, groups) -> dict:
+        """The section's rows as columns, all documents a field at a time (pc.Columns).
+
+        Documents the column reader leaves alone are read with :meth:`row`, in file order, so the
+        first bad document raises its own error; a section that is not all records is read by
+        :meth:`rows`, which raises where its shape breaks.
+        """
+        found = self._documents(groups)
+        if found is None:
+            return pc.columns_of_rows(self.rows(groups))
+        records, suppliers, numbers = found
+        fields = pc.Columns(records)
+        count = len(records)
+        columns = {
+            "source": ["gstr2a"] * count,
+            "section": [self.section] * count,
+            "origin_file": [self.file] * count,
+            "origin_sheet": [self.section] * count,
+            "recipient_gstin": [self.recipient] * count,
+            **self._field_columns(fields),
+            **_amount_columns(fields),
+        }
+        warnings = _document_warnings(fields, columns["doc_kind"])
+        alone = {p: self._row_alone(records, suppliers, numbers, p) for p in sorted(fields.alone)}
+        pc.put_rows(columns, alone)
+        for position, row in alone.items():
+            warnings[position] = row["warnings"]
+        columns["warnings"] = warnings
+        columns["origin_rows"] = pc.origin_indexes(count)
+        columns["raw"] = fields.raw()
+        return columns
+
+    def _documents(self, groups) -> tuple[list[dict], list[int] | None, list[int]] | None:
+        if not isinstance(groups, list):
+            return None
+        if self.spec.list_key is None:  # impg: flat list of bills of entry, no supplier
+            if not all(map(isinstance, groups, repeat(dict))):
+                return None
+            return groups, None, list(range(1, len(groups) + 1))
+        return pc.supplier_documents(groups, self.spec.list_key)
+
+    def _field_columns(self, fields: pc.Columns) -> dict[str, list]:
+        """The document fields :meth:`row` reads, for every document (formats.md §5)."""
+        spec, count = self.spec, len(fields.records)
+        status = fields.text("cfs")
+        return {
+            "doc_kind": [spec.doc_kind] * count if spec.doc_kind else _note_kinds(fields),
+            "is_amendment": [spec.is_amendment] * count,
+            "supplier_gstin": fields.text("ctin", "sgstin", required=spec.doc_kind != "bill_of_entry"),
+            "supplier_name": fields.text("trdnm", "tradenm", "tdname"),
+            "doc_no": fields.text(*spec.number, required=True),
+            "doc_date": fields.date(*spec.date, required=True),
+            "original_doc_no": fields.text(*spec.original_number) if spec.original_number else [None] * count,
+            "original_doc_date": fields.date(*spec.original_date) if spec.original_date else [None] * count,
+            "supply_type": fields.code(pc.supply_type_code, "inv_typ"),
+            "pos": fields.code(pc.pos_code, "pos"),
+            "reverse_charge": fields.flag("rchrg", "rev"),
+            "supplier_period": pc.map_distinct(fields.text("flprdr1"), _period),
+            "supplier_filing_status": status,
+            "supplier_filed": pc.map_distinct(status, _filed),
+            "itc_available": pc.map_distinct(fields.text("itc_elg", "itcelg"), _upper_or_none),
+        }
+
+    def _row_alone(self, records: list, suppliers: list | None, numbers: list, position: int) -> dict:
+        """:meth:`row` of one document, placed as :meth:`rows` would place it."""
+        if suppliers is None:
+            where = f"section '{self.section}', record {numbers[position]}"
+        else:
+            where = f"section '{self.section}', supplier {suppliers[position]}, document {numbers[position]}"
+        # The record already carries its supplier's keys, so it stands for supplier and document.
+        return self.row({}, records[position], where, position + 1)
 
     def rows(self, groups) -> list[dict]:
         if not isinstance(groups, list):
             raise InputError(f"section '{self.section}' is not a list", file=self.file)
-        if self.spec.list_key is None:
-            return [
-                self.row({}, doc, f"section '{self.section}', record {i}") for i, doc in enumerate(groups, 1)
-            ]
         out = []
+        if self.spec.list_key is None:
+            for i, doc in enumerate(groups, 1):
+                out.append(self.row({}, doc, f"section '{self.section}', record {i}", len(out) + 1))
+            return out
         for s_index, supplier in enumerate(groups, start=1):
             if not isinstance(supplier, dict):
                 raise InputError(
@@ -114,17 +194,17 @@ class _SectionReader:
                 )
             for d_index, document in enumerate(supplier.get(self.spec.list_key) or [], start=1):
                 where = f"section '{self.section}', supplier {s_index}, document {d_index}"
-                out.append(self.row(supplier, document, where))
+                out.append(self.row(supplier, document, where, len(out) + 1))
         return out
 
-    def row(self, supplier: dict, document, where: str) -> dict:
+    def row(self, supplier: dict, document, where: str, index: int) -> dict:
+        """One document as a canonical row; ``index`` is its number in the section (origin_rows)."""
         if not isinstance(document, dict):
             raise InputError(f"{where} is not a record", file=self.file)
-        self.count += 1
         data = {k: v for k, v in supplier.items() if not isinstance(v, (list, dict))} | document
         record = pc.Record(data, self.file, where)
         spec = self.spec
-        row = pc.new_row("gstr2a", self.file, self.section, self.count)
+        row = pc.new_row("gstr2a", self.file, self.section, index)
         row["recipient_gstin"] = self.recipient
         row["doc_kind"] = spec.doc_kind or _note_kind(record)
         row["is_amendment"] = spec.is_amendment
@@ -153,6 +233,60 @@ class _SectionReader:
                 f"the supplier's registration was cancelled from {record.text('dtcancel')}"
             )
         return row
+
+
+def _note_kinds(fields: pc.Columns) -> list:
+    """_note_kind of every document; a code that is not a note type is left to row()."""
+    return fields.note_alone(pc.map_distinct(fields.text("ntty", "typ", required=True), _note_kind_of))
+
+
+def _note_kind_of(text):
+    if text is pc.READ_ALONE:
+        return text
+    return NOTE_KINDS.get((text or "").upper(), pc.READ_ALONE)
+
+
+def _period(text):
+    return text if text is pc.READ_ALONE else pc.period_mmyyyy(text)
+
+
+def _filed(status):
+    return status.strip().upper() == "Y" if type(status) is str else None
+
+
+def _upper_or_none(text):
+    return (text or "").upper() or None if type(text) is str or text is None else text
+
+
+def _document_warnings(fields: pc.Columns, kinds: list) -> list[list[str]]:
+    """row()'s warnings per document: ISD credit notes, suppliers whose registration was cancelled."""
+    warnings = [[] for _ in kinds]
+    if "isd" in kinds:
+        types = fields.text("isd_docty", "doctyp")
+        for position, (kind, doc_type) in enumerate(zip(kinds, types, strict=True)):
+            if kind == "isd" and type(doc_type) is str and "CN" in doc_type.upper():
+                warnings[position].append("ISD credit note: it reduces the ITC distributed earlier")
+    for position, cancelled in enumerate(fields.text("dtcancel")):
+        if type(cancelled) is str:
+            warnings[position].append(f"the supplier's registration was cancelled from {cancelled}")
+    return warnings
+
+
+def _amount_columns(fields: pc.Columns) -> dict[str, pl.Series]:
+    """_amounts for every document: the sums of its rate lines, or its own amounts when it has none."""
+    columns = {"doc_value": fields.amount("val")}
+    amounts = {column: fields.amount(*keys) for column, keys in _LINE_AMOUNTS.items()}
+    items = fields.get("itms", "items")
+    positions = [p for p, lines in enumerate(items) if isinstance(lines, list) and lines]
+    if positions:
+        sums = pc.rate_line_sums(fields, [items[p] for p in positions], positions, _LINE_AMOUNTS, _rate_line)
+        amounts = {column: amounts[column].scatter(positions, sums[column]) for column in amounts}
+    return columns | amounts
+
+
+def _rate_line(item):
+    """The record of a rate line (``itm_det``, or the item itself); None when it is not one."""
+    return item.get("itm_det", item) if isinstance(item, dict) else None
 
 
 def _note_kind(record: pc.Record) -> str:

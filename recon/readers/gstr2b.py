@@ -325,28 +325,9 @@ def _amount_columns(fields: pc.Columns) -> dict[str, pl.Series]:
     items = fields.get("items", "itms")
     positions = [p for p in has_own.not_().arg_true().to_list() if isinstance(items[p], list)]
     if positions:
-        sums = _line_sums(fields, [items[p] for p in positions], positions)
+        sums = pc.rate_line_sums(fields, [items[p] for p in positions], positions, _DOC_AMOUNTS)
         own = {column: own[column].scatter(positions, sums[column]) for column in own}
     return columns | own
-
-
-def _line_sums(fields: pc.Columns, lines_of: list[list], positions: list[int]) -> dict[str, list]:
-    """pc.amounts_total of each document's rate lines, per amount column (lines in file order)."""
-    lines, spans, owners = [], [], []
-    for position, items in zip(positions, lines_of, strict=True):
-        if not all(map(isinstance, items, repeat(dict))):
-            fields.alone.add(position)  # row() meets the line that is not a record
-            items = []
-        spans.append((len(lines), len(lines) + len(items)))
-        lines.extend(items)
-        owners.extend(repeat(position, len(items)))
-    line_fields = pc.Columns(lines)
-    sums = {}
-    for column, keys in _DOC_AMOUNTS.items():
-        amounts = line_fields.amount(*keys).to_list()
-        sums[column] = [pc.amounts_total(amounts[start:end]) for start, end in spans]
-    fields.alone.update(owners[i] for i in line_fields.alone)
-    return sums
 
 
 def _note_kind(record: pc.Record) -> str:

@@ -698,6 +698,33 @@ def supplier_documents(groups: list, list_key: str) -> tuple[list[dict], list[in
     return records, suppliers, numbers
 
 
+def rate_line_sums(
+    fields: Columns, items_of: list[list], positions: list[int], keys_of: dict[str, tuple], line_of=None
+) -> dict[str, list]:
+    """amounts_total of the rate lines of the documents at ``positions``, per amount column.
+
+    ``items_of`` holds each document's list of lines; ``line_of`` picks the line's record out of an item
+    (2A nests it under itm_det). A document with a line that is no record, or an amount Record refuses,
+    is left to the reader's row(), which raises for it.
+    """
+    lines, spans, owners = [], [], []
+    for position, items in zip(positions, items_of, strict=True):
+        records = items if line_of is None else [line_of(item) for item in items]
+        if not all(map(isinstance, records, repeat(dict))):
+            fields.alone.add(position)
+            records = []
+        spans.append((len(lines), len(lines) + len(records)))
+        lines.extend(records)
+        owners.extend(repeat(position, len(records)))
+    line_fields = Columns(lines)
+    sums = {}
+    for column, keys in keys_of.items():
+        amounts = line_fields.amount(*keys).to_list()
+        sums[column] = [amounts_total(amounts[start:end]) for start, end in spans]
+    fields.alone.update(owners[i] for i in line_fields.alone)
+    return sums
+
+
 def columns_of_rows(rows: list[dict]) -> dict[str, list]:
     """Rows (dicts of canonical fields) as columns, for canonical_frame_of_columns and join_columns."""
     return {name: [row.get(name) for row in rows] for name in model.SCHEMA}
