@@ -1,8 +1,9 @@
 """Helpers shared by the portal readers (IMS, GSTR-2B, GSTR-2A).
 
 Loading portal JSON with its number literals intact, recognising what a JSON file is, reading one record's
-fields under the name variants the portal and GSPs use, and turning finished rows into the canonical
-document table (recon.model). Reference: formats.md §1–§5.
+fields under the name variants the portal and GSPs use (Record), or those of all records of a section at
+once (Columns, the fast path for large downloads), and turning finished rows into the canonical document
+table (recon.model). Reference: formats.md §1–§5.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import gc
 import json
 import re
 from collections import Counter
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -472,19 +474,21 @@ class Columns:
         # key's values come from one pass over the records.
         self._one_layout = bool(records) and self._layouts.count(self._layouts[0]) == len(records)
         self._present = set(self._layouts[0]) if self._one_layout else set().union(*set(self._layouts))
-        self._columns = _transposed(records, self._layouts[0]) if self._one_layout else {}
+        self._columns: dict[str, Sequence] = (
+            _transposed(records, self._layouts[0]) if self._one_layout else {}
+        )
         self._numbers: dict[str, _Numbers | None] = {}
 
     # --- values as written -------------------------------------------------------------------------
 
-    def values(self, key: str) -> list:
-        """The value under exactly ``key`` in each record (None where the record lacks it)."""
+    def values(self, key: str) -> Sequence:
+        """The value under exactly ``key`` in each record (None where the record lacks it); read only."""
         if key not in self._columns:
             self._columns[key] = list(map(dict.get, self.records, repeat(key)))
         return self._columns[key]
 
-    def get(self, *keys: str) -> list:
-        """Record.get for each record; a blank string may stand where Record.get gives None."""
+    def get(self, *keys: str) -> Sequence:
+        """Record.get for each record (read only); a blank string may stand where Record.get gives None."""
         tried = self._tried(keys)
         if tried is None:
             return [Record(r, "", "").get(*keys) for r in self.records]
@@ -584,13 +588,16 @@ class Columns:
         return _json_texts(values, partial(_numbers, values))
 
 
-def _transposed(records: list[dict], layout: tuple) -> dict[str, list]:
-    """The values of records that all have ``layout``, key by key, from one pass over the records."""
+def _transposed(records: list[dict], layout: tuple) -> dict[str, tuple]:
+    """The values of records that all have ``layout``, key by key, from one pass over the records.
+
+    Tuples, not lists: they are only read, and copying 48,000 references per key costs as much again.
+    """
     if not layout:
         return {}
     if len(layout) == 1:
-        return {layout[0]: [r[layout[0]] for r in records]}
-    return dict(zip(layout, map(list, zip(*map(itemgetter(*layout), records), strict=True)), strict=True))
+        return {layout[0]: tuple(r[layout[0]] for r in records)}
+    return dict(zip(layout, zip(*map(itemgetter(*layout), records), strict=True), strict=True))
 
 
 def _json_texts(values: list, numbers) -> _JsonTexts:
