@@ -3,7 +3,8 @@
 Three jobs, in the order a consultant meets them:
 
 * :func:`suggest` fills ``suggested_action`` / ``action_reason`` / ``action_warnings`` on the engine's
-  result table (``recon.match.result.RESULT_SCHEMA``). Vectorised: one pass of polars expressions.
+  result table (``recon.match.result.RESULT_SCHEMA``). Vectorised: polars expressions, run once per kind
+  of row (rows that read the same values) and copied to the others.
 * :func:`check_decision` says in words why an action may not be sent for a document (the guards of
   matching-practice.md §12); the app calls it before saving a decision.
 * :func:`effective_actions` combines suggestions and saved :class:`Decision` rows into the action the
@@ -272,54 +273,110 @@ def suggest(
     Row order and every other column are kept. ``today`` drives the credit-note Pending window and the
     s.16(4) warnings (default: the machine's date). ``books_rows`` / ``portal_rows``: when the caller
     knows them (the engine does), each result row's document as a row position in ``books`` / ``portal``
-    (null when absent) — the facts are then gathered by position instead of joined on doc_id text.
+    (null when absent) — otherwise they are found by doc_id (a document's first row).
     """
     today = today or date.today()
+    if books_rows is None or portal_rows is None:
+        books_rows = _positions(results.get_column("books_doc_id"), books)
+        portal_rows = _positions(results.get_column("portal_doc_id"), portal)
+    # The rules run once per kind of row, not once per row: a million results hold a few thousand kinds,
+    # and building a million sentences and warning lists costs far more than copying them from the first
+    # row of each kind. Only a mismatch's first sentence is its own: it quotes the differences.
+    inputs = results.select(_RESULT_INPUTS)  # the long text columns stay behind
+    mismatched = (inputs.get_column("category") == "mismatched").fill_null(False)
+    findings = _mismatch_findings(
+        _facts(inputs, books, portal, books_rows, portal_rows, mismatched, *_MISMATCH_FACTS)
+    )
+    kind, first = _kinds(inputs, books, portal, books_rows, portal_rows, mismatched, findings)
+    # In one chunk: the million copies below then cost a tenth as much.
+    suggested = _suggested(_facts(inputs, books, portal, books_rows, portal_rows, first), today).rechunk()
+    return results.with_columns(
+        suggested.get_column("suggested_action").gather(kind),
+        _reasons(suggested, kind, mismatched, findings.get_column("_situation")),
+        suggested.get_column("action_warnings").gather(kind),
+    )
+
+
+def _suggested(facts: pl.DataFrame, today: date) -> pl.DataFrame:
+    """suggested_action, action_reason and action_warnings for each row of ``facts`` (see _facts).
+
+    Also the reason after its first sentence (``_reason_tail``) and ``_fell_back``, for :func:`_reason`.
+    """
     # One lazy plan, so polars evaluates the shared sub-expressions of the rules once.
-    plan = (
-        _with_facts(results, books, portal, books_rows, portal_rows)
-        .lazy()
-        .with_columns(
-            # Evaluated once here; the rules below read these columns many times.
-            _supplier_error_kind().alias("_error_kind"),
-            _date_only_difference().alias("_date_only"),
-            _needs_pair_confirmation().alias("_confirm"),
-        )
-        .with_columns(_situation().alias("_situation"), _planned_action().alias("_planned"))
+    plan = _with_findings(facts.lazy()).with_columns(
+        _situation().alias("_situation"), _planned_action().alias("_planned")
     )
     plan = _once_per_distinct(plan, _pending_block_reason(today), _PENDING_INPUTS, "_pending_refused")
-    plan = plan.with_columns(
-        # A document already held as Pending is not a change, and a pair still to confirm keeps the
-        # portal's action: neither falls back (falling back would export a RESET nobody asked for).
-        (
-            (pl.col("_planned") == "P")
-            & pl.col("_pending_refused").is_not_null()
-            & (_current_action() != "P")
-            & ~pl.col("_confirm")
-        ).alias("_fell_back")
-    ).with_columns(
-        pl.when(pl.col("_fell_back"))
-        .then(pl.lit("N"))
-        .otherwise(pl.col("_planned"))
-        .alias("suggested_action"),
-        pl.when(pl.col("_fell_back"))
-        .then(
-            pl.col("_situation")
-            + pl.lit(" Pending would fit, but ")
-            + pl.col("_pending_refused")
-            + pl.lit(": no change is suggested — review before the 14th, when No Action is deemed accepted.")
+    plan = (
+        plan.with_columns(
+            # A document already held as Pending is not a change, and a pair still to confirm keeps the
+            # portal's action: neither falls back (falling back would export a RESET nobody asked for).
+            (
+                (pl.col("_planned") == "P")
+                & pl.col("_pending_refused").is_not_null()
+                & (_current_action() != "P")
+                & ~pl.col("_confirm")
+            ).alias("_fell_back")
         )
-        .otherwise((pl.col("_situation") + pl.lit(" ") + _advice()).str.strip_chars())
-        .alias("action_reason"),
+        .with_columns(
+            pl.when(pl.col("_fell_back"))
+            .then(pl.lit("N"))
+            .otherwise(pl.col("_planned"))
+            .alias("suggested_action"),
+            pl.when(pl.col("_fell_back"))
+            .then(
+                pl.lit(" Pending would fit, but ")
+                + pl.col("_pending_refused")
+                + pl.lit(
+                    ": no change is suggested — review before the 14th, when No Action is deemed accepted."
+                )
+            )
+            .otherwise(pl.lit(" ") + _advice())
+            .alias("_reason_tail"),
+        )
+        .with_columns(
+            _reason(pl.col("_situation"), pl.col("_reason_tail"), pl.col("_fell_back")).alias("action_reason")
+        )
     )
     plan = _once_per_distinct(plan, _s16_warning(today), _S16_INPUTS, "_s16")
-    plan = plan.with_columns(_warnings(pl.col("_fell_back"), pl.col("_s16")).alias("action_warnings")).select(
-        "suggested_action", "action_reason", "action_warnings"
+    return (
+        plan.with_columns(_warnings(pl.col("_fell_back"), pl.col("_s16")).alias("action_warnings"))
+        .select("suggested_action", "action_reason", "action_warnings", "_reason_tail", "_fell_back")
+        .collect()
     )
-    return results.with_columns(plan.collect())
 
 
-# The columns _pending_block_reason and _s16_warning read: a million rows hold a few dozen combinations.
+def _with_findings(plan: pl.LazyFrame) -> pl.LazyFrame:
+    """The columns the rules below read many times, evaluated once."""
+    return plan.with_columns(_diff_fields().alias("_diff_fields")).with_columns(
+        _supplier_error_kind().alias("_error_kind"),
+        _date_only_difference().alias("_date_only"),
+        _needs_pair_confirmation().alias("_confirm"),
+    )
+
+
+def _reason(situation: pl.Expr, tail: pl.Expr, fell_back: pl.Expr) -> pl.Expr:
+    # Stripped because an empty advice leaves a trailing space; the fallback sentence never does.
+    return pl.when(fell_back).then(situation + tail).otherwise((situation + tail).str.strip_chars())
+
+
+def _reasons(
+    suggested: pl.DataFrame, kind: pl.Series, mismatched: pl.Series, situations: pl.Series
+) -> pl.Series:
+    """action_reason per result row: its kind's, but on a mismatch its own first sentence then its kind's rest."""
+    of_mismatches = kind.filter(mismatched)
+    own = pl.DataFrame(
+        [
+            situations,
+            suggested.get_column("_reason_tail").gather(of_mismatches),
+            suggested.get_column("_fell_back").gather(of_mismatches),
+        ]
+    ).select(_reason(pl.col("_situation"), pl.col("_reason_tail"), pl.col("_fell_back")))
+    reasons = suggested.get_column("action_reason").gather(kind)
+    return reasons.scatter(mismatched.arg_true(), own.to_series())
+
+
+# The columns _pending_block_reason and _s16_warning read: the kinds of rows hold a few dozen combinations.
 _PENDING_INPUTS = ("p_pending_blocked", "p_doc_kind", "p_supplier_period")
 _S16_INPUTS = ("p_fy", "b_fy", "p_doc_kind", "b_doc_kind", "category", "suggested_action")
 
@@ -328,42 +385,188 @@ def _once_per_distinct(plan: pl.LazyFrame, expr: pl.Expr, inputs: Iterable[str],
     """Add ``expr`` as ``name``, evaluated once per distinct combination of the columns it reads.
 
     For rules built from dates and text (periods, deadlines) on few distinct inputs: evaluating them on
-    every one of a million rows costs far more than a join back on those columns.
+    every row costs far more than a join back on those columns.
     """
     inputs = list(inputs)
     values = plan.select(inputs).unique().with_columns(expr.alias(name))
     return plan.join(values, on=inputs, how="left", maintain_order="left", nulls_equal=True)
 
 
-def _gathered(docs: pl.DataFrame, prefix: str, columns: Iterable[str], rows: pl.Series) -> pl.DataFrame:
-    """The named columns at ``rows`` (null where the position is null), renamed with a prefix."""
-    # One contiguous chunk first: a gather across the chunks of a Parquet read is several times slower.
-    facts = docs.select(columns).rechunk()
-    return facts.select(pl.col(c).gather(rows).alias(f"{prefix}{c}") for c in columns)
+def _positions(ids: pl.Series, docs: pl.DataFrame) -> pl.Series:
+    """Each id's row in ``docs`` (its first, when repeated), null when absent."""
+    first = docs.select("doc_id", pl.int_range(pl.len(), dtype=pl.UInt32).alias("row")).unique(
+        "doc_id", keep="first", maintain_order=True
+    )
+    found = ids.to_frame("doc_id").join(first, on="doc_id", how="left", maintain_order="left")
+    return found.get_column("row")
 
 
-def _with_facts(
+def _facts(
     results: pl.DataFrame,
     books: pl.DataFrame,
     portal: pl.DataFrame,
-    books_rows: pl.Series | None,
-    portal_rows: pl.Series | None,
+    books_rows: pl.Series,
+    portal_rows: pl.Series,
+    where: pl.Series,
+    portal_facts: Iterable[str] = _SUGGEST_PORTAL_FACTS,
+    books_facts: Iterable[str] = _BOOKS_FACTS,
 ) -> pl.DataFrame:
-    """The result rows with the portal (p_*) and books (b_*) facts the rules need, order kept."""
-    # The rules read only these result columns; the long text columns stay behind.
-    joined = results.select(_RESULT_INPUTS)
-    if books_rows is not None and portal_rows is not None:
-        # Gathering by row position costs a fraction of hashing a million doc_id strings twice.
-        portal_facts = _gathered(portal, "p_", _SUGGEST_PORTAL_FACTS, portal_rows)
-        books_facts = _gathered(books, "b_", _BOOKS_FACTS, books_rows)
-        joined = pl.concat([joined, portal_facts, books_facts], how="horizontal")
-    else:
-        portal_facts = _prefixed(portal, "p_", _SUGGEST_PORTAL_FACTS, "portal_doc_id")
-        books_facts = _prefixed(books, "b_", _BOOKS_FACTS, "books_doc_id")
-        joined = joined.join(portal_facts, on="portal_doc_id", how="left", maintain_order="left")
-        joined = joined.join(books_facts, on="books_doc_id", how="left", maintain_order="left")
-    fields_differing = pl.col("differences").list.eval(pl.element().struct.field("field").str.to_lowercase())
-    return joined.with_columns(fields_differing.alias("_diff_fields"))
+    """The result rows ``where`` holds, with their portal (p_*) and books (b_*) facts."""
+    # Filtered, not gathered: gathering rows of a nested column (differences) from the many chunks of a
+    # result table is many times slower.
+    return pl.concat(
+        [
+            results.filter(where),
+            _gathered(portal, "p_", portal_facts, portal_rows.filter(where)),
+            _gathered(books, "b_", books_facts, books_rows.filter(where)),
+        ],
+        how="horizontal",
+    )
+
+
+def _gathered(docs: pl.DataFrame, prefix: str, columns: Iterable[str], rows: pl.Series) -> pl.DataFrame:
+    """The named columns at ``rows`` (null where the position is null), renamed with a prefix."""
+    return docs.select(pl.col(c).gather(rows).alias(f"{prefix}{c}") for c in columns)
+
+
+# The portal and books facts _mismatch_findings reads (a fact missing here fails loudly, not silently).
+_MISMATCH_FACTS = (("section", "doc_kind", "supplier_filed", *HEADS), HEADS)
+
+
+def _mismatch_findings(facts: pl.DataFrame) -> pl.DataFrame:
+    """Per mismatch (``facts`` of the mismatched rows): its _error_kind, _date_only and _situation."""
+    return (
+        _with_findings(facts.lazy())
+        .select("_error_kind", "_date_only", _situation().alias("_situation"))
+        .collect()
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Kinds of rows: rows that read the same values in every suggestion rule
+# ---------------------------------------------------------------------------------------------------
+
+# The portal facts the rules read as they are: all but the tax heads (read only on mismatches).
+_PROFILE_PORTAL_FACTS = tuple(c for c in _SUGGEST_PORTAL_FACTS if c not in HEADS)
+# Likewise the books facts, which the rules read only through _fact: where the portal document lacks its own.
+_FALLBACK_FACTS = tuple(c for c in _BOOKS_FACTS if c not in HEADS)
+# The result columns the rules read only for a pair still to confirm (_situation's "Suggested pair").
+_CONFIRM_INPUTS = ("basis", "score", "review_reason")
+
+
+def _kinds(
+    results: pl.DataFrame,
+    books: pl.DataFrame,
+    portal: pl.DataFrame,
+    books_rows: pl.Series,
+    portal_rows: pl.Series,
+    mismatched: pl.Series,
+    findings: pl.DataFrame,
+) -> tuple[pl.Series, pl.Series]:
+    """Per result row the number of its kind, and whether it is the first row of its kind.
+
+    Rows are of one kind when every value the rules read is equal, or differs only where the rules
+    cannot tell: amounts and differences are read only through the supplier-error and date-only
+    ``findings`` and only on mismatches (whose first sentence is built row by row); basis, score and
+    review reason only on pairs to confirm; the books' fy and kind only where the portal lacks them.
+    """
+    read = results.select(
+        "category", pl.col("portal_doc_id").is_null(), "not_in_ims_reason", _needs_pair_confirmation()
+    )
+    confirm = read.to_series(3).fill_null(False)
+    key = _combined(
+        [
+            *_label_codes(read),
+            _code_where(confirm, results.select(_CONFIRM_INPUTS).filter(confirm)),
+            _code_where(mismatched, findings.select("_error_kind", "_date_only")),
+            _profile_code(portal.select(_PROFILE_PORTAL_FACTS), portal_rows),
+            _fallback_code(books, portal, books_rows, portal_rows),
+        ]
+    )
+    first = key.is_first_distinct()
+    numbered = key.filter(first).to_frame("key").with_row_index("kind")
+    kind = key.to_frame("key").join(numbered, on="key", how="left", maintain_order="left")
+    return kind.get_column("kind"), first
+
+
+def _code(values: pl.Series) -> pl.Series:
+    """A number per row, equal exactly where the values are."""
+    if values.dtype == pl.String:
+        # Ranking sorts the text; hashes rank faster and are as exact when no two values share one.
+        hashed = values.hash()
+        if hashed.n_unique() == values.n_unique():
+            values = hashed
+    return values.rank("dense").fill_null(0).cast(pl.UInt64)
+
+
+def _label_codes(frame: pl.DataFrame) -> list[pl.Series]:
+    """Per column of few values (categories, flags), a number per row, equal exactly where the values are.
+
+    0 for null. A categorical's codes are exact and cost a hash per row, not a sort (a column of many
+    values would swell the process-wide categories, hence few values). The columns are coded side by side.
+    """
+
+    def code(name: str, dtype: pl.DataType) -> pl.Expr:
+        if dtype == pl.String:
+            return pl.col(name).cast(pl.Categorical).to_physical().cast(pl.UInt64) + 1
+        if dtype == pl.Boolean:
+            return pl.col(name).cast(pl.UInt64) + 1
+        return pl.col(name).rank("dense").cast(pl.UInt64)
+
+    return frame.select(code(n, t).fill_null(0) for n, t in frame.schema.items()).get_columns()
+
+
+def _combined(codes: Iterable[pl.Series]) -> pl.Series:
+    """One number per row, equal exactly where every code is (codes from 0 up)."""
+    key, size = None, 1
+    for code in codes:
+        span = _size(code)
+        if key is None:
+            key, size = code, span
+            continue
+        if size * span >= 2**64:
+            # Renumbered densely so the product fits in 64 bits (a few thousand kinds: seldom needed).
+            key = _code(key)
+            size = _size(key)
+            if size * span >= 2**64:
+                code = _code(code)
+                span = _size(code)
+        key, size = key * span + code, size * span
+    assert key is not None
+    return key
+
+
+def _size(code: pl.Series) -> int:
+    return int(code.max() or 0) + 1
+
+
+def _code_where(where: pl.Series, values: pl.DataFrame) -> pl.Series:
+    """The combined code of ``values`` (the rows ``where`` holds) from 1 there, 0 on every other row.
+
+    Worked out on those rows alone: the values are many, but the rules read them only there.
+    """
+    part = _combined(_code(s) for s in values.iter_columns())
+    return pl.zeros(where.len(), pl.UInt64, eager=True).scatter(where.arg_true(), part + 1)
+
+
+def _profile_code(facts: pl.DataFrame, rows: pl.Series) -> pl.Series:
+    """Per result row, the code of its document's ``facts`` (0 when there is no document)."""
+    profile = _combined(_label_codes(facts))
+    # Shifted by one so a document whose facts are all null stays apart from no document.
+    return (profile + 1).rechunk().gather(rows).fill_null(0)
+
+
+def _fallback_code(
+    books: pl.DataFrame, portal: pl.DataFrame, books_rows: pl.Series, portal_rows: pl.Series
+) -> pl.Series:
+    """Per result row, the code of its books document's _FALLBACK_FACTS where the rules read them, else 0."""
+    lacking = portal.select(pl.any_horizontal(pl.col(_FALLBACK_FACTS).is_null())).to_series()
+    read = lacking.gather(portal_rows).fill_null(True)
+    return _code_where(read, _gathered(books, "b_", _FALLBACK_FACTS, books_rows.filter(read)))
+
+
+def _diff_fields() -> pl.Expr:
+    return pl.col("differences").list.eval(pl.element().struct.field("field").str.to_lowercase())
 
 
 def _differs_in(names: Iterable[str]) -> pl.Expr:
@@ -606,9 +809,14 @@ def _reject_consequence() -> pl.Expr:
     )
 
 
+def _fact(name: str) -> pl.Expr:
+    """The portal document's fact, else the books document's: how the rules read the books' fy and kind."""
+    return pl.coalesce(pl.col(f"p_{name}"), pl.col(f"b_{name}"))
+
+
 def _s16_deadline() -> pl.Expr:
     """30 November after the end of the document's FY (ims-rules §7)."""
-    fy = pl.coalesce(pl.col("p_fy"), pl.col("b_fy"))
+    fy = _fact("fy")
     start = fy.str.slice(0, 4).cast(pl.Int32, strict=False)
     return pl.date(start + 1, 11, 30)
 
@@ -621,7 +829,7 @@ def _s16_warning(today: date) -> pl.Expr:
         ["mismatched", "ims_only", "books_only"]
     )
     open_item = open_item & (pl.col("suggested_action") != "A").fill_null(True)
-    kind = pl.coalesce(pl.col("p_doc_kind"), pl.col("b_doc_kind"))
+    kind = _fact("doc_kind")
     relevant = open_item & (kind != "credit_note").fill_null(True) & days_left.is_not_null()
     when_text = deadline.dt.strftime("%d-%m-%Y")
     return (
