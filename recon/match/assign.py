@@ -21,6 +21,9 @@ _VECTOR_ROUNDS = 8
 
 def rank(candidates: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFrame) -> pl.DataFrame:
     """Candidates sorted best first, with the tie-breaking facts that make the order total."""
+    # Only the candidates' documents: a left join would otherwise hash every row of the whole pool.
+    books = books.filter(pl.col("idx").is_in(candidates["b"].implode()))
+    portal = portal.filter(pl.col("idx").is_in(candidates["p"].implode()))
     b = books.select(
         pl.col("idx").alias("b"),
         pl.col("doc_id").alias("_b_id"),
@@ -50,7 +53,8 @@ def one_to_one(candidates: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFra
     """The chosen pairs: each books and each portal document at most once."""
     if candidates.is_empty():
         return candidates
-    candidates = candidates.unique(["b", "p"], keep="first", maintain_order=True)
+    if candidates.select(pl.struct("b", "p").is_duplicated().any()).item():
+        candidates = candidates.unique(["b", "p"], keep="first", maintain_order=True)
     # Most documents have exactly one candidate whose document has no rival: nothing to rank.
     alone = candidates.select((pl.len().over("b") == 1) & (pl.len().over("p") == 1)).to_series()
     chosen = [candidates.filter(alone)]  # the window counts are computed once for both filters

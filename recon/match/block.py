@@ -254,6 +254,9 @@ def key_candidates(books: pl.DataFrame, portal: pl.DataFrame, settings: Settings
 
 def _with_columns_of(pairs: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFrame) -> pl.DataFrame:
     """Candidate positions (``b``, ``p``) with both documents' blocking columns, prefixed b_/p_."""
+    # Only the pairs' documents are joined: the whole pool would be hashed for a few thousand pairs.
+    books = books.filter(pl.col("idx").is_in(pairs["b"].implode()))
+    portal = portal.filter(pl.col("idx").is_in(pairs["p"].implode()))
     b = books.select([c for c in BLOCK_COLUMNS if c in books.columns])
     p = portal.select([c for c in BLOCK_COLUMNS if c in portal.columns])
     return (
