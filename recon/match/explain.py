@@ -219,8 +219,9 @@ def basis_sentence(stage: int) -> pl.Expr:
         return pl.lit("Paired by you (manual link).")
     if stage == block.EXACT:
         return (
+            # The number stands beside the sentence in every view; repeating it says nothing more.
             pl.when(pl.col("b_doc_no") == pl.col("p_doc_no"))
-            .then(pl.concat_str(pl.lit("Paired on the exact number "), pl.col("p_doc_no"), pl.lit(".")))
+            .then(pl.lit("Paired on the exact number."))
             .otherwise(
                 pl.concat_str(pl.lit("Paired on the number "), pl.col("p_no_upper"), both, pl.lit("."))
             )
@@ -272,15 +273,37 @@ _EXPLANATION_INPUTS = (
 )  # fmt: skip
 
 
+def _plain_exact() -> pl.Expr:
+    """The same number on both sides and nothing that differs, to confirm or to note."""
+    return (
+        (pl.col("stage") == block.EXACT)
+        & (pl.col("b_doc_no") == pl.col("p_doc_no")).fill_null(False)
+        & pl.col("differences_text").is_null()
+        & ~pl.col("review").fill_null(False)
+        & pl.col("not_in_ims").is_null()
+    ).alias("_plain")
+
+
+def plain_exact_sentence(settings: Settings) -> str:
+    return f"Paired on the exact number. All amounts agree {_tolerance_words(settings)} and the dates are the same."
+
+
 def with_pair_explanation(wide: pl.DataFrame, settings: Settings) -> pl.DataFrame:
     """Add ``explanation`` to compared pairs, stage by stage, rows in their order."""
     if wide.is_empty():
         return wide.with_columns(pl.lit(None, pl.String).alias("explanation"))
     # Split only the columns the sentences read: the whole frame would be copied once per stage.
-    narrow = wide.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_at"), "stage", *_EXPLANATION_INPUTS)
+    narrow = wide.select(
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("_at"), "stage", _plain_exact(), *_EXPLANATION_INPUTS
+    )
     parts = [
-        part.select("_at", pair_explanation(stage, settings))
-        for (stage,), part in narrow.partition_by("stage", as_dict=True, maintain_order=True).items()
+        # Most pairs are the same number with nothing to say: one sentence shared by all of them.
+        part.select("_at", pl.lit(plain_exact_sentence(settings)).alias("explanation"))
+        if plain
+        else part.select("_at", pair_explanation(stage, settings))
+        for (stage, plain), part in narrow.partition_by(
+            ["stage", "_plain"], as_dict=True, maintain_order=True
+        ).items()
     ]
     sentences = pl.concat(parts)
     return wide.with_columns(sentences["explanation"].gather(sentences["_at"].arg_sort()))
