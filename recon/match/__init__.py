@@ -154,6 +154,8 @@ def _id_pairs(pairs: Iterable[tuple[str, str]], books: pl.DataFrame, portal: pl.
     ids = pl.DataFrame(
         [(str(b), str(p)) for b, p in pairs], schema={"b_id": pl.String, "p_id": pl.String}, orient="row"
     )
+    if ids.is_empty():  # no links: joining nothing would still hash a million doc ids
+        return pl.DataFrame(schema={"b": pl.UInt32, "p": pl.UInt32})
     return (
         ids.join(books.select(pl.col("doc_id").alias("b_id"), pl.col("idx").alias("b")), on="b_id")
         .join(portal.select(pl.col("doc_id").alias("p_id"), pl.col("idx").alias("p")), on="p_id")
