@@ -8,7 +8,6 @@ sit in rate lines ``itms[].itm_det`` and dates may be written ``18-Nov-19``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import repeat
 
 import polars as pl
 
@@ -114,7 +113,7 @@ class _SectionReader:
         first bad document raises its own error; a section that is not all records is read by
         :meth:`rows`, which raises where its shape breaks.
         """
-        found = self._documents(groups)
+        found = pc.section_documents(groups, self.spec.list_key)
         if found is None:
             return pc.columns_of_rows(self.rows(groups))
         records, suppliers, numbers = found
@@ -131,22 +130,7 @@ class _SectionReader:
         }
         warnings = _document_warnings(fields, columns["doc_kind"])
         alone = {p: self._row_alone(records, suppliers, numbers, p) for p in sorted(fields.alone)}
-        pc.put_rows(columns, alone)
-        for position, row in alone.items():
-            warnings[position] = row["warnings"]
-        columns["warnings"] = warnings
-        columns["origin_rows"] = pc.origin_indexes(count)
-        columns["raw"] = fields.raw()
-        return columns
-
-    def _documents(self, groups) -> tuple[list[dict], list[int] | None, list[int]] | None:
-        if not isinstance(groups, list):
-            return None
-        if self.spec.list_key is None:  # impg: flat list of bills of entry, no supplier
-            if not all(map(isinstance, groups, repeat(dict))):
-                return None
-            return groups, None, list(range(1, len(groups) + 1))
-        return pc.supplier_documents(groups, self.spec.list_key)
+        return pc.finish_columns(columns, fields, alone, warnings)
 
     def _field_columns(self, fields: pc.Columns) -> dict[str, list]:
         """The document fields :meth:`row` reads, for every document (formats.md §5)."""

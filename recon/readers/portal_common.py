@@ -682,6 +682,33 @@ def put_rows(columns: dict[str, list | pl.Series], rows: dict[int, dict]) -> Non
                 values[position] = value
 
 
+def section_documents(groups, list_key: str | None) -> tuple[list[dict], list[int] | None, list[int]] | None:
+    """A 2B/2A section's documents for :class:`Columns`: records, their suppliers' and their own numbers.
+
+    ``list_key`` None is a flat list of documents without supplier (impg bills of entry). None when the
+    section holds something that is not a record.
+    """
+    if not isinstance(groups, list):
+        return None
+    if list_key is None:
+        if not all(map(isinstance, groups, repeat(dict))):
+            return None
+        return groups, None, list(range(1, len(groups) + 1))
+    return supplier_documents(groups, list_key)
+
+
+def finish_columns(columns: dict, fields: Columns, alone: dict[int, dict], warnings: list) -> dict:
+    """The section's columns completed: rows read one by one put in place with their warnings, then the
+    origin rows and the raw records."""
+    put_rows(columns, alone)
+    for position, row in alone.items():
+        warnings[position] = row["warnings"]
+    columns["warnings"] = warnings
+    columns["origin_rows"] = origin_indexes(len(fields.records))
+    columns["raw"] = fields.raw()
+    return columns
+
+
 def supplier_documents(groups: list, list_key: str) -> tuple[list[dict], list[int], list[int]] | None:
     """The documents of a 2B/2A section whose documents sit under their supplier, one record each.
 
