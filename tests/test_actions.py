@@ -384,3 +384,30 @@ def test_row_positions_give_the_same_suggestions_as_doc_ids():
         portal_rows=pl.Series([1, 2, 0, None], dtype=pl.UInt32),
     )
     assert by_position.equals(by_id)
+
+
+def test_a_rows_suggestion_does_not_depend_on_the_other_rows():
+    """suggest works out its rules once per kind of row; a row suggested alone must read the same as in the
+    whole result (a fact a rule reads but the kinds leave out would make rows borrow each other's text)."""
+    from recon.match import reconcile
+    from recon.synth import generate
+
+    corpus = generate(seed=5, n_docs=1500)
+    today = date(2025, 12, 5)
+    results = reconcile(corpus.books, corpus.ims, today=today)
+    together = suggest(results, corpus.books, corpus.ims, today)
+    # Two rows of every distinct reason, and of every combination of the portal facts the rules read.
+    facts = ["section", "doc_kind", "supplier_period", "supplier_filed", "ims_action", "pending_blocked"]
+    portal_facts = corpus.ims.select(pl.col("doc_id").alias("portal_doc_id"), *facts)
+    rows = together.with_row_index("_at").join(
+        portal_facts, on="portal_doc_id", how="left", maintain_order="left"
+    )
+    sample = rows.filter(
+        (pl.int_range(pl.len()).over("category", "action_reason") < 2)
+        | (pl.int_range(pl.len()).over("category", *facts) < 2)
+    )
+    assert sample["category"].n_unique() == 4 and sample.height > 60
+    columns = ["suggested_action", "action_reason", "action_warnings"]
+    for at in sample["_at"]:
+        alone = suggest(results.slice(at, 1), corpus.books, corpus.ims, today)
+        assert alone.select(columns).row(0) == together.select(columns).row(at), results["result_id"][at]
