@@ -102,35 +102,18 @@ def _read_statement(statement: dict, name: str, recipient: str | None) -> ReadRe
     )
 
 
-class _SectionReader:
+class _SectionReader(pc.SectionColumns):
+    source = "gstr2a"
+
     def __init__(self, spec: Section, section: str, file: str, recipient):
         self.spec, self.section, self.file, self.recipient = spec, section, file, recipient
+        self.origin_sheet = section
 
-    def columns(self, groups) -> dict:
-        """The section's rows as columns, all documents a field at a time (pc.Columns).
+    def _amount_columns(self, fields: pc.Columns) -> dict[str, pl.Series]:
+        return _amount_columns(fields)
 
-        Documents the column reader leaves alone are read with :meth:`row`, in file order, so the
-        first bad document raises its own error; a section that is not all records is read by
-        :meth:`rows`, which raises where its shape breaks.
-        """
-        found = pc.section_documents(groups, self.spec.list_key)
-        if found is None:
-            return pc.columns_of_rows(self.rows(groups))
-        records, suppliers, numbers = found
-        fields = pc.Columns(records)
-        count = len(records)
-        columns = {
-            "source": ["gstr2a"] * count,
-            "section": [self.section] * count,
-            "origin_file": [self.file] * count,
-            "origin_sheet": [self.section] * count,
-            "recipient_gstin": [self.recipient] * count,
-            **self._field_columns(fields),
-            **_amount_columns(fields),
-        }
-        warnings = _document_warnings(fields, columns["doc_kind"])
-        alone = {p: self._row_alone(records, suppliers, numbers, p) for p in sorted(fields.alone)}
-        return pc.finish_columns(columns, fields, alone, warnings)
+    def _warnings(self, fields: pc.Columns, columns: dict) -> list[list[str]]:
+        return _document_warnings(fields, columns["doc_kind"])
 
     def _field_columns(self, fields: pc.Columns) -> dict[str, list]:
         """The document fields :meth:`row` reads, for every document (formats.md §5)."""

@@ -139,38 +139,21 @@ def parts_total(obj) -> int | None:
         return None
 
 
-class _SectionReader:
+class _SectionReader(pc.SectionColumns):
     """Turns one docdata/docRejdata section (supplier groups of documents) into canonical rows."""
+
+    source = "gstr2b"
 
     def __init__(self, spec: Section, section: str, block: str, rejected: bool, file: str, recipient):
         self.spec, self.section, self.block, self.rejected = spec, section, block, rejected
         self.file, self.recipient = file, recipient
+        self.origin_sheet = f"{block}/{section}" if rejected else section
 
-    def columns(self, groups) -> dict:
-        """The section's rows as columns, all documents a field at a time (pc.Columns).
+    def _amount_columns(self, fields: pc.Columns) -> dict[str, pl.Series]:
+        return _amount_columns(fields)
 
-        Documents the column reader leaves alone are read with :meth:`row`, in file order, so the
-        first bad document raises its own error; a section that is not all records is read by
-        :meth:`rows`, which raises where its shape breaks.
-        """
-        found = pc.section_documents(groups, self.spec.list_key)
-        if found is None:
-            return pc.columns_of_rows(self.rows(groups))
-        records, suppliers, numbers = found
-        fields = pc.Columns(records)
-        count = len(records)
-        columns = {
-            "source": ["gstr2b"] * count,
-            "section": [self.section] * count,
-            "origin_file": [self.file] * count,
-            "origin_sheet": [f"{self.block}/{self.section}" if self.rejected else self.section] * count,
-            "recipient_gstin": [self.recipient] * count,
-            **self._field_columns(fields),
-            **_amount_columns(fields),
-        }
-        warnings = _isd_warnings(fields) if self.spec.doc_kind == "isd" else [[] for _ in range(count)]
-        alone = {p: self._row_alone(records, suppliers, numbers, p) for p in sorted(fields.alone)}
-        return pc.finish_columns(columns, fields, alone, warnings)
+    def _warnings(self, fields: pc.Columns, columns: dict) -> list[list[str]]:
+        return _isd_warnings(fields) if self.spec.doc_kind == "isd" else [[] for _ in fields.records]
 
     def _field_columns(self, fields: pc.Columns) -> dict[str, list]:
         """The document fields :meth:`row` reads, for every document (formats.md §3)."""
@@ -237,8 +220,7 @@ class _SectionReader:
         record = pc.Record(record_data, self.file, where)
         spec = self.spec
         row = pc.new_row("gstr2b", self.file, self.section, index)
-        if self.rejected:
-            row["origin_sheet"] = f"{self.block}/{self.section}"
+        row["origin_sheet"] = self.origin_sheet
         row["recipient_gstin"] = self.recipient
         row["doc_kind"] = spec.doc_kind or _note_kind(record)
         row["is_amendment"] = spec.is_amendment

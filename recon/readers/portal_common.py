@@ -697,16 +697,45 @@ def section_documents(groups, list_key: str | None) -> tuple[list[dict], list[in
     return supplier_documents(groups, list_key)
 
 
-def finish_columns(columns: dict, fields: Columns, alone: dict[int, dict], warnings: list) -> dict:
-    """The section's columns completed: rows read one by one put in place with their warnings, then the
-    origin rows and the raw records."""
-    put_rows(columns, alone)
-    for position, row in alone.items():
-        warnings[position] = row["warnings"]
-    columns["warnings"] = warnings
-    columns["origin_rows"] = origin_indexes(len(fields.records))
-    columns["raw"] = fields.raw()
-    return columns
+class SectionColumns:
+    """What the 2B and 2A section readers share: a section's documents read a field at a time (Columns).
+
+    A reader sets ``spec``, ``section``, ``file``, ``recipient``, ``source`` and ``origin_sheet`` and gives
+    ``rows`` (the section record by record), ``_row_alone`` (one document record by record),
+    ``_field_columns``, ``_amount_columns`` and ``_warnings`` (per document, from the columns).
+    """
+
+    def columns(self, groups) -> dict:
+        """The section's rows as columns, all documents a field at a time.
+
+        Documents the column reader leaves alone are read with ``_row_alone``, in file order, so the
+        first bad document raises its own error; a section that is not all records is read by ``rows``,
+        which raises where its shape breaks.
+        """
+        found = section_documents(groups, self.spec.list_key)
+        if found is None:
+            return columns_of_rows(self.rows(groups))
+        records, suppliers, numbers = found
+        fields = Columns(records)
+        count = len(records)
+        columns = {
+            "source": [self.source] * count,
+            "section": [self.section] * count,
+            "origin_file": [self.file] * count,
+            "origin_sheet": [self.origin_sheet] * count,
+            "recipient_gstin": [self.recipient] * count,
+            **self._field_columns(fields),
+            **self._amount_columns(fields),
+        }
+        warnings = self._warnings(fields, columns)
+        alone = {p: self._row_alone(records, suppliers, numbers, p) for p in sorted(fields.alone)}
+        put_rows(columns, alone)
+        for position, row in alone.items():
+            warnings[position] = row["warnings"]
+        columns["warnings"] = warnings
+        columns["origin_rows"] = origin_indexes(count)
+        columns["raw"] = fields.raw()
+        return columns
 
 
 def supplier_documents(groups: list, list_key: str) -> tuple[list[dict], list[int], list[int]] | None:
