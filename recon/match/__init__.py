@@ -57,13 +57,9 @@ def reconcile(
     warnings); None means the machine's date. Pin it to make a result independent of the day it runs.
     Returns RESULT_SCHEMA rows ordered by category, supplier GSTIN, document number.
     """
-    # The work frames are released before ordering, which keeps the peak memory of a million rows down.
-    results = _unordered_results(books, portal, settings, links, unlinks).rechunk()
-    # Suggesting reads rows, not their order: it runs while the order is found, then both are gathered.
-    order, suggested = _in_parallel(
-        lambda: _row_order(results), lambda: _suggested_columns(results, books, portal, today)
-    )
-    return _ordered(pl.concat([results, suggested], how="horizontal"), order)
+    # Each category's rows are finished (ordered, actions suggested) on their own thread, and the parts are
+    # laid end to end: the million-row result is never copied again to be sorted.
+    return pl.concat(_result_parts(books, portal, settings, links, unlinks, today), how="vertical")
 
 
 def _in_parallel(*steps: Callable[[], T]) -> list[T]:
@@ -77,14 +73,15 @@ def _in_parallel(*steps: Callable[[], T]) -> list[T]:
         return [future.result() for future in futures]
 
 
-def _unordered_results(
+def _result_parts(
     books: pl.DataFrame,
     portal: pl.DataFrame,
     settings: Settings,
     links: Iterable[tuple[str, str]],
     unlinks: Iterable[tuple[str, str]],
-) -> pl.DataFrame:
-    """Every pair and leftover as a result row (with ``_gstin``, ``_doc_no`` and row positions), unordered."""
+    today: date | None,
+) -> list[pl.DataFrame]:
+    """The result rows in three finished parts, in result order: the pairs, ims_only, books_only."""
     books_work, portal_work = _in_parallel(
         lambda: _prepare(books).with_columns(
             ((pl.len().over(_DUPLICATE_KEY) > 1) & (pl.col("key") != "")).alias("in_duplicate_group")
@@ -94,12 +91,27 @@ def _unordered_results(
     forbidden = _id_pairs(unlinks, books_work, portal_work)
     manual = _manual(links, books_work, portal_work)
     pairs = _pair_in_stages(books_work, portal_work, settings, manual, forbidden)
-    parts = _in_parallel(
-        lambda: _pair_results(pairs, books_work, portal_work, settings),
-        lambda: _leftover_results("b", books_work, portal_work, pairs, forbidden, settings),
-        lambda: _leftover_results("p", portal_work, books_work, pairs, forbidden, settings),
+
+    def finished(part: Callable[[], pl.DataFrame]) -> Callable[[], pl.DataFrame]:
+        return lambda: _finished(part(), books, portal, today)
+
+    return _in_parallel(
+        finished(lambda: _pair_results(pairs, books_work, portal_work, settings)),
+        finished(lambda: _leftover_results("p", portal_work, books_work, pairs, forbidden, settings)),
+        finished(lambda: _leftover_results("b", books_work, portal_work, pairs, forbidden, settings)),
     )
-    return pl.concat(parts, how="vertical")
+
+
+def _finished(
+    part: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFrame, today: date | None
+) -> pl.DataFrame:
+    """A part's rows in result order, as RESULT_SCHEMA, with their suggested actions."""
+    part = part.rechunk()  # gathering across chunks is several times slower
+    # Suggesting reads rows, not their order: it runs while the order is found, then both are gathered.
+    order, suggested = _in_parallel(
+        lambda: _row_order(part), lambda: _suggested_columns(part, books, portal, today)
+    )
+    return _ordered(pl.concat([part, suggested], how="horizontal"), order)
 
 
 def _pair_in_stages(
@@ -114,17 +126,18 @@ def _pair_in_stages(
     if settings.pan_matching:
         strategies.append(block.pan_candidates)
     chosen = [manual]
-    twins = None
-    for strategy in strategies:
-        books_pool = _free(books, pl.concat([c["b"] for c in chosen]))
-        if twins is not None:
-            books_pool = books_pool.filter(~pl.col("idx").is_in(twins.implode()))
-        portal_pool = _free(portal, pl.concat([c["p"] for c in chosen]))
+    # Each pool is the last one less what the last strategy took: filtering a million rows against every
+    # pair so far, once per strategy, would cost more than the later strategies themselves.
+    books_pool, portal_pool = _free(books, manual["b"]), _free(portal, manual["p"])
+    for number, strategy in enumerate(strategies):
+        if number:
+            books_pool, portal_pool = _free(books_pool, chosen[-1]["b"]), _free(portal_pool, chosen[-1]["p"])
         candidates = strategy(books_pool, portal_pool, settings).join(forbidden, on=["b", "p"], how="anti")
         chosen.append(assign.one_to_one(candidates, books_pool, portal_pool))
-        if twins is None:
+        if number == 0:
             # A second booking of a paired document is a duplicate, not a candidate for weaker evidence.
             twins = _duplicate_twins(books, pl.concat([c["b"] for c in chosen]))["idx"]
+            books_pool = books_pool.filter(~pl.col("idx").is_in(twins.implode()))
     return pl.concat(chosen)
 
 
@@ -213,7 +226,8 @@ def _duplicate_twins(books: pl.DataFrame, taken_b: pl.Series) -> pl.DataFrame:
 def _pair_results(
     pairs: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFrame, settings: Settings
 ) -> pl.DataFrame:
-    wide = compare.compare(compare.widen(pairs, books, portal), settings).with_columns(
+    wide = compare.widen(pairs, books, portal, compare.PAIR_BOOKS_COLUMNS, compare.PAIR_PORTAL_COLUMNS)
+    wide = compare.compare(wide, settings).with_columns(
         pl.coalesce(pl.col("p_not_in_ims"), pl.col("b_not_in_ims")).alias("not_in_ims"),
         compare.any_difference().alias("_differs"),
         classify.pair_category().alias("category"),
@@ -280,7 +294,8 @@ def _leftover_results(
     )
     books_side = work if own == "b" else other_work
     portal_side = other_work if own == "b" else work
-    wide = compare.compare(compare.widen(frame, books_side, portal_side, extra=("origin_rows",)), settings)
+    columns = (*compare.WIDE_COLUMNS, "origin_rows")
+    wide = compare.compare(compare.widen(frame, books_side, portal_side, columns, columns), settings)
     fys = sorted({f for f in pl.concat([wide["b_fy"], wide["p_fy"]]).drop_nulls().unique().to_list() if f})
     twins = _duplicate_twins(books_side, pairs["b"]) if own == "b" else None
     wide = wide.with_columns(

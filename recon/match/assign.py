@@ -53,12 +53,12 @@ def one_to_one(candidates: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFra
     """The chosen pairs: each books and each portal document at most once."""
     if candidates.is_empty():
         return candidates
-    if candidates.select(pl.struct("b", "p").is_duplicated().any()).item():
-        candidates = candidates.unique(["b", "p"], keep="first", maintain_order=True)
     # Most documents have exactly one candidate whose document has no rival: nothing to rank.
     alone = candidates.select((pl.len().over("b") == 1) & (pl.len().over("p") == 1)).to_series()
     chosen = [candidates.filter(alone)]  # the window counts are computed once for both filters
-    remaining = rank(candidates.filter(~alone), books, portal)
+    # A pair found twice (by two strategies of one stage) has rivals, so only these rows can repeat one.
+    rivals = candidates.filter(~alone).unique(["b", "p"], keep="first", maintain_order=True)
+    remaining = rank(rivals, books, portal)
     for _ in range(_VECTOR_ROUNDS):
         if remaining.is_empty():
             break

@@ -278,11 +278,12 @@ def _guard_split_runs(frame: pl.DataFrame, settings: Settings) -> pl.DataFrame:
     fys = _fys(frame, col="b_fy")
     number_p = pl.when(pl.col("via_original")).then(pl.col("p_orig_no_upper")).otherwise(pl.col("p_no_upper"))
     fy_p = pl.when(pl.col("via_original")).then(pl.col("p_orig_fy")).otherwise(pl.col("p_fy"))
+    frame = frame.with_columns(number_p.alias("_p_number"), fy_p.alias("_p_fy"))
+    # In one call, so polars works out both sides' runs at once.
     frame = frame.with_columns(
         runs_expr("b_no_upper", "b_fy", fys).alias("b_runs"),
-        number_p.alias("_p_number"),
-        fy_p.alias("_p_fy"),
-    ).with_columns(runs_expr("_p_number", "_p_fy", fys).alias("p_runs"))
+        runs_expr("_p_number", "_p_fy", fys).alias("p_runs"),
+    )
     split = pl.col("b_runs") != pl.col("p_runs")
     frame = frame.filter(~split | _within_tolerance(settings))
     return frame.with_columns(

@@ -18,16 +18,24 @@ WIDE_COLUMNS = (
     "idx", "doc_id", "gstin", "kind", "doc_no", "no_upper", "key", "fy", "date", *AMOUNTS, "pos", "rc",
     "orig_no_upper", "orig_date", "not_in_ims",
 )  # fmt: skip
+# A pair reads less: what the comparison, the differences and the basis sentence need (a million pairs
+# would otherwise copy several text columns nobody reads).
+_COMPARED = ("doc_id", "gstin", "doc_no", "date", *AMOUNTS, "pos", "rc", "not_in_ims")
+PAIR_BOOKS_COLUMNS = (*_COMPARED, "key")
+PAIR_PORTAL_COLUMNS = (*_COMPARED, "no_upper", "orig_no_upper", "orig_date")
 
 
 def widen(
-    pairs: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFrame, extra: tuple[str, ...] = ()
+    pairs: pl.DataFrame,
+    books: pl.DataFrame,
+    portal: pl.DataFrame,
+    books_columns: tuple[str, ...] = WIDE_COLUMNS,
+    portal_columns: tuple[str, ...] = WIDE_COLUMNS,
 ) -> pl.DataFrame:
     """Pairs with the books document's columns as ``b_*`` and the portal document's as ``p_*``."""
     # ``idx`` is the row position in a whole work frame, so gathering rows by it replaces a hash join.
-    columns = (*WIDE_COLUMNS, *extra)
-    b = books.select(pl.col(c).gather(pairs["b"]).alias(f"b_{c}") for c in columns)
-    p = portal.select(pl.col(c).gather(pairs["p"]).alias(f"p_{c}") for c in columns)
+    b = books.select(pl.col(c).gather(pairs["b"]).alias(f"b_{c}") for c in books_columns)
+    p = portal.select(pl.col(c).gather(pairs["p"]).alias(f"p_{c}") for c in portal_columns)
     return pl.concat([pairs, b, p], how="horizontal")
 
 

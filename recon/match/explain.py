@@ -292,21 +292,16 @@ def with_pair_explanation(wide: pl.DataFrame, settings: Settings) -> pl.DataFram
     """Add ``explanation`` to compared pairs, stage by stage, rows in their order."""
     if wide.is_empty():
         return wide.with_columns(pl.lit(None, pl.String).alias("explanation"))
-    # Split only the columns the sentences read: the whole frame would be copied once per stage.
-    narrow = wide.select(
-        pl.int_range(pl.len(), dtype=pl.UInt32).alias("_at"), "stage", _plain_exact(), *_EXPLANATION_INPUTS
-    )
-    parts = [
-        # Most pairs are the same number with nothing to say: one sentence shared by all of them.
-        part.select("_at", pl.lit(plain_exact_sentence(settings)).alias("explanation"))
-        if plain
-        else part.select("_at", pair_explanation(stage, settings))
-        for (stage, plain), part in narrow.partition_by(
-            ["stage", "_plain"], as_dict=True, maintain_order=True
-        ).items()
-    ]
-    sentences = pl.concat(parts)
-    return wide.with_columns(sentences["explanation"].gather(sentences["_at"].arg_sort()))
+    plain = wide.select(_plain_exact()).to_series()
+    # Only the pairs with something to say are split by stage, and only the columns their sentences read.
+    rest = wide.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_at"), "stage", *_EXPLANATION_INPUTS)
+    parts = rest.filter(~plain).partition_by("stage", as_dict=True, maintain_order=True)
+    said = [part.select("_at", pair_explanation(stage, settings)) for (stage,), part in parts.items()]
+    # The plain pairs share one sentence: repeated, it is stored once and each row points at it.
+    explanation = pl.repeat(plain_exact_sentence(settings), wide.height, eager=True)
+    for sentences in said:
+        explanation = explanation.scatter(sentences["_at"], sentences["explanation"])
+    return wide.with_columns(explanation.alias("explanation"))
 
 
 # ---------------------------------------------------------------------------------------------------
