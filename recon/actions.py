@@ -540,17 +540,24 @@ def _size(code: pl.Series) -> int:
     return int(code.max() or 0) + 1
 
 
-def _code_where(where: pl.Series, values: pl.DataFrame) -> pl.Series:
+def _code_where(where: pl.Series, values: pl.DataFrame, *, labels: bool = False) -> pl.Series:
     """The combined code of ``values`` (the rows ``where`` holds) from 1 there, 0 on every other row.
 
-    Worked out on those rows alone: the values are many, but the rules read them only there.
+    Worked out on those rows alone: the values are many, but the rules read them only there. ``labels``:
+    the values are columns of few values (see :func:`_label_codes`).
     """
-    part = _combined(_code(s) for s in values.iter_columns())
+    codes = _label_codes(values) if labels else [_code(s) for s in values.iter_columns()]
+    part = _combined(codes)
     return pl.zeros(where.len(), pl.UInt64, eager=True).scatter(where.arg_true(), part + 1)
 
 
 def _profile_code(facts: pl.DataFrame, rows: pl.Series) -> pl.Series:
     """Per result row, the code of its document's ``facts`` (0 when there is no document)."""
+    present = rows.is_not_null()
+    if present.sum() * 2 < facts.height:
+        # Rows holding few of the documents (the engine suggests for each part of the results on its
+        # own): coding only those documents beats coding the whole download.
+        return _code_where(present, facts.select(pl.all().gather(rows.filter(present))), labels=True)
     profile = _combined(_label_codes(facts))
     # Shifted by one so a document whose facts are all null stays apart from no document.
     return (profile + 1).rechunk().gather(rows).fill_null(0)
@@ -560,8 +567,10 @@ def _fallback_code(
     books: pl.DataFrame, portal: pl.DataFrame, books_rows: pl.Series, portal_rows: pl.Series
 ) -> pl.Series:
     """Per result row, the code of its books document's _FALLBACK_FACTS where the rules read them, else 0."""
-    lacking = portal.select(pl.any_horizontal(pl.col(_FALLBACK_FACTS).is_null())).to_series()
-    read = lacking.gather(portal_rows).fill_null(True)
+    lacking = portal.select(
+        pl.any_horizontal(pl.col(_FALLBACK_FACTS).is_null()).gather(portal_rows)
+    ).to_series()
+    read = lacking.fill_null(True)
     return _code_where(read, _gathered(books, "b_", _FALLBACK_FACTS, books_rows.filter(read)))
 
 

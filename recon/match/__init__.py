@@ -372,12 +372,14 @@ def _with_twins(wide: pl.DataFrame, twins: pl.DataFrame | None, books: pl.DataFr
         return wide.with_columns(
             pl.lit(None, pl.String).alias("dup_doc_id"), pl.lit(None, pl.String).alias("dup_rows")
         )
-    twin_info = twins.join(
-        books.select(pl.col("idx").alias("twin_idx"), "doc_id", "origin_rows"), on="twin_idx", how="left"
-    ).select(
-        pl.col("idx").alias("b"),
-        pl.col("doc_id").alias("dup_doc_id"),
-        pl.col("origin_rows").list.eval(pl.element().cast(pl.String)).list.join(";").alias("dup_rows"),
+    # ``twin_idx`` is a row position in ``books``: gathered, not joined (a join would hash every book entry).
+    kept = books.select(pl.col("doc_id", "origin_rows").gather(twins["twin_idx"]))
+    twin_info = pl.DataFrame(
+        [
+            twins["idx"].alias("b"),
+            kept["doc_id"].alias("dup_doc_id"),
+            kept["origin_rows"].list.eval(pl.element().cast(pl.String)).list.join(";").alias("dup_rows"),
+        ]
     )
     return wide.join(twin_info, on="b", how="left")
 
