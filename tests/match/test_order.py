@@ -1,25 +1,31 @@
-"""Result order: ties on category, supplier and number are broken by result_id."""
+"""Result order: category, supplier, number; ties broken by result_id."""
 
 from __future__ import annotations
 
 import random
 
 import polars as pl
+import pytest
 
 from recon.match import _SORT_KEYS, _arg_sort, _break_ties_by_id
 
 
-def test_ties_broken_by_id_equal_one_sort_on_all_keys():
+@pytest.mark.parametrize(
+    "supplier_span",
+    [5, 2**60],  # packed into one integer / too wide to pack: sorted on the columns as they are
+)
+def test_ties_broken_by_id_equal_one_sort_on_all_keys(supplier_span):
     rng = random.Random(3)
     n = 2000
+    suppliers = [rng.randrange(supplier_span) for _ in range(5)]
     keys = pl.DataFrame(
         {
             "_category": [rng.randrange(4) for _ in range(n)],
-            "_supplier": [rng.randrange(5) for _ in range(n)],
-            "_doc_no": [rng.choice(["INV-1", "INV-2", "A/7", None]) for _ in range(n)],
+            "_supplier": [rng.choice(suppliers) for _ in range(n)],
+            "_doc_no": [rng.choice(["INV-1", "INV-2", "A/7", "a/7", "INV-10", "", None]) for _ in range(n)],
             "result_id": [f"b{rng.randrange(10**6)}~p{i}" for i in range(n)],
         },
-        schema_overrides={"_category": pl.Int8, "_supplier": pl.UInt32},
+        schema_overrides={"_category": pl.Int8, "_supplier": pl.UInt64},
     )
     expected = keys.select(pl.arg_sort_by([*_SORT_KEYS, "result_id"], nulls_last=True)).to_series()
     assert _break_ties_by_id(keys, _arg_sort(keys, _SORT_KEYS)).to_list() == expected.to_list()
