@@ -161,7 +161,9 @@ def test_indian_rupee_formatting():
 def test_rupee_expression_agrees_with_scalar():
     from recon.match.explain import rupees_expr
 
-    values = [0, 5, 99_999, 100_000, 12_345_678, 123_456_789_012, -120_000]
+    values = [0, 5, 99, 100, 99_999, 100_000, 12_345_678, 123_456_789_012, -120_000, 10**17]
+    # Every length of rupees the scalar (a float) still holds to the paisa, so every grouping.
+    values += [7 * 10**k + 10**k // 3 for k in range(16)]
     frame = pl.DataFrame({"paise": values}).select(rupees_expr(pl.col("paise"), signed=True).alias("text"))
     assert frame["text"].to_list() == [format_rupees(v / 100, signed=True) for v in values]
 
