@@ -108,9 +108,8 @@ def _yes_no(col: pl.Expr) -> pl.Expr:
 
 
 def _values(field: str, side: str) -> pl.Expr:
+    """A non-amount field's value as text for ``differences`` (amounts: :func:`_amount_differences`)."""
     col = pl.col(f"{side}_{field}")
-    if field in AMOUNTS:
-        return _plain_amount(col)
     if field == "date":
         return col.dt.strftime("%Y-%m-%d")
     if field == "rc":
@@ -119,8 +118,6 @@ def _values(field: str, side: str) -> pl.Expr:
 
 
 def _difference_value(field: str) -> pl.Expr:
-    if field in AMOUNTS:
-        return pl.col(f"d_{field}") / 100
     if field == "date":
         return pl.col("d_date").cast(pl.Float64)
     return pl.lit(None, pl.Float64)
@@ -144,10 +141,13 @@ def differences_frame(wide: pl.DataFrame, fields: tuple[str, ...]) -> pl.DataFra
     Built long (one row per differing field, then gathered per pair) because each sentence is then made
     only for the pairs where that field differs, not for every pair and field.
     """
-    parts = []
+    parts, amounts = [], []
     for order, field in enumerate(fields):
         # Only the columns this field's item and sentence read are copied by the filter.
         differing = wide.select("_row", *_columns_of(field)).filter(pl.col(f"x_{field}"))
+        if field in AMOUNTS:
+            amounts.append(_stacked_amounts(differing, field, order))
+            continue
         item = pl.struct(
             pl.lit(FIELD_NAMES[field]).alias("field"),
             _values(field, "b").alias("books"),
@@ -162,6 +162,8 @@ def differences_frame(wide: pl.DataFrame, fields: tuple[str, ...]) -> pl.DataFra
                 _sentence(field).alias("sentence"),
             )
         )
+    if amounts:
+        parts.append(_amount_differences(pl.concat(amounts)))
     long = pl.concat(parts).sort(["_row", "_order"])
     return long.group_by("_row", maintain_order=True).agg(
         pl.col("item").cast(DIFFERENCE).alias("differences"),
@@ -169,15 +171,38 @@ def differences_frame(wide: pl.DataFrame, fields: tuple[str, ...]) -> pl.DataFra
     )
 
 
+def _stacked_amounts(differing: pl.DataFrame, field: str, order: int) -> pl.DataFrame:
+    return differing.select(
+        "_row",
+        pl.lit(order, pl.Int8).alias("_order"),
+        pl.lit(FIELD_NAMES[field]).alias("field"),
+        pl.lit(LABELS[field]).alias("label"),
+        *[pl.col(f"{prefix}_{field}").alias(f"{prefix}_amount") for prefix in ("b", "p", "d")],
+    )
+
+
+def _amount_differences(amounts: pl.DataFrame) -> pl.DataFrame:
+    """The items and sentences of every differing amount head at once (from :func:`_stacked_amounts`).
+
+    The heads are worded alike, so one pass over all of them costs far less than one per head.
+    """
+    books, portal, delta = pl.col("b_amount"), pl.col("p_amount"), pl.col("d_amount")
+    item = pl.struct(
+        "field",
+        _plain_amount(books).alias("books"),
+        _plain_amount(portal).alias("portal"),
+        (delta / 100).alias("difference"),
+    )
+    sentence = pl.concat_str(
+        pl.col("label"), pl.lit(" differs: books "), rupees_expr(books), pl.lit(", portal "), rupees_expr(portal),
+        pl.lit(" ("), rupees_expr(delta, signed=True), pl.lit(")."),
+    )  # fmt: skip
+    return amounts.select("_row", "_order", item.alias("item"), sentence.alias("sentence"))
+
+
 def _sentence(field: str) -> pl.Expr:
+    """The sentence of one differing field other than an amount head (see :func:`_amount_differences`)."""
     label = LABELS[field]
-    if field in AMOUNTS:
-        books, portal = rupees_expr(pl.col(f"b_{field}")), rupees_expr(pl.col(f"p_{field}"))
-        delta = rupees_expr(pl.col(f"d_{field}"), signed=True)
-        return pl.concat_str(
-            pl.lit(f"{label} differs: books "), books, pl.lit(", portal "), portal,
-            pl.lit(" ("), delta, pl.lit(")."),
-        )  # fmt: skip
     if field == "date":
         days = pl.col("d_date")
         gap = (
