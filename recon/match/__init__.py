@@ -129,15 +129,17 @@ def _pair_in_stages(
     # Each pool is the last one less what the last strategy took: filtering a million rows against every
     # pair so far, once per strategy, would cost more than the later strategies themselves.
     books_pool, portal_pool = _free(books, manual["b"]), _free(portal, manual["p"])
+    twins = pl.Series("idx", [], pl.UInt32)
     for number, strategy in enumerate(strategies):
         if number:
-            books_pool, portal_pool = _free(books_pool, chosen[-1]["b"]), _free(portal_pool, chosen[-1]["p"])
+            taken_b = pl.concat([chosen[-1]["b"], twins])
+            books_pool, portal_pool = _free(books_pool, taken_b), _free(portal_pool, chosen[-1]["p"])
+            twins = twins.clear()
         candidates = strategy(books_pool, portal_pool, settings).join(forbidden, on=["b", "p"], how="anti")
         chosen.append(assign.one_to_one(candidates, books_pool, portal_pool))
         if number == 0:
             # A second booking of a paired document is a duplicate, not a candidate for weaker evidence.
             twins = _duplicate_twins(books, pl.concat([c["b"] for c in chosen]))["idx"]
-            books_pool = books_pool.filter(~pl.col("idx").is_in(twins.implode()))
     return pl.concat(chosen)
 
 
