@@ -9,12 +9,21 @@ import pytest
 
 from recon.match import _SORT_KEYS, _arg_sort, _break_ties_by_id
 
+SHORT = ["INV-1", "INV-2", "A/7", "a/7", "INV-10", "INV-1 ", "", None]
+LONG = [*SHORT, "INV/2025-26/000000017", "INV/2025-26/000000017A", "INV/2025-26/00000001"]
+NON_ASCII = [*SHORT, "बिल-7", "INV-१", "ÄB-1"]
+
 
 @pytest.mark.parametrize(
-    "supplier_span",
-    [5, 2**60],  # packed into one integer / too wide to pack: sorted on the columns as they are
+    ("supplier_span", "numbers"),
+    [
+        (5, SHORT),  # numbers sorted as integers, category and supplier packed into one integer
+        (2**60, SHORT),  # too wide to pack: sorted on the columns as they are
+        (5, LONG),  # longer than the integers hold: sorted as text
+        (5, NON_ASCII),  # not ASCII: sorted as text
+    ],
 )
-def test_ties_broken_by_id_equal_one_sort_on_all_keys(supplier_span):
+def test_ties_broken_by_id_equal_one_sort_on_all_keys(supplier_span, numbers):
     rng = random.Random(3)
     n = 2000
     suppliers = [rng.randrange(supplier_span) for _ in range(5)]
@@ -22,7 +31,7 @@ def test_ties_broken_by_id_equal_one_sort_on_all_keys(supplier_span):
         {
             "_category": [rng.randrange(4) for _ in range(n)],
             "_supplier": [rng.choice(suppliers) for _ in range(n)],
-            "_doc_no": [rng.choice(["INV-1", "INV-2", "A/7", "a/7", "INV-10", "", None]) for _ in range(n)],
+            "_doc_no": [rng.choice(numbers) for _ in range(n)],
             "result_id": [f"b{rng.randrange(10**6)}~p{i}" for i in range(n)],
         },
         schema_overrides={"_category": pl.Int8, "_supplier": pl.UInt64},
