@@ -567,10 +567,8 @@ def _fallback_code(
     books: pl.DataFrame, portal: pl.DataFrame, books_rows: pl.Series, portal_rows: pl.Series
 ) -> pl.Series:
     """Per result row, the code of its books document's _FALLBACK_FACTS where the rules read them, else 0."""
-    lacking = portal.select(
-        pl.any_horizontal(pl.col(_FALLBACK_FACTS).is_null()).gather(portal_rows)
-    ).to_series()
-    read = lacking.fill_null(True)
+    lacking = portal.select(pl.any_horizontal(pl.col(_FALLBACK_FACTS).is_null())).to_series()
+    read = lacking.gather(portal_rows).fill_null(True)
     return _code_where(read, _gathered(books, "b_", _FALLBACK_FACTS, books_rows.filter(read)))
 
 

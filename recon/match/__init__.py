@@ -57,8 +57,8 @@ def reconcile(
     warnings); None means the machine's date. Pin it to make a result independent of the day it runs.
     Returns RESULT_SCHEMA rows ordered by category, supplier GSTIN, document number.
     """
-    # Each category's rows are finished (ordered, actions suggested) on their own thread, and the parts are
-    # laid end to end: the million-row result is never copied again to be sorted.
+    # The pairs, the ims_only and the books_only rows are each ordered and given their suggested actions on
+    # their own thread, then laid end to end in category order: no sort or copy of the whole result.
     return pl.concat(_result_parts(books, portal, settings, links, unlinks, today), how="vertical")
 
 
@@ -394,8 +394,8 @@ def _result_id(books_id: pl.Expr, portal_id: pl.Expr) -> pl.Expr:
 def _row_order(results: pl.DataFrame) -> pl.Series:
     """Category, supplier, number, then ids — the same rows always come out in the same order.
 
-    Suppliers are sorted once as a short list and replaced by their position, so the million-row sort
-    compares small integers where it can (the numbers stay strings; ids only break ties).
+    Suppliers are sorted once as a short list and replaced by their position; the rows are then sorted
+    on the numbers and on category and supplier as one integer (see :func:`_arg_sort`). Ids only break ties.
     """
     # In first-seen order before sorting: polars finds the few distinct values faster that way.
     suppliers = results.select(pl.col("_gstin").unique(maintain_order=True).sort(nulls_last=True))

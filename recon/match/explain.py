@@ -172,6 +172,7 @@ def differences_frame(wide: pl.DataFrame, fields: tuple[str, ...]) -> pl.DataFra
 
 
 def _stacked_amounts(differing: pl.DataFrame, field: str, order: int) -> pl.DataFrame:
+    """One amount head's differing rows, with columns named alike so that the heads stack."""
     return differing.select(
         "_row",
         pl.lit(order, pl.Int8).alias("_order"),
