@@ -119,8 +119,11 @@ class _SectionReader(pc.SectionColumns):
         """The document fields :meth:`row` reads, for every document (formats.md §5)."""
         spec, count = self.spec, len(fields.records)
         status = fields.text("cfs")
+        doc_kinds = (
+            [spec.doc_kind] * count if spec.doc_kind else pc.note_kinds(fields, ("ntty", "typ"), NOTE_KINDS)
+        )
         return {
-            "doc_kind": [spec.doc_kind] * count if spec.doc_kind else _note_kinds(fields),
+            "doc_kind": doc_kinds,
             "is_amendment": [spec.is_amendment] * count,
             "supplier_gstin": fields.text("ctin", "sgstin", required=spec.doc_kind != "bill_of_entry"),
             "supplier_name": fields.text("trdnm", "tradenm", "tdname"),
@@ -200,17 +203,6 @@ class _SectionReader(pc.SectionColumns):
                 f"the supplier's registration was cancelled from {record.text('dtcancel')}"
             )
         return row
-
-
-def _note_kinds(fields: pc.Columns) -> list:
-    """_note_kind of every document; a code that is not a note type is left to row()."""
-    return fields.note_alone(pc.map_distinct(fields.text("ntty", "typ", required=True), _note_kind_of))
-
-
-def _note_kind_of(text):
-    if text is pc.READ_ALONE:
-        return text
-    return NOTE_KINDS.get((text or "").upper(), pc.READ_ALONE)
 
 
 def _period(text):

@@ -161,8 +161,11 @@ class _SectionReader(pc.SectionColumns):
         filed_on = fields.text("supfildt")
         # In cdnr typ is the note type (C/D); the supply type is suptyp there (formats.md §3).
         supply_key = ("suptyp",) if spec.doc_kind is None else ("typ", "inv_typ")
+        doc_kinds = (
+            [spec.doc_kind] * count if spec.doc_kind else pc.note_kinds(fields, ("typ", "ntty"), NOTE_KINDS)
+        )
         return {
-            "doc_kind": [spec.doc_kind] * count if spec.doc_kind else _note_kinds(fields),
+            "doc_kind": doc_kinds,
             "is_amendment": [spec.is_amendment] * count,
             "supplier_gstin": fields.text("ctin", required=spec.doc_kind != "bill_of_entry"),
             "supplier_name": fields.text("trdnm", "tradenm"),
@@ -248,17 +251,6 @@ class _SectionReader(pc.SectionColumns):
         if row["doc_kind"] == "isd" and (record.text("doctyp") or "").upper() in ISD_CREDIT:
             row["warnings"].append("ISD credit note: it reduces the ITC distributed earlier")
         return row
-
-
-def _note_kinds(fields: pc.Columns) -> list:
-    """_note_kind of every document; a code that is not a note type is left to row()."""
-    return fields.note_alone(pc.map_distinct(fields.text("typ", "ntty", required=True), _note_kind_of))
-
-
-def _note_kind_of(text):
-    if text is pc.READ_ALONE:
-        return text
-    return NOTE_KINDS.get((text or "").upper(), pc.READ_ALONE)
 
 
 def _filing_status(filed_on) -> str:

@@ -826,6 +826,20 @@ def _first_present(record: dict, keys: list[str]):
     return None
 
 
+def note_kinds(fields: Columns, keys: tuple[str, ...], kinds: dict[str, str]) -> list:
+    """Each document's kind from its note-type code (the first of ``keys`` present), by ``kinds``.
+
+    A code that is not a note type is left to the reader's own row(), which says what is wrong with it.
+    """
+
+    def kind_of(text):
+        if text is READ_ALONE:
+            return text
+        return kinds.get((text or "").upper(), READ_ALONE)
+
+    return fields.note_alone(map_distinct(fields.text(*keys, required=True), kind_of))
+
+
 def map_distinct(values: list, convert, kinds: tuple[type, ...] = (str,)) -> list:
     """convert(value) for each value, worked out once per distinct value.
 
