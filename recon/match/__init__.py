@@ -303,9 +303,8 @@ def _leftover_results(
     wide = wide.with_columns(
         pl.col(other).alias("n_idx"),
         pl.col(other).is_in(pairs[other].implode()).fill_null(False).alias("n_paired"),
-        block.runs_expr("b_no_upper", "b_fy", fys).alias("b_runs"),
-        block.runs_expr("p_no_upper", "p_fy", fys).alias("p_runs"),
     )
+    wide = explain.with_gap_texts(wide.with_columns(_same_digit_runs(wide, fys).alias("same_runs")))
     wide = _mark_unlinked(wide, forbidden)
     wide = _with_twins(wide, twins, books_side)
     # Documents of the supplier on the other side, counted only for leftovers without any candidate.
@@ -360,6 +359,20 @@ def _leftover_results(
         (pl.col("b") if own == "b" else pl.lit(None, pl.UInt32)).alias("_books_row"),
         (pl.col("p") if own == "p" else pl.lit(None, pl.UInt32)).alias("_portal_row"),
     )  # fmt: skip
+
+
+def _same_digit_runs(wide: pl.DataFrame, fys: list[str]) -> pl.Series:
+    """Per leftover: its number and its nearest candidate's have the same digit runs (so only letters
+    differ). Worked out only where the sentence asks: a candidate whose number key differs."""
+    asked = wide.select(
+        (pl.col("n_idx").is_not_null() & (pl.col("b_key") != pl.col("p_key"))).fill_null(False)
+    ).to_series()
+    runs = wide.filter(asked).select(
+        block.runs_expr("b_no_upper", "b_fy", fys).alias("b"),
+        block.runs_expr("p_no_upper", "p_fy", fys).alias("p"),
+    )
+    same = runs.select((pl.col("b") == pl.col("p")) & (pl.col("b") != "")).to_series()
+    return pl.repeat(False, wide.height, eager=True).scatter(asked.arg_true(), same)
 
 
 def _mark_unlinked(wide: pl.DataFrame, forbidden: pl.DataFrame) -> pl.DataFrame:

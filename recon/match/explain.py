@@ -357,17 +357,42 @@ def rows_text(origin_rows: pl.Expr) -> pl.Expr:
     )
 
 
+_TAXABLE_GAP_QUOTED = pl.col("x_taxable")
+_TAX_GAP_QUOTED = ~pl.col("x_taxable") & pl.any_horizontal([pl.col(f"x_{h}") for h in AMOUNTS[1:]])
+
+
+def with_gap_texts(wide: pl.DataFrame) -> pl.DataFrame:
+    """Add ``_taxable_gap`` and ``_tax_gap``: the gaps in rupees, on the rows whose nearest-candidate
+    sentence quotes them (rupee text is costly, and the tax gap is seldom quoted)."""
+    quoted = pl.col("n_idx").is_not_null()
+    tax_delta = pl.sum_horizontal([pl.col(f"d_{h}") for h in AMOUNTS[1:]]).abs()
+    return wide.with_columns(
+        _text_where(wide, quoted & _TAXABLE_GAP_QUOTED, rupees_expr(pl.col("d_taxable").abs())).alias(
+            "_taxable_gap"
+        ),
+        _text_where(wide, quoted & _TAX_GAP_QUOTED, rupees_expr(tax_delta)).alias("_tax_gap"),
+    )
+
+
+def _text_where(frame: pl.DataFrame, where: pl.Expr, text: pl.Expr) -> pl.Series:
+    """``text`` on the rows ``where`` holds, null on the others."""
+    rows = frame.select(where.fill_null(False)).to_series()
+    values = frame.filter(rows).select(text).to_series()
+    return pl.repeat(None, frame.height, dtype=pl.String, eager=True).scatter(rows.arg_true(), values)
+
+
 def nearest_reason_expr(own: str, settings: Settings) -> pl.Expr:
     """Why the nearest candidate was not taken, on a frame compared as a pair (``b_*``/``p_*``, ``x_*``).
 
-    ``own`` is the leftover's side ("b" or "p"); the candidate is the other side.
+    ``own`` is the leftover's side ("b" or "p"); the candidate is the other side. ``same_runs``: the two
+    numbers have the same digit runs (see ``runs_expr``); the gaps in rupees come from :func:`with_gap_texts`.
     """
     other = "p" if own == "b" else "b"
     other_word = "portal" if other == "p" else "books"
     number = (
         pl.when(pl.col("b_key") == pl.col("p_key"))
         .then(pl.lit("same number"))
-        .when((pl.col("b_runs") == pl.col("p_runs")) & (pl.col("b_runs") != ""))
+        .when(pl.col("same_runs"))
         .then(
             pl.concat_str(
                 pl.lit("number "), pl.col("b_doc_no"), pl.lit(" vs "), pl.col("p_doc_no"),
@@ -381,8 +406,6 @@ def nearest_reason_expr(own: str, settings: Settings) -> pl.Expr:
             )
         )
     )  # fmt: skip
-    taxable_gap = rupees_expr(pl.col("d_taxable").abs())
-    tax_delta = pl.sum_horizontal([pl.col(f"d_{h}") for h in AMOUNTS[1:]]).abs()
     parts = [
         pl.concat_str(pl.lit("same supplier, "), number),
         pl.when(pl.col("n_paired")).then(pl.lit(f"that {other_word} document is already paired")),
@@ -396,10 +419,8 @@ def nearest_reason_expr(own: str, settings: Settings) -> pl.Expr:
                 pl.lit(")"),
             )
         ),
-        pl.when(pl.col("x_taxable")).then(pl.concat_str(pl.lit("taxable value differs by "), taxable_gap)),
-        pl.when(~pl.col("x_taxable") & pl.any_horizontal([pl.col(f"x_{h}") for h in AMOUNTS[1:]])).then(
-            pl.concat_str(pl.lit("tax differs by "), rupees_expr(tax_delta))
-        ),
+        pl.when(_TAXABLE_GAP_QUOTED).then(pl.concat_str(pl.lit("taxable value differs by "), "_taxable_gap")),
+        pl.when(_TAX_GAP_QUOTED).then(pl.concat_str(pl.lit("tax differs by "), "_tax_gap")),
         pl.when(~pl.any_horizontal([pl.col(f"x_{h}") for h in AMOUNTS])).then(pl.lit("amounts agree")),
         pl.when(pl.col("d_date").abs() > settings.date_window_days).then(
             pl.concat_str(pl.lit("dates "), pl.col("d_date").abs().cast(pl.String), pl.lit(" days apart"))
