@@ -57,8 +57,8 @@ def reconcile(
     warnings); None means the machine's date. Pin it to make a result independent of the day it runs.
     Returns RESULT_SCHEMA rows ordered by category, supplier GSTIN, document number.
     """
-    # The pairs, the ims_only and the books_only rows are each ordered and given their suggested actions on
-    # their own thread, then laid end to end in category order: no sort or copy of the whole result.
+    # The pairs and the leftovers are each ordered and given their suggested actions on their own thread,
+    # then laid end to end in category order: no sort or copy of the whole result.
     return pl.concat(_result_parts(books, portal, settings, links, unlinks, today), how="vertical")
 
 
@@ -81,7 +81,11 @@ def _result_parts(
     unlinks: Iterable[tuple[str, str]],
     today: date | None,
 ) -> list[pl.DataFrame]:
-    """The result rows in three finished parts, in result order: the pairs, ims_only, books_only."""
+    """The result rows in two finished parts, in result order: the pairs, then ims_only and books_only.
+
+    The two leftover sides are built side by side but finished as one part: a part's ordering and
+    suggestions cost a fixed amount too, which a few thousand leftovers would otherwise pay twice.
+    """
     books_work, portal_work = _in_parallel(
         lambda: _prepare(books).with_columns(
             ((pl.len().over(_DUPLICATE_KEY) > 1) & (pl.col("key") != "")).alias("in_duplicate_group")
@@ -95,10 +99,16 @@ def _result_parts(
     def finished(part: Callable[[], pl.DataFrame]) -> Callable[[], pl.DataFrame]:
         return lambda: _finished(part(), books, portal, today)
 
+    def leftovers() -> pl.DataFrame:
+        return pl.concat(
+            _in_parallel(
+                lambda: _leftover_results("p", portal_work, books_work, pairs, forbidden, settings),
+                lambda: _leftover_results("b", books_work, portal_work, pairs, forbidden, settings),
+            )
+        )
+
     return _in_parallel(
-        finished(lambda: _pair_results(pairs, books_work, portal_work, settings)),
-        finished(lambda: _leftover_results("p", portal_work, books_work, pairs, forbidden, settings)),
-        finished(lambda: _leftover_results("b", books_work, portal_work, pairs, forbidden, settings)),
+        finished(lambda: _pair_results(pairs, books_work, portal_work, settings)), finished(leftovers)
     )
 
 
