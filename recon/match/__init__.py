@@ -374,15 +374,9 @@ def _leftover_results(
 def _same_digit_runs(wide: pl.DataFrame, fys: list[str]) -> pl.Series:
     """Per leftover: its number and its nearest candidate's have the same digit runs (so only letters
     differ). Worked out only where the sentence asks: a candidate whose number key differs."""
-    asked = wide.select(
-        (pl.col("n_idx").is_not_null() & (pl.col("b_key") != pl.col("p_key"))).fill_null(False)
-    ).to_series()
-    runs = wide.filter(asked).select(
-        block.runs_expr("b_no_upper", "b_fy", fys).alias("b"),
-        block.runs_expr("p_no_upper", "p_fy", fys).alias("p"),
-    )
-    same = runs.select((pl.col("b") == pl.col("p")) & (pl.col("b") != "")).to_series()
-    return pl.repeat(False, wide.height, eager=True).scatter(asked.arg_true(), same)
+    asked = pl.col("n_idx").is_not_null() & (pl.col("b_key") != pl.col("p_key"))
+    b_runs, p_runs = block.runs_expr("b_no_upper", "b_fy", fys), block.runs_expr("p_no_upper", "p_fy", fys)
+    return explain.only_where(wide, asked, (b_runs == p_runs) & (b_runs != "")).fill_null(False)
 
 
 def _mark_unlinked(wide: pl.DataFrame, forbidden: pl.DataFrame) -> pl.DataFrame:

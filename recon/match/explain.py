@@ -367,18 +367,18 @@ def with_gap_texts(wide: pl.DataFrame) -> pl.DataFrame:
     quoted = pl.col("n_idx").is_not_null()
     tax_delta = pl.sum_horizontal([pl.col(f"d_{h}") for h in AMOUNTS[1:]]).abs()
     return wide.with_columns(
-        _text_where(wide, quoted & _TAXABLE_GAP_QUOTED, rupees_expr(pl.col("d_taxable").abs())).alias(
+        only_where(wide, quoted & _TAXABLE_GAP_QUOTED, rupees_expr(pl.col("d_taxable").abs())).alias(
             "_taxable_gap"
         ),
-        _text_where(wide, quoted & _TAX_GAP_QUOTED, rupees_expr(tax_delta)).alias("_tax_gap"),
+        only_where(wide, quoted & _TAX_GAP_QUOTED, rupees_expr(tax_delta)).alias("_tax_gap"),
     )
 
 
-def _text_where(frame: pl.DataFrame, where: pl.Expr, text: pl.Expr) -> pl.Series:
-    """``text`` on the rows ``where`` holds, null on the others."""
+def only_where(frame: pl.DataFrame, where: pl.Expr, value: pl.Expr) -> pl.Series:
+    """``value`` worked out only on the rows ``where`` holds, null on the others (for costly values)."""
     rows = frame.select(where.fill_null(False)).to_series()
-    values = frame.filter(rows).select(text).to_series()
-    return pl.repeat(None, frame.height, dtype=pl.String, eager=True).scatter(rows.arg_true(), values)
+    values = frame.filter(rows).select(value).to_series()
+    return pl.repeat(None, frame.height, dtype=values.dtype, eager=True).scatter(rows.arg_true(), values)
 
 
 def nearest_reason_expr(own: str, settings: Settings) -> pl.Expr:
