@@ -5,6 +5,7 @@ from datetime import date
 import polars as pl
 import pytest
 
+from recon.match.block import runs_expr
 from recon.normalise import (
     digit_runs,
     doc_no_key,
@@ -129,3 +130,26 @@ def test_vectorised_dates_agree_with_scalar():
         except ValueError:
             expected.append(None)
     assert parsed == expected
+
+
+# (as written, FY of its date, digit runs once that FY's tokens are gone) — what the engine compares to
+# tell apart numbers that share a key (A/1003 vs A10/03) or differ only in letters.
+RUNS_CASES = [
+    ("INV/24-25/017", "2024-25", "17"),
+    ("INV/24-25/017", "2025-26", "24,25,17"),  # another year's token is part of the number
+    ("FY25-26/25-26/7", "2025-26", "7"),  # tokens side by side
+    ("INV/2526", "2025-26", "2526"),  # no digit would be left
+    ("A10/03", "2025-26", "10,3"),
+    ("BILL-23-00040", "2023-24", "23,40"),
+    ("000", None, "0"),
+    # The separator left where a token was is never read as part of the next one (25/26).
+    ("25é25-26/26", "2025-26", "25,26"),
+    ("2025/FY 25-26-2026/", "2025-26", "2025,2026"),
+]
+
+
+def test_digit_runs_drop_only_the_documents_own_fy_tokens():
+    frame = pl.DataFrame({"doc_no": [c[0] for c in RUNS_CASES], "fy": [c[1] for c in RUNS_CASES]})
+    fys = sorted({c[1] for c in RUNS_CASES if c[1]})
+    runs = frame.select(runs_expr("doc_no", "fy", fys)).to_series().to_list()
+    assert runs == [c[2] for c in RUNS_CASES]

@@ -23,7 +23,7 @@ import polars as pl
 from rapidfuzz import fuzz, process
 
 from recon.match.settings import Settings
-from recon.normalise import _fy_token_pattern, doc_no_key_expr, fy_expr
+from recon.normalise import doc_no_key_expr, fy_expr, fy_token_free_expr
 
 # Stage numbers order the evidence: the assignment prefers a lower stage over any score.
 EXACT, EXACT_VIA_ORIGINAL, NORMALISED, NORMALISED_VIA_ORIGINAL = 1, 2, 3, 4
@@ -118,14 +118,7 @@ def runs_expr(no_col: str, fy_col: str, fys: list[str]) -> pl.Expr:
     Two numbers can share a key yet be split differently (A/1003 vs A10/03, matching-practice.md §3);
     the runs tell them apart, and runs that differ as numbers (1 vs 11, 40 vs 45) mean another document.
     """
-    text = pl.col(no_col).fill_null("").str.to_uppercase()
-    cleaned = text
-    for fy in fys:
-        pattern = _fy_token_pattern(fy)
-        removed = text.str.replace_all(pattern, "${1}${2}").str.replace_all(pattern, "${1}${2}")
-        cleaned = (
-            pl.when((pl.col(fy_col) == fy) & removed.str.contains(r"[0-9]")).then(removed).otherwise(cleaned)
-        )
+    cleaned = fy_token_free_expr(pl.col(no_col).fill_null("").str.to_uppercase(), fy_col, fys)
     return (
         cleaned.str.extract_all(r"[0-9]+")
         .list.eval(pl.element().str.strip_chars_start("0").replace("", "0"))
