@@ -167,11 +167,12 @@ def _free(work: pl.DataFrame, taken: pl.Series) -> pl.DataFrame:
 def _prepare(docs: pl.DataFrame) -> pl.DataFrame:
     if list(docs.columns) != list(model.COLUMNS) or dict(docs.schema) != model.SCHEMA:
         docs = model.conform(docs)
-    work = block.prepare(docs).with_columns(classify.not_in_ims_expr())
     # One contiguous chunk per column (a Parquet read gives several): every later stage gathers rows
-    # of the work frame by ``idx``, and a gather across chunks is several times slower. The columns
-    # read only to judge not_in_ims are dropped first, so the copy costs less memory.
-    return work.drop(_NOT_IN_IMS_INPUTS).rechunk()
+    # of the work frame by ``idx``, and a gather across chunks is several times slower. The inputs are
+    # joined up, not the work frame: what is worked out of them then comes in one chunk too, and is not
+    # copied a second time.
+    docs = docs.select(block.PREPARE_INPUTS).rechunk()
+    return block.prepare(docs).with_columns(classify.not_in_ims_expr()).drop(_NOT_IN_IMS_INPUTS)
 
 
 def _id_pairs(pairs: Iterable[tuple[str, str]], books: pl.DataFrame, portal: pl.DataFrame) -> pl.DataFrame:

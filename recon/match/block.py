@@ -48,6 +48,15 @@ CANDIDATE_SCHEMA = {
 # ---------------------------------------------------------------------------------------------------
 
 
+# The canonical columns :func:`prepare` and ``classify.not_in_ims_expr`` read.
+PREPARE_INPUTS = (
+    "doc_id", "source", "section", "doc_kind", "is_amendment", "original_doc_no", "original_doc_date",
+    "supplier_gstin", "supplier_pan", "gstin_valid", "doc_no", "doc_no_key", "doc_date", "fy", "pos",
+    "reverse_charge", "taxable_value", "igst", "cgst", "sgst", "cess", "itc_available", "itc_unavailable_reason",
+    "origin_rows",
+)  # fmt: skip
+
+
 def prepare(docs: pl.DataFrame) -> pl.DataFrame:
     """The columns matching needs, one row per canonical document, position = ``idx``.
 
