@@ -100,10 +100,11 @@ def _result_parts(
         return lambda: _finished(part(), books, portal, today)
 
     def leftovers() -> pl.DataFrame:
+        unpaired = {"b": _unpaired(books_work, pairs["b"]), "p": _unpaired(portal_work, pairs["p"])}
         return pl.concat(
             _in_parallel(
-                lambda: _leftover_results("p", portal_work, books_work, pairs, forbidden, settings),
-                lambda: _leftover_results("b", books_work, portal_work, pairs, forbidden, settings),
+                lambda: _leftover_results("p", portal_work, books_work, unpaired, pairs, forbidden, settings),
+                lambda: _leftover_results("b", books_work, portal_work, unpaired, pairs, forbidden, settings),
             )
         )
 
@@ -287,19 +288,26 @@ def _pair_results(
     )
 
 
+def _unpaired(work: pl.DataFrame, paired: pl.Series) -> pl.DataFrame:
+    return work.filter(~pl.col("idx").is_in(paired.implode()))
+
+
 def _leftover_results(
     own: str,
     work: pl.DataFrame,
     other_work: pl.DataFrame,
+    unpaired: dict[str, pl.DataFrame],
     pairs: pl.DataFrame,
     forbidden: pl.DataFrame,
     settings: Settings,
 ) -> pl.DataFrame:
-    """books_only (``own`` = "b") or ims_only ("p") rows, each with its nearest candidate and why not."""
+    """books_only (``own`` = "b") or ims_only ("p") rows, each with its nearest candidate and why not.
+
+    ``unpaired``: the work frames' rows that no pair took, per side ("b", "p").
+    """
     other = "p" if own == "b" else "b"
-    leftovers = work.filter(~pl.col("idx").is_in(pairs[own].implode()))
-    other_leftovers = other_work.filter(~pl.col("idx").is_in(pairs[other].implode()))
-    near = block.nearest(leftovers, other_work, other_leftovers, settings)
+    leftovers = unpaired[own]
+    near = block.nearest(leftovers, other_work, unpaired[other], settings)
     frame = (
         leftovers.select(pl.col("idx").alias(own))
         .join(near.rename({"idx": own, "n_idx": other}), on=own, how="left")

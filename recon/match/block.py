@@ -126,8 +126,9 @@ def runs_expr(no_col: str, fy_col: str, fys: list[str]) -> pl.Expr:
 
     Two numbers can share a key yet be split differently (A/1003 vs A10/03, matching-practice.md §3);
     the runs tell them apart, and runs that differ as numbers (1 vs 11, 40 vs 45) mean another document.
+    ``no_col`` holds numbers in upper case (a work frame's ``no_upper``).
     """
-    cleaned = fy_token_free_expr(pl.col(no_col).fill_null("").str.to_uppercase(), fy_col, fys)
+    cleaned = fy_token_free_expr(pl.col(no_col).fill_null(""), fy_col, fys)
     return (
         cleaned.str.extract_all(r"[0-9]+")
         .list.eval(pl.element().str.strip_chars_start("0").replace("", "0"))
@@ -579,14 +580,20 @@ def nearest(
         .unique("idx", keep="first", maintain_order=True)
         .select("idx", pl.col("n_idx").alias("n_key_idx"))
     )
-    by_amount = _asof(left, unpaired, "taxable", "n_taxable").rename(
+    # Each search only for the leftovers the ones before it left without a choice.
+    without_key = left.join(same_key, on="idx", how="anti")
+    by_amount = _asof(without_key, unpaired, "taxable", "n_taxable").rename(
         {"n_idx": "n_amount_idx", "_dist": "_amount_dist"}
     )
+    amount_close = pl.col("_amount_dist") <= tolerance_paise(settings, "taxable")
+    far = without_key.join(by_amount.filter(amount_close), on="idx", how="anti")
     digits = pl.col("key").str.replace_all(r"[^0-9]", "").str.tail(15).cast(pl.Float64, strict=False)
     n_digits = pl.col("n_key").str.replace_all(r"[^0-9]", "").str.tail(15).cast(pl.Float64, strict=False)
     by_number = _asof(
-        left.with_columns(digits.alias("_num")).filter(pl.col("_num").is_not_null()),
-        unpaired.with_columns(n_digits.alias("_n_num")).filter(pl.col("_n_num").is_not_null()),
+        far.with_columns(digits.alias("_num")).filter(pl.col("_num").is_not_null()),
+        unpaired.filter(pl.col("gstin").is_in(far["gstin"].implode()))
+        .with_columns(n_digits.alias("_n_num"))
+        .filter(pl.col("_n_num").is_not_null()),
         "_num",
         "_n_num",
     ).rename({"n_idx": "n_number_idx", "_dist": "_number_dist"})
@@ -596,7 +603,6 @@ def nearest(
         .join(by_amount, on="idx", how="left")
         .join(by_number, on="idx", how="left")
     )
-    amount_close = pl.col("_amount_dist") <= tolerance_paise(settings, "taxable")
     choice = (
         pl.when(pl.col("n_key_idx").is_not_null())
         .then(pl.col("n_key_idx"))
