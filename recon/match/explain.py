@@ -136,7 +136,8 @@ def difference_inputs(fields: tuple[str, ...]) -> list[str]:
 
 def differences_frame(wide: pl.DataFrame, fields: tuple[str, ...]) -> pl.DataFrame:
     """Per ``_row`` of ``wide``: ``differences`` (list of {field, books, portal, difference}, portal minus
-    books) and ``differences_text`` (one sentence per differing field), for rows where something differs.
+    books) and ``differences_text`` (one sentence per differing field), for rows where something differs,
+    in no particular order.
 
     Built long (one row per differing field, then gathered per pair) because each sentence is then made
     only for the pairs where that field differs, not for every pair and field.
@@ -165,10 +166,26 @@ def differences_frame(wide: pl.DataFrame, fields: tuple[str, ...]) -> pl.DataFra
     if amounts:
         parts.append(_amount_differences(pl.concat(amounts)))
     long = pl.concat(parts).sort(["_row", "_order"])
-    return long.group_by("_row", maintain_order=True).agg(
-        pl.col("item").cast(DIFFERENCE).alias("differences"),
-        pl.col("sentence").str.join(" ").alias("differences_text"),
+    # Most pairs differ in one field: their list and text are made row by row, and only the rest are
+    # grouped (grouping costs per group, and there are as many groups as differing pairs).
+    row = pl.col("_row")
+    alone = long.select(
+        (row != row.shift(1)).fill_null(True) & (row != row.shift(-1)).fill_null(True)
+    ).to_series()
+    one = long.filter(alone).select(
+        "_row",
+        pl.concat_list(pl.col("item").cast(DIFFERENCE)).alias("differences"),
+        pl.col("sentence").alias("differences_text"),
     )
+    many = (
+        long.filter(~alone)
+        .group_by("_row", maintain_order=True)
+        .agg(
+            pl.col("item").cast(DIFFERENCE).alias("differences"),
+            pl.col("sentence").str.join(" ").alias("differences_text"),
+        )
+    )
+    return pl.concat([one, many])
 
 
 def _stacked_amounts(differing: pl.DataFrame, field: str, order: int) -> pl.DataFrame:
