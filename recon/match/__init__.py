@@ -87,10 +87,7 @@ def _result_parts(
     suggestions cost a fixed amount too, which a few thousand leftovers would otherwise pay twice.
     """
     books_work, portal_work = _in_parallel(
-        lambda: _prepare(books).with_columns(
-            ((pl.len().over(_DUPLICATE_KEY) > 1) & (pl.col("key") != "")).alias("in_duplicate_group")
-        ),
-        lambda: _prepare(portal),
+        lambda: _with_duplicate_flag(_prepare(books)), lambda: _prepare(portal)
     )
     forbidden = _id_pairs(unlinks, books_work, portal_work)
     manual = _manual(links, books_work, portal_work)
@@ -204,6 +201,23 @@ def _manual(links, books: pl.DataFrame, portal: pl.DataFrame) -> pl.DataFrame:
     if candidates.is_empty():
         return block.empty_candidates()
     return assign.one_to_one(candidates, books, portal)
+
+
+def _with_duplicate_flag(books: pl.DataFrame) -> pl.DataFrame:
+    """Add ``in_duplicate_group``: another book entry has the same GSTIN, kind, number key and FY.
+
+    Only rows whose hash of the four repeats can be in one; the groups are counted on those alone. A
+    window over four text columns of every row costs twice as much and allocates hundreds of megabytes.
+    """
+    hashed = books.select(
+        pl.col("gstin").hash(1) ^ pl.col("kind").hash(2) ^ pl.col("key").hash(3) ^ pl.col("fy").hash(4)
+    ).to_series()
+    ordered = hashed.sort()  # a repeated hash sits next to its repeat
+    repeated = ordered.filter((ordered == ordered.shift(1)) | (ordered == ordered.shift(-1)))
+    maybe = books.select(hashed.is_in(repeated.implode()) & (pl.col("key") != "")).to_series().arg_true()
+    grouped = books.select(pl.col(_DUPLICATE_KEY).gather(maybe)).select(pl.len().over(_DUPLICATE_KEY) > 1)
+    flag = pl.repeat(False, books.height, eager=True).scatter(maybe.filter(grouped.to_series()), True)
+    return books.with_columns(flag.alias("in_duplicate_group"))
 
 
 def _duplicate_twins(books: pl.DataFrame, taken_b: pl.Series) -> pl.DataFrame:
