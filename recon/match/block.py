@@ -262,6 +262,19 @@ def key_candidates(books: pl.DataFrame, portal: pl.DataFrame, settings: Settings
 
 def _with_columns_of(pairs: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFrame) -> pl.DataFrame:
     """Candidate positions (``b``, ``p``) with both documents' blocking columns, prefixed b_/p_."""
+    if _is_whole(books) and _is_whole(portal):
+        # idx is the row position: gathered, not joined (the first strategy sees every document).
+        return pl.concat(
+            [
+                books.select(
+                    pl.col(c).gather(pairs["b"]).alias(f"b_{c}") for c in BLOCK_COLUMNS if c in books.columns
+                ),
+                portal.select(
+                    pl.col(c).gather(pairs["p"]).alias(f"p_{c}") for c in BLOCK_COLUMNS if c in portal.columns
+                ),
+            ],
+            how="horizontal",
+        )
     # Only the pairs' documents are joined: the whole pool would be hashed for a few thousand pairs.
     books = books.filter(pl.col("idx").is_in(pairs["b"].implode()))
     portal = portal.filter(pl.col("idx").is_in(pairs["p"].implode()))
@@ -272,6 +285,11 @@ def _with_columns_of(pairs: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFr
         .join(p.rename({c: f"p_{c}" for c in p.columns}), left_on="p", right_on="p_idx", coalesce=False)
         .drop("b", "p")
     )
+
+
+def _is_whole(pool: pl.DataFrame) -> bool:
+    """No document has left the pool, so a row's ``idx`` is its position (idx only grows down a pool)."""
+    return pool.height > 0 and pool["idx"][-1] == pool.height - 1
 
 
 def _guard_split_runs(frame: pl.DataFrame, settings: Settings) -> pl.DataFrame:
