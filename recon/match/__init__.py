@@ -480,7 +480,8 @@ def _arg_sort(keys: pl.DataFrame, columns: tuple[str, ...]) -> pl.Series:
 def _text_order(text: pl.Series) -> pl.Series:
     """Row positions of ``text`` in sorted order, nulls last (ties in any order)."""
     lengths = text.str.len_bytes()
-    plain = (lengths == text.str.len_chars()) & ~text.str.contains("\x00", literal=True)
+    # Zero-padding keeps the text's order unless a text ends in the padding byte ("A" vs "A\x00").
+    plain = (lengths == text.str.len_chars()) & ~text.str.ends_with("\x00")
     if int(lengths.max() or 0) > _WORD_BYTES or not plain.fill_null(True).all():
         return (
             text.to_frame()

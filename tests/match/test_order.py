@@ -12,6 +12,8 @@ from recon.match import _SORT_KEYS, _arg_sort, _break_ties_by_id
 SHORT = ["INV-1", "INV-2", "A/7", "a/7", "INV-10", "INV-1 ", "", None]
 LONG = [*SHORT, "INV/2025-26/000000017", "INV/2025-26/000000017A", "INV/2025-26/00000001"]
 NON_ASCII = [*SHORT, "बिल-7", "INV-१", "ÄB-1"]
+INNER_NUL = [*SHORT, "A", "A\x00B", "A\x00\x00B"]  # a zero byte inside: still sorted as integers
+ENDING_NUL = [*SHORT, "A", "A\x00", "A\x00\x00"]  # would pad alike: sorted as text
 
 
 @pytest.mark.parametrize(
@@ -21,6 +23,8 @@ NON_ASCII = [*SHORT, "बिल-7", "INV-१", "ÄB-1"]
         (2**60, SHORT),  # too wide to pack: sorted on the columns as they are
         (5, LONG),  # longer than the integers hold: sorted as text
         (5, NON_ASCII),  # not ASCII: sorted as text
+        (5, INNER_NUL),
+        (5, ENDING_NUL),
     ],
 )
 def test_ties_broken_by_id_equal_one_sort_on_all_keys(supplier_span, numbers):
