@@ -263,21 +263,14 @@ def _pair_results(
     # Sentences only for the pairs where something differs; most pairs agree and get an empty list.
     fields = compare.DIFFERENCE_FIELDS
     differing = wide.select(explain.difference_inputs(fields)).filter(wide["_differs"])
-    found = explain.differences_frame(differing, fields)
+    differences, differences_text = explain.differences_columns(differing, fields, wide.height)
     slim = wide.select(
-        "_row", "category", "stage", "basis", "score", "review", "review_reason", "not_in_ims",
+        "category", "stage", "basis", "score", "review", "review_reason", "not_in_ims",
         "b", "p", "b_doc_id", "p_doc_id", "b_doc_no", "p_doc_no", "p_no_upper", "b_key", "p_orig_no_upper", "b_gstin",
         "p_gstin",
     )  # fmt: skip
     del wide
-    no_differences = pl.lit([], pl.List(RESULT_SCHEMA["differences"].inner))
-    slim = slim.join(found, on="_row", how="left", maintain_order="left").with_columns(
-        pl.when(pl.col("differences").is_null())
-        .then(no_differences)
-        .otherwise(pl.col("differences"))
-        .alias("differences")
-    )
-    slim = explain.with_pair_explanation(slim, settings)
+    slim = explain.with_pair_explanation(slim.with_columns(differences, differences_text), settings)
     return slim.select(
         _result_id(pl.col("b_doc_id"), pl.col("p_doc_id")),
         "category",

@@ -7,6 +7,7 @@ loop. Rupees are written the Indian way (₹1,23,456.00); differences are portal
 from __future__ import annotations
 
 import polars as pl
+import pyarrow as pa
 
 from recon.match import block
 from recon.match.block import AMOUNTS
@@ -134,14 +135,22 @@ def difference_inputs(fields: tuple[str, ...]) -> list[str]:
     return ["_row", *[c for field in fields for c in _columns_of(field)]]
 
 
-def differences_frame(wide: pl.DataFrame, fields: tuple[str, ...]) -> pl.DataFrame:
-    """Per ``_row`` of ``wide``: ``differences`` (list of {field, books, portal, difference}, portal minus
-    books) and ``differences_text`` (one sentence per differing field), for rows where something differs,
-    in no particular order.
+def differences_columns(
+    wide: pl.DataFrame, fields: tuple[str, ...], height: int
+) -> tuple[pl.Series, pl.Series]:
+    """``differences`` (list of {field, books, portal, difference}, portal minus books; empty when none)
+    and ``differences_text`` (one sentence per differing field; null when none), one row per ``_row``
+    from 0 to ``height`` - 1; ``wide`` holds the compared rows where something differs.
 
-    Built long (one row per differing field, then gathered per pair) because each sentence is then made
-    only for the pairs where that field differs, not for every pair and field.
+    Built long (one row per differing field) because each sentence is then made only for the pairs where
+    that field differs, not for every pair and field.
     """
+    long = _difference_items(wide, fields)
+    return _items_by_row(long, height), _text_by_row(long, height)
+
+
+def _difference_items(wide: pl.DataFrame, fields: tuple[str, ...]) -> pl.DataFrame:
+    """One row per differing field: ``_row``, ``item`` and ``sentence``, by row then field order."""
     parts, amounts = [], []
     for order, field in enumerate(fields):
         # Only the columns this field's item and sentence read are copied by the filter.
@@ -165,27 +174,37 @@ def differences_frame(wide: pl.DataFrame, fields: tuple[str, ...]) -> pl.DataFra
         )
     if amounts:
         parts.append(_amount_differences(pl.concat(amounts)))
-    long = pl.concat(parts).sort(["_row", "_order"])
-    # Most pairs differ in one field: their list and text are made row by row, and only the rest are
-    # grouped (grouping costs per group, and there are as many groups as differing pairs).
+    return pl.concat(parts).sort(["_row", "_order"]).with_columns(pl.col("item").cast(DIFFERENCE))
+
+
+def _items_by_row(long: pl.DataFrame, height: int) -> pl.Series:
+    """The items as a list per row, empty for the rows without one.
+
+    Assembled by Arrow from the items and each row's offset: polars has no constructor for a list
+    column from offsets, and filling the empty lists of a million agreeing pairs costs several times more.
+    """
+    runs = long.select(pl.col("_row").rle()).unnest("_row")  # long is sorted by _row
+    per_row = pl.zeros(height, pl.Int64, eager=True).scatter(runs["value"], runs["len"])
+    offsets = pl.concat([pl.Series([0], dtype=pl.Int64), per_row.cum_sum()])
+    lists = pa.LargeListArray.from_arrays(offsets.to_arrow(), long["item"].to_arrow())
+    return pl.Series("differences", lists).cast(pl.List(DIFFERENCE))
+
+
+def _text_by_row(long: pl.DataFrame, height: int) -> pl.Series:
+    """The sentences of each row joined, null for the rows without one."""
+    # Most pairs differ in one field: their sentence is their text, and only the rest are grouped
+    # (grouping costs per group, and there are as many groups as differing pairs).
     row = pl.col("_row")
-    alone = long.select(
-        (row != row.shift(1)).fill_null(True) & (row != row.shift(-1)).fill_null(True)
-    ).to_series()
-    one = long.filter(alone).select(
-        "_row",
-        pl.concat_list(pl.col("item").cast(DIFFERENCE)).alias("differences"),
-        pl.col("sentence").alias("differences_text"),
+    alone = long.select((row != row.shift(1)).fill_null(True) & (row != row.shift(-1)).fill_null(True))
+    alone = alone.to_series()
+    texts = pl.concat(
+        [
+            long.filter(alone).select("_row", "sentence"),
+            long.filter(~alone).group_by("_row", maintain_order=True).agg(pl.col("sentence").str.join(" ")),
+        ]
     )
-    many = (
-        long.filter(~alone)
-        .group_by("_row", maintain_order=True)
-        .agg(
-            pl.col("item").cast(DIFFERENCE).alias("differences"),
-            pl.col("sentence").str.join(" ").alias("differences_text"),
-        )
-    )
-    return pl.concat([one, many])
+    empty = pl.repeat(None, height, dtype=pl.String, eager=True).alias("differences_text")
+    return empty.scatter(texts["_row"], texts["sentence"]) if texts.height else empty
 
 
 def _stacked_amounts(differing: pl.DataFrame, field: str, order: int) -> pl.DataFrame:
