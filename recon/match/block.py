@@ -73,7 +73,7 @@ def prepare(docs: pl.DataFrame) -> pl.DataFrame:
         )
     gstin = pl.col("supplier_gstin").fill_null("")  # readers store it upper-cased and trimmed (recon.model)
     original_no = pl.col("original_doc_no").str.strip_chars().str.to_uppercase()
-    original_fy = pl.coalesce(fy_expr("original_doc_date"), pl.col("fy"))
+    original_fy = _original_fy(frame)
     work = frame.select(
         pl.int_range(pl.len(), dtype=pl.UInt32).alias("idx"),
         pl.col("doc_id"),
@@ -104,6 +104,19 @@ def prepare(docs: pl.DataFrame) -> pl.DataFrame:
         original_fy.alias("orig_fy"),
     )
     return _with_original_key(work)
+
+
+def _original_fy(frame: pl.DataFrame) -> pl.Series:
+    """The FY of an amendment's original date where one is given, else the document's own FY.
+
+    Worked out on the dated rows alone: few documents are amendments, and the FY text of a million
+    empty dates would still cost a million concatenations.
+    """
+    dated = frame["original_doc_date"].is_not_null().arg_true()
+    own = frame["fy"].clone()  # scattered into below: the caller's column stays as it is
+    if dated.is_empty():
+        return own
+    return own.scatter(dated, frame.select(fy_expr("original_doc_date").gather(dated)).to_series())
 
 
 def _with_original_key(work: pl.DataFrame) -> pl.DataFrame:

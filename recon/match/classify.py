@@ -38,18 +38,19 @@ def not_in_ims_expr() -> pl.Expr:
     judged by what they are: reverse charge, ISD, imports before the IMS import-of-goods section, and
     2B records marked "ITC not available" go straight to GSTR-2B.
     """
-    is_isd = (pl.col("kind") == "isd") | pl.col("section").fill_null("").str.to_lowercase().str.starts_with(
-        "isd"
-    )
+    # "isd" in any case at the start; no other character lower-cases to i, s or d, and a lower-cased copy
+    # of every section costs more.
+    is_isd = (pl.col("kind") == "isd") | pl.col("section").str.contains("^[iI][sS][dD]").fill_null(False)
     old_import = (pl.col("kind") == "bill_of_entry") & (
         pl.col("date").is_null() | (pl.col("date") < IMPORTS_IN_IMS_FROM)
     )
-    itc_reason = (
+    # Whole sentences, not joined up per row: polars works out every branch on every row.
+    itc_not_available = (
         pl.when(pl.col("itc_reason") == "P")
-        .then(pl.lit(" (place-of-supply rule)"))
+        .then(pl.lit("ITC not available on 2B (place-of-supply rule) — not an IMS record"))
         .when(pl.col("itc_reason") == "C")
-        .then(pl.lit(" (time limit of s.16(4))"))
-        .otherwise(pl.lit(""))
+        .then(pl.lit("ITC not available on 2B (time limit of s.16(4)) — not an IMS record"))
+        .otherwise(pl.lit("ITC not available on 2B — not an IMS record"))
     )
     return (
         pl.when(pl.col("source") == "ims")
@@ -62,8 +63,8 @@ def not_in_ims_expr() -> pl.Expr:
         .then(
             pl.lit("import of goods before the October-2025 period — not an IMS record, reconcile against 2B")
         )
-        .when(pl.col("itc_available").fill_null("").str.to_uppercase() == "N")
-        .then(pl.concat_str(pl.lit("ITC not available on 2B"), itc_reason, pl.lit(" — not an IMS record")))
+        .when(pl.col("itc_available").is_in(["N", "n"]).fill_null(False))
+        .then(itc_not_available)
         .otherwise(pl.lit(None, pl.String))
         .alias("not_in_ims")
     )
