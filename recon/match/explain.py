@@ -413,7 +413,10 @@ def with_gap_texts(wide: pl.DataFrame) -> pl.DataFrame:
 def only_where(frame: pl.DataFrame, where: pl.Expr, value: pl.Expr) -> pl.Series:
     """``value`` worked out only on the rows ``where`` holds, null on the others (for costly values)."""
     rows = frame.select(where.fill_null(False)).to_series()
-    values = frame.filter(rows).select(value).to_series()
+    # Only the columns the value reads are filtered (a wide frame has dozens more), and the value is
+    # worked out lazily: an eager select evaluates a sub-expression once per use (digit runs twice over).
+    subset = frame.select(*dict.fromkeys(value.meta.root_names())).filter(rows)
+    values = subset.lazy().select(value).collect().to_series()
     return pl.repeat(None, frame.height, dtype=values.dtype, eager=True).scatter(rows.arg_true(), values)
 
 
