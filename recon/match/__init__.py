@@ -143,7 +143,9 @@ def _pair_in_stages(
             taken_b = pl.concat([chosen[-1]["b"], twins])
             books_pool, portal_pool = _free(books_pool, taken_b), _free(portal_pool, chosen[-1]["p"])
             twins = twins.clear()
-        candidates = strategy(books_pool, portal_pool, settings).join(forbidden, on=["b", "p"], how="anti")
+        candidates = strategy(books_pool, portal_pool, settings)
+        if forbidden.height:  # an anti join with nothing still hashes every candidate
+            candidates = candidates.join(forbidden, on=["b", "p"], how="anti")
         chosen.append(assign.one_to_one(candidates, books_pool, portal_pool))
         if number == 0:
             # A second booking of a paired document is a duplicate, not a candidate for weaker evidence.
