@@ -91,7 +91,7 @@ def _result_parts(
     )
     forbidden = _id_pairs(unlinks, books_work, portal_work)
     manual = _manual(links, books_work, portal_work)
-    pairs = _pair_in_stages(books_work, portal_work, settings, manual, forbidden)
+    pairs, twins = _pair_in_stages(books_work, portal_work, settings, manual, forbidden)
 
     def finished(part: Callable[[], pl.DataFrame]) -> Callable[[], pl.DataFrame]:
         return lambda: _finished(part(), books, portal, today)
@@ -100,8 +100,12 @@ def _result_parts(
         unpaired = {"b": _unpaired(books_work, pairs["b"]), "p": _unpaired(portal_work, pairs["p"])}
         return pl.concat(
             _in_parallel(
-                lambda: _leftover_results("p", portal_work, books_work, unpaired, pairs, forbidden, settings),
-                lambda: _leftover_results("b", books_work, portal_work, unpaired, pairs, forbidden, settings),
+                lambda: _leftover_results(
+                    "p", portal_work, books_work, unpaired, pairs, None, forbidden, settings
+                ),
+                lambda: _leftover_results(
+                    "b", books_work, portal_work, unpaired, pairs, twins, forbidden, settings
+                ),
             )
         )
 
@@ -128,8 +132,13 @@ def _pair_in_stages(
     settings: Settings,
     manual: pl.DataFrame,
     forbidden: pl.DataFrame,
-) -> pl.DataFrame:
-    """Run the strategies in order of evidence, each one-to-one on what the earlier ones left."""
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Run the strategies in order of evidence, each one-to-one on what the earlier ones left.
+
+    Returns the chosen pairs, and the book entries that duplicate another (``idx``) with the kept twin
+    (``twin_idx``). The twins are settled after the exact stage and left out of the later ones, so only
+    a kept copy can pair later on, and it stays the kept one.
+    """
     strategies = [block.key_candidates, block.boundary_candidates, block.fuzzy_candidates]
     if settings.pan_matching:
         strategies.append(block.pan_candidates)
@@ -137,20 +146,19 @@ def _pair_in_stages(
     # Each pool is the last one less what the last strategy took: filtering a million rows against every
     # pair so far, once per strategy, would cost more than the later strategies themselves.
     books_pool, portal_pool = _free(books, manual["b"]), _free(portal, manual["p"])
-    twins = pl.Series("idx", [], pl.UInt32)
+    twins = pl.DataFrame(schema={"idx": pl.UInt32, "twin_idx": pl.UInt32})
     for number, strategy in enumerate(strategies):
         if number:
-            taken_b = pl.concat([chosen[-1]["b"], twins])
+            taken_b = pl.concat([chosen[-1]["b"], twins["idx"]]) if number == 1 else chosen[-1]["b"]
             books_pool, portal_pool = _free(books_pool, taken_b), _free(portal_pool, chosen[-1]["p"])
-            twins = twins.clear()
         candidates = strategy(books_pool, portal_pool, settings)
         if forbidden.height:  # an anti join with nothing still hashes every candidate
             candidates = candidates.join(forbidden, on=["b", "p"], how="anti")
         chosen.append(assign.one_to_one(candidates, books_pool, portal_pool))
         if number == 0:
             # A second booking of a paired document is a duplicate, not a candidate for weaker evidence.
-            twins = _duplicate_twins(books, pl.concat([c["b"] for c in chosen]))["idx"]
-    return pl.concat(chosen)
+            twins = _duplicate_twins(books, pl.concat([c["b"] for c in chosen]))
+    return pl.concat(chosen), twins
 
 
 def _free(work: pl.DataFrame, taken: pl.Series) -> pl.DataFrame:
@@ -306,12 +314,14 @@ def _leftover_results(
     other_work: pl.DataFrame,
     unpaired: dict[str, pl.DataFrame],
     pairs: pl.DataFrame,
+    twins: pl.DataFrame | None,
     forbidden: pl.DataFrame,
     settings: Settings,
 ) -> pl.DataFrame:
     """books_only (``own`` = "b") or ims_only ("p") rows, each with its nearest candidate and why not.
 
-    ``unpaired``: the work frames' rows that no pair took, per side ("b", "p").
+    ``unpaired``: the work frames' rows that no pair took, per side ("b", "p"); ``twins``: the book
+    entries that duplicate another, from :func:`_pair_in_stages` (None for ims_only).
     """
     other = "p" if own == "b" else "b"
     leftovers = unpaired[own]
@@ -326,7 +336,6 @@ def _leftover_results(
     columns = (*compare.WIDE_COLUMNS, "origin_rows")
     wide = compare.compare(compare.widen(frame, books_side, portal_side, columns, columns), settings)
     fys = sorted({f for f in pl.concat([wide["b_fy"], wide["p_fy"]]).drop_nulls().unique().to_list() if f})
-    twins = _duplicate_twins(books_side, pairs["b"]) if own == "b" else None
     wide = wide.with_columns(
         pl.col(other).alias("n_idx"),
         pl.col(other).is_in(pairs[other].implode()).fill_null(False).alias("n_paired"),
