@@ -305,6 +305,7 @@ def _pair_results(
 
 
 def _unpaired(work: pl.DataFrame, paired: pl.Series) -> pl.DataFrame:
+    """The work frame's documents that no pair took."""
     return work.filter(~pl.col("idx").is_in(paired.implode()))
 
 
