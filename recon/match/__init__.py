@@ -236,13 +236,11 @@ def _duplicate_twins(books: pl.DataFrame, taken_b: pl.Series) -> pl.DataFrame:
     is the one that paired, else the earliest row.
     """
     group = list(_DUPLICATE_KEY)
-    members = books.filter(pl.col("in_duplicate_group")).select(
-        "idx",
-        "doc_id",
-        "first_row",
-        "origin_rows",
-        *group,
-        pl.col("idx").is_in(taken_b.implode()).alias("_paired"),
+    # Columns picked before rows, here and below: an eager filter copies every column of the frame.
+    members = (
+        books.select("idx", "doc_id", "first_row", *group, "in_duplicate_group")
+        .filter(pl.col("in_duplicate_group"))
+        .with_columns(pl.col("idx").is_in(taken_b.implode()).alias("_paired"))
     )
     if members.is_empty():
         return pl.DataFrame(schema={"idx": pl.UInt32, "twin_idx": pl.UInt32})
@@ -305,8 +303,8 @@ def _pair_results(
 
 
 def _unpaired(work: pl.DataFrame, paired: pl.Series) -> pl.DataFrame:
-    """The work frame's documents that no pair took."""
-    return work.filter(~pl.col("idx").is_in(paired.implode()))
+    """The work frame's documents that no pair took, with what ``block.nearest`` reads."""
+    return work.select(block.NEAREST_COLUMNS).filter(~pl.col("idx").is_in(paired.implode()))
 
 
 def _leftover_results(
@@ -345,9 +343,10 @@ def _leftover_results(
     wide = _mark_unlinked(wide, forbidden)
     wide = _with_twins(wide, twins, books_side)
     # Documents of the supplier on the other side, counted only for leftovers without any candidate.
-    alone = wide.filter(pl.col("n_idx").is_null())[f"{own}_gstin"].unique()
+    alone = wide.select(pl.col(f"{own}_gstin").filter(pl.col("n_idx").is_null()).unique()).to_series()
     present = (
-        other_work.filter(pl.col("gstin").is_in(alone.implode()))
+        other_work.select("gstin")
+        .filter(pl.col("gstin").is_in(alone.implode()))
         .group_by("gstin")
         .len()
         .rename({"len": "_present"})

@@ -22,6 +22,9 @@ _VECTOR_ROUNDS = 8
 def rank(candidates: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFrame) -> pl.DataFrame:
     """Candidates sorted best first, with the tie-breaking facts that make the order total."""
     # Only the candidates' documents: a left join would otherwise hash every row of the whole pool.
+    # Columns picked before rows: an eager filter copies every column of the frame.
+    books = books.select("idx", "doc_id", "first_row", "date", *AMOUNTS)
+    portal = portal.select("idx", "doc_id", "date", *AMOUNTS)
     books = books.filter(pl.col("idx").is_in(candidates["b"].implode()))
     portal = portal.filter(pl.col("idx").is_in(candidates["p"].implode()))
     b = books.select(

@@ -124,7 +124,7 @@ def _with_original_key(work: pl.DataFrame) -> pl.DataFrame:
 
     Computed on the amendments only (a few rows) and joined back by position.
     """
-    amended = work.filter(pl.col("orig_no_upper").is_not_null()).select("idx", "orig_no_upper", "orig_fy")
+    amended = work.select("idx", "orig_no_upper", "orig_fy").filter(pl.col("orig_no_upper").is_not_null())
     fys = [f for f in amended["orig_fy"].drop_nulls().unique().to_list() if f]
     keys = amended.select("idx", doc_no_key_expr("orig_no_upper", "orig_fy", fys).alias("orig_key"))
     # Scatter by position rather than join: a join would copy every column of the work frame.
@@ -244,8 +244,10 @@ def key_candidates(books: pl.DataFrame, portal: pl.DataFrame, settings: Settings
         pl.col("p_no_upper").alias("p_no_upper_matched"), pl.lit(False).alias("via_original")
     )
     # An amendment (b2ba, b2bcna ...) may still be booked under its original number (§10).
-    amended = portal.filter(pl.col("amend") & pl.col("orig_key").is_not_null()).select(
-        "idx", "gstin", "kind", pl.col("orig_key").alias("key"), pl.col("orig_fy").alias("fy")
+    amended = (
+        portal.select("idx", "gstin", "kind", "amend", "orig_key", "orig_fy")
+        .filter(pl.col("amend") & pl.col("orig_key").is_not_null())
+        .select("idx", "gstin", "kind", pl.col("orig_key").alias("key"), pl.col("orig_fy").alias("fy"))
     )
     amended = amended.filter(_given(amended, key))
     via_pairs = slim_b.join(amended, on=key, how="inner", suffix="_p").select(
@@ -576,6 +578,10 @@ def _hamming_at_most_two(a: pl.Expr, b: pl.Expr) -> pl.Expr:
 # ---------------------------------------------------------------------------------------------------
 
 
+# What :func:`nearest` reads of each side's documents.
+NEAREST_COLUMNS = ("idx", "gstin", "kind", "key", "fy", "date", "taxable", "doc_id")
+
+
 def nearest(
     leftovers: pl.DataFrame, others: pl.DataFrame, other_leftovers: pl.DataFrame, settings: Settings
 ) -> pl.DataFrame:
@@ -589,7 +595,7 @@ def nearest(
     """
     if leftovers.is_empty():
         return pl.DataFrame(schema={"idx": pl.UInt32, "n_idx": pl.UInt32})
-    left = leftovers.select("idx", "gstin", "kind", "key", "fy", "date", "taxable", "doc_id")
+    left = leftovers.select(NEAREST_COLUMNS)
 
     def candidates(frame: pl.DataFrame) -> pl.DataFrame:
         return frame.select(
