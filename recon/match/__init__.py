@@ -274,11 +274,12 @@ def _pair_results(
     differences, differences_text = explain.differences_columns(differing, fields, wide.height)
     slim = wide.select(
         "category", "stage", "basis", "score", "review", "review_reason", "not_in_ims",
-        "b", "p", "b_doc_id", "p_doc_id", "b_doc_no", "p_doc_no", "p_no_upper", "b_key", "p_orig_no_upper", "b_gstin",
-        "p_gstin",
+        "b", "p", "b_doc_id", "p_doc_id", "b_doc_no", "p_doc_no", "b_gstin", "p_gstin",
     )  # fmt: skip
     del wide
-    slim = explain.with_pair_explanation(slim.with_columns(differences, differences_text), settings)
+    slim = explain.with_pair_explanation(
+        slim.with_columns(differences, differences_text), settings, books, portal
+    )
     return slim.select(
         _result_id(pl.col("b_doc_id"), pl.col("p_doc_id")),
         "category",

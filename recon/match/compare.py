@@ -21,8 +21,11 @@ WIDE_COLUMNS = (
 # A pair reads less: what the comparison, the differences and the basis sentence need (a million pairs
 # would otherwise copy several text columns nobody reads).
 _COMPARED = ("doc_id", "gstin", "doc_no", "date", *AMOUNTS, "pos", "rc", "not_in_ims")
-PAIR_BOOKS_COLUMNS = (*_COMPARED, "key")
-PAIR_PORTAL_COLUMNS = (*_COMPARED, "no_upper", "orig_no_upper", "orig_date")
+PAIR_BOOKS_COLUMNS = _COMPARED
+PAIR_PORTAL_COLUMNS = (*_COMPARED, "orig_date")
+# Read only by the sentences of pairs that are not plain exact ones: fetched for those pairs alone.
+SENTENCE_BOOKS_COLUMNS = ("key",)
+SENTENCE_PORTAL_COLUMNS = ("no_upper", "orig_no_upper")
 
 
 def widen(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import polars as pl
 import pyarrow as pa
 
-from recon.match import block
+from recon.match import block, compare
 from recon.match.block import AMOUNTS
 from recon.match.result import DIFFERENCE
 from recon.match.settings import Settings
@@ -359,14 +359,24 @@ def plain_exact_sentence(settings: Settings) -> str:
     return f"Paired on the exact number. All amounts agree {_tolerance_words(settings)} and the dates are the same."
 
 
-def with_pair_explanation(wide: pl.DataFrame, settings: Settings) -> pl.DataFrame:
-    """Add ``explanation`` to compared pairs, stage by stage, rows in their order."""
+def with_pair_explanation(
+    wide: pl.DataFrame, settings: Settings, books: pl.DataFrame, portal: pl.DataFrame
+) -> pl.DataFrame:
+    """Add ``explanation`` to compared pairs, stage by stage, rows in their order.
+
+    ``books`` / ``portal``: the work frames ``b`` and ``p`` point into, for the columns only sentences
+    read (``compare.SENTENCE_*_COLUMNS``), fetched for the pairs that are not plain exact ones.
+    """
     if wide.is_empty():
         return wide.with_columns(pl.lit(None, pl.String).alias("explanation"))
     plain = wide.select(_plain_exact()).to_series()
     # Only the pairs with something to say are split by stage, and only the columns their sentences read.
-    rest = wide.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_at"), "stage", *_EXPLANATION_INPUTS)
-    parts = rest.filter(~plain).partition_by("stage", as_dict=True, maintain_order=True)
+    own = [c for c in _EXPLANATION_INPUTS if c in wide.columns]
+    rest = wide.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_at"), "stage", "b", "p", *own)
+    rest = compare.widen(
+        rest.filter(~plain), books, portal, compare.SENTENCE_BOOKS_COLUMNS, compare.SENTENCE_PORTAL_COLUMNS
+    )
+    parts = rest.partition_by("stage", as_dict=True, maintain_order=True)
     said = [part.select("_at", pair_explanation(stage, settings)) for (stage,), part in parts.items()]
     # The plain pairs share one sentence: repeated, it is stored once and each row points at it.
     explanation = pl.repeat(plain_exact_sentence(settings), wide.height, eager=True)
