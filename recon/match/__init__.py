@@ -17,6 +17,7 @@ fuzzy and PAN stages see only the leftovers of one supplier or PAN. Pure: no fil
 from __future__ import annotations
 
 import importlib.util
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -92,26 +93,49 @@ def _result_parts(
     forbidden = _id_pairs(unlinks, books_work, portal_work)
     manual = _manual(links, books_work, portal_work)
     pairs, twins = _pair_in_stages(books_work, portal_work, settings, manual, forbidden)
+    # The work frames are let go as soon as both parts are built: otherwise they would stand beside two
+    # copies of every pair row while the pairs are put in order, the moment memory peaks.
+    work = _Released({"b": books_work, "p": portal_work, "pairs": pairs, "twins": twins}, users=2)
+    del books_work, portal_work, pairs, twins
 
-    def finished(part: Callable[[], pl.DataFrame]) -> Callable[[], pl.DataFrame]:
-        return lambda: _finished(part(), books, portal, today)
+    def pair_rows() -> pl.DataFrame:
+        with work as w:
+            return _pair_results(w["pairs"], w["b"], w["p"], settings)
 
-    def leftovers() -> pl.DataFrame:
-        unpaired = {"b": _unpaired(books_work, pairs["b"]), "p": _unpaired(portal_work, pairs["p"])}
-        return pl.concat(
-            _in_parallel(
-                lambda: _leftover_results(
-                    "p", portal_work, books_work, unpaired, pairs, None, forbidden, settings
-                ),
-                lambda: _leftover_results(
-                    "b", books_work, portal_work, unpaired, pairs, twins, forbidden, settings
-                ),
+    def leftover_rows() -> pl.DataFrame:
+        with work as w:
+            unpaired = {"b": _unpaired(w["b"], w["pairs"]["b"]), "p": _unpaired(w["p"], w["pairs"]["p"])}
+            return pl.concat(
+                _in_parallel(
+                    lambda: _leftover_results(
+                        "p", w["p"], w["b"], unpaired, w["pairs"], None, forbidden, settings
+                    ),
+                    lambda: _leftover_results(
+                        "b", w["b"], w["p"], unpaired, w["pairs"], w["twins"], forbidden, settings
+                    ),
+                )
             )
-        )
 
     return _in_parallel(
-        finished(lambda: _pair_results(pairs, books_work, portal_work, settings)), finished(leftovers)
+        lambda: _finished(pair_rows(), books, portal, today),
+        lambda: _finished(leftover_rows(), books, portal, today),
     )
+
+
+class _Released:
+    """Frames shared by ``users`` steps on threads, dropped when the last of them is done with them."""
+
+    def __init__(self, frames: dict[str, pl.DataFrame], users: int) -> None:
+        self._frames, self._users, self._lock = frames, users, threading.Lock()
+
+    def __enter__(self) -> dict[str, pl.DataFrame]:
+        return self._frames
+
+    def __exit__(self, *_: object) -> None:
+        with self._lock:
+            self._users -= 1
+            if not self._users:
+                self._frames.clear()
 
 
 def _finished(
