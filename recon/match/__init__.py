@@ -314,9 +314,7 @@ def _pair_results(
         "differences",
         "differences_text",
         "explanation",
-        pl.lit(None, pl.String).alias("nearest_doc_id"),
-        pl.lit(None, pl.String).alias("nearest_reason"),
-        pl.lit(None, pl.String).alias("duplicate_of"),
+        # nearest_doc_id, nearest_reason and duplicate_of speak of leftovers: null here, set by _ordered.
         pl.col("not_in_ims").alias("not_in_ims_reason"),
         pl.col("review").alias("needs_review"),
         pl.col("review_reason"),
