@@ -92,11 +92,11 @@ def _result_parts(
     )
     forbidden = _id_pairs(unlinks, books_work, portal_work)
     manual = _manual(links, books_work, portal_work)
-    pairs, twins = _pair_in_stages(books_work, portal_work, settings, manual, forbidden)
+    pairs, twins, unpaired = _pair_in_stages(books_work, portal_work, settings, manual, forbidden)
     # The work frames are let go as soon as both parts are built: otherwise they would stand beside two
     # copies of every pair row while the pairs are put in order, the moment memory peaks.
-    work = _Released({"b": books_work, "p": portal_work, "pairs": pairs, "twins": twins}, users=2)
-    del books_work, portal_work, pairs, twins
+    work = _Released({"b": books_work, "p": portal_work, "pairs": pairs, "twins": twins, **unpaired}, users=2)
+    del books_work, portal_work, pairs, twins, unpaired
 
     def pair_rows() -> pl.DataFrame:
         with work as w:
@@ -104,7 +104,7 @@ def _result_parts(
 
     def leftover_rows() -> pl.DataFrame:
         with work as w:
-            unpaired = {"b": _unpaired(w["b"], w["pairs"]["b"]), "p": _unpaired(w["p"], w["pairs"]["p"])}
+            unpaired = {"b": w["unpaired_b"], "p": w["unpaired_p"]}
             return pl.concat(
                 _in_parallel(
                     lambda: _leftover_results(
@@ -156,12 +156,13 @@ def _pair_in_stages(
     settings: Settings,
     manual: pl.DataFrame,
     forbidden: pl.DataFrame,
-) -> tuple[pl.DataFrame, pl.DataFrame]:
+) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, pl.DataFrame]]:
     """Run the strategies in order of evidence, each one-to-one on what the earlier ones left.
 
-    Returns the chosen pairs, and the book entries that duplicate another (``idx``) with the kept twin
-    (``twin_idx``). The twins are settled after the exact stage and left out of the later ones, so only
-    a kept copy can pair later on, and it stays the kept one.
+    Returns the chosen pairs; the book entries that duplicate another (``idx``) with the kept twin
+    (``twin_idx``); and the documents no pair took (``unpaired_b``, ``unpaired_p``, with what
+    ``block.nearest`` reads). The twins are settled after the exact stage and left out of the later
+    ones, so only a kept copy can pair later on, and it stays the kept one.
     """
     strategies = [block.key_candidates, block.boundary_candidates, block.fuzzy_candidates]
     if settings.pan_matching:
@@ -182,7 +183,20 @@ def _pair_in_stages(
         if number == 0:
             # A second booking of a paired document is a duplicate, not a candidate for weaker evidence.
             twins = _duplicate_twins(books, pl.concat([c["b"] for c in chosen]))
-    return pl.concat(chosen), twins
+    pairs = pl.concat(chosen)
+    # The last pools less the last pairs hold what no pair took, but for the twins set aside (a twin
+    # may have paired at the exact stage too); in the work frames' order.
+    set_aside = twins["idx"].filter(~twins["idx"].is_in(pairs["b"].implode()))
+    unpaired = {
+        "unpaired_b": pl.concat(
+            [
+                _free(books_pool, chosen[-1]["b"]).select(block.NEAREST_COLUMNS),
+                books.select(pl.col(block.NEAREST_COLUMNS).gather(set_aside)),
+            ]
+        ).sort("idx"),
+        "unpaired_p": _free(portal_pool, chosen[-1]["p"]).select(block.NEAREST_COLUMNS),
+    }
+    return pairs, twins, unpaired
 
 
 def _free(work: pl.DataFrame, taken: pl.Series) -> pl.DataFrame:
@@ -323,11 +337,6 @@ def _pair_results(
         pl.col("b").alias("_books_row"),
         pl.col("p").alias("_portal_row"),
     )
-
-
-def _unpaired(work: pl.DataFrame, paired: pl.Series) -> pl.DataFrame:
-    """The work frame's documents that no pair took, with what ``block.nearest`` reads."""
-    return work.select(block.NEAREST_COLUMNS).filter(~pl.col("idx").is_in(paired.implode()))
 
 
 def _leftover_results(
