@@ -132,7 +132,7 @@ def run_sizes(sizes: list[int], seed: int, repeat: int) -> None:
         ratio = m["reconcile_s"] / m["duckdb_s"] if m["duckdb_s"] else float("nan")
         print(
             f"{n:>10,} {m['books']:>9,} {m['ims']:>9,} {m['reconcile_s']:>9.2f}s {m['duckdb_s']:>11.3f}s "
-            f"{ratio:>5.1f}x {m['rss_peak_mb'] / 1024:>7.2f}GB"
+            f"{ratio:>5.1f}x {m['rss_peak_mb'] / 1024:>7.2f}GiB"
         )
         print(
             f"{'':>10} CPU seconds (all threads): reconcile {m['reconcile_cpu_s']:.2f}, duckdb {m['duckdb_cpu_s']:.3f}; "
