@@ -95,7 +95,9 @@ def _result_parts(
     pairs, twins, unpaired = _pair_in_stages(books_work, portal_work, settings, manual, forbidden)
     # The work frames are let go as soon as both parts are built: otherwise they would stand beside two
     # copies of every pair row while the pairs are put in order, the moment memory peaks.
-    work = _Released({"b": books_work, "p": portal_work, "pairs": pairs, "twins": twins, **unpaired}, users=2)
+    work = _Released(
+        {"b": books_work, "p": portal_work, "pairs": pairs, "twins": twins, "unpaired": unpaired}, users=2
+    )
     del books_work, portal_work, pairs, twins, unpaired
 
     def pair_rows() -> pl.DataFrame:
@@ -104,14 +106,13 @@ def _result_parts(
 
     def leftover_rows() -> pl.DataFrame:
         with work as w:
-            unpaired = {"b": w["unpaired_b"], "p": w["unpaired_p"]}
             return pl.concat(
                 _in_parallel(
                     lambda: _leftover_results(
-                        "p", w["p"], w["b"], unpaired, w["pairs"], None, forbidden, settings
+                        "p", w["p"], w["b"], w["unpaired"], w["pairs"], None, forbidden, settings
                     ),
                     lambda: _leftover_results(
-                        "b", w["b"], w["p"], unpaired, w["pairs"], w["twins"], forbidden, settings
+                        "b", w["b"], w["p"], w["unpaired"], w["pairs"], w["twins"], forbidden, settings
                     ),
                 )
             )
@@ -160,8 +161,8 @@ def _pair_in_stages(
     """Run the strategies in order of evidence, each one-to-one on what the earlier ones left.
 
     Returns the chosen pairs; the book entries that duplicate another (``idx``) with the kept twin
-    (``twin_idx``); and the documents no pair took (``unpaired_b``, ``unpaired_p``, with what
-    ``block.nearest`` reads). The twins are settled after the exact stage and left out of the later
+    (``twin_idx``); and the documents no pair took, per side ("b", "p"), with what
+    ``block.nearest`` reads. The twins are settled after the exact stage and left out of the later
     ones, so only a kept copy can pair later on, and it stays the kept one.
     """
     strategies = [block.key_candidates, block.boundary_candidates, block.fuzzy_candidates]
@@ -188,13 +189,13 @@ def _pair_in_stages(
     # may have paired at the exact stage too); in the work frames' order.
     set_aside = twins["idx"].filter(~twins["idx"].is_in(pairs["b"].implode()))
     unpaired = {
-        "unpaired_b": pl.concat(
+        "b": pl.concat(
             [
                 _free(books_pool, chosen[-1]["b"]).select(block.NEAREST_COLUMNS),
                 books.select(pl.col(block.NEAREST_COLUMNS).gather(set_aside)),
             ]
         ).sort("idx"),
-        "unpaired_p": _free(portal_pool, chosen[-1]["p"]).select(block.NEAREST_COLUMNS),
+        "p": _free(portal_pool, chosen[-1]["p"]).select(block.NEAREST_COLUMNS),
     }
     return pairs, twins, unpaired
 
