@@ -386,7 +386,7 @@ def _category_columns() -> list[tuple[str, pl.Expr, str]]:
 
     columns = [
         ("Supplier GSTIN", both("supplier_gstin"), "text"),
-        ("Supplier name", both("supplier_name"), "text"),
+        ("Supplier name", pl.col("supplier_name"), "text"),  # recon.match.view.supplier_names
         ("Kind", both("doc_kind").str.replace("_", " "), "text"),
         ("Section", pl.col("portal_section"), "text"),
         ("Books doc no", pl.col("books_doc_no"), "text"),
