@@ -64,7 +64,21 @@ def rupee_axis(figure, axis: str, largest: float) -> None:
 
 
 def amount_labels(frame, column="itc"):
-    return frame.with_columns(frame[column].map_elements(inr_short, return_dtype=str).alias("label"))
+    """``label``: the amount in lakh / crore; ``count``: documents grouped the Indian way (when counted)."""
+    frame = frame.with_columns(frame[column].map_elements(inr_short, return_dtype=str).alias("label"))
+    if "documents" in frame.columns:
+        frame = frame.with_columns(
+            frame["documents"].map_elements(indian_grouping, return_dtype=str).alias("count")
+        )
+    return frame
+
+
+# Tooltips in the words of the bars (plotly would print 567.79k / 10.04M): customdata = label, count.
+HOVER_TAB = "%{x} · %{fullData.name}<br>ITC %{customdata[0]}<br>%{customdata[1]} document(s)<extra></extra>"
+HOVER_AGE = "%{x}<br>ITC %{customdata[0]}<br>%{customdata[1]} document(s)<extra></extra>"
+HOVER_RISK = "<b>%{y}</b><br>GSTIN %{customdata[1]}<br>%{fullData.name}: %{customdata[0]}<extra></extra>"
+# Below the bars: on top it would sit under the chart toolbar that appears on hover.
+LEGEND_BELOW = {"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0, "title_text": ""}
 
 
 left, right = st.columns(2)
@@ -78,9 +92,10 @@ with left:
         color="action",
         text="label",
         color_discrete_map=ACTION_COLOURS,
-        labels={"itc": "ITC (₹)", "tab": "", "action": "Action", "label": "ITC"},
-        hover_data={"documents": True, "label": True, "itc": False},
+        labels={"itc": "ITC (₹)", "tab": "", "action": "Action"},
+        custom_data=["label", "count"],
     )
+    figure.update_traces(hovertemplate=HOVER_TAB)
     figure.update_layout(legend_title_text="", margin={"t": 10})
     rupee_axis(figure, "y", by_action.groupby("tab")["itc"].apply(lambda s: s.clip(lower=0).sum()).max())
     st.plotly_chart(figure, config=CHART_CONFIG, key="chart_by_action")
@@ -98,16 +113,18 @@ with right:
             color="risk",
             orientation="h",
             text="label",
-            labels={"amount": "ITC at risk (₹)", "supplier": "", "risk": "", "label": "ITC at risk",
-                    "supplier_gstin": "GSTIN"},
-            hover_data={"supplier_gstin": True, "label": True, "amount": False},
+            labels={"amount": "", "supplier": "", "risk": ""},
+            custom_data=["label", "supplier_gstin"],
             color_discrete_map={
                 figures.RISK_NOT_IN_IMS: "#5c6bc0",
                 figures.RISK_BOOKED_TWICE: "#f9a825",
                 figures.RISK_BOOKS_ABOVE_IMS: "#c62828",
             },
-        )  # fmt: skip
-        figure.update_layout(yaxis={"categoryorder": "total ascending"}, margin={"t": 10})
+        )
+        figure.update_traces(hovertemplate=HOVER_RISK)
+        figure.update_layout(
+            yaxis={"categoryorder": "total ascending"}, legend=LEGEND_BELOW, margin={"t": 10}
+        )
         rupee_axis(figure, "x", risk_frame["total"].max())
         st.plotly_chart(figure, config=CHART_CONFIG, key="chart_risk")
 
@@ -120,11 +137,12 @@ with left:
         x="bucket",
         y="itc",
         text="label",
-        labels={"itc": "ITC (₹)", "bucket": "Time left before 30 November after the FY", "label": "ITC"},
-        hover_data={"documents": True, "label": True, "itc": False},
+        labels={"itc": "ITC (₹)", "bucket": "Time left before 30 November after the FY"},
+        custom_data=["label", "count"],
         color="bucket",
         color_discrete_sequence=["#b71c1c", "#e65100", "#f9a825", "#7cb342", "#2e7d32"],
     )
+    figure.update_traces(hovertemplate=HOVER_AGE)
     figure.update_layout(showlegend=False, margin={"t": 10})
     rupee_axis(figure, "y", ages["itc"].max())
     st.plotly_chart(figure, config=CHART_CONFIG, key="chart_ageing")
