@@ -106,7 +106,7 @@ def _amount_col(field: str, header: str, diff_flag: str | None = None, width: in
     return col
 
 
-def _date_col(field: str, header: str, diff_flag: str | None = None, width: int = 96) -> dict:
+def _date_col(field: str, header: str, diff_flag: str | None = None, width: int = 92) -> dict:
     col = {
         "field": field,
         "headerName": header,
@@ -132,7 +132,7 @@ def _action_col() -> dict:
         "valueSetter": "JS_ACTION_SET",
         "valueFormatter": "JS_ACTION_FORMAT",
         "cellClassRules": ACTION_CLASSES,
-        "width": 112,
+        "width": 104,
         "pinned": "left",
         "filter": True,
     }
@@ -164,13 +164,13 @@ def _side_by_side(category: str) -> list[dict]:
     books, portal = _sides(category)
     cols: list[dict] = []
     if books:
-        cols.append({"field": "books_doc_no", "headerName": "Books no.", "width": 112, "filter": True})
+        cols.append({"field": "books_doc_no", "headerName": "Books no.", "width": 104, "filter": True})
     if portal:
         cols.append(
             {
                 "field": "portal_doc_no",
                 "headerName": "Portal no.",
-                "width": 112,
+                "width": 104,
                 "filter": True,
                 "cellClassRules": {"diff-cell": "data.diff_doc_no"},
             }
@@ -207,7 +207,7 @@ def grid_columns(category: str, columns=()) -> list[dict]:
         cols.append(_action_col())
         if "portal_would_refuse" in columns:
             cols.append(_refusal_col())
-    cols.append({"field": "supplier_name", "headerName": "Supplier", "width": 150, "filter": True})
+    cols.append({"field": "supplier_name", "headerName": "Supplier", "width": 140, "filter": True})
     cols += _side_by_side(category)
     if category in ("matched", "mismatched"):
         cols.append(
@@ -257,7 +257,7 @@ def grid_columns(category: str, columns=()) -> list[dict]:
             {
                 "field": "set_by",
                 "headerName": "Set by",
-                "width": 136,
+                "width": 158,
                 "pinned": "right",
                 "filter": True,
                 "tooltipField": "set_by",
@@ -269,7 +269,7 @@ def grid_columns(category: str, columns=()) -> list[dict]:
             {
                 "field": "remarks",
                 "headerName": "Remarks",
-                "width": 150,
+                "width": 140,
                 "pinned": "right",
                 "filter": True,
                 "tooltipField": "remarks",

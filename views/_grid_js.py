@@ -58,12 +58,14 @@ JS_ACTION_FORMAT = """
 function(p){
   return p.value ? String(p.value).replace(' (suggested)', '') : '';
 }"""
-# The row shows the person's choice at once; the server saves it, or remounts the grid when it refuses.
+# The row shows the person's choice at once: an Accept or No Action is saved straight away (the grid is
+# remounted if the server refuses it); a Reject or Pending waits for its dialog, which remounts the grid.
 JS_ACTION_SET = """
 function(p){
+  const direct = p.newValue === 'Accept' || p.newValue === 'No Action';
   p.data.action = p.newValue;
-  p.data.action_source = 'user';
-  p.data.set_by = 'you · just now';
+  p.data.action_source = direct ? 'user' : 'asking';
+  p.data.set_by = direct ? 'you · just now' : 'you · confirm in the dialog';
   setTimeout(() => p.api.refreshCells({rowNodes: [p.node], force: true}), 0);
   return true;
 }"""
