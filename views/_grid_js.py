@@ -35,8 +35,9 @@ function(a, b){
   return x < y ? -1 : (x > y ? 1 : 0);
 }"""
 
-# Per-row editor values: Pending is not offered where the portal blocks it (matching-practice.md §12.1),
-# Reject not for import-of-goods records (ims-rules.md §6).
+# Per-row editor values: Pending is not offered where the portal blocks it
+# (docs/reference/matching-practice.md §12.1), Reject not for import-of-goods records
+# (docs/reference/ims-rules.md §6).
 JS_ACTION_VALUES = """
 function(p){
   const d = p.data || {};

@@ -53,7 +53,8 @@ def write_register(folder):
         f"12-Nov-2025,Kaveri Traders,Purchase,PUR/13,KT-502,12-Nov-2025,{KAVERI},40000,,3600,3600,,47200",
         f"8-Nov-2025,Malabar Steel,Purchase,PUR/12,MS-77,8-Nov-2025,{MALABAR_TYPO},50000,9000,,,,59000",
         f"15-Nov-2025,Deccan Packaging,Debit Note,DN/4,DP-9,15-Nov-2025,{DECCAN},5000,,450,450,,5900",
-        f"18-Nov-2025,Deccan Packaging,Purchase,PUR/14,DP-31,18-Nov-2025,{DECCAN},123456.50,,11111.09,11111.09,,145678.68",
+        f"18-Nov-2025,Deccan Packaging,Purchase,PUR/14,DP-31,18-Nov-2025,{DECCAN},"
+        "123456.50,,11111.09,11111.09,,145678.68",
     ]  # fmt: skip
     path = folder / "purchase_register_nov.csv"
     path.write_text("\n".join(lines) + "\n")
