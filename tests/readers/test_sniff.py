@@ -77,7 +77,18 @@ def test_bom_and_leading_whitespace_still_json():
 def test_recipient_gstin_option_reaches_the_portal_reader():
     with pytest.raises(InputError, match=f"the client is {TAAOA}"):
         read(GSTR2B_EXAMPLE.encode(), "2b.json", recipient_gstin=TAAOA)
-    assert read(IMS_EXAMPLE.encode(), "ims.json", recipient_gstin=RECIPIENT).recipient_gstin == RECIPIENT
+    result = read(IMS_EXAMPLE.encode(), "ims.json", recipient_gstin=RECIPIENT)
+    assert set(result.docs["recipient_gstin"]) == {RECIPIENT}  # the documents are the client's
+
+
+def test_a_download_without_a_recipient_is_never_said_to_name_one():
+    """The client's GSTIN only checks the file: a download that names no recipient does not 'hold' it."""
+    assert '"rtin"' not in IMS_EXAMPLE
+    result = read(IMS_EXAMPLE.encode(), "ims.json", recipient_gstin=RECIPIENT)
+    assert result.recipient_gstin is None
+    assert not [line for line in result.summary_lines() if "Recipient GSTIN" in line]
+    named = read(json.dumps({"rtin": RECIPIENT, **json.loads(IMS_EXAMPLE)}).encode(), "ims.json")
+    assert f"Recipient GSTIN in file: {RECIPIENT}" in named.summary_lines()
 
 
 def test_gstr1_json_is_refused_with_where_to_get_ims():
