@@ -230,3 +230,33 @@ def test_gstr1_from_the_offline_tool_with_only_b2b_is_still_gstr1():
                                                     "rchrg": "N", "inv_typ": "R", "itms": []}]}]}  # fmt: skip
     with pytest.raises(InputError, match=r"GSTR-1 \(outward supplies\)"):
         read(json_bytes(minimal), "r1.json")
+
+
+# -- the right file on the right uploader ---------------------------------------------------------------
+
+
+def test_a_register_on_the_portal_uploader_is_named_a_purchase_register():
+    from books_files import tally_grid, tally_row, xlsx_bytes
+
+    from recon.readers.sniff import misplaced
+
+    register = xlsx_bytes({"Purchase Register": tally_grid([tally_row("INV-1", 1000.0)])})
+    csv_register = b"Date,Particulars,Voucher Type,Supplier Invoice No.,GSTIN/UIN,Taxable Value\n"
+    for data, name in ((register, "nov.xlsx"), (csv_register, "nov.csv")):
+        err = misplaced(data, name, "portal")
+        assert err is not None and name in str(err)
+        assert "purchase register" in str(err) and "purchase books uploader" in str(err)
+        assert misplaced(data, name, "books") is None
+
+
+def test_a_portal_download_on_the_books_uploader_is_explained_in_words():
+    from recon.readers.sniff import misplaced
+
+    for data, words in (
+        (IMS_EXAMPLE.encode(), "an IMS download (JSON)"),
+        (GSTR2B_EXAMPLE.encode(), "a GSTR-2B (JSON)"),
+    ):
+        err = misplaced(data, "download.json", "books")
+        assert err is not None
+        assert words in str(err) and "portal uploader" in str(err)
+        assert misplaced(data, "download.json", "portal") is None
