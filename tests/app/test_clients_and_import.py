@@ -11,6 +11,12 @@ from .conftest import XLSX
 VALID_GSTIN = "27AAPFU0939F1ZV"
 
 
+def uploader(at, name: str):
+    """The page's uploader of that name (its key also names the client and period it belongs to)."""
+    [found] = [u for u in at.file_uploader if u.key.startswith(f"{name}__")]
+    return found
+
+
 def fill_new_client(at, name, gstin, period):
     at.text_input(key="new_client_name").input(name)
     at.text_input(key="new_client_gstin").input(gstin)
@@ -57,7 +63,7 @@ def test_importing_books_shows_the_layout_and_saves_the_documents(app, workspace
     client = workspace.create_client("Sahyadri", corpus.client.gstin, corpus.client.period)
     at = app("views/import.py")
     books = files["books_tally.xlsx"].read_bytes()
-    at.file_uploader(key="books_file").set_value(("books_tally.xlsx", books, XLSX)).run()
+    uploader(at, "books_file").set_value(("books_tally.xlsx", books, XLSX)).run()
     assert not at.exception
     # The recognised layout is shown and editable before anything is saved.
     mapped = {sb.label: sb.value for sb in at.selectbox if sb.key and sb.key.startswith("books_map_")}
@@ -79,9 +85,7 @@ def test_a_bad_portal_file_shows_the_reason_and_keeps_what_was_imported(app, wor
         client.id, client.return_period, files["ims.json"].read_bytes(), "ims.json", kind="ims"
     )
     at = app("views/import.py")
-    at.file_uploader(key="portal_file").set_value(
-        ("ims-broken.json", b'{"b2b": [ {"stin": ', "application/json")
-    )
+    uploader(at, "portal_file").set_value(("ims-broken.json", b'{"b2b": [ {"stin": ', "application/json"))
     at.run()
     at.button(key="import_portal").click().run()
     assert at.error, "a broken file must be reported"
@@ -98,7 +102,7 @@ def test_an_ims_file_of_another_gstin_is_refused(app, workspace, demo_files):
     download = json.dumps({"rtin": corpus.client.gstin, **sections}).encode()
     client = workspace.create_client("Someone else", VALID_GSTIN, "112025")
     at = app("views/import.py")
-    at.file_uploader(key="portal_file").set_value(("ims.json", download, "application/json"))
+    uploader(at, "portal_file").set_value(("ims.json", download, "application/json"))
     at.run()
     at.button(key="import_portal").click().run()
     assert at.error and VALID_GSTIN in at.error[0].value
