@@ -123,9 +123,9 @@ def belongs_elsewhere(theirs: Overlap, ours: Overlap) -> bool:
 def other_client_message(match: OtherClientMatch, client_name: str, file: str) -> str:
     return (
         f"{file} looks like the data of '{match.client_name}' (GSTIN {match.client_gstin}), not of "
-        f"'{client_name}': {match.theirs.words()} are in '{match.client_name}''s imports, against "
-        f"{match.ours.documents:,} documents and {match.ours.suppliers:,} suppliers in '{client_name}''s. "
-        "Check the client in the sidebar before importing."
+        f"'{client_name}': {match.theirs.words()} are in the imports of '{match.client_name}', against "
+        f"{match.ours.documents:,} documents and {match.ours.suppliers:,} suppliers in those of "
+        f"'{client_name}'. Check the client in the sidebar before importing."
     )
 
 
