@@ -82,6 +82,9 @@ class ImportNeedsConfirmation(InputError):
         )
 
 
+NO_OVERLAP = Overlap(documents=0, suppliers=0, file_documents=0, file_suppliers=0)
+
+
 def document_keys(docs: pl.DataFrame) -> pl.DataFrame:
     """The distinct (supplier GSTIN, normalised number) pairs of documents: what identifies a purchase."""
     if docs.is_empty():

@@ -164,7 +164,7 @@ def test_another_clients_register_is_asked_about_with_the_figures(ws, two_client
 
     a, b = two_clients
     register = tally_register(B_INVOICES)
-    match = ws.other_client_match(a.id, ws.read_file(register, "register.xlsx", kind="books").docs)
+    match = ws.other_client_match(a.id, ws.read_file(register, "register.xlsx", kind="books").docs, "112025")
     assert (match.client_name, match.theirs.documents, match.theirs.file_documents) == (
         "Bharat Castings",
         6,
