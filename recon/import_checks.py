@@ -137,10 +137,17 @@ def content_signature(docs: pl.DataFrame) -> str:
     exported again, whatever the file is called or however its bytes differ."""
     if docs.is_empty():
         return ""
-    pairs = docs.select(
-        pl.col("doc_id").cast(pl.String).fill_null(""), pl.col("content_hash").cast(pl.String).fill_null("")
-    ).sort("doc_id", "content_hash")
-    digest = hashlib.blake2b(digest_size=16)
-    for doc_id, content in pairs.iter_rows():
-        digest.update(f"{doc_id}\x1f{content}\x1e".encode())
+    text = (
+        docs.select(
+            pl.concat_str(
+                pl.col("doc_id").cast(pl.String).fill_null(""),
+                pl.col("content_hash").cast(pl.String).fill_null(""),
+                separator="\x1f",
+            ).alias("pair")
+        )
+        .sort("pair")
+        .select(pl.col("pair").str.join("\x1e"))
+        .item()
+    )
+    digest = hashlib.blake2b(text.encode(), digest_size=16)
     return digest.hexdigest()
