@@ -26,6 +26,7 @@ from recon.match.settings import Settings
 from recon.store import Client, Store
 
 PORTAL_PREFERENCE = ("ims", "gstr2b", "gstr2a")  # IMS first: only IMS records take actions
+_SOURCE_WORDS = {"ims": "IMS", "gstr2b": "GSTR-2B", "gstr2a": "GSTR-2A"}
 _PERIOD = re.compile(r"^(0[1-9]|1[0-2])(20[0-9]{2})$")
 
 
@@ -250,7 +251,8 @@ class Workspace:
         owner = self.store.client_by_gstin(found)
         whose = f"client '{owner.name}'" if owner else "not a client in this workspace"
         raise InputError(
-            f"this {result.source.upper()} file is for GSTIN {found} ({whose}), but the selected client "
+            f"this {_SOURCE_WORDS.get(result.source, result.source)} file is for GSTIN {found} ({whose}), "
+            "but the selected client "
             f"is '{client.name}' (GSTIN {client.gstin}); nothing was imported.",
             file=result.file,
             hint=(
