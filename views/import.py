@@ -91,8 +91,8 @@ def pending_question(uploader: str, request: tuple) -> bool:
         return False
     for concern in question["concerns"]:
         st.warning(concern.message, icon=":material/warning:")
-    yes, no, _ = st.columns([1, 1, 2])
-    if yes.button("Import anyway", type="primary", key=f"{uploader}_confirm"):
+    answers = st.container(horizontal=True)  # side by side, each as wide as its words
+    if answers.button("Import anyway", type="primary", key=f"{uploader}_confirm"):
         try:
             outcome = ws.import_read(
                 client, period, question["result"], mode=question["mode"], origin="upload"
@@ -104,7 +104,7 @@ def pending_question(uploader: str, request: tuple) -> bool:
         report(outcome)
         clear_uploader(uploader)
         st.rerun()
-    if no.button("Cancel", key=f"{uploader}_cancel"):
+    if answers.button("Cancel", key=f"{uploader}_cancel"):
         clear_uploader(uploader)
         st.rerun()
     return True
