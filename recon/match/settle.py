@@ -257,8 +257,8 @@ def flag_better_candidates(
     """``pairs`` with ``review`` set, and the candidate named, where a better partner was left unpaired.
 
     For a pair whose amounts disagree (not a manual link, not already a suggestion to confirm): a document
-    no pair took, of the same PAN and kind, whose date and amounts agree with the pair's document on the
-    other side. The closest such document (date, then amounts, then id) is named in the reason.
+    no pair took, of the same PAN and kind and not one that never enters IMS, whose date and amounts agree
+    with the pair's document on the other side. The closest such document (date, then amounts, then id) is named in the reason.
     """
     open_pairs = pairs.filter((pl.col("stage") > 0) & ~pl.col("review"))
     apart = open_pairs.filter(disagreeing(open_pairs, books, portal, settings)).select("b", "p")
@@ -296,7 +296,9 @@ def _better_for(
     left = mine.select(pl.col(columns).gather(apart[own])).with_columns(
         apart["b"].alias("_b"), apart["p"].alias("_p")
     )
-    right = theirs.select(pl.col(columns).gather(free))
+    # A document that never enters IMS (reverse charge, ISD ...) is no partner for an IMS record.
+    right = theirs.select(pl.col(columns).gather(free), pl.col("not_in_ims").gather(free))
+    right = right.filter(pl.col("not_in_ims").is_null()).drop("not_in_ims")
     if right.is_empty():
         return pl.DataFrame(schema=_BETTER_SCHEMA)
     other = "p" if own == "b" else "b"
