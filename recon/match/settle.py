@@ -88,10 +88,14 @@ def prefer_agreeing_registration(
     agree with it. The agreeing pairs are chosen first (one-to-one), then the disagreeing pairs that still
     can be; a document so left without a partner stays for the later stages.
     """
-    apart = chosen.filter(disagreeing(chosen, books, portal, settings))
-    if apart.is_empty() or not settings.pan_matching:
+    if not settings.pan_matching:
         return chosen
-    rivals = _registration_rivals(chosen, apart, books, portal, books_pool, portal_pool, settings)
+    apart_rows = disagreeing(chosen, books, portal, settings)
+    apart = chosen.filter(apart_rows)
+    if apart.is_empty():
+        return chosen
+    kept = chosen.filter(~apart_rows)
+    rivals = _registration_rivals(kept, apart, books, portal, books_pool, portal_pool, settings)
     if forbidden.height:
         rivals = rivals.join(forbidden, on=["b", "p"], how="anti")
     if rivals.is_empty():
@@ -99,12 +103,11 @@ def prefer_agreeing_registration(
     ranked = assign.rank(rivals.select(list(CANDIDATE_SCHEMA)), books_pool, portal_pool)
     settled = assign.greedy(pl.concat([ranked, apart]))
     settled = _with_rival_reasons(settled, rivals, apart, books, portal)
-    kept = chosen.join(apart, on=["b", "p"], how="anti")
     return pl.concat([kept, settled])
 
 
 def _registration_rivals(
-    chosen: pl.DataFrame,
+    kept: pl.DataFrame,
     apart: pl.DataFrame,
     books: pl.DataFrame,
     portal: pl.DataFrame,
@@ -114,7 +117,7 @@ def _registration_rivals(
 ) -> pl.DataFrame:
     """Agreeing same-PAN pairs under another GSTIN with one document from a disagreeing pair.
 
-    Carries ``rival_of`` ("b" when the books document leaves its pair, "p" when the portal one does) for
+    ``kept``: the pairs that stay, whose documents are taken. Carries ``rival_of`` ("b" when the books document leaves its pair, "p" when the portal one does) for
     the reason. Only documents of the disagreeing pairs' PANs are joined, never the whole pools.
     """
     keys = pl.concat(
@@ -123,15 +126,17 @@ def _registration_rivals(
             portal.select(pl.col(_PAN_KEY).gather(apart["p"])),
         ]
     ).unique()
-    settled_b = chosen.join(apart, on=["b", "p"], how="anti")["b"]
-    settled_p = chosen.join(apart, on=["b", "p"], how="anti")["p"]
 
-    def open_documents(pool: pl.DataFrame, settled: pl.Series) -> pl.DataFrame:
-        same_pan = pool.filter(pl.col("pan").is_in(keys["pan"].implode()))
-        return same_pan.join(keys, on=_PAN_KEY, how="semi").filter(~pl.col("idx").is_in(settled.implode()))
+    def open_documents(pool: pl.DataFrame, taken: pl.Series) -> pl.DataFrame:
+        # The keys first: they leave a few rows a side, and only those are checked against the taken ones.
+        found = pool.select(_PAN_KEY).with_row_index("_at").join(keys, on=_PAN_KEY, how="semi")
+        rows = pool.select(c for c in block.BLOCK_COLUMNS if c in pool.columns).select(
+            pl.all().gather(found["_at"])
+        )
+        return rows.filter(~pl.col("idx").is_in(taken.implode()))
 
     frame = block.pairs_on(
-        open_documents(books_pool, settled_b), open_documents(portal_pool, settled_p), _PAN_KEY, _PAN_KEY
+        open_documents(books_pool, kept["b"]), open_documents(portal_pool, kept["p"]), _PAN_KEY, _PAN_KEY
     )
     from_pair_b = pl.col("b_idx").is_in(apart["b"].implode())
     from_pair_p = pl.col("p_idx").is_in(apart["p"].implode())
@@ -302,10 +307,18 @@ def _better_for(
     if right.is_empty():
         return pl.DataFrame(schema=_BETTER_SCHEMA)
     other = "p" if own == "b" else "b"
+    # Blocked on the taxable value's bucket as well as PAN and kind: a supplier with thousands of open
+    # documents would otherwise be compared all against all. A bucket is wider than the tolerance, so
+    # agreeing documents share one or sit in neighbouring ones (the left side is repeated into both).
+    width = max(tolerance_paise(settings, "taxable"), 1) + 1
+    left = pl.concat(
+        [left.with_columns((pl.col("taxable") // width + step).alias("_bucket")) for step in (-1, 0, 1)]
+    )
+    right = right.with_columns((pl.col("taxable") // width).alias("_bucket"))
     joined = left.rename({c: f"{own}_{c}" for c in columns}).join(
         right.rename({c: f"{other}_{c}" for c in columns}),
-        left_on=[f"{own}_pan", f"{own}_kind"],
-        right_on=[f"{other}_pan", f"{other}_kind"],
+        left_on=[f"{own}_pan", f"{own}_kind", "_bucket"],
+        right_on=[f"{other}_pan", f"{other}_kind", "_bucket"],
         how="inner",
     )
     joined = joined.filter(amounts_agree("b_", "p_", settings) & _dates_agree(settings))

@@ -189,8 +189,8 @@ def test_a_wrong_rate_on_the_same_number_value_and_date_is_rejected_and_says_why
 
 def test_a_suggested_reject_becomes_review_when_a_better_candidate_is_unpaired():
     booked, reported = wrong_rate_pair()
-    # Another record of the same PAN, same day, whose amounts agree with the book entry.
-    better = p("5521", supplier=BRANCH, taxable=612.0, igst=110.16, cgst=0.0, sgst=0.0, on=BILLED)
+    # Another record of the same PAN, same day, whose amounts agree with the book entry (95 paise off).
+    better = p("5521", supplier=BRANCH, taxable=612.95, igst=110.16, cgst=0.0, sgst=0.0, on=BILLED)
     unrelated_supplier = p("9001", supplier=OTHER, taxable=612.0, cgst=55.08, sgst=55.08, on=BILLED)
     results = reconcile(books(booked), portal(reported, better, unrelated_supplier), today=TODAY)
 
