@@ -334,11 +334,21 @@ def _better_for(
         pl.concat_str(
             pl.lit(f"a better candidate is unpaired: the {where} "), pl.col(f"{other}_doc_no"),
             pl.lit(" of "), pl.col(f"{other}_gstin"), pl.lit(" dated "),
-            pl.col(f"{other}_date").dt.strftime("%d-%m-%Y"),
-            pl.lit(f" agrees with {agrees_with} in date and amounts, which this pair does not — "
+            pl.col(f"{other}_date").dt.strftime("%d-%m-%Y"), pl.lit(" ("), _days_from(agrees_with), pl.lit(")"),
+            pl.lit(f" has the amounts of {agrees_with}, where this pair's amounts differ — "
                    "check which document this is before acting"),
         ).alias("_reason"),
     )  # fmt: skip
+
+
+def _days_from(whose: str) -> pl.Expr:
+    """'the same date as <whose>' or 'N days from <whose>' (the candidate is within the date window)."""
+    gap = (pl.col("p_date") - pl.col("b_date")).dt.total_days().abs()
+    return (
+        pl.when(gap == 0)
+        .then(pl.lit(f"the same date as {whose}"))
+        .otherwise(pl.concat_str(gap.cast(pl.String), pl.lit(f" days from {whose}")))
+    )
 
 
 _BETTER_SCHEMA = {

@@ -198,8 +198,9 @@ def test_a_suggested_reject_becomes_review_when_a_better_candidate_is_unpaired()
     pair = row_for(results, reported)
     assert (pair["category"], pair["needs_review"], pair["suggested_action"]) == ("mismatched", True, "N")
     assert (
-        f"a better candidate is unpaired: the IMS document 5521 of {BRANCH} dated 03-11-2025 agrees with "
-        "your books' entry in date and amounts" in pair["action_reason"]
+        f"a better candidate is unpaired: the IMS document 5521 of {BRANCH} dated 03-11-2025 (the same date as "
+        "your books' entry) has the amounts of your books' entry, where this pair's amounts differ"
+        in pair["action_reason"]
     )
     assert "check which document this is before acting" in pair["action_reason"]
     assert "reject" not in pair["action_reason"].lower()
@@ -215,6 +216,6 @@ def test_a_leftover_book_entry_that_agrees_with_the_portal_record_also_asks_for_
     pair = row_for(results, reported)
     assert pair["books_doc_id"] == booked["doc_id"] and pair["suggested_action"] == "N"
     assert (
-        f"the book entry 2172-A of {SUPPLIER} dated 05-11-2025 agrees with this IMS record"
-        in (pair["action_reason"])
+        f"the book entry 2172-A of {SUPPLIER} dated 05-11-2025 (2 days from this IMS record) has the amounts "
+        "of this IMS record" in pair["action_reason"]
     )
