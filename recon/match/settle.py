@@ -169,6 +169,9 @@ def _with_rival_reasons(
     won = settled.join(rivals.select("b", "p", "rival_of"), on=["b", "p"], how="inner")
     if won.is_empty():
         return settled
+    won = won.with_columns(
+        (portal["date"].gather(won["p"]) - books["date"].gather(won["b"])).dt.total_days().abs().alias("_gap")
+    )
     # The document of the disagreeing pair that lost its partner, and that partner's amounts.
     by_books = won.filter(pl.col("rival_of") == "b").join(
         apart.select("b", pl.col("p").alias("lost")), on="b"
@@ -191,12 +194,20 @@ def _with_rival_reasons(
 
 def _rival_reason(won: pl.DataFrame, side: pl.DataFrame, whose: str, where: str) -> pl.DataFrame:
     lost = side.select(pl.col("doc_no", "taxable").gather(won["lost"]))
-    return pl.concat([won.select("b", "p"), lost], how="horizontal").select(
+    gap = pl.col("_gap")
+    dates = (
+        pl.when(gap == 0)
+        .then(pl.lit("the same date"))
+        .otherwise(pl.concat_str(pl.lit("dates "), gap.cast(pl.String), pl.lit(" days apart")))
+    )
+    return pl.concat([won.select("b", "p", "_gap"), lost], how="horizontal").select(
         "b",
         "p",
         pl.concat_str(
-            pl.lit("the same number under another registration of this supplier (same PAN) agrees in date "
-                   f"and amounts, while {whose} "),
+            pl.lit("the same number under another registration of this supplier (same PAN) has the same "
+                   "amounts and "),
+            dates,
+            pl.lit(f", while {whose} "),
             pl.col("doc_no"),
             pl.lit(f" {where} has unrelated amounts (taxable "),
             rupees_expr(pl.col("taxable")),

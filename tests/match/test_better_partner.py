@@ -58,7 +58,8 @@ def test_the_agreeing_record_of_the_other_registration_wins_over_an_unrelated_sa
     # Nothing is sent until the consultant confirms the pair, and the reason says why this partner.
     assert pair["suggested_action"] == "N"
     assert (
-        "another registration of this supplier (same PAN) agrees in date and amounts" in pair["action_reason"]
+        "another registration of this supplier (same PAN) has the same amounts and the same date"
+        in pair["action_reason"]
     )
     assert (
         "the portal's document 132 under the books GSTIN has unrelated amounts (taxable ₹37.83)"
