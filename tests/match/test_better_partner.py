@@ -63,7 +63,7 @@ def test_the_agreeing_record_of_the_other_registration_wins_over_an_unrelated_sa
     )
     assert (
         "the portal's document 132 under the books GSTIN has unrelated amounts (taxable ₹37.83)"
-        in (pair["action_reason"])
+        in pair["action_reason"]
     )
     assert "Confirm or unlink the pair first" in pair["action_reason"]
 
@@ -78,15 +78,17 @@ def test_the_same_holds_when_the_books_carry_the_number_under_both_registrations
     # The portal's record is the agreeing one; the books hold an unrelated small bill under its GSTIN.
     record = genuine("ims", "132")
     unrelated_entry = b("132", rows=[9], taxable=37.83, cgst=3.40, sgst=3.41, on=date(2025, 6, 12))
-    booked_branch = genuine("books", "132", rows=[15], supplier=BRANCH)
+    # Booked two days after the supplier's date, under the Karnataka registration.
+    booked_branch = genuine("books", "132", rows=[15], supplier=BRANCH, on=date(2025, 11, 5))
     results = reconcile(books(unrelated_entry, booked_branch), portal(record), today=TODAY)
 
     assert pairs_of(results) == {(booked_branch["doc_id"], record["doc_id"])}
     pair = row_for(results, record)
     assert (pair["basis"], pair["suggested_action"]) == ("pan", "N")
+    assert "(same PAN) has the same amounts and dates 2 days apart" in pair["action_reason"]
     assert (
         "your books' entry 132 under the portal's GSTIN has unrelated amounts (taxable ₹37.83)"
-        in (pair["action_reason"])
+        in pair["action_reason"]
     )
     assert row_for(results, unrelated_entry)["category"] == "books_only"
 
