@@ -117,8 +117,9 @@ def _registration_rivals(
 ) -> pl.DataFrame:
     """Agreeing same-PAN pairs under another GSTIN with one document from a disagreeing pair.
 
-    ``kept``: the pairs that stay, whose documents are taken. Carries ``rival_of`` ("b" when the books document leaves its pair, "p" when the portal one does) for
-    the reason. Only documents of the disagreeing pairs' PANs are joined, never the whole pools.
+    ``kept``: the pairs that stay, whose documents are taken. Carries ``rival_of`` ("b" when the books
+    document leaves its pair, "p" when the portal one does) for the reason. Only the documents sharing a
+    disagreeing pair's PAN, kind, number key and FY are joined, never the whole pools.
     """
     keys = pl.concat(
         [
@@ -274,7 +275,8 @@ def flag_better_candidates(
 
     For a pair whose amounts disagree (not a manual link, not already a suggestion to confirm): a document
     no pair took, of the same PAN and kind and not one that never enters IMS, whose date and amounts agree
-    with the pair's document on the other side. The closest such document (date, then amounts, then id) is named in the reason.
+    with the pair's document on the other side. The closest such document (date, then amounts, then id)
+    is named in the reason.
     """
     open_pairs = pairs.filter((pl.col("stage") > 0) & ~pl.col("review"))
     apart = open_pairs.filter(disagreeing(open_pairs, books, portal, settings)).select("b", "p")
@@ -345,7 +347,8 @@ def _better_for(
         pl.concat_str(
             pl.lit(f"a better candidate is unpaired: the {where} "), pl.col(f"{other}_doc_no"),
             pl.lit(" of "), pl.col(f"{other}_gstin"), pl.lit(" dated "),
-            pl.col(f"{other}_date").dt.strftime("%d-%m-%Y"), pl.lit(" ("), _days_from(agrees_with), pl.lit(")"),
+            pl.col(f"{other}_date").dt.strftime("%d-%m-%Y"),
+            pl.lit(" ("), _days_from(agrees_with), pl.lit(")"),
             pl.lit(f" has the amounts of {agrees_with}, where this pair's amounts differ — "
                    "check which document this is before acting"),
         ).alias("_reason"),

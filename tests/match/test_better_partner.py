@@ -201,9 +201,9 @@ def test_a_suggested_reject_becomes_review_when_a_better_candidate_is_unpaired()
     pair = row_for(results, reported)
     assert (pair["category"], pair["needs_review"], pair["suggested_action"]) == ("mismatched", True, "N")
     assert (
-        f"a better candidate is unpaired: the IMS document 5521 of {BRANCH} dated 03-11-2025 (the same date as "
-        "your books' entry) has the amounts of your books' entry, where this pair's amounts differ"
-        in pair["action_reason"]
+        f"a better candidate is unpaired: the IMS document 5521 of {BRANCH} dated 03-11-2025 "
+        "(the same date as your books' entry) has the amounts of your books' entry, where this pair's "
+        "amounts differ" in pair["action_reason"]
     )
     assert "check which document this is before acting" in pair["action_reason"]
     assert "reject" not in pair["action_reason"].lower()
