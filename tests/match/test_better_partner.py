@@ -222,3 +222,44 @@ def test_a_leftover_book_entry_that_agrees_with_the_portal_record_also_asks_for_
         f"the book entry 2172-A of {SUPPLIER} dated 05-11-2025 (2 days from this IMS record) has the amounts "
         "of this IMS record" in pair["action_reason"]
     )
+
+
+# --- together, and in any row order -----------------------------------------------------------------
+
+
+def the_real_walk() -> tuple[list[dict], list[dict]]:
+    """'132' booked twice next to both registrations' records, plus a wrong-rate pair with a better leftover."""
+    booked = [
+        genuine("books", "132", rows=[14]),
+        genuine("books", "132", rows=[51], occurrence=1),
+        b("2127", rows=[22], taxable=612.0, cgst=55.08, sgst=55.08, on=BILLED),
+    ]
+    reported = [
+        small_unrelated("132"),
+        genuine("ims", "132", supplier=BRANCH, cgst=0.0, sgst=0.0, igst=4500.0),
+        p("2127", taxable=612.0, cgst=110.16, sgst=110.16, on=BILLED),
+        p("5521", supplier=BRANCH, taxable=612.0, igst=110.16, cgst=0.0, sgst=0.0, on=BILLED),
+    ]
+    return booked, reported
+
+
+def test_a_double_booked_132_pairs_once_with_the_agreeing_registration_and_rejects_nothing():
+    booked, reported = the_real_walk()
+    results = reconcile(books(*booked), portal(*reported), today=TODAY)
+
+    first, again, _ = booked
+    unrelated, agreeing, _, _ = reported
+    assert (first["doc_id"], agreeing["doc_id"]) in pairs_of(results)
+    copy = row_for(results, again)
+    assert (copy["category"], copy["duplicate_of"]) == ("books_only", first["doc_id"])
+    assert row_for(results, unrelated)["category"] == "ims_only"
+    assert "R" not in set(results["suggested_action"].drop_nulls())
+
+
+def test_the_outcome_does_not_depend_on_the_order_of_the_rows():
+    booked, reported = the_real_walk()
+    expected = reconcile(books(*booked), portal(*reported), today=TODAY)
+    for seed in range(6):
+        shuffled_books = books(*booked).sample(fraction=1.0, shuffle=True, seed=seed)
+        shuffled_portal = portal(*reported).sample(fraction=1.0, shuffle=True, seed=seed + 100)
+        assert reconcile(shuffled_books, shuffled_portal, today=TODAY).equals(expected)
