@@ -274,7 +274,7 @@ def flag_better_candidates(
     """``pairs`` with ``review`` set, and the candidate named, where a better partner was left unpaired.
 
     For a pair whose amounts disagree (not a manual link, not already a suggestion to confirm): a document
-    no pair took, of the same PAN and kind and not one that never enters IMS, whose date and amounts agree
+    no pair took, of the same PAN (the same GSTIN when PAN matching is off) and kind and not one that never enters IMS, whose date and amounts agree
     with the pair's document on the other side. The closest such document (date, then amounts, then id)
     is named in the reason.
     """
@@ -320,6 +320,8 @@ def _better_for(
     if right.is_empty():
         return pl.DataFrame(schema=_BETTER_SCHEMA)
     other = "p" if own == "b" else "b"
+    # With PAN matching switched off, the supplier's other registrations are not candidates either.
+    supplier = "pan" if settings.pan_matching else "gstin"
     # Blocked on the taxable value's bucket as well as PAN and kind: a supplier with thousands of open
     # documents would otherwise be compared all against all. A bucket is wider than the tolerance, so
     # agreeing documents share one or sit in neighbouring ones (the left side is repeated into both).
@@ -330,9 +332,10 @@ def _better_for(
     right = right.with_columns((pl.col("taxable") // width).alias("_bucket"))
     joined = left.rename({c: f"{own}_{c}" for c in columns}).join(
         right.rename({c: f"{other}_{c}" for c in columns}),
-        left_on=[f"{own}_pan", f"{own}_kind", "_bucket"],
-        right_on=[f"{other}_pan", f"{other}_kind", "_bucket"],
+        left_on=[f"{own}_{supplier}", f"{own}_kind", "_bucket"],
+        right_on=[f"{other}_{supplier}", f"{other}_kind", "_bucket"],
         how="inner",
+        coalesce=False,  # both sides' GSTINs are read below, whichever column was joined on
     )
     joined = joined.filter(amounts_agree("b_", "p_", settings) & _dates_agree(settings))
     where = "IMS document" if other == "p" else "book entry"

@@ -12,7 +12,7 @@ from datetime import date
 import polars as pl
 from engine_docs import BRANCH, OTHER, SUPPLIER, b, books, p, portal
 
-from recon.match import reconcile
+from recon.match import Settings, reconcile
 
 TODAY = date(2025, 12, 5)
 BILLED = date(2025, 11, 3)
@@ -208,6 +208,14 @@ def test_a_suggested_reject_becomes_review_when_a_better_candidate_is_unpaired()
     assert "check which document this is before acting" in pair["action_reason"]
     assert "reject" not in pair["action_reason"].lower()
     assert row_for(results, better)["suggested_action"] == "P"
+
+
+def test_with_pan_matching_off_another_registration_is_no_better_candidate():
+    booked, reported = wrong_rate_pair()
+    better = p("5521", supplier=BRANCH, taxable=612.0, igst=110.16, cgst=0.0, sgst=0.0, on=BILLED)
+    results = reconcile(books(booked), portal(reported, better), Settings(pan_matching=False), today=TODAY)
+    pair = row_for(results, reported)
+    assert (pair["needs_review"], pair["suggested_action"]) == (False, "R")
 
 
 def test_a_leftover_book_entry_that_agrees_with_the_portal_record_also_asks_for_review():
