@@ -93,7 +93,9 @@ if summary["by_section"]:
 if upload.is_empty:
     st.info(upload.summary_lines()[0])
 else:
-    st.success("Validation passed: every record echoes the portal's download and passes the IMS rules.")
+    st.success(
+        "Validation passed: every record written echoes the portal's download and passes the IMS rules."
+    )
 if not upload.left_out.is_empty():
     left_out_panel(upload)
 if upload.skipped:
