@@ -44,7 +44,7 @@ import polars as pl
 
 from recon import gstin as gstin_check
 from recon.actions import DECL_COLUMNS, REMARKS_MAX, Decision, decisions_frame, guard_check
-from recon.errors import InputError
+from recon.errors import InputError, Issue, Where
 from recon.jsonio import dumps_exact, loads_exact
 
 PROFILES = ("offline", "api")
@@ -392,7 +392,7 @@ def unsendable(portal: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(rows, schema={"doc_id": pl.String, "reason": pl.String})
 
 
-def unsendable_warnings(portal: pl.DataFrame, *, limit: int = 20) -> list[str]:
+def unsendable_issues(portal: pl.DataFrame, file: str | None = None, *, limit: int = 20) -> list[Issue]:
     """Import warnings naming the records no action can be sent for (they are left out of uploads)."""
     refused = unsendable(portal)
     if refused.is_empty():
@@ -400,16 +400,23 @@ def unsendable_warnings(portal: pl.DataFrame, *, limit: int = 20) -> list[str]:
     named = refused.join(
         portal.select("doc_id", "section", "supplier_gstin", "doc_no"), on="doc_id", how="left"
     )
-    lines = [
-        f"{_describe(row)}: the portal would refuse any action on it ({row['reason']}); it will be left "
-        "out of the upload"
+    where = Where(file=file)
+    issues = [
+        Issue(
+            f"{_describe(row)}: the portal would refuse any action on it ({row['reason']}); it will be "
+            "left out of the upload",
+            where,
+        )
         for row in named.head(limit).iter_rows(named=True)
     ]
     if refused.height > limit:
-        lines.append(
-            f"... and {refused.height - limit} more record(s) the portal would refuse (see the grid)"
+        issues.append(
+            Issue(
+                f"... and {refused.height - limit} more record(s) the portal would refuse (see the grid)",
+                where,
+            )
         )
-    return lines
+    return issues
 
 
 def _checked_rtin(rtin: str) -> str:

@@ -194,9 +194,9 @@ class Workspace:
         """Store an already-read ReadResult (also used by the portal fetch and the demo)."""
         self._check_recipient(client, result)
         period = check_period(period)
-        warnings = [str(w) for w in result.warnings]
         if result.source == "ims":  # records no action can be sent for: named now, left out of uploads
-            warnings += ims_json.unsendable_warnings(result.docs)
+            result.warnings.extend(ims_json.unsendable_issues(result.docs, result.file))
+        warnings = [str(w) for w in result.warnings]
         import_id = self.store.add_import(
             client.id,
             period,

@@ -158,6 +158,9 @@ def test_the_import_names_the_record_the_portal_would_refuse(ws, files):
     named = [w for w in outcome.warnings if OVERLONG in w]
     assert len(named) == 1
     assert "27AAPFU0939F1ZV" in named[0] and "16" in named[0] and "left out" in named[0]
+    assert named[0].startswith(ims.name)
+    # The summary the Import page prints carries it too.
+    assert [line for line in outcome.summary if OVERLONG in line] == [f"  - {named[0]}"]
     assert outcome.documents == 7  # imported all the same
 
 
