@@ -350,9 +350,9 @@ def _left_out_row(row: dict, reason: str) -> dict:
 def record_problem(section: str | None, raw: str | None) -> str | None:
     """Why the portal would refuse any action on this downloaded record, or None.
 
-    The record-level rules of formats.md §1.3 and §2: a section that takes actions, the downloaded record
-    present, every field the schema requires, the document number a string of 1 to 16 characters,
-    amounts as numbers.
+    The record-level rules of docs/reference/formats.md §1.3 and §2: a section that takes actions, the
+    downloaded record present, every field the schema requires, the document number a string of 1 to 16
+    characters, amounts as numbers.
     """
     if section not in API_FIELDS:
         return f"section '{section}' does not take IMS actions"
