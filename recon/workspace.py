@@ -501,7 +501,7 @@ class Workspace:
         suggested action differs from the portal's and that nobody has decided.
 
         Columns: portal_doc_id, supplier, supplier_gstin, doc_no, category, suggested_action, why,
-        suggested_remark.
+        suggested_remark, portal_would_refuse (why the upload will leave it out, else null).
         """
         wanted = self.wanted_actions(client_id, period)
         rows = wanted.filter(
@@ -515,7 +515,10 @@ class Workspace:
             .filter(pl.col("portal_doc_id").is_not_null())
             .unique("portal_doc_id", keep="first", maintain_order=True)
         )
-        rows = rows.join(names, on="portal_doc_id", how="left", maintain_order="left")
+        refused = self.unsendable(client_id, period).rename({"doc_id": "portal_doc_id", "reason": "refusal"})
+        rows = rows.join(names, on="portal_doc_id", how="left", maintain_order="left").join(
+            refused, on="portal_doc_id", how="left", maintain_order="left"
+        )
         return rows.select(
             "portal_doc_id",
             pl.coalesce("supplier_name", "supplier_gstin").alias("supplier"),
@@ -525,6 +528,7 @@ class Workspace:
             "suggested_action",
             "why",
             pl.col("remarks").alias("suggested_remark"),
+            pl.col("refusal").alias("portal_would_refuse"),
         )
 
     def apply_suggestions(

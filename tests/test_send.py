@@ -123,6 +123,8 @@ def test_suggestions_are_listed_before_they_are_applied_and_then_become_decision
     assert "Rejected, differs from our records" in by_number["TN/9"]["suggested_remark"]
     assert by_number["KL-7"]["suggested_action"] == "P" and by_number["KL-7"]["why"]
     assert by_number["MH/101"]["supplier"] == "Umbra Traders"
+    assert by_number["MH/101"]["portal_would_refuse"] is None
+    assert "1 to 16" in by_number[OVERLONG]["portal_would_refuse"]
     only_rejects = ws.suggestions_to_apply(client.id, PERIOD, actions=("R",))
     assert only_rejects["doc_no"].to_list() == ["TN/9"]
 
