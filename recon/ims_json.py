@@ -715,7 +715,7 @@ def _identity_problem(section: str, record: dict, reqtyp: str) -> str | None:
         # A number that went through a float or Excel loses digits (formats.md §2 rule 5).
         return f"the document number ({key}) must be a string as downloaded, not {type(number).__name__}"
     if not 1 <= len(number) <= 16:
-        return f"the document number '{number}' has {len(number)} characters; the portal allows 1 to 16"
+        return f"the document number has {len(number)} characters; the portal allows 1 to 16"
     for amount_key in _AMOUNTS:
         value = record.get(amount_key)
         if value is not None and (

@@ -154,6 +154,10 @@ def test_upload_counts_what_was_decided_and_leaves_out_the_overlong_number(
     left_out = page.get_by_test_id("stDataFrame").filter(has_text="Why the portal would refuse it")
     expect(left_out).to_be_visible()
     shot(page, shot_dir, "send_03_upload")
+    page.get_by_role(
+        "button", name="Download the list of left-out documents (CSV)"
+    ).scroll_into_view_if_needed()
+    shot(page, shot_dir, "send_04_upload_left_out")
 
     with page.expect_download() as download:
         page.get_by_role("button", name=re.compile(r"Download IMS_SAVE_")).click()
