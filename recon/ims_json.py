@@ -327,10 +327,10 @@ def _checked_record(row: dict, reqtyp: str) -> tuple[dict | None, str | None]:
         return None, "; ".join(row["guard_problems"])
     if row["source"] != "ims":
         return None, f"comes from {row['source']}, not from an IMS download: only IMS records take actions"
-    problem = record_problem(row["section"], row["raw"])
+    downloaded, problem = _read_record(row["section"], row["raw"], loads_exact)
     if problem:
         return None, problem
-    record = _record(row)
+    record = _record(row, downloaded)
     # Checked with the download flags still on (Pending / remarks / ITC blocked) and prev_status written.
     problem = _record_problem(row["section"], record, reqtyp, None)
     return (None, problem) if problem else (record, None)
@@ -354,18 +354,27 @@ def record_problem(section: str | None, raw: str | None) -> str | None:
     downloaded record present, every field the schema requires, the document number a string of 1 to 16
     characters, amounts as numbers.
     """
+    # The checks read types and lengths only, never amounts' digits: the C parser will do.
+    return _read_record(section, raw, json.loads)[1]
+
+
+def _read_record(section: str | None, raw: str | None, parse) -> tuple[dict | None, str | None]:
+    """(the downloaded record, None) or (None, why the portal would refuse any action on it)."""
     if section not in API_FIELDS:
-        return f"section '{section}' does not take IMS actions"
+        return None, f"section '{section}' does not take IMS actions"
     if not raw:
-        return "the downloaded record is missing: import the IMS download again"
+        return None, "the downloaded record is missing: import the IMS download again"
     try:
-        # The checks read types and lengths only, never amounts' digits: the C parser will do (the exact
-        # one costs five times as much, felt at a lakh of records on every import).
-        record = json.loads(raw)
+        record = parse(raw)
     except ValueError:
-        return "the downloaded record cannot be read: import the IMS download again"
+        record = None
     if not isinstance(record, dict):
-        return "the downloaded record cannot be read: import the IMS download again"
+        return None, "the downloaded record cannot be read: import the IMS download again"
+    problem = _downloaded_problem(section, record)
+    return (None, problem) if problem else (record, None)
+
+
+def _downloaded_problem(section: str, record: dict) -> str | None:
     missing = [k for k in REQUIRED_FIELDS[section] if record.get(k) in (None, "")]
     if NUMBER_KEY[section] in missing:
         return f"the downloaded record has no document number ({NUMBER_KEY[section]})"
@@ -582,10 +591,9 @@ def _envelope(rtin: str, reqtyp: str, by_section: dict[str, list]) -> dict | Non
 # ---------------------------------------------------------------------------------------------------
 
 
-def _record(row: dict) -> dict:
+def _record(row: dict, downloaded: dict) -> dict:
     """The downloaded record with the action keys of this change and prev_status (download flags still in,
     for the checks); each profile then trims it."""
-    downloaded = loads_exact(row["raw"])
     record = {k: v for k, v in downloaded.items() if k not in _ALWAYS_DROPPED}
     action = row["wanted_action"]
     if action != "N":
