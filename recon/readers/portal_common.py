@@ -887,6 +887,31 @@ def note_kinds(fields: Columns, keys: tuple[str, ...], kinds: dict[str, str]) ->
     return fields.note_alone(map_distinct(fields.text(*keys, required=True), kind_of))
 
 
+ISD_CREDIT_NOTE_WARNING = "ISD credit note: it reduces the ITC distributed earlier"
+
+
+def isd_kind(doc_type) -> str:
+    """The kind of an ISD document from its type: ``credit_note`` for an ISD credit note, else ``isd``.
+
+    2B writes ISDC (ISDCN in some GSP copies), 2A ``isd_docty`` ISDCN, the portal's workbooks "ISD Credit
+    Note" (formats.md §3, §5). A credit note reduces the ITC distributed earlier, so it takes the kind
+    every total subtracts (model.itc_direction); an ISD invoice and a credit note sharing a number then
+    stay two documents.
+    """
+    if type(doc_type) is not str:
+        return "isd"
+    letters = re.sub(r"[^A-Z]", "", doc_type.upper())
+    return "credit_note" if letters in _ISD_CREDIT_CODES or "CREDIT" in letters else "isd"
+
+
+_ISD_CREDIT_CODES = {"ISDC", "ISDCN", "ISDCR", "C", "CN", "CR"}
+
+
+def isd_kinds(fields: Columns, *keys: str) -> list:
+    """:func:`isd_kind` of each document of an ISD section, from the first of ``keys`` present."""
+    return map_distinct(fields.text(*keys), lambda t: t if t is READ_ALONE else isd_kind(t))
+
+
 def map_distinct(values: list, convert, kinds: tuple[type, ...] = (str,)) -> list:
     """convert(value) for each value, worked out once per distinct value.
 
