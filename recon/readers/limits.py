@@ -1,10 +1,16 @@
-"""What a file may hold before it is no purchase data at all: the last checks before documents are kept.
+"""What a file may hold before it is no purchase data at all.
 
-Each reader refuses a bad cell or field where it reads it; these checks catch what only shows once a
-document is put together (rate rows or rate lines summed past any real amount).
+Each reader refuses a bad cell or field where it reads it. These checks come before and after that: a zip
+(or .xlsx) that would unpack past any real file is refused before it is opened, and amounts that only go
+wrong once a document is put together (rate rows summed past any real amount) before documents are kept.
 """
 
 from __future__ import annotations
+
+import io
+import struct
+import zipfile
+import zlib
 
 import polars as pl
 
@@ -56,3 +62,89 @@ def _document_words(doc: dict) -> str:
             p for p in (f"section '{section}'" if section else "", f"document {rows[0]}" if rows else "") if p
         )
     return f"document '{number}'{supplier}" + (f" ({place})" if place else "")
+
+
+# A zip (an .xlsx is one) is judged by what its directory declares, before anything is unpacked. The
+# largest registers we read unpack to a few hundred MB; 2 GiB leaves room and still keeps a server alive.
+MAX_UNZIPPED_BYTES = 2 * 1024**3
+# Sheet XML packs about 5 to 20 times (a million formatted blank rows: 13 times); a member packed 100
+# times or more and larger than 16 MiB unpacked is built to explode, not a spreadsheet.
+MAX_PACKING_RATIO = 100
+_RATIO_FROM_BYTES = 16 * 1024**2
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+def refuse_zip_bomb(data: bytes, name: str) -> None:
+    """InputError when a zip (or workbook) would unpack to more than the limit or is packed like a bomb.
+
+    Reads only the zip's directory. A damaged zip passes: the reader that opens it says what is wrong.
+    """
+    if data[:4] != _ZIP_MAGIC:
+        return
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+        return
+    total = sum(m.file_size for m in members)
+    if total > MAX_UNZIPPED_BYTES:
+        raise _bomb_error(
+            name,
+            f"unpacked, it would take {_size(total)}, more than the {_size(MAX_UNZIPPED_BYTES)} a file may take",
+        )
+    for member in members:
+        packed, unpacked = member.compress_size, member.file_size
+        if member.compress_type == zipfile.ZIP_STORED:
+            continue
+        if unpacked > _RATIO_FROM_BYTES and unpacked > MAX_PACKING_RATIO * max(packed, 1):
+            raise _bomb_error(
+                name,
+                f"its part '{member.filename}' would unpack from {_size(packed)} to {_size(unpacked)}, "
+                f"{unpacked // max(packed, 1):,} times its packed size: no spreadsheet packs like that",
+            )
+        # A part may declare less than it unpacks to, and the workbook library reads on to the real end:
+        # the deflate stream itself is measured (as fast as unpacking; nothing is kept).
+        if member.compress_type == zipfile.ZIP_DEFLATED and _inflates_past(data, member, unpacked + 1024):
+            raise _bomb_error(
+                name,
+                f"its part '{member.filename}' declares {_size(unpacked)} unpacked but holds more: "
+                "the declared sizes are false",
+            )
+
+
+def _inflates_past(data: bytes, member: zipfile.ZipInfo, limit: int) -> bool:
+    """Whether the member's deflate stream unpacks to more than ``limit`` bytes (counted, not kept)."""
+    name_length, extra_length = struct.unpack_from("<HH", data, member.header_offset + 26)
+    start = member.header_offset + 30 + name_length + extra_length
+    packed = memoryview(data)[start : start + member.compress_size]
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    produced = 0
+    try:
+        for offset in range(0, len(packed), _CHUNK):
+            pending = packed[offset : offset + _CHUNK]
+            while pending:
+                produced += len(inflater.decompress(pending, _CHUNK))
+                if produced > limit:
+                    return True
+                pending = inflater.unconsumed_tail
+    except zlib.error:
+        return False  # damaged: the reader that opens it says so
+    return False
+
+
+_CHUNK = 1 << 20
+
+
+def _bomb_error(name: str, problem: str) -> InputError:
+    return InputError(
+        f"refused before reading: {problem}",
+        file=name,
+        hint="If this is a genuine file, export or download it again (a register may also be saved as CSV).",
+    )
+
+
+def _size(count: int) -> str:
+    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if count >= scale:
+            return f"{count / scale:.1f} {unit}"
+    return f"{count} bytes"
