@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
 import traceback
 from pathlib import Path
 
@@ -29,7 +31,8 @@ from recon.workspace import Workspace
 
 CASES = corpus()
 RESULTS: dict[str, dict] = {}
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "artifacts"
 # Words that belong to code, not to a message for a consultant.
 CODE_WORDS = ("Traceback", "NoneType", "object has no attribute", "<class", "panicked", "site-packages", ".py\"",
               "KeyError", "IndexError", "TypeError", "AttributeError", "RecursionError", "exceptions.")  # fmt: skip
@@ -134,6 +137,33 @@ def test_hostile_file(case, tmp_path, workspace, capsys):
             assert text in page["texts"]
         for text in case.never:
             assert not any(text in stored for stored in page["texts"])
+
+
+# One file of each kind, also through a real ``python -m recon read`` process.
+IN_A_PROCESS = ("ims-val-nan", "2b-igst-1e400", "2a-txval-400-digits", "json-array-100000-deep",
+                "ims-utf32", "books-zip-bomb-as-xlsx", "portal-xlsx-declaring-less-than-it-holds",
+                "books-sharedStrings-laughs", "books-csv-20000-columns", "gstr1-json", "books-csv-taxable-1e400",
+                "portal-pdf", "ims-idt-31-feb", "ims-trdnm-hyperlink-formula", "books-utf16-no-bom")  # fmt: skip
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.id in IN_A_PROCESS], ids=lambda c: c.id)
+def test_hostile_file_through_the_command_line(case, tmp_path):
+    path = tmp_path / case.name
+    path.write_bytes(case.build())
+    args = ["read", str(path), *(["--kind", "books"] if case.uploader == "books" else [])]
+    done = subprocess.run([sys.executable, "-m", "recon", *args], cwd=REPO, capture_output=True, text=True,
+                          timeout=300)  # fmt: skip
+    assert "Traceback" not in done.stderr
+    assert done.returncode in (
+        (0, 2) if case.expect == "either" else (2,) if case.expect == "refused" else (0,)
+    )
+    if done.returncode == 2:
+        assert len(done.stderr.strip().splitlines()) == 1
+        assert clear(done.stderr.strip().removeprefix("error: "), case.name)
+        for words in case.words:
+            assert words in done.stderr
+    else:
+        assert "Documents:" in done.stdout
 
 
 def test_corpus_counts():
