@@ -12,7 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
-from recon import model
+from recon import model, safe_text
 from recon.errors import InputError
 from recon.match.result import CATEGORIES, CATEGORY_LABELS
 
@@ -127,7 +127,7 @@ def export_frame(joined: pl.DataFrame, *, structured: bool = False) -> pl.DataFr
 def write(frame: pl.DataFrame, out: Path) -> None:
     suffix = out.suffix.lower()
     if suffix == ".csv":
-        frame.write_csv(out)
+        safe_text.write_csv(frame, out)  # a supplier's '=HYPERLINK(...)' stays text in Excel
     elif suffix == ".xlsx":
         frame.write_excel(out, worksheet="Reconciliation", autofilter=True, freeze_panes=(1, 0))
     else:
