@@ -41,8 +41,8 @@ SUPPLIERS = [gstin_of(state, f"AAFC{letter}{n}{n}{n}{n}{letter}") for n, (state,
 # both a name and a number somewhere.
 NAMES = HOSTILE
 NUMBERS = [HOSTILE[(i + 1) % len(HOSTILE)] for i in range(len(HOSTILE))]
-IN_BOTH = (1, 2, 3, 4)  # supplier 3's portal tax differs: a mismatch, with a follow-up
-BOOKS_ONLY = (0, 6)  # 0 is on two rate rows; 6 is a Debit Note voucher: a credit note, ITC subtracted
+IN_BOTH = (1, 2, 3, 6)  # supplier 3's portal tax differs: a mismatch, with a follow-up
+BOOKS_ONLY = (0, 4)  # 0 is on two rate rows; 4 is a Debit Note voucher: a credit note, ITC subtracted
 IMS_ONLY = (5,)
 TALLY_COLUMNS = [
     "Date", "Particulars", "Voucher Type", "Voucher No.", "Supplier Invoice No.", "Supplier Invoice Date",
@@ -61,7 +61,7 @@ def tally_register() -> bytes:
     rows = []
     for i in (*IN_BOTH, *BOOKS_ONLY):
         gstin = SUPPLIERS[i]
-        voucher = "Debit Note" if i == 6 else "Purchase"
+        voucher = "Debit Note" if i == 4 else "Purchase"
         for rate in (0.18, 0.12) if i == 0 else (0.18,):
             taxable = 1000.0 + 100 * i
             igst, cgst, sgst = _tax(gstin, taxable, rate)
@@ -81,7 +81,7 @@ def tally_register() -> bytes:
 
 
 def ims_download() -> bytes:
-    """The IMS JSON (b2b): suppliers 1-4 as booked (3 with more tax), 5 only here, named by trdnm."""
+    """The IMS JSON (b2b): suppliers 1, 2, 3 and 6 as booked (3 with more tax), 5 only here, with names."""
     records = []
     for i in (*IN_BOTH, *IMS_ONLY):
         gstin = SUPPLIERS[i]
@@ -181,7 +181,7 @@ def test_the_summary_sheet_lists_a_supplier_named_like_a_formula_as_text(ws):
     workspace, client = ws
     book = openpyxl.load_workbook(io.BytesIO(workspace.working_paper(client.id, PERIOD)))
     summary = [c for row in book["Summary"].iter_rows() for c in row if c.value in HOSTILE]
-    assert {c.value for c in summary} == {NAMES[0], NAMES[3], NAMES[6]}  # the suppliers to follow up
+    assert {c.value for c in summary} == {NAMES[0], NAMES[3], NAMES[4]}  # the suppliers to follow up
     assert all(c.data_type == "s" for c in summary)
 
 
@@ -192,9 +192,9 @@ def test_follow_ups_keep_the_credit_note_minus_as_a_number(ws):
     header = [c.value for c in sheet[1]]
     rows = [dict(zip(header, (c for c in row), strict=True)) for row in sheet.iter_rows(min_row=2)]
     by_name = {r["Supplier name"].value: r for r in rows if r["Supplier name"].value}
-    assert set(by_name) == {NAMES[0], NAMES[3], NAMES[6]}
-    note = by_name[NAMES[6]]
-    assert note["Document no"].value == NUMBERS[6] and note["Document no"].data_type == "s"
+    assert set(by_name) == {NAMES[0], NAMES[3], NAMES[4]}
+    note = by_name[NAMES[4]]
+    assert note["Document no"].value == NUMBERS[4] and note["Document no"].data_type == "s"
     assert note["Tax"].data_type == "n" and note["Tax"].value < 0  # the Debit Note voucher subtracts
     assert by_name[NAMES[0]]["Tax"].value > 0
 
