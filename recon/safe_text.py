@@ -13,8 +13,9 @@ serves every CSV the app and the CLI write (and the grid's CSV export, through
 * Excel written by xlsxwriter: text cells go through ``write_string`` and the workbook has
   ``strings_to_formulas`` / ``strings_to_urls`` off (``XLSX_OPTIONS``), so no text becomes a formula or
   a link.
-* Markdown (st.markdown, st.caption, st.error ...): ``markdown_literal`` escapes every ASCII punctuation
-  mark with a backslash, so no link, image, emphasis, HTML tag, LaTeX or Streamlit directive forms.
+* Markdown (st.markdown, st.caption, st.error ...): ``markdown_literal`` escapes the marks that start
+  markup with a backslash and breaks bare addresses with an invisible word joiner, so no link, image,
+  emphasis, HTML tag, LaTeX or Streamlit directive forms.
 * Plotly labels and hover text: ``plot_literal`` writes ``<``, ``>`` and ``&`` as entities, which plotly
   shows as the characters themselves instead of reading tags.
 """
@@ -106,18 +107,22 @@ def _unescaped_text(column: str) -> pl.Expr:
 # headings (#), entities (&), and the backslash itself. Other punctuation ("acme-nov.xlsx", "(JSON)")
 # is left as it is, so messages read and compare the same.
 _MARKDOWN_SPECIAL = re.compile(r"[\\`*~\[\]<>$|#&]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
-# Bare web and mail addresses become links in GitHub-flavoured Markdown: an escape inside breaks them.
-_AUTOLINK_PARTS = re.compile(r"(?<=:)//|(?<=www)\.|@", re.IGNORECASE)
+# Bare web and mail addresses become links in GitHub-flavoured Markdown, escapes or not (Streamlit finds
+# them in the text after escapes are read): an invisible word joiner after "http", "www" or "@" keeps
+# the address from being recognised, and the text reads the same.
+WORD_JOINER = "\u2060"
+_AUTOLINK_STARTS = re.compile(r"https?(?=:)|www(?=\.)|@", re.IGNORECASE)
 
 
 def markdown_literal(text: str | None) -> str:
     """The text as Markdown that shows these very characters: no link, image, tag or emphasis forms.
 
     Any ASCII punctuation may be escaped with a backslash in CommonMark; only the marks that can start
-    markup are, plus the parts of a bare address (``http://``, ``www.``, ``@``) that make it a link.
+    markup are. A bare address (``http://``, ``www.``, ``name@host``) gets a word joiner, which shows
+    nothing, so that it stays text rather than a link.
     """
     escaped = _MARKDOWN_SPECIAL.sub(lambda m: "\\" + m.group(0), text or "")
-    return _AUTOLINK_PARTS.sub(lambda m: "".join("\\" + c for c in m.group(0)), escaped)
+    return _AUTOLINK_STARTS.sub(lambda m: m.group(0) + WORD_JOINER, escaped)
 
 
 def plot_literal(text: str | None) -> str | None:
