@@ -43,7 +43,7 @@ SUPPLIERS = [gstin_of(state, f"AAFC{letter}{n}{n}{n}{n}{letter}") for n, (state,
 NAMES = HOSTILE
 NUMBERS = [HOSTILE[(i + 1) % len(HOSTILE)] for i in range(len(HOSTILE))]
 IN_BOTH = (1, 2, 3, 6)  # supplier 3's portal tax differs: a mismatch, with a follow-up
-BOOKS_ONLY = (0, 4)  # 0 is on two rate rows; 4 is a Debit Note voucher: a credit note, ITC subtracted
+BOOKS_ONLY = (0, 4)  # 0 is a Debit Note voucher on two rate rows: a credit note, its ITC subtracted
 IMS_ONLY = (5,)
 TALLY_COLUMNS = [
     "Date", "Particulars", "Voucher Type", "Voucher No.", "Supplier Invoice No.", "Supplier Invoice Date",
@@ -58,11 +58,11 @@ def _tax(gstin: str, taxable: float, rate: float) -> tuple[float, float, float]:
 
 
 def tally_register() -> bytes:
-    """Tally's purchase register with title rows; supplier 0's invoice on two rate rows (18% and 12%)."""
+    """Tally's purchase register with title rows; supplier 0's Debit Note on two rate rows (18% and 12%)."""
     rows = []
     for i in (*IN_BOTH, *BOOKS_ONLY):
         gstin = SUPPLIERS[i]
-        voucher = "Debit Note" if i == 4 else "Purchase"
+        voucher = "Debit Note" if i == 0 else "Purchase"
         for rate in (0.18, 0.12) if i == 0 else (0.18,):
             taxable = 1000.0 + 100 * i
             igst, cgst, sgst = _tax(gstin, taxable, rate)
@@ -194,10 +194,10 @@ def test_follow_ups_keep_the_credit_note_minus_as_a_number(ws):
     rows = [dict(zip(header, (c for c in row), strict=True)) for row in sheet.iter_rows(min_row=2)]
     by_name = {r["Supplier name"].value: r for r in rows if r["Supplier name"].value}
     assert set(by_name) == {NAMES[0], NAMES[3], NAMES[4]}
-    note = by_name[NAMES[4]]
-    assert note["Document no"].value == NUMBERS[4] and note["Document no"].data_type == "s"
+    note = by_name[NAMES[0]]
+    assert note["Document no"].value == NUMBERS[0] and note["Document no"].data_type == "s"
     assert note["Tax"].data_type == "n" and note["Tax"].value < 0  # the Debit Note voucher subtracts
-    assert by_name[NAMES[0]]["Tax"].value > 0
+    assert by_name[NAMES[4]]["Tax"].value > 0
 
 
 def test_the_cli_working_paper_has_no_formula(files, tmp_path, capsys):
