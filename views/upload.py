@@ -7,6 +7,7 @@ import streamlit as st
 
 from recon.errors import InputError
 from recon.model import ACTION_LABELS
+from recon.safe_text import markdown_literal
 from views import _portal
 from views._shared import heading, require_client, show_error, show_flash, workspace
 
@@ -88,7 +89,8 @@ else:
     st.success("Validation passed: every record echoes the portal's download and passes the IMS rules.")
 if upload.skipped:
     with st.expander(f"Not exported ({len(upload.skipped)})"):
-        st.write("\n".join(f"- {line}" for line in upload.skipped))
+        # Each line quotes a supplier's document number: shown as typed (safe_text).
+        st.write("\n".join(f"- {markdown_literal(line)}" for line in upload.skipped))
 
 if not upload.is_empty:
     st.subheader("Download JSON")
