@@ -31,6 +31,9 @@ OUTSIDE = "example.invalid"
 MISMATCHED = 3  # supplier 3: named '-2+3', numbered '<b>bold</b><img src=x onerror=alert(1)>'
 IMS_ONLY = 5  # supplier 5: named '[link](http://example.invalid)', numbered '![img](...a.png)'
 AT_RISK_WITH_TAGS = 4  # books-only, named '<b>bold</b><img ...>': a bar of the ITC-at-risk chart
+# File names are the sender's words too: they are shown in the list of imports and in messages.
+IMS_FILE_NAME = "<b>ims</b> [link](www.example.invalid) nov.json"
+REGISTER_FILE_NAME = "<b>nov</b> ![img](x.png) [link](www.example.invalid).xlsx"
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +43,7 @@ def server(tmp_path_factory):
     ws = Workspace(Store(url), user="tester")
     client = ws.create_client("Kaveri Components Pvt Ltd", CLIENT, PERIOD)
     ws.import_file(client.id, PERIOD, tally_register(), "purchase register nov.xlsx", kind="books")
-    ws.import_file(client.id, PERIOD, ims_download(), "ims nov.json")
+    ws.import_file(client.id, PERIOD, ims_download(), IMS_FILE_NAME)
     ws.store.dispose()
     process, address = start_server(data, demo=False)
     yield address, url
@@ -116,7 +119,9 @@ def shown_text(locator) -> str:
 
 
 def assert_nothing_fetched(requests_made: list[str], origin: str) -> None:
-    outside = [u for u in requests_made if OUTSIDE in u or re.fullmatch(re.escape(origin) + r"/x/?", u)]
+    outside = [
+        u for u in requests_made if OUTSIDE in u or re.fullmatch(re.escape(origin) + r"/x(\.png)?/?", u)
+    ]
     assert outside == []
 
 
@@ -204,4 +209,24 @@ def test_the_at_risk_chart_names_a_supplier_with_tags_as_typed(page, requests_ma
     expect(chart.locator('[style*="bold"], tspan[style*="font-weight"]')).to_have_count(0)
     chart.scroll_into_view_if_needed()
     shot(page, shot_dir, "03_chart")
+    assert_nothing_fetched(requests_made, server[0])
+
+
+def test_import_messages_show_file_names_as_typed(page, requests_made, server, shot_dir):
+    go_to(page, "Import")
+    main = page.get_by_test_id("stMain")
+    expander = main.get_by_test_id("stExpander").filter(has_text="ims")
+    assert IMS_FILE_NAME in shown_text(expander.locator("summary"))
+    # A register on the portal uploader is refused, naming the file.
+    portal_uploader = main.get_by_test_id("stFileUploader").nth(1)
+    portal_uploader.locator('input[type="file"]').set_input_files(
+        {"name": REGISTER_FILE_NAME, "mimeType": "application/octet-stream", "buffer": tally_register()}
+    )
+    wait_run_done(page)
+    error = main.get_by_test_id("stAlertContentError")
+    expect(error).to_have_count(1)
+    assert REGISTER_FILE_NAME in shown_text(error)
+    assert f"Selected: {REGISTER_FILE_NAME}" in shown_text(main)
+    assert_no_markup(main)
+    shot(page, shot_dir, "04_import")
     assert_nothing_fetched(requests_made, server[0])
