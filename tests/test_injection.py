@@ -240,6 +240,17 @@ def test_the_reconcile_xlsx_has_no_formula(files, tmp_path, capsys):
     assert any(c.data_type == "n" and isinstance(c.value, float) for c in cells)
 
 
+def test_the_reconcile_xlsx_writes_an_address_as_plain_text_not_a_link(tmp_path):
+    from recon.cli.reconcile import write
+
+    out = tmp_path / "results.xlsx"
+    frame = pl.DataFrame({"supplier_name": ["http://example.invalid/pay", "=1+1"], "ims_igst": [-18.0, 9.0]})
+    write(frame, out)
+    cells = assert_no_formula(out.read_bytes())
+    assert [c.hyperlink for c in cells if c.hyperlink] == []
+    assert {c.value for c in cells} >= {"http://example.invalid/pay", "=1+1", -18.0}
+
+
 def test_the_reconcile_csv_still_drives_the_actions_verb_by_number(files, tmp_path, capsys):
     """A decisions file cut from the reconcile CSV, without the ids: the marked numbers are still found."""
     books, ims = files
