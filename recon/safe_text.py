@@ -78,13 +78,6 @@ def write_csv(frame: pl.DataFrame, path) -> None:
     csv_safe(frame).write_csv(path)
 
 
-def from_spreadsheet_text(text: str | None) -> str | None:
-    """The text a safe CSV cell stands for: the apostrophe put in front of a formula taken off again."""
-    if text and text.startswith(TEXT_MARK) and starts_formula(text[1:]):
-        return text[1:]
-    return text
-
-
 def csv_unescaped(frame: pl.DataFrame) -> pl.DataFrame:
     """A frame read from a safe CSV with each text cell as it was before ``csv_safe`` marked it."""
     texts = [name for name, dtype in frame.schema.items() if dtype == pl.String]

@@ -76,7 +76,7 @@ def amount_labels(frame, column="itc"):
 
 
 def plot_literals(frame, columns=("supplier", "supplier_gstin")):
-    """Supplier names and GSTINs as plotly shows them as typed: their tags as characters (safe_text)."""
+    """Supplier names and GSTINs written so that plotly shows their tags as characters (safe_text)."""
     return frame.with_columns(frame[c].map_elements(plot_literal, return_dtype=str) for c in columns)
 
 
