@@ -272,6 +272,9 @@ class DecisionConflict(Exception):
         self.labels: dict[str, str] = {}
         super().__init__(self.message())
 
+    def __str__(self) -> str:  # labels may be filled after the error was raised
+        return self.message()
+
     @property
     def doc_ids(self) -> list[str]:
         return [c.portal_doc_id for c in self.changes]
