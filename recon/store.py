@@ -333,6 +333,8 @@ def process_owner() -> str:
 
 def owner_alive(owner: str) -> bool:
     """Whether the process that started an operation still runs (on another host: assumed so)."""
+    if not owner:
+        return False  # released: nobody runs it any more (an upload waiting for the portal's answer)
     host, _, rest = owner.partition(":")
     pid_text, _, started = rest.partition(":")
     if host != socket.gethostname() or not pid_text.isdigit():
@@ -985,6 +987,15 @@ class Store:
                 operations.update()
                 .where(operations.c.id == operation_id)
                 .values(detail=json.dumps(detail, default=str))
+            )
+
+    def release_operation(self, operation_id: int, note: str) -> None:
+        """Leave an operation open but owned by nobody: its result is still to be fetched (see owner_alive)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                operations.update()
+                .where(operations.c.id == operation_id, operations.c.finished_at.is_(None))
+                .values(owner="", outcome=note)
             )
 
     def finish_operation(self, operation_id: int, outcome: str, *, interrupted: bool = False) -> None:

@@ -991,7 +991,15 @@ class Workspace:
                     self._record_portal_outcome(client_id, period, by_doc, operation, "")
                 raise
             by_doc = portal_outcome_by_doc(upload, outcome.per_record)
-            self._record_portal_outcome(client_id, period, by_doc, operation, "")
+            waiting = outcome.references and by_doc.filter(pl.col("ok").is_null()).height
+            # Still processing at the portal: what it applied is recorded, and the operation stays open
+            # (owned by nobody) so that the Upload page can fetch the rest of its answer later.
+            if not waiting:
+                self._record_portal_outcome(client_id, period, by_doc, operation, "")
+            else:
+                if by_doc.filter(pl.col("ok").is_not_null()).height:
+                    self._record_portal_outcome(client_id, period, by_doc, None, "")
+                self.store.release_operation(operation, "the portal was still processing")
         return outcome, by_doc
 
     def resume_upload(self, operation_id: int, connector) -> str:
@@ -1021,8 +1029,9 @@ class Workspace:
         by_doc = self._settle_by_holdings(connector, operation, by_doc)
         applied = by_doc.filter(pl.col("ok").fill_null(False)).height
         when = f"{_local(operation['started_at']):%d-%m-%Y %H:%M}"
+        what = "still being processed" if operation["owner"] == "" else "interrupted"
         words = (
-            f"An upload of {records.height:,} action(s) to the portal was interrupted at {when}; the "
+            f"An upload of {records.height:,} action(s) to the portal was {what} at {when}; the "
             f"portal's answer was fetched: {applied:,} saved"
         )
         refused = by_doc.filter(pl.col("ok") == False).height  # noqa: E712 (polars expression)
@@ -1117,10 +1126,13 @@ class Workspace:
             )
         elif detail.get("references"):
             resumable = True
+            what = (
+                "was still being processed by the portal" if operation["owner"] == "" else "was interrupted"
+            )
             message = (
-                f"An upload of {detail.get('documents', 0):,} action(s) to the portal{where} was interrupted "
-                f"at {when}. The portal had received it: open the Upload page to fetch the portal's answer "
-                "(needs the OTP) and record what it holds."
+                f"An upload of {detail.get('documents', 0):,} action(s) to the portal{where} {what} at {when}. "
+                "The portal had received it: open the Upload page to fetch the portal's answer (needs the "
+                "OTP) and record what it holds."
             )
         else:
             message = (

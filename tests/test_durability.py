@@ -221,6 +221,45 @@ def test_kill_mid_upload_is_reported_resumed_and_recorded(db_url, tmp_path):
         portal.stop()
 
 
+def test_an_upload_the_portal_is_still_processing_can_be_checked_later(db_url):
+    from recon.portal.sandbox import start_background
+    from recon.portal.service import demo_connector, fetch_ims
+
+    portal = start_background(port=0, seed_docs=_portal_records(), gstin=CLIENT_A, ip_polls=50)
+    try:
+        ws = Workspace(Store(db_url), user="asha")
+        client = ws.create_client("Acme Traders", CLIENT_A, PERIOD)
+        connector = demo_connector(portal, **FAST)
+        connector.request_otp(CLIENT_A)
+        ws.import_read(
+            client,
+            PERIOD,
+            fetch_ims(connector, CLIENT_A, otp=portal.otp).result,
+            mode="replace",
+            origin="portal",
+        )
+        ids = ws.documents(client.id, PERIOD, "ims")["doc_id"].to_list()
+        ws.set_action(client.id, PERIOD, ids, "A")
+        portal.portal.add_fault("error500", "GETINV", times=10)  # nor can its download be checked now
+        outcome, by_doc = ws.upload_to_portal(
+            client.id, PERIOD, ws.build_upload(client.id, PERIOD, "api"), connector
+        )
+        assert outcome.status == "IP" and by_doc["ok"].null_count() == 3
+        assert ws.store.uploads(client.id, PERIOD) == [], "nothing recorded as applied while unknown"
+        waiting = ws.pending_uploads(client.id, PERIOD)
+        assert len(waiting) == 1 and "still being processed by the portal" in waiting[0].message
+
+        portal.portal.ip_polls = 0  # the portal finishes
+        portal.portal.clear_faults()
+        words = ws.resume_upload(waiting[0].operation_id, connector)
+        assert "the portal's answer was fetched: 3 saved" in words
+        assert ws.build_upload(client.id, PERIOD, "api").is_empty
+        assert ws.pending_uploads(client.id, PERIOD) == []
+        ws.store.dispose()
+    finally:
+        portal.stop()
+
+
 def test_a_running_operation_of_a_live_process_is_not_reported_as_interrupted(db_url):
     ws = Workspace(Store(db_url), user="asha")
     client = ws.create_client("Acme Traders", CLIENT_A, PERIOD)
