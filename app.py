@@ -81,8 +81,12 @@ def _interrupted_at_start() -> list:
 
 def interrupted_notice() -> None:
     """Said once per browser session: what the last run left unfinished and what became of it."""
-    found = _interrupted_at_start()
-    if not found or st.session_state.get("_interrupted_seen"):
+    if st.session_state.get("_interrupted_seen"):
+        return
+    ws = workspace()
+    # An upload resumed since the start is no longer news; the rest was closed when found.
+    found = [i for i in _interrupted_at_start() if not i.resumable or ws.still_open(i)]
+    if not found:
         return
     box = st.container(border=True)
     for interruption in found:

@@ -98,6 +98,7 @@ class Interruption:
     started_at: datetime
     message: str
     resumable: bool = False  # an upload whose portal answer can still be fetched (needs a session)
+    headline: str = ""  # the message without what to do (where the page offers the step itself)
 
 
 @dataclass
@@ -1112,6 +1113,7 @@ class Workspace:
         where = self._where(operation)
         kind = operation["kind"]
         resumable = False
+        headline = ""
         if kind == "import":
             message = f"An import of {detail.get('file')}{where} was interrupted at {when}: nothing of it was saved."
         elif kind == "reconcile":
@@ -1129,10 +1131,13 @@ class Workspace:
             what = (
                 "was still being processed by the portal" if operation["owner"] == "" else "was interrupted"
             )
-            message = (
+            headline = (
                 f"An upload of {detail.get('documents', 0):,} action(s) to the portal{where} {what} at {when}. "
-                "The portal had received it: open the Upload page to fetch the portal's answer (needs the "
-                "OTP) and record what it holds."
+                "The portal had received it"
+            )
+            message = (
+                f"{headline}: open the Upload page to fetch the portal's answer (needs the OTP) and record "
+                "what it holds."
             )
         else:
             message = (
@@ -1150,7 +1155,13 @@ class Workspace:
             operation["started_at"],
             message,
             resumable,
+            headline or message,
         )
+
+    def still_open(self, interruption: Interruption) -> bool:
+        """Whether an interruption reported earlier is still to be dealt with (an upload not yet resumed)."""
+        operation = self.store.operation(interruption.operation_id)
+        return interruption.resumable and operation is not None and operation["finished_at"] is None
 
     def pending_uploads(self, client_id: int, period: str) -> list[Interruption]:
         """Interrupted uploads of this client's period whose portal answer is still to be fetched."""

@@ -171,7 +171,11 @@ def resume_panel(ws, client, period) -> None:
         return
     connector, note = connection(client)
     for interruption in pending:
-        st.warning(interruption.message, icon=":material/sync_problem:")
+        st.warning(
+            f"{interruption.headline}. Fetch its answer to record what the portal now holds; until then "
+            "these documents still count as to be sent.",
+            icon=":material/sync_problem:",
+        )
     if connector is None:
         st.caption(note)
         return
