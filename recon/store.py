@@ -387,6 +387,9 @@ def _make_sqlite_folder(url: sa.engine.URL) -> None:
             Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
+SQLITE_BUSY_MS = 10_000  # how long one attempt waits for another writer's lock
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # WAL lets a second browser tab read while the first writes; the busy timeout makes a concurrent
     # writer wait instead of failing with "database is locked". The driver's own transaction handling is
@@ -394,7 +397,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 

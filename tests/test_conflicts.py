@@ -235,3 +235,30 @@ def test_writers_without_versions_wait_for_each_other_instead_of_failing(db_url)
         ws.store.dispose()
     for store in stores:
         store.dispose()
+
+
+def test_a_database_held_too_long_by_another_writer_is_said_in_words(tmp_path, monkeypatch):
+    """SQLite: another process keeps the write lock past every retry; the save says so, saves nothing."""
+    import sqlite3
+
+    from recon import store as store_module
+    from recon.store import StoreBusy
+
+    monkeypatch.setattr(store_module, "SQLITE_BUSY_MS", 50)
+    url = f"sqlite:///{tmp_path / 'workbench.db'}"
+    asha, _ravi, client, ids, stores = two_sessions(url, 3)
+    other = sqlite3.connect(tmp_path / "workbench.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # e.g. a long import in another server process
+    try:
+        with pytest.raises(StoreBusy) as raised:
+            asha.set_action(client.id, PERIOD, ids, "A", source="bulk")
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    words = str(raised.value)
+    assert "busy with another save" in words and "nothing of it was written" in words
+    assert "locked" not in words and "INSERT" not in words
+    assert asha.decisions(client.id).is_empty()
+    assert asha.set_action(client.id, PERIOD, ids, "A", source="bulk").saved == 3, "works once it is free"
+    for store in stores:
+        store.dispose()
