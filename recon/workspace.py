@@ -643,17 +643,20 @@ class Workspace:
         return self.store.decision_versions(client_id, doc_ids)
 
     def _document_labels(self, client_id: int, period: str, doc_ids: list[str]) -> dict[str, str]:
-        """What a person calls each portal document: supplier (name or GSTIN) and number."""
+        """What a person calls each portal document: the supplier's name (as the grid shows it, else the
+        GSTIN) and the document number."""
         portal = self.documents(client_id, period, self.portal_source(client_id, period))
-        if portal.is_empty():
-            return {}
-        name = pl.coalesce(
-            [pl.col(c) for c in ("supplier_name", "supplier_gstin") if c in portal.columns] or [pl.lit("")]
-        )
         rows = portal.filter(pl.col("doc_id").is_in(doc_ids)).select(
-            "doc_id", name.alias("who"), pl.col("doc_no").cast(pl.String)
+            "doc_id", "supplier_gstin", pl.col("doc_no").cast(pl.String)
         )
-        return {r["doc_id"]: f"{r['who']} {r['doc_no']}" for r in rows.iter_rows(named=True)}
+        named = {}
+        if self.store.results_inputs(client_id, period) is not None:  # names only where a run exists
+            view = self.joined(client_id, period).filter(pl.col("portal_doc_id").is_in(doc_ids))
+            named = dict(zip(view["portal_doc_id"].to_list(), view["supplier_name"].to_list(), strict=True))
+        return {
+            r["doc_id"]: f"{named.get(r['doc_id']) or r['supplier_gstin']} {r['doc_no']}"
+            for r in rows.iter_rows(named=True)
+        }
 
     # -- explicit suggestion steps ------------------------------------------------------------------
 

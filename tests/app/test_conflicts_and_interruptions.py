@@ -43,6 +43,7 @@ def test_a_bulk_accept_over_a_colleagues_reject_is_stopped_and_the_user_decides(
     assert "Not saved: 1 of the 25 document(s) were changed by someone else" in warnings
     said = " ".join(c.value for c in at.caption)
     assert "asha set Reject" in said and "goods returned" in said and "you chose Accept" in said
+    assert f"{target['supplier_name']} {target['portal_doc_no']}: asha" in said, "named as on the grid"
     assert "SELECT" not in warnings + said
     decided = workspace.decisions(loaded_client.id)
     assert decided.select("portal_doc_id", "action").rows() == [(target["portal_doc_id"], "R")]
