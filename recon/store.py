@@ -24,7 +24,7 @@ import socket
 import time
 import tomllib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -331,14 +331,19 @@ def process_owner() -> str:
     return f"{socket.gethostname()}:{pid}:{_process_start(pid)}"
 
 
-def owner_alive(owner: str) -> bool:
-    """Whether the process that started an operation still runs (on another host: assumed so)."""
+# A process on another host cannot be asked whether it runs (a container restarted under a new name
+# never comes back): after this long its open operation counts as interrupted.
+OTHER_HOST_GRACE = timedelta(hours=6)
+
+
+def owner_alive(owner: str, started_at: datetime | None = None) -> bool:
+    """Whether the process that started an operation (at ``started_at``) still runs."""
     if not owner:
         return False  # released: nobody runs it any more (an upload waiting for the portal's answer)
     host, _, rest = owner.partition(":")
     pid_text, _, started = rest.partition(":")
     if host != socket.gethostname() or not pid_text.isdigit():
-        return True
+        return started_at is None or now() - _utc(started_at) < OTHER_HOST_GRACE
     pid = int(pid_text)
     try:
         os.kill(pid, 0)

@@ -1105,7 +1105,7 @@ class Workspace:
         that has reference ids stays open until ``resume_upload`` records the portal's answer."""
         found = []
         for operation in self.store.open_operations():
-            if owner_alive(operation["owner"]):
+            if owner_alive(operation["owner"], operation["started_at"]):
                 continue
             found.append(self._interruption(operation))
         return found

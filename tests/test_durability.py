@@ -269,6 +269,25 @@ def test_a_running_operation_of_a_live_process_is_not_reported_as_interrupted(db
     ws.store.dispose()
 
 
+def test_an_operation_of_another_host_counts_as_interrupted_only_after_hours(db_url):
+    from datetime import timedelta
+
+    from recon.store import now, operations
+
+    ws = Workspace(Store(db_url), user="asha")
+    client = ws.create_client("Acme Traders", CLIENT_A, PERIOD)
+    recent = ws.store.start_operation("import", client.id, PERIOD, {"file": "a.xlsx"})
+    old = ws.store.start_operation("import", client.id, PERIOD, {"file": "b.xlsx"})
+    with ws.store.engine.begin() as conn:  # both run by a server on another machine
+        conn.execute(operations.update().values(owner="other-host:4242:1"))
+        conn.execute(
+            operations.update().where(operations.c.id == old).values(started_at=now() - timedelta(hours=7))
+        )
+    assert [i.operation_id for i in ws.interrupted()] == [old]
+    assert [op["id"] for op in ws.store.open_operations()] == [recent]
+    ws.store.dispose()
+
+
 def test_an_import_refused_for_its_content_closes_its_operation(db_url):
     from recon.errors import InputError
 
