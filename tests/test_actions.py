@@ -372,7 +372,13 @@ def test_user_decision_breaking_a_guard_is_reported_per_row():
     ("doc", "decision", "expected"),
     [
         (portal_doc("p1", pending_blocked=True), Decision("p1", "P"), "blocks Pending"),
-        (portal_doc("i1", section="impg", doc_kind="bill_of_entry"), Decision("i1", "R"), "never rejected"),
+        (
+            portal_doc("i1", section="impg", doc_kind="bill_of_entry"),
+            Decision("i1", "R", remarks="no"),
+            "never rejected",
+        ),
+        (portal_doc("p1"), Decision("p1", "R"), "needs a remark"),
+        (portal_doc("p1"), Decision("p1", "R", remarks="   "), "needs a remark"),
         (credit_note("c1", "112025"), Decision("c1", "A"), "IMSSAV0054"),
         (credit_note("c1", "112025"), Decision("c1", "A", itc_red_req="Y", decl_igst=361.0), "more than"),
         (portal_doc("p1"), Decision("p1", "R", remarks="x" * 251), "250 characters"),
@@ -383,6 +389,10 @@ def test_user_decision_breaking_a_guard_is_reported_per_row():
 def test_check_decision_names_each_guard(doc, decision, expected):
     problems = check_decision(doc, decision, today=TODAY)
     assert len(problems) == 1 and expected in problems[0]
+
+
+def test_a_reject_goes_without_a_remark_only_where_the_portal_blocks_remarks():
+    assert check_decision(portal_doc("p1", remarks_blocked=True), Decision("p1", "R"), today=TODAY) == []
 
 
 def test_check_decision_passes_a_valid_decision():

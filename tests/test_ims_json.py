@@ -219,6 +219,16 @@ def test_remarks_go_only_with_reject_or_pending(portal):
         )
 
 
+def test_a_reject_without_a_remark_is_left_out_and_the_rest_is_written(portal):
+    decisions = [
+        Decision(doc_id(portal, "1234567890123456"), "R", remarks="  "),
+        Decision(doc_id(portal, "MH/2526/0417"), "A"),
+    ]
+    upload = build(portal, decisions, RTIN, today=TODAY)
+    assert "needs a remark" in left_out(upload)["1234567890123456"]
+    assert [r["inum"] for r in written(upload)["invdata"]["b2b"]] == ["MH/2526/0417"]
+
+
 def test_remarks_where_the_portal_blocks_them_are_refused(portal):
     # DN/77 is held as Reject with remarks blocked; re-accepting needs no remarks, rejecting again is no change.
     with pytest.raises(InputError, match="blocks remarks"):
@@ -247,7 +257,12 @@ def test_accepted_credit_note_carries_the_itc_reduction_and_nothing_else_does(po
     assert not {"itcRedReq", "declIgst", "declCgst", "declSgst", "declCess"} & set(invoice)
     # Rejecting the credit note: no reduction question at all.
     rejected = written(
-        build(portal, [Decision(doc_id(portal, "CN-0093"), "R", itc_red_req="Y")], RTIN, today=TODAY)
+        build(
+            portal,
+            [Decision(doc_id(portal, "CN-0093"), "R", remarks="Not agreed", itc_red_req="Y")],
+            RTIN,
+            today=TODAY,
+        )
     )
     assert "itcRedReq" not in only_record(rejected, "b2bcn")
 
