@@ -12,7 +12,7 @@ from recon.actions.facts import DECL_COLUMNS, HEADS, is_credit_note, money
 
 
 def suggested_declaration() -> dict[str, pl.Expr]:
-    """ITC reduction on a suggested Accept of a credit note: books amounts, capped at the note, CGST = SGST."""
+    """ITC reduction on a suggested Accept of a credit note: books amounts capped at the note, CGST = SGST."""
     applies = (pl.col("_action") == "A") & is_credit_note() & ~pl.col("p_itc_red_blocked").fill_null(False)
 
     def capped(head: str) -> pl.Expr:
@@ -101,7 +101,8 @@ def declaration_rules() -> list[tuple[pl.Expr, pl.Expr]]:
 
 def declaration_prefill(notes: pl.DataFrame) -> pl.DataFrame:
     """The ITC-reduction answer per credit note, prefilled: the answer already given (decision or
-    suggestion), else Yes with the books' tax amounts (docs/reference/matching-practice.md §11: reduction = books)."""
+    suggestion), else Yes with the books' tax amounts (docs/reference/matching-practice.md §11: reduction =
+    books)."""
     amounts = []
     for column in ("decl_igst", "decl_cgst", "decl_sgst", "decl_cess"):
         books_column = f"books_{column[5:]}"

@@ -15,7 +15,8 @@ import polars as pl
 FAR_APART_SHARE = 0.20
 # Warn this many days before the s.16(4) deadline (docs/reference/ims-rules.md §7).
 S16_WARNING_DAYS = 60
-# First supplier period in which credit notes may be kept Pending (docs/reference/ims-rules.md §4, FAQ25), as YYYYMM.
+# First supplier period in which credit notes may be kept Pending, as YYYYMM
+# (docs/reference/ims-rules.md §4, FAQ25).
 CN_PENDING_FROM = 202510
 REMARKS_MAX = 250  # docs/reference/formats.md §2 (unconfirmed limit; the offline tool enforces it)
 
@@ -86,9 +87,10 @@ def _period_yyyymm(col: str = "p_supplier_period") -> pl.Expr:
 def _cn_pending_deadline() -> pl.Expr:
     """Last day a credit note may stay Pending: the 3B due date (20th) of the period after its 2B period.
 
-    FAQ25 (docs/reference/ims-rules.md §4): a note in the October-2025 GSTR-1 filed 10-11-2025 may stay pending until
-    20-12-2025. The record's supplier period stands in for its 2B period (a return filed after the
-    cut-off lands in a later 2B, which only lengthens the real window). Monthly recipients assumed.
+    FAQ25 (docs/reference/ims-rules.md §4): a note in the October-2025 GSTR-1 filed 10-11-2025 may stay
+    pending until 20-12-2025. The record's supplier period stands in for its 2B period (a return filed
+    after the cut-off lands in a later 2B, which only lengthens the real window). Monthly recipients
+    assumed.
     """
     period = _period_yyyymm()
     return pl.date(period // 100, period % 100, 20).dt.offset_by("2mo")

@@ -1,11 +1,13 @@
-"""The guards every IMS action passes before it is saved or written (docs/reference/matching-practice.md §12).
+"""The guards every IMS action passes before it is saved or written.
+
+The rules are those of docs/reference/matching-practice.md §12 and docs/reference/formats.md §2.
 
 :func:`guard_check` is the one check: the app's ``set_action``, the CLI and the upload builder
-(``recon.ims_json.build``) call it, or read the ``guard_problems`` that :func:`recon.actions.effective_actions`
-got from it. Guards that refuse (Pending blocked, Reject of an import, a Reject without a remark, an
-accepted credit note without the ITC-reduction answer ...) are problems; what only needs the user's
-confirmation (an unfiled supplier on Accept, what a Reject costs) is a caution (:func:`decision_cautions`,
-:func:`preview_action`).
+(``recon.ims_json.build``) call it, or read the ``guard_problems`` that
+:func:`recon.actions.effective_actions` got from it. Guards that refuse (Pending blocked, Reject of an
+import, a Reject without a remark, an accepted credit note without the ITC-reduction answer ...) are
+problems; what only needs the user's confirmation (an unfiled supplier on Accept, what a Reject costs)
+is a caution (:func:`decision_cautions`, :func:`preview_action`).
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ def guard_problems(frame: pl.DataFrame, today: date, where: pl.Expr | None = Non
 
 
 def _guard_rules(today: date) -> list[tuple[pl.Expr, pl.Expr]]:
-    """(condition, message) per guard of docs/reference/matching-practice.md §12 and docs/reference/formats.md §2, over the columns above."""
+    """(condition, message) per guard, over the columns :func:`guard_problems` describes."""
     action = pl.col("_action")
     remarks = pl.col("remarks")
     answer = pl.col("itc_red_req")
@@ -61,7 +63,8 @@ def _guard_rules(today: date) -> list[tuple[pl.Expr, pl.Expr]]:
             pl.lit("'") + action + pl.lit("' is not an IMS action: use A, R, P or N."),
         ),
         (
-            # docs/reference/formats.md §2 rule 6; docs/reference/ims-rules.md §4: the portal refuses P here.
+            # The portal refuses P here (docs/reference/formats.md §2 rule 6,
+            # docs/reference/ims-rules.md §4).
             (action == "P") & pending_block_reason(today).is_not_null(),
             pl.lit("Pending is not allowed: ") + pending_block_reason(today) + pl.lit("."),
         ),
@@ -142,7 +145,10 @@ def guard_check(portal: pl.DataFrame, wanted: pl.DataFrame, today: date | None =
 
 
 def decision_cautions(doc_row: dict, decision: Decision) -> list[str]:
-    """Things to confirm (not errors): an unfiled supplier on Accept, what a Reject costs (guards §12.2-3)."""
+    """Things to confirm (not errors): an unfiled supplier on Accept, what a Reject costs.
+
+    docs/reference/matching-practice.md §12.2-3.
+    """
     action = (decision.action or "").strip().upper()
     cautions = []
     if action == "A" and doc_row.get("supplier_filed") is False:
@@ -169,11 +175,12 @@ class ActionPreview:
 
 
 def preview_action(rows: pl.DataFrame, action: str) -> ActionPreview:
-    """Guards of docs/reference/matching-practice.md §12 for a set of review rows, before anything is saved.
+    """The cautions for a set of review rows, before anything is saved.
 
     Reject: the ITC lost and that undoing it after GSTR-3B needs the supplier to report again
-    (docs/reference/ims-rules.md §5). Accept of an unfiled supplier's document: the credit is not in a filed return
-    yet. Accept of a credit note: the ITC-reduction declaration (§12.5), prefilled from the books.
+    (docs/reference/ims-rules.md §5). Accept of an unfiled supplier's document: the credit is not in a
+    filed return yet. Accept of a credit note: the ITC-reduction declaration
+    (docs/reference/matching-practice.md §12.5), prefilled from the books.
     """
     actionable = rows.filter(pl.col("portal_doc_id").is_not_null())
     kinds = actionable.get_column("doc_kind")
