@@ -485,6 +485,22 @@ def test_cli_writes_the_files_from_a_decisions_csv(monkeypatch, tmp_path, ims_fi
     assert only_record(payload, "b2bcn")["declIgst"] == "360.00"
 
 
+def test_cli_leaves_out_a_reject_without_a_remark_naming_its_row(monkeypatch, tmp_path, ims_file, capsys):
+    decisions = tmp_path / "decisions.csv"
+    decisions.write_text(
+        "GSTIN of Supplier,Invoice No,Your Action,Remark\n"
+        "27AAPFU0939F1ZV,MH/2526/0417,Accept,\n"
+        "27AAPFU0939F1ZV,1234567890123456,Reject,\n"
+    )
+    code = run_cli(monkeypatch, ["--ims", str(ims_file), "--decisions", str(decisions), "--gstin", RTIN,
+                                 "--out-dir", str(tmp_path / "out")])  # fmt: skip
+    assert code == 3
+    (warning,) = [line for line in capsys.readouterr().err.splitlines() if "1234567890123456" in line]
+    assert "decisions.csv, row 3" in warning and "needs a remark" in warning
+    payload = json.loads((tmp_path / "out" / f"IMS_SAVE_{RTIN}_112025.json").read_text())
+    assert [(r["inum"], r["action"]) for r in payload["invdata"]["b2b"]] == [("MH/2526/0417", "A")]
+
+
 def test_cli_takes_the_reconcile_csv_with_action_overriding_the_suggestion(monkeypatch, tmp_path, ims_file):
     decisions = tmp_path / "reconciled.csv"
     decisions.write_text(

@@ -102,6 +102,15 @@ def test_accept_matched_never_overrides_a_persons_decision(ws, client):
     assert (decided["action"], decided["remarks"]) == ("R", "Short supply")
 
 
+def test_a_reject_without_a_remark_is_refused_naming_each_document(ws, client):
+    kl, tn = doc_id(ws, client, "KL-7"), doc_id(ws, client, "TN/9")
+    outcome = ws.set_action(client.id, PERIOD, [kl, tn], "R", remarks="  ", confirmed=True)
+    assert outcome.saved == 0
+    assert {d: "needs a remark" in reason for d, reason in outcome.refused} == {kl: True, tn: True}
+    assert ws.decisions(client.id).is_empty()
+    assert ws.set_action(client.id, PERIOD, [kl], "R", remarks="Not our purchase", confirmed=True).saved == 1
+
+
 def test_the_upload_holds_exactly_the_decisions_with_the_persons_remark(ws, client):
     ws.accept_matched(client.id, PERIOD)
     kl = doc_id(ws, client, "KL-7")

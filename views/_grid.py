@@ -8,6 +8,8 @@ the grid is a snapshot that is rebuilt only when the grid is mounted fresh
 
 from __future__ import annotations
 
+from collections import Counter
+
 import polars as pl
 import streamlit as st
 from st_aggrid import AgGrid, JsCode
@@ -389,11 +391,7 @@ def confirm_dialog(ws, client_id, period, category, picked: pl.DataFrame, action
         st.rerun()
     if not go:
         return
-    if action == "R" and not (remarks or "").strip():
-        st.error("A Reject needs a remark for the supplier (what is wrong with the document).")
-        return
-    st.session_state.pop("pending_action", None)
-    _save(
+    outcome = _save(
         ws,
         client_id,
         period,
@@ -404,8 +402,19 @@ def confirm_dialog(ws, client_id, period, category, picked: pl.DataFrame, action
         remarks=remarks,
         itc_reduction=reduction,
         confirmed=True,
+        in_dialog=True,
     )
+    if _nothing_saved(outcome):
+        # The dialog stays open on why (a Reject without a remark ...), keeping what was typed.
+        for reason, count in sorted(Counter(reason for _, reason in outcome.refused).items()):
+            st.error(f"{count:,} document(s) not set to {label}: {reason}")
+        return
+    st.session_state.pop("pending_action", None)
     st.rerun()
+
+
+def _nothing_saved(outcome) -> bool:
+    return bool(outcome.refused) and not (outcome.saved or outcome.unchanged)
 
 
 def _date_text(value) -> str:
@@ -413,7 +422,20 @@ def _date_text(value) -> str:
     return value.strftime("%d-%m-%Y") if hasattr(value, "strftime") else (value or "")
 
 
-def _save(ws, client_id, period, category, picked, action, *, source, revert_on_refusal=False, **options):
+def _save(
+    ws,
+    client_id,
+    period,
+    category,
+    picked,
+    action,
+    *,
+    source,
+    revert_on_refusal=False,
+    in_dialog=False,
+    **options,
+):
+    """Save through ``Workspace.set_action``. ``in_dialog``: when everything is refused, the dialog says why."""
     portal_ids = picked.filter(pl.col("portal_doc_id").is_not_null())["portal_doc_id"].to_list()
     outcome = ws.set_action(client_id, period, portal_ids, action, source=source, **options)
     label = ACTION_LABELS[action]
@@ -421,6 +443,8 @@ def _save(ws, client_id, period, category, picked, action, *, source, revert_on_
         st.toast(
             f"{label}: {outcome.saved + outcome.unchanged:,} document(s) saved.", icon=":material/check:"
         )
+    if in_dialog and _nothing_saved(outcome):
+        return outcome
     if outcome.refused:
         reasons = sorted({reason for _, reason in outcome.refused})
         st.session_state["_flash"] = (
@@ -431,3 +455,4 @@ def _save(ws, client_id, period, category, picked, action, *, source, revert_on_
         bump(category)
     if outcome.refused and revert_on_refusal:
         st.rerun()
+    return outcome

@@ -13,7 +13,7 @@ The decision itself (:class:`recon.model.Decision`, ``DECISION_SCHEMA``) lives i
 store can keep decisions without importing the rules.
 """
 
-from recon.actions.decisions import EFFECTIVE_SCHEMA, decisions_frame, effective_actions
+from recon.actions.decisions import EFFECTIVE_SCHEMA, decisions_frame, effective_actions, suggested_remark
 from recon.actions.declarations import books_declaration, declaration_prefill
 from recon.actions.facts import DECL_COLUMNS, HEADS, REMARKS_MAX, needs_pair_confirmation
 from recon.actions.guards import (
@@ -46,4 +46,5 @@ __all__ = [
     "needs_pair_confirmation",
     "preview_action",
     "suggest",
+    "suggested_remark",
 ]

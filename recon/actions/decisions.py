@@ -181,3 +181,28 @@ def _suggested_remarks() -> pl.Expr:
         )
     )
     return pl.when(~pl.col("p_remarks_blocked").fill_null(False)).then(text.str.slice(0, REMARKS_MAX))
+
+
+def suggested_remark(
+    action: str, category: str | None, differences_text: str | None, *, remarks_blocked: bool = False
+) -> str | None:
+    """The remark :func:`effective_actions` gives a suggested Reject / Pending, for one document.
+
+    For the CLI, which takes suggestions from the reconcile CSV (``--suggested all``): the file carries
+    no remark, and a Reject goes to the supplier with one.
+    """
+    row = pl.DataFrame(
+        {
+            "_action": [action],
+            "category": [category],
+            "differences_text": [differences_text or None],
+            "p_remarks_blocked": [bool(remarks_blocked)],
+        },
+        schema={
+            "_action": pl.String,
+            "category": pl.String,
+            "differences_text": pl.String,
+            "p_remarks_blocked": pl.Boolean,
+        },
+    )
+    return row.select(_suggested_remarks()).item()
