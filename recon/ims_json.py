@@ -43,7 +43,7 @@ from pathlib import Path
 import polars as pl
 
 from recon import gstin as gstin_check
-from recon.actions import DECL_COLUMNS, REMARKS_MAX, Decision, decisions_frame, guard_check
+from recon.actions import DECL_COLUMNS, REMARKS_MAX, Decision, decisions_frame, guard_check, texts
 from recon.errors import InputError, Issue, Where
 from recon.jsonio import dumps_exact, loads_exact
 
@@ -56,8 +56,21 @@ _NOTE = ("stin", "rtnprd", "srcform", "nt_num", "nt_dt", "inv_typ", "pos", *_AMO
 _ECOM = tuple(k for k in _B2B if k != "inv_typ")
 # Import of goods: fields known from one GSP client only (formats.md §1.2), so the allow-list is lenient
 # and only the bill-of-entry number and date are required.
-_IMPG = ("stin", "rgstinrefId", "irefdt", "itcprd", "portcd", "boenum", "boedt", "rtnprd", "srcform", "txval",
-         "iamt", "igst", "cess")  # fmt: skip
+_IMPG = (
+    "stin",
+    "rgstinrefId",
+    "irefdt",
+    "itcprd",
+    "portcd",
+    "boenum",
+    "boedt",
+    "rtnprd",
+    "srcform",
+    "txval",
+    "iamt",
+    "igst",
+    "cess",
+)
 _IMPGA = (*_IMPG, "oboenum", "oboedt")
 
 # Per section: the fields the API schema allows (besides the action keys) and which of them are required.
@@ -79,8 +92,10 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     **{s: f for s, f in API_FIELDS.items() if not s.startswith("impg")},
     **{s: ("boenum", "boedt") for s in API_FIELDS if s.startswith("impg")},
 }
-NUMBER_KEY = {s: ("boenum" if s.startswith("impg") else "nt_num" if "dn" in s or "cn" in s else "inum")
-              for s in API_FIELDS}  # fmt: skip
+NUMBER_KEY = {
+    s: ("boenum" if s.startswith("impg") else "nt_num" if "dn" in s or "cn" in s else "inum")
+    for s in API_FIELDS
+}
 CREDIT_NOTE_SECTIONS = ("b2bcn", "b2bcna")
 # Amendments where the portal asks the ITC-reduction question when they go downward (invoice / debit
 # note) or upward (credit note); we cannot tell the direction without the original, so the answer is
@@ -104,12 +119,31 @@ DECL_KEYS = {
     "decl_sgst": "declSgst",
     "decl_cess": "declCess",
 }
-DOWNLOAD_FLAGS = ("srcfilstatus", "ispendactblocked", "ispendactnallwd", "isRemarksBlocked", "remarksBlocked",
-                  "itcRedReqBlocked", "isItcRedReqBlocked")  # fmt: skip
+DOWNLOAD_FLAGS = (
+    "srcfilstatus",
+    "ispendactblocked",
+    "ispendactnallwd",
+    "isRemarksBlocked",
+    "remarksBlocked",
+    "itcRedReqBlocked",
+    "isItcRedReqBlocked",
+)
 # Never echoed in any profile: the name and checksum (formats.md §2.1), error-file fields, and whatever
 # action keys the download already carried (ours replace them; snake_case variants included).
-_ALWAYS_DROPPED = ("tradenm", "hash", "error_msg", "error_cd", "errMsg", "errCd", "itc_red_req", "decl_igst",
-                   "decl_cgst", "decl_sgst", "decl_cess", *ACTION_KEYS)  # fmt: skip
+_ALWAYS_DROPPED = (
+    "tradenm",
+    "hash",
+    "error_msg",
+    "error_cd",
+    "errMsg",
+    "errCd",
+    "itc_red_req",
+    "decl_igst",
+    "decl_cgst",
+    "decl_sgst",
+    "decl_cess",
+    *ACTION_KEYS,
+)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -277,7 +311,7 @@ def build(
     left_out: list[dict] = []
     for position, row in enumerate(changes.iter_rows(named=True)):
         reqtyp = "RESET" if row["wanted_action"] == "N" else "SAVE"
-        record, reason = _checked_record(row, reqtyp)
+        record, reason = _checked_record(row)
         if reason is not None:
             left_out.append(_left_out_row(row, reason))
             continue
@@ -321,8 +355,12 @@ def build(
     )
 
 
-def _checked_record(row: dict, reqtyp: str) -> tuple[dict | None, str | None]:
-    """(the record with its action keys, None) or (None, why the portal would refuse it)."""
+def _checked_record(row: dict) -> tuple[dict | None, str | None]:
+    """(the record with its action keys, None) or (None, why the portal would refuse it).
+
+    The action was judged once, by the guards of ``recon.actions`` (``guard_problems``); what is left to
+    check here is the downloaded record itself.
+    """
     if row["guard_problems"]:
         return None, "; ".join(row["guard_problems"])
     if row["source"] != "ims":
@@ -330,10 +368,7 @@ def _checked_record(row: dict, reqtyp: str) -> tuple[dict | None, str | None]:
     downloaded, problem = _read_record(row["section"], row["raw"], loads_exact)
     if problem:
         return None, problem
-    record = _record(row, downloaded)
-    # Checked with the download flags still on (Pending / remarks / ITC blocked) and prev_status written.
-    problem = _record_problem(row["section"], record, reqtyp, None)
-    return (None, problem) if problem else (record, None)
+    return _record(row, downloaded), None
 
 
 def _left_out_row(row: dict, reason: str) -> dict:
@@ -486,7 +521,7 @@ def _wanted_frame(portal: pl.DataFrame, wanted, suggestions: bool) -> tuple[pl.D
             # effective_actions already keeps the portal's action for stale rows; never export them.
             stale = frame.filter(pl.col("stale").fill_null(False))
             skipped += [
-                f"{_describe_id(portal, doc_id)}: supplier changed this document since you decided — review"
+                f"{_describe_id(portal, doc_id)}: {texts.STALE}"
                 for doc_id in stale.get_column("portal_doc_id").to_list()
             ]
             frame = frame.filter(~pl.col("stale").fill_null(False))
@@ -502,9 +537,7 @@ def _wanted_frame(portal: pl.DataFrame, wanted, suggestions: bool) -> tuple[pl.D
             & (pl.col("content_hash") != pl.col("_now"))
         )
         for doc_id in decided.filter(stale).get_column("portal_doc_id").to_list():
-            skipped.append(
-                f"{_describe_id(portal, doc_id)}: supplier changed this document since you decided — review"
-            )
+            skipped.append(f"{_describe_id(portal, doc_id)}: {texts.STALE}")
         frame = decided.filter(~stale).rename({"action": "wanted_action"})
     for column, dtype in (("remarks", pl.String), ("itc_red_req", pl.String)) + tuple(
         (c, pl.Float64) for c in DECL_COLUMNS
@@ -559,8 +592,11 @@ def _change_set(
         return changed.with_columns(
             pl.col("guard_problems").fill_null(pl.lit([], pl.List(pl.String)))
         ), skipped
-    checked = guard_check(portal, changed.select("portal_doc_id", "wanted_action", "remarks", "itc_red_req",
-                                                 *DECL_COLUMNS), today)  # fmt: skip
+    checked = guard_check(
+        portal,
+        changed.select("portal_doc_id", "wanted_action", "remarks", "itc_red_req", *DECL_COLUMNS),
+        today,
+    )
     return changed.with_columns(checked.get_column("guard_problems")), skipped
 
 

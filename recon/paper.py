@@ -25,8 +25,21 @@ DATE_FORMAT = "dd-mm-yyyy"
 FOLLOWUP_SHEET = "Supplier follow-ups"
 ACTION_WORDS = {**model.ACTION_LABELS, None: "No IMS action"}
 
-_DOC_FIELDS = ("supplier_gstin", "supplier_name", "doc_no", "doc_date", "doc_kind", "section", "pos",
-               "taxable_value", "igst", "cgst", "sgst", "cess", "doc_value")  # fmt: skip
+_DOC_FIELDS = (
+    "supplier_gstin",
+    "supplier_name",
+    "doc_no",
+    "doc_date",
+    "doc_kind",
+    "section",
+    "pos",
+    "taxable_value",
+    "igst",
+    "cgst",
+    "sgst",
+    "cess",
+    "doc_value",
+)
 _BOOKS_EXTRA = ("voucher_no", "voucher_type", "origin_rows", "origin_file")
 _PORTAL_EXTRA = ("supplier_period", "supplier_filing_status", "supplier_filed", "ims_action")
 _AMOUNT_HEADS = ("taxable_value", "igst", "cgst", "sgst", "cess")
@@ -99,8 +112,17 @@ def _with_actions(view: pl.DataFrame, results, portal, books, decisions) -> pl.D
 # Follow-ups
 # ---------------------------------------------------------------------------------------------------
 
-FOLLOWUP_COLUMNS = ("supplier_gstin", "supplier_name", "category", "doc_kind", "doc_no", "doc_date",
-                    "taxable_value", "total_tax", "ask")  # fmt: skip
+FOLLOWUP_COLUMNS = (
+    "supplier_gstin",
+    "supplier_name",
+    "category",
+    "doc_kind",
+    "doc_no",
+    "doc_date",
+    "taxable_value",
+    "total_tax",
+    "ask",
+)
 
 
 def supplier_followups(
@@ -314,30 +336,52 @@ def _summary_sheet(workbook, formats, view, followups, client, today) -> None:
     sheet.write(2, 0, f"Prepared on {today:%d-%m-%Y}")
     row = _definitions_block(sheet, formats, 4, view)
     headers = ["Tab", "Documents", "ITC on the tab", "ITC in books", "ITC in IMS / 2B", "IMS minus books"]
-    row = _block(sheet, formats, row + 1, headers, [
-        [r["label"], r["documents"], r["tab_itc"], r["books_itc"], r["portal_itc"], r["difference"]]
-        for r in category_summary(view).iter_rows(named=True)
-    ])  # fmt: skip
-    row = _block(sheet, formats, row + 1, ["Action (decided or suggested)", "Documents", "ITC in IMS / 2B"], [
-        [r["label"], r["documents"], r["portal_itc"]] for r in action_summary(view).iter_rows(named=True)
-    ])  # fmt: skip
+    row = _block(
+        sheet,
+        formats,
+        row + 1,
+        headers,
+        [
+            [r["label"], r["documents"], r["tab_itc"], r["books_itc"], r["portal_itc"], r["difference"]]
+            for r in category_summary(view).iter_rows(named=True)
+        ],
+    )
+    row = _block(
+        sheet,
+        formats,
+        row + 1,
+        ["Action (decided or suggested)", "Documents", "ITC in IMS / 2B"],
+        [[r["label"], r["documents"], r["portal_itc"]] for r in action_summary(view).iter_rows(named=True)],
+    )
     risk = itc_at_risk(view)
-    row = _block(sheet, formats, row + 1, ["Parts of ITC at risk", "Amount"], [
-        ["Claimed in books, not in IMS (supplier to report)", risk["books_only"]],
-        ["Booked twice in the books (ours to reverse)", risk["booked_twice"]],
-        ["Books above IMS on mismatched documents", risk["mismatched_shortfall"]],
-        ["Total ITC at risk", risk["at_risk"]],
-        ["In IMS, not in books (deemed accepted if left at No Action)", risk["ims_only"]],
-    ])  # fmt: skip
+    row = _block(
+        sheet,
+        formats,
+        row + 1,
+        ["Parts of ITC at risk", "Amount"],
+        [
+            ["Claimed in books, not in IMS (supplier to report)", risk["books_only"]],
+            ["Booked twice in the books (ours to reverse)", risk["booked_twice"]],
+            ["Books above IMS on mismatched documents", risk["mismatched_shortfall"]],
+            ["Total ITC at risk", risk["at_risk"]],
+            ["In IMS, not in books (deemed accepted if left at No Action)", risk["ims_only"]],
+        ],
+    )
     per_supplier = (
         followups.group_by("supplier_gstin", "supplier_name")
         .agg(pl.len().alias("documents"), pl.col("total_tax").sum().round(2).alias("tax"))
         .sort(["documents", "supplier_gstin"], descending=[True, False])
     )
-    _block(sheet, formats, row + 1, ["Supplier follow-ups", "Name", "Documents", TAX_INVOLVED.rstrip(":")], [
-        [r["supplier_gstin"], r["supplier_name"] or "", r["documents"], r["tax"]]
-        for r in per_supplier.iter_rows(named=True)
-    ])  # fmt: skip
+    _block(
+        sheet,
+        formats,
+        row + 1,
+        ["Supplier follow-ups", "Name", "Documents", TAX_INVOLVED.rstrip(":")],
+        [
+            [r["supplier_gstin"], r["supplier_name"] or "", r["documents"], r["tax"]]
+            for r in per_supplier.iter_rows(named=True)
+        ],
+    )
 
 
 DEFINITIONS_TITLE = "Definitions"
@@ -469,8 +513,12 @@ def _table_sheet(workbook, formats, name: str, table: tuple[pl.DataFrame, dict[s
     for col, header in enumerate(frame.columns):
         kind = kinds[header]
         sheet.write(0, col, header, formats["header"])
-        cell_format = {"amount": formats["amount"], "date": formats["date"], "int": formats["int"],
-                       "wrap": formats["wrap"]}.get(kind)  # fmt: skip
+        cell_format = {
+            "amount": formats["amount"],
+            "date": formats["date"],
+            "int": formats["int"],
+            "wrap": formats["wrap"],
+        }.get(kind)
         sheet.set_column(col, col, _WIDTHS[kind], cell_format)
         values = frame.get_column(header).to_list()
         for offset, value in enumerate(values, start=1):

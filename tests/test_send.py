@@ -286,9 +286,18 @@ def reconciled(files, tmp_path):
 
 def actions_cli(ims: Path, decisions: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
     return run_recon(
-        "actions", "--ims", str(ims), "--decisions", str(decisions), "--gstin", RECIPIENT, "--out-dir", str(out),
-        *extra, cwd=ROOT,
-    )  # fmt: skip
+        "actions",
+        "--ims",
+        str(ims),
+        "--decisions",
+        str(decisions),
+        "--gstin",
+        RECIPIENT,
+        "--out-dir",
+        str(out),
+        *extra,
+        cwd=ROOT,
+    )
 
 
 def written_actions(out: Path) -> dict[str, str]:
@@ -314,8 +323,13 @@ def test_cli_without_an_action_column_writes_no_reject_and_no_pending(files, rec
     assert none.returncode == 0 and written_actions(tmp_path / "none") == {}
     every = actions_cli(ims, reconciled, tmp_path / "all", "--suggested", "all")
     assert written_actions(tmp_path / "all") == {
-        "MH/101": "A", "MH/102": "A", "CN-3": "A", "KA-55": "P", "TN/9": "R", "KL-7": "P",
-    }  # fmt: skip
+        "MH/101": "A",
+        "MH/102": "A",
+        "CN-3": "A",
+        "KA-55": "P",
+        "TN/9": "R",
+        "KL-7": "P",
+    }
     assert every.returncode == 3
 
 

@@ -50,8 +50,15 @@ BOOKS_FACTS = ("fy", "doc_kind", *HEADS)
 
 # The portal facts the suggestion rules read (the rest are for the guards and effective actions).
 SUGGEST_PORTAL_FACTS = (
-    "section", "doc_kind", "fy", "supplier_period", "supplier_filed", "ims_action", "pending_blocked", *HEADS,
-)  # fmt: skip
+    "section",
+    "doc_kind",
+    "fy",
+    "supplier_period",
+    "supplier_filed",
+    "ims_action",
+    "pending_blocked",
+    *HEADS,
+)
 
 
 def prefixed(docs: pl.DataFrame, prefix: str, columns: Iterable[str], id_name: str) -> pl.DataFrame:

@@ -73,9 +73,17 @@ from recon.model import ACTION_LABELS
 
 # The result columns the rules read.
 _RESULT_INPUTS = (
-    "category", "books_doc_id", "portal_doc_id", "basis", "score", "differences", "differences_text",
-    "not_in_ims_reason", "needs_review", "review_reason",
-)  # fmt: skip
+    "category",
+    "books_doc_id",
+    "portal_doc_id",
+    "basis",
+    "score",
+    "differences",
+    "differences_text",
+    "not_in_ims_reason",
+    "needs_review",
+    "review_reason",
+)
 
 
 def suggest(
