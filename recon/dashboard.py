@@ -41,11 +41,6 @@ def itc_by_category_action(review: pl.DataFrame) -> pl.DataFrame:
 RISK_KINDS = figures.RISK_PARTS
 
 
-def itc_at_risk_total(review: pl.DataFrame) -> float:
-    """ITC at risk as recon.figures defines it (the working paper shows the same figure)."""
-    return figures.itc_at_risk(review)
-
-
 def itc_at_risk_by_supplier(review: pl.DataFrame, top: int = 10) -> pl.DataFrame:
     """ITC at risk per supplier and part, for the ``top`` suppliers with the most at risk.
 

@@ -186,11 +186,6 @@ class Upload:
     api_reset: dict | None = None
 
     @property
-    def problems(self) -> list[str]:
-        """docs/architecture.md §4: everything wanted that is not in the files, in words."""
-        return self.skipped + self.left_out_lines()
-
-    @property
     def is_empty(self) -> bool:
         return self.save is None and self.reset is None
 

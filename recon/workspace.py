@@ -454,7 +454,7 @@ class Workspace:
 
     def joined(self, client_id: int, period: str) -> pl.DataFrame:
         """Result rows with their books and portal documents side by side (recon.match.view)."""
-        from recon.paper import joined_view  # the engine's view.joined, with the paper's columns assured
+        from recon.paper import joined_view
 
         inputs = self._inputs(client_id, period)
         # A GSTR-2B imported later changes the names the rows carry, not the results.
@@ -467,7 +467,7 @@ class Workspace:
         books = self.documents(client_id, period, "books")
         portal = self.documents(client_id, period, inputs["portal_source"])
         statement = self._name_statement(client_id, period, inputs["portal_source"])
-        view = _with_side_fields(joined_view(results, books, portal, statement), books, portal)
+        view = joined_view(results, books, portal, statement)
         return self._cache.put(key, _with_review_columns(view))
 
     def review(self, client_id: int, period: str) -> pl.DataFrame:
@@ -948,22 +948,6 @@ def _decision_row(decision) -> dict:
         "decl_cess": getattr(decision, "decl_cess", None),
         "content_hash": getattr(decision, "content_hash", None),
     }
-
-
-# Fields the grid needs beyond what every joined view carries.
-_SIDE_FIELDS = {"books": ("fy",), "portal": ("fy", "pending_blocked", "supplier_filed")}
-
-
-def _with_side_fields(view: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFrame) -> pl.DataFrame:
-    for prefix, docs in (("books", books), ("portal", portal)):
-        missing = [f for f in _SIDE_FIELDS[prefix] if f"{prefix}_{f}" not in view.columns]
-        if missing:
-            side = docs.select(
-                pl.col("doc_id").alias(f"{prefix}_doc_id"),
-                *[pl.col(f).alias(f"{prefix}_{f}") for f in missing],
-            ).unique(f"{prefix}_doc_id", keep="first", maintain_order=True)
-            view = view.join(side, on=f"{prefix}_doc_id", how="left", maintain_order="left")
-    return view
 
 
 def _side(frame: pl.DataFrame, name: str) -> pl.Expr:

@@ -279,12 +279,15 @@ def test_paper_cli_reads_reconciles_and_writes_the_workbook(monkeypatch, tmp_pat
     assert "purchase register" in capsys.readouterr().err
 
 
-def test_follow_up_message_lists_every_ask_for_the_supplier():
-    from recon.paper import followup_message
+def test_follow_up_message_lists_every_ask_of_the_papers_follow_ups():
+    from recon.present import followup_message
 
     rows = supplier_followups(RESULTS, BOOKS, PORTAL)[A]
-    text = followup_message(A, rows, client="Asha Traders")
-    assert text.startswith(f"Dear Supplier {A[2:7]} ({A}),")
-    assert "the purchases of Asha Traders" in text
-    assert all(r["ask"] in text for r in rows)
-    assert "2 document(s)" in text
+    text = followup_message("Asha Traders", "27AHQPA7588L1ZJ", rows[0]["supplier_name"], rows)
+    assert text.startswith(f"Dear Supplier {A[2:7]},")
+    assert "the purchases of Asha Traders (GSTIN 27AHQPA7588L1ZJ)" in text
+    assert (
+        [f"{n}. {r['ask']}" in text for n, r in enumerate(rows, start=1)]
+        == [True] * len(rows)
+        == [True, True]
+    )
