@@ -182,9 +182,15 @@ def _amount_differences(amounts: pl.DataFrame) -> pl.DataFrame:
         (delta / 100).alias("difference"),
     )
     sentence = pl.concat_str(
-        pl.col("label"), pl.lit(" differs: books "), present.rupees_expr(books), pl.lit(", portal "), present.rupees_expr(portal),
-        pl.lit(" ("), present.rupees_expr(delta, signed=True), pl.lit(")."),
-    )  # fmt: skip
+        pl.col("label"),
+        pl.lit(" differs: books "),
+        present.rupees_expr(books),
+        pl.lit(", portal "),
+        present.rupees_expr(portal),
+        pl.lit(" ("),
+        present.rupees_expr(delta, signed=True),
+        pl.lit(")."),
+    )
     return amounts.select("_row", "_order", item.alias("item"), sentence.alias("sentence"))
 
 
