@@ -434,8 +434,8 @@ def unsendable(portal: pl.DataFrame) -> pl.DataFrame:
 def _suspects(records: pl.DataFrame) -> pl.DataFrame:
     """The records :func:`record_problem` could refuse, found without reading each one in Python.
 
-    Reading every record back costs over a second per 50,000 on a busy machine, at every import. Decoded
-    in bulk, only records with a field missing or empty, a number of the wrong length or not a string,
+    Reading every record back in Python would run at every import, on every record. Decoded in bulk,
+    only records with a field missing or empty, a number of the wrong length or not a string,
     or an amount that is not a number are read again and judged by record_problem — a superset of what
     it refuses. Anything the bulk decoder cannot read goes to record_problem as it is.
     """

@@ -25,7 +25,7 @@ def decisions_frame(decisions: Iterable[Decision] | pl.DataFrame) -> pl.DataFram
         # Already columns (a bulk action built as a frame): no per-decision objects at all.
         frame = decisions.select([pl.col(c).cast(t) for c, t in DECISION_SCHEMA.items()])
     else:
-        # Columns straight from the attributes: asdict deep-copies each decision (~0.5 s per 40,000).
+        # Columns straight from the attributes: asdict would deep-copy each decision.
         items = list(decisions)
         frame = pl.DataFrame(
             {c: [getattr(d, c) for d in items] for c in DECISION_SCHEMA}, schema=DECISION_SCHEMA

@@ -147,7 +147,8 @@ _SEPARATOR = "\x1f"  # never in a message
 def listed(*messages: pl.Expr) -> pl.Expr:
     """The non-null messages of each row as a list (empty when none).
 
-    Joined and split rather than concat_list + drop_nulls: ten times faster on a million rows.
+    Joined and split rather than concat_list + drop_nulls: one string kernel instead of building and
+    filtering a list per row.
     """
     joined = pl.concat_str(list(messages), separator=_SEPARATOR, ignore_nulls=True)
     return (

@@ -37,7 +37,7 @@ def guard_problems(frame: pl.DataFrame, today: date, where: pl.Expr | None = Non
 
     ``frame`` holds the p_* portal facts and _action, remarks, itc_red_req, decl_*; ``where`` limits the
     check to some rows (others get an empty list). The rules' conditions are cheap booleans; the messages
-    are built only for the few rows that break one, which keeps a million-row check to a second or two.
+    are built only for the few rows that break one, since text is what costs on a large download.
     """
     rules = _guard_rules(today)
     broken = pl.any_horizontal([cond.fill_null(False) for cond, _ in rules])

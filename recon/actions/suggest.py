@@ -106,16 +106,16 @@ def suggest(
     if books_rows is None or portal_rows is None:
         books_rows = _positions(results.get_column("books_doc_id"), books)
         portal_rows = _positions(results.get_column("portal_doc_id"), portal)
-    # The rules run once per kind of row, not once per row: a million results hold a few thousand kinds,
-    # and building a million sentences and warning lists costs far more than copying them from the first
-    # row of each kind. Only a mismatch's first sentence is its own: it quotes the differences.
+    # The rules run once per kind of row, not once per row: a large result holds few kinds, and building
+    # a sentence and warning list per row costs far more than copying them from the first row of each
+    # kind. Only a mismatch's first sentence is its own: it quotes the differences.
     inputs = results.select(_RESULT_INPUTS)  # the long text columns stay behind
     mismatched = (inputs.get_column("category") == "mismatched").fill_null(False)
     findings = _mismatch_findings(
         _facts(inputs, books, portal, books_rows, portal_rows, mismatched, *_MISMATCH_FACTS)
     )
     kind, first = kinds(inputs, books, portal, books_rows, portal_rows, mismatched, findings)
-    # In one chunk: the million copies below then cost a tenth as much.
+    # In one chunk, so the copies below gather from contiguous memory.
     suggested = _suggested(_facts(inputs, books, portal, books_rows, portal_rows, first), today).rechunk()
     return results.with_columns(
         suggested.get_column("suggested_action").gather(kind),
