@@ -17,7 +17,6 @@ import math
 import polars as pl
 
 from recon.match.result import CATEGORY_LABELS
-from recon.model import ACTION_LABELS
 
 # The follow-up's closing line, the same words as the working paper's follow-ups.
 TAX_INVOLVED = "Tax involved (credit notes subtracted):"
@@ -124,11 +123,6 @@ def tab_label(category: str, count: int, itc: float) -> str:
     """'Matched with ITC · 120 · ₹ 4.56 L' — the name practitioners know, the count and the ITC at stake."""
     return f"{CATEGORY_LABELS[category]} · {indian_grouping(count)} · {inr_short(itc)}"
 
-
-ACTION_CHOICES = [ACTION_LABELS[a] for a in ("A", "R", "P", "N")]
-ACTION_CHOICES_NO_PENDING = [ACTION_LABELS[a] for a in ("A", "R", "N")]
-# Import of goods: Accept or Pending only, never Reject (ims-rules.md §6).
-ACTION_CHOICES_IMPORT = [ACTION_LABELS[a] for a in ("A", "P", "N")]
 
 # Grid columns carry marker strings ("JS_INR", ...) where AG Grid needs JavaScript: the page swaps them for
 # the code in views/_grid_js.py, so this module stays free of browser code.

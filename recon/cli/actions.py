@@ -180,11 +180,6 @@ def _single_recipient(docs: pl.DataFrame, file: str) -> str:
 # ---------------------------------------------------------------------------------------------------
 
 
-def decisions_from_file(path: Path, portal: pl.DataFrame, *, suggested: str = "accepts") -> list[Decision]:
-    """Decisions read from a CSV / JSON file, each tied to one document of the IMS download."""
-    return [decision for _, decision in decision_rows(path, portal, suggested=suggested)]
-
-
 def decision_rows(
     path: Path, portal: pl.DataFrame, *, suggested: str = "accepts"
 ) -> list[tuple[int, Decision]]:
