@@ -775,9 +775,9 @@ def _action_problem(section: str, record: dict, reqtyp: str) -> str | None:
     if prev is not None and prev not in ("A", "R", "P", "N"):
         return f"prev_status must be A, R, P or N, not {prev!r}"
     if action == "P" and _flag_is_yes(record, "ispendactblocked", "ispendactnallwd"):
-        return "Pending is blocked for this document on the portal"
+        return texts.PENDING_BLOCKED
     if action == "R" and section in IMPORT_SECTIONS:
-        return "an import of goods can be accepted or kept Pending, never rejected"
+        return texts.IMPORT_NEVER_REJECTED
     return None
 
 
@@ -809,9 +809,9 @@ def _remarks_problem(section: str, record: dict, reqtyp: str) -> str | None:
     if not isinstance(remarks, str) or not remarks.strip():
         return "remarks must be non-empty text"
     if len(remarks) > REMARKS_MAX:
-        return f"remarks are limited to {REMARKS_MAX} characters"
+        return texts.remarks_too_long(REMARKS_MAX)
     if _flag_is_yes(record, "isRemarksBlocked", "remarksBlocked"):
-        return "the portal blocks remarks for this document"
+        return texts.REMARKS_BLOCKED
     return None
 
 
@@ -826,7 +826,7 @@ def _reduction_problem(section: str, record: dict, reqtyp: str) -> str | None:
             and section in CREDIT_NOTE_SECTIONS
             and not _flag_is_yes(record, "itcRedReqBlocked", "isItcRedReqBlocked")
         ):
-            return "an accepted credit note needs itcRedReq (Y or N), else the portal answers IMSSAV0054"
+            return texts.CREDIT_NOTE_NEEDS_ANSWER
         return None
     if record.get("action") != "A":
         return "itcRedReq goes only with Accept"

@@ -10,6 +10,8 @@ from datetime import date
 
 import polars as pl
 
+from recon.actions import texts
+
 # Total tax differing by more than this share of the larger side is not a rounding or a missed line:
 # the supplier has clearly reported a different document, so Reject is suggested.
 FAR_APART_SHARE = 0.20
@@ -117,7 +119,7 @@ def pending_block_reason(today: date) -> pl.Expr:
     """Why the portal would refuse Pending for this document, or null when Pending is allowed."""
     return (
         pl.when(pl.col("p_pending_blocked").fill_null(False))
-        .then(pl.lit("the portal blocks Pending for this document"))
+        .then(pl.lit(texts.PENDING_BLOCKED))
         .when(_cn_pending_too_early())
         .then(
             pl.lit("credit notes can be kept Pending only from the October-2025 period (this one is from ")

@@ -70,11 +70,11 @@ def _guard_rules(today: date) -> list[tuple[pl.Expr, pl.Expr]]:
         ),
         (
             (action == "R") & is_import(),
-            pl.lit("An import of goods can be accepted or kept Pending, never rejected (ims-rules §6)."),
+            pl.lit(texts.IMPORT_NEVER_REJECTED),
         ),
         (
             remarks.is_not_null() & (remarks.str.len_chars() > REMARKS_MAX),
-            pl.lit(f"Remarks are limited to {REMARKS_MAX} characters; these have ")
+            pl.lit(f"{texts.remarks_too_long(REMARKS_MAX)}; these have ")
             + remarks.str.len_chars().cast(pl.String)
             + pl.lit("."),
         ),
@@ -88,7 +88,7 @@ def _guard_rules(today: date) -> list[tuple[pl.Expr, pl.Expr]]:
         ),
         (
             remarks.is_not_null() & action.is_in(["R", "P"]) & pl.col("p_remarks_blocked").fill_null(False),
-            pl.lit("The portal blocks remarks for this document: remove them."),
+            pl.lit(texts.REMARKS_BLOCKED),
         ),
         (
             # IMSSAV0054: an accepted credit note needs the ITC-reduction answer (guard §12.5).
@@ -96,8 +96,7 @@ def _guard_rules(today: date) -> list[tuple[pl.Expr, pl.Expr]]:
             & is_credit_note()
             & answer.is_null()
             & ~pl.col("p_itc_red_blocked").fill_null(False),
-            pl.lit("Accepting a credit note needs the ITC-reduction answer (Y: reduce ITC, N: nothing to ")
-            + pl.lit("reduce) — the portal refuses it otherwise (IMSSAV0054)."),
+            pl.lit(texts.CREDIT_NOTE_NEEDS_ANSWER),
         ),
         (
             answer.is_not_null() & ~answer.is_in(["Y", "N"]),

@@ -21,6 +21,13 @@ REJECT_CREDIT_NOTE = (
     "needs the supplier to report the note again."
 )
 REJECT_NEEDS_REMARK = "A Reject needs a remark for the supplier (what is wrong with the document)."
+PENDING_BLOCKED = "the portal blocks Pending for this document"
+IMPORT_NEVER_REJECTED = "An import of goods can be accepted or kept Pending, never rejected (ims-rules §6)."
+REMARKS_BLOCKED = "The portal blocks remarks for this document: remove them."
+CREDIT_NOTE_NEEDS_ANSWER = (
+    "Accepting a credit note needs the ITC-reduction answer (Y: reduce ITC, N: nothing to reduce) — the "
+    "portal refuses it otherwise (IMSSAV0054)."
+)
 PENDING_FALLBACK = "Pending is not available: review before the 14th (No Action = deemed accepted)."
 
 
@@ -34,6 +41,10 @@ def unfiled_accepts(count: int) -> str:
 
 def credit_notes_among(count: int) -> str:
     return f"{count} of them are credit notes. {REJECT_CREDIT_NOTE}"
+
+
+def remarks_too_long(limit: int) -> str:
+    return f"Remarks are limited to {limit} characters"
 
 
 def pending_refused(count: int) -> str:
