@@ -435,7 +435,7 @@ def _save(
     in_dialog=False,
     **options,
 ):
-    """Save through ``Workspace.set_action``. ``in_dialog``: when everything is refused, the dialog says why."""
+    """Save through ``Workspace.set_action``; ``in_dialog``: if all is refused, the dialog says why."""
     portal_ids = picked.filter(pl.col("portal_doc_id").is_not_null())["portal_doc_id"].to_list()
     outcome = ws.set_action(client_id, period, portal_ids, action, source=source, **options)
     label = ACTION_LABELS[action]
