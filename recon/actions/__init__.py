@@ -14,7 +14,7 @@ store can keep decisions without importing the rules.
 """
 
 from recon.actions.decisions import EFFECTIVE_SCHEMA, decisions_frame, effective_actions, suggested_remark
-from recon.actions.declarations import books_declaration, declaration_prefill
+from recon.actions.declarations import books_declaration
 from recon.actions.facts import DECL_COLUMNS, HEADS, REMARKS_MAX, needs_pair_confirmation
 from recon.actions.guards import (
     ActionPreview,
@@ -24,7 +24,6 @@ from recon.actions.guards import (
     preview_action,
 )
 from recon.actions.suggest import suggest
-from recon.actions.texts import STALE as STALE_MESSAGE
 from recon.model import DECISION_SCHEMA, Decision
 
 __all__ = [
@@ -33,13 +32,11 @@ __all__ = [
     "EFFECTIVE_SCHEMA",
     "HEADS",
     "REMARKS_MAX",
-    "STALE_MESSAGE",
     "ActionPreview",
     "Decision",
     "books_declaration",
     "check_decision",
     "decision_cautions",
-    "declaration_prefill",
     "decisions_frame",
     "effective_actions",
     "guard_check",
