@@ -31,8 +31,8 @@ import polars as pl
 import sqlalchemy as sa
 
 from recon import model
-from recon.actions import DECISION_SCHEMA
 from recon.errors import InputError
+from recon.model import DECISION_SCHEMA
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 

@@ -20,7 +20,8 @@ import polars as pl
 
 from recon import figures, import_checks, ims_json, model
 from recon import gstin as gstin_rules
-from recon.actions import DECISION_SCHEMA, DECL_COLUMNS
+from recon.actions import DECL_COLUMNS, needs_pair_confirmation
+from recon.actions import preview_action as preview_action  # the grid's dialog reads it from here
 from recon.errors import InputError
 from recon.import_checks import ImportConcern, ImportNeedsConfirmation, OtherClientMatch
 from recon.match.settings import Settings
@@ -228,19 +229,20 @@ class Workspace:
         is not stored: ``ImportNeedsConfirmation`` carries the concerns and the file as read.
         """
         client = self._client(client_id)
+        if (kind or self.file_family(content, name)) == "books":
+            # A portal file is checked against the client here, where the message can name both clients.
+            options.setdefault("recipient_gstin", client.gstin)
+        result = self.read_file(content, name, kind=kind, **options)
+        if not confirmed:
+            # Refusals first (a wrong registration, the same content again); then the questions.
+            self._check_recipient(client, result)
+            if mode == "add":
+                self._refuse_same_content(client.id, check_period(period), result)
+            concerns = self.import_concerns(client.id, period, result, mode=mode)
+            if concerns:
+                raise ImportNeedsConfirmation(concerns, result)
+        # Reading and checking write nothing; the operation row covers the write a kill could cut short.
         with self._operation("import", client.id, period, {"file": name, "mode": mode}) as operation:
-            if (kind or self.file_family(content, name)) == "books":
-                # A portal file is checked against the client here, where the message can name both clients.
-                options.setdefault("recipient_gstin", client.gstin)
-            result = self.read_file(content, name, kind=kind, **options)
-            if not confirmed:
-                # Refusals first (a wrong registration, the same content again); then the questions.
-                self._check_recipient(client, result)
-                if mode == "add":
-                    self._refuse_same_content(client.id, check_period(period), result)
-                concerns = self.import_concerns(client.id, period, result, mode=mode)
-                if concerns:
-                    raise ImportNeedsConfirmation(concerns, result)
             return self.import_read(client, period, result, mode=mode, origin=origin, operation_id=operation)
 
     def import_read(
@@ -501,7 +503,7 @@ class Workspace:
 
     def joined(self, client_id: int, period: str) -> pl.DataFrame:
         """Result rows with their books and portal documents side by side (recon.match.view)."""
-        from recon.paper import joined_view  # the engine's view.joined, with the paper's columns assured
+        from recon.paper import joined_view
 
         inputs = self._inputs(client_id, period)
         # A GSTR-2B imported later changes the names the rows carry, not the results.
@@ -514,7 +516,7 @@ class Workspace:
         books = self.documents(client_id, period, "books")
         portal = self.documents(client_id, period, inputs["portal_source"])
         statement = self._name_statement(client_id, period, inputs["portal_source"])
-        view = _with_side_fields(joined_view(results, books, portal, statement), books, portal)
+        view = joined_view(results, books, portal, statement)
         return self._cache.put(key, _with_review_columns(view))
 
     def review(self, client_id: int, period: str) -> pl.DataFrame:
@@ -666,11 +668,9 @@ class Workspace:
 
         Columns: portal_doc_id, supplier_filed, doc_kind.
         """
-        from recon.actions import _needs_pair_confirmation
-
         wanted = self.wanted_actions(client_id, period)
         pairs = self.results(client_id, period).filter(pl.col("category") == "matched")
-        to_confirm = pairs.filter(_needs_pair_confirmation()).get_column("portal_doc_id")
+        to_confirm = pairs.filter(needs_pair_confirmation()).get_column("portal_doc_id")
         portal = self.documents(client_id, period, self.portal_source(client_id, period))
         facts = portal.select(
             pl.col("doc_id").alias("portal_doc_id"), "doc_kind", pl.col("supplier_filed").fill_null(True)
@@ -857,7 +857,7 @@ class Workspace:
             return cached
         portal = self.documents(client_id, period, inputs["portal_source"])
         books = self.documents(client_id, period, "books")
-        # The stored decisions go in as a frame: one Decision object per row cost ~0.5 s per 40,000.
+        # The stored decisions go in as a frame: no Decision object per row.
         # decided_at is left out, as _decision_objects leaves it out.
         decided = self.store.decisions(client_id).with_columns(
             pl.lit(None, dtype=pl.Datetime("us")).alias("decided_at")
@@ -1296,7 +1296,7 @@ def _requested_decisions(docs: pl.DataFrame, action: str, remarks, itc_reduction
             **{c: [_amount(r.get(c)) for r in reductions] for c in DECL_COLUMNS},
             "content_hash": docs["content_hash"],
         },
-        schema={k: v for k, v in DECISION_SCHEMA.items() if k not in ("decided_by", "decided_at")},
+        schema={k: v for k, v in model.DECISION_SCHEMA.items() if k not in ("decided_by", "decided_at")},
     )
 
 
@@ -1359,22 +1359,6 @@ def _decision_row(decision) -> dict:
     }
 
 
-# Fields the grid needs beyond what every joined view carries.
-_SIDE_FIELDS = {"books": ("fy",), "portal": ("fy", "pending_blocked", "supplier_filed")}
-
-
-def _with_side_fields(view: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFrame) -> pl.DataFrame:
-    for prefix, docs in (("books", books), ("portal", portal)):
-        missing = [f for f in _SIDE_FIELDS[prefix] if f"{prefix}_{f}" not in view.columns]
-        if missing:
-            side = docs.select(
-                pl.col("doc_id").alias(f"{prefix}_doc_id"),
-                *[pl.col(f).alias(f"{prefix}_{f}") for f in missing],
-            ).unique(f"{prefix}_doc_id", keep="first", maintain_order=True)
-            view = view.join(side, on=f"{prefix}_doc_id", how="left", maintain_order="left")
-    return view
-
-
 def _side(frame: pl.DataFrame, name: str) -> pl.Expr:
     """portal_<name> if present else books_<name> (the portal copy is what the supplier reported)."""
     candidates = [f"portal_{name}", f"books_{name}"]
@@ -1410,8 +1394,6 @@ _DIFF_FIELDS = {
 
 def _with_review_columns(joined: pl.DataFrame) -> pl.DataFrame:
     """Columns the review grid and the dashboard read, derived once from the joined view."""
-    from recon.actions import _needs_pair_confirmation  # one definition of a pair the user must confirm
-
     # supplier_name comes from recon.match.view.supplier_names (paper.joined_view): named on every row.
     name = pl.col("supplier_name") if "supplier_name" in joined.columns else _side(joined, "supplier_name")
     frame = joined.with_columns(
@@ -1438,7 +1420,7 @@ def _with_review_columns(joined: pl.DataFrame) -> pl.DataFrame:
         _flag(frame, "portal_pending_blocked").alias("pending_blocked"),
         (_side(frame, "doc_kind") == "bill_of_entry").fill_null(False).alias("reject_blocked"),
         pl.col("not_in_ims_reason").is_not_null().alias("not_ims_record"),
-        _needs_pair_confirmation().fill_null(False).alias("pair_to_confirm"),
+        needs_pair_confirmation().fill_null(False).alias("pair_to_confirm"),
     )
     return frame
 
@@ -1503,67 +1485,6 @@ def category_totals(review: pl.DataFrame) -> dict[str, tuple[int, float]]:
     return figures.tab_totals(review)
 
 
-@dataclass
-class ActionPreview:
-    """What applying one action to some grid rows means, said before the user confirms it."""
-
-    action: str
-    rows: int  # portal documents the action applies to
-    skipped_books_only: int  # books-only rows selected (nothing to act on in IMS)
-    itc: float  # net ITC of those documents (credit notes negative)
-    unfiled: int  # documents whose supplier has not filed (Accept: confirm)
-    credit_notes: pl.DataFrame  # portal_doc_id + declaration prefilled from books (Accept: ask)
-    pending_refused: int  # rows where the portal blocks Pending
-    needs_confirmation: bool
-    consequences: list[str]
-
-
-def preview_action(rows: pl.DataFrame, action: str) -> ActionPreview:
-    """Guards of matching-practice.md §12 for a set of review rows, before anything is saved.
-
-    Reject: the ITC lost and that undoing it after GSTR-3B needs the supplier to report again
-    (ims-rules.md §5). Accept of an unfiled supplier's document: the credit is not in a filed return
-    yet. Accept of a credit note: the ITC-reduction declaration (§12.5), prefilled from the books.
-    """
-    actionable = rows.filter(pl.col("portal_doc_id").is_not_null())
-    kinds = actionable.get_column("doc_kind")
-    notes = actionable.filter(kinds == "credit_note")
-    unfiled = actionable.filter(pl.col("filing") == "Not filed").height
-    blocked = actionable.filter(pl.col("pending_blocked")).height if action == "P" else 0
-    consequences = []
-    if action == "R":
-        consequences.append(
-            "Rejecting removes this ITC from GSTR-2B for the period. After GSTR-3B is filed, undoing a "
-            "Reject needs the supplier to report the document again and the ITC moves to a later period."
-        )
-        if notes.height:
-            consequences.append(
-                f"{notes.height} of them are credit notes: rejecting a credit note restores the supplier's "
-                "liability instead of reducing your ITC."
-            )
-    if action == "A" and unfiled:
-        consequences.append(
-            f"{unfiled} supplier return(s) are not filed yet: accepting takes credit for documents that are "
-            "not in a filed return (they reach GSTR-2B only once filed)."
-        )
-    if action == "P" and blocked:
-        consequences.append(
-            f"{blocked} document(s) cannot be kept Pending (the portal blocks it); they are skipped."
-        )
-    declaration = _declaration_prefill(notes) if notes.height else pl.DataFrame()
-    return ActionPreview(
-        action=action,
-        rows=actionable.height,
-        skipped_books_only=rows.height - actionable.height,
-        itc=float(actionable.get_column("itc").sum() or 0.0),
-        unfiled=unfiled,
-        credit_notes=declaration if action == "A" else pl.DataFrame(),
-        pending_refused=blocked,
-        needs_confirmation=action == "R" or (action == "A" and (unfiled > 0 or notes.height > 0)),
-        consequences=consequences,
-    )
-
-
 def portal_outcome_by_doc(upload, per_record) -> pl.DataFrame:
     """Per uploaded document: its doc_id, what was asked, and whether the portal applied it.
 
@@ -1602,24 +1523,4 @@ def portal_outcome_by_doc(upload, per_record) -> pl.DataFrame:
     )
     return records.join(outcome, on=["section", "supplier_gstin", "doc_no"], how="left").with_columns(
         pl.coalesce("asked", "action").alias("action")
-    )
-
-
-def _declaration_prefill(notes: pl.DataFrame) -> pl.DataFrame:
-    """The ITC-reduction answer per credit note, prefilled: the answer already given (decision or
-    suggestion), else Yes with the books' tax amounts (matching-practice.md §11: reduction = books)."""
-    amounts = []
-    for column in ("decl_igst", "decl_cgst", "decl_sgst", "decl_cess"):
-        books_column = f"books_{column[5:]}"
-        value = pl.col(column) if column in notes.columns else pl.lit(None, dtype=pl.Float64)
-        if books_column in notes.columns:
-            value = value.fill_null(pl.col(books_column))
-        amounts.append(value.fill_null(0.0).alias(column))
-    answer = pl.col("itc_red_req") if "itc_red_req" in notes.columns else pl.lit(None, dtype=pl.String)
-    return notes.select(
-        "portal_doc_id",
-        pl.col("supplier_name").fill_null(pl.col("supplier_gstin")).alias("supplier"),
-        pl.col("portal_doc_no").alias("note_no"),
-        answer.fill_null("Y").alias("itc_red_req"),
-        *amounts,
     )

@@ -8,6 +8,8 @@ the grid is a snapshot that is rebuilt only when the grid is mounted fresh
 
 from __future__ import annotations
 
+from collections import Counter
+
 import polars as pl
 import streamlit as st
 from st_aggrid import AgGrid, JsCode
@@ -402,11 +404,10 @@ def confirm_dialog(ws, client_id, period, category, picked: pl.DataFrame, action
         st.rerun()
     if not go:
         return
-    if action == "R" and not (remarks or "").strip():
-        st.error("A Reject needs a remark for the supplier (what is wrong with the document).")
-        return
-    st.session_state.pop("pending_action", None)
-    _save(
+    # Taken off before saving: a conflict with another session reruns straight to the conflict panel,
+    # which must not find this dialog still waiting; it is put back only when nothing was saved.
+    pending = st.session_state.pop("pending_action", None)
+    outcome = _save(
         ws,
         client_id,
         period,
@@ -417,8 +418,19 @@ def confirm_dialog(ws, client_id, period, category, picked: pl.DataFrame, action
         remarks=remarks,
         itc_reduction=reduction,
         confirmed=True,
+        in_dialog=True,
     )
+    if _nothing_saved(outcome):
+        # The dialog stays open on why (a Reject without a remark ...), keeping what was typed.
+        st.session_state["pending_action"] = pending
+        for reason, count in sorted(Counter(reason for _, reason in outcome.refused).items()):
+            st.error(f"{count:,} document(s) not set to {label}: {markdown_literal(reason)}")
+        return
     st.rerun()
+
+
+def _nothing_saved(outcome) -> bool:
+    return bool(outcome.refused) and not (outcome.saved or outcome.unchanged)
 
 
 def _date_text(value) -> str:
@@ -432,13 +444,47 @@ def _seen(category: str, portal_ids: list[str]) -> dict | None:
     return None if seen is None else {d: seen.get(d) for d in portal_ids}
 
 
-def _save(ws, client_id, period, category, picked, action, *, source, revert_on_refusal=False, **options):
+def _save(
+    ws,
+    client_id,
+    period,
+    category,
+    picked,
+    action,
+    *,
+    source,
+    revert_on_refusal=False,
+    in_dialog=False,
+    **options,
+):
+    """Save through ``Workspace.set_action``; ``in_dialog``: if all is refused, the dialog says why."""
     portal_ids = picked.filter(pl.col("portal_doc_id").is_not_null())["portal_doc_id"].to_list()
-    _set(ws, client_id, period, category, portal_ids, action, source, revert_on_refusal, options)
+    return _set(
+        ws,
+        client_id,
+        period,
+        category,
+        portal_ids,
+        action,
+        source,
+        revert_on_refusal,
+        options,
+        in_dialog=in_dialog,
+    )
 
 
 def _set(
-    ws, client_id, period, category, portal_ids, action, source, revert_on_refusal, options, expected=None
+    ws,
+    client_id,
+    period,
+    category,
+    portal_ids,
+    action,
+    source,
+    revert_on_refusal,
+    options,
+    expected=None,
+    in_dialog=False,
 ):
     """Save one action; a conflict with another session's change is kept for conflict_panel to decide."""
     expected = expected if expected is not None else _seen(category, portal_ids)
@@ -469,6 +515,8 @@ def _set(
         st.toast(
             f"{label}: {outcome.saved + outcome.unchanged:,} document(s) saved.", icon=":material/check:"
         )
+    if in_dialog and _nothing_saved(outcome):
+        return outcome
     if outcome.refused:
         reasons = sorted({reason for _, reason in outcome.refused})
         st.session_state["_flash"] = (
@@ -480,6 +528,7 @@ def _set(
         bump(category)
     if outcome.refused and revert_on_refusal:
         st.rerun()
+    return outcome
 
 
 def _remember_saved(ws, client_id: int, category: str, portal_ids: list[str]) -> None:
