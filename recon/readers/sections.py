@@ -105,6 +105,7 @@ _IMS_AMOUNTS = {
     "cess": ("cess", "csamt"),
     "doc_value": ("val",),
 }
+# The amounts every upload record echoes exactly as downloaded (docs/reference/formats.md §2 rule 3).
 UPLOAD_AMOUNTS = ("val", "txval", "iamt", "camt", "samt", "cess")
 _UPLOAD_B2B = ("stin", "rtnprd", "srcform", "inum", "idt", "inv_typ", "pos", *UPLOAD_AMOUNTS)
 _UPLOAD_NOTE = ("stin", "rtnprd", "srcform", "nt_num", "nt_dt", "inv_typ", "pos", *UPLOAD_AMOUNTS)
