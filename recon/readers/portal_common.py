@@ -36,11 +36,11 @@ from recon.readers.section_columns import (
 from recon.readers.sections import IMS_SECTIONS, ISD_CREDIT_NOTE_WARNING, isd_kind
 
 __all__ = [
-    "IMS_SECTIONS", "IMS_WRAPPERS", "ISD_CREDIT_NOTE_WARNING", "KIND_WORDS", "READ_ALONE", "Columns", "Record",
-    "SectionColumns", "amounts_total", "canonical_frame", "canonical_frame_of_columns", "check_recipient",
-    "collector_paused", "columns_of_rows", "combine", "date_of_text", "decode_text", "flag_of", "isd_kind",
-    "isd_kinds", "join_columns", "json_kind", "literal_text", "load_json", "map_distinct", "new_row",
-    "non_finite_error", "note_kinds", "origin_indexes", "period_mmyyyy", "pos_code", "put_rows", "rate_line_sums",
-    "raw_json", "recipient_in_file", "section_documents", "supplier_documents", "supply_type_code", "unwrap",
-    "wrong_kind_error",
+    "IMS_SECTIONS", "IMS_WRAPPERS", "ISD_CREDIT_NOTE_WARNING", "KIND_WORDS", "READ_ALONE", "Columns",
+    "Record", "SectionColumns", "amounts_total", "canonical_frame", "canonical_frame_of_columns",
+    "check_recipient", "collector_paused", "columns_of_rows", "combine", "date_of_text", "decode_text",
+    "flag_of", "isd_kind", "isd_kinds", "join_columns", "json_kind", "literal_text", "load_json",
+    "map_distinct", "new_row", "non_finite_error", "note_kinds", "origin_indexes", "period_mmyyyy",
+    "pos_code", "put_rows", "rate_line_sums", "raw_json", "recipient_in_file", "section_documents",
+    "supplier_documents", "supply_type_code", "unwrap", "wrong_kind_error",
 ]  # fmt: skip

@@ -26,7 +26,7 @@ def _first_record(value):
 
 
 def _has_count_shape(node, depth: int = 5) -> bool:
-    """GETCNT answers carry per-section counts, not records (formats.md §1 'Counts')."""
+    """GETCNT answers carry per-section counts, not records (docs/reference/formats.md §1 'Counts')."""
     if depth == 0:
         return False
     if isinstance(node, dict):
@@ -54,7 +54,7 @@ def json_kind(obj) -> str:
         if "invdata" in keys and ("rtin" in keys or "reqtyp" in keys):
             return "ims"  # our own SAVE/RESET file read back
         if "error_report" in keys or ("status_cd" in keys and {"proc_cnt", "err_cnt"} & keys.keys()):
-            return "ims_status"  # the answer to an upload (portal-api.md §4), not documents
+            return "ims_status"  # the answer to an upload (docs/reference/portal-api.md §4), not documents
         if {"docdata", "itcsumm", "docrejdata"} & keys.keys():
             return "gstr2b"
         if "fp" in keys and (set(GSTR1_MARKERS) & keys.keys() or _offline_tool_version(keys)):

@@ -14,7 +14,7 @@ from recon import normalise
 
 _TRUE = {"y", "yes", "true", "1", "t"}
 _FALSE = {"n", "no", "false", "0", "f"}
-# 2B-derived data spells SEZ supply types SEZWP/SEZWOP (formats.md §1.3 variants).
+# 2B-derived data spells SEZ supply types SEZWP/SEZWOP (docs/reference/formats.md §1.3 variants).
 SUPPLY_TYPE_ALIASES = {"SEZWP": "SEWP", "SEZWOP": "SEWOP", "REGULAR": "R"}
 
 

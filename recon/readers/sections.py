@@ -124,12 +124,13 @@ _NOTE_AMENDED = {**_NOTE, "original_number": ("ont_num",), "original_date": ("on
 _BOE = {"number": ("boenum", "inum"), "date": ("boedt", "idt")}
 _BOE_AMENDED = {**_BOE, "original_number": ("oboenum", "oinum"), "original_date": ("oboedt", "oidt"),
                 "is_amendment": True}  # fmt: skip
-# ISD groups appear in the count API; whether records come is not established (ims-rules.md §1).
+# ISD groups appear in the count API; whether records come is not established
+# (docs/reference/ims-rules.md §1).
 _ISD = {"number": ("docnum", "inum", "nt_num"), "date": ("docdt", "idt", "nt_dt")}
 _ISD_AMENDED = {**_ISD, "original_number": ("odocnum", "oinum", "ont_num"),
                 "original_date": ("odocdt", "oidt", "ont_dt"), "is_amendment": True}  # fmt: skip
 _ACTIONS = ("A", "R", "P")
-# An import of goods can be accepted or kept Pending, never rejected (ims-rules.md §6).
+# An import of goods can be accepted or kept Pending, never rejected (docs/reference/ims-rules.md §6).
 _IMPORT_ACTIONS = ("A", "P")
 
 
@@ -146,18 +147,18 @@ IMS: dict[str, Section] = {
     s.key: s
     for s in (
         _ims("b2b", "invoice", _INV, ("b2b",), actions=_ACTIONS, fetched=True, upload=_UPLOAD_B2B),
-        _ims("b2ba", "invoice", _INV_AMENDED, ("b2ba",), actions=_ACTIONS, fetched=True, itc_reduction="asked",
-             upload=(*_UPLOAD_B2B, "oinum", "oidt")),
+        _ims("b2ba", "invoice", _INV_AMENDED, ("b2ba",), actions=_ACTIONS, fetched=True,
+             itc_reduction="asked", upload=(*_UPLOAD_B2B, "oinum", "oidt")),
         _ims("b2bdn", "debit_note", _NOTE, ("b2bdn",), actions=_ACTIONS, fetched=True, upload=_UPLOAD_NOTE),
         _ims("b2bdna", "debit_note", _NOTE_AMENDED, ("b2bdna",), actions=_ACTIONS, fetched=True,
              itc_reduction="asked", upload=(*_UPLOAD_NOTE, "ont_num", "ont_dt")),
-        _ims("b2bcn", "credit_note", _NOTE, ("b2bcn",), actions=_ACTIONS, fetched=True, itc_reduction="required",
-             upload=_UPLOAD_NOTE),
+        _ims("b2bcn", "credit_note", _NOTE, ("b2bcn",), actions=_ACTIONS, fetched=True,
+             itc_reduction="required", upload=_UPLOAD_NOTE),
         _ims("b2bcna", "credit_note", _NOTE_AMENDED, ("b2bcna",), actions=_ACTIONS, fetched=True,
              itc_reduction="required", upload=(*_UPLOAD_NOTE, "ont_num", "ont_dt")),
         _ims("ecom", "invoice", _INV, ("eco",), actions=_ACTIONS, fetched=True, upload=_UPLOAD_ECOM),
-        _ims("ecoma", "invoice", _INV_AMENDED, ("ecoa",), actions=_ACTIONS, fetched=True, itc_reduction="asked",
-             upload=(*_UPLOAD_ECOM, "oinum", "oidt")),
+        _ims("ecoma", "invoice", _INV_AMENDED, ("ecoa",), actions=_ACTIONS, fetched=True,
+             itc_reduction="asked", upload=(*_UPLOAD_ECOM, "oinum", "oidt")),
         _ims("impg", "bill_of_entry", _BOE, actions=_IMPORT_ACTIONS, upload=_UPLOAD_IMPG,
              required=("boenum", "boedt")),
         _ims("impga", "bill_of_entry", _BOE_AMENDED, actions=_IMPORT_ACTIONS, upload=_UPLOAD_IMPGA,
@@ -215,10 +216,10 @@ GSTR2B: dict[str, Section] = {
         _2b("ecom", "invoice", "inv", _2B_INV, ("eco",)),
         _2b("ecoma", "invoice", "inv", _2B_INV_AMENDED, ("ecoa",)),
         # ISD documents carry the invoice they distribute (oinvnum) even when not amended.
-        _2b("isd", "isd", "doclist", {**_2B_ISD, "original_number": ("oinvnum",), "original_date": ("oinvdt",)},
-            ("isd",), kind_keys=("doctyp",)),
-        _2b("isda", "isd", "doclist", {**_2B_ISD, "original_number": ("odocnum",), "original_date": ("odocdt",),
-            "is_amendment": True}, ("isda",), kind_keys=("doctyp",)),
+        _2b("isd", "isd", "doclist", {**_2B_ISD, "original_number": ("oinvnum",),
+            "original_date": ("oinvdt",)}, ("isd",), kind_keys=("doctyp",)),
+        _2b("isda", "isd", "doclist", {**_2B_ISD, "original_number": ("odocnum",),
+            "original_date": ("odocdt",), "is_amendment": True}, ("isda",), kind_keys=("doctyp",)),
         _2b("impg", "bill_of_entry", None, _2B_BOE, ("impg",)),
         _2b("impga", "bill_of_entry", None, {**_2B_BOE, "is_amendment": True}, ("impga",)),
         _2b("impgsez", "bill_of_entry", "boe", _2B_BOE, ("impgsez",)),
@@ -230,8 +231,8 @@ GSTR2B: dict[str, Section] = {
 # Sections of docdata that are not documents to reconcile: ITC-reversal records repeat documents of earlier
 # statements and would pair twice.
 GSTR2B_SKIPPED = {"itcrev": "ITC-reversal records"}
-# Workbook sheets B2B-DNR / B2B-DNRA: their meaning is not established (formats.md §4); read by header,
-# each kept in a section of its own, the kind from a type column when there is one.
+# Workbook sheets B2B-DNR / B2B-DNRA: their meaning is not established (docs/reference/formats.md §4);
+# read by header, each kept in a section of its own, the kind from a type column when there is one.
 GSTR2B_SHEET_ONLY: dict[str, Section] = {
     "b2b-dnr": Section("b2b-dnr", "gstr2b", None, (), (), sheets=("b2bdnr",)),
     "b2b-dnra": Section("b2b-dnra", "gstr2b", None, (), (), is_amendment=True, sheets=("b2bdnra",)),
@@ -273,8 +274,8 @@ GSTR2A: dict[str, Section] = {
         _2a("b2b", "invoice", "inv", _2A_INV, ("b2b",)),
         _2a("b2ba", "invoice", "inv", _amended(_2A_INV, "oinum", "oidt"), ("b2ba",)),
         _2a("cdn", None, "nt", _2A_NOTE, ("cdnr",), kind_keys=("ntty", "typ"), note_kinds=_2A_NOTE_KINDS),
-        _2a("cdna", None, "nt", _amended(_2A_NOTE, "ont_num", "ont_dt"), ("cdnra",), kind_keys=("ntty", "typ"),
-            note_kinds=_2A_NOTE_KINDS),
+        _2a("cdna", None, "nt", _amended(_2A_NOTE, "ont_num", "ont_dt"), ("cdnra",),
+            kind_keys=("ntty", "typ"), note_kinds=_2A_NOTE_KINDS),
         _2a("isd", "isd", "doclist", _2A_ISD, ("isd",), kind_keys=("isd_docty", "doctyp")),
         _2a("isda", "isd", "doclist", _amended(_2A_ISD, "odocnum", "odocdt"), ("isda",),
             kind_keys=("isd_docty", "doctyp")),
