@@ -25,6 +25,10 @@ from recon.readers.sections import IMS
 
 # Offline-tool sheet → IMS section key.
 SHEETS = {sheet: section.key for section in IMS.values() for sheet in section.sheets}
+# The credit and debit note sheets: the 2B workbook has none of these names, so they tell the tool's apart.
+_NOTE_SHEETS = {
+    sheet for s in IMS.values() if s.doc_kind in ("credit_note", "debit_note") for sheet in s.sheets
+}
 ACTION_WORDS = {"accept": "A", "accepted": "A", "reject": "R", "rejected": "R", "pending": "P",
                 "noaction": "N", "a": "A", "r": "R", "p": "P", "n": "N"}  # fmt: skip
 SOURCE_FORMS = {"gstr1": "R1", "gstr1a": "R1A", "iff": "IFF", "r1": "R1", "r1a": "R1A"}
@@ -35,7 +39,7 @@ _AMOUNTS = ("doc_value", "taxable_value", "igst", "cgst", "sgst", "cess")
 def looks_like_ims_workbook(sheet_names: list[str]) -> bool:
     """The offline tool's 'Home' sheet beside its IMS section sheets (B2B-CN, B2B-DN ...)."""
     names = {excel.norm(s) for s in sheet_names}
-    return "home" in names and bool(names & {"b2bcn", "b2bdn", "b2bcna", "b2bdna"})
+    return "home" in names and bool(names & _NOTE_SHEETS)
 
 
 def field_of(label: str) -> str | None:
