@@ -134,12 +134,12 @@ _ACTIONS = ("A", "R", "P")
 _IMPORT_ACTIONS = ("A", "P")
 
 
-def _ims(key: str, doc_kind: str, keys: dict, sheets: tuple[str, ...] = (), **facts) -> Section:
-    upload = facts.pop("upload", ())
-    required = facts.pop("required", upload)
+def _ims(key: str, doc_kind: str, keys: dict, sheets: tuple[str, ...] = (), upload: tuple[str, ...] = (),
+         required: tuple[str, ...] | None = None, **facts) -> Section:  # fmt: skip
+    """An IMS section; an upload record must carry every field it may carry unless ``required`` says less."""
     return Section(
         key, "ims", doc_kind, **keys, supply_type_keys=("inv_typ", "typ"), amounts=_IMS_AMOUNTS,
-        sheets=sheets, api_fields=upload, api_required=required, **facts,
+        sheets=sheets, api_fields=upload, api_required=upload if required is None else required, **facts,
     )  # fmt: skip
 
 
@@ -167,6 +167,7 @@ IMS: dict[str, Section] = {
              required=("boenum", "boedt")),
         _ims("impgseza", "bill_of_entry", _BOE_AMENDED, actions=_IMPORT_ACTIONS, upload=_UPLOAD_IMPGA,
              required=("boenum", "boedt")),
+        # ISD records take no action: the upload schema has no ISD section.
         _ims("isd", "isd", _ISD, kind_keys=("doctyp",)),
         _ims("isda", "isd", _ISD_AMENDED, kind_keys=("doctyp",)),
         # ISD credit notes reduce the ITC distributed earlier: the kind every total subtracts.
