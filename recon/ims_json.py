@@ -46,62 +46,20 @@ from recon import gstin as gstin_check
 from recon.actions import DECL_COLUMNS, REMARKS_MAX, Decision, decisions_frame, guard_check, texts
 from recon.errors import InputError, Issue, Where
 from recon.jsonio import dumps_exact, loads_exact
+from recon.readers.sections import (
+    AMENDMENT_SECTIONS,
+    API_FIELDS,
+    CREDIT_NOTE_SECTIONS,
+    IMPORT_SECTIONS,
+    NUMBER_KEY,
+    REQUIRED_FIELDS,
+    UPLOAD_AMOUNTS,
+)
 
 PROFILES = ("offline", "api")
 MAX_BODY_BYTES = 4 * 1024 * 1024  # one GSP caps RESET bodies at 4 MB (portal-api.md §4): split above it
 
-_AMOUNTS = ("val", "txval", "iamt", "camt", "samt", "cess")
-_B2B = ("stin", "rtnprd", "srcform", "inum", "idt", "inv_typ", "pos", *_AMOUNTS)
-_NOTE = ("stin", "rtnprd", "srcform", "nt_num", "nt_dt", "inv_typ", "pos", *_AMOUNTS)
-_ECOM = tuple(k for k in _B2B if k != "inv_typ")
-# Import of goods: fields known from one GSP client only (formats.md §1.2), so the allow-list is lenient
-# and only the bill-of-entry number and date are required.
-_IMPG = (
-    "stin",
-    "rgstinrefId",
-    "irefdt",
-    "itcprd",
-    "portcd",
-    "boenum",
-    "boedt",
-    "rtnprd",
-    "srcform",
-    "txval",
-    "iamt",
-    "igst",
-    "cess",
-)
-_IMPGA = (*_IMPG, "oboenum", "oboedt")
-
-# Per section: the fields the API schema allows (besides the action keys) and which of them are required.
-API_FIELDS: dict[str, tuple[str, ...]] = {
-    "b2b": _B2B,
-    "b2ba": (*_B2B, "oinum", "oidt"),
-    "b2bdn": _NOTE,
-    "b2bcn": _NOTE,
-    "b2bdna": (*_NOTE, "ont_num", "ont_dt"),
-    "b2bcna": (*_NOTE, "ont_num", "ont_dt"),
-    "ecom": _ECOM,
-    "ecoma": (*_ECOM, "oinum", "oidt"),
-    "impg": _IMPG,
-    "impga": _IMPGA,
-    "impgsez": _IMPG,
-    "impgseza": _IMPGA,
-}
-REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
-    **{s: f for s, f in API_FIELDS.items() if not s.startswith("impg")},
-    **{s: ("boenum", "boedt") for s in API_FIELDS if s.startswith("impg")},
-}
-NUMBER_KEY = {
-    s: ("boenum" if s.startswith("impg") else "nt_num" if "dn" in s or "cn" in s else "inum")
-    for s in API_FIELDS
-}
-CREDIT_NOTE_SECTIONS = ("b2bcn", "b2bcna")
-# Amendments where the portal asks the ITC-reduction question when they go downward (invoice / debit
-# note) or upward (credit note); we cannot tell the direction without the original, so the answer is
-# written when the user gave one (formats.md §2, ims-rules §4).
-AMENDMENT_SECTIONS = ("b2ba", "b2bdna", "ecoma", "b2bcna")
-IMPORT_SECTIONS = ("impg", "impga", "impgsez", "impgseza")
+_AMOUNTS = UPLOAD_AMOUNTS  # echoed as downloaded in every record; the per-section facts: sections.py
 
 ACTION_KEYS = (
     "action",
