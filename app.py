@@ -100,7 +100,7 @@ def _query_int(name: str) -> int | None:
     return int(value) if value and value.isdigit() else None
 
 
-user = gate()  # an anonymous visitor sees the sign-in form and nothing else
+user = gate(PAGES)  # an anonymous visitor sees the sign-in form and nothing else
 navigation = st.navigation(PAGES)
 with st.sidebar:
     client_picker()

@@ -46,10 +46,15 @@ def activity_marker():
     return lambda: state.__setitem__("last_seen", time.time())
 
 
-def gate() -> User:
-    """The signed-in user; anyone else gets the sign-in form and nothing more (the run stops)."""
+def gate(pages: list) -> User:
+    """The signed-in user; anyone else gets the sign-in form and nothing more (the run stops).
+
+    The pages are registered but hidden and not run: the address's page (``/dashboard?client=3``) is
+    still the one that opens after signing in, and no link of the app shows before.
+    """
     user = current_user()
     if user is None:
+        st.navigation(pages, position="hidden")
         sign_in_page()
         st.stop()
     st.session_state[AUTH]["last_seen"] = time.time()
