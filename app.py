@@ -105,5 +105,6 @@ navigation = st.navigation(PAGES)
 with st.sidebar:
     client_picker()
     account_panel(user)
-show_refused_address()
+if navigation.url_path:  # not on the root's hand-over to Reconcile: the refusal shows on the page opened
+    show_refused_address()
 navigation.run()
