@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from recon.present import period_label
-from views._access import account_panel, gate
+from views._access import account_panel, gate, note_activity
 from views._shared import note_scope, workspace
 
 st.set_page_config(page_title="IMS workbench", page_icon=":material/receipt_long:", layout="wide")
@@ -107,4 +107,7 @@ with st.sidebar:
     account_panel(user)
 if navigation.url_path:  # not on the root's hand-over to Reconcile: the refusal shows on the page opened
     show_refused_address()
-navigation.run()
+try:
+    navigation.run()
+finally:
+    note_activity()

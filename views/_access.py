@@ -46,6 +46,13 @@ def activity_marker():
     return lambda: state.__setitem__("last_seen", time.time())
 
 
+def note_activity() -> None:
+    """The end of a run is activity too: a page that took long to run did not leave the user idle."""
+    state = st.session_state.get(AUTH)
+    if state:
+        state["last_seen"] = time.time()
+
+
 def gate(pages: list) -> User:
     """The signed-in user; anyone else gets the sign-in form and nothing more (the run stops).
 
