@@ -161,15 +161,14 @@ class Accounts:
         if not _NAME.match(name):
             raise InputError(
                 f"User name '{name}' cannot be used.",
-                column="User name",
                 hint="Use 2 to 100 letters, digits, dots, dashes, underscores or @, starting with a letter or digit.",
             )
         if role not in ROLES:
-            raise InputError(f"Role '{role}' is not one of {', '.join(ROLES)}.", column="Role")
+            raise InputError(f"Role '{role}' is not one of {', '.join(ROLES)}.")
         if by is not None:
             check_password(password)
         if self.store.user_row(name=name):
-            raise InputError(f"A user named '{name}' already exists.", column="User name")
+            raise InputError(f"A user named '{name}' already exists.")
         user_id = self.store.add_user(name, role, _HASHER.hash(password))
         if clients:
             self.store.set_user_clients(user_id, clients, who=by.name if by else None)
@@ -184,7 +183,7 @@ class Accounts:
     def set_role(self, by: User, user_id: int, role: str) -> None:
         _require_admin(by)
         if role not in ROLES:
-            raise InputError(f"Role '{role}' is not one of {', '.join(ROLES)}.", column="Role")
+            raise InputError(f"Role '{role}' is not one of {', '.join(ROLES)}.")
         if role != "admin":
             self._keep_an_admin(user_id)
         self.store.update_user(user_id, role=role)
@@ -250,7 +249,6 @@ def check_password(password: str) -> None:
     if len(password or "") < MIN_PASSWORD:
         raise InputError(
             f"The password is shorter than {MIN_PASSWORD} characters.",
-            column="Password",
             hint="Choose a longer password (a phrase of several words is easy to remember).",
         )
 

@@ -150,3 +150,25 @@ def test_only_an_admin_manages_users_and_a_new_user_can_sign_in(db_url, app, wor
     kiran = Accounts(workspace.store).sign_in("kiran", "kiran-password-1")
     assert kiran is not None and not kiran.is_admin
     assert Accounts(workspace.store).client_ids(kiran) == {two_clients["bharat"].id}
+
+
+def test_the_portal_session_belongs_to_the_user_who_typed_the_otp(db_url, app, workspace, monkeypatch):
+    from .test_portal_demo import enter_otp_and_retry
+
+    monkeypatch.setenv("IMS_WORKBENCH_DEMO", "1")
+    owner = app("views/import.py")  # the admin fetches from the sandbox portal with the OTP
+    [client] = workspace.clients()
+    enter_otp_and_retry(owner, "fetch", "fetch_portal")
+    fetched = len(workspace.store.imports(client.id, client.return_period, active_only=False))
+    owner.button(key="fetch_portal").click().run()  # their session holds: no OTP asked again
+    assert len(workspace.store.imports(client.id, client.return_period, active_only=False)) == fetched + 1
+
+    other = AppTest.from_file(APP, default_timeout=120)
+    sign_in(other, db_url, "demo")  # the demo login, which also opens the demo client
+    other.run()
+    other.switch_page("views/import.py").run()
+    assert other.selectbox(key="sidebar_client").value == client.id
+    other.button(key="fetch_portal").click().run()
+    assert not other.exception
+    assert any("Enter it to continue" in i.value for i in other.info)  # asked for their own OTP
+    assert len(workspace.store.imports(client.id, client.return_period, active_only=False)) == fetched + 1
