@@ -12,7 +12,7 @@ import time
 
 import streamlit as st
 
-from recon.auth import Accounts, User, idle_timeout_seconds
+from recon.auth import Accounts, User, clean_name, idle_timeout_seconds
 from views._shared import shared_workspace
 
 AUTH = "_auth"  # {"user_id": int, "last_seen": epoch seconds}
@@ -83,7 +83,9 @@ def sign_in_page() -> None:
     if submitted:
         user = known.sign_in(name, password)
         if user is None:
-            log.info("failed sign-in for %r", name[:100])
+            # Only a known user's name is logged: a password typed into the name field stays out of the log.
+            known_name = known.store.user_row(name=clean_name(name)) is not None
+            log.info("failed sign-in for %s", clean_name(name) if known_name else "an unknown user name")
             st.error("Wrong user name or password.", icon=":material/error:")
         else:
             sign_in(user)

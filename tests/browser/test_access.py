@@ -66,7 +66,7 @@ def server(tmp_path_factory):
     url = f"sqlite:///{data / 'workbench.db'}"
     clients = prepare_firm(url)
     process, address = start_server(data, demo=False)
-    yield address, clients
+    yield address, clients, data
     stop_server(process)
 
 
@@ -105,7 +105,7 @@ def sign_in_form(page):
 
 
 def test_an_anonymous_browser_sees_only_the_sign_in_form(page, server, shot_dir):
-    address, clients = server
+    address, clients, _ = server
     page.goto(f"{address}/reconcile?client={clients['bharat'].id}&period={PERIOD}")
     expect(sign_in_form(page)).to_be_visible()
     wait_run_done(page)
@@ -127,11 +127,14 @@ def test_a_wrong_password_is_refused_with_a_plain_message(page, server, shot_dir
     expect(page.get_by_test_id("stSidebarNavItems")).to_have_count(0)
     assert "Acme" not in everything_shown(page)
     shot(page, shot_dir, "02_wrong_password")
+    login(page, *ASHA)
+    log = (server[2] / "server.log").read_text()
+    assert "not-her-password" not in log and ASHA[1] not in log
 
 
 @pytest.mark.parametrize("path", PATHS)
 def test_the_address_of_another_consultants_client_is_refused_on_every_page(page, server, shot_dir, path):
-    address, clients = server
+    address, clients, _ = server
     page.goto(f"{address}/{path}?client={clients['bharat'].id}&period={PERIOD}")
     login(page, *ASHA)
     wait_run_done(page)
@@ -154,7 +157,7 @@ def test_the_sidebar_offers_only_her_clients(page, server):
 
 
 def test_every_download_is_of_her_own_client(page, server, shot_dir, tmp_path):
-    address, clients = server
+    address, clients, _ = server
     page.goto(f"{address}/dashboard?client={clients['bharat'].id}&period={PERIOD}")
     login(page, *ASHA)
     wait_run_done(page)
