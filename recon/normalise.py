@@ -152,6 +152,51 @@ def digits_only(key: str) -> str:
 
 _AMOUNT_NOISE = re.compile(r"(₹|RS\.?|INR|\s|,)", re.IGNORECASE)
 
+# ₹10 lakh crore. No purchase document comes near it, and below it every amount is still a whole number
+# of paise in a float, which the content checksum (model.content_hash_expr) relies on.
+MAX_AMOUNT = 1e13
+
+
+def amount_problem(amount: float) -> str | None:
+    """Why a number read from a file cannot be a document's amount (NaN, infinite, absurdly large), or None."""
+    if math.isnan(amount):
+        return "is not a number"
+    if math.isinf(amount):
+        return "is infinite or too large to be an amount"
+    if abs(amount) >= MAX_AMOUNT:
+        return "is too large to be an amount (₹10 lakh crore or more)"
+    return None
+
+
+def checked_amount(amount: float, shown: object) -> float:
+    """``amount`` rounded to paise; ValueError naming ``shown`` (the value as written) when it is unusable."""
+    problem = amount_problem(amount)
+    if problem:
+        raise ValueError(f"'{shortened(shown)}' {problem}")
+    return round(amount, 2)
+
+
+def shortened(value: object) -> str:
+    """A value for a message: a 400-digit number is shown by its start and length."""
+    text = str(value)
+    return text if len(text) <= 30 else f"{text[:20]}... ({len(text)} characters)"
+
+
+def amount_usable_expr(value: pl.Expr) -> pl.Expr:
+    """Vectorised ``amount_problem(...) is None`` for a Float64 expression (null stays null)."""
+    return value.is_finite() & (value.abs() < MAX_AMOUNT)
+
+
+# Spaces may group digits (1 00 000, 10 000.50) but do not join numbers: "1000 1800" is two amounts.
+_SPACED_DIGITS = r"\d\s+\d"
+_GROUPED_DIGITS = r"^\d{1,3}(?:\s+\d{2,3})*\s+\d{3}(?:\.\d*)?$"
+_NOT_DIGITS_AROUND = r"(?i)(₹|RS\.?|INR|,)"
+
+
+def _two_numbers(text: str) -> bool:
+    core = re.sub(_NOT_DIGITS_AROUND, "", text).strip().lstrip("+-").rstrip("-").strip()
+    return bool(re.search(_SPACED_DIGITS, core)) and not re.fullmatch(_GROUPED_DIGITS, core)
+
 
 def parse_amount(value: object) -> float | None:
     """Indian amounts: 1,23,456.50 · ₹ 5,000 · Rs. 100 · (1,234.00) negative · -12 · blank → None.
@@ -162,10 +207,12 @@ def parse_amount(value: object) -> float | None:
         return None
     if isinstance(value, bool):
         raise ValueError(f"'{value}' is not an amount")
+    if isinstance(value, float) and math.isnan(value):
+        return None  # an empty cell as pandas / calamine hand it over
+    if isinstance(value, int) and abs(value) >= MAX_AMOUNT:  # float() of a huge int overflows
+        raise ValueError(f"'{shortened(value)}' {amount_problem(MAX_AMOUNT)}")
     if isinstance(value, (int, float)):
-        if isinstance(value, float) and math.isnan(value):
-            return None
-        return round(float(value), 2)
+        return checked_amount(float(value), value)
     text = str(value).strip()
     if text in ("", "-", "--", "NIL", "nil", "Nil"):
         return None
@@ -174,38 +221,46 @@ def parse_amount(value: object) -> float | None:
         negative, text = True, text[1:-1]
     # Ledger exports suffix Dr/Cr; the register's columns already say what the amount is.
     text = re.sub(r"\s*(CR|DR)$", "", text, flags=re.IGNORECASE)
+    if _two_numbers(text):
+        raise ValueError(f"'{shortened(value)}' is not an amount (two numbers in one cell?)")
     text = _AMOUNT_NOISE.sub("", text)
     if text.endswith("-") and text[:-1].replace(".", "", 1).isdigit():
         negative, text = True, text[:-1]  # trailing minus, as some ERPs print it
     try:
         amount = float(text)
     except ValueError:
-        raise ValueError(f"'{value}' is not an amount") from None
-    if math.isnan(amount) or math.isinf(amount):
+        raise ValueError(f"'{shortened(value)}' is not an amount") from None
+    if math.isnan(amount):  # float() reads "nan"; no register means a number by it
         raise ValueError(f"'{value}' is not an amount")
-    return round(-amount if negative else amount, 2)
+    return checked_amount(-amount if negative else amount, value)
 
 
 def parse_amount_expr(col: str) -> pl.Expr:
-    """Vectorised :func:`parse_amount` for a String column; null for blanks and for non-amounts.
+    """Vectorised :func:`parse_amount` for a String column; null for blanks, non-amounts and amounts
+    :func:`amount_problem` refuses (1e400, 1e20).
 
     Callers report the rows where the input was not blank but the result is null.
     """
     s = pl.col(col).cast(pl.String).str.strip_chars()
     blank = s.is_null() | s.is_in(["", "-", "--", "NIL", "nil", "Nil"])
     bracketed = s.str.starts_with("(") & s.str.ends_with(")")
-    text = (
-        s.str.strip_prefix("(")
-        .str.strip_suffix(")")
-        .str.replace(r"(?i)\s*(CR|DR)$", "")
-        .str.replace_all(r"(?i)(₹|RS\.?|INR|\s|,)", "")
+    unsigned = s.str.strip_prefix("(").str.strip_suffix(")").str.replace(r"(?i)\s*(CR|DR)$", "")
+    core = (
+        unsigned.str.replace_all(_NOT_DIGITS_AROUND, "")
+        .str.strip_chars()
+        .str.strip_chars_start("+-")
+        .str.strip_chars_end("-")
+        .str.strip_chars()
     )
+    two_numbers = core.str.contains(_SPACED_DIGITS) & ~core.str.contains(_GROUPED_DIGITS)
+    text = unsigned.str.replace_all(r"(?i)(₹|RS\.?|INR|\s|,)", "")
     trailing_minus = text.str.contains(r"^[0-9]*\.?[0-9]+-$")
     text = pl.when(trailing_minus).then(text.str.strip_suffix("-")).otherwise(text)
     # Decimal notation only (as parse_amount's float() would take it, minus "nan" and "inf").
     value = pl.when(text.str.contains(r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$")).then(
         text.cast(pl.Float64, strict=False)
     )
+    value = pl.when(amount_usable_expr(value) & ~two_numbers).then(value)
     negative = bracketed | trailing_minus
     value = pl.when(negative).then(-value).otherwise(value).round(2)
     return pl.when(blank).then(None).otherwise(value)

@@ -13,6 +13,7 @@ from recon.normalise import (
     fy_expr,
     fy_of,
     parse_amount,
+    parse_amount_expr,
     parse_date,
     parse_date_expr,
 )
@@ -108,6 +109,33 @@ def test_garbage_amount_names_the_text(garbage):
 
 
 @pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("1e400", "infinite or too large"),
+        ("-1e400", "infinite or too large"),
+        (float("inf"), "infinite or too large"),
+        ("nan", "not an amount"),
+        ("1,00,00,00,00,00,000", "too large to be an amount"),
+        (10**400, "too large to be an amount"),
+        (2e13, "too large to be an amount"),
+    ],
+)
+def test_amounts_no_document_can_carry_are_refused(value, words):
+    with pytest.raises(ValueError, match=words):
+        parse_amount(value)
+
+
+def test_the_largest_believable_amount_still_reads():
+    assert parse_amount("99,99,99,99,99,999.99") == pytest.approx(9_999_999_999_999.99)
+
+
+def test_column_parser_leaves_unusable_amounts_blank_for_the_caller_to_report():
+    texts = ["1,000", "1e400", "-1E400", "2e13", "inf", "NaN", "5e3"]
+    parsed = pl.DataFrame({"t": texts}).select(parse_amount_expr("t")).to_series().to_list()
+    assert parsed == [1000.0, None, None, None, None, None, 5000.0]
+
+
+@pytest.mark.parametrize(
     "text",
     ["07-11-2025", "07/11/2025", "7/11/25", "07.11.2025", "07-Nov-2025", "7 Nov 2025", "2025-11-07", 45968],
 )
@@ -153,3 +181,18 @@ def test_digit_runs_drop_only_the_documents_own_fy_tokens():
     fys = sorted({c[1] for c in RUNS_CASES if c[1]})
     runs = frame.select(runs_expr("doc_no", "fy", fys)).to_series().to_list()
     assert runs == [c[2] for c in RUNS_CASES]
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"), [("1 00 000", 100000.0), ("10 000.50", 10000.5), ("₹ 1 000 000", 1e6)]
+)
+def test_spaces_that_group_digits_are_read(text, amount):
+    assert parse_amount(text) == amount
+    assert pl.DataFrame({"t": [text]}).select(parse_amount_expr("t")).item() == amount
+
+
+@pytest.mark.parametrize("text", ["1000 1800", "12 3", "₹ 500 1,180.00"])
+def test_two_numbers_in_one_cell_are_not_one_amount(text):
+    with pytest.raises(ValueError, match="two numbers in one cell"):
+        parse_amount(text)
+    assert pl.DataFrame({"t": [text]}).select(parse_amount_expr("t")).item() is None

@@ -12,6 +12,7 @@ import polars as pl
 import streamlit as st
 
 from recon.errors import InputError
+from recon.safe_text import markdown_literal
 from recon.workspace import portal_outcome_by_doc
 from views._shared import form_key
 
@@ -120,15 +121,16 @@ def fetch_panel(ws, client, period) -> None:
             st.session_state[f"{scope}_otp_needed"] = True
             st.rerun()
         except PortalError as err:
-            st.error(f"The portal refused the download: {err}")
+            st.error(f"The portal refused the download: {markdown_literal(str(err))}")
             return
         st.session_state.pop(f"{scope}_otp_needed", None)
         try:
             ws.import_read(client, period, outcome.result, mode="replace", origin="portal")
         except InputError as err:
-            st.error(str(err))
+            st.error(markdown_literal(str(err)))
             return
-        st.session_state["_flash"] = ("success", "\n\n".join(outcome.summary_lines()))
+        # The summary quotes what suppliers filed: shown as typed (safe_text).
+        st.session_state["_flash"] = ("success", "\n\n".join(map(markdown_literal, outcome.summary_lines())))
         st.rerun()
 
 
@@ -147,12 +149,14 @@ def upload_panel(ws, client, period, upload) -> None:
     label = (
         "Upload to portal" if not last or not last["failed"] else "Upload again (only what is not saved yet)"
     )
+    st.caption(f"Sends the {upload.records.height:,} document(s) counted above, nothing else.")
     if not st.button(label, type="primary", key="upload_portal", icon=":material/cloud_upload:"):
         return
-    # The connector needs the API profile (prev_status on every record), whatever the download profile.
-    api_upload = ws.build_upload(client.id, period, "api", leave_out_problems=True)
+    # The very Upload the screen counted: its API twin (prev_status on every record) holds the same
+    # records, whatever profile the files were written in.
+    api_upload = upload
     if api_upload.is_empty:
-        st.info("Nothing to send: the portal already holds every wanted action.")
+        st.info("Nothing to send: the portal already holds every decided action.")
         return
     bar = st.progress(0.0, text="Connecting to the portal ...")
     try:
@@ -166,7 +170,7 @@ def upload_panel(ws, client, period, upload) -> None:
         st.session_state["upload_otp_needed"] = True
         st.rerun()
     except PortalError as err:
-        st.error(f"The portal refused the upload: {err}")
+        st.error(f"The portal refused the upload: {markdown_literal(str(err))}")
         return
     st.session_state.pop("upload_otp_needed", None)
     by_doc = portal_outcome_by_doc(api_upload, outcome.per_record)

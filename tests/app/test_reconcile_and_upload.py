@@ -147,15 +147,37 @@ def test_pending_is_refused_where_the_portal_blocks_it(app, workspace, loaded_cl
     assert any("not set to Pending" in w.value for w in at.warning)
 
 
-def test_upload_page_summarises_the_actions_and_offers_the_json(app, workspace, loaded_client):
+def test_upload_page_counts_only_decisions_and_the_files_hold_that_many(app, workspace, loaded_client):
+    import json
+
     period = loaded_client.return_period
-    wanted = workspace.wanted_actions(loaded_client.id, period)
-    changes = wanted.filter(pl.col("changed") & (pl.col("guard_problems").list.len() == 0))
+    # Before anyone decides, nothing is sent, however many Accepts, Rejects and Pendings are suggested.
     at = app("views/upload.py")
     assert not at.exception
+    assert {m.label: m.value for m in at.metric}["Documents to change"] == "0"
+    wanted = workspace.wanted_actions(loaded_client.id, period)
+    assert wanted.filter(pl.col("changed") & pl.col("wanted_action").is_in(["R", "P"])).height > 0
+
+    accepted = workspace.accept_matched(loaded_client.id, period)
+    rejected = workspace.matched_to_accept(loaded_client.id, period, filed_only=False).head(1)
+    workspace.set_action(
+        loaded_client.id,
+        period,
+        rejected["portal_doc_id"].to_list(),
+        "R",
+        remarks="Goods returned",
+        confirmed=True,
+    )
+    at.run()
+    assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Documents to change"] == f"{changes.height:,}"
-    assert metrics["Accept"] == f"{changes.filter(pl.col('wanted_action') == 'A').height:,}"
+    expected = accepted.saved + 1
+    assert metrics["Documents to change"] == f"{expected:,}"
+    assert (metrics["Accept"], metrics["Reject"], metrics["Pending"]) == (f"{accepted.saved:,}", "1", "0")
+    files = workspace.build_upload(loaded_client.id, period).to_files()
+    records = [r for content in files.values() for rs in json.loads(content)["invdata"].values() for r in rs]
+    assert len(records) == expected
+    assert [r["remarks"] for r in records if r.get("action") == "R"] == ["Goods returned"]
     names = [b.label for b in at.get("download_button")]
     assert any(f"IMS_SAVE_{loaded_client.gstin}_{period}" in name for name in names), names
 
@@ -202,6 +224,28 @@ def test_switching_client_never_shows_the_other_clients_grid(app, workspace, loa
     at.selectbox(key="sidebar_client").select(loaded_client.id).run()
     assert at.session_state["grid_versions"]["matched"] >= 1  # remounted under a new key
     assert not any(m.value.startswith("**1 selected") for m in at.markdown)
+
+
+def test_apply_suggestions_lists_them_first_then_saves_them_as_decisions(app, workspace, loaded_client):
+    period = loaded_client.return_period
+    listed = workspace.suggestions_to_apply(loaded_client.id, period)
+    rejects = listed.filter(pl.col("suggested_action") == "R").height
+    assert rejects > 0
+    at = app(PAGE)
+    assert not at.exception
+    [panel] = [e for e in at.expander if e.label.startswith("Open suggestions nobody has decided yet")]
+    assert f"Reject {rejects:,}" in panel.label
+    assert workspace.decisions(loaded_client.id).is_empty()  # listing saved nothing
+    at.button(key="apply_suggestions").click().run()
+    assert not at.exception
+    decided = workspace.decisions(loaded_client.id)
+    assert decided.height == listed.height
+    assert decided.filter(pl.col("action") == "R").height == rejects
+    # Each Reject carries the remark that was listed for it, and nothing else got one.
+    remarks = dict(zip(listed["portal_doc_id"], listed["suggested_remark"], strict=True))
+    for row in decided.iter_rows(named=True):
+        assert row["remarks"] == remarks[row["portal_doc_id"]]
+    assert workspace.suggestions_to_apply(loaded_client.id, period).is_empty()
 
 
 # --- the review grid on files written by hand (a Tally register with a title block, two rate rows for one
