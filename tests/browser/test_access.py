@@ -53,8 +53,13 @@ def prepare_firm(url: str) -> dict:
             ws.import_file(client.id, PERIOD, tally_register(numbers), "Purchase Register.xlsx", kind="books")
             ws.import_file(client.id, PERIOD, ims_with_numbers(numbers, gstin), "ims.json", kind="ims")
             made[name.split()[0].lower()] = client
-        accounts.create_user(admin, *ASHA, "consultant", [made["acme"].id])
+        asha = accounts.create_user(admin, *ASHA, "consultant", [made["acme"].id])
         accounts.create_user(admin, *RAVI, "consultant", [made["bharat"].id])
+        # Asha has decided one of Acme's documents: the Upload page has a file to offer, the trail a row.
+        mine = Workspace(store).signed_in(asha)
+        doc_id = mine.documents(made["acme"].id, PERIOD, "ims")["doc_id"][0]
+        outcome = mine.set_action(made["acme"].id, PERIOD, [doc_id], "A", confirmed=True)
+        assert outcome.saved == 1, outcome.refused
         return made
     finally:
         store.dispose()
@@ -180,6 +185,8 @@ def test_every_download_is_of_her_own_client(page, server, shot_dir, tmp_path):
         if not name.endswith(".xlsx"):  # the CSV and the JSON are plain text
             content = Path(path).read_bytes()
             assert CLIENT_B.encode() not in content and b"B-7" not in content
+    trail = next(p for n, p in downloaded.items() if n.endswith(".csv"))
+    assert b"asha" in Path(trail).read_bytes()  # the decision is hers, by name
     paper = next(p for n, p in downloaded.items() if n.endswith(".xlsx"))
     from openpyxl import load_workbook
 
