@@ -2,23 +2,46 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import sqlalchemy as sa
 from handwritten_files import CLIENT_A, CLIENT_B, ims_download, tally_register
 
 from recon.auth import AccessDenied, Accounts, first_admin_setting, idle_timeout_seconds
 from recon.errors import InputError
-from recon.store import Store
+from recon.store import Store, metadata
 from recon.workspace import Workspace
 
 PERIOD = "112025"
 
 
-@pytest.fixture
-def store(tmp_path):
-    store = Store(f"sqlite:///{tmp_path / 'w.db'}")
+# Users and access live in the workspace database: checked on SQLite and on PostgreSQL (as tests/test_store.py).
+POSTGRES_URL = os.environ.get("IMS_WORKBENCH_TEST_PG")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'w.db'}"
+    elif POSTGRES_URL:
+        url = POSTGRES_URL
+        _drop_tables(url)
+    elif os.environ.get("CI"):
+        pytest.fail("CI must test the store on PostgreSQL: IMS_WORKBENCH_TEST_PG is not set")
+    else:
+        pytest.skip("no PostgreSQL server: set IMS_WORKBENCH_TEST_PG (scripts/test does it as root)")
+    store = Store(url)
     yield store
     store.dispose()
+    if request.param == "postgresql":
+        _drop_tables(url)
+
+
+def _drop_tables(url: str) -> None:
+    engine = sa.create_engine(url)
+    metadata.drop_all(engine)
+    engine.dispose()
 
 
 @pytest.fixture
@@ -145,7 +168,7 @@ def test_the_first_admin_comes_from_the_settings_once(store, monkeypatch):
     assert accounts.sign_in("founder", "changed-in-the-environment") is None
 
 
-def test_the_first_admin_can_come_from_secrets_toml(store, tmp_path, monkeypatch):
+def test_the_first_admin_can_come_from_secrets_toml(tmp_path, monkeypatch):
     monkeypatch.delenv("IMS_WORKBENCH_ADMIN_USER", raising=False)
     monkeypatch.delenv("IMS_WORKBENCH_ADMIN_PASSWORD", raising=False)
     (tmp_path / ".streamlit").mkdir()
