@@ -201,3 +201,14 @@ def test_the_idle_timeout_is_a_setting_in_minutes(monkeypatch, tmp_path):
     assert idle_timeout_seconds() == pytest.approx(3.0)
     monkeypatch.setenv("IMS_WORKBENCH_IDLE_MINUTES", "half an hour")
     assert idle_timeout_seconds() == 30 * 60
+
+
+def test_a_download_of_someone_elses_client_is_refused_without_naming_that_client(firm, store):
+    asha = Workspace(store).signed_in(firm["asha"])
+    bharat_download = ims_download([(0, "B-9")], rtin=CLIENT_B)
+    with pytest.raises(InputError) as refused:
+        asha.import_file(firm["a"].id, PERIOD, bharat_download, "ims.json", kind="ims")
+    assert CLIENT_B in str(refused.value) and "Bharat" not in str(refused.value)
+    boss = Workspace(store).signed_in(firm["admin"])
+    with pytest.raises(InputError, match="Bharat"):  # the admin, who sees every client, is told which
+        boss.import_file(firm["a"].id, PERIOD, bharat_download, "ims.json", kind="ims")
