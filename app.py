@@ -1,4 +1,4 @@
-"""GST IMS reconciliation workbench: navigation and the sidebar client + period picker, nothing else.
+"""GST IMS reconciliation workbench: sign-in gate, navigation and the sidebar client + period picker.
 
 The page files live in ``views/``, not ``pages/``: Streamlit treats a ``pages/`` folder next to the main
 script as the legacy multipage layout and, on a session's first run (and on every AppTest run), executes
@@ -10,7 +10,8 @@ from __future__ import annotations
 import streamlit as st
 
 from recon.present import period_label
-from views._shared import note_scope, workspace
+from views._access import account_panel, gate, note_activity
+from views._shared import note_scope, shared_workspace, workspace
 
 st.set_page_config(page_title="IMS workbench", page_icon=":material/receipt_long:", layout="wide")
 
@@ -43,6 +44,7 @@ def client_picker() -> None:
     if not clients:
         st.info("No clients yet: create one on the Clients page.")
         st.session_state.pop("client_id", None)
+        refuse_unassigned_address(ids=())
         return
     ids = [c.id for c in clients]
     pending = st.session_state.pop("_select_client", None)  # a page asked to switch client
@@ -50,7 +52,7 @@ def client_picker() -> None:
         st.session_state["sidebar_client"] = pending
     if st.session_state.get("sidebar_client") not in ids:
         st.session_state.pop("sidebar_client", None)
-        wanted = _query_int("client")
+        wanted = refuse_unassigned_address(ids)
         st.session_state["sidebar_client"] = wanted if wanted in ids else ids[0]
     names = {c.id: f"{c.name} · {c.gstin}" for c in clients}
     client_id = st.selectbox("Client", ids, format_func=names.get, key="sidebar_client")
@@ -76,7 +78,7 @@ def client_picker() -> None:
 @st.cache_resource
 def _interrupted_at_start() -> list:
     """What this server's start found interrupted (a killed process's import, decision, upload)."""
-    return workspace().interrupted()
+    return shared_workspace().interrupted()
 
 
 def interrupted_notice() -> None:
@@ -85,7 +87,12 @@ def interrupted_notice() -> None:
         return
     ws = workspace()
     # An upload resumed since the start is no longer news; the rest was closed when found.
-    found = [i for i in _interrupted_at_start() if not i.resumable or ws.still_open(i)]
+    found = [
+        i
+        for i in _interrupted_at_start()
+        if (i.client_id is None or ws.client(i.client_id) is not None)  # only this user's clients
+        and (not i.resumable or ws.still_open(i))
+    ]
     if not found:
         return
     box = st.container(border=True)
@@ -96,13 +103,40 @@ def interrupted_notice() -> None:
         st.rerun()
 
 
+def refuse_unassigned_address(ids) -> int | None:
+    """The address's ``?client=N`` when it is one of this user's clients; otherwise say no, without
+    telling whether such a client exists, and leave the choice to the picker."""
+    wanted = _query_int("client")
+    if wanted is not None and wanted not in ids:
+        st.session_state["_refused_address"] = True
+        st.query_params.pop("client", None)
+        st.query_params.pop("period", None)
+    return wanted
+
+
+def show_refused_address() -> None:
+    if st.session_state.pop("_refused_address", False):
+        st.error(
+            "The address names a client that is not one of yours, so it was not opened. "
+            "Pick one of your clients in the sidebar, or ask an admin of the firm to assign it.",
+            icon=":material/block:",
+        )
+
+
 def _query_int(name: str) -> int | None:
     value = st.query_params.get(name)
     return int(value) if value and value.isdigit() else None
 
 
+user = gate(PAGES)  # an anonymous visitor sees the sign-in form and nothing else
 navigation = st.navigation(PAGES)
 with st.sidebar:
     client_picker()
+    account_panel(user)
 interrupted_notice()
-navigation.run()
+if navigation.url_path:  # not on the root's hand-over to Reconcile: the refusal shows on the page opened
+    show_refused_address()
+try:
+    navigation.run()
+finally:
+    note_activity()

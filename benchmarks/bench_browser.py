@@ -34,7 +34,7 @@ from playwright.sync_api import expect, sync_playwright  # noqa: E402
 from recon.store import Store  # noqa: E402
 from recon.synth import generate  # noqa: E402
 from recon.workspace import Workspace  # noqa: E402
-from tests.browser.conftest import ARGS, CHROMIUM, start_server, stop_server  # noqa: E402
+from tests.browser.conftest import ARGS, CHROMIUM, login, start_server, stop_server  # noqa: E402
 
 SKIP_BULK = False
 GRID = 'iframe[title="st_aggrid.AgGrid.agGrid"]:visible'
@@ -117,6 +117,7 @@ def run(docs: int, seed: int, grid_only: bool = False) -> dict:
                 page = browser.new_page(viewport={"width": 1500, "height": 1200})
                 page.set_default_timeout(300_000)
                 page.goto(url)
+                login(page)
                 wait_run_done(page)
                 if grid_only:
                     # Documents go in through the workspace API (untimed): time only the review screen.

@@ -186,6 +186,30 @@ operations = sa.Table(
 )
 sa.Index("ix_operations_open", operations.c.finished_at)
 
+# People who may sign in. Only an argon2 hash of the password is kept (recon.auth), never the password.
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),  # the sign-in name, lower case
+    sa.Column("role", sa.String(12), nullable=False),  # admin | consultant
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False, default=True),
+    sa.Column("is_demo", sa.Boolean, nullable=False, default=False),  # the documented demo login
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Which clients a consultant may open; an admin opens every client without rows here.
+client_access = sa.Table(
+    "client_access",
+    metadata,
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("client_id", sa.Integer, sa.ForeignKey("clients.id"), primary_key=True),
+    sa.Column("granted_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("granted_by", sa.String(100)),
+)
+
 DECISION_FIELDS = (
     "action",
     "remarks",
@@ -1041,6 +1065,84 @@ class Store:
                 .all()
             )
         return [dict(r, summary=json.loads(r["summary"] or "{}")) for r in rows]
+
+    # -- users and client access (recon.auth decides; this only keeps) ------------------------------
+
+    def add_user(self, name: str, role: str, password_hash: str, *, is_demo: bool = False) -> int:
+        stamp = now()
+        with self.engine.begin() as conn:
+            return conn.execute(
+                users.insert().values(
+                    name=name,
+                    role=role,
+                    password_hash=password_hash,
+                    active=True,
+                    is_demo=is_demo,
+                    created_at=stamp,
+                    updated_at=stamp,
+                )
+            ).inserted_primary_key[0]
+
+    def user_row(self, *, name: str | None = None, user_id: int | None = None) -> dict | None:
+        """One user's row, password hash included (for recon.auth to verify), by sign-in name or id."""
+        where = users.c.name == name if user_id is None else users.c.id == user_id
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(users).where(where)).mappings().first()
+        return dict(row) if row else None
+
+    def user_rows(self) -> list[dict]:
+        """Every user without the password hash, by name."""
+        columns = [c for c in users.c if c.name != "password_hash"]
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(*columns).order_by(users.c.name)).mappings().all()
+        return [dict(r) for r in rows]
+
+    def update_user(self, user_id: int, **values) -> None:
+        allowed = {k: v for k, v in values.items() if k in ("role", "password_hash", "active")}
+        with self.engine.begin() as conn:
+            conn.execute(users.update().where(users.c.id == user_id).values(**allowed, updated_at=now()))
+
+    def user_client_ids(self, user_id: int) -> set[int]:
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                sa.select(client_access.c.client_id).where(client_access.c.user_id == user_id)
+            ).scalars()
+            return set(found)
+
+    def grant_client(self, user_id: int, client_id: int, who: str | None = None) -> None:
+        with self.engine.begin() as conn:
+            self._grant(conn, user_id, client_id, who)
+
+    def set_user_clients(self, user_id: int, client_ids, who: str | None = None) -> None:
+        """Exactly these clients for this user, in one transaction."""
+        wanted = set(client_ids)
+        with self.engine.begin() as conn:
+            held = set(
+                conn.execute(
+                    sa.select(client_access.c.client_id).where(client_access.c.user_id == user_id)
+                ).scalars()
+            )
+            if held - wanted:
+                conn.execute(
+                    client_access.delete().where(
+                        client_access.c.user_id == user_id, client_access.c.client_id.in_(held - wanted)
+                    )
+                )
+            for client_id in sorted(wanted - held):
+                self._grant(conn, user_id, client_id, who)
+
+    def _grant(self, conn, user_id: int, client_id: int, who: str | None) -> None:
+        exists = conn.execute(
+            sa.select(client_access.c.user_id).where(
+                client_access.c.user_id == user_id, client_access.c.client_id == client_id
+            )
+        ).first()
+        if not exists:
+            conn.execute(
+                client_access.insert().values(
+                    user_id=user_id, client_id=client_id, granted_at=now(), granted_by=who
+                )
+            )
 
 
 def _client(row) -> Client:

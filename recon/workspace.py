@@ -9,6 +9,7 @@ and a small in-process cache so that a lakh of documents is not re-read from the
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import re
 import threading
@@ -147,6 +148,20 @@ class Workspace:
         self.user = user
         self._cache = _Cache()
         self._keys = _Cache(size=512)  # per stored import: its document keys and content signature
+
+    def signed_in(self, user, on_use=None) -> Workspace:
+        """This workspace as one signed-in person uses it (``user``: a ``recon.auth.User``).
+
+        Their name goes into the audit trail, and the store is a ``recon.auth.ScopedStore``: only the
+        clients assigned to them can be listed, opened, read or written. The database pool and the caches
+        stay shared with every other session (cache keys carry the client, reached only after the check).
+        """
+        from recon.auth import ScopedStore
+
+        view = copy.copy(self)
+        view.store = ScopedStore(self.store, user, on_use)
+        view.user = user.name
+        return view
 
     # -- clients ----------------------------------------------------------------------------------
 

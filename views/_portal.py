@@ -26,15 +26,34 @@ def sandbox(gstin: str):
     return start_background(gstin=gstin)
 
 
-@st.cache_resource
+def _portal_session_owner() -> int:
+    """The signed-in user: a portal session is opened with the OTP one person typed, so it is theirs
+    alone; another user (or an anonymous browser) never sends on it."""
+    from views._access import current_user
+
+    user = current_user()
+    if user is None:
+        st.stop()
+    return user.id
+
+
 def _gsp_connector():
+    return _gsp_connector_of(_portal_session_owner())
+
+
+@st.cache_resource
+def _gsp_connector_of(user_id: int):
     from recon.portal.service import connector_from_settings
 
     return connector_from_settings()
 
 
-@st.cache_resource
 def _demo_connector(gstin: str):
+    return _demo_connector_of(gstin, _portal_session_owner())
+
+
+@st.cache_resource
+def _demo_connector_of(gstin: str, user_id: int):
     from recon.portal.service import demo_connector
 
     return demo_connector(sandbox(gstin))

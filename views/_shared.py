@@ -9,6 +9,7 @@ import os
 
 import streamlit as st
 
+from recon.auth import Accounts, first_admin_setting
 from recon.errors import InputError
 from recon.present import period_label
 from recon.safe_text import markdown_literal
@@ -17,19 +18,38 @@ from recon.workspace import Workspace
 
 
 @st.cache_resource
-def workspace() -> Workspace:
-    """One workspace per server process, on the database named by env / secrets / default."""
+def shared_workspace() -> Workspace:
+    """One workspace per server process, on the database named by env / secrets / default.
+
+    Shared by every session, so it never holds a user: pages take ``workspace()``, the signed-in
+    person's view of it. First run: the admin from the settings, and the demo client with its login.
+    """
     try:
         store = Store()
     except InputError as err:
         st.error(str(err))  # a wrong database setting, said in words; nothing to show without the store
         st.stop()
-    ws = Workspace(store, user=os.environ.get("IMS_WORKBENCH_USER") or os.environ.get("USER") or "consultant")
-    if os.environ.get("IMS_WORKBENCH_DEMO", "1") != "0":
+    ws = Workspace(store, user="demo set-up")
+    demo_on = os.environ.get("IMS_WORKBENCH_DEMO", "1") != "0"
+    if demo_on:
         from recon.demo import ensure_demo
 
         ensure_demo(ws)
+    accounts = Accounts(store)
+    accounts.ensure_first_admin(first_admin_setting())
+    accounts.ensure_demo_login(demo_on)
     return ws
+
+
+def workspace() -> Workspace:
+    """The shared workspace as this session's signed-in person uses it: their name in the audit trail,
+    their clients only (``Workspace.signed_in``)."""
+    from views._access import activity_marker, current_user
+
+    user = current_user()
+    if user is None:
+        st.stop()  # app.py's gate shows the sign-in form; nothing of the workspace without a user
+    return shared_workspace().signed_in(user, on_use=activity_marker())
 
 
 def selected_client() -> Client | None:

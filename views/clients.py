@@ -1,4 +1,8 @@
-"""Clients: create, edit and select (name, GSTIN, return period)."""
+"""Clients: create, edit and select (name, GSTIN, return period); an admin also manages users and access.
+
+A consultant sees only the clients assigned to them (``Workspace.signed_in``); a client they create is
+assigned to them at once.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from recon.gstin import state_code, state_name
 from recon.present import period_label
 from recon.safe_text import markdown_literal
 from recon.workspace import default_period
+from views._access import current_user
 from views._shared import flash, heading, selected_client, show_error, show_flash, workspace
 
 ws = workspace()
@@ -69,7 +74,9 @@ def client_form(form_key: str, submit_label: str, name="", gstin="", period=None
     return submitted, name, gstin, period
 
 
-tab_new, tab_edit = st.tabs(["New client", "Edit selected client"])
+user = current_user()
+tabs = st.tabs(["New client", "Edit selected client", *(["Users and access"] if user.is_admin else [])])
+tab_new, tab_edit = tabs[:2]
 with tab_new:
     # A fresh (empty) form after each client created; the first form keeps the plain key.
     created = st.session_state.get("clients_created", 0)
@@ -106,3 +113,9 @@ with tab_edit:
                 st.session_state["_select_period"] = edited.return_period
                 flash("Client saved.")
                 st.rerun()
+
+if user.is_admin:
+    with tabs[2]:
+        from views._users import users_panel
+
+        users_panel(ws, user)

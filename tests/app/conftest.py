@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from recon.auth import Accounts, User
 from recon.store import Store
 from recon.workspace import Workspace
 
@@ -44,10 +46,24 @@ def demo_files(tmp_path_factory):
     return corpus, files
 
 
+def sign_in(at: AppTest, db_url: str, name: str = "tester", role: str = "admin") -> User:
+    """What the sign-in form leaves in a session, for AppTest: the user (created when missing) signed in."""
+    store = Store(db_url)
+    try:
+        accounts = Accounts(store)
+        known = {u.name: u for u in accounts.users()}
+        user = known.get(name) or accounts.create_user(None, name, f"{name}-password", role)
+    finally:
+        store.dispose()
+    at.session_state["_auth"] = {"user_id": user.id, "last_seen": time.time()}
+    return user
+
+
 @pytest.fixture
 def app(db_url):
     def start(page: str | None = None) -> AppTest:
         at = AppTest.from_file(APP, default_timeout=120)
+        sign_in(at, db_url)
         at.run()
         if page:
             at.switch_page(page).run()

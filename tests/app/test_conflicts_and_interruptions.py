@@ -18,15 +18,14 @@ def selection(ids):
 
 
 def test_a_bulk_accept_over_a_colleagues_reject_is_stopped_and_the_user_decides(
-    app, workspace, loaded_client, monkeypatch
+    app, workspace, loaded_client
 ):
-    monkeypatch.setenv("IMS_WORKBENCH_USER", "ravi")
     period = loaded_client.return_period
     review = workspace.review(loaded_client.id, period)
     chosen = review.filter(
         (pl.col("category") == "matched") & (pl.col("doc_kind") == "invoice") & (pl.col("filing") == "Filed")
     ).head(25)
-    at = app(PAGE)  # ravi's grid is open: nothing decided yet
+    at = app(PAGE)  # the signed-in tester's grid is open: nothing decided yet
     at.session_state["grid_matched_0"] = selection(chosen["result_id"].to_list())
     at.run()
     # Meanwhile asha (another session, its own store) rejects one of them with a remark.
@@ -55,7 +54,7 @@ def test_a_bulk_accept_over_a_colleagues_reject_is_stopped_and_the_user_decides(
     kept = decided.filter(pl.col("portal_doc_id") == target["portal_doc_id"]).row(0, named=True)
     assert (kept["action"], kept["remarks"], kept["decided_by"]) == ("R", "goods returned", "asha")
     others = decided.filter(pl.col("portal_doc_id") != target["portal_doc_id"])
-    assert set(others["action"].to_list()) == {"A"} and set(others["decided_by"].to_list()) == {"ravi"}
+    assert set(others["action"].to_list()) == {"A"} and set(others["decided_by"].to_list()) == {"tester"}
 
 
 def test_the_app_says_once_what_a_killed_run_left_unfinished(app, workspace, db_url):

@@ -35,7 +35,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(data_dir: Path, *, demo: bool) -> tuple[subprocess.Popen, str]:
+# The first admin every test server starts with (the app creates it from these settings on first run).
+ADMIN_USER = "admin"
+ADMIN_PASSWORD = "admin-test-password"
+
+
+def start_server(data_dir: Path, *, demo: bool, env: dict | None = None) -> tuple[subprocess.Popen, str]:
     """``streamlit run app.py`` with its own database; returns when /_stcore/health answers ok."""
     port = free_port()
     env = dict(
@@ -43,7 +48,10 @@ def start_server(data_dir: Path, *, demo: bool) -> tuple[subprocess.Popen, str]:
         IMS_WORKBENCH_DB=f"sqlite:///{data_dir / 'workbench.db'}",
         IMS_WORKBENCH_DATA=str(data_dir),
         IMS_WORKBENCH_DEMO="1" if demo else "0",
+        IMS_WORKBENCH_ADMIN_USER=ADMIN_USER,
+        IMS_WORKBENCH_ADMIN_PASSWORD=ADMIN_PASSWORD,
         STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
+        **(env or {}),
     )
     log = open(data_dir / "server.log", "w")  # noqa: SIM115 (closed with the process)
     process = subprocess.Popen(
@@ -82,6 +90,15 @@ def start_server(data_dir: Path, *, demo: bool) -> tuple[subprocess.Popen, str]:
         time.sleep(0.3)
     process.terminate()
     raise RuntimeError("streamlit did not become healthy within 90 s")
+
+
+def login(page, user: str = ADMIN_USER, password: str = ADMIN_PASSWORD) -> None:
+    """Sign in on the form every new browser session starts with (after each ``page.goto`` or reload)."""
+    form = page.get_by_test_id("stForm")
+    form.get_by_label("User name").fill(user)
+    form.get_by_label("Password", exact=True).fill(password)
+    form.get_by_role("button", name="Sign in").click()
+    page.get_by_text(f"Signed in as {user}").wait_for(timeout=60_000)
 
 
 def stop_server(process: subprocess.Popen) -> None:

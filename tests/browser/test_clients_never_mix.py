@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from recon.store import Store
 from recon.workspace import Workspace
 
-from .conftest import start_server, stop_server
+from .conftest import login, start_server, stop_server
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=30_000)
@@ -52,6 +52,7 @@ def page(chromium, server):
     page = context.new_page()
     page.set_default_timeout(60_000)
     page.goto(server[0])
+    login(page)
     wait_run_done(page)
     yield page
     context.close()
@@ -220,6 +221,7 @@ def test_a_typed_address_opens_its_page_for_the_client_it_names(
 ):
     [acme] = [c for c in workspace.clients() if c.name == ACME]
     page.goto(f"{server[0]}/{path}?client={acme.id}&period=112025")
+    login(page)
     wait_run_done(page)
     expect(page.get_by_role("heading", name=title, exact=True).first).to_be_visible()
     expect(page.get_by_text("Page not found")).to_have_count(0)

@@ -22,7 +22,7 @@ from playwright.sync_api import expect
 from recon.store import Store
 from recon.workspace import Workspace
 
-from .conftest import start_server, stop_server
+from .conftest import login, start_server, stop_server
 from .test_journey import choose_file, open_page, remove_file, wait_run_done
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "readers"))
@@ -86,6 +86,7 @@ def page(chromium, server):
     page = context.new_page()
     page.set_default_timeout(60_000)
     page.goto(server[0])
+    login(page)
     wait_run_done(page)
     open_page(page, "Import")
     yield page

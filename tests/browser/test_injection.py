@@ -21,7 +21,7 @@ from recon.store import Store
 from recon.workspace import Workspace
 from tests.test_injection import CLIENT, IN_BOTH, NAMES, NUMBERS, PERIOD, ims_download, tally_register
 
-from .conftest import start_server, stop_server
+from .conftest import login, start_server, stop_server
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=30_000)
@@ -62,6 +62,7 @@ def page(chromium, server, requests_made):
     page.on("request", lambda request: requests_made.append(request.url))
     page.set_default_timeout(60_000)
     page.goto(server[0])
+    login(page)
     wait_run_done(page)
     go_to(page, "Reconcile")
     yield page

@@ -19,7 +19,7 @@ from recon.match.result import CATEGORIES, CATEGORY_LABELS
 from recon.store import Store
 from recon.workspace import Workspace
 
-from .conftest import start_server, stop_server
+from .conftest import login, start_server, stop_server
 
 pytestmark = pytest.mark.browser
 # The machine is shared and a rerun of the app can take a few seconds: wait like a patient user.
@@ -60,6 +60,7 @@ def page(chromium, server):
         rate = float(os.environ["BROWSER_CPU_SLOWDOWN"])
         context.new_cdp_session(page).send("Emulation.setCPUThrottlingRate", {"rate": rate})
     page.goto(server[0])
+    login(page)
     wait_run_done(page)
     yield page
     context.close()
@@ -244,6 +245,7 @@ def test_change_one_row_to_reject_with_a_remark(page, workspace, shot_dir):
 def test_a_refresh_keeps_every_decision(page, workspace, shot_dir):
     result_id, _ = page.rejected
     page.reload()
+    login(page)
     frame = grid(page)
     # Matched tab (the default): every row shows Accept set by the user ("you · DD-MM-YYYY HH:MM").
     set_by = frame.locator('.ag-pinned-right-cols-container [col-id="set_by"]')

@@ -33,7 +33,7 @@ from recon.present import inr, inr_short, tab_label
 from recon.store import Store
 from recon.workspace import Workspace
 
-from .conftest import start_server, stop_server
+from .conftest import login, start_server, stop_server
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=30_000)
@@ -73,6 +73,7 @@ def page(chromium, server):
     page = context.new_page()
     page.set_default_timeout(60_000)
     page.goto(server)
+    login(page)
     wait_run_done(page)
     yield page
     context.close()

@@ -19,7 +19,7 @@ from recon.gstin import check_char
 from recon.store import Store
 from recon.workspace import Workspace
 
-from .conftest import start_server, stop_server
+from .conftest import login, start_server, stop_server
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=30_000)
@@ -106,6 +106,7 @@ def page(chromium, server):
     page = context.new_page()
     page.set_default_timeout(60_000)
     page.goto(server[0])
+    login(page)
     wait_run_done(page)
     open_reconcile(page)
     yield page
@@ -211,6 +212,7 @@ def test_a_suggested_pending_is_confirmed_in_the_cell_and_survives_a_refresh(pag
     assert saved["action"].to_list() == ["P"]
 
     page.reload()
+    login(page)
     wait_run_done(page)
     open_reconcile(page)
     frame = open_tab(page, "Mismatched with ITC")

@@ -20,7 +20,7 @@ from send_files import MATCHED_FILED, OVERLONG, PERIOD, RECIPIENT, write
 from recon.store import Store
 from recon.workspace import Workspace
 
-from .conftest import start_server, stop_server
+from .conftest import login, start_server, stop_server
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=30_000)
@@ -51,6 +51,7 @@ def page(chromium, server):
     page = context.new_page()
     page.set_default_timeout(60_000)
     page.goto(server[0])
+    login(page)
     wait_run_done(page)
     yield page
     context.close()

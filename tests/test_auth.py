@@ -1,0 +1,214 @@
+"""Users, passwords and per-client access in the core (recon.auth, Workspace.signed_in), without a browser."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import sqlalchemy as sa
+from handwritten_files import CLIENT_A, CLIENT_B, ims_download, tally_register
+
+from recon.auth import AccessDenied, Accounts, first_admin_setting, idle_timeout_seconds
+from recon.errors import InputError
+from recon.store import Store, metadata
+from recon.workspace import Workspace
+
+PERIOD = "112025"
+
+
+# Users and access live in the workspace database: checked on SQLite and on PostgreSQL (as tests/test_store.py).
+POSTGRES_URL = os.environ.get("IMS_WORKBENCH_TEST_PG")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'w.db'}"
+    elif POSTGRES_URL:
+        url = POSTGRES_URL
+        _drop_tables(url)
+    elif os.environ.get("CI"):
+        pytest.fail("CI must test the store on PostgreSQL: IMS_WORKBENCH_TEST_PG is not set")
+    else:
+        pytest.skip("no PostgreSQL server: set IMS_WORKBENCH_TEST_PG (scripts/test does it as root)")
+    store = Store(url)
+    yield store
+    store.dispose()
+    if request.param == "postgresql":
+        _drop_tables(url)
+
+
+def _drop_tables(url: str) -> None:
+    engine = sa.create_engine(url)
+    metadata.drop_all(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def firm(store):
+    """An admin, two consultants (asha has client A, ravi has client B), both clients with books and IMS."""
+    accounts = Accounts(store)
+    admin = accounts.create_user(None, "Boss", "boss-password-1", "admin")
+    ws = Workspace(store).signed_in(admin)
+    a = ws.create_client("Acme Industries", CLIENT_A, PERIOD)
+    b = ws.create_client("Bharat Traders", CLIENT_B, PERIOD)
+    for client, numbers in ((a, [(0, "A-1"), (1, "A-2")]), (b, [(0, "B-7"), (2, "B-8")])):
+        ws.import_file(client.id, PERIOD, tally_register(numbers), "Purchase Register.xlsx", kind="books")
+        ws.import_file(client.id, PERIOD, ims_download(numbers, rtin=client.gstin), "ims.json", kind="ims")
+    asha = accounts.create_user(admin, "asha", "asha-password-1", "consultant", [a.id])
+    ravi = accounts.create_user(admin, "ravi", "ravi-password-1", "consultant", [b.id])
+    return {"accounts": accounts, "admin": admin, "asha": asha, "ravi": ravi, "a": a, "b": b}
+
+
+def test_a_password_is_kept_only_as_an_argon2_hash(store):
+    accounts = Accounts(store)
+    accounts.create_user(None, "Meera", "correct horse battery", "consultant")
+    with store.engine.connect() as conn:
+        row = conn.execute(sa.text("select * from users")).mappings().one()
+    assert row["password_hash"].startswith("$argon2id$")
+    assert all("correct horse" not in str(value) for value in row.values())
+    assert accounts.sign_in(" MEERA ", "correct horse battery").name == "meera"  # name without case or blanks
+    assert accounts.sign_in("meera", "correct horse batterY") is None
+    assert accounts.sign_in("nobody", "correct horse battery") is None
+
+
+def test_a_switched_off_user_cannot_sign_in_and_the_last_admin_stays(firm):
+    accounts, admin, asha = firm["accounts"], firm["admin"], firm["asha"]
+    accounts.set_active(admin, asha.id, False)
+    assert accounts.sign_in("asha", "asha-password-1") is None
+    assert accounts.user(asha.id) is None  # a session holding her id is signed out on its next click
+    with pytest.raises(InputError, match="only active admin"):
+        accounts.set_active(admin, admin.id, False)
+    with pytest.raises(InputError, match="only active admin"):
+        accounts.set_role(admin, admin.id, "consultant")
+
+
+def test_only_an_admin_manages_users_and_passwords_are_not_too_short(firm):
+    accounts, admin, asha = firm["accounts"], firm["admin"], firm["asha"]
+    with pytest.raises(AccessDenied, match="Only an admin"):
+        accounts.create_user(asha, "mallory", "long enough password", "admin")
+    with pytest.raises(AccessDenied):
+        accounts.set_clients(asha, asha.id, [firm["b"].id])
+    with pytest.raises(InputError, match="password is shorter than 8"):
+        accounts.create_user(admin, "kiran", "short", "consultant")
+    with pytest.raises(InputError, match="already exists"):
+        accounts.create_user(admin, "ASHA", "another password", "consultant")
+    assert [u.name for u in accounts.users()] == ["asha", "boss", "ravi"]
+
+
+def test_a_consultant_sees_and_opens_only_the_clients_assigned(firm, store):
+    asha = Workspace(store).signed_in(firm["asha"])
+    a, b = firm["a"], firm["b"]
+    assert [c.name for c in asha.clients()] == ["Acme Industries"]
+    assert asha.client(b.id) is None
+    assert asha.client(a.id).gstin == CLIENT_A
+    assert asha.review(a.id, PERIOD).height > 0
+    refused = [
+        lambda: asha.review(b.id, PERIOD),
+        lambda: asha.documents(b.id, PERIOD, "ims"),
+        lambda: asha.audit_trail(b.id, PERIOD),
+        lambda: asha.working_paper(b.id, PERIOD),
+        lambda: asha.build_upload(b.id, PERIOD),
+        lambda: asha.set_action(b.id, PERIOD, ["anything"], "R", remarks="x"),
+        lambda: asha.import_file(
+            b.id, PERIOD, ims_download([(0, "Z-1")], rtin=CLIENT_B), "ims.json", kind="ims"
+        ),
+        lambda: asha.edit_client(b.id, "Renamed", CLIENT_B, PERIOD),
+        lambda: asha.store.periods(b.id),
+    ]
+    for attempt in refused:
+        with pytest.raises(InputError):
+            attempt()
+    assert store.client(b.id).name == "Bharat Traders"
+    assert len(store.imports(b.id, PERIOD)) == 2  # nothing of B changed
+
+
+def test_an_admin_opens_every_client(firm, store):
+    boss = Workspace(store).signed_in(firm["admin"])
+    assert [c.name for c in boss.clients()] == ["Acme Industries", "Bharat Traders"]
+    assert boss.review(firm["b"].id, PERIOD).height > 0
+
+
+def test_a_client_created_by_a_consultant_is_theirs_and_not_the_others(firm, store):
+    asha = Workspace(store).signed_in(firm["asha"])
+    created = asha.create_client("Chetan Steels", "27AAPFU0939F1ZV", PERIOD)
+    assert created.id in {c.id for c in asha.clients()}
+    assert asha.client(created.id).name == "Chetan Steels"
+    ravi = Workspace(store).signed_in(firm["ravi"])
+    assert ravi.client(created.id) is None
+
+
+def test_the_gstin_of_someone_elses_client_is_refused_without_its_name(firm, store):
+    asha = Workspace(store).signed_in(firm["asha"])
+    with pytest.raises(InputError, match="already exists") as refused:
+        asha.create_client("My copy", CLIENT_B, PERIOD)
+    assert "Bharat" not in str(refused.value)
+
+
+def test_the_audit_trail_names_the_signed_in_user(firm, store):
+    a = firm["a"]
+    asha = Workspace(store, user="os-user").signed_in(firm["asha"])
+    doc_id = asha.documents(a.id, PERIOD, "ims")["doc_id"][0]
+    asha.set_action(a.id, PERIOD, [doc_id], "R", remarks="not received", confirmed=True)
+    trail = asha.audit_trail(a.id, PERIOD)
+    assert trail["who"].to_list()[-1] == "asha"
+    assert asha.decisions(a.id)["decided_by"].to_list() == ["asha"]
+
+
+def test_the_first_admin_comes_from_the_settings_once(store, monkeypatch):
+    monkeypatch.setenv("IMS_WORKBENCH_ADMIN_USER", "Founder")
+    monkeypatch.setenv("IMS_WORKBENCH_ADMIN_PASSWORD", "first-run-secret")
+    accounts = Accounts(store)
+    assert accounts.ensure_first_admin(first_admin_setting()).is_admin
+    assert accounts.sign_in("founder", "first-run-secret").is_admin
+    monkeypatch.setenv("IMS_WORKBENCH_ADMIN_PASSWORD", "changed-in-the-environment")
+    assert (
+        accounts.ensure_first_admin(first_admin_setting()) is None
+    )  # an admin exists: settings are not reapplied
+    assert accounts.sign_in("founder", "changed-in-the-environment") is None
+
+
+def test_the_first_admin_can_come_from_secrets_toml(tmp_path, monkeypatch):
+    monkeypatch.delenv("IMS_WORKBENCH_ADMIN_USER", raising=False)
+    monkeypatch.delenv("IMS_WORKBENCH_ADMIN_PASSWORD", raising=False)
+    (tmp_path / ".streamlit").mkdir()
+    (tmp_path / ".streamlit" / "secrets.toml").write_text(
+        '[workbench]\nadmin_user = "partner"\nadmin_password = "from-secrets-file"\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    assert first_admin_setting() == ("partner", "from-secrets-file")
+
+
+def test_the_demo_login_opens_only_the_demo_client_and_only_while_the_demo_is_on(firm, store):
+    accounts = firm["accounts"]
+    demo_client = (
+        Workspace(store)
+        .signed_in(firm["admin"])
+        .create_client("Demo Pvt Ltd (demo)", "27AAPFU0939F1ZV", PERIOD, is_demo=True)
+    )
+    accounts.ensure_demo_login(True)
+    demo = accounts.sign_in("demo", "demo")
+    assert [c.id for c in Workspace(store).signed_in(demo).clients()] == [demo_client.id]
+    accounts.ensure_demo_login(False)
+    assert accounts.sign_in("demo", "demo") is None
+
+
+def test_the_idle_timeout_is_a_setting_in_minutes(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # no secrets.toml here
+    monkeypatch.delenv("IMS_WORKBENCH_IDLE_MINUTES", raising=False)
+    assert idle_timeout_seconds() == 30 * 60
+    monkeypatch.setenv("IMS_WORKBENCH_IDLE_MINUTES", "0.05")
+    assert idle_timeout_seconds() == pytest.approx(3.0)
+    monkeypatch.setenv("IMS_WORKBENCH_IDLE_MINUTES", "half an hour")
+    assert idle_timeout_seconds() == 30 * 60
+
+
+def test_a_download_of_someone_elses_client_is_refused_without_naming_that_client(firm, store):
+    asha = Workspace(store).signed_in(firm["asha"])
+    bharat_download = ims_download([(0, "B-9")], rtin=CLIENT_B)
+    with pytest.raises(InputError) as refused:
+        asha.import_file(firm["a"].id, PERIOD, bharat_download, "ims.json", kind="ims")
+    assert CLIENT_B in str(refused.value) and "Bharat" not in str(refused.value)
+    boss = Workspace(store).signed_in(firm["admin"])
+    with pytest.raises(InputError, match="Bharat"):  # the admin, who sees every client, is told which
+        boss.import_file(firm["a"].id, PERIOD, bharat_download, "ims.json", kind="ims")
