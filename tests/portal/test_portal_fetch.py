@@ -7,6 +7,7 @@ import zipfile
 
 import pytest
 from portal_helpers import (
+    BOTH_TRANSPORTS,
     RECIPIENT,
     SUPPLIER_KA,
     SUPPLIER_MH,
@@ -22,6 +23,7 @@ from recon.portal.client import OtpRequired, PortalError
 from recon.portal.service import fetch_ims
 
 
+@pytest.mark.parametrize("sandbox", BOTH_TRANSPORTS, indirect=True)
 def test_fetch_gives_canonical_documents_with_the_portal_record_kept(client):
     outcome = fetch_ims(client, RECIPIENT)
     docs = outcome.result.docs

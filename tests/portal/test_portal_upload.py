@@ -198,6 +198,34 @@ def test_timeout_while_the_portal_is_still_working_applies_each_decision_once(sa
     assert applications(sandbox.portal)[("b2b", "33GSPTN0791G1Z5", "TN/88", "112025")] == 1
 
 
+def test_save_whose_reply_comes_after_the_timeout_is_found_applied_and_not_sent_again(client, sandbox):
+    # The portal takes 90 s (on the shared clock) against a 60 s timeout, but did the work: the
+    # connector must not send it again; it checks what the portal holds and reports it applied.
+    sandbox.portal.add_fault("slow", "SAVE", seconds=90)
+    body = save_body(fetch_raw(client), {("b2b", "TN/88"): "A", ("b2bcn", "CN-0093"): "R"})
+
+    outcome = upload(client, [body])
+
+    assert outcome.status == "P"
+    assert {r.doc_no: r.held_action for r in outcome.per_record} == {"TN/88": "A", "CN-0093": "R"}
+    assert len(sandbox.portal.requests_of("SAVE")) == 1
+    assert set(applications(sandbox.portal).values()) == {1}
+    assert any("may have reached the portal" in message for message in outcome.messages)
+
+
+def test_status_is_polled_on_the_back_off_schedule_until_the_portal_finishes(client, sandbox):
+    sandbox.portal.ip_polls = 3  # "in progress" three times, then done
+    body = save_body(fetch_raw(client), {("b2b", "KA-7781"): "P"})
+    clock = sandbox.portal.clock
+    clock.slept.clear()
+
+    outcome = upload(client, [body], confirm=False)
+
+    assert outcome.status == "P"
+    assert len(sandbox.portal.requests_of("REQSTS")) == 4
+    assert clock.slept == [0.0, *client.poll_schedule[:3]]  # 2 s, 3 s, 15 s: no request storm
+
+
 def test_session_expiry_between_fetch_and_upload_is_refreshed_without_an_otp(client, sandbox):
     body = save_body(fetch_raw(client), DECISIONS)
     sandbox.portal.expire_sessions(refreshable=True)
