@@ -686,6 +686,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     portal: SandboxPortal  # set on the subclass made per server
     protocol_version = "HTTP/1.1"
+    # Status line, headers and body leave in one write: written apart, Nagle on this side and delayed
+    # ACK on the client's held every reply back about 40 ms.
+    wbufsize = -1
 
     def log_message(self, format, *args):  # noqa: A002 - the stdlib's name
         log.debug("sandbox %s", format % args)
