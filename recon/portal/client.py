@@ -5,7 +5,8 @@ download sections (following queued downloads), send SAVE / RESETIMS bodies and 
 What to do when a SAVE may or may not have reached the portal is decided by ``recon.portal.service``;
 this module only makes the ambiguity explicit (:class:`MaybeReceived`) instead of repeating the request.
 
-The base URL and the session are injected, so the same code talks to a GSP or to the local sandbox.
+The base URL, the session and the clock are injected, so the same code talks to a GSP, to the local sandbox
+over 127.0.0.1 or to the sandbox in-process (``recon.portal.transport``), and tests wait on a ManualClock.
 """
 
 from __future__ import annotations

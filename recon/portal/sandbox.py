@@ -565,7 +565,9 @@ class _Answered(Exception):
         super().__init__(reply.status)
 
 
-def answer(portal: SandboxPortal, method: str, target: str, headers: Mapping[str, str], raw_body: bytes):
+def answer(
+    portal: SandboxPortal, method: str, target: str, headers: Mapping[str, str], raw_body: bytes
+) -> WireReply:
     """The sandbox's reply to one request (``target``: path and query), the same for a socket or in-process.
 
     Raises :class:`DropConnection` when a fault says the connection closes without a reply.
@@ -686,8 +688,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     portal: SandboxPortal  # set on the subclass made per server
     protocol_version = "HTTP/1.1"
-    # Status line, headers and body leave in one write: written apart, Nagle on this side and delayed
-    # ACK on the client's held every reply back about 40 ms.
+    # Status line, headers and body leave in one write: written apart, Nagle here and the client's
+    # delayed ACK stall every reply.
     wbufsize = -1
 
     def log_message(self, format, *args):  # noqa: A002 - the stdlib's name
