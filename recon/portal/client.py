@@ -5,7 +5,8 @@ download sections (following queued downloads), send SAVE / RESETIMS bodies and 
 What to do when a SAVE may or may not have reached the portal is decided by ``recon.portal.service``;
 this module only makes the ambiguity explicit (:class:`MaybeReceived`) instead of repeating the request.
 
-The base URL and the session are injected, so the same code talks to a GSP or to the local sandbox.
+The base URL, the session and the clock are injected, so the same code talks to a GSP, to the local sandbox
+over 127.0.0.1 or to the sandbox in-process (``recon.portal.transport``), and tests wait on a ManualClock.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 import requests
 
 from recon.portal import crypto
+from recon.portal.clock import SYSTEM_CLOCK, Clock
 from recon.portal.config import POLL_SCHEDULE, RETRY_SCHEDULE, PortalSettings, redact
 
 log = logging.getLogger("recon.portal.client")
@@ -81,7 +83,7 @@ class _Login:
     app_key: bytes
     session_key: bytes | None = None
     auth_token: str | None = None
-    expires_at: float | None = None  # clock() value after which the token is stale
+    expires_at: float | None = None  # clock.monotonic() value after which the token is stale
 
     def active(self) -> bool:
         return self.auth_token is not None
@@ -105,8 +107,7 @@ class PortalClient:
         poll_schedule: Iterable[float] = POLL_SCHEDULE,
         retry_schedule: Iterable[float] = RETRY_SCHEDULE,
         est_unit_seconds: float = 60.0,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.settings = credentials
@@ -114,8 +115,7 @@ class PortalClient:
         self.poll_schedule = tuple(poll_schedule)
         self.retry_schedule = tuple(retry_schedule)
         self.est_unit_seconds = est_unit_seconds  # GETINV `est` unit (minutes on the portal)
-        self.sleep = sleep
-        self.clock = clock
+        self.clock = clock  # every wait and expiry goes through it: tests pass a ManualClock
         self._public_key = crypto.load_public_key(credentials.public_key_pem)
         self._logins: dict[str, _Login] = {}
         self._lock = threading.Lock()
@@ -215,7 +215,7 @@ class PortalClient:
         redact(sek)
         redact(crypto.b64(login.session_key))
         minutes = float(reply.get("expiry") or 360)
-        login.expires_at = self.clock() + minutes * 60
+        login.expires_at = self.clock.monotonic() + minutes * 60
 
     def _auth_post(self, gstin: str, body: dict, auth_token: str | None = None) -> dict:
         headers = self._headers(gstin, body.get("username"), auth_token)
@@ -274,7 +274,7 @@ class PortalClient:
     def download_queued(self, gstin: str, queued: QueuedDownload) -> dict:
         """Large sets: wait ``est``, FILEDET until ready, download each file, verify, unpack, decrypt."""
         log.info("download queued for %s (est %s)", gstin, queued.est)
-        self.sleep(queued.est * self.est_unit_seconds)
+        self.clock.sleep(queued.est * self.est_unit_seconds)
         details = self._file_details(gstin, queued.token)
         file_key = crypto.unb64(details["ek"])
         merged: dict[str, list] = {}
@@ -294,7 +294,7 @@ class PortalClient:
         params = {"action": "FILEDET", "gstin": gstin.upper(), "token": token}
         waits = (0.0, *self.poll_schedule)
         for attempt, wait in enumerate(waits):
-            self.sleep(wait)
+            self.clock.sleep(wait)
             try:
                 details = self._get(gstin, self.settings.ims_path, params)
             except PortalError as err:
@@ -310,7 +310,7 @@ class PortalClient:
     def _fetch_file(self, url: str) -> bytes:
         # File URLs point at GSTN's file store: no auth headers go there.
         for attempt, wait in enumerate((0.0, *self.retry_schedule)):
-            self.sleep(wait)
+            self.clock.sleep(wait)
             try:
                 response = self.http.get(url, timeout=self.settings.timeout)
             except (requests.Timeout, requests.ConnectionError):
@@ -354,7 +354,7 @@ class PortalClient:
                     raise PortalUnavailable(
                         f"could not connect to the portal to send {action} ({err})"
                     ) from err
-                self.sleep(self.retry_schedule[unsent_tries])
+                self.clock.sleep(self.retry_schedule[unsent_tries])
                 unsent_tries += 1
                 continue
             except PortalError as err:
@@ -383,7 +383,7 @@ class PortalClient:
         """Poll REQSTS with the back-off schedule until P / PE / ER; returns the last reply (maybe still IP)."""
         status: dict = {}
         for attempt, wait in enumerate((0.0, *self.poll_schedule)):
-            self.sleep(wait)
+            self.clock.sleep(wait)
             status = self.request_status(gstin, reference_id)
             if on_poll:
                 on_poll(status, attempt)
@@ -400,7 +400,7 @@ class PortalClient:
         login = self._logins.get(gstin)
         if login is None or not login.active():
             raise OtpRequired(gstin, f"no portal session for {gstin}: request an OTP and enter it")
-        if login.expires_at is not None and self.clock() >= login.expires_at:
+        if login.expires_at is not None and self.clock.monotonic() >= login.expires_at:
             self.refresh(gstin, stale_token=login.auth_token)
         # A consistent copy of token and keys: another thread may refresh while this call is under way.
         with self._refresh_lock:
@@ -425,7 +425,7 @@ class PortalClient:
                         f"the portal did not answer {params.get('action')} after {attempt} tries ({err})"
                     ) from err
                 log.debug("retrying %s after %s", params.get("action"), err)
-                self.sleep(waits[attempt])
+                self.clock.sleep(waits[attempt])
 
     def _renew_session(self, gstin: str, login, *, already_refreshed: bool) -> None:
         """An expired session is refreshed once without an OTP; refused again, the user must give a new OTP."""

@@ -2,8 +2,9 @@
 
 Two layers: :class:`SandboxPortal` holds the state (no HTTP) and applies the portal's rules
 (:mod:`recon.portal.sandbox_rules`), and a small ``http.server`` handler speaks the protocol on 127.0.0.1
-around it. Tests and the app's demo mode use
-:func:`start_background`; ``python -m recon.sandbox`` runs it in the foreground.
+around it (:func:`answer` is the request-to-reply step, free of sockets). The app's demo mode and the
+loopback tests use :func:`start_background`; most tests call :func:`answer` in-process through
+``recon.portal.transport``; ``python -m recon.sandbox`` runs it in the foreground.
 
 What it imitates (portal-api.md §2-§4, formats.md §1-§2, ims-rules.md §2/§4):
 
@@ -36,7 +37,6 @@ import secrets
 import socket
 import tarfile
 import threading
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -45,6 +45,7 @@ from urllib.parse import parse_qs, urlparse
 
 from recon.jsonio import dumps_exact, loads_exact
 from recon.portal import crypto
+from recon.portal.clock import SYSTEM_CLOCK, Clock
 from recon.portal.sandbox_rules import (
     SECTION_KEYS,
     SHORT_REPORT_KEYS,
@@ -160,7 +161,7 @@ class SandboxPortal:
         file_ready_seconds: float = 0.0,
         ip_polls: int = 1,
         short_report_keys: bool = False,
-        clock=time.monotonic,
+        clock: Clock = SYSTEM_CLOCK,
         key_pair=None,
         faults=(),
     ) -> None:
@@ -264,7 +265,7 @@ class SandboxPortal:
         """Every open session expires now; with ``refreshable=False`` a new OTP is the only way back."""
         with self._lock:
             for session in self._sessions.values():
-                session.expires_at = self.clock() - 1
+                session.expires_at = self.clock.monotonic() - 1
                 session.refreshable = session.refreshable and refreshable
 
     def _take_fault(self, action: str) -> Fault | None:
@@ -349,7 +350,7 @@ class SandboxPortal:
         token = secrets.token_hex(16)
         session_key = crypto.new_key()
         self._sessions[token] = _Session(
-            username, gstin, app_key, session_key, self.clock() + self.session_minutes * 60
+            username, gstin, app_key, session_key, self.clock.monotonic() + self.session_minutes * 60
         )
         return {
             "status_cd": "1",
@@ -363,7 +364,7 @@ class SandboxPortal:
             session = self._sessions.get(str(body.get("auth_token") or ""))
             if session is None or session.gstin != gstin or session.username != body.get("username"):
                 raise SandboxError(401, "AUTH4033", "Invalid session")
-            too_late = self.clock() > session.expires_at + self.refresh_window_minutes * 60
+            too_late = self.clock.monotonic() > session.expires_at + self.refresh_window_minutes * 60
             if not session.refreshable or too_late:
                 raise SandboxError(401, "AUTH4038", "Session expired: authenticate again with an OTP")
             try:
@@ -382,7 +383,7 @@ class SandboxPortal:
             session = self._sessions.get(headers.get("auth-token") or "")
             if session is None or session.gstin != gstin or session.username != headers.get("username"):
                 raise SandboxError(401, "AUTH4033", "Invalid session")
-            if self.clock() >= session.expires_at:
+            if self.clock.monotonic() >= session.expires_at:
                 raise SandboxError(401, "AUTH4038", "Session expired")
             return session
 
@@ -427,7 +428,9 @@ class SandboxPortal:
                 (name, len(chunk), _tar_gz(name[:-7] + ".json", crypto.seal({section: chunk}, file_key)[0]))
             )
         with self._lock:
-            self._queued[token] = _Queued(gstin, self.clock() + self.file_ready_seconds, file_key, files)
+            self._queued[token] = _Queued(
+                gstin, self.clock.monotonic() + self.file_ready_seconds, file_key, files
+            )
             for name, _, content in files:
                 self._files[name] = content
         return {"token": token, "est": self.est_minutes}
@@ -437,7 +440,7 @@ class SandboxPortal:
             queued = self._queued.get(token or "")
         if queued is None or queued.gstin != gstin:
             raise SandboxError(400, "GEN5001", "unknown token")
-        if self.clock() < queued.ready_at:
+        if self.clock.monotonic() < queued.ready_at:
             raise SandboxError(400, "SBX-FILE-WAIT", "the file is being generated; try after some time")
         urls = [
             {"ul": f"{self.base_url}/files/{name}", "ic": count, "hash": crypto.sha256_hex(content)}
@@ -537,9 +540,157 @@ def _tar_gz(member: str, text: str) -> bytes:
 # ---------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class WireReply:
+    """What the sandbox answers one request with, before any socket is involved."""
+
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+
+
+def _json_reply(status: int, value: dict) -> WireReply:
+    return WireReply(status, json.dumps(value).encode())
+
+
+def _error_reply(status: int, code: str, message: str) -> WireReply:
+    return _json_reply(status, {"status_cd": "0", "error": {"error_cd": code, "message": message}})
+
+
+class _Answered(Exception):
+    """A fault has chosen the reply (HTTP 500, a garbled body): stop handling and send it."""
+
+    def __init__(self, reply: WireReply) -> None:
+        self.reply = reply
+        super().__init__(reply.status)
+
+
+def answer(
+    portal: SandboxPortal, method: str, target: str, headers: Mapping[str, str], raw_body: bytes
+) -> WireReply:
+    """The sandbox's reply to one request (``target``: path and query), the same for a socket or in-process.
+
+    Raises :class:`DropConnection` when a fault says the connection closes without a reply.
+    """
+    url = urlparse(target)
+    params = {k: v[0] for k, v in parse_qs(url.query).items()}
+    headers = {k.lower(): v for k, v in headers.items()}
+    try:
+        if url.path.startswith("/files/"):
+            return _file_reply(portal, url.path[len("/files/") :])
+        if url.path == "/sandbox/public-key":
+            return _json_reply(200, {"public_key_pem": portal.public_key_pem})
+        if url.path == "/sandbox/admin" and method == "POST":
+            return _json_reply(200, _admin(portal, json.loads(raw_body or b"{}")))
+        if url.path.endswith("/authenticate") and method == "POST":
+            return _authenticate(portal, headers, raw_body)
+        if url.path.endswith("/returns/ims"):
+            return _ims(portal, method, headers, params, raw_body)
+        return _error_reply(404, "GEN404", "no such endpoint")
+    except _Answered as answered:
+        return answered.reply
+    except SandboxError as err:
+        return _error_reply(err.http_status, err.code, err.message)
+
+
+def _authenticate(portal: SandboxPortal, headers: dict, raw_body: bytes) -> WireReply:
+    body = _json_body(raw_body)
+    action = str(body.get("action"))
+    entry = portal._record_request("POST", action, headers.get("gstin"))
+    _fault_before(portal, action, entry)
+    portal.check_gsp(headers)
+    gstin = (headers.get("gstin") or "").upper()
+    return _json_reply(200, portal.authenticate(gstin, body))
+
+
+def _ims(portal: SandboxPortal, method: str, headers: dict, params: dict, raw_body: bytes) -> WireReply:
+    portal.check_gsp(headers)
+    gstin = (headers.get("gstin") or params.get("gstin") or "").upper()
+    body = _json_body(raw_body) if method == "PUT" else {}
+    action = str(params.get("action") or body.get("action") or "")
+    entry = portal._record_request(method, action, gstin)
+    session = portal.session_for(headers, gstin)
+    if method == "PUT":
+        return _receive(portal, session, gstin, action, body, entry)
+    _fault_before(portal, action, entry)
+    if gstin != (params.get("gstin") or "").upper():
+        raise SandboxError(400, "GEN5001", "gstin parameter missing or different from the header")
+    if action == "GETCNT":
+        return _sealed_reply(session, portal.counts(gstin, params.get("goods_typ") or ""))
+    if action == "GETINV":
+        return _sealed_reply(
+            session, portal.invoices(gstin, params.get("section") or "", params.get("status"))
+        )
+    if action == "FILEDET":
+        return _sealed_reply(session, portal.file_details(gstin, params.get("token") or ""))
+    if action == "REQSTS":
+        return _sealed_reply(session, portal.request_status(gstin, params.get("int_tran_id") or ""))
+    raise SandboxError(400, "GEN5001", f"unknown action {action!r}")
+
+
+def _receive(
+    portal: SandboxPortal, session: _Session, gstin: str, action: str, body: dict, entry: LoggedRequest
+) -> WireReply:
+    """A SAVE / RESETIMS: verified, logged as received, applied; a fault may strike before or after."""
+    if action not in ("SAVE", "RESETIMS"):
+        raise SandboxError(400, "GEN5001", f"unknown action {action!r}")
+    try:
+        payload = crypto.open_sealed(str(body.get("data") or ""), body.get("hmac"), session.session_key)
+    except crypto.CryptoError as err:
+        raise SandboxError(400, "SBX-HMAC", f"the request could not be verified: {err}") from None
+    entry.records = sent_records(payload)  # logged as received, whatever happens next
+    fault = portal._take_fault(action)
+    if fault and not fault.apply_first:
+        _fail(portal, fault, entry)
+    reference = portal.receive_action(gstin, action, payload, entry)
+    if fault and fault.apply_first:
+        _fail(portal, fault, entry)
+    return _sealed_reply(session, {"reference_id": reference})
+
+
+def _fault_before(portal: SandboxPortal, action: str, entry: LoggedRequest) -> None:
+    fault = portal._take_fault(action)
+    if fault:
+        _fail(portal, fault, entry)
+
+
+def _fail(portal: SandboxPortal, fault: Fault, entry: LoggedRequest) -> None:
+    entry.fault = fault.kind
+    if fault.kind == "slow":
+        # On the portal's clock: a ManualClock makes the delay cost no real time, yet the caller's
+        # timeout still sees it (recon.portal.transport compares the clock before and after).
+        portal.clock.sleep(fault.seconds)
+        return
+    entry.replied = False
+    if fault.kind == "drop":
+        raise DropConnection()
+    if fault.kind == "garble":
+        # A success status with a reply that does not decrypt (a proxy or GSP mangled it).
+        raise _Answered(
+            _json_reply(200, {"status_cd": "1", "data": crypto.b64(b"x" * 32), "rek": crypto.b64(b"y" * 48)})
+        )
+    raise _Answered(_json_reply(500, {"message": "Internal Server Error"}))
+
+
+def _file_reply(portal: SandboxPortal, name: str) -> WireReply:
+    content = portal.file(name)
+    if content is None:
+        return _error_reply(404, "GEN404", "no such file")
+    return WireReply(200, content, "application/gzip")
+
+
+def _sealed_reply(session: _Session, value) -> WireReply:
+    return _json_reply(200, {"status_cd": "1", **crypto.seal_reply(value, session.session_key)})
+
+
 class _Handler(BaseHTTPRequestHandler):
+    """:func:`answer` over a socket on 127.0.0.1."""
+
     portal: SandboxPortal  # set on the subclass made per server
     protocol_version = "HTTP/1.1"
+    # Status line, headers and body leave in one write: written apart, Nagle here and the client's
+    # delayed ACK stall every reply.
+    wbufsize = -1
 
     def log_message(self, format, *args):  # noqa: A002 - the stdlib's name
         log.debug("sandbox %s", format % args)
@@ -554,132 +705,20 @@ class _Handler(BaseHTTPRequestHandler):
         self._dispatch("PUT")
 
     def _dispatch(self, method: str) -> None:
-        url = urlparse(self.path)
-        params = {k: v[0] for k, v in parse_qs(url.query).items()}
         length = int(self.headers.get("Content-Length") or 0)
         raw_body = self.rfile.read(length) if length else b""
-        headers = {k.lower(): v for k, v in self.headers.items()}
         try:
-            if url.path.startswith("/files/"):
-                self._serve_file(url.path[len("/files/") :])
-            elif url.path == "/sandbox/public-key":
-                self._send(200, {"public_key_pem": self.portal.public_key_pem})
-            elif url.path == "/sandbox/admin" and method == "POST":
-                self._send(200, _admin(self.portal, json.loads(raw_body or b"{}")))
-            elif url.path.endswith("/authenticate") and method == "POST":
-                self._authenticate(headers, raw_body)
-            elif url.path.endswith("/returns/ims"):
-                self._ims(method, headers, params, raw_body)
-            else:
-                self._send(
-                    404, {"status_cd": "0", "error": {"error_cd": "GEN404", "message": "no such endpoint"}}
-                )
+            reply = answer(self.portal, method, self.path, dict(self.headers.items()), raw_body)
         except DropConnection:
             self.close_connection = True
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
-        except _Answered:
-            pass
-        except SandboxError as err:
-            self._send(
-                err.http_status, {"status_cd": "0", "error": {"error_cd": err.code, "message": err.message}}
-            )
-
-    def _authenticate(self, headers: dict, raw_body: bytes) -> None:
-        body = _json_body(raw_body)
-        action = str(body.get("action"))
-        entry = self.portal._record_request("POST", action, headers.get("gstin"))
-        self._fault_before(action, entry)
-        self.portal.check_gsp(headers)
-        gstin = (headers.get("gstin") or "").upper()
-        self._send(200, self.portal.authenticate(gstin, body))
-
-    def _ims(self, method: str, headers: dict, params: dict, raw_body: bytes) -> None:
-        self.portal.check_gsp(headers)
-        gstin = (headers.get("gstin") or params.get("gstin") or "").upper()
-        body = _json_body(raw_body) if method == "PUT" else {}
-        action = str(params.get("action") or body.get("action") or "")
-        entry = self.portal._record_request(method, action, gstin)
-        session = self.portal.session_for(headers, gstin)
-        if method == "PUT":
-            if action not in ("SAVE", "RESETIMS"):
-                raise SandboxError(400, "GEN5001", f"unknown action {action!r}")
-            try:
-                payload = crypto.open_sealed(
-                    str(body.get("data") or ""), body.get("hmac"), session.session_key
-                )
-            except crypto.CryptoError as err:
-                raise SandboxError(400, "SBX-HMAC", f"the request could not be verified: {err}") from None
-            entry.records = sent_records(payload)  # logged as received, whatever happens next
-            fault = self.portal._take_fault(action)
-            if fault and not fault.apply_first:
-                self._fail(fault, entry)
-            reference = self.portal.receive_action(gstin, action, payload, entry)
-            if fault and fault.apply_first:
-                self._fail(fault, entry)
-            self._reply(session, {"reference_id": reference})
             return
-        self._fault_before(action, entry)
-        if gstin != (params.get("gstin") or "").upper():
-            raise SandboxError(400, "GEN5001", "gstin parameter missing or different from the header")
-        if action == "GETCNT":
-            self._reply(session, self.portal.counts(gstin, params.get("goods_typ") or ""))
-        elif action == "GETINV":
-            self._reply(
-                session, self.portal.invoices(gstin, params.get("section") or "", params.get("status"))
-            )
-        elif action == "FILEDET":
-            self._reply(session, self.portal.file_details(gstin, params.get("token") or ""))
-        elif action == "REQSTS":
-            self._reply(session, self.portal.request_status(gstin, params.get("int_tran_id") or ""))
-        else:
-            raise SandboxError(400, "GEN5001", f"unknown action {action!r}")
-
-    def _fault_before(self, action: str, entry: LoggedRequest) -> None:
-        fault = self.portal._take_fault(action)
-        if fault:
-            self._fail(fault, entry)
-
-    def _fail(self, fault: Fault, entry: LoggedRequest) -> None:
-        entry.fault = fault.kind
-        if fault.kind == "slow":
-            time.sleep(fault.seconds)
-            return
-        entry.replied = False
-        if fault.kind == "drop":
-            raise DropConnection()
-        if fault.kind == "garble":
-            # A success status with a reply that does not decrypt (a proxy or GSP mangled it).
-            self._send(200, {"status_cd": "1", "data": crypto.b64(b"x" * 32), "rek": crypto.b64(b"y" * 48)})
-        else:
-            self._send(500, {"message": "Internal Server Error"})
-        raise _Answered()
-
-    def _serve_file(self, name: str) -> None:
-        content = self.portal.file(name)
-        if content is None:
-            self._send(404, {"status_cd": "0", "error": {"error_cd": "GEN404", "message": "no such file"}})
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "application/gzip")
-        self.send_header("Content-Length", str(len(content)))
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Content-Length", str(len(reply.body)))
         self.end_headers()
-        self.wfile.write(content)
-
-    def _reply(self, session: _Session, value) -> None:
-        self._send(200, {"status_cd": "1", **crypto.seal_reply(value, session.session_key)})
-
-    def _send(self, status: int, value: dict) -> None:
-        data = json.dumps(value).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-
-class _Answered(Exception):
-    """The reply has been written (a fault replied 500); stop handling."""
+        self.wfile.write(reply.body)
 
 
 def _json_body(raw_body: bytes) -> dict:
@@ -722,14 +761,20 @@ def _admin(portal: SandboxPortal, command: dict) -> dict:
 
 @dataclass
 class SandboxHandle:
-    """A running sandbox: where it listens, its public key and OTP, the portal state, and stop()."""
+    """A sandbox to talk to: its base URL, public key and OTP, the portal state, and stop().
+
+    Over a socket (:func:`start_background`) ``server`` and ``thread`` are set; in-process
+    (``recon.portal.transport.start_in_process``) ``transport`` is the requests adapter that answers
+    for the base URL instead.
+    """
 
     base_url: str
     public_key_pem: str
     otp: str
     portal: SandboxPortal
-    server: ThreadingHTTPServer
-    thread: threading.Thread
+    server: ThreadingHTTPServer | None = None
+    thread: threading.Thread | None = None
+    transport: object | None = None  # a requests adapter (recon.portal.transport.SandboxTransport)
 
     @property
     def client_id(self) -> str:
@@ -744,6 +789,8 @@ class SandboxHandle:
         return dict(self.portal.usernames)
 
     def stop(self) -> None:
+        if self.server is None:
+            return
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
@@ -779,14 +826,22 @@ def start_background(
     canonical frame with ``raw`` portal records, or None for the demo corpus. ``gstin``: the recipient
     (default: the file's ``rtin`` or the demo client's GSTIN).
     """
-    portal = SandboxPortal(**portal_options)
-    recipient, sections = seed_sections(seed_docs, gstin)
-    portal.add_taxpayer(recipient, sections, username=username)
+    portal = seeded_portal(seed_docs, gstin, username=username, **portal_options)
     server = make_server(portal, port)
     # A short poll interval so stop() returns at once (tests start and stop many sandboxes).
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="gstn-sandbox", daemon=True)
     thread.start()
     return SandboxHandle(portal.base_url, portal.public_key_pem, portal.otp, portal, server, thread)
+
+
+def seeded_portal(
+    seed_docs=None, gstin: str | None = None, *, username: str = DEMO_USERNAME, **portal_options
+):
+    """A :class:`SandboxPortal` holding ``seed_docs`` for the recipient (see :func:`start_background`)."""
+    portal = SandboxPortal(**portal_options)
+    recipient, sections = seed_sections(seed_docs, gstin)
+    portal.add_taxpayer(recipient, sections, username=username)
+    return portal
 
 
 def seed_sections(seed_docs, gstin: str | None) -> tuple[str, dict[str, list]]:

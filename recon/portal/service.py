@@ -385,7 +385,7 @@ def _settle_uncertain(client: PortalClient, body: dict) -> tuple[list[RecordOutc
     """After a send that may have reached the portal: which records hold the sent action already, which
     must be sent again (the portal still holds ``prev_status``), and which changed in between."""
     gstin = body["data"]["rtin"]
-    client.sleep(client.poll_schedule[0] if client.poll_schedule else 0)  # let a queued request finish
+    client.clock.sleep(client.poll_schedule[0] if client.poll_schedule else 0)  # let a queued request finish
     try:
         held = _held_actions(client, gstin, body["data"]["invdata"])
     except PortalUnavailable:
@@ -573,7 +573,8 @@ def connector_from_settings(
 
 
 def demo_connector(handle, session: requests.Session | None = None, **client_options) -> PortalClient:
-    """A client for a running sandbox (``recon.portal.sandbox.start_background``): the app's demo mode."""
+    """A client for a sandbox: running on 127.0.0.1 (``recon.portal.sandbox.start_background``, the app's demo
+    mode) or in-process (``recon.portal.transport.start_in_process``)."""
     settings = settings_from_mapping(
         {
             "base_url": handle.base_url,
@@ -587,4 +588,7 @@ def demo_connector(handle, session: requests.Session | None = None, **client_opt
     if session is None:
         session = requests.Session()
         session.trust_env = False  # 127.0.0.1 must never go through a proxy from the environment
+        transport = getattr(handle, "transport", None)
+        if transport is not None:  # an in-process sandbox: no socket (recon.portal.transport)
+            session.mount(handle.base_url + "/", transport)
     return PortalClient(handle.base_url, settings, session, **client_options)

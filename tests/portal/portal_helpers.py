@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 
+import pytest
+
 from recon.jsonio import loads_exact
+from recon.portal import crypto
+from recon.portal.clock import ManualClock
+from recon.portal.service import demo_connector
+from recon.portal.transport import start_in_process
 
 RECIPIENT = "27AHQPA7588L1ZJ"
 SUPPLIER_MH = "27AAPFU0939F1ZV"
@@ -12,7 +19,29 @@ SUPPLIER_TN = "33GSPTN0791G1Z5"
 SUPPLIER_KL = "32TAAOA2947A1Z7"
 SUPPLIER_KA = "29AABCT1332L1ZA"
 
+# Back-offs for a sandbox over a real socket; in-process tests run the production schedules on a ManualClock.
 FAST = {"poll_schedule": (0.01, 0.01, 0.01, 0.01), "retry_schedule": (0.01, 0.01), "est_unit_seconds": 0.0}
+LOOPBACK = pytest.param("loopback", marks=pytest.mark.loopback)
+BOTH_TRANSPORTS = ["in-process", LOOPBACK]
+
+
+@functools.cache
+def shared_keys():
+    return crypto.new_rsa_key_pair()
+
+
+def in_process(seed_docs, **portal_options):
+    """A sandbox for RECIPIENT answered in-process, on its own ManualClock."""
+    portal_options.setdefault("key_pair", shared_keys())
+    return start_in_process(seed_docs, RECIPIENT, clock=ManualClock(), **portal_options)
+
+
+def connect(handle, **client_options):
+    """A connector for ``handle``: in-process on the portal's own clock (production schedules, no real
+    waiting); over a socket on real time with the FAST back-offs."""
+    if handle.transport is None:
+        return demo_connector(handle, **{**FAST, **client_options})
+    return demo_connector(handle, clock=handle.portal.clock, **client_options)
 
 
 def _invoice(stin: str, number: str, taxable: str, *, blocked: str = "N", intra: bool = True) -> dict:

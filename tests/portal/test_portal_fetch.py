@@ -3,26 +3,27 @@
 from __future__ import annotations
 
 import io
-import time
 import zipfile
 
 import pytest
 from portal_helpers import (
-    FAST,
+    BOTH_TRANSPORTS,
     RECIPIENT,
     SUPPLIER_KA,
     SUPPLIER_MH,
     SUPPLIER_TN,
+    connect,
+    in_process,
     many_invoices,
     small_ims,
 )
 
 from recon import model
 from recon.portal.client import OtpRequired, PortalError
-from recon.portal.sandbox import start_background
-from recon.portal.service import demo_connector, fetch_ims
+from recon.portal.service import fetch_ims
 
 
+@pytest.mark.parametrize("sandbox", BOTH_TRANSPORTS, indirect=True)
 def test_fetch_gives_canonical_documents_with_the_portal_record_kept(client):
     outcome = fetch_ims(client, RECIPIENT)
     docs = outcome.result.docs
@@ -55,7 +56,7 @@ def test_fetch_gives_canonical_documents_with_the_portal_record_kept(client):
 
 
 def test_fetch_without_a_session_asks_for_an_otp_and_with_it_succeeds(sandbox):
-    connector = demo_connector(sandbox, **FAST)
+    connector = connect(sandbox)
     with pytest.raises(OtpRequired) as err:
         fetch_ims(connector, RECIPIENT)
     assert err.value.gstin == RECIPIENT
@@ -66,12 +67,12 @@ def test_fetch_without_a_session_asks_for_an_otp_and_with_it_succeeds(sandbox):
 
 def test_queued_download_over_several_encrypted_files_equals_the_direct_download():
     seed = many_invoices(120)
-    direct = start_background(seed_docs=seed, gstin=RECIPIENT)
-    queued = start_background(seed_docs=seed, gstin=RECIPIENT, queue_threshold=50, records_per_file=40)
+    direct = in_process(seed)
+    queued = in_process(seed, queue_threshold=50, records_per_file=40)
     try:
         results = []
         for handle in (direct, queued):
-            connector = demo_connector(handle, **FAST)
+            connector = connect(handle)
             connector.request_otp(RECIPIENT)
             connector.authenticate(RECIPIENT, handle.otp)
             results.append(connector.get_section(RECIPIENT, "b2b"))
@@ -86,9 +87,9 @@ def test_queued_download_over_several_encrypted_files_equals_the_direct_download
 
 
 def test_queued_file_that_fails_its_sha256_is_refused():
-    handle = start_background(seed_docs=many_invoices(30), gstin=RECIPIENT, queue_threshold=10)
+    handle = in_process(many_invoices(30), queue_threshold=10)
     try:
-        connector = demo_connector(handle, **FAST)
+        connector = connect(handle)
         connector.request_otp(RECIPIENT)
         connector.authenticate(RECIPIENT, handle.otp)
         real_queue = handle.portal._queue
@@ -107,19 +108,15 @@ def test_queued_file_that_fails_its_sha256_is_refused():
 
 
 def test_queued_file_not_ready_yet_is_waited_for():
-    handle = start_background(
-        seed_docs=many_invoices(30), gstin=RECIPIENT, queue_threshold=10, file_ready_seconds=0.3
-    )
-    try:
-        connector = demo_connector(
-            handle, poll_schedule=(0.1,) * 8, retry_schedule=(0.01,), est_unit_seconds=0.0
-        )
-        connector.request_otp(RECIPIENT)
-        connector.authenticate(RECIPIENT, handle.otp)
-        assert len(connector.get_section(RECIPIENT, "b2b")) == 30
-        assert len(handle.portal.requests_of("FILEDET")) >= 2  # refused while generating, then served
-    finally:
-        handle.stop()
+    # Five minutes to generate: the production schedule waits it out, on the shared ManualClock.
+    handle = in_process(many_invoices(30), queue_threshold=10, file_ready_seconds=300)
+    connector = connect(handle)
+    connector.request_otp(RECIPIENT)
+    connector.authenticate(RECIPIENT, handle.otp)
+    assert len(connector.get_section(RECIPIENT, "b2b")) == 30
+    filedet = handle.portal.requests_of("FILEDET")
+    assert len(filedet) >= 2  # refused while generating, then served
+    assert sum(handle.portal.clock.slept) >= 300  # waited the five minutes out rather than giving up
 
 
 def test_second_download_reports_new_changed_gone_and_acted_on_documents(client, sandbox):
@@ -176,21 +173,21 @@ def test_completeness_warning_when_counts_and_records_differ(client, sandbox):
     assert SUPPLIER_KA in outcome.result.docs["supplier_gstin"].to_list()
 
 
-def test_session_that_runs_out_on_its_own_is_refreshed_before_the_next_call():
-    from portal_helpers import small_ims
+def test_session_that_runs_out_on_its_own_is_refreshed_before_the_next_call(client, sandbox):
+    # The token lives six hours; the user comes back after seven, within the API-access window.
+    assert len(client.get_section(RECIPIENT, "b2b")) == 6
+    sandbox.portal.clock.advance(7 * 3600)
+    assert len(client.get_section(RECIPIENT, "b2b")) == 6
+    assert len(sandbox.portal.requests_of("REFRESHTOKEN")) == 1
+    assert len(sandbox.portal.requests_of("AUTHTOKEN")) == 1  # no second OTP
 
-    handle = start_background(seed_docs=small_ims(), gstin=RECIPIENT, session_minutes=0.5 / 60)
-    try:
-        connector = demo_connector(handle, **FAST)
-        connector.request_otp(RECIPIENT)
-        connector.authenticate(RECIPIENT, handle.otp)
-        assert len(connector.get_section(RECIPIENT, "b2b")) == 6
-        time.sleep(0.6)
-        assert len(connector.get_section(RECIPIENT, "b2b")) == 6
-        assert len(handle.portal.requests_of("REFRESHTOKEN")) == 1
-        assert len(handle.portal.requests_of("AUTHTOKEN")) == 1  # no second OTP
-    finally:
-        handle.stop()
+
+def test_session_past_the_access_window_asks_for_an_otp(client, sandbox):
+    sandbox.portal.clock.advance(31 * 3600)  # six hours of token, then the 24-hour refresh window
+    with pytest.raises(OtpRequired):
+        client.get_section(RECIPIENT, "b2b")
+    assert not client.has_session(RECIPIENT)
+    assert len(sandbox.portal.requests_of("REFRESHTOKEN")) == 1
 
 
 def test_queued_files_from_a_gsp_that_zips_them_are_read():
@@ -219,7 +216,7 @@ def test_server_error_while_refreshing_keeps_the_session_for_the_next_try(client
 
 
 def test_download_that_times_out_is_retried(sandbox):
-    connector = demo_connector(sandbox, **FAST)
+    connector = connect(sandbox)
     connector.settings = connector.settings.__class__(**{**connector.settings.__dict__, "timeout": 0.4})
     connector.request_otp(RECIPIENT)
     connector.authenticate(RECIPIENT, sandbox.otp)

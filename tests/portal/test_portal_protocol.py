@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import pytest
-import requests
-from portal_helpers import FAST, RECIPIENT, held, save_body
+from portal_helpers import RECIPIENT, connect, held, save_body
 
 from recon.portal import crypto
 from recon.portal.client import OtpRequired, PortalError
-from recon.portal.service import demo_connector
 
 
 @pytest.mark.parametrize("length", [0, 1, 15, 16, 17, 31, 32, 33, 1000])
@@ -62,7 +60,7 @@ def test_sealed_body_verifies_and_a_changed_hmac_or_body_is_rejected():
 def test_session_key_from_sek_decrypts_the_sandbox_replies(client, sandbox):
     login = client._logins[RECIPIENT]
     # The reply to GETINV, fetched raw: rek under the session key, data under rek, HMAC under rek.
-    reply = requests.get(
+    reply = client.http.get(
         client.base_url + client.settings.ims_path,
         params={"action": "GETINV", "gstin": RECIPIENT, "section": "CN"},
         headers=client._headers(RECIPIENT, login.username, login.auth_token),
@@ -82,7 +80,7 @@ def test_sandbox_refuses_a_save_with_a_tampered_hmac_and_applies_nothing(client,
     body = save_body(records, {("b2b", "MH/2526/0417"): "A"})
     data, _ = crypto.seal(body["data"], login.session_key)
     forged = crypto.hmac_sign(b"not the body", login.session_key)
-    response = requests.put(
+    response = client.http.put(
         client.base_url + client.settings.ims_path,
         json={"action": "SAVE", "data": data, "hmac": forged},
         headers=client._headers(RECIPIENT, login.username, login.auth_token),
@@ -98,7 +96,7 @@ def test_sandbox_refuses_a_save_with_a_tampered_hmac_and_applies_nothing(client,
 
 
 def test_wrong_otp_is_refused_and_leaves_no_session(sandbox):
-    connector = demo_connector(sandbox, **FAST)
+    connector = connect(sandbox)
     connector.request_otp(RECIPIENT)
     with pytest.raises(PortalError) as err:
         connector.authenticate(RECIPIENT, "000000")
@@ -110,7 +108,7 @@ def test_wrong_otp_is_refused_and_leaves_no_session(sandbox):
 
 def test_otp_without_an_otp_request_is_refused(sandbox):
     # The portal sends the OTP only after OTPREQUEST; guessing the demo OTP alone must not log in.
-    connector = demo_connector(sandbox, **FAST)
+    connector = connect(sandbox)
     with pytest.raises(PortalError) as err:
         connector.authenticate(RECIPIENT, sandbox.otp)
     assert err.value.code == "RET13506"
@@ -118,7 +116,7 @@ def test_otp_without_an_otp_request_is_refused(sandbox):
 
 def test_app_key_under_another_public_key_never_opens_a_session(sandbox):
     _, other_pem = crypto.new_rsa_key_pair()
-    connector = demo_connector(sandbox, **FAST)
+    connector = connect(sandbox)
     connector._public_key = crypto.load_public_key(other_pem)
     # PKCS#1 v1.5 decryption with the wrong key uses implicit rejection (no padding oracle): it may yield
     # random bytes instead of an error, so the refusal can come at OTPREQUEST (key length) or at
@@ -131,7 +129,7 @@ def test_app_key_under_another_public_key_never_opens_a_session(sandbox):
 
 
 def test_wrong_client_secret_is_refused(sandbox):
-    connector = demo_connector(sandbox, **FAST)
+    connector = connect(sandbox)
     sandbox.portal.client_secret = "rotated-by-the-gsp"
     with pytest.raises(PortalError) as err:
         connector.request_otp(RECIPIENT)

@@ -6,11 +6,14 @@ import json
 import subprocess
 import sys
 
+import pytest
 import requests
 from portal_helpers import FAST, RECIPIENT, small_ims
 
 from recon.jsonio import dumps_exact
 from recon.portal.service import connector_from_settings, fetch_ims
+
+pytestmark = pytest.mark.loopback  # a real process on a real port, on real time
 
 
 def _exports(process) -> dict[str, str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from portal_helpers import DECISIONS_FOR_LOG_TEST, RECIPIENT, fetch_raw, save_body
+from portal_helpers import DECISIONS_FOR_LOG_TEST, LOOPBACK, RECIPIENT, connect, fetch_raw, save_body
 
 from recon.errors import InputError
 from recon.portal import crypto
@@ -27,13 +27,10 @@ def _session_secrets(client, sandbox) -> dict[str, str]:
     }
 
 
+@pytest.mark.parametrize("sandbox", [LOOPBACK], indirect=True)  # urllib3 logs only over a socket
 def test_no_secret_in_logs_of_a_whole_conversation(sandbox, caplog):
-    from portal_helpers import FAST
-
-    from recon.portal.service import demo_connector
-
     caplog.set_level(logging.DEBUG)  # every logger, urllib3 and the sandbox's included
-    client = demo_connector(sandbox, **FAST)
+    client = connect(sandbox)
     client.request_otp(RECIPIENT)
     fetch_ims(client, RECIPIENT, otp=sandbox.otp)
     sandbox.portal.expire_sessions()  # forces REFRESHTOKEN: a new token and sek

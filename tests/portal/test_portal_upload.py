@@ -11,12 +11,16 @@ import time
 import polars as pl
 import pytest
 from portal_helpers import (
+    BOTH_TRANSPORTS,
     FAST,
+    LOOPBACK,
     RECIPIENT,
     SUPPLIER_MH,
     applications,
+    connect,
     fetch_raw,
     held,
+    in_process,
     save_body,
 )
 
@@ -52,6 +56,7 @@ def _by_number(outcome) -> dict:
 # ---------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.loopback
 def test_fetch_reconcile_decide_upload_leaves_the_portal_holding_the_decisions():
     from recon import actions, ims_json, synth
     from recon.match import reconcile
@@ -141,6 +146,7 @@ def test_server_error_in_the_middle_of_an_upload(client, sandbox, applied_before
         assert [r[:3] for r in saves[2].records] == [r[:3] for r in saves[1].records]
 
 
+@pytest.mark.parametrize("sandbox", BOTH_TRANSPORTS, indirect=True)
 @pytest.mark.parametrize("applied_before_dropping", [True, False])
 def test_dropped_connection_after_the_portal_received_the_request(client, sandbox, applied_before_dropping):
     sandbox.portal.add_fault("drop", "SAVE", apply_first=applied_before_dropping)
@@ -164,9 +170,11 @@ def test_dropped_connection_after_the_portal_received_the_request(client, sandbo
     }
 
 
+@pytest.mark.parametrize("sandbox", [LOOPBACK], indirect=True)
 def test_timeout_while_the_portal_is_still_working_applies_each_decision_once(sandbox):
     # The portal is slow: the client gives up, checks (still old state), sends again; meanwhile the first
     # request completes. prev_status makes the two a compare-and-set: exactly one of them applies.
+    # Over a real socket: the two requests really overlap, which an in-process call cannot do.
     client = demo_connector(sandbox, **FAST)
     client.settings = client.settings.__class__(**{**client.settings.__dict__, "timeout": 0.5})
     client.request_otp(RECIPIENT)
@@ -188,6 +196,34 @@ def test_timeout_while_the_portal_is_still_working_applies_each_decision_once(sa
     assert late["error_report"]["b2b"][0]["error_cd"] == "IMSSAV0010"
     assert held(sandbox.portal)[("b2b", "TN/88")] == "A"
     assert applications(sandbox.portal)[("b2b", "33GSPTN0791G1Z5", "TN/88", "112025")] == 1
+
+
+def test_save_whose_reply_comes_after_the_timeout_is_found_applied_and_not_sent_again(client, sandbox):
+    # The portal takes 90 s (on the shared clock) against a 60 s timeout, but did the work: the
+    # connector must not send it again; it checks what the portal holds and reports it applied.
+    sandbox.portal.add_fault("slow", "SAVE", seconds=90)
+    body = save_body(fetch_raw(client), {("b2b", "TN/88"): "A", ("b2bcn", "CN-0093"): "R"})
+
+    outcome = upload(client, [body])
+
+    assert outcome.status == "P"
+    assert {r.doc_no: r.held_action for r in outcome.per_record} == {"TN/88": "A", "CN-0093": "R"}
+    assert len(sandbox.portal.requests_of("SAVE")) == 1
+    assert set(applications(sandbox.portal).values()) == {1}
+    assert any("may have reached the portal" in message for message in outcome.messages)
+
+
+def test_status_is_polled_on_the_back_off_schedule_until_the_portal_finishes(client, sandbox):
+    sandbox.portal.ip_polls = 3  # "in progress" three times, then done
+    body = save_body(fetch_raw(client), {("b2b", "KA-7781"): "P"})
+    clock = sandbox.portal.clock
+    clock.slept.clear()
+
+    outcome = upload(client, [body], confirm=False)
+
+    assert outcome.status == "P"
+    assert len(sandbox.portal.requests_of("REQSTS")) == 4
+    assert clock.slept == [0.0, *client.poll_schedule[:3]]  # 2 s, 3 s, 15 s: no request storm
 
 
 def test_session_expiry_between_fetch_and_upload_is_refreshed_without_an_otp(client, sandbox):
@@ -258,9 +294,9 @@ def test_processed_with_errors_maps_each_error_back_to_its_record(client, sandbo
 def test_error_report_with_short_section_keys_is_mapped_too():
     from portal_helpers import small_ims
 
-    handle = start_background(seed_docs=small_ims(), gstin=RECIPIENT, short_report_keys=True)
+    handle = in_process(small_ims(), short_report_keys=True)
     try:
-        client = demo_connector(handle, **FAST)
+        client = connect(handle)
         client.request_otp(RECIPIENT)
         client.authenticate(RECIPIENT, handle.otp)
         outcome = upload(
@@ -333,7 +369,7 @@ def test_polling_survives_a_restart_with_the_stored_reference(client, sandbox):
     assert stored["ref"] == first.references[0]
     # The app restarts: a new client, a new OTP, the stored reference and body.
     sandbox.portal.ip_polls = 0
-    restarted = demo_connector(sandbox, **FAST)
+    restarted = connect(sandbox)
     restarted.request_otp(RECIPIENT)
     restarted.authenticate(RECIPIENT, sandbox.otp)
     outcome = resume(restarted, stored["ref"], stored["body"])
