@@ -1,0 +1,311 @@
+"""The open pool: a client's months reconciled as one continuous story.
+
+IMS is an inbox, not a month: a bill booked in September may reach IMS with the supplier's October return,
+a document already in August's GSTR-2B may be booked in October, and a Pending record stays in the inbox
+month after month. Reconciling each month alone puts all of these in the wrong tab. Here:
+
+1. every earlier GSTR-2B statement *settles* the books documents it pairs with (matched or mismatched):
+   their ITC already entered a return, so they are shown apart as ``settled``, never as books_only;
+2. the books documents still open, from every month within the s.16(4) window, are reconciled against the
+   current IMS inbox with the ordinary engine: a cross-period pair is Matched/Mismatched like any other and
+   its explanation names both months;
+3. documents of a history statement that pair with nothing are history, not this run's ims_only.
+
+All earlier statements are settled in **one** engine call over their concatenation (oldest first), not one
+call per month. That is the more correct reading as well as the faster one: each document enters GSTR-2B
+once, so the statements are disjoint and together form one portal side; the engine keys on (GSTIN, kind,
+number, FY), so the same number in another financial year never pairs; and one call lets the strongest
+evidence win across all months (an exact pair in September beats a fuzzy one in August), where a
+month-by-month loop would let an earlier, weaker candidate take the document first.
+
+Frames in, frames out: no files, no database (the workspace and the CLI call this).
+Reference: docs/reference/ims-rules.md §1-§3 (what reaches 2B and when), §7 (s.16(4)), §8 (QRMP);
+docs/reference/formats.md §3 (the 2B statement's ``rtnprd``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+import polars as pl
+
+from recon import model
+from recon.match import Settings, reconcile
+from recon.match.result import RESULT_SCHEMA
+
+SETTLED = "settled"
+SETTLED_LABEL = "Settled in an earlier period"
+POOL_COLUMNS = ("books_period", "portal_source", "portal_period")
+POOL_SCHEMA: dict[str, pl.DataType] = {**RESULT_SCHEMA, **dict.fromkeys(POOL_COLUMNS, pl.String)}
+
+# s.16(4) bars ITC on invoices and debit notes; a credit note reduces ITC and is never time-barred.
+_TIME_BARRED_KINDS = ("invoice", "debit_note")
+_PAIRED = ("matched", "mismatched")
+
+Statement = tuple[str, pl.DataFrame]  # (return period MMYYYY, canonical GSTR-2B documents)
+
+
+def reconcile_open_pool(
+    books: pl.DataFrame,
+    ims: pl.DataFrame,
+    history: Sequence[Statement] = (),
+    *,
+    settings: Settings = Settings(),  # noqa: B008 — frozen dataclass, safe as a default
+    today: date | None = None,
+    import_period: str | None = None,
+    current_period: str | None = None,
+    links: Iterable[tuple[str, str]] = (),
+    unlinks: Iterable[tuple[str, str]] = (),
+) -> pl.DataFrame:
+    """Settle books against earlier GSTR-2B statements, then reconcile what is open against IMS.
+
+    ``books``: canonical books that may span months; a document's month is its date's month, else
+    ``import_period`` (MMYYYY). ``history``: (period, canonical GSTR-2B frame) per earlier statement.
+    ``current_period``: the return period being worked on (MMYYYY), which the s.16(4) window is judged
+    against; None takes the newest supplier period in the inbox, else the newest statement. ``today``
+    and ``links``/``unlinks`` are passed to the engine as they are.
+
+    Returns RESULT_SCHEMA rows plus ``books_period``, ``portal_source`` (ims | gstr2b) and
+    ``portal_period``: the engine's rows of the open pool against IMS (in its order), then the books
+    documents kept out of the pool as books_only (duplicates of a settled document, past the s.16(4)
+    deadline), then the ``settled`` rows. Without history and with nothing past the deadline, the rows
+    are exactly ``recon.match.reconcile(books, ims)``'s.
+    """
+    links, unlinks = list(links), list(unlinks)
+    books_periods = booking_periods(books, import_period)
+    statements = history_frame(history)
+    held = _linked_to(links, ims)  # a user's link to an IMS record wins over any statement
+    settle = _settle(books.filter(~pl.col("doc_id").is_in(held.implode())), statements, settings, today)
+    settled_ids = settle["settled"]["books_doc_id"]
+    twin_ids = settle["twins"]["books_doc_id"]
+    still_open = books.filter(~pl.col("doc_id").is_in(pl.concat([settled_ids, twin_ids]).implode()))
+    period = current_period or _current_period(ims, statements)
+    expired_mask = past_deadline(still_open, period)
+    in_pool, expired = still_open.filter(~expired_mask), still_open.filter(expired_mask)
+    main = reconcile(in_pool, ims, settings, links, unlinks, today)
+    parts = [
+        _with_ims_context(main, books_periods, ims, name_months=bool(history)),
+        _kept_out(expired, twin_rows=settle["twins"], books_periods=books_periods, period=period,
+                  settings=settings, today=today),
+        _settled_rows(settle["settled"], books_periods, statements),
+    ]  # fmt: skip
+    return pl.concat([p.select(list(POOL_SCHEMA)).cast(POOL_SCHEMA) for p in parts], how="vertical")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Months
+# ---------------------------------------------------------------------------------------------------
+
+
+def booking_periods(books: pl.DataFrame, import_period: str | None = None) -> pl.DataFrame:
+    """(doc_id, books_period MMYYYY): the document date's month, else the month it was imported for.
+
+    The canonical model keeps no voucher date, so the document date stands for the booking month.
+    """
+    from_date = pl.col("doc_date").dt.strftime("%m%Y")
+    return books.select(
+        "doc_id", pl.coalesce(from_date, pl.lit(import_period, pl.String)).alias("books_period")
+    )
+
+
+def month_words(period: pl.Expr) -> pl.Expr:
+    """'092025' → 'Sep 2025' (null stays null)."""
+    return period.str.strptime(pl.Date, "%m%Y", strict=False).dt.strftime("%b %Y")
+
+
+def _period_order(period: str) -> tuple[int, int]:
+    return int(period[2:]), int(period[:2])
+
+
+def _current_period(ims: pl.DataFrame, statements: pl.DataFrame) -> str | None:
+    """The newest supplier period in the inbox, else the newest statement's period."""
+    periods = [p for p in ims["supplier_period"].drop_nulls().unique().to_list() if _is_period(p)]
+    if not periods:
+        periods = statements["portal_period"].unique().to_list()
+    return max(periods, key=_period_order) if periods else None
+
+
+def _is_period(text: str) -> bool:
+    return len(text) == 6 and text.isdigit() and 1 <= int(text[:2]) <= 12
+
+
+def s16_deadline() -> pl.Expr:
+    """30 November after the end of the document's financial year (docs/reference/ims-rules.md §7)."""
+    fy_end_year = pl.col("doc_date").dt.year() + (pl.col("doc_date").dt.month() >= 4).cast(pl.Int32)
+    return pl.date(fy_end_year, 11, 30)
+
+
+def past_deadline(books: pl.DataFrame, period: str | None) -> pl.Series:
+    """True for invoices and debit notes whose s.16(4) deadline fell before ``period`` began.
+
+    The claim is made in that period's return, so a deadline inside the period still counts as open.
+    """
+    if period is None or books.is_empty():
+        return pl.Series("expired", [False] * books.height, dtype=pl.Boolean)
+    start = date(int(period[2:]), int(period[:2]), 1)
+    barred = pl.col("doc_kind").is_in(_TIME_BARRED_KINDS) & (s16_deadline() < pl.lit(start))
+    return books.select(barred.fill_null(False).alias("expired")).to_series()
+
+
+# ---------------------------------------------------------------------------------------------------
+# History: the earlier GSTR-2B statements
+# ---------------------------------------------------------------------------------------------------
+
+
+def history_frame(history: Sequence[Statement]) -> pl.DataFrame:
+    """All statements as one canonical portal frame, oldest first, plus ``portal_period``.
+
+    Rejected documents (2B ``docRejdata``) settle nothing: their ITC never entered, and a supplier who
+    reports one again brings it back through IMS. A document given in two statements (the same file twice)
+    counts once, in the earlier one.
+    """
+    frames = []
+    for period, docs in sorted(history, key=lambda s: _period_order(s[0])):
+        if not _is_period(period):
+            raise ValueError(f"GSTR-2B statement period {period!r} is not MMYYYY")
+        docs = docs if list(docs.columns) == list(model.COLUMNS) else model.conform(docs)
+        frames.append(docs.with_columns(pl.lit(period).alias("portal_period")))
+    if not frames:
+        return model.empty().with_columns(pl.lit(None, pl.String).alias("portal_period"))
+    statements = pl.concat(frames, how="vertical")
+    statements = statements.filter(pl.col("ims_action").fill_null("") != "R")
+    return statements.unique("doc_id", keep="first", maintain_order=True)
+
+
+def _settle(
+    books: pl.DataFrame, statements: pl.DataFrame, settings: Settings, today: date | None
+) -> dict[str, pl.DataFrame]:
+    """The engine's rows of books × all statements that settle a document, and its twins.
+
+    ``settled``: matched or mismatched pairs. ``twins``: books_only rows of a second booking of a settled
+    document (the engine names the kept copy in ``duplicate_of``) — a duplicate, not an open document.
+    """
+    empty = pl.DataFrame(schema=RESULT_SCHEMA)
+    if statements.is_empty() or books.is_empty():
+        return {"settled": empty, "twins": empty}
+    rows = reconcile(books, statements.drop("portal_period"), settings, today=today)
+    settled = rows.filter(pl.col("category").is_in(_PAIRED))
+    twins = rows.filter(
+        (pl.col("category") == "books_only")
+        & pl.col("duplicate_of").is_in(settled["books_doc_id"].implode()).fill_null(False)
+    )
+    return {"settled": settled, "twins": twins}
+
+
+def _linked_to(links: list[tuple[str, str]], ims: pl.DataFrame) -> pl.Series:
+    """Books doc_ids the user linked to a record of the current inbox."""
+    in_inbox = set(ims["doc_id"].to_list()) if links else set()
+    return pl.Series("doc_id", [str(b) for b, p in links if str(p) in in_inbox], dtype=pl.String)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Rows
+# ---------------------------------------------------------------------------------------------------
+
+
+def _with_ims_context(
+    rows: pl.DataFrame, books_periods: pl.DataFrame, ims: pl.DataFrame, *, name_months: bool
+) -> pl.DataFrame:
+    """The engine's rows with both months; with ``name_months``, a pair across months says so first.
+
+    A single-period run (no history) keeps the engine's sentences word for word: its results stay as
+    they always were.
+    """
+    ims_periods = ims.select(
+        pl.col("doc_id").alias("portal_doc_id"), pl.col("supplier_period").alias("portal_period")
+    ).unique("portal_doc_id", keep="first")
+    rows = _with_books_period(rows, books_periods).join(
+        ims_periods, on="portal_doc_id", how="left", maintain_order="left"
+    )
+    across = pl.lit(name_months) & pl.col("category").is_in(_PAIRED)
+    across = across & (pl.col("books_period") != pl.col("portal_period"))
+    sentence = pl.concat_str(
+        pl.lit("booked "), month_words(pl.col("books_period")),
+        pl.lit("; in IMS from the supplier's "), month_words(pl.col("portal_period")), pl.lit(" GSTR-1. "),
+        pl.col("explanation"),
+    )  # fmt: skip
+    source = pl.when(pl.col("portal_doc_id").is_not_null()).then(pl.lit("ims"))
+    return rows.with_columns(
+        pl.when(across.fill_null(False)).then(sentence).otherwise(pl.col("explanation")).alias("explanation"),
+        source.otherwise(pl.lit(None, pl.String)).alias("portal_source"),
+    )
+
+
+def _settled_rows(
+    settled: pl.DataFrame, books_periods: pl.DataFrame, statements: pl.DataFrame
+) -> pl.DataFrame:
+    """Books documents a history statement settled: which 2B, and both months, in the explanation.
+
+    Nothing is suggested for them: the document is no longer in the inbox to act on.
+    """
+    if settled.is_empty():
+        return pl.DataFrame(schema=POOL_SCHEMA)
+    periods = statements.select(pl.col("doc_id").alias("portal_doc_id"), "portal_period")
+    rows = _with_books_period(settled, books_periods).join(
+        periods, on="portal_doc_id", how="left", maintain_order="left"
+    )
+    sentence = pl.concat_str(
+        pl.lit("booked "), month_words(pl.col("books_period")).fill_null("(no date)"),
+        pl.lit("; in GSTR-2B of "), month_words(pl.col("portal_period")), pl.lit(". "), pl.col("explanation"),
+    )  # fmt: skip
+    return rows.with_columns(
+        pl.lit(SETTLED).alias("category"),
+        sentence.alias("explanation"),
+        pl.lit(None, pl.String).alias("suggested_action"),
+        pl.lit(None, pl.String).alias("action_reason"),
+        pl.lit([], pl.List(pl.String)).alias("action_warnings"),
+        pl.lit("gstr2b").alias("portal_source"),
+    )
+
+
+def _kept_out(
+    expired: pl.DataFrame,
+    *,
+    twin_rows: pl.DataFrame,
+    books_periods: pl.DataFrame,
+    period: str | None,
+    settings: Settings,
+    today: date | None,
+) -> pl.DataFrame:
+    """books_only rows for the documents left out of the pool, each saying why.
+
+    Past the deadline: ITC can no longer be taken, so the document is not offered to any IMS record. A
+    second booking of a settled document keeps the engine's duplicate row from the settling run.
+    """
+    parts = []
+    if twin_rows.height:
+        parts.append(twin_rows)
+    if expired.height:
+        rows = reconcile(expired, model.empty(), settings, today=today)
+        deadlines = expired.select(
+            pl.col("doc_id").alias("books_doc_id"), s16_deadline().dt.strftime("%d %b %Y").alias("_deadline")
+        )
+        rows = rows.join(deadlines, on="books_doc_id", how="left", maintain_order="left")
+        parts.append(
+            rows.with_columns(
+                pl.concat_str(
+                    pl.lit("Past the s.16(4) deadline of "), pl.col("_deadline"),
+                    pl.lit(f" for the return of {_month_text(period)}: ITC can no longer be taken, so it is not "
+                           "matched against IMS. "),
+                    pl.col("explanation"),
+                ).alias("explanation")
+            ).drop("_deadline")
+        )  # fmt: skip
+    if not parts:
+        return pl.DataFrame(schema=POOL_SCHEMA)
+    rows = pl.concat([p.select(list(RESULT_SCHEMA)) for p in parts], how="vertical")
+    return _with_books_period(rows, books_periods).with_columns(
+        pl.lit(None, pl.String).alias("portal_period"), pl.lit(None, pl.String).alias("portal_source")
+    )
+
+
+def _month_text(period: str | None) -> str:
+    if not period:
+        return "this period"
+    return date(int(period[2:]), int(period[:2]), 1).strftime("%b %Y")
+
+
+def _with_books_period(rows: pl.DataFrame, books_periods: pl.DataFrame) -> pl.DataFrame:
+    periods = books_periods.rename({"doc_id": "books_doc_id"}).unique("books_doc_id", keep="first")
+    return rows.join(periods, on="books_doc_id", how="left", maintain_order="left")
