@@ -160,10 +160,11 @@ def history_frame(history: Sequence[Statement]) -> pl.DataFrame:
     reports one again brings it back through IMS. A document given in two statements (the same file twice)
     counts once, in the earlier one.
     """
-    frames = []
-    for period, docs in sorted(history, key=lambda s: _period_order(s[0])):
+    for period, _ in history:
         if not _is_period(period):
             raise ValueError(f"GSTR-2B statement period {period!r} is not MMYYYY")
+    frames = []
+    for period, docs in sorted(history, key=lambda s: _period_order(s[0])):
         docs = docs if list(docs.columns) == list(model.COLUMNS) else model.conform(docs)
         frames.append(docs.with_columns(pl.lit(period).alias("portal_period")))
     if not frames:
