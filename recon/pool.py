@@ -76,10 +76,12 @@ def reconcile_open_pool(
     books_periods = booking_periods(books, import_period)
     statements = history_frame(history)
     held = _linked_to(links, ims)  # a user's link to an IMS record wins over any statement
-    settle = _settle(books.filter(~pl.col("doc_id").is_in(held.implode())), statements, settings, today)
+    unsettled = books.filter(~pl.col("doc_id").is_in(held.implode())) if held.len() else books
+    settle = _settle(unsettled, statements, settings, today, links, unlinks)
     settled_ids = settle["settled"]["books_doc_id"]
     twin_ids = settle["twins"]["books_doc_id"]
-    still_open = books.filter(~pl.col("doc_id").is_in(pl.concat([settled_ids, twin_ids]).implode()))
+    taken = pl.concat([settled_ids, twin_ids])
+    still_open = books.filter(~pl.col("doc_id").is_in(taken.implode())) if taken.len() else books
     period = current_period or _current_period(ims, statements)
     expired_mask = past_deadline(still_open, period)
     in_pool, expired = still_open.filter(~expired_mask), still_open.filter(expired_mask)
@@ -175,9 +177,17 @@ def history_frame(history: Sequence[Statement]) -> pl.DataFrame:
 
 
 def _settle(
-    books: pl.DataFrame, statements: pl.DataFrame, settings: Settings, today: date | None
+    books: pl.DataFrame,
+    statements: pl.DataFrame,
+    settings: Settings,
+    today: date | None,
+    links: list[tuple[str, str]],
+    unlinks: list[tuple[str, str]],
 ) -> dict[str, pl.DataFrame]:
     """The engine's rows of books × all statements that settle a document, and its twins.
+
+    The user's links and unlinks apply here too: one naming a statement's document is honoured, one
+    naming an inbox record is unknown to this run and ignored by the engine.
 
     ``settled``: matched or mismatched pairs. ``twins``: books_only rows of a second booking of a settled
     document (the engine names the kept copy in ``duplicate_of``) — a duplicate, not an open document.
@@ -185,7 +195,7 @@ def _settle(
     empty = pl.DataFrame(schema=RESULT_SCHEMA)
     if statements.is_empty() or books.is_empty():
         return {"settled": empty, "twins": empty}
-    rows = reconcile(books, statements.drop("portal_period"), settings, today=today)
+    rows = reconcile(books, statements.drop("portal_period"), settings, links, unlinks, today)
     settled = rows.filter(pl.col("category").is_in(_PAIRED))
     twins = rows.filter(
         (pl.col("category") == "books_only")

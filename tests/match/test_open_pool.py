@@ -204,3 +204,16 @@ def test_the_supplier_of_another_gstin_is_never_settled():
     statement = two_b("INV-4", supplier=SUPPLIER, on=date(2025, 9, 3))
     result = reconcile_open_pool(books(booked), ims(), [("092025", gstr2b(statement))], today=TODAY)
     assert row_of(result, books_id=booked["doc_id"])["category"] == "books_only"
+
+
+def test_a_pair_the_user_unlinked_does_not_settle_again():
+    booked = b("INV-12", on=date(2025, 9, 9))
+    statement = two_b("INV-12", on=date(2025, 9, 9))
+    result = reconcile_open_pool(
+        books(booked),
+        ims(),
+        [("092025", gstr2b(statement))],
+        today=TODAY,
+        unlinks=[(booked["doc_id"], statement["doc_id"])],
+    )
+    assert row_of(result, books_id=booked["doc_id"])["category"] == "books_only"
