@@ -86,13 +86,17 @@ def reconcile_open_pool(
     expired_mask = past_deadline(still_open, period)
     in_pool, expired = still_open.filter(~expired_mask), still_open.filter(expired_mask)
     main = reconcile(in_pool, ims, settings, links, unlinks, today)
-    parts = [
-        _with_ims_context(main, books_periods, ims, name_months=bool(history)),
-        _kept_out(expired, twin_rows=settle["twins"], books_periods=books_periods, period=period,
-                  settings=settings, today=today),
-        _settled_rows(settle["settled"], books_periods, statements),
-    ]  # fmt: skip
-    return pl.concat([p.select(list(POOL_SCHEMA)).cast(POOL_SCHEMA) for p in parts], how="vertical")
+    kept_out = _kept_out(expired, twin_rows=settle["twins"], period=period, settings=settings, today=today)
+    rows = pl.concat(
+        [
+            main.with_columns(pl.lit("pool").alias("_part")),
+            kept_out.with_columns(pl.lit("kept").alias("_part")),
+            settle["settled"].with_columns(pl.lit(SETTLED).alias("_part")),
+        ],
+        how="vertical",
+    )
+    rows = _with_months(rows, books_periods, _portal_periods(ims, statements))
+    return _in_words(rows, name_months=bool(history)).select(list(POOL_SCHEMA)).cast(POOL_SCHEMA)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -111,9 +115,13 @@ def booking_periods(books: pl.DataFrame, import_period: str | None = None) -> pl
     )
 
 
+_MONTHS = {f"{m:02d}": date(2025, m, 1).strftime("%b") for m in range(1, 13)}
+
+
 def month_words(period: pl.Expr) -> pl.Expr:
     """'092025' → 'Sep 2025' (null stays null)."""
-    return period.str.strptime(pl.Date, "%m%Y", strict=False).dt.strftime("%b %Y")
+    month = period.str.slice(0, 2).replace_strict(_MONTHS, default=None, return_dtype=pl.String)
+    return pl.concat_str(month, pl.lit(" "), period.str.slice(2, 4))
 
 
 def _period_order(period: str) -> tuple[int, int]:
@@ -172,7 +180,13 @@ def history_frame(history: Sequence[Statement]) -> pl.DataFrame:
     if not frames:
         return model.empty().with_columns(pl.lit(None, pl.String).alias("portal_period"))
     statements = pl.concat(frames, how="vertical")
-    statements = statements.filter(pl.col("ims_action").fill_null("") != "R")
+    rejected = statements["ims_action"] == "R"
+    if rejected.any():  # an eager filter copies every column of a million rows: only when there is one
+        statements = statements.filter(~rejected.fill_null(False))
+    # Comparing 64-bit hashes first is several times cheaper than hashing the text into groups, and two
+    # ids of one hash are rare: only then is the text looked at.
+    if not statements.select(pl.col("doc_id").hash().is_duplicated().any()).item():
+        return statements
     return statements.unique("doc_id", keep="first", maintain_order=True)
 
 
@@ -215,58 +229,84 @@ def _linked_to(links: list[tuple[str, str]], ims: pl.DataFrame) -> pl.Series:
 # ---------------------------------------------------------------------------------------------------
 
 
-def _with_ims_context(
-    rows: pl.DataFrame, books_periods: pl.DataFrame, ims: pl.DataFrame, *, name_months: bool
-) -> pl.DataFrame:
-    """The engine's rows with both months; with ``name_months``, a pair across months says so first.
+def _portal_periods(ims: pl.DataFrame, statements: pl.DataFrame) -> pl.DataFrame:
+    """(portal_doc_id, portal_period): an inbox record's supplier period, a statement document's period.
 
-    A single-period run (no history) keeps the engine's sentences word for word: its results stay as
-    they always were.
+    IMS and GSTR-2B documents never share an id (the source is part of it).
     """
-    ims_periods = ims.select(
-        pl.col("doc_id").alias("portal_doc_id"), pl.col("supplier_period").alias("portal_period")
-    ).unique("portal_doc_id", keep="first")
-    rows = _with_books_period(rows, books_periods).join(
-        ims_periods, on="portal_doc_id", how="left", maintain_order="left"
-    )
-    across = pl.lit(name_months) & pl.col("category").is_in(_PAIRED)
-    across = across & (pl.col("books_period") != pl.col("portal_period"))
-    sentence = pl.concat_str(
-        pl.lit("booked "), month_words(pl.col("books_period")),
-        pl.lit("; in IMS from the supplier's "), month_words(pl.col("portal_period")), pl.lit(" GSTR-1. "),
-        pl.col("explanation"),
-    )  # fmt: skip
-    source = pl.when(pl.col("portal_doc_id").is_not_null()).then(pl.lit("ims"))
-    return rows.with_columns(
-        pl.when(across.fill_null(False)).then(sentence).otherwise(pl.col("explanation")).alias("explanation"),
-        source.otherwise(pl.lit(None, pl.String)).alias("portal_source"),
+    return pl.concat(
+        [
+            ims.select(
+                pl.col("doc_id").alias("portal_doc_id"), pl.col("supplier_period").alias("portal_period")
+            ),
+            statements.select(pl.col("doc_id").alias("portal_doc_id"), "portal_period"),
+        ]
     )
 
 
-def _settled_rows(
-    settled: pl.DataFrame, books_periods: pl.DataFrame, statements: pl.DataFrame
+def _with_months(
+    rows: pl.DataFrame, books_periods: pl.DataFrame, portal_periods: pl.DataFrame
 ) -> pl.DataFrame:
-    """Books documents a history statement settled: which 2B, and both months, in the explanation.
+    """``books_period`` and ``portal_period`` of each row, looked up by its doc ids."""
+    rows = _looked_up(rows, "books_doc_id", books_periods.rename({"doc_id": "books_doc_id"}))
+    return _looked_up(rows, "portal_doc_id", portal_periods)
 
-    Nothing is suggested for them: the document is no longer in the inbox to act on.
+
+def _looked_up(rows: pl.DataFrame, key: str, table: pl.DataFrame) -> pl.DataFrame:
+    """``rows`` with ``table``'s other column, found by the id ``key`` (one row of ``table`` per id).
+
+    Only the key goes through the join: joining the wide rows themselves would copy every explanation and
+    difference list of a million rows to add one short column.
     """
-    if settled.is_empty():
-        return pl.DataFrame(schema=POOL_SCHEMA)
-    periods = statements.select(pl.col("doc_id").alias("portal_doc_id"), "portal_period")
-    rows = _with_books_period(settled, books_periods).join(
-        periods, on="portal_doc_id", how="left", maintain_order="left"
+    found = rows.select(key).join(table, on=key, how="left", maintain_order="left").drop(key)
+    return pl.concat([rows, found], how="horizontal")
+
+
+def _in_words(rows: pl.DataFrame, *, name_months: bool) -> pl.DataFrame:
+    """Where each portal document came from, and both months in the sentence of a pair across months.
+
+    Settled rows name the statement; nothing is suggested for them, as the document is no longer in the
+    inbox to act on. With ``name_months`` off (a single-period run) the engine's sentences stay word for
+    word: its results stay as they always were.
+    """
+    part = pl.col("_part")
+    settled = part == SETTLED
+    across = (part == "pool") & pl.col("category").is_in(_PAIRED)
+    across = (pl.lit(name_months) & across & (pl.col("books_period") != pl.col("portal_period"))).fill_null(
+        False
     )
-    sentence = pl.concat_str(
-        pl.lit("booked "), month_words(pl.col("books_period")).fill_null("(no date)"),
-        pl.lit("; in GSTR-2B of "), month_words(pl.col("portal_period")), pl.lit(". "), pl.col("explanation"),
-    )  # fmt: skip
+    booked = pl.concat_str(pl.lit("booked "), month_words(pl.col("books_period")).fill_null("(no date)"))
+    in_2b = pl.concat_str(
+        booked, pl.lit("; in GSTR-2B of "), month_words(pl.col("portal_period")), pl.lit(". ")
+    )
+    in_ims = pl.concat_str(
+        booked,
+        pl.lit("; in IMS from the supplier's "),
+        month_words(pl.col("portal_period")),
+        pl.lit(" GSTR-1. "),
+    )
+    explanation = pl.col("explanation")
+    none = pl.lit(None, pl.String)
     return rows.with_columns(
-        pl.lit(SETTLED).alias("category"),
-        sentence.alias("explanation"),
-        pl.lit(None, pl.String).alias("suggested_action"),
-        pl.lit(None, pl.String).alias("action_reason"),
-        pl.lit([], pl.List(pl.String)).alias("action_warnings"),
-        pl.lit("gstr2b").alias("portal_source"),
+        pl.when(settled).then(pl.lit(SETTLED)).otherwise(pl.col("category")).alias("category"),
+        pl.when(settled)
+        .then(pl.concat_str(in_2b, explanation))
+        .when(across)
+        .then(pl.concat_str(in_ims, explanation))
+        .otherwise(explanation)
+        .alias("explanation"),
+        pl.when(settled).then(none).otherwise(pl.col("suggested_action")).alias("suggested_action"),
+        pl.when(settled).then(none).otherwise(pl.col("action_reason")).alias("action_reason"),
+        pl.when(settled)
+        .then(pl.lit([], pl.List(pl.String)))
+        .otherwise(pl.col("action_warnings"))
+        .alias("action_warnings"),
+        pl.when(settled)
+        .then(pl.lit("gstr2b"))
+        .when(pl.col("portal_doc_id").is_not_null())
+        .then(pl.lit("ims"))
+        .otherwise(none)
+        .alias("portal_source"),
     )
 
 
@@ -274,7 +314,6 @@ def _kept_out(
     expired: pl.DataFrame,
     *,
     twin_rows: pl.DataFrame,
-    books_periods: pl.DataFrame,
     period: str | None,
     settings: Settings,
     today: date | None,
@@ -304,19 +343,11 @@ def _kept_out(
             ).drop("_deadline")
         )  # fmt: skip
     if not parts:
-        return pl.DataFrame(schema=POOL_SCHEMA)
-    rows = pl.concat([p.select(list(RESULT_SCHEMA)) for p in parts], how="vertical")
-    return _with_books_period(rows, books_periods).with_columns(
-        pl.lit(None, pl.String).alias("portal_period"), pl.lit(None, pl.String).alias("portal_source")
-    )
+        return pl.DataFrame(schema=RESULT_SCHEMA)
+    return pl.concat([p.select(list(RESULT_SCHEMA)) for p in parts], how="vertical")
 
 
 def _month_text(period: str | None) -> str:
     if not period:
         return "this period"
     return date(int(period[2:]), int(period[:2]), 1).strftime("%b %Y")
-
-
-def _with_books_period(rows: pl.DataFrame, books_periods: pl.DataFrame) -> pl.DataFrame:
-    periods = books_periods.rename({"doc_id": "books_doc_id"}).unique("books_doc_id", keep="first")
-    return rows.join(periods, on="books_doc_id", how="left", maintain_order="left")
