@@ -76,9 +76,6 @@ class Timeline:
     gstr2b_payloads: dict[str, dict]
     ims_payload: dict
 
-    def books_file(self, layout: str = "generic") -> str:
-        return f"books_{layout}_{self.months[0]}_{self.months[-1]}.xlsx"
-
 
 @dataclass
 class _Placed:
