@@ -348,10 +348,13 @@ def _expected(item: _Placed, where: str | None, months: tuple[str, ...]) -> str 
 # ---------------------------------------------------------------------------------------------------
 
 
-def write_timeline(timeline: Timeline, folder: Path | str, *, layout: str = "generic") -> dict[str, Path]:
+def write_timeline(
+    timeline: Timeline, folder: Path | str, *, layout: str = "generic", gstr2b_excel: bool = False
+) -> dict[str, Path]:
     """The register (one workbook over all months), one GSTR-2B JSON per earlier month, the inbox, truth.
 
-    Returns file name → path. ``layout`` is any of ``recon.synth.layouts.LAYOUTS`` (Tally has a title row).
+    Returns file name → path. ``layout`` is any of ``recon.synth.layouts.LAYOUTS`` (Tally has a title row);
+    ``gstr2b_excel`` also writes each statement as the portal's Excel download (``gstr2b_<MMYYYY>.xlsx``).
     """
     from recon.synth.files import write_xlsx
     from recon.synth.layouts import render
@@ -366,9 +369,22 @@ def write_timeline(timeline: Timeline, folder: Path | str, *, layout: str = "gen
         written[gstr2b_file(month)] = _text(
             folder / gstr2b_file(month), jsonio.dumps_exact(payload, indent=1)
         )
+        if gstr2b_excel:
+            excel = gstr2b_file(month).replace(".json", ".xlsx")
+            written[excel] = _write_statement_excel(timeline, month, payload, folder / excel)
     written[IMS_FILE] = _text(folder / IMS_FILE, jsonio.dumps_exact(timeline.ims_payload, indent=1))
     written[TRUTH_FILE] = _text(folder / TRUTH_FILE, timeline.truth.write_csv())
     return written
+
+
+def _write_statement_excel(timeline: Timeline, month: str, payload: dict, path: Path) -> Path:
+    """One month's statement through the single-period Excel writer, which reads a corpus's client and 2B."""
+    from types import SimpleNamespace
+
+    from recon.synth.gstr2b_excel import write_gstr2b_excel
+
+    month_corpus = SimpleNamespace(client=replace(timeline.client, period=month), gstr2b_payload=payload)
+    return write_gstr2b_excel(month_corpus, path)
 
 
 def books_as_read(timeline: Timeline, layout: str) -> pl.DataFrame:

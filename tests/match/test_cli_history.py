@@ -296,3 +296,21 @@ def test_help_names_the_history_option(capsys):
     with pytest.raises(SystemExit):
         main(["reconcile", "--help"])
     assert "--history" in capsys.readouterr().out
+
+
+def test_a_statement_given_as_the_portal_excel_settles_as_its_json_does(tmp_path):
+    timeline = generate_timeline(seed=8, n_docs=120)
+    write_timeline(timeline, tmp_path, gstr2b_excel=True)
+    first, second = timeline.months[:-1]
+    args = ["reconcile", "--books", str(tmp_path / books_file_name("generic", timeline.months)),
+            "--ims", str(tmp_path / IMS_FILE), "--history", str(tmp_path / gstr2b_file(second))]  # fmt: skip
+    outs = {}
+    for kind in ("json", "xlsx"):
+        outs[kind] = tmp_path / f"{kind}.csv"
+        statement = tmp_path / gstr2b_file(first).replace(".json", f".{kind}")
+        assert main([*args, "--history", str(statement), "--out", str(outs[kind])]) == 0
+    columns = ["category", "books_doc_id", "ims_doc_id", "portal_source", "portal_period"]
+    from_json = pl.read_csv(outs["json"], infer_schema=False).select(columns)
+    from_excel = pl.read_csv(outs["xlsx"], infer_schema=False).select(columns)
+    assert from_json.filter(pl.col("portal_period") == first).height > 50
+    assert from_excel.equals(from_json)
