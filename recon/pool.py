@@ -130,10 +130,21 @@ def _period_order(period: str) -> tuple[int, int]:
 
 def _current_period(ims: pl.DataFrame, statements: pl.DataFrame) -> str | None:
     """The newest supplier period in the inbox, else the newest statement's period."""
+    newest = newest_inbox_period(ims)
+    if newest is None and not statements.is_empty():
+        newest = max(statements["portal_period"].unique().to_list(), key=_period_order)
+    return newest
+
+
+def newest_inbox_period(ims: pl.DataFrame) -> str | None:
+    """The newest supplier period (MMYYYY) among the inbox's records, None when none says one."""
     periods = [p for p in ims["supplier_period"].drop_nulls().unique().to_list() if _is_period(p)]
-    if not periods:
-        periods = statements["portal_period"].unique().to_list()
     return max(periods, key=_period_order) if periods else None
+
+
+def is_earlier(period: str, than: str) -> bool:
+    """Whether the return period ``period`` comes before ``than`` (both MMYYYY)."""
+    return _period_order(period) < _period_order(than)
 
 
 def _is_period(text: str) -> bool:

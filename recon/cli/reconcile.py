@@ -125,9 +125,23 @@ def read_history(args: argparse.Namespace, books, portal) -> list[tuple[str, pl.
                 file=name,
                 hint="Give each month's GSTR-2B once.",
             )
+        _check_earlier(statement.period, portal, name)
         seen[statement.period] = name
         statements.append((statement.period, statement.docs))
-    return statements
+    return sorted(statements, key=lambda s: (s[0][2:], s[0][:2]))
+
+
+def _check_earlier(period: str, inbox, name: str) -> None:
+    """A statement of the inbox's own month would settle the very documents the inbox is for."""
+    from recon.pool import is_earlier, newest_inbox_period
+
+    newest = newest_inbox_period(inbox.docs)
+    if newest and not is_earlier(period, newest):
+        raise InputError(
+            f"this GSTR-2B is of {period}, not earlier than the IMS inbox (its newest records are of {newest})",
+            file=name,
+            hint="--history takes the 2Bs of earlier months; reconcile this month's 2B with --portal instead.",
+        )
 
 
 def export_frame(joined: pl.DataFrame, *, structured: bool = False) -> pl.DataFrame:

@@ -314,3 +314,12 @@ def test_a_statement_given_as_the_portal_excel_settles_as_its_json_does(tmp_path
     from_excel = pl.read_csv(outs["xlsx"], infer_schema=False).select(columns)
     assert from_json.filter(pl.col("portal_period") == first).height > 50
     assert from_excel.equals(from_json)
+
+
+def test_a_2b_of_the_inboxs_own_month_is_refused(hand_written, capsys):
+    folder, args = hand_written
+    same_month = folder / "2B_102025.json"
+    write_2b(same_month, period="102025")
+    assert main([*args, "--history", str(same_month)]) == 2
+    err = capsys.readouterr().err
+    assert "2B_102025.json" in err and "not earlier than the IMS inbox" in err
