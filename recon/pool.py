@@ -19,7 +19,7 @@ evidence win across all months (an exact pair in September beats a fuzzy one in 
 month-by-month loop would let an earlier, weaker candidate take the document first.
 
 Frames in, frames out: no files, no database (the workspace and the CLI call this).
-Reference: docs/reference/ims-rules.md §1-§3 (what reaches 2B and when), §7 (s.16(4)), §8 (QRMP);
+Reference: docs/reference/ims-rules.md §1-§3 (what reaches 2B and when), §7 (s.16(4));
 docs/reference/formats.md §3 (the 2B statement's ``rtnprd``).
 """
 
