@@ -3,6 +3,10 @@
 Without ``--out`` prints counts and ITC per category; with ``--out`` writes one row per result (.csv,
 .xlsx or .json): category, the books rows, both documents' numbers and amounts, the differences, how the
 pair was found, and the suggested IMS action with its reason.
+
+``--history 2B.json`` (repeatable) reconciles the open pool (``recon.pool``): books documents already in an
+earlier GSTR-2B are ``settled`` and the rest are reconciled against the IMS inbox; the output then adds
+``books_period``, ``portal_source`` and ``portal_period``. Without it the output is what it always was.
 """
 
 from __future__ import annotations
@@ -31,6 +35,14 @@ def add_parser(subparsers) -> None:
     portal = parser.add_mutually_exclusive_group(required=True)
     portal.add_argument("--ims", help="IMS download (JSON)")
     portal.add_argument("--portal", help="GSTR-2B or GSTR-2A file (JSON or Excel), or an IMS download")
+    parser.add_argument(
+        "--history",
+        action="append",
+        default=[],
+        metavar="2B",
+        help="an earlier month's GSTR-2B (JSON or portal Excel); repeat for each month. Books documents "
+        "it holds are reported as settled, the rest are reconciled against the IMS inbox",
+    )
     parser.add_argument("--gstin", help="the recipient's (your client's) GSTIN")
     parser.add_argument(
         "--out", help="write the results here: .csv, .xlsx or .json (default: print a summary)"
@@ -78,13 +90,59 @@ def read_inputs(args: argparse.Namespace):
             hint="Give the purchase register with --books and the portal download with --ims or --portal.",
         )
     wanted = (args.gstin or books.recipient_gstin or "").strip().upper()
+    _check_recipient(portal, wanted, portal_file)
+    return books, portal
+
+
+def _check_recipient(portal, wanted: str, file: str) -> None:
+    """A portal file of another client is refused: one client's data never reaches another's result."""
     if wanted and portal.recipient_gstin and portal.recipient_gstin.upper() != wanted:
         raise InputError(
             f"the file is for GSTIN {portal.recipient_gstin}, not {wanted}",
-            file=portal_file,
+            file=file,
             hint="Download the portal file of this client, or correct --gstin.",
         )
-    return books, portal
+
+
+def read_history(args: argparse.Namespace, books, portal) -> list[tuple[str, pl.DataFrame]]:
+    """(period, documents) of each ``--history`` GSTR-2B; another client's or an undated one is refused."""
+    from recon.readers import read
+
+    wanted = (args.gstin or books.recipient_gstin or portal.recipient_gstin or "").strip().upper()
+    statements, seen = [], {}
+    for name in args.history:
+        statement = read(name, kind="gstr2b")
+        _check_recipient(statement, wanted, name)
+        wanted = wanted or (statement.recipient_gstin or "").upper()
+        if not statement.period:
+            raise InputError(
+                "the GSTR-2B does not say its return period",
+                file=name,
+                hint="Give the statement as downloaded (JSON 'rtnprd', or the Excel 'Read me' sheet's period).",
+            )
+        if statement.period in seen:
+            raise InputError(
+                f"two statements for the period {statement.period}: {seen[statement.period]} and this one",
+                file=name,
+                hint="Give each month's GSTR-2B once.",
+            )
+        _check_earlier(statement.period, portal, name)
+        seen[statement.period] = name
+        statements.append((statement.period, statement.docs))
+    return sorted(statements, key=lambda s: (s[0][2:], s[0][:2]))
+
+
+def _check_earlier(period: str, inbox, name: str) -> None:
+    """A statement of the inbox's own month would settle the very documents the inbox is for."""
+    from recon.pool import is_earlier, newest_inbox_period
+
+    newest = newest_inbox_period(inbox.docs)
+    if newest and not is_earlier(period, newest):
+        raise InputError(
+            f"this GSTR-2B is of {period}, not earlier than the IMS inbox (its newest records are of {newest})",
+            file=name,
+            hint="--history takes the 2Bs of earlier months; reconcile this month's 2B with --portal instead.",
+        )
 
 
 def export_frame(joined: pl.DataFrame, *, structured: bool = False) -> pl.DataFrame:
@@ -158,11 +216,17 @@ def summary_lines(results: pl.DataFrame, joined: pl.DataFrame) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    if args.history and args.portal:
+        raise InputError(
+            "--history needs the IMS inbox (--ims), not --portal: the earlier 2Bs settle, IMS is open"
+        )
+    books, portal = read_inputs(args)
+    if args.history:
+        return _run_open_pool(args, settings, books, portal)
     from recon.match import reconcile
     from recon.match.view import joined as joined_view
 
-    settings = settings_from(args)
-    books, portal = read_inputs(args)
     results = reconcile(books.docs, portal.docs, settings)
     table = joined_view(results, books.docs, portal.docs)
     if args.out:
@@ -171,3 +235,32 @@ def run(args: argparse.Namespace) -> int:
         print(f"Wrote {results.height} rows to {out}")
     print("\n".join(summary_lines(results, table)))
     return 0
+
+
+def _run_open_pool(args: argparse.Namespace, settings, books, portal) -> int:
+    """The open pool: settle books against the earlier 2Bs, reconcile the rest against the inbox."""
+    from recon.match.view import joined as joined_view
+    from recon.pool import POOL_COLUMNS, SETTLED, reconcile_open_pool
+
+    statements = read_history(args, books, portal)
+    results = reconcile_open_pool(books.docs, portal.docs, statements, settings=settings)
+    every_portal_doc = pl.concat([portal.docs, *(docs for _, docs in statements)], how="vertical")
+    table = joined_view(results, books.docs, every_portal_doc)
+    if args.out:
+        out = Path(args.out)
+        frame = export_frame(table, structured=out.suffix.lower() == ".json")
+        write(pl.concat([frame, table.select(POOL_COLUMNS)], how="horizontal"), out)
+        print(f"Wrote {results.height} rows to {out}")
+    current = results.filter(pl.col("category") != SETTLED)
+    print("\n".join(summary_lines(current, table.filter(pl.col("category") != SETTLED))))
+    print(_settled_line(table.filter(pl.col("category") == SETTLED), [p for p, _ in statements]))
+    return 0
+
+
+def _settled_line(settled: pl.DataFrame, periods: list[str]) -> str:
+    """How many books documents earlier 2Bs settled, and their ITC (credit notes subtract)."""
+    from recon.match.explain import format_rupees
+    from recon.pool import SETTLED_LABEL
+
+    itc = settled.select(_signed_tax("books").sum()).item() or 0.0
+    return f"{SETTLED_LABEL} (GSTR-2B {', '.join(periods)}): {settled.height} documents, ITC {format_rupees(itc)}"
