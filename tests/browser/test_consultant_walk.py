@@ -1,0 +1,592 @@
+"""The consultant's nine steps in a real browser at 1366 x 768, on the client's own files, to the sandbox portal.
+
+The files are hand-written (``client_files``: a Tally register with a title block, rate-wise lines, Debit
+Note vouchers; a bare IMS download with one over-long number). The app talks to a local sandbox portal
+seeded with the same IMS records for the client's GSTIN, reached through the ``IMS_PORTAL_*`` settings the
+app reads for a firm's GSP (docs/reference/portal-api.md §2). What each tab must hold comes from the plan
+of the files, not from the engine.
+
+The tests run in order on one page, as one session does. A check that fails does not stop the walk:
+each test first does what the next steps need, collects what it saw wrong, and fails at its end with
+every finding listed. A careless user's moves follow the walk, each as its own test.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import polars as pl
+import pytest
+from playwright.sync_api import expect
+
+from recon.present import inr_short
+from recon.store import Store
+from recon.workspace import Workspace
+
+from .client_files import (
+    CLIENT_GSTIN,
+    CLIENT_NAME,
+    OTHER_CLIENT_GSTIN,
+    OVERLONG_NUMBER,
+    PERIOD,
+    ims_sections,
+    write_client_files,
+)
+from .conftest import start_server, stop_server
+
+pytestmark = pytest.mark.browser
+expect.set_options(timeout=30_000)
+
+GRID = 'iframe[title="st_aggrid.AgGrid.agGrid"]:visible'
+OTHER_CLIENT = "Tungabhadra Textiles"
+REMARK = "Taxable value on your invoice differs from our purchase order"
+PENDING_REMARK = "Goods not received yet"
+SAVED = "Your data has been successfully saved on the GSTN portal"
+TAB_NAMES = {
+    "matched": "Matched with ITC",
+    "mismatched": "Mismatched with ITC",
+    "ims_only": "Not found in ITC",
+    "books_only": "New invoice in ITC",
+}
+
+
+class Findings:
+    """What a test saw wrong; it keeps walking and reports them all at its end."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def check(self, ok: bool, message: str) -> None:
+        if not ok:
+            self.items.append(message)
+
+    def visible(self, locator, message: str, timeout: float = 5_000) -> bool:
+        try:
+            expect(locator.first).to_be_visible(timeout=timeout)
+            return True
+        except AssertionError:
+            self.items.append(message)
+            return False
+
+    def done(self) -> None:
+        assert not self.items, "\n".join(f"- {item}" for item in self.items)
+
+
+# --- fixtures ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    return write_client_files(tmp_path_factory.mktemp("client_files"))
+
+
+@pytest.fixture(scope="module")
+def portal(files, tmp_path_factory):
+    """The sandbox portal holding the client's IMS records (what the download came from)."""
+    from recon.portal.sandbox import start_background
+
+    handle = start_background(seed_docs=ims_sections(files.docs), gstin=CLIENT_GSTIN)
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture(scope="module")
+def server(portal, tmp_path_factory):
+    """The app, pointed at the sandbox as a firm points it at its GSP (environment settings)."""
+    data = tmp_path_factory.mktemp("workspace")
+    key = data / "gstn_public.pem"
+    key.write_text(portal.public_key_pem, encoding="ascii")
+    settings = {
+        "IMS_PORTAL_BASE_URL": portal.base_url,
+        "IMS_PORTAL_CLIENT_ID": portal.client_id,
+        "IMS_PORTAL_CLIENT_SECRET": portal.client_secret,
+        "IMS_PORTAL_PUBLIC_KEY_PATH": str(key),
+        "IMS_PORTAL_USERNAME": portal.usernames[CLIENT_GSTIN],
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in settings.items():
+            patch.setenv(name, value)
+        process, url = start_server(data, demo=False)
+    yield url, f"sqlite:///{data / 'workbench.db'}"
+    stop_server(process)
+
+
+@pytest.fixture(scope="module")
+def page(chromium, server):
+    context = chromium.new_context(viewport={"width": 1366, "height": 768}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(server[0])
+    wait_run_done(page)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def workspace(server):
+    ws = Workspace(Store(server[1]), user="test")
+    yield ws
+    ws.store.dispose()
+
+
+# --- page helpers -----------------------------------------------------------------------------------
+
+
+def wait_run_done(page) -> None:
+    page.wait_for_timeout(150)
+    expect(page.locator('[data-testid="stApp"]')).to_have_attribute(
+        "data-test-script-state", "notRunning", timeout=60_000
+    )
+
+
+def open_page(page, name: str) -> None:
+    page.get_by_test_id("stSidebarNavItems").get_by_role("link", name=name).click()
+    wait_run_done(page)
+
+
+def uploader(page, index: int):
+    return page.locator('[data-testid="stFileUploader"]').nth(index)
+
+
+def choose_file(page, index: int, path) -> None:
+    uploader(page, index).locator('input[type="file"]').set_input_files(str(path))
+    wait_run_done(page)
+
+
+def remove_file(page, index: int) -> None:
+    chip = uploader(page, index).get_by_test_id("stFileChipDeleteBtn")
+    if chip.count():
+        chip.locator("button").first.click()
+        wait_run_done(page)
+
+
+def shot(page, shot_dir, name: str, *, full: bool = False) -> None:
+    wait_run_done(page)
+    page.wait_for_timeout(600)
+    page.screenshot(path=str(shot_dir / f"walk_{name}.png"), full_page=full)
+
+
+def tab(page, category: str):
+    return page.get_by_role("tab", name=re.compile(re.escape(TAB_NAMES[category])))
+
+
+def grid(page):
+    wait_run_done(page)
+    expect(page.locator(GRID)).to_have_count(1)
+    frame = page.frame_locator(GRID)
+    expect(frame.locator(".ag-center-cols-container .ag-row").first).to_be_visible()
+    return frame
+
+
+def column_texts(frame, col_id: str) -> list[str]:
+    return frame.locator(f'.ag-center-cols-container [col-id="{col_id}"]').all_inner_texts()
+
+
+def shown_choice(selectbox) -> str:
+    """What a selectbox shows as chosen (its text, or the value of its search input)."""
+    inputs = selectbox.locator("input")
+    typed = " ".join(inputs.nth(i).input_value() for i in range(inputs.count()))
+    return f"{selectbox.text_content()} {typed}"
+
+
+def sidebar_client(page) -> str:
+    return shown_choice(page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").first)
+
+
+def switch_client(page, name: str) -> None:
+    page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").first.click()
+    page.get_by_role("option", name=re.compile(re.escape(name))).click()
+    wait_run_done(page)
+
+
+def client_named(workspace, name: str):
+    return next(c for c in workspace.clients() if c.name == name)
+
+
+def result_id_of(workspace, number: str) -> str:
+    client = client_named(workspace, CLIENT_NAME)
+    review = workspace.review(client.id, PERIOD)
+    rows = review.filter(pl.coalesce("portal_doc_no", "books_doc_no") == number)
+    return rows["result_id"][0]
+
+
+def flash_text(page) -> str:
+    alerts = page.locator('[data-testid="stAlert"]')
+    return "\n".join(alerts.all_inner_texts())
+
+
+def create_client(page, name: str, gstin: str) -> None:
+    form = page.get_by_test_id("stForm").first
+    form.get_by_role("textbox", name="Client name").fill(name)
+    form.get_by_role("textbox", name="GSTIN", exact=True).fill(gstin)
+    form.get_by_role("textbox", name="Return period (MMYYYY)").fill(PERIOD)
+    form.get_by_role("button", name="Create client").click()
+    wait_run_done(page)
+    expect(page.get_by_text(f"Client '{name}' created and selected")).to_be_visible()
+
+
+# --- the nine steps ---------------------------------------------------------------------------------
+
+
+def test_1_create_the_client_and_it_is_selected_everywhere(page, workspace, shot_dir):
+    findings = Findings()
+    open_page(page, "Clients")
+    create_client(page, OTHER_CLIENT, OTHER_CLIENT_GSTIN)  # a firm has more than one client
+    create_client(page, CLIENT_NAME, CLIENT_GSTIN)
+    shot(page, shot_dir, "01_client_created")
+    assert sorted(c.name for c in workspace.clients()) == sorted([CLIENT_NAME, OTHER_CLIENT])
+    findings.check(
+        CLIENT_NAME in sidebar_client(page), f"sidebar shows {sidebar_client(page)!r} after create"
+    )
+    picker = page.get_by_test_id("stSelectbox").filter(has_text="Work on client")
+    if picker.count():
+        findings.check(
+            CLIENT_NAME in shown_choice(picker),
+            f"'Work on client' on the Clients page shows {shown_choice(picker)!r}, not the new client",
+        )
+    select_button = page.get_by_role("button", name="Select this client")
+    findings.check(
+        select_button.count() == 0,
+        "right after 'Create client' a 'Select this client' button is offered; it switches to another client",
+    )
+    open_page(page, "Import")
+    findings.check(
+        page.get_by_text(f"GSTIN {CLIENT_GSTIN}").count() > 0,
+        "the Import page does not name the new client's GSTIN after 'Create client'",
+    )
+    findings.done()
+
+
+def test_2_import_the_ims_download_and_the_summary_holds_only_what_the_file_holds(
+    page, files, workspace, shot_dir
+):
+    findings = Findings()
+    open_page(page, "Import")
+    assert CLIENT_GSTIN in page.get_by_test_id("stCaptionContainer").first.inner_text()
+    choose_file(page, 1, files.ims)
+    expect(page.get_by_text(f"Selected: {files.ims.name}")).to_be_visible()
+    page.get_by_role("button", name="Import portal file").click()
+    wait_run_done(page)
+    expect(page.get_by_text(f"Imported {files.ims_records():,} documents from ims")).to_be_visible()
+    shot(page, shot_dir, "02_ims_imported", full=True)
+    summary = flash_text(page)
+    client = client_named(workspace, CLIENT_NAME)
+    assert [r.source for r in workspace.imports(client.id, PERIOD)] == ["ims"]
+    findings.check(
+        "Recipient GSTIN in file" not in summary,
+        "the IMS import summary claims a 'Recipient GSTIN in file' the file does not hold (bare download)",
+    )
+    findings.check(
+        OVERLONG_NUMBER in summary,
+        f"the import does not warn about {OVERLONG_NUMBER} (over 16 characters: the portal refuses it)",
+    )
+    findings.done()
+
+
+def test_3_import_the_tally_register(page, files, workspace, shot_dir):
+    findings = Findings()
+    choose_file(page, 0, files.register)
+    expect(page.get_by_text(f"Selected: {files.register.name}")).to_be_visible()
+    expect(page.get_by_text("Column mapping")).to_be_visible()
+    header_row = page.get_by_role("spinbutton", name=re.compile("Header row"))
+    expect(header_row).to_have_value("5")  # four title-block rows above Tally's header
+    mapping = page.get_by_test_id("stExpander").filter(has_text="Column mapping")
+    if not mapping.locator("details[open]").count():
+        mapping.get_by_text("Column mapping").click()
+    boxes = mapping.get_by_test_id("stSelectbox")
+    shown = " | ".join(shown_choice(boxes.nth(i)) for i in range(boxes.count()))
+    for header in ("Supplier Invoice No.", "GSTIN/UIN", "Taxable Value", "Input CGST", "Gross Total"):
+        findings.check(header in shown, f"mapping does not show column {header!r}: {shown}")
+    shot(page, shot_dir, "03_register_mapping")
+    page.get_by_role("button", name="Import books").click()
+    wait_run_done(page)
+    expect(page.get_by_text(f"Imported {files.book_documents():,} documents from books")).to_be_visible()
+    summary = flash_text(page)
+    findings.check(
+        "2 credit note" in summary, "the summary does not count the two Debit Note vouchers as credit notes"
+    )
+    findings.check("double booking" in summary, "the summary does not warn about the double booking")
+    shot(page, shot_dir, "03_register_imported", full=True)
+
+    client = client_named(workspace, CLIENT_NAME)
+    books = workspace.documents(client.id, PERIOD, "books")
+    two_rate = books.filter(pl.col("doc_no") == "DAM/1102")
+    assert two_rate.height == 1, "the two rate rows of DAM/1102 are one document"
+    assert two_rate["taxable_value"].item() == pytest.approx(21000.00 + 46250.00)
+    assert two_rate["doc_value"].item() == pytest.approx(67250.00 + 1050.00 + 8325.00)
+    notes = books.filter(pl.col("voucher_type") == "Debit Note")
+    assert sorted(notes["doc_kind"].to_list()) == ["credit_note", "credit_note"]
+    findings.done()
+
+
+def expected_itc(files, category: str) -> float:
+    sign = {"invoice": 1, "credit_note": -1}
+    return sum(sign[d.kind] * d.itc for d in files.expected(category))
+
+
+def test_4_reconcile_tabs_carry_counts_and_itc(page, files, shot_dir):
+    findings = Findings()
+    open_page(page, "Reconcile")
+    grid(page)
+    shot(page, shot_dir, "04_reconcile_matched")
+    counts = {c: len(files.expected(c)) for c in TAB_NAMES}
+    counts["books_only"] += 1  # the second booking of GE/2526/3390
+    for category, count in counts.items():
+        label = tab(page, category).inner_text()
+        findings.check(f"· {count:,} ·" in label, f"tab {label!r}: expected {count} documents")
+    for category in ("matched", "ims_only"):
+        label = tab(page, category).inner_text()
+        figure = inr_short(expected_itc(files, category))
+        findings.check(figure in label, f"tab {label!r}: expected ITC {figure} (credit notes subtracted)")
+    frame = grid(page)
+    names = column_texts(frame, "supplier_name")
+    findings.check(all(n.strip() for n in names), "a Matched row has no supplier name")
+    findings.done()
+
+
+def test_5_mismatched_side_by_side_with_the_difference_highlighted(page, files, shot_dir):
+    findings = Findings()
+    tab(page, "mismatched").click()
+    frame = grid(page)
+    shot(page, shot_dir, "05_mismatched")
+    header = frame.locator(".ag-header-row").last.inner_text()
+    for column in ("Books tax", "Portal tax", "Difference"):
+        findings.check(column in header, f"Mismatched grid has no {column!r} column")
+    findings.check(
+        frame.locator(".ag-center-cols-container .diff-cell").count() > 0,
+        "no highlighted cell in the Mismatched tab",
+    )
+    numbers = column_texts(frame, "portal_doc_no")
+    for doc in files.expected("mismatched"):
+        assert doc.number in numbers
+    why = " ".join(column_texts(frame, "explanation"))
+    findings.check(
+        why.count("Taxable value differs") == len(numbers), "not every 'why' names the taxable value"
+    )
+    # Side by side within a laptop screen: books and portal tax both visible without scrolling.
+    box_books = frame.locator('.ag-header-cell[col-id="books_tax"]').bounding_box()
+    box_portal = frame.locator('.ag-header-cell[col-id="portal_tax"]').bounding_box()
+    findings.check(
+        bool(box_books and box_portal and box_portal["x"] + box_portal["width"] <= 1366),
+        "books and portal tax are not both on screen at 1366 px",
+    )
+    remarks = frame.locator('.ag-header-cell[col-id="remarks"]').bounding_box()
+    findings.check(
+        bool(remarks and remarks["x"] + remarks["width"] <= 1366),
+        "the Remarks column is off screen at 1366 px (scroll needed)",
+    )
+    findings.done()
+
+
+def test_6_not_found_rows_have_supplier_names(page, files, shot_dir):
+    findings = Findings()
+    tab(page, "ims_only").click()
+    frame = grid(page)
+    shot(page, shot_dir, "06_not_found")
+    numbers = column_texts(frame, "portal_doc_no")
+    assert sorted(numbers) == sorted(d.number for d in files.expected("ims_only"))
+    names = column_texts(frame, "supplier_name")
+    blank = [n for n, name in zip(numbers, names, strict=True) if not name.strip()]
+    findings.check(not blank, f"Not found rows without a supplier name: {', '.join(blank)}")
+    findings.done()
+
+
+def test_7_new_invoice_tab_explains_the_double_booking(page, files, shot_dir):
+    findings = Findings()
+    tab(page, "books_only").click()
+    frame = grid(page)
+    shot(page, shot_dir, "07_new_invoice")
+    numbers = column_texts(frame, "books_doc_no")
+    for doc in files.expected("books_only"):
+        assert doc.number in numbers
+    assert "GE/2526/3390" in numbers
+    why = column_texts(frame, "explanation")
+    duplicate = [w for n, w in zip(numbers, why, strict=True) if n == "GE/2526/3390"]
+    findings.check(
+        bool(duplicate) and "duplicate" in duplicate[0].lower(), "the double booking is not explained"
+    )
+    findings.done()
+
+
+def confirm_dialog(page, action: str, remark: str | None = None) -> None:
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    if remark is not None:
+        dialog.get_by_label(re.compile("Remarks for the supplier")).fill(remark)
+        dialog.get_by_text("Confirm the action").click()  # leave the text area so its value is sent
+        wait_run_done(page)
+    dialog.get_by_role("button", name=f"Confirm {action}").click()
+    wait_run_done(page)
+    expect(page.get_by_role("dialog")).to_have_count(0)
+
+
+def test_8_decide_accept_all_matched_reject_one_pending_one(page, files, workspace, shot_dir):
+    findings = Findings()
+    client = client_named(workspace, CLIENT_NAME)
+    matched = len(files.expected("matched"))
+    tab(page, "matched").click()
+    frame = grid(page)
+    frame.locator(".ag-header-select-all input[type=checkbox]").first.click()
+    panel = page.get_by_role("tabpanel")
+    expect(panel.get_by_text(f"{matched:,} selected")).to_be_visible()
+    panel.get_by_role("button", name="Accept selected").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text(f"{matched:,}")
+    shot(page, shot_dir, "08_accept_all_dialog")
+    confirm_dialog(page, "Accept")
+    accepted = workspace.decisions(client.id).filter(pl.col("action") == "A")
+    assert accepted.height == matched
+
+    reject_id = result_id_of(workspace, "MTC-119")
+    tab(page, "mismatched").click()
+    frame = grid(page)
+    frame.locator(f'.ag-pinned-left-cols-container .ag-row[row-id="{reject_id}"] [col-id="action"]').click()
+    frame.locator(".ag-cell-inline-editing .ag-picker-field-wrapper").click()
+    frame.get_by_role("option", name="Reject").click()
+    shot(page, shot_dir, "08_reject_dialog")
+    confirm_dialog(page, "Reject", REMARK)
+
+    pending_id = result_id_of(workspace, "MTC-126")
+    tab(page, "ims_only").click()
+    frame = grid(page)
+    frame.locator(
+        f'.ag-pinned-left-cols-container .ag-row[row-id="{pending_id}"] input[type=checkbox]'
+    ).click()
+    panel = page.get_by_role("tabpanel").filter(has=page.get_by_role("button", name="Pending selected"))
+    expect(page.get_by_text("1 selected").first).to_be_visible()
+    page.get_by_role("button", name="Pending selected").filter(visible=True).click()
+    confirm_dialog(page, "Pending", PENDING_REMARK)
+    shot(page, shot_dir, "08_after_decisions")
+
+    decisions = workspace.decisions(client.id)
+    docs = workspace.documents(client.id, PERIOD, "ims").select("doc_id", "doc_no")
+    decided = decisions.join(docs, left_on="portal_doc_id", right_on="doc_id")
+    by_number = {row["doc_no"]: (row["action"], row["remarks"]) for row in decided.iter_rows(named=True)}
+    assert by_number["MTC-119"] == ("R", REMARK)
+    assert by_number["MTC-126"][0] == "P"
+    assert len(by_number) == matched + 2
+    findings.done()
+
+
+def test_8b_a_refresh_keeps_every_decision_and_decided_rows_look_decided(page, files, shot_dir):
+    findings = Findings()
+    page.reload()
+    wait_run_done(page)
+    frame = grid(page)
+    sources = column_texts(frame, "action_source")
+    findings.check(bool(sources) and all(s.strip() for s in sources), "Matched rows without 'Set by'")
+    findings.check(
+        set(sources) <= {"user", "bulk"} or all(s not in ("", "suggested") for s in sources),
+        f"Matched rows after 'Accept all' show Set by {sorted(set(sources))}",
+    )
+    shot(page, shot_dir, "08b_after_refresh_matched")
+    tab(page, "mismatched").click()
+    frame = grid(page)
+    reject_row = frame.locator('.ag-pinned-left-cols-container [col-id="action"]').all_inner_texts()
+    findings.check("Reject" in reject_row, "the Reject is gone after a refresh")
+    remarks = column_texts(frame, "remarks")
+    findings.check(REMARK in remarks, "the Reject's remark is not in the grid after a refresh")
+    set_by = column_texts(frame, "action_source")
+    findings.check(
+        len({s for s in set_by if s}) > 1, "decided and suggested rows show the same 'Set by' in Mismatched"
+    )
+    shot(page, shot_dir, "08b_after_refresh_mismatched")
+    tab(page, "ims_only").click()
+    frame = grid(page)
+    numbers = column_texts(frame, "portal_doc_no")
+    set_by = dict(zip(numbers, column_texts(frame, "action_source"), strict=True))
+    findings.check(
+        set_by.get("MTC-126") not in (None, "", "suggested")
+        and set_by.get("MTC-126") != set_by.get("VR-55027"),
+        f"the chosen Pending (MTC-126, {set_by.get('MTC-126')!r}) looks like the suggested ones "
+        f"({set_by.get('VR-55027')!r})",
+    )
+    shot(page, shot_dir, "08b_after_refresh_not_found")
+    findings.done()
+
+
+def downloaded_records(page, tmp_path) -> list[dict]:
+    """Every record of every file the Download buttons give."""
+    records = []
+    buttons = page.get_by_role("button", name=re.compile(r"^Download IMS_"))
+    for index in range(buttons.count()):
+        with page.expect_download() as download:
+            buttons.nth(index).click()
+        target = tmp_path / download.value.suggested_filename
+        download.value.save_as(target)
+        payload = json.loads(target.read_text())
+        data = payload.get("data", payload)
+        for section, items in data["invdata"].items():
+            records += [dict(r, section=section) for r in items]
+    return records
+
+
+def metric(page, label: str) -> int:
+    box = page.get_by_test_id("stMetric").filter(has_text=label).first
+    return int(box.get_by_test_id("stMetricValue").inner_text().replace(",", ""))
+
+
+def decided_numbers(workspace) -> dict[str, str]:
+    client = client_named(workspace, CLIENT_NAME)
+    docs = workspace.documents(client.id, PERIOD, "ims").select("doc_id", "doc_no")
+    decided = workspace.decisions(client.id).join(docs, left_on="portal_doc_id", right_on="doc_id")
+    return dict(zip(decided["doc_no"].to_list(), decided["action"].to_list(), strict=True))
+
+
+def test_9_upload_sends_exactly_what_was_decided(page, portal, workspace, shot_dir, tmp_path):
+    findings = Findings()
+    chosen = decided_numbers(workspace)
+    open_page(page, "Upload")
+    shot(page, shot_dir, "09_upload_default", full=True)
+    if findings.visible(
+        page.get_by_text("What will be sent"),
+        f"the Upload page as opened shows nothing to send, only: {flash_text(page)!r}",
+    ):
+        default_count = metric(page, "Documents to change")
+        findings.check(
+            default_count == len(chosen),
+            f"by default the Upload page would send {default_count} documents; {len(chosen)} were decided",
+        )
+    only_mine = page.get_by_text(re.compile("Only my decisions"))
+    if only_mine.count():
+        only_mine.first.click()
+        wait_run_done(page)
+    expect(page.get_by_text("What will be sent")).to_be_visible()
+    shot(page, shot_dir, "09_upload_only_decided", full=True)
+    on_screen = metric(page, "Documents to change")
+    records = downloaded_records(page, tmp_path)
+    in_file = {str(r.get("inum") or r.get("nt_num")): r["action"] for r in records}
+    findings.check(
+        on_screen == len(records), f"screen says {on_screen}, the downloaded files hold {len(records)}"
+    )
+    findings.check(in_file == chosen, f"file holds what nobody chose: {sorted(set(in_file) - set(chosen))}")
+    findings.check(OVERLONG_NUMBER not in in_file, "the over-long record nobody decided is in the file")
+
+    before = portal.portal.held_actions(CLIENT_GSTIN)
+    page.get_by_role("button", name="Upload to portal").click()
+    wait_run_done(page)
+    otp = page.get_by_role("textbox", name="OTP")
+    expect(otp).to_be_visible()
+    otp.fill(portal.otp)
+    otp.press("Enter")
+    wait_run_done(page)
+    page.get_by_role("button", name=re.compile("Upload to portal|Upload again")).click()
+    wait_run_done(page)
+    expect(page.get_by_text(re.compile(f"{SAVED}|saved on the portal|refused")).first).to_be_visible()
+    shot(page, shot_dir, "09_upload_done", full=True)
+    after = portal.portal.held_actions(CLIENT_GSTIN)
+    changed = {key[2]: action for key, action in after.items() if before.get(key) != action}
+    findings.check(
+        page.get_by_text(SAVED).count() > 0, f"the portal's answer is not {SAVED!r}: {flash_text(page)}"
+    )
+    findings.check(
+        len(changed) == on_screen,
+        f"the portal changed {len(changed)} records; the screen said {on_screen}",
+    )
+    findings.check(
+        changed == chosen,
+        f"the portal changed records nobody chose: {sorted(set(changed) - set(chosen))}; "
+        f"chosen but not changed: {sorted(set(chosen) - set(changed))}",
+    )
+    findings.done()
