@@ -21,8 +21,14 @@ identity and amounts are echoed from the downloaded record (``raw``) with their 
 (``59000.00`` stays ``59000.00``, document numbers stay strings, ``rtnprd`` as received); ``remarks``
 only with Reject/Pending and not where the portal blocks them; ``itcRedReq`` and ``declIgst`` /
 ``declCgst`` / ``declSgst`` / ``declCess`` on accepted credit notes (and on accepted amendments when the
-user gave the answer). Everything is validated before the upload is returned: a violation is an
-``InputError`` naming the document (section, supplier GSTIN, number).
+user gave the answer). Every record is validated before the upload is returned. One record the portal would
+refuse never stops the file: it is left out and listed in ``Upload.left_out`` with its reason (section,
+supplier GSTIN, number, why), and everything else is written. :func:`unsendable` finds the records of a
+download that no action could be sent for, so they can be flagged at import.
+
+Only what a person decided is written: a wanted frame from :func:`recon.actions.effective_actions`
+carries ``action_source``, and rows still on a suggestion keep the portal's action unless
+``suggestions=True`` (the CLI's ``--suggested all``).
 """
 
 from __future__ import annotations
@@ -110,9 +116,28 @@ _ALWAYS_DROPPED = ("tradenm", "hash", "error_msg", "error_cd", "errMsg", "errCd"
 # ---------------------------------------------------------------------------------------------------
 
 
+LEFT_OUT_SCHEMA: dict[str, pl.DataType] = {
+    "portal_doc_id": pl.String,
+    "section": pl.String,
+    "supplier_gstin": pl.String,
+    "doc_no": pl.String,
+    "action": pl.String,  # what was wanted (A/R/P, N = back to No Action)
+    "reason": pl.String,  # why the portal would refuse it, in words
+}
+
+
+def _no_left_out() -> pl.DataFrame:
+    return pl.DataFrame(schema=LEFT_OUT_SCHEMA)
+
+
 @dataclass
 class Upload:
-    """SAVE and RESET payloads for one recipient GSTIN; either is None when it has no records."""
+    """SAVE and RESET payloads for one recipient GSTIN; either is None when it has no records.
+
+    ``records`` is exactly what the files hold, one row per record; ``api_save`` / ``api_reset`` are the
+    same records in the API profile, so the connector sends what the screen counted whatever the file
+    profile. ``left_out``: records wanted but not written because the portal would refuse them.
+    """
 
     rtin: str
     profile: str
@@ -120,19 +145,36 @@ class Upload:
     reset: dict | None
     records: pl.DataFrame  # portal_doc_id, section, reqtyp, action, prev_status, supplier_gstin, doc_no
     period: str | None = None  # MMYYYY used in file names
-    skipped: list[str] = field(default_factory=list)  # decisions not exported, in words
+    skipped: list[str] = field(default_factory=list)  # decisions not exported (stale, not in download)
+    left_out: pl.DataFrame = field(default_factory=_no_left_out)  # LEFT_OUT_SCHEMA
+    api_save: dict | None = None
+    api_reset: dict | None = None
 
     @property
     def problems(self) -> list[str]:
-        """docs/architecture.md §4 name for ``skipped``."""
-        return self.skipped
+        """docs/architecture.md §4: everything wanted that is not in the files, in words."""
+        return self.skipped + self.left_out_lines()
 
     @property
     def is_empty(self) -> bool:
         return self.save is None and self.reset is None
 
+    def left_out_lines(self) -> list[str]:
+        return [f"{_describe(row)}: {row['reason']}" for row in self.left_out.iter_rows(named=True)]
+
+    def left_out_csv(self) -> bytes:
+        """The left-out records as CSV, for the consultant's follow-up (Excel opens it as it is)."""
+        table = self.left_out.select(
+            pl.col("supplier_gstin").alias("Supplier GSTIN"),
+            pl.col("section").alias("Section"),
+            pl.col("doc_no").alias("Document number"),
+            pl.col("action").alias("Wanted action"),
+            pl.col("reason").alias("Why it is left out"),
+        )
+        return table.write_csv().encode("utf-8-sig")
+
     def summary(self) -> dict:
-        """Counts per action and per section: {"total", "by_action", "by_section", "skipped"}."""
+        """Counts per action and per section: {"total", "by_action", "by_section", "skipped", "left_out"}."""
         by_action = self.records.group_by("action").len().sort("action")
         by_section = self.records.group_by("section").len().sort("section")
         return {
@@ -141,7 +183,8 @@ class Upload:
             "by_section": dict(
                 zip(by_section["section"].to_list(), by_section["len"].to_list(), strict=True)
             ),
-            "skipped": len(self.skipped),
+            "skipped": len(self.skipped) + self.left_out.height,
+            "left_out": self.left_out.height,
         }
 
     def summary_lines(self) -> list[str]:
@@ -155,6 +198,9 @@ class Upload:
             lines = [f"{counts['total']} document(s) to change for {self.rtin} ({self.profile} profile):"]
             lines += [f"  {labels.get(a, a)}: {n}" for a, n in counts["by_action"].items()]
             lines.append("  by section: " + ", ".join(f"{s} {n}" for s, n in counts["by_section"].items()))
+        if self.left_out.height:
+            lines.append(f"Left out, the portal would refuse them ({self.left_out.height}):")
+            lines += [f"  - {s}" for s in self.left_out_lines()]
         if self.skipped:
             lines.append(f"Not exported ({len(self.skipped)}):")
             lines += [f"  - {s}" for s in self.skipped]
@@ -201,12 +247,16 @@ def build(
     keep_download_flags: bool = False,
     period: str | None = None,
     today: date | None = None,
+    suggestions: bool = False,
 ) -> Upload:
     """SAVE / RESET payloads taking the portal from what it holds (``ims_action``) to what is wanted.
 
     ``wanted``: the frame of :func:`recon.actions.effective_actions` (or any frame with portal_doc_id,
-    wanted_action and optionally remarks, itc_red_req, decl_*), or Decisions. Decisions on documents the
-    supplier changed since (content_hash differs) are not exported and listed in ``Upload.skipped``.
+    wanted_action and optionally remarks, itc_red_req, decl_*, action_source, guard_problems), or
+    Decisions. Rows whose ``action_source`` is not "user" keep the portal's action unless
+    ``suggestions=True``. Decisions on documents the supplier changed since (content_hash differs) are
+    listed in ``Upload.skipped``; a record the portal would refuse (guards, identity, required fields)
+    is left out and listed in ``Upload.left_out`` — never an error for the whole file.
     ``period``: MMYYYY for file names (default: the latest supplier period among the changed records).
     """
     if profile not in PROFILES:
@@ -217,26 +267,31 @@ def build(
         raise ValueError("the API schema allows no download-only flags")
     with_prev = True if profile == "api" else bool(include_prev_status)
     rtin = _checked_rtin(rtin)
-    changes, skipped = _change_set(portal, wanted, today)
-    _refuse_guard_violations(changes)
-    checked: dict[str, dict[str, list]] = {"SAVE": {}, "RESET": {}}
-    written: dict[str, dict[str, list]] = {"SAVE": {}, "RESET": {}}
-    for row in changes.iter_rows(named=True):
-        record = _record(row, with_prev)
+    changes, skipped = _change_set(portal, wanted, today, suggestions=suggestions)
+    offline: dict[str, dict[str, list]] = {"SAVE": {}, "RESET": {}}
+    api: dict[str, dict[str, list]] = {"SAVE": {}, "RESET": {}}
+    kept: list[int] = []
+    left_out: list[dict] = []
+    for position, row in enumerate(changes.iter_rows(named=True)):
         reqtyp = "RESET" if row["wanted_action"] == "N" else "SAVE"
-        checked[reqtyp].setdefault(row["section"], []).append(record)
-        written[reqtyp].setdefault(row["section"], []).append(
-            _trimmed(record, row, profile, keep_download_flags)
+        record, reason = _checked_record(row, reqtyp)
+        if reason is not None:
+            left_out.append(_left_out_row(row, reason))
+            continue
+        kept.append(position)
+        offline[reqtyp].setdefault(row["section"], []).append(
+            _offline_record(record, with_prev, keep_download_flags)
         )
-    for reqtyp, by_section in checked.items():
-        # The rules are checked with the download flags still on the records (Pending / remarks / ITC
-        # blocked), the profile's field list on what is written.
-        if by_section:
-            validate(_envelope(rtin, reqtyp, by_section))
-            if profile == "api":
-                validate_fields(_envelope(rtin, reqtyp, written[reqtyp]))
-    save = _envelope(rtin, "SAVE", written["SAVE"])
-    reset = _envelope(rtin, "RESET", written["RESET"])
+        api[reqtyp].setdefault(row["section"], []).append(_api_record(record, row["section"]))
+    written = api if profile == "api" else offline
+    envelopes = {reqtyp: _envelope(rtin, reqtyp, written[reqtyp]) for reqtyp in ("SAVE", "RESET")}
+    api_envelopes = {reqtyp: _envelope(rtin, reqtyp, api[reqtyp]) for reqtyp in ("SAVE", "RESET")}
+    for reqtyp in ("SAVE", "RESET"):
+        # Every record passed its own checks above; this is the last look at the files as written.
+        if envelopes[reqtyp] is not None:
+            validate(envelopes[reqtyp])
+            validate_fields(api_envelopes[reqtyp])
+    changes = changes.with_row_index("_at").filter(pl.col("_at").is_in(kept)).drop("_at")
     records = changes.select(
         "portal_doc_id",
         "section",
@@ -252,12 +307,103 @@ def build(
     return Upload(
         rtin=rtin,
         profile=profile,
-        save=save,
-        reset=reset,
+        save=envelopes["SAVE"],
+        reset=envelopes["RESET"],
         records=records,
         period=period or _latest_period(changes),
         skipped=skipped,
+        left_out=pl.DataFrame(left_out, schema=LEFT_OUT_SCHEMA),
+        api_save=api_envelopes["SAVE"],
+        api_reset=api_envelopes["RESET"],
     )
+
+
+def _checked_record(row: dict, reqtyp: str) -> tuple[dict | None, str | None]:
+    """(the record with its action keys, None) or (None, why the portal would refuse it)."""
+    if row["guard_problems"]:
+        return None, "; ".join(row["guard_problems"])
+    if row["source"] != "ims":
+        return None, f"comes from {row['source']}, not from an IMS download: only IMS records take actions"
+    problem = record_problem(row["section"], row["raw"])
+    if problem:
+        return None, problem
+    record = _record(row)
+    # Checked with the download flags still on (Pending / remarks / ITC blocked) and prev_status written.
+    problem = _record_problem(row["section"], record, reqtyp, None)
+    return (None, problem) if problem else (record, None)
+
+
+def _left_out_row(row: dict, reason: str) -> dict:
+    return {
+        "portal_doc_id": row["portal_doc_id"],
+        "section": row["section"],
+        "supplier_gstin": row["supplier_gstin"],
+        "doc_no": row["doc_no"],
+        "action": row["wanted_action"],
+        "reason": reason,
+    }
+
+
+def record_problem(section: str | None, raw: str | None) -> str | None:
+    """Why the portal would refuse any action on this downloaded record, or None.
+
+    The record-level rules of formats.md §1.3 and §2: a section that takes actions, the downloaded record
+    present, every field the schema requires, the document number a string of 1 to 16 characters,
+    amounts as numbers.
+    """
+    if section not in API_FIELDS:
+        return f"section '{section}' does not take IMS actions"
+    if not raw:
+        return "the downloaded record is missing: import the IMS download again"
+    try:
+        record = loads_exact(raw)
+    except ValueError:
+        return "the downloaded record cannot be read: import the IMS download again"
+    if not isinstance(record, dict):
+        return "the downloaded record cannot be read: import the IMS download again"
+    missing = [k for k in REQUIRED_FIELDS[section] if record.get(k) in (None, "")]
+    if NUMBER_KEY[section] in missing:
+        return f"the downloaded record has no document number ({NUMBER_KEY[section]})"
+    problem = _identity_problem(section, record, "SAVE")
+    if problem:
+        return problem
+    if missing:
+        return f"the downloaded record has no {', '.join(missing)} (the portal requires them)"
+    return None
+
+
+def unsendable(portal: pl.DataFrame) -> pl.DataFrame:
+    """The IMS records of a download the portal would refuse any action for: doc_id, reason.
+
+    Flagged at import and on the grid, and left out of every upload (see :func:`build`).
+    """
+    ims = portal.filter(pl.col("source") == "ims") if "source" in portal.columns else portal
+    rows = [
+        {"doc_id": doc_id, "reason": problem}
+        for doc_id, section, raw in ims.select("doc_id", "section", "raw").iter_rows()
+        if (problem := record_problem(section, raw))
+    ]
+    return pl.DataFrame(rows, schema={"doc_id": pl.String, "reason": pl.String})
+
+
+def unsendable_warnings(portal: pl.DataFrame, *, limit: int = 20) -> list[str]:
+    """Import warnings naming the records no action can be sent for (they are left out of uploads)."""
+    refused = unsendable(portal)
+    if refused.is_empty():
+        return []
+    named = refused.join(
+        portal.select("doc_id", "section", "supplier_gstin", "doc_no"), on="doc_id", how="left"
+    )
+    lines = [
+        f"{_describe(row)}: the portal would refuse any action on it ({row['reason']}); it will be left "
+        "out of the upload"
+        for row in named.head(limit).iter_rows(named=True)
+    ]
+    if refused.height > limit:
+        lines.append(
+            f"... and {refused.height - limit} more record(s) the portal would refuse (see the grid)"
+        )
+    return lines
 
 
 def _checked_rtin(rtin: str) -> str:
@@ -270,8 +416,9 @@ def _checked_rtin(rtin: str) -> str:
     return clean
 
 
-def _wanted_frame(portal: pl.DataFrame, wanted) -> tuple[pl.DataFrame, list[str]]:
-    """Normalise ``wanted`` to portal_doc_id, wanted_action, remarks, itc_red_req, decl_*; drop stale rows."""
+def _wanted_frame(portal: pl.DataFrame, wanted, suggestions: bool) -> tuple[pl.DataFrame, list[str]]:
+    """Normalise ``wanted`` to portal_doc_id, wanted_action, remarks, itc_red_req, decl_* (and
+    guard_problems when given); drop stale decisions and, unless ``suggestions``, whatever no person chose."""
     skipped: list[str] = []
     if isinstance(wanted, pl.DataFrame):
         frame = wanted
@@ -279,7 +426,14 @@ def _wanted_frame(portal: pl.DataFrame, wanted) -> tuple[pl.DataFrame, list[str]
             frame = frame.rename({"action": "wanted_action"})
         if "stale" in frame.columns:
             # effective_actions already keeps the portal's action for stale rows; never export them.
+            stale = frame.filter(pl.col("stale").fill_null(False))
+            skipped += [
+                f"{_describe_id(portal, doc_id)}: supplier changed this document since you decided — review"
+                for doc_id in stale.get_column("portal_doc_id").to_list()
+            ]
             frame = frame.filter(~pl.col("stale").fill_null(False))
+        if "action_source" in frame.columns and not suggestions:
+            frame = frame.filter(pl.col("action_source") == "user")
     else:
         decided = decisions_frame(wanted)
         hashes = portal.select(pl.col("doc_id").alias("portal_doc_id"), pl.col("content_hash").alias("_now"))
@@ -299,19 +453,24 @@ def _wanted_frame(portal: pl.DataFrame, wanted) -> tuple[pl.DataFrame, list[str]
     ):
         if column not in frame.columns:
             frame = frame.with_columns(pl.lit(None, dtype).alias(column))
+    guards = ["guard_problems"] if "guard_problems" in frame.columns else []
     frame = frame.select(
         pl.col("portal_doc_id").cast(pl.String),
         pl.col("wanted_action").cast(pl.String).str.strip_chars().str.to_uppercase(),
         pl.col("remarks").cast(pl.String).str.strip_chars(),
         pl.col("itc_red_req").cast(pl.String).str.strip_chars().str.to_uppercase(),
         *[pl.col(c).cast(pl.Float64) for c in DECL_COLUMNS],
+        *guards,
     ).filter(pl.col("wanted_action").is_not_null())
     return frame, skipped
 
 
-def _change_set(portal: pl.DataFrame, wanted, today: date | None) -> tuple[pl.DataFrame, list[str]]:
-    """The wanted rows whose action differs from the portal's, with the portal columns needed to write them."""
-    frame, skipped = _wanted_frame(portal, wanted)
+def _change_set(
+    portal: pl.DataFrame, wanted, today: date | None, *, suggestions: bool
+) -> tuple[pl.DataFrame, list[str]]:
+    """The wanted rows whose action differs from the portal's, with the portal columns needed to write them
+    and ``guard_problems`` (taken from ``wanted`` when it has them: the guards run once on the way)."""
+    frame, skipped = _wanted_frame(portal, wanted, suggestions)
     documents = portal.select(
         pl.col("doc_id").alias("portal_doc_id"),
         "source",
@@ -336,40 +495,15 @@ def _change_set(portal: pl.DataFrame, wanted, today: date | None) -> tuple[pl.Da
     changed = joined.filter(
         pl.col("source").is_not_null() & (pl.col("wanted_action") != pl.col("current_action"))
     )
-    _refuse_unusable(changed)
     order = documents.select("portal_doc_id").with_row_index("_order")
     changed = changed.join(order, on="portal_doc_id", how="left").sort("_order").drop("_order")
+    if "guard_problems" in changed.columns:
+        return changed.with_columns(
+            pl.col("guard_problems").fill_null(pl.lit([], pl.List(pl.String)))
+        ), skipped
     checked = guard_check(portal, changed.select("portal_doc_id", "wanted_action", "remarks", "itc_red_req",
                                                  *DECL_COLUMNS), today)  # fmt: skip
     return changed.with_columns(checked.get_column("guard_problems")), skipped
-
-
-def _refuse_unusable(joined: pl.DataFrame) -> None:
-    """Changes that cannot be written: documents not from IMS, or without their downloaded record."""
-    not_ims = joined.filter(pl.col("source") != "ims")
-    if not_ims.height:
-        row = not_ims.row(0, named=True)
-        raise InputError(
-            f"{_describe(row)}: comes from {row['source']}, not from an IMS download; IMS actions can only "
-            "be uploaded for IMS records",
-            hint="Download IMS (IMS Dashboard → Offline → Download JSON) and reconcile against it.",
-        )
-    if joined.filter(pl.col("raw").is_null()).height:
-        row = joined.filter(pl.col("raw").is_null()).row(0, named=True)
-        raise InputError(
-            f"{_describe(row)}: the downloaded record is missing", hint="Re-import the IMS download."
-        )
-
-
-def _refuse_guard_violations(changes: pl.DataFrame) -> None:
-    bad = changes.filter(pl.col("guard_problems").list.len() > 0)
-    if bad.height:
-        row = bad.row(0, named=True)
-        more = f" ({bad.height - 1} more document(s) have problems too)" if bad.height > 1 else ""
-        raise InputError(
-            f"{_describe(row)}: {row['guard_problems'][0]}{more}",
-            hint="Change the action for this document, then write the upload again.",
-        )
 
 
 def _describe(row: dict) -> str:
@@ -399,39 +533,31 @@ def _envelope(rtin: str, reqtyp: str, by_section: dict[str, list]) -> dict | Non
 # ---------------------------------------------------------------------------------------------------
 
 
-def _record(row: dict, with_prev: bool) -> dict:
-    """The downloaded record with the action keys of this change (download flags still in, for checks)."""
+def _record(row: dict) -> dict:
+    """The downloaded record with the action keys of this change and prev_status (download flags still in,
+    for the checks); each profile then trims it."""
     downloaded = loads_exact(row["raw"])
     record = {k: v for k, v in downloaded.items() if k not in _ALWAYS_DROPPED}
     action = row["wanted_action"]
     if action != "N":
         record["action"] = action
-    if with_prev:
-        record["prev_status"] = row["current_action"]
+    record["prev_status"] = row["current_action"]
     if action in ("R", "P") and row["remarks"] and not row["remarks_blocked"]:
         record["remarks"] = row["remarks"]
     record.update(_reduction_keys(row))
     return record
 
 
-def _trimmed(record: dict, row: dict, profile: str, keep_flags: bool) -> dict:
-    """The record as the profile writes it: API allow-list, or the offline echo without download flags."""
-    section = row["section"]
-    if profile == "api":
-        allowed = API_FIELDS.get(section)
-        if allowed is None:
-            raise InputError(f"{_describe(row)}: section '{section}' cannot be actioned through the API")
-        missing = [k for k in REQUIRED_FIELDS[section] if record.get(k) in (None, "")]
-        if missing:
-            raise InputError(
-                f"{_describe(row)}: the downloaded record has no {', '.join(missing)}",
-                hint="Download IMS again; the portal needs these fields echoed.",
-            )
-        keep = {*allowed, *ACTION_KEYS}
-        return {k: v for k, v in record.items() if k in keep}  # download order kept
-    if keep_flags:
-        return record
-    return {k: v for k, v in record.items() if k not in DOWNLOAD_FLAGS}
+def _offline_record(record: dict, with_prev: bool, keep_flags: bool) -> dict:
+    """The offline echo: the download minus name and hash, flags and prev_status only when asked for."""
+    dropped = (() if keep_flags else DOWNLOAD_FLAGS) + (() if with_prev else ("prev_status",))
+    return {k: v for k, v in record.items() if k not in dropped}
+
+
+def _api_record(record: dict, section: str) -> dict:
+    """The API profile: the schema's allow-list for the section, in download order."""
+    keep = {*API_FIELDS[section], *ACTION_KEYS}
+    return {k: v for k, v in record.items() if k in keep}
 
 
 def _reduction_keys(row: dict) -> dict:
@@ -477,15 +603,20 @@ def split_payload(payload: dict, limit: int = MAX_BODY_BYTES) -> list[dict]:
 def api_payloads(upload: Upload, limit: int = MAX_BODY_BYTES) -> list[dict]:
     """The bodies the connector PUTs: {"action": "SAVE" | "RESETIMS", "data": envelope}, SAVE first.
 
+    Whatever profile the upload's files were written in, these are the same records in the API profile.
+
     Amounts are ``Decimal`` literals from the download: serialise with ``recon.jsonio.dumps_exact``.
     """
-    if upload.profile != "api":
+    save, reset = (
+        (upload.save, upload.reset) if upload.profile == "api" else (upload.api_save, upload.api_reset)
+    )
+    if (save, reset) == (None, None) and not upload.is_empty:
         raise InputError(
-            "this upload was built for the offline profile",
-            hint="Build it with profile='api' for the connector (prev_status and the strict field list).",
+            "this upload was built for the offline profile only",
+            hint="Build it with recon.ims_json.build, which writes the API profile of the same records too.",
         )
     bodies = []
-    for verb, payload in (("SAVE", upload.save), ("RESETIMS", upload.reset)):
+    for verb, payload in (("SAVE", save), ("RESETIMS", reset)):
         if payload is not None:
             bodies.extend({"action": verb, "data": part} for part in split_payload(payload, limit))
     return bodies
@@ -571,7 +702,7 @@ def _identity_problem(section: str, record: dict, reqtyp: str) -> str | None:
         # A number that went through a float or Excel loses digits (formats.md §2 rule 5).
         return f"the document number ({key}) must be a string as downloaded, not {type(number).__name__}"
     if not 1 <= len(number) <= 16:
-        return f"the document number '{number}' must have 1 to 16 characters"
+        return f"the document number '{number}' has {len(number)} characters; the portal allows 1 to 16"
     for amount_key in _AMOUNTS:
         value = record.get(amount_key)
         if value is not None and (

@@ -17,7 +17,7 @@ from datetime import date
 import polars as pl
 
 from recon import gstin as gstin_rules
-from recon import model
+from recon import ims_json, model
 from recon.actions import DECISION_SCHEMA, DECL_COLUMNS
 from recon.errors import InputError
 from recon.match.result import CATEGORIES
@@ -195,6 +195,8 @@ class Workspace:
         self._check_recipient(client, result)
         period = check_period(period)
         warnings = [str(w) for w in result.warnings]
+        if result.source == "ims":  # records no action can be sent for: named now, left out of uploads
+            warnings += ims_json.unsendable_warnings(result.docs)
         import_id = self.store.add_import(
             client.id,
             period,
@@ -333,6 +335,7 @@ class Workspace:
         """The grid table: joined rows plus the effective action (decision else suggestion)."""
         base = self.joined(client_id, period)
         frame = _attach_actions(base, self.wanted_actions(client_id, period))
+        frame = _attach_would_refuse(frame, self.unsendable(client_id, period))
         return _attach_portal_refusals(frame, self.portal_refusals(client_id, period))
 
     # -- decisions --------------------------------------------------------------------------------
@@ -365,14 +368,34 @@ class Workspace:
         Guards that refuse (Pending blocked, Reject on imports) refuse; guards that warn (unfiled
         supplier, the cost of a Reject) need ``confirmed=True``.
         """
-        from recon.actions import Decision, decision_cautions, guard_check
-
         if action not in model.IMS_ACTIONS:
             raise ValueError(f"unknown action {action!r}")
         portal = self.documents(client_id, period, self.portal_source(client_id, period))
         wanted_ids = list(dict.fromkeys(portal_doc_ids))
         docs = portal.filter(pl.col("doc_id").is_in(wanted_ids))
         requested = _requested_decisions(docs, action, remarks, itc_reduction or {})
+        outcome = self._save_requested(client_id, period, docs, requested, source=source, confirmed=confirmed)
+        missing = set(wanted_ids) - set(docs["doc_id"].to_list())
+        outcome.refused += [(m, "not a portal document of this period") for m in sorted(missing)]
+        return outcome
+
+    def _save_requested(
+        self,
+        client_id: int,
+        period: str,
+        docs: pl.DataFrame,
+        requested: pl.DataFrame,
+        *,
+        source: str,
+        confirmed: bool,
+    ) -> ActionOutcome:
+        """Save ``requested`` (one decision per row of ``docs``, same order) through the guards.
+
+        Guards that refuse (Pending blocked, Reject on imports) refuse; guards that warn (unfiled
+        supplier, the cost of a Reject) need ``confirmed=True``.
+        """
+        from recon.actions import Decision, decision_cautions, guard_check
+
         # One vectorised pass of the guards (check_decision's rules) for the whole selection: a bulk
         # Accept of a lakh of rows must not cost a lakh of single-row checks.
         checked = guard_check(docs, requested.rename({"action": "wanted_action"}))
@@ -393,11 +416,155 @@ class Workspace:
                 outcome.refused.append((doc["doc_id"], "needs confirmation: " + "; ".join(cautions)))
                 continue
             rows.append(_decision_row(decision))
-        missing = set(wanted_ids) - set(docs["doc_id"].to_list())
-        outcome.refused += [(m, "not a portal document of this period") for m in sorted(missing)]
         outcome.saved = self.store.save_decisions(client_id, period, rows, source=source, who=self.user)
         outcome.unchanged = len(rows) - outcome.saved
         return outcome
+
+    # -- explicit suggestion steps ------------------------------------------------------------------
+
+    def matched_to_accept(self, client_id: int, period: str, *, filed_only: bool = True) -> pl.DataFrame:
+        """Matched documents an "accept matched" click would accept: no decision yet, not Accepted on the
+        portal already, not a pair still to confirm; with ``filed_only`` only where the supplier filed.
+
+        Columns: portal_doc_id, supplier_filed, doc_kind.
+        """
+        from recon.actions import _needs_pair_confirmation
+
+        wanted = self.wanted_actions(client_id, period)
+        pairs = self.results(client_id, period).filter(pl.col("category") == "matched")
+        to_confirm = pairs.filter(_needs_pair_confirmation()).get_column("portal_doc_id")
+        portal = self.documents(client_id, period, self.portal_source(client_id, period))
+        facts = portal.select(
+            pl.col("doc_id").alias("portal_doc_id"), "doc_kind", pl.col("supplier_filed").fill_null(True)
+        ).unique("portal_doc_id", keep="first", maintain_order=True)
+        rows = wanted.filter(
+            (pl.col("category") == "matched")
+            & pl.col("decision_action").is_null()
+            & (pl.col("ims_action") != "A")
+            & ~pl.col("portal_doc_id").is_in(to_confirm.drop_nulls().implode())
+        ).join(facts, on="portal_doc_id", how="left", maintain_order="left")
+        if filed_only:
+            rows = rows.filter(pl.col("supplier_filed"))
+        return rows.select("portal_doc_id", "supplier_filed", "doc_kind")
+
+    def accept_matched(self, client_id: int, period: str, *, filed_only: bool = True) -> ActionOutcome:
+        """Accept every matched document in one click, saved as the consultant's own decisions.
+
+        ``filed_only`` (the first button): only where the supplier has filed. Without it the unfiled ones
+        are accepted too — the button says how many, so the click is the confirmation. Credit notes carry
+        the ITC reduction at the books' amounts (capped at the note).
+        """
+        rows = self.matched_to_accept(client_id, period, filed_only=filed_only)
+        if rows.is_empty():
+            return ActionOutcome()
+        ids = rows.get_column("portal_doc_id").to_list()
+        notes = rows.filter(pl.col("doc_kind") == "credit_note").get_column("portal_doc_id").to_list()
+        return self.set_action(
+            client_id,
+            period,
+            ids,
+            "A",
+            itc_reduction=self._books_reductions(client_id, period, notes),
+            confirmed=not filed_only,
+        )
+
+    def _books_reductions(self, client_id: int, period: str, note_ids: list[str]) -> dict[str, dict]:
+        """{credit note id: its ITC-reduction answer from the paired books entry} (recon.actions rule)."""
+        from recon.actions import HEADS, books_declaration
+
+        if not note_ids:
+            return {}
+        portal = self.documents(client_id, period, self.portal_source(client_id, period))
+        books = self.documents(client_id, period, "books")
+        pairs = self.results(client_id, period).filter(pl.col("portal_doc_id").is_in(note_ids))
+        books_by_id = {
+            r["doc_id"]: r
+            for r in books.filter(
+                pl.col("doc_id").is_in(pairs["books_doc_id"].drop_nulls().implode())
+            ).iter_rows(named=True)
+        }
+        notes_by_id = {
+            r["doc_id"]: r for r in portal.filter(pl.col("doc_id").is_in(note_ids)).iter_rows(named=True)
+        }
+        out = {}
+        for pair in pairs.iter_rows(named=True):
+            note = notes_by_id.get(pair["portal_doc_id"])
+            entry = books_by_id.get(pair["books_doc_id"], {})
+            if note is not None:
+                out[note["doc_id"]] = books_declaration(note, {h: entry.get(h) for h in HEADS})
+        return out
+
+    def suggestions_to_apply(
+        self, client_id: int, period: str, *, actions: tuple[str, ...] = ("A", "R", "P")
+    ) -> pl.DataFrame:
+        """Suggestions an "apply these suggestions" step would save: one row per portal document whose
+        suggested action differs from the portal's and that nobody has decided.
+
+        Columns: portal_doc_id, supplier, supplier_gstin, doc_no, category, suggested_action, why,
+        suggested_remark.
+        """
+        wanted = self.wanted_actions(client_id, period)
+        rows = wanted.filter(
+            (pl.col("action_source") == "suggested")
+            & pl.col("suggested_action").is_in(list(actions))
+            & (pl.col("suggested_action") != pl.col("ims_action"))
+        )
+        names = (
+            self.joined(client_id, period)
+            .select("portal_doc_id", "supplier_name", pl.col("action_reason").alias("why"))
+            .filter(pl.col("portal_doc_id").is_not_null())
+            .unique("portal_doc_id", keep="first", maintain_order=True)
+        )
+        rows = rows.join(names, on="portal_doc_id", how="left", maintain_order="left")
+        return rows.select(
+            "portal_doc_id",
+            pl.coalesce("supplier_name", "supplier_gstin").alias("supplier"),
+            "supplier_gstin",
+            "doc_no",
+            "category",
+            "suggested_action",
+            "why",
+            pl.col("remarks").alias("suggested_remark"),
+        )
+
+    def apply_suggestions(
+        self, client_id: int, period: str, portal_doc_ids: list[str], *, confirmed: bool = False
+    ) -> ActionOutcome:
+        """Save each listed document's suggested action (and its suggested remark and ITC reduction) as a
+        decision of the consultant, through the same guards as set_action.
+
+        Documents decided since the list was shown keep their decision (refused: "already decided").
+        Rejects, and Accepts of unfiled suppliers' documents, need ``confirmed=True`` — the page shows
+        the list before the button.
+        """
+        wanted = self.wanted_actions(client_id, period)
+        ids = list(dict.fromkeys(portal_doc_ids))
+        portal = self.documents(client_id, period, self.portal_source(client_id, period))
+        docs = portal.filter(pl.col("doc_id").is_in(ids)).unique("doc_id", keep="first", maintain_order=True)
+        chosen = docs.select(pl.col("doc_id").alias("portal_doc_id")).join(
+            wanted, on="portal_doc_id", how="left", maintain_order="left"
+        )
+        open_ = (chosen.get_column("action_source") == "suggested") & chosen.get_column(
+            "suggested_action"
+        ).is_not_null()
+        outcome = ActionOutcome()
+        outcome.refused += [
+            (doc_id, "already decided, or nothing suggested: left as it is")
+            for doc_id in chosen.filter(~open_).get_column("portal_doc_id").to_list()
+        ]
+        docs, chosen = docs.filter(open_), chosen.filter(open_)
+        requested = chosen.select(
+            "portal_doc_id",
+            pl.col("suggested_action").alias("action"),
+            "remarks",
+            "itc_red_req",
+            *DECL_COLUMNS,
+        ).with_columns(docs.get_column("content_hash").alias("content_hash"))
+        saved = self._save_requested(client_id, period, docs, requested, source="user", confirmed=confirmed)
+        saved.refused = outcome.refused + saved.refused
+        missing = set(ids) - set(portal.get_column("doc_id").to_list())
+        saved.refused += [(m, "not a portal document of this period") for m in sorted(missing)]
+        return saved
 
     def audit_trail(self, client_id: int, period: str | None = None) -> pl.DataFrame:
         return self.store.audit_trail(client_id, period)
@@ -435,28 +602,33 @@ class Workspace:
         return self._cache.put(key, wanted)
 
     def upload_problems(self, client_id: int, period: str) -> pl.DataFrame:
-        """Documents whose wanted action the portal would refuse (guards), with the reasons."""
+        """Decided documents whose action the portal would refuse (guards), with the reasons."""
         wanted = self.wanted_actions(client_id, period)
-        return wanted.filter(pl.col("changed") & (pl.col("guard_problems").list.len() > 0))
+        return wanted.filter(
+            (pl.col("action_source") == "user")
+            & pl.col("changed")
+            & (pl.col("guard_problems").list.len() > 0)
+        )
 
-    def build_upload(
-        self,
-        client_id: int,
-        period: str,
-        profile: str = "offline",
-        *,
-        leave_out_problems: bool = False,
-        only_decided: bool = False,
-    ):
-        """SAVE / RESET payloads for the actions that differ from what the portal holds.
+    def unsendable(self, client_id: int, period: str) -> pl.DataFrame:
+        """The period's IMS records the portal would refuse any action for: doc_id, reason."""
+        inputs = self._inputs(client_id, period)
+        key = ("unsendable", client_id, period, _fingerprint(inputs))
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        if inputs["portal_source"] != "ims":
+            return self._cache.put(key, pl.DataFrame(schema={"doc_id": pl.String, "reason": pl.String}))
+        return self._cache.put(key, ims_json.unsendable(self.documents(client_id, period, "ims")))
 
-        ``leave_out_problems``: documents the guards refuse keep the portal's current action instead of
-        stopping the whole file (the page lists them so they can be fixed in the grid).
-        ``only_decided``: send only what the user decided; documents still on a suggestion keep the
-        portal's action (remember: No Action is deemed acceptance on the 14th).
+    def build_upload(self, client_id: int, period: str, profile: str = "offline"):
+        """SAVE / RESET payloads for what the consultant decided, where it differs from the portal.
+
+        Only decisions are sent (a suggestion is shown, never sent: apply it first to make it a
+        decision). A record the portal would refuse is left out and listed in ``Upload.left_out``;
+        everything else is written. The same Upload carries the API profile of the same records
+        (``ims_json.api_payloads``), so the connector sends exactly what the screen counted.
         """
-        from recon import ims_json
-
         client = self._client(client_id)
         if self.portal_source(client_id, period) != "ims":
             raise InputError(
@@ -465,21 +637,6 @@ class Workspace:
             )
         portal = self.documents(client_id, period, "ims")
         wanted = self.wanted_actions(client_id, period)
-        if leave_out_problems:
-            refused = pl.col("changed") & (pl.col("guard_problems").list.len() > 0)
-            wanted = wanted.with_columns(
-                pl.when(refused)
-                .then(pl.col("ims_action"))
-                .otherwise(pl.col("wanted_action"))
-                .alias("wanted_action")
-            )
-        if only_decided:
-            wanted = wanted.with_columns(
-                pl.when(pl.col("action_source") == "user")
-                .then(pl.col("wanted_action"))
-                .otherwise(pl.col("ims_action"))
-                .alias("wanted_action")
-            )
         return ims_json.build(portal, wanted, client.gstin, profile=profile, period=period)
 
     def previous_portal_documents(self, client_id: int, period: str) -> pl.DataFrame | None:
@@ -740,6 +897,20 @@ _ACTION_COLUMNS = (
     "changed",
     "guard_problems",
 )
+
+
+def _attach_would_refuse(frame: pl.DataFrame, unsendable: pl.DataFrame) -> pl.DataFrame:
+    """``portal_would_refuse``: why the portal would refuse this row's record or decided action, else null."""
+    record = dict(zip(unsendable["doc_id"].to_list(), unsendable["reason"].to_list(), strict=True))
+    by_record = pl.col("portal_doc_id").replace_strict(record, default=None, return_dtype=pl.String)
+    decided = (pl.col("action_source") == "user") & pl.col("changed").fill_null(False)
+    by_guard = pl.when(decided & (pl.col("guard_problems").list.len() > 0)).then(
+        pl.col("guard_problems").list.join("; ")
+    )
+    if "guard_problems" not in frame.columns:
+        by_guard = pl.lit(None, pl.String)
+    record_reason = by_record if record else pl.lit(None, pl.String)
+    return frame.with_columns(pl.coalesce(record_reason, by_guard).alias("portal_would_refuse"))
 
 
 def _attach_portal_refusals(frame: pl.DataFrame, refused: dict[str, str]) -> pl.DataFrame:

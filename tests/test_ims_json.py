@@ -65,6 +65,15 @@ def only_record(payload: dict, section: str) -> dict:
     return record
 
 
+def left_out(upload) -> dict[str, str]:
+    """Document number -> why it was left out of the files."""
+    return dict(zip(upload.left_out["doc_no"].to_list(), upload.left_out["reason"].to_list(), strict=True))
+
+
+def numbers_written(upload) -> list[str]:
+    return sorted(upload.records["doc_no"].to_list())
+
+
 # ------------------------------------------------------------------------------------------- rule 1
 
 
@@ -163,25 +172,28 @@ def test_sections_are_written_lower_case():
 # ------------------------------------------------------------------------------------------- rule 6
 
 
-def test_pending_where_the_portal_blocks_it_is_an_error_naming_the_document(portal):
-    with pytest.raises(InputError) as err:
-        build(portal, [Decision(doc_id(portal, "DN/77"), "P")], RTIN, today=TODAY)
-    message = str(err.value)
-    assert "b2bdn" in message and "DN/77" in message and "32TAAOA2947A1Z7" in message
-    assert "Pending" in message
+def test_pending_where_the_portal_blocks_it_is_left_out_by_name_and_the_rest_is_written(portal):
+    decisions = [Decision(doc_id(portal, "DN/77"), "P"), Decision(doc_id(portal, "MH/2526/0417"), "A")]
+    upload = build(portal, decisions, RTIN, today=TODAY)
+    assert numbers_written(upload) == ["MH/2526/0417"]
+    assert "b2bdn" not in written(upload)["invdata"]
+    (line,) = upload.left_out_lines()
+    assert "b2bdn" in line and "DN/77" in line and "32TAAOA2947A1Z7" in line and "Pending" in line
+    assert "DN/77" in upload.left_out_csv().decode("utf-8-sig")
 
 
-def test_pending_for_a_credit_note_before_october_2025_is_refused(portal):
-    with pytest.raises(InputError, match="October-2025"):
-        build(portal, [Decision(doc_id(portal, "CN-0040"), "P")], RTIN, today=TODAY)
+def test_pending_for_a_credit_note_before_october_2025_is_left_out(portal):
+    upload = build(portal, [Decision(doc_id(portal, "CN-0040"), "P")], RTIN, today=TODAY)
+    assert upload.is_empty
+    assert "October-2025" in left_out(upload)["CN-0040"]
     # From the October-2025 period it is allowed, within its one tax period.
     upload = build(portal, [Decision(doc_id(portal, "CN-0093"), "P")], RTIN, today=TODAY)
     assert only_record(written(upload), "b2bcn")["action"] == "P"
 
 
 def test_imports_are_never_rejected(portal):
-    with pytest.raises(InputError, match="never rejected"):
-        build(portal, [Decision(doc_id(portal, "7654321"), "R")], RTIN, today=TODAY)
+    rejected = build(portal, [Decision(doc_id(portal, "7654321"), "R")], RTIN, today=TODAY)
+    assert rejected.is_empty and "never rejected" in left_out(rejected)["7654321"]
     upload = build(portal, [Decision(doc_id(portal, "7654321"), "P")], RTIN, today=TODAY)
     assert only_record(written(upload), "impg")["boenum"] == "7654321"
 
@@ -240,19 +252,19 @@ def test_accepted_credit_note_carries_the_itc_reduction_and_nothing_else_does(po
     assert "itcRedReq" not in only_record(rejected, "b2bcn")
 
 
-def test_accepting_a_credit_note_without_the_reduction_answer_is_refused(portal):
-    with pytest.raises(InputError, match="IMSSAV0054"):
-        build(portal, [Decision(doc_id(portal, "CN-0093"), "A")], RTIN, today=TODAY)
+def test_accepting_a_credit_note_without_the_reduction_answer_is_left_out(portal):
+    upload = build(portal, [Decision(doc_id(portal, "CN-0093"), "A")], RTIN, today=TODAY)
+    assert upload.is_empty and "IMSSAV0054" in left_out(upload)["CN-0093"]
 
 
 def test_declared_reduction_cannot_exceed_the_note_or_split_cgst_sgst_unevenly(portal):
-    with pytest.raises(InputError, match="more than the document"):
-        build(
-            portal,
-            [Decision(doc_id(portal, "CN-0093"), "A", itc_red_req="Y", decl_igst=400.0)],
-            RTIN,
-            today=TODAY,
-        )
+    upload = build(
+        portal,
+        [Decision(doc_id(portal, "CN-0093"), "A", itc_red_req="Y", decl_igst=400.0)],
+        RTIN,
+        today=TODAY,
+    )
+    assert "more than the document" in left_out(upload)["CN-0093"]
     record = dict(_plain_b2b(), action="A", itcRedReq="Y", declIgst=0, declCgst=10, declSgst=9, declCess=0)
     record["nt_num"] = record.pop("inum")
     record["nt_dt"] = record.pop("idt")
@@ -338,10 +350,18 @@ def test_large_bodies_are_split_by_section_then_halves(portal):
     assert split_payload(upload.save) == [upload.save]  # under 4 MB: one body
 
 
-def test_api_bodies_need_the_api_profile(portal):
-    upload = build(portal, [Decision(doc_id(portal, "MH/2526/0417"), "A")], RTIN, today=TODAY)
-    with pytest.raises(InputError, match="profile='api'"):
-        api_payloads(upload)
+def test_an_offline_upload_hands_the_connector_the_same_records_in_the_api_profile(portal):
+    decisions = [
+        Decision(doc_id(portal, "MH/2526/0417"), "A"),
+        Decision(doc_id(portal, "CN-0093"), "A", itc_red_req="N"),
+        Decision(doc_id(portal, "DN/77"), "N"),
+    ]
+    upload = build(portal, decisions, RTIN, today=TODAY)
+    bodies = api_payloads(upload)
+    assert [b["action"] for b in bodies] == ["SAVE", "RESETIMS"]
+    sent = [r for b in bodies for records in b["data"]["invdata"].values() for r in records]
+    assert sorted(r.get("inum") or r.get("nt_num") for r in sent) == numbers_written(upload)
+    assert all("prev_status" in r and "srcfilstatus" not in r and "irn" not in r for r in sent)
 
 
 def test_a_stale_decision_is_not_exported_but_listed(portal):
@@ -465,13 +485,21 @@ def test_cli_takes_the_reconcile_csv_with_action_overriding_the_suggestion(monke
     assert code == 0
     save = json.loads((tmp_path / f"IMS_SAVE_{RTIN}_112025.json").read_text(), parse_float=str)
     assert only_record(save, "b2b")["action"] == "A"
-    assert only_record(save, "impg")["action"] == "P"
+    # The suggested Pending of the IMS-only import is not written: nobody chose it.
+    assert "impg" not in save["invdata"]
     # The suggested credit-note Accept declares the books' IGST, capped at the note's 360.
     note = only_record(save, "b2bcn")
     assert (note["itcRedReq"], note["declIgst"]) == ("Y", "300.00")
     # The user's N overrides the suggested P: the invoice held as A goes back through RESET.
     reset = json.loads((tmp_path / f"IMS_RESET_{RTIN}_112025.json").read_text(), parse_float=str)
     assert only_record(reset, "b2b")["inum"] == "1234567890123456"
+
+    # --suggested all opts into every suggestion, the Pending included.
+    code = run_cli(monkeypatch, ["--ims", str(ims_file), "--decisions", str(decisions), "--gstin", RTIN,
+                                 "--out-dir", str(tmp_path / "all"), "--suggested", "all"])  # fmt: skip
+    assert code == 0
+    save = json.loads((tmp_path / "all" / f"IMS_SAVE_{RTIN}_112025.json").read_text(), parse_float=str)
+    assert only_record(save, "impg")["action"] == "P"
 
 
 def test_cli_bad_decision_row_exits_2_with_one_line(monkeypatch, tmp_path, ims_file, capsys):
@@ -486,15 +514,16 @@ def test_cli_bad_decision_row_exits_2_with_one_line(monkeypatch, tmp_path, ims_f
     assert "decisions.csv, row 3" in err and "NOPE" in err
 
 
-def test_cli_refuses_a_guard_violation_naming_the_document(monkeypatch, tmp_path, ims_file, capsys):
+def test_cli_leaves_out_a_guard_violation_naming_file_and_document(monkeypatch, tmp_path, ims_file, capsys):
     decisions = tmp_path / "decisions.json"
     decisions.write_text(
         json.dumps([{"supplier_gstin": "32TAAOA2947A1Z7", "doc_no": "DN/77", "action": "Pending"}])
     )
     code = run_cli(monkeypatch, ["--ims", str(ims_file), "--decisions", str(decisions), "--gstin", RTIN,
                                  "--out-dir", str(tmp_path)])  # fmt: skip
-    assert code == 2
-    assert "DN/77" in capsys.readouterr().err
+    assert code == 3  # files written for the rest (here: none), some records left out
+    err = capsys.readouterr().err
+    assert "DN/77" in err and "Pending" in err and "decisions.json" in err
     assert not list(tmp_path.glob("IMS_*.json"))
 
 
@@ -518,7 +547,7 @@ def test_decisions_on_documents_not_in_the_download_are_listed_not_written(porta
     assert "not in this IMS download" in upload.skipped[0]
 
 
-def test_actions_for_gstr2b_records_are_refused(portal):
+def test_actions_for_gstr2b_records_are_left_out(portal):
     from_2b = portal.with_columns(pl.lit("gstr2b").alias("source"))
-    with pytest.raises(InputError, match="not from an IMS download"):
-        build(from_2b, [Decision(doc_id(portal, "MH/2526/0417"), "A")], RTIN, today=TODAY)
+    upload = build(from_2b, [Decision(doc_id(portal, "MH/2526/0417"), "A")], RTIN, today=TODAY)
+    assert upload.is_empty and "not from an IMS download" in left_out(upload)["MH/2526/0417"]

@@ -114,12 +114,14 @@ def upload_panel(ws, client, period, upload) -> None:
     label = (
         "Upload to portal" if not last or not last["failed"] else "Upload again (only what is not saved yet)"
     )
+    st.caption(f"Sends the {upload.records.height:,} document(s) counted above, nothing else.")
     if not st.button(label, type="primary", key="upload_portal", icon=":material/cloud_upload:"):
         return
-    # The connector needs the API profile (prev_status on every record), whatever the download profile.
-    api_upload = ws.build_upload(client.id, period, "api", leave_out_problems=True)
+    # The very Upload the screen counted: its API twin (prev_status on every record) holds the same
+    # records, whatever profile the files were written in.
+    api_upload = upload
     if api_upload.is_empty:
-        st.info("Nothing to send: the portal already holds every wanted action.")
+        st.info("Nothing to send: the portal already holds every decided action.")
         return
     bar = st.progress(0.0, text="Connecting to the portal ...")
     try:

@@ -10,7 +10,7 @@ from recon.match.result import CATEGORIES, CATEGORY_LABELS
 from recon.match.settings import Settings
 from recon.present import inr, inr_short, tab_label
 from recon.workspace import category_totals
-from views import _grid
+from views import _grid, _suggestions
 from views._shared import flash, heading, require_client, show_error, show_flash, workspace
 
 ws = workspace()
@@ -140,6 +140,7 @@ def grid_fragment(category: str, rows: pl.DataFrame) -> None:
     _grid.review_grid(ws, client.id, period, category, rows)
 
 
+_suggestions.suggestions_panel(ws, client, period)
 link_bar(review)
 # Every tab's grid stays mounted, so switching tabs happens in the browser without a rerun; each grid
 # sends its data once per mount (JSON built once) and only deltas afterwards.

@@ -36,38 +36,46 @@ PROFILE_ADVICE = {
     ),
 }
 
-profile = st.radio("Profile", list(PROFILES), format_func=PROFILES.get, horizontal=True, key="upload_profile")
-st.caption(PROFILE_ADVICE[profile])
 
-SCOPES = {
-    "all": "Decisions and suggestions (every document gets the action shown on Reconcile)",
-    "decided": "Only my decisions (the rest keep what the portal holds)",
-}
-scope = st.radio("What to send", list(SCOPES), format_func=SCOPES.get, horizontal=True, key="upload_scope")
-
-problems = ws.upload_problems(client.id, period)
-leave_out = False
-if not problems.is_empty():
+def left_out_panel(upload) -> None:
+    """The records the portal would refuse: listed with the reason, left out, downloadable."""
     st.warning(
-        f"{problems.height:,} document(s) have an action the portal would refuse. Fix them on the Reconcile "
-        "page, or leave them out of this upload (they keep the action the portal holds)."
+        f"{upload.left_out.height:,} document(s) are left out of this upload: the portal would refuse them. "
+        "Everything else is written. Fix them on the Reconcile page (or with the supplier) and upload again."
     )
     st.dataframe(
-        problems.select(
+        upload.left_out.select(
             pl.col("supplier_gstin").alias("Supplier GSTIN"),
             pl.col("doc_no").alias("Document"),
-            pl.col("wanted_action").replace_strict(ACTION_LABELS, default=None).alias("Action"),
-            pl.col("guard_problems").list.join("; ").alias("Why the portal would refuse it"),
+            pl.col("section").alias("Section"),
+            pl.col("action").replace_strict(ACTION_LABELS, default=None).alias("Action"),
+            pl.col("reason").alias("Why the portal would refuse it"),
         ).to_pandas(),
         hide_index=True,
         width="stretch",
+        key="left_out_table",
     )
-    leave_out = st.checkbox("Leave these documents out of the upload", value=True, key="leave_out_problems")
+    st.download_button(
+        "Download the list of left-out documents (CSV)",
+        data=upload.left_out_csv(),
+        file_name=f"IMS_left_out_{upload.rtin}_{upload.period or period}.csv",
+        mime="text/csv",
+        key="download_left_out",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+
+
+profile = st.radio("Profile", list(PROFILES), format_func=PROFILES.get, horizontal=True, key="upload_profile")
+st.caption(PROFILE_ADVICE[profile])
+
+st.caption(
+    "Only your decisions are sent: a suggestion is shown on Reconcile but never sent until you apply it "
+    'there (per row, per selection, or with "Apply these suggestions").'
+)
 
 try:
-    upload = ws.build_upload(
-        client.id, period, profile, leave_out_problems=leave_out, only_decided=scope == "decided"
-    )
+    upload = ws.build_upload(client.id, period, profile)
 except InputError as err:
     show_error(err)
     st.stop()
@@ -86,6 +94,8 @@ if upload.is_empty:
     st.info(upload.summary_lines()[0])
 else:
     st.success("Validation passed: every record echoes the portal's download and passes the IMS rules.")
+if not upload.left_out.is_empty():
+    left_out_panel(upload)
 if upload.skipped:
     with st.expander(f"Not exported ({len(upload.skipped)})"):
         st.write("\n".join(f"- {line}" for line in upload.skipped))

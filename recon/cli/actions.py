@@ -3,9 +3,17 @@
 The decisions file is a CSV or JSON with one row per portal document: supplier GSTIN, section (b2b,
 b2bcn ...) or document type (invoice, credit note, debit note), document number, action (A/R/P/N or
 Accept/Reject/Pending/No Action) and optionally remarks, itc_red_req, decl_igst/decl_cgst/decl_sgst/
-decl_cess. The CSV written by ``python -m recon reconcile --out`` works as it is: its ``suggested_action``
-is used, and an ``action`` column, where filled in, overrides it. Only documents whose action differs from
-the one in the IMS download are written (re-download IMS just before, so it holds the portal's actions).
+decl_cess. The CSV written by ``python -m recon reconcile --out`` works as it is: fill in its ``action``
+column (and ``remarks``) where you decide. Only documents whose action differs from the one in the IMS
+download are written (re-download IMS just before, so it holds the portal's actions).
+
+What is written is what a person chose. A row with an empty action takes its ``suggested_action`` only
+as ``--suggested`` allows: ``accepts`` (default) takes suggested Accepts of matched documents, ``all``
+every suggestion (suggested Rejects and Pendings included, with no remark), ``none`` nothing.
+
+A record the portal would refuse (number over 16 characters, a missing field, a blocked Pending ...) is
+left out and named on stderr with the decisions file's row; the rest is written. Exit codes: 0 all
+written, 3 files written for the rest but some records left out, 2 bad input (nothing written).
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ import argparse
 import io
 import json
 import re
+import sys
 from pathlib import Path
 
 import polars as pl
@@ -21,6 +30,9 @@ import polars as pl
 from recon import model
 from recon.actions import Decision
 from recon.errors import InputError
+
+SUGGESTED_CHOICES = ("accepts", "all", "none")
+LEFT_OUT_EXIT = 3  # the files were written, but some records were left out
 
 _KIND_WORDS = {
     "invoice": "invoice", "inv": "invoice", "b2b": "invoice", "tax invoice": "invoice",
@@ -80,6 +92,8 @@ def add_parser(subparsers) -> None:
         "actions",
         help="write the IMS SAVE / RESET upload files from your decisions",
         description=__doc__.splitlines()[0],
+        epilog="Exit codes: 0 every wanted record written; 3 files written, but records the portal would "
+        "refuse were left out (named on stderr); 2 bad input, nothing written.",
     )
     parser.add_argument("--ims", required=True, help="the IMS download (JSON), as fresh as possible")
     parser.add_argument("--decisions", required=True, help="decisions CSV/JSON, or the reconcile CSV")
@@ -88,6 +102,14 @@ def add_parser(subparsers) -> None:
         choices=("offline", "api"),
         default="offline",
         help="offline: for IMS Dashboard → Offline → Upload JSON (default); api: for a GSP connector",
+    )
+    parser.add_argument(
+        "--suggested",
+        choices=SUGGESTED_CHOICES,
+        default="accepts",
+        help="rows without an action: 'accepts' (default) writes suggested Accepts of matched documents only; "
+        "'all' writes every suggestion, suggested Rejects and Pendings included; 'none' writes only the "
+        "actions you filled in",
     )
     parser.add_argument("--gstin", help="your client's GSTIN (default: the one in the IMS file)")
     parser.add_argument("--out-dir", default=".", help="folder for the files (default: current folder)")
@@ -108,10 +130,10 @@ def run(args: argparse.Namespace) -> int:
     options = {"recipient_gstin": args.gstin} if args.gstin else {}
     ims = read(args.ims, kind="ims", **options)
     rtin = args.gstin or ims.recipient_gstin or _single_recipient(ims.docs, ims.file)
-    decisions = decisions_from_file(Path(args.decisions), ims.docs)
+    rows = decision_rows(Path(args.decisions), ims.docs, suggested=args.suggested)
     upload = ims_json.build(
         ims.docs,
-        decisions,
+        [decision for _, decision in rows],
         rtin,
         profile=args.profile,
         include_prev_status=True if args.prev_status else None,
@@ -121,7 +143,25 @@ def run(args: argparse.Namespace) -> int:
     print("\n".join(upload.summary_lines()))
     for name in upload.to_files(args.out_dir):
         print(f"wrote {Path(args.out_dir) / name}")
-    return 0
+    if upload.left_out.is_empty():
+        return 0
+    _say_left_out(upload, {d.portal_doc_id: line for line, d in rows}, Path(args.decisions).name)
+    return LEFT_OUT_EXIT
+
+
+def _say_left_out(upload, lines: dict[str, int], file: str) -> None:
+    """One stderr line per record left out: the decisions file's row, the record, the reason."""
+    for row in upload.left_out.iter_rows(named=True):
+        where = f"{file}, row {lines[row['portal_doc_id']]}" if row["portal_doc_id"] in lines else file
+        print(
+            f"warning: {where}: {row['section']} document '{row['doc_no']}' of supplier "
+            f"{row['supplier_gstin']} left out: {row['reason']}",
+            file=sys.stderr,
+        )
+    print(
+        f"warning: {upload.left_out.height} record(s) left out, the rest written (exit code {LEFT_OUT_EXIT})",
+        file=sys.stderr,
+    )
 
 
 def _single_recipient(docs: pl.DataFrame, file: str) -> str:
@@ -138,19 +178,28 @@ def _single_recipient(docs: pl.DataFrame, file: str) -> str:
 # ---------------------------------------------------------------------------------------------------
 
 
-def decisions_from_file(path: Path, portal: pl.DataFrame) -> list[Decision]:
+def decisions_from_file(path: Path, portal: pl.DataFrame, *, suggested: str = "accepts") -> list[Decision]:
     """Decisions read from a CSV / JSON file, each tied to one document of the IMS download."""
+    return [decision for _, decision in decision_rows(path, portal, suggested=suggested)]
+
+
+def decision_rows(
+    path: Path, portal: pl.DataFrame, *, suggested: str = "accepts"
+) -> list[tuple[int, Decision]]:
+    """(file row, decision) per row that sends something; ``suggested`` as ``--suggested`` says."""
+    if suggested not in SUGGESTED_CHOICES:
+        raise ValueError(f"suggested must be one of {SUGGESTED_CHOICES}, not {suggested!r}")
     table = _load_table(path)
     columns = _columns(table, path.name)
     index = _portal_index(portal)
-    decisions = []
+    rows = []
     for position, row in enumerate(table.iter_rows(named=True)):
         line = position + 2  # the header is row 1, as a spreadsheet shows it
         values = {field: _text(row.get(column)) for field, column in columns.items()}
-        decision = _decision(values, index, path.name, line)
+        decision = _decision(values, index, path.name, line, suggested)
         if decision is not None:
-            decisions.append(decision)
-    return decisions
+            rows.append((line, decision))
+    return rows
 
 
 def _load_table(path: Path) -> pl.DataFrame:
@@ -223,12 +272,11 @@ def _portal_index(portal: pl.DataFrame) -> dict:
     return index
 
 
-def _decision(values: dict, index: dict, file: str, line: int) -> Decision | None:
-    action = _action(values.get("action"), "action", file, line) or _action(
-        values.get("suggested_action"), "suggested_action", file, line
-    )
+def _decision(values: dict, index: dict, file: str, line: int, suggested: str) -> Decision | None:
+    chosen = _action(values.get("action"), "action", file, line)
+    action = chosen or _taken_suggestion(values, file, line, suggested)
     if action is None:
-        return None  # nothing decided, nothing suggested (a books-only row of the reconcile CSV)
+        return None  # nothing decided, no suggestion taken (a books-only row of the reconcile CSV)
     if values.get("category") == "books_only" or (
         not values.get("doc_no") and not values.get("portal_doc_id")
     ):
@@ -243,6 +291,17 @@ def _decision(values: dict, index: dict, file: str, line: int) -> Decision | Non
         content_hash=None,
         **itc,
     )
+
+
+def _taken_suggestion(values: dict, file: str, line: int, suggested: str) -> str | None:
+    """The row's suggested action when ``--suggested`` takes it: a Reject or Pending nobody chose is never
+    written unless asked for with ``all``."""
+    action = _action(values.get("suggested_action"), "suggested_action", file, line)
+    if suggested == "all":
+        return action
+    if suggested == "accepts" and action == "A" and values.get("category") == "matched":
+        return action
+    return None
 
 
 def _action(text: str | None, column: str, file: str, line: int) -> str | None:

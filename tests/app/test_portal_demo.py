@@ -40,23 +40,34 @@ def test_a_fresh_install_opens_on_the_demo_client_with_its_tabs(demo_env, app, w
     assert any(label.startswith("Matched with ITC · ") for label in labels)
 
 
-def test_upload_to_the_sandbox_portal_saves_and_marks_the_portal_state(demo_env, app, workspace):
+def test_upload_to_the_sandbox_portal_changes_exactly_what_the_screen_counted(demo_env, app, workspace):
+    from views._portal import sandbox
+
     at = app("views/upload.py")
     [client] = workspace.clients()
     period = client.return_period
-    wanted = workspace.wanted_actions(client.id, period)
-    sent = wanted.filter(pl.col("changed") & (pl.col("guard_problems").list.len() == 0))
-    assert sent.height > 0
+    # One click accepts the matched documents of filed suppliers; one Reject with a remark by hand.
+    workspace.accept_matched(client.id, period)
+    other = workspace.suggestions_to_apply(client.id, period, actions=("P",)).head(1)
+    workspace.set_action(client.id, period, other["portal_doc_id"].to_list(), "R", remarks="Not ordered",
+                         confirmed=True)  # fmt: skip
+    at.run()
+    counted = int({m.label: m.value for m in at.metric}["Documents to change"].replace(",", ""))
+    sent = workspace.build_upload(client.id, period).records
+    assert counted == sent.height > 1
+    log = sandbox(client.gstin).portal.log
+    before = len(log)
     enter_otp_and_retry(at, "upload", "upload_portal")
     assert any(s.value == SAVED_MESSAGE for s in at.success), [s.value for s in at.success] + [
         e.value for e in at.error
     ]
-    # The portal's new state is what the store now says the portal holds.
+    # The portal changed exactly the records counted on screen, no suggestion among them.
+    applied = [key for entry in log[before:] for key in entry.applied]
+    assert len(applied) == len(set(applied)) == counted
     held = workspace.documents(client.id, period, "ims").select("doc_id", "ims_action")
-    after = sent.select("portal_doc_id", "wanted_action").join(
-        held, left_on="portal_doc_id", right_on="doc_id", how="left"
-    )
-    assert after.filter(pl.col("ims_action") != pl.col("wanted_action")).is_empty()
+    after = sent.join(held, left_on="portal_doc_id", right_on="doc_id", how="left")
+    assert after.filter(pl.col("ims_action") != pl.col("action")).is_empty()
+    assert sorted(after["ims_action"].unique().to_list()) == ["A", "R"]
     # Nothing is left to send: the page now says so instead of offering a file.
     at.run()
     assert any(i.value.startswith("No changes") for i in at.info)

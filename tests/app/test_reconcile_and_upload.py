@@ -144,15 +144,37 @@ def test_pending_is_refused_where_the_portal_blocks_it(app, workspace, loaded_cl
     assert any("not set to Pending" in w.value for w in at.warning)
 
 
-def test_upload_page_summarises_the_actions_and_offers_the_json(app, workspace, loaded_client):
+def test_upload_page_counts_only_decisions_and_the_files_hold_that_many(app, workspace, loaded_client):
+    import json
+
     period = loaded_client.return_period
-    wanted = workspace.wanted_actions(loaded_client.id, period)
-    changes = wanted.filter(pl.col("changed") & (pl.col("guard_problems").list.len() == 0))
+    # Before anyone decides, nothing is sent, however many Accepts, Rejects and Pendings are suggested.
     at = app("views/upload.py")
     assert not at.exception
+    assert {m.label: m.value for m in at.metric}["Documents to change"] == "0"
+    wanted = workspace.wanted_actions(loaded_client.id, period)
+    assert wanted.filter(pl.col("changed") & pl.col("wanted_action").is_in(["R", "P"])).height > 0
+
+    accepted = workspace.accept_matched(loaded_client.id, period)
+    rejected = workspace.matched_to_accept(loaded_client.id, period, filed_only=False).head(1)
+    workspace.set_action(
+        loaded_client.id,
+        period,
+        rejected["portal_doc_id"].to_list(),
+        "R",
+        remarks="Goods returned",
+        confirmed=True,
+    )
+    at.run()
+    assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Documents to change"] == f"{changes.height:,}"
-    assert metrics["Accept"] == f"{changes.filter(pl.col('wanted_action') == 'A').height:,}"
+    expected = accepted.saved + 1
+    assert metrics["Documents to change"] == f"{expected:,}"
+    assert (metrics["Accept"], metrics["Reject"], metrics["Pending"]) == (f"{accepted.saved:,}", "1", "0")
+    files = workspace.build_upload(loaded_client.id, period).to_files()
+    records = [r for content in files.values() for rs in json.loads(content)["invdata"].values() for r in rs]
+    assert len(records) == expected
+    assert [r["remarks"] for r in records if r.get("action") == "R"] == ["Goods returned"]
     names = [b.label for b in at.get("download_button")]
     assert any(f"IMS_SAVE_{loaded_client.gstin}_{period}" in name for name in names), names
 
