@@ -10,22 +10,29 @@ from __future__ import annotations
 import streamlit as st
 
 from recon.present import period_label
-from views._shared import workspace
+from views._shared import note_scope, workspace
 
 st.set_page_config(page_title="IMS workbench", page_icon=":material/receipt_long:", layout="wide")
+
+RECONCILE = st.Page(
+    "views/reconcile.py", title="Reconcile", icon=":material/fact_check:", url_path="reconcile"
+)
+
+
+def start() -> None:
+    """The app's root address opens Reconcile. Streamlit serves its default page only at the root and calls
+    any other address of it "not found", so Reconcile is an ordinary page (``/reconcile`` can be typed or
+    bookmarked) and this hidden default hands over to it, with the client and period of the address."""
+    st.switch_page(RECONCILE, query_params=dict(st.query_params))
+
 
 PAGES = [
     st.Page("views/clients.py", title="Clients", icon=":material/group:", url_path="clients"),
     st.Page("views/import.py", title="Import", icon=":material/upload_file:", url_path="import"),
-    st.Page(
-        "views/reconcile.py",
-        title="Reconcile",
-        icon=":material/fact_check:",
-        url_path="reconcile",
-        default=True,
-    ),
+    RECONCILE,
     st.Page("views/dashboard.py", title="Dashboard", icon=":material/monitoring:", url_path="dashboard"),
     st.Page("views/upload.py", title="Upload", icon=":material/cloud_upload:", url_path="upload"),
+    st.Page(start, title="Start", url_path="start", default=True, visibility="hidden"),
 ]
 
 
@@ -61,6 +68,7 @@ def client_picker() -> None:
         st.session_state[period_key] = from_url if from_url in periods else client.return_period
     period = st.selectbox("Return period", periods, format_func=period_label, key=period_key)
     st.session_state["period"] = period
+    note_scope(client.id, period)
     st.query_params["client"] = str(client.id)
     st.query_params["period"] = period
 

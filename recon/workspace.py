@@ -17,9 +17,10 @@ from datetime import date
 import polars as pl
 
 from recon import gstin as gstin_rules
-from recon import ims_json, model
+from recon import import_checks, ims_json, model
 from recon.actions import DECISION_SCHEMA, DECL_COLUMNS
 from recon.errors import InputError
+from recon.import_checks import ImportConcern, ImportNeedsConfirmation, OtherClientMatch
 from recon.match.result import CATEGORIES
 from recon.match.settings import Settings
 from recon.store import Client, Store
@@ -120,6 +121,7 @@ class Workspace:
         self.store = store
         self.user = user
         self._cache = _Cache()
+        self._keys = _Cache(size=512)  # per stored import: its document keys and content signature
 
     # -- clients ----------------------------------------------------------------------------------
 
@@ -165,6 +167,18 @@ class Workspace:
 
         return guess_layout(content, name, **options)
 
+    def file_family(self, content: bytes, name: str) -> str:
+        """'books' or 'portal': which kind of file this is, as reading it without a kind would decide."""
+        from recon.readers.sniff import family
+
+        return family(content, name)
+
+    def misplaced(self, content: bytes, name: str, uploader: str) -> InputError | None:
+        """Why a file does not belong on the 'books' or 'portal' uploader (and where it goes), else None."""
+        from recon.readers.sniff import misplaced
+
+        return misplaced(content, name, uploader)
+
     def read_file(self, content: bytes, name: str, *, kind: str | None = None, **options):
         """Read without saving (the import page shows what it would bring in)."""
         from recon import readers
@@ -181,19 +195,35 @@ class Workspace:
         kind: str | None = None,
         mode: str = "replace",
         origin: str = "upload",
+        confirmed: bool = False,
         **options,
     ) -> ImportOutcome:
-        """Read one file and store its documents in the client's period (replace or add)."""
+        """Read one file and store its documents in the client's period (replace or add).
+
+        Unless ``confirmed``, a file that looks like another client's or is mostly in the period already
+        is not stored: ``ImportNeedsConfirmation`` carries the concerns and the file as read.
+        """
         client = self._client(client_id)
-        if kind in (None, "books"):
+        if (kind or self.file_family(content, name)) == "books":
+            # A portal file is checked against the client here, where the message can name both clients.
             options.setdefault("recipient_gstin", client.gstin)
         result = self.read_file(content, name, kind=kind, **options)
+        if not confirmed:
+            # Refusals first (a wrong registration, the same content again); then the questions.
+            self._check_recipient(client, result)
+            if mode == "add":
+                self._refuse_same_content(client.id, check_period(period), result)
+            concerns = self.import_concerns(client.id, period, result, mode=mode)
+            if concerns:
+                raise ImportNeedsConfirmation(concerns, result)
         return self.import_read(client, period, result, mode=mode, origin=origin)
 
     def import_read(self, client: Client, period: str, result, *, mode: str, origin: str) -> ImportOutcome:
         """Store an already-read ReadResult (also used by the portal fetch and the demo)."""
         self._check_recipient(client, result)
         period = check_period(period)
+        if mode == "add":
+            self._refuse_same_content(client.id, period, result)
         warnings = [str(w) for w in result.warnings]
         if result.source == "ims":  # records no action can be sent for: named now, left out of uploads
             warnings += ims_json.unsendable_warnings(result.docs)
@@ -202,7 +232,7 @@ class Workspace:
             period,
             result.source,
             result.file,
-            result.docs,
+            _with_recipient(result.docs, client.gstin),
             mode=mode,
             origin=origin,
             who=self.user,
@@ -214,16 +244,113 @@ class Workspace:
             import_id, result.source, result.summary_lines(), warnings, result.docs.height, taxable, tax
         )
 
-    @staticmethod
-    def _check_recipient(client: Client, result) -> None:
+    def _check_recipient(self, client: Client, result) -> None:
         # A portal file of another registration would silently produce a wrong upload: refuse it.
         found = (result.recipient_gstin or "").strip().upper()
-        if result.source != "books" and found and found != client.gstin:
-            raise InputError(
-                f"This file is for GSTIN {found}, but the selected client '{client.name}' has {client.gstin}.",
-                file=result.file,
-                hint="Select the right client in the sidebar, or download the file for this client's GSTIN.",
+        if result.source == "books" or not found or found == client.gstin:
+            return
+        owner = self.store.client_by_gstin(found)
+        whose = f"client '{owner.name}'" if owner else "not a client in this workspace"
+        raise InputError(
+            f"this {result.source.upper()} file is for GSTIN {found} ({whose}), but the selected client "
+            f"is '{client.name}' (GSTIN {client.gstin}); nothing was imported.",
+            file=result.file,
+            hint=(
+                f"Select '{owner.name}' in the sidebar to import it there, or download the file for "
+                f"{client.gstin}."
+                if owner
+                else f"Download the file for {client.gstin}, or create the client this file belongs to."
+            ),
+        )
+
+    def import_concerns(self, client_id: int, period: str, result, *, mode: str) -> list[ImportConcern]:
+        """What to confirm before storing a read file: another client's data, documents already here."""
+        client = self._client(client_id)
+        concerns = []
+        match = self.other_client_match(client_id, result.docs)
+        if match is not None:
+            message = import_checks.other_client_message(match, client.name, result.file)
+            concerns.append(ImportConcern("other_client", message))
+        if mode == "add":
+            present = self.already_in_period(client_id, period, result)
+            if present is not None:
+                concerns.append(ImportConcern("already_in_period", present))
+        return concerns
+
+    def other_client_match(self, client_id: int, docs: pl.DataFrame) -> OtherClientMatch | None:
+        """The client whose imported data the documents overlap far more than this client's, if any."""
+        new_keys = import_checks.document_keys(docs)
+        if new_keys.is_empty():
+            return None
+        ours = import_checks.overlap(new_keys, self._client_keys(client_id))
+        best = None
+        for other in self.store.clients():
+            if other.id == client_id:
+                continue
+            theirs = import_checks.overlap(new_keys, self._client_keys(other.id))
+            if import_checks.belongs_elsewhere(theirs, ours) and (
+                best is None or theirs.documents > best.theirs.documents
+            ):
+                best = OtherClientMatch(other.id, other.name, other.gstin, theirs, ours)
+        return best
+
+    def already_in_period(self, client_id: int, period: str, result) -> str | None:
+        """When most documents of the file are already in the period (same source): what to tell."""
+        records = [r for r in self.store.imports(client_id, period) if r.source == result.source]
+        if not records:
+            return None
+        new_keys = import_checks.document_keys(result.docs)
+        known = pl.concat([self._import_keys(r)[0] for r in records]).unique()
+        found = import_checks.overlap(new_keys, known)
+        if found.share < import_checks.MOSTLY_PRESENT:
+            return None
+        from recon.present import period_label
+
+        names = ", ".join(f"'{r.file_name}' ({r.imported_at:%d-%m-%Y %H:%M})" for r in records)
+        return (
+            f"{found.documents:,} of the {found.file_documents:,} documents of {result.file} are already "
+            f"in {period_label(period)}, imported from {names}. Adding the file books them a second time."
+        )
+
+    def _refuse_same_content(self, client_id: int, period: str, result) -> None:
+        """'Add' of documents identical to an earlier import of the period would double every one."""
+        signature = import_checks.content_signature(result.docs)
+        if not signature:
+            return
+        for record in self.store.imports(client_id, period):
+            if record.source == result.source and self._import_keys(record)[1] == signature:
+                from recon.present import period_label
+
+                who = f" by {record.imported_by}" if record.imported_by else ""
+                raise InputError(
+                    f"the same documents were already imported into {period_label(period)} as "
+                    f"'{record.file_name}' on {record.imported_at:%d-%m-%Y %H:%M}{who}; adding them again "
+                    "would book every document twice, so nothing was imported.",
+                    file=result.file,
+                    hint="Choose 'Replace' to read the file again, or pick the file you meant to add.",
+                )
+
+    def _client_keys(self, client_id: int) -> pl.DataFrame:
+        """Document keys of everything a client has imported (active imports of every period)."""
+        frames = [
+            self._import_keys(record)[0]
+            for period in self.store.periods(client_id)
+            for record in self.store.imports(client_id, period)
+        ]
+        if not frames:
+            return import_checks.document_keys(model.empty())
+        return pl.concat(frames).unique()
+
+    def _import_keys(self, record) -> tuple[pl.DataFrame, str]:
+        """(document keys, content signature) of one stored import, computed once per revision."""
+        key = (record.id, record.revision)
+        cached = self._keys.get(key)
+        if cached is None:
+            docs = self.store.import_documents(record.id)
+            cached = self._keys.put(
+                key, (import_checks.document_keys(docs), import_checks.content_signature(docs))
             )
+        return cached
 
     def imports(self, client_id: int, period: str):
         return self.store.imports(client_id, period)
@@ -738,6 +865,13 @@ def _net_totals(docs: pl.DataFrame) -> tuple[float, float]:
         (model.total_tax() * model.itc_direction()).sum().alias("tax"),
     ).row(0)
     return round(sums[0], 2), round(sums[1], 2)
+
+
+def _with_recipient(docs: pl.DataFrame, gstin: str) -> pl.DataFrame:
+    """Documents of a file that names no recipient are the client's (the upload's 'rtin')."""
+    if "recipient_gstin" not in docs.columns or not docs["recipient_gstin"].null_count():
+        return docs
+    return docs.with_columns(pl.col("recipient_gstin").fill_null(gstin))
 
 
 def _fingerprint(inputs: dict) -> str:

@@ -6,6 +6,7 @@ from datetime import date
 
 import polars as pl
 import pytest
+from handwritten_files import CLIENT_A, CLIENT_B, ims_download, tally_register
 
 from recon import model
 from recon.errors import InputError
@@ -119,3 +120,113 @@ def test_a_record_the_portal_refused_shows_its_code_on_its_row_until_the_next_up
 
     ws.mark_uploaded(client.id, "112025", {"i2": "A"}, route="portal", profile="api")  # re-sent, saved
     assert ws.review(client.id, "112025")["portal_says"].null_count() == 2
+
+
+# -- clients never mix; the same file is never added twice in silence ------------------------------------
+# Files written by hand, as a consultant receives them (tests/handwritten_files.py): a Tally purchase
+# register with its title rows, Tally's column names, one invoice on two rate rows and a Debit Note voucher;
+# an IMS download with and without its recipient.
+
+B_INVOICES = [(0, "SF/101"), (1, "KA-2207"), (2, "GJ/55"), (0, "SF/102"), (1, "KA-2208"), (2, "DN-9")]
+A_INVOICES = [(0, "SF/901"), (1, "KA-3301"), (2, "GJ/77"), (0, "SF/902")]
+
+
+@pytest.fixture
+def two_clients(ws):
+    a = ws.create_client("Acme Industries", CLIENT_A, "112025")
+    b = ws.create_client("Bharat Castings", CLIENT_B, "112025")
+    ws.import_file(b.id, "112025", tally_register(B_INVOICES), "bharat-nov.xlsx", kind="books")
+    return a, b
+
+
+def test_a_download_for_another_clients_gstin_is_refused_naming_both(ws, two_clients):
+    a, b = two_clients
+    with pytest.raises(InputError) as err:
+        ws.import_file(a.id, "112025", ims_download(A_INVOICES, rtin=CLIENT_B), "ims.json")
+    message = str(err.value)
+    for words in ("ims.json", CLIENT_B, "Bharat Castings", CLIENT_A, "Acme Industries"):
+        assert words in message
+    assert ws.imports(a.id, "112025") == []
+
+
+def test_a_download_without_a_recipient_is_not_said_to_name_the_clients(ws, two_clients):
+    a, _ = two_clients
+    outcome = ws.import_file(a.id, "112025", ims_download(A_INVOICES), "ims.json")
+    [record] = ws.imports(a.id, "112025")
+    for summary in (outcome.summary, record.summary):
+        assert not [line for line in summary if "Recipient GSTIN" in line], summary
+    named = ws.import_file(a.id, "112025", ims_download(A_INVOICES, rtin=CLIENT_A), "ims-rtin.json")
+    assert f"Recipient GSTIN in file: {CLIENT_A}" in named.summary
+
+
+def test_another_clients_register_is_asked_about_with_the_figures(ws, two_clients):
+    from recon.import_checks import ImportNeedsConfirmation
+
+    a, b = two_clients
+    register = tally_register(B_INVOICES)
+    match = ws.other_client_match(a.id, ws.read_file(register, "register.xlsx", kind="books").docs)
+    assert (match.client_name, match.theirs.documents, match.theirs.file_documents) == (
+        "Bharat Castings",
+        6,
+        6,
+    )
+    assert (match.theirs.suppliers, match.ours.documents) == (3, 0)
+
+    with pytest.raises(ImportNeedsConfirmation) as err:
+        ws.import_file(a.id, "112025", register, "register.xlsx", kind="books")
+    [concern] = err.value.concerns
+    assert concern.kind == "other_client"
+    assert "Bharat Castings" in concern.message and "6 of its 6 documents" in concern.message
+    assert ws.imports(a.id, "112025") == []  # nothing stored before the consultant confirms
+
+    ws.import_read(a, "112025", err.value.result, mode="replace", origin="upload")  # confirmed
+    assert [r.file_name for r in ws.imports(a.id, "112025")] == ["register.xlsx"]
+
+
+def test_a_clients_own_register_raises_no_question(ws, two_clients):
+    a, _ = two_clients
+    ws.import_file(a.id, "112025", ims_download(A_INVOICES), "ims.json")
+    outcome = ws.import_file(a.id, "112025", tally_register(A_INVOICES), "acme-nov.xlsx", kind="books")
+    assert outcome.documents == len(A_INVOICES)
+
+
+def test_adding_the_same_register_again_is_refused_naming_the_earlier_import(ws, two_clients):
+    _, b = two_clients
+    [earlier] = ws.imports(b.id, "112025")
+    # The same documents under another file name (saved again from Tally): refused all the same.
+    with pytest.raises(InputError) as err:
+        ws.import_file(b.id, "112025", tally_register(B_INVOICES, title="Purchase Register (copy)"),
+                       "bharat-nov (1).xlsx", kind="books", mode="add")  # fmt: skip
+    message = str(err.value)
+    assert "bharat-nov.xlsx" in message and f"{earlier.imported_at:%d-%m-%Y %H:%M}" in message
+    assert "twice" in message
+    assert len(ws.imports(b.id, "112025")) == 1
+    assert ws.documents(b.id, "112025", "books").height == len(B_INVOICES)
+    # Replace reads it again: nothing is doubled.
+    ws.import_file(b.id, "112025", tally_register(B_INVOICES), "bharat-nov.xlsx", kind="books")
+    assert ws.documents(b.id, "112025", "books").height == len(B_INVOICES)
+
+
+def test_adding_a_register_mostly_in_the_period_asks_first(ws, two_clients):
+    from recon.import_checks import ImportNeedsConfirmation
+
+    _, b = two_clients
+    overlapping = [*B_INVOICES[:4], (2, "GJ/56")]  # four of five already imported
+    with pytest.raises(ImportNeedsConfirmation) as err:
+        ws.import_file(
+            b.id, "112025", tally_register(overlapping), "bharat-extra.xlsx", kind="books", mode="add"
+        )
+    [concern] = err.value.concerns
+    assert concern.kind == "already_in_period"
+    assert "4 of the 5 documents" in concern.message and "bharat-nov.xlsx" in concern.message
+    assert len(ws.imports(b.id, "112025")) == 1
+
+    ws.import_read(b, "112025", err.value.result, mode="add", origin="upload")  # the consultant confirmed
+    assert len(ws.imports(b.id, "112025")) == 2
+
+
+def test_adding_new_documents_raises_no_question(ws, two_clients):
+    _, b = two_clients
+    later = [(0, "SF/140"), (1, "KA-2290"), (2, "GJ/90")]
+    ws.import_file(b.id, "112025", tally_register(later), "bharat-late.xlsx", kind="books", mode="add")
+    assert ws.documents(b.id, "112025", "books").height == len(B_INVOICES) + len(later)

@@ -6,11 +6,14 @@ firm's GSP as configured in ``.streamlit/secrets.toml`` ``[portal]`` or the envi
 
 from __future__ import annotations
 
+import logging
+
 import polars as pl
 import streamlit as st
 
 from recon.errors import InputError
 from recon.workspace import portal_outcome_by_doc
+from views._shared import form_key
 
 SAVED_MESSAGE = "Your data has been successfully saved on the GSTN portal"
 
@@ -37,18 +40,27 @@ def _demo_connector(gstin: str):
     return demo_connector(sandbox(gstin))
 
 
+NO_GSP = (
+    "This app has no connection to the GST portal for this client, so it cannot fetch or upload by itself. "
+    "There are two ways to reach the portal. Without any connection: download the IMS JSON at IMS "
+    "Dashboard → Offline → Download JSON, import it on the Import page, and after reconciling upload the "
+    "file the Upload page writes (Download JSON) at IMS Dashboard → Offline → Upload JSON. Or through the "
+    "firm's GSP (GST Suvidha Provider): once the firm's administrator has set up its GSP account for this "
+    "app, Fetch and Upload work here directly."
+)
+
+
 def connection(client):
-    """(connector, note for the user) or (None, why not)."""
+    """(connector, note for the user) or (None, the two ways to reach the portal without one)."""
     try:
         if client.is_demo:
             handle = sandbox(client.gstin)
             return _demo_connector(client.gstin), f"Demo: the local sandbox portal (its OTP is {handle.otp})."
         return _gsp_connector(), "Your GSP connector."
     except (InputError, ValueError, KeyError, OSError) as err:
-        return None, (
-            "No GSP connection is set up for this firm ([portal] in .streamlit/secrets.toml). Without one, "
-            f"download IMS at IMS Dashboard → Offline, import that file here, and upload our JSON there. ({err})"
-        )
+        # The consultant gets the plain choice; what exactly is missing is for the administrator's log.
+        logging.getLogger(__name__).info("no GSP connector: %s", err)
+        return None, NO_GSP
 
 
 def _progress_reporter(bar):
@@ -65,13 +77,15 @@ def _otp_prompt(key: str) -> str | None:
 
 def fetch_panel(ws, client, period) -> None:
     connector, note = connection(client)
-    st.caption(note)
     if connector is None:
+        st.info(note, icon=":material/info:")
         return
+    st.caption(note)
     from recon.portal.client import OtpRequired, PortalError
     from recon.portal.service import fetch_ims, request_otp
 
-    otp = _otp_prompt("fetch")
+    scope = form_key("fetch")  # the OTP asked for one client is never shown to another
+    otp = _otp_prompt(scope)
     if st.button("Fetch from portal", key="fetch_portal", icon=":material/cloud_download:"):
         bar = st.progress(0.0, text="Connecting to the portal ...")
         try:
@@ -84,12 +98,12 @@ def fetch_panel(ws, client, period) -> None:
             )
         except OtpRequired:
             request_otp(connector, client.gstin)
-            st.session_state["fetch_otp_needed"] = True
+            st.session_state[f"{scope}_otp_needed"] = True
             st.rerun()
         except PortalError as err:
             st.error(f"The portal refused the download: {err}")
             return
-        st.session_state.pop("fetch_otp_needed", None)
+        st.session_state.pop(f"{scope}_otp_needed", None)
         try:
             ws.import_read(client, period, outcome.result, mode="replace", origin="portal")
         except InputError as err:

@@ -50,6 +50,23 @@ def require_client() -> tuple[Client, str]:
     return client, period
 
 
+def note_scope(client_id: int, period: str) -> None:
+    """The sidebar's choice of client and period; a change starts every form on every page afresh."""
+    if st.session_state.get("_scope") != (client_id, period):
+        st.session_state["_scope"] = (client_id, period)
+        st.session_state["_scope_generation"] = st.session_state.get("_scope_generation", 0) + 1
+
+
+def form_key(name: str) -> str:
+    """A widget key bound to the selected client and period, for uploaders and forms.
+
+    A file chosen, a mapping edited or an OTP typed for one client is gone once the sidebar switches to
+    another (or back): the new key is a new, empty widget, so nothing meant for client A reaches client B.
+    """
+    client_id, period = st.session_state.get("_scope", (None, None))
+    return f"{name}__{client_id}_{period}_{st.session_state.get('_scope_generation', 0)}"
+
+
 def heading(title: str, client: Client | None = None, period: str | None = None) -> None:
     st.title(title)
     if client:

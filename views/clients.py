@@ -33,12 +33,14 @@ if clients:
     names = {c.id: f"{c.name} · {c.gstin}" for c in clients}
     current = selected_client()
     ids = list(names)
+    # Keyed by the selected client: a picker remembered from before a switch (or a "Create client") would
+    # otherwise still show the previous client and offer to switch back to it.
     choice = st.selectbox(
         "Work on client",
         ids,
         index=ids.index(current.id) if current else 0,
         format_func=names.get,
-        key="clients_pick",
+        key=f"clients_pick_{current.id if current else 0}",
     )
     if (current is None or choice != current.id) and st.button(
         "Select this client", key="select_client", type="primary"

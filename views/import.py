@@ -5,10 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from recon.errors import InputError
+from recon.import_checks import ImportNeedsConfirmation
 from recon.present import inr, period_label
 from recon.readers import synonyms
 from recon.readers.books import missing_required
-from views._shared import flash, heading, require_client, show_error, show_flash, workspace
+from views._shared import flash, form_key, heading, require_client, show_error, show_flash, workspace
 
 ws = workspace()
 client, period = require_client()
@@ -17,6 +18,9 @@ show_flash()
 
 MODES = {"replace": "Replace what was imported before", "add": "Add to what was imported before"}
 NOT_MAPPED = "(not in this file)"
+# Both uploaders take every kind of file the workflow knows, so that a file on the wrong one is explained
+# in words (ws.misplaced) instead of getting the uploader's bare "file type not allowed" mark.
+FILE_TYPES = ["xlsx", "xls", "xlsm", "xlsb", "csv", "txt", "json", "zip"]
 
 
 @st.cache_data(max_entries=4, show_spinner="Reading the register's layout ...")
@@ -25,19 +29,82 @@ def guess_layout(content: bytes, name: str, sheet: str | None, header_row: int |
     return ws.guess_books_layout(content, name, sheet=sheet, header_row=header_row)
 
 
+@st.cache_data(max_entries=4, show_spinner=False)
+def misplaced(content: bytes, name: str, uploader: str) -> str | None:
+    err = ws.misplaced(content, name, uploader)
+    return str(err) if err else None
+
+
 def uploader_key(name: str) -> str:
-    """A new key empties the uploader after its file was imported (the summary says what came in)."""
+    """Bound to the client and period (form_key); a new key also empties the uploader after its file was
+    imported (the summary says what came in)."""
     version = st.session_state.get("uploads_done", {}).get(name, 0)
-    return name if version == 0 else f"{name}_{version}"
+    return form_key(name if version == 0 else f"{name}_{version}")
 
 
 def clear_uploader(name: str) -> None:
     done = st.session_state.setdefault("uploads_done", {})
     done[name] = done.get(name, 0) + 1
+    st.session_state.pop(form_key(f"{name}_question"), None)
 
 
 def mode_choice(key: str) -> str:
-    return st.radio("This file", list(MODES), format_func=MODES.get, horizontal=True, key=key)
+    return st.radio("This file", list(MODES), format_func=MODES.get, horizontal=True, key=form_key(key))
+
+
+def run_import(uploader: str, request: tuple, mode: str, label: str, read_and_import) -> None:
+    """Read and store the file; when the workspace asks first (another client's data, documents already
+    here), keep its question on screen (``pending_question``) and store nothing yet."""
+    with st.status(f"Reading the {label} ...", expanded=False) as status:
+        try:
+            outcome = read_and_import()
+        except ImportNeedsConfirmation as ask:
+            status.update(label="Check this before importing", state="error")
+            st.session_state[form_key(f"{uploader}_question")] = {
+                "request": request,
+                "mode": mode,
+                "concerns": ask.concerns,
+                "result": ask.result,
+            }
+            st.rerun()
+        except InputError as err:
+            status.update(label=f"Could not import the {label}", state="error")
+            show_error(err)
+            return
+        status.update(label=f"{label.capitalize()} imported", state="complete")
+    report(outcome)
+    clear_uploader(uploader)
+    st.rerun()
+
+
+def pending_question(uploader: str, request: tuple) -> bool:
+    """The workspace's question about this file, with Import anyway / Cancel; True while it is shown."""
+    key = form_key(f"{uploader}_question")
+    question = st.session_state.get(key)
+    if question is None:
+        return False
+    if question["request"] != request:  # another file, mapping or mode since: that answer no longer fits
+        st.session_state.pop(key, None)
+        return False
+    for concern in question["concerns"]:
+        st.warning(concern.message, icon=":material/warning:")
+    yes, no = st.columns(2)
+    if yes.button("Import anyway", type="primary", key=f"{uploader}_confirm"):
+        try:
+            outcome = ws.import_read(
+                client, period, question["result"], mode=question["mode"], origin="upload"
+            )
+        except InputError as err:
+            st.session_state.pop(key, None)
+            show_error(err)
+            return True
+        report(outcome)
+        clear_uploader(uploader)
+        st.rerun()
+    if no.button("Cancel", key=f"{uploader}_cancel"):
+        clear_uploader(uploader)
+        st.rerun()
+    return True
 
 
 def report(outcome) -> None:
@@ -53,13 +120,17 @@ def books_section() -> None:
     st.subheader("Purchase books (ITC register)")
     upload = st.file_uploader(
         "Excel or CSV export of the purchase register (Tally, Busy, Zoho, SAP ...)",
-        type=["xlsx", "xls", "xlsm", "xlsb", "csv"],
+        type=FILE_TYPES,
         key=uploader_key("books_file"),
     )
     if upload is None:
         return
     content = upload.getvalue()
     st.caption(f"Selected: {upload.name}")
+    wrong_place = misplaced(content, upload.name, "books")
+    if wrong_place:
+        st.error(wrong_place, icon=":material/error:")
+        return
     sheet = st.session_state.get(f"books_sheet_{upload.file_id}")
     header_row = st.session_state.get(f"books_header_{upload.file_id}")
     try:
@@ -88,33 +159,21 @@ def books_section() -> None:
             "Still needed before import: " + ", ".join(missing) + ". Pick the column for each in the mapping."
         )
     mode = mode_choice("books_mode")
+    # Every monthly sheet is read only when no sheet or mapping is imposed (the reader's rule).
+    where = {} if read_all else {"mapping": mapping, "sheet": layout.sheet, "header_row": layout.header_row}
+    request = (upload.file_id, mode, repr(sorted(where.items())), repr(sorted(kind_map.items())))
+    if pending_question("books_file", request):
+        return
     if st.button("Import books", type="primary", key="import_books"):
-        with st.status("Reading the purchase register ...", expanded=False) as status:
-            try:
-                # Every monthly sheet is read only when no sheet or mapping is imposed (the reader's rule).
-                where = (
-                    {}
-                    if read_all
-                    else {"mapping": mapping, "sheet": layout.sheet, "header_row": layout.header_row}
-                )
-                outcome = ws.import_file(
-                    client.id,
-                    period,
-                    content,
-                    upload.name,
-                    kind="books",
-                    mode=mode,
-                    kind_map=kind_map,
-                    **where,
-                )
-            except InputError as err:
-                status.update(label="Could not import the books", state="error")
-                show_error(err)
-                return
-            status.update(label="Books imported", state="complete")
-        report(outcome)
-        clear_uploader("books_file")
-        st.rerun()
+        run_import(
+            "books_file",
+            request,
+            mode,
+            "purchase register",
+            lambda: ws.import_file(
+                client.id, period, content, upload.name, kind="books", mode=mode, kind_map=kind_map, **where
+            ),
+        )
 
 
 def mapping_editor(layout, file_id: str) -> dict[str, str]:
@@ -176,30 +235,32 @@ def portal_section() -> None:
     st.subheader("IMS download or GSTR-2B / 2A")
     upload = st.file_uploader(
         "IMS JSON (IMS Dashboard → Offline), GSTR-2B JSON or Excel, GSTR-2A JSON",
-        type=["json", "zip", "xlsx", "xls"],
+        type=FILE_TYPES,
         key=uploader_key("portal_file"),
     )
     if upload is None:
         return
     st.caption(f"Selected: {upload.name}")
+    content = upload.getvalue()
+    wrong_place = misplaced(content, upload.name, "portal")
+    if wrong_place:
+        st.error(wrong_place, icon=":material/error:")
+        return
     kinds = {"auto": "Recognise it", "ims": "IMS", "gstr2b": "GSTR-2B", "gstr2a": "GSTR-2A"}
-    picked = st.selectbox("What is it", list(kinds), format_func=kinds.get, key="portal_kind")
+    picked = st.selectbox("What is it", list(kinds), format_func=kinds.get, key=form_key("portal_kind"))
     kind = None if picked == "auto" else picked
     mode = mode_choice("portal_mode")
+    request = (upload.file_id, mode, kind)
+    if pending_question("portal_file", request):
+        return
     if st.button("Import portal file", type="primary", key="import_portal"):
-        with st.status("Reading the portal file ...", expanded=False) as status:
-            try:
-                outcome = ws.import_file(
-                    client.id, period, upload.getvalue(), upload.name, kind=kind, mode=mode
-                )
-            except InputError as err:
-                status.update(label="Could not import the file", state="error")
-                show_error(err)
-                return
-            status.update(label="Portal file imported", state="complete")
-        report(outcome)
-        clear_uploader("portal_file")
-        st.rerun()
+        run_import(
+            "portal_file",
+            request,
+            mode,
+            "portal file",
+            lambda: ws.import_file(client.id, period, content, upload.name, kind=kind, mode=mode),
+        )
 
 
 def fetch_section() -> None:

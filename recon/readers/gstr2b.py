@@ -110,7 +110,7 @@ def _read_statement(statement: dict, name: str, recipient: str | None, period: s
         file_format="json",
         rows_read=count,
         warnings=warnings,
-        recipient_gstin=recipient,
+        recipient_gstin=pc.recipient_in_file(pc.literal_text(statement.get("gstin"))),
         period=period,
     )
 

@@ -137,7 +137,7 @@ def read_statement_workbook(
         rows_read=lines_read,
         rows_skipped=skipped,
         warnings=warnings,
-        recipient_gstin=recipient,
+        recipient_gstin=pc.recipient_in_file(about.get("gstin")),
         period=about.get("period"),
         sheet=shown.sheet_name if shown else None,
         header_row=shown.layout.header_row if shown else None,

@@ -125,7 +125,7 @@ def _read_sections(obj, name: str, recipient_gstin: str | None) -> ReadResult:
         file_format="json",
         rows_read=count,
         warnings=warnings,
-        recipient_gstin=recipient,
+        recipient_gstin=pc.recipient_in_file(envelope.recipient_gstin),
         period=envelope.return_period,
     )
 

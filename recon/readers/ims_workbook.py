@@ -15,7 +15,6 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from recon import gstin as gstin_rules
 from recon import normalise
 from recon.errors import InputError, Issue, Where
 from recon.readers import gstr2b_excel as excel
@@ -114,7 +113,7 @@ def read_ims_workbook(data: bytes, name: str, *, recipient_gstin: str | None = N
         file_format="xlsm",
         rows_read=len(rows),
         warnings=warnings,
-        recipient_gstin=gstin_rules.clean(recipient_gstin) if recipient_gstin else None,
+        recipient_gstin=None,  # the Offline Tool's workbook does not name the recipient
     )
 
 

@@ -1128,6 +1128,12 @@ def check_recipient(found: str | None, wanted: str | None, what: str, name: str)
     return found_clean or wanted_clean
 
 
+def recipient_in_file(found: str | None) -> str | None:
+    """The recipient GSTIN the file itself states, for ReadResult: the client's GSTIN only checks it, so a
+    file without one is never said to name it (the documents still record the client's, for the upload)."""
+    return gstin_rules.clean(found) if found else None
+
+
 def combine(results: list, name: str, what: str):
     """One ReadResult from several files of the same kind (a zip of 2B parts or of IMS sections).
 

@@ -62,6 +62,59 @@ def sniff(data: bytes, name: str = "file") -> str:
     return "books"
 
 
+def family(data: bytes, name: str = "file") -> str:
+    """'portal' or 'books': which uploader a file belongs on, without parsing a JSON download.
+
+    The same rule ``read`` follows when no kind is given: JSON and the portal's workbooks are portal
+    files; every other table is a register. A zip is judged by its files.
+    """
+    if data[:4] == _ZIP and not _is_office_zip(data):
+        members = _zip_members(data, name)
+        return "portal" if any(family(d, n) == "portal" for d, n in members) else "books"
+    if _is_spreadsheet(data):
+        return "books" if _workbook_kind(data, name) == "books" else "portal"
+    return "portal" if _looks_like_json(data) else "books"
+
+
+# Where each kind of file goes on the Import page, in the words the refusal uses.
+_BOOKS_PLACE = "the purchase books uploader (Purchase books, on the left)"
+_PORTAL_PLACE = "the portal uploader (IMS download or GSTR-2B / 2A, on the right)"
+
+
+def misplaced(data: bytes, name: str, uploader: str) -> InputError | None:
+    """The error for a file dropped on the wrong uploader ('books' or 'portal'), else None.
+
+    A register on the portal uploader would skip the layout check; a download on the books uploader would
+    be read as a table of nonsense. Either is said in words, with where the file goes.
+    """
+    found = family(data, name)
+    if found == uploader:
+        return None
+    if found == "books":
+        return InputError(
+            "this is a purchase register (a table of bookings), not an IMS download, GSTR-2B or GSTR-2A",
+            file=name,
+            hint=f"Use {_BOOKS_PLACE}: it shows the sheet, header row and columns it recognised first.",
+        )
+    return InputError(
+        f"this is {_portal_words(data, name)}, not a purchase register",
+        file=name,
+        hint=f"Use {_PORTAL_PLACE}; here goes the client's ITC register exported from Tally, Busy, Zoho ...",
+    )
+
+
+def _portal_words(data: bytes, name: str) -> str:
+    """'an IMS download (JSON)' and the like: what the portal file is, for a message."""
+    try:
+        kind = sniff(data, name)
+    except InputError:
+        return "a portal JSON file"
+    if kind == "zip":
+        return "a zip of portal downloads"
+    form = "Excel workbook" if _is_spreadsheet(data) else "JSON"
+    return f"{pc.KIND_WORDS.get(kind, 'a portal file')} ({form})"
+
+
 def _bytes_and_name(path_or_bytes, name: str | None) -> tuple[bytes, str]:
     if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
         return bytes(path_or_bytes), name or "uploaded file"

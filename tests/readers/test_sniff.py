@@ -77,7 +77,18 @@ def test_bom_and_leading_whitespace_still_json():
 def test_recipient_gstin_option_reaches_the_portal_reader():
     with pytest.raises(InputError, match=f"the client is {TAAOA}"):
         read(GSTR2B_EXAMPLE.encode(), "2b.json", recipient_gstin=TAAOA)
-    assert read(IMS_EXAMPLE.encode(), "ims.json", recipient_gstin=RECIPIENT).recipient_gstin == RECIPIENT
+    result = read(IMS_EXAMPLE.encode(), "ims.json", recipient_gstin=RECIPIENT)
+    assert set(result.docs["recipient_gstin"]) == {RECIPIENT}  # the documents are the client's
+
+
+def test_a_download_without_a_recipient_is_never_said_to_name_one():
+    """The client's GSTIN only checks the file: a download that names no recipient does not 'hold' it."""
+    assert '"rtin"' not in IMS_EXAMPLE
+    result = read(IMS_EXAMPLE.encode(), "ims.json", recipient_gstin=RECIPIENT)
+    assert result.recipient_gstin is None
+    assert not [line for line in result.summary_lines() if "Recipient GSTIN" in line]
+    named = read(json.dumps({"rtin": RECIPIENT, **json.loads(IMS_EXAMPLE)}).encode(), "ims.json")
+    assert f"Recipient GSTIN in file: {RECIPIENT}" in named.summary_lines()
 
 
 def test_gstr1_json_is_refused_with_where_to_get_ims():
@@ -219,3 +230,33 @@ def test_gstr1_from_the_offline_tool_with_only_b2b_is_still_gstr1():
                                                     "rchrg": "N", "inv_typ": "R", "itms": []}]}]}  # fmt: skip
     with pytest.raises(InputError, match=r"GSTR-1 \(outward supplies\)"):
         read(json_bytes(minimal), "r1.json")
+
+
+# -- the right file on the right uploader ---------------------------------------------------------------
+
+
+def test_a_register_on_the_portal_uploader_is_named_a_purchase_register():
+    from books_files import tally_grid, tally_row, xlsx_bytes
+
+    from recon.readers.sniff import misplaced
+
+    register = xlsx_bytes({"Purchase Register": tally_grid([tally_row("INV-1", 1000.0)])})
+    csv_register = b"Date,Particulars,Voucher Type,Supplier Invoice No.,GSTIN/UIN,Taxable Value\n"
+    for data, name in ((register, "nov.xlsx"), (csv_register, "nov.csv")):
+        err = misplaced(data, name, "portal")
+        assert err is not None and name in str(err)
+        assert "purchase register" in str(err) and "purchase books uploader" in str(err)
+        assert misplaced(data, name, "books") is None
+
+
+def test_a_portal_download_on_the_books_uploader_is_explained_in_words():
+    from recon.readers.sniff import misplaced
+
+    for data, words in (
+        (IMS_EXAMPLE.encode(), "an IMS download (JSON)"),
+        (GSTR2B_EXAMPLE.encode(), "a GSTR-2B (JSON)"),
+    ):
+        err = misplaced(data, "download.json", "books")
+        assert err is not None
+        assert words in str(err) and "portal uploader" in str(err)
+        assert misplaced(data, "download.json", "portal") is None
