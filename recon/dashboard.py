@@ -10,10 +10,10 @@ from datetime import date
 
 import polars as pl
 
+from recon import figures
 from recon.match.result import CATEGORIES, CATEGORY_LABELS
 from recon.model import ACTION_LABELS
 
-RISK_KINDS = ("Not in IMS", "Value mismatch", "Pending")
 AGE_BUCKETS = ("Lapsed", "Within 30 days", "31-90 days", "91-180 days", "More than 180 days")
 
 
@@ -38,55 +38,38 @@ def itc_by_category_action(review: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _risk_amounts(review: pl.DataFrame) -> pl.DataFrame:
-    """Per row, the ITC at risk and why.
-
-    Not in IMS: the books claim credit the supplier has not reported (the whole books tax).
-    Value mismatch: only the excess the books claim over what the supplier reported.
-    Pending: credit deferred until the document is accepted.
-    """
-    rows = ims_rows(review)
-    # A credit note missing from IMS does not put ITC at risk (it would reduce ITC): invoices and debit notes.
-    adds_itc = pl.col("doc_kind") != "credit_note"
-    not_in_ims = rows.filter((pl.col("category") == "books_only") & adds_itc).select(
-        "supplier_gstin",
-        "supplier_name",
-        pl.lit("Not in IMS").alias("risk"),
-        pl.col("books_tax").alias("amount"),
-    )
-    mismatch = rows.filter(pl.col("category") == "mismatched").select(
-        "supplier_gstin",
-        "supplier_name",
-        pl.lit("Value mismatch").alias("risk"),
-        (pl.col("books_tax") - pl.col("portal_tax")).clip(lower_bound=0.0).alias("amount"),
-    )
-    pending = rows.filter(pl.col("wanted_action") == "P").select(
-        "supplier_gstin",
-        "supplier_name",
-        pl.lit("Pending").alias("risk"),
-        pl.col("portal_tax").alias("amount"),
-    )
-    return pl.concat([not_in_ims, mismatch, pending], how="vertical_relaxed").filter(pl.col("amount") > 0)
+RISK_KINDS = figures.RISK_PARTS
 
 
 def itc_at_risk_total(review: pl.DataFrame) -> float:
-    return float(_risk_amounts(review)["amount"].sum() or 0.0)
+    """ITC at risk as recon.figures defines it (the working paper shows the same figure)."""
+    return figures.itc_at_risk(review)
 
 
 def itc_at_risk_by_supplier(review: pl.DataFrame, top: int = 10) -> pl.DataFrame:
-    """ITC at risk per supplier and kind, for the ``top`` suppliers with the most at risk."""
-    risk = _risk_amounts(review).with_columns(
-        pl.coalesce("supplier_name", "supplier_gstin").fill_null("(unknown)").alias("supplier")
-    )
-    leaders = (
-        risk.group_by("supplier")
-        .agg(pl.col("amount").sum().alias("total"))
-        .sort(["total", "supplier"], descending=[True, False])
+    """ITC at risk per supplier and part, for the ``top`` suppliers with the most at risk.
+
+    ``supplier`` is the name the axis shows; two registrations that share a name keep their GSTIN in
+    it so their bars stay apart. ``supplier_gstin`` is for the tooltip.
+    """
+    risk = figures.at_risk_rows(review).with_columns(pl.col("supplier_gstin").fill_null("(no GSTIN)"))
+    per_gstin = (
+        risk.group_by("supplier_gstin")
+        .agg(pl.col("supplier_name").drop_nulls().first(), pl.col("amount").sum().alias("total"))
+        .sort(["total", "supplier_gstin"], descending=[True, False])
         .head(top)
     )
+    name = pl.col("supplier_name").fill_null(pl.col("supplier_gstin"))
+    shared = pl.len().over(name) > 1
+    leaders = per_gstin.with_columns(
+        pl.when(shared)
+        .then(name + pl.lit(" (") + pl.col("supplier_gstin") + pl.lit(")"))
+        .otherwise(name)
+        .alias("supplier")
+    ).drop("supplier_name")
     return (
-        risk.join(leaders, on="supplier")
-        .group_by("supplier", "risk", "total")
+        risk.join(leaders, on="supplier_gstin")
+        .group_by("supplier", "supplier_gstin", "risk", "total")
         .agg(pl.col("amount").sum().round(2))
         .sort(["total", "supplier", "risk"], descending=[True, False, False])
     )
@@ -146,14 +129,11 @@ def decision_progress(review: pl.DataFrame) -> pl.DataFrame:
 
 
 def headline(review: pl.DataFrame) -> dict[str, float]:
-    """The four numbers at the top: ITC in IMS, ITC matched, ITC at risk, share of documents decided."""
-    rows = ims_rows(review)
-    portal_rows = rows.filter(pl.col("portal_doc_id").is_not_null())
+    """The figures at the top (recon.figures) and the share of IMS documents a person has decided."""
+    portal_rows = ims_rows(review).filter(pl.col("portal_doc_id").is_not_null())
     decided = portal_rows.filter(pl.col("action_source") == "user").height
     return {
-        "itc_in_ims": float(portal_rows["portal_tax"].sum() or 0.0),
-        "itc_matched": float(rows.filter(pl.col("category") == "matched")["itc"].sum() or 0.0),
-        "itc_at_risk": itc_at_risk_total(review),
+        **figures.headline(review),
         "decided_share": decided / portal_rows.height if portal_rows.height else 0.0,
         "documents": float(portal_rows.height),
     }

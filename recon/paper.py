@@ -15,10 +15,10 @@ from datetime import date
 import polars as pl
 import xlsxwriter
 
-from recon import model
+from recon import figures, model
 from recon.actions import Decision, effective_actions
 from recon.match.result import CATEGORIES, CATEGORY_LABELS
-from recon.present import inr
+from recon.present import TAX_INVOLVED, inr
 
 INDIAN_AMOUNT = "[>=10000000]##\\,##\\,##\\,##0.00;[>=100000]##\\,##\\,##0.00;##,##0.00"
 DATE_FORMAT = "dd-mm-yyyy"
@@ -37,12 +37,24 @@ _AMOUNT_HEADS = ("taxable_value", "igst", "cgst", "sgst", "cess")
 # ---------------------------------------------------------------------------------------------------
 
 
-def joined_view(results: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFrame) -> pl.DataFrame:
-    """Result rows with ``books_<field>`` and ``portal_<field>`` document columns.
+def joined_view(
+    results: pl.DataFrame,
+    books: pl.DataFrame,
+    portal: pl.DataFrame,
+    statement: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """Result rows with ``books_<field>`` and ``portal_<field>`` document columns, and the supplier.
 
     Uses ``recon.match.view.joined`` when the engine provides it with the columns needed here, else joins
-    on the doc ids itself (same naming, docs/architecture.md §3).
+    on the doc ids itself (same naming, docs/architecture.md §3). ``supplier_name`` on every row comes
+    from ``recon.match.view.supplier_names`` (``statement``: the period's GSTR-2B, for trade names).
     """
+    from recon.match.view import with_supplier_names
+
+    return with_supplier_names(_joined(results, books, portal), books, portal, statement)
+
+
+def _joined(results: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFrame) -> pl.DataFrame:
     needed = [f"{side}_{f}" for side in ("books", "portal") for f in _DOC_FIELDS]
     try:
         from recon.match.view import joined
@@ -62,13 +74,6 @@ def _side(docs: pl.DataFrame, prefix: str, fields: Iterable[str]) -> pl.DataFram
     return docs.select(
         pl.col("doc_id").alias(f"{prefix}_doc_id"), *[pl.col(f).alias(f"{prefix}_{f}") for f in fields]
     ).unique(f"{prefix}_doc_id", keep="first", maintain_order=True)
-
-
-def _itc(prefix: str) -> pl.Expr:
-    """Signed ITC of one side: total tax, negative for credit notes (they reduce ITC)."""
-    tax = pl.sum_horizontal([pl.col(f"{prefix}_{h}").fill_null(0.0) for h in model.TAX_COLUMNS])
-    credit = pl.col(f"{prefix}_doc_kind") == "credit_note"
-    return pl.when(pl.col(f"{prefix}_doc_id").is_null()).then(0.0).when(credit).then(-tax).otherwise(tax)
 
 
 def _with_actions(view: pl.DataFrame, results, portal, books, decisions) -> pl.DataFrame:
@@ -99,7 +104,10 @@ FOLLOWUP_COLUMNS = ("supplier_gstin", "supplier_name", "category", "doc_kind", "
 
 
 def supplier_followups(
-    results: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFrame
+    results: pl.DataFrame,
+    books: pl.DataFrame,
+    portal: pl.DataFrame,
+    statement: pl.DataFrame | None = None,
 ) -> dict[str, list[dict]]:
     """Per supplier GSTIN, the documents the supplier must upload or fix, each with what to ask.
 
@@ -107,7 +115,7 @@ def supplier_followups(
     * mismatched (except a date-only difference: the supplier's date governs) → amend it;
     * matched but their return unfiled → file it.
     """
-    frame = followup_frame(joined_view(results, books, portal))
+    frame = followup_frame(joined_view(results, books, portal, statement))
     grouped: dict[str, list[dict]] = {}
     for row in frame.iter_rows(named=True):
         grouped.setdefault(row["supplier_gstin"], []).append(row)
@@ -124,21 +132,25 @@ def followup_frame(view: pl.DataFrame) -> pl.DataFrame:
         | ((category == "matched") & (pl.col("portal_supplier_filed") == False))  # noqa: E712
     ) & pl.col("not_in_ims_reason").is_null()
     side = pl.when(category == "books_only").then(pl.lit("books")).otherwise(pl.lit("portal"))
-    picked = view.filter(wanted).with_columns(side.alias("_side"))
+    # The tax of each item is its ITC (recon.figures): a credit note counts with a minus sign.
+    itc = pl.when(side == "books").then(figures.side_itc("books")).otherwise(figures.side_itc("portal"))
+    picked = view.filter(wanted).with_columns(side.alias("_side"), itc.round(2).alias("_itc"))
     rows = []
     for row in picked.iter_rows(named=True):
         prefix = "books" if row["_side"] == "books" else "portal"
-        tax = sum(row.get(f"{prefix}_{h}") or 0.0 for h in model.TAX_COLUMNS)
+        tax = row["_itc"]
         rows.append(
             {
                 "supplier_gstin": row[f"{prefix}_supplier_gstin"],
-                "supplier_name": row.get("books_supplier_name") or row.get("portal_supplier_name"),
+                "supplier_name": row.get("supplier_name")
+                or row.get("books_supplier_name")
+                or row.get("portal_supplier_name"),
                 "category": CATEGORY_LABELS[row["category"]],
                 "doc_kind": (row[f"{prefix}_doc_kind"] or "").replace("_", " "),
                 "doc_no": row[f"{prefix}_doc_no"],
                 "doc_date": row[f"{prefix}_doc_date"],
                 "taxable_value": row[f"{prefix}_taxable_value"],
-                "total_tax": round(tax, 2),
+                "total_tax": tax,
                 "ask": _ask(row, prefix, tax),
             }
         )
@@ -158,7 +170,7 @@ def _ask(row: dict, prefix: str, tax: float) -> str:
     if row["category"] == "books_only":
         return (
             f"Please report {kind} {number}{dated} (taxable {inr(row[f'{prefix}_taxable_value'], 2)}, "
-            f"tax {inr(tax, 2)}) in your GSTR-1 / IFF: it is in our books but not in IMS."
+            f"tax {inr(abs(tax), 2)}) in your GSTR-1 / IFF: it is in our books but not in IMS."
         )
     if row["category"] == "mismatched":
         return (
@@ -183,7 +195,7 @@ def followup_message(supplier_gstin: str, rows: list[dict], client: str | None =
     total = sum(r.get("total_tax") or 0.0 for r in rows)
     lines += [
         "",
-        f"Tax involved: {inr(total, 2)}. Please act before the next GSTR-1 due date so the credit "
+        f"{TAX_INVOLVED} {inr(total, 2)}. Please act before the next GSTR-1 due date so the credit "
         "appears in our GSTR-2B.",
         "",
         "Thank you.",
@@ -196,25 +208,35 @@ def followup_message(supplier_gstin: str, rows: list[dict], client: str | None =
 # ---------------------------------------------------------------------------------------------------
 
 
+NOT_IMS_LABEL = "Not an IMS record (reverse charge, ISD, imports)"
+
+
 def category_summary(view: pl.DataFrame) -> pl.DataFrame:
-    """Documents and signed ITC (books, portal) per category, in the fixed category order."""
-    sums = view.group_by("category").agg(
+    """Per tab (in tab order): documents, the ITC the tab label shows, books and IMS ITC, their gap.
+
+    The rows that never enter IMS follow on a line of their own, as the Reconcile page shows them apart.
+    """
+    not_ims = pl.col("not_in_ims_reason").is_not_null()
+    keyed = view.with_columns(pl.when(not_ims).then(pl.lit("not_ims")).otherwise("category").alias("_tab"))
+    sums = keyed.group_by("_tab").agg(
         pl.len().alias("documents"),
-        _itc("books").sum().round(2).alias("books_itc"),
-        _itc("portal").sum().round(2).alias("portal_itc"),
+        figures.row_itc().sum().round(2).alias("tab_itc"),
+        figures.side_itc("books").sum().round(2).alias("books_itc"),
+        figures.side_itc("portal").sum().round(2).alias("portal_itc"),
     )
-    order = pl.DataFrame({"category": list(CATEGORIES)})
-    table = order.join(sums, on="category", how="left", maintain_order="left").fill_null(0)
-    return table.with_columns(
-        pl.col("category").replace_strict(CATEGORY_LABELS).alias("label"),
+    order = pl.DataFrame({"_tab": [*CATEGORIES, "not_ims"]})
+    table = order.join(sums, on="_tab", how="left", maintain_order="left").fill_null(0)
+    table = table.filter((pl.col("_tab") != "not_ims") | (pl.col("documents") > 0))
+    return table.rename({"_tab": "category"}).with_columns(
+        pl.col("category").replace_strict({**CATEGORY_LABELS, "not_ims": NOT_IMS_LABEL}).alias("label"),
         (pl.col("portal_itc") - pl.col("books_itc")).round(2).alias("difference"),
     )
 
 
 def action_summary(view: pl.DataFrame) -> pl.DataFrame:
-    """Documents and portal ITC per wanted action (A, R, P, N, none)."""
+    """Documents and IMS ITC per wanted action (A, R, P, N, none)."""
     sums = view.group_by("wanted_action").agg(
-        pl.len().alias("documents"), _itc("portal").sum().round(2).alias("portal_itc")
+        pl.len().alias("documents"), figures.side_itc("portal").sum().round(2).alias("portal_itc")
     )
     order = pl.DataFrame({"wanted_action": ["A", "R", "P", "N", None]}, schema={"wanted_action": pl.String})
     table = order.join(sums, on="wanted_action", how="left", maintain_order="left", nulls_equal=True)
@@ -225,19 +247,16 @@ def action_summary(view: pl.DataFrame) -> pl.DataFrame:
 
 
 def itc_at_risk(view: pl.DataFrame) -> dict[str, float]:
-    """ITC the books claim that the portal does not support, and ITC the portal shows that books lack."""
-    in_ims = pl.col("not_in_ims_reason").is_null()
-    books_only = view.filter((pl.col("category") == "books_only") & in_ims & pl.col("duplicate_of").is_null())
-    mismatched = view.filter((pl.col("category") == "mismatched") & in_ims)
-    shortfall = (_itc("books") - _itc("portal")).clip(lower_bound=0.0)
-    ims_only = view.filter((pl.col("category") == "ims_only") & in_ims)
-    figures = {
-        "books_only": round(books_only.select(_itc("books").sum()).item() or 0.0, 2),
-        "mismatched_shortfall": round(mismatched.select(shortfall.sum()).item() or 0.0, 2),
-        "ims_only": round(ims_only.select(_itc("portal").sum()).item() or 0.0, 2),
+    """ITC at risk and its parts (recon.figures), and the ITC IMS shows that the books lack."""
+    parts = figures.itc_at_risk_parts(view)
+    ims_only = figures.four_tabs(view).filter(pl.col("category") == "ims_only")
+    return {
+        "books_only": parts[figures.RISK_NOT_IN_IMS],
+        "booked_twice": parts[figures.RISK_BOOKED_TWICE],
+        "mismatched_shortfall": parts[figures.RISK_BOOKS_ABOVE_IMS],
+        "at_risk": figures.itc_at_risk(view),
+        "ims_only": round(ims_only.select(figures.side_itc("portal").sum()).item() or 0.0, 2),
     }
-    figures["at_risk"] = round(figures["books_only"] + figures["mismatched_shortfall"], 2)
-    return figures
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -252,9 +271,14 @@ def working_paper(
     decisions: Iterable[Decision] = (),
     client: str | None = None,
     today: date | None = None,
+    statement: pl.DataFrame | None = None,
 ) -> bytes:
-    """The working paper as xlsx bytes: Summary, one sheet per category, supplier follow-ups."""
-    view = _with_actions(joined_view(results, books, portal), results, portal, books, decisions)
+    """The working paper as xlsx bytes: Summary, one sheet per category, supplier follow-ups.
+
+    ``statement``: the period's GSTR-2B documents, whose trade names name suppliers the books lack.
+    """
+    view = joined_view(results, books, portal, statement)
+    view = _with_actions(view, results, portal, books, decisions)
     followups = followup_frame(view)
     buffer = io.BytesIO()
     workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
@@ -284,22 +308,23 @@ def _formats(workbook) -> dict:
 def _summary_sheet(workbook, formats, view, followups, client, today) -> None:
     sheet = workbook.add_worksheet("Summary")
     sheet.set_column(0, 0, 58)
-    sheet.set_column(1, 4, 18)
+    sheet.set_column(1, 5, 18)
     sheet.write(0, 0, "GST IMS reconciliation — working paper", formats["title"])
     sheet.write(1, 0, f"Client: {client}" if client else "Client: (not named)")
     sheet.write(2, 0, f"Prepared on {today:%d-%m-%Y}")
-    row = 4
-    headers = ["Category", "Documents", "ITC in books", "ITC in IMS / 2B", "IMS minus books"]
-    row = _block(sheet, formats, row, headers, [
-        [r["label"], r["documents"], r["books_itc"], r["portal_itc"], r["difference"]]
+    row = _definitions_block(sheet, formats, 4, view)
+    headers = ["Tab", "Documents", "ITC on the tab", "ITC in books", "ITC in IMS / 2B", "IMS minus books"]
+    row = _block(sheet, formats, row + 1, headers, [
+        [r["label"], r["documents"], r["tab_itc"], r["books_itc"], r["portal_itc"], r["difference"]]
         for r in category_summary(view).iter_rows(named=True)
     ])  # fmt: skip
     row = _block(sheet, formats, row + 1, ["Action (decided or suggested)", "Documents", "ITC in IMS / 2B"], [
         [r["label"], r["documents"], r["portal_itc"]] for r in action_summary(view).iter_rows(named=True)
     ])  # fmt: skip
     risk = itc_at_risk(view)
-    row = _block(sheet, formats, row + 1, ["ITC at risk", "Amount"], [
+    row = _block(sheet, formats, row + 1, ["Parts of ITC at risk", "Amount"], [
         ["Claimed in books, not in IMS (supplier to report)", risk["books_only"]],
+        ["Booked twice in the books (ours to reverse)", risk["booked_twice"]],
         ["Books above IMS on mismatched documents", risk["mismatched_shortfall"]],
         ["Total ITC at risk", risk["at_risk"]],
         ["In IMS, not in books (deemed accepted if left at No Action)", risk["ims_only"]],
@@ -313,6 +338,30 @@ def _summary_sheet(workbook, formats, view, followups, client, today) -> None:
         [r["supplier_gstin"], r["supplier_name"] or "", r["documents"], r["tax"]]
         for r in per_supplier.iter_rows(named=True)
     ])  # fmt: skip
+
+
+DEFINITIONS_TITLE = "Definitions"
+_HEADLINE_KEYS = {
+    figures.ITC_IN_IMS: "itc_in_ims",
+    figures.ITC_IN_BOOKS: "itc_in_books",
+    figures.ITC_MATCHED: "itc_matched",
+    figures.ITC_AT_RISK: "itc_at_risk",
+}
+
+
+def _definitions_block(sheet, formats, row: int, view: pl.DataFrame) -> int:
+    """The headline figures with the words that define them, as the dashboard's help shows them."""
+    numbers = figures.headline(view)
+    for col, header in enumerate([DEFINITIONS_TITLE, "Amount", "How it is counted"]):
+        sheet.write(row, col, header, formats["header"])
+    named = [(name, numbers[key]) for name, key in _HEADLINE_KEYS.items()] + [(figures.TAB_ITC, None)]
+    for offset, (name, amount) in enumerate(named, start=1):
+        sheet.write(row + offset, 0, name, formats["bold"])
+        if amount is not None:
+            sheet.write_number(row + offset, 1, amount, formats["amount"])
+        sheet.merge_range(row + offset, 2, row + offset, 5, figures.DEFINITIONS[name], formats["wrap"])
+        sheet.set_row(row + offset, 15 * (1 + len(figures.DEFINITIONS[name]) // 95))
+    return row + len(named) + 2
 
 
 def _block(sheet, formats, row: int, headers: list[str], rows: list[list]) -> int:
@@ -337,7 +386,7 @@ def _category_columns() -> list[tuple[str, pl.Expr, str]]:
 
     columns = [
         ("Supplier GSTIN", both("supplier_gstin"), "text"),
-        ("Supplier name", both("supplier_name"), "text"),
+        ("Supplier name", pl.col("supplier_name"), "text"),  # recon.match.view.supplier_names
         ("Kind", both("doc_kind").str.replace("_", " "), "text"),
         ("Section", pl.col("portal_section"), "text"),
         ("Books doc no", pl.col("books_doc_no"), "text"),

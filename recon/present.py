@@ -13,6 +13,9 @@ import math
 from recon.match.result import CATEGORY_LABELS
 from recon.model import ACTION_LABELS
 
+# The follow-up's closing line, the same words as the working paper's follow-ups.
+TAX_INVOLVED = "Tax involved (credit notes subtracted):"
+
 LAKH = 100_000
 CRORE = 10_000_000
 
@@ -33,11 +36,14 @@ def indian_grouping(whole: int) -> str:
 
 
 def inr(amount: float | None, decimals: int = 0) -> str:
-    """'₹ 1,23,45,678' (rounded to rupees unless ``decimals``); blank for None/NaN."""
+    """'₹ 1,23,45,678' (rounded to rupees unless ``decimals``); blank for None/NaN.
+
+    The sign is decided after rounding: -0.4 prints '₹ 0', never '-₹ 0'.
+    """
     if amount is None or (isinstance(amount, float) and math.isnan(amount)):
         return ""
-    sign = "-" if amount < 0 else ""
     rounded = round(abs(amount), decimals)
+    sign = "-" if amount < 0 and rounded > 0 else ""
     whole = int(rounded)
     text = indian_grouping(whole)
     if decimals:
@@ -51,7 +57,7 @@ def inr_short(amount: float | None) -> str:
     if amount is None or (isinstance(amount, float) and math.isnan(amount)):
         return ""
     size = abs(amount)
-    sign = "-" if amount < 0 else ""
+    sign = "-" if amount < 0 else ""  # below a lakh inr() decides the sign, after rounding
     if size >= CRORE:
         return f"{sign}₹ {size / CRORE:.2f} Cr"
     if size >= LAKH:
@@ -68,7 +74,7 @@ def period_label(period: str | None) -> str:
 
 def tab_label(category: str, count: int, itc: float) -> str:
     """'Matched with ITC · 120 · ₹ 4.56 L' — the name practitioners know, the count and the ITC at stake."""
-    return f"{CATEGORY_LABELS[category]} · {count:,} · {inr_short(itc)}"
+    return f"{CATEGORY_LABELS[category]} · {indian_grouping(count)} · {inr_short(itc)}"
 
 
 ACTION_CHOICES = [ACTION_LABELS[a] for a in ("A", "R", "P", "N")]
@@ -252,8 +258,9 @@ def followup_message(
         "",
     ]
     lines += [f"{n}. {item['ask']}" for n, item in enumerate(items, start=1)]
+    # Each item's total_tax is its ITC (recon.figures): a credit note counts with a minus sign.
     total = sum(item.get("total_tax") or 0.0 for item in items)
-    lines += ["", f"Tax involved: {inr(total, 2)}.", "", "Thank you."]
+    lines += ["", f"{TAX_INVOLVED} {inr(total, 2)}.", "", "Thank you."]
     return "\n".join(lines)
 
 

@@ -16,12 +16,11 @@ from datetime import date
 
 import polars as pl
 
+from recon import figures, import_checks, ims_json, model
 from recon import gstin as gstin_rules
-from recon import import_checks, ims_json, model
 from recon.actions import DECISION_SCHEMA, DECL_COLUMNS
 from recon.errors import InputError
 from recon.import_checks import ImportConcern, ImportNeedsConfirmation, OtherClientMatch
-from recon.match.result import CATEGORIES
 from recon.match.settings import Settings
 from recon.store import Client, Store
 
@@ -448,14 +447,17 @@ class Workspace:
         from recon.paper import joined_view  # the engine's view.joined, with the paper's columns assured
 
         inputs = self._inputs(client_id, period)
-        key = ("joined", client_id, period, _fingerprint(inputs))
+        # A GSTR-2B imported later changes the names the rows carry, not the results.
+        statements = tuple(r.id for r in self.store.imports(client_id, period) if r.source == "gstr2b")
+        key = ("joined", client_id, period, _fingerprint(inputs), statements)
         cached = self._cache.get(key)
         if cached is not None:
             return cached
         results = self.results(client_id, period)
         books = self.documents(client_id, period, "books")
         portal = self.documents(client_id, period, inputs["portal_source"])
-        view = _with_side_fields(joined_view(results, books, portal), books, portal)
+        statement = self._name_statement(client_id, period, inputs["portal_source"])
+        view = _with_side_fields(joined_view(results, books, portal, statement), books, portal)
         return self._cache.put(key, _with_review_columns(view))
 
     def review(self, client_id: int, period: str) -> pl.DataFrame:
@@ -820,6 +822,14 @@ class Workspace:
 
     # -- hand-outs --------------------------------------------------------------------------------
 
+    def _name_statement(self, client_id: int, period: str, portal_source: str | None) -> pl.DataFrame | None:
+        """The period's GSTR-2B when IMS is what is reconciled: its trade names name suppliers the books
+        lack (recon.match.view.supplier_names)."""
+        if portal_source == "gstr2b":
+            return None
+        statement = self.documents(client_id, period, "gstr2b")
+        return None if statement.is_empty() else statement
+
     def _paper_inputs(self, client_id: int, period: str):
         source = self.portal_source(client_id, period)
         return (
@@ -834,13 +844,16 @@ class Workspace:
 
         client = self._client(client_id)
         results, books, portal = self._paper_inputs(client_id, period)
-        return working_paper(results, books, portal, self._decision_objects(client_id), client=client.name)
+        statement = self._name_statement(client_id, period, self.portal_source(client_id, period))
+        decisions = self._decision_objects(client_id)
+        return working_paper(results, books, portal, decisions, client=client.name, statement=statement)
 
     def supplier_followups(self, client_id: int, period: str) -> dict[str, list[dict]]:
         """Per supplier GSTIN, the documents to ask the supplier about and what to ask."""
         from recon.paper import supplier_followups
 
-        return supplier_followups(*self._paper_inputs(client_id, period))
+        statement = self._name_statement(client_id, period, self.portal_source(client_id, period))
+        return supplier_followups(*self._paper_inputs(client_id, period), statement)
 
     # -- helpers ----------------------------------------------------------------------------------
 
@@ -858,13 +871,7 @@ class Workspace:
 
 def _net_totals(docs: pl.DataFrame) -> tuple[float, float]:
     """Taxable value and total tax of a file, credit notes subtracted: the figures to tick against the ERP."""
-    if docs.is_empty():
-        return 0.0, 0.0
-    sums = docs.select(
-        (pl.col("taxable_value").fill_null(0.0) * model.itc_direction()).sum().alias("taxable"),
-        (model.total_tax() * model.itc_direction()).sum().alias("tax"),
-    ).row(0)
-    return round(sums[0], 2), round(sums[1], 2)
+    return figures.documents_taxable(docs), figures.documents_itc(docs)
 
 
 def _with_recipient(docs: pl.DataFrame, gstin: str) -> pl.DataFrame:
@@ -981,10 +988,11 @@ _DIFF_FIELDS = {
 
 def _with_review_columns(joined: pl.DataFrame) -> pl.DataFrame:
     """Columns the review grid and the dashboard read, derived once from the joined view."""
-    direction = pl.when(_side(joined, "doc_kind") == "credit_note").then(-1.0).otherwise(1.0)
+    # supplier_name comes from recon.match.view.supplier_names (paper.joined_view): named on every row.
+    name = pl.col("supplier_name") if "supplier_name" in joined.columns else _side(joined, "supplier_name")
     frame = joined.with_columns(
         _side(joined, "supplier_gstin").alias("supplier_gstin"),
-        _side(joined, "supplier_name").alias("supplier_name"),
+        name.alias("supplier_name"),
         _side(joined, "doc_kind").alias("doc_kind"),
         _side(joined, "doc_date").alias("doc_date"),
         _side(joined, "taxable_value").alias("taxable_value"),
@@ -995,7 +1003,7 @@ def _with_review_columns(joined: pl.DataFrame) -> pl.DataFrame:
     filed = pl.col("portal_supplier_filed") if "portal_supplier_filed" in frame.columns else pl.lit(None)
     frame = frame.with_columns(
         (pl.col("portal_tax") - pl.col("books_tax")).round(2).alias("tax_difference"),
-        (pl.coalesce(pl.col("portal_tax"), pl.col("books_tax")) * direction).round(2).alias("itc"),
+        figures.row_itc().alias("itc"),
         pl.when(filed.is_null())
         .then(pl.lit(""))
         .when(filed)
@@ -1066,12 +1074,8 @@ def _attach_actions(base: pl.DataFrame, wanted: pl.DataFrame) -> pl.DataFrame:
 
 
 def category_totals(review: pl.DataFrame) -> dict[str, tuple[int, float]]:
-    """(count, ITC) per category among IMS records; the 'not an IMS record' group is counted apart."""
-    ims_rows = review.filter(~pl.col("not_ims_record"))
-    totals = {c: (0, 0.0) for c in CATEGORIES}
-    for row in ims_rows.group_by("category").agg(pl.len(), pl.col("itc").sum()).iter_rows(named=True):
-        totals[row["category"]] = (row["len"], row["itc"] or 0.0)
-    return totals
+    """(count, ITC) per tab (recon.figures.tab_totals); the 'not an IMS record' group is counted apart."""
+    return figures.tab_totals(review)
 
 
 @dataclass

@@ -126,14 +126,15 @@ def test_each_category_sheet_holds_that_category_rows(workbook):
 
 
 def test_summary_counts_and_itc_per_category(workbook):
-    table = summary_table(workbook["Summary"], "Category")
+    table = summary_table(workbook["Summary"], "Tab")
+    # (documents, ITC on the tab, ITC in books, ITC in IMS)
     # Matched: b1 1800 + b5 400 in books, minus the credit note's 200 (it reduces ITC).
-    assert table["Matched with ITC"][:3] == (3, 2000.0, 2000.0)
-    # Mismatched: books 900 + 100 vs portal 1000 + 100.
-    assert table["Mismatched with ITC"][:3] == (2, 1000.0, 1100.0)
-    assert table["Not found in ITC"][:3] == (1, 0, 600.0)
-    # Books only: 140 + 1800 (the duplicate) + 80.
-    assert table["New invoice in ITC"][:3] == (3, 2020.0, 0)
+    assert table["Matched with ITC"][:4] == (3, 2000.0, 2000.0, 2000.0)
+    # Mismatched: books 900 + 100 vs portal 1000 + 100; the tab shows the IMS figure.
+    assert table["Mismatched with ITC"][:4] == (2, 1100.0, 1000.0, 1100.0)
+    assert table["Not found in ITC"][:4] == (1, 600.0, 0, 600.0)
+    # Books only: 140 + 1800 (the duplicate) + 80; the tab shows the books figure.
+    assert table["New invoice in ITC"][:4] == (3, 2020.0, 2020.0, 0)
 
 
 def test_summary_counts_per_action_and_itc_at_risk(workbook):
@@ -142,10 +143,12 @@ def test_summary_counts_per_action_and_itc_at_risk(workbook):
     assert actions["Accept"][0] == 3
     assert actions["Pending"][0] == 3
     assert actions["No IMS action"][0] == 3
-    risk = summary_table(workbook["Summary"], "ITC at risk")
-    # Books-only excluding our own duplicate: 140 + 80; the mismatch favours the books by nothing.
+    risk = summary_table(workbook["Summary"], "Parts of ITC at risk")
+    # Books-only: 140 + 80 for the supplier to report, our own double booking of 1800 apart; the
+    # mismatch favours the books by nothing.
     assert risk["Claimed in books, not in IMS (supplier to report)"][0] == 220.0
-    assert risk["Total ITC at risk"][0] == 220.0
+    assert risk["Booked twice in the books (ours to reverse)"][0] == 1800.0
+    assert risk["Total ITC at risk"][0] == 2020.0
     assert risk["In IMS, not in books (deemed accepted if left at No Action)"][0] == 600.0
 
 

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from recon.present import indian_grouping, inr, inr_short, period_label, rupee_ticks
+from recon.present import (
+    followup_message,
+    indian_grouping,
+    inr,
+    inr_short,
+    period_label,
+    rupee_ticks,
+    tab_label,
+)
 
 
 @pytest.mark.parametrize(
@@ -40,3 +48,25 @@ def test_chart_axes_are_labelled_in_lakh_and_crore():
     assert values[-1] >= 32_24_000
     assert labels[:3] == ["₹ 0", "₹ 10 L", "₹ 20 L"]
     assert rupee_ticks(2_40_00_000)[1][-1].endswith(" Cr")
+
+
+def test_an_amount_that_rounds_to_zero_never_prints_a_minus():
+    assert inr(-0.4) == "₹ 0"
+    assert inr(-0.004, 2) == "₹ 0.00"
+    assert inr_short(-0.3) == "₹ 0"
+    assert inr(-0.6) == "-₹ 1"
+
+
+def test_tab_labels_group_counts_and_show_itc_in_lakh():
+    assert tab_label("ims_only", 123456, -2_50_000) == "Not found in ITC · 1,23,456 · -₹ 2.50 L"
+
+
+def test_follow_up_message_states_the_net_tax_with_credit_notes_subtracted():
+    items = [
+        {"ask": "Please report invoice C-9.", "total_tax": 720.0},
+        {"ask": "Please report credit note CN-1.", "total_tax": -180.0},
+    ]
+    message = followup_message("Asha Traders", "27AHQPA7588L1ZJ", "Cosmo Packaging", items)
+    assert message.startswith("Dear Cosmo Packaging,")
+    assert "1. Please report invoice C-9.\n2. Please report credit note CN-1." in message
+    assert "Tax involved (credit notes subtracted): ₹ 540.00." in message

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from recon.present import followup_message, inr
+from recon.present import TAX_INVOLVED, followup_message, inr
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -51,7 +51,7 @@ def downloads(ws, client, period) -> None:
     items = followups[gstin]
     message = followup_message(client.name, client.gstin, names[gstin], items)
     st.text_area("Message", message, height=220, key=f"followup_text_{gstin}")
-    st.caption(f"Tax involved: {inr(sum(i.get('total_tax') or 0.0 for i in items), 2)}")
+    st.caption(f"{TAX_INVOLVED} {inr(sum(i.get('total_tax') or 0.0 for i in items), 2)}")
     st.download_button(
         "Download this message",
         data=message.encode(),

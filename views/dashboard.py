@@ -5,9 +5,9 @@ from __future__ import annotations
 import plotly.express as px
 import streamlit as st
 
-from recon import dashboard
+from recon import dashboard, figures
 from recon.errors import InputError
-from recon.present import inr, inr_short, rupee_ticks
+from recon.present import indian_grouping, inr, inr_short, rupee_ticks
 from views import _handouts
 from views._shared import heading, require_client, show_error, workspace
 
@@ -35,13 +35,26 @@ ACTION_COLOURS = {
 }
 
 numbers = dashboard.headline(review)
+
+
+def figure_help(name: str, amount: float) -> str:
+    """The exact amount, then the definition the working paper prints (recon.figures)."""
+    return f"**{inr(amount)}**\n\n{figures.DEFINITIONS[name]}"
+
+
 cols = st.columns(4)
-cols[0].metric("ITC in IMS", inr_short(numbers["itc_in_ims"]), help=inr(numbers["itc_in_ims"]))
-cols[1].metric("ITC matched", inr_short(numbers["itc_matched"]), help=inr(numbers["itc_matched"]))
-cols[2].metric(
-    "ITC at risk", inr_short(numbers["itc_at_risk"]), help="Not in IMS + excess over IMS + pending"
+headline_figures = [
+    (figures.ITC_IN_IMS, "itc_in_ims"),
+    (figures.ITC_MATCHED, "itc_matched"),
+    (figures.ITC_AT_RISK, "itc_at_risk"),
+]
+for col, (name, key) in zip(cols[:3], headline_figures, strict=True):
+    col.metric(name, inr_short(numbers[key]), help=figure_help(name, numbers[key]))
+cols[3].metric(
+    "Documents decided",
+    f"{numbers['decided_share']:.0%}",
+    help=f"Share of the {indian_grouping(int(numbers['documents']))} IMS records whose action a person set.",
 )
-cols[3].metric("Documents decided", f"{numbers['decided_share']:.0%}", help=f"of {numbers['documents']:,.0f}")
 
 
 def rupee_axis(figure, axis: str, largest: float) -> None:
@@ -51,7 +64,21 @@ def rupee_axis(figure, axis: str, largest: float) -> None:
 
 
 def amount_labels(frame, column="itc"):
-    return frame.with_columns(frame[column].map_elements(inr_short, return_dtype=str).alias("label"))
+    """``label``: the amount in lakh / crore; ``count``: documents grouped the Indian way (when counted)."""
+    frame = frame.with_columns(frame[column].map_elements(inr_short, return_dtype=str).alias("label"))
+    if "documents" in frame.columns:
+        frame = frame.with_columns(
+            frame["documents"].map_elements(indian_grouping, return_dtype=str).alias("count")
+        )
+    return frame
+
+
+# Tooltips in the words of the bars (plotly would print 567.79k / 10.04M): customdata = label, count.
+HOVER_TAB = "%{x} · %{fullData.name}<br>ITC %{customdata[0]}<br>%{customdata[1]} document(s)<extra></extra>"
+HOVER_AGE = "%{x}<br>ITC %{customdata[0]}<br>%{customdata[1]} document(s)<extra></extra>"
+HOVER_RISK = "<b>%{y}</b><br>GSTIN %{customdata[1]}<br>%{fullData.name}: %{customdata[0]}<extra></extra>"
+# Below the bars: on top it would sit under the chart toolbar that appears on hover.
+LEGEND_BELOW = {"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0, "title_text": ""}
 
 
 left, right = st.columns(2)
@@ -66,8 +93,9 @@ with left:
         text="label",
         color_discrete_map=ACTION_COLOURS,
         labels={"itc": "ITC (₹)", "tab": "", "action": "Action"},
-        hover_data={"documents": True, "label": False},
+        custom_data=["label", "count"],
     )
+    figure.update_traces(hovertemplate=HOVER_TAB)
     figure.update_layout(legend_title_text="", margin={"t": 10})
     rupee_axis(figure, "y", by_action.groupby("tab")["itc"].apply(lambda s: s.clip(lower=0).sum()).max())
     st.plotly_chart(figure, config=CHART_CONFIG, key="chart_by_action")
@@ -75,7 +103,7 @@ with right:
     st.subheader("ITC at risk — top suppliers")
     risk = dashboard.itc_at_risk_by_supplier(review)
     if risk.is_empty():
-        st.success("No ITC at risk: every books entry is reported and nothing is pending.")
+        st.success("No ITC at risk: IMS supports every credit the books claim.")
     else:
         risk_frame = amount_labels(risk, "amount").to_pandas()
         figure = px.bar(
@@ -85,10 +113,18 @@ with right:
             color="risk",
             orientation="h",
             text="label",
-            labels={"amount": "ITC at risk (₹)", "supplier": "", "risk": ""},
-            color_discrete_map={"Not in IMS": "#5c6bc0", "Value mismatch": "#c62828", "Pending": "#f9a825"},
+            labels={"amount": "", "supplier": "", "risk": ""},
+            custom_data=["label", "supplier_gstin"],
+            color_discrete_map={
+                figures.RISK_NOT_IN_IMS: "#5c6bc0",
+                figures.RISK_BOOKED_TWICE: "#f9a825",
+                figures.RISK_BOOKS_ABOVE_IMS: "#c62828",
+            },
         )
-        figure.update_layout(yaxis={"categoryorder": "total ascending"}, margin={"t": 10})
+        figure.update_traces(hovertemplate=HOVER_RISK)
+        figure.update_layout(
+            yaxis={"categoryorder": "total ascending"}, legend=LEGEND_BELOW, margin={"t": 10}
+        )
         rupee_axis(figure, "x", risk_frame["total"].max())
         st.plotly_chart(figure, config=CHART_CONFIG, key="chart_risk")
 
@@ -102,10 +138,11 @@ with left:
         y="itc",
         text="label",
         labels={"itc": "ITC (₹)", "bucket": "Time left before 30 November after the FY"},
-        hover_data={"documents": True, "label": False},
+        custom_data=["label", "count"],
         color="bucket",
         color_discrete_sequence=["#b71c1c", "#e65100", "#f9a825", "#7cb342", "#2e7d32"],
     )
+    figure.update_traces(hovertemplate=HOVER_AGE)
     figure.update_layout(showlegend=False, margin={"t": 10})
     rupee_axis(figure, "y", ages["itc"].max())
     st.plotly_chart(figure, config=CHART_CONFIG, key="chart_ageing")
