@@ -10,6 +10,8 @@ from __future__ import annotations
 import calendar
 import math
 
+import polars as pl
+
 from recon.match.result import CATEGORY_LABELS
 from recon.model import ACTION_LABELS
 
@@ -82,33 +84,16 @@ ACTION_CHOICES_NO_PENDING = [ACTION_LABELS[a] for a in ("A", "R", "N")]
 # Import of goods: Accept or Pending only, never Reject (ims-rules.md §6).
 ACTION_CHOICES_IMPORT = [ACTION_LABELS[a] for a in ("A", "P", "N")]
 
-# JavaScript for AG Grid, as text: the page wraps these in st_aggrid.JsCode.
-JS_ROW_ID = "function(p){return p.data.result_id;}"
-JS_INR = (
-    "function(p){if(p.value===null||p.value===undefined||p.value==='')return '';"
-    "return '\\u20b9 '+Number(p.value).toLocaleString('en-IN',{maximumFractionDigits:0});}"
-)
-# Per-row editor values: Pending is not offered where the portal blocks it (matching-practice.md §12.1),
-# Reject not for import-of-goods records (ims-rules.md §6).
-JS_ACTION_VALUES = (
-    "function(p){const d=p.data||{};let v=['Accept','Reject','Pending','No Action'];"
-    "if(d.pending_blocked){v=v.filter(x=>x!=='Pending');}"
-    "if(d.reject_blocked){v=v.filter(x=>x!=='Reject');}return {values:v};}"
-)
-
-# Colours a consultant reads at a glance: red for a difference, amber for a review, green for agreement.
-DIFF_STYLE = {"backgroundColor": "#fde2e1", "color": "#8a1c14", "fontWeight": "600"}
-ACTION_STYLE = {
-    "Accept": {"backgroundColor": "#e3f4e8", "color": "#14532d", "fontWeight": "600"},
-    "Reject": {"backgroundColor": "#fde2e1", "color": "#8a1c14", "fontWeight": "600"},
-    "Pending": {"backgroundColor": "#fff4d6", "color": "#7a4b00", "fontWeight": "600"},
-    "No Action": {"color": "#555"},
+# Grid columns carry marker strings ("JS_INR", ...) where AG Grid needs JavaScript: the page swaps them for
+# the code in views/_grid_js.py, so this module stays free of browser code.
+ACTION_CLASSES = {
+    "action-accept": "data.action === 'Accept'",
+    "action-reject": "data.action === 'Reject'",
+    "action-pending": "data.action === 'Pending'",
+    "action-none": "data.action === 'No Action'",
+    "action-decided": "data.action_source === 'user'",
+    "action-suggested": "data.action && data.action_source !== 'user'",
 }
-JS_ACTION_STYLE = (
-    "function(p){const s="
-    + str({k: v for k, v in ACTION_STYLE.items()}).replace("'", '"')
-    + ";return s[p.value]||null;}"
-)
 
 
 def _amount_col(field: str, header: str, diff_flag: str | None = None, width: int = 120) -> dict:
@@ -118,6 +103,8 @@ def _amount_col(field: str, header: str, diff_flag: str | None = None, width: in
         "type": "rightAligned",
         "filter": "agNumberColumnFilter",
         "valueFormatter": "JS_INR",
+        # The CSV export carries the number itself (12345.5), not the grouped text.
+        "useValueFormatterForExport": False,
         "width": width,
     }
     if diff_flag:
@@ -125,75 +112,146 @@ def _amount_col(field: str, header: str, diff_flag: str | None = None, width: in
     return col
 
 
-def grid_columns(category: str) -> list[dict]:
-    """Column definitions of the review grid for one tab, as plain dicts.
+def _date_col(field: str, header: str, diff_flag: str | None = None, width: int = 92) -> dict:
+    col = {
+        "field": field,
+        "headerName": header,
+        "width": width,
+        "filter": True,
+        "comparator": "JS_DATE_COMPARE",
+    }
+    if diff_flag:
+        col["cellClassRules"] = {"diff-cell": f"data.{diff_flag}"}
+    return col
 
-    String values "JS_INR", "JS_ACTION_VALUES", "JS_ACTION_STYLE" mark JavaScript the page substitutes.
-    Order follows how a consultant reads a row: the action, who and which document, the amounts on
-    both sides and their difference, then why. A books-only row has no portal side and no action.
-    """
-    portal_side = category != "books_only"
-    books_side = category != "ims_only"
+
+def _action_col() -> dict:
+    """The editable action; a suggestion's value differs from a decision's, so choosing it confirms it."""
+    return {
+        "field": "action",
+        "headerName": "Action",
+        "editable": True,
+        "singleClickEdit": True,
+        "cellEditor": "agSelectCellEditor",
+        "cellEditorParams": "JS_ACTION_VALUES",
+        "valueGetter": "JS_ACTION_GET",
+        "valueSetter": "JS_ACTION_SET",
+        "valueFormatter": "JS_ACTION_FORMAT",
+        "cellClassRules": ACTION_CLASSES,
+        "width": 104,
+        "pinned": "left",
+        "filter": True,
+    }
+
+
+def _refusal_col() -> dict:
+    return {
+        "field": "portal_would_refuse",
+        "headerName": "Portal would refuse",
+        "headerTooltip": "The portal would refuse this record: it is left out of the upload (hover for why)",
+        "valueFormatter": "JS_REFUSE_MARK",
+        "tooltipField": "portal_would_refuse",
+        "cellClassRules": {"refuse-cell": "data.portal_would_refuse"},
+        "wrapHeaderText": True,
+        "autoHeaderHeight": True,
+        "width": 92,
+        "pinned": "left",
+        "filter": True,
+    }
+
+
+def _sides(category: str) -> tuple[bool, bool]:
+    """(books side, portal side) present in a tab: a books-only row has no portal side and no action."""
+    return category != "ims_only", category != "books_only"
+
+
+def _side_by_side(category: str) -> list[dict]:
+    """Number, date, taxable value and tax of both sides next to each other, the differing one marked."""
+    books, portal = _sides(category)
     cols: list[dict] = []
-    if portal_side:
-        cols.append(
-            {
-                "field": "action",
-                "headerName": "Action",
-                "editable": True,
-                "singleClickEdit": True,
-                "cellEditor": "agSelectCellEditor",
-                "cellEditorParams": "JS_ACTION_VALUES",
-                "cellStyle": "JS_ACTION_STYLE",
-                "width": 115,
-                "pinned": "left",
-                "filter": True,
-            }
-        )
-    cols.append({"field": "supplier_name", "headerName": "Supplier", "width": 170, "filter": True})
-    if books_side:
-        cols.append({"field": "books_doc_no", "headerName": "Books no.", "width": 125, "filter": True})
-    if portal_side:
+    if books:
+        cols.append({"field": "books_doc_no", "headerName": "Books no.", "width": 104, "filter": True})
+    if portal:
         cols.append(
             {
                 "field": "portal_doc_no",
                 "headerName": "Portal no.",
-                "width": 125,
+                "width": 104,
                 "filter": True,
                 "cellClassRules": {"diff-cell": "data.diff_doc_no"},
             }
         )
-    cols.append(
-        {
-            "field": "doc_date",
-            "headerName": "Date",
-            "width": 100,
-            "filter": True,
-            "cellClassRules": {"diff-cell": "data.diff_doc_date"},
-        }
-    )
-    if books_side:
-        cols.append(_amount_col("books_tax", "Books tax", "diff_tax", width=110))
-    if portal_side:
-        cols.append(_amount_col("portal_tax", "Portal tax", "diff_tax", width=110))
-    if books_side and portal_side:
-        cols.append(_amount_col("tax_difference", "Difference", "diff_tax", width=105))
+    both = books and portal
+    if books:
+        cols.append(_date_col("books_doc_date", "Books date", "diff_doc_date" if both else None))
+    if portal:
+        cols.append(_date_col("portal_doc_date", "Portal date", "diff_doc_date" if both else None))
+    if books:
+        cols.append(_amount_col("books_taxable_value", "Books taxable ₹", "diff_taxable" if both else None))
+    if portal:
+        cols.append(_amount_col("portal_taxable_value", "Portal taxable ₹", "diff_taxable" if both else None))
+    if books:
+        cols.append(_amount_col("books_tax", "Books tax ₹", "diff_tax" if both else None, width=110))
+    if portal:
+        cols.append(_amount_col("portal_tax", "Portal tax ₹", "diff_tax" if both else None, width=110))
+    if both:
+        cols.append(_amount_col("tax_difference", "Tax diff. ₹", "diff_tax", width=105))
+    return cols
+
+
+def grid_columns(category: str, columns=()) -> list[dict]:
+    """Column definitions of the review grid for one tab, as plain dicts.
+
+    ``columns``: the columns of the frame the grid shows; optional ones (``portal_would_refuse``) get a
+    column only when present. Order follows how a consultant reads a row: the action, who and which
+    document, both sides' values and their difference, then why. "Set by" and "Remarks" are pinned to the
+    right so both stay on screen on a 1366-pixel laptop, whatever is scrolled.
+    """
+    books, portal = _sides(category)
+    cols: list[dict] = []
+    if portal:
+        cols.append(_action_col())
+        if "portal_would_refuse" in columns:
+            cols.append(_refusal_col())
+    cols.append({"field": "supplier_name", "headerName": "Supplier", "width": 140, "filter": True})
+    cols += _side_by_side(category)
+    if category in ("matched", "mismatched"):
+        cols.append(
+            {
+                "field": "pair_to_confirm",
+                "headerName": "Pair",
+                "headerTooltip": "A pair the engine only suggests (PAN level, mistyped GSTIN, fuzzy number): "
+                "select it and press Confirm pair",
+                "cellDataType": "text",
+                "valueFormatter": "JS_PAIR_MARK",
+                "tooltipField": "review_reason",
+                "cellClassRules": {"pair-cell": "data.pair_to_confirm"},
+                "width": 95,
+                "filter": True,
+            }
+        )
     cols.append(
         {
             "field": "explanation",
             "headerName": "Why",
-            "width": 360,
+            "width": 340,
             "filter": True,
             "tooltipField": "explanation",
         }
     )
-    cols.append({"field": "supplier_gstin", "headerName": "GSTIN", "width": 150, "filter": True})
-    cols.append(_amount_col("taxable_value", "Taxable", "diff_taxable", width=115))
+    cols.append(
+        {
+            "field": "supplier_gstin",
+            "headerName": "GSTIN",
+            "width": 150,
+            "filter": True,
+            "cellClassRules": {"diff-cell": "data.diff_gstin"},
+        }
+    )
     cols.append({"field": "doc_kind", "headerName": "Kind", "width": 100, "filter": True})
-    if portal_side:
+    if portal:
         cols += [
             {"field": "filing", "headerName": "Supplier return", "width": 120, "filter": True},
-            {"field": "action_source", "headerName": "Set by", "width": 95, "filter": True},
             {
                 "field": "portal_says",
                 "headerName": "Portal says",
@@ -203,9 +261,22 @@ def grid_columns(category: str) -> list[dict]:
                 "cellClassRules": {"diff-cell": "data.portal_says"},
             },
             {
+                "field": "set_by",
+                "headerName": "Set by",
+                "width": 158,
+                "pinned": "right",
+                "filter": True,
+                "tooltipField": "set_by",
+                "cellClassRules": {
+                    "set-by-user": "data.action_source === 'user'",
+                    "set-by-suggested": "data.action_source !== 'user'",
+                },
+            },
+            {
                 "field": "remarks",
                 "headerName": "Remarks",
-                "width": 170,
+                "width": 140,
+                "pinned": "right",
                 "filter": True,
                 "tooltipField": "remarks",
             },
@@ -213,18 +284,28 @@ def grid_columns(category: str) -> list[dict]:
     return cols
 
 
-GRID_CSS = {
-    ".diff-cell": {"background-color": "#fde2e1 !important", "color": "#8a1c14", "font-weight": "600"},
-    ".ag-header-cell-label": {"font-weight": "600"},
-}
+def csv_file_name(client_name: str, period: str, category: str) -> str:
+    """'Sahyadri-Auto-Components_112025_Mismatched-with-ITC.csv': whose data, which month, which tab."""
+
+    def part(text: str) -> str:
+        return "-".join("".join(ch if ch.isalnum() else " " for ch in text).split()) or "client"
+
+    return f"{part(client_name)}_{part(period)}_{part(CATEGORY_LABELS[category])}.csv"
 
 
-def grid_options(category: str, page_size: int = 100) -> dict:
+def grid_options(category: str, page_size: int = 100, *, columns=(), export_name: str | None = None) -> dict:
     """AG Grid options (v34 API) for one tab: checkbox selection with header select-all, pagination."""
-    return {
-        "columnDefs": grid_columns(category),
+    options = {
+        "columnDefs": grid_columns(category, columns),
         # Hovering anywhere on a row says why it landed in this tab.
-        "defaultColDef": {"sortable": True, "resizable": True, "tooltipField": "explanation"},
+        "defaultColDef": {
+            "sortable": True,
+            "resizable": True,
+            "tooltipField": "explanation",
+            # Narrow columns keep their whole name ("Portal taxable ₹") on two lines.
+            "wrapHeaderText": True,
+            "autoHeaderHeight": True,
+        },
         "rowSelection": {
             "mode": "multiRow",
             "checkboxes": True,
@@ -234,6 +315,7 @@ def grid_options(category: str, page_size: int = 100) -> dict:
         },
         # The checkbox column first, pinned, so selecting never scrolls away.
         "selectionColumnDef": {"pinned": "left", "width": 48, "suppressHeaderMenuButton": True},
+        "rowClassRules": {"row-decided": "data.action_source === 'user'"},
         "getRowId": "JS_ROW_ID",
         "stopEditingWhenCellsLoseFocus": True,
         "pagination": True,
@@ -241,8 +323,41 @@ def grid_options(category: str, page_size: int = 100) -> dict:
         "paginationPageSizeSelector": [page_size, page_size * 5, page_size * 10],
         "tooltipShowDelay": 300,
         "animateRows": False,
-        "suppressColumnVirtualisation": True,  # ~15 columns: render all, so every cell is findable
+        "suppressColumnVirtualisation": True,  # ~20 columns: render all, so every cell is findable
     }
+    if export_name:
+        options["defaultCsvExportParams"] = {"fileName": export_name}
+    return options
+
+
+def with_set_by(rows: pl.DataFrame, decisions: pl.DataFrame, user: str) -> pl.DataFrame:
+    """``set_by`` per row: 'you · 06-12-2026 10:41' (or the person's name) for a decision, else 'suggested'.
+
+    Times are shown in Indian time, as the consultant's clock reads; ``decisions`` is Store.decisions.
+    """
+    if "action_source" not in rows.columns or "portal_doc_id" not in rows.columns:
+        return rows
+    stamps = decisions.select(
+        "portal_doc_id",
+        pl.col("decided_by").alias("_by"),
+        pl.col("decided_at").dt.convert_time_zone("Asia/Kolkata").dt.strftime("%d-%m-%Y %H:%M").alias("_at"),
+    ).unique("portal_doc_id", keep="last")
+    who = (
+        pl.when(pl.col("_by").is_null() | (pl.col("_by") == user))
+        .then(pl.lit("you"))
+        .otherwise(pl.col("_by"))
+    )
+    label = (
+        pl.when(pl.col("action_source") == "user")
+        .then(pl.concat_str(who, pl.lit(" · "), pl.col("_at"), ignore_nulls=True))
+        .when(pl.col("action").is_not_null())
+        .then(pl.lit("suggested"))
+    )
+    return (
+        rows.join(stamps, on="portal_doc_id", how="left", maintain_order="left")
+        .with_columns(label.alias("set_by"))
+        .drop("_by", "_at")
+    )
 
 
 def followup_message(

@@ -983,11 +983,14 @@ _DIFF_FIELDS = {
     "diff_taxable": ["taxable_value"],
     "diff_doc_no": ["doc_no", "doc_no_key"],
     "diff_doc_date": ["doc_date"],
+    "diff_gstin": ["supplier_gstin"],
 }
 
 
 def _with_review_columns(joined: pl.DataFrame) -> pl.DataFrame:
     """Columns the review grid and the dashboard read, derived once from the joined view."""
+    from recon.actions import _needs_pair_confirmation  # one definition of a pair the user must confirm
+
     # supplier_name comes from recon.match.view.supplier_names (paper.joined_view): named on every row.
     name = pl.col("supplier_name") if "supplier_name" in joined.columns else _side(joined, "supplier_name")
     frame = joined.with_columns(
@@ -1014,6 +1017,7 @@ def _with_review_columns(joined: pl.DataFrame) -> pl.DataFrame:
         _flag(frame, "portal_pending_blocked").alias("pending_blocked"),
         (_side(frame, "doc_kind") == "bill_of_entry").fill_null(False).alias("reject_blocked"),
         pl.col("not_in_ims_reason").is_not_null().alias("not_ims_record"),
+        _needs_pair_confirmation().fill_null(False).alias("pair_to_confirm"),
     )
     return frame
 

@@ -14,8 +14,16 @@ from st_aggrid import AgGrid, JsCode
 from recon import present
 from recon.model import ACTION_LABELS, LABEL_TO_ACTION
 from recon.workspace import Workspace, preview_action
+from views._grid_js import GRID_CSS, JS
+from views._shared import flash
 
 DECL_COLUMNS = ("decl_igst", "decl_cgst", "decl_sgst", "decl_cess")
+BULK_ICONS = {
+    "A": ":material/check_circle:",
+    "R": ":material/cancel:",
+    "P": ":material/schedule:",
+    "N": ":material/undo:",
+}
 
 TAB_HINTS = {
     "matched": "The IMS record agrees with the books. Accept them in one go (select all → Accept).",
@@ -29,16 +37,22 @@ GRID_COLUMNS = (
     "result_id",
     "action",
     "action_source",
+    "set_by",
+    "portal_would_refuse",
     "supplier_name",
     "supplier_gstin",
     "doc_kind",
+    "pair_to_confirm",
+    "review_reason",
     "books_doc_no",
     "portal_doc_no",
-    "doc_date",
+    "books_doc_date",
+    "portal_doc_date",
+    "books_taxable_value",
+    "portal_taxable_value",
     "books_tax",
     "portal_tax",
     "tax_difference",
-    "taxable_value",
     "explanation",
     "filing",
     "remarks",
@@ -49,6 +63,7 @@ GRID_COLUMNS = (
     "diff_taxable",
     "diff_doc_no",
     "diff_doc_date",
+    "diff_gstin",
 )
 
 # Sends back only what changed: the selected row ids and the edited cell (streamlit-aggrid.md §6).
@@ -65,13 +80,6 @@ function({streamlitRerunEventTriggerName, eventData}) {
 }"""
 )
 
-_JS = {
-    "JS_INR": present.JS_INR,
-    "JS_ACTION_VALUES": present.JS_ACTION_VALUES,
-    "JS_ACTION_STYLE": present.JS_ACTION_STYLE,
-    "JS_ROW_ID": present.JS_ROW_ID,
-}
-
 
 def _with_js(value):
     """Swap the marker strings of recon.present.grid_options for JsCode objects."""
@@ -79,8 +87,8 @@ def _with_js(value):
         return {k: _with_js(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_with_js(v) for v in value]
-    if isinstance(value, str) and value in _JS:
-        return JsCode(_JS[value])
+    if isinstance(value, str) and value in JS:
+        return JsCode(JS[value])
     return value
 
 
@@ -127,7 +135,8 @@ def selected_ids(category: str) -> list[str]:
 def _with_actions(ws: Workspace, client_id: int, period: str, rows: pl.DataFrame) -> pl.DataFrame:
     """The given joined rows with their effective action, remarks and declaration (review columns)."""
     review = ws.review(client_id, period)
-    return review.join(rows.select("result_id"), on="result_id", how="semi", maintain_order="left")
+    picked = review.join(rows.select("result_id"), on="result_id", how="semi", maintain_order="left")
+    return present.with_set_by(picked, ws.decisions(client_id), ws.user)
 
 
 class JsonRows:
@@ -141,8 +150,9 @@ class JsonRows:
     columns: tuple = ()
     dtypes = None
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, fields: tuple = ()) -> None:
         self.text = text
+        self.fields = fields  # the row fields in the JSON (optional grid columns depend on them)
 
     def to_json(self, orient: str = "records") -> str:
         return self.text
@@ -164,9 +174,9 @@ def snapshot(rows: pl.DataFrame) -> JsonRows:
         )
     present_cols = [c for c in GRID_COLUMNS if c in rows.columns]
     frame = rows.select(present_cols)
-    if frame.schema.get("doc_date") == pl.Date:
-        frame = frame.with_columns(pl.col("doc_date").dt.strftime("%d-%m-%Y"))
-    return JsonRows(frame.write_json())
+    dates = [name for name, dtype in frame.schema.items() if dtype == pl.Date]
+    frame = frame.with_columns(pl.col(dates).dt.strftime("%d-%m-%Y"))  # DD-MM-YYYY, as Indian papers write
+    return JsonRows(frame.write_json(), tuple(present_cols))
 
 
 def review_grid(ws: Workspace, client_id: int, period: str, category: str, rows: pl.DataFrame) -> None:
@@ -192,9 +202,15 @@ def review_grid(ws: Workspace, client_id: int, period: str, category: str, rows:
         if edit and edit.get("field") == "action" and _is_new(key, event):
             _apply_edit(ws, client_id, period, category, rows, edit)
     bulk_bar(ws, client_id, period, category, rows)
+    client = ws.client(client_id)
+    options = present.grid_options(
+        category,
+        columns=data.fields,
+        export_name=present.csv_file_name(client.name if client else "client", period, category),
+    )
     AgGrid(
         data,
-        gridOptions=_with_js(present.grid_options(category)),
+        gridOptions=_with_js(options),
         key=key,
         height=560,
         theme="streamlit",
@@ -202,7 +218,7 @@ def review_grid(ws: Workspace, client_id: int, period: str, category: str, rows:
         update_on=["cellValueChanged", "selectionChanged"],
         data_return_mode="CUSTOM",
         custom_jscode_for_grid_return=RETURN_DELTA,
-        custom_css=present.GRID_CSS,
+        custom_css=GRID_CSS,
         show_toolbar=True,
         show_search=True,
         show_download_button=True,
@@ -253,18 +269,53 @@ def bulk_bar(ws, client_id, period, category, rows: pl.DataFrame) -> None:
             f"{len(chosen):,} selected. Books-only entries have no IMS action: follow up with the supplier."
         )
         return
-    cols = st.columns([1.2, 1, 1, 1, 1.2, 3])
-    cols[0].markdown(f"**{len(chosen):,} selected**")
-    for index, code in enumerate(("A", "R", "P", "N"), start=1):
+    # Buttons as wide as their labels, in a row that wraps: nothing is cut off on a 1366-pixel laptop.
+    bar = st.container(horizontal=True, vertical_alignment="center", gap="small")
+    bar.markdown(f"**{len(chosen):,} selected**", width="content")
+    for code in ("A", "R", "P", "N"):
         label = f"{ACTION_LABELS[code]} selected"
-        if cols[index].button(label, key=f"bulk_{code}_{category}", disabled=not chosen, width="stretch"):
+        if bar.button(
+            label, key=f"bulk_{code}_{category}", disabled=not chosen, icon=BULK_ICONS[code], width="content"
+        ):
             st.session_state["pending_action"] = {"category": category, "result_ids": chosen, "action": code}
+    if category in ("matched", "mismatched"):
+        confirm_pair_button(bar, ws, client_id, period, category, rows, chosen)
     pending = st.session_state.get("pending_action")
     if pending and pending["category"] == category:
         picked = _with_actions(
             ws, client_id, period, rows.filter(pl.col("result_id").is_in(pending["result_ids"]))
         )
         confirm_dialog(ws, client_id, period, category, picked, pending["action"])
+
+
+def confirm_pair_button(bar, ws, client_id, period, category, rows: pl.DataFrame, chosen: list[str]) -> None:
+    """Confirm the selected suggested pairs (PAN level, mistyped GSTIN, fuzzy number) as the user's links."""
+    to_confirm = _pairs_to_confirm(rows, chosen)
+    if not bar.button(
+        "Confirm pair",
+        key=f"confirm_pair_{category}",
+        disabled=to_confirm.is_empty(),
+        icon=":material/link:",
+        width="content",
+        help="The engine only suggests pairs found at PAN level, across a mistyped GSTIN or by a similar "
+        "number (marked 'to confirm' in the Pair column). Select them and confirm: the pair is recorded "
+        "as your link and its action is suggested like any other pair.",
+    ):
+        return
+    with st.spinner("Confirming and reconciling again ..."):
+        for books_doc, portal_doc in to_confirm.iter_rows():
+            ws.link(client_id, period, books_doc, portal_doc)
+    forget_grids()
+    flash(f"{to_confirm.height:,} pair(s) confirmed as your link(s).")
+    st.rerun()
+
+
+def _pairs_to_confirm(rows: pl.DataFrame, chosen: list[str]) -> pl.DataFrame:
+    if "pair_to_confirm" not in rows.columns or not chosen:
+        return pl.DataFrame(schema={"books_doc_id": pl.String, "portal_doc_id": pl.String})
+    return rows.filter(pl.col("result_id").is_in(chosen) & pl.col("pair_to_confirm")).select(
+        "books_doc_id", "portal_doc_id"
+    )
 
 
 def _dismissed() -> None:
@@ -286,7 +337,7 @@ def confirm_dialog(ws, client_id, period, category, picked: pl.DataFrame, action
             number = row.get("portal_doc_no") or row.get("books_doc_no")
             tax = row["portal_tax"] if row["portal_tax"] is not None else row["books_tax"]
             st.caption(
-                f"{row['supplier_name'] or row['supplier_gstin']} · {number} · {row['doc_date'] or ''} · "
+                f"{row['supplier_name'] or row['supplier_gstin']} · {number} · {_date_text(row['doc_date'])} · "
                 f"tax {present.inr(tax)}"
             )
     for line in preview.consequences:
@@ -329,28 +380,37 @@ def confirm_dialog(ws, client_id, period, category, picked: pl.DataFrame, action
         for record in edited.to_dict("records"):
             reduction[record["portal_doc_id"]] = {k: record[k] for k in ("itc_red_req", *DECL_COLUMNS)}
     left, right = st.columns(2)
-    if left.button(f"Confirm {label}", type="primary", key="confirm_go", width="stretch"):
-        if action == "R" and not (remarks or "").strip():
-            st.error("A Reject needs a remark for the supplier (what is wrong with the document).")
-            return
-        st.session_state.pop("pending_action", None)
-        _save(
-            ws,
-            client_id,
-            period,
-            category,
-            picked,
-            action,
-            source="bulk" if picked.height > 1 else "user",
-            remarks=remarks,
-            itc_reduction=reduction,
-            confirmed=True,
-        )
-        st.rerun()
+    go = left.button(f"Confirm {label}", type="primary", key="confirm_go", width="stretch")
+    # Cancel is drawn before any complaint about the input, so a refused Confirm never leaves the
+    # dialog without a way out; the remarks and declaration keep what was typed (their keys).
     if right.button("Cancel", key="confirm_cancel", width="stretch"):
         st.session_state.pop("pending_action", None)
         bump(category)  # the grid shows the action as it was
         st.rerun()
+    if not go:
+        return
+    if action == "R" and not (remarks or "").strip():
+        st.error("A Reject needs a remark for the supplier (what is wrong with the document).")
+        return
+    st.session_state.pop("pending_action", None)
+    _save(
+        ws,
+        client_id,
+        period,
+        category,
+        picked,
+        action,
+        source="bulk" if picked.height > 1 else "user",
+        remarks=remarks,
+        itc_reduction=reduction,
+        confirmed=True,
+    )
+    st.rerun()
+
+
+def _date_text(value) -> str:
+    """DD-MM-YYYY for a date (as on the grid), the text itself otherwise."""
+    return value.strftime("%d-%m-%Y") if hasattr(value, "strftime") else (value or "")
 
 
 def _save(ws, client_id, period, category, picked, action, *, source, revert_on_refusal=False, **options):

@@ -110,7 +110,7 @@ def not_ims_group(review: pl.DataFrame) -> None:
                 pl.col("supplier_name").alias("Supplier"),
                 pl.col("supplier_gstin").alias("GSTIN"),
                 pl.coalesce("books_doc_no", "portal_doc_no").alias("Document"),
-                pl.col("doc_date").alias("Date"),
+                pl.col("doc_date").dt.strftime("%d-%m-%Y").alias("Date"),
                 pl.col("itc").map_elements(inr, return_dtype=pl.String).alias("ITC"),
                 pl.col("not_in_ims_reason").alias("Why not in IMS"),
             ).to_pandas(),

@@ -6,7 +6,10 @@ render AgGrid, so the tests put that delta in session state under the grid's key
 
 from __future__ import annotations
 
+import json
+
 import polars as pl
+import pytest
 
 from recon.match import reconcile
 from recon.match.result import CATEGORIES, CATEGORY_LABELS
@@ -221,3 +224,137 @@ def test_switching_client_never_shows_the_other_clients_grid(app, workspace, loa
     at.selectbox(key="sidebar_client").select(loaded_client.id).run()
     assert at.session_state["grid_versions"]["matched"] >= 1  # remounted under a new key
     assert not any(m.value.startswith("**1 selected") for m in at.markdown)
+
+
+# --- the review grid on files written by hand (a Tally register with a title block, two rate rows for one
+# invoice, a supplier GSTIN mistyped in the books) -----------------------------------------------------
+
+
+def _gstin(body14: str) -> str:
+    from recon.gstin import check_char
+
+    return body14 + check_char(body14)
+
+
+CLIENT_GSTIN = _gstin("27AAHCH4321K1Z")
+KAVERI = _gstin("27AAGFK1234A1Z")
+MALABAR = _gstin("29AAJCM5678B1Z")
+MALABAR_TYPO = MALABAR[:7] + ("N" if MALABAR[7] != "N" else "P") + MALABAR[8:]  # one letter off
+
+
+def _tally_register(folder):
+    """A Tally purchase register as exported: company, title and period rows above the header."""
+    lines = [
+        "Hind Tools Pvt Ltd,,,,,,,,,,,,",
+        "Purchase Register,,,,,,,,,,,,",
+        "1-Nov-2025 to 30-Nov-2025,,,,,,,,,,,,",
+        "Date,Particulars,Voucher Type,Voucher No.,Supplier Invoice No.,Supplier Invoice Date,GSTIN/UIN,"
+        "Taxable Value,Integrated Tax Amount,Central Tax Amount,State Tax Amount,Cess Amount,Gross Total",
+        f"5-Nov-2025,Kaveri Traders,Purchase,PUR/11,KT-501,5-Nov-2025,{KAVERI},10000,,250,250,,10500",
+        f"5-Nov-2025,Kaveri Traders,Purchase,PUR/11,KT-501,5-Nov-2025,{KAVERI},20000,,1800,1800,,23600",
+        f"8-Nov-2025,Malabar Steel,Purchase,PUR/12,MS-77,8-Nov-2025,{MALABAR_TYPO},50000,9000,,,,59000",
+    ]
+    path = folder / "purchase_register_nov.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _ims_download(folder):
+    def record(stin, inum, idt, pos, txval, iamt, camt, samt):
+        return {
+            "stin": stin, "inum": inum, "idt": idt, "inv_typ": "R", "pos": pos,
+            "val": round(txval + iamt + camt + samt, 2), "txval": txval, "iamt": iamt, "camt": camt,
+            "samt": samt, "cess": 0, "rtnprd": "112025", "srcform": "R1", "srcfilstatus": "Filed",
+            "action": "N", "ispendactblocked": "N",
+        }  # fmt: skip
+
+    payload = {
+        "b2b": [
+            record(KAVERI, "KT-501", "05-11-2025", "27", 30000.0, 0, 2050.0, 2050.0),
+            record(MALABAR, "MS-77", "08-11-2025", "27", 50000.0, 9000.0, 0, 0),
+        ]
+    }
+    path = folder / "ims_nov.json"
+    path.write_text(json.dumps(payload, indent=1))
+    return path
+
+
+@pytest.fixture
+def typo_client(workspace, tmp_path):
+    client = workspace.create_client("Hind Tools Pvt Ltd", CLIENT_GSTIN, "112025")
+    books = _tally_register(tmp_path)
+    outcome = workspace.import_file(client.id, "112025", books.read_bytes(), books.name, kind="books")
+    ims = _ims_download(tmp_path)
+    workspace.import_file(client.id, "112025", ims.read_bytes(), ims.name, kind="ims")
+    return client, outcome
+
+
+def test_a_mistyped_gstin_is_said_to_pair_as_a_suggestion_and_it_does(workspace, typo_client):
+    client, outcome = typo_client
+    [warning] = [w for w in outcome.warnings if MALABAR_TYPO in w]
+    assert "will not pair" not in warning
+    assert "suggestion you confirm" in warning
+    review = review_of(workspace, client)
+    steel = review.filter(pl.col("portal_doc_no") == "MS-77").row(0, named=True)
+    assert steel["books_doc_no"] == "MS-77"  # paired, across the typo
+    assert steel["pair_to_confirm"] and steel["diff_gstin"]
+    kaveri = review.filter(pl.col("portal_doc_no") == "KT-501").row(0, named=True)
+    assert kaveri["category"] == "matched" and not kaveri["pair_to_confirm"]  # two rate rows, one invoice
+
+
+def test_confirm_pair_records_the_suggested_pair_as_the_users_link(app, workspace, typo_client):
+    client, _ = typo_client
+    review = review_of(workspace, client)
+    steel = review.filter(pl.col("portal_doc_no") == "MS-77").row(0, named=True)
+    at = app(PAGE)
+    key = f"grid_{steel['category']}_0"
+    at.session_state[key] = grid_event(selected=[steel["result_id"]])
+    at.run()
+    button = at.button(key=f"confirm_pair_{steel['category']}")
+    assert not button.disabled
+    button.click().run()
+    assert not at.exception, at.exception
+    after = review_of(workspace, client).filter(pl.col("portal_doc_id") == steel["portal_doc_id"])
+    row = after.row(0, named=True)
+    assert (row["books_doc_id"], row["basis"], row["pair_to_confirm"]) == (
+        steel["books_doc_id"],
+        "manual",
+        False,
+    )
+    assert any("confirmed" in s.value for s in at.success) or any("confirmed" in t.value for t in at.toast)
+
+
+def test_confirm_pair_is_off_for_a_pair_the_engine_is_sure_of(app, workspace, typo_client):
+    client, _ = typo_client
+    kaveri = review_of(workspace, client).filter(pl.col("portal_doc_no") == "KT-501").row(0, named=True)
+    at = app(PAGE)
+    at.session_state["grid_matched_0"] = grid_event(selected=[kaveri["result_id"]])
+    at.run()
+    assert at.button(key="confirm_pair_matched").disabled
+
+
+def test_reject_dialog_keeps_cancel_after_a_missing_remark(app, workspace, loaded_client):
+    row = review_of(workspace, loaded_client).filter(pl.col("category") == "mismatched").row(0, named=True)
+    at = app(PAGE)
+    at.session_state["grid_mismatched_0"] = grid_event(
+        edit={"result_id": row["result_id"], "field": "action", "value": "Reject"}
+    )
+    at.run()
+    at.text_area(key="confirm_remarks").input("   ").run()
+    click_in_dialog(at, "confirm_go")
+    assert any("needs a remark" in e.value for e in at.error)
+    assert at.text_area(key="confirm_remarks").value == "   "  # what was typed is still there
+    click_in_dialog(at, "confirm_cancel")
+    assert "pending_action" not in at.session_state
+    assert workspace.decisions(loaded_client.id).is_empty()
+
+
+def test_the_grid_gets_dates_as_dd_mm_yyyy_and_amounts_as_numbers(workspace, typo_client):
+    from views._grid import snapshot
+
+    client, _ = typo_client
+    review = review_of(workspace, client)
+    rows = json.loads(snapshot(review).to_json())
+    kaveri = next(r for r in rows if r["portal_doc_no"] == "KT-501")
+    assert (kaveri["books_doc_date"], kaveri["portal_doc_date"]) == ("05-11-2025", "05-11-2025")
+    assert kaveri["books_taxable_value"] == 30000.0 and kaveri["portal_tax"] == 4100.0

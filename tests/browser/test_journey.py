@@ -245,10 +245,11 @@ def test_a_refresh_keeps_every_decision(page, workspace, shot_dir):
     result_id, _ = page.rejected
     page.reload()
     frame = grid(page)
-    # Matched tab (the default): every row shows Accept set by the user.
-    expect(frame.locator('.ag-center-cols-container [col-id="action_source"]').first).to_have_text("user")
-    sources = frame.locator('.ag-center-cols-container [col-id="action_source"]').all_inner_texts()
-    assert sources and set(sources) == {"user"}
+    # Matched tab (the default): every row shows Accept set by the user ("you · DD-MM-YYYY HH:MM").
+    set_by = frame.locator('.ag-pinned-right-cols-container [col-id="set_by"]')
+    expect(set_by.first).to_have_text(re.compile(r"^you · "))
+    sources = set_by.all_inner_texts()
+    assert sources and all(s.startswith("you · ") for s in sources)
     page.get_by_role("tab", name=re.compile("Mismatched with ITC")).click()
     frame = grid(page)
     cell = frame.locator(f'.ag-pinned-left-cols-container .ag-row[row-id="{result_id}"] [col-id="action"]')

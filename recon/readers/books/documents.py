@@ -308,11 +308,15 @@ def _check_gstins(docs: pl.DataFrame, ctx: Context) -> pl.DataFrame:
         .agg(pl.col("_first_row").sort(), pl.col("gstin_note").first())
     )
     for gstin, first_rows, note in invalid.iter_rows():
-        message = note if gstin is None else f"{note}; kept, but it will not pair with the portal"
+        message = note if gstin is None else f"{note}; {_TYPO_PAIRING}"
         ctx.warn_rows(message, first_rows, "supplier_gstin")
     return docs
 
 
+# A mistyped GSTIN still pairs at PAN level (recon.match stage 4), but only as a suggestion the user confirms.
+_TYPO_PAIRING = (
+    "kept: it can pair with the portal only as a suggestion you confirm (Reconcile → Confirm pair)"
+)
 _BLANK_GSTIN = "no supplier GSTIN (unregistered supplier?): such purchases never appear in IMS or GSTR-2B"
 
 
