@@ -22,10 +22,14 @@ Mismatched, only the date differs   Accept: the supplier's date governs (matchin
 Mismatched, clearly the supplier's  Reject with a remark, once the supplier has filed: place of supply
 error                               differs, reverse charge differs, tax charged under the wrong head
                                     (IGST vs CGST/SGST), or total tax apart by more than
-                                    ``FAR_APART_SHARE``. While unfiled: Pending (ask them to fix it first)
+                                    ``FAR_APART_SHARE``. While unfiled: Pending (ask them to fix it first).
+                                    Only on strong evidence that it is the document in the books: paired
+                                    on the number (or linked by the user) with the same taxable value and
+                                    date; else Pending while the user checks (the reason says which)
 Mismatched, otherwise               Pending while the supplier amends (GSTR-1A / next GSTR-1)
 Pair to confirm (fuzzy, PAN,        no change (the portal's current action) until the user confirms the
-31-March/1-April review)            pair; the reason says No Action means deemed acceptance on the 14th
+31-March/1-April review, a better   pair; the reason says No Action means deemed acceptance on the 14th
+partner left unpaired)
 Only in IMS                         Pending while verifying; never Reject automatically (§12.4)
 Only in books                       none (null): nothing to act on in IMS; supplier follow-up
 Not an IMS record (RCM, ISD, ...)   none (null): reconcile against GSTR-2B
@@ -60,6 +64,7 @@ CN_PENDING_FROM = 202510
 REMARKS_MAX = 250  # formats.md §2 (unconfirmed limit; the offline tool enforces it)
 
 DATE_FIELDS = ("doc_date", "date")
+TAXABLE_FIELDS = ("taxable", "taxable_value")
 POS_FIELDS = ("pos", "place_of_supply")
 REVERSE_CHARGE_FIELDS = ("reverse_charge", "rc", "rev", "rchrg")
 HEADS = ("igst", "cgst", "sgst", "cess")
@@ -348,10 +353,15 @@ def _suggested(facts: pl.DataFrame, today: date) -> pl.DataFrame:
 
 def _with_findings(plan: pl.LazyFrame) -> pl.LazyFrame:
     """The columns the rules below read many times, evaluated once."""
-    return plan.with_columns(_diff_fields().alias("_diff_fields")).with_columns(
-        _supplier_error_kind().alias("_error_kind"),
-        _date_only_difference().alias("_date_only"),
-        _needs_pair_confirmation().alias("_confirm"),
+    return (
+        plan.with_columns(_diff_fields().alias("_diff_fields"))
+        .with_columns(
+            _supplier_error_kind().alias("_error_kind"),
+            _date_only_difference().alias("_date_only"),
+            _needs_pair_confirmation().alias("_confirm"),
+        )
+        .with_columns(_reject_evidence().alias("_evidence"))
+        .with_columns(_reject_doubt().alias("_doubt"))
     )
 
 
@@ -430,16 +440,15 @@ def _gathered(docs: pl.DataFrame, prefix: str, columns: Iterable[str], rows: pl.
 
 
 # The portal and books facts _mismatch_findings reads (a fact missing here fails loudly, not silently).
+# What the rules read of a mismatch's amounts, differences and basis: rows equal in these are of one kind.
+_FINDINGS = ("_error_kind", "_date_only", "_evidence", "_doubt")
 _MISMATCH_FACTS = (("section", "doc_kind", "supplier_filed", *HEADS), HEADS)
 
 
 def _mismatch_findings(facts: pl.DataFrame) -> pl.DataFrame:
-    """Per mismatch (``facts`` of the mismatched rows): its _error_kind, _date_only and _situation."""
-    return (
-        _with_findings(facts.lazy())
-        .select("_error_kind", "_date_only", _situation().alias("_situation"))
-        .collect()
-    )
+    """Per mismatch (``facts`` of the mismatched rows): its _error_kind, _date_only, the evidence for or
+    against a Reject (_evidence, _doubt) and _situation."""
+    return _with_findings(facts.lazy()).select(*_FINDINGS, _situation().alias("_situation")).collect()
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -466,8 +475,8 @@ def _kinds(
     """Per result row the number of its kind, and whether it is the first row of its kind.
 
     Rows are of one kind when every value the rules read is equal, or differs only where the rules
-    cannot tell: amounts and differences are read only through the supplier-error and date-only
-    ``findings`` and only on mismatches (whose first sentence is built row by row); basis, score and
+    cannot tell: amounts, differences and basis are read only through the ``findings`` (supplier error,
+    date only, the evidence for a Reject) and only on mismatches (whose first sentence is built row by row); basis, score and
     review reason only on pairs to confirm; the books' fy and kind only where the portal lacks them.
     """
     read = results.select(
@@ -478,7 +487,7 @@ def _kinds(
         [
             *_label_codes(read),
             _code_where(confirm, results.select(_CONFIRM_INPUTS).filter(confirm)),
-            _code_where(mismatched, findings.select("_error_kind", "_date_only")),
+            _code_where(mismatched, findings.select(_FINDINGS)),
             _profile_code(portal.select(_PROFILE_PORTAL_FACTS), portal_rows),
             _fallback_code(books, portal, books_rows, portal_rows),
         ]
@@ -614,6 +623,46 @@ def _supplier_error_kind() -> pl.Expr:
     )
 
 
+def _reject_evidence() -> pl.Expr:
+    """What shows a supplier error is on the document in the books, for the Reject reason (else null).
+
+    Strong evidence: paired on the number under the same GSTIN (or linked by the user), and the taxable value
+    and date agree, so only the supplier's tax treatment differs. Read only where a supplier error was found.
+    """
+    identified = (
+        pl.when(pl.col("basis") == "manual")
+        .then(pl.lit("you linked the two"))
+        .when(pl.col("basis").is_in(["exact", "normalised"]).fill_null(False))
+        .then(pl.lit("the number"))
+    )
+    strong = ~_differs_in(TAXABLE_FIELDS) & ~_differs_in(DATE_FIELDS) & identified.is_not_null()
+    agree = (
+        pl.when(pl.col("basis") == "manual")
+        .then(pl.lit(", and the taxable value and date agree"))
+        .otherwise(pl.lit(", taxable value and date agree"))
+    )
+    return pl.when(pl.col("_error_kind").is_not_null() & strong).then(identified + agree)
+
+
+def _reject_doubt() -> pl.Expr:
+    """Why a supplier error may be on another document than the one in the books (else null).
+
+    A pair of unrelated amounts or dates may be two documents that share a number: rejecting it would
+    reject a genuine invoice, so the weaker evidence is named and the rules suggest Pending instead.
+    """
+    taxable, dated = _differs_in(TAXABLE_FIELDS), _differs_in(DATE_FIELDS)
+    doubt = (
+        pl.when(taxable & dated)
+        .then(pl.lit("the taxable value and the date differ as well"))
+        .when(taxable)
+        .then(pl.lit("the taxable value differs as well"))
+        .when(dated)
+        .then(pl.lit("the date differs as well"))
+        .otherwise(pl.lit("the pair was not made on the number"))
+    )
+    return pl.when(pl.col("_error_kind").is_not_null() & pl.col("_evidence").is_null()).then(doubt)
+
+
 def _needs_pair_confirmation() -> pl.Expr:
     """A pair the engine only suggests (fuzzy, PAN, 31-March/1-April): nothing until the user confirms."""
     suggested_pair = pl.col("basis").is_in(["fuzzy", "pan"]).fill_null(False) | (
@@ -647,7 +696,12 @@ def _planned_action() -> pl.Expr:
         .then(pl.lit("A"))
         .when(category == "mismatched")
         .then(
-            pl.when(pl.col("_error_kind").is_not_null() & _supplier_filed() & ~_is_import())
+            pl.when(
+                pl.col("_error_kind").is_not_null()
+                & _supplier_filed()
+                & ~_is_import()
+                & pl.col("_doubt").is_null()
+            )
             .then(pl.lit("R"))
             .otherwise(pl.lit("P"))
         )
@@ -727,6 +781,8 @@ def _advice() -> pl.Expr:
         .then(
             pl.lit("This is clearly the supplier's error (")
             + pl.col("_error_kind")
+            + pl.lit(") on the document in your books (")
+            + pl.col("_evidence")
             + pl.lit("): reject with a remark so they re-issue it; the ITC waits for the corrected document.")
         )
         .when((action == "P") & (category == "matched"))
@@ -737,11 +793,27 @@ def _advice() -> pl.Expr:
                 "Keep Pending while you verify; an import can be accepted or kept pending, never rejected."
             )
         )
-        .when((action == "P") & (category == "mismatched") & pl.col("_error_kind").is_not_null())
+        .when(
+            (action == "P")
+            & (category == "mismatched")
+            & pl.col("_error_kind").is_not_null()
+            & ~_supplier_filed()
+        )
         .then(
             pl.lit("The supplier has not filed yet: keep Pending and ask them to correct it (")
             + pl.col("_error_kind")
             + pl.lit(") before filing.")
+        )
+        .when((action == "P") & (category == "mismatched") & pl.col("_error_kind").is_not_null())
+        .then(
+            pl.lit("The supplier's figures look wrong (")
+            + pl.col("_error_kind")
+            + pl.lit("), but ")
+            + pl.col("_doubt")
+            + pl.lit(
+                ", so this may not be the document in your books: keep Pending while you check with the "
+                "supplier. A Reject needs the number, taxable value and date to agree."
+            )
         )
         .when((action == "P") & (category == "mismatched"))
         .then(pl.lit("Keep Pending while the supplier amends it (GSTR-1A or next GSTR-1)."))

@@ -149,6 +149,59 @@ def test_amounts_far_apart_are_rejected():
         "mismatched", books_doc("b1", cgst=450.0, sgst=450.0), portal_doc("p1"), differences=["cgst", "sgst"]
     )
     assert row["suggested_action"] == "R"
+    assert "(the number, taxable value and date agree)" in row["action_reason"]
+
+
+def test_a_reject_on_a_manual_link_names_the_link_as_its_evidence():
+    row = one(
+        "mismatched",
+        books_doc("b1", pos="29"),
+        portal_doc("p1", pos="27"),
+        differences=["pos"],
+        basis="manual",
+    )
+    assert row["suggested_action"] == "R"
+    assert "(you linked the two, and the taxable value and date agree)" in row["action_reason"]
+
+
+def test_unrelated_amounts_on_one_number_are_pending_not_rejected():
+    # A ₹44.64 invoice that shares the number of a ₹59,000 purchase: maybe not the same document at all.
+    row = one(
+        "mismatched",
+        books_doc("b1"),
+        portal_doc("p1", taxable_value=37.83, cgst=3.40, sgst=3.41, doc_date=date(2025, 6, 12)),
+        differences=["taxable", "cgst", "sgst", "date"],
+    )
+    assert row["suggested_action"] == "P"
+    assert "the taxable value and the date differ as well" in row["action_reason"]
+    assert "A Reject needs the number, taxable value and date to agree" in row["action_reason"]
+    assert not any("Rejecting" in w for w in row["action_warnings"])
+
+
+def test_a_supplier_error_with_another_date_is_pending_and_says_the_date_differs():
+    row = one(
+        "mismatched",
+        books_doc("b1", pos="29", doc_date=date(2025, 10, 2)),
+        portal_doc("p1", pos="27"),
+        differences=["pos", "doc_date"],
+    )
+    assert row["suggested_action"] == "P"
+    assert "(the place of supply differs), but the date differs as well" in row["action_reason"]
+
+
+def test_mismatches_of_strong_and_weak_evidence_are_told_apart_in_one_table():
+    # Rows are suggested once per kind: two mismatches alike but for the taxable value must not share one.
+    strong = result("mismatched", "b1", "p1", differences=["cgst", "sgst"])
+    weak = result("mismatched", "b2", "p2", differences=["taxable", "cgst", "sgst"])
+    rows = run(
+        [strong, weak],
+        [
+            books_doc("b1", cgst=450.0, sgst=450.0),
+            books_doc("b2", taxable_value=5000.0, cgst=450.0, sgst=450.0),
+        ],
+        [portal_doc("p1"), portal_doc("p2")],
+    )
+    assert [r["suggested_action"] for r in rows] == ["R", "P"]
 
 
 # ------------------------------------------------------------------------------------------- suggestions

@@ -26,7 +26,7 @@ from typing import TypeVar
 import polars as pl
 
 from recon import model
-from recon.match import assign, block, classify, compare, explain
+from recon.match import assign, block, classify, compare, explain, settle
 from recon.match.result import RESULT_SCHEMA, empty_results
 from recon.match.settings import Settings
 
@@ -180,7 +180,12 @@ def _pair_in_stages(
         candidates = strategy(books_pool, portal_pool, settings)
         if forbidden.height:  # an anti join with nothing still hashes every candidate
             candidates = candidates.join(forbidden, on=["b", "p"], how="anti")
-        chosen.append(assign.one_to_one(candidates, books_pool, portal_pool))
+        picked = assign.one_to_one(candidates, books_pool, portal_pool)
+        if number == 0:
+            picked = _settled_number_pairs(
+                picked, manual, books, portal, books_pool, portal_pool, forbidden, settings
+            )
+        chosen.append(picked)
         if number == 0:
             # A second booking of a paired document is a duplicate, not a candidate for weaker evidence.
             twins = _duplicate_twins(books, pl.concat([c["b"] for c in chosen]))
@@ -197,7 +202,28 @@ def _pair_in_stages(
         ).sort("idx"),
         "p": _free(portal_pool, chosen[-1]["p"]).select(block.NEAREST_COLUMNS),
     }
+    # A pair whose amounts disagree while a better partner was left over is not acted on unseen.
+    pairs = settle.flag_better_candidates(pairs, books, portal, unpaired, settings)
     return pairs, twins, unpaired
+
+
+def _settled_number_pairs(
+    picked: pl.DataFrame,
+    manual: pl.DataFrame,
+    books: pl.DataFrame,
+    portal: pl.DataFrame,
+    books_pool: pl.DataFrame,
+    portal_pool: pl.DataFrame,
+    forbidden: pl.DataFrame,
+    settings: Settings,
+) -> pl.DataFrame:
+    """The number stage's pairs once a number with unrelated amounts has given way (``recon.match.settle``):
+    to the supplier's other registration whose date and amounts agree, and, for a second booking of one
+    invoice, to nothing."""
+    picked = settle.prefer_agreeing_registration(
+        picked, books, portal, books_pool, portal_pool, forbidden, settings
+    )
+    return settle.drop_extra_copies(picked, manual, books, portal, settings)
 
 
 def _free(work: pl.DataFrame, taken: pl.Series) -> pl.DataFrame:

@@ -74,7 +74,7 @@ def one_to_one(candidates: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFra
             ~pl.col("b").is_in(mutual["b"].implode()) & ~pl.col("p").is_in(mutual["p"].implode())
         )
     if not remaining.is_empty():
-        chosen.append(_greedy(remaining))
+        chosen.append(greedy(remaining))
     return pl.concat(chosen)
 
 
@@ -87,7 +87,7 @@ def repeated(values: pl.Series) -> pl.Series:
     return ordered.filter((ordered == ordered.shift(1)) | (ordered == ordered.shift(-1)))
 
 
-def _greedy(ranked: pl.DataFrame) -> pl.DataFrame:
+def greedy(ranked: pl.DataFrame) -> pl.DataFrame:
     """Plain greedy over a best-first frame: keep a pair when neither document is taken yet."""
     taken_b: set[int] = set()
     taken_p: set[int] = set()

@@ -181,6 +181,13 @@ def _pairs(
     )
 
 
+def pairs_on(
+    books: pl.DataFrame, portal: pl.DataFrame, left_on: list[str], right_on: list[str]
+) -> pl.DataFrame:
+    """Every (books, portal) pair of two work frames agreeing on the given columns, prefixed ``b_``/``p_``."""
+    return _pairs(books, portal, left_on, right_on)
+
+
 def _given(frame: pl.DataFrame, columns: list[str]) -> pl.Expr:
     text = [c for c in columns if frame.schema[c] == pl.String]
     return pl.all_horizontal([pl.col(c).fill_null("") != "" for c in text]) if text else pl.lit(True)
