@@ -15,9 +15,25 @@ _MARK = "\u0001dec:"
 _MARKED = re.compile(r'"\\u0001dec:([-0-9.Ee+]+)"')
 
 
+class NonFiniteNumber(ValueError):
+    """A bare ``NaN``, ``Infinity`` or ``-Infinity``: Python's json takes them, JSON and the portal do not."""
+
+    def __init__(self, constant: str) -> None:
+        self.constant = constant
+        super().__init__(f"bare {constant} is not a JSON number")
+
+
+def _refuse_constant(constant: str):
+    raise NonFiniteNumber(constant)
+
+
 def loads_exact(text: str | bytes):
-    """Parse JSON keeping every non-integer number as a Decimal with its original digits."""
-    return json.loads(text, parse_float=Decimal)
+    """Parse JSON keeping every non-integer number as a Decimal with its original digits.
+
+    ``NaN`` / ``Infinity`` raise :class:`NonFiniteNumber`: an amount that is no number must not slip
+    through as one.
+    """
+    return json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
 
 
 def _encodable(value):

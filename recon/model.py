@@ -20,7 +20,8 @@ SOURCES = ("books", "ims", "gstr2b", "gstr2a")
 PORTAL_SOURCES = ("ims", "gstr2b", "gstr2a")
 
 # Document kinds. bill_of_entry and isd never pair with a books invoice through IMS rules but are
-# carried so that a 2B reconciliation can show them ("not an IMS record").
+# carried so that a 2B reconciliation can show them ("not an IMS record"). An ISD credit note (2B ISDC,
+# 2A ISDCN, IMS isdcn) is a credit_note of an ISD section: it takes back credit distributed earlier.
 KINDS = ("invoice", "credit_note", "debit_note", "bill_of_entry", "isd")
 
 IMS_ACTIONS = ("A", "R", "P", "N")  # accept, reject, pending, no action

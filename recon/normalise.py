@@ -152,6 +152,40 @@ def digits_only(key: str) -> str:
 
 _AMOUNT_NOISE = re.compile(r"(₹|RS\.?|INR|\s|,)", re.IGNORECASE)
 
+# ₹10 lakh crore. No purchase document comes near it, and below it every amount is still a whole number
+# of paise in a float, which the content checksum (model.content_hash_expr) relies on.
+MAX_AMOUNT = 1e13
+
+
+def amount_problem(amount: float) -> str | None:
+    """Why a number read from a file cannot be a document's amount (NaN, infinite, absurdly large), or None."""
+    if math.isnan(amount):
+        return "is not a number"
+    if math.isinf(amount):
+        return "is infinite or too large to be an amount"
+    if abs(amount) >= MAX_AMOUNT:
+        return "is too large to be an amount (₹10 lakh crore or more)"
+    return None
+
+
+def checked_amount(amount: float, shown: object) -> float:
+    """``amount`` rounded to paise; ValueError naming ``shown`` (the value as written) when it is unusable."""
+    problem = amount_problem(amount)
+    if problem:
+        raise ValueError(f"'{_shortened(shown)}' {problem}")
+    return round(amount, 2)
+
+
+def _shortened(value: object) -> str:
+    """A value for a message: a 400-digit number is shown by its start and length."""
+    text = str(value)
+    return text if len(text) <= 30 else f"{text[:20]}... ({len(text)} characters)"
+
+
+def amount_usable_expr(value: pl.Expr) -> pl.Expr:
+    """Vectorised ``amount_problem(...) is None`` for a Float64 expression (null stays null)."""
+    return value.is_finite() & (value.abs() < MAX_AMOUNT)
+
 
 def parse_amount(value: object) -> float | None:
     """Indian amounts: 1,23,456.50 · ₹ 5,000 · Rs. 100 · (1,234.00) negative · -12 · blank → None.
@@ -162,10 +196,14 @@ def parse_amount(value: object) -> float | None:
         return None
     if isinstance(value, bool):
         raise ValueError(f"'{value}' is not an amount")
+    if isinstance(value, float) and math.isnan(value):
+        return None  # an empty cell as pandas / calamine hand it over
+    if isinstance(value, int) and abs(value) >= MAX_AMOUNT:
+        raise ValueError(
+            f"'{_shortened(value)}' {amount_problem(MAX_AMOUNT)}"
+        )  # float() of a huge int overflows
     if isinstance(value, (int, float)):
-        if isinstance(value, float) and math.isnan(value):
-            return None
-        return round(float(value), 2)
+        return checked_amount(float(value), value)
     text = str(value).strip()
     if text in ("", "-", "--", "NIL", "nil", "Nil"):
         return None
@@ -181,13 +219,14 @@ def parse_amount(value: object) -> float | None:
         amount = float(text)
     except ValueError:
         raise ValueError(f"'{value}' is not an amount") from None
-    if math.isnan(amount) or math.isinf(amount):
+    if math.isnan(amount):  # float() reads "nan"; no register means a number by it
         raise ValueError(f"'{value}' is not an amount")
-    return round(-amount if negative else amount, 2)
+    return checked_amount(-amount if negative else amount, value)
 
 
 def parse_amount_expr(col: str) -> pl.Expr:
-    """Vectorised :func:`parse_amount` for a String column; null for blanks and for non-amounts.
+    """Vectorised :func:`parse_amount` for a String column; null for blanks, non-amounts and amounts
+    :func:`amount_problem` refuses (1e400, 1e20).
 
     Callers report the rows where the input was not blank but the result is null.
     """
@@ -206,6 +245,7 @@ def parse_amount_expr(col: str) -> pl.Expr:
     value = pl.when(text.str.contains(r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$")).then(
         text.cast(pl.Float64, strict=False)
     )
+    value = pl.when(amount_usable_expr(value)).then(value)
     negative = bracketed | trailing_minus
     value = pl.when(negative).then(-value).otherwise(value).round(2)
     return pl.when(blank).then(None).otherwise(value)

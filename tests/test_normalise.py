@@ -13,6 +13,7 @@ from recon.normalise import (
     fy_expr,
     fy_of,
     parse_amount,
+    parse_amount_expr,
     parse_date,
     parse_date_expr,
 )
@@ -105,6 +106,33 @@ def test_blank_amount_is_none(blank):
 def test_garbage_amount_names_the_text(garbage):
     with pytest.raises(ValueError, match=garbage.replace(".", r"\.")):
         parse_amount(garbage)
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("1e400", "infinite or too large"),
+        ("-1e400", "infinite or too large"),
+        (float("inf"), "infinite or too large"),
+        ("nan", "not an amount"),
+        ("1,00,00,00,00,00,000", "too large to be an amount"),
+        (10**400, "too large to be an amount"),
+        (2e13, "too large to be an amount"),
+    ],
+)
+def test_amounts_no_document_can_carry_are_refused(value, words):
+    with pytest.raises(ValueError, match=words):
+        parse_amount(value)
+
+
+def test_the_largest_believable_amount_still_reads():
+    assert parse_amount("99,99,99,99,99,999.99") == pytest.approx(9_999_999_999_999.99)
+
+
+def test_column_parser_leaves_unusable_amounts_blank_for_the_caller_to_report():
+    texts = ["1,000", "1e400", "-1E400", "2e13", "inf", "NaN", "5e3"]
+    parsed = pl.DataFrame({"t": texts}).select(parse_amount_expr("t")).to_series().to_list()
+    assert parsed == [1000.0, None, None, None, None, None, 5000.0]
 
 
 @pytest.mark.parametrize(

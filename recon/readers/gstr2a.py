@@ -113,15 +113,18 @@ class _SectionReader(pc.SectionColumns):
         return _amount_columns(fields)
 
     def _warnings(self, fields: pc.Columns, columns: dict) -> list[list[str]]:
-        return _document_warnings(fields, columns["doc_kind"])
+        return _document_warnings(fields, columns["doc_kind"], isd=self.spec.doc_kind == "isd")
 
     def _field_columns(self, fields: pc.Columns) -> dict[str, list]:
         """The document fields :meth:`row` reads, for every document (formats.md §5)."""
         spec, count = self.spec, len(fields.records)
         status = fields.text("cfs")
-        doc_kinds = (
-            [spec.doc_kind] * count if spec.doc_kind else pc.note_kinds(fields, ("ntty", "typ"), NOTE_KINDS)
-        )
+        if spec.doc_kind == "isd":
+            doc_kinds = pc.isd_kinds(fields, "isd_docty", "doctyp")
+        elif spec.doc_kind:
+            doc_kinds = [spec.doc_kind] * count
+        else:
+            doc_kinds = pc.note_kinds(fields, ("ntty", "typ"), NOTE_KINDS)
         return {
             "doc_kind": doc_kinds,
             "is_amendment": [spec.is_amendment] * count,
@@ -176,7 +179,10 @@ class _SectionReader(pc.SectionColumns):
         spec = self.spec
         row = pc.new_row("gstr2a", self.file, self.section, index)
         row["recipient_gstin"] = self.recipient
-        row["doc_kind"] = spec.doc_kind or _note_kind(record)
+        if spec.doc_kind == "isd":
+            row["doc_kind"] = pc.isd_kind(record.text("isd_docty", "doctyp"))
+        else:
+            row["doc_kind"] = spec.doc_kind or _note_kind(record)
         row["is_amendment"] = spec.is_amendment
         # SEZ imports name their supplier sgstin / tdname (formats.md §5 lists 2A's own spellings).
         row["supplier_gstin"] = record.text("ctin", "sgstin", required=spec.doc_kind != "bill_of_entry")
@@ -196,8 +202,8 @@ class _SectionReader(pc.SectionColumns):
         row["supplier_filed"] = None if status is None else status.strip().upper() == "Y"
         row["itc_available"] = (record.text("itc_elg", "itcelg") or "").upper() or None
         row["raw"] = pc.raw_json(data)
-        if row["doc_kind"] == "isd" and "CN" in (record.text("isd_docty", "doctyp") or "").upper():
-            row["warnings"].append("ISD credit note: it reduces the ITC distributed earlier")
+        if spec.doc_kind == "isd" and row["doc_kind"] == "credit_note":
+            row["warnings"].append(pc.ISD_CREDIT_NOTE_WARNING)
         if record.text("dtcancel"):
             row["warnings"].append(
                 f"the supplier's registration was cancelled from {record.text('dtcancel')}"
@@ -217,14 +223,13 @@ def _upper_or_none(text):
     return (text or "").upper() or None if type(text) is str or text is None else text
 
 
-def _document_warnings(fields: pc.Columns, kinds: list) -> list[list[str]]:
+def _document_warnings(fields: pc.Columns, kinds: list, *, isd: bool) -> list[list[str]]:
     """row()'s warnings per document: ISD credit notes, suppliers whose registration was cancelled."""
     warnings = [[] for _ in kinds]
-    if "isd" in kinds:
-        types = fields.text("isd_docty", "doctyp")
-        for position, (kind, doc_type) in enumerate(zip(kinds, types, strict=True)):
-            if kind == "isd" and type(doc_type) is str and "CN" in doc_type.upper():
-                warnings[position].append("ISD credit note: it reduces the ITC distributed earlier")
+    if isd:
+        for position, kind in enumerate(kinds):
+            if kind == "credit_note":
+                warnings[position].append(pc.ISD_CREDIT_NOTE_WARNING)
     for position, cancelled in enumerate(fields.text("dtcancel")):
         if type(cancelled) is str:
             warnings[position].append(f"the supplier's registration was cancelled from {cancelled}")

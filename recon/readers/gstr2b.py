@@ -52,7 +52,6 @@ SECTIONS: dict[str, Section] = {
     "impgseza": Section("bill_of_entry", "boe", *_BOE, is_amendment=True),
 }
 NOTE_KINDS = {"C": "credit_note", "D": "debit_note"}
-ISD_CREDIT = {"ISDC", "ISDCN"}
 # Sections of docdata that are not documents to reconcile: ITC-reversal records (formats.md §3) repeat
 # documents of earlier statements and would pair twice.
 SKIPPED_SECTIONS = {"itcrev": "ITC-reversal records"}
@@ -161,9 +160,12 @@ class _SectionReader(pc.SectionColumns):
         filed_on = fields.text("supfildt")
         # In cdnr typ is the note type (C/D); the supply type is suptyp there (formats.md §3).
         supply_key = ("suptyp",) if spec.doc_kind is None else ("typ", "inv_typ")
-        doc_kinds = (
-            [spec.doc_kind] * count if spec.doc_kind else pc.note_kinds(fields, ("typ", "ntty"), NOTE_KINDS)
-        )
+        if spec.doc_kind == "isd":
+            doc_kinds = pc.isd_kinds(fields, "doctyp")
+        elif spec.doc_kind:
+            doc_kinds = [spec.doc_kind] * count
+        else:
+            doc_kinds = pc.note_kinds(fields, ("typ", "ntty"), NOTE_KINDS)
         return {
             "doc_kind": doc_kinds,
             "is_amendment": [spec.is_amendment] * count,
@@ -225,7 +227,10 @@ class _SectionReader(pc.SectionColumns):
         row = pc.new_row("gstr2b", self.file, self.section, index)
         row["origin_sheet"] = self.origin_sheet
         row["recipient_gstin"] = self.recipient
-        row["doc_kind"] = spec.doc_kind or _note_kind(record)
+        if spec.doc_kind == "isd":
+            row["doc_kind"] = pc.isd_kind(record.text("doctyp"))
+        else:
+            row["doc_kind"] = spec.doc_kind or _note_kind(record)
         row["is_amendment"] = spec.is_amendment
         row["supplier_gstin"] = record.text("ctin", required=spec.doc_kind != "bill_of_entry")
         row["supplier_name"] = record.text("trdnm", "tradenm")
@@ -248,8 +253,8 @@ class _SectionReader(pc.SectionColumns):
         row["itc_available"] = (record.text("itcavl", "itcelg") or "").upper() or None
         row["itc_unavailable_reason"] = record.text("rsn")
         row["raw"] = pc.raw_json(record_data)
-        if row["doc_kind"] == "isd" and (record.text("doctyp") or "").upper() in ISD_CREDIT:
-            row["warnings"].append("ISD credit note: it reduces the ITC distributed earlier")
+        if spec.doc_kind == "isd" and row["doc_kind"] == "credit_note":
+            row["warnings"].append(pc.ISD_CREDIT_NOTE_WARNING)
         return row
 
 
@@ -271,8 +276,10 @@ def _status_code(status):
 
 def _isd_warnings(fields: pc.Columns) -> list[list[str]]:
     """row()'s warning for ISD credit notes, per document."""
-    credit = [type(kind) is str and kind.upper() in ISD_CREDIT for kind in fields.text("doctyp")]
-    return [["ISD credit note: it reduces the ITC distributed earlier"] if c else [] for c in credit]
+    return [
+        [pc.ISD_CREDIT_NOTE_WARNING] if kind == "credit_note" else []
+        for kind in pc.isd_kinds(fields, "doctyp")
+    ]
 
 
 def _amount_columns(fields: pc.Columns) -> dict[str, pl.Series]:

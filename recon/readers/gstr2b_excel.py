@@ -499,6 +499,8 @@ class SheetReader:
             raise self._error(row, column, str(err)) from None
 
     def _kind(self, value, row: int, column: Column | None) -> str:
+        if self.doc_kind == "isd":
+            return pc.isd_kind(cell_text(value))
         if self.doc_kind:
             return self.doc_kind
         text = norm(value)
@@ -536,8 +538,8 @@ class SheetReader:
         doc["_lines"] = [line["_cells"]]
         if line.get("_warning"):
             doc["warnings"].append(line["_warning"])
-        if doc["doc_kind"] == "isd" and "credit" in norm(line["doc_type"]):
-            doc["warnings"].append("ISD credit note: it reduces the ITC distributed earlier")
+        if self.doc_kind == "isd" and doc["doc_kind"] == "credit_note":
+            doc["warnings"].append(pc.ISD_CREDIT_NOTE_WARNING)
         return doc
 
     def _pos(self, value, row: int, doc: dict) -> str | None:

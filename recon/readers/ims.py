@@ -59,8 +59,9 @@ SECTIONS: dict[str, Section] = {
     "impgseza": Section("bill_of_entry", *_BOE, *_AMEND_BOE, needs_supplier=False),
     "isd": Section("isd", *_ISD),
     "isda": Section("isd", *_ISD, *_AMEND_ISD),
-    "isdcn": Section("isd", *_ISD),
-    "isdcna": Section("isd", *_ISD, *_AMEND_ISD),
+    # ISD credit notes reduce the ITC distributed earlier: the kind every total subtracts.
+    "isdcn": Section("credit_note", *_ISD),
+    "isdcna": Section("credit_note", *_ISD, *_AMEND_ISD),
 }
 
 # Keys that may sit beside the sections in an envelope and are not sections themselves.
@@ -215,7 +216,7 @@ def _field_columns(fields: pc.Columns, spec: Section, envelope: Envelope) -> dic
     count = len(fields.records)
     status = fields.text("srcfilstatus")
     return {
-        "doc_kind": [spec.doc_kind] * count,
+        "doc_kind": pc.isd_kinds(fields, "doctyp") if spec.doc_kind == "isd" else [spec.doc_kind] * count,
         "is_amendment": [spec.is_amendment] * count,
         "supplier_gstin": fields.text("stin", "ctin", required=spec.needs_supplier),
         "supplier_name": fields.text("tradenm", "trdnm", "trade_name", "lgl_nm"),
@@ -313,7 +314,7 @@ def document_row(
     spec = SECTIONS[section]
     row = pc.new_row("ims", name, section, index)
     row["recipient_gstin"] = recipient
-    row["doc_kind"] = spec.doc_kind
+    row["doc_kind"] = pc.isd_kind(record.text("doctyp")) if spec.doc_kind == "isd" else spec.doc_kind
     row["is_amendment"] = spec.is_amendment
     row["supplier_gstin"] = record.text("stin", "ctin", required=spec.needs_supplier)
     row["supplier_name"] = record.text("tradenm", "trdnm", "trade_name", "lgl_nm")

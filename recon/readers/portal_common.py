@@ -26,6 +26,7 @@ import polars as pl
 from recon import gstin as gstin_rules
 from recon import jsonio, model, normalise
 from recon.errors import InputError, Issue, Where
+from recon.readers import limits
 
 # ---------------------------------------------------------------------------------------------------
 # Loading JSON
@@ -57,6 +58,15 @@ def load_json(data: bytes, name: str):
     try:
         with collector_paused():  # a large download is a million new objects and no cycles
             return jsonio.loads_exact(text)
+    except jsonio.NonFiniteNumber as err:
+        raise non_finite_error(text, err.constant, name) from None
+    except RecursionError:
+        raise InputError(
+            "the JSON is nested too deeply to be a portal download (lists or objects inside each other "
+            "hundreds of levels deep)",
+            file=name,
+            hint="Upload the JSON exactly as downloaded from the portal.",
+        ) from None
     except json.JSONDecodeError as err:
         at_end = err.pos >= len(text.rstrip())
         problem = (
@@ -67,6 +77,37 @@ def load_json(data: bytes, name: str):
         raise InputError(
             problem, file=name, hint="Download the file again; if it was edited by hand, undo the edit."
         ) from None
+    except ValueError as err:  # an integer literal of thousands of digits (int's conversion limit)
+        raise InputError(
+            f"the JSON holds a number too long to read ({str(err).split(';')[0]})",
+            file=name,
+            hint="Download the file again; if it was edited by hand, undo the edit.",
+        ) from None
+
+
+# A JSON string (skipped whole, so that "NaN" inside text is no match) or a bare NaN / Infinity.
+_STRING_OR_CONSTANT = re.compile(r'"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)')
+_KEY_BEFORE = re.compile(r'"((?:[^"\\]|\\.){1,80})"\s*:\s*$')
+
+
+def non_finite_error(text: str, constant: str, name: str) -> InputError:
+    """The error for a bare NaN / Infinity in a JSON file: where it stands and under which field."""
+    found = next((m for m in _STRING_OR_CONSTANT.finditer(text) if m.group(1)), None)
+    place = ""
+    if found is not None:
+        start = found.start(1)
+        line = text.count("\n", 0, start) + 1
+        column = start - (text.rfind("\n", 0, start) + 1) + 1
+        key = _KEY_BEFORE.search(text, max(0, start - 200), start)
+        field_name = f", field '{key.group(1)}'" if key else ""
+        place = f" at line {line}, column {column}{field_name}"
+        constant = found.group(1)
+    return InputError(
+        f"the JSON holds a bare {constant}{place}: that is not an amount, and the portal writes only plain "
+        "numbers (like 1180.00)",
+        file=name,
+        hint="Download the file again from the portal; if a program wrote it, have it write real numbers.",
+    )
 
 
 @contextmanager
@@ -382,12 +423,12 @@ class Record:
         value = self.get(*keys)
         if value is None:
             return None
-        if isinstance(value, Decimal):
-            return round(float(value), 2)
         try:
+            if isinstance(value, Decimal):
+                return normalise.checked_amount(float(value), value)
             return normalise.parse_amount(value)
-        except ValueError:
-            raise self.error(keys[0], f"'{value}' is not an amount") from None
+        except ValueError as err:
+            raise self.error(keys[0], str(err)) from None
 
     def flag(self, *keys: str) -> bool | None:
         value = self.get(*keys)
@@ -541,7 +582,13 @@ class Columns:
             # Record.amount rounds float(Decimal), which is float() of the literal; polars parses
             # decimal text correctly rounded, as float() does, and rounding to 2 places changes
             # nothing for a literal of at most 2 decimals.
-            return numbers.texts.cast(pl.Float64)
+            amounts = numbers.texts.cast(pl.Float64)
+            if (
+                amounts.to_frame("a")
+                .select(normalise.amount_usable_expr(pl.col("a")).fill_null(True).all())
+                .item()
+            ):
+                return amounts
         amounts = self.note_alone([_amount_value(v) for v in self.get(*keys)])
         return pl.Series([None if a is READ_ALONE else a for a in amounts], dtype=pl.Float64)
 
@@ -840,6 +887,31 @@ def note_kinds(fields: Columns, keys: tuple[str, ...], kinds: dict[str, str]) ->
     return fields.note_alone(map_distinct(fields.text(*keys, required=True), kind_of))
 
 
+ISD_CREDIT_NOTE_WARNING = "ISD credit note: it reduces the ITC distributed earlier"
+
+
+def isd_kind(doc_type) -> str:
+    """The kind of an ISD document from its type: ``credit_note`` for an ISD credit note, else ``isd``.
+
+    2B writes ISDC (ISDCN in some GSP copies), 2A ``isd_docty`` ISDCN, the portal's workbooks "ISD Credit
+    Note" (formats.md §3, §5). A credit note reduces the ITC distributed earlier, so it takes the kind
+    every total subtracts (model.itc_direction); an ISD invoice and a credit note sharing a number then
+    stay two documents.
+    """
+    if type(doc_type) is not str:
+        return "isd"
+    letters = re.sub(r"[^A-Z]", "", doc_type.upper())
+    return "credit_note" if letters in _ISD_CREDIT_CODES or "CREDIT" in letters else "isd"
+
+
+_ISD_CREDIT_CODES = {"ISDC", "ISDCN", "ISDCR", "C", "CN", "CR"}
+
+
+def isd_kinds(fields: Columns, *keys: str) -> list:
+    """:func:`isd_kind` of each document of an ISD section, from the first of ``keys`` present."""
+    return map_distinct(fields.text(*keys), lambda t: t if t is READ_ALONE else isd_kind(t))
+
+
 def map_distinct(values: list, convert, kinds: tuple[type, ...] = (str,)) -> list:
     """convert(value) for each value, worked out once per distinct value.
 
@@ -893,7 +965,7 @@ def _amount_value(value):
         if value is None:
             return None
         if isinstance(value, Decimal):
-            return round(float(value), 2)
+            return normalise.checked_amount(float(value), value)
         return normalise.parse_amount(value)
     except ValueError:
         return READ_ALONE
@@ -1000,6 +1072,7 @@ def canonical_frame_of_columns(
     if repeats:
         issues.append(Issue(f"{repeats} document(s) appear more than once in the file", Where(file=file)))
     frame = normalise.with_doc_no_key(_frame_of_columns(columns, count))
+    limits.refuse_unusable_amounts(frame, file)
     frame = model.with_content_hash(frame)
     return model.conform(frame), issues
 

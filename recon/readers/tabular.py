@@ -25,6 +25,7 @@ from html.parser import HTMLParser
 import polars as pl
 
 from recon.errors import InputError
+from recon.readers.limits import refuse_zip_bomb
 
 MAX_HEADER_SCAN = 30  # report titles above the header: company, "Purchase Register", period ...
 
@@ -118,6 +119,7 @@ def file_format(data: bytes, name: str) -> str:
 
 
 def _zip_format(data: bytes, name: str) -> str:
+    refuse_zip_bomb(data, name)
     try:
         names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
     except (zipfile.BadZipFile, ValueError, OSError):

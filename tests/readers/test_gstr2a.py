@@ -93,7 +93,12 @@ def test_isd_and_imports_with_2a_spellings():
     }  # fmt: skip
     docs = {d["doc_no"]: d for d in read_gstr2a(json_bytes(statement), "2a.json").docs.to_dicts()}
     isd = docs["ISD-4"]
-    assert (isd["doc_kind"], isd["igst"], isd["cess"], isd["itc_available"]) == ("isd", 20.0, 5.0, "Y")
+    assert (isd["doc_kind"], isd["igst"], isd["cess"], isd["itc_available"]) == (
+        "credit_note",
+        20.0,
+        5.0,
+        "Y",
+    )
     assert "ISD credit note" in isd["warnings"][0]
     boe = docs["2566282"]  # a number written as a JSON number stays the same digits
     assert (boe["doc_kind"], boe["supplier_gstin"], boe["taxable_value"], boe["igst"], boe["cess"]) == (

@@ -103,7 +103,7 @@ def test_every_docdata_section():
         "B-1": ("b2b", "invoice", False), "B-2A": ("b2ba", "invoice", True),
         "CN-1": ("cdnr", "credit_note", False), "DN-1": ("cdnr", "debit_note", False),
         "CN-2A": ("cdnra", "credit_note", True), "E-1": ("ecom", "invoice", False),
-        "ISD-7": ("isd", "isd", False), "7654321": ("impg", "bill_of_entry", False),
+        "ISD-7": ("isd", "credit_note", False), "7654321": ("impg", "bill_of_entry", False),
         "1112223": ("impgsez", "bill_of_entry", False),
     }  # fmt: skip
     assert {n: (d["section"], d["doc_kind"], d["is_amendment"]) for n, d in docs.items()} == expected

@@ -66,6 +66,7 @@ import polars as pl
 from recon import gstin as gstin_rules
 from recon import model
 from recon.errors import InputError, Issue, Where
+from recon.readers import limits
 from recon.readers.books.context import Context, listing
 from recon.readers.books.documents import (
     DEFAULT_KIND_WORDS,
@@ -158,7 +159,9 @@ def _read_sheet(
     docs = check_large_numbers(docs, ctx, wb, field_map)
     docs = doc_warnings(docs)
     recipients = _recipient_warnings(docs, field_map, recipient_gstin, ctx)
-    docs = model.with_content_hash(model.conform(docs.select([c for c in docs.columns if c in model.SCHEMA])))
+    docs = model.conform(docs.select([c for c in docs.columns if c in model.SCHEMA]))
+    limits.refuse_unusable_amounts(docs, name)
+    docs = model.with_content_hash(docs)
     return ReadResult(
         docs=docs,
         source="books",

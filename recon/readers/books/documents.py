@@ -36,6 +36,8 @@ DEFAULT_KIND_WORDS: dict[str, str] = {
     "d": "debit_note", "subsequent debit": "debit_note", "subsequent credit": "credit_note",
     "bill of entry": "bill_of_entry", "import": "bill_of_entry", "import of goods": "bill_of_entry",
     "boe": "bill_of_entry", "isd": "isd", "isd invoice": "isd",
+    # An ISD credit note takes back ITC distributed earlier (formats.md §3): it subtracts, like any credit note.
+    "isd credit note": "credit_note", "isdcn": "credit_note", "isdc": "credit_note", "isd cn": "credit_note",
 }  # fmt: skip
 
 

@@ -12,7 +12,7 @@ import zipfile
 import polars as pl
 
 from recon.errors import InputError
-from recon.normalise import parse_amount_expr, parse_date_expr
+from recon.normalise import amount_usable_expr, parse_amount, parse_amount_expr, parse_date_expr
 from recon.readers import synonyms
 from recon.readers.books.context import MAX_LISTED_ROWS, Context
 from recon.readers.books.layout import Layout
@@ -140,7 +140,20 @@ def _bad_value_error(
     where = ctx.where(first["_row"], fld)
     if column is not None:
         where["column"] = column
-    return InputError(f"'{first[fld]}' is not {what}{also}.", **where, hint=hint)
+    problem = f"is not {what}"
+    if what == "an amount":
+        problem = _amount_refusal(first[fld]) or problem
+    return InputError(f"'{first[fld]}' {problem}{also}.", **where, hint=hint)
+
+
+def _amount_refusal(text: str) -> str | None:
+    """Why a cell that reads as a number is still refused as an amount (1e400, 1e20), or None."""
+    try:
+        parse_amount(text)
+    except (ValueError, OverflowError) as err:
+        refused = str(err).removeprefix(f"'{text}' ")
+        return None if refused == "is not an amount" else refused
+    return None
 
 
 def parse_values(rows: pl.DataFrame, ctx: Context, wb: Workbook) -> pl.DataFrame:
@@ -205,7 +218,8 @@ def _amounts(text: pl.Series) -> pl.Series:
     brackets and the like needs the slower text rules.
     """
     direct = text.cast(pl.Float64, strict=False)
-    plain = direct.null_count() == text.null_count() and not (direct.is_nan() | direct.is_infinite()).any()
+    usable = direct.to_frame("_v").select(amount_usable_expr(pl.col("_v")).fill_null(True).all()).item()
+    plain = direct.null_count() == text.null_count() and usable
     if plain:
         return direct.round(2)
     return text.to_frame("_text").select(parse_amount_expr("_text")).to_series()
