@@ -692,6 +692,43 @@ def test_9_upload_sends_exactly_what_was_decided(page, portal, workspace, shot_d
     findings.done()
 
 
+def plan_ims_itc(files) -> float:
+    """ITC of every record in the IMS file, credit notes subtracted, from the plan of the files."""
+    total = 0.0
+    for doc in files.docs:
+        if doc.in_ims:
+            sign = -1 if doc.kind == "credit_note" else 1
+            total += sign * sum(
+                doc.tax_parts(doc.supplier_on_portal or doc.supplier, doc.portal_taxable_delta)
+            )
+    return round(total, 2)
+
+
+def plan_itc_at_risk(files) -> float:
+    """Books credit IMS does not support: books-only documents (both bookings) and books above IMS."""
+    not_in_ims = sum(d.itc * len(d.vouchers) for d in files.expected("books_only"))
+    twice = sum(d.itc * (len(d.vouchers) - 1) for d in files.docs if d.in_ims and len(d.vouchers) > 1)
+    above = 0.0
+    for doc in files.expected("mismatched"):
+        portal = sum(doc.tax_parts(doc.supplier, doc.portal_taxable_delta))
+        above += max(doc.itc - portal, 0.0)
+    return round(not_in_ims + twice + above, 2)
+
+
+def test_10_the_dashboard_shows_the_same_figures_as_the_files(page, files, shot_dir):
+    findings = Findings()
+    open_page(page, "Dashboard")
+    expect(page.get_by_test_id("stMetric").first).to_be_visible()
+    shot(page, shot_dir, "10_dashboard")
+    for label, expected in (("ITC in IMS", plan_ims_itc(files)), ("ITC at risk", plan_itc_at_risk(files))):
+        box = page.get_by_test_id("stMetric").filter(has_text=label).first
+        shown = box.get_by_test_id("stMetricValue").inner_text() if box.count() else "(missing)"
+        findings.check(
+            shown == inr_short(expected), f"dashboard {label} {shown}, the files give {inr_short(expected)}"
+        )
+    findings.done()
+
+
 # --- what a careless user does ----------------------------------------------------------------------
 
 
@@ -725,6 +762,10 @@ def test_careless_the_same_register_twice_with_add(page, files, workspace, shot_
     findings.check(
         after == before,
         f"the same register imported again with 'Add' was accepted silently: {before} → {after} book documents",
+    )
+    findings.check(
+        not folded_errors(page),
+        f"why the second Add was refused is folded away under 'Could not import ...': {folded_errors(page)}",
     )
     if after != before:  # put the books back as they were, for the tests that follow
         remove_file(page, 0)
