@@ -516,6 +516,20 @@ def test_8_decide_accept_all_matched_reject_one_pending_one(page, files, workspa
     frame.locator(".ag-cell-inline-editing .ag-picker-field-wrapper").click()
     frame.get_by_role("option", name="Reject").click()
     shot(page, shot_dir, "08_reject_dialog")
+    # A careless Confirm without a remark: told why, and Cancel is still there.
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label(re.compile("Remarks for the supplier")).fill("")
+    dialog.get_by_text("Confirm the action").click()
+    wait_run_done(page)
+    dialog.get_by_role("button", name="Confirm Reject").click()
+    wait_run_done(page)
+    findings.visible(
+        dialog.get_by_text(re.compile("needs a remark")), "a Reject without a remark is not explained"
+    )
+    findings.visible(
+        dialog.get_by_role("button", name="Cancel"), "the Reject dialog lost Cancel after its error"
+    )
+    shot(page, shot_dir, "08_reject_without_remark")
     confirm_dialog(page, "Reject", REMARK)
 
     # Pending for MTC-126 and for the record with the over-long number (the portal would refuse that one).
@@ -726,6 +740,47 @@ def test_10_the_dashboard_shows_the_same_figures_as_the_files(page, files, shot_
         findings.check(
             shown == inr_short(expected), f"dashboard {label} {shown}, the files give {inr_short(expected)}"
         )
+    findings.done()
+
+
+def test_careless_upload_pressed_twice_sends_once(page, portal, workspace, shot_dir):
+    findings = Findings()
+    open_page(page, "Reconcile")
+    tab(page, "ims_only").click()
+    frame = grid(page)
+    row_id = result_id_of(workspace, "VR-55027")
+    frame.locator(f'.ag-row[row-id="{row_id}"] input[type=checkbox]').click()
+    wait_run_done(page)
+    page.get_by_role("button", name="Accept selected").filter(visible=True).click()
+    confirm_dialog(page, "Accept")
+    assert decided_numbers(workspace).get("VR-55027") == "A"
+
+    open_page(page, "Upload")
+    expect(page.get_by_text("What will be sent")).to_be_visible()
+    findings.check(
+        metric(page, "Documents to change") == 1,
+        "the Upload page does not offer exactly the one new decision",
+    )
+    before = portal.portal.held_actions(CLIENT_GSTIN)
+    saves = len(portal.portal.requests_of("SAVE"))
+    page.get_by_role("button", name=re.compile("Upload to portal")).dblclick()
+    wait_run_done(page)
+    otp = page.get_by_role("textbox", name="OTP")
+    if otp.count():  # the session may have lapsed: the OTP once more, then one click
+        otp.fill(portal.otp)
+        otp.press("Enter")
+        wait_run_done(page)
+        page.get_by_role("button", name=re.compile("Upload to portal")).click()
+        wait_run_done(page)
+    expect(page.get_by_text(SAVED)).to_be_visible()
+    shot(page, shot_dir, "c0_upload_double_click")
+    after = portal.portal.held_actions(CLIENT_GSTIN)
+    changed = {key[2]: action for key, action in after.items() if before.get(key) != action}
+    assert changed == {"VR-55027": "A"}
+    sent = [
+        e for e in portal.portal.requests_of("SAVE")[saves:] if any(r[2] == "VR-55027" for r in e.records)
+    ]
+    findings.check(len(sent) == 1, f"a double click on Upload sent the record {len(sent)} times")
     findings.done()
 
 
