@@ -339,6 +339,8 @@ def test_3_import_the_tally_register(page, files, workspace, shot_dir):
     expect(page.get_by_text("Column mapping")).to_be_visible()
     header_row = page.get_by_role("spinbutton", name=re.compile("Header row"))
     expect(header_row).to_have_value("5")  # four title-block rows above Tally's header
+    sheet = page.get_by_test_id("stSelectbox").filter(has_text="Sheet").first
+    findings.check("Purchase Register" in shown_choice(sheet), f"the sheet shown is {shown_choice(sheet)!r}")
     mapping = page.get_by_test_id("stExpander").filter(has_text="Column mapping")
     if not mapping.locator("details[open]").count():
         mapping.get_by_text("Column mapping").click()
@@ -795,11 +797,6 @@ def books_count(workspace, name: str = CLIENT_NAME) -> int:
 def imports_of(workspace, name: str) -> list[tuple[str, int]]:
     client = client_named(workspace, name)
     return [(r.source, r.doc_count) for r in workspace.imports(client.id, PERIOD)]
-
-
-def pick_mode(page, radio_index: int, label: str) -> None:
-    page.get_by_test_id("stRadio").nth(radio_index).get_by_text(label).click()
-    wait_run_done(page)
 
 
 def test_careless_the_same_register_twice_with_add(page, files, workspace, shot_dir):
