@@ -223,9 +223,9 @@ class Workspace:
         period = check_period(period)
         if mode == "add":
             self._refuse_same_content(client.id, period, result)
-        warnings = [str(w) for w in result.warnings]
         if result.source == "ims":  # records no action can be sent for: named now, left out of uploads
-            warnings += ims_json.unsendable_warnings(result.docs)
+            result.warnings.extend(ims_json.unsendable_issues(result.docs, result.file))
+        warnings = [str(w) for w in result.warnings]
         import_id = self.store.add_import(
             client.id,
             period,
@@ -630,7 +630,7 @@ class Workspace:
         suggested action differs from the portal's and that nobody has decided.
 
         Columns: portal_doc_id, supplier, supplier_gstin, doc_no, category, suggested_action, why,
-        suggested_remark.
+        suggested_remark, portal_would_refuse (why the upload will leave it out, else null).
         """
         wanted = self.wanted_actions(client_id, period)
         rows = wanted.filter(
@@ -644,7 +644,10 @@ class Workspace:
             .filter(pl.col("portal_doc_id").is_not_null())
             .unique("portal_doc_id", keep="first", maintain_order=True)
         )
-        rows = rows.join(names, on="portal_doc_id", how="left", maintain_order="left")
+        refused = self.unsendable(client_id, period).rename({"doc_id": "portal_doc_id", "reason": "refusal"})
+        rows = rows.join(names, on="portal_doc_id", how="left", maintain_order="left").join(
+            refused, on="portal_doc_id", how="left", maintain_order="left"
+        )
         return rows.select(
             "portal_doc_id",
             pl.coalesce("supplier_name", "supplier_gstin").alias("supplier"),
@@ -654,6 +657,7 @@ class Workspace:
             "suggested_action",
             "why",
             pl.col("remarks").alias("suggested_remark"),
+            pl.col("refusal").alias("portal_would_refuse"),
         )
 
     def apply_suggestions(

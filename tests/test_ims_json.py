@@ -551,3 +551,29 @@ def test_actions_for_gstr2b_records_are_left_out(portal):
     from_2b = portal.with_columns(pl.lit("gstr2b").alias("source"))
     upload = build(from_2b, [Decision(doc_id(portal, "MH/2526/0417"), "A")], RTIN, today=TODAY)
     assert upload.is_empty and "not from an IMS download" in left_out(upload)["MH/2526/0417"]
+
+
+# ------------------------------------------------------------------------------------------- unsendable
+
+
+def test_unsendable_names_each_record_the_portal_would_refuse_and_no_other(portal):
+    from recon.ims_json import unsendable
+
+    good = loads_exact(DOWNLOAD)["b2b"][0]
+    odd = {
+        "KA/2025-26/PUR/0000991": dict(good, inum="KA/2025-26/PUR/0000991"),
+        "no value": {k: v for k, v in dict(good, inum="NOVAL-1").items() if k != "val"},
+        "amount as text": dict(good, inum="TXT-1", txval="50000.00"),
+    }
+    download = {"b2b": [good, *odd.values()], "b2bcn": loads_exact(DOWNLOAD)["b2bcn"]}
+    docs = read_ims(dumps_exact(download).encode(), "ims.json").docs
+    found = unsendable(docs).join(docs.select("doc_id", "doc_no"), on="doc_id")
+    reasons = dict(zip(found["doc_no"], found["reason"], strict=True))
+    assert set(reasons) == {"KA/2025-26/PUR/0000991", "NOVAL-1", "TXT-1"}
+    assert "22 characters" in reasons["KA/2025-26/PUR/0000991"]
+    assert "no val" in reasons["NOVAL-1"]
+    assert "txval must be a number" in reasons["TXT-1"]
+    # The same records are what a build leaves out, with the same reasons; the good ones are written.
+    upload = build(docs, [Decision(d, "A", itc_red_req="N") for d in docs["doc_id"]], RTIN, today=TODAY)
+    assert left_out(upload) == reasons
+    assert sorted(upload.records["doc_no"]) == ["CN-0040", "CN-0093", "MH/2526/0417"]

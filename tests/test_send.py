@@ -123,6 +123,8 @@ def test_suggestions_are_listed_before_they_are_applied_and_then_become_decision
     assert "Rejected, differs from our records" in by_number["TN/9"]["suggested_remark"]
     assert by_number["KL-7"]["suggested_action"] == "P" and by_number["KL-7"]["why"]
     assert by_number["MH/101"]["supplier"] == "Umbra Traders"
+    assert by_number["MH/101"]["portal_would_refuse"] is None
+    assert "1 to 16" in by_number[OVERLONG]["portal_would_refuse"]
     only_rejects = ws.suggestions_to_apply(client.id, PERIOD, actions=("R",))
     assert only_rejects["doc_no"].to_list() == ["TN/9"]
 
@@ -158,6 +160,9 @@ def test_the_import_names_the_record_the_portal_would_refuse(ws, files):
     named = [w for w in outcome.warnings if OVERLONG in w]
     assert len(named) == 1
     assert "27AAPFU0939F1ZV" in named[0] and "16" in named[0] and "left out" in named[0]
+    assert named[0].startswith(ims.name)
+    # The summary the Import page prints carries it too.
+    assert [line for line in outcome.summary if OVERLONG in line] == [f"  - {named[0]}"]
     assert outcome.documents == 7  # imported all the same
 
 

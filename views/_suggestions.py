@@ -18,11 +18,8 @@ from views._shared import flash
 
 
 def suggestions_panel(ws, client, period) -> None:
-    with st.container(border=True, key="suggestions_panel"):
-        st.markdown(
-            "**Turn suggestions into decisions** · only decisions are sent to the portal; "
-            "a suggestion stays a suggestion until you apply it."
-        )
+    """Two lines above the tabs: the one-click Accepts, then what applying the open suggestions would save."""
+    with st.container(key="suggestions_panel"):
         _accept_matched(ws, client, period)
         _apply_suggestions(ws, client, period)
 
@@ -30,7 +27,8 @@ def suggestions_panel(ws, client, period) -> None:
 def _accept_matched(ws, client, period) -> None:
     filed = ws.matched_to_accept(client.id, period, filed_only=True).height
     every = ws.matched_to_accept(client.id, period, filed_only=False).height
-    cols = st.columns(2)
+    unfiled = every - filed
+    cols = st.columns([5, 3, 5], vertical_alignment="center")
     if cols[0].button(
         f"Accept matched where the supplier has filed ({filed:,})",
         key="accept_matched_filed",
@@ -38,9 +36,9 @@ def _accept_matched(ws, client, period) -> None:
         disabled=not filed,
         icon=":material/done_all:",
         width="stretch",
+        help="Saves Accept as your decision on every matched document nobody has decided yet.",
     ):
         _finish(ws.accept_matched(client.id, period, filed_only=True), "Accepted (matched, supplier filed)")
-    unfiled = every - filed
     if cols[1].button(
         f"Accept all matched ({every:,})",
         key="accept_matched_all",
@@ -52,22 +50,22 @@ def _accept_matched(ws, client, period) -> None:
         ),
     ):
         _finish(ws.accept_matched(client.id, period, filed_only=False), "Accepted (all matched)")
-    if unfiled:
-        cols[1].caption(f"{unfiled:,} of them: supplier has not filed yet.")
+    cols[2].caption(
+        "Only decisions are sent to the portal; a suggestion stays one until you apply it"
+        + (f". {unfiled:,} matched document(s): supplier has not filed yet." if unfiled else ".")
+    )
 
 
 def _apply_suggestions(ws, client, period) -> None:
     rows = ws.suggestions_to_apply(client.id, period)
     if rows.is_empty():
-        st.caption("No open suggestion differs from what the portal holds.")
         return
     counts = rows.group_by("suggested_action").len().sort("suggested_action")
     said = " · ".join(
         f"{ACTION_LABELS.get(a, a)} {n:,}"
         for a, n in zip(counts["suggested_action"], counts["len"], strict=True)
     )
-    st.markdown(f"Open suggestions nobody has decided yet: {said}")
-    with st.expander(f'What "Apply these suggestions" will save ({rows.height:,} documents)'):
+    with st.expander(f"Open suggestions nobody has decided yet: {said} — see them, apply them"):
         st.dataframe(
             rows.select(
                 pl.col("supplier").alias("Supplier"),
@@ -77,6 +75,7 @@ def _apply_suggestions(ws, client, period) -> None:
                 pl.col("suggested_action").replace_strict(ACTION_LABELS, default=None).alias("Action"),
                 pl.col("suggested_remark").alias("Remark to the supplier"),
                 pl.col("why").alias("Why"),
+                pl.col("portal_would_refuse").alias("Left out of the upload because"),
             ).to_pandas(),
             hide_index=True,
             width="stretch",
@@ -87,7 +86,7 @@ def _apply_suggestions(ws, client, period) -> None:
             "ITC for the period; after GSTR-3B undoing it needs the supplier to report the document again."
         )
         if st.button(
-            f"Apply these {rows.height:,} suggestions as my decisions",
+            f"Apply these {rows.height:,} suggestions as my decisions ({said})",
             key="apply_suggestions",
             icon=":material/playlist_add_check:",
         ):

@@ -90,10 +90,17 @@ for index, code in enumerate(("A", "R", "P", "N"), start=1):
     cols[index].metric(label, f"{summary['by_action'].get(code, 0):,}")
 if summary["by_section"]:
     st.caption("By section: " + ", ".join(f"{s} {n:,}" for s, n in summary["by_section"].items()))
-if upload.is_empty:
+if upload.is_empty and upload.left_out.is_empty():
+    st.info(
+        "No changes to send: every decision is already held on the portal. Suggestions are sent only once "
+        "you make them yours on Reconcile (Accept matched, Apply these suggestions, or per row)."
+    )
+elif upload.is_empty:
     st.info(upload.summary_lines()[0])
 else:
-    st.success("Validation passed: every record echoes the portal's download and passes the IMS rules.")
+    st.success(
+        "Validation passed: every record written echoes the portal's download and passes the IMS rules."
+    )
 if not upload.left_out.is_empty():
     left_out_panel(upload)
 if upload.skipped:
