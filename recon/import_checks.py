@@ -82,6 +82,9 @@ class ImportNeedsConfirmation(InputError):
         )
 
 
+NO_OVERLAP = Overlap(documents=0, suppliers=0, file_documents=0, file_suppliers=0)
+
+
 def document_keys(docs: pl.DataFrame) -> pl.DataFrame:
     """The distinct (supplier GSTIN, normalised number) pairs of documents: what identifies a purchase."""
     if docs.is_empty():
@@ -123,9 +126,9 @@ def belongs_elsewhere(theirs: Overlap, ours: Overlap) -> bool:
 def other_client_message(match: OtherClientMatch, client_name: str, file: str) -> str:
     return (
         f"{file} looks like the data of '{match.client_name}' (GSTIN {match.client_gstin}), not of "
-        f"'{client_name}': {match.theirs.words()} are in '{match.client_name}''s imports, against "
-        f"{match.ours.documents:,} documents and {match.ours.suppliers:,} suppliers in '{client_name}''s. "
-        "Check the client in the sidebar before importing."
+        f"'{client_name}': {match.theirs.words()} are in the imports of '{match.client_name}', against "
+        f"{match.ours.documents:,} documents and {match.ours.suppliers:,} suppliers in those of "
+        f"'{client_name}'. Check the client in the sidebar before importing."
     )
 
 
@@ -134,10 +137,17 @@ def content_signature(docs: pl.DataFrame) -> str:
     exported again, whatever the file is called or however its bytes differ."""
     if docs.is_empty():
         return ""
-    pairs = docs.select(
-        pl.col("doc_id").cast(pl.String).fill_null(""), pl.col("content_hash").cast(pl.String).fill_null("")
-    ).sort("doc_id", "content_hash")
-    digest = hashlib.blake2b(digest_size=16)
-    for doc_id, content in pairs.iter_rows():
-        digest.update(f"{doc_id}\x1f{content}\x1e".encode())
+    text = (
+        docs.select(
+            pl.concat_str(
+                pl.col("doc_id").cast(pl.String).fill_null(""),
+                pl.col("content_hash").cast(pl.String).fill_null(""),
+                separator="\x1f",
+            ).alias("pair")
+        )
+        .sort("pair")
+        .select(pl.col("pair").str.join("\x1e"))
+        .item()
+    )
+    digest = hashlib.blake2b(text.encode(), digest_size=16)
     return digest.hexdigest()

@@ -25,6 +25,7 @@ from recon.match.settings import Settings
 from recon.store import Client, Store
 
 PORTAL_PREFERENCE = ("ims", "gstr2b", "gstr2a")  # IMS first: only IMS records take actions
+_SOURCE_WORDS = {"ims": "IMS", "gstr2b": "GSTR-2B", "gstr2a": "GSTR-2A"}
 _PERIOD = re.compile(r"^(0[1-9]|1[0-2])(20[0-9]{2})$")
 
 
@@ -251,7 +252,8 @@ class Workspace:
         owner = self.store.client_by_gstin(found)
         whose = f"client '{owner.name}'" if owner else "not a client in this workspace"
         raise InputError(
-            f"this {result.source.upper()} file is for GSTIN {found} ({whose}), but the selected client "
+            f"this {_SOURCE_WORDS.get(result.source, result.source)} file is for GSTIN {found} ({whose}), "
+            "but the selected client "
             f"is '{client.name}' (GSTIN {client.gstin}); nothing was imported.",
             file=result.file,
             hint=(
@@ -266,7 +268,7 @@ class Workspace:
         """What to confirm before storing a read file: another client's data, documents already here."""
         client = self._client(client_id)
         concerns = []
-        match = self.other_client_match(client_id, result.docs)
+        match = self.other_client_match(client_id, result.docs, period)
         if match is not None:
             message = import_checks.other_client_message(match, client.name, result.file)
             concerns.append(ImportConcern("other_client", message))
@@ -276,17 +278,24 @@ class Workspace:
                 concerns.append(ImportConcern("already_in_period", present))
         return concerns
 
-    def other_client_match(self, client_id: int, docs: pl.DataFrame) -> OtherClientMatch | None:
-        """The client whose imported data the documents overlap far more than this client's, if any."""
+    def other_client_match(self, client_id: int, docs: pl.DataFrame, period: str) -> OtherClientMatch | None:
+        """The client whose imported data the documents overlap far more than this client's, if any.
+
+        Another client's data = its imports of this period and of the period it is being worked on (where
+        a mixed-up file comes from), so that the check stays quick in a firm with many clients and years.
+        """
+        others = [c for c in self.store.clients() if c.id != client_id]
         new_keys = import_checks.document_keys(docs)
-        if new_keys.is_empty():
+        if not others or new_keys.is_empty():
             return None
-        ours = import_checks.overlap(new_keys, self._client_keys(client_id))
+        ours = None  # this client's figures, needed only once another client's data fits the file
         best = None
-        for other in self.store.clients():
-            if other.id == client_id:
+        for other in others:
+            theirs = import_checks.overlap(new_keys, self._client_keys(other, period))
+            if not import_checks.belongs_elsewhere(theirs, import_checks.NO_OVERLAP):
                 continue
-            theirs = import_checks.overlap(new_keys, self._client_keys(other.id))
+            if ours is None:
+                ours = import_checks.overlap(new_keys, self._client_keys(self._client(client_id), period))
             if import_checks.belongs_elsewhere(theirs, ours) and (
                 best is None or theirs.documents > best.theirs.documents
             ):
@@ -329,12 +338,12 @@ class Workspace:
                     hint="Choose 'Replace' to read the file again, or pick the file you meant to add.",
                 )
 
-    def _client_keys(self, client_id: int) -> pl.DataFrame:
-        """Document keys of everything a client has imported (active imports of every period)."""
+    def _client_keys(self, client: Client, period: str) -> pl.DataFrame:
+        """Document keys of a client's active imports in ``period`` and in the period it is worked on."""
         frames = [
             self._import_keys(record)[0]
-            for period in self.store.periods(client_id)
-            for record in self.store.imports(client_id, period)
+            for each in dict.fromkeys((period, client.return_period))
+            for record in self.store.imports(client.id, each)
         ]
         if not frames:
             return import_checks.document_keys(model.empty())

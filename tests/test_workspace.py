@@ -164,7 +164,7 @@ def test_another_clients_register_is_asked_about_with_the_figures(ws, two_client
 
     a, b = two_clients
     register = tally_register(B_INVOICES)
-    match = ws.other_client_match(a.id, ws.read_file(register, "register.xlsx", kind="books").docs)
+    match = ws.other_client_match(a.id, ws.read_file(register, "register.xlsx", kind="books").docs, "112025")
     assert (match.client_name, match.theirs.documents, match.theirs.file_documents) == (
         "Bharat Castings",
         6,
@@ -230,3 +230,19 @@ def test_adding_new_documents_raises_no_question(ws, two_clients):
     later = [(0, "SF/140"), (1, "KA-2290"), (2, "GJ/90")]
     ws.import_file(b.id, "112025", tally_register(later), "bharat-late.xlsx", kind="books", mode="add")
     assert ws.documents(b.id, "112025", "books").height == len(B_INVOICES) + len(later)
+
+
+def test_a_gstr2b_of_another_client_is_refused_in_the_portals_words(ws, two_clients):
+    import json
+
+    a, _ = two_clients
+    statement = {"data": {"gstin": CLIENT_B, "rtnprd": "112025", "docdata": {"b2b": [
+        {"ctin": "27AAPFU0939F1ZV", "trdnm": "Umbra Traders", "supfildt": "11-12-2025", "supprd": "112025",
+         "inv": [{"inum": "MH/0417", "typ": "R", "dt": "07-11-2025", "val": "1180.00", "pos": "27", "rev": "N",
+                  "itcavl": "Y", "items": [{"num": 1, "rt": 18, "txval": "1000.00", "igst": "0",
+                                            "cgst": "90.00", "sgst": "90.00", "cess": "0"}]}]}]}}}  # fmt: skip
+    with pytest.raises(InputError) as err:
+        ws.import_file(a.id, "112025", json.dumps(statement).encode(), "2b-nov.json")
+    assert "this GSTR-2B file is for GSTIN" in str(err.value)
+    assert "Bharat Castings" in str(err.value) and "Acme Industries" in str(err.value)
+    assert ws.imports(a.id, "112025") == []

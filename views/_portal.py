@@ -43,10 +43,10 @@ def _demo_connector(gstin: str):
 NO_GSP = (
     "This app has no connection to the GST portal for this client, so it cannot fetch or upload by itself. "
     "There are two ways to reach the portal. Without any connection: download the IMS JSON at IMS "
-    "Dashboard → Offline → Download JSON, import it on the Import page, and after reconciling upload the "
-    "file the Upload page writes (Download JSON) at IMS Dashboard → Offline → Upload JSON. Or through the "
-    "firm's GSP (GST Suvidha Provider): once the firm's administrator has set up its GSP account for this "
-    "app, Fetch and Upload work here directly."
+    "Dashboard → Offline → Download JSON, import it into this app, and after reconciling upload the file "
+    "the Upload page writes (Download JSON) at IMS Dashboard → Offline → Upload JSON. Or through the firm's "
+    "GSP (GST Suvidha Provider): once the firm's administrator has set up its GSP account for this app, "
+    "Fetch and Upload work here directly."
 )
 
 

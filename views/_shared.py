@@ -55,6 +55,9 @@ def note_scope(client_id: int, period: str) -> None:
     if st.session_state.get("_scope") != (client_id, period):
         st.session_state["_scope"] = (client_id, period)
         st.session_state["_scope_generation"] = st.session_state.get("_scope_generation", 0) + 1
+        # An OTP asked for one client is not typed in for another: the prompt waits for a new request.
+        for flag in [k for k in st.session_state if str(k).endswith("_otp_needed")]:
+            del st.session_state[flag]
 
 
 def form_key(name: str) -> str:

@@ -55,11 +55,11 @@ def mode_choice(key: str) -> str:
 def run_import(uploader: str, request: tuple, mode: str, label: str, read_and_import) -> None:
     """Read and store the file; when the workspace asks first (another client's data, documents already
     here), keep its question on screen (``pending_question``) and store nothing yet."""
+    outcome = refusal = None
     with st.status(f"Reading the {label} ...", expanded=False) as status:
         try:
             outcome = read_and_import()
         except ImportNeedsConfirmation as ask:
-            status.update(label="Check this before importing", state="error")
             st.session_state[form_key(f"{uploader}_question")] = {
                 "request": request,
                 "mode": mode,
@@ -68,10 +68,13 @@ def run_import(uploader: str, request: tuple, mode: str, label: str, read_and_im
             }
             st.rerun()
         except InputError as err:
+            refusal = err
             status.update(label=f"Could not import the {label}", state="error")
-            show_error(err)
-            return
-        status.update(label=f"{label.capitalize()} imported", state="complete")
+        else:
+            status.update(label=f"{label.capitalize()} imported", state="complete")
+    if refusal is not None:
+        show_error(refusal)  # outside the collapsed status box, where it is seen
+        return
     report(outcome)
     clear_uploader(uploader)
     st.rerun()
@@ -88,8 +91,8 @@ def pending_question(uploader: str, request: tuple) -> bool:
         return False
     for concern in question["concerns"]:
         st.warning(concern.message, icon=":material/warning:")
-    yes, no = st.columns(2)
-    if yes.button("Import anyway", type="primary", key=f"{uploader}_confirm"):
+    answers = st.container(horizontal=True)  # side by side, each as wide as its words
+    if answers.button("Import anyway", type="primary", key=f"{uploader}_confirm"):
         try:
             outcome = ws.import_read(
                 client, period, question["result"], mode=question["mode"], origin="upload"
@@ -101,7 +104,7 @@ def pending_question(uploader: str, request: tuple) -> bool:
         report(outcome)
         clear_uploader(uploader)
         st.rerun()
-    if no.button("Cancel", key=f"{uploader}_cancel"):
+    if answers.button("Cancel", key=f"{uploader}_cancel"):
         clear_uploader(uploader)
         st.rerun()
     return True

@@ -231,3 +231,17 @@ def test_without_a_gsp_the_import_page_says_the_two_ways_to_the_portal(app, work
     assert "IMS Dashboard → Offline → Download JSON" in paragraph and "administrator" in paragraph
     assert "secrets" not in paragraph and "missing" not in paragraph and "[portal]" not in paragraph
     assert not [b for b in at.button if b.key == "fetch_portal"]
+
+
+def test_an_otp_asked_for_one_client_is_not_waiting_after_a_switch(app, workspace, monkeypatch):
+    monkeypatch.setenv("IMS_WORKBENCH_DEMO", "1")  # the demo client talks to the local sandbox portal
+    at = app("views/upload.py")
+    [demo] = workspace.clients()
+    at.button(key="upload_portal").click().run()
+    assert not at.exception
+    assert [t for t in at.text_input if t.label == "OTP"], "the portal asked for an OTP"
+    other = workspace.create_client("Acme Industries", CLIENT_A, "112025")
+    at.run()
+    choose_client(at, other.id)
+    choose_client(at, demo.id)
+    assert not [t for t in at.text_input if t.label == "OTP"]
