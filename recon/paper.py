@@ -334,7 +334,7 @@ def _summary_sheet(workbook, formats, view, followups, client, today) -> None:
         .agg(pl.len().alias("documents"), pl.col("total_tax").sum().round(2).alias("tax"))
         .sort(["documents", "supplier_gstin"], descending=[True, False])
     )
-    _block(sheet, formats, row + 1, ["Supplier follow-ups", "Name", "Documents", "Tax involved"], [
+    _block(sheet, formats, row + 1, ["Supplier follow-ups", "Name", "Documents", TAX_INVOLVED.rstrip(":")], [
         [r["supplier_gstin"], r["supplier_name"] or "", r["documents"], r["tax"]]
         for r in per_supplier.iter_rows(named=True)
     ])  # fmt: skip

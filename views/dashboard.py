@@ -42,15 +42,16 @@ def figure_help(name: str, amount: float) -> str:
     return f"**{inr(amount)}**\n\n{figures.DEFINITIONS[name]}"
 
 
-cols = st.columns(4)
+cols = st.columns(5)
 headline_figures = [
+    (figures.ITC_IN_BOOKS, "itc_in_books"),
     (figures.ITC_IN_IMS, "itc_in_ims"),
     (figures.ITC_MATCHED, "itc_matched"),
     (figures.ITC_AT_RISK, "itc_at_risk"),
 ]
-for col, (name, key) in zip(cols[:3], headline_figures, strict=True):
+for col, (name, key) in zip(cols[:4], headline_figures, strict=True):
     col.metric(name, inr_short(numbers[key]), help=figure_help(name, numbers[key]))
-cols[3].metric(
+cols[4].metric(
     "Documents decided",
     f"{numbers['decided_share']:.0%}",
     help=f"Share of the {indian_grouping(int(numbers['documents']))} IMS records whose action a person set.",

@@ -136,28 +136,22 @@ def write(frame: pl.DataFrame, out: Path) -> None:
 
 def summary_lines(results: pl.DataFrame, joined: pl.DataFrame) -> list[str]:
     """Counts and ITC per category (credit notes reduce ITC), plus what needs a look."""
+    from recon.figures import tab_totals
     from recon.match.explain import format_rupees
 
-    side = pl.when(pl.col("category") == "books_only").then(pl.lit("books")).otherwise(pl.lit("portal"))
-    tax = pl.when(side == "books").then(_signed_tax("books")).otherwise(_signed_tax("portal"))
-    per = joined.group_by("category").agg(pl.len().alias("n"), tax.sum().alias("itc"))
-    counts = dict(zip(per["category"], per["n"], strict=True))
-    itc = dict(zip(per["category"], per["itc"], strict=True))
+    # The app's tab labels: the same counts and ITC (recon.figures), the non-IMS records counted below.
+    totals = tab_totals(joined)
     lines = [f"{'Category':<22} {'Documents':>10} {'ITC':>20}"]
     for category in CATEGORIES:
         label = CATEGORY_LABELS[category]
-        lines.append(f"{label:<22} {counts.get(category, 0):>10} {format_rupees(itc.get(category, 0.0)):>20}")
+        count, itc = totals[category]
+        lines.append(f"{label:<22} {count:>10} {format_rupees(itc):>20}")
     review = results.filter(pl.col("needs_review")).height
     not_ims = results.filter(pl.col("not_in_ims_reason").is_not_null()).height
     duplicates = results.filter(pl.col("duplicate_of").is_not_null()).height
     lines.append(f"Suggested pairs to confirm: {review}")
     lines.append(f"Not IMS records (reconcile against 2B): {not_ims}; duplicate book entries: {duplicates}")
     return lines
-
-
-def _signed_tax(prefix: str) -> pl.Expr:
-    total = pl.sum_horizontal([pl.col(f"{prefix}_{h}").fill_null(0.0) for h in model.TAX_COLUMNS])
-    return pl.when(pl.col(f"{prefix}_doc_kind") == "credit_note").then(-total).otherwise(total)
 
 
 def run(args: argparse.Namespace) -> int:
