@@ -2,7 +2,8 @@
 
 Large tabs stay responsive because the grid sends back only a delta (data_return_mode CUSTOM: the
 selected ids and the one edited cell), rows are keyed by result_id (getRowId), and the data handed to
-the grid is a snapshot that is rebuilt only when the grid is mounted fresh (streamlit-aggrid.md §5-6).
+the grid is a snapshot that is rebuilt only when the grid is mounted fresh
+(docs/reference/streamlit-aggrid.md §5-6).
 """
 
 from __future__ import annotations
@@ -66,7 +67,8 @@ GRID_COLUMNS = (
     "diff_gstin",
 )
 
-# Sends back only what changed: the selected row ids and the edited cell (streamlit-aggrid.md §6).
+# Sends back only what changed: the selected row ids and the edited cell
+# (docs/reference/streamlit-aggrid.md §6).
 RETURN_DELTA = JsCode(
     """
 function({streamlitRerunEventTriggerName, eventData}) {
@@ -336,10 +338,8 @@ def confirm_dialog(ws, client_id, period, category, picked: pl.DataFrame, action
         for row in picked.iter_rows(named=True):
             number = row.get("portal_doc_no") or row.get("books_doc_no")
             tax = row["portal_tax"] if row["portal_tax"] is not None else row["books_tax"]
-            st.caption(
-                f"{row['supplier_name'] or row['supplier_gstin']} · {number} · {_date_text(row['doc_date'])} · "
-                f"tax {present.inr(tax)}"
-            )
+            supplier = row["supplier_name"] or row["supplier_gstin"]
+            st.caption(f"{supplier} · {number} · {_date_text(row['doc_date'])} · tax {present.inr(tax)}")
     for line in preview.consequences:
         st.warning(line)
     remarks = None

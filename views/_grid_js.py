@@ -35,8 +35,9 @@ function(a, b){
   return x < y ? -1 : (x > y ? 1 : 0);
 }"""
 
-# Per-row editor values: Pending is not offered where the portal blocks it (matching-practice.md §12.1),
-# Reject not for import-of-goods records (ims-rules.md §6).
+# Per-row editor values: Pending is not offered where the portal blocks it
+# (docs/reference/matching-practice.md §12.1), Reject not for import-of-goods records
+# (docs/reference/ims-rules.md §6).
 JS_ACTION_VALUES = """
 function(p){
   const d = p.data || {};
@@ -72,7 +73,7 @@ function(p){
 
 JS_REFUSE_MARK = """
 function(p){
-  return p.value ? '\\u26d4 refused' : '';
+  return p.value ? 'refused' : '';
 }"""
 
 JS_PAIR_MARK = """
@@ -100,6 +101,14 @@ GRID_CSS = {
     ".refuse-cell": {"background-color": "#b42318 !important", "color": "#ffffff", "font-weight": "600"},
     ".pair-cell": {"background-color": "#fff4d6 !important", "color": "#7a4b00", "font-weight": "600"},
     ".ag-header-cell-label": {"font-weight": "600"},
+    # st_aggrid's toolbar (search, CSV) floats over the top right corner, where the pinned "Set by" and
+    # "Remarks" headers are: it sits in the empty left end of the pagination bar instead.
+    ".grid-toolbar": {
+        "top": "auto !important",
+        "bottom": "6px !important",
+        "left": "6px !important",
+        "right": "auto !important",
+    },
     ".action-decided.action-accept": {
         "background-color": "#cdebd6",
         "color": "#14532d",

@@ -380,3 +380,23 @@ def test_apply_suggestions_lists_them_first_then_saves_them_as_decisions(app, wo
     for row in decided.iter_rows(named=True):
         assert row["remarks"] == remarks[row["portal_doc_id"]]
     assert workspace.suggestions_to_apply(loaded_client.id, period).is_empty()
+
+
+def test_a_record_the_portal_would_refuse_reaches_the_grid_with_its_reason(workspace, typo_client):
+    from recon.present import grid_options
+    from views._grid import snapshot
+
+    client, _ = typo_client
+    reason = "document number longer than 16 characters"
+    review = review_of(workspace, client).with_columns(
+        pl.when(pl.col("portal_doc_no") == "MS-77").then(pl.lit(reason)).alias("portal_would_refuse")
+    )
+    data = snapshot(review)
+    steel = next(r for r in json.loads(data.to_json()) if r["portal_doc_no"] == "MS-77")
+    assert steel["portal_would_refuse"] == reason
+    fields = [c["field"] for c in grid_options("mismatched", columns=data.fields)["columnDefs"]]
+    assert "portal_would_refuse" in fields
+    without = snapshot(review_of(workspace, client).drop("portal_would_refuse", strict=False))
+    assert "portal_would_refuse" not in [
+        c["field"] for c in grid_options("mismatched", columns=without.fields)["columnDefs"]
+    ]

@@ -53,7 +53,8 @@ def write_register(folder):
         f"12-Nov-2025,Kaveri Traders,Purchase,PUR/13,KT-502,12-Nov-2025,{KAVERI},40000,,3600,3600,,47200",
         f"8-Nov-2025,Malabar Steel,Purchase,PUR/12,MS-77,8-Nov-2025,{MALABAR_TYPO},50000,9000,,,,59000",
         f"15-Nov-2025,Deccan Packaging,Debit Note,DN/4,DP-9,15-Nov-2025,{DECCAN},5000,,450,450,,5900",
-        f"18-Nov-2025,Deccan Packaging,Purchase,PUR/14,DP-31,18-Nov-2025,{DECCAN},123456.50,,11111.09,11111.09,,145678.68",
+        f"18-Nov-2025,Deccan Packaging,Purchase,PUR/14,DP-31,18-Nov-2025,{DECCAN},"
+        "123456.50,,11111.09,11111.09,,145678.68",
     ]  # fmt: skip
     path = folder / "purchase_register_nov.csv"
     path.write_text("\n".join(lines) + "\n")
@@ -305,3 +306,24 @@ def test_csv_export_is_named_for_client_period_and_tab_with_plain_numbers(page, 
     kt = rows["KT-502"]
     assert float(kt["Portal tax ₹"]) == 7560.0 and float(kt["Books taxable ₹"]) == 40000.0
     assert kt["Books date"] == "12-11-2025"
+
+
+def test_confirm_pair_turns_a_suggested_pair_into_the_users_link(page, workspace, shot_dir):
+    frame = open_tab(page, "Mismatched with ITC")
+    row = result_id(workspace, "MS-77")
+    expect(cell(frame, row, "pair_to_confirm")).to_have_text("to confirm")
+    frame.locator(
+        f'.ag-pinned-left-cols-container .ag-row[row-id="{row}"] .ag-selection-checkbox input'
+    ).click()
+    wait_run_done(page)
+    button = page.get_by_role("tabpanel").get_by_role("button", name=re.compile("Confirm pair"))
+    expect(button).to_be_enabled()
+    button.click()
+    wait_run_done(page)
+    expect(page.get_by_text("pair(s) confirmed")).to_be_visible()
+    client = workspace.clients()[0]
+    steel = workspace.review(client.id, PERIOD).filter(pl.col("portal_doc_no") == "MS-77").row(0, named=True)
+    assert (steel["books_doc_no"], steel["basis"], steel["pair_to_confirm"]) == ("MS-77", "manual", False)
+    frame = open_tab(page, "Mismatched with ITC")
+    expect(cell(frame, steel["result_id"], "pair_to_confirm")).to_have_text("")
+    shot(page, shot_dir, "05_pair_confirmed")
