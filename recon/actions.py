@@ -476,8 +476,9 @@ def _kinds(
 
     Rows are of one kind when every value the rules read is equal, or differs only where the rules
     cannot tell: amounts, differences and basis are read only through the ``findings`` (supplier error,
-    date only, the evidence for a Reject) and only on mismatches (whose first sentence is built row by row); basis, score and
-    review reason only on pairs to confirm; the books' fy and kind only where the portal lacks them.
+    date only, the evidence for a Reject) and only on mismatches (whose first sentence is built row by
+    row); basis, score and review reason only on pairs to confirm; the books' fy and kind only where the
+    portal lacks them.
     """
     read = results.select(
         "category", pl.col("portal_doc_id").is_null(), "not_in_ims_reason", _needs_pair_confirmation()

@@ -3,11 +3,14 @@
 Stages, in the order a consultant would trust them (each one-to-one, on what the earlier stages left):
 
 0. manual links (win over everything; still compared);
-1. exact number, 2. normalised number — also through an amendment's original number;
+1. exact number, 2. normalised number — also through an amendment's original number; a pair of unrelated
+   amounts then gives way to the same number under the supplier's other registration when that one agrees
+   in date and amounts, and a double booking's extra copy keeps no pair of unrelated amount (``settle``);
    then the FY boundary (31 March vs 1 April, a suggestion);
 3. fuzzy number within one supplier, amounts and dates agreeing (a suggestion);
 4. PAN level: another registration of the supplier, or a mistyped books GSTIN (a suggestion);
-5. leftovers, each with the nearest document on the other side and why it was not taken.
+5. leftovers, each with the nearest document on the other side and why it was not taken; a pair whose
+   amounts disagree while a leftover of the same PAN agrees with it is marked for review, not acted on.
 
 Engine choice: polars. Stages 1-2 are one hash join over (GSTIN, kind, key, FY) and the comparisons and
 sentences are column expressions, so a million documents per side reconcile in seconds on two cores; the

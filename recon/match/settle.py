@@ -117,8 +117,9 @@ def _registration_rivals(
 ) -> pl.DataFrame:
     """Agreeing same-PAN pairs under another GSTIN with one document from a disagreeing pair.
 
-    ``kept``: the pairs that stay, whose documents are taken. Carries ``rival_of`` ("b" when the books document leaves its pair, "p" when the portal one does) for
-    the reason. Only documents of the disagreeing pairs' PANs are joined, never the whole pools.
+    ``kept``: the pairs that stay, whose documents are taken. Carries ``rival_of`` ("b" when the books
+    document leaves its pair, "p" when the portal one does) for the reason. Only the documents sharing a
+    disagreeing pair's PAN, kind, number key and FY are joined, never the whole pools.
     """
     keys = pl.concat(
         [
@@ -169,6 +170,9 @@ def _with_rival_reasons(
     won = settled.join(rivals.select("b", "p", "rival_of"), on=["b", "p"], how="inner")
     if won.is_empty():
         return settled
+    won = won.with_columns(
+        (portal["date"].gather(won["p"]) - books["date"].gather(won["b"])).dt.total_days().abs().alias("_gap")
+    )
     # The document of the disagreeing pair that lost its partner, and that partner's amounts.
     by_books = won.filter(pl.col("rival_of") == "b").join(
         apart.select("b", pl.col("p").alias("lost")), on="b"
@@ -191,12 +195,20 @@ def _with_rival_reasons(
 
 def _rival_reason(won: pl.DataFrame, side: pl.DataFrame, whose: str, where: str) -> pl.DataFrame:
     lost = side.select(pl.col("doc_no", "taxable").gather(won["lost"]))
-    return pl.concat([won.select("b", "p"), lost], how="horizontal").select(
+    gap = pl.col("_gap")
+    dates = (
+        pl.when(gap == 0)
+        .then(pl.lit("the same date"))
+        .otherwise(pl.concat_str(pl.lit("dates "), gap.cast(pl.String), pl.lit(" days apart")))
+    )
+    return pl.concat([won.select("b", "p", "_gap"), lost], how="horizontal").select(
         "b",
         "p",
         pl.concat_str(
-            pl.lit("the same number under another registration of this supplier (same PAN) agrees in date "
-                   f"and amounts, while {whose} "),
+            pl.lit("the same number under another registration of this supplier (same PAN) has the same "
+                   "amounts and "),
+            dates,
+            pl.lit(f", while {whose} "),
             pl.col("doc_no"),
             pl.lit(f" {where} has unrelated amounts (taxable "),
             rupees_expr(pl.col("taxable")),
@@ -262,8 +274,9 @@ def flag_better_candidates(
     """``pairs`` with ``review`` set, and the candidate named, where a better partner was left unpaired.
 
     For a pair whose amounts disagree (not a manual link, not already a suggestion to confirm): a document
-    no pair took, of the same PAN and kind and not one that never enters IMS, whose date and amounts agree
-    with the pair's document on the other side. The closest such document (date, then amounts, then id) is named in the reason.
+    no pair took, of the same PAN (the same GSTIN when PAN matching is off) and kind and not one that never enters IMS, whose date and amounts agree
+    with the pair's document on the other side. The closest such document (date, then amounts, then id)
+    is named in the reason.
     """
     open_pairs = pairs.filter((pl.col("stage") > 0) & ~pl.col("review"))
     apart = open_pairs.filter(disagreeing(open_pairs, books, portal, settings)).select("b", "p")
@@ -307,6 +320,8 @@ def _better_for(
     if right.is_empty():
         return pl.DataFrame(schema=_BETTER_SCHEMA)
     other = "p" if own == "b" else "b"
+    # With PAN matching switched off, the supplier's other registrations are not candidates either.
+    supplier = "pan" if settings.pan_matching else "gstin"
     # Blocked on the taxable value's bucket as well as PAN and kind: a supplier with thousands of open
     # documents would otherwise be compared all against all. A bucket is wider than the tolerance, so
     # agreeing documents share one or sit in neighbouring ones (the left side is repeated into both).
@@ -317,9 +332,10 @@ def _better_for(
     right = right.with_columns((pl.col("taxable") // width).alias("_bucket"))
     joined = left.rename({c: f"{own}_{c}" for c in columns}).join(
         right.rename({c: f"{other}_{c}" for c in columns}),
-        left_on=[f"{own}_pan", f"{own}_kind", "_bucket"],
-        right_on=[f"{other}_pan", f"{other}_kind", "_bucket"],
+        left_on=[f"{own}_{supplier}", f"{own}_kind", "_bucket"],
+        right_on=[f"{other}_{supplier}", f"{other}_kind", "_bucket"],
         how="inner",
+        coalesce=False,  # both sides' GSTINs are read below, whichever column was joined on
     )
     joined = joined.filter(amounts_agree("b_", "p_", settings) & _dates_agree(settings))
     where = "IMS document" if other == "p" else "book entry"
@@ -335,10 +351,21 @@ def _better_for(
             pl.lit(f"a better candidate is unpaired: the {where} "), pl.col(f"{other}_doc_no"),
             pl.lit(" of "), pl.col(f"{other}_gstin"), pl.lit(" dated "),
             pl.col(f"{other}_date").dt.strftime("%d-%m-%Y"),
-            pl.lit(f" agrees with {agrees_with} in date and amounts, which this pair does not — "
+            pl.lit(" ("), _days_from(agrees_with), pl.lit(")"),
+            pl.lit(f" has the amounts of {agrees_with}, where this pair's amounts differ — "
                    "check which document this is before acting"),
         ).alias("_reason"),
     )  # fmt: skip
+
+
+def _days_from(whose: str) -> pl.Expr:
+    """'the same date as <whose>' or 'N days from <whose>' (the candidate is within the date window)."""
+    gap = (pl.col("p_date") - pl.col("b_date")).dt.total_days().abs()
+    return (
+        pl.when(gap == 0)
+        .then(pl.lit(f"the same date as {whose}"))
+        .otherwise(pl.concat_str(gap.cast(pl.String), pl.lit(f" days from {whose}")))
+    )
 
 
 _BETTER_SCHEMA = {

@@ -12,7 +12,7 @@ from datetime import date
 import polars as pl
 from engine_docs import BRANCH, OTHER, SUPPLIER, b, books, p, portal
 
-from recon.match import reconcile
+from recon.match import Settings, reconcile
 
 TODAY = date(2025, 12, 5)
 BILLED = date(2025, 11, 3)
@@ -58,11 +58,12 @@ def test_the_agreeing_record_of_the_other_registration_wins_over_an_unrelated_sa
     # Nothing is sent until the consultant confirms the pair, and the reason says why this partner.
     assert pair["suggested_action"] == "N"
     assert (
-        "another registration of this supplier (same PAN) agrees in date and amounts" in pair["action_reason"]
+        "another registration of this supplier (same PAN) has the same amounts and the same date"
+        in pair["action_reason"]
     )
     assert (
         "the portal's document 132 under the books GSTIN has unrelated amounts (taxable ₹37.83)"
-        in (pair["action_reason"])
+        in pair["action_reason"]
     )
     assert "Confirm or unlink the pair first" in pair["action_reason"]
 
@@ -77,15 +78,17 @@ def test_the_same_holds_when_the_books_carry_the_number_under_both_registrations
     # The portal's record is the agreeing one; the books hold an unrelated small bill under its GSTIN.
     record = genuine("ims", "132")
     unrelated_entry = b("132", rows=[9], taxable=37.83, cgst=3.40, sgst=3.41, on=date(2025, 6, 12))
-    booked_branch = genuine("books", "132", rows=[15], supplier=BRANCH)
+    # Booked two days after the supplier's date, under the Karnataka registration.
+    booked_branch = genuine("books", "132", rows=[15], supplier=BRANCH, on=date(2025, 11, 5))
     results = reconcile(books(unrelated_entry, booked_branch), portal(record), today=TODAY)
 
     assert pairs_of(results) == {(booked_branch["doc_id"], record["doc_id"])}
     pair = row_for(results, record)
     assert (pair["basis"], pair["suggested_action"]) == ("pan", "N")
+    assert "(same PAN) has the same amounts and dates 2 days apart" in pair["action_reason"]
     assert (
         "your books' entry 132 under the portal's GSTIN has unrelated amounts (taxable ₹37.83)"
-        in (pair["action_reason"])
+        in pair["action_reason"]
     )
     assert row_for(results, unrelated_entry)["category"] == "books_only"
 
@@ -198,12 +201,21 @@ def test_a_suggested_reject_becomes_review_when_a_better_candidate_is_unpaired()
     pair = row_for(results, reported)
     assert (pair["category"], pair["needs_review"], pair["suggested_action"]) == ("mismatched", True, "N")
     assert (
-        f"a better candidate is unpaired: the IMS document 5521 of {BRANCH} dated 03-11-2025 agrees with "
-        "your books' entry in date and amounts" in pair["action_reason"]
+        f"a better candidate is unpaired: the IMS document 5521 of {BRANCH} dated 03-11-2025 "
+        "(the same date as your books' entry) has the amounts of your books' entry, where this pair's "
+        "amounts differ" in pair["action_reason"]
     )
     assert "check which document this is before acting" in pair["action_reason"]
     assert "reject" not in pair["action_reason"].lower()
     assert row_for(results, better)["suggested_action"] == "P"
+
+
+def test_with_pan_matching_off_another_registration_is_no_better_candidate():
+    booked, reported = wrong_rate_pair()
+    better = p("5521", supplier=BRANCH, taxable=612.0, igst=110.16, cgst=0.0, sgst=0.0, on=BILLED)
+    results = reconcile(books(booked), portal(reported, better), Settings(pan_matching=False), today=TODAY)
+    pair = row_for(results, reported)
+    assert (pair["needs_review"], pair["suggested_action"]) == (False, "R")
 
 
 def test_a_leftover_book_entry_that_agrees_with_the_portal_record_also_asks_for_review():
@@ -215,6 +227,47 @@ def test_a_leftover_book_entry_that_agrees_with_the_portal_record_also_asks_for_
     pair = row_for(results, reported)
     assert pair["books_doc_id"] == booked["doc_id"] and pair["suggested_action"] == "N"
     assert (
-        f"the book entry 2172-A of {SUPPLIER} dated 05-11-2025 agrees with this IMS record"
-        in (pair["action_reason"])
+        f"the book entry 2172-A of {SUPPLIER} dated 05-11-2025 (2 days from this IMS record) has the amounts "
+        "of this IMS record" in pair["action_reason"]
     )
+
+
+# --- together, and in any row order -----------------------------------------------------------------
+
+
+def the_real_walk() -> tuple[list[dict], list[dict]]:
+    """'132' booked twice next to both registrations' records, plus a wrong-rate pair with a better leftover."""
+    booked = [
+        genuine("books", "132", rows=[14]),
+        genuine("books", "132", rows=[51], occurrence=1),
+        b("2127", rows=[22], taxable=612.0, cgst=55.08, sgst=55.08, on=BILLED),
+    ]
+    reported = [
+        small_unrelated("132"),
+        genuine("ims", "132", supplier=BRANCH, cgst=0.0, sgst=0.0, igst=4500.0),
+        p("2127", taxable=612.0, cgst=110.16, sgst=110.16, on=BILLED),
+        p("5521", supplier=BRANCH, taxable=612.0, igst=110.16, cgst=0.0, sgst=0.0, on=BILLED),
+    ]
+    return booked, reported
+
+
+def test_a_double_booked_132_pairs_once_with_the_agreeing_registration_and_rejects_nothing():
+    booked, reported = the_real_walk()
+    results = reconcile(books(*booked), portal(*reported), today=TODAY)
+
+    first, again, _ = booked
+    unrelated, agreeing, _, _ = reported
+    assert (first["doc_id"], agreeing["doc_id"]) in pairs_of(results)
+    copy = row_for(results, again)
+    assert (copy["category"], copy["duplicate_of"]) == ("books_only", first["doc_id"])
+    assert row_for(results, unrelated)["category"] == "ims_only"
+    assert "R" not in set(results["suggested_action"].drop_nulls())
+
+
+def test_the_outcome_does_not_depend_on_the_order_of_the_rows():
+    booked, reported = the_real_walk()
+    expected = reconcile(books(*booked), portal(*reported), today=TODAY)
+    for seed in range(6):
+        shuffled_books = books(*booked).sample(fraction=1.0, shuffle=True, seed=seed)
+        shuffled_portal = portal(*reported).sample(fraction=1.0, shuffle=True, seed=seed + 100)
+        assert reconcile(shuffled_books, shuffled_portal, today=TODAY).equals(expected)
