@@ -172,11 +172,11 @@ def checked_amount(amount: float, shown: object) -> float:
     """``amount`` rounded to paise; ValueError naming ``shown`` (the value as written) when it is unusable."""
     problem = amount_problem(amount)
     if problem:
-        raise ValueError(f"'{_shortened(shown)}' {problem}")
+        raise ValueError(f"'{shortened(shown)}' {problem}")
     return round(amount, 2)
 
 
-def _shortened(value: object) -> str:
+def shortened(value: object) -> str:
     """A value for a message: a 400-digit number is shown by its start and length."""
     text = str(value)
     return text if len(text) <= 30 else f"{text[:20]}... ({len(text)} characters)"
@@ -200,7 +200,7 @@ def parse_amount(value: object) -> float | None:
         return None  # an empty cell as pandas / calamine hand it over
     if isinstance(value, int) and abs(value) >= MAX_AMOUNT:
         raise ValueError(
-            f"'{_shortened(value)}' {amount_problem(MAX_AMOUNT)}"
+            f"'{shortened(value)}' {amount_problem(MAX_AMOUNT)}"
         )  # float() of a huge int overflows
     if isinstance(value, (int, float)):
         return checked_amount(float(value), value)
@@ -218,7 +218,7 @@ def parse_amount(value: object) -> float | None:
     try:
         amount = float(text)
     except ValueError:
-        raise ValueError(f"'{value}' is not an amount") from None
+        raise ValueError(f"'{shortened(value)}' is not an amount") from None
     if math.isnan(amount):  # float() reads "nan"; no register means a number by it
         raise ValueError(f"'{value}' is not an amount")
     return checked_amount(-amount if negative else amount, value)

@@ -1,7 +1,8 @@
 """``python -m recon <verb>``: the command line mirrors what the app does, verb for verb.
 
 Each verb lives in its own module under ``recon/cli/`` with ``add_parser(subparsers)`` and
-``run(args) -> int``. Bad input exits with code 2 and one line on stderr, never a traceback.
+``run(args) -> int``. Bad input exits with code 2 and one line on stderr, never a traceback; a bug exits
+with code 3 and one line too.
 """
 
 from __future__ import annotations
@@ -36,3 +37,11 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, IsADirectoryError, PermissionError) as err:
         print(f"error: {err.filename}: {err.strerror}", file=sys.stderr)
         return 2
+    except Exception as err:  # noqa: BLE001 - a bug must still end in one line, not a traceback
+        detail = " ".join(str(err).split())[:300]
+        print(
+            f"error: unexpected problem ({type(err).__name__}: {detail}). "
+            "Please report it with the file that caused it.",
+            file=sys.stderr,
+        )
+        return 3

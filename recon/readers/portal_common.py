@@ -103,8 +103,8 @@ def non_finite_error(text: str, constant: str, name: str) -> InputError:
         place = f" at line {line}, column {column}{field_name}"
         constant = found.group(1)
     return InputError(
-        f"the JSON holds a bare {constant}{place}: that is not an amount, and the portal writes only plain "
-        "numbers (like 1180.00)",
+        f"the JSON holds a bare {constant}{place}: no value the portal writes (its amounts are plain numbers "
+        "like 1180.00)",
         file=name,
         hint="Download the file again from the portal; if a program wrote it, have it write real numbers.",
     )

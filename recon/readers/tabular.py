@@ -109,7 +109,7 @@ def file_format(data: bytes, name: str) -> str:
         raise InputError(
             "this is an XML file (Excel 2003 XML or similar), not a workbook.", file=name, hint=_RESAVE
         )
-    if b"\x00" in data[:4096] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if b"\x00" in data[:4096] and not data.startswith(_UNICODE_BOMS) and not utf16_without_bom(data):
         raise InputError(
             "this is a binary file of an unknown kind, not a spreadsheet or CSV.",
             file=name,
@@ -183,7 +183,7 @@ def describe_json(data: bytes) -> str:
     """What a JSON file looks like: an IMS download, a GSTR-2B, a GSTR-1 ... (for error messages)."""
     try:
         obj = json.loads(data.decode("utf-8-sig"))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return "a JSON-like text file"
     if isinstance(obj, dict):
         inner = obj.get("data") if isinstance(obj.get("data"), dict) else obj
@@ -265,9 +265,32 @@ def _short(err: Exception) -> str:
 DELIMITERS = (",", ";", "\t", "|")
 
 
+_UNICODE_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
+
+
+def utf16_without_bom(data: bytes) -> str | None:
+    """'utf-16-le' / 'utf-16-be' for text saved as UTF-16 without its mark (every other byte zero), else None.
+
+    Some export tools write "Unicode text" that way; read as bytes it looks binary.
+    """
+    sample = data[:4096]
+    sample = sample[: len(sample) // 2 * 2]
+    if len(sample) < 8:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    if odd.count(0) > 0.9 * len(odd) and even.count(0) == 0:
+        return "utf-16-le"
+    if even.count(0) > 0.9 * len(even) and odd.count(0) == 0:
+        return "utf-16-be"
+    return None
+
+
 def decode_text(data: bytes, name: str) -> tuple[str, str]:
     """(text, encoding): BOMs first, then strict UTF-8, then cp1252 (Excel's 'CSV' on Indian Windows)."""
     for bom, enc in (
+        # UTF-32's marks start like UTF-16's: they are tried first.
+        (codecs.BOM_UTF32_LE, "utf-32"),
+        (codecs.BOM_UTF32_BE, "utf-32"),
         (codecs.BOM_UTF8, "utf-8-sig"),
         (codecs.BOM_UTF16_LE, "utf-16"),
         (codecs.BOM_UTF16_BE, "utf-16"),
@@ -281,6 +304,12 @@ def decode_text(data: bytes, name: str) -> tuple[str, str]:
                     file=name,
                     hint="Save it again as 'CSV UTF-8' from Excel.",
                 ) from None
+    wide = utf16_without_bom(data)
+    if wide:
+        try:
+            return data.decode(wide), wide
+        except UnicodeDecodeError:
+            pass
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:

@@ -12,7 +12,7 @@ import zipfile
 import polars as pl
 
 from recon.errors import InputError
-from recon.normalise import amount_usable_expr, parse_amount, parse_amount_expr, parse_date_expr
+from recon.normalise import amount_usable_expr, parse_amount, parse_amount_expr, parse_date_expr, shortened
 from recon.readers import synonyms
 from recon.readers.books.context import MAX_LISTED_ROWS, Context
 from recon.readers.books.layout import Layout
@@ -143,7 +143,7 @@ def _bad_value_error(
     problem = f"is not {what}"
     if what == "an amount":
         problem = _amount_refusal(first[fld]) or problem
-    return InputError(f"'{first[fld]}' {problem}{also}.", **where, hint=hint)
+    return InputError(f"'{shortened(first[fld])}' {problem}{also}.", **where, hint=hint)
 
 
 def _amount_refusal(text: str) -> str | None:
@@ -151,7 +151,7 @@ def _amount_refusal(text: str) -> str | None:
     try:
         parse_amount(text)
     except (ValueError, OverflowError) as err:
-        refused = str(err).removeprefix(f"'{text}' ")
+        refused = str(err).rsplit("' ", 1)[-1]  # the words after the quoted value
         return None if refused == "is not an amount" else refused
     return None
 
