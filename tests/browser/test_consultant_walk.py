@@ -324,6 +324,12 @@ def test_2_import_the_ims_download_and_the_summary_holds_only_what_the_file_hold
         "Recipient GSTIN in file" not in summary,
         "the IMS import summary claims a 'Recipient GSTIN in file' the file does not hold (bare download)",
     )
+    summary_box = page.locator('[data-testid="stAlert"] pre').first
+    if summary_box.count():
+        findings.check(
+            summary_box.evaluate("e => e.scrollWidth <= e.clientWidth + 2"),
+            "the import summary's warning runs off the right edge of its box (the reason is cut off)",
+        )
     findings.check(
         OVERLONG_NUMBER in (page.locator("body").text_content() or ""),
         f"the Import page does not name {OVERLONG_NUMBER} (over 16 characters: the portal refuses it); "
@@ -788,6 +794,34 @@ def test_careless_upload_pressed_twice_sends_once(page, portal, workspace, shot_
         e for e in portal.portal.requests_of("SAVE")[saves:] if any(r[2] == "VR-55027" for r in e.records)
     ]
     findings.check(len(sent) == 1, f"a double click on Upload sent the record {len(sent)} times")
+    findings.done()
+
+
+def test_11_a_fresh_fetch_from_the_portal_keeps_every_decision(page, portal, files, workspace, shot_dir):
+    findings = Findings()
+    decided = decided_numbers(workspace)
+    open_page(page, "Import")
+    page.get_by_role("button", name="Fetch from portal").click()
+    wait_run_done(page)
+    otp = page.get_by_role("textbox", name="OTP")
+    if otp.count():
+        otp.fill(portal.otp)
+        otp.press("Enter")
+        wait_run_done(page)
+        page.get_by_role("button", name="Fetch from portal").click()
+        wait_run_done(page)
+    shot(page, shot_dir, "11_fetched")
+    client = client_named(workspace, CLIENT_NAME)
+    origins = [r.origin for r in workspace.imports(client.id, PERIOD) if r.source == "ims"]
+    assert origins == ["portal"], f"the fetch did not replace the IMS import: {origins}"
+    assert workspace.documents(client.id, PERIOD, "ims").height == files.ims_records()
+    findings.check(decided_numbers(workspace) == decided, "decisions changed after a fresh fetch")
+    open_page(page, "Upload")
+    expect(page.get_by_text("What will be sent")).to_be_visible()
+    findings.check(
+        metric(page, "Documents to change") == 0,
+        "after fetching what the portal holds, the Upload page still wants to change documents",
+    )
     findings.done()
 
 
