@@ -3,7 +3,7 @@
 The files are hand-written (``client_files``: a Tally register with a title block, rate-wise lines, Debit
 Note vouchers; a bare IMS download with one over-long number). The app talks to a local sandbox portal
 seeded with the same IMS records for the client's GSTIN, reached through the ``IMS_PORTAL_*`` settings the
-app reads for a firm's GSP (docs/reference/portal-api.md §2). What each tab must hold comes from the plan
+app reads for a firm's GSP (docs/reference/portal-api.md §1). What each tab must hold comes from the plan
 of the files, not from the engine.
 
 The tests run in order on one page, as one session does. A check that fails does not stop the walk:
@@ -756,7 +756,7 @@ def test_10_the_dashboard_shows_the_same_figures_as_the_files(page, files, shot_
     findings.done()
 
 
-def test_careless_upload_pressed_twice_sends_once(page, portal, workspace, shot_dir):
+def test_10b_upload_pressed_twice_sends_once(page, portal, workspace, shot_dir):
     findings = Findings()
     open_page(page, "Reconcile")
     tab(page, "ims_only").click()
@@ -968,7 +968,7 @@ def test_careless_ims_file_of_one_client_into_another(page, files, workspace, sh
     findings.done()
 
 
-def test_careless_buttons_pressed_twice(page, files, workspace, shot_dir):
+def test_careless_import_pressed_twice(page, files, workspace, shot_dir):
     findings = Findings()
     open_page(page, "Import")
     if CLIENT_NAME not in sidebar_client(page):
