@@ -85,8 +85,8 @@ class Document:
     portal_taxable_delta: float = 0.0  # the supplier reported a different taxable value
     in_books: bool = True
     in_ims: bool = True
-    voucher_copies: int = 1  # 2: booked twice under two vouchers
     supplier_on_portal: Supplier | None = None
+    supplier_filed: bool = True  # False: the supplier has not filed the return that carries it
     vouchers: list[str] = field(default_factory=list)
 
     @property
@@ -141,6 +141,8 @@ def documents() -> list[Document]:
         (NILGIRI, "NAL/TN/4450", 29, [Line(19990.00, 18)]),
     ]
     docs += [Document(s, n, d, lines) for s, n, d, lines in matched_plan]
+    # Matched, but the supplier has not filed yet: accepting it takes credit before GSTR-2B carries it.
+    docs[15].supplier_filed = False
     # Debit Note vouchers of the register = the supplier's credit notes on the portal (b2bcn).
     docs += [
         Document(DECCAN, "DAM/CN/044", 20, [Line(5000.00, 18)], kind="credit_note"),
@@ -267,7 +269,7 @@ def ims_record(doc: Document) -> dict:
         "cess": 0,
         "rtnprd": RTNPRD,
         "srcform": "R1",
-        "srcfilstatus": "Filed",
+        "srcfilstatus": "Filed" if doc.supplier_filed else "Not Filed",
         "action": "N",
         "ispendactblocked": "N",
     }
