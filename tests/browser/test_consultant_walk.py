@@ -513,6 +513,7 @@ def test_8_decide_accept_all_matched_reject_one_pending_one(page, files, workspa
     expect(page.get_by_role("button", name=re.compile("Accept all matched"))).to_contain_text(
         f"({len(matched):,})"
     )
+    one_click.scroll_into_view_if_needed()
     shot(page, shot_dir, "08_accept_matched_buttons")
     one_click.click()
     wait_run_done(page)
