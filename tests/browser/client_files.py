@@ -215,15 +215,70 @@ def register_rows(docs: list[Document]) -> list[list]:
 
 def register_xlsx(docs: list[Document]) -> bytes:
     """The workbook Tally's Purchase Register export looks like: titles, header, lines, a total row."""
+    return _tally_workbook(HEADERS, register_rows(docs), first_amount=7)
+
+
+RATES = (5, 12, 18, 28)
+
+
+def _pct(rate: float) -> str:
+    return f"{rate:g}%"
+
+
+LEDGER_HEADERS = [
+    "Date", "Particulars", "Voucher Type", "Voucher No.", "Supplier Invoice No.", "Supplier Invoice Date",
+    "GSTIN/UIN",
+    *[f"Purchase @{_pct(r)}" for r in RATES],
+    *[f"Input CGST @{_pct(r / 2)}" for r in RATES],
+    *[f"Input SGST @{_pct(r / 2)}" for r in RATES],
+    *[f"Input IGST @{_pct(r)}" for r in RATES],
+    "Gross Total",
+]  # fmt: skip
+
+
+def ledger_rows(docs: list[Document]) -> list[list]:
+    """Tally's columnar register: one row per voucher, one column per ledger (rate-wise purchase and tax)."""
+    rows: list[list] = []
+    for doc in docs:
+        if not doc.in_books:
+            continue
+        vtype = "Debit Note" if doc.kind == "credit_note" else "Purchase"
+        by_rate = {line.rate: line for line in doc.lines}
+        purchase, cgst, sgst, igst = [], [], [], []
+        for rate in RATES:
+            line = by_rate.get(rate)
+            i, c, s_ = (
+                Document(doc.supplier, doc.number, doc.day, [line]).tax_parts(doc.supplier)
+                if line
+                else (0, 0, 0)
+            )
+            purchase.append(line.taxable if line else None)
+            cgst.append(c or None)
+            sgst.append(s_ or None)
+            igst.append(i or None)
+        for voucher in doc.vouchers:
+            booked = date(2025, 11, min(doc.day + 2, 30))
+            rows.append([
+                booked, doc.supplier.name, vtype, voucher, doc.number, doc.doc_date, doc.supplier.gstin,
+                *purchase, *cgst, *sgst, *igst, round(doc.taxable + doc.itc, 2),
+            ])  # fmt: skip
+    return rows
+
+
+def ledger_register_xlsx(docs: list[Document]) -> bytes:
+    return _tally_workbook(LEDGER_HEADERS, ledger_rows(docs), first_amount=7)
+
+
+def _tally_workbook(headers: list[str], rows: list[list], *, first_amount: int) -> bytes:
+    """Title block, header, rows and Tally's "Grand Total" line under the amount columns."""
     import xlsxwriter
 
-    rows = register_rows(docs)
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True})
     sheet = book.add_worksheet("Purchase Register")
     date_format = book.add_format({"num_format": "d-mmm-yy"})
     money = book.add_format({"num_format": "#,##,##0.00"})
-    grid = [*TITLE_BLOCK, HEADERS, *rows]
+    grid = [*TITLE_BLOCK, headers, *rows]
     for r, row in enumerate(grid):
         for c, value in enumerate(row):
             if value is None:
@@ -236,7 +291,7 @@ def register_xlsx(docs: list[Document]) -> bytes:
                 sheet.write(r, c, value)
     total_row = len(grid)
     sheet.write(total_row, 1, "Grand Total")
-    for c in range(7, 12):
+    for c in range(first_amount, len(headers)):
         sheet.write_number(total_row, c, round(sum((row[c] or 0.0) for row in rows), 2), money)
     book.close()
     return out.getvalue()
@@ -299,6 +354,7 @@ class ClientFiles:
     docs: list[Document]
     register: Path
     ims: Path
+    ledger_register: Path
 
     def expected(self, tab: str) -> list[Document]:
         return [d for d in self.docs if d.expect == tab]
@@ -321,4 +377,6 @@ def write_client_files(folder: Path) -> ClientFiles:
     register.write_bytes(register_xlsx(docs))
     ims = folder / f"IMS_{PERIOD}_download.json"
     ims.write_bytes(ims_json(docs))
-    return ClientFiles(folder, docs, register, ims)
+    ledger = folder / "Kaveri Purchase Register Nov-25 (columnar).xlsx"
+    ledger.write_bytes(ledger_register_xlsx(docs))
+    return ClientFiles(folder, docs, register, ims, ledger)
