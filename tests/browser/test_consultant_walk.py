@@ -831,6 +831,7 @@ def tab_labels(page) -> list[str]:
 def import_books(page, path) -> None:
     """Choose a register, keep 'Replace', import it."""
     open_page(page, "Import")
+    remove_file(page, 0)  # a file dropped on a full uploader can be lost in Streamlit's rerun
     choose_file(page, 0, path)
     expect(page.get_by_text("Column mapping")).to_be_visible()
     page.get_by_text("Replace what was imported before").first.click()
