@@ -187,6 +187,17 @@ def amount_usable_expr(value: pl.Expr) -> pl.Expr:
     return value.is_finite() & (value.abs() < MAX_AMOUNT)
 
 
+# Spaces may group digits (1 00 000, 10 000.50) but do not join numbers: "1000 1800" is two amounts.
+_SPACED_DIGITS = r"\d\s+\d"
+_GROUPED_DIGITS = r"^\d{1,3}(?:\s+\d{2,3})*\s+\d{3}(?:\.\d*)?$"
+_NOT_DIGITS_AROUND = r"(?i)(₹|RS\.?|INR|,)"
+
+
+def _two_numbers(text: str) -> bool:
+    core = re.sub(_NOT_DIGITS_AROUND, "", text).strip().lstrip("+-").rstrip("-").strip()
+    return bool(re.search(_SPACED_DIGITS, core)) and not re.fullmatch(_GROUPED_DIGITS, core)
+
+
 def parse_amount(value: object) -> float | None:
     """Indian amounts: 1,23,456.50 · ₹ 5,000 · Rs. 100 · (1,234.00) negative · -12 · blank → None.
 
@@ -198,10 +209,8 @@ def parse_amount(value: object) -> float | None:
         raise ValueError(f"'{value}' is not an amount")
     if isinstance(value, float) and math.isnan(value):
         return None  # an empty cell as pandas / calamine hand it over
-    if isinstance(value, int) and abs(value) >= MAX_AMOUNT:
-        raise ValueError(
-            f"'{shortened(value)}' {amount_problem(MAX_AMOUNT)}"
-        )  # float() of a huge int overflows
+    if isinstance(value, int) and abs(value) >= MAX_AMOUNT:  # float() of a huge int overflows
+        raise ValueError(f"'{shortened(value)}' {amount_problem(MAX_AMOUNT)}")
     if isinstance(value, (int, float)):
         return checked_amount(float(value), value)
     text = str(value).strip()
@@ -212,6 +221,8 @@ def parse_amount(value: object) -> float | None:
         negative, text = True, text[1:-1]
     # Ledger exports suffix Dr/Cr; the register's columns already say what the amount is.
     text = re.sub(r"\s*(CR|DR)$", "", text, flags=re.IGNORECASE)
+    if _two_numbers(text):
+        raise ValueError(f"'{shortened(value)}' is not an amount (two numbers in one cell?)")
     text = _AMOUNT_NOISE.sub("", text)
     if text.endswith("-") and text[:-1].replace(".", "", 1).isdigit():
         negative, text = True, text[:-1]  # trailing minus, as some ERPs print it
@@ -233,19 +244,23 @@ def parse_amount_expr(col: str) -> pl.Expr:
     s = pl.col(col).cast(pl.String).str.strip_chars()
     blank = s.is_null() | s.is_in(["", "-", "--", "NIL", "nil", "Nil"])
     bracketed = s.str.starts_with("(") & s.str.ends_with(")")
-    text = (
-        s.str.strip_prefix("(")
-        .str.strip_suffix(")")
-        .str.replace(r"(?i)\s*(CR|DR)$", "")
-        .str.replace_all(r"(?i)(₹|RS\.?|INR|\s|,)", "")
+    unsigned = s.str.strip_prefix("(").str.strip_suffix(")").str.replace(r"(?i)\s*(CR|DR)$", "")
+    core = (
+        unsigned.str.replace_all(_NOT_DIGITS_AROUND, "")
+        .str.strip_chars()
+        .str.strip_chars_start("+-")
+        .str.strip_chars_end("-")
+        .str.strip_chars()
     )
+    two_numbers = core.str.contains(_SPACED_DIGITS) & ~core.str.contains(_GROUPED_DIGITS)
+    text = unsigned.str.replace_all(r"(?i)(₹|RS\.?|INR|\s|,)", "")
     trailing_minus = text.str.contains(r"^[0-9]*\.?[0-9]+-$")
     text = pl.when(trailing_minus).then(text.str.strip_suffix("-")).otherwise(text)
     # Decimal notation only (as parse_amount's float() would take it, minus "nan" and "inf").
     value = pl.when(text.str.contains(r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$")).then(
         text.cast(pl.Float64, strict=False)
     )
-    value = pl.when(amount_usable_expr(value)).then(value)
+    value = pl.when(amount_usable_expr(value) & ~two_numbers).then(value)
     negative = bracketed | trailing_minus
     value = pl.when(negative).then(-value).otherwise(value).round(2)
     return pl.when(blank).then(None).otherwise(value)

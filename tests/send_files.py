@@ -7,7 +7,7 @@ longer than the 16 characters GST allows: the portal would refuse any action on 
 
 What the engine makes of them (suggestions in brackets): MH/101, MH/102 and the over-long MH number
 matched, supplier filed (Accept); KA-55 matched, supplier not filed (Pending); CN-3 a matched credit
-note (Accept with ITC reduction); TN/9 mismatched far apart (Reject); KL-7 only on the portal (Pending).
+note (Accept with ITC reduction); TN/9 mismatched, tax at another rate on the same taxable value and date (Reject); KL-7 only on the portal (Pending).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ IMS_JSON = """{"data": {"b2b": [
  {"stin": "27AAPFU0939F1ZV", "inum": "MH/102", "idt": "06-11-2025", "inv_typ": "R", "pos": "27", "val": 23600.00, "txval": 20000.00, "iamt": 0, "camt": 1800.00, "samt": 1800.00, "cess": 0, "rtnprd": "112025", "srcform": "R1", "srcfilstatus": "Filed", "action": "N", "ispendactblocked": "N"},
  {"stin": "27AAPFU0939F1ZV", "inum": "MH/2025-26/INV/000777", "idt": "08-11-2025", "inv_typ": "R", "pos": "27", "val": 4720.00, "txval": 4000.00, "iamt": 0, "camt": 360.00, "samt": 360.00, "cess": 0, "rtnprd": "112025", "srcform": "R1", "srcfilstatus": "Filed", "action": "N", "ispendactblocked": "N"},
  {"stin": "29AABCT1332L1ZA", "inum": "KA-55", "idt": "10-11-2025", "inv_typ": "R", "pos": "27", "val": 9440.00, "txval": 8000.00, "iamt": 1440.00, "camt": 0, "samt": 0, "cess": 0, "rtnprd": "112025", "srcform": "R1", "srcfilstatus": "Not Filed", "action": "N", "ispendactblocked": "N"},
- {"stin": "33GSPTN0791G1Z5", "inum": "TN/9", "idt": "12-11-2025", "inv_typ": "R", "pos": "27", "val": 47200.00, "txval": 40000.00, "iamt": 7200.00, "camt": 0, "samt": 0, "cess": 0, "rtnprd": "112025", "srcform": "R1", "srcfilstatus": "Filed", "action": "N", "ispendactblocked": "N"},
+ {"stin": "33GSPTN0791G1Z5", "inum": "TN/9", "idt": "12-11-2025", "inv_typ": "R", "pos": "27", "val": 38400.00, "txval": 30000.00, "iamt": 8400.00, "camt": 0, "samt": 0, "cess": 0, "rtnprd": "112025", "srcform": "R1", "srcfilstatus": "Filed", "action": "N", "ispendactblocked": "N"},
  {"stin": "32TAAOA2947A1Z7", "inum": "KL-7", "idt": "14-11-2025", "inv_typ": "R", "pos": "27", "val": 5900.00, "txval": 5000.00, "iamt": 900.00, "camt": 0, "samt": 0, "cess": 0, "rtnprd": "112025", "srcform": "R1", "srcfilstatus": "Filed", "action": "N", "ispendactblocked": "N"}],
  "b2bcn": [
  {"stin": "33GSPTN0791G1Z5", "nt_num": "CN-3", "nt_dt": "18-11-2025", "inv_typ": "R", "pos": "27", "val": 2360.00, "txval": 2000.00, "iamt": 360.00, "camt": 0, "samt": 0, "cess": 0, "rtnprd": "112025", "srcform": "R1", "srcfilstatus": "Filed", "action": "N", "ispendactblocked": "N"}]}}

@@ -181,3 +181,18 @@ def test_digit_runs_drop_only_the_documents_own_fy_tokens():
     fys = sorted({c[1] for c in RUNS_CASES if c[1]})
     runs = frame.select(runs_expr("doc_no", "fy", fys)).to_series().to_list()
     assert runs == [c[2] for c in RUNS_CASES]
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"), [("1 00 000", 100000.0), ("10 000.50", 10000.5), ("₹ 1 000 000", 1e6)]
+)
+def test_spaces_that_group_digits_are_read(text, amount):
+    assert parse_amount(text) == amount
+    assert pl.DataFrame({"t": [text]}).select(parse_amount_expr("t")).item() == amount
+
+
+@pytest.mark.parametrize("text", ["1000 1800", "12 3", "₹ 500 1,180.00"])
+def test_two_numbers_in_one_cell_are_not_one_amount(text):
+    with pytest.raises(ValueError, match="two numbers in one cell"):
+        parse_amount(text)
+    assert pl.DataFrame({"t": [text]}).select(parse_amount_expr("t")).item() is None

@@ -18,12 +18,12 @@ def read(path_or_bytes, name: str | None = None, *, kind: str | None = None, **o
     ``kind``: books | ims | gstr2b | gstr2a, or None to recognise it from the content.
     ``options``: passed to the reader (books: ``mapping``, ``sheet``, ``recipient_gstin``).
     """
-    from recon.readers.limits import refuse_zip_bomb
+    from recon.readers.limits import zip_judged
     from recon.readers.sniff import read as _read
 
     if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
         data, name = bytes(path_or_bytes), name or "uploaded file"
     else:
         data, name = Path(path_or_bytes).read_bytes(), name or Path(path_or_bytes).name
-    refuse_zip_bomb(data, name)  # before any reader unpacks a byte
-    return _read(data, name, kind=kind, **options)
+    with zip_judged(data, name):  # before any reader unpacks a byte
+        return _read(data, name, kind=kind, **options)

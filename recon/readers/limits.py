@@ -11,6 +11,8 @@ import io
 import struct
 import zipfile
 import zlib
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import polars as pl
 
@@ -74,12 +76,28 @@ _RATIO_FROM_BYTES = 16 * 1024**2
 _ZIP_MAGIC = b"PK\x03\x04"
 
 
+# The bytes already judged in this read: read() judges a file once, the workbook opener under it skips them.
+_JUDGED: ContextVar[int | None] = ContextVar("zip_judged", default=None)
+
+
+@contextmanager
+def zip_judged(data: bytes, name: str):
+    """Run a read with ``data`` judged once by :func:`refuse_zip_bomb` (raises before the block when refused)."""
+    refuse_zip_bomb(data, name)
+    token = _JUDGED.set(id(data))
+    try:
+        yield
+    finally:
+        _JUDGED.reset(token)
+
+
 def refuse_zip_bomb(data: bytes, name: str) -> None:
     """InputError when a zip (or workbook) would unpack to more than the limit or is packed like a bomb.
 
-    Reads only the zip's directory. A damaged zip passes: the reader that opens it says what is wrong.
+    Judged from the zip's directory, and from the length of each packed stream (counted, not kept), before
+    any reader opens it. A damaged zip passes: the reader that opens it says what is wrong.
     """
-    if data[:4] != _ZIP_MAGIC:
+    if data[:4] != _ZIP_MAGIC or _JUDGED.get() == id(data):
         return
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:

@@ -237,6 +237,8 @@ def test_an_otp_asked_for_one_client_is_not_waiting_after_a_switch(app, workspac
     monkeypatch.setenv("IMS_WORKBENCH_DEMO", "1")  # the demo client talks to the local sandbox portal
     at = app("views/upload.py")
     [demo] = workspace.clients()
+    workspace.accept_matched(demo.id, demo.return_period)  # only decisions are sent: decide something
+    at.run()
     at.button(key="upload_portal").click().run()
     assert not at.exception
     assert [t for t in at.text_input if t.label == "OTP"], "the portal asked for an OTP"

@@ -226,6 +226,28 @@ def test_switching_client_never_shows_the_other_clients_grid(app, workspace, loa
     assert not any(m.value.startswith("**1 selected") for m in at.markdown)
 
 
+def test_apply_suggestions_lists_them_first_then_saves_them_as_decisions(app, workspace, loaded_client):
+    period = loaded_client.return_period
+    listed = workspace.suggestions_to_apply(loaded_client.id, period)
+    rejects = listed.filter(pl.col("suggested_action") == "R").height
+    assert rejects > 0
+    at = app(PAGE)
+    assert not at.exception
+    [panel] = [e for e in at.expander if e.label.startswith("Open suggestions nobody has decided yet")]
+    assert f"Reject {rejects:,}" in panel.label
+    assert workspace.decisions(loaded_client.id).is_empty()  # listing saved nothing
+    at.button(key="apply_suggestions").click().run()
+    assert not at.exception
+    decided = workspace.decisions(loaded_client.id)
+    assert decided.height == listed.height
+    assert decided.filter(pl.col("action") == "R").height == rejects
+    # Each Reject carries the remark that was listed for it, and nothing else got one.
+    remarks = dict(zip(listed["portal_doc_id"], listed["suggested_remark"], strict=True))
+    for row in decided.iter_rows(named=True):
+        assert row["remarks"] == remarks[row["portal_doc_id"]]
+    assert workspace.suggestions_to_apply(loaded_client.id, period).is_empty()
+
+
 # --- the review grid on files written by hand (a Tally register with a title block, two rate rows for one
 # invoice, a supplier GSTIN mistyped in the books) -----------------------------------------------------
 
@@ -358,28 +380,6 @@ def test_the_grid_gets_dates_as_dd_mm_yyyy_and_amounts_as_numbers(workspace, typ
     kaveri = next(r for r in rows if r["portal_doc_no"] == "KT-501")
     assert (kaveri["books_doc_date"], kaveri["portal_doc_date"]) == ("05-11-2025", "05-11-2025")
     assert kaveri["books_taxable_value"] == 30000.0 and kaveri["portal_tax"] == 4100.0
-
-
-def test_apply_suggestions_lists_them_first_then_saves_them_as_decisions(app, workspace, loaded_client):
-    period = loaded_client.return_period
-    listed = workspace.suggestions_to_apply(loaded_client.id, period)
-    rejects = listed.filter(pl.col("suggested_action") == "R").height
-    assert rejects > 0
-    at = app(PAGE)
-    assert not at.exception
-    [panel] = [e for e in at.expander if e.label.startswith("Open suggestions nobody has decided yet")]
-    assert f"Reject {rejects:,}" in panel.label
-    assert workspace.decisions(loaded_client.id).is_empty()  # listing saved nothing
-    at.button(key="apply_suggestions").click().run()
-    assert not at.exception
-    decided = workspace.decisions(loaded_client.id)
-    assert decided.height == listed.height
-    assert decided.filter(pl.col("action") == "R").height == rejects
-    # Each Reject carries the remark that was listed for it, and nothing else got one.
-    remarks = dict(zip(listed["portal_doc_id"], listed["suggested_remark"], strict=True))
-    for row in decided.iter_rows(named=True):
-        assert row["remarks"] == remarks[row["portal_doc_id"]]
-    assert workspace.suggestions_to_apply(loaded_client.id, period).is_empty()
 
 
 def test_a_record_the_portal_would_refuse_reaches_the_grid_with_its_reason(workspace, typo_client):

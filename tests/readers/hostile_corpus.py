@@ -291,6 +291,7 @@ BAD_CELLS = {
     "formula": ("=1000*2", "is not an amount"),
     "html": ("<b>1000</b>", "is not an amount"),
     "words": ("one thousand", "is not an amount"),
+    "two-numbers": ("1000 1800", "two numbers in one cell"),
 }
 
 HOSTILE_TEXTS = {
