@@ -230,6 +230,16 @@ def shown_choice(selectbox) -> str:
     return f"{selectbox.text_content()} {typed}"
 
 
+def cut_off(locator) -> bool:
+    """Whether some text inside the element is clipped (ellipsis or overflow) rather than shown whole."""
+    return locator.evaluate(
+        """box => [...box.querySelectorAll('*')].some(e => {
+            const text = (e.tagName === 'INPUT' ? e.value : (e.children.length ? '' : e.textContent)) || '';
+            return text.trim() && e.scrollWidth > e.clientWidth + 1;
+        })"""
+    )
+
+
 def sidebar_client(page) -> str:
     return shown_choice(page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").first)
 
@@ -856,6 +866,8 @@ def test_12_tallys_columnar_register_gives_the_same_reconciliation(page, files, 
         findings.check(
             ledgers in shown, f"the mapping does not add up the ledger columns {ledgers!r}: {shown}"
         )
+    cut = [shown_choice(boxes.nth(i)).strip() for i in range(boxes.count()) if cut_off(boxes.nth(i))]
+    findings.check(not cut, f"mapping choices cut off in their boxes (which column, which ledgers?): {cut}")
     boxes.nth(boxes.count() // 2).scroll_into_view_if_needed()  # the amount fields, where ledgers add up
     shot(page, shot_dir, "12_columnar_mapping")
     import_books(page)
