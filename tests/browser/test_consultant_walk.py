@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import polars as pl
 import pytest
@@ -374,6 +376,15 @@ def test_3_import_the_tally_register(page, files, workspace, shot_dir):
     )
     findings.check("double booking" in summary, "the summary does not warn about the double booking")
     shot(page, shot_dir, "03_register_imported", full=True)
+    # The grid's "Set by" says when in Indian time; the list of imports must not say another hour.
+    listed = page.get_by_test_id("stExpander").filter(has_text=f"BOOKS · {files.register.name}").first
+    stamp = re.search(r"\d\d-\d\d-\d{4} \d\d:\d\d", listed.inner_text())
+    now_india = datetime.now(ZoneInfo("Asia/Kolkata")).replace(tzinfo=None)
+    findings.check(
+        bool(stamp)
+        and abs(datetime.strptime(stamp.group(), "%d-%m-%Y %H:%M") - now_india) < timedelta(minutes=5),
+        f"the import list stamps the register {stamp and stamp.group()}; in India it is {now_india:%d-%m-%Y %H:%M}",
+    )
 
     client = client_named(workspace, CLIENT_NAME)
     books = workspace.documents(client.id, PERIOD, "books")
