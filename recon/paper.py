@@ -15,7 +15,7 @@ from datetime import date
 import polars as pl
 import xlsxwriter
 
-from recon import figures, model
+from recon import figures, model, safe_text
 from recon.actions import Decision, effective_actions
 from recon.match.result import CATEGORIES, CATEGORY_LABELS
 from recon.present import TAX_INVOLVED, inr
@@ -281,7 +281,8 @@ def working_paper(
     view = _with_actions(view, results, portal, books, decisions)
     followups = followup_frame(view)
     buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    # No text turns into a formula or a link, whichever write call a sheet uses (safe_text).
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, **safe_text.XLSX_OPTIONS})
     formats = _formats(workbook)
     _summary_sheet(workbook, formats, view, followups, client, today or date.today())
     for category in CATEGORIES:
@@ -310,7 +311,7 @@ def _summary_sheet(workbook, formats, view, followups, client, today) -> None:
     sheet.set_column(0, 0, 58)
     sheet.set_column(1, 5, 18)
     sheet.write(0, 0, "GST IMS reconciliation — working paper", formats["title"])
-    sheet.write(1, 0, f"Client: {client}" if client else "Client: (not named)")
+    sheet.write_string(1, 0, f"Client: {client}" if client else "Client: (not named)")
     sheet.write(2, 0, f"Prepared on {today:%d-%m-%Y}")
     row = _definitions_block(sheet, formats, 4, view)
     headers = ["Tab", "Documents", "ITC on the tab", "ITC in books", "ITC in IMS / 2B", "IMS minus books"]
@@ -374,8 +375,9 @@ def _block(sheet, formats, row: int, headers: list[str], rows: list[list]) -> in
                 sheet.write_number(row + offset, col, value, formats["amount"])
             elif isinstance(value, int):
                 sheet.write_number(row + offset, col, value, formats["int"])
-            else:
-                sheet.write(row + offset, col, value)
+            elif value is not None:
+                # A supplier's name is text even when it starts with '=' (safe_text).
+                sheet.write_string(row + offset, col, str(value))
     return row + len(rows) + 2
 
 

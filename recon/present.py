@@ -326,7 +326,8 @@ def grid_options(category: str, page_size: int = 100, *, columns=(), export_name
         "suppressColumnVirtualisation": True,  # ~20 columns: render all, so every cell is findable
     }
     if export_name:
-        options["defaultCsvExportParams"] = {"fileName": export_name}
+        # JS_CSV_CELL: a supplier's '=HYPERLINK(...)' reaches Excel as text (recon.safe_text).
+        options["defaultCsvExportParams"] = {"fileName": export_name, "processCellCallback": "JS_CSV_CELL"}
     return options
 
 

@@ -711,6 +711,12 @@ class Workspace:
     def audit_trail(self, client_id: int, period: str | None = None) -> pl.DataFrame:
         return self.store.audit_trail(client_id, period)
 
+    def audit_csv(self, client_id: int, period: str | None = None) -> bytes:
+        """The audit trail as the CSV people download: a remark or number starting '=' stays text."""
+        from recon import safe_text
+
+        return safe_text.csv_bytes(self.audit_trail(client_id, period))
+
     # -- manual links -----------------------------------------------------------------------------
 
     def link(self, client_id: int, period: str, books_doc_id: str, portal_doc_id: str) -> pl.DataFrame:

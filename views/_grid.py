@@ -14,6 +14,7 @@ from st_aggrid import AgGrid, JsCode
 
 from recon import present
 from recon.model import ACTION_LABELS, LABEL_TO_ACTION
+from recon.safe_text import markdown_literal
 from recon.workspace import Workspace, preview_action
 from views._grid_js import GRID_CSS, JS
 from views._shared import flash
@@ -338,8 +339,12 @@ def confirm_dialog(ws, client_id, period, category, picked: pl.DataFrame, action
         for row in picked.iter_rows(named=True):
             number = row.get("portal_doc_no") or row.get("books_doc_no")
             tax = row["portal_tax"] if row["portal_tax"] is not None else row["books_tax"]
-            supplier = row["supplier_name"] or row["supplier_gstin"]
-            st.caption(f"{supplier} · {number} · {_date_text(row['doc_date'])} · tax {present.inr(tax)}")
+            # A supplier's name or number is shown as typed, never as a link or an image (safe_text).
+            supplier = markdown_literal(row["supplier_name"] or row["supplier_gstin"])
+            st.caption(
+                f"{supplier} · {markdown_literal(number)} · {_date_text(row['doc_date'])} · "
+                f"tax {present.inr(tax)}"
+            )
     for line in preview.consequences:
         st.warning(line)
     remarks = None
@@ -425,7 +430,8 @@ def _save(ws, client_id, period, category, picked, action, *, source, revert_on_
         reasons = sorted({reason for _, reason in outcome.refused})
         st.session_state["_flash"] = (
             "warning",
-            f"{len(outcome.refused):,} document(s) not set to {label}: " + " · ".join(reasons[:3]),
+            f"{len(outcome.refused):,} document(s) not set to {label}: "
+            + " · ".join(markdown_literal(r) for r in reasons[:3]),
         )
     if picked.height > 1 or outcome.refused or not revert_on_refusal:
         bump(category)

@@ -6,6 +6,10 @@ marker for the code below wrapped in st_aggrid.JsCode.
 
 from __future__ import annotations
 
+import json
+
+from recon.safe_text import FORMULA_START_PATTERN_JS, PLAIN_NUMBER_PATTERN_JS, TEXT_MARK
+
 JS_ROW_ID = "function(p){return p.data.result_id;}"
 
 # Indian grouping with paise (12,34,567.00), written out rather than left to the browser's locale data so
@@ -81,6 +85,23 @@ function(p){
   return p.value ? 'to confirm' : '';
 }"""
 
+# The grid's CSV export: a cell shows what the grid shows (its formatter, unless the column exports its
+# raw number), and text that starts a formula gets an apostrophe so Excel keeps it as text
+# (recon.safe_text); numbers stay numbers.
+JS_CSV_CELL = (
+    """
+function(p){
+  const def = p.column.getColDef();
+  let v = p.value;
+  if (def.valueFormatter && def.useValueFormatterForExport !== false && p.formatValue) v = p.formatValue(v);
+  if (typeof v !== 'string') return v;
+  if (/@FORMULA@/.test(v) && !/@NUMBER@/.test(v)) return @MARK@ + v;
+  return v;
+}""".replace("@FORMULA@", FORMULA_START_PATTERN_JS)
+    .replace("@NUMBER@", PLAIN_NUMBER_PATTERN_JS)
+    .replace("@MARK@", json.dumps(TEXT_MARK))
+)
+
 JS = {
     "JS_ROW_ID": JS_ROW_ID,
     "JS_INR": JS_INR,
@@ -91,6 +112,7 @@ JS = {
     "JS_ACTION_SET": JS_ACTION_SET,
     "JS_REFUSE_MARK": JS_REFUSE_MARK,
     "JS_PAIR_MARK": JS_PAIR_MARK,
+    "JS_CSV_CELL": JS_CSV_CELL,
 }
 
 # Colours a consultant reads at a glance: red for a difference, amber for a review, green for agreement.

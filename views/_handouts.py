@@ -29,7 +29,7 @@ def downloads(ws, client, period) -> None:
     trail = ws.audit_trail(client.id, period)
     st.download_button(
         f"Audit trail (CSV, {trail.height:,} changes)",
-        data=trail.write_csv().encode(),
+        data=ws.audit_csv(client.id, period),
         file_name=f"IMS_audit_trail_{client.gstin}_{period}.csv",
         mime="text/csv",
         key="download_audit",

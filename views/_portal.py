@@ -12,6 +12,7 @@ import polars as pl
 import streamlit as st
 
 from recon.errors import InputError
+from recon.safe_text import markdown_literal
 from recon.workspace import portal_outcome_by_doc
 from views._shared import form_key
 
@@ -101,15 +102,16 @@ def fetch_panel(ws, client, period) -> None:
             st.session_state[f"{scope}_otp_needed"] = True
             st.rerun()
         except PortalError as err:
-            st.error(f"The portal refused the download: {err}")
+            st.error(f"The portal refused the download: {markdown_literal(str(err))}")
             return
         st.session_state.pop(f"{scope}_otp_needed", None)
         try:
             ws.import_read(client, period, outcome.result, mode="replace", origin="portal")
         except InputError as err:
-            st.error(str(err))
+            st.error(markdown_literal(str(err)))
             return
-        st.session_state["_flash"] = ("success", "\n\n".join(outcome.summary_lines()))
+        # The summary quotes what suppliers filed: shown as typed (safe_text).
+        st.session_state["_flash"] = ("success", "\n\n".join(map(markdown_literal, outcome.summary_lines())))
         st.rerun()
 
 
@@ -149,7 +151,7 @@ def upload_panel(ws, client, period, upload) -> None:
         st.session_state["upload_otp_needed"] = True
         st.rerun()
     except PortalError as err:
-        st.error(f"The portal refused the upload: {err}")
+        st.error(f"The portal refused the upload: {markdown_literal(str(err))}")
         return
     st.session_state.pop("upload_otp_needed", None)
     by_doc = portal_outcome_by_doc(api_upload, outcome.per_record)

@@ -11,6 +11,7 @@ import streamlit as st
 
 from recon.errors import InputError
 from recon.present import period_label
+from recon.safe_text import markdown_literal
 from recon.store import Client, Store
 from recon.workspace import Workspace
 
@@ -73,12 +74,17 @@ def form_key(name: str) -> str:
 def heading(title: str, client: Client | None = None, period: str | None = None) -> None:
     st.title(title)
     if client:
-        st.caption(f"**{client.name}** · GSTIN {client.gstin} · return period {period_label(period)}")
+        st.caption(
+            f"**{markdown_literal(client.name)}** · GSTIN {client.gstin} · return period {period_label(period)}"
+        )
 
 
 def show_error(err: InputError) -> None:
-    """A bad file or field: the message in words, never a traceback."""
-    st.error(str(err), icon=":material/error:")
+    """A bad file or field: the message in words, never a traceback.
+
+    The message quotes the file's own cells, which show as typed, never as a link or image (safe_text).
+    """
+    st.error(markdown_literal(str(err)), icon=":material/error:")
 
 
 def flash(message: str, kind: str = "success") -> None:

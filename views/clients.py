@@ -7,6 +7,7 @@ import streamlit as st
 from recon.errors import InputError
 from recon.gstin import state_code, state_name
 from recon.present import period_label
+from recon.safe_text import markdown_literal
 from recon.workspace import default_period
 from views._shared import flash, heading, selected_client, show_error, show_flash, workspace
 
@@ -83,7 +84,9 @@ with tab_new:
         else:
             st.session_state["_select_client"] = client.id
             st.session_state["clients_created"] = created + 1
-            flash(f"Client '{client.name}' created and selected ({state_name(client.state_code)}).")
+            flash(
+                f"Client '{markdown_literal(client.name)}' created and selected ({state_name(client.state_code)})."
+            )
             st.rerun()
 
 with tab_edit:

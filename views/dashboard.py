@@ -8,6 +8,7 @@ import streamlit as st
 from recon import dashboard, figures
 from recon.errors import InputError
 from recon.present import indian_grouping, inr, inr_short, rupee_ticks
+from recon.safe_text import plot_literal
 from views import _handouts
 from views._shared import heading, require_client, show_error, workspace
 
@@ -74,6 +75,11 @@ def amount_labels(frame, column="itc"):
     return frame
 
 
+def plot_literals(frame, columns=("supplier", "supplier_gstin")):
+    """Supplier names and GSTINs written so that plotly shows their tags as characters (safe_text)."""
+    return frame.with_columns(frame[c].map_elements(plot_literal, return_dtype=str) for c in columns)
+
+
 # Tooltips in the words of the bars (plotly would print 567.79k / 10.04M): customdata = label, count.
 HOVER_TAB = "%{x} · %{fullData.name}<br>ITC %{customdata[0]}<br>%{customdata[1]} document(s)<extra></extra>"
 HOVER_AGE = "%{x}<br>ITC %{customdata[0]}<br>%{customdata[1]} document(s)<extra></extra>"
@@ -106,7 +112,7 @@ with right:
     if risk.is_empty():
         st.success("No ITC at risk: IMS supports every credit the books claim.")
     else:
-        risk_frame = amount_labels(risk, "amount").to_pandas()
+        risk_frame = amount_labels(plot_literals(risk), "amount").to_pandas()
         figure = px.bar(
             risk_frame,
             y="supplier",

@@ -9,6 +9,7 @@ from recon.import_checks import ImportNeedsConfirmation
 from recon.present import inr, period_label
 from recon.readers import synonyms
 from recon.readers.books import missing_required
+from recon.safe_text import markdown_literal
 from views._shared import flash, form_key, heading, require_client, show_error, show_flash, workspace
 
 ws = workspace()
@@ -90,7 +91,7 @@ def pending_question(uploader: str, request: tuple) -> bool:
         st.session_state.pop(key, None)
         return False
     for concern in question["concerns"]:
-        st.warning(concern.message, icon=":material/warning:")
+        st.warning(markdown_literal(concern.message), icon=":material/warning:")
     answers = st.container(horizontal=True)  # side by side, each as wide as its words
     if answers.button("Import anyway", type="primary", key=f"{uploader}_confirm"):
         try:
@@ -129,10 +130,10 @@ def books_section() -> None:
     if upload is None:
         return
     content = upload.getvalue()
-    st.caption(f"Selected: {upload.name}")
+    st.caption(f"Selected: {markdown_literal(upload.name)}")
     wrong_place = misplaced(content, upload.name, "books")
     if wrong_place:
-        st.error(wrong_place, icon=":material/error:")
+        st.error(markdown_literal(wrong_place), icon=":material/error:")
         return
     sheet = st.session_state.get(f"books_sheet_{upload.file_id}")
     header_row = st.session_state.get(f"books_header_{upload.file_id}")
@@ -243,11 +244,11 @@ def portal_section() -> None:
     )
     if upload is None:
         return
-    st.caption(f"Selected: {upload.name}")
+    st.caption(f"Selected: {markdown_literal(upload.name)}")
     content = upload.getvalue()
     wrong_place = misplaced(content, upload.name, "portal")
     if wrong_place:
-        st.error(wrong_place, icon=":material/error:")
+        st.error(markdown_literal(wrong_place), icon=":material/error:")
         return
     kinds = {"auto": "Recognise it", "ims": "IMS", "gstr2b": "GSTR-2B", "gstr2a": "GSTR-2A"}
     picked = st.selectbox("What is it", list(kinds), format_func=kinds.get, key=form_key("portal_kind"))
@@ -281,7 +282,7 @@ def imported_so_far() -> None:
         return
     for record in records:
         label = (
-            f"{record.source.upper()} · {record.file_name} · {record.doc_count:,} documents · "
+            f"{record.source.upper()} · {markdown_literal(record.file_name)} · {record.doc_count:,} documents · "
             f"{record.imported_at:%d-%m-%Y %H:%M} · {record.origin}"
         )
         with st.expander(label):

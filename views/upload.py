@@ -7,6 +7,7 @@ import streamlit as st
 
 from recon.errors import InputError
 from recon.model import ACTION_LABELS
+from recon.safe_text import markdown_literal
 from views import _portal
 from views._shared import heading, require_client, show_error, show_flash, workspace
 
@@ -105,7 +106,8 @@ if not upload.left_out.is_empty():
     left_out_panel(upload)
 if upload.skipped:
     with st.expander(f"Not exported ({len(upload.skipped)})"):
-        st.write("\n".join(f"- {line}" for line in upload.skipped))
+        # Each line quotes a supplier's document number: shown as typed (safe_text).
+        st.write("\n".join(f"- {markdown_literal(line)}" for line in upload.skipped))
 
 if not upload.is_empty:
     st.subheader("Download JSON")

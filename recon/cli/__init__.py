@@ -1,8 +1,8 @@
 """``python -m recon <verb>``: the command line mirrors what the app does, verb for verb.
 
 Each verb lives in its own module under ``recon/cli/`` with ``add_parser(subparsers)`` and
-``run(args) -> int``. Bad input exits with code 2 and one line on stderr, never a traceback; a bug exits
-with code 3 and one line too.
+``run(args) -> int``. Bad input exits with code 2 and one line on stderr, never a traceback; ``actions`` exits 3
+when it wrote the files but left records out; a bug exits with code 4 and one line too.
 """
 
 from __future__ import annotations
@@ -44,4 +44,4 @@ def main(argv: list[str] | None = None) -> int:
             "Please report it with the file that caused it.",
             file=sys.stderr,
         )
-        return 3
+        return 4

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import polars as pl
 
-from recon import model
+from recon import model, safe_text
 from recon.actions import Decision
 from recon.errors import InputError
 
@@ -217,10 +217,12 @@ def _load_table(path: Path) -> pl.DataFrame:
         text_rows = [{k: _text(v) for k, v in r.items()} for r in rows]
         return pl.DataFrame(text_rows, infer_schema_length=None) if text_rows else pl.DataFrame()
     try:
-        # Everything as text: a 16-digit document number must not pass through a number.
-        return pl.read_csv(io.BytesIO(data), infer_schema=False, encoding="utf8-lossy")
+        # Everything as text: a 16-digit document number must not pass through a number. The reconcile
+        # CSV marks a number like '-2+3 as text with an apostrophe (safe_text): read the number itself.
+        table = pl.read_csv(io.BytesIO(data), infer_schema=False, encoding="utf8-lossy")
     except pl.exceptions.ComputeError as err:
         raise InputError(f"cannot read as CSV: {err}", file=path.name) from None
+    return safe_text.csv_unescaped(table)
 
 
 def _squash(name: str) -> str:

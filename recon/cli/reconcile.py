@@ -11,8 +11,9 @@ import argparse
 from pathlib import Path
 
 import polars as pl
+import xlsxwriter
 
-from recon import model
+from recon import model, safe_text
 from recon.errors import InputError
 from recon.match.result import CATEGORIES, CATEGORY_LABELS
 
@@ -127,9 +128,11 @@ def export_frame(joined: pl.DataFrame, *, structured: bool = False) -> pl.DataFr
 def write(frame: pl.DataFrame, out: Path) -> None:
     suffix = out.suffix.lower()
     if suffix == ".csv":
-        frame.write_csv(out)
+        safe_text.write_csv(frame, out)  # a supplier's '=HYPERLINK(...)' stays text in Excel
     elif suffix == ".xlsx":
-        frame.write_excel(out, worksheet="Reconciliation", autofilter=True, freeze_panes=(1, 0))
+        # Our own workbook: no supplier text becomes a formula or a link (safe_text.XLSX_OPTIONS).
+        with xlsxwriter.Workbook(out, safe_text.XLSX_OPTIONS) as book:
+            frame.write_excel(book, worksheet="Reconciliation", autofilter=True, freeze_panes=(1, 0))
     else:
         frame.write_json(out)
 

@@ -173,7 +173,7 @@ def test_nan_as_text_inside_a_string_is_not_mistaken_for_a_bare_one(tmp_path):
     assert "field 'val'" in done.stderr and "line 3" in done.stderr
 
 
-def test_an_unexpected_failure_is_one_line_with_exit_3_not_a_traceback(tmp_path, monkeypatch, capsys):
+def test_an_unexpected_failure_is_one_line_with_exit_4_not_a_traceback(tmp_path, monkeypatch, capsys):
     from recon import cli, readers
 
     def broken(*_args, **_kwargs):
@@ -182,7 +182,7 @@ def test_an_unexpected_failure_is_one_line_with_exit_3_not_a_traceback(tmp_path,
     monkeypatch.setattr(readers, "read", broken)
     path = tmp_path / "ims.json"
     path.write_text(ims_text())
-    assert cli.main(["read", str(path)]) == 3
+    assert cli.main(["read", str(path)]) == 4
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert "RuntimeError: reader bug second line" in err and "Please report it" in err
