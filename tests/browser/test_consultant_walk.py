@@ -152,8 +152,19 @@ def uploader(page, index: int):
 
 
 def choose_file(page, index: int, path) -> None:
-    uploader(page, index).locator('input[type="file"]').set_input_files(str(path))
-    wait_run_done(page)
+    """Put a file into the index-th uploader and wait until the page says it is selected.
+
+    On a busy machine Streamlit can lose a file dropped during a rerun; a user would drop it again.
+    """
+    for attempt in range(2):
+        uploader(page, index).locator('input[type="file"]').set_input_files(str(path))
+        wait_run_done(page)
+        try:
+            expect(page.get_by_text(f"Selected: {path.name}").first).to_be_visible(timeout=15_000)
+            return
+        except AssertionError:
+            if attempt:
+                raise
 
 
 def remove_file(page, index: int) -> None:
