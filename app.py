@@ -73,6 +73,29 @@ def client_picker() -> None:
     st.query_params["period"] = period
 
 
+@st.cache_resource
+def _interrupted_at_start() -> list:
+    """What this server's start found interrupted (a killed process's import, decision, upload)."""
+    return workspace().interrupted()
+
+
+def interrupted_notice() -> None:
+    """Said once per browser session: what the last run left unfinished and what became of it."""
+    if st.session_state.get("_interrupted_seen"):
+        return
+    ws = workspace()
+    # An upload resumed since the start is no longer news; the rest was closed when found.
+    found = [i for i in _interrupted_at_start() if not i.resumable or ws.still_open(i)]
+    if not found:
+        return
+    box = st.container(border=True)
+    for interruption in found:
+        box.warning(interruption.message, icon=":material/restart_alt:")
+    if box.button("OK", key="interrupted_seen"):
+        st.session_state["_interrupted_seen"] = True
+        st.rerun()
+
+
 def _query_int(name: str) -> int | None:
     value = st.query_params.get(name)
     return int(value) if value and value.isdigit() else None
@@ -81,4 +104,5 @@ def _query_int(name: str) -> int | None:
 navigation = st.navigation(PAGES)
 with st.sidebar:
     client_picker()
+interrupted_notice()
 navigation.run()

@@ -38,14 +38,6 @@ def itc_by_category_action(review: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-RISK_KINDS = figures.RISK_PARTS
-
-
-def itc_at_risk_total(review: pl.DataFrame) -> float:
-    """ITC at risk as recon.figures defines it (the working paper shows the same figure)."""
-    return figures.itc_at_risk(review)
-
-
 def itc_at_risk_by_supplier(review: pl.DataFrame, top: int = 10) -> pl.DataFrame:
     """ITC at risk per supplier and part, for the ``top`` suppliers with the most at risk.
 
@@ -73,13 +65,6 @@ def itc_at_risk_by_supplier(review: pl.DataFrame, top: int = 10) -> pl.DataFrame
         .agg(pl.col("amount").sum().round(2))
         .sort(["total", "supplier", "risk"], descending=[True, False, False])
     )
-
-
-def s16_deadline(fy: str | None) -> date | None:
-    """30 November after the end of the financial year (s.16(4) CGST Act, ims-rules.md §7)."""
-    if not fy or len(fy) < 4 or not fy[:4].isdigit():
-        return None
-    return date(int(fy[:4]) + 1, 11, 30)
 
 
 def ageing(review: pl.DataFrame, today: date | None = None) -> pl.DataFrame:

@@ -43,50 +43,23 @@ from pathlib import Path
 import polars as pl
 
 from recon import gstin as gstin_check
-from recon.actions import DECL_COLUMNS, REMARKS_MAX, Decision, decisions_frame, guard_check
+from recon.actions import DECL_COLUMNS, REMARKS_MAX, Decision, decisions_frame, guard_check, texts
 from recon.errors import InputError, Issue, Where
 from recon.jsonio import dumps_exact, loads_exact
+from recon.readers.sections import (
+    AMENDMENT_SECTIONS,
+    API_FIELDS,
+    CREDIT_NOTE_SECTIONS,
+    IMPORT_SECTIONS,
+    NUMBER_KEY,
+    REQUIRED_FIELDS,
+    UPLOAD_AMOUNTS,
+)
 
 PROFILES = ("offline", "api")
 MAX_BODY_BYTES = 4 * 1024 * 1024  # one GSP caps RESET bodies at 4 MB (portal-api.md §4): split above it
 
-_AMOUNTS = ("val", "txval", "iamt", "camt", "samt", "cess")
-_B2B = ("stin", "rtnprd", "srcform", "inum", "idt", "inv_typ", "pos", *_AMOUNTS)
-_NOTE = ("stin", "rtnprd", "srcform", "nt_num", "nt_dt", "inv_typ", "pos", *_AMOUNTS)
-_ECOM = tuple(k for k in _B2B if k != "inv_typ")
-# Import of goods: fields known from one GSP client only (formats.md §1.2), so the allow-list is lenient
-# and only the bill-of-entry number and date are required.
-_IMPG = ("stin", "rgstinrefId", "irefdt", "itcprd", "portcd", "boenum", "boedt", "rtnprd", "srcform", "txval",
-         "iamt", "igst", "cess")  # fmt: skip
-_IMPGA = (*_IMPG, "oboenum", "oboedt")
-
-# Per section: the fields the API schema allows (besides the action keys) and which of them are required.
-API_FIELDS: dict[str, tuple[str, ...]] = {
-    "b2b": _B2B,
-    "b2ba": (*_B2B, "oinum", "oidt"),
-    "b2bdn": _NOTE,
-    "b2bcn": _NOTE,
-    "b2bdna": (*_NOTE, "ont_num", "ont_dt"),
-    "b2bcna": (*_NOTE, "ont_num", "ont_dt"),
-    "ecom": _ECOM,
-    "ecoma": (*_ECOM, "oinum", "oidt"),
-    "impg": _IMPG,
-    "impga": _IMPGA,
-    "impgsez": _IMPG,
-    "impgseza": _IMPGA,
-}
-REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
-    **{s: f for s, f in API_FIELDS.items() if not s.startswith("impg")},
-    **{s: ("boenum", "boedt") for s in API_FIELDS if s.startswith("impg")},
-}
-NUMBER_KEY = {s: ("boenum" if s.startswith("impg") else "nt_num" if "dn" in s or "cn" in s else "inum")
-              for s in API_FIELDS}  # fmt: skip
-CREDIT_NOTE_SECTIONS = ("b2bcn", "b2bcna")
-# Amendments where the portal asks the ITC-reduction question when they go downward (invoice / debit
-# note) or upward (credit note); we cannot tell the direction without the original, so the answer is
-# written when the user gave one (formats.md §2, ims-rules §4).
-AMENDMENT_SECTIONS = ("b2ba", "b2bdna", "ecoma", "b2bcna")
-IMPORT_SECTIONS = ("impg", "impga", "impgsez", "impgseza")
+_AMOUNTS = UPLOAD_AMOUNTS  # echoed as downloaded in every record; the per-section facts: sections.py
 
 ACTION_KEYS = (
     "action",
@@ -104,12 +77,31 @@ DECL_KEYS = {
     "decl_sgst": "declSgst",
     "decl_cess": "declCess",
 }
-DOWNLOAD_FLAGS = ("srcfilstatus", "ispendactblocked", "ispendactnallwd", "isRemarksBlocked", "remarksBlocked",
-                  "itcRedReqBlocked", "isItcRedReqBlocked")  # fmt: skip
+DOWNLOAD_FLAGS = (
+    "srcfilstatus",
+    "ispendactblocked",
+    "ispendactnallwd",
+    "isRemarksBlocked",
+    "remarksBlocked",
+    "itcRedReqBlocked",
+    "isItcRedReqBlocked",
+)
 # Never echoed in any profile: the name and checksum (formats.md §2.1), error-file fields, and whatever
 # action keys the download already carried (ours replace them; snake_case variants included).
-_ALWAYS_DROPPED = ("tradenm", "hash", "error_msg", "error_cd", "errMsg", "errCd", "itc_red_req", "decl_igst",
-                   "decl_cgst", "decl_sgst", "decl_cess", *ACTION_KEYS)  # fmt: skip
+_ALWAYS_DROPPED = (
+    "tradenm",
+    "hash",
+    "error_msg",
+    "error_cd",
+    "errMsg",
+    "errCd",
+    "itc_red_req",
+    "decl_igst",
+    "decl_cgst",
+    "decl_sgst",
+    "decl_cess",
+    *ACTION_KEYS,
+)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -150,11 +142,6 @@ class Upload:
     left_out: pl.DataFrame = field(default_factory=_no_left_out)  # LEFT_OUT_SCHEMA
     api_save: dict | None = None
     api_reset: dict | None = None
-
-    @property
-    def problems(self) -> list[str]:
-        """docs/architecture.md §4: everything wanted that is not in the files, in words."""
-        return self.skipped + self.left_out_lines()
 
     @property
     def is_empty(self) -> bool:
@@ -277,7 +264,7 @@ def build(
     left_out: list[dict] = []
     for position, row in enumerate(changes.iter_rows(named=True)):
         reqtyp = "RESET" if row["wanted_action"] == "N" else "SAVE"
-        record, reason = _checked_record(row, reqtyp)
+        record, reason = _checked_record(row)
         if reason is not None:
             left_out.append(_left_out_row(row, reason))
             continue
@@ -321,8 +308,12 @@ def build(
     )
 
 
-def _checked_record(row: dict, reqtyp: str) -> tuple[dict | None, str | None]:
-    """(the record with its action keys, None) or (None, why the portal would refuse it)."""
+def _checked_record(row: dict) -> tuple[dict | None, str | None]:
+    """(the record with its action keys, None) or (None, why the portal would refuse it).
+
+    The action was judged once, by the guards of ``recon.actions`` (``guard_problems``); what is left to
+    check here is the downloaded record itself.
+    """
     if row["guard_problems"]:
         return None, "; ".join(row["guard_problems"])
     if row["source"] != "ims":
@@ -330,10 +321,7 @@ def _checked_record(row: dict, reqtyp: str) -> tuple[dict | None, str | None]:
     downloaded, problem = _read_record(row["section"], row["raw"], loads_exact)
     if problem:
         return None, problem
-    record = _record(row, downloaded)
-    # Checked with the download flags still on (Pending / remarks / ITC blocked) and prev_status written.
-    problem = _record_problem(row["section"], record, reqtyp, None)
-    return (None, problem) if problem else (record, None)
+    return _record(row, downloaded), None
 
 
 def _left_out_row(row: dict, reason: str) -> dict:
@@ -404,8 +392,8 @@ def unsendable(portal: pl.DataFrame) -> pl.DataFrame:
 def _suspects(records: pl.DataFrame) -> pl.DataFrame:
     """The records :func:`record_problem` could refuse, found without reading each one in Python.
 
-    Reading every record back costs over a second per 50,000 on a busy machine, at every import. Decoded
-    in bulk, only records with a field missing or empty, a number of the wrong length or not a string,
+    Reading every record back in Python would run at every import, on every record. Decoded in bulk,
+    only records with a field missing or empty, a number of the wrong length or not a string,
     or an amount that is not a number are read again and judged by record_problem — a superset of what
     it refuses. Anything the bulk decoder cannot read goes to record_problem as it is.
     """
@@ -486,7 +474,7 @@ def _wanted_frame(portal: pl.DataFrame, wanted, suggestions: bool) -> tuple[pl.D
             # effective_actions already keeps the portal's action for stale rows; never export them.
             stale = frame.filter(pl.col("stale").fill_null(False))
             skipped += [
-                f"{_describe_id(portal, doc_id)}: supplier changed this document since you decided — review"
+                f"{_describe_id(portal, doc_id)}: {texts.STALE}"
                 for doc_id in stale.get_column("portal_doc_id").to_list()
             ]
             frame = frame.filter(~pl.col("stale").fill_null(False))
@@ -502,9 +490,7 @@ def _wanted_frame(portal: pl.DataFrame, wanted, suggestions: bool) -> tuple[pl.D
             & (pl.col("content_hash") != pl.col("_now"))
         )
         for doc_id in decided.filter(stale).get_column("portal_doc_id").to_list():
-            skipped.append(
-                f"{_describe_id(portal, doc_id)}: supplier changed this document since you decided — review"
-            )
+            skipped.append(f"{_describe_id(portal, doc_id)}: {texts.STALE}")
         frame = decided.filter(~stale).rename({"action": "wanted_action"})
     for column, dtype in (("remarks", pl.String), ("itc_red_req", pl.String)) + tuple(
         (c, pl.Float64) for c in DECL_COLUMNS
@@ -559,8 +545,11 @@ def _change_set(
         return changed.with_columns(
             pl.col("guard_problems").fill_null(pl.lit([], pl.List(pl.String)))
         ), skipped
-    checked = guard_check(portal, changed.select("portal_doc_id", "wanted_action", "remarks", "itc_red_req",
-                                                 *DECL_COLUMNS), today)  # fmt: skip
+    checked = guard_check(
+        portal,
+        changed.select("portal_doc_id", "wanted_action", "remarks", "itc_red_req", *DECL_COLUMNS),
+        today,
+    )
     return changed.with_columns(checked.get_column("guard_problems")), skipped
 
 
@@ -744,9 +733,9 @@ def _action_problem(section: str, record: dict, reqtyp: str) -> str | None:
     if prev is not None and prev not in ("A", "R", "P", "N"):
         return f"prev_status must be A, R, P or N, not {prev!r}"
     if action == "P" and _flag_is_yes(record, "ispendactblocked", "ispendactnallwd"):
-        return "Pending is blocked for this document on the portal"
+        return texts.PENDING_BLOCKED
     if action == "R" and section in IMPORT_SECTIONS:
-        return "an import of goods can be accepted or kept Pending, never rejected"
+        return texts.IMPORT_NEVER_REJECTED
     return None
 
 
@@ -778,9 +767,9 @@ def _remarks_problem(section: str, record: dict, reqtyp: str) -> str | None:
     if not isinstance(remarks, str) or not remarks.strip():
         return "remarks must be non-empty text"
     if len(remarks) > REMARKS_MAX:
-        return f"remarks are limited to {REMARKS_MAX} characters"
+        return texts.remarks_too_long(REMARKS_MAX)
     if _flag_is_yes(record, "isRemarksBlocked", "remarksBlocked"):
-        return "the portal blocks remarks for this document"
+        return texts.REMARKS_BLOCKED
     return None
 
 
@@ -795,7 +784,7 @@ def _reduction_problem(section: str, record: dict, reqtyp: str) -> str | None:
             and section in CREDIT_NOTE_SECTIONS
             and not _flag_is_yes(record, "itcRedReqBlocked", "isItcRedReqBlocked")
         ):
-            return "an accepted credit note needs itcRedReq (Y or N), else the portal answers IMSSAV0054"
+            return texts.CREDIT_NOTE_NEEDS_ANSWER
         return None
     if record.get("action") != "A":
         return "itcRedReq goes only with Accept"

@@ -13,6 +13,8 @@ reader adds a warning saying so. Use :func:`itc_direction` when a signed figure 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, fields
+from datetime import datetime
 
 import polars as pl
 
@@ -190,3 +192,42 @@ def with_content_hash(frame: pl.DataFrame) -> pl.DataFrame:
 
 def _digest(text: str) -> str:
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+# A decision is stored by the workspace database and read by the action rules: it lives here so the
+# store needs none of the rules.
+@dataclass(frozen=True)
+class Decision:
+    """What the consultant wants the portal to hold for one portal document.
+
+    ``content_hash`` is the document's hash when the decision was taken: a later download with another
+    hash means the supplier changed the document, and the decision is not exported until re-confirmed.
+    """
+
+    portal_doc_id: str
+    action: str  # A / R / P / N
+    remarks: str | None = None
+    itc_red_req: str | None = None  # Y / N: does ITC need to be reduced (credit notes accepted)
+    decl_igst: float | None = None
+    decl_cgst: float | None = None
+    decl_sgst: float | None = None
+    decl_cess: float | None = None
+    content_hash: str | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+
+
+DECISION_SCHEMA: dict[str, pl.DataType] = {
+    "portal_doc_id": pl.String,
+    "action": pl.String,
+    "remarks": pl.String,
+    "itc_red_req": pl.String,
+    "decl_igst": pl.Float64,
+    "decl_cgst": pl.Float64,
+    "decl_sgst": pl.Float64,
+    "decl_cess": pl.Float64,
+    "content_hash": pl.String,
+    "decided_by": pl.String,
+    "decided_at": pl.Datetime("us"),
+}
+assert tuple(DECISION_SCHEMA) == tuple(f.name for f in fields(Decision))

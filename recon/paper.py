@@ -18,6 +18,7 @@ import xlsxwriter
 from recon import figures, model, safe_text
 from recon.actions import Decision, effective_actions
 from recon.match.result import CATEGORIES, CATEGORY_LABELS
+from recon.match.view import joined, with_supplier_names
 from recon.present import TAX_INVOLVED, inr
 
 INDIAN_AMOUNT = "[>=10000000]##\\,##\\,##\\,##0.00;[>=100000]##\\,##\\,##0.00;##,##0.00"
@@ -25,10 +26,6 @@ DATE_FORMAT = "dd-mm-yyyy"
 FOLLOWUP_SHEET = "Supplier follow-ups"
 ACTION_WORDS = {**model.ACTION_LABELS, None: "No IMS action"}
 
-_DOC_FIELDS = ("supplier_gstin", "supplier_name", "doc_no", "doc_date", "doc_kind", "section", "pos",
-               "taxable_value", "igst", "cgst", "sgst", "cess", "doc_value")  # fmt: skip
-_BOOKS_EXTRA = ("voucher_no", "voucher_type", "origin_rows", "origin_file")
-_PORTAL_EXTRA = ("supplier_period", "supplier_filing_status", "supplier_filed", "ims_action")
 _AMOUNT_HEADS = ("taxable_value", "igst", "cgst", "sgst", "cess")
 
 
@@ -45,35 +42,10 @@ def joined_view(
 ) -> pl.DataFrame:
     """Result rows with ``books_<field>`` and ``portal_<field>`` document columns, and the supplier.
 
-    Uses ``recon.match.view.joined`` when the engine provides it with the columns needed here, else joins
-    on the doc ids itself (same naming, docs/architecture.md §3). ``supplier_name`` on every row comes
-    from ``recon.match.view.supplier_names`` (``statement``: the period's GSTR-2B, for trade names).
+    The engine's ``recon.match.view.joined`` (docs/architecture.md §3); ``supplier_name`` on every row
+    comes from ``recon.match.view.supplier_names`` (``statement``: the period's GSTR-2B, for trade names).
     """
-    from recon.match.view import with_supplier_names
-
-    return with_supplier_names(_joined(results, books, portal), books, portal, statement)
-
-
-def _joined(results: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFrame) -> pl.DataFrame:
-    needed = [f"{side}_{f}" for side in ("books", "portal") for f in _DOC_FIELDS]
-    try:
-        from recon.match.view import joined
-
-        view = joined(results, books, portal)
-        if all(c in view.columns for c in needed):
-            return view
-    except ImportError:
-        pass
-    books_side = _side(books, "books", (*_DOC_FIELDS, *_BOOKS_EXTRA))
-    portal_side = _side(portal, "portal", (*_DOC_FIELDS, *_PORTAL_EXTRA))
-    view = results.join(books_side, on="books_doc_id", how="left", maintain_order="left")
-    return view.join(portal_side, on="portal_doc_id", how="left", maintain_order="left")
-
-
-def _side(docs: pl.DataFrame, prefix: str, fields: Iterable[str]) -> pl.DataFrame:
-    return docs.select(
-        pl.col("doc_id").alias(f"{prefix}_doc_id"), *[pl.col(f).alias(f"{prefix}_{f}") for f in fields]
-    ).unique(f"{prefix}_doc_id", keep="first", maintain_order=True)
+    return with_supplier_names(joined(results, books, portal), books, portal, statement)
 
 
 def _with_actions(view: pl.DataFrame, results, portal, books, decisions) -> pl.DataFrame:
@@ -99,8 +71,17 @@ def _with_actions(view: pl.DataFrame, results, portal, books, decisions) -> pl.D
 # Follow-ups
 # ---------------------------------------------------------------------------------------------------
 
-FOLLOWUP_COLUMNS = ("supplier_gstin", "supplier_name", "category", "doc_kind", "doc_no", "doc_date",
-                    "taxable_value", "total_tax", "ask")  # fmt: skip
+FOLLOWUP_COLUMNS = (
+    "supplier_gstin",
+    "supplier_name",
+    "category",
+    "doc_kind",
+    "doc_no",
+    "doc_date",
+    "taxable_value",
+    "total_tax",
+    "ask",
+)
 
 
 def supplier_followups(
@@ -180,29 +161,6 @@ def _ask(row: dict, prefix: str, tax: float) -> str:
     return f"Please file the return carrying {kind} {number}{dated}: it is saved in IMS but not filed."
 
 
-def followup_message(supplier_gstin: str, rows: list[dict], client: str | None = None) -> str:
-    """A plain-text note to one supplier listing what to upload or fix (rows of supplier_followups)."""
-    name = next((r["supplier_name"] for r in rows if r.get("supplier_name")), None)
-    greeting = f"Dear {name} ({supplier_gstin})," if name else f"Dear supplier ({supplier_gstin}),"
-    lines = [
-        greeting,
-        "",
-        f"While reconciling {'the purchases of ' + client if client else 'our purchases'} with the GST portal (IMS) "
-        f"we found {len(rows)} document(s) that need your action:",
-        "",
-    ]
-    lines += [f"{i}. {r['ask']}" for i, r in enumerate(rows, start=1)]
-    total = sum(r.get("total_tax") or 0.0 for r in rows)
-    lines += [
-        "",
-        f"{TAX_INVOLVED} {inr(total, 2)}. Please act before the next GSTR-1 due date so the credit "
-        "appears in our GSTR-2B.",
-        "",
-        "Thank you.",
-    ]
-    return "\n".join(lines)
-
-
 # ---------------------------------------------------------------------------------------------------
 # Summary figures
 # ---------------------------------------------------------------------------------------------------
@@ -246,7 +204,7 @@ def action_summary(view: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def itc_at_risk(view: pl.DataFrame) -> dict[str, float]:
+def risk_summary(view: pl.DataFrame) -> dict[str, float]:
     """ITC at risk and its parts (recon.figures), and the ITC IMS shows that the books lack."""
     parts = figures.itc_at_risk_parts(view)
     ims_only = figures.four_tabs(view).filter(pl.col("category") == "ims_only")
@@ -315,30 +273,52 @@ def _summary_sheet(workbook, formats, view, followups, client, today) -> None:
     sheet.write(2, 0, f"Prepared on {today:%d-%m-%Y}")
     row = _definitions_block(sheet, formats, 4, view)
     headers = ["Tab", "Documents", "ITC on the tab", "ITC in books", "ITC in IMS / 2B", "IMS minus books"]
-    row = _block(sheet, formats, row + 1, headers, [
-        [r["label"], r["documents"], r["tab_itc"], r["books_itc"], r["portal_itc"], r["difference"]]
-        for r in category_summary(view).iter_rows(named=True)
-    ])  # fmt: skip
-    row = _block(sheet, formats, row + 1, ["Action (decided or suggested)", "Documents", "ITC in IMS / 2B"], [
-        [r["label"], r["documents"], r["portal_itc"]] for r in action_summary(view).iter_rows(named=True)
-    ])  # fmt: skip
-    risk = itc_at_risk(view)
-    row = _block(sheet, formats, row + 1, ["Parts of ITC at risk", "Amount"], [
-        ["Claimed in books, not in IMS (supplier to report)", risk["books_only"]],
-        ["Booked twice in the books (ours to reverse)", risk["booked_twice"]],
-        ["Books above IMS on mismatched documents", risk["mismatched_shortfall"]],
-        ["Total ITC at risk", risk["at_risk"]],
-        ["In IMS, not in books (deemed accepted if left at No Action)", risk["ims_only"]],
-    ])  # fmt: skip
+    row = _block(
+        sheet,
+        formats,
+        row + 1,
+        headers,
+        [
+            [r["label"], r["documents"], r["tab_itc"], r["books_itc"], r["portal_itc"], r["difference"]]
+            for r in category_summary(view).iter_rows(named=True)
+        ],
+    )
+    row = _block(
+        sheet,
+        formats,
+        row + 1,
+        ["Action (decided or suggested)", "Documents", "ITC in IMS / 2B"],
+        [[r["label"], r["documents"], r["portal_itc"]] for r in action_summary(view).iter_rows(named=True)],
+    )
+    risk = risk_summary(view)
+    row = _block(
+        sheet,
+        formats,
+        row + 1,
+        ["Parts of ITC at risk", "Amount"],
+        [
+            ["Claimed in books, not in IMS (supplier to report)", risk["books_only"]],
+            ["Booked twice in the books (ours to reverse)", risk["booked_twice"]],
+            ["Books above IMS on mismatched documents", risk["mismatched_shortfall"]],
+            ["Total ITC at risk", risk["at_risk"]],
+            ["In IMS, not in books (deemed accepted if left at No Action)", risk["ims_only"]],
+        ],
+    )
     per_supplier = (
         followups.group_by("supplier_gstin", "supplier_name")
         .agg(pl.len().alias("documents"), pl.col("total_tax").sum().round(2).alias("tax"))
         .sort(["documents", "supplier_gstin"], descending=[True, False])
     )
-    _block(sheet, formats, row + 1, ["Supplier follow-ups", "Name", "Documents", TAX_INVOLVED.rstrip(":")], [
-        [r["supplier_gstin"], r["supplier_name"] or "", r["documents"], r["tax"]]
-        for r in per_supplier.iter_rows(named=True)
-    ])  # fmt: skip
+    _block(
+        sheet,
+        formats,
+        row + 1,
+        ["Supplier follow-ups", "Name", "Documents", TAX_INVOLVED.rstrip(":")],
+        [
+            [r["supplier_gstin"], r["supplier_name"] or "", r["documents"], r["tax"]]
+            for r in per_supplier.iter_rows(named=True)
+        ],
+    )
 
 
 DEFINITIONS_TITLE = "Definitions"
@@ -471,8 +451,12 @@ def _table_sheet(workbook, formats, name: str, table: tuple[pl.DataFrame, dict[s
     for col, header in enumerate(frame.columns):
         kind = kinds[header]
         sheet.write(0, col, header, formats["header"])
-        cell_format = {"amount": formats["amount"], "date": formats["date"], "int": formats["int"],
-                       "wrap": formats["wrap"]}.get(kind)  # fmt: skip
+        cell_format = {
+            "amount": formats["amount"],
+            "date": formats["date"],
+            "int": formats["int"],
+            "wrap": formats["wrap"],
+        }.get(kind)
         sheet.set_column(col, col, _WIDTHS[kind], cell_format)
         values = frame.get_column(header).to_list()
         for offset, value in enumerate(values, start=1):

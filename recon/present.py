@@ -1,5 +1,9 @@
 """How figures and tables look to a consultant: Indian amounts, period names, grid column definitions.
 
+The one family of rupee formatters: :func:`inr` / :func:`inr_short` for screens and files,
+:func:`format_rupees` / :func:`rupees_expr` for the engine's sentences, all grouped by
+:func:`indian_grouping`.
+
 UI-free: the pages hand these plain dicts and strings to Streamlit / AG Grid. Amounts follow the Indian
 grouping (last three digits, then pairs: ₹ 1,23,45,678) and the lakh / crore short forms people say in
 client meetings.
@@ -13,7 +17,6 @@ import math
 import polars as pl
 
 from recon.match.result import CATEGORY_LABELS
-from recon.model import ACTION_LABELS
 
 # The follow-up's closing line, the same words as the working paper's follow-ups.
 TAX_INVOLVED = "Tax involved (credit notes subtracted):"
@@ -67,6 +70,48 @@ def inr_short(amount: float | None) -> str:
     return inr(amount)
 
 
+# ---------------------------------------------------------------------------------------------------
+# The engine's sentence form: ₹1,23,456.50, paise always shown (recon.match.explain quotes it)
+# ---------------------------------------------------------------------------------------------------
+
+
+def format_rupees(amount: float | None, *, signed: bool = False) -> str:
+    """₹1,23,456.50 — scalar twin of :func:`rupees_expr` (signed: +₹100.00 / -₹100.00)."""
+    if amount is None:
+        return "—"
+    paise = round(abs(amount) * 100)
+    whole, frac = divmod(paise, 100)
+    sign = ("-" if amount < 0 else "+") if signed else ("-" if amount < 0 and paise else "")
+    return f"{sign}₹{indian_grouping(whole)}.{frac:02d}"
+
+
+def rupees_expr(paise: pl.Expr, *, signed: bool = False) -> pl.Expr:
+    """Whole paise → '₹1,23,456.50' (signed: '+₹100.00' / '-₹100.00'), vectorised."""
+    magnitude = paise.abs()
+    rupees = magnitude // 100
+    frac = (magnitude % 100).cast(pl.String).str.zfill(2)
+    # Indian grouping: the last three digits, then pairs (thousands, lakhs, crores ...), taken with
+    # integer arithmetic on the whole column rather than a regex on each reversed text.
+    groups = [_digit_group(rupees % 1000, 3, padded=rupees >= 1000)]
+    higher = rupees // 1000
+    for _ in range(_DIGIT_PAIRS):
+        pair = pl.concat_str(_digit_group(higher % 100, 2, padded=higher >= 100), pl.lit(","))
+        groups.insert(0, pl.when(higher > 0).then(pair).otherwise(pl.lit("")))
+        higher = higher // 100
+    sign = pl.when(paise < 0).then(pl.lit("-")).otherwise(pl.lit("+" if signed else ""))
+    return pl.concat_str(sign, pl.lit("₹"), *groups, pl.lit("."), frac)
+
+
+# Pairs of digits above the last three: enough for every Int64 amount in paise (17 digits of rupees).
+_DIGIT_PAIRS = 7
+
+
+def _digit_group(value: pl.Expr, width: int, *, padded: pl.Expr) -> pl.Expr:
+    """A group's digits, zero-padded to ``width`` where a higher group precedes it."""
+    text = value.cast(pl.String)
+    return pl.when(padded).then(text.str.zfill(width)).otherwise(text)
+
+
 def period_label(period: str | None) -> str:
     """'112025' -> 'Nov 2025'; anything else as given."""
     if period and len(period) == 6 and period.isdigit() and 1 <= int(period[:2]) <= 12:
@@ -78,11 +123,6 @@ def tab_label(category: str, count: int, itc: float) -> str:
     """'Matched with ITC · 120 · ₹ 4.56 L' — the name practitioners know, the count and the ITC at stake."""
     return f"{CATEGORY_LABELS[category]} · {indian_grouping(count)} · {inr_short(itc)}"
 
-
-ACTION_CHOICES = [ACTION_LABELS[a] for a in ("A", "R", "P", "N")]
-ACTION_CHOICES_NO_PENDING = [ACTION_LABELS[a] for a in ("A", "R", "N")]
-# Import of goods: Accept or Pending only, never Reject (ims-rules.md §6).
-ACTION_CHOICES_IMPORT = [ACTION_LABELS[a] for a in ("A", "P", "N")]
 
 # Grid columns carry marker strings ("JS_INR", ...) where AG Grid needs JavaScript: the page swaps them for
 # the code in views/_grid_js.py, so this module stays free of browser code.

@@ -20,17 +20,19 @@ import contextlib
 import io
 import json
 import os
+import socket
+import time
 import tomllib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
 import sqlalchemy as sa
 
 from recon import model
-from recon.actions import DECISION_SCHEMA
 from recon.errors import InputError
+from recon.model import DECISION_SCHEMA
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -163,6 +165,27 @@ uploads = sa.Table(
     sa.Column("status", sa.String(20)),
 )
 
+# A long operation (import, reconciliation, bulk decision, upload) is written here before it starts and
+# closed in the same transaction as its result: a row left open by a process that is gone is an
+# interrupted operation, and the next start says so. An upload keeps its reference ids in ``detail`` so its
+# status can still be asked for after a restart (docs/reference/portal-api.md §4).
+operations = sa.Table(
+    "operations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("client_id", sa.Integer, sa.ForeignKey("clients.id")),
+    sa.Column("period", sa.String(6)),
+    sa.Column("kind", sa.String(20), nullable=False),  # import | reconcile | bulk | upload
+    sa.Column("detail", sa.Text),  # JSON: what it works on (file name, counts; an upload's references)
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("started_by", sa.String(100)),
+    sa.Column("owner", sa.String(200), nullable=False),  # the process running it: host, pid, its start
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("outcome", sa.Text),  # what happened, in words (set when finished or found interrupted)
+    sa.Column("interrupted", sa.Boolean, nullable=False, default=False),
+)
+sa.Index("ix_operations_open", operations.c.finished_at)
+
 DECISION_FIELDS = (
     "action",
     "remarks",
@@ -223,8 +246,112 @@ class StoredResults:
     frame: pl.DataFrame
 
 
+@dataclass(frozen=True)
+class ChangedDecision:
+    """A decision someone else saved after the writer read it: who, when, and what it says now."""
+
+    portal_doc_id: str
+    action: str | None  # None: the decision was removed
+    remarks: str | None
+    decided_by: str | None
+    decided_at: datetime | None
+    source: str | None
+    wanted: str  # the action the refused writer asked for
+
+
+class DecisionConflict(Exception):
+    """Decisions changed by someone else since they were read: nothing of the write was saved.
+
+    ``changes`` names each document, who changed it, when and to what; the writer decides again (apply
+    theirs over it, or keep the other's change). ``labels`` maps doc ids to what a person calls the
+    document (filled by the workspace, which knows the documents).
+    """
+
+    def __init__(self, changes: list[ChangedDecision]) -> None:
+        self.changes = changes
+        self.labels: dict[str, str] = {}
+        super().__init__(self.message())
+
+    def __str__(self) -> str:  # labels may be filled after the error was raised
+        return self.message()
+
+    @property
+    def doc_ids(self) -> list[str]:
+        return [c.portal_doc_id for c in self.changes]
+
+    def lines(self) -> list[str]:
+        out = []
+        for change in self.changes:
+            label = self.labels.get(change.portal_doc_id, change.portal_doc_id)
+            who = change.decided_by or "someone"
+            when = f" at {change.decided_at:%d-%m-%Y %H:%M} UTC" if change.decided_at else ""
+            now_ = model.ACTION_LABELS.get(change.action, change.action) if change.action else "no decision"
+            remark = f" (remark: '{change.remarks}')" if change.remarks else ""
+            wanted = model.ACTION_LABELS.get(change.wanted, change.wanted)
+            out.append(f"{label}: {who} set {now_}{when}{remark}; you chose {wanted}.")
+        return out
+
+    def message(self) -> str:
+        count = len(self.changes)
+        return (
+            f"{count:,} document(s) were changed by someone else after you opened them, so nothing of "
+            "your change was saved: " + " ".join(self.lines()[:5]) + (" ..." if count > 5 else "")
+        )
+
+
+class StoreBusy(InputError):
+    """The database stayed busy with another writer; nothing of this write was saved."""
+
+
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def version_of(stamp) -> str | None:
+    """A decision's version as text: its decided_at in UTC to the microsecond (SQLite returns it naive)."""
+    if stamp is None:
+        return None
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=UTC)
+    return stamp.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def _process_start(pid: int) -> str:
+    """When a process started (clock ticks since boot), so a reused pid is not taken for the old process."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    return stat.rsplit(")", 1)[-1].split()[19]
+
+
+def process_owner() -> str:
+    """This process as an operation's owner: host, pid and its start."""
+    pid = os.getpid()
+    return f"{socket.gethostname()}:{pid}:{_process_start(pid)}"
+
+
+# A process on another host cannot be asked whether it runs (a container restarted under a new name
+# never comes back): after this long its open operation counts as interrupted.
+OTHER_HOST_GRACE = timedelta(hours=6)
+
+
+def owner_alive(owner: str, started_at: datetime | None = None) -> bool:
+    """Whether the process that started an operation (at ``started_at``) still runs."""
+    if not owner:
+        return False  # released: nobody runs it any more (an upload waiting for the portal's answer)
+    host, _, rest = owner.partition(":")
+    pid_text, _, started = rest.partition(":")
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return started_at is None or now() - _utc(started_at) < OTHER_HOST_GRACE
+    pid = int(pid_text)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return not started or _process_start(pid) in ("", started)
 
 
 def data_dir() -> Path:
@@ -265,14 +392,40 @@ def _make_sqlite_folder(url: sa.engine.URL) -> None:
             Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
+SQLITE_BUSY_MS = 10_000  # how long one attempt waits for another writer's lock
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # WAL lets a second browser tab read while the first writes; the busy timeout makes a concurrent
-    # writer wait instead of failing with "database is locked".
+    # writer wait instead of failing with "database is locked". The driver's own transaction handling is
+    # switched off so that _sqlite_begin decides how each transaction starts.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _sqlite_begin(conn) -> None:
+    # A read-check-write (decisions with expected versions) must hold the write lock from its first read:
+    # with a deferred BEGIN another writer could commit between the check and the write.
+    immediate = conn.get_execution_options().get("write_lock")
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+# Errors that mean "another writer was in the way": SQLite's lock, PostgreSQL's serialization failure,
+# deadlock and lock timeout. The whole transaction is tried again.
+_RETRY_PG_CODES = {"40001", "40P01", "55P03"}
+WRITE_ATTEMPTS = 4
+
+
+def _is_contention(err: sa.exc.DBAPIError) -> bool:
+    code = getattr(err.orig, "sqlstate", None) or getattr(err.orig, "pgcode", None)
+    if code in _RETRY_PG_CODES:
+        return True
+    text = str(err.orig).lower()
+    return "database is locked" in text or "database is busy" in text
 
 
 def _chunks(items: list, size: int = 500):
@@ -289,6 +442,7 @@ class Store:
         if self.engine.dialect.name == "sqlite":
             _make_sqlite_folder(self.engine.url)
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+            sa.event.listen(self.engine, "begin", _sqlite_begin)
         try:
             metadata.create_all(self.engine)
         except sa.exc.SQLAlchemyError as err:
@@ -302,6 +456,38 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+    @contextlib.contextmanager
+    def _locked_write(self, client_id: int):
+        """One transaction that holds the client's write lock from its first statement.
+
+        SQLite: BEGIN IMMEDIATE (the database's write lock). PostgreSQL: the client's row FOR NO KEY UPDATE,
+        which serialises writers of one client's decisions but lets imports of it (a key share) proceed.
+        """
+        with self.engine.connect() as conn:
+            conn.execution_options(write_lock=True)
+            with conn.begin():
+                conn.execute(
+                    sa.select(clients.c.id).where(clients.c.id == client_id).with_for_update(key_share=True)
+                )
+                yield conn
+
+    def _retrying(self, write, what: str):
+        """Run ``write()`` (one whole transaction), again when another writer was in the way."""
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                return write()
+            except sa.exc.DBAPIError as err:
+                if not _is_contention(err):
+                    raise
+                if attempt == WRITE_ATTEMPTS - 1:
+                    raise StoreBusy(
+                        f"the workspace stayed busy with another save, so {what} was not saved (nothing "
+                        "of it was written).",
+                        hint="Try again in a moment; the other save is kept.",
+                    ) from None
+                time.sleep(0.2 * (attempt + 1))
+        return None
 
     # -- clients and periods ----------------------------------------------------------------------
 
@@ -399,8 +585,12 @@ class Store:
         who: str | None = None,
         summary: list[str] = (),
         warnings: list[str] = (),
+        operation_id: int | None = None,
     ) -> int:
-        """Store one read file. ``mode='replace'`` retires earlier imports of the same source."""
+        """Store one read file. ``mode='replace'`` retires earlier imports of the same source.
+
+        One transaction (stored results need no invalidation: they name the import ids they used);
+        ``operation_id`` is closed in it."""
         if mode not in ("replace", "add"):
             raise ValueError(f"mode must be replace or add, not {mode!r}")
         blob = frame_to_parquet(model.conform(documents))
@@ -416,7 +606,7 @@ class Store:
                     )
                     .values(active=False)
                 )
-            return conn.execute(
+            new_id = conn.execute(
                 imports.insert().values(
                     client_id=client_id,
                     period=period,
@@ -434,6 +624,9 @@ class Store:
                     documents=blob,
                 )
             ).inserted_primary_key[0]
+            if operation_id is not None:
+                _finish(conn, operation_id, f"{documents.height:,} document(s) of {file_name} saved")
+            return new_id
 
     def imports(self, client_id: int, period: str, *, active_only: bool = True) -> list[ImportRecord]:
         query = sa.select(*[c for c in imports.c if c.name != "documents"]).where(
@@ -453,15 +646,7 @@ class Store:
     def replace_import_documents(self, import_id: int, documents: pl.DataFrame) -> None:
         """Rewrite one import's documents (the portal's state after a successful upload)."""
         with self.engine.begin() as conn:
-            conn.execute(
-                imports.update()
-                .where(imports.c.id == import_id)
-                .values(
-                    documents=frame_to_parquet(model.conform(documents)),
-                    doc_count=documents.height,
-                    revision=imports.c.revision + 1,
-                )
-            )
+            _rewrite_documents(conn, import_id, documents)
 
     # -- results ----------------------------------------------------------------------------------
 
@@ -475,8 +660,10 @@ class Store:
         frame: pl.DataFrame,
         *,
         who: str | None = None,
+        operation_id: int | None = None,
     ) -> int:
-        """Keep the latest reconciliation of a client's period (earlier runs are replaced)."""
+        """Keep the latest reconciliation of a client's period (earlier runs are replaced); one
+        transaction, which also closes ``operation_id``."""
         values = dict(
             portal_source=portal_source,
             settings=json.dumps(settings, sort_keys=True),
@@ -491,10 +678,13 @@ class Store:
             ).scalar()
             if existing:
                 conn.execute(results.update().where(results.c.id == existing).values(**values))
-                return existing
-            return conn.execute(
-                results.insert().values(client_id=client_id, period=period, **values)
-            ).inserted_primary_key[0]
+            else:
+                existing = conn.execute(
+                    results.insert().values(client_id=client_id, period=period, **values)
+                ).inserted_primary_key[0]
+            if operation_id is not None:
+                _finish(conn, operation_id, f"{frame.height:,} result row(s) saved")
+            return existing
 
     def results(self, client_id: int, period: str) -> StoredResults | None:
         with self.engine.connect() as conn:
@@ -529,69 +719,112 @@ class Store:
     # -- decisions and audit ----------------------------------------------------------------------
 
     def save_decisions(
-        self, client_id: int, period: str, rows: list[dict], *, source: str, who: str | None = None
+        self,
+        client_id: int,
+        period: str,
+        rows: list[dict],
+        *,
+        source: str,
+        who: str | None = None,
+        expected: dict[str, str | None] | None = None,
+        operation_id: int | None = None,
     ) -> int:
         """Write decisions at once (insert or update) and append an audit row for each change.
 
-        ``rows``: dicts with ``portal_doc_id`` and DECISION_FIELDS. Returns how many changed.
+        ``rows``: dicts with ``portal_doc_id`` and DECISION_FIELDS. Returns how many changed. The whole
+        list is one transaction: a kill at any moment leaves all of it or none of it.
+        ``expected``: {doc id: the version (``version_of(decided_at)``, None = undecided) the writer saw};
+        a listed document whose decision changed since, to something else than asked, refuses the whole
+        write with :class:`DecisionConflict`. ``operation_id`` is closed in the same transaction.
         """
         if not rows:
+            if operation_id is not None:
+                self.finish_operation(operation_id, "nothing to change")
             return 0
-        stamp = now()
         by_id = {r["portal_doc_id"]: r for r in rows}
-        with self.engine.begin() as conn:
-            current = {}
-            for chunk in _chunks(list(by_id)):
-                found = conn.execute(
-                    sa.select(decisions).where(
-                        decisions.c.client_id == client_id, decisions.c.portal_doc_id.in_(chunk)
-                    )
-                ).mappings()
-                current.update({r["portal_doc_id"]: dict(r) for r in found})
-            inserts, updates, trail = [], [], []
-            for doc_id, row in by_id.items():
-                values = {f: row.get(f) for f in DECISION_FIELDS}
-                old = current.get(doc_id)
-                if old and all(old[f] == values[f] for f in DECISION_FIELDS):
-                    continue
-                stamped = dict(values, period=period, source=source, decided_at=stamp, decided_by=who)
-                if old:
-                    updates.append(dict(stamped, b_doc=doc_id))
-                else:
-                    inserts.append(dict(stamped, client_id=client_id, portal_doc_id=doc_id))
-                trail.append(
-                    dict(
-                        client_id=client_id,
-                        period=period,
-                        portal_doc_id=doc_id,
-                        at=stamp,
-                        who=who,
-                        old_action=old["action"] if old else None,
-                        new_action=values["action"],
-                        remarks=values["remarks"],
-                        source=source,
-                        note=row.get("note"),
-                    )
+
+        def write() -> int:
+            stamp = now()
+            with self._locked_write(client_id) as conn:
+                current = self._current_decisions(conn, client_id, list(by_id))
+                _refuse_changed(by_id, current, expected)
+                changed = self._write_decisions(conn, client_id, period, by_id, current, source, who, stamp)
+                if operation_id is not None:
+                    _finish(conn, operation_id, f"{changed:,} decision(s) saved")
+                return changed
+
+        return self._retrying(write, f"the decision on {len(by_id):,} document(s)")
+
+    def _current_decisions(self, conn, client_id: int, doc_ids: list[str]) -> dict[str, dict]:
+        current = {}
+        for chunk in _chunks(doc_ids):
+            found = conn.execute(
+                sa.select(decisions).where(
+                    decisions.c.client_id == client_id, decisions.c.portal_doc_id.in_(chunk)
                 )
-            if inserts:
-                conn.execute(decisions.insert(), inserts)
-            if updates:
-                statement = (
-                    decisions.update()
-                    .where(
-                        decisions.c.client_id == client_id, decisions.c.portal_doc_id == sa.bindparam("b_doc")
-                    )
-                    .values(
-                        {
-                            k: sa.bindparam(k)
-                            for k in (*DECISION_FIELDS, "period", "source", "decided_at", "decided_by")
-                        }
-                    )
+            ).mappings()
+            current.update({r["portal_doc_id"]: dict(r) for r in found})
+        return current
+
+    def _write_decisions(self, conn, client_id, period, by_id, current, source, who, stamp) -> int:
+        inserts, updates, trail = [], [], []
+        for doc_id, row in by_id.items():
+            values = {f: row.get(f) for f in DECISION_FIELDS}
+            old = current.get(doc_id)
+            if old and _same_decision(old, values):
+                continue
+            stamped = dict(values, period=period, source=source, decided_at=stamp, decided_by=who)
+            if old:
+                updates.append(dict(stamped, b_doc=doc_id))
+            else:
+                inserts.append(dict(stamped, client_id=client_id, portal_doc_id=doc_id))
+            trail.append(
+                dict(
+                    client_id=client_id,
+                    period=period,
+                    portal_doc_id=doc_id,
+                    at=stamp,
+                    who=who,
+                    old_action=old["action"] if old else None,
+                    new_action=values["action"],
+                    remarks=values["remarks"],
+                    source=source,
+                    note=row.get("note"),
                 )
-                conn.execute(statement, updates)
-            if trail:
-                conn.execute(audit.insert(), trail)
+            )
+        if inserts:
+            conn.execute(decisions.insert(), inserts)
+        if updates:
+            statement = (
+                decisions.update()
+                .where(decisions.c.client_id == client_id, decisions.c.portal_doc_id == sa.bindparam("b_doc"))
+                .values(
+                    {
+                        k: sa.bindparam(k)
+                        for k in (*DECISION_FIELDS, "period", "source", "decided_at", "decided_by")
+                    }
+                )
+            )
+            conn.execute(statement, updates)
+        if trail:
+            conn.execute(audit.insert(), trail)
         return len(trail)
+
+    def decision_versions(self, client_id: int, doc_ids: list[str] | None = None) -> dict[str, str]:
+        """{doc id: version} of the client's decisions (all, or of ``doc_ids``): what a writer saw."""
+        query = sa.select(decisions.c.portal_doc_id, decisions.c.decided_at).where(
+            decisions.c.client_id == client_id
+        )
+        with self.engine.connect() as conn:
+            if doc_ids is None:
+                rows = conn.execute(query).all()
+            else:
+                rows = [
+                    r
+                    for chunk in _chunks(list(dict.fromkeys(doc_ids)))
+                    for r in conn.execute(query.where(decisions.c.portal_doc_id.in_(chunk))).all()
+                ]
+        return {doc_id: version_of(stamp) for doc_id, stamp in rows}
 
     def decisions(self, client_id: int) -> pl.DataFrame:
         """Current decisions of a client, one row per portal document."""
@@ -704,18 +937,97 @@ class Store:
         self, client_id: int, period: str, route: str, profile: str, summary: dict, status: str, who=None
     ) -> int:
         with self.engine.begin() as conn:
+            return _insert_upload(conn, client_id, period, route, profile, summary, status, who)
+
+    def record_upload(
+        self,
+        client_id: int,
+        period: str,
+        documents: dict[int, pl.DataFrame],
+        *,
+        route: str,
+        profile: str,
+        summary: dict,
+        status: str,
+        who: str | None = None,
+        operation_id: int | None = None,
+        outcome: str = "",
+    ) -> int:
+        """What the portal now holds, in one transaction: the rewritten import documents ({import id:
+        documents}), the upload row and the closing of ``operation_id``. A kill leaves all or nothing."""
+        with self.engine.begin() as conn:
+            for import_id, frame in documents.items():
+                _rewrite_documents(conn, import_id, frame)
+            upload_id = _insert_upload(conn, client_id, period, route, profile, summary, status, who)
+            if operation_id is not None:
+                _finish(conn, operation_id, outcome or status)
+            return upload_id
+
+    # -- operations in progress -------------------------------------------------------------------
+
+    def start_operation(
+        self, kind: str, client_id: int | None, period: str | None, detail: dict, who: str | None = None
+    ) -> int:
+        """Note a long operation before it starts (closed by the transaction that saves its result)."""
+        with self.engine.begin() as conn:
             return conn.execute(
-                uploads.insert().values(
+                operations.insert().values(
                     client_id=client_id,
                     period=period,
-                    at=now(),
-                    who=who,
-                    route=route,
-                    profile=profile,
-                    summary=json.dumps(summary, default=str),
-                    status=status,
+                    kind=kind,
+                    detail=json.dumps(detail, default=str),
+                    started_at=now(),
+                    started_by=who,
+                    owner=process_owner(),
+                    interrupted=False,
                 )
             ).inserted_primary_key[0]
+
+    def add_operation_reference(self, operation_id: int, reference: str, body: dict) -> None:
+        """Keep an upload's reference id with the body it answers, before its status is asked for."""
+        with self.engine.begin() as conn:
+            text = conn.execute(
+                sa.select(operations.c.detail).where(operations.c.id == operation_id).with_for_update()
+            ).scalar_one()
+            detail = json.loads(text or "{}")
+            detail.setdefault("references", []).append({"reference": reference, "body": body})
+            conn.execute(
+                operations.update()
+                .where(operations.c.id == operation_id)
+                .values(detail=json.dumps(detail, default=str))
+            )
+
+    def release_operation(self, operation_id: int, note: str) -> None:
+        """Leave an operation open but owned by nobody: its result is still to be fetched (see owner_alive)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                operations.update()
+                .where(operations.c.id == operation_id, operations.c.finished_at.is_(None))
+                .values(owner="", outcome=note)
+            )
+
+    def finish_operation(self, operation_id: int, outcome: str, *, interrupted: bool = False) -> None:
+        with self.engine.begin() as conn:
+            _finish(conn, operation_id, outcome, interrupted=interrupted)
+
+    def operation(self, operation_id: int) -> dict | None:
+        with self.engine.connect() as conn:
+            row = (
+                conn.execute(sa.select(operations).where(operations.c.id == operation_id)).mappings().first()
+            )
+        return _operation(row) if row else None
+
+    def open_operations(self) -> list[dict]:
+        """Operations not closed yet (running, or interrupted by a process that is gone), oldest first."""
+        with self.engine.connect() as conn:
+            rows = (
+                conn.execute(
+                    sa.select(operations).where(operations.c.finished_at.is_(None)).order_by(operations.c.id)
+                )
+                .mappings()
+                .all()
+            )
+        return [_operation(r) for r in rows]
 
     def uploads(self, client_id: int, period: str) -> list[dict]:
         with self.engine.connect() as conn:
@@ -759,3 +1071,82 @@ def _import(row) -> ImportRecord:
         active=bool(row["active"]),
         revision=row["revision"],
     )
+
+
+def _same_decision(old: dict, values: dict) -> bool:
+    return all(old[f] == values[f] for f in DECISION_FIELDS)
+
+
+def _refuse_changed(by_id: dict, current: dict, expected: dict | None) -> None:
+    """DecisionConflict for documents whose decision changed since the writer's read, unless it already
+    says what the writer asks (then nothing would be overwritten)."""
+    if not expected:
+        return
+    changes = []
+    for doc_id, seen in expected.items():
+        if doc_id not in by_id:
+            continue
+        old = current.get(doc_id)
+        if version_of(old["decided_at"] if old else None) == seen:
+            continue
+        wanted = {f: by_id[doc_id].get(f) for f in DECISION_FIELDS}
+        if old and _same_decision(old, wanted):
+            continue
+        changes.append(
+            ChangedDecision(
+                portal_doc_id=doc_id,
+                action=old["action"] if old else None,
+                remarks=old["remarks"] if old else None,
+                decided_by=old["decided_by"] if old else None,
+                decided_at=_utc(old["decided_at"]) if old else None,
+                source=old["source"] if old else None,
+                wanted=wanted["action"],
+            )
+        )
+    if changes:
+        raise DecisionConflict(changes)
+
+
+def _utc(stamp: datetime | None) -> datetime | None:
+    if stamp is None or stamp.tzinfo is not None:
+        return stamp
+    return stamp.replace(tzinfo=UTC)
+
+
+def _finish(conn, operation_id: int, outcome: str, *, interrupted: bool = False) -> None:
+    conn.execute(  # an operation is closed once: a later note does not overwrite what it recorded
+        operations.update()
+        .where(operations.c.id == operation_id, operations.c.finished_at.is_(None))
+        .values(finished_at=now(), outcome=outcome, interrupted=interrupted)
+    )
+
+
+def _operation(row) -> dict:
+    return dict(row, detail=json.loads(row["detail"] or "{}"))
+
+
+def _rewrite_documents(conn, import_id: int, documents: pl.DataFrame) -> None:
+    conn.execute(
+        imports.update()
+        .where(imports.c.id == import_id)
+        .values(
+            documents=frame_to_parquet(model.conform(documents)),
+            doc_count=documents.height,
+            revision=imports.c.revision + 1,
+        )
+    )
+
+
+def _insert_upload(conn, client_id, period, route, profile, summary, status, who) -> int:
+    return conn.execute(
+        uploads.insert().values(
+            client_id=client_id,
+            period=period,
+            at=now(),
+            who=who,
+            route=route,
+            profile=profile,
+            summary=json.dumps(summary, default=str),
+            status=status,
+        )
+    ).inserted_primary_key[0]

@@ -8,21 +8,28 @@ and a small in-process cache so that a lakh of documents is not re-read from the
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 import polars as pl
 
 from recon import figures, import_checks, ims_json, model
 from recon import gstin as gstin_rules
-from recon.actions import DECISION_SCHEMA, DECL_COLUMNS
+from recon.actions import DECL_COLUMNS, needs_pair_confirmation
+from recon.actions import preview_action as preview_action  # the grid's dialog reads it from here
 from recon.errors import InputError
 from recon.import_checks import ImportConcern, ImportNeedsConfirmation, OtherClientMatch
 from recon.match.settings import Settings
-from recon.store import Client, Store
+from recon.store import Client, DecisionConflict, Store, owner_alive
+
+log = logging.getLogger("recon.workspace")
+
+__all__ = ["DecisionConflict", "Workspace"]  # DecisionConflict: the one error a write conflict raises
 
 PORTAL_PREFERENCE = ("ims", "gstr2b", "gstr2a")  # IMS first: only IMS records take actions
 _SOURCE_WORDS = {"ims": "IMS", "gstr2b": "GSTR-2B", "gstr2a": "GSTR-2A"}
@@ -75,6 +82,24 @@ class ImportOutcome:
     documents: int
     taxable: float = 0.0  # net of credit notes
     tax: float = 0.0  # IGST + CGST + SGST + cess, net of credit notes
+
+
+# A decision written for this many documents or more is noted as an operation in progress first.
+BULK_OPERATION_ROWS = 500
+
+
+@dataclass
+class Interruption:
+    """An operation a process started and never finished (killed, crashed), said in words."""
+
+    operation_id: int
+    kind: str
+    client_id: int | None
+    period: str | None
+    started_at: datetime
+    message: str
+    resumable: bool = False  # an upload whose portal answer can still be fetched (needs a session)
+    headline: str = ""  # the message without what to do (where the page offers the step itself)
 
 
 @dataclass
@@ -216,10 +241,24 @@ class Workspace:
             concerns = self.import_concerns(client.id, period, result, mode=mode)
             if concerns:
                 raise ImportNeedsConfirmation(concerns, result)
-        return self.import_read(client, period, result, mode=mode, origin=origin)
+        # Reading and checking write nothing; the operation row covers the write a kill could cut short.
+        with self._operation("import", client.id, period, {"file": name, "mode": mode}) as operation:
+            return self.import_read(client, period, result, mode=mode, origin=origin, operation_id=operation)
 
-    def import_read(self, client: Client, period: str, result, *, mode: str, origin: str) -> ImportOutcome:
-        """Store an already-read ReadResult (also used by the portal fetch and the demo)."""
+    def import_read(
+        self, client: Client, period: str, result, *, mode: str, origin: str, operation_id: int | None = None
+    ) -> ImportOutcome:
+        """Store an already-read ReadResult (also used by the portal fetch and the demo).
+
+        ``operation_id``: the import noted as in progress by the caller (closed with the stored import);
+        without one it is noted here."""
+        if operation_id is None:
+            with self._operation(
+                "import", client.id, period, {"file": result.file, "mode": mode}
+            ) as operation:
+                return self.import_read(
+                    client, period, result, mode=mode, origin=origin, operation_id=operation
+                )
         self._check_recipient(client, result)
         period = check_period(period)
         if mode == "add":
@@ -238,6 +277,7 @@ class Workspace:
             who=self.user,
             summary=result.summary_lines(),
             warnings=warnings,
+            operation_id=operation_id,
         )
         taxable, tax = _net_totals(result.docs)
         return ImportOutcome(
@@ -424,18 +464,28 @@ class Workspace:
         if settings is not None:
             self.save_settings(client_id, period, settings)
         inputs = self._inputs(client_id, period)
-        books = self.documents(client_id, period, "books")
-        portal = self.documents(client_id, period, inputs["portal_source"])
-        frame = reconcile(
-            books,
-            portal,
-            settings=Settings.from_dict(inputs["settings"]),
-            links=[tuple(p) for p in inputs["links"]],
-            unlinks=[tuple(p) for p in inputs["unlinks"]],
-        )
-        self.store.save_results(
-            client_id, period, inputs["portal_source"], inputs["settings"], inputs, frame, who=self.user
-        )
+        with self._operation(
+            "reconcile", client_id, period, {"portal_source": inputs["portal_source"]}
+        ) as op:
+            books = self.documents(client_id, period, "books")
+            portal = self.documents(client_id, period, inputs["portal_source"])
+            frame = reconcile(
+                books,
+                portal,
+                settings=Settings.from_dict(inputs["settings"]),
+                links=[tuple(p) for p in inputs["links"]],
+                unlinks=[tuple(p) for p in inputs["unlinks"]],
+            )
+            self.store.save_results(
+                client_id,
+                period,
+                inputs["portal_source"],
+                inputs["settings"],
+                inputs,
+                frame,
+                who=self.user,
+                operation_id=op,
+            )
         self._cache.put(("results", client_id, period, _fingerprint(inputs)), frame)
         return frame
 
@@ -453,7 +503,7 @@ class Workspace:
 
     def joined(self, client_id: int, period: str) -> pl.DataFrame:
         """Result rows with their books and portal documents side by side (recon.match.view)."""
-        from recon.paper import joined_view  # the engine's view.joined, with the paper's columns assured
+        from recon.paper import joined_view
 
         inputs = self._inputs(client_id, period)
         # A GSTR-2B imported later changes the names the rows carry, not the results.
@@ -466,7 +516,7 @@ class Workspace:
         books = self.documents(client_id, period, "books")
         portal = self.documents(client_id, period, inputs["portal_source"])
         statement = self._name_statement(client_id, period, inputs["portal_source"])
-        view = _with_side_fields(joined_view(results, books, portal, statement), books, portal)
+        view = joined_view(results, books, portal, statement)
         return self._cache.put(key, _with_review_columns(view))
 
     def review(self, client_id: int, period: str) -> pl.DataFrame:
@@ -499,12 +549,15 @@ class Workspace:
         itc_reduction: dict | None = None,
         source: str = "user",
         confirmed: bool = False,
+        expected: dict[str, str | None] | None = None,
     ) -> ActionOutcome:
         """Set one action on portal documents, through the guards of recon.actions.check_decision.
 
         ``itc_reduction``: {portal_doc_id: {"itc_red_req": "Y"/"N", "decl_igst": ..}} for credit notes.
         Guards that refuse (Pending blocked, Reject on imports) refuse; guards that warn (unfiled
         supplier, the cost of a Reject) need ``confirmed=True``.
+        ``expected``: {doc id: decision version when the writer read it} (``decision_versions``); a
+        document changed by someone else since raises :class:`DecisionConflict` and nothing is saved.
         """
         if action not in model.IMS_ACTIONS:
             raise ValueError(f"unknown action {action!r}")
@@ -512,7 +565,9 @@ class Workspace:
         wanted_ids = list(dict.fromkeys(portal_doc_ids))
         docs = portal.filter(pl.col("doc_id").is_in(wanted_ids))
         requested = _requested_decisions(docs, action, remarks, itc_reduction or {})
-        outcome = self._save_requested(client_id, period, docs, requested, source=source, confirmed=confirmed)
+        outcome = self._save_requested(
+            client_id, period, docs, requested, source=source, confirmed=confirmed, expected=expected
+        )
         missing = set(wanted_ids) - set(docs["doc_id"].to_list())
         outcome.refused += [(m, "not a portal document of this period") for m in sorted(missing)]
         return outcome
@@ -526,8 +581,13 @@ class Workspace:
         *,
         source: str,
         confirmed: bool,
+        expected: dict[str, str | None] | None = None,
+        keep_others: bool = False,
     ) -> ActionOutcome:
         """Save ``requested`` (one decision per row of ``docs``, same order) through the guards.
+
+        ``expected``: see set_action. ``keep_others``: a document decided by someone else meanwhile keeps
+        that decision and is listed as refused, instead of refusing the whole write.
 
         Guards that refuse (Pending blocked, Reject on imports) refuse; guards that warn (unfiled
         supplier, the cost of a Reject) need ``confirmed=True``.
@@ -554,9 +614,51 @@ class Workspace:
                 outcome.refused.append((doc["doc_id"], "needs confirmation: " + "; ".join(cautions)))
                 continue
             rows.append(_decision_row(decision))
-        outcome.saved = self.store.save_decisions(client_id, period, rows, source=source, who=self.user)
+        while True:
+            try:
+                outcome.saved = self._write_decisions(client_id, period, rows, source, expected)
+                break
+            except DecisionConflict as conflict:
+                if not keep_others:
+                    conflict.labels = self._document_labels(client_id, period, conflict.doc_ids)
+                    raise
+                taken = set(conflict.doc_ids)
+                rows = [r for r in rows if r["portal_doc_id"] not in taken]
+                outcome.refused += [(c.portal_doc_id, _decided_meanwhile(c)) for c in conflict.changes]
         outcome.unchanged = len(rows) - outcome.saved
         return outcome
+
+    def _write_decisions(self, client_id, period, rows, source, expected) -> int:
+        """One transaction; a large one is noted as an operation first, closed by that transaction."""
+        if len(rows) < BULK_OPERATION_ROWS:
+            return self.store.save_decisions(
+                client_id, period, rows, source=source, who=self.user, expected=expected
+            )
+        actions = sorted({r["action"] for r in rows})
+        with self._operation("bulk", client_id, period, {"documents": len(rows), "actions": actions}) as op:
+            return self.store.save_decisions(
+                client_id, period, rows, source=source, who=self.user, expected=expected, operation_id=op
+            )
+
+    def decision_versions(self, client_id: int, doc_ids: list[str] | None = None) -> dict[str, str]:
+        """{doc id: version} of the decisions as saved now: read with the grid, handed back to set_action."""
+        return self.store.decision_versions(client_id, doc_ids)
+
+    def _document_labels(self, client_id: int, period: str, doc_ids: list[str]) -> dict[str, str]:
+        """What a person calls each portal document: the supplier's name (as the grid shows it, else the
+        GSTIN) and the document number."""
+        portal = self.documents(client_id, period, self.portal_source(client_id, period))
+        rows = portal.filter(pl.col("doc_id").is_in(doc_ids)).select(
+            "doc_id", "supplier_gstin", pl.col("doc_no").cast(pl.String)
+        )
+        named = {}
+        if self.store.results_inputs(client_id, period) is not None:  # names only where a run exists
+            view = self.joined(client_id, period).filter(pl.col("portal_doc_id").is_in(doc_ids))
+            named = dict(zip(view["portal_doc_id"].to_list(), view["supplier_name"].to_list(), strict=True))
+        return {
+            r["doc_id"]: f"{named.get(r['doc_id']) or r['supplier_gstin']} {r['doc_no']}"
+            for r in rows.iter_rows(named=True)
+        }
 
     # -- explicit suggestion steps ------------------------------------------------------------------
 
@@ -566,11 +668,9 @@ class Workspace:
 
         Columns: portal_doc_id, supplier_filed, doc_kind.
         """
-        from recon.actions import _needs_pair_confirmation
-
         wanted = self.wanted_actions(client_id, period)
         pairs = self.results(client_id, period).filter(pl.col("category") == "matched")
-        to_confirm = pairs.filter(_needs_pair_confirmation()).get_column("portal_doc_id")
+        to_confirm = pairs.filter(needs_pair_confirmation()).get_column("portal_doc_id")
         portal = self.documents(client_id, period, self.portal_source(client_id, period))
         facts = portal.select(
             pl.col("doc_id").alias("portal_doc_id"), "doc_kind", pl.col("supplier_filed").fill_null(True)
@@ -597,13 +697,19 @@ class Workspace:
             return ActionOutcome()
         ids = rows.get_column("portal_doc_id").to_list()
         notes = rows.filter(pl.col("doc_kind") == "credit_note").get_column("portal_doc_id").to_list()
-        return self.set_action(
+        portal = self.documents(client_id, period, self.portal_source(client_id, period))
+        docs = portal.filter(pl.col("doc_id").is_in(ids))
+        requested = _requested_decisions(docs, "A", None, self._books_reductions(client_id, period, notes))
+        # Only undecided documents are accepted: one decided by someone meanwhile keeps that decision.
+        return self._save_requested(
             client_id,
             period,
-            ids,
-            "A",
-            itc_reduction=self._books_reductions(client_id, period, notes),
+            docs,
+            requested,
+            source="user",
             confirmed=not filed_only,
+            expected=dict.fromkeys(ids),
+            keep_others=True,
         )
 
     def _books_reductions(self, client_id: int, period: str, note_ids: list[str]) -> dict[str, dict]:
@@ -702,7 +808,17 @@ class Workspace:
             "itc_red_req",
             *DECL_COLUMNS,
         ).with_columns(docs.get_column("content_hash").alias("content_hash"))
-        saved = self._save_requested(client_id, period, docs, requested, source="user", confirmed=confirmed)
+        undecided = dict.fromkeys(chosen.get_column("portal_doc_id").to_list())
+        saved = self._save_requested(
+            client_id,
+            period,
+            docs,
+            requested,
+            source="user",
+            confirmed=confirmed,
+            expected=undecided,
+            keep_others=True,
+        )
         saved.refused = outcome.refused + saved.refused
         missing = set(ids) - set(portal.get_column("doc_id").to_list())
         saved.refused += [(m, "not a portal document of this period") for m in sorted(missing)]
@@ -741,7 +857,7 @@ class Workspace:
             return cached
         portal = self.documents(client_id, period, inputs["portal_source"])
         books = self.documents(client_id, period, "books")
-        # The stored decisions go in as a frame: one Decision object per row cost ~0.5 s per 40,000.
+        # The stored decisions go in as a frame: no Decision object per row.
         # decided_at is left out, as _decision_objects leaves it out.
         decided = self.store.decisions(client_id).with_columns(
             pl.lit(None, dtype=pl.Datetime("us")).alias("decided_at")
@@ -811,12 +927,16 @@ class Workspace:
         route: str,
         profile: str,
         refused: dict[str, str] | None = None,
+        operation_id: int | None = None,
+        outcome: str = "",
     ):
         """The portal accepted these actions: record them as its new state (``ims_action``).
 
         ``refused``: {portal doc_id: the portal's code and message} for records it turned down; the grid
-        shows them on their rows until the next upload.
+        shows them on their rows until the next upload. The rewritten documents, the upload row and the
+        closing of ``operation_id`` are one transaction.
         """
+        rewritten = {}
         for record in self.store.imports(client_id, period):
             if record.source != "ims":
                 continue
@@ -824,20 +944,248 @@ class Workspace:
             hit = docs.filter(pl.col("doc_id").is_in(list(actions)))
             if hit.is_empty():
                 continue
-            updated = docs.with_columns(
+            rewritten[record.id] = docs.with_columns(
                 pl.col("doc_id").replace_strict(actions, default=pl.col("ims_action")).alias("ims_action")
             )
-            self.store.replace_import_documents(record.id, updated)
-        self.store.add_upload(
+        self.store.record_upload(
             client_id,
             period,
-            route,
-            profile,
-            {"actions": dict(sorted(actions.items())), "refused": dict(sorted((refused or {}).items()))},
-            "saved" if not refused else "saved with errors",
+            rewritten,
+            route=route,
+            profile=profile,
+            summary={
+                "actions": dict(sorted(actions.items())),
+                "refused": dict(sorted((refused or {}).items())),
+            },
+            status="saved" if not refused else "saved with errors",
             who=self.user,
+            operation_id=operation_id,
+            outcome=outcome,
         )
         self._cache.clear()
+
+    # -- the upload through the connector, resumable ----------------------------------------------
+
+    def upload_to_portal(self, client_id: int, period: str, upload, connector, *, progress=None):
+        """Send the Upload the screen counted through the connector and record what the portal holds.
+
+        Noted as an operation first, with the records it sends; each reference id the portal gives is
+        stored before its status is polled, so a kill mid-way can be finished by ``resume_upload``.
+        Returns (the service's UploadOutcome, per document: portal_doc_id, action, ok, error_cd, error_msg).
+        Raises the connector's OtpRequired / PortalError (nothing recorded as applied then).
+        """
+        from recon.portal.client import OtpRequired
+        from recon.portal.service import upload as send
+
+        payloads = ims_json.api_payloads(upload)
+        detail = {
+            "documents": upload.records.height,
+            "actions": upload.summary().get("by_action", {}),
+            "records": _upload_records(upload.records),
+        }
+        with self._operation("upload", client_id, period, detail) as operation:
+            try:
+                outcome = send(
+                    connector,
+                    payloads,
+                    progress=progress,
+                    on_reference=lambda reference, body: self.store.add_operation_reference(
+                        operation, reference, body
+                    ),
+                )
+            except OtpRequired as err:
+                # The session ended part-way: what the portal applied before it is recorded all the same.
+                partial = getattr(err, "partial", None)
+                if partial is not None and any(r.ok for r in partial.per_record):
+                    by_doc = portal_outcome_by_doc(upload, partial.per_record)
+                    self._record_portal_outcome(client_id, period, by_doc, operation, "")
+                raise
+            by_doc = portal_outcome_by_doc(upload, outcome.per_record)
+            waiting = outcome.references and by_doc.filter(pl.col("ok").is_null()).height
+            # Still processing at the portal: what it applied is recorded, and the operation stays open
+            # (owned by nobody) so that the Upload page can fetch the rest of its answer later.
+            if not waiting:
+                self._record_portal_outcome(client_id, period, by_doc, operation, "")
+            else:
+                if by_doc.filter(pl.col("ok").is_not_null()).height:
+                    self._record_portal_outcome(client_id, period, by_doc, None, "")
+                self.store.release_operation(operation, "the portal was still processing")
+        return outcome, by_doc
+
+    def resume_upload(self, operation_id: int, connector) -> str:
+        """Finish an interrupted upload: ask the portal for the status of every stored reference id, record
+        what it applied (``mark_uploaded``) and close the operation. Returns what happened, in words.
+
+        Needs a portal session (the connector raises OtpRequired otherwise; the operation stays open).
+        A body sent without a stored reference is settled by what the portal now holds for its records.
+        """
+        from recon.portal.client import OtpRequired, PortalError
+        from recon.portal.service import resume
+
+        operation = self.store.operation(operation_id)
+        if operation is None or operation["finished_at"] is not None:
+            return "That upload was already recorded."
+        detail = operation["detail"]
+        records = pl.DataFrame(detail.get("records") or [], schema=_UPLOAD_RECORD_SCHEMA)
+        per_record = []
+        for stored in detail.get("references", []):
+            try:
+                per_record.extend(resume(connector, stored["reference"], stored["body"]).per_record)
+            except OtpRequired:
+                raise
+            except PortalError as err:
+                log.info("upload %s: reference %s not answered: %s", operation_id, stored["reference"], err)
+        by_doc = portal_outcome_by_doc(_RecordsOnly(records), per_record)
+        by_doc = self._settle_by_holdings(connector, operation, by_doc)
+        applied = by_doc.filter(pl.col("ok").fill_null(False)).height
+        when = f"{_local(operation['started_at']):%d-%m-%Y %H:%M}"
+        what = "still being processed" if operation["owner"] == "" else "interrupted"
+        words = (
+            f"An upload of {records.height:,} action(s) to the portal was {what} at {when}; the "
+            f"portal's answer was fetched: {applied:,} saved"
+        )
+        refused = by_doc.filter(pl.col("ok") == False).height  # noqa: E712 (polars expression)
+        unknown = by_doc.height - applied - refused
+        words += (f", {refused:,} refused" if refused else "") + (
+            f", {unknown:,} not known" if unknown else ""
+        )
+        self._record_portal_outcome(
+            operation["client_id"], operation["period"], by_doc, operation_id, words + "."
+        )
+        return words + "."
+
+    def _settle_by_holdings(self, connector, operation: dict, by_doc: pl.DataFrame) -> pl.DataFrame:
+        """Records whose fate is unknown (no reference stored, or no answer): applied when the portal
+        holds the asked action now (a fresh download of its sections), else left unknown."""
+        unknown = by_doc.filter(pl.col("ok").is_null())
+        if unknown.is_empty():
+            return by_doc
+        from recon.portal.client import PortalError
+
+        client = self._client(operation["client_id"])
+        held = {}
+        try:
+            for section in unknown.get_column("section").unique().to_list():
+                for record in connector.get_section(client.gstin, section):
+                    number = str(record.get("inum") or record.get("nt_num") or "")
+                    held[(section, str(record.get("stin", "")).upper(), number)] = str(record.get("action"))
+        except PortalError as err:
+            log.info("upload %s: could not download to settle: %s", operation["id"], err)
+            return by_doc
+        now_held = pl.Series(
+            [
+                held.get((r["section"], r["supplier_gstin"], r["doc_no"]))
+                for r in by_doc.select("section", "supplier_gstin", "doc_no").iter_rows(named=True)
+            ],
+            dtype=pl.String,
+        )
+        return by_doc.with_columns(
+            pl.when(pl.col("ok").is_null() & (now_held == pl.col("action")))
+            .then(True)
+            .otherwise(pl.col("ok"))
+            .alias("ok")
+        )
+
+    def _record_portal_outcome(self, client_id, period, by_doc: pl.DataFrame, operation_id, words) -> None:
+        applied = by_doc.filter(pl.col("ok").fill_null(False))
+        refused = by_doc.filter(pl.col("ok") == False)  # noqa: E712 (polars expression)
+        self.mark_uploaded(
+            client_id,
+            period,
+            dict(zip(applied["portal_doc_id"].to_list(), applied["action"].to_list(), strict=True)),
+            route="portal",
+            profile="api",
+            refused={
+                row["portal_doc_id"]: f"{row['error_cd'] or ''} {row['error_msg'] or ''}".strip()
+                for row in refused.iter_rows(named=True)
+            },
+            operation_id=operation_id,
+            outcome=words or f"{applied.height:,} saved on the portal, {refused.height:,} refused",
+        )
+
+    # -- what was interrupted ---------------------------------------------------------------------
+
+    def interrupted(self) -> list[Interruption]:
+        """Operations whose process is gone before they finished, in words. Imports, reconciliations and
+        bulk decisions are all-or-nothing: they are closed here ("nothing of it was saved"). An upload
+        that has reference ids stays open until ``resume_upload`` records the portal's answer."""
+        found = []
+        for operation in self.store.open_operations():
+            if owner_alive(operation["owner"], operation["started_at"]):
+                continue
+            found.append(self._interruption(operation))
+        return found
+
+    def _interruption(self, operation: dict) -> Interruption:
+        detail = operation["detail"]
+        when = f"{_local(operation['started_at']):%d-%m-%Y %H:%M}"
+        where = self._where(operation)
+        kind = operation["kind"]
+        resumable = False
+        headline = ""
+        if kind == "import":
+            message = f"An import of {detail.get('file')}{where} was interrupted at {when}: nothing of it was saved."
+        elif kind == "reconcile":
+            message = (
+                f"A reconciliation{where} was interrupted at {when}: the previous results are kept; it runs "
+                "again when the period is opened."
+            )
+        elif kind == "bulk":
+            message = (
+                f"A decision on {detail.get('documents', 0):,} document(s){where} was interrupted at {when}: "
+                "nothing of it was saved; the decisions are as they were before it."
+            )
+        elif detail.get("references"):
+            resumable = True
+            what = (
+                "was still being processed by the portal" if operation["owner"] == "" else "was interrupted"
+            )
+            headline = (
+                f"An upload of {detail.get('documents', 0):,} action(s) to the portal{where} {what} at {when}. "
+                "The portal had received it"
+            )
+            message = (
+                f"{headline}: open the Upload page to fetch the portal's answer (needs the OTP) and record "
+                "what it holds."
+            )
+        else:
+            message = (
+                f"An upload of {detail.get('documents', 0):,} action(s) to the portal{where} was interrupted "
+                f"at {when} before the portal answered. Fetch IMS from the portal again to see what it "
+                "holds before uploading again."
+            )
+        if not resumable:
+            self.store.finish_operation(operation["id"], message, interrupted=True)
+        return Interruption(
+            operation["id"],
+            kind,
+            operation["client_id"],
+            operation["period"],
+            operation["started_at"],
+            message,
+            resumable,
+            headline or message,
+        )
+
+    def still_open(self, interruption: Interruption) -> bool:
+        """Whether an interruption reported earlier is still to be dealt with (an upload not yet resumed)."""
+        operation = self.store.operation(interruption.operation_id)
+        return interruption.resumable and operation is not None and operation["finished_at"] is None
+
+    def pending_uploads(self, client_id: int, period: str) -> list[Interruption]:
+        """Interrupted uploads of this client's period whose portal answer is still to be fetched."""
+        return [
+            i for i in self.interrupted() if i.resumable and i.client_id == client_id and i.period == period
+        ]
+
+    def _where(self, operation: dict) -> str:
+        from recon.present import period_label
+
+        client = self.store.client(operation["client_id"]) if operation["client_id"] else None
+        if client is None:
+            return ""
+        period = f", {period_label(operation['period'])}" if operation["period"] else ""
+        return f" ({client.name}{period})"
 
     # -- hand-outs --------------------------------------------------------------------------------
 
@@ -875,6 +1223,19 @@ class Workspace:
         return supplier_followups(*self._paper_inputs(client_id, period), statement)
 
     # -- helpers ----------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _operation(self, kind: str, client_id: int | None, period: str | None, detail: dict):
+        """Note a long operation before it runs; its result's transaction closes it. One that fails is
+        closed here with the reason, so only a killed process leaves it open (see ``interrupted``)."""
+        operation = self.store.start_operation(kind, client_id, period, detail, who=self.user)
+        try:
+            yield operation
+        except BaseException as err:
+            reason = str(err) if isinstance(err, InputError) else type(err).__name__
+            with contextlib.suppress(Exception):  # the original error matters more than this note
+                self.store.finish_operation(operation, f"not saved: {reason}"[:1000])
+            raise
 
     def _client(self, client_id: int) -> Client:
         client = self.store.client(client_id)
@@ -935,8 +1296,49 @@ def _requested_decisions(docs: pl.DataFrame, action: str, remarks, itc_reduction
             **{c: [_amount(r.get(c)) for r in reductions] for c in DECL_COLUMNS},
             "content_hash": docs["content_hash"],
         },
-        schema={k: v for k, v in DECISION_SCHEMA.items() if k not in ("decided_by", "decided_at")},
+        schema={k: v for k, v in model.DECISION_SCHEMA.items() if k not in ("decided_by", "decided_at")},
     )
+
+
+_UPLOAD_RECORD_SCHEMA = {
+    "portal_doc_id": pl.String,
+    "section": pl.String,
+    "supplier_gstin": pl.String,
+    "doc_no": pl.String,
+    "action": pl.String,
+}
+
+
+def _upload_records(records: pl.DataFrame) -> list[dict]:
+    """The records of an upload as kept with its operation (to name each portal answer's document)."""
+    return records.select(
+        [
+            pl.col(c).cast(t) if c in records.columns else pl.lit(None, t).alias(c)
+            for c, t in _UPLOAD_RECORD_SCHEMA.items()
+        ]
+    ).to_dicts()
+
+
+@dataclass
+class _RecordsOnly:
+    """An Upload's ``records`` alone: all portal_outcome_by_doc reads of it."""
+
+    records: pl.DataFrame
+
+
+def _local(stamp: datetime) -> datetime:
+    """A stored UTC time as the server's local time (what the consultant's clock says)."""
+    from datetime import UTC
+
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=UTC)
+    return stamp.astimezone()
+
+
+def _decided_meanwhile(change) -> str:
+    who = change.decided_by or "someone"
+    what = model.ACTION_LABELS.get(change.action, change.action) if change.action else "no decision"
+    return f"decided meanwhile by {who} ({what}): left as it is"
 
 
 def _amount(value) -> float | None:
@@ -955,22 +1357,6 @@ def _decision_row(decision) -> dict:
         "decl_cess": getattr(decision, "decl_cess", None),
         "content_hash": getattr(decision, "content_hash", None),
     }
-
-
-# Fields the grid needs beyond what every joined view carries.
-_SIDE_FIELDS = {"books": ("fy",), "portal": ("fy", "pending_blocked", "supplier_filed")}
-
-
-def _with_side_fields(view: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFrame) -> pl.DataFrame:
-    for prefix, docs in (("books", books), ("portal", portal)):
-        missing = [f for f in _SIDE_FIELDS[prefix] if f"{prefix}_{f}" not in view.columns]
-        if missing:
-            side = docs.select(
-                pl.col("doc_id").alias(f"{prefix}_doc_id"),
-                *[pl.col(f).alias(f"{prefix}_{f}") for f in missing],
-            ).unique(f"{prefix}_doc_id", keep="first", maintain_order=True)
-            view = view.join(side, on=f"{prefix}_doc_id", how="left", maintain_order="left")
-    return view
 
 
 def _side(frame: pl.DataFrame, name: str) -> pl.Expr:
@@ -1008,8 +1394,6 @@ _DIFF_FIELDS = {
 
 def _with_review_columns(joined: pl.DataFrame) -> pl.DataFrame:
     """Columns the review grid and the dashboard read, derived once from the joined view."""
-    from recon.actions import _needs_pair_confirmation  # one definition of a pair the user must confirm
-
     # supplier_name comes from recon.match.view.supplier_names (paper.joined_view): named on every row.
     name = pl.col("supplier_name") if "supplier_name" in joined.columns else _side(joined, "supplier_name")
     frame = joined.with_columns(
@@ -1036,7 +1420,7 @@ def _with_review_columns(joined: pl.DataFrame) -> pl.DataFrame:
         _flag(frame, "portal_pending_blocked").alias("pending_blocked"),
         (_side(frame, "doc_kind") == "bill_of_entry").fill_null(False).alias("reject_blocked"),
         pl.col("not_in_ims_reason").is_not_null().alias("not_ims_record"),
-        _needs_pair_confirmation().fill_null(False).alias("pair_to_confirm"),
+        needs_pair_confirmation().fill_null(False).alias("pair_to_confirm"),
     )
     return frame
 
@@ -1101,67 +1485,6 @@ def category_totals(review: pl.DataFrame) -> dict[str, tuple[int, float]]:
     return figures.tab_totals(review)
 
 
-@dataclass
-class ActionPreview:
-    """What applying one action to some grid rows means, said before the user confirms it."""
-
-    action: str
-    rows: int  # portal documents the action applies to
-    skipped_books_only: int  # books-only rows selected (nothing to act on in IMS)
-    itc: float  # net ITC of those documents (credit notes negative)
-    unfiled: int  # documents whose supplier has not filed (Accept: confirm)
-    credit_notes: pl.DataFrame  # portal_doc_id + declaration prefilled from books (Accept: ask)
-    pending_refused: int  # rows where the portal blocks Pending
-    needs_confirmation: bool
-    consequences: list[str]
-
-
-def preview_action(rows: pl.DataFrame, action: str) -> ActionPreview:
-    """Guards of matching-practice.md §12 for a set of review rows, before anything is saved.
-
-    Reject: the ITC lost and that undoing it after GSTR-3B needs the supplier to report again
-    (ims-rules.md §5). Accept of an unfiled supplier's document: the credit is not in a filed return
-    yet. Accept of a credit note: the ITC-reduction declaration (§12.5), prefilled from the books.
-    """
-    actionable = rows.filter(pl.col("portal_doc_id").is_not_null())
-    kinds = actionable.get_column("doc_kind")
-    notes = actionable.filter(kinds == "credit_note")
-    unfiled = actionable.filter(pl.col("filing") == "Not filed").height
-    blocked = actionable.filter(pl.col("pending_blocked")).height if action == "P" else 0
-    consequences = []
-    if action == "R":
-        consequences.append(
-            "Rejecting removes this ITC from GSTR-2B for the period. After GSTR-3B is filed, undoing a "
-            "Reject needs the supplier to report the document again and the ITC moves to a later period."
-        )
-        if notes.height:
-            consequences.append(
-                f"{notes.height} of them are credit notes: rejecting a credit note restores the supplier's "
-                "liability instead of reducing your ITC."
-            )
-    if action == "A" and unfiled:
-        consequences.append(
-            f"{unfiled} supplier return(s) are not filed yet: accepting takes credit for documents that are "
-            "not in a filed return (they reach GSTR-2B only once filed)."
-        )
-    if action == "P" and blocked:
-        consequences.append(
-            f"{blocked} document(s) cannot be kept Pending (the portal blocks it); they are skipped."
-        )
-    declaration = _declaration_prefill(notes) if notes.height else pl.DataFrame()
-    return ActionPreview(
-        action=action,
-        rows=actionable.height,
-        skipped_books_only=rows.height - actionable.height,
-        itc=float(actionable.get_column("itc").sum() or 0.0),
-        unfiled=unfiled,
-        credit_notes=declaration if action == "A" else pl.DataFrame(),
-        pending_refused=blocked,
-        needs_confirmation=action == "R" or (action == "A" and (unfiled > 0 or notes.height > 0)),
-        consequences=consequences,
-    )
-
-
 def portal_outcome_by_doc(upload, per_record) -> pl.DataFrame:
     """Per uploaded document: its doc_id, what was asked, and whether the portal applied it.
 
@@ -1200,24 +1523,4 @@ def portal_outcome_by_doc(upload, per_record) -> pl.DataFrame:
     )
     return records.join(outcome, on=["section", "supplier_gstin", "doc_no"], how="left").with_columns(
         pl.coalesce("asked", "action").alias("action")
-    )
-
-
-def _declaration_prefill(notes: pl.DataFrame) -> pl.DataFrame:
-    """The ITC-reduction answer per credit note, prefilled: the answer already given (decision or
-    suggestion), else Yes with the books' tax amounts (matching-practice.md §11: reduction = books)."""
-    amounts = []
-    for column in ("decl_igst", "decl_cgst", "decl_sgst", "decl_cess"):
-        books_column = f"books_{column[5:]}"
-        value = pl.col(column) if column in notes.columns else pl.lit(None, dtype=pl.Float64)
-        if books_column in notes.columns:
-            value = value.fill_null(pl.col(books_column))
-        amounts.append(value.fill_null(0.0).alias(column))
-    answer = pl.col("itc_red_req") if "itc_red_req" in notes.columns else pl.lit(None, dtype=pl.String)
-    return notes.select(
-        "portal_doc_id",
-        pl.col("supplier_name").fill_null(pl.col("supplier_gstin")).alias("supplier"),
-        pl.col("portal_doc_no").alias("note_no"),
-        answer.fill_null("Y").alias("itc_red_req"),
-        *amounts,
     )

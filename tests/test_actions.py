@@ -17,22 +17,46 @@ TODAY = date(2025, 12, 5)
 
 def portal_doc(doc_id: str, **fields) -> dict:
     row = {
-        "doc_id": doc_id, "source": "ims", "section": "b2b", "doc_kind": "invoice", "supplier_gstin": SUPPLIER,
-        "doc_no": doc_id.upper(), "doc_date": date(2025, 11, 7), "fy": "2025-26", "supplier_period": "112025",
-        "supplier_filed": True, "ims_action": "N", "pending_blocked": False, "remarks_blocked": False,
-        "itc_red_blocked": False, "taxable_value": 50000.0, "igst": 0.0, "cgst": 4500.0, "sgst": 4500.0,
-        "cess": 0.0, "content_hash": f"h-{doc_id}",
-    }  # fmt: skip
+        "doc_id": doc_id,
+        "source": "ims",
+        "section": "b2b",
+        "doc_kind": "invoice",
+        "supplier_gstin": SUPPLIER,
+        "doc_no": doc_id.upper(),
+        "doc_date": date(2025, 11, 7),
+        "fy": "2025-26",
+        "supplier_period": "112025",
+        "supplier_filed": True,
+        "ims_action": "N",
+        "pending_blocked": False,
+        "remarks_blocked": False,
+        "itc_red_blocked": False,
+        "taxable_value": 50000.0,
+        "igst": 0.0,
+        "cgst": 4500.0,
+        "sgst": 4500.0,
+        "cess": 0.0,
+        "content_hash": f"h-{doc_id}",
+    }
     row.update(fields)
     return row
 
 
 def books_doc(doc_id: str, **fields) -> dict:
     row = {
-        "doc_id": doc_id, "source": "books", "doc_kind": "invoice", "supplier_gstin": SUPPLIER,
-        "doc_no": doc_id.upper(), "doc_date": date(2025, 11, 7), "fy": "2025-26", "taxable_value": 50000.0,
-        "igst": 0.0, "cgst": 4500.0, "sgst": 4500.0, "cess": 0.0,
-    }  # fmt: skip
+        "doc_id": doc_id,
+        "source": "books",
+        "doc_kind": "invoice",
+        "supplier_gstin": SUPPLIER,
+        "doc_no": doc_id.upper(),
+        "doc_date": date(2025, 11, 7),
+        "fy": "2025-26",
+        "taxable_value": 50000.0,
+        "igst": 0.0,
+        "cgst": 4500.0,
+        "sgst": 4500.0,
+        "cess": 0.0,
+    }
     row.update(fields)
     return row
 
@@ -240,8 +264,15 @@ def test_only_in_books_and_not_ims_records_get_no_action():
 
 
 def credit_note(doc_id: str, period: str) -> dict:
-    return portal_doc(doc_id, section="b2bcn", doc_kind="credit_note", supplier_period=period, igst=360.0,
-                      cgst=0.0, sgst=0.0)  # fmt: skip
+    return portal_doc(
+        doc_id,
+        section="b2bcn",
+        doc_kind="credit_note",
+        supplier_period=period,
+        igst=360.0,
+        cgst=0.0,
+        sgst=0.0,
+    )
 
 
 def test_credit_note_before_october_2025_cannot_be_pending():
@@ -318,8 +349,12 @@ def decided(results, books, portal, decisions, today=TODAY) -> dict[str, dict]:
 
 
 def test_a_decision_wins_over_the_suggestion():
-    rows = decided([result("ims_only", None, "p1")], [books_doc("b9")], [portal_doc("p1")],
-                   [Decision("p1", "R", remarks="Not our purchase", content_hash="h-p1")])  # fmt: skip
+    rows = decided(
+        [result("ims_only", None, "p1")],
+        [books_doc("b9")],
+        [portal_doc("p1")],
+        [Decision("p1", "R", remarks="Not our purchase", content_hash="h-p1")],
+    )
     row = rows["p1"]
     assert (row["suggested_action"], row["wanted_action"], row["action_source"]) == ("P", "R", "user")
     assert row["remarks"] == "Not our purchase"
@@ -327,8 +362,12 @@ def test_a_decision_wins_over_the_suggestion():
 
 
 def test_a_decision_on_a_changed_document_is_flagged_and_not_exported():
-    rows = decided([result("ims_only", None, "p1")], [books_doc("b9")], [portal_doc("p1", content_hash="new")],
-                   [Decision("p1", "R", content_hash="old")])  # fmt: skip
+    rows = decided(
+        [result("ims_only", None, "p1")],
+        [books_doc("b9")],
+        [portal_doc("p1", content_hash="new")],
+        [Decision("p1", "R", content_hash="old")],
+    )
     row = rows["p1"]
     assert row["stale"] is True
     assert row["stale_reason"] == "supplier changed this document since you decided — review"
@@ -361,8 +400,12 @@ def test_suggested_remarks_are_left_out_where_the_portal_blocks_them():
 
 
 def test_user_decision_breaking_a_guard_is_reported_per_row():
-    rows = decided([result("ims_only", None, "p1")], [books_doc("b9")], [portal_doc("p1", pending_blocked=True)],
-                   [Decision("p1", "P")])  # fmt: skip
+    rows = decided(
+        [result("ims_only", None, "p1")],
+        [books_doc("b9")],
+        [portal_doc("p1", pending_blocked=True)],
+        [Decision("p1", "P")],
+    )
     assert rows["p1"]["guard_problems"] == [
         "Pending is not allowed: the portal blocks Pending for this document."
     ]
@@ -372,7 +415,13 @@ def test_user_decision_breaking_a_guard_is_reported_per_row():
     ("doc", "decision", "expected"),
     [
         (portal_doc("p1", pending_blocked=True), Decision("p1", "P"), "blocks Pending"),
-        (portal_doc("i1", section="impg", doc_kind="bill_of_entry"), Decision("i1", "R"), "never rejected"),
+        (
+            portal_doc("i1", section="impg", doc_kind="bill_of_entry"),
+            Decision("i1", "R", remarks="no"),
+            "never rejected",
+        ),
+        (portal_doc("p1"), Decision("p1", "R"), "needs a remark"),
+        (portal_doc("p1"), Decision("p1", "R", remarks="   "), "needs a remark"),
         (credit_note("c1", "112025"), Decision("c1", "A"), "IMSSAV0054"),
         (credit_note("c1", "112025"), Decision("c1", "A", itc_red_req="Y", decl_igst=361.0), "more than"),
         (portal_doc("p1"), Decision("p1", "R", remarks="x" * 251), "250 characters"),
@@ -383,6 +432,10 @@ def test_user_decision_breaking_a_guard_is_reported_per_row():
 def test_check_decision_names_each_guard(doc, decision, expected):
     problems = check_decision(doc, decision, today=TODAY)
     assert len(problems) == 1 and expected in problems[0]
+
+
+def test_a_reject_goes_without_a_remark_only_where_the_portal_blocks_remarks():
+    assert check_decision(portal_doc("p1", remarks_blocked=True), Decision("p1", "R"), today=TODAY) == []
 
 
 def test_check_decision_passes_a_valid_decision():
@@ -410,8 +463,13 @@ def test_a_document_already_pending_is_not_reset_by_a_suggestion():
     # Pending now blocked (e.g. the portal froze it): suggesting No Action would send an unasked RESET.
     row = one("ims_only", None, portal_doc("p1", ims_action="P", pending_blocked=True))
     assert row["suggested_action"] == "P"
-    fuzzy = one("matched", books_doc("b1"), portal_doc("p1", ims_action="P", supplier_filed=False,
-                                                        pending_blocked=True), basis="fuzzy", score=91.0)  # fmt: skip
+    fuzzy = one(
+        "matched",
+        books_doc("b1"),
+        portal_doc("p1", ims_action="P", supplier_filed=False, pending_blocked=True),
+        basis="fuzzy",
+        score=91.0,
+    )
     assert fuzzy["suggested_action"] == "P"
 
 

@@ -219,13 +219,26 @@ def test_remarks_go_only_with_reject_or_pending(portal):
         )
 
 
+def test_a_reject_without_a_remark_is_left_out_and_the_rest_is_written(portal):
+    decisions = [
+        Decision(doc_id(portal, "1234567890123456"), "R", remarks="  "),
+        Decision(doc_id(portal, "MH/2526/0417"), "A"),
+    ]
+    upload = build(portal, decisions, RTIN, today=TODAY)
+    assert "needs a remark" in left_out(upload)["1234567890123456"]
+    assert [r["inum"] for r in written(upload)["invdata"]["b2b"]] == ["MH/2526/0417"]
+
+
 def test_remarks_where_the_portal_blocks_them_are_refused(portal):
     # DN/77 is held as Reject with remarks blocked; re-accepting needs no remarks, rejecting again is no change.
     with pytest.raises(InputError, match="blocks remarks"):
         validate(
-            {"rtin": RTIN, "reqtyp": "SAVE",
-             "invdata": {"b2b": [dict(_plain_b2b(), action="R", remarks="x", isRemarksBlocked="Y")]}}
-        )  # fmt: skip
+            {
+                "rtin": RTIN,
+                "reqtyp": "SAVE",
+                "invdata": {"b2b": [dict(_plain_b2b(), action="R", remarks="x", isRemarksBlocked="Y")]},
+            }
+        )
     upload = build(portal, [Decision(doc_id(portal, "DN/77"), "A", remarks="ignored")], RTIN, today=TODAY)
     assert "remarks" not in only_record(written(upload), "b2bdn")
 
@@ -247,7 +260,12 @@ def test_accepted_credit_note_carries_the_itc_reduction_and_nothing_else_does(po
     assert not {"itcRedReq", "declIgst", "declCgst", "declSgst", "declCess"} & set(invoice)
     # Rejecting the credit note: no reduction question at all.
     rejected = written(
-        build(portal, [Decision(doc_id(portal, "CN-0093"), "R", itc_red_req="Y")], RTIN, today=TODAY)
+        build(
+            portal,
+            [Decision(doc_id(portal, "CN-0093"), "R", remarks="Not agreed", itc_red_req="Y")],
+            RTIN,
+            today=TODAY,
+        )
     )
     assert "itcRedReq" not in only_record(rejected, "b2bcn")
 
@@ -279,9 +297,22 @@ def test_api_profile_writes_only_the_allowed_fields(portal):
     upload = build(portal, [Decision(doc_id(portal, "MH/2526/0417"), "A")], RTIN, profile="api", today=TODAY)
     record = only_record(written(upload), "b2b")
     assert set(record) == {
-        "stin", "rtnprd", "srcform", "inum", "idt", "inv_typ", "pos", "val", "txval", "iamt", "camt", "samt",
-        "cess", "action", "prev_status",
-    }  # fmt: skip
+        "stin",
+        "rtnprd",
+        "srcform",
+        "inum",
+        "idt",
+        "inv_typ",
+        "pos",
+        "val",
+        "txval",
+        "iamt",
+        "camt",
+        "samt",
+        "cess",
+        "action",
+        "prev_status",
+    }
     with pytest.raises(InputError, match="not allowed"):
         validate(
             {
@@ -407,8 +438,23 @@ def test_round_trip_read_decide_write_read_back(portal, profile):
     assert back.height == 5
     original = portal.filter(pl.col("doc_id").is_in(back.get_column("doc_id").to_list()))
     # The same documents come back (doc ids are built from the identity), with the same identity and amounts.
-    identity = ["doc_id", "section", "supplier_gstin", "doc_no", "doc_date", "pos", "supply_type",
-                "taxable_value", "igst", "cgst", "sgst", "cess", "doc_value", "supplier_period", "content_hash"]  # fmt: skip
+    identity = [
+        "doc_id",
+        "section",
+        "supplier_gstin",
+        "doc_no",
+        "doc_date",
+        "pos",
+        "supply_type",
+        "taxable_value",
+        "igst",
+        "cgst",
+        "sgst",
+        "cess",
+        "doc_value",
+        "supplier_period",
+        "content_hash",
+    ]
     assert back.select(identity).sort("doc_id").equals(original.select(identity).sort("doc_id"))
     # The actions read back are the ones decided.
     wanted = {d.portal_doc_id: d.action for d in decisions}
@@ -420,9 +466,21 @@ def test_round_trip_read_decide_write_read_back(portal, profile):
         for key, value in echoed.items():
             if key not in _CHANGED_KEYS:
                 assert str(downloaded[key]) == str(value), (row["doc_no"], key)
-        assert set(downloaded) - set(echoed) <= {"tradenm", "hash", "srcfilstatus", "ispendactblocked",
-                                                 "isRemarksBlocked", "irn", "rgstinrefId", "irefdt",
-                                                 "portcd"} | _CHANGED_KEYS  # fmt: skip
+        assert (
+            set(downloaded) - set(echoed)
+            <= {
+                "tradenm",
+                "hash",
+                "srcfilstatus",
+                "ispendactblocked",
+                "isRemarksBlocked",
+                "irn",
+                "rgstinrefId",
+                "irefdt",
+                "portcd",
+            }
+            | _CHANGED_KEYS
+        )
 
 
 def _plain_b2b() -> dict:
@@ -457,8 +515,19 @@ def test_cli_writes_the_files_from_a_decisions_csv(monkeypatch, tmp_path, ims_fi
         "27AAPFU0939F1ZV,invoice,1234567890123456,Reject,Rate not agreed,,\n"
         "33GSPTN0791G1Z5,credit note,CN-0093,A,,Y,360\n"
     )
-    code = run_cli(monkeypatch, ["--ims", str(ims_file), "--decisions", str(decisions), "--gstin", RTIN,
-                                 "--out-dir", str(tmp_path / "out")])  # fmt: skip
+    code = run_cli(
+        monkeypatch,
+        [
+            "--ims",
+            str(ims_file),
+            "--decisions",
+            str(decisions),
+            "--gstin",
+            RTIN,
+            "--out-dir",
+            str(tmp_path / "out"),
+        ],
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "Accept: 2" in printed and "Reject: 1" in printed
@@ -468,6 +537,33 @@ def test_cli_writes_the_files_from_a_decisions_csv(monkeypatch, tmp_path, ims_fi
         ("1234567890123456", "R"),
     ]
     assert only_record(payload, "b2bcn")["declIgst"] == "360.00"
+
+
+def test_cli_leaves_out_a_reject_without_a_remark_naming_its_row(monkeypatch, tmp_path, ims_file, capsys):
+    decisions = tmp_path / "decisions.csv"
+    decisions.write_text(
+        "GSTIN of Supplier,Invoice No,Your Action,Remark\n"
+        "27AAPFU0939F1ZV,MH/2526/0417,Accept,\n"
+        "27AAPFU0939F1ZV,1234567890123456,Reject,\n"
+    )
+    code = run_cli(
+        monkeypatch,
+        [
+            "--ims",
+            str(ims_file),
+            "--decisions",
+            str(decisions),
+            "--gstin",
+            RTIN,
+            "--out-dir",
+            str(tmp_path / "out"),
+        ],
+    )
+    assert code == 3
+    (warning,) = [line for line in capsys.readouterr().err.splitlines() if "1234567890123456" in line]
+    assert "decisions.csv, row 3" in warning and "needs a remark" in warning
+    payload = json.loads((tmp_path / "out" / f"IMS_SAVE_{RTIN}_112025.json").read_text())
+    assert [(r["inum"], r["action"]) for r in payload["invdata"]["b2b"]] == [("MH/2526/0417", "A")]
 
 
 def test_cli_takes_the_reconcile_csv_with_action_overriding_the_suggestion(monkeypatch, tmp_path, ims_file):
@@ -480,8 +576,10 @@ def test_cli_takes_the_reconcile_csv_with_action_overriding_the_suggestion(monke
         "mismatched,b2b,27AAPFU0939F1ZV,1234567890123456,P,N,,,\n"
         "books_only,,27AAPFU0939F1ZV,,,,100,0,0\n"
     )
-    code = run_cli(monkeypatch, ["--ims", str(ims_file), "--decisions", str(decisions), "--gstin", RTIN,
-                                 "--out-dir", str(tmp_path)])  # fmt: skip
+    code = run_cli(
+        monkeypatch,
+        ["--ims", str(ims_file), "--decisions", str(decisions), "--gstin", RTIN, "--out-dir", str(tmp_path)],
+    )
     assert code == 0
     save = json.loads((tmp_path / f"IMS_SAVE_{RTIN}_112025.json").read_text(), parse_float=str)
     assert only_record(save, "b2b")["action"] == "A"
@@ -495,8 +593,21 @@ def test_cli_takes_the_reconcile_csv_with_action_overriding_the_suggestion(monke
     assert only_record(reset, "b2b")["inum"] == "1234567890123456"
 
     # --suggested all opts into every suggestion, the Pending included.
-    code = run_cli(monkeypatch, ["--ims", str(ims_file), "--decisions", str(decisions), "--gstin", RTIN,
-                                 "--out-dir", str(tmp_path / "all"), "--suggested", "all"])  # fmt: skip
+    code = run_cli(
+        monkeypatch,
+        [
+            "--ims",
+            str(ims_file),
+            "--decisions",
+            str(decisions),
+            "--gstin",
+            RTIN,
+            "--out-dir",
+            str(tmp_path / "all"),
+            "--suggested",
+            "all",
+        ],
+    )
     assert code == 0
     save = json.loads((tmp_path / "all" / f"IMS_SAVE_{RTIN}_112025.json").read_text(), parse_float=str)
     assert only_record(save, "impg")["action"] == "P"
@@ -519,8 +630,10 @@ def test_cli_leaves_out_a_guard_violation_naming_file_and_document(monkeypatch, 
     decisions.write_text(
         json.dumps([{"supplier_gstin": "32TAAOA2947A1Z7", "doc_no": "DN/77", "action": "Pending"}])
     )
-    code = run_cli(monkeypatch, ["--ims", str(ims_file), "--decisions", str(decisions), "--gstin", RTIN,
-                                 "--out-dir", str(tmp_path)])  # fmt: skip
+    code = run_cli(
+        monkeypatch,
+        ["--ims", str(ims_file), "--decisions", str(decisions), "--gstin", RTIN, "--out-dir", str(tmp_path)],
+    )
     assert code == 3  # files written for the rest (here: none), some records left out
     err = capsys.readouterr().err
     assert "DN/77" in err and "Pending" in err and "decisions.json" in err

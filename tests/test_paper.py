@@ -20,13 +20,26 @@ TODAY = date(2025, 12, 5)
 
 def doc(source: str, doc_id: str, supplier: str, doc_no: str, cgst: float, **fields) -> dict:
     row = {
-        "doc_id": doc_id, "source": source, "section": "b2b" if source == "ims" else None, "doc_kind": "invoice",
-        "supplier_gstin": supplier, "supplier_name": f"Supplier {supplier[2:7]}", "doc_no": doc_no,
-        "doc_date": date(2025, 11, 7), "fy": "2025-26", "taxable_value": cgst * 10, "igst": 0.0, "cgst": cgst,
-        "sgst": cgst, "cess": 0.0, "supplier_period": "112025" if source == "ims" else None,
-        "supplier_filed": True if source == "ims" else None, "ims_action": "N" if source == "ims" else None,
-        "pending_blocked": False, "content_hash": f"h-{doc_id}",
-    }  # fmt: skip
+        "doc_id": doc_id,
+        "source": source,
+        "section": "b2b" if source == "ims" else None,
+        "doc_kind": "invoice",
+        "supplier_gstin": supplier,
+        "supplier_name": f"Supplier {supplier[2:7]}",
+        "doc_no": doc_no,
+        "doc_date": date(2025, 11, 7),
+        "fy": "2025-26",
+        "taxable_value": cgst * 10,
+        "igst": 0.0,
+        "cgst": cgst,
+        "sgst": cgst,
+        "cess": 0.0,
+        "supplier_period": "112025" if source == "ims" else None,
+        "supplier_filed": True if source == "ims" else None,
+        "ims_action": "N" if source == "ims" else None,
+        "pending_blocked": False,
+        "content_hash": f"h-{doc_id}",
+    }
     row.update(fields)
     return row
 
@@ -35,35 +48,44 @@ def canonical(rows: list[dict]) -> pl.DataFrame:
     return model.conform(pl.DataFrame(rows, schema={k: model.SCHEMA[k] for k in rows[0]}))
 
 
-PORTAL = canonical([
-    doc("ims", "p1", A, "0045", 900.0),
-    doc("ims", "p2", A, "1234567890123456", 500.0),
-    doc("ims", "p3", B, "B-77", 300.0),
-    doc("ims", "p4", B, "CN-1", 100.0, section="b2bcn", doc_kind="credit_note"),
-    doc("ims", "p5", C, "C-9", 200.0, supplier_filed=False),
-    doc("ims", "p6", C, "C-10", 50.0, doc_date=date(2025, 11, 9)),
-])  # fmt: skip
-BOOKS = canonical([
-    doc("books", "b1", A, "45", 900.0),
-    doc("books", "b2", A, "1234567890123456", 450.0),
-    doc("books", "b4", B, "CN-1", 100.0, doc_kind="credit_note"),
-    doc("books", "b5", C, "C-9", 200.0),
-    doc("books", "b6", A, "A-NEW", 70.0),
-    doc("books", "b7", A, "45", 900.0),
-    doc("books", "b8", C, "C-11", 40.0),
-    doc("books", "b9", C, "C-10", 50.0),
-])  # fmt: skip
+PORTAL = canonical(
+    [
+        doc("ims", "p1", A, "0045", 900.0),
+        doc("ims", "p2", A, "1234567890123456", 500.0),
+        doc("ims", "p3", B, "B-77", 300.0),
+        doc("ims", "p4", B, "CN-1", 100.0, section="b2bcn", doc_kind="credit_note"),
+        doc("ims", "p5", C, "C-9", 200.0, supplier_filed=False),
+        doc("ims", "p6", C, "C-10", 50.0, doc_date=date(2025, 11, 9)),
+    ]
+)
+BOOKS = canonical(
+    [
+        doc("books", "b1", A, "45", 900.0),
+        doc("books", "b2", A, "1234567890123456", 450.0),
+        doc("books", "b4", B, "CN-1", 100.0, doc_kind="credit_note"),
+        doc("books", "b5", C, "C-9", 200.0),
+        doc("books", "b6", A, "A-NEW", 70.0),
+        doc("books", "b7", A, "45", 900.0),
+        doc("books", "b8", C, "C-11", 40.0),
+        doc("books", "b9", C, "C-10", 50.0),
+    ]
+)
 
 
 def result(category, books_id, portal_id, differences=(), **fields) -> dict:
     row = {c: None for c in RESULT_SCHEMA}
     row.update(
-        result_id=f"{books_id}~{portal_id}", category=category, books_doc_id=books_id, portal_doc_id=portal_id,
-        basis="exact" if books_id and portal_id else None, needs_review=False, action_warnings=[],
+        result_id=f"{books_id}~{portal_id}",
+        category=category,
+        books_doc_id=books_id,
+        portal_doc_id=portal_id,
+        basis="exact" if books_id and portal_id else None,
+        needs_review=False,
+        action_warnings=[],
         differences=[{"field": f, "books": None, "portal": None, "difference": None} for f in differences],
         differences_text="; ".join(f"{f} differs" for f in differences) or None,
         explanation=f"{category} {books_id or ''}{portal_id or ''}",
-    )  # fmt: skip
+    )
     row.update(fields)
     return row
 
@@ -244,18 +266,28 @@ def test_paper_cli_reads_reconciles_and_writes_the_workbook(monkeypatch, tmp_pat
     book = openpyxl.load_workbook(out)
     assert book.sheetnames[0] == "Summary" and "Supplier follow-ups" in book.sheetnames
     # The IMS file given as books is refused with one line, exit 2.
-    wrong = ["paper", "--books", str(files["books_generic.csv"]), "--ims", str(files["books_zoho.csv"]),
-             "--out", str(tmp_path / "x.xlsx")]  # fmt: skip
+    wrong = [
+        "paper",
+        "--books",
+        str(files["books_generic.csv"]),
+        "--ims",
+        str(files["books_zoho.csv"]),
+        "--out",
+        str(tmp_path / "x.xlsx"),
+    ]
     assert cli.main(wrong) == 2
     assert "purchase register" in capsys.readouterr().err
 
 
-def test_follow_up_message_lists_every_ask_for_the_supplier():
-    from recon.paper import followup_message
+def test_follow_up_message_lists_every_ask_of_the_papers_follow_ups():
+    from recon.present import followup_message
 
     rows = supplier_followups(RESULTS, BOOKS, PORTAL)[A]
-    text = followup_message(A, rows, client="Asha Traders")
-    assert text.startswith(f"Dear Supplier {A[2:7]} ({A}),")
-    assert "the purchases of Asha Traders" in text
-    assert all(r["ask"] in text for r in rows)
-    assert "2 document(s)" in text
+    text = followup_message("Asha Traders", "27AHQPA7588L1ZJ", rows[0]["supplier_name"], rows)
+    assert text.startswith(f"Dear Supplier {A[2:7]},")
+    assert "the purchases of Asha Traders (GSTIN 27AHQPA7588L1ZJ)" in text
+    assert (
+        [f"{n}. {r['ask']}" in text for n, r in enumerate(rows, start=1)]
+        == [True] * len(rows)
+        == [True, True]
+    )

@@ -102,6 +102,15 @@ def test_accept_matched_never_overrides_a_persons_decision(ws, client):
     assert (decided["action"], decided["remarks"]) == ("R", "Short supply")
 
 
+def test_a_reject_without_a_remark_is_refused_naming_each_document(ws, client):
+    kl, tn = doc_id(ws, client, "KL-7"), doc_id(ws, client, "TN/9")
+    outcome = ws.set_action(client.id, PERIOD, [kl, tn], "R", remarks="  ", confirmed=True)
+    assert outcome.saved == 0
+    assert {d: "needs a remark" in reason for d, reason in outcome.refused} == {kl: True, tn: True}
+    assert ws.decisions(client.id).is_empty()
+    assert ws.set_action(client.id, PERIOD, [kl], "R", remarks="Not our purchase", confirmed=True).saved == 1
+
+
 def test_the_upload_holds_exactly_the_decisions_with_the_persons_remark(ws, client):
     ws.accept_matched(client.id, PERIOD)
     kl = doc_id(ws, client, "KL-7")
@@ -277,9 +286,18 @@ def reconciled(files, tmp_path):
 
 def actions_cli(ims: Path, decisions: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
     return run_recon(
-        "actions", "--ims", str(ims), "--decisions", str(decisions), "--gstin", RECIPIENT, "--out-dir", str(out),
-        *extra, cwd=ROOT,
-    )  # fmt: skip
+        "actions",
+        "--ims",
+        str(ims),
+        "--decisions",
+        str(decisions),
+        "--gstin",
+        RECIPIENT,
+        "--out-dir",
+        str(out),
+        *extra,
+        cwd=ROOT,
+    )
 
 
 def written_actions(out: Path) -> dict[str, str]:
@@ -305,8 +323,13 @@ def test_cli_without_an_action_column_writes_no_reject_and_no_pending(files, rec
     assert none.returncode == 0 and written_actions(tmp_path / "none") == {}
     every = actions_cli(ims, reconciled, tmp_path / "all", "--suggested", "all")
     assert written_actions(tmp_path / "all") == {
-        "MH/101": "A", "MH/102": "A", "CN-3": "A", "KA-55": "P", "TN/9": "R", "KL-7": "P",
-    }  # fmt: skip
+        "MH/101": "A",
+        "MH/102": "A",
+        "CN-3": "A",
+        "KA-55": "P",
+        "TN/9": "R",
+        "KL-7": "P",
+    }
     assert every.returncode == 3
 
 

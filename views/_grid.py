@@ -8,14 +8,18 @@ the grid is a snapshot that is rebuilt only when the grid is mounted fresh
 
 from __future__ import annotations
 
+from collections import Counter
+
 import polars as pl
 import streamlit as st
 from st_aggrid import AgGrid, JsCode
 
 from recon import present
+from recon.errors import InputError
 from recon.model import ACTION_LABELS, LABEL_TO_ACTION
 from recon.safe_text import markdown_literal
-from recon.workspace import Workspace, preview_action
+from recon.store import version_of
+from recon.workspace import DecisionConflict, Workspace, preview_action
 from views._grid_js import GRID_CSS, JS
 from views._shared import flash
 
@@ -192,6 +196,11 @@ def review_grid(ws: Workspace, client_id: int, period: str, category: str, rows:
         for stale in [k for k in snapshots if k not in current]:
             del snapshots[stale]  # grids remounted under a new key: their old data is not needed
         snapshots[key] = snapshot(_with_actions(ws, client_id, period, rows))
+        # The decisions' versions as this grid shows them: a save refuses documents changed since.
+        seen = st.session_state.setdefault("decisions_seen", {})
+        for stale in [k for k in seen if k not in snapshots]:
+            del seen[stale]
+        seen[key] = ws.decision_versions(client_id)
     data = snapshots[key]
     # The grid's last value is in session state before the grid is drawn: act on it first, so the bulk
     # bar above the grid already shows the selection it just sent.
@@ -266,6 +275,7 @@ def _apply_edit(ws, client_id, period, category, rows: pl.DataFrame, edit: dict)
 
 
 def bulk_bar(ws, client_id, period, category, rows: pl.DataFrame) -> None:
+    conflict_panel(ws, client_id, period, category)
     chosen = selected_ids(category)
     if category == "books_only":
         st.caption(
@@ -394,11 +404,10 @@ def confirm_dialog(ws, client_id, period, category, picked: pl.DataFrame, action
         st.rerun()
     if not go:
         return
-    if action == "R" and not (remarks or "").strip():
-        st.error("A Reject needs a remark for the supplier (what is wrong with the document).")
-        return
-    st.session_state.pop("pending_action", None)
-    _save(
+    # Taken off before saving: a conflict with another session reruns straight to the conflict panel,
+    # which must not find this dialog still waiting; it is put back only when nothing was saved.
+    pending = st.session_state.pop("pending_action", None)
+    outcome = _save(
         ws,
         client_id,
         period,
@@ -409,8 +418,19 @@ def confirm_dialog(ws, client_id, period, category, picked: pl.DataFrame, action
         remarks=remarks,
         itc_reduction=reduction,
         confirmed=True,
+        in_dialog=True,
     )
+    if _nothing_saved(outcome):
+        # The dialog stays open on why (a Reject without a remark ...), keeping what was typed.
+        st.session_state["pending_action"] = pending
+        for reason, count in sorted(Counter(reason for _, reason in outcome.refused).items()):
+            st.error(f"{count:,} document(s) not set to {label}: {markdown_literal(reason)}")
+        return
     st.rerun()
+
+
+def _nothing_saved(outcome) -> bool:
+    return bool(outcome.refused) and not (outcome.saved or outcome.unchanged)
 
 
 def _date_text(value) -> str:
@@ -418,14 +438,85 @@ def _date_text(value) -> str:
     return value.strftime("%d-%m-%Y") if hasattr(value, "strftime") else (value or "")
 
 
-def _save(ws, client_id, period, category, picked, action, *, source, revert_on_refusal=False, **options):
+def _seen(category: str, portal_ids: list[str]) -> dict | None:
+    """The versions the grid showed for these documents (None: no snapshot, nothing to compare)."""
+    seen = st.session_state.get("decisions_seen", {}).get(grid_key(category))
+    return None if seen is None else {d: seen.get(d) for d in portal_ids}
+
+
+def _save(
+    ws,
+    client_id,
+    period,
+    category,
+    picked,
+    action,
+    *,
+    source,
+    revert_on_refusal=False,
+    in_dialog=False,
+    **options,
+):
+    """Save through ``Workspace.set_action``; ``in_dialog``: if all is refused, the dialog says why."""
     portal_ids = picked.filter(pl.col("portal_doc_id").is_not_null())["portal_doc_id"].to_list()
-    outcome = ws.set_action(client_id, period, portal_ids, action, source=source, **options)
+    return _set(
+        ws,
+        client_id,
+        period,
+        category,
+        portal_ids,
+        action,
+        source,
+        revert_on_refusal,
+        options,
+        in_dialog=in_dialog,
+    )
+
+
+def _set(
+    ws,
+    client_id,
+    period,
+    category,
+    portal_ids,
+    action,
+    source,
+    revert_on_refusal,
+    options,
+    expected=None,
+    in_dialog=False,
+):
+    """Save one action; a conflict with another session's change is kept for conflict_panel to decide."""
+    expected = expected if expected is not None else _seen(category, portal_ids)
+    try:
+        outcome = ws.set_action(
+            client_id, period, portal_ids, action, source=source, expected=expected, **options
+        )
+    except DecisionConflict as conflict:
+        st.session_state["decision_conflict"] = {
+            "category": category,
+            "ids": portal_ids,
+            "action": action,
+            "source": source,
+            "options": options,
+            "expected": expected or {},
+            "changed": {c.portal_doc_id: version_of(c.decided_at) for c in conflict.changes},
+            "lines": conflict.lines(),
+        }
+        bump(category)  # the grid shows the other session's change
+        st.rerun()
+    except InputError as err:  # the database stayed busy: said in words, nothing half-saved
+        flash(str(err), "error")
+        bump(category)
+        st.rerun()
+    _remember_saved(ws, client_id, category, portal_ids)
     label = ACTION_LABELS[action]
     if outcome.saved or outcome.unchanged:
         st.toast(
             f"{label}: {outcome.saved + outcome.unchanged:,} document(s) saved.", icon=":material/check:"
         )
+    if in_dialog and _nothing_saved(outcome):
+        return outcome
     if outcome.refused:
         reasons = sorted({reason for _, reason in outcome.refused})
         st.session_state["_flash"] = (
@@ -433,7 +524,66 @@ def _save(ws, client_id, period, category, picked, action, *, source, revert_on_
             f"{len(outcome.refused):,} document(s) not set to {label}: "
             + " · ".join(markdown_literal(r) for r in reasons[:3]),
         )
-    if picked.height > 1 or outcome.refused or not revert_on_refusal:
+    if len(portal_ids) > 1 or outcome.refused or not revert_on_refusal:
         bump(category)
     if outcome.refused and revert_on_refusal:
         st.rerun()
+    return outcome
+
+
+def _remember_saved(ws, client_id: int, category: str, portal_ids: list[str]) -> None:
+    """A grid that stays mounted after its own save now shows these versions (no conflict with oneself)."""
+    seen = st.session_state.get("decisions_seen", {}).get(grid_key(category))
+    if seen is not None and portal_ids:
+        seen.update(ws.decision_versions(client_id, portal_ids))
+
+
+def conflict_panel(ws, client_id, period, category) -> None:
+    """Another session changed documents this save covered: say who, to what, and let the user decide."""
+    conflict = st.session_state.get("decision_conflict")
+    if not conflict or conflict["category"] != category:
+        return
+    label = ACTION_LABELS[conflict["action"]]
+    changed = conflict["changed"]
+    others = [d for d in conflict["ids"] if d not in changed]
+    box = st.container(border=True)
+    box.warning(
+        f"Not saved: {len(changed):,} of the {len(conflict['ids']):,} document(s) were changed by someone "
+        f"else after this grid was opened. The grid now shows their change.",
+        icon=":material/group:",
+    )
+    for line in conflict["lines"][:20]:
+        box.caption(line)
+    if len(conflict["lines"]) > 20:
+        box.caption(f"... and {len(conflict['lines']) - 20:,} more.")
+    row = box.container(horizontal=True, gap="small")
+    mine = row.button(
+        f"{label} all {len(conflict['ids']):,} anyway (replace their change)", key=f"conflict_mine_{category}"
+    )
+    keep = row.button(
+        f"Keep their change; {label} the other {len(others):,}" if others else "Keep their change",
+        key=f"conflict_keep_{category}",
+        type="primary",
+    )
+    if not (mine or keep):
+        return
+    st.session_state.pop("decision_conflict", None)
+    expected = dict(conflict["expected"])
+    ids = conflict["ids"] if mine else others
+    if mine:
+        expected.update(changed)  # what the user has now seen of the other's change
+    if ids:
+        _set(
+            ws,
+            client_id,
+            period,
+            category,
+            ids,
+            conflict["action"],
+            conflict["source"],
+            False,
+            conflict["options"],
+            expected={d: expected.get(d) for d in ids},
+        )
+    bump(category)
+    st.rerun()

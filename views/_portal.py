@@ -13,7 +13,6 @@ import streamlit as st
 
 from recon.errors import InputError
 from recon.safe_text import markdown_literal
-from recon.workspace import portal_outcome_by_doc
 from views._shared import form_key
 
 SAVED_MESSAGE = "Your data has been successfully saved on the GSTN portal"
@@ -120,11 +119,12 @@ def upload_panel(ws, client, period, upload) -> None:
     st.caption(note)
     if connector is None:
         return
-    from recon import ims_json
     from recon.portal.client import OtpRequired, PortalError
     from recon.portal.service import request_otp
-    from recon.portal.service import upload as send
 
+    if ws.pending_uploads(client.id, period):
+        st.caption("Upload again once the interrupted upload's answer is recorded (above).")
+        return
     last = st.session_state.get(f"upload_result_{client.id}_{period}")
     otp = _otp_prompt("upload")
     label = (
@@ -135,8 +135,7 @@ def upload_panel(ws, client, period, upload) -> None:
         return
     # The very Upload the screen counted: its API twin (prev_status on every record) holds the same
     # records, whatever profile the files were written in.
-    api_upload = upload
-    if api_upload.is_empty:
+    if upload.is_empty:
         st.info("Nothing to send: the portal already holds every decided action.")
         return
     bar = st.progress(0.0, text="Connecting to the portal ...")
@@ -145,7 +144,10 @@ def upload_panel(ws, client, period, upload) -> None:
             connector.authenticate(client.gstin, otp)
         elif not connector.has_session(client.gstin):
             raise OtpRequired(client.gstin, "no session")
-        outcome = send(connector, ims_json.api_payloads(api_upload), progress=_progress_reporter(bar))
+        # Noted as an operation with each reference id stored before polling: a restart can finish it.
+        outcome, by_doc = ws.upload_to_portal(
+            client.id, period, upload, connector, progress=_progress_reporter(bar)
+        )
     except OtpRequired:
         request_otp(connector, client.gstin)
         st.session_state["upload_otp_needed"] = True
@@ -154,27 +156,55 @@ def upload_panel(ws, client, period, upload) -> None:
         st.error(f"The portal refused the upload: {markdown_literal(str(err))}")
         return
     st.session_state.pop("upload_otp_needed", None)
-    by_doc = portal_outcome_by_doc(api_upload, outcome.per_record)
-    applied = by_doc.filter(pl.col("ok").fill_null(False))
-    refused = by_doc.filter(pl.col("ok") == False)  # noqa: E712 (polars expression)
-    ws.mark_uploaded(
-        client.id,
-        period,
-        dict(zip(applied["portal_doc_id"].to_list(), applied["action"].to_list(), strict=True)),
-        route="portal",
-        profile="api",
-        refused={
-            row["portal_doc_id"]: f"{row['error_cd'] or ''} {row['error_msg'] or ''}".strip()
-            for row in refused.iter_rows(named=True)
-        },
-    )
     st.session_state[f"upload_result_{client.id}_{period}"] = {
         "status": outcome.status,
-        "applied": applied.height,
+        "applied": by_doc.filter(pl.col("ok").fill_null(False)).height,
         "failed": by_doc.filter(pl.col("ok") == False).to_dicts(),  # noqa: E712 (polars expression)
         "unknown": by_doc.filter(pl.col("ok").is_null()).height,
         "lines": outcome.summary_lines(),
     }
+    st.rerun()
+
+
+def resume_panel(ws, client, period) -> None:
+    """An upload of this client's period was interrupted after the portal took it: fetch its answer."""
+    pending = ws.pending_uploads(client.id, period)
+    if not pending:
+        return
+    connector, note = connection(client)
+    for interruption in pending:
+        st.warning(
+            f"{interruption.headline}. Fetch its answer to record what the portal now holds; until then "
+            "these documents still count as to be sent.",
+            icon=":material/sync_problem:",
+        )
+    if connector is None:
+        st.caption(note)
+        return
+    from recon.portal.client import OtpRequired, PortalError
+    from recon.portal.service import request_otp
+
+    otp = _otp_prompt("resume")
+    if not st.button("Fetch the portal's answer", key="resume_upload", icon=":material/sync:"):
+        return
+    messages = []
+    try:
+        if otp:
+            connector.authenticate(client.gstin, otp)
+        elif not connector.has_session(client.gstin):
+            raise OtpRequired(client.gstin, "no session")
+        with st.spinner("Asking the portal for the status of the interrupted upload ..."):
+            for interruption in pending:
+                messages.append(ws.resume_upload(interruption.operation_id, connector))
+    except OtpRequired:
+        request_otp(connector, client.gstin)
+        st.session_state["resume_otp_needed"] = True
+        st.rerun()
+    except PortalError as err:
+        st.error(f"The portal did not answer: {err}. The upload stays to be checked; try again later.")
+        return
+    st.session_state.pop("resume_otp_needed", None)
+    st.session_state["_flash"] = ("success", "\n\n".join(messages))
     st.rerun()
 
 

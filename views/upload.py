@@ -81,6 +81,7 @@ except InputError as err:
     show_error(err)
     st.stop()
 
+_portal.resume_panel(ws, client, period)
 _portal.show_last_outcome(client, period)
 st.subheader("What will be sent")
 summary = upload.summary() if not upload.is_empty else {"total": 0, "by_action": {}, "by_section": {}}

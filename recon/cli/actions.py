@@ -9,7 +9,8 @@ download are written (re-download IMS just before, so it holds the portal's acti
 
 What is written is what a person chose. A row with an empty action takes its ``suggested_action`` only
 as ``--suggested`` allows: ``accepts`` (default) takes suggested Accepts of matched documents, ``all``
-every suggestion (suggested Rejects and Pendings included, with no remark), ``none`` nothing.
+every suggestion (suggested Rejects and Pendings included, with the remark the app suggests), ``none``
+nothing. A Reject needs a remark for the supplier: a Reject row without one is left out and named.
 
 A record the portal would refuse (number over 16 characters, a missing field, a blocked Pending ...) is
 left out and named on stderr with the decisions file's row; the rest is written. Exit codes: 0 all
@@ -28,7 +29,7 @@ from pathlib import Path
 import polars as pl
 
 from recon import model, safe_text
-from recon.actions import Decision
+from recon.actions import Decision, suggested_remark
 from recon.errors import InputError
 
 SUGGESTED_CHOICES = ("accepts", "all", "none")
@@ -75,6 +76,7 @@ COLUMN_NAMES = {
     "action": ("action", "wanted_action", "decision", "your_action"),
     "suggested_action": ("suggested_action",),
     "remarks": ("remarks", "remark"),
+    "differences": ("differences", "differences_text"),
     "itc_red_req": ("itc_red_req", "itcredreq", "itc_reduction"),
     "decl_igst": ("decl_igst", "decligst"),
     "decl_cgst": ("decl_cgst", "declcgst"),
@@ -176,11 +178,6 @@ def _single_recipient(docs: pl.DataFrame, file: str) -> str:
 # ---------------------------------------------------------------------------------------------------
 # The decisions file
 # ---------------------------------------------------------------------------------------------------
-
-
-def decisions_from_file(path: Path, portal: pl.DataFrame, *, suggested: str = "accepts") -> list[Decision]:
-    """Decisions read from a CSV / JSON file, each tied to one document of the IMS download."""
-    return [decision for _, decision in decision_rows(path, portal, suggested=suggested)]
 
 
 def decision_rows(
@@ -286,10 +283,19 @@ def _decision(values: dict, index: dict, file: str, line: int, suggested: str) -
     document = _find(values, index, file, line)
     from_user = _action(values.get("action"), "action", file, line) is not None
     itc = _reduction(values, document, action, from_user, file, line)
+    remarks = values.get("remarks")
+    if remarks is None and not from_user:
+        # A suggestion taken from the reconcile CSV goes with the remark the app would give it.
+        remarks = suggested_remark(
+            action,
+            values.get("category"),
+            values.get("differences"),
+            remarks_blocked=document["remarks_blocked"],
+        )
     return Decision(
         portal_doc_id=document["doc_id"],
         action=action,
-        remarks=values.get("remarks"),
+        remarks=remarks,
         content_hash=None,
         **itc,
     )

@@ -140,7 +140,7 @@ def write(frame: pl.DataFrame, out: Path) -> None:
 def summary_lines(results: pl.DataFrame, joined: pl.DataFrame) -> list[str]:
     """Counts and ITC per category (credit notes reduce ITC), plus what needs a look."""
     from recon.figures import tab_totals
-    from recon.match.explain import format_rupees
+    from recon.present import format_rupees
 
     # The app's tab labels: the same counts and ITC (recon.figures), the non-IMS records counted below.
     totals = tab_totals(joined)

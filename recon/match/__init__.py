@@ -19,7 +19,6 @@ fuzzy and PAN stages see only the leftovers of one supplier or PAN. Pure: no fil
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -28,7 +27,7 @@ from typing import TypeVar
 
 import polars as pl
 
-from recon import model
+from recon import actions, model
 from recon.match import assign, block, classify, compare, explain, settle
 from recon.match.result import RESULT_SCHEMA, empty_results
 from recon.match.settings import Settings
@@ -598,13 +597,9 @@ def _break_ties_by_id(keys: pl.DataFrame, order: pl.Series) -> pl.Series:
 def _suggested_columns(
     results: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFrame, today: date | None
 ) -> pl.DataFrame:
-    """suggested_action, action_reason and action_warnings per result row, from ``recon.actions`` when that
-    module is present (docs/architecture.md §4); rows in the order given."""
+    """suggested_action, action_reason and action_warnings per result row, from ``recon.actions``
+    (docs/architecture.md §4); rows in the order given."""
     names = ("suggested_action", "action_reason", "action_warnings")
-    if importlib.util.find_spec("recon.actions") is None:
-        return pl.DataFrame({n: pl.Series(n, [None] * results.height, RESULT_SCHEMA[n]) for n in names})
-    from recon import actions
-
     facts = results.select(c for c in RESULT_SCHEMA if c in results.columns and c not in names)
     suggested = actions.suggest(
         facts,

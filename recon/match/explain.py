@@ -9,6 +9,7 @@ from __future__ import annotations
 import polars as pl
 import pyarrow as pa
 
+from recon import present
 from recon.match import block, compare
 from recon.match.block import AMOUNTS
 from recon.match.result import DIFFERENCE
@@ -36,56 +37,6 @@ FIELD_NAMES = {  # the canonical column each difference is about
     "pos": "pos",
     "rc": "reverse_charge",
 }
-
-
-# ---------------------------------------------------------------------------------------------------
-# Indian number formatting
-# ---------------------------------------------------------------------------------------------------
-
-
-def format_rupees(amount: float | None, *, signed: bool = False) -> str:
-    """₹1,23,456.50 — scalar twin of :func:`rupees_expr` (signed: +₹100.00 / -₹100.00)."""
-    if amount is None:
-        return "—"
-    paise = round(abs(amount) * 100)
-    whole, frac = divmod(paise, 100)
-    digits = str(whole)
-    if len(digits) > 3:
-        head, tail = digits[:-3], digits[-3:]
-        groups = []
-        while head:
-            groups.insert(0, head[-2:])
-            head = head[:-2]
-        digits = ",".join(groups) + "," + tail
-    sign = ("-" if amount < 0 else "+") if signed else ("-" if amount < 0 and paise else "")
-    return f"{sign}₹{digits}.{frac:02d}"
-
-
-def rupees_expr(paise: pl.Expr, *, signed: bool = False) -> pl.Expr:
-    """Whole paise → '₹1,23,456.50' (signed: '+₹100.00' / '-₹100.00'), vectorised."""
-    magnitude = paise.abs()
-    rupees = magnitude // 100
-    frac = (magnitude % 100).cast(pl.String).str.zfill(2)
-    # Indian grouping: the last three digits, then pairs (thousands, lakhs, crores ...), taken with
-    # integer arithmetic; reversing the text and a regex per value cost about twice as much.
-    groups = [_digit_group(rupees % 1000, 3, padded=rupees >= 1000)]
-    higher = rupees // 1000
-    for _ in range(_DIGIT_PAIRS):
-        pair = pl.concat_str(_digit_group(higher % 100, 2, padded=higher >= 100), pl.lit(","))
-        groups.insert(0, pl.when(higher > 0).then(pair).otherwise(pl.lit("")))
-        higher = higher // 100
-    sign = pl.when(paise < 0).then(pl.lit("-")).otherwise(pl.lit("+" if signed else ""))
-    return pl.concat_str(sign, pl.lit("₹"), *groups, pl.lit("."), frac)
-
-
-# Pairs of digits above the last three: enough for every Int64 amount in paise (17 digits of rupees).
-_DIGIT_PAIRS = 7
-
-
-def _digit_group(value: pl.Expr, width: int, *, padded: pl.Expr) -> pl.Expr:
-    """A group's digits, zero-padded to ``width`` where a higher group precedes it."""
-    text = value.cast(pl.String)
-    return pl.when(padded).then(text.str.zfill(width)).otherwise(text)
 
 
 def _plain_amount(paise: pl.Expr) -> pl.Expr:
@@ -231,9 +182,15 @@ def _amount_differences(amounts: pl.DataFrame) -> pl.DataFrame:
         (delta / 100).alias("difference"),
     )
     sentence = pl.concat_str(
-        pl.col("label"), pl.lit(" differs: books "), rupees_expr(books), pl.lit(", portal "), rupees_expr(portal),
-        pl.lit(" ("), rupees_expr(delta, signed=True), pl.lit(")."),
-    )  # fmt: skip
+        pl.col("label"),
+        pl.lit(" differs: books "),
+        present.rupees_expr(books),
+        pl.lit(", portal "),
+        present.rupees_expr(portal),
+        pl.lit(" ("),
+        present.rupees_expr(delta, signed=True),
+        pl.lit(")."),
+    )
     return amounts.select("_row", "_order", item.alias("item"), sentence.alias("sentence"))
 
 
@@ -273,7 +230,7 @@ def _sentence(field: str) -> pl.Expr:
 def _tolerance_words(settings: Settings) -> str:
     limits = {block.tolerance_paise(settings, h) for h in AMOUNTS}
     if len(limits) == 1:
-        return f"within {format_rupees(limits.pop() / 100)}"
+        return f"within {present.format_rupees(limits.pop() / 100)}"
     return "within the set tolerances"
 
 
@@ -413,10 +370,10 @@ def with_gap_texts(wide: pl.DataFrame) -> pl.DataFrame:
     quoted = pl.col("n_idx").is_not_null()
     tax_delta = pl.sum_horizontal([pl.col(f"d_{h}") for h in AMOUNTS[1:]]).abs()
     return wide.with_columns(
-        only_where(wide, quoted & _TAXABLE_GAP_QUOTED, rupees_expr(pl.col("d_taxable").abs())).alias(
+        only_where(wide, quoted & _TAXABLE_GAP_QUOTED, present.rupees_expr(pl.col("d_taxable").abs())).alias(
             "_taxable_gap"
         ),
-        only_where(wide, quoted & _TAX_GAP_QUOTED, rupees_expr(tax_delta)).alias("_tax_gap"),
+        only_where(wide, quoted & _TAX_GAP_QUOTED, present.rupees_expr(tax_delta)).alias("_tax_gap"),
     )
 
 

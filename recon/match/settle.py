@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from recon import present
 from recon.match import assign, block
 from recon.match.block import AMOUNTS, CANDIDATE_SCHEMA, tolerance_paise
-from recon.match.explain import rupees_expr
 from recon.match.settings import Settings
 
 _PAN_KEY = ["pan", "kind", "key", "fy"]
@@ -211,7 +211,7 @@ def _rival_reason(won: pl.DataFrame, side: pl.DataFrame, whose: str, where: str)
             pl.lit(f", while {whose} "),
             pl.col("doc_no"),
             pl.lit(f" {where} has unrelated amounts (taxable "),
-            rupees_expr(pl.col("taxable")),
+            present.rupees_expr(pl.col("taxable")),
             pl.lit(") — fix the GSTIN in books, or ask the supplier which registration billed it"),
         ).alias("_reason"),
     )  # fmt: skip

@@ -30,11 +30,11 @@ from recon.jsonio import dumps_exact
 from recon.portal.client import MaybeReceived, OtpRequired, PortalClient, PortalError, PortalUnavailable
 from recon.portal.config import load_settings, settings_from_mapping
 from recon.readers.result import ReadResult
+from recon.readers.sections import FETCHED_SECTIONS
 
 log = logging.getLogger("recon.portal.service")
 
 Progress = Callable[[float, str], None]
-IMS_SECTIONS = ("b2b", "b2ba", "b2bcn", "b2bcna", "b2bdn", "b2bdna", "ecom", "ecoma")
 NOTE_SECTIONS = ("b2bcn", "b2bcna", "b2bdn", "b2bdna")
 # error_report keys seen in production replies vs the published schema (portal-api.md §4): accept both.
 REPORT_SECTION_ALIASES = {
@@ -159,7 +159,7 @@ def _portal_counts(client: PortalClient, gstin: str, warnings: list[Issue]) -> d
 def section_totals(reply) -> dict[str, int]:
     """Per-section totals from a GETCNT reply, whatever the nesting (shapes differ between GSPs)."""
     totals: dict[str, int] = {}
-    sections = set(IMS_SECTIONS)
+    sections = set(FETCHED_SECTIONS)
 
     def walk(node) -> None:
         if isinstance(node, dict):

@@ -7,51 +7,21 @@ sit in rate lines ``itms[].itm_det`` and dates may be written ``18-Nov-19``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import polars as pl
 
 from recon.errors import InputError, Issue, Where
-from recon.readers import portal_common as pc
+from recon.readers.portal_columns import READ_ALONE, Columns, isd_kinds, map_distinct, note_kinds
+from recon.readers.portal_files import check_recipient, recipient_in_file
+from recon.readers.portal_frame import canonical_frame_of_columns, new_row
+from recon.readers.portal_json import collector_paused, load_json
+from recon.readers.portal_kind import json_kind, unwrap, wrong_kind_error
+from recon.readers.portal_record import Record
+from recon.readers.portal_values import literal_text, period_mmyyyy, pos_code, raw_json, supply_type_code
 from recon.readers.result import ReadResult
+from recon.readers.section_columns import SectionColumns, amounts_total, join_columns, rate_line_sums
+from recon.readers.sections import GSTR2A, ISD_CREDIT_NOTE_WARNING, Section, isd_kind
 
-
-@dataclass(frozen=True)
-class Section:
-    doc_kind: str | None  # None: from the note's ntty (C/D)
-    list_key: str | None  # documents under each supplier ctin; None: flat list (impg)
-    number: tuple[str, ...]
-    date: tuple[str, ...]
-    original_number: tuple[str, ...] = ()
-    original_date: tuple[str, ...] = ()
-    is_amendment: bool = False
-
-
-_INV = (("inum",), ("idt",))
-_NOTE = (("nt_num", "ntnum"), ("nt_dt", "ntdt"))
-_ISD = (("docnum",), ("docdt",))
-_BOE = (("benum", "boenum", "be_num"), ("bedt", "boedt", "be_dt"))
-
-SECTIONS: dict[str, Section] = {
-    "b2b": Section("invoice", "inv", *_INV),
-    "b2ba": Section("invoice", "inv", *_INV, ("oinum",), ("oidt",), is_amendment=True),
-    "cdn": Section(None, "nt", *_NOTE),
-    "cdna": Section(None, "nt", *_NOTE, ("ont_num",), ("ont_dt",), is_amendment=True),
-    "isd": Section("isd", "doclist", *_ISD),
-    "isda": Section("isd", "doclist", *_ISD, ("odocnum",), ("odocdt",), is_amendment=True),
-    "impg": Section("bill_of_entry", None, *_BOE),
-    "impgsez": Section("bill_of_entry", None, *_BOE),
-}
-# R: refund voucher in older 2A notes; it reduces what was paid in advance, so it reads as a credit note.
-NOTE_KINDS = {"C": "credit_note", "D": "debit_note", "R": "credit_note"}
 _ENVELOPE = {"gstin", "fp", "status", "status_cd", "code", "message", "chksum"}
-_LINE_AMOUNTS = {
-    "taxable_value": ("txval",),
-    "igst": ("iamt", "igst"),
-    "cgst": ("camt", "cgst"),
-    "sgst": ("samt", "sgst"),
-    "cess": ("csamt", "cess"),
-}
 
 
 def read_gstr2a(data: bytes, name: str, *, recipient_gstin: str | None = None) -> ReadResult:
@@ -60,17 +30,17 @@ def read_gstr2a(data: bytes, name: str, *, recipient_gstin: str | None = None) -
         from recon.readers.gstr2b_excel import read_gstr2a_excel
 
         return read_gstr2a_excel(data, name, recipient_gstin=recipient_gstin)
-    return read_gstr2a_parsed(pc.load_json(data, name), name, recipient_gstin=recipient_gstin)
+    return read_gstr2a_parsed(load_json(data, name), name, recipient_gstin=recipient_gstin)
 
 
 def read_gstr2a_parsed(obj, name: str, *, recipient_gstin: str | None = None) -> ReadResult:
     """:func:`read_gstr2a` for JSON already parsed with ``jsonio.loads_exact``."""
-    kind = pc.json_kind(obj)
+    kind = json_kind(obj)
     if kind != "gstr2a":
-        raise pc.wrong_kind_error(kind, "gstr2a", name)
-    statement = pc.unwrap(obj)
-    recipient = pc.check_recipient(pc.literal_text(statement.get("gstin")), recipient_gstin, "2A", name)
-    with pc.collector_paused():
+        raise wrong_kind_error(kind, "gstr2a", name)
+    statement = unwrap(obj)
+    recipient = check_recipient(literal_text(statement.get("gstin")), recipient_gstin, "2A", name)
+    with collector_paused():
         return _read_statement(statement, name, recipient)
 
 
@@ -79,14 +49,14 @@ def _read_statement(statement: dict, name: str, recipient: str | None) -> ReadRe
     warnings: list[Issue] = []
     for key, groups in statement.items():
         section = str(key).lower()
-        if section in SECTIONS:
-            parts.append(_SectionReader(SECTIONS[section], section, name, recipient).columns(groups))
+        if section in GSTR2A:
+            parts.append(_SectionReader(GSTR2A[section], section, name, recipient).columns(groups))
         elif key not in _ENVELOPE and isinstance(groups, list):
             warnings.append(
                 Issue(f"section '{key}' is not read by this app ({len(groups)} entries)", Where(file=name))
             )
-    columns, count = pc.join_columns(parts)
-    docs, issues = pc.canonical_frame_of_columns(columns, count, "gstr2a", name)
+    columns, count = join_columns(parts)
+    docs, issues = canonical_frame_of_columns(columns, count, "gstr2a", name)
     warnings.extend(issues)
     if not count:
         warnings.append(Issue("this 2A holds no documents", Where(file=name)))
@@ -97,50 +67,50 @@ def _read_statement(statement: dict, name: str, recipient: str | None) -> ReadRe
         file_format="json",
         rows_read=count,
         warnings=warnings,
-        recipient_gstin=pc.recipient_in_file(pc.literal_text(statement.get("gstin"))),
-        period=pc.literal_text(statement.get("fp")),
+        recipient_gstin=recipient_in_file(literal_text(statement.get("gstin"))),
+        period=literal_text(statement.get("fp")),
     )
 
 
-class _SectionReader(pc.SectionColumns):
+class _SectionReader(SectionColumns):
     source = "gstr2a"
 
     def __init__(self, spec: Section, section: str, file: str, recipient):
         self.spec, self.section, self.file, self.recipient = spec, section, file, recipient
         self.origin_sheet = section
 
-    def _amount_columns(self, fields: pc.Columns) -> dict[str, pl.Series]:
-        return _amount_columns(fields)
+    def _amount_columns(self, fields: Columns) -> dict[str, pl.Series]:
+        return _amount_columns(fields, self.spec.amounts)
 
-    def _warnings(self, fields: pc.Columns, columns: dict) -> list[list[str]]:
+    def _warnings(self, fields: Columns, columns: dict) -> list[list[str]]:
         return _document_warnings(fields, columns["doc_kind"], isd=self.spec.doc_kind == "isd")
 
-    def _field_columns(self, fields: pc.Columns) -> dict[str, list]:
+    def _field_columns(self, fields: Columns) -> dict[str, list]:
         """The document fields :meth:`row` reads, for every document (formats.md §5)."""
         spec, count = self.spec, len(fields.records)
         status = fields.text("cfs")
         if spec.doc_kind == "isd":
-            doc_kinds = pc.isd_kinds(fields, "isd_docty", "doctyp")
+            doc_kinds = isd_kinds(fields, *spec.kind_keys)
         elif spec.doc_kind:
             doc_kinds = [spec.doc_kind] * count
         else:
-            doc_kinds = pc.note_kinds(fields, ("ntty", "typ"), NOTE_KINDS)
+            doc_kinds = note_kinds(fields, spec.kind_keys, spec.note_kinds)
         return {
             "doc_kind": doc_kinds,
             "is_amendment": [spec.is_amendment] * count,
-            "supplier_gstin": fields.text("ctin", "sgstin", required=spec.doc_kind != "bill_of_entry"),
+            "supplier_gstin": fields.text("ctin", "sgstin", required=spec.needs_supplier),
             "supplier_name": fields.text("trdnm", "tradenm", "tdname"),
             "doc_no": fields.text(*spec.number, required=True),
             "doc_date": fields.date(*spec.date, required=True),
             "original_doc_no": fields.text(*spec.original_number) if spec.original_number else [None] * count,
             "original_doc_date": fields.date(*spec.original_date) if spec.original_date else [None] * count,
-            "supply_type": fields.code(pc.supply_type_code, "inv_typ"),
-            "pos": fields.code(pc.pos_code, "pos"),
+            "supply_type": fields.code(supply_type_code, *spec.supply_type_keys),
+            "pos": fields.code(pos_code, "pos"),
             "reverse_charge": fields.flag("rchrg", "rev"),
-            "supplier_period": pc.map_distinct(fields.text("flprdr1"), _period),
+            "supplier_period": map_distinct(fields.text("flprdr1"), _period),
             "supplier_filing_status": status,
-            "supplier_filed": pc.map_distinct(status, _filed),
-            "itc_available": pc.map_distinct(fields.text("itc_elg", "itcelg"), _upper_or_none),
+            "supplier_filed": map_distinct(status, _filed),
+            "itc_available": map_distinct(fields.text("itc_elg", "itcelg"), _upper_or_none),
         }
 
     def _row_alone(self, records: list, suppliers: list | None, numbers: list, position: int) -> dict:
@@ -175,35 +145,35 @@ class _SectionReader(pc.SectionColumns):
         if not isinstance(document, dict):
             raise InputError(f"{where} is not a record", file=self.file)
         data = {k: v for k, v in supplier.items() if not isinstance(v, (list, dict))} | document
-        record = pc.Record(data, self.file, where)
+        record = Record(data, self.file, where)
         spec = self.spec
-        row = pc.new_row("gstr2a", self.file, self.section, index)
+        row = new_row("gstr2a", self.file, self.section, index)
         row["recipient_gstin"] = self.recipient
         if spec.doc_kind == "isd":
-            row["doc_kind"] = pc.isd_kind(record.text("isd_docty", "doctyp"))
+            row["doc_kind"] = isd_kind(record.text(*spec.kind_keys))
         else:
-            row["doc_kind"] = spec.doc_kind or _note_kind(record)
+            row["doc_kind"] = spec.doc_kind or _note_kind(record, spec)
         row["is_amendment"] = spec.is_amendment
         # SEZ imports name their supplier sgstin / tdname (formats.md §5 lists 2A's own spellings).
-        row["supplier_gstin"] = record.text("ctin", "sgstin", required=spec.doc_kind != "bill_of_entry")
+        row["supplier_gstin"] = record.text("ctin", "sgstin", required=spec.needs_supplier)
         row["supplier_name"] = record.text("trdnm", "tradenm", "tdname")
         row["doc_no"] = record.text(*spec.number, required=True)
         row["doc_date"] = record.date(*spec.date, required=True)
         row["original_doc_no"] = record.text(*spec.original_number) if spec.original_number else None
         row["original_doc_date"] = record.date(*spec.original_date) if spec.original_date else None
-        row["supply_type"] = pc.supply_type_code(record.get("inv_typ"))
-        row["pos"] = pc.pos_code(record.get("pos"))
+        row["supply_type"] = supply_type_code(record.get(*spec.supply_type_keys))
+        row["pos"] = pos_code(record.get("pos"))
         row["reverse_charge"] = record.flag("rchrg", "rev")
-        _amounts(record, row)
-        row["supplier_period"] = pc.period_mmyyyy(record.text("flprdr1"))  # "Nov-25" → 112025
+        _amounts(record, row, spec.amounts)
+        row["supplier_period"] = period_mmyyyy(record.text("flprdr1"))  # "Nov-25" → 112025
         # cfs: has the supplier filed the GSTR-1 that carries this document (Y/N).
         status = record.text("cfs")
         row["supplier_filing_status"] = status
         row["supplier_filed"] = None if status is None else status.strip().upper() == "Y"
         row["itc_available"] = (record.text("itc_elg", "itcelg") or "").upper() or None
-        row["raw"] = pc.raw_json(data)
+        row["raw"] = raw_json(data)
         if spec.doc_kind == "isd" and row["doc_kind"] == "credit_note":
-            row["warnings"].append(pc.ISD_CREDIT_NOTE_WARNING)
+            row["warnings"].append(ISD_CREDIT_NOTE_WARNING)
         if record.text("dtcancel"):
             row["warnings"].append(
                 f"the supplier's registration was cancelled from {record.text('dtcancel')}"
@@ -212,7 +182,7 @@ class _SectionReader(pc.SectionColumns):
 
 
 def _period(text):
-    return text if text is pc.READ_ALONE else pc.period_mmyyyy(text)
+    return text if text is READ_ALONE else period_mmyyyy(text)
 
 
 def _filed(status):
@@ -223,27 +193,27 @@ def _upper_or_none(text):
     return (text or "").upper() or None if type(text) is str or text is None else text
 
 
-def _document_warnings(fields: pc.Columns, kinds: list, *, isd: bool) -> list[list[str]]:
+def _document_warnings(fields: Columns, kinds: list, *, isd: bool) -> list[list[str]]:
     """row()'s warnings per document: ISD credit notes, suppliers whose registration was cancelled."""
     warnings = [[] for _ in kinds]
     if isd:
         for position, kind in enumerate(kinds):
             if kind == "credit_note":
-                warnings[position].append(pc.ISD_CREDIT_NOTE_WARNING)
+                warnings[position].append(ISD_CREDIT_NOTE_WARNING)
     for position, cancelled in enumerate(fields.text("dtcancel")):
         if type(cancelled) is str:
             warnings[position].append(f"the supplier's registration was cancelled from {cancelled}")
     return warnings
 
 
-def _amount_columns(fields: pc.Columns) -> dict[str, pl.Series]:
+def _amount_columns(fields: Columns, keys_of: dict[str, tuple[str, ...]]) -> dict[str, pl.Series]:
     """_amounts for every document: the sums of its rate lines, or its own amounts when it has none."""
     columns = {"doc_value": fields.amount("val")}
-    amounts = {column: fields.amount(*keys) for column, keys in _LINE_AMOUNTS.items()}
+    amounts = {column: fields.amount(*keys) for column, keys in keys_of.items()}
     items = fields.get("itms", "items")
     positions = [p for p, lines in enumerate(items) if isinstance(lines, list) and lines]
     if positions:
-        sums = pc.rate_line_sums(fields, [items[p] for p in positions], positions, _LINE_AMOUNTS, _rate_line)
+        sums = rate_line_sums(fields, [items[p] for p in positions], positions, keys_of, _rate_line)
         amounts = {column: amounts[column].scatter(positions, sums[column]) for column in amounts}
     return columns | amounts
 
@@ -253,19 +223,19 @@ def _rate_line(item):
     return item.get("itm_det", item) if isinstance(item, dict) else None
 
 
-def _note_kind(record: pc.Record) -> str:
-    code = (record.text("ntty", "typ", required=True) or "").upper()
-    if code not in NOTE_KINDS:
-        raise record.error("ntty", f"'{code}' is not a note type (C credit note, D debit note)")
-    return NOTE_KINDS[code]
+def _note_kind(record: Record, spec: Section) -> str:
+    code = (record.text(*spec.kind_keys, required=True) or "").upper()
+    if code not in spec.note_kinds:
+        raise record.error(spec.kind_keys[0], f"'{code}' is not a note type (C credit note, D debit note)")
+    return spec.note_kinds[code]
 
 
-def _amounts(record: pc.Record, row: dict) -> None:
+def _amounts(record: Record, row: dict, keys_of: dict[str, tuple[str, ...]]) -> None:
     """The sum of the rate lines ``itms[].itm_det``; document-level amounts when there are no lines."""
     row["doc_value"] = record.amount("val")
     items = record.get("itms", "items")
     if not isinstance(items, list) or not items:
-        for column, keys in _LINE_AMOUNTS.items():
+        for column, keys in keys_of.items():
             row[column] = record.amount(*keys)
         return
     lines = []
@@ -273,6 +243,6 @@ def _amounts(record: pc.Record, row: dict) -> None:
         detail = item.get("itm_det", item) if isinstance(item, dict) else None
         if not isinstance(detail, dict):
             raise InputError(f"{record.place}, rate line {i} is not a record", file=record.file)
-        lines.append(pc.Record(detail, record.file, f"{record.place}, rate line {i}"))
-    for column, keys in _LINE_AMOUNTS.items():
-        row[column] = pc.amounts_total([line.amount(*keys) for line in lines])
+        lines.append(Record(detail, record.file, f"{record.place}, rate line {i}"))
+    for column, keys in keys_of.items():
+        row[column] = amounts_total([line.amount(*keys) for line in lines])

@@ -8,53 +8,19 @@ read by :mod:`recon.readers.gstr2b_excel`; :func:`read_gstr2b` decides by conten
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import polars as pl
 
 from recon.errors import InputError, Issue, Where
-from recon.readers import portal_common as pc
+from recon.readers.portal_columns import Columns, isd_kinds, map_distinct, note_kinds
+from recon.readers.portal_files import check_recipient, combine, recipient_in_file
+from recon.readers.portal_frame import canonical_frame_of_columns, new_row
+from recon.readers.portal_json import collector_paused, load_json
+from recon.readers.portal_kind import json_kind, unwrap, wrong_kind_error
+from recon.readers.portal_record import Record
+from recon.readers.portal_values import literal_text, pos_code, raw_json, supply_type_code
 from recon.readers.result import ReadResult
-
-
-@dataclass(frozen=True)
-class Section:
-    """One ``docdata`` section: the supplier grouping, its document list and the document's keys."""
-
-    doc_kind: str | None  # None: from the note's typ (cdnr C/D)
-    list_key: str | None  # documents under each supplier; None: a flat list (impg)
-    number: tuple[str, ...]
-    date: tuple[str, ...]
-    original_number: tuple[str, ...] = ()
-    original_date: tuple[str, ...] = ()
-    is_amendment: bool = False
-
-
-_INV = (("inum",), ("dt", "idt"))
-_NOTE = (("ntnum", "nt_num"), ("dt", "nt_dt"))
-_ISD = (("docnum",), ("docdt",))
-_BOE = (("boenum",), ("boedt",))
-
-SECTIONS: dict[str, Section] = {
-    "b2b": Section("invoice", "inv", *_INV),
-    "b2ba": Section("invoice", "inv", *_INV, ("oinum",), ("oidt",), is_amendment=True),
-    "cdnr": Section(None, "nt", *_NOTE),
-    "cdnra": Section(None, "nt", *_NOTE, ("ontnum", "ont_num"), ("ontdt", "ont_dt"), is_amendment=True),
-    "ecom": Section("invoice", "inv", *_INV),
-    "ecoma": Section("invoice", "inv", *_INV, ("oinum",), ("oidt",), is_amendment=True),
-    # ISD documents carry the invoice they distribute (oinvnum) even when not amended.
-    "isd": Section("isd", "doclist", *_ISD, ("oinvnum",), ("oinvdt",)),
-    "isda": Section("isd", "doclist", *_ISD, ("odocnum",), ("odocdt",), is_amendment=True),
-    "impg": Section("bill_of_entry", None, *_BOE),
-    "impga": Section("bill_of_entry", None, *_BOE, is_amendment=True),
-    "impgsez": Section("bill_of_entry", "boe", *_BOE),
-    "impgasez": Section("bill_of_entry", "boe", *_BOE, is_amendment=True),
-    "impgseza": Section("bill_of_entry", "boe", *_BOE, is_amendment=True),
-}
-NOTE_KINDS = {"C": "credit_note", "D": "debit_note"}
-# Sections of docdata that are not documents to reconcile: ITC-reversal records (formats.md §3) repeat
-# documents of earlier statements and would pair twice.
-SKIPPED_SECTIONS = {"itcrev": "ITC-reversal records"}
+from recon.readers.section_columns import SectionColumns, amounts_total, join_columns, rate_line_sums
+from recon.readers.sections import GSTR2B, GSTR2B_SKIPPED, ISD_CREDIT_NOTE_WARNING, Section, isd_kind
 
 
 def read_gstr2b(data: bytes, name: str, *, recipient_gstin: str | None = None) -> ReadResult:
@@ -71,15 +37,15 @@ def _is_workbook(data: bytes) -> bool:
 
 
 def read_gstr2b_json(data: bytes, name: str, *, recipient_gstin: str | None = None) -> ReadResult:
-    return read_gstr2b_parsed(pc.load_json(data, name), name, recipient_gstin=recipient_gstin)
+    return read_gstr2b_parsed(load_json(data, name), name, recipient_gstin=recipient_gstin)
 
 
 def read_gstr2b_parsed(obj, name: str, *, recipient_gstin: str | None = None) -> ReadResult:
     """The 2B JSON already parsed with ``jsonio.loads_exact``."""
     statement = find_statement(obj, name)
-    recipient = pc.check_recipient(pc.literal_text(statement.get("gstin")), recipient_gstin, "2B", name)
-    period = pc.literal_text(statement.get("rtnprd"))
-    with pc.collector_paused():
+    recipient = check_recipient(literal_text(statement.get("gstin")), recipient_gstin, "2B", name)
+    period = literal_text(statement.get("rtnprd"))
+    with collector_paused():
         return _read_statement(statement, name, recipient, period)
 
 
@@ -92,13 +58,13 @@ def _read_statement(statement: dict, name: str, recipient: str | None, period: s
             raise InputError(f"'{block}' is not an object of sections", file=name)
         for key, groups in sections.items():
             section = key.lower()
-            if section not in SECTIONS:
+            if section not in GSTR2B:
                 warnings.append(_skipped(block, key, groups, name))
                 continue
-            reader = _SectionReader(SECTIONS[section], section, block, rejected, name, recipient)
+            reader = _SectionReader(GSTR2B[section], section, block, rejected, name, recipient)
             parts.append(reader.columns(groups))
-    columns, count = pc.join_columns(parts)
-    docs, issues = pc.canonical_frame_of_columns(columns, count, "gstr2b", name)
+    columns, count = join_columns(parts)
+    docs, issues = canonical_frame_of_columns(columns, count, "gstr2b", name)
     warnings.extend(issues)
     if not count:
         warnings.append(Issue("this 2B holds no documents", Where(file=name)))
@@ -109,16 +75,16 @@ def _read_statement(statement: dict, name: str, recipient: str | None, period: s
         file_format="json",
         rows_read=count,
         warnings=warnings,
-        recipient_gstin=pc.recipient_in_file(pc.literal_text(statement.get("gstin"))),
+        recipient_gstin=recipient_in_file(literal_text(statement.get("gstin"))),
         period=period,
     )
 
 
 def find_statement(obj, name: str) -> dict:
     """The 2B ``data`` object (portal download and API alike), under any number of ``data`` wrappers."""
-    kind = pc.json_kind(obj)
+    kind = json_kind(obj)
     if kind != "gstr2b":
-        raise pc.wrong_kind_error(kind, "gstr2b", name)
+        raise wrong_kind_error(kind, "gstr2b", name)
     node = obj
     for _ in range(5):
         keys = {str(k).lower() for k in node}
@@ -130,7 +96,7 @@ def find_statement(obj, name: str) -> dict:
 
 def parts_total(obj) -> int | None:
     """``fc``: how many files a split 2B came in (formats.md §3), when the statement says."""
-    node = pc.unwrap(obj)
+    node = unwrap(obj)
     value = node.get("fc") if isinstance(node, dict) else None
     try:
         return int(value) if value is not None else None
@@ -138,7 +104,7 @@ def parts_total(obj) -> int | None:
         return None
 
 
-class _SectionReader(pc.SectionColumns):
+class _SectionReader(SectionColumns):
     """Turns one docdata/docRejdata section (supplier groups of documents) into canonical rows."""
 
     source = "gstr2b"
@@ -148,41 +114,41 @@ class _SectionReader(pc.SectionColumns):
         self.file, self.recipient = file, recipient
         self.origin_sheet = f"{block}/{section}" if rejected else section
 
-    def _amount_columns(self, fields: pc.Columns) -> dict[str, pl.Series]:
-        return _amount_columns(fields)
+    def _amount_columns(self, fields: Columns) -> dict[str, pl.Series]:
+        return _amount_columns(fields, self.spec.amounts)
 
-    def _warnings(self, fields: pc.Columns, columns: dict) -> list[list[str]]:
-        return _isd_warnings(fields) if self.spec.doc_kind == "isd" else [[] for _ in fields.records]
+    def _warnings(self, fields: Columns, columns: dict) -> list[list[str]]:
+        return (
+            _isd_warnings(fields, self.spec) if self.spec.doc_kind == "isd" else [[] for _ in fields.records]
+        )
 
-    def _field_columns(self, fields: pc.Columns) -> dict[str, list]:
+    def _field_columns(self, fields: Columns) -> dict[str, list]:
         """The document fields :meth:`row` reads, for every document (formats.md §3)."""
         spec, count = self.spec, len(fields.records)
         filed_on = fields.text("supfildt")
-        # In cdnr typ is the note type (C/D); the supply type is suptyp there (formats.md §3).
-        supply_key = ("suptyp",) if spec.doc_kind is None else ("typ", "inv_typ")
         if spec.doc_kind == "isd":
-            doc_kinds = pc.isd_kinds(fields, "doctyp")
+            doc_kinds = isd_kinds(fields, *spec.kind_keys)
         elif spec.doc_kind:
             doc_kinds = [spec.doc_kind] * count
         else:
-            doc_kinds = pc.note_kinds(fields, ("typ", "ntty"), NOTE_KINDS)
+            doc_kinds = note_kinds(fields, spec.kind_keys, spec.note_kinds)
         return {
             "doc_kind": doc_kinds,
             "is_amendment": [spec.is_amendment] * count,
-            "supplier_gstin": fields.text("ctin", required=spec.doc_kind != "bill_of_entry"),
+            "supplier_gstin": fields.text("ctin", required=spec.needs_supplier),
             "supplier_name": fields.text("trdnm", "tradenm"),
             "doc_no": fields.text(*spec.number, required=True),
             "doc_date": fields.date(*spec.date, required=True),
             "original_doc_no": fields.text(*spec.original_number) if spec.original_number else [None] * count,
             "original_doc_date": fields.date(*spec.original_date) if spec.original_date else [None] * count,
-            "supply_type": fields.code(pc.supply_type_code, *supply_key),
-            "pos": fields.code(pc.pos_code, "pos"),
+            "supply_type": fields.code(supply_type_code, *spec.supply_type_keys),
+            "pos": fields.code(pos_code, "pos"),
             "reverse_charge": fields.flag("rev"),
             "supplier_period": fields.text("supprd"),
-            "supplier_filing_status": pc.map_distinct(filed_on, _filing_status),
+            "supplier_filing_status": map_distinct(filed_on, _filing_status),
             "supplier_filed": [True] * count,
             "ims_action": ["R"] * count if self.rejected else _ims_statuses(fields),
-            "itc_available": pc.map_distinct(fields.text("itcavl", "itcelg"), _upper_or_none),
+            "itc_available": map_distinct(fields.text("itcavl", "itcelg"), _upper_or_none),
             "itc_unavailable_reason": fields.text("rsn"),
         }
 
@@ -222,28 +188,26 @@ class _SectionReader(pc.SectionColumns):
             raise InputError(f"{where} is not a record", file=self.file)
         # The supplier's keys travel with each document so that raw is a self-contained record.
         record_data = {k: v for k, v in supplier.items() if not isinstance(v, (list, dict))} | document
-        record = pc.Record(record_data, self.file, where)
+        record = Record(record_data, self.file, where)
         spec = self.spec
-        row = pc.new_row("gstr2b", self.file, self.section, index)
+        row = new_row("gstr2b", self.file, self.section, index)
         row["origin_sheet"] = self.origin_sheet
         row["recipient_gstin"] = self.recipient
         if spec.doc_kind == "isd":
-            row["doc_kind"] = pc.isd_kind(record.text("doctyp"))
+            row["doc_kind"] = isd_kind(record.text(*spec.kind_keys))
         else:
-            row["doc_kind"] = spec.doc_kind or _note_kind(record)
+            row["doc_kind"] = spec.doc_kind or _note_kind(record, spec)
         row["is_amendment"] = spec.is_amendment
-        row["supplier_gstin"] = record.text("ctin", required=spec.doc_kind != "bill_of_entry")
+        row["supplier_gstin"] = record.text("ctin", required=spec.needs_supplier)
         row["supplier_name"] = record.text("trdnm", "tradenm")
         row["doc_no"] = record.text(*spec.number, required=True)
         row["doc_date"] = record.date(*spec.date, required=True)
         row["original_doc_no"] = record.text(*spec.original_number) if spec.original_number else None
         row["original_doc_date"] = record.date(*spec.original_date) if spec.original_date else None
-        # In cdnr typ is the note type (C/D); the supply type is suptyp there (formats.md §3).
-        supply_key = ("suptyp",) if spec.doc_kind is None else ("typ", "inv_typ")
-        row["supply_type"] = pc.supply_type_code(record.get(*supply_key))
-        row["pos"] = pc.pos_code(record.get("pos"))
+        row["supply_type"] = supply_type_code(record.get(*spec.supply_type_keys))
+        row["pos"] = pos_code(record.get("pos"))
         row["reverse_charge"] = record.flag("rev")
-        _amounts(record, row)
+        _amounts(record, row, spec.amounts)
         row["supplier_period"] = record.text("supprd")
         # Only documents of filed returns reach GSTR-2B (ims-rules.md §1).
         filed_on = record.text("supfildt")
@@ -252,9 +216,9 @@ class _SectionReader(pc.SectionColumns):
         row["ims_action"] = "R" if self.rejected else _ims_status(record)
         row["itc_available"] = (record.text("itcavl", "itcelg") or "").upper() or None
         row["itc_unavailable_reason"] = record.text("rsn")
-        row["raw"] = pc.raw_json(record_data)
+        row["raw"] = raw_json(record_data)
         if spec.doc_kind == "isd" and row["doc_kind"] == "credit_note":
-            row["warnings"].append(pc.ISD_CREDIT_NOTE_WARNING)
+            row["warnings"].append(ISD_CREDIT_NOTE_WARNING)
         return row
 
 
@@ -266,71 +230,62 @@ def _upper_or_none(text):
     return (text or "").upper() or None if type(text) is str or text is None else text
 
 
-def _ims_statuses(fields: pc.Columns) -> list:
-    return pc.map_distinct(fields.text("imsStatus", "imsstatus"), _status_code)
+def _ims_statuses(fields: Columns) -> list:
+    return map_distinct(fields.text("imsStatus", "imsstatus"), _status_code)
 
 
 def _status_code(status):
     return status.strip().upper() if type(status) is str and status else None
 
 
-def _isd_warnings(fields: pc.Columns) -> list[list[str]]:
+def _isd_warnings(fields: Columns, spec: Section) -> list[list[str]]:
     """row()'s warning for ISD credit notes, per document."""
     return [
-        [pc.ISD_CREDIT_NOTE_WARNING] if kind == "credit_note" else []
-        for kind in pc.isd_kinds(fields, "doctyp")
+        [ISD_CREDIT_NOTE_WARNING] if kind == "credit_note" else []
+        for kind in isd_kinds(fields, *spec.kind_keys)
     ]
 
 
-def _amount_columns(fields: pc.Columns) -> dict[str, pl.Series]:
+def _amount_columns(fields: Columns, keys_of: dict[str, tuple[str, ...]]) -> dict[str, pl.Series]:
     """_amounts for every document: the document's own amounts, else the sums of its rate lines."""
     columns = {"doc_value": fields.amount("val")}
-    own = {column: fields.amount(*keys) for column, keys in _DOC_AMOUNTS.items()}
+    own = {column: fields.amount(*keys) for column, keys in keys_of.items()}
     has_own = pl.DataFrame(own).select(pl.any_horizontal(pl.all().is_not_null())).to_series()
     items = fields.get("items", "itms")
     positions = [p for p in has_own.not_().arg_true().to_list() if isinstance(items[p], list)]
     if positions:
-        sums = pc.rate_line_sums(fields, [items[p] for p in positions], positions, _DOC_AMOUNTS)
+        sums = rate_line_sums(fields, [items[p] for p in positions], positions, keys_of)
         own = {column: own[column].scatter(positions, sums[column]) for column in own}
     return columns | own
 
 
-def _note_kind(record: pc.Record) -> str:
-    code = (record.text("typ", "ntty", required=True) or "").upper()
-    if code not in NOTE_KINDS:
-        raise record.error("typ", f"'{code}' is not a note type (C credit note, D debit note)")
-    return NOTE_KINDS[code]
+def _note_kind(record: Record, spec: Section) -> str:
+    code = (record.text(*spec.kind_keys, required=True) or "").upper()
+    if code not in spec.note_kinds:
+        raise record.error(spec.kind_keys[0], f"'{code}' is not a note type (C credit note, D debit note)")
+    return spec.note_kinds[code]
 
 
-def _ims_status(record: pc.Record) -> str | None:
+def _ims_status(record: Record) -> str | None:
     status = record.text("imsStatus", "imsstatus")
     return status.strip().upper() if status else None
 
 
-_DOC_AMOUNTS = {
-    "taxable_value": ("txval",),
-    "igst": ("igst", "iamt"),
-    "cgst": ("cgst", "camt"),
-    "sgst": ("sgst", "samt"),
-    "cess": ("cess", "csamt"),
-}
-
-
-def _amounts(record: pc.Record, row: dict) -> None:
+def _amounts(record: Record, row: dict, keys_of: dict[str, tuple[str, ...]]) -> None:
     """Document-level amounts when the document has them, else the sum of its rate lines."""
     row["doc_value"] = record.amount("val")
-    own = {column: record.amount(*keys) for column, keys in _DOC_AMOUNTS.items()}
+    own = {column: record.amount(*keys) for column, keys in keys_of.items()}
     items = record.get("items", "itms")
     if any(v is not None for v in own.values()) or not isinstance(items, list):
         row.update(own)
         return
-    lines = [pc.Record(item, record.file, f"{record.place}, item {i}") for i, item in enumerate(items, 1)]
-    for column, keys in _DOC_AMOUNTS.items():
-        row[column] = pc.amounts_total([line.amount(*keys) for line in lines])
+    lines = [Record(item, record.file, f"{record.place}, item {i}") for i, item in enumerate(items, 1)]
+    for column, keys in keys_of.items():
+        row[column] = amounts_total([line.amount(*keys) for line in lines])
 
 
 def _skipped(block: str, key: str, groups, name: str) -> Issue:
-    what = SKIPPED_SECTIONS.get(key.lower(), "a section this app does not know")
+    what = GSTR2B_SKIPPED.get(key.lower(), "a section this app does not know")
     count = len(groups) if isinstance(groups, list) else 1
     return Issue(
         f"{block} '{key}' ({what}, {count} entr{'y' if count == 1 else 'ies'}) was not read", Where(file=name)
@@ -357,10 +312,10 @@ def read_gstr2b_parts(
             )
     for result in results:
         result.warnings = [w for w in result.warnings if "holds no documents" not in w.message]
-    combined = pc.combine(results, name, "GSTR-2B")
+    combined = combine(results, name, "GSTR-2B")
     if combined.docs.is_empty():
         combined.warnings.append(Issue("this 2B holds no documents", Where(file=name)))
-    totals = [parts_total(pc.load_json(d, n)) or 0 for d, n in parts if not _is_workbook(d)]
+    totals = [parts_total(load_json(d, n)) or 0 for d, n in parts if not _is_workbook(d)]
     expected = max(totals, default=0)
     if expected and expected != len(parts):
         combined.warnings.append(

@@ -20,9 +20,11 @@ from python_calamine import CalamineError, CalamineWorkbook
 from recon import gstin as gstin_rules
 from recon import jsonio, normalise
 from recon.errors import InputError, Issue, Where
-from recon.readers import gstr2a, gstr2b
-from recon.readers import portal_common as pc
+from recon.readers.portal_files import check_recipient, recipient_in_file
+from recon.readers.portal_frame import canonical_frame, new_row
+from recon.readers.portal_values import period_mmyyyy, pos_code, supply_type_code
 from recon.readers.result import ReadResult
+from recon.readers.sections import GSTR2A, GSTR2B, GSTR2B_SHEET_ONLY, ISD_CREDIT_NOTE_WARNING, isd_kind
 
 
 def norm(text: object) -> str:
@@ -31,26 +33,18 @@ def norm(text: object) -> str:
 
 
 # Data sheets → (docdata section, rejected in IMS). Section keys follow the JSON so ids agree across formats.
-_BASE_SHEETS = {
-    "b2b": "b2b", "b2ba": "b2ba", "b2bcdnr": "cdnr", "b2bcdnra": "cdnra", "eco": "ecom", "ecoa": "ecoma",
-    "isd": "isd", "isda": "isda", "impg": "impg", "impga": "impga", "impgsez": "impgsez", "impgseza": "impgasez",
-}  # fmt: skip
+_BASE_SHEETS = {sheet: section.key for section in GSTR2B.values() for sheet in section.sheets}
 DATA_SHEETS = {name: (section, False) for name, section in _BASE_SHEETS.items()}
 DATA_SHEETS.update({f"{name}rejected": (section, True) for name, section in _BASE_SHEETS.items()})
-# B2B-DNR / B2B-DNRA: meaning not established (formats.md §4) — read by header, kept in their own section.
-DATA_SHEETS.update({"b2bdnr": ("b2b-dnr", False), "b2bdnra": ("b2b-dnra", False)})
+DATA_SHEETS.update({sheet: (s.key, False) for s in GSTR2B_SHEET_ONLY.values() for sheet in s.sheets})
 # ITC-reversal sheets repeat documents of earlier statements; summaries hold totals, not documents.
 REVERSAL_SHEETS = {"b2bitcreversal", "b2baitcreversal"}
 SUMMARY_SHEETS = {"readme", "itcavailable", "itcnotavailable", "itcrejected", "itcreversal", "itcreclaimed"}
 
-_AMENDMENT_SECTIONS = {"b2b-dnra"}
 _HEADER_SCAN_ROWS = 15
 
 # GSTR-2A Excel (formats.md §5): the same kind of sheets under 2A's own names; notes are 'CDNR' there.
-DATA_SHEETS_2A = {
-    "b2b": ("b2b", False), "b2ba": ("b2ba", False), "cdnr": ("cdn", False), "cdnra": ("cdna", False),
-    "isd": ("isd", False), "isda": ("isda", False), "impg": ("impg", False), "impgsez": ("impgsez", False),
-}  # fmt: skip
+DATA_SHEETS_2A = {sheet: (section.key, False) for section in GSTR2A.values() for sheet in section.sheets}
 # TDS / TCS credits are not supplier documents to reconcile.
 SKIPPED_SHEETS_2A = {"tds", "tdsa", "tcs", "tcsa"}
 
@@ -66,9 +60,9 @@ class Statement:
     hint: str
 
 
-GSTR2B = Statement("gstr2b", "2B", DATA_SHEETS, gstr2b.SECTIONS,
+GSTR2B_WORKBOOK = Statement("gstr2b", "2B", DATA_SHEETS, {**GSTR2B, **GSTR2B_SHEET_ONLY},
                    "Download GSTR-2B as Excel from the portal (Returns Dashboard → GSTR-2B → Download Excel).")  # fmt: skip
-GSTR2A = Statement("gstr2a", "2A", DATA_SHEETS_2A, gstr2a.SECTIONS,
+GSTR2A_WORKBOOK = Statement("gstr2a", "2A", DATA_SHEETS_2A, GSTR2A,
                    "Download GSTR-2A from the portal (Returns Dashboard → GSTR-2A).")  # fmt: skip
 
 
@@ -86,11 +80,11 @@ def looks_like_gstr2b(sheet_names: list[str]) -> bool:
 
 
 def read_gstr2b_excel(data: bytes, name: str, *, recipient_gstin: str | None = None) -> ReadResult:
-    return read_statement_workbook(data, name, GSTR2B, looks_like_gstr2b, recipient_gstin)
+    return read_statement_workbook(data, name, GSTR2B_WORKBOOK, looks_like_gstr2b, recipient_gstin)
 
 
 def read_gstr2a_excel(data: bytes, name: str, *, recipient_gstin: str | None = None) -> ReadResult:
-    return read_statement_workbook(data, name, GSTR2A, looks_like_gstr2a, recipient_gstin)
+    return read_statement_workbook(data, name, GSTR2A_WORKBOOK, looks_like_gstr2a, recipient_gstin)
 
 
 def read_statement_workbook(
@@ -105,7 +99,7 @@ def read_statement_workbook(
             hint=statement.hint,
         )
     about = read_me(workbook)
-    recipient = pc.check_recipient(about.get("gstin"), recipient_gstin, statement.label, name)
+    recipient = check_recipient(about.get("gstin"), recipient_gstin, statement.label, name)
     rows: list[dict] = []
     warnings: list[Issue] = []
     lines_read = skipped = 0
@@ -125,7 +119,7 @@ def read_statement_workbook(
         skipped += sheet.rows_skipped
         warnings.extend(sheet.issues)
         shown = shown or (sheet if sheet.layout and sheet.lines_read else None)
-    docs, issues = pc.canonical_frame(rows, statement.source, name)
+    docs, issues = canonical_frame(rows, statement.source, name)
     warnings.extend(issues)
     if not rows:
         warnings.append(Issue(f"this {statement.label} holds no documents", Where(file=name)))
@@ -137,7 +131,7 @@ def read_statement_workbook(
         rows_read=lines_read,
         rows_skipped=skipped,
         warnings=warnings,
-        recipient_gstin=pc.recipient_in_file(about.get("gstin")),
+        recipient_gstin=recipient_in_file(about.get("gstin")),
         period=about.get("period"),
         sheet=shown.sheet_name if shown else None,
         header_row=shown.layout.header_row if shown else None,
@@ -205,7 +199,7 @@ def read_me(workbook: CalamineWorkbook) -> dict:
 def _period_from(month: str | None, fy: str | None) -> str | None:
     if not month:
         return None
-    direct = pc.period_mmyyyy(month)
+    direct = period_mmyyyy(month)
     if direct and re.fullmatch(r"\d{6}", direct):
         return direct
     name = month.strip().lower()
@@ -378,15 +372,15 @@ class SheetReader:
     """Reads one data sheet: header by text, rows by tax rate, grouped into documents."""
 
     def __init__(self, workbook, sheet_name: str, section: str, rejected: bool, file: str, recipient,
-                 statement: Statement = GSTR2B):  # fmt: skip
+                 statement: Statement = GSTR2B_WORKBOOK):  # fmt: skip
         self.sheet_name, self.section, self.rejected = sheet_name, section, rejected
         self.file, self.recipient, self.statement = file, recipient, statement
         sheet = workbook.get_sheet_by_name(sheet_name)
         self.grid = sheet.to_python(skip_empty_area=False)
         self.merged = sheet.merged_cell_ranges or []
-        spec = statement.sections.get(section)
-        self.doc_kind = spec.doc_kind if spec else None
-        self.is_amendment = spec.is_amendment if spec else section in _AMENDMENT_SECTIONS
+        spec = statement.sections[section]
+        self.doc_kind = spec.doc_kind
+        self.is_amendment = spec.is_amendment
         self.layout: Layout | None = None
         self.lines_read = 0
         self.rows_skipped = 0  # blank and total rows between the header and the last row
@@ -500,7 +494,7 @@ class SheetReader:
 
     def _kind(self, value, row: int, column: Column | None) -> str:
         if self.doc_kind == "isd":
-            return pc.isd_kind(cell_text(value))
+            return isd_kind(cell_text(value))
         if self.doc_kind:
             return self.doc_kind
         text = norm(value)
@@ -513,7 +507,7 @@ class SheetReader:
         raise self._error(row, column, f"'{value}' is neither a credit note nor a debit note")
 
     def _start_document(self, line: dict, row: int, index: int) -> dict:
-        doc = pc.new_row(self.statement.source, self.file, self.section, index)
+        doc = new_row(self.statement.source, self.file, self.section, index)
         doc["origin_sheet"] = self.sheet_name
         doc["origin_rows"] = [row]
         doc["recipient_gstin"] = self.recipient
@@ -525,7 +519,7 @@ class SheetReader:
         doc["pos"] = self._pos(line["pos"], row, doc)
         doc["supply_type"] = invoice_type_code(line["supply_type"])
         doc["reverse_charge"] = yes_no(line["reverse_charge"])
-        doc["supplier_period"] = pc.period_mmyyyy(cell_text(line["supplier_period"]))
+        doc["supplier_period"] = period_mmyyyy(cell_text(line["supplier_period"]))
         if self.statement.source == "gstr2a":  # 2A shows documents whether or not the return is filed
             doc["supplier_filing_status"] = cell_text(line["filing_status"])
             doc["supplier_filed"] = yes_no(line["filing_status"])
@@ -539,13 +533,13 @@ class SheetReader:
         if line.get("_warning"):
             doc["warnings"].append(line["_warning"])
         if self.doc_kind == "isd" and doc["doc_kind"] == "credit_note":
-            doc["warnings"].append(pc.ISD_CREDIT_NOTE_WARNING)
+            doc["warnings"].append(ISD_CREDIT_NOTE_WARNING)
         return doc
 
     def _pos(self, value, row: int, doc: dict) -> str | None:
         if blank(value):
             return None
-        code = pc.pos_code(value)
+        code = pos_code(value)
         if code not in gstin_rules.STATES:
             doc["warnings"].append(f"place of supply '{value}' (row {row}) is not a known state name")
         return code
@@ -607,7 +601,7 @@ def invoice_type_code(value) -> str | None:
     for needles, code in _INVOICE_TYPES:
         if all(n in words for n in needles):
             return code
-    return pc.supply_type_code(value)
+    return supply_type_code(value)
 
 
 def yes_no(value) -> bool | None:

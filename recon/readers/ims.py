@@ -12,57 +12,16 @@ from dataclasses import dataclass
 from itertools import repeat
 
 from recon.errors import InputError, Issue, Where
-from recon.readers import portal_common as pc
+from recon.readers.portal_columns import READ_ALONE, Columns, isd_kinds, map_distinct
+from recon.readers.portal_files import check_recipient, recipient_in_file
+from recon.readers.portal_frame import canonical_frame_of_columns, new_row
+from recon.readers.portal_json import collector_paused, load_json
+from recon.readers.portal_kind import IMS_WRAPPERS, json_kind, wrong_kind_error
+from recon.readers.portal_record import Record
+from recon.readers.portal_values import pos_code, raw_json, supply_type_code
 from recon.readers.result import ReadResult
-
-
-@dataclass(frozen=True)
-class Section:
-    """How one IMS section names its document (formats.md §1.2)."""
-
-    doc_kind: str
-    number: tuple[str, ...]
-    date: tuple[str, ...]
-    original_number: tuple[str, ...] = ()
-    original_date: tuple[str, ...] = ()
-    needs_supplier: bool = True
-
-    @property
-    def is_amendment(self) -> bool:
-        return bool(self.original_number)
-
-
-_INV = (("inum",), ("idt",))
-_NOTE = (("nt_num",), ("nt_dt",))
-_AMEND_INV = (("oinum",), ("oidt",))
-_AMEND_NOTE = (("ont_num",), ("ont_dt",))
-# Import of goods (from the October-2025 period) is known from one GSP client only (formats.md §1.2): read
-# leniently, bill of entry number/date, supplier GSTIN only for SEZ imports.
-_BOE = (("boenum", "inum"), ("boedt", "idt"))
-_AMEND_BOE = (("oboenum", "oinum"), ("oboedt", "oidt"))
-# ISD groups appear in the count API; whether records come is not established (ims-rules.md §1).
-_ISD = (("docnum", "inum", "nt_num"), ("docdt", "idt", "nt_dt"))
-_AMEND_ISD = (("odocnum", "oinum", "ont_num"), ("odocdt", "oidt", "ont_dt"))
-
-SECTIONS: dict[str, Section] = {
-    "b2b": Section("invoice", *_INV),
-    "b2ba": Section("invoice", *_INV, *_AMEND_INV),
-    "b2bdn": Section("debit_note", *_NOTE),
-    "b2bdna": Section("debit_note", *_NOTE, *_AMEND_NOTE),
-    "b2bcn": Section("credit_note", *_NOTE),
-    "b2bcna": Section("credit_note", *_NOTE, *_AMEND_NOTE),
-    "ecom": Section("invoice", *_INV),
-    "ecoma": Section("invoice", *_INV, *_AMEND_INV),
-    "impg": Section("bill_of_entry", *_BOE, needs_supplier=False),
-    "impga": Section("bill_of_entry", *_BOE, *_AMEND_BOE, needs_supplier=False),
-    "impgsez": Section("bill_of_entry", *_BOE, needs_supplier=False),
-    "impgseza": Section("bill_of_entry", *_BOE, *_AMEND_BOE, needs_supplier=False),
-    "isd": Section("isd", *_ISD),
-    "isda": Section("isd", *_ISD, *_AMEND_ISD),
-    # ISD credit notes reduce the ITC distributed earlier: the kind every total subtracts.
-    "isdcn": Section("credit_note", *_ISD),
-    "isdcna": Section("credit_note", *_ISD, *_AMEND_ISD),
-}
+from recon.readers.section_columns import join_columns, origin_indexes, put_rows
+from recon.readers.sections import IMS, Section, isd_kind
 
 # Keys that may sit beside the sections in an envelope and are not sections themselves.
 _ENVELOPE_KEYS = {
@@ -92,31 +51,31 @@ class Envelope:
 
 def read_ims(data: bytes, name: str, *, recipient_gstin: str | None = None) -> ReadResult:
     """Read an IMS JSON download (any envelope) into canonical documents."""
-    return read_ims_parsed(pc.load_json(data, name), name, recipient_gstin=recipient_gstin)
+    return read_ims_parsed(load_json(data, name), name, recipient_gstin=recipient_gstin)
 
 
 def read_ims_parsed(obj, name: str, *, recipient_gstin: str | None = None) -> ReadResult:
     """:func:`read_ims` for JSON already parsed with ``jsonio.loads_exact`` (the sniffer parses once)."""
-    with pc.collector_paused():
+    with collector_paused():
         return _read_sections(obj, name, recipient_gstin)
 
 
 def _read_sections(obj, name: str, recipient_gstin: str | None) -> ReadResult:
     envelope = find_sections(obj, name)
-    recipient = pc.check_recipient(envelope.recipient_gstin, recipient_gstin, "IMS file", name)
+    recipient = check_recipient(envelope.recipient_gstin, recipient_gstin, "IMS file", name)
     parts: list[dict] = []
     warnings: list[Issue] = []
     for key, records in envelope.sections.items():
         section = key.lower()
-        if section not in SECTIONS:
+        if section not in IMS:
             warnings.append(_unknown_section(key, records, name))
             continue
         if not isinstance(records, list):
             raise InputError(f"section '{key}' is not a list of records", file=name)
         if records:
             parts.append(_section_columns(key, records, name, envelope, recipient))
-    columns, count = pc.join_columns(parts)
-    docs, issues = pc.canonical_frame_of_columns(columns, count, "ims", name)
+    columns, count = join_columns(parts)
+    docs, issues = canonical_frame_of_columns(columns, count, "ims", name)
     warnings.extend(issues)
     warnings.extend(_envelope_warnings(envelope, count, name))
     return ReadResult(
@@ -126,25 +85,25 @@ def _read_sections(obj, name: str, recipient_gstin: str | None) -> ReadResult:
         file_format="json",
         rows_read=count,
         warnings=warnings,
-        recipient_gstin=pc.recipient_in_file(envelope.recipient_gstin),
+        recipient_gstin=recipient_in_file(envelope.recipient_gstin),
         period=envelope.return_period,
     )
 
 
 def find_sections(obj, name: str) -> Envelope:
     """Unwrap the envelope down to the dict that holds the sections (formats.md §1.1, §2.1)."""
-    kind = pc.json_kind(obj)
+    kind = json_kind(obj)
     if not isinstance(obj, dict) or kind not in ("ims", "unknown"):
-        raise pc.wrong_kind_error(kind, "ims", name)
+        raise wrong_kind_error(kind, "ims", name)
     envelope = Envelope(sections={})
     node = obj
     for _ in range(6):
         _note_envelope_keys(node, envelope)
-        sections = {k: v for k, v in node.items() if str(k).lower() in SECTIONS}
+        sections = {k: v for k, v in node.items() if str(k).lower() in IMS}
         if sections:
             envelope.sections = sections
             return envelope
-        wrapper = next((k for k in pc.IMS_WRAPPERS if k in node), None)
+        wrapper = next((k for k in IMS_WRAPPERS if k in node), None)
         if wrapper is None:
             break
         inner = node[wrapper]
@@ -159,7 +118,7 @@ def find_sections(obj, name: str) -> Envelope:
         envelope.error_file = envelope.error_file or wrapper == "imsDetailsErr"
         node = inner
     if kind == "unknown" and set(map(str, node)) - _ENVELOPE_KEYS:
-        raise pc.wrong_kind_error(kind, "ims", name)
+        raise wrong_kind_error(kind, "ims", name)
     return envelope  # an empty download: envelope with no records
 
 
@@ -183,19 +142,20 @@ def _section_columns(key: str, records: list, name: str, envelope: Envelope, rec
     if not all(map(isinstance, records, repeat(dict))):
         raise _first_error(key, records, name, envelope, recipient)
     section, count = key.lower(), len(records)
-    fields = pc.Columns(records)
+    spec = IMS[section]
+    fields = Columns(records)
     columns = {
         "source": ["ims"] * count,
         "section": [section] * count,
         "origin_file": [name] * count,
         "origin_sheet": [section] * count,
         "recipient_gstin": [recipient] * count,
-        **_field_columns(fields, SECTIONS[section], envelope),
+        **_field_columns(fields, spec, envelope),
     }
     refusals = _refusals(fields)
     alone = {
         position: document_row(
-            pc.Record(records[position], name, f"section '{key}', record {position + 1}"),
+            Record(records[position], name, f"section '{key}', record {position + 1}"),
             section,
             position + 1,
             name,
@@ -204,19 +164,19 @@ def _section_columns(key: str, records: list, name: str, envelope: Envelope, rec
         )
         for position in sorted(fields.alone)
     }
-    pc.put_rows(columns, alone)
-    columns["warnings"] = _column_warnings(columns, refusals, alone)
-    columns["origin_rows"] = pc.origin_indexes(count)
+    put_rows(columns, alone)
+    columns["warnings"] = _column_warnings(columns, spec, refusals, alone)
+    columns["origin_rows"] = origin_indexes(count)
     columns["raw"] = fields.raw()
     return columns
 
 
-def _field_columns(fields: pc.Columns, spec: Section, envelope: Envelope) -> dict[str, list]:
+def _field_columns(fields: Columns, spec: Section, envelope: Envelope) -> dict[str, list]:
     """document_row's fields for every record (fields: formats.md §1.3)."""
     count = len(fields.records)
     status = fields.text("srcfilstatus")
     return {
-        "doc_kind": pc.isd_kinds(fields, "doctyp") if spec.doc_kind == "isd" else [spec.doc_kind] * count,
+        "doc_kind": isd_kinds(fields, *spec.kind_keys) if spec.doc_kind == "isd" else [spec.doc_kind] * count,
         "is_amendment": [spec.is_amendment] * count,
         "supplier_gstin": fields.text("stin", "ctin", required=spec.needs_supplier),
         "supplier_name": fields.text("tradenm", "trdnm", "trade_name", "lgl_nm"),
@@ -224,14 +184,14 @@ def _field_columns(fields: pc.Columns, spec: Section, envelope: Envelope) -> dic
         "doc_date": fields.date(*spec.date, required=True),
         "original_doc_no": fields.text(*spec.original_number) if spec.is_amendment else [None] * count,
         "original_doc_date": fields.date(*spec.original_date) if spec.is_amendment else [None] * count,
-        "supply_type": fields.code(pc.supply_type_code, "inv_typ", "typ"),
-        "pos": fields.code(pc.pos_code, "pos"),
+        "supply_type": fields.code(supply_type_code, *spec.supply_type_keys),
+        "pos": fields.code(pos_code, "pos"),
         # Reverse-charge supplies never enter IMS (ims-rules.md §1), so an IMS record is forward charge.
         "reverse_charge": [False if rev is None else rev for rev in fields.flag("rev", "rchrg")],
-        **{column: fields.amount(*keys) for column, keys in _AMOUNTS.items()},
+        **{column: fields.amount(*keys) for column, keys in spec.amounts.items()},
         "supplier_period": fields.text("rtnprd", "sRtnPrd"),
         "supplier_filing_status": status,
-        "supplier_filed": pc.map_distinct(status, _is_filed),
+        "supplier_filed": map_distinct(status, _is_filed),
         "ims_action": _held_actions(fields, envelope),
         "pending_blocked": fields.flag("ispendactblocked", "ispendactnallwd"),
         "remarks_blocked": fields.flag("isRemarksBlocked", "remarksBlocked"),
@@ -240,36 +200,25 @@ def _field_columns(fields: pc.Columns, spec: Section, envelope: Envelope) -> dic
     }
 
 
-# The amount columns and their keys, in the order document_row reads (and warns about) them.
-_AMOUNTS = {
-    "taxable_value": ("txval",),
-    "igst": ("iamt", "igst"),
-    "cgst": ("camt", "cgst"),
-    "sgst": ("samt", "sgst"),
-    "cess": ("cess", "csamt"),
-    "doc_value": ("val",),
-}
-
-
-def _held_actions(fields: pc.Columns, envelope: Envelope) -> list:
+def _held_actions(fields: Columns, envelope: Envelope) -> list:
     """_held_action for every record; a value that is not an action is left to document_row."""
     if envelope.reqtyp == "RESET":
         return ["N"] * len(fields.records)
-    return fields.note_alone(pc.map_distinct(fields.text("action"), _action_code))
+    return fields.note_alone(map_distinct(fields.text("action"), _action_code))
 
 
 def _action_code(action):
-    if action is None or action is pc.READ_ALONE:
+    if action is None or action is READ_ALONE:
         return action
     code = action.strip().upper()
-    return code if code in ("A", "R", "P", "N") else pc.READ_ALONE
+    return code if code in ("A", "R", "P", "N") else READ_ALONE
 
 
 def _is_filed(status) -> bool:
     return type(status) is str and status.strip().lower() == "filed"
 
 
-def _refusals(fields: pc.Columns) -> list:
+def _refusals(fields: Columns) -> list:
     """The portal's refusal of each record (error files), as _record_warnings words it, else None."""
     messages = fields.text("error_msg", "errMsg")
     if not any(messages):
@@ -277,16 +226,16 @@ def _refusals(fields: pc.Columns) -> list:
     codes = fields.text("error_cd", "errCd")
     return [
         f"the portal refused this record: {code + ' ' if code else ''}{message}"
-        if type(message) is str and code is not pc.READ_ALONE
+        if type(message) is str and code is not READ_ALONE
         else None
         for message, code in zip(messages, codes, strict=True)
     ]
 
 
-def _column_warnings(columns: dict, refusals: list, rows: dict[int, dict]) -> list[list[str]]:
+def _column_warnings(columns: dict, spec: Section, refusals: list, rows: dict[int, dict]) -> list[list[str]]:
     """Each record's warnings in _record_warnings' order; records read alone keep their own."""
     warnings = [[] if refusal is None else [refusal] for refusal in refusals]
-    for column in _AMOUNTS:
+    for column in spec.amounts:
         amounts = columns[column]
         for position in amounts.lt(0).arg_true().to_list():
             warnings[position].append(
@@ -303,18 +252,18 @@ def _first_error(key: str, records: list, name: str, envelope: Envelope, recipie
         where = f"section '{key}', record {index}"
         if not isinstance(record, dict):
             break
-        document_row(pc.Record(record, name, where), key.lower(), index, name, envelope, recipient)
+        document_row(Record(record, name, where), key.lower(), index, name, envelope, recipient)
     return InputError(f"{where} is not a record (an object was expected)", file=name)
 
 
 def document_row(
-    record: pc.Record, section: str, index: int, name: str, envelope: Envelope, recipient: str | None
+    record: Record, section: str, index: int, name: str, envelope: Envelope, recipient: str | None
 ) -> dict:
     """One IMS record as a canonical row (fields: formats.md §1.3)."""
-    spec = SECTIONS[section]
-    row = pc.new_row("ims", name, section, index)
+    spec = IMS[section]
+    row = new_row("ims", name, section, index)
     row["recipient_gstin"] = recipient
-    row["doc_kind"] = pc.isd_kind(record.text("doctyp")) if spec.doc_kind == "isd" else spec.doc_kind
+    row["doc_kind"] = isd_kind(record.text(*spec.kind_keys)) if spec.doc_kind == "isd" else spec.doc_kind
     row["is_amendment"] = spec.is_amendment
     row["supplier_gstin"] = record.text("stin", "ctin", required=spec.needs_supplier)
     row["supplier_name"] = record.text("tradenm", "trdnm", "trade_name", "lgl_nm")
@@ -323,17 +272,13 @@ def document_row(
     if spec.is_amendment:
         row["original_doc_no"] = record.text(*spec.original_number)
         row["original_doc_date"] = record.date(*spec.original_date)
-    row["supply_type"] = pc.supply_type_code(record.get("inv_typ", "typ"))
-    row["pos"] = pc.pos_code(record.get("pos"))
+    row["supply_type"] = supply_type_code(record.get(*spec.supply_type_keys))
+    row["pos"] = pos_code(record.get("pos"))
     # Reverse-charge supplies never enter IMS (ims-rules.md §1), so an IMS record is forward charge.
     rev = record.flag("rev", "rchrg")
     row["reverse_charge"] = False if rev is None else rev
-    row["taxable_value"] = record.amount("txval")
-    row["igst"] = record.amount("iamt", "igst")
-    row["cgst"] = record.amount("camt", "cgst")
-    row["sgst"] = record.amount("samt", "sgst")
-    row["cess"] = record.amount("cess", "csamt")
-    row["doc_value"] = record.amount("val")
+    for column, keys in spec.amounts.items():
+        row[column] = record.amount(*keys)
     row["supplier_period"] = record.text("rtnprd", "sRtnPrd")
     status = record.text("srcfilstatus")
     row["supplier_filing_status"] = status
@@ -344,12 +289,12 @@ def document_row(
     row["remarks_blocked"] = record.flag("isRemarksBlocked", "remarksBlocked")
     row["itc_red_blocked"] = record.flag("itcRedReqBlocked", "isItcRedReqBlocked")
     row["portal_hash"] = record.text("hash")
-    row["raw"] = pc.raw_json(record.data)
-    _record_warnings(record, row)
+    row["raw"] = raw_json(record.data)
+    _record_warnings(record, spec, row)
     return row
 
 
-def _held_action(record: pc.Record, envelope: Envelope) -> str | None:
+def _held_action(record: Record, envelope: Envelope) -> str | None:
     """The action the record holds: ``action`` in a download; a RESET file asks for No Action."""
     if envelope.reqtyp == "RESET":
         return "N"
@@ -362,12 +307,12 @@ def _held_action(record: pc.Record, envelope: Envelope) -> str | None:
     return code
 
 
-def _record_warnings(record: pc.Record, row: dict) -> None:
+def _record_warnings(record: Record, spec: Section, row: dict) -> None:
     message = record.text("error_msg", "errMsg")
     if message:
         code = record.text("error_cd", "errCd")
         row["warnings"].append(f"the portal refused this record: {code + ' ' if code else ''}{message}")
-    for column in ("taxable_value", "igst", "cgst", "sgst", "cess", "doc_value"):
+    for column in spec.amounts:
         value = row.get(column)
         if value is not None and value < 0:
             row["warnings"].append(f"{column} is negative ({value}); the portal lists amounts as positive")

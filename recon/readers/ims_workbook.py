@@ -18,26 +18,28 @@ from decimal import Decimal
 from recon import normalise
 from recon.errors import InputError, Issue, Where
 from recon.readers import gstr2b_excel as excel
-from recon.readers import portal_common as pc
-from recon.readers.ims import SECTIONS
+from recon.readers.portal_frame import canonical_frame, new_row
+from recon.readers.portal_values import period_mmyyyy, pos_code, raw_json
 from recon.readers.result import ReadResult
+from recon.readers.sections import IMS
 
 # Offline-tool sheet → IMS section key.
-SHEETS = {
-    "b2b": "b2b", "b2ba": "b2ba", "b2bdn": "b2bdn", "b2bdna": "b2bdna", "b2bcn": "b2bcn", "b2bcna": "b2bcna",
-    "eco": "ecom", "ecoa": "ecoma",
-}  # fmt: skip
+SHEETS = {sheet: section.key for section in IMS.values() for sheet in section.sheets}
+# The credit and debit note sheets: the 2B workbook has none of these names, so they tell the tool's apart.
+_NOTE_SHEETS = {
+    sheet for s in IMS.values() if s.doc_kind in ("credit_note", "debit_note") for sheet in s.sheets
+}
 ACTION_WORDS = {"accept": "A", "accepted": "A", "reject": "R", "rejected": "R", "pending": "P",
                 "noaction": "N", "a": "A", "r": "R", "p": "P", "n": "N"}  # fmt: skip
 SOURCE_FORMS = {"gstr1": "R1", "gstr1a": "R1A", "iff": "IFF", "r1": "R1", "r1a": "R1A"}
-_AMOUNT_KEYS = {"doc_value": "val", "taxable_value": "txval", "igst": "iamt", "cgst": "camt", "sgst": "samt",
-                "cess": "cess"}  # fmt: skip
+# The amounts in the order the download writes them (val first); their keys come from the section.
+_AMOUNTS = ("doc_value", "taxable_value", "igst", "cgst", "sgst", "cess")
 
 
 def looks_like_ims_workbook(sheet_names: list[str]) -> bool:
     """The offline tool's 'Home' sheet beside its IMS section sheets (B2B-CN, B2B-DN ...)."""
     names = {excel.norm(s) for s in sheet_names}
-    return "home" in names and bool(names & {"b2bcn", "b2bdn", "b2bcna", "b2bdna"})
+    return "home" in names and bool(names & _NOTE_SHEETS)
 
 
 def field_of(label: str) -> str | None:
@@ -91,9 +93,7 @@ def read_ims_workbook(data: bytes, name: str, *, recipient_gstin: str | None = N
             continue
         sheet = workbook.get_sheet_by_name(sheet_name)
         grid = sheet.to_python(skip_empty_area=False)
-        layout = excel.find_layout(
-            grid, sheet.merged_cell_ranges or [], SECTIONS[section].is_amendment, field_of
-        )
+        layout = excel.find_layout(grid, sheet.merged_cell_ranges or [], IMS[section].is_amendment, field_of)
         if layout is None:
             if len(grid) > 7:
                 warnings.append(
@@ -102,7 +102,7 @@ def read_ims_workbook(data: bytes, name: str, *, recipient_gstin: str | None = N
             continue
         reader = _SheetRows(grid, layout, section, sheet_name, name, recipient_gstin)
         rows.extend(reader.rows())
-    docs, issues = pc.canonical_frame(rows, "ims", name)
+    docs, issues = canonical_frame(rows, "ims", name)
     warnings.extend(issues)
     if not rows:
         warnings.append(Issue("the workbook holds no IMS records", Where(file=name)))
@@ -121,7 +121,7 @@ class _SheetRows:
     def __init__(self, grid, layout, section: str, sheet_name: str, file: str, recipient):
         self.grid, self.layout, self.section = grid, layout, section
         self.sheet_name, self.file, self.recipient = sheet_name, file, recipient
-        self.spec = SECTIONS[section]
+        self.spec = IMS[section]
 
     def rows(self) -> list[dict]:
         out = []
@@ -142,7 +142,7 @@ class _SheetRows:
                           hint="Correct the cell in the offline tool, or use the IMS JSON download.")  # fmt: skip
 
     def row(self, values: dict, row_no: int, index: int) -> dict:
-        row = pc.new_row("ims", self.file, self.section, index)
+        row = new_row("ims", self.file, self.section, index)
         row["origin_sheet"] = self.sheet_name
         row["origin_rows"] = [row_no]
         row["recipient_gstin"] = self.recipient
@@ -157,11 +157,11 @@ class _SheetRows:
         row["original_doc_no"] = excel.cell_text(values.get("original_doc_no"))
         row["original_doc_date"] = self._date(values.get("original_doc_date"), row_no, "original_doc_date")
         row["supply_type"] = excel.invoice_type_code(values.get("supply_type"))
-        row["pos"] = pc.pos_code(values.get("pos")) if not excel.blank(values.get("pos")) else None
+        row["pos"] = pos_code(values.get("pos")) if not excel.blank(values.get("pos")) else None
         row["reverse_charge"] = False  # reverse-charge supplies never enter IMS (ims-rules.md §1)
-        for field in _AMOUNT_KEYS:
+        for field in _AMOUNTS:
             row[field] = self._amount(values.get(field), row_no, field)
-        row["supplier_period"] = pc.period_mmyyyy(excel.cell_text(values.get("supplier_period")))
+        row["supplier_period"] = period_mmyyyy(excel.cell_text(values.get("supplier_period")))
         status = excel.cell_text(values.get("filing_status"))
         row["supplier_filing_status"] = status
         row["supplier_filed"] = status is not None and excel.norm(status) == "filed"
@@ -175,7 +175,7 @@ class _SheetRows:
         errors = excel.cell_text(values.get("errors"))
         if errors:
             row["warnings"].append(f"validation error in the offline tool: {errors}")
-        row["raw"] = pc.raw_json(self._record(row, values))
+        row["raw"] = raw_json(self._record(row, values))
         return row
 
     def _date(self, value, row_no: int, field: str, required: bool = False) -> date | None:
@@ -217,13 +217,14 @@ class _SheetRows:
         if self.spec.is_amendment and row["original_doc_no"]:
             record[self.spec.original_number[0]] = row["original_doc_no"]
             record[self.spec.original_date[0]] = normalise.portal_date(row["original_doc_date"])
-        if row["supply_type"] and self.section not in ("ecom", "ecoma"):
+        # ECO documents carry no invoice type: the section's upload fields have none.
+        if row["supply_type"] and "inv_typ" in self.spec.api_fields:
             record["inv_typ"] = row["supply_type"]
         if row["pos"]:
             record["pos"] = row["pos"]
-        for field, key in _AMOUNT_KEYS.items():
+        for field in _AMOUNTS:
             if row[field] is not None:
-                record[key] = Decimal(f"{row[field]:.2f}")
+                record[self.spec.amounts[field][0]] = Decimal(f"{row[field]:.2f}")
         source = excel.cell_text(values.get("source_form"))
         extras = {
             "rtnprd": row["supplier_period"],

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 import polars as pl
 
 from recon.gstin import state_name
+from recon.present import indian_grouping
 from recon.synth.register import LayoutShape, file_rows
 
 LAYOUTS = ("tally", "busy", "zoho", "sap", "marg", "generic")
@@ -96,16 +97,7 @@ def indian(amount: float | None) -> str:
         return ""
     sign = "-" if amount < 0 else ""
     whole, paise = f"{abs(amount):.2f}".split(".")
-    if len(whole) > 3:
-        head, tail = whole[:-3], whole[-3:]
-        groups = []
-        while len(head) > 2:
-            groups.insert(0, head[-2:])
-            head = head[:-2]
-        if head:
-            groups.insert(0, head)
-        whole = ",".join(groups) + "," + tail
-    return f"{sign}{whole}.{paise}"
+    return f"{sign}{indian_grouping(int(whole))}.{paise}"
 
 
 def _signed(row: dict, column: str, allow_negative: bool = True) -> float:

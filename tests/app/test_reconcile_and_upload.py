@@ -116,7 +116,7 @@ def test_reject_in_the_grid_needs_a_remark_and_is_audited(app, workspace, loaded
         edit={"result_id": row["result_id"], "field": "action", "value": "Reject"}
     )
     at.run()
-    assert any("Rejecting removes this ITC" in w.value for w in at.warning)  # what a Reject costs
+    assert any("Rejecting loses this ITC" in w.value for w in at.warning)  # what a Reject costs
     at.text_area(key="confirm_remarks").input("").run()  # no remark (whatever was prefilled)
     click_in_dialog(at, "confirm_go")
     assert any("needs a remark" in e.value for e in at.error)
@@ -144,7 +144,7 @@ def test_pending_is_refused_where_the_portal_blocks_it(app, workspace, loaded_cl
     at.button(key="bulk_P_matched").click().run()
     click_in_dialog(at, "confirm_go")
     assert workspace.decisions(loaded_client.id).is_empty()
-    assert any("not set to Pending" in w.value for w in at.warning)
+    assert any("not set to Pending" in e.value for e in at.error)  # said in the dialog, which stays open
 
 
 def test_upload_page_counts_only_decisions_and_the_files_hold_that_many(app, workspace, loaded_client):

@@ -223,7 +223,7 @@ def test_change_one_row_to_reject_with_a_remark(page, workspace, shot_dir):
     frame.locator(".ag-cell-inline-editing .ag-picker-field-wrapper").click()
     frame.get_by_role("option", name="Reject").click()
     dialog = page.get_by_role("dialog")
-    expect(dialog).to_contain_text("Rejecting removes this ITC")
+    expect(dialog).to_contain_text("Rejecting loses this ITC")
     dialog.get_by_label(re.compile("Remarks for the supplier")).fill(REMARK)
     dialog.get_by_text("Confirm the action").click()  # leave the text area so its value is sent
     wait_run_done(page)

@@ -9,7 +9,7 @@ from engine_docs import b, books, p, portal
 from test_pairing import pairs_of, row_for
 
 from recon.match import Settings, reconcile
-from recon.match.explain import format_rupees
+from recon.present import format_rupees
 
 
 def test_manual_link_wins_and_is_still_compared():
@@ -159,7 +159,7 @@ def test_indian_rupee_formatting():
 
 
 def test_rupee_expression_agrees_with_scalar():
-    from recon.match.explain import rupees_expr
+    from recon.present import rupees_expr
 
     values = [0, 5, 99, 100, 99_999, 100_000, 12_345_678, 123_456_789_012, -120_000, 10**17]
     # Every length of rupees the scalar (a float) still holds to the paisa, so every grouping.

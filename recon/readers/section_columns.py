@@ -1,0 +1,170 @@
+"""A 2B / 2A section read a field at a time, and the columns of several sections joined.
+
+The documents of a 2B or 2A section sit under their supplier (or in a flat list for imports); here they
+become one record each for :class:`~recon.readers.portal_columns.Columns`, their rate lines are summed,
+and the rows the readers read one by one are put back in place.
+"""
+
+from __future__ import annotations
+
+from itertools import chain, repeat
+
+import polars as pl
+
+from recon import model
+from recon.readers.portal_columns import Columns
+
+
+def put_rows(columns: dict[str, list | pl.Series], rows: dict[int, dict]) -> None:
+    """Put rows read one by one (position -> row) into the columns, in place of what stood there."""
+    if not rows:
+        return
+    positions = list(rows)
+    for name, values in columns.items():
+        found = [rows[p].get(name) for p in positions]
+        if isinstance(values, pl.Series):
+            columns[name] = values.scatter(positions, found)
+        else:
+            for position, value in zip(positions, found, strict=True):
+                values[position] = value
+
+
+def section_documents(groups, list_key: str | None) -> tuple[list[dict], list[int] | None, list[int]] | None:
+    """A 2B/2A section's documents for :class:`Columns`: records, their suppliers' and their own numbers.
+
+    ``list_key`` None is a flat list of documents without supplier (impg bills of entry). None when the
+    section holds something that is not a record.
+    """
+    if not isinstance(groups, list):
+        return None
+    if list_key is None:
+        if not all(map(isinstance, groups, repeat(dict))):
+            return None
+        return groups, None, list(range(1, len(groups) + 1))
+    return supplier_documents(groups, list_key)
+
+
+class SectionColumns:
+    """What the 2B and 2A section readers share: a section's documents read a field at a time (Columns).
+
+    A reader sets ``spec``, ``section``, ``file``, ``recipient``, ``source`` and ``origin_sheet`` and gives
+    ``rows`` (the section record by record), ``_row_alone`` (one document record by record),
+    ``_field_columns``, ``_amount_columns`` and ``_warnings`` (per document, from the columns).
+    """
+
+    def columns(self, groups) -> dict:
+        """The section's rows as columns, all documents a field at a time.
+
+        Documents the column reader leaves alone are read with ``_row_alone``, in file order, so the
+        first bad document raises its own error; a section that is not all records is read by ``rows``,
+        which raises where its shape breaks.
+        """
+        found = section_documents(groups, self.spec.list_key)
+        if found is None:
+            return columns_of_rows(self.rows(groups))
+        records, suppliers, numbers = found
+        fields = Columns(records)
+        count = len(records)
+        columns = {
+            "source": [self.source] * count,
+            "section": [self.section] * count,
+            "origin_file": [self.file] * count,
+            "origin_sheet": [self.origin_sheet] * count,
+            "recipient_gstin": [self.recipient] * count,
+            **self._field_columns(fields),
+            **self._amount_columns(fields),
+        }
+        warnings = self._warnings(fields, columns)
+        alone = {p: self._row_alone(records, suppliers, numbers, p) for p in sorted(fields.alone)}
+        put_rows(columns, alone)
+        for position, row in alone.items():
+            warnings[position] = row["warnings"]
+        columns["warnings"] = warnings
+        columns["origin_rows"] = origin_indexes(count)
+        columns["raw"] = fields.raw()
+        return columns
+
+
+def supplier_documents(groups: list, list_key: str) -> tuple[list[dict], list[int], list[int]] | None:
+    """The documents of a 2B/2A section whose documents sit under their supplier, one record each.
+
+    Each record is the supplier's scalar keys followed by the document's own (as the readers' raw), with
+    the supplier's and the document's number (from 1). None when the section holds something that is
+    not a record: reading it one record by one then raises where the shape breaks.
+    """
+    records: list[dict] = []
+    suppliers: list[int] = []
+    numbers: list[int] = []
+    for s_index, supplier in enumerate(groups, start=1):
+        if not isinstance(supplier, dict):
+            return None
+        documents = supplier.get(list_key) or []
+        if not isinstance(documents, list) or not all(map(isinstance, documents, repeat(dict))):
+            return None
+        scalars = {k: v for k, v in supplier.items() if not isinstance(v, (list, dict))}
+        records.extend(scalars | document for document in documents)
+        suppliers.extend(repeat(s_index, len(documents)))
+        numbers.extend(range(1, len(documents) + 1))
+    return records, suppliers, numbers
+
+
+def rate_line_sums(
+    fields: Columns, items_of: list[list], positions: list[int], keys_of: dict[str, tuple], line_of=None
+) -> dict[str, list]:
+    """amounts_total of the rate lines of the documents at ``positions``, per amount column.
+
+    ``items_of`` holds each document's list of lines; ``line_of`` picks the line's record out of an item
+    (2A nests it under itm_det). A document with a line that is no record, or an amount Record refuses,
+    is left to the reader's row(), which raises for it.
+    """
+    lines, spans, owners = [], [], []
+    for position, items in zip(positions, items_of, strict=True):
+        records = items if line_of is None else [line_of(item) for item in items]
+        if not all(map(isinstance, records, repeat(dict))):
+            fields.alone.add(position)
+            records = []
+        spans.append((len(lines), len(lines) + len(records)))
+        lines.extend(records)
+        owners.extend(repeat(position, len(records)))
+    line_fields = Columns(lines)
+    sums = {}
+    for column, keys in keys_of.items():
+        amounts = line_fields.amount(*keys).to_list()
+        sums[column] = [amounts_total(amounts[start:end]) for start, end in spans]
+    fields.alone.update(owners[i] for i in line_fields.alone)
+    return sums
+
+
+def columns_of_rows(rows: list[dict]) -> dict[str, list]:
+    """Rows (dicts of canonical fields) as columns, for canonical_frame_of_columns and join_columns."""
+    return {name: [row.get(name) for row in rows] for name in model.SCHEMA}
+
+
+def join_columns(parts: list[dict]) -> tuple[dict, int]:
+    """The columns of several sections, one after the other; returns them and the row count.
+
+    A column may be a list in one part and a Series in another (or missing: null there).
+    """
+    counts = [len(part["doc_kind"]) for part in parts]
+    names = dict.fromkeys(name for part in parts for name in part)
+    columns: dict[str, list | pl.Series] = {}
+    for name in names:
+        pieces = [part.get(name, [None] * n) for part, n in zip(parts, counts, strict=True)]
+        if any(isinstance(piece, pl.Series) for piece in pieces):
+            dtype = model.SCHEMA[name]
+            columns[name] = pl.concat(
+                [p if isinstance(p, pl.Series) else pl.Series(name, p, dtype=dtype) for p in pieces]
+            )
+        else:
+            columns[name] = list(chain.from_iterable(pieces))
+    return columns, sum(counts)
+
+
+def origin_indexes(count: int) -> pl.Series:
+    """origin_rows of records 1..count, one index each (as the list column the rows would give)."""
+    return pl.int_range(1, count + 1, eager=True, dtype=pl.Int64).reshape((count, 1)).cast(pl.List(pl.Int64))
+
+
+def amounts_total(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return round(sum(present), 2) if present else None
