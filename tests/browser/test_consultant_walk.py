@@ -35,7 +35,7 @@ from .client_files import (
     ims_sections,
     write_client_files,
 )
-from .conftest import start_server, stop_server
+from .conftest import login, start_server, stop_server
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=30_000)
@@ -120,6 +120,7 @@ def page(chromium, server):
     page = context.new_page()
     page.set_default_timeout(60_000)
     page.goto(server[0])
+    login(page)  # the firm's admin (the test server's first admin), who sees every client
     wait_run_done(page)
     yield page
     context.close()
@@ -612,6 +613,7 @@ def test_8_decide_accept_all_matched_reject_one_pending_one(page, files, workspa
 def test_8b_a_refresh_keeps_every_decision_and_decided_rows_look_decided(page, files, shot_dir):
     findings = Findings()
     page.reload()
+    login(page)  # a refresh starts a new session: signed out
     wait_run_done(page)
     frame = grid(page)
     set_by = by_number(frame, "portal_doc_no", set_by_column(frame))
@@ -1086,6 +1088,7 @@ def test_careless_import_pressed_twice(page, files, workspace, shot_dir):
 
 def test_careless_reconcile_typed_in_the_address_bar(page, server, shot_dir):
     page.goto(f"{server[0]}/reconcile")
+    login(page)  # a typed address is a new session: sign in, then the page asked for opens
     wait_run_done(page)
     shot(page, shot_dir, "c7_typed_reconcile")
     expect(page.get_by_role("heading", name="Reconcile")).to_be_visible()
