@@ -259,8 +259,9 @@ def _run_open_pool(args: argparse.Namespace, settings, books, portal) -> int:
 
 def _settled_line(settled: pl.DataFrame, periods: list[str]) -> str:
     """How many books documents earlier 2Bs settled, and their ITC (credit notes subtract)."""
-    from recon.match.explain import format_rupees
+    from recon.figures import side_itc
     from recon.pool import SETTLED_LABEL
+    from recon.present import format_rupees
 
-    itc = settled.select(_signed_tax("books").sum()).item() or 0.0
+    itc = settled.select(side_itc("books").sum()).item() or 0.0
     return f"{SETTLED_LABEL} (GSTR-2B {', '.join(periods)}): {settled.height} documents, ITC {format_rupees(itc)}"
