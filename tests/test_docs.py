@@ -24,8 +24,8 @@ from recon import cli, sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
-ARCHITECTURE = ROOT / "docs" / "architecture.md"
-REFERENCE = ROOT / "docs" / "reference"
+ARCHITECTURE = ROOT / "docs/architecture.md"
+REFERENCE = ROOT / "docs/reference"
 CITING_TREES = ("recon", "views", "app.py", "tests", "benchmarks")
 # f-strings are split into parts from Python 3.12 on; their text parts can cite too.
 STRING_TOKENS = tuple(getattr(tokenize, t) for t in ("STRING", "FSTRING_MIDDLE") if hasattr(tokenize, t))
