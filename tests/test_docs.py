@@ -4,8 +4,8 @@
   command-line section, read from the argparse parsers themselves (the sqlite-utils habit: a new option
   without documentation fails the suite).
 * Every file and function the "Follow one document" walk in docs/architecture.md names exists.
-* Every reference a comment or docstring cites is a file under docs/ of this repository, and every
-  section number it cites is a heading of that file.
+* Every reference a comment or docstring cites is a file of this repository (the domain reference under
+  docs/reference/), and every section number it cites is a heading of that file.
 """
 
 from __future__ import annotations
@@ -236,8 +236,8 @@ def citation_problems(where: str, text: str) -> list[str]:
     for _, kind, value in marks:
         if kind == "path":
             current = value
-            if not value.startswith("docs/") or not (ROOT / value).is_file():
-                problems.append(f"{where}: {value} is not a file under docs/ of this repository")
+            if not (ROOT / value).is_file():
+                problems.append(f"{where}: {value} is not a file of this repository")
             continue
         if current is None:
             problems.append(f"{where}: '{value.group(0)}' cites a section without naming the file")
