@@ -13,7 +13,7 @@ from recon.workspace import Workspace
 # A Tally register, the IMS download and GSTR-2B: what a consultant typically has for a month.
 DEMO_FILES = (("books_tally.xlsx", "books"), ("ims.json", "ims"), ("gstr2b.json", "gstr2b"))
 # This register books the supplier's debit notes as Tally "Credit Note" vouchers (the buyer's wording,
-# matching-practice.md §7); the reader's default for that word is a supplier's credit note, so the demo
+# docs/reference/matching-practice.md §7); the reader's default for that word is a supplier's credit note, so the demo
 # states the firm's convention as a consultant would when the import page warns about it.
 DEMO_BOOKS_OPTIONS = {"kind_map": {"credit note": "debit_note"}}
 

@@ -1,4 +1,4 @@
-"""GSTIN anatomy: check character, PAN, state code (reference: ims-rules.md §9).
+"""GSTIN anatomy: check character, PAN, state code (reference: docs/reference/ims-rules.md §9).
 
 Own implementation on purpose: python-stdnum is stricter than the portal (it rejects state 38, a 14th
 character other than Z, and PANs with unusual holder letters), so its extra checks may only warn.

@@ -8,13 +8,13 @@ Which profile to pick
   minus ``tradenm`` and ``hash``; the download-only flags (``srcfilstatus``, ``ispendactblocked``,
   ``isRemarksBlocked``, ``itcRedReqBlocked``) are dropped unless ``keep_download_flags=True``, and
   ``prev_status`` is left out unless ``include_prev_status=True`` — the two offline-tool readings
-  (formats.md §2.1) write neither. GSTN has not published the offline schema: make the first upload a
+  (docs/reference/formats.md §2.1) write neither. GSTN has not published the offline schema: make the first upload a
   small one (one invoice, one credit note) and look at the portal's result before uploading the rest.
 * **api** — for the GSP connector (``recon.portal``), which PUTs the bodies from :func:`api_payloads`.
-  Records are built from the published schema's allow-list per section (formats.md §2 table plus the
+  Records are built from the published schema's allow-list per section (docs/reference/formats.md §2 table plus the
   2025 fields); ``prev_status`` is always written, because the API refuses a record without it.
 
-Both profiles follow formats.md §2: one envelope ``{"rtin", "reqtyp", "invdata"}`` per file with
+Both profiles follow docs/reference/formats.md §2: one envelope ``{"rtin", "reqtyp", "invdata"}`` per file with
 lower-case section keys; only documents whose wanted action differs from the downloaded ``action``; SAVE
 carries ``A``/``R``/``P``; a return to No Action is a RESET record (no ``action`` key, never ``N``);
 identity and amounts are echoed from the downloaded record (``raw``) with their literals untouched
@@ -57,7 +57,8 @@ from recon.readers.sections import (
 )
 
 PROFILES = ("offline", "api")
-MAX_BODY_BYTES = 4 * 1024 * 1024  # one GSP caps RESET bodies at 4 MB (portal-api.md §4): split above it
+# one GSP caps RESET bodies at 4 MB (docs/reference/portal-api.md §4): split above it
+MAX_BODY_BYTES = 4 * 1024 * 1024
 
 _AMOUNTS = UPLOAD_AMOUNTS  # echoed as downloaded in every record; the per-section facts: sections.py
 
@@ -86,7 +87,7 @@ DOWNLOAD_FLAGS = (
     "itcRedReqBlocked",
     "isItcRedReqBlocked",
 )
-# Never echoed in any profile: the name and checksum (formats.md §2.1), error-file fields, and whatever
+# Never echoed in any profile: the name and checksum (docs/reference/formats.md §2.1), error-file fields, and whatever
 # action keys the download already carried (ours replace them; snake_case variants included).
 _ALWAYS_DROPPED = (
     "tradenm",
@@ -669,12 +670,12 @@ def api_payloads(upload: Upload, limit: int = MAX_BODY_BYTES) -> list[dict]:
 
 
 # ---------------------------------------------------------------------------------------------------
-# Validation of a finished payload (formats.md §2 rules)
+# Validation of a finished payload (docs/reference/formats.md §2 rules)
 # ---------------------------------------------------------------------------------------------------
 
 
 def validate(payload: dict, *, profile: str | None = None) -> None:
-    """Raise InputError naming the first document that breaks a rule of formats.md §2; else None.
+    """Raise InputError naming the first document that breaks a rule of docs/reference/formats.md §2; else None.
 
     ``profile="api"`` adds the strict allow-list and required ``prev_status``.
     """
@@ -745,7 +746,7 @@ def _identity_problem(section: str, record: dict, reqtyp: str) -> str | None:
     if section in IMPORT_SECTIONS and isinstance(number, int):
         number = str(number)  # bill-of-entry numbers are digits; echoed as the download wrote them
     if not isinstance(number, str):
-        # A number that went through a float or Excel loses digits (formats.md §2 rule 5).
+        # A number that went through a float or Excel loses digits (docs/reference/formats.md §2 rule 5).
         return f"the document number ({key}) must be a string as downloaded, not {type(number).__name__}"
     if not 1 <= len(number) <= 16:
         return f"the document number has {len(number)} characters; the portal allows 1 to 16"
@@ -813,7 +814,7 @@ def _declaration_problem(record: dict, declared: dict) -> str | None:
 
 
 def validate_fields(payload: dict) -> None:
-    """API profile: every record holds only allowed keys and every required one (formats.md §2)."""
+    """API profile: every record holds only allowed keys and every required one (docs/reference/formats.md §2)."""
     for section, records in payload["invdata"].items():
         for record in records:
             problem = _api_problem(section, record)

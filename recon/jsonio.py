@@ -1,6 +1,6 @@
 """JSON that echoes portal numbers exactly as downloaded.
 
-The portal checks identity and amounts of every actioned record against what it holds (formats.md §2,
+The portal checks identity and amounts of every actioned record against what it holds (docs/reference/formats.md §2,
 rule 3), so a record must go back with ``59000.00`` as written, not ``59000.0``. Numbers are loaded as
 ``Decimal`` (which keeps the literal's digits) and written back from that literal.
 """

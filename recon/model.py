@@ -3,7 +3,7 @@
 Every reader returns this table; the engine, the store, the JSON writer and the app read it. It is a
 ``polars.DataFrame`` with exactly the columns of :data:`SCHEMA`, in that order.
 
-Sign convention (see ``docs/model.md``): amounts are stored **positive, as printed on the document**,
+Sign convention (see ``docs/architecture.md §1``): amounts are stored **positive, as printed on the document**,
 exactly like IMS and GSTR-2B do. The direction comes from ``doc_kind``: a credit note reduces ITC, an
 invoice or debit note adds to it. A books row that was entered with negative amounts (a purchase return
 booked as a negative purchase) is stored with positive amounts and ``doc_kind`` = ``credit_note``, and the

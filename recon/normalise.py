@@ -2,7 +2,7 @@
 
 Each function has a scalar form (for one value, tests and error messages) and, where readers or the
 engine need it on whole columns, a polars expression form that gives the same result row by row.
-Reference: matching-practice.md §3 (number normalisation), formats.md (date and amount conventions).
+Reference: docs/reference/matching-practice.md §3 (number normalisation), docs/reference/formats.md (date and amount conventions).
 """
 
 from __future__ import annotations

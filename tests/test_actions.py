@@ -1,4 +1,4 @@
-"""Suggested IMS actions (matching-practice §11), guards (§12) and decisions over suggestions."""
+"""Suggested IMS actions (docs/reference/matching-practice.md §11), guards (§12) and decisions over suggestions."""
 
 from __future__ import annotations
 

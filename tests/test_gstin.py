@@ -5,7 +5,7 @@ import pytest
 from recon import gstin
 
 VALID = ["27AAPFU0939F1ZV", "33GSPTN0791G1Z5", "32TAAOA2947A1Z7", "27AHQPA7588L1ZJ", "29AAPFU0939F1ZR"]
-# Sample GSTINs from GSTN/GSP documents that fail the check character (ims-rules.md §9.1).
+# Sample GSTINs from GSTN/GSP documents that fail the check character (docs/reference/ims-rules.md §9.1).
 FAILING_SAMPLES = ["01AABCE2207R1Z5", "24MAYAS0100J1JD", "24ABCCU0123M1YZ", "07AAAAA0000A1Z8"]
 
 
@@ -34,7 +34,7 @@ def test_problems_are_in_words(value, words):
 
 
 def test_ladakh_and_non_z_14th_character_are_not_rejected():
-    # python-stdnum rejects these; the portal does not (ims-rules.md §9.1).
+    # python-stdnum rejects these; the portal does not (docs/reference/ims-rules.md §9.1).
     ladakh = "38AAPFU0939F1Z" + gstin.check_char("38AAPFU0939F1Z")
     tds = "27AAPFU0939F1D" + gstin.check_char("27AAPFU0939F1D")
     assert gstin.is_valid(ladakh)

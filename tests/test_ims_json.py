@@ -1,4 +1,4 @@
-"""The IMS action files: every rule of formats.md §2 / §2.1, both profiles, and a round trip via the reader."""
+"""The IMS action files: every rule of docs/reference/formats.md §2 / §2.1, both profiles, and a round trip via the reader."""
 
 from __future__ import annotations
 

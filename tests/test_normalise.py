@@ -18,7 +18,7 @@ from recon.normalise import (
     parse_date_expr,
 )
 
-# (as written, FY of its date, expected key) — the reference's examples (matching-practice §3) and traps.
+# (as written, FY of its date, expected key) — the reference's examples (docs/reference/matching-practice.md §3) and traps.
 KEY_CASES = [
     ("INV/2025-26/0045", "2025-26", "INV45"),
     ("inv-25-26-45", "2025-26", "INV45"),

@@ -115,7 +115,7 @@ def grid_key(category: str) -> str:
 
 
 def bump(category: str) -> None:
-    """A new key remounts the grid from fresh data and drops its stale return value (§5.2)."""
+    """A new key remounts the grid from fresh data and drops its stale return value (docs/reference/streamlit-aggrid.md §5.2)."""
     versions = st.session_state.setdefault("grid_versions", {})
     versions[category] = versions.get(category, 0) + 1
     st.session_state.get("grid_selection", {}).pop(category, None)

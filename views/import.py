@@ -210,7 +210,7 @@ CREDIT_NOTE_WORDING = {
 
 
 def credit_note_wording(file_id: str) -> dict[str, str]:
-    """Registers word notes the buyer's way (matching-practice.md §7): the firm says what its
+    """Registers word notes the buyer's way (docs/reference/matching-practice.md §7): the firm says what its
     'Credit Note' vouchers hold; the reader's default is the supplier's credit note."""
     meaning = st.radio(
         "Vouchers worded 'Credit Note' in this register hold",

@@ -91,7 +91,7 @@ def _guard_rules(today: date) -> list[tuple[pl.Expr, pl.Expr]]:
             pl.lit(texts.REMARKS_BLOCKED),
         ),
         (
-            # IMSSAV0054: an accepted credit note needs the ITC-reduction answer (guard §12.5).
+            # IMSSAV0054: an accepted credit note needs the ITC-reduction answer (guard in docs/reference/matching-practice.md §12.5).
             (action == "A")
             & is_credit_note()
             & answer.is_null()

@@ -3,14 +3,14 @@
 :func:`suggest` fills them on the engine's result table (``recon.match.result.RESULT_SCHEMA``). Vectorised:
 polars expressions, run once per kind of row (``recon.actions.kinds``) and copied to the others.
 
-Suggestion policy (practice §11; every suggestion is only that, the user decides):
+Suggestion policy (docs/reference/matching-practice.md §11; every suggestion is only that, the user decides):
 
 ==================================  =====================================================================
 Outcome                             Suggestion
 ==================================  =====================================================================
 Matched, supplier filed             Accept (credit note: Accept, ITC reduction = books amounts)
 Matched, supplier not filed         Pending (accepting now takes credit before the return is filed)
-Mismatched, only the date differs   Accept: the supplier's date governs (practice §1)
+Mismatched, only the date differs   Accept: the supplier's date governs (docs/reference/matching-practice.md §1)
 Mismatched, clearly the supplier's  Reject with a remark, once the supplier has filed: place of supply
 error                               differs, reverse charge differs, tax charged under the wrong head
                                     (IGST vs CGST/SGST), or total tax apart by more than
@@ -22,17 +22,17 @@ Mismatched, otherwise               Pending while the supplier amends (GSTR-1A /
 Pair to confirm (fuzzy, PAN,        no change (the portal's current action) until the user confirms the
 31-March/1-April review, a better   pair; the reason says No Action means deemed acceptance on the 14th
 partner left unpaired)
-Only in IMS                         Pending while verifying; never Reject automatically (practice §12.4)
+Only in IMS                         Pending while verifying; never Reject automatically (docs/reference/matching-practice.md §12.4)
 Only in books                       none (null): nothing to act on in IMS; supplier follow-up
 Not an IMS record (RCM, ISD, ...)   none (null): reconcile against GSTR-2B
-Import of goods                     Accept or Pending only, never Reject (rules §6)
+Import of goods                     Accept or Pending only, never Reject (docs/reference/ims-rules.md §6)
 ==================================  =====================================================================
 
 Wherever Pending is suggested but the portal would refuse it (``ispendactblocked`` = Y, a credit note
-from before the October-2025 period, or past its one tax period — rules §4), the suggestion falls back
+from before the October-2025 period, or past its one tax period — docs/reference/ims-rules.md §4), the suggestion falls back
 to No Action with a warning to review before the 14th, when No Action becomes deemed acceptance.
 Pending, open and unmatched invoices also get a warning when the s.16(4) deadline (30 November after
-the FY, rules §7) is near or past, and a suggestion that would change an action someone already took on
+the FY, docs/reference/ims-rules.md §7) is near or past, and a suggestion that would change an action someone already took on
 the portal says so.
 
 "practice" is docs/reference/matching-practice.md, "rules" docs/reference/ims-rules.md.
@@ -530,7 +530,7 @@ def _warnings(fell_back: pl.Expr, s16_warning: pl.Expr) -> pl.Expr:
 
 
 def _reject_consequence() -> pl.Expr:
-    """Guard §12.3: what a Reject costs, said before the user confirms it."""
+    """Guard in docs/reference/matching-practice.md §12.3: what a Reject costs, said before the user confirms it."""
     return (
         pl.when(is_credit_note())
         .then(pl.lit(texts.REJECT_CREDIT_NOTE))

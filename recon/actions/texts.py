@@ -22,7 +22,9 @@ REJECT_CREDIT_NOTE = (
 )
 REJECT_NEEDS_REMARK = "A Reject needs a remark for the supplier (what is wrong with the document)."
 PENDING_BLOCKED = "the portal blocks Pending for this document"
-IMPORT_NEVER_REJECTED = "An import of goods can be accepted or kept Pending, never rejected (ims-rules §6)."
+IMPORT_NEVER_REJECTED = (
+    "An import of goods can be accepted or kept Pending, never rejected (docs/reference/ims-rules.md §6)."
+)
 REMARKS_BLOCKED = "The portal blocks remarks for this document: remove them."
 CREDIT_NOTE_NEEDS_ANSWER = (
     "Accepting a credit note needs the ITC-reduction answer (Y: reduce ITC, N: nothing to reduce) — the "

@@ -299,7 +299,7 @@ def _with_duplicate_flag(books: pl.DataFrame) -> pl.DataFrame:
 def _duplicate_twins(books: pl.DataFrame, taken_b: pl.Series) -> pl.DataFrame:
     """Books documents booked more than once: for each copy that is not the kept one, the kept twin.
 
-    Same supplier GSTIN, kind, number key and FY is one document (matching-practice.md §9). The kept copy
+    Same supplier GSTIN, kind, number key and FY is one document (docs/reference/matching-practice.md §9). The kept copy
     is the one that paired, else the earliest row.
     """
     group = list(_DUPLICATE_KEY)

@@ -13,7 +13,7 @@ Costs (n = documents per side):
 * :func:`pan_candidates` — leftovers joined on (PAN, kind, key, FY), plus books rows with a GSTIN that fails
   its check character joined on (kind, key, FY).
 
-Reference: matching-practice.md §1 (keys), §3 (numbers), §4 (fuzzy pitfalls), §5 (PAN), §6 (FY boundary),
+Reference: docs/reference/matching-practice.md §1 (keys), §3 (numbers), §4 (fuzzy pitfalls), §5 (PAN), §6 (FY boundary),
 §9 (duplicates), §10 (amendments).
 """
 
@@ -137,7 +137,7 @@ def _with_original_key(work: pl.DataFrame) -> pl.DataFrame:
 def runs_expr(no_col: str, fy_col: str, fys: list[str]) -> pl.Expr:
     """The digit runs of a number as numbers, own-FY tokens removed: 'A10/03' -> '10,3', 'INV/24-25/017' -> '17'.
 
-    Two numbers can share a key yet be split differently (A/1003 vs A10/03, matching-practice.md §3);
+    Two numbers can share a key yet be split differently (A/1003 vs A10/03, docs/reference/matching-practice.md §3);
     the runs tell them apart, and runs that differ as numbers (1 vs 11, 40 vs 45) mean another document.
     ``no_col`` holds numbers in upper case (a work frame's ``no_upper``).
     """
@@ -229,7 +229,7 @@ def key_candidates(books: pl.DataFrame, portal: pl.DataFrame, settings: Settings
     """Pairs sharing supplier GSTIN, kind, number key and FY.
 
     Same upper-cased number → ``exact``; same key only → ``normalised``. A number unique per supplier per
-    FY (Rule 46(b), matching-practice.md §3) makes this strong evidence, but a key is not proof: when the
+    FY (Rule 46(b), docs/reference/matching-practice.md §3) makes this strong evidence, but a key is not proof: when the
     digit runs are split differently (A/1003 vs A10/03) the pair stands only if every amount agrees, and
     then as a suggestion to review.
     """
@@ -250,7 +250,7 @@ def key_candidates(books: pl.DataFrame, portal: pl.DataFrame, settings: Settings
     direct = direct.with_columns(
         pl.col("p_no_upper").alias("p_no_upper_matched"), pl.lit(False).alias("via_original")
     )
-    # An amendment (b2ba, b2bcna ...) may still be booked under its original number (§10).
+    # An amendment (b2ba, b2bcna ...) may still be booked under its original number (docs/reference/matching-practice.md §10).
     amended = (
         portal.select("idx", "gstin", "kind", "amend", "orig_key", "orig_fy")
         .filter(pl.col("amend") & pl.col("orig_key").is_not_null())
@@ -358,7 +358,7 @@ def _guard_split_runs(frame: pl.DataFrame, settings: Settings) -> pl.DataFrame:
 
 
 def boundary_candidates(books: pl.DataFrame, portal: pl.DataFrame, settings: Settings) -> pl.DataFrame:
-    """Same supplier, kind and number, dates within the window but in different FYs (§6).
+    """Same supplier, kind and number, dates within the window but in different FYs (docs/reference/matching-practice.md §6).
 
     A number is unique only within a FY, so these are suggestions to review, never automatic.
     """
@@ -398,7 +398,7 @@ def boundary_candidates(books: pl.DataFrame, portal: pl.DataFrame, settings: Set
 def fuzzy_candidates(books: pl.DataFrame, portal: pl.DataFrame, settings: Settings) -> pl.DataFrame:
     """Same supplier and kind, amounts within tolerance, dates within the window, numbers alike.
 
-    Alike means (matching-practice.md §4): the digit runs are the same numbers and only letters or
+    Alike means (docs/reference/matching-practice.md §4): the digit runs are the same numbers and only letters or
     formatting differ (scored with rapidfuzz against ``fuzzy_threshold``), or one side carries only the
     digits of the other ('1045' for 'GST1045'), or two adjacent digits are swapped *and* taxable, tax and
     date agree to the paisa and day. Never on substring alone: 1 vs 11, 40 vs 45, 123 vs 1234 differ.
@@ -524,7 +524,7 @@ def _is_adjacent_swap(a: str | None, b: str | None) -> bool:
 
 
 def pan_candidates(books: pl.DataFrame, portal: pl.DataFrame, settings: Settings) -> pl.DataFrame:
-    """Same number key and FY under another GSTIN (matching-practice.md §5). Never auto-accepted.
+    """Same number key and FY under another GSTIN (docs/reference/matching-practice.md §5). Never auto-accepted.
 
     * Branch: same PAN, other GSTIN; taxable within tolerance and *total* tax within tolerance, because
       another state's registration charges IGST where books expect CGST + SGST.

@@ -5,7 +5,7 @@
   reverse charge) or paired at PAN level (the GSTIN itself differs);
 * ims_only / books_only — no partner.
 
-Documents that never enter IMS (ims-rules.md §1) keep one of the four categories but carry
+Documents that never enter IMS (docs/reference/ims-rules.md §1) keep one of the four categories but carry
 ``not_in_ims_reason`` so they are not counted as missing from IMS.
 """
 
@@ -17,7 +17,7 @@ import polars as pl
 
 from recon.match.compare import any_difference
 
-# Import-of-goods records enter IMS from the October-2025 period (ims-rules.md §6); earlier bills of entry
+# Import-of-goods records enter IMS from the October-2025 period (docs/reference/ims-rules.md §6); earlier bills of entry
 # are ICEGATE records seen only in 2B.
 IMPORTS_IN_IMS_FROM = date(2025, 10, 1)
 
@@ -32,7 +32,7 @@ def pair_category() -> pl.Expr:
 
 
 def not_in_ims_expr() -> pl.Expr:
-    """Why a document is not an IMS record (ims-rules.md §1), or null; on a prepared work frame.
+    """Why a document is not an IMS record (docs/reference/ims-rules.md §1), or null; on a prepared work frame.
 
     A document read from an IMS download is an IMS record by definition. Books, 2B and 2A documents are
     judged by what they are: reverse charge, ISD, imports before the IMS import-of-goods section, and

@@ -65,7 +65,7 @@ def _portal_date_compared() -> pl.Expr:
     """The portal date a books date is held against.
 
     A pair made through an amendment's original number compares with the original's date: books hold the
-    document as first issued (matching-practice.md §10); the amendment's own date is not a difference.
+    document as first issued (docs/reference/matching-practice.md §10); the amendment's own date is not a difference.
     """
     via_original = pl.col("stage").is_in([block.EXACT_VIA_ORIGINAL, block.NORMALISED_VIA_ORIGINAL])
     return (

@@ -227,7 +227,7 @@ def drop_extra_copies(
 ) -> pl.DataFrame:
     """The number stage's ``chosen`` pairs less those of extra copies of a double booking that disagree.
 
-    Copies of one invoice share GSTIN, kind, number key and FY (§9). Per group, the pair that agrees (else
+    Copies of one invoice share GSTIN, kind, number key and FY (docs/reference/matching-practice.md §9). Per group, the pair that agrees (else
     the earliest row's) stays; another copy keeps its pair only when its amounts agree too, so a
     double-booked copy never takes a different portal document of unrelated amount. Manual links always
     stay and count as the group's kept pair.

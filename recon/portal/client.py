@@ -1,4 +1,4 @@
-"""The GSTN taxpayer-API conversation for IMS (portal-api.md §2-§4), over a ``requests.Session`` from outside.
+"""The GSTN taxpayer-API conversation for IMS (docs/reference/portal-api.md §2-§4), over a ``requests.Session`` from outside.
 
 The client knows the protocol and nothing about decisions: log in with an OTP, keep the session alive,
 download sections (following queued downloads), send SAVE / RESETIMS bodies and poll their status.
@@ -33,7 +33,7 @@ log = logging.getLogger("recon.portal.client")
 SESSION_ERRORS = (
     "AUTH4033",
     "AUTH4038",
-)  # invalid / expired session: refresh, else new OTP (portal-api.md §4)
+)  # invalid / expired session: refresh, else new OTP (docs/reference/portal-api.md §4)
 FINAL_STATUSES = ("P", "PE", "ER")
 
 

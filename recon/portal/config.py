@@ -40,17 +40,17 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from recon.errors import InputError
 from recon.portal.crypto import CryptoError, load_public_key
 
-# Protocol paths (portal-api.md §3: versions are unconfirmed and differ between GSPs, so all configurable).
+# Protocol paths (docs/reference/portal-api.md §3: versions are unconfirmed and differ between GSPs, so all configurable).
 DEFAULT_AUTH_PATH = "/taxpayerapi/v1.0/authenticate"
 DEFAULT_IMS_PATH = "/taxpayerapi/v1.2/returns/ims"
 DEFAULT_IMS_COUNT_PATH = "/taxpayerapi/v1.0/returns/ims"
 
-# REQSTS polling while IP: 2 s, 3 s, 15 s, 30 s, 1, 2, 5, 10, 12 min, then the user re-checks (portal-api.md §4).
+# REQSTS polling while IP: 2 s, 3 s, 15 s, 30 s, 1, 2, 5, 10, 12 min, then the user re-checks (docs/reference/portal-api.md §4).
 POLL_SCHEDULE = (2.0, 3.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 720.0)
 # Idempotent GETs are retried after timeouts and 5xx with this back-off.
 RETRY_SCHEDULE = (1.0, 3.0, 10.0)
 
-# Section keys as downloaded -> GETINV `section` parameter (formats.md §1.2; ECO names unconfirmed).
+# Section keys as downloaded -> GETINV `section` parameter (docs/reference/formats.md §1.2; ECO names unconfirmed).
 GETINV_SECTIONS = {
     "b2b": "B2B",
     "b2ba": "B2BA",

@@ -1,4 +1,4 @@
-"""The cryptography of the GSTN taxpayer API (portal-api.md §2.1).
+"""The cryptography of the GSTN taxpayer API (docs/reference/portal-api.md §2.1).
 
 Layers, as the protocol stacks them:
 

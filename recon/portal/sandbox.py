@@ -6,7 +6,7 @@ around it (:func:`answer` is the request-to-reply step, free of sockets). The ap
 loopback tests use :func:`start_background`; most tests call :func:`answer` in-process through
 ``recon.portal.transport``; ``python -m recon.sandbox`` runs it in the foreground.
 
-What it imitates (portal-api.md §2-§4, formats.md §1-§2, ims-rules.md §2/§4):
+What it imitates (docs/reference/portal-api.md §2-§4, docs/reference/formats.md §1-§2, docs/reference/ims-rules.md §2/§4):
 
 * OTPREQUEST / AUTHTOKEN / REFRESHTOKEN with RSA-encrypted app keys, an OTP under the app key, ``sek``;
   expiring sessions (AUTH4033 invalid, AUTH4038 expired), refresh within the API-access window;
@@ -509,7 +509,7 @@ class SandboxPortal:
                     "inv": [],
                 }
                 report.setdefault(key, []).append(groups[group_key])
-            # The number sits under `inum` even for notes (portal-api.md §4).
+            # The number sits under `inum` even for notes (docs/reference/portal-api.md §4).
             number = sent.get(number_field(section)) or sent.get("inum")
             groups[group_key]["inv"].append({"inum": number, "rtnprd": sent.get("rtnprd")})
         return report
@@ -860,7 +860,7 @@ def seed_sections(seed_docs, gstin: str | None) -> tuple[str, dict[str, list]]:
 
 
 def _unwrap_sections(node) -> dict[str, list]:
-    """Bare sections, or under data / data.data / imsDetails / invdata (formats.md §1.1)."""
+    """Bare sections, or under data / data.data / imsDetails / invdata (docs/reference/formats.md §1.1)."""
     for _ in range(4):
         if not isinstance(node, Mapping):
             break

@@ -1,7 +1,7 @@
 """What the sandbox portal checks in a SAVE / RESET, and how it identifies the records it holds.
 
-The rules are those of the reference (formats.md §1.2 sections, §2 required fields and validity rules;
-ims-rules.md §2 and §4; portal-api.md §4 error codes). Codes the reference does not give start with SBX.
+The rules are those of the reference (docs/reference/formats.md §1.2 sections, §2 required fields and validity rules;
+docs/reference/ims-rules.md §2 and §4; docs/reference/portal-api.md §4 error codes). Codes the reference does not give start with SBX.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import hashlib
 from collections.abc import Mapping
 from decimal import Decimal
 
-# GETINV section parameter -> section key (formats.md §1.2)
+# GETINV section parameter -> section key (docs/reference/formats.md §1.2)
 SECTION_KEYS = {
     "B2B": "b2b",
     "B2BA": "b2ba",
@@ -24,7 +24,7 @@ SECTION_KEYS = {
 SHORT_REPORT_KEYS = {"b2bcn": "cn", "b2bdn": "dn", "b2bcna": "cna", "b2bdna": "dna"}
 NOTE_SECTIONS = ("b2bcn", "b2bcna", "b2bdn", "b2bdna")
 AMOUNT_FIELDS = ("val", "txval", "iamt", "camt", "samt", "cess")
-# Fields an uploaded record must echo exactly as held (formats.md §2 rule 3).
+# Fields an uploaded record must echo exactly as held (docs/reference/formats.md §2 rule 3).
 ECHO_FIELDS = (
     "idt",
     "nt_dt",
@@ -37,7 +37,8 @@ ECHO_FIELDS = (
     "srcform",
     *AMOUNT_FIELDS,
 )
-SAVE_EXTRAS = ("remarks", "itcRedReq", "declIgst", "declCgst", "declSgst", "declCess")  # formats.md §2 (2025)
+# docs/reference/formats.md §2 (2025)
+SAVE_EXTRAS = ("remarks", "itcRedReq", "declIgst", "declCgst", "declSgst", "declCess")
 
 
 def number_field(section: str) -> str:
@@ -49,7 +50,7 @@ def date_field(section: str) -> str:
 
 
 def required_fields(section: str, reqtyp: str) -> tuple[str, ...]:
-    """Mandatory keys of a SAVE/RESET record per section (formats.md §2 table)."""
+    """Mandatory keys of a SAVE/RESET record per section (docs/reference/formats.md §2 table)."""
     base = ["stin", "rtnprd", "srcform", number_field(section), date_field(section), "pos", *AMOUNT_FIELDS]
     base.append("prev_status")
     if reqtyp == "SAVE":
@@ -77,7 +78,7 @@ def record_hash(record: Mapping) -> str:
 
 
 def record_problem(held: dict | None, section: str, sent: Mapping, reqtyp: str) -> tuple[str, str] | None:
-    """Why the portal refuses this record (formats.md §2 rules 2, 6; ims-rules.md §4), or None."""
+    """Why the portal refuses this record (docs/reference/formats.md §2 rules 2, 6; docs/reference/ims-rules.md §4), or None."""
     if held is None:
         return "IMSSAV0010", "Record not found: it may have been modified or deleted by the supplier"
     for key in ECHO_FIELDS:
@@ -100,7 +101,7 @@ def record_problem(held: dict | None, section: str, sent: Mapping, reqtyp: str) 
 
 
 def declaration_problem(held: Mapping, sent: Mapping) -> tuple[str, str] | None:
-    """The declared ITC reduction: each head at most the document's tax, CGST = SGST (formats.md §2)."""
+    """The declared ITC reduction: each head at most the document's tax, CGST = SGST (docs/reference/formats.md §2)."""
     heads = (("declIgst", "iamt"), ("declCgst", "camt"), ("declSgst", "samt"), ("declCess", "cess"))
     declared = {}
     for decl, tax in heads:
@@ -136,7 +137,7 @@ def sent_records(payload) -> list[tuple]:
 
 
 def schema_problem(gstin: str, action: str, payload) -> str | None:
-    """Envelope and record checks of the published SAVE/RESET schemas (formats.md §2)."""
+    """Envelope and record checks of the published SAVE/RESET schemas (docs/reference/formats.md §2)."""
     if not isinstance(payload, Mapping):
         return "the body is not a JSON object"
     for key in ("rtin", "reqtyp", "invdata"):
@@ -160,7 +161,7 @@ def schema_problem(gstin: str, action: str, payload) -> str | None:
             missing = [k for k in required_fields(section, wanted) if k not in rec]
             if missing:
                 return f"{section}[{index}]: missing {', '.join(missing)}"
-            # The published schemas set additionalProperties: false (formats.md §2).
+            # The published schemas set additionalProperties: false (docs/reference/formats.md §2).
             allowed = set(required_fields(section, wanted)) | (
                 set(SAVE_EXTRAS) if wanted == "SAVE" else set()
             )

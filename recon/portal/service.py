@@ -10,7 +10,7 @@ Policy lives here, the protocol in :mod:`recon.portal.client`:
   blindly**: the affected sections are downloaded again and each record's held action compared with what
   was sent; only records the portal still holds at their ``prev_status`` are re-sent. ``prev_status`` makes
   every SAVE a compare-and-set, so even a late-applied first attempt cannot be applied twice;
-* after the uploads the affected sections are downloaded again (portal-api.md §4 practice) and each
+* after the uploads the affected sections are downloaded again (docs/reference/portal-api.md §4 practice) and each
   record's outcome is confirmed against what the portal holds.
 """
 
@@ -36,7 +36,7 @@ log = logging.getLogger("recon.portal.service")
 
 Progress = Callable[[float, str], None]
 NOTE_SECTIONS = ("b2bcn", "b2bcna", "b2bdn", "b2bdna")
-# error_report keys seen in production replies vs the published schema (portal-api.md §4): accept both.
+# error_report keys seen in production replies vs the published schema (docs/reference/portal-api.md §4): accept both.
 REPORT_SECTION_ALIASES = {
     "cn": ("b2bcn",),
     "dn": ("b2bdn",),
@@ -45,7 +45,8 @@ REPORT_SECTION_ALIASES = {
     "b2bcn": ("b2bcn",),
     "b2bdn": ("b2bdn",),
 }
-OPTIONAL_SECTIONS = ("ecom", "ecoma")  # GETINV names unconfirmed (formats.md §1.2): a refusal is a warning
+# GETINV names unconfirmed (docs/reference/formats.md §1.2): a refusal is a warning
+OPTIONAL_SECTIONS = ("ecom", "ecoma")
 
 # Outcome codes the workbench gives when the portal gave none.
 WB_GONE = "WB-GONE"  # the record is no longer on the portal
@@ -141,7 +142,7 @@ def fetch_ims(
 def _read_fetched(fetched: dict[str, list], name: str, gstin: str) -> ReadResult:
     from recon.readers.ims import read_ims
 
-    # The bare {section: [records]} form, numbers as their exact literals (formats.md §2 rule 3).
+    # The bare {section: [records]} form, numbers as their exact literals (docs/reference/formats.md §2 rule 3).
     return read_ims(dumps_exact(fetched).encode("utf-8"), name, recipient_gstin=gstin)
 
 
@@ -452,7 +453,7 @@ def _errors_by_record(report: dict) -> dict[tuple, tuple[str, str]]:
         for group in groups or []:
             stin = str(group.get("stin", "")).upper()
             for inv in group.get("inv") or []:
-                # The number sits under `inum` even for notes (portal-api.md §4); tolerate nt_num.
+                # The number sits under `inum` even for notes (docs/reference/portal-api.md §4); tolerate nt_num.
                 number = str(inv.get("inum") or inv.get("nt_num") or "")
                 for section in sections:
                     errors[(section, stin, number, str(inv.get("rtnprd") or ""))] = (

@@ -1,4 +1,4 @@
-"""GSTR-2A JSON → canonical documents (formats.md §5).
+"""GSTR-2A JSON → canonical documents (docs/reference/formats.md §5).
 
 2A is the live view of what suppliers reported; it changes as they file, so it serves as evidence beside
 2B and IMS. Its names differ from 2B (``rchrg``/``rev``, ``iamt``/``igst``, ``csamt``/``cess``), amounts
@@ -25,7 +25,7 @@ _ENVELOPE = {"gstin", "fp", "status", "status_cd", "code", "message", "chksum"}
 
 
 def read_gstr2a(data: bytes, name: str, *, recipient_gstin: str | None = None) -> ReadResult:
-    """Read a GSTR-2A download: JSON, or the portal's Excel (read like 2B's, formats.md §5)."""
+    """Read a GSTR-2A download: JSON, or the portal's Excel (read like 2B's, docs/reference/formats.md §5)."""
     if data[:4] == b"PK\x03\x04" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         from recon.readers.gstr2b_excel import read_gstr2a_excel
 
@@ -86,7 +86,7 @@ class _SectionReader(SectionColumns):
         return _document_warnings(fields, columns["doc_kind"], isd=self.spec.doc_kind == "isd")
 
     def _field_columns(self, fields: Columns) -> dict[str, list]:
-        """The document fields :meth:`row` reads, for every document (formats.md §5)."""
+        """The document fields :meth:`row` reads, for every document (docs/reference/formats.md §5)."""
         spec, count = self.spec, len(fields.records)
         status = fields.text("cfs")
         if spec.doc_kind == "isd":
@@ -154,7 +154,7 @@ class _SectionReader(SectionColumns):
         else:
             row["doc_kind"] = spec.doc_kind or _note_kind(record, spec)
         row["is_amendment"] = spec.is_amendment
-        # SEZ imports name their supplier sgstin / tdname (formats.md §5 lists 2A's own spellings).
+        # SEZ imports name their supplier sgstin / tdname (docs/reference/formats.md §5 lists 2A's own spellings).
         row["supplier_gstin"] = record.text("ctin", "sgstin", required=spec.needs_supplier)
         row["supplier_name"] = record.text("trdnm", "tradenm", "tdname")
         row["doc_no"] = record.text(*spec.number, required=True)

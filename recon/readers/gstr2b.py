@@ -1,6 +1,6 @@
 """GSTR-2B (JSON or the portal's Excel) → canonical documents.
 
-JSON layout: formats.md §3. Documents sit under ``data.docdata`` grouped per supplier; records rejected in
+JSON layout: docs/reference/formats.md §3. Documents sit under ``data.docdata`` grouped per supplier; records rejected in
 IMS sit under ``data.docRejdata`` in the same shapes. Amounts are on the document or in rate ``items``: the
 document's own amounts win, else the items are summed (the lines stay in ``raw``). The Excel download is
 read by :mod:`recon.readers.gstr2b_excel`; :func:`read_gstr2b` decides by content which one a file is.
@@ -95,7 +95,7 @@ def find_statement(obj, name: str) -> dict:
 
 
 def parts_total(obj) -> int | None:
-    """``fc``: how many files a split 2B came in (formats.md §3), when the statement says."""
+    """``fc``: how many files a split 2B came in (docs/reference/formats.md §3), when the statement says."""
     node = unwrap(obj)
     value = node.get("fc") if isinstance(node, dict) else None
     try:
@@ -123,7 +123,7 @@ class _SectionReader(SectionColumns):
         )
 
     def _field_columns(self, fields: Columns) -> dict[str, list]:
-        """The document fields :meth:`row` reads, for every document (formats.md §3)."""
+        """The document fields :meth:`row` reads, for every document (docs/reference/formats.md §3)."""
         spec, count = self.spec, len(fields.records)
         filed_on = fields.text("supfildt")
         if spec.doc_kind == "isd":
@@ -209,7 +209,7 @@ class _SectionReader(SectionColumns):
         row["reverse_charge"] = record.flag("rev")
         _amounts(record, row, spec.amounts)
         row["supplier_period"] = record.text("supprd")
-        # Only documents of filed returns reach GSTR-2B (ims-rules.md §1).
+        # Only documents of filed returns reach GSTR-2B (docs/reference/ims-rules.md §1).
         filed_on = record.text("supfildt")
         row["supplier_filing_status"] = f"Filed on {filed_on}" if filed_on else "Filed"
         row["supplier_filed"] = True

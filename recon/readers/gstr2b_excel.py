@@ -1,4 +1,4 @@
-"""GSTR-2B portal Excel (and GSTR-2A Excel, same build) → canonical documents (formats.md §4, §5).
+"""GSTR-2B portal Excel (and GSTR-2A Excel, same build) → canonical documents (docs/reference/formats.md §4, §5).
 
 The workbook has one sheet per section, two or three header rows and **one row per tax rate**: the rows of
 one document are grouped into one canonical document whose ``origin_rows`` lists the spreadsheet rows.
@@ -43,7 +43,7 @@ SUMMARY_SHEETS = {"readme", "itcavailable", "itcnotavailable", "itcrejected", "i
 
 _HEADER_SCAN_ROWS = 15
 
-# GSTR-2A Excel (formats.md §5): the same kind of sheets under 2A's own names; notes are 'CDNR' there.
+# GSTR-2A Excel (docs/reference/formats.md §5): the same kind of sheets under 2A's own names; notes are 'CDNR' there.
 DATA_SHEETS_2A = {sheet: (section.key, False) for section in GSTR2A.values() for sheet in section.sheets}
 # TDS / TCS credits are not supplier documents to reconcile.
 SKIPPED_SHEETS_2A = {"tds", "tdsa", "tcs", "tcsa"}
@@ -438,7 +438,7 @@ class SheetReader:
         number_cell = values.get("doc_no")
         if isinstance(number_cell, float) and abs(number_cell) >= 1e15:
             # Excel keeps 15 significant digits: a 16-digit number typed as a number has lost its last
-            # digit (formats.md §2 rule 5), so matching on it may miss.
+            # digit (docs/reference/formats.md §2 rule 5), so matching on it may miss.
             line["_warning"] = (
                 f"number {line['doc_no']} was stored as a number in Excel and may have lost digits"
             )
@@ -524,7 +524,8 @@ class SheetReader:
             doc["supplier_filing_status"] = cell_text(line["filing_status"])
             doc["supplier_filed"] = yes_no(line["filing_status"])
         else:
-            doc["supplier_filing_status"] = "Filed"  # only filed returns reach 2B (ims-rules.md §1)
+            # only filed returns reach 2B (docs/reference/ims-rules.md §1)
+            doc["supplier_filing_status"] = "Filed"
             doc["supplier_filed"] = True
         doc["ims_action"] = "R" if self.rejected else None
         doc["itc_available"] = itc_code(line["itc_available"])
@@ -614,7 +615,7 @@ def yes_no(value) -> bool | None:
 
 
 def itc_code(value) -> str | None:
-    """ITC Availability: Yes → Y, No → N, Temporary → T (formats.md §3 itcavl)."""
+    """ITC Availability: Yes → Y, No → N, Temporary → T (docs/reference/formats.md §3 itcavl)."""
     text = norm(value)
     if not text:
         return None
@@ -628,7 +629,7 @@ def itc_code(value) -> str | None:
 
 
 def reason_code(value) -> str | None:
-    """Reason: the s.16(4) cut-off → C, the POS rule → P (formats.md §3 rsn); other words kept."""
+    """Reason: the s.16(4) cut-off → C, the POS rule → P (docs/reference/formats.md §3 rsn); other words kept."""
     if blank(value):
         return None
     text = str(value).strip()

@@ -1,9 +1,9 @@
 """IMS download (JSON) → canonical documents.
 
-Accepts every envelope the portal, GSPs and API vendors wrap the records in (formats.md §1.1, §2.1): bare
+Accepts every envelope the portal, GSPs and API vendors wrap the records in (docs/reference/formats.md §1.1, §2.1): bare
 sections, ``data``, ``data.data``, ``imsDetails``, the offline error file ``imsDetailsErr`` and our own
 SAVE/RESET file (``rtin`` + ``reqtyp`` + ``invdata``). Each record keeps its exact JSON in ``raw`` because
-the action JSON must echo identity and amounts digit for digit (formats.md §2 rule 3).
+the action JSON must echo identity and amounts digit for digit (docs/reference/formats.md §2 rule 3).
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def _read_sections(obj, name: str, recipient_gstin: str | None) -> ReadResult:
 
 
 def find_sections(obj, name: str) -> Envelope:
-    """Unwrap the envelope down to the dict that holds the sections (formats.md §1.1, §2.1)."""
+    """Unwrap the envelope down to the dict that holds the sections (docs/reference/formats.md §1.1, §2.1)."""
     kind = json_kind(obj)
     if not isinstance(obj, dict) or kind not in ("ims", "unknown"):
         raise wrong_kind_error(kind, "ims", name)
@@ -172,7 +172,7 @@ def _section_columns(key: str, records: list, name: str, envelope: Envelope, rec
 
 
 def _field_columns(fields: Columns, spec: Section, envelope: Envelope) -> dict[str, list]:
-    """document_row's fields for every record (fields: formats.md §1.3)."""
+    """document_row's fields for every record (fields: docs/reference/formats.md §1.3)."""
     count = len(fields.records)
     status = fields.text("srcfilstatus")
     return {
@@ -186,7 +186,7 @@ def _field_columns(fields: Columns, spec: Section, envelope: Envelope) -> dict[s
         "original_doc_date": fields.date(*spec.original_date) if spec.is_amendment else [None] * count,
         "supply_type": fields.code(supply_type_code, *spec.supply_type_keys),
         "pos": fields.code(pos_code, "pos"),
-        # Reverse-charge supplies never enter IMS (ims-rules.md §1), so an IMS record is forward charge.
+        # Reverse-charge supplies never enter IMS (docs/reference/ims-rules.md §1), so an IMS record is forward charge.
         "reverse_charge": [False if rev is None else rev for rev in fields.flag("rev", "rchrg")],
         **{column: fields.amount(*keys) for column, keys in spec.amounts.items()},
         "supplier_period": fields.text("rtnprd", "sRtnPrd"),
@@ -259,7 +259,7 @@ def _first_error(key: str, records: list, name: str, envelope: Envelope, recipie
 def document_row(
     record: Record, section: str, index: int, name: str, envelope: Envelope, recipient: str | None
 ) -> dict:
-    """One IMS record as a canonical row (fields: formats.md §1.3)."""
+    """One IMS record as a canonical row (fields: docs/reference/formats.md §1.3)."""
     spec = IMS[section]
     row = new_row("ims", name, section, index)
     row["recipient_gstin"] = recipient
@@ -274,7 +274,7 @@ def document_row(
         row["original_doc_date"] = record.date(*spec.original_date)
     row["supply_type"] = supply_type_code(record.get(*spec.supply_type_keys))
     row["pos"] = pos_code(record.get("pos"))
-    # Reverse-charge supplies never enter IMS (ims-rules.md §1), so an IMS record is forward charge.
+    # Reverse-charge supplies never enter IMS (docs/reference/ims-rules.md §1), so an IMS record is forward charge.
     rev = record.flag("rev", "rchrg")
     row["reverse_charge"] = False if rev is None else rev
     for column, keys in spec.amounts.items():
@@ -284,7 +284,7 @@ def document_row(
     row["supplier_filing_status"] = status
     row["supplier_filed"] = status is not None and status.strip().lower() == "filed"
     row["ims_action"] = _held_action(record, envelope)
-    # Either spelling of each flag; Y in either pending key means Pending is blocked (formats.md §1.3).
+    # Either spelling of each flag; Y in either pending key means Pending is blocked (docs/reference/formats.md §1.3).
     row["pending_blocked"] = record.flag("ispendactblocked", "ispendactnallwd")
     row["remarks_blocked"] = record.flag("isRemarksBlocked", "remarksBlocked")
     row["itc_red_blocked"] = record.flag("itcRedReqBlocked", "isItcRedReqBlocked")

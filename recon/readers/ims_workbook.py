@@ -1,4 +1,4 @@
-"""The IMS Offline Tool workbook (.xlsm) → canonical IMS documents (formats.md §6).
+"""The IMS Offline Tool workbook (.xlsm) → canonical IMS documents (docs/reference/formats.md §6).
 
 Some consultants work in GSTN's offline tool and bring its workbook rather than the JSON. Its layout is
 known only from two open-source readings (unconfirmed), so sheets are found by name and columns by header
@@ -158,7 +158,8 @@ class _SheetRows:
         row["original_doc_date"] = self._date(values.get("original_doc_date"), row_no, "original_doc_date")
         row["supply_type"] = excel.invoice_type_code(values.get("supply_type"))
         row["pos"] = pos_code(values.get("pos")) if not excel.blank(values.get("pos")) else None
-        row["reverse_charge"] = False  # reverse-charge supplies never enter IMS (ims-rules.md §1)
+        # reverse-charge supplies never enter IMS (docs/reference/ims-rules.md §1)
+        row["reverse_charge"] = False
         for field in _AMOUNTS:
             row[field] = self._amount(values.get(field), row_no, field)
         row["supplier_period"] = period_mmyyyy(excel.cell_text(values.get("supplier_period")))
@@ -207,7 +208,7 @@ class _SheetRows:
         return code
 
     def _record(self, row: dict, values: dict) -> dict:
-        """The record in the download's key names (formats.md §1.3), as far as the cells give it."""
+        """The record in the download's key names (docs/reference/formats.md §1.3), as far as the cells give it."""
         number_key, date_key = self.spec.number[0], self.spec.date[0]
         record = {
             "stin": row["supplier_gstin"],

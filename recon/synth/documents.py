@@ -93,7 +93,7 @@ class PortalDoc:
 
     @property
     def in_2b(self) -> bool:
-        # Only filed documents reach GSTR-2B; Pending ones wait in IMS (ims-rules.md §1, §2).
+        # Only filed documents reach GSTR-2B; Pending ones wait in IMS (docs/reference/ims-rules.md §1, §2).
         return self.filed and self.action != "P"
 
 

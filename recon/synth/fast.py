@@ -296,7 +296,7 @@ def _money(col: str) -> pl.Expr:
 
 
 def _raw_expr() -> pl.Expr:
-    """The IMS record as the portal writes it (formats.md §1.3), built as text in one pass."""
+    """The IMS record as the portal writes it (docs/reference/formats.md §1.3), built as text in one pass."""
     note = pl.col("doc_kind") != "invoice"
     num_key = pl.when(note).then(pl.lit("nt_num")).otherwise(pl.lit("inum"))
     dt_key = pl.when(note).then(pl.lit("nt_dt")).otherwise(pl.lit("idt"))

@@ -2,10 +2,10 @@
 
 Each defect kind (DEFECTS) is built by one small function that adds the portal documents and book
 entries of one case and records what a correct reconciliation must conclude about them. The
-conclusions follow matching-practice.md: ₹1 per head is rounding (§2); number formats are the same
+conclusions follow docs/reference/matching-practice.md: ₹1 per head is rounding (§2); number formats are the same
 document (§3); confusable numbers are different documents (§4); another registration of the same PAN
 is a GSTIN mismatch, never a silent match (§5); 31 March vs 1 April is flagged, not refused (§6);
-duplicates are "only in books — duplicate" (§9); amendments pair through the original number (§10).
+duplicates are "only in books — duplicate" (§9); amendments pair through the original number (docs/reference/matching-practice.md §10).
 """
 
 from __future__ import annotations
@@ -362,7 +362,7 @@ def _branch_gstin(b: _Builder) -> None:
         number = b.number(supplier, "invoice", fy)
     doc = b.portal_doc(supplier, doc_no=number, doc_date=doc_date, rtnprd=rtnprd)
     book = b.booking(doc, supplier_gstin=other.gstin)
-    # Same PAN, another registration: a GSTIN mismatch to resolve, never an automatic match (§5).
+    # Same PAN, another registration: a GSTIN mismatch to resolve, never an automatic match (docs/reference/matching-practice.md §5).
     b.link("branch_gstin", "mismatched", book, doc, differences=("supplier_gstin",),
            detail=f"books carry {other.gstin}, the supplier billed from {supplier.gstin}")  # fmt: skip
 
@@ -485,13 +485,13 @@ def _fy_boundary(b: _Builder) -> None:
         number = b.number(supplier, "invoice", b.fy(portal_date))
     doc = b.portal_doc(supplier, doc_no=number, doc_date=portal_date, rtnprd=b.client.period, action="N")
     book = b.booking(doc, doc_date=books_date)
-    # Equal-FY rules never pair these; flag for review rather than refuse (matching-practice.md §6).
+    # Equal-FY rules never pair these; flag for review rather than refuse (docs/reference/matching-practice.md §6).
     b.link("fy_boundary", "mismatched", book, doc, differences=("doc_date",),
            detail=f"books {books_date:%d-%m-%Y}, portal {portal_date:%d-%m-%Y}")  # fmt: skip
 
 
 def _not_in_ims(b: _Builder) -> None:
-    """Reverse charge: in books and 2B, never in IMS (ims-rules.md §1) — not 'missing from IMS'."""
+    """Reverse charge: in books and 2B, never in IMS (docs/reference/ims-rules.md §1) — not 'missing from IMS'."""
     doc = b.portal_doc(rates=1, reverse_charge=True, in_ims=False, action="N")
     book = b.booking(doc)
     b.link("not_in_ims", "books_only", book, doc, reason="reverse charge")
@@ -519,7 +519,7 @@ _BUILDERS = {
 
 
 def _two_b_only(b: _Builder) -> None:
-    """Documents that go straight to GSTR-2B: ISD credit, imports, POS-rule ineligible (ims-rules.md §1).
+    """Documents that go straight to GSTR-2B: ISD credit, imports, POS-rule ineligible (docs/reference/ims-rules.md §1).
 
     None is in the books: they belong to a 2B reconciliation and must never count as missing from IMS.
     """
@@ -618,7 +618,8 @@ def _assemble(b: _Builder, seed: int) -> Corpus:
 def _voucher_numbers(entries: list[BookEntry], fy: str) -> None:
     """The buyer's own voucher series, one per voucher class, in booking order."""
     counters: dict[str, int] = {}
-    prefix = {"invoice": "PUR", "credit_note": "DN", "debit_note": "CN"}  # buyer's wording (§7)
+    # buyer's wording (docs/reference/matching-practice.md §7)
+    prefix = {"invoice": "PUR", "credit_note": "DN", "debit_note": "CN"}
     token = numbers.fy_tokens(fy)["fy5"]
     for entry in entries:
         p = prefix[entry.doc_kind]

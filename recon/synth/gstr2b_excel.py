@@ -1,4 +1,4 @@
-"""The GSTR-2B portal Excel of a generated period (formats.md §4), from the same records as the JSON.
+"""The GSTR-2B portal Excel of a generated period (docs/reference/formats.md §4), from the same records as the JSON.
 
 Sheets 'Read me', B2B, B2BA, B2B-CDNR, B2B-CDNRA, ISD and IMPG; group headers on row 5 (amendment
 sheets: 'Original details' / 'Revised details' on row 5, groups on row 6), column names on the next row,

@@ -1,6 +1,6 @@
 """Purchase-register layouts of the ERPs Indian clients use, and how each names its vouchers.
 
-Registers use the *buyer's* wording (matching-practice.md §7): a supplier's credit note is a "Debit
+Registers use the *buyer's* wording (docs/reference/matching-practice.md §7): a supplier's credit note is a "Debit
 Note" voucher in Tally and Busy, a "Vendor Credits" entry in Zoho Books, a "Credit Memo" in SAP; a
 supplier's debit note is a "Credit Note" voucher in Tally. Some purchase returns are typed as
 negative purchases instead.

@@ -1,7 +1,7 @@
 """Document-number series as suppliers print them, and the ways books re-type them.
 
 Rule 46(b) CGST Rules: a consecutive serial of at most 16 characters (letters, digits, '-' and '/'),
-unique per financial year (matching-practice.md §3). Books are not bound by the rule: users drop
+unique per financial year (docs/reference/matching-practice.md §3). Books are not bound by the rule: users drop
 separators, change case, rewrite the FY token or the leading zeros. Every rewrite here keeps the
 normalised key (recon.normalise.doc_no_key) equal — that is what makes it a *format* difference.
 """
@@ -89,7 +89,7 @@ def reformat(rng: random.Random, number: str, fy: str) -> str | None:
 def confusable(rng: random.Random, number: str, fy: str) -> str | None:
     """Another real number of the same series that loose fuzzy matchers take for ``number``.
 
-    1 vs 11, 123 vs 1234, BILL-23-00040 vs BILL-23-00045, A-101 vs A-110 (matching-practice.md §4).
+    1 vs 11, 123 vs 1234, BILL-23-00040 vs BILL-23-00045, A-101 vs A-110 (docs/reference/matching-practice.md §4).
     The keys differ: these are two documents.
     """
     m = re.search(r"(\d+)(?!.*\d)", number)

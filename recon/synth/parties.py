@@ -2,7 +2,7 @@
 
 Real registers are dominated by a few large suppliers with many small ones behind them, and some
 suppliers hold several registrations of one PAN (a branch in another state, or a second entity in
-the same state; ims-rules.md §9) — which is why books sometimes carry the wrong one.
+the same state; docs/reference/ims-rules.md §9) — which is why books sometimes carry the wrong one.
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ def state_abbr(code: str) -> str:
 
 
 def mistype_gstin(rng: random.Random, gstin: str) -> str:
-    """A typing slip in one character that the check character catches (ims-rules.md §9.1)."""
+    """A typing slip in one character that the check character catches (docs/reference/ims-rules.md §9.1)."""
     for _ in range(100):
         pos = rng.choice([3, 4, 7, 8, 9, 10])  # inside the PAN, where people actually slip
         ch = gstin[pos]

@@ -1,8 +1,8 @@
-"""IMS records and GSTR-2B JSON for generated portal documents (formats.md §1, §3).
+"""IMS records and GSTR-2B JSON for generated portal documents (docs/reference/formats.md §1, §3).
 
 Records are built as the portal writes them (field order, codes, DD-MM-YYYY dates, amounts as
 numbers with two decimals via Decimal so that 59000.00 stays literal through recon.jsonio), and the
-canonical rows are read back *from these records*, field by field, the way formats.md §1.3 defines
+canonical rows are read back *from these records*, field by field, the way docs/reference/formats.md §1.3 defines
 them — so the canonical frame describes exactly what the file says.
 """
 
@@ -18,7 +18,7 @@ from recon import jsonio, model
 from recon.normalise import portal_date
 from recon.synth.documents import PortalDoc, sum_lines
 
-IMS_SECTION = {  # (doc_kind, is_amendment) -> IMS section key (formats.md §1.2)
+IMS_SECTION = {  # (doc_kind, is_amendment) -> IMS section key (docs/reference/formats.md §1.2)
     ("invoice", False): "b2b",
     ("invoice", True): "b2ba",
     ("debit_note", False): "b2bdn",
@@ -43,7 +43,7 @@ def _record_hash(parts: list[str]) -> str:
 
 
 def ims_record(doc: PortalDoc) -> dict:
-    """One IMS download record (formats.md §1.3), keys in the portal's order."""
+    """One IMS download record (docs/reference/formats.md §1.3), keys in the portal's order."""
     is_note = doc.doc_kind != "invoice"
     rec: dict = {"stin": doc.supplier.gstin}
     rec["nt_num" if is_note else "inum"] = doc.doc_no
@@ -74,7 +74,7 @@ def ims_record(doc: PortalDoc) -> dict:
 
 
 def ims_payload(docs: list[PortalDoc]) -> dict:
-    """The bare download form {"b2b": [...], "b2bcn": [...]} (formats.md §1.1), sections in portal order."""
+    """The bare download form {"b2b": [...], "b2bcn": [...]} (docs/reference/formats.md §1.1), sections in portal order."""
     grouped: dict[str, list[dict]] = {}
     for doc in docs:
         grouped.setdefault(ims_section(doc), []).append(ims_record(doc))
@@ -103,7 +103,7 @@ def ims_rows(payload: dict, recipient: str, file_name: str) -> list[dict]:
                     "doc_date": _parse(rec["nt_dt" if is_note else "idt"]),
                     "pos": rec["pos"],
                     "supply_type": rec["inv_typ"],
-                    "reverse_charge": False,  # RCM supplies never enter IMS (ims-rules.md §1)
+                    "reverse_charge": False,  # RCM supplies never enter IMS (docs/reference/ims-rules.md §1)
                     **{col: float(rec[key]) for col, key in _AMOUNT_KEYS.items()},
                     "supplier_period": rec["rtnprd"],
                     "supplier_filing_status": rec["srcfilstatus"],
@@ -133,7 +133,7 @@ def _parse(text: str | None) -> date | None:
 
 
 # ---------------------------------------------------------------------------------------------------
-# GSTR-2B (formats.md §3)
+# GSTR-2B (docs/reference/formats.md §3)
 # ---------------------------------------------------------------------------------------------------
 
 
@@ -241,7 +241,7 @@ def gstr2b_section(doc: PortalDoc) -> str:
 
 
 def gstr2b_payload(docs: list[PortalDoc], recipient: str, period: str, generated: date) -> dict:
-    """The GSTR-2B JSON: suppliers grouped per section, imports flat (formats.md §3)."""
+    """The GSTR-2B JSON: suppliers grouped per section, imports flat (docs/reference/formats.md §3)."""
     sections: dict[str, dict[str, dict]] = {}
     impg: list[dict] = []
     for doc in docs:
@@ -345,7 +345,7 @@ def _b2b_row(section: str, supplier: dict, rec: dict, recipient: str, file_name:
         "cess": _amount_of(rec, "cess"),
         "doc_value": float(rec["val"]) if "val" in rec else None,
         "supplier_period": supplier.get("supprd"),
-        # 2B says when, not whether: only filed returns reach it (ims-rules.md §1).
+        # 2B says when, not whether: only filed returns reach it (docs/reference/ims-rules.md §1).
         "supplier_filing_status": f"Filed on {supplier['supfildt']}" if supplier.get("supfildt") else "Filed",
         "supplier_filed": True,
         "ims_action": rec.get("imsStatus"),

@@ -1,4 +1,4 @@
-"""Reconcile, Dashboard and Upload pages through AppTest, with grid events injected (streamlit-aggrid.md §3).
+"""Reconcile, Dashboard and Upload pages through AppTest, with grid events injected (docs/reference/streamlit-aggrid.md §3).
 
 The grid sends back a delta (CUSTOM return): the selected result ids and the edited cell. AppTest cannot
 render AgGrid, so the tests put that delta in session state under the grid's key, as the browser would.

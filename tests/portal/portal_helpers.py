@@ -89,7 +89,7 @@ def many_invoices(count: int) -> dict:
 def save_body(
     records_by_section: dict[str, list[dict]], actions: dict[tuple, str], *, reset: bool = False
 ) -> dict:
-    """A SAVE / RESETIMS body built the way formats.md §2 prescribes: the downloaded record echoed with
+    """A SAVE / RESETIMS body built the way docs/reference/formats.md §2 prescribes: the downloaded record echoed with
     only the upload fields, ``action`` (SAVE) and ``prev_status`` = what the portal holds."""
     invdata: dict[str, list] = {}
     for section, records in records_by_section.items():

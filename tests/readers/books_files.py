@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 from recon.gstin import check_char
 
-# Check-character-valid GSTINs (ims-rules.md §9.1) and some more built with the same rule.
+# Check-character-valid GSTINs (docs/reference/ims-rules.md §9.1) and some more built with the same rule.
 UMBRA = "27AAPFU0939F1ZV"  # Maharashtra
 TAMIL = "33GSPTN0791G1Z5"
 KERALA = "32TAAOA2947A1Z7"

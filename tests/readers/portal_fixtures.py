@@ -1,6 +1,6 @@
-"""Hand-built portal files shaped like formats.md describes the real ones (not like our generator writes).
+"""Hand-built portal files shaped like docs/reference/formats.md describes the real ones (not like our generator writes).
 
-GSTINs are the check-digit-valid examples of ims-rules.md §9.1; the recipient is 27AHQPA7588L1ZJ.
+GSTINs are the check-digit-valid examples of docs/reference/ims-rules.md §9.1; the recipient is 27AHQPA7588L1ZJ.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ TAAOA = "32TAAOA2947A1Z7"  # Kerala
 UMBRA_KA = "29AAPFU0939F1ZR"  # same PAN as UMBRA, Karnataka
 VENDOR_SAMPLE = "24MAYAS0100J1JD"  # GSTN sample GSTIN that fails the check character
 
-# formats.md §1.3, written by hand as the portal writes it: amounts with two decimals, spaces after colons.
+# docs/reference/formats.md §1.3, written by hand as the portal writes it: amounts with two decimals, spaces after colons.
 IMS_EXAMPLE = """{"b2b": [{"stin": "27AAPFU0939F1ZV", "inum": "MH/2526/0417", "idt": "07-11-2025", "inv_typ": "R",
           "pos": "27", "val": 59000.00, "txval": 50000.00, "iamt": 0, "camt": 4500.00, "samt": 4500.00,
           "cess": 0, "rtnprd": "112025", "srcform": "R1", "srcfilstatus": "Not Filed", "action": "N",
@@ -45,7 +45,7 @@ def _base(stin: str = UMBRA, **extra) -> dict:
 
 
 def ims_all_sections() -> dict:
-    """One record in every IMS section (formats.md §1.2), with the section's own number/date keys."""
+    """One record in every IMS section (docs/reference/formats.md §1.2), with the section's own number/date keys."""
     return {
         "b2b": [_base(inum="INV-1", idt="01-11-2025")],
         "b2ba": [_base(inum="INV-2R", idt="03-11-2025", oinum="INV-2", oidt="02-10-2025")],
@@ -84,7 +84,7 @@ def ims_bytes(payload) -> bytes:
 
 
 # ---------------------------------------------------------------------------------------------------
-# GSTR-2B JSON (formats.md §3)
+# GSTR-2B JSON (docs/reference/formats.md §3)
 # ---------------------------------------------------------------------------------------------------
 
 
@@ -95,7 +95,7 @@ def gstr2b_statement(docdata: dict, rejected: dict | None = None, gstin: str = R
     return {"chksum": "x", "data": data}
 
 
-# formats.md §3 example: amounts only in the rate lines.
+# docs/reference/formats.md §3 example: amounts only in the rate lines.
 GSTR2B_EXAMPLE = """{"data": {"gstin": "27AHQPA7588L1ZJ", "rtnprd": "112025", "gendt": "14-12-2025", "docdata": {"b2b": [
   {"ctin": "27AAPFU0939F1ZV", "trdnm": "Umbra Traders", "supfildt": "11-12-2025", "supprd": "112025",
    "inv": [{"inum": "MH/2526/0417", "typ": "R", "dt": "07-11-2025", "val": 59000.00, "pos": "27", "rev": "N",
@@ -110,7 +110,7 @@ def gstr2b_supplier(ctin: str, list_key: str, documents: list[dict], name: str =
 
 
 # ---------------------------------------------------------------------------------------------------
-# GSTR-2B Excel (formats.md §4): title rows, merged group row 5, column names row 6, data from row 7;
+# GSTR-2B Excel (docs/reference/formats.md §4): title rows, merged group row 5, column names row 6, data from row 7;
 # amendment sheets one level more (data from row 8).
 # ---------------------------------------------------------------------------------------------------
 
@@ -225,7 +225,7 @@ def workbook_bytes(sheets: dict[str, list[list]]) -> bytes:
 
 
 # ---------------------------------------------------------------------------------------------------
-# GSTR-2A JSON (formats.md §5)
+# GSTR-2A JSON (docs/reference/formats.md §5)
 # ---------------------------------------------------------------------------------------------------
 
 
@@ -300,7 +300,7 @@ NOV_7 = date(2025, 11, 7)
 
 
 # ---------------------------------------------------------------------------------------------------
-# IMS Offline Tool workbook (formats.md §6): Home + section sheets, header rows 5–6, data from row 7,
+# IMS Offline Tool workbook (docs/reference/formats.md §6): Home + section sheets, header rows 5–6, data from row 7,
 # amendment sheets one level more (data from row 8).
 # ---------------------------------------------------------------------------------------------------
 
@@ -354,7 +354,7 @@ def ims_tool_workbook(b2b_rows: list[list], cn_rows: list[list] = (), b2ba_rows:
     return out.getvalue()
 
 
-# GSTR-2A Excel (formats.md §5): 2B's columns without the trade name, then filing statuses and amendment info.
+# GSTR-2A Excel (docs/reference/formats.md §5): 2B's columns without the trade name, then filing statuses and amendment info.
 GSTR2A_B2B_HEADERS = [
     "GSTIN of supplier", "Invoice number", "Invoice type", "Invoice Date", "Invoice Value (₹)", "Place of supply",
     "Supply Attract Reverse Charge", "Rate (%)", "Taxable Value (₹)", "Integrated Tax (₹)", "Central Tax (₹)",

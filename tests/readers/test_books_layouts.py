@@ -70,7 +70,7 @@ def test_tally_purchase_register_with_titles_rate_lines_notes_and_grand_total():
     assert umbra["doc_no_key"] == "MH417"
     assert umbra["recipient_gstin"] == CLIENT and umbra["source"] == "books"
     assert umbra["supplier_pan"] == "AAPFU0939F" and umbra["gstin_valid"] is True
-    # Tally books the supplier's credit note as a Debit Note voucher (matching-practice §7).
+    # Tally books the supplier's credit note as a Debit Note voucher (docs/reference/matching-practice.md §7).
     assert docs["CN-12"]["doc_kind"] == "credit_note" and docs["CN-12"]["igst"] == 180
     assert docs["T-77"]["taxable_value"] == 5000 and docs["T-77"]["igst"] == 600
     assert result.counts() == {"credit_note": 1, "invoice": 2}

@@ -296,7 +296,7 @@ def test_raw_is_the_record_written_by_dumps_exact():
 
 
 # ---------------------------------------------------------------------------------------------------
-# IMS Offline Tool workbook (formats.md §6)
+# IMS Offline Tool workbook (docs/reference/formats.md §6)
 # ---------------------------------------------------------------------------------------------------
 
 

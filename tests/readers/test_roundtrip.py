@@ -21,7 +21,7 @@ from recon.synth.gstr2b_excel import gstr2b_excel_as_read
 from recon.synth.layouts import LAYOUTS
 
 # A supplier's debit note is a "Credit Note" voucher in Tally, Busy and Marg (the buyer's wording,
-# matching-practice.md §7); the word is ambiguous, so — as the reference recommends — the user confirms
+# docs/reference/matching-practice.md §7); the word is ambiguous, so — as the reference recommends — the user confirms
 # the voucher-type mapping once. Zoho, SAP and the generic template read right without one.
 KIND_MAPS = {
     "tally": {"credit note": "debit_note"},

@@ -17,7 +17,7 @@ Rows that are not documents
     status column says void / cancelled / draft are skipped and counted in ``rows_skipped``; skipped rows
     that carry amounts, and skipped void entries, are named in a warning.
 
-Document kind (matching-practice §7)
+Document kind (docs/reference/matching-practice.md §7)
     From the voucher / document type words. Registers word notes the buyer's way: Tally books a supplier's
     credit note as a **Debit Note** voucher, Zoho as a **Vendor Credit**, others as a **Purchase Return** —
     all are ``credit_note`` (reduces ITC). A bare "Credit Note" in a purchase register is ambiguous; the
@@ -29,7 +29,7 @@ Document kind (matching-practice §7)
     negative, that is the export's sign convention (SAP vendor items), not a return: amounts are made
     positive and the kind kept, with one warning.
 
-Grouping rule (matching-practice §8, §9)
+Grouping rule (docs/reference/matching-practice.md §8, §9)
     Rows with the same supplier GSTIN, the same supplier document number (upper-cased, trimmed), the same
     document date, the same kind and — when the register has a voucher-number column — the same voucher
     number are the rate-wise (or item-wise) lines of ONE document: amounts are summed and every row

@@ -36,7 +36,7 @@ DEFAULT_KIND_WORDS: dict[str, str] = {
     "d": "debit_note", "subsequent debit": "debit_note", "subsequent credit": "credit_note",
     "bill of entry": "bill_of_entry", "import": "bill_of_entry", "import of goods": "bill_of_entry",
     "boe": "bill_of_entry", "isd": "isd", "isd invoice": "isd",
-    # An ISD credit note takes back ITC distributed earlier (formats.md §3): it subtracts, like any credit note.
+    # An ISD credit note takes back ITC distributed earlier (docs/reference/formats.md §3): it subtracts, like any credit note.
     "isd credit note": "credit_note", "isdcn": "credit_note", "isdc": "credit_note", "isd cn": "credit_note",
 }  # fmt: skip
 
@@ -291,7 +291,7 @@ def _recipient(docs: pl.DataFrame, option: str | None) -> pl.Expr:
 
 
 def _check_gstins(docs: pl.DataFrame, ctx: Context) -> pl.DataFrame:
-    """gstin_valid / gstin_note from recon.gstin, computed once per distinct GSTIN (ims-rules §9)."""
+    """gstin_valid / gstin_note from recon.gstin, computed once per distinct GSTIN (docs/reference/ims-rules.md §9)."""
     values = docs.get_column("supplier_gstin").unique().to_list()
     problems = {g: gstin_rules.problem(g) if g else _BLANK_GSTIN for g in values}
     notes = {g: problems[g] or gstin_rules.caution(g or "") for g in values}
