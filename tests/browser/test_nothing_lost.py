@@ -19,7 +19,7 @@ from recon.jsonio import loads_exact
 from recon.store import Store
 from recon.workspace import Workspace
 
-from .conftest import start_server, stop_server
+from .conftest import login, start_server, stop_server
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=30_000)
@@ -41,6 +41,7 @@ def new_page(chromium, url: str):
     page = context.new_page()
     page.set_default_timeout(60_000)
     page.goto(url)
+    login(page)  # every new browser session signs in; the address's page and client open after it
     wait_run_done(page)
     return context, page
 
