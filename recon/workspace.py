@@ -448,7 +448,7 @@ class Workspace:
         records = self.store.imports(client_id, period)
         portal_source = self.portal_source(client_id, period)
         linked, unlinked = self.store.links(client_id, period)
-        return {
+        inputs = {
             "books": [[r.id, r.revision] for r in records if r.source == "books"],
             "portal": [[r.id, r.revision] for r in records if r.source == portal_source],
             "portal_source": portal_source,
@@ -456,6 +456,74 @@ class Workspace:
             "unlinks": [list(p) for p in unlinked],
             "settings": self.settings(client_id, period).to_dict(),
         }
+        # Only a run with earlier statements carries the open pool's inputs: a single-period run keeps
+        # the fingerprint, and so the stored results, it always had.
+        history = self._history_imports(client_id, period) if portal_source == "ims" else []
+        if history:
+            inputs["history"] = history
+            inputs["earlier_books"] = [
+                [p, r.id, r.revision]
+                for p in self._earlier_periods(client_id, period)
+                for r in self.store.imports(client_id, p)
+                if r.source == "books"
+            ]
+        return inputs
+
+    # -- the open pool (docs/reference/ims-rules.md §1-§3, §7) ---------------------------------------
+
+    def _earlier_periods(self, client_id: int, period: str) -> list[str]:
+        """The client's periods before ``period``, newest first."""
+        from recon.pool import is_earlier
+
+        return [p for p in self.store.periods(client_id) if p != period and is_earlier(p, period)]
+
+    def _history_imports(self, client_id: int, period: str) -> list[list]:
+        """[period, import id, revision] of each GSTR-2B imported for an earlier period of the client."""
+        return [
+            [p, r.id, r.revision]
+            for p in self._earlier_periods(client_id, period)
+            for r in self.store.imports(client_id, p)
+            if r.source == "gstr2b"
+        ]
+
+    def history(self, client_id: int, period: str) -> list[tuple[str, pl.DataFrame]]:
+        """(period, GSTR-2B documents) of each earlier statement the open pool settles against."""
+        periods = sorted({p for p, _, _ in self._history_imports(client_id, period)})
+        return [(p, self.documents(client_id, p, "gstr2b")) for p in periods]
+
+    def pool_books(self, client_id: int, period: str) -> pl.DataFrame:
+        """The books of ``period`` and every earlier period, each document once.
+
+        A register imported for a later period replaces the earlier copy of the same document (the
+        financial-year-to-date export repeats the months before it); a document is known by its id.
+        """
+        frames, seen = [], pl.Series("doc_id", [], dtype=pl.String)
+        for p in [period, *self._earlier_periods(client_id, period)]:
+            docs = self.documents(client_id, p, "books")
+            if docs.is_empty():
+                continue
+            docs = docs.filter(~pl.col("doc_id").is_in(seen.implode())) if seen.len() else docs
+            frames.append(docs)
+            seen = pl.concat([seen, docs["doc_id"]])
+        if not frames:
+            return model.empty()
+        return pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
+
+    def _books(self, client_id: int, period: str, inputs: dict) -> pl.DataFrame:
+        """The books a run reads: the open pool's when earlier statements exist, else the period's."""
+        if inputs.get("history"):
+            return self.pool_books(client_id, period)
+        return self.documents(client_id, period, "books")
+
+    def _view_portal(self, client_id: int, period: str, inputs: dict) -> pl.DataFrame:
+        """The portal documents rows may name: the period's, plus the earlier statements' (settled rows)."""
+        portal = self.documents(client_id, period, inputs["portal_source"])
+        statements = [docs for _, docs in self.history(client_id, period)] if inputs.get("history") else []
+        if not statements:
+            return portal
+        return pl.concat([portal, *statements], how="vertical_relaxed").unique(
+            "doc_id", keep="first", maintain_order=True
+        )
 
     def ready(self, client_id: int, period: str) -> tuple[bool, str]:
         """Whether the period can be reconciled, and if not, what to import."""
@@ -482,15 +550,20 @@ class Workspace:
         with self._operation(
             "reconcile", client_id, period, {"portal_source": inputs["portal_source"]}
         ) as op:
-            books = self.documents(client_id, period, "books")
+            books = self._books(client_id, period, inputs)
             portal = self.documents(client_id, period, inputs["portal_source"])
-            frame = reconcile(
-                books,
-                portal,
+            run = dict(
                 settings=Settings.from_dict(inputs["settings"]),
                 links=[tuple(p) for p in inputs["links"]],
                 unlinks=[tuple(p) for p in inputs["unlinks"]],
             )
+            if inputs.get("history"):
+                from recon.pool import reconcile_open_pool
+
+                history = self.history(client_id, period)
+                frame = reconcile_open_pool(books, portal, history, current_period=period, **run)
+            else:
+                frame = reconcile(books, portal, **run)
             self.store.save_results(
                 client_id,
                 period,
@@ -528,8 +601,8 @@ class Workspace:
         if cached is not None:
             return cached
         results = self.results(client_id, period)
-        books = self.documents(client_id, period, "books")
-        portal = self.documents(client_id, period, inputs["portal_source"])
+        books = self._books(client_id, period, inputs)
+        portal = self._view_portal(client_id, period, inputs)
         statement = self._name_statement(client_id, period, inputs["portal_source"])
         view = joined_view(results, books, portal, statement)
         return self._cache.put(key, _with_review_columns(view))
@@ -871,7 +944,7 @@ class Workspace:
         if cached is not None:
             return cached
         portal = self.documents(client_id, period, inputs["portal_source"])
-        books = self.documents(client_id, period, "books")
+        books = self._books(client_id, period, inputs)
         # The stored decisions go in as a frame: no Decision object per row.
         # decided_at is left out, as _decision_objects leaves it out.
         decided = self.store.decisions(client_id).with_columns(
@@ -1213,11 +1286,11 @@ class Workspace:
         return None if statement.is_empty() else statement
 
     def _paper_inputs(self, client_id: int, period: str):
-        source = self.portal_source(client_id, period)
+        inputs = self._inputs(client_id, period)
         return (
             self.results(client_id, period),
-            self.documents(client_id, period, "books"),
-            self.documents(client_id, period, source),
+            self._books(client_id, period, inputs),
+            self._view_portal(client_id, period, inputs),
         )
 
     def working_paper(self, client_id: int, period: str) -> bytes:
