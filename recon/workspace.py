@@ -515,6 +515,23 @@ class Workspace:
             return self.pool_books(client_id, period)
         return self.documents(client_id, period, "books")
 
+    def timeline(self, client_id: int, period: str) -> pl.DataFrame:
+        """The client's months up to ``period`` (recon.timeline): booked, in IMS, in 2B, settled, open."""
+        from recon.timeline import timeline_frame
+
+        inputs = self._inputs(client_id, period)
+        statements = self.history(client_id, period) if inputs.get("history") else []
+        current_2b = self.documents(client_id, period, "gstr2b")
+        if not current_2b.is_empty():
+            statements = [*statements, (period, current_2b)]
+        return timeline_frame(
+            self.results(client_id, period),
+            self._books(client_id, period, inputs),
+            self.documents(client_id, period, "ims"),
+            statements,
+            current_period=period,
+        )
+
     def _view_portal(self, client_id: int, period: str, inputs: dict) -> pl.DataFrame:
         """The portal documents rows may name: the period's, plus the earlier statements' (settled rows)."""
         portal = self.documents(client_id, period, inputs["portal_source"])
@@ -1301,7 +1318,10 @@ class Workspace:
         results, books, portal = self._paper_inputs(client_id, period)
         statement = self._name_statement(client_id, period, self.portal_source(client_id, period))
         decisions = self._decision_objects(client_id)
-        return working_paper(results, books, portal, decisions, client=client.name, statement=statement)
+        timeline = self.timeline(client_id, period)
+        return working_paper(
+            results, books, portal, decisions, client=client.name, statement=statement, timeline=timeline
+        )
 
     def supplier_followups(self, client_id: int, period: str) -> dict[str, list[dict]]:
         """Per supplier GSTIN, the documents to ask the supplier about and what to ask."""
