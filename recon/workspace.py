@@ -26,6 +26,7 @@ from recon.actions import preview_action as preview_action  # the grid's dialog 
 from recon.errors import InputError
 from recon.import_checks import ImportConcern, ImportNeedsConfirmation, OtherClientMatch
 from recon.match.settings import Settings
+from recon.pool import month_words
 from recon.store import Client, DecisionConflict, Store, owner_alive
 
 log = logging.getLogger("recon.workspace")
@@ -629,7 +630,38 @@ class Workspace:
         base = self.joined(client_id, period)
         frame = _attach_actions(base, self.wanted_actions(client_id, period))
         frame = _attach_would_refuse(frame, self.unsendable(client_id, period))
-        return _attach_portal_refusals(frame, self.portal_refusals(client_id, period))
+        frame = _attach_portal_refusals(frame, self.portal_refusals(client_id, period))
+        return _attach_memory(frame, self.decision_memory(client_id, period))
+
+    def decision_memory(self, client_id: int, period: str, today: date | None = None) -> pl.DataFrame:
+        """Decisions taken while working an earlier period, with their age: (portal_doc_id, memory).
+
+        A record stays in the inbox month after month; its decision, remark and link stay with it (they
+        are keyed by the document), and ``memory`` says when and in which month it was taken, e.g.
+        'decided 34 days ago, in Sep 2025'.
+        """
+        from zoneinfo import ZoneInfo
+
+        from recon.pool import is_earlier
+
+        today = today or datetime.now(ZoneInfo("Asia/Kolkata")).date()  # the consultant's calendar
+        decided = self.store.decisions(client_id).select("portal_doc_id", "period", "decided_at")
+        earlier = [p for p in decided["period"].drop_nulls().unique().to_list() if is_earlier(p, period)]
+        decided = decided.filter(pl.col("period").is_in(earlier))
+        days = (
+            pl.lit(today) - pl.col("decided_at").dt.convert_time_zone("Asia/Kolkata").dt.date()
+        ).dt.total_days()
+        return decided.select(
+            "portal_doc_id",
+            pl.concat_str(
+                pl.lit("decided "),
+                pl.when(days == 0)
+                .then(pl.lit("today"))
+                .otherwise(days.cast(pl.String) + pl.lit(" days ago")),
+                pl.lit(", in "),
+                month_words(pl.col("period")),
+            ).alias("memory"),
+        )
 
     # -- decisions --------------------------------------------------------------------------------
 
@@ -1568,6 +1600,11 @@ def _attach_would_refuse(frame: pl.DataFrame, unsendable: pl.DataFrame) -> pl.Da
         by_guard = pl.lit(None, pl.String)
     record_reason = by_record if record else pl.lit(None, pl.String)
     return frame.with_columns(pl.coalesce(record_reason, by_guard).alias("portal_would_refuse"))
+
+
+def _attach_memory(frame: pl.DataFrame, memory: pl.DataFrame) -> pl.DataFrame:
+    """``memory``: when an earlier period's decision on this row's record was taken, else null."""
+    return frame.join(memory, on="portal_doc_id", how="left", maintain_order="left")
 
 
 def _attach_portal_refusals(frame: pl.DataFrame, refused: dict[str, str]) -> pl.DataFrame:

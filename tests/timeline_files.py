@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import xlsxwriter
@@ -65,10 +65,13 @@ def _amounts(bill: Bill) -> dict:
     return {"txval": bill.taxable, "igst": igst, "cgst": cgst, "sgst": sgst}
 
 
-def fy_register() -> bytes:
-    """The financial-year-to-date Tally register (Aug–Oct 2025) as .xlsx bytes."""
+def fy_register(numbers: list[str] | None = None, *, taxable: dict[str, float] | None = None) -> bytes:
+    """The financial-year-to-date Tally register (Aug–Oct 2025) as .xlsx bytes; ``numbers`` picks bills,
+    ``taxable`` books some at other amounts (an earlier, wrong copy of a month)."""
     rows = []
-    for index, bill in enumerate(BILLS.values()):
+    picked = [BILLS[n] for n in numbers] if numbers else list(BILLS.values())
+    picked = [replace(b, taxable=(taxable or {}).get(b.number, b.taxable)) for b in picked]
+    for index, bill in enumerate(picked):
         for taxable, rate in _rate_rows(bill):
             igst, cgst, sgst = _tax(bill, taxable, rate)
             day = bill.day.strftime("%d-%m-%Y")
@@ -110,17 +113,18 @@ def gstr2b(period: str, numbers: list[str]) -> bytes:
     return json.dumps(body).encode()
 
 
-def ims_inbox(records: list[tuple[str, str]]) -> bytes:
-    """An IMS download (JSON): (bill number, the supplier's return period rtnprd) per record."""
+def ims_inbox(records: list[tuple[str, str]], *, taxable: dict[str, float] | None = None) -> bytes:
+    """An IMS download (JSON): (bill number, the supplier's return period rtnprd) per record; ``taxable``
+    gives some records other amounts (the supplier amended them since)."""
     rows = []
     for number, rtnprd in records:
-        bill = BILLS[number]
+        bill = replace(BILLS[number], taxable=(taxable or {}).get(number, BILLS[number].taxable))
         a = _amounts(bill)
         rows.append({"stin": SUPPLIERS[bill.supplier], "inum": bill.number, "idt": bill.day.strftime("%d-%m-%Y"),
                      "inv_typ": "R", "pos": "27", "val": _value(bill), "txval": f"{a['txval']:.2f}",
                      "iamt": f"{a['igst']:.2f}", "camt": f"{a['cgst']:.2f}", "samt": f"{a['sgst']:.2f}",
                      "cess": "0", "rtnprd": rtnprd, "srcform": "R1", "srcfilstatus": "Filed", "action": "N",
-                     "ispendactblocked": "N", "hash": f"h{number}"})  # fmt: skip
+                     "ispendactblocked": "N", "hash": f"h{number}-{a['txval']:.0f}"})  # fmt: skip
     return json.dumps({"rtin": CLIENT, "reqtyp": "IMS", "b2b": rows}).encode()
 
 
