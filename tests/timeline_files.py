@@ -120,11 +120,12 @@ def ims_inbox(records: list[tuple[str, str]], *, taxable: dict[str, float] | Non
     for number, rtnprd in records:
         bill = replace(BILLS[number], taxable=(taxable or {}).get(number, BILLS[number].taxable))
         a = _amounts(bill)
+        # Amounts are JSON numbers, as the portal downloads them (the upload sends them back unchanged).
         rows.append({"stin": SUPPLIERS[bill.supplier], "inum": bill.number, "idt": bill.day.strftime("%d-%m-%Y"),
-                     "inv_typ": "R", "pos": "27", "val": _value(bill), "txval": f"{a['txval']:.2f}",
-                     "iamt": f"{a['igst']:.2f}", "camt": f"{a['cgst']:.2f}", "samt": f"{a['sgst']:.2f}",
-                     "cess": "0", "rtnprd": rtnprd, "srcform": "R1", "srcfilstatus": "Filed", "action": "N",
-                     "ispendactblocked": "N", "hash": f"h{number}-{a['txval']:.0f}"})  # fmt: skip
+                     "inv_typ": "R", "pos": "27", "val": float(_value(bill)), "txval": a["txval"],
+                     "iamt": a["igst"], "camt": a["cgst"], "samt": a["sgst"], "cess": 0, "rtnprd": rtnprd,
+                     "srcform": "R1", "srcfilstatus": "Filed", "action": "N", "ispendactblocked": "N",
+                     "hash": f"h{number}-{a['txval']:.0f}"})  # fmt: skip
     return json.dumps({"rtin": CLIENT, "reqtyp": "IMS", "b2b": rows}).encode()
 
 

@@ -21,6 +21,7 @@ def timeline_panel(ws, client, period: str) -> None:
         )
         shown = frame.with_columns(
             *[pl.col(c).map_elements(inr, return_dtype=pl.String) for c in ("booked_itc", "open_itc")],
-            pl.col("s16_deadline").dt.strftime("%d-%m-%Y"),
+            pl.col("s16_deadline").dt.strftime("%d-%m-%Y").fill_null(""),
+            pl.col("oldest_open_days").cast(pl.String).fill_null(""),  # nothing open: blank, not 'None'
         ).select(list(TIMELINE_HEADERS))
         st.dataframe(shown.rename(TIMELINE_HEADERS).to_pandas(), hide_index=True, width="stretch")
