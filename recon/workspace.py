@@ -495,17 +495,22 @@ class Workspace:
     def pool_books(self, client_id: int, period: str) -> pl.DataFrame:
         """The books of ``period`` and every earlier period, each document once.
 
-        A register imported for a later period replaces the earlier copy of the same document (the
-        financial-year-to-date export repeats the months before it); a document is known by its id.
+        A register imported for a later period replaces the earlier copy of the months it covers (the
+        financial-year-to-date export repeats the months before it): an earlier import keeps only its
+        documents booked in months no later import covers, and none a later import holds by id.
         """
-        frames, seen = [], pl.Series("doc_id", [], dtype=pl.String)
-        for p in [period, *self._earlier_periods(client_id, period)]:
+        from recon.pool import booking_periods
+
+        frames, covered, seen = [], set(), set()
+        for p in [period, *self._earlier_periods(client_id, period)]:  # newest first
             docs = self.documents(client_id, p, "books")
             if docs.is_empty():
                 continue
-            docs = docs.filter(~pl.col("doc_id").is_in(seen.implode())) if seen.len() else docs
-            frames.append(docs)
-            seen = pl.concat([seen, docs["doc_id"]])
+            months = booking_periods(docs, p)["books_period"]
+            keep = ~months.is_in(list(covered)) & ~docs["doc_id"].is_in(list(seen))
+            frames.append(docs.filter(keep) if covered else docs)
+            covered |= set(months.drop_nulls().to_list())
+            seen |= set(docs["doc_id"].to_list())
         if not frames:
             return model.empty()
         return pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]

@@ -42,7 +42,9 @@ def client(ws):
     _import(ws, client.id, AUG, gstr2b(AUG, ["AUG-1"]), "2B_082025.json")
     _import(ws, client.id, SEP, gstr2b(SEP, ["AUG-2"]), "2B_092025.json")
     _import(ws, client.id, SEP, ims_inbox(SEPTEMBER_INBOX), "IMS_092025.json")
-    _import(ws, client.id, SEP, fy_register(["AUG-1", "AUG-2", "SEP-1", "SEP-2"]), "Register_Sep.xlsx")
+    # September's register booked AUG-2 at a wrong amount and held SEP-9, deleted from the books since.
+    september_books = fy_register(["AUG-1", "AUG-2", "SEP-1", "SEP-2", "SEP-9"], taxable={"AUG-2": 24000.0})
+    _import(ws, client.id, SEP, september_books, "Register_Sep.xlsx")
     sep_2 = ws.documents(client.id, SEP, "ims")["doc_id"].to_list()
     outcome = ws.set_action(client.id, SEP, sep_2, "P", remarks="Rate differs from PO; supplier to confirm")
     assert not outcome.refused
@@ -99,11 +101,21 @@ def test_a_record_downloaded_again_with_other_amounts_is_flagged_not_sent(ws, cl
 
 
 def test_a_later_register_replaces_the_earlier_copy_of_the_same_documents(ws, client):
-    # September's register booked AUG-2 at 25,000; the FY register in October books it the same way,
-    # so the pool holds each document once and from the later file.
+    # The FY register imported in October covers Aug–Oct: September's copy of those months is gone.
     books = ws.pool_books(client.id, OCT)
     assert books["doc_no"].sort().to_list() == ["AUG-1", "AUG-2", "OCT-1", "OCT-2", "SEP-1", "SEP-2"]
-    assert books["doc_id"].n_unique() == books.height
+    assert books.filter(pl.col("doc_no") == "AUG-2")["taxable_value"].to_list() == [25000.0]
+    review = ws.review(client.id, OCT)
+    assert "SEP-9" not in review["books_doc_no"].to_list()
+    assert _row(review, "AUG-2")["category"] == "settled"
+
+
+def test_an_earlier_register_still_counts_for_months_no_later_register_covers(ws, client):
+    ws.import_file(client.id, OCT, fy_register(["OCT-1", "OCT-2"]), "Register_Oct.xlsx", mode="replace",
+                   kind="books", confirmed=True)  # fmt: skip
+    books = ws.pool_books(client.id, OCT)
+    assert "SEP-9" in books["doc_no"].to_list()  # September's register is the only copy of September now
+    assert books.filter(pl.col("doc_no") == "AUG-2")["taxable_value"].to_list() == [24000.0]
 
 
 def test_the_timeline_tells_each_month(ws, client):

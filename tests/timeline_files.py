@@ -44,6 +44,10 @@ BILLS = {
 }
 
 
+# A bill the September register held that the financial-year register no longer books (deleted since).
+DELETED = {"SEP-9": Bill(0, "SEP-9", date(2025, 9, 25), 7000.0)}
+
+
 def _tax(bill: Bill, taxable: float, rate: float) -> tuple[float, float, float]:
     """(IGST, CGST, SGST): intra-state (the client is in state 27) splits the tax in halves."""
     tax = round(taxable * rate, 2)
@@ -69,7 +73,7 @@ def fy_register(numbers: list[str] | None = None, *, taxable: dict[str, float] |
     """The financial-year-to-date Tally register (Aug–Oct 2025) as .xlsx bytes; ``numbers`` picks bills,
     ``taxable`` books some at other amounts (an earlier, wrong copy of a month)."""
     rows = []
-    picked = [BILLS[n] for n in numbers] if numbers else list(BILLS.values())
+    picked = [{**BILLS, **DELETED}[n] for n in numbers] if numbers else list(BILLS.values())
     picked = [replace(b, taxable=(taxable or {}).get(b.number, b.taxable)) for b in picked]
     for index, bill in enumerate(picked):
         for taxable, rate in _rate_rows(bill):

@@ -147,13 +147,13 @@ def _with_actions(ws: Workspace, client_id: int, period: str, rows: pl.DataFrame
 
 
 def _with_memory(rows: pl.DataFrame) -> pl.DataFrame:
-    """A decision carried from an earlier month says its age beside who set it."""
+    """A decision carried from an earlier month says its age first, where the narrow column shows it."""
     if "memory" not in rows.columns or "set_by" not in rows.columns:
         return rows
     carried = pl.col("memory").is_not_null() & (pl.col("action_source") == "user")
     return rows.with_columns(
         pl.when(carried)
-        .then(pl.concat_str(pl.col("set_by"), pl.lit(" · "), pl.col("memory"), ignore_nulls=True))
+        .then(pl.concat_str(pl.col("memory"), pl.lit(" · "), pl.col("set_by"), ignore_nulls=True))
         .otherwise(pl.col("set_by"))
         .alias("set_by")
     )
