@@ -163,6 +163,7 @@ def test_reconcile_shows_cross_period_pairs_on_the_tabs_and_settled_documents_ap
     expect(row.locator('[col-id="explanation"]')).to_contain_text(
         "booked Sep 2025; in IMS from the supplier's Oct 2025 GSTR-1"
     )
+    row.locator('[col-id="explanation"]').scroll_into_view_if_needed()
     shot(page, shot_dir, "02_matched_tab")
     settled = page.get_by_test_id("stExpander").filter(has_text="Settled in an earlier period (2)")
     expect(settled).to_be_visible()
@@ -207,3 +208,14 @@ def test_the_timeline_panel_tells_the_months(page, shot_dir):
     panel.scroll_into_view_if_needed()
     expect(panel).to_contain_text("Carried forward")
     shot(page, shot_dir, "06_timeline")
+
+
+def test_the_dashboard_and_upload_pages_work_with_settled_documents_on_record(page, last_month, shot_dir):
+    ws, client = last_month
+    for name in ("Dashboard", "Upload"):
+        open_page(page, name)
+        expect(page.get_by_test_id("stException")).to_have_count(0)
+        shot(page, shot_dir, f"07_{name.lower()}")
+    # The upload carries exactly the one decision taken, last month's Pending; no settled document.
+    upload = ws.build_upload(client.id, OCT)
+    assert upload.records.select("doc_no", "action").rows() == [("SEP-2", "P")]
