@@ -18,8 +18,8 @@ AGE_BUCKETS = ("Lapsed", "Within 30 days", "31-90 days", "91-180 days", "More th
 
 
 def ims_rows(review: pl.DataFrame) -> pl.DataFrame:
-    """Rows that belong to the four tabs (the 'not an IMS record' group is reported apart)."""
-    return review.filter(~pl.col("not_ims_record"))
+    """Rows that belong to the four tabs (the 'not an IMS record' and settled groups are reported apart)."""
+    return figures.open_rows(review).filter(~pl.col("not_ims_record"))
 
 
 def itc_by_category_action(review: pl.DataFrame) -> pl.DataFrame:

@@ -127,17 +127,27 @@ def _sum(view: pl.DataFrame, expr: pl.Expr) -> float:
     return round(float(view.select(expr.sum()).item() or 0.0), 2)
 
 
+# A books document an earlier GSTR-2B already settled (recon.pool): its ITC entered an earlier return, so
+# it counts in none of this period's figures and is listed apart.
+SETTLED = "settled"
+
+
+def open_rows(view: pl.DataFrame) -> pl.DataFrame:
+    """Rows of this period's work: every row but those settled in an earlier period."""
+    return view.filter(pl.col("category") != SETTLED)
+
+
 def four_tabs(view: pl.DataFrame) -> pl.DataFrame:
     """Rows of the four tabs; documents that never enter IMS (RCM, ISD, imports) are reported apart."""
-    return view.filter(pl.col("not_in_ims_reason").is_null())
+    return open_rows(view).filter(pl.col("not_in_ims_reason").is_null())
 
 
 def itc_in_ims(view: pl.DataFrame) -> float:
-    return _sum(view.filter(pl.col("portal_doc_id").is_not_null()), side_itc("portal"))
+    return _sum(open_rows(view).filter(pl.col("portal_doc_id").is_not_null()), side_itc("portal"))
 
 
 def itc_in_books(view: pl.DataFrame) -> float:
-    return _sum(view.filter(pl.col("books_doc_id").is_not_null()), side_itc("books"))
+    return _sum(open_rows(view).filter(pl.col("books_doc_id").is_not_null()), side_itc("books"))
 
 
 def itc_matched(view: pl.DataFrame) -> float:

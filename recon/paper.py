@@ -19,7 +19,9 @@ from recon import figures, model, safe_text
 from recon.actions import Decision, effective_actions
 from recon.match.result import CATEGORIES, CATEGORY_LABELS
 from recon.match.view import joined, with_supplier_names
+from recon.pool import SETTLED, SETTLED_LABEL, month_words
 from recon.present import TAX_INVOLVED, inr
+from recon.timeline import TIMELINE_HEADERS
 
 INDIAN_AMOUNT = "[>=10000000]##\\,##\\,##\\,##0.00;[>=100000]##\\,##\\,##0.00;##,##0.00"
 DATE_FORMAT = "dd-mm-yyyy"
@@ -230,13 +232,18 @@ def working_paper(
     client: str | None = None,
     today: date | None = None,
     statement: pl.DataFrame | None = None,
+    timeline: pl.DataFrame | None = None,
 ) -> bytes:
     """The working paper as xlsx bytes: Summary, one sheet per category, supplier follow-ups.
 
     ``statement``: the period's GSTR-2B documents, whose trade names name suppliers the books lack.
+    ``timeline``: the client's months (recon.timeline.timeline_frame), written as a Timeline sheet. Books
+    documents an earlier GSTR-2B settled (recon.pool) get a sheet of their own and count nowhere else.
     """
     view = joined_view(results, books, portal, statement)
     view = _with_actions(view, results, portal, books, decisions)
+    settled = view.filter(pl.col("category") == SETTLED)
+    view = figures.open_rows(view)
     followups = followup_frame(view)
     buffer = io.BytesIO()
     # No text turns into a formula or a link, whichever write call a sheet uses (safe_text).
@@ -246,7 +253,11 @@ def working_paper(
     for category in CATEGORIES:
         sheet = _category_table(view.filter(pl.col("category") == category))
         _table_sheet(workbook, formats, CATEGORY_LABELS[category], sheet)
+    if settled.height:
+        _table_sheet(workbook, formats, SETTLED_LABEL, _settled_table(settled))
     _table_sheet(workbook, formats, FOLLOWUP_SHEET, _followup_table(followups))
+    if timeline is not None and timeline.height:
+        _table_sheet(workbook, formats, TIMELINE_SHEET, _timeline_table(timeline))
     workbook.close()
     return buffer.getvalue()
 
@@ -426,6 +437,31 @@ def _followup_table(followups: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, st
     ]
     frame = followups.select([pl.col(name).alias(header) for header, name, _ in columns])
     return frame, {header: kind for header, _, kind in columns}
+
+
+TIMELINE_SHEET = "Timeline"
+
+
+def _settled_table(settled: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, str]]:
+    """Which books document, which GSTR-2B settled it and when (the months of ``recon.pool``)."""
+    columns = [
+        ("Supplier GSTIN", pl.coalesce("books_supplier_gstin", "portal_supplier_gstin"), "text"),
+        ("Supplier name", pl.col("supplier_name"), "text"),
+        ("Document no", pl.col("books_doc_no"), "text"),
+        ("Date", pl.col("books_doc_date"), "date"),
+        ("Booked", month_words(pl.col("books_period")), "text"),
+        ("In GSTR-2B of", month_words(pl.col("portal_period")), "text"),
+        ("ITC", figures.side_itc("books"), "amount"),
+        ("Explanation", pl.col("explanation"), "wrap"),
+    ]
+    frame = settled.select([expr.alias(header) for header, expr, _ in columns])
+    return frame, {header: kind for header, _, kind in columns}
+
+
+def _timeline_table(timeline: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, str]]:
+    kinds = {"booked_itc": "amount", "open_itc": "amount", "s16_deadline": "date", "month": "text"}
+    frame = timeline.select(list(TIMELINE_HEADERS)).rename(TIMELINE_HEADERS)
+    return frame, {TIMELINE_HEADERS[c]: kinds.get(c, "int") for c in TIMELINE_HEADERS}
 
 
 _WIDTHS = {"text": 16, "date": 12, "amount": 15, "int": 8, "wrap": 48}

@@ -26,6 +26,7 @@ from recon.actions import preview_action as preview_action  # the grid's dialog 
 from recon.errors import InputError
 from recon.import_checks import ImportConcern, ImportNeedsConfirmation, OtherClientMatch
 from recon.match.settings import Settings
+from recon.pool import month_words
 from recon.store import Client, DecisionConflict, Store, owner_alive
 
 log = logging.getLogger("recon.workspace")
@@ -448,7 +449,7 @@ class Workspace:
         records = self.store.imports(client_id, period)
         portal_source = self.portal_source(client_id, period)
         linked, unlinked = self.store.links(client_id, period)
-        return {
+        inputs = {
             "books": [[r.id, r.revision] for r in records if r.source == "books"],
             "portal": [[r.id, r.revision] for r in records if r.source == portal_source],
             "portal_source": portal_source,
@@ -456,6 +457,96 @@ class Workspace:
             "unlinks": [list(p) for p in unlinked],
             "settings": self.settings(client_id, period).to_dict(),
         }
+        # Only a run with earlier statements carries the open pool's inputs: a single-period run keeps
+        # the fingerprint, and so the stored results, it always had.
+        history = self._history_imports(client_id, period) if portal_source == "ims" else []
+        if history:
+            inputs["history"] = history
+            inputs["earlier_books"] = [
+                [p, r.id, r.revision]
+                for p in self._earlier_periods(client_id, period)
+                for r in self.store.imports(client_id, p)
+                if r.source == "books"
+            ]
+        return inputs
+
+    # -- the open pool (docs/reference/ims-rules.md §1-§3, §7) ---------------------------------------
+
+    def _earlier_periods(self, client_id: int, period: str) -> list[str]:
+        """The client's periods before ``period``, newest first."""
+        from recon.pool import is_earlier
+
+        return [p for p in self.store.periods(client_id) if p != period and is_earlier(p, period)]
+
+    def _history_imports(self, client_id: int, period: str) -> list[list]:
+        """[period, import id, revision] of each GSTR-2B imported for an earlier period of the client."""
+        return [
+            [p, r.id, r.revision]
+            for p in self._earlier_periods(client_id, period)
+            for r in self.store.imports(client_id, p)
+            if r.source == "gstr2b"
+        ]
+
+    def history(self, client_id: int, period: str) -> list[tuple[str, pl.DataFrame]]:
+        """(period, GSTR-2B documents) of each earlier statement the open pool settles against."""
+        periods = sorted({p for p, _, _ in self._history_imports(client_id, period)})
+        return [(p, self.documents(client_id, p, "gstr2b")) for p in periods]
+
+    def pool_books(self, client_id: int, period: str) -> pl.DataFrame:
+        """The books of ``period`` and every earlier period, each document once.
+
+        A register imported for a later period replaces the earlier copy of the months it covers (the
+        financial-year-to-date export repeats the months before it): an earlier import keeps only its
+        documents booked in months no later import covers, and none a later import holds by id.
+        """
+        from recon.pool import booking_periods
+
+        frames, covered, seen = [], set(), set()
+        for p in [period, *self._earlier_periods(client_id, period)]:  # newest first
+            docs = self.documents(client_id, p, "books")
+            if docs.is_empty():
+                continue
+            months = booking_periods(docs, p)["books_period"]
+            keep = ~months.is_in(list(covered)) & ~docs["doc_id"].is_in(list(seen))
+            frames.append(docs.filter(keep) if covered else docs)
+            covered |= set(months.drop_nulls().to_list())
+            seen |= set(docs["doc_id"].to_list())
+        if not frames:
+            return model.empty()
+        return pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
+
+    def _books(self, client_id: int, period: str, inputs: dict) -> pl.DataFrame:
+        """The books a run reads: the open pool's when earlier statements exist, else the period's."""
+        if inputs.get("history"):
+            return self.pool_books(client_id, period)
+        return self.documents(client_id, period, "books")
+
+    def timeline(self, client_id: int, period: str) -> pl.DataFrame:
+        """The client's months up to ``period`` (recon.timeline): booked, in IMS, in 2B, settled, open."""
+        from recon.timeline import timeline_frame
+
+        inputs = self._inputs(client_id, period)
+        statements = self.history(client_id, period) if inputs.get("history") else []
+        current_2b = self.documents(client_id, period, "gstr2b")
+        if not current_2b.is_empty():
+            statements = [*statements, (period, current_2b)]
+        return timeline_frame(
+            self.results(client_id, period),
+            self._books(client_id, period, inputs),
+            self.documents(client_id, period, "ims"),
+            statements,
+            current_period=period,
+        )
+
+    def _view_portal(self, client_id: int, period: str, inputs: dict) -> pl.DataFrame:
+        """The portal documents rows may name: the period's, plus the earlier statements' (settled rows)."""
+        portal = self.documents(client_id, period, inputs["portal_source"])
+        statements = [docs for _, docs in self.history(client_id, period)] if inputs.get("history") else []
+        if not statements:
+            return portal
+        return pl.concat([portal, *statements], how="vertical_relaxed").unique(
+            "doc_id", keep="first", maintain_order=True
+        )
 
     def ready(self, client_id: int, period: str) -> tuple[bool, str]:
         """Whether the period can be reconciled, and if not, what to import."""
@@ -482,15 +573,20 @@ class Workspace:
         with self._operation(
             "reconcile", client_id, period, {"portal_source": inputs["portal_source"]}
         ) as op:
-            books = self.documents(client_id, period, "books")
+            books = self._books(client_id, period, inputs)
             portal = self.documents(client_id, period, inputs["portal_source"])
-            frame = reconcile(
-                books,
-                portal,
+            run = dict(
                 settings=Settings.from_dict(inputs["settings"]),
                 links=[tuple(p) for p in inputs["links"]],
                 unlinks=[tuple(p) for p in inputs["unlinks"]],
             )
+            if inputs.get("history"):
+                from recon.pool import reconcile_open_pool
+
+                history = self.history(client_id, period)
+                frame = reconcile_open_pool(books, portal, history, current_period=period, **run)
+            else:
+                frame = reconcile(books, portal, **run)
             self.store.save_results(
                 client_id,
                 period,
@@ -528,8 +624,8 @@ class Workspace:
         if cached is not None:
             return cached
         results = self.results(client_id, period)
-        books = self.documents(client_id, period, "books")
-        portal = self.documents(client_id, period, inputs["portal_source"])
+        books = self._books(client_id, period, inputs)
+        portal = self._view_portal(client_id, period, inputs)
         statement = self._name_statement(client_id, period, inputs["portal_source"])
         view = joined_view(results, books, portal, statement)
         return self._cache.put(key, _with_review_columns(view))
@@ -539,7 +635,38 @@ class Workspace:
         base = self.joined(client_id, period)
         frame = _attach_actions(base, self.wanted_actions(client_id, period))
         frame = _attach_would_refuse(frame, self.unsendable(client_id, period))
-        return _attach_portal_refusals(frame, self.portal_refusals(client_id, period))
+        frame = _attach_portal_refusals(frame, self.portal_refusals(client_id, period))
+        return _attach_memory(frame, self.decision_memory(client_id, period))
+
+    def decision_memory(self, client_id: int, period: str, today: date | None = None) -> pl.DataFrame:
+        """Decisions taken while working an earlier period, with their age: (portal_doc_id, memory).
+
+        A record stays in the inbox month after month; its decision, remark and link stay with it (they
+        are keyed by the document), and ``memory`` says when and in which month it was taken, e.g.
+        'decided 34 days ago, in Sep 2025'.
+        """
+        from zoneinfo import ZoneInfo
+
+        from recon.pool import is_earlier
+
+        today = today or datetime.now(ZoneInfo("Asia/Kolkata")).date()  # the consultant's calendar
+        decided = self.store.decisions(client_id).select("portal_doc_id", "period", "decided_at")
+        earlier = [p for p in decided["period"].drop_nulls().unique().to_list() if is_earlier(p, period)]
+        decided = decided.filter(pl.col("period").is_in(earlier))
+        days = (
+            pl.lit(today) - pl.col("decided_at").dt.convert_time_zone("Asia/Kolkata").dt.date()
+        ).dt.total_days()
+        return decided.select(
+            "portal_doc_id",
+            pl.concat_str(
+                pl.lit("decided "),
+                pl.when(days == 0)
+                .then(pl.lit("today"))
+                .otherwise(days.cast(pl.String) + pl.lit(" days ago")),
+                pl.lit(", in "),
+                month_words(pl.col("period")),
+            ).alias("memory"),
+        )
 
     # -- decisions --------------------------------------------------------------------------------
 
@@ -871,7 +998,7 @@ class Workspace:
         if cached is not None:
             return cached
         portal = self.documents(client_id, period, inputs["portal_source"])
-        books = self.documents(client_id, period, "books")
+        books = self._books(client_id, period, inputs)
         # The stored decisions go in as a frame: no Decision object per row.
         # decided_at is left out, as _decision_objects leaves it out.
         decided = self.store.decisions(client_id).with_columns(
@@ -1213,11 +1340,11 @@ class Workspace:
         return None if statement.is_empty() else statement
 
     def _paper_inputs(self, client_id: int, period: str):
-        source = self.portal_source(client_id, period)
+        inputs = self._inputs(client_id, period)
         return (
             self.results(client_id, period),
-            self.documents(client_id, period, "books"),
-            self.documents(client_id, period, source),
+            self._books(client_id, period, inputs),
+            self._view_portal(client_id, period, inputs),
         )
 
     def working_paper(self, client_id: int, period: str) -> bytes:
@@ -1228,7 +1355,10 @@ class Workspace:
         results, books, portal = self._paper_inputs(client_id, period)
         statement = self._name_statement(client_id, period, self.portal_source(client_id, period))
         decisions = self._decision_objects(client_id)
-        return working_paper(results, books, portal, decisions, client=client.name, statement=statement)
+        timeline = self.timeline(client_id, period)
+        return working_paper(
+            results, books, portal, decisions, client=client.name, statement=statement, timeline=timeline
+        )
 
     def supplier_followups(self, client_id: int, period: str) -> dict[str, list[dict]]:
         """Per supplier GSTIN, the documents to ask the supplier about and what to ask."""
@@ -1475,6 +1605,11 @@ def _attach_would_refuse(frame: pl.DataFrame, unsendable: pl.DataFrame) -> pl.Da
         by_guard = pl.lit(None, pl.String)
     record_reason = by_record if record else pl.lit(None, pl.String)
     return frame.with_columns(pl.coalesce(record_reason, by_guard).alias("portal_would_refuse"))
+
+
+def _attach_memory(frame: pl.DataFrame, memory: pl.DataFrame) -> pl.DataFrame:
+    """``memory``: when an earlier period's decision on this row's record was taken, else null."""
+    return frame.join(memory, on="portal_doc_id", how="left", maintain_order="left")
 
 
 def _attach_portal_refusals(frame: pl.DataFrame, refused: dict[str, str]) -> pl.DataFrame:

@@ -143,7 +143,20 @@ def _with_actions(ws: Workspace, client_id: int, period: str, rows: pl.DataFrame
     """The given joined rows with their effective action, remarks and declaration (review columns)."""
     review = ws.review(client_id, period)
     picked = review.join(rows.select("result_id"), on="result_id", how="semi", maintain_order="left")
-    return present.with_set_by(picked, ws.decisions(client_id), ws.user)
+    return _with_memory(present.with_set_by(picked, ws.decisions(client_id), ws.user))
+
+
+def _with_memory(rows: pl.DataFrame) -> pl.DataFrame:
+    """A decision carried from an earlier month says its age first, where the narrow column shows it."""
+    if "memory" not in rows.columns or "set_by" not in rows.columns:
+        return rows
+    carried = pl.col("memory").is_not_null() & (pl.col("action_source") == "user")
+    return rows.with_columns(
+        pl.when(carried)
+        .then(pl.concat_str(pl.col("memory"), pl.lit(" · "), pl.col("set_by"), ignore_nulls=True))
+        .otherwise(pl.col("set_by"))
+        .alias("set_by")
+    )
 
 
 class JsonRows:

@@ -8,9 +8,10 @@ import streamlit as st
 from recon.errors import InputError
 from recon.match.result import CATEGORIES, CATEGORY_LABELS
 from recon.match.settings import Settings
+from recon.pool import SETTLED, SETTLED_LABEL, month_words
 from recon.present import inr, inr_short, tab_label
 from recon.workspace import category_totals
-from views import _grid, _suggestions
+from views import _grid, _suggestions, _timeline
 from views._shared import flash, heading, require_client, show_error, show_flash, workspace
 
 ws = workspace()
@@ -97,7 +98,7 @@ def _doc_id(review: pl.DataFrame, result_id: str, column: str) -> str:
 
 
 def not_ims_group(review: pl.DataFrame) -> None:
-    apart = review.filter(pl.col("not_ims_record"))
+    apart = review.filter(pl.col("not_ims_record") & (pl.col("category") != SETTLED))
     if apart.is_empty():
         return
     with st.expander(
@@ -113,6 +114,32 @@ def not_ims_group(review: pl.DataFrame) -> None:
                 pl.col("doc_date").dt.strftime("%d-%m-%Y").alias("Date"),
                 pl.col("itc").map_elements(inr, return_dtype=pl.String).alias("ITC"),
                 pl.col("not_in_ims_reason").alias("Why not in IMS"),
+            ).to_pandas(),
+            hide_index=True,
+            width="stretch",
+        )
+
+
+def settled_group(review: pl.DataFrame) -> None:
+    """Books documents an earlier GSTR-2B settled: apart from the tabs, never a follow-up."""
+    apart = review.filter(pl.col("category") == SETTLED)
+    if apart.is_empty():
+        return
+    with st.expander(
+        f"{SETTLED_LABEL} ({apart.height:,}) · {inr_short(apart['itc'].sum())} "
+        "(already in an earlier GSTR-2B: nothing to act on, nothing to ask the supplier)",
+        icon=":material/task_alt:",
+    ):
+        st.dataframe(
+            apart.select(
+                pl.col("supplier_name").alias("Supplier"),
+                pl.col("supplier_gstin").alias("GSTIN"),
+                pl.col("books_doc_no").alias("Document"),
+                pl.col("doc_date").dt.strftime("%d-%m-%Y").alias("Date"),
+                month_words(pl.col("books_period")).alias("Booked"),
+                month_words(pl.col("portal_period")).alias("In GSTR-2B of"),
+                pl.col("itc").map_elements(inr, return_dtype=pl.String).alias("ITC"),
+                pl.col("explanation").alias("Explanation"),
             ).to_pandas(),
             hide_index=True,
             width="stretch",
@@ -154,3 +181,5 @@ for category, tab in zip(CATEGORIES, tabs, strict=True):
         else:
             grid_fragment(category, rows)
 not_ims_group(review)
+settled_group(review)
+_timeline.timeline_panel(ws, client, period)

@@ -1,0 +1,27 @@
+"""The client's months as one story: a panel on the Reconcile page (recon.timeline builds the table)."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from recon.present import inr
+from recon.timeline import TIMELINE_HEADERS
+
+
+def timeline_panel(ws, client, period: str) -> None:
+    """Per month: booked, in IMS, in GSTR-2B, settled, carried forward with age, ITC and s.16(4) deadline."""
+    frame = ws.timeline(client.id, period)
+    if frame.height < 2:  # one month is the page itself; the panel tells the story of several
+        return
+    with st.expander(f"Timeline · {frame.height} months", icon=":material/timeline:"):
+        st.caption(
+            "Each document counts in the month it was booked. Settled: an earlier GSTR-2B already carried it. "
+            "Carried forward: still open, with the age of the oldest and the last day its ITC can be claimed."
+        )
+        shown = frame.with_columns(
+            *[pl.col(c).map_elements(inr, return_dtype=pl.String) for c in ("booked_itc", "open_itc")],
+            pl.col("s16_deadline").dt.strftime("%d-%m-%Y").fill_null(""),
+            pl.col("oldest_open_days").cast(pl.String).fill_null(""),  # nothing open: blank, not 'None'
+        ).select(list(TIMELINE_HEADERS))
+        st.dataframe(shown.rename(TIMELINE_HEADERS).to_pandas(), hide_index=True, width="stretch")
