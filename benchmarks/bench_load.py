@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import statistics
 import sys
@@ -83,16 +84,16 @@ def tree_rss(pid: int) -> int:
         return 0
     total = 0
     for proc in procs:
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess):
             total += proc.memory_info().rss
-        except psutil.NoSuchProcess:
-            pass
     return total
 
 
 async def wait_script_done(page) -> None:
     await page.wait_for_timeout(100)
-    await page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=TIMEOUT_MS)
+    await page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(
+        timeout=TIMEOUT_MS
+    )
 
 
 async def open_grid(browser, url: str) -> float | None:
@@ -127,10 +128,8 @@ async def probe_light_page(browser, url: str, stop: asyncio.Event, times: list[f
                 times.append(60.0)
             rest = PROBE_EVERY - (time.perf_counter() - started)
             if rest > 0:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), rest)
-                except TimeoutError:
-                    pass
     finally:
         await context.close()
 
@@ -138,10 +137,8 @@ async def probe_light_page(browser, url: str, stop: asyncio.Event, times: list[f
 async def sample_rss(pid: int, stop: asyncio.Event, peaks: list[int]) -> None:
     while not stop.is_set():
         peaks.append(tree_rss(pid))
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), 0.25)
-        except TimeoutError:
-            pass
 
 
 async def one_round(browser, base: str, client_id: int, period: str, sessions: int, pid: int) -> dict:
@@ -212,7 +209,9 @@ def print_row(r: dict, wait: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=100_000, help="documents a side (default 100,000)")
-    parser.add_argument("--sessions", type=int, nargs="+", default=[1, 10], help="session counts (default 1 10)")
+    parser.add_argument(
+        "--sessions", type=int, nargs="+", default=[1, 10], help="session counts (default 1 10)"
+    )
     parser.add_argument("--rounds", type=int, default=2, help="rounds per session count (memory growth)")
     parser.add_argument("--wait", type=float, default=20.0, help="seconds after the sessions close")
     parser.add_argument("--seed", type=int, default=7)
@@ -243,7 +242,9 @@ def main() -> None:
     print_header(args.wait)
     for result in results:
         print_row(result, args.wait)
-    print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
+    print(
+        f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores"
+    )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,9 @@ the grid is a snapshot that is rebuilt only when the grid is mounted fresh
 
 from __future__ import annotations
 
+import threading
+import weakref
+
 import polars as pl
 import streamlit as st
 from st_aggrid import AgGrid, JsCode
@@ -181,16 +184,58 @@ def snapshot(rows: pl.DataFrame) -> JsonRows:
     return JsonRows(frame.write_json(), tuple(present_cols))
 
 
+class SharedSnapshots:
+    """Grid rows shared by every session of this process that shows the same tab of the same version.
+
+    Ten consultants opening one client see the same rows: the JSON is built once (the first session builds,
+    the others wait for it) and each session holds a reference, not a copy. Entries are weak: when the last
+    session holding a snapshot drops it (a remount, a closed session), its memory is returned.
+    """
+
+    def __init__(self) -> None:
+        self._held: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+        self._lock = threading.Lock()
+        self._building: dict = {}  # key -> lock held while that key's rows are built
+
+    def get(self, key, build) -> JsonRows:
+        with self._lock:
+            found = self._held.get(key)
+            if found is not None:
+                return found
+            building = self._building.setdefault(key, threading.Lock())
+        with building:
+            with self._lock:
+                found = self._held.get(key)
+            if found is None:
+                found = build()
+                with self._lock:
+                    self._held[key] = found
+            with self._lock:
+                self._building.pop(key, None)
+            return found
+
+
+SHARED = SharedSnapshots()
+
+
+def shared_snapshot(
+    ws: Workspace, client_id: int, period: str, category: str, rows: pl.DataFrame
+) -> JsonRows:
+    """This tab's grid rows for the decisions as saved now, shared with other sessions on the same version."""
+    key = (ws.review_version(client_id, period), category, ws.user)
+    return SHARED.get(key, lambda: snapshot(_with_actions(ws, client_id, period, rows)))
+
+
 def review_grid(ws: Workspace, client_id: int, period: str, category: str, rows: pl.DataFrame) -> None:
     """One tab's grid plus its bulk bar; edits and bulk actions go straight to the store."""
     key = grid_key(category)
     snapshots = st.session_state.setdefault("grid_snapshots", {})
     if key not in st.session_state or key not in snapshots:
-        # Freshly mounted grid: build its data from the decisions as saved now.
+        # Freshly mounted grid: its data from the decisions as saved now.
         current = {grid_key(c) for c in TAB_HINTS}
         for stale in [k for k in snapshots if k not in current]:
             del snapshots[stale]  # grids remounted under a new key: their old data is not needed
-        snapshots[key] = snapshot(_with_actions(ws, client_id, period, rows))
+        snapshots[key] = shared_snapshot(ws, client_id, period, category, rows)
     data = snapshots[key]
     # The grid's last value is in session state before the grid is drawn: act on it first, so the bulk
     # bar above the grid already shows the selection it just sent.
