@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -89,6 +90,32 @@ def tree_rss(pid: int) -> int:
     return total
 
 
+def tree_cpu(pid: int) -> float:
+    """CPU seconds used so far by a process and its children (user + system)."""
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0.0
+    for proc in procs:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            times = proc.cpu_times()
+            total += times.user + times.system
+    return total
+
+
+def browser_cpu() -> float:
+    """CPU seconds of the Chromium processes this benchmark started (children of the Playwright driver)."""
+    total = 0.0
+    for proc in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.NoSuchProcess):
+            if "chrom" in proc.name():
+                times = proc.cpu_times()
+                total += times.user + times.system
+    return total
+
+
 async def wait_script_done(page) -> None:
     await page.wait_for_timeout(100)
     await page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(
@@ -96,13 +123,19 @@ async def wait_script_done(page) -> None:
     )
 
 
-async def open_grid(browser, url: str) -> float | None:
-    """Seconds from opening the Reconcile page in a fresh context until the grid shows its first rows."""
+async def open_grid(browser, url: str, tabs_shown: list[float]) -> float | None:
+    """Seconds from opening the Reconcile page in a fresh context until the grid shows its first rows.
+
+    On the way, the time until the tab labels show (the server has computed the client's table and sent
+    the page) goes to ``tabs_shown``: what is left after it is sending and drawing the grid's rows.
+    """
     context = await browser.new_context(viewport={"width": 1366, "height": 768})
     try:
         page = await context.new_page()
         started = time.perf_counter()
         await page.goto(url, timeout=TIMEOUT_MS)
+        await page.get_by_role("tab", name=re.compile("Matched with ITC")).wait_for(timeout=TIMEOUT_MS)
+        tabs_shown.append(time.perf_counter() - started)
         await page.frame_locator(GRID).locator(FIRST_ROW).first.wait_for(state="visible", timeout=TIMEOUT_MS)
         return time.perf_counter() - started
     except Exception as err:  # noqa: BLE001 - a failed session is a figure of the benchmark, not a crash
@@ -145,22 +178,28 @@ async def one_round(browser, base: str, client_id: int, period: str, sessions: i
     reconcile = f"{base}/reconcile?client={client_id}&period={period}"
     clients = f"{base}/clients?client={client_id}&period={period}"
     before = tree_rss(pid)
+    server_cpu, client_cpu, started = tree_cpu(pid), browser_cpu(), time.perf_counter()
     stop = asyncio.Event()
     probe_times: list[float] = []
     rss_samples: list[int] = []
     probe = asyncio.create_task(probe_light_page(browser, clients, stop, probe_times))
     sampler = asyncio.create_task(sample_rss(pid, stop, rss_samples))
     await asyncio.sleep(PROBE_EVERY)  # the light page answers once before the sessions arrive
-    grid_times = await asyncio.gather(*(open_grid(browser, reconcile) for _ in range(sessions)))
+    tabs: list[float] = []
+    grid_times = await asyncio.gather(*(open_grid(browser, reconcile, tabs) for _ in range(sessions)))
     stop.set()
     await asyncio.gather(probe, sampler)
     return {
         "sessions": sessions,
         "grid": grid_times,
+        "tabs": tabs,
         "probe": probe_times,
         "rss_before": before,
         "rss_peak": max(rss_samples, default=before),
         "rss_closed": tree_rss(pid),
+        "wall": time.perf_counter() - started,
+        "server_cpu": tree_cpu(pid) - server_cpu,
+        "browser_cpu": browser_cpu() - client_cpu,
     }
 
 
@@ -189,8 +228,9 @@ def mb(value: int) -> str:
 
 def print_header(wait: float) -> None:
     print(
-        f"{'N':>3} {'grid max s':>10} {'grid med s':>10} {'failed':>6} {'probe max s':>11} {'probe med s':>11} "
-        f"{'RSS before':>10} {'peak':>8} {'closed':>8} {f'+{wait:.0f}s':>8} {'load':>5}   (RSS in MB)"
+        f"{'N':>3} {'tabs max s':>10} {'grid max s':>10} {'grid med s':>10} {'failed':>6} {'probe max s':>11} {'probe med s':>11} "
+        f"{'RSS before':>10} {'peak':>8} {'closed':>8} {f'+{wait:.0f}s':>8} {'load':>5} "
+        f"{'wall s':>7} {'server CPU s':>12} {'browser CPU s':>13}   (RSS in MB)"
     )
 
 
@@ -198,10 +238,11 @@ def print_row(r: dict, wait: float) -> None:
     done = [t for t in r["grid"] if t is not None]
     probe = r["probe"] or [float("nan")]
     print(
-        f"{r['sessions']:>3} {max(done, default=float('nan')):>10.1f} "
+        f"{r['sessions']:>3} {max(r['tabs'], default=float('nan')):>10.1f} {max(done, default=float('nan')):>10.1f} "
         f"{statistics.median(done) if done else float('nan'):>10.1f} {len(r['grid']) - len(done):>6} "
         f"{max(probe):>11.2f} {statistics.median(probe):>11.2f} {mb(r['rss_before']):>10} "
-        f"{mb(r['rss_peak']):>8} {mb(r['rss_closed']):>8} {mb(r['rss_after_wait']):>8} {r['load']:>5.1f}",
+        f"{mb(r['rss_peak']):>8} {mb(r['rss_closed']):>8} {mb(r['rss_after_wait']):>8} {r['load']:>5.1f} "
+        f"{r['wall']:>7.0f} {r['server_cpu']:>12.1f} {r['browser_cpu']:>13.1f}",
         flush=True,
     )
 
