@@ -126,6 +126,8 @@ def _drop_expired_sessions() -> bool:
     """Drop expired disconnected sessions; False when this Streamlit does not offer what it needs."""
     from streamlit.runtime import Runtime
 
+    if not Runtime.exists():
+        return False  # no server (AppTest, bare mode): no sessions to sweep
     try:
         manager = Runtime.instance()._session_mgr
         storage, lock = manager._session_storage._cache, manager._storage_lock
