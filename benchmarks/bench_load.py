@@ -43,7 +43,7 @@ from tests.browser.conftest import ARGS, CHROMIUM, start_server, stop_server  # 
 
 GRID = 'iframe[title="st_aggrid.AgGrid.agGrid"]:visible'
 FIRST_ROW = ".ag-center-cols-container .ag-row"
-TIMEOUT_MS = 300_000  # a session that has not shown its grid in five minutes is recorded as failed
+TIMEOUT_MS = int(os.environ.get("BENCH_LOAD_TIMEOUT_S", "300")) * 1000  # a session later than this failed
 PROBE_EVERY = 1.0
 
 
@@ -105,15 +105,17 @@ def tree_cpu(pid: int) -> float:
     return total
 
 
-def browser_cpu() -> float:
-    """CPU seconds of the Chromium processes this benchmark started (children of the Playwright driver)."""
-    total = 0.0
+def browser_cpu(seen: dict[int, float]) -> float:
+    """CPU seconds of the Chromium processes this benchmark started, including those closed since.
+
+    ``seen`` keeps each process's last reading (a page's renderer is gone once its context closes).
+    """
     for proc in psutil.Process().children(recursive=True):
         with contextlib.suppress(psutil.NoSuchProcess):
             if "chrom" in proc.name():
                 times = proc.cpu_times()
-                total += times.user + times.system
-    return total
+                seen[proc.pid] = times.user + times.system
+    return sum(seen.values())
 
 
 async def wait_script_done(page) -> None:
@@ -140,6 +142,10 @@ async def open_grid(browser, url: str, tabs_shown: list[float]) -> float | None:
         return time.perf_counter() - started
     except Exception as err:  # noqa: BLE001 - a failed session is a figure of the benchmark, not a crash
         print(f"  a session failed: {type(err).__name__}: {str(err).splitlines()[0]}", flush=True)
+        with contextlib.suppress(Exception):
+            shots = Path(os.environ.get("SHOT_DIR") or ROOT / "artifacts")
+            shots.mkdir(parents=True, exist_ok=True)
+            await page.screenshot(path=str(shots / f"bench-load-failed-{id(page)}.png"))
         return None
     finally:
         await context.close()
@@ -167,9 +173,10 @@ async def probe_light_page(browser, url: str, stop: asyncio.Event, times: list[f
         await context.close()
 
 
-async def sample_rss(pid: int, stop: asyncio.Event, peaks: list[int]) -> None:
+async def sample_rss(pid: int, stop: asyncio.Event, peaks: list[int], browser: dict[int, float]) -> None:
     while not stop.is_set():
         peaks.append(tree_rss(pid))
+        browser_cpu(browser)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), 0.25)
 
@@ -178,12 +185,13 @@ async def one_round(browser, base: str, client_id: int, period: str, sessions: i
     reconcile = f"{base}/reconcile?client={client_id}&period={period}"
     clients = f"{base}/clients?client={client_id}&period={period}"
     before = tree_rss(pid)
-    server_cpu, client_cpu, started = tree_cpu(pid), browser_cpu(), time.perf_counter()
+    browser: dict[int, float] = {}
+    server_cpu, client_cpu, started = tree_cpu(pid), browser_cpu(browser), time.perf_counter()
     stop = asyncio.Event()
     probe_times: list[float] = []
     rss_samples: list[int] = []
     probe = asyncio.create_task(probe_light_page(browser, clients, stop, probe_times))
-    sampler = asyncio.create_task(sample_rss(pid, stop, rss_samples))
+    sampler = asyncio.create_task(sample_rss(pid, stop, rss_samples, browser))
     await asyncio.sleep(PROBE_EVERY)  # the light page answers once before the sessions arrive
     tabs: list[float] = []
     grid_times = await asyncio.gather(*(open_grid(browser, reconcile, tabs) for _ in range(sessions)))
@@ -199,7 +207,7 @@ async def one_round(browser, base: str, client_id: int, period: str, sessions: i
         "rss_closed": tree_rss(pid),
         "wall": time.perf_counter() - started,
         "server_cpu": tree_cpu(pid) - server_cpu,
-        "browser_cpu": browser_cpu() - client_cpu,
+        "browser_cpu": browser_cpu(browser) - client_cpu,
     }
 
 
