@@ -185,13 +185,13 @@ async def one_round(browser, base: str, client_id: int, period: str, sessions: i
     reconcile = f"{base}/reconcile?client={client_id}&period={period}"
     clients = f"{base}/clients?client={client_id}&period={period}"
     before = tree_rss(pid)
-    browser: dict[int, float] = {}
-    server_cpu, client_cpu, started = tree_cpu(pid), browser_cpu(browser), time.perf_counter()
+    cpu_seen: dict[int, float] = {}
+    server_cpu, client_cpu, started = tree_cpu(pid), browser_cpu(cpu_seen), time.perf_counter()
     stop = asyncio.Event()
     probe_times: list[float] = []
     rss_samples: list[int] = []
     probe = asyncio.create_task(probe_light_page(browser, clients, stop, probe_times))
-    sampler = asyncio.create_task(sample_rss(pid, stop, rss_samples, browser))
+    sampler = asyncio.create_task(sample_rss(pid, stop, rss_samples, cpu_seen))
     await asyncio.sleep(PROBE_EVERY)  # the light page answers once before the sessions arrive
     tabs: list[float] = []
     grid_times = await asyncio.gather(*(open_grid(browser, reconcile, tabs) for _ in range(sessions)))
@@ -207,7 +207,7 @@ async def one_round(browser, base: str, client_id: int, period: str, sessions: i
         "rss_closed": tree_rss(pid),
         "wall": time.perf_counter() - started,
         "server_cpu": tree_cpu(pid) - server_cpu,
-        "browser_cpu": browser_cpu(browser) - client_cpu,
+        "browser_cpu": browser_cpu(cpu_seen) - client_cpu,
     }
 
 
