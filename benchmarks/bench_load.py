@@ -45,6 +45,9 @@ GRID = 'iframe[title="st_aggrid.AgGrid.agGrid"]:visible'
 FIRST_ROW = ".ag-center-cols-container .ag-row"
 TIMEOUT_MS = int(os.environ.get("BENCH_LOAD_TIMEOUT_S", "300")) * 1000  # a session later than this failed
 PROBE_EVERY = 1.0
+# --server-only: the grids' component pages are not loaded, so "grid" is the time until the server has sent
+# the whole page with every grid's rows: ten consultants on their own machines, seen from the server.
+SERVER_ONLY = False
 
 
 def prepare(folder: Path, docs: int, seed: int) -> tuple[int, str]:
@@ -134,10 +137,15 @@ async def open_grid(browser, url: str, tabs_shown: list[float]) -> float | None:
     context = await browser.new_context(viewport={"width": 1366, "height": 768})
     try:
         page = await context.new_page()
+        if SERVER_ONLY:
+            await context.route("**/component/**", lambda route: route.abort())
         started = time.perf_counter()
         await page.goto(url, timeout=TIMEOUT_MS)
         await page.get_by_role("tab", name=re.compile("Matched with ITC")).wait_for(timeout=TIMEOUT_MS)
         tabs_shown.append(time.perf_counter() - started)
+        if SERVER_ONLY:
+            await wait_script_done(page)  # the server has sent every grid's rows; no grid draws them here
+            return time.perf_counter() - started
         await page.frame_locator(GRID).locator(FIRST_ROW).first.wait_for(state="visible", timeout=TIMEOUT_MS)
         return time.perf_counter() - started
     except Exception as err:  # noqa: BLE001 - a failed session is a figure of the benchmark, not a crash
@@ -271,7 +279,14 @@ def main() -> None:
         default=None,
         help="server.disconnectedSessionTTL for the server (default: the app's setting)",
     )
+    parser.add_argument(
+        "--server-only",
+        action="store_true",
+        help="do not draw the grids (their component pages are blocked): time until the server sent it all",
+    )
     args = parser.parse_args()
+    global SERVER_ONLY
+    SERVER_ONLY = args.server_only
     if args.session_ttl is not None:
         os.environ["STREAMLIT_SERVER_DISCONNECTED_SESSION_TTL"] = str(args.session_ttl)
     with tempfile.TemporaryDirectory(prefix="bench-load-") as scratch:
