@@ -218,15 +218,17 @@ class SharedSnapshots:
                 return found
             building = self._building.setdefault(key, threading.Lock())
         with building:
-            with self._lock:
-                found = self._held.get(key)
-            if found is None:
-                found = build()
+            try:
                 with self._lock:
-                    self._held[key] = found
-            with self._lock:
-                self._building.pop(key, None)
-            return found
+                    found = self._held.get(key)
+                if found is None:
+                    found = build()
+                    with self._lock:
+                        self._held[key] = found
+                return found
+            finally:
+                with self._lock:
+                    self._building.pop(key, None)
 
 
 SHARED = SharedSnapshots()
