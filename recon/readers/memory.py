@@ -21,10 +21,10 @@ from recon.errors import InputError
 # One read may use this much memory (the setting IMS_WORKBENCH_READ_MB). 1.5 GB reads a register of about
 # ten lakh rows from .xlsx and seven lakh from CSV; a firm's server with more memory may raise it.
 READ_BUDGET = int(os.environ.get("IMS_WORKBENCH_READ_MB") or 1536) * 1024**2
-# Peak working memory per byte of text read (measured 14-19x for CSV registers, 11x for an IMS JSON).
+# Peak working memory per byte of text read (measured 5-19x for CSV registers, 11x for an IMS JSON).
 TEXT_FACTOR = 20
 JSON_FACTOR = 14
-# A workbook: per byte of unpacked sheet XML (measured 3x) and per declared cell (measured ~115 bytes).
+# A workbook: per byte of unpacked sheet XML (measured 1.2-3x) and per declared cell (up to ~115 bytes).
 SHEET_XML_FACTOR = 4
 CELL_BYTES = 150
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]{1,3})(\d+)(?::([A-Z]{1,3})(\d+))?"')
