@@ -11,9 +11,11 @@ from __future__ import annotations
 import contextlib
 import copy
 import logging
+import os
 import re
 import threading
 from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -114,12 +116,22 @@ class ActionOutcome:
 
 
 class _Cache:
-    """A tiny LRU for frames keyed by what they were computed from (ids never change meaning)."""
+    """A small LRU of frames keyed by what they were computed from (ids never change meaning).
 
-    def __init__(self, size: int = 16) -> None:
+    One per server process, shared by every session: ten consultants opening the same client and
+    decisions version get the same frames. ``get_or_compute`` is single-flight: while one thread computes a
+    key, the others asking for it wait and take its result instead of computing it again. Besides the entry
+    count, the frames held are bounded in bytes, so superseded versions (an older decisions version, an
+    older import) are let go rather than kept until sixteen newer ones push them out.
+    """
+
+    def __init__(self, size: int = 16, max_bytes: int | None = None) -> None:
         self._items: OrderedDict = OrderedDict()
         self._size = size
+        self._max_bytes = max_bytes
+        self._bytes: dict = {}
         self._lock = threading.Lock()
+        self._flights: dict = {}  # key -> [lock held while computing it, threads using that lock]
 
     def get(self, key):
         with self._lock:
@@ -131,14 +143,59 @@ class _Cache:
     def put(self, key, value):
         with self._lock:
             self._items[key] = value
+            self._bytes[key] = _held_bytes(value)
             self._items.move_to_end(key)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
+            while len(self._items) > self._size or (len(self._items) > 1 and self._over_budget()):
+                old, _ = self._items.popitem(last=False)
+                self._bytes.pop(old, None)
         return value
+
+    def get_or_compute(self, key, compute):
+        """The value for ``key``; computed by ``compute()`` once however many threads ask at the same time."""
+        value = self.get(key)
+        if value is not None:
+            return value
+        with self._flight(key):
+            value = self.get(key)  # the thread that held the key may have just computed it
+            if value is not None:
+                return value
+            return self.put(key, compute())
 
     def clear(self):
         with self._lock:
             self._items.clear()
+            self._bytes.clear()
+
+    def _over_budget(self) -> bool:
+        return self._max_bytes is not None and sum(self._bytes.values()) > self._max_bytes
+
+    @contextmanager
+    def _flight(self, key):
+        with self._lock:
+            flight = self._flights.setdefault(key, [threading.Lock(), 0])
+            flight[1] += 1
+        try:
+            with flight[0]:
+                yield
+        finally:
+            with self._lock:
+                flight[1] -= 1
+                if flight[1] == 0:
+                    del self._flights[key]
+
+
+def _held_bytes(value) -> int:
+    """What a cached value holds, as far as it is frames (a frame's estimate; 0 for anything else)."""
+    if isinstance(value, pl.DataFrame):
+        return value.estimated_size()
+    if isinstance(value, tuple):
+        return sum(_held_bytes(v) for v in value)
+    return 0
+
+
+# The frames one process keeps for all its sessions: a lakh of documents a side comes to a few hundred MB
+# for one client's documents, results, joined rows and actions; several clients fit, old versions do not pile up.
+CACHE_BYTES = int(os.environ.get("IMS_WORKBENCH_CACHE_MB", "1024")) * 1024**2
 
 
 class Workspace:
@@ -147,7 +204,7 @@ class Workspace:
     def __init__(self, store: Store, user: str = "consultant") -> None:
         self.store = store
         self.user = user
-        self._cache = _Cache()
+        self._cache = _Cache(max_bytes=CACHE_BYTES)
         self._keys = _Cache(size=512)  # per stored import: its document keys and content signature
 
     def signed_in(self, user, on_use=None) -> Workspace:
@@ -423,14 +480,14 @@ class Workspace:
         """The canonical documents of one source in a period: all active imports, added together."""
         records = [r for r in self.store.imports(client_id, period) if r.source == source]
         key = ("docs", source, tuple((r.id, r.revision) for r in records))
-        cached = self._cache.get(key)
-        if cached is not None:
-            return cached
+        return self._cache.get_or_compute(key, lambda: self._read_documents(records, source))
+
+    def _read_documents(self, records, source: str) -> pl.DataFrame:
         frames = [self.store.import_documents(r.id) for r in records]
         if not frames:
-            return self._cache.put(key, model.empty())
+            return model.empty()
         combined = pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
-        return self._cache.put(key, _one_row_per_doc_id(combined, source))
+        return _one_row_per_doc_id(combined, source)
 
     def portal_source(self, client_id: int, period: str) -> str | None:
         """Which portal data the period is reconciled against: IMS when imported, else 2B, else 2A."""
@@ -604,12 +661,14 @@ class Workspace:
         """The current results: stored ones when their inputs are unchanged, else a fresh run."""
         inputs = self._inputs(client_id, period)
         key = ("results", client_id, period, _fingerprint(inputs))
-        cached = self._cache.get(key)
-        if cached is not None:
-            return cached
+        return self._cache.get_or_compute(
+            key, lambda: self._stored_or_fresh_results(client_id, period, inputs)
+        )
+
+    def _stored_or_fresh_results(self, client_id: int, period: str, inputs: dict) -> pl.DataFrame:
         stored_inputs = self.store.results_inputs(client_id, period)
         if stored_inputs is not None and _fingerprint(stored_inputs) == _fingerprint(inputs):
-            return self._cache.put(key, self.store.results(client_id, period).frame)
+            return self.store.results(client_id, period).frame
         return self.reconcile(client_id, period)
 
     def joined(self, client_id: int, period: str) -> pl.DataFrame:
@@ -620,23 +679,46 @@ class Workspace:
         # A GSTR-2B imported later changes the names the rows carry, not the results.
         statements = tuple(r.id for r in self.store.imports(client_id, period) if r.source == "gstr2b")
         key = ("joined", client_id, period, _fingerprint(inputs), statements)
-        cached = self._cache.get(key)
-        if cached is not None:
-            return cached
-        results = self.results(client_id, period)
-        books = self._books(client_id, period, inputs)
-        portal = self._view_portal(client_id, period, inputs)
-        statement = self._name_statement(client_id, period, inputs["portal_source"])
-        view = joined_view(results, books, portal, statement)
-        return self._cache.put(key, _with_review_columns(view))
+
+        def compute() -> pl.DataFrame:
+            results = self.results(client_id, period)
+            books = self._books(client_id, period, inputs)
+            portal = self._view_portal(client_id, period, inputs)
+            statement = self._name_statement(client_id, period, inputs["portal_source"])
+            return _with_review_columns(joined_view(results, books, portal, statement))
+
+        return self._cache.get_or_compute(key, compute)
+
+    def review_version(self, client_id: int, period: str) -> tuple:
+        """What the review table of a period is computed from: equal versions, equal tables.
+
+        Inputs (imports, links, settings), the GSTR-2B names, the decisions and the last connector upload
+        (what it refused); callers key shared copies of the table (the grid's rows) by it. The day is in
+        it too: a decision's age ("decided 34 days ago") changes with it.
+        """
+        inputs = self._inputs(client_id, period)
+        statements = tuple(r.id for r in self.store.imports(client_id, period) if r.source == "gstr2b")
+        return (
+            client_id,
+            period,
+            _fingerprint(inputs),
+            statements,
+            self.store.decisions_version(client_id),
+            _fingerprint({"refused": self.portal_refusals(client_id, period)}),
+            date.today().isoformat(),
+        )
 
     def review(self, client_id: int, period: str) -> pl.DataFrame:
         """The grid table: joined rows plus the effective action (decision else suggestion)."""
-        base = self.joined(client_id, period)
-        frame = _attach_actions(base, self.wanted_actions(client_id, period))
-        frame = _attach_would_refuse(frame, self.unsendable(client_id, period))
-        frame = _attach_portal_refusals(frame, self.portal_refusals(client_id, period))
-        return _attach_memory(frame, self.decision_memory(client_id, period))
+
+        def compute() -> pl.DataFrame:
+            base = self.joined(client_id, period)
+            frame = _attach_actions(base, self.wanted_actions(client_id, period))
+            frame = _attach_would_refuse(frame, self.unsendable(client_id, period))
+            frame = _attach_portal_refusals(frame, self.portal_refusals(client_id, period))
+            return _attach_memory(frame, self.decision_memory(client_id, period))
+
+        return self._cache.get_or_compute(("review", *self.review_version(client_id, period)), compute)
 
     def decision_memory(self, client_id: int, period: str, today: date | None = None) -> pl.DataFrame:
         """Decisions taken while working an earlier period, with their age: (portal_doc_id, memory).
@@ -994,18 +1076,18 @@ class Workspace:
 
         inputs = self._inputs(client_id, period)
         key = ("wanted", client_id, period, _fingerprint(inputs), self.store.decisions_version(client_id))
-        cached = self._cache.get(key)
-        if cached is not None:
-            return cached
-        portal = self.documents(client_id, period, inputs["portal_source"])
-        books = self._books(client_id, period, inputs)
-        # The stored decisions go in as a frame: no Decision object per row.
-        # decided_at is left out, as _decision_objects leaves it out.
-        decided = self.store.decisions(client_id).with_columns(
-            pl.lit(None, dtype=pl.Datetime("us")).alias("decided_at")
-        )
-        wanted = effective_actions(self.results(client_id, period), portal, decided, books=books)
-        return self._cache.put(key, wanted)
+
+        def compute() -> pl.DataFrame:
+            portal = self.documents(client_id, period, inputs["portal_source"])
+            books = self._books(client_id, period, inputs)
+            # The stored decisions go in as a frame: no Decision object per row.
+            # decided_at is left out, as _decision_objects leaves it out.
+            decided = self.store.decisions(client_id).with_columns(
+                pl.lit(None, dtype=pl.Datetime("us")).alias("decided_at")
+            )
+            return effective_actions(self.results(client_id, period), portal, decided, books=books)
+
+        return self._cache.get_or_compute(key, compute)
 
     def upload_problems(self, client_id: int, period: str) -> pl.DataFrame:
         """Decided documents whose action the portal would refuse (guards), with the reasons."""

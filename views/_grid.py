@@ -8,6 +8,9 @@ the grid is a snapshot that is rebuilt only when the grid is mounted fresh
 
 from __future__ import annotations
 
+import re
+import threading
+import weakref
 from collections import Counter
 
 import polars as pl
@@ -196,7 +199,64 @@ def snapshot(rows: pl.DataFrame) -> JsonRows:
     frame = rows.select(present_cols)
     dates = [name for name, dtype in frame.schema.items() if dtype == pl.Date]
     frame = frame.with_columns(pl.col(dates).dt.strftime("%d-%m-%Y"))  # DD-MM-YYYY, as Indian papers write
-    return JsonRows(frame.write_json(), tuple(present_cols))
+    return JsonRows(_without_empty_fields(frame.write_json()), tuple(present_cols))
+
+
+# A field whose value is null or false, after the row's first field. Inside a JSON string every quote is
+# escaped, so a comma followed by a quote only occurs between fields.
+_EMPTY_FIELD = re.compile(r',"[A-Za-z_][A-Za-z0-9_]*":(?:null|false)(?=[,}])')
+
+
+def _without_empty_fields(text: str) -> str:
+    """Rows JSON without its null and false fields: the grid reads a missing field as empty, as it reads null.
+
+    A third of a lakh of rows' JSON is such fields; every session's browser downloads and parses it.
+    """
+    return _EMPTY_FIELD.sub("", text)
+
+
+class SharedSnapshots:
+    """Grid rows shared by every session of this process that shows the same tab of the same version.
+
+    Ten consultants opening one client see the same rows: the JSON is built once (the first session builds,
+    the others wait for it) and each session holds a reference, not a copy. Entries are weak: when the last
+    session holding a snapshot drops it (a remount, a closed session), its memory is returned.
+    """
+
+    def __init__(self) -> None:
+        self._held: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+        self._lock = threading.Lock()
+        self._building: dict = {}  # key -> lock held while that key's rows are built
+
+    def get(self, key, build) -> JsonRows:
+        with self._lock:
+            found = self._held.get(key)
+            if found is not None:
+                return found
+            building = self._building.setdefault(key, threading.Lock())
+        with building:
+            try:
+                with self._lock:
+                    found = self._held.get(key)
+                if found is None:
+                    found = build()
+                    with self._lock:
+                        self._held[key] = found
+                return found
+            finally:
+                with self._lock:
+                    self._building.pop(key, None)
+
+
+SHARED = SharedSnapshots()
+
+
+def shared_snapshot(
+    ws: Workspace, client_id: int, period: str, category: str, rows: pl.DataFrame
+) -> JsonRows:
+    """This tab's grid rows for the decisions as saved now, shared with other sessions on the same version."""
+    key = (ws.review_version(client_id, period), category, ws.user)
+    return SHARED.get(key, lambda: snapshot(_with_actions(ws, client_id, period, rows)))
 
 
 def review_grid(ws: Workspace, client_id: int, period: str, category: str, rows: pl.DataFrame) -> None:
@@ -204,11 +264,11 @@ def review_grid(ws: Workspace, client_id: int, period: str, category: str, rows:
     key = grid_key(category)
     snapshots = st.session_state.setdefault("grid_snapshots", {})
     if key not in st.session_state or key not in snapshots:
-        # Freshly mounted grid: build its data from the decisions as saved now.
+        # Freshly mounted grid: its data from the decisions as saved now.
         current = {grid_key(c) for c in TAB_HINTS}
         for stale in [k for k in snapshots if k not in current]:
             del snapshots[stale]  # grids remounted under a new key: their old data is not needed
-        snapshots[key] = snapshot(_with_actions(ws, client_id, period, rows))
+        snapshots[key] = shared_snapshot(ws, client_id, period, category, rows)
         # The decisions' versions as this grid shows them: a save refuses documents changed since.
         seen = st.session_state.setdefault("decisions_seen", {})
         for stale in [k for k in seen if k not in snapshots]:

@@ -5,7 +5,11 @@ Thin on purpose: the workflow lives in ``recon.workspace``; this only binds it t
 
 from __future__ import annotations
 
+import gc
+import logging
 import os
+import threading
+import time
 
 import streamlit as st
 
@@ -30,6 +34,7 @@ def shared_workspace() -> Workspace:
         st.error(str(err))  # a wrong database setting, said in words; nothing to show without the store
         st.stop()
     ws = Workspace(store, user="demo set-up")
+    start_session_sweeper()
     demo_on = os.environ.get("IMS_WORKBENCH_DEMO", "1") != "0"
     if demo_on:
         from recon.demo import ensure_demo
@@ -116,3 +121,47 @@ def show_flash() -> None:
     kind, message = st.session_state.pop("_flash", (None, None))
     if message:
         getattr(st, kind)(message)
+
+
+# How often closed sessions past Streamlit's reconnect window are let go (see start_session_sweeper).
+SWEEP_SECONDS = 30
+
+
+def start_session_sweeper() -> None:
+    """Return the memory of closed browser sessions once Streamlit's reconnect window has passed.
+
+    Streamlit keeps a closed browser's session for ``server.disconnectedSessionTTL`` in case it reconnects,
+    but lets an expired one go only when another session disconnects later: after the last consultant of a
+    round closes the Reconcile page, their sessions (and the grid rows they hold) would stay until someone
+    else comes and goes. One daemon thread per process asks the storage to drop expired sessions every
+    30 seconds. It uses Streamlit's session storage as Streamlit 1.67 lays it out; on any other layout it
+    does nothing and says so in the log.
+    """
+    thread = threading.Thread(target=_sweep_forever, name="session-sweeper", daemon=True)
+    thread.start()
+
+
+def _sweep_forever() -> None:
+    while True:
+        time.sleep(SWEEP_SECONDS)
+        if not _drop_expired_sessions():
+            return
+
+
+def _drop_expired_sessions() -> bool:
+    """Drop expired disconnected sessions; False when this Streamlit does not offer what it needs."""
+    from streamlit.runtime import Runtime
+
+    if not Runtime.exists():
+        return False  # no server (AppTest, bare mode): no sessions to sweep
+    try:
+        manager = Runtime.instance()._session_mgr
+        storage, lock = manager._session_storage._cache, manager._storage_lock
+        with lock:
+            dropped = storage.expire()
+    except (AttributeError, RuntimeError) as err:
+        logging.getLogger(__name__).warning("closed sessions are not swept on this Streamlit: %s", err)
+        return False
+    if dropped:
+        gc.collect()  # a session is a web of cycles; the app turns off the collection after each run
+    return True

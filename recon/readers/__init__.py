@@ -19,6 +19,7 @@ def read(path_or_bytes, name: str | None = None, *, kind: str | None = None, **o
     ``options``: passed to the reader (books: ``mapping``, ``sheet``, ``recipient_gstin``).
     """
     from recon.readers.limits import zip_judged
+    from recon.readers.memory import refuse_past_budget
     from recon.readers.sniff import read as _read
 
     if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
@@ -26,4 +27,5 @@ def read(path_or_bytes, name: str | None = None, *, kind: str | None = None, **o
     else:
         data, name = Path(path_or_bytes).read_bytes(), name or Path(path_or_bytes).name
     with zip_judged(data, name):  # before any reader unpacks a byte
+        refuse_past_budget(data, name)  # nor holds more than one read may
         return _read(data, name, kind=kind, **options)

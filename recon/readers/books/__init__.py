@@ -66,7 +66,7 @@ import polars as pl
 from recon import gstin as gstin_rules
 from recon import model
 from recon.errors import InputError, Issue, Where
-from recon.readers import limits
+from recon.readers import limits, memory
 from recon.readers.books.context import Context, listing
 from recon.readers.books.documents import (
     DEFAULT_KIND_WORDS,
@@ -295,4 +295,7 @@ def guess_layout(
     data: bytes, name: str, *, sheet: str | None = None, header_row: int | None = None
 ) -> Layout:
     """Sheet names, the chosen sheet and header row, headers, the guessed mapping and per-field candidates."""
-    return layout_of(open_workbook(data, name), sheet, header_row)
+    # The layout is guessed from the whole sheet: a register too large to read is refused here already.
+    with limits.zip_judged(data, name):
+        memory.refuse_past_budget(data, name)
+        return layout_of(open_workbook(data, name), sheet, header_row)

@@ -1,0 +1,143 @@
+"""Two app processes on one database (a firm's set-up behind one address): no decision is lost or hidden.
+
+Each process keeps its own in-memory cache of frames; a decision saved by the other process must still show
+after a reload, and decisions written at the same time by both must all be there. Run on the SQLite file of
+a laptop and, when IMS_WORKBENCH_TEST_PG names a server, on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from recon.model import ACTION_LABELS
+from recon.store import Store, metadata
+from recon.workspace import Workspace
+from tests.handwritten_files import CLIENT_A, ims_download, tally_register
+
+ROOT = Path(__file__).resolve().parents[1]
+POSTGRES_URL = os.environ.get("IMS_WORKBENCH_TEST_PG")
+PERIOD = "112025"
+# (supplier index, invoice number): the same documents in the books and in IMS, so every one matches.
+INVOICES = [(i % 3, f"KA/{i:03d}") for i in range(24)]
+
+# One consultant's process: load the review (filling its cache), wait for the other process, then save its
+# own decisions one document at a time while the other does the same, then reload and report what it sees.
+WORKER = textwrap.dedent(
+    """
+    import json, sys, time
+    from pathlib import Path
+    from recon.store import Store
+    from recon.workspace import Workspace
+
+    url, client_id, period, me, action, docs, folder = sys.argv[1:8]
+    docs, folder = json.loads(docs), Path(folder)
+    other = "b" if me == "a" else "a"
+
+    def wait_for(flag):
+        deadline = time.monotonic() + 120
+        while not (folder / flag).exists():
+            if time.monotonic() > deadline or (folder / f"{other}.failed").exists():
+                sys.exit(f"{me}: gave up waiting for {flag}")
+            time.sleep(0.02)
+
+    try:
+        ws = Workspace(Store(url), user=me)
+        ws.review(int(client_id), period)  # cached before the other process writes anything
+    except BaseException:
+        (folder / f"{me}.failed").touch()
+        raise
+    (folder / f"{me}.ready").touch()
+    wait_for(f"{other}.ready")
+    try:
+        for doc in docs:
+            outcome = ws.set_action(int(client_id), period, [doc], action, remarks=f"by {me}", confirmed=True)
+            assert outcome.saved == 1, (doc, outcome)
+    except BaseException:
+        (folder / f"{me}.failed").touch()
+        raise
+    (folder / f"{me}.done").touch()
+    wait_for(f"{other}.done")
+    review = ws.review(int(client_id), period)
+    seen = {r["portal_doc_id"]: r["action"] for r in review.iter_rows(named=True) if r["portal_doc_id"]}
+    print(json.dumps(seen))
+    """
+)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'workbench.db'}"
+        return
+    if not POSTGRES_URL:
+        if os.environ.get("CI"):
+            pytest.fail("CI must test two processes on PostgreSQL: IMS_WORKBENCH_TEST_PG is not set")
+        pytest.skip("no PostgreSQL server: set IMS_WORKBENCH_TEST_PG (scripts/test does it as root)")
+    _drop_tables(POSTGRES_URL)
+    yield POSTGRES_URL
+    _drop_tables(POSTGRES_URL)
+
+
+def _drop_tables(url: str) -> None:
+    engine = sa.create_engine(url)
+    metadata.drop_all(engine)
+    engine.dispose()
+
+
+def _client_with_books_and_ims(url: str) -> tuple[int, list[str]]:
+    """A client with a hand-written Tally register and IMS download imported; its IMS document ids."""
+    ws = Workspace(Store(url))
+    try:
+        client = ws.create_client("Acme Industries Pvt Ltd", CLIENT_A, PERIOD)
+        ws.import_file(client.id, PERIOD, tally_register(INVOICES), "Purchase Register.xlsx", kind="books")
+        ws.import_file(client.id, PERIOD, ims_download(INVOICES, rtin=CLIENT_A), "ims.json", kind="ims")
+        ids = ws.documents(client.id, PERIOD, "ims")["doc_id"].sort().to_list()
+        return client.id, ids
+    finally:
+        ws.store.dispose()
+
+
+def _start(url: str, client_id: int, me: str, action: str, docs: list[str], folder: Path) -> subprocess.Popen:
+    args = [url, str(client_id), PERIOD, me, action, json.dumps(docs), str(folder)]
+    return subprocess.Popen(
+        [sys.executable, "-c", WORKER, *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
+
+
+def test_two_processes_each_see_the_others_decisions_and_none_is_lost(db_url, tmp_path):
+    client_id, ids = _client_with_books_and_ims(db_url)
+    assert len(ids) == len(INVOICES)
+    # Interleaved halves: the two processes write neighbouring documents at the same time.
+    accepted, rejected = ids[0::2], ids[1::2]
+    first = _start(db_url, client_id, "a", "A", accepted, tmp_path)
+    second = _start(db_url, client_id, "b", "R", rejected, tmp_path)
+    (out_a, err_a), (out_b, err_b) = first.communicate(timeout=300), second.communicate(timeout=300)
+    assert (first.returncode, second.returncode) == (0, 0), err_a[-3000:] + err_b[-3000:]
+    seen_by_a, seen_by_b = json.loads(out_a.splitlines()[-1]), json.loads(out_b.splitlines()[-1])
+
+    expected = {**dict.fromkeys(accepted, "A"), **dict.fromkeys(rejected, "R")}
+    on_screen = {d: ACTION_LABELS[a] for d, a in expected.items()}
+    assert {d: seen_by_a.get(d) for d in ids} == on_screen  # a sees b's Rejects after its reload
+    assert {d: seen_by_b.get(d) for d in ids} == on_screen  # and b sees a's Accepts
+
+    # A third process opened afterwards (a restart, another server) finds every decision, by whom.
+    store = Store(db_url)
+    try:
+        decisions = store.decisions(client_id)
+    finally:
+        store.dispose()
+    saved = {r["portal_doc_id"]: (r["action"], r["decided_by"]) for r in decisions.iter_rows(named=True)}
+    assert saved == {d: (a, "a" if a == "A" else "b") for d, a in expected.items()}
