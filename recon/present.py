@@ -196,7 +196,7 @@ def _refusal_col() -> dict:
         "cellClassRules": {"refuse-cell": "data.portal_would_refuse"},
         "wrapHeaderText": True,
         "autoHeaderHeight": True,
-        "width": 84,
+        "width": 112,  # "would refuse" whole; only tabs with such a row have this column
         "pinned": "left",
         "filter": True,
     }
