@@ -266,7 +266,7 @@ def grid_columns(category: str, columns=()) -> list[dict]:
         cols.append(_action_col())
         if "portal_would_refuse" in columns:
             cols.append(_refusal_col())
-    cols.append({"field": "supplier_name", "headerName": "Supplier", "width": 130, "filter": True})
+    cols.append({"field": "supplier_name", "headerName": "Supplier", "width": 120, "filter": True})
     cols += _side_by_side(category)
     if category in ("matched", "mismatched"):
         cols.append(
@@ -316,7 +316,7 @@ def grid_columns(category: str, columns=()) -> list[dict]:
             {
                 "field": "set_by",
                 "headerName": "Set by",
-                "width": 140,
+                "width": 158,  # "you · 06-12-2026 12:41" whole: who decided and when
                 "pinned": "right",
                 "filter": True,
                 "tooltipField": "set_by",
@@ -328,7 +328,7 @@ def grid_columns(category: str, columns=()) -> list[dict]:
             {
                 "field": "remarks",
                 "headerName": "Remarks",
-                "width": 120,
+                "width": 110,
                 "pinned": "right",
                 "filter": True,
                 "tooltipField": "remarks",
