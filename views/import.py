@@ -131,7 +131,9 @@ def summary_markdown(lines: list[str]) -> str:
     return "\n".join(items)
 
 
-def books_section() -> None:
+def books_section(wide) -> None:
+    """The uploader in its half of the page; the chosen register's layout check, mapping and Import in
+    ``wide``, the page's full width, where a mapping of summed ledger columns is read whole."""
     st.subheader("Purchase books (ITC register)")
     upload = st.file_uploader(
         "Excel or CSV export of the purchase register (Tally, Busy, Zoho, SAP ...)",
@@ -146,6 +148,13 @@ def books_section() -> None:
     if wrong_place:
         st.error(markdown_literal(wrong_place), icon=":material/error:")
         return
+    with wide:
+        register_check(upload, content)
+
+
+def register_check(upload, content: bytes) -> None:
+    """What the reader recognised in the register, editable, then the Import button."""
+    st.markdown(f"**Purchase register {markdown_literal(upload.name)}**")
     sheet = st.session_state.get(f"books_sheet_{upload.file_id}")
     header_row = st.session_state.get(f"books_header_{upload.file_id}")
     try:
@@ -313,8 +322,9 @@ def imported_so_far() -> None:
 
 
 books_col, portal_col = st.columns(2, gap="large")
+register_area = st.container()  # below both uploaders, full width
 with books_col:
-    books_section()
+    books_section(register_area)
 with portal_col:
     portal_section()
     fetch_section()
