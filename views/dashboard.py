@@ -119,7 +119,9 @@ with left:
         labels={"itc": "ITC (₹)", "tab": "", "action": "Action"},
         custom_data=["label", "count"],
     )
-    figure.update_traces(hovertemplate=HOVER_TAB, textposition="inside", insidetextanchor="middle")
+    figure.update_traces(
+        hovertemplate=HOVER_TAB, textposition="inside", insidetextanchor="middle", textangle=0
+    )
     figure.update_layout(legend_title_text="", margin={"t": 10}, **SLICE_TEXT)
     two_line_ticks(figure, by_action["tab"])
     rupee_axis(figure, "y", by_action.groupby("tab")["itc"].apply(lambda s: s.clip(lower=0).sum()).max())
@@ -147,7 +149,9 @@ with right:
                 figures.RISK_BOOKS_ABOVE_IMS: "#c62828",
             },
         )
-        figure.update_traces(hovertemplate=HOVER_RISK, textposition="inside", insidetextanchor="middle")
+        figure.update_traces(
+            hovertemplate=HOVER_RISK, textposition="inside", insidetextanchor="middle", textangle=0
+        )
         # The legend names each colour even when only one kind of risk is drawn (plotly hides a lone one).
         figure.update_layout(
             yaxis={"categoryorder": "total ascending"},
