@@ -132,7 +132,7 @@ def fetch_panel(ws, client, period) -> None:
         # a success: it gets its own yellow box under the button.
         lines = [line for line in outcome.summary_lines() if not line.startswith("Warning: ")]
         st.session_state["_flash"] = ("success", "\n\n".join(map(markdown_literal, lines)))
-        st.session_state[f"{scope}_warnings"] = list(outcome.result.warnings)
+        st.session_state[f"{scope}_warnings"] = [str(w) for w in outcome.result.warnings]
         st.rerun()
     for warning in st.session_state.pop(f"{scope}_warnings", []):
         st.warning(markdown_literal(warning), icon=":material/warning:")
