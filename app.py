@@ -58,6 +58,8 @@ def client_picker() -> None:
     client_id = st.selectbox("Client", ids, format_func=names.get, key="sidebar_client")
     st.session_state["client_id"] = client_id
     client = ws.client(client_id)
+    # The box cuts a long name's GSTIN short; the GSTIN whose data is on screen is always read whole here.
+    st.caption(f"GSTIN: {client.gstin}")
     periods = ws.store.periods(client.id)
     if client.return_period not in periods:
         periods.insert(0, client.return_period)

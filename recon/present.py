@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import calendar
 import math
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
@@ -178,7 +180,7 @@ def _action_col() -> dict:
         "valueSetter": "JS_ACTION_SET",
         "valueFormatter": "JS_ACTION_FORMAT",
         "cellClassRules": ACTION_CLASSES,
-        "width": 104,
+        "width": 96,
         "pinned": "left",
         "filter": True,
     }
@@ -194,7 +196,7 @@ def _refusal_col() -> dict:
         "cellClassRules": {"refuse-cell": "data.portal_would_refuse"},
         "wrapHeaderText": True,
         "autoHeaderHeight": True,
-        "width": 92,
+        "width": 112,  # "would refuse" whole; only tabs with such a row have this column
         "pinned": "left",
         "filter": True,
     }
@@ -206,46 +208,57 @@ def _sides(category: str) -> tuple[bool, bool]:
 
 
 def _side_by_side(category: str) -> list[dict]:
-    """Number, date, taxable value and tax of both sides next to each other, the differing one marked."""
+    """Both sides' tax and its difference, then number, taxable value and date, each pair next to each
+    other with the differing one marked.
+
+    The tax comes first: with the pinned columns, a 1366-pixel laptop leaves about 500 pixels for the
+    scrolling middle, and the figure at stake must be in them without scrolling sideways.
+    """
     books, portal = _sides(category)
-    cols: list[dict] = []
-    if books:
-        cols.append({"field": "books_doc_no", "headerName": "Books no.", "width": 104, "filter": True})
-    if portal:
-        cols.append(
-            {
-                "field": "portal_doc_no",
-                "headerName": "Portal no.",
-                "width": 104,
-                "filter": True,
-                "cellClassRules": {"diff-cell": "data.diff_doc_no"},
-            }
-        )
     both = books and portal
-    if books:
-        cols.append(_date_col("books_doc_date", "Books date", "diff_doc_date" if both else None))
-    if portal:
-        cols.append(_date_col("portal_doc_date", "Portal date", "diff_doc_date" if both else None))
-    if books:
-        cols.append(_amount_col("books_taxable_value", "Books taxable ₹", "diff_taxable" if both else None))
-    if portal:
-        cols.append(_amount_col("portal_taxable_value", "Portal taxable ₹", "diff_taxable" if both else None))
-    if books:
-        cols.append(_amount_col("books_tax", "Books tax ₹", "diff_tax" if both else None, width=110))
-    if portal:
-        cols.append(_amount_col("portal_tax", "Portal tax ₹", "diff_tax" if both else None, width=110))
+
+    def pair(make, books_col: tuple, portal_col: tuple, flag: str) -> list[dict]:
+        cols = []
+        if books:
+            cols.append(make(*books_col, flag if both else None))
+        if portal:
+            cols.append(make(*portal_col, flag if both else None))
+        return cols
+
+    def amount(field: str, header: str, flag: str | None, width: int = 104) -> dict:
+        return _amount_col(field, header, flag, width=width)
+
+    cols = pair(amount, ("books_tax", "Books tax ₹"), ("portal_tax", "Portal tax ₹"), "diff_tax")
     if both:
-        cols.append(_amount_col("tax_difference", "Tax diff. ₹", "diff_tax", width=105))
+        cols.append(_amount_col("tax_difference", "Tax diff. ₹", "diff_tax", width=96))
+    cols += pair(_number_col, ("books_doc_no", "Books no."), ("portal_doc_no", "Portal no."), "diff_doc_no")
+    cols += pair(
+        amount,
+        ("books_taxable_value", "Books taxable ₹"),
+        ("portal_taxable_value", "Portal taxable ₹"),
+        "diff_taxable",
+    )
+    cols += pair(
+        _date_col, ("books_doc_date", "Books date"), ("portal_doc_date", "Portal date"), "diff_doc_date"
+    )
     return cols
+
+
+def _number_col(field: str, header: str, diff_flag: str | None) -> dict:
+    col = {"field": field, "headerName": header, "width": 104, "filter": True}
+    if diff_flag and field == "portal_doc_no":
+        col["cellClassRules"] = {"diff-cell": f"data.{diff_flag}"}
+    return col
 
 
 def grid_columns(category: str, columns=()) -> list[dict]:
     """Column definitions of the review grid for one tab, as plain dicts.
 
     ``columns``: the columns of the frame the grid shows; optional ones (``portal_would_refuse``) get a
-    column only when present. Order follows how a consultant reads a row: the action, who and which
-    document, both sides' values and their difference, then why. "Set by" and "Remarks" are pinned to the
-    right so both stay on screen on a 1366-pixel laptop, whatever is scrolled.
+    column only when present. Order follows how a consultant reads a row: the action, who, both sides' tax
+    and its difference, which document, the other values, then the long texts (why, portal says). "Set by"
+    and "Remarks" are pinned to the right so both stay on screen on a 1366-pixel laptop, whatever is
+    scrolled.
     """
     books, portal = _sides(category)
     cols: list[dict] = []
@@ -253,7 +266,7 @@ def grid_columns(category: str, columns=()) -> list[dict]:
         cols.append(_action_col())
         if "portal_would_refuse" in columns:
             cols.append(_refusal_col())
-    cols.append({"field": "supplier_name", "headerName": "Supplier", "width": 140, "filter": True})
+    cols.append({"field": "supplier_name", "headerName": "Supplier", "width": 120, "filter": True})
     cols += _side_by_side(category)
     if category in ("matched", "mismatched"):
         cols.append(
@@ -303,7 +316,7 @@ def grid_columns(category: str, columns=()) -> list[dict]:
             {
                 "field": "set_by",
                 "headerName": "Set by",
-                "width": 158,
+                "width": 158,  # "you · 06-12-2026 12:41" whole: who decided and when
                 "pinned": "right",
                 "filter": True,
                 "tooltipField": "set_by",
@@ -315,7 +328,7 @@ def grid_columns(category: str, columns=()) -> list[dict]:
             {
                 "field": "remarks",
                 "headerName": "Remarks",
-                "width": 140,
+                "width": 110,
                 "pinned": "right",
                 "filter": True,
                 "tooltipField": "remarks",
@@ -371,6 +384,18 @@ def grid_options(category: str, page_size: int = 100, *, columns=(), export_name
     return options
 
 
+# The consultant's clock: every "when" on screen is Indian time, DD-MM-YYYY HH:MM.
+INDIA_ZONE = "Asia/Kolkata"
+INDIA_STAMP = "%d-%m-%Y %H:%M"
+
+
+def india_time(moment: datetime) -> str:
+    """'06-12-2026 12:41' for a stored moment; the store keeps UTC (SQLite hands it back naive)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(ZoneInfo(INDIA_ZONE)).strftime(INDIA_STAMP)
+
+
 def with_set_by(rows: pl.DataFrame, decisions: pl.DataFrame, user: str) -> pl.DataFrame:
     """``set_by`` per row: 'you · 06-12-2026 10:41' (or the person's name) for a decision, else 'suggested'.
 
@@ -381,7 +406,7 @@ def with_set_by(rows: pl.DataFrame, decisions: pl.DataFrame, user: str) -> pl.Da
     stamps = decisions.select(
         "portal_doc_id",
         pl.col("decided_by").alias("_by"),
-        pl.col("decided_at").dt.convert_time_zone("Asia/Kolkata").dt.strftime("%d-%m-%Y %H:%M").alias("_at"),
+        pl.col("decided_at").dt.convert_time_zone(INDIA_ZONE).dt.strftime(INDIA_STAMP).alias("_at"),
     ).unique("portal_doc_id", keep="last")
     who = (
         pl.when(pl.col("_by").is_null() | (pl.col("_by") == user))

@@ -195,7 +195,7 @@ def snapshot(rows: pl.DataFrame) -> JsonRows:
             .otherwise(pl.col("explanation"))
             .alias("explanation")
         )
-    present_cols = [c for c in GRID_COLUMNS if c in rows.columns]
+    present_cols = [c for c in GRID_COLUMNS if c in rows.columns and _worth_a_column(rows, c)]
     frame = rows.select(present_cols)
     dates = [name for name, dtype in frame.schema.items() if dtype == pl.Date]
     frame = frame.with_columns(pl.col(dates).dt.strftime("%d-%m-%Y"))  # DD-MM-YYYY, as Indian papers write
@@ -257,6 +257,12 @@ def shared_snapshot(
     """This tab's grid rows for the decisions as saved now, shared with other sessions on the same version."""
     key = (ws.review_version(client_id, period), category, ws.user)
     return SHARED.get(key, lambda: snapshot(_with_actions(ws, client_id, period, rows)))
+
+
+def _worth_a_column(rows: pl.DataFrame, column: str) -> bool:
+    """The "Portal would refuse" column only on a tab that holds such a row: on a laptop its pinned width
+    would push the tax amounts off screen for nothing."""
+    return column != "portal_would_refuse" or rows[column].null_count() < rows.height
 
 
 def review_grid(ws: Workspace, client_id: int, period: str, category: str, rows: pl.DataFrame) -> None:

@@ -77,7 +77,7 @@ function(p){
 
 JS_REFUSE_MARK = """
 function(p){
-  return p.value ? 'refused' : '';
+  return p.value ? 'would refuse' : '';
 }"""
 
 JS_PAIR_MARK = """

@@ -128,9 +128,14 @@ def fetch_panel(ws, client, period) -> None:
         except InputError as err:
             st.error(markdown_literal(str(err)))
             return
-        # The summary quotes what suppliers filed: shown as typed (safe_text).
-        st.session_state["_flash"] = ("success", "\n\n".join(map(markdown_literal, outcome.summary_lines())))
+        # The summary quotes what suppliers filed: shown as typed (safe_text). A warning is a caution, not
+        # a success: it gets its own yellow box under the button.
+        lines = [line for line in outcome.summary_lines() if not line.startswith("Warning: ")]
+        st.session_state["_flash"] = ("success", "\n\n".join(map(markdown_literal, lines)))
+        st.session_state[f"{scope}_warnings"] = [str(w) for w in outcome.result.warnings]
         st.rerun()
+    for warning in st.session_state.pop(f"{scope}_warnings", []):
+        st.warning(markdown_literal(warning), icon=":material/warning:")
 
 
 def upload_panel(ws, client, period, upload) -> None:

@@ -86,6 +86,23 @@ HOVER_AGE = "%{x}<br>ITC %{customdata[0]}<br>%{customdata[1]} document(s)<extra>
 HOVER_RISK = "<b>%{y}</b><br>GSTIN %{customdata[1]}<br>%{fullData.name}: %{customdata[0]}<extra></extra>"
 # Below the bars: on top it would sit under the chart toolbar that appears on hover.
 LEGEND_BELOW = {"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0, "title_text": ""}
+# A stacked slice too thin for its amount shows none (the tooltip has it) rather than a clipped one.
+SLICE_TEXT = {"uniformtext_minsize": 10, "uniformtext_mode": "hide"}
+
+
+def two_line_ticks(figure, labels) -> None:
+    """Tab names on two lines under their bars: in half a laptop screen plotly cuts "Matched with ITC" short."""
+    labels = list(dict.fromkeys(labels))
+    figure.update_xaxes(tickvals=labels, ticktext=[_two_lines(label) for label in labels], tickangle=0)
+
+
+def _two_lines(label: str) -> str:
+    words = label.split(" ")
+    if len(words) < 2:
+        return label
+    # Break where the two lines come out most even.
+    cut = min(range(1, len(words)), key=lambda i: abs(len(" ".join(words[:i])) - len(" ".join(words[i:]))))
+    return " ".join(words[:cut]) + "<br>" + " ".join(words[cut:])
 
 
 left, right = st.columns(2)
@@ -102,8 +119,11 @@ with left:
         labels={"itc": "ITC (₹)", "tab": "", "action": "Action"},
         custom_data=["label", "count"],
     )
-    figure.update_traces(hovertemplate=HOVER_TAB)
-    figure.update_layout(legend_title_text="", margin={"t": 10})
+    figure.update_traces(
+        hovertemplate=HOVER_TAB, textposition="inside", insidetextanchor="middle", textangle=0
+    )
+    figure.update_layout(legend_title_text="", margin={"t": 10}, **SLICE_TEXT)
+    two_line_ticks(figure, by_action["tab"])
     rupee_axis(figure, "y", by_action.groupby("tab")["itc"].apply(lambda s: s.clip(lower=0).sum()).max())
     st.plotly_chart(figure, config=CHART_CONFIG, key="chart_by_action")
 with right:
@@ -124,13 +144,21 @@ with right:
             custom_data=["label", "supplier_gstin"],
             color_discrete_map={
                 figures.RISK_NOT_IN_IMS: "#5c6bc0",
-                figures.RISK_BOOKED_TWICE: "#f9a825",
+                # Not Pending's amber: a double booking is a books error, not a deferred decision.
+                figures.RISK_BOOKED_TWICE: "#6d4c41",
                 figures.RISK_BOOKS_ABOVE_IMS: "#c62828",
             },
         )
-        figure.update_traces(hovertemplate=HOVER_RISK)
+        figure.update_traces(
+            hovertemplate=HOVER_RISK, textposition="inside", insidetextanchor="middle", textangle=0
+        )
+        # The legend names each colour even when only one kind of risk is drawn (plotly hides a lone one).
         figure.update_layout(
-            yaxis={"categoryorder": "total ascending"}, legend=LEGEND_BELOW, margin={"t": 10}
+            yaxis={"categoryorder": "total ascending"},
+            legend=LEGEND_BELOW,
+            showlegend=True,
+            margin={"t": 10},
+            **SLICE_TEXT,
         )
         rupee_axis(figure, "x", risk_frame["total"].max())
         st.plotly_chart(figure, config=CHART_CONFIG, key="chart_risk")
@@ -151,6 +179,7 @@ with left:
     )
     figure.update_traces(hovertemplate=HOVER_AGE)
     figure.update_layout(showlegend=False, margin={"t": 10})
+    two_line_ticks(figure, ages["bucket"])
     rupee_axis(figure, "y", ages["itc"].max())
     st.plotly_chart(figure, config=CHART_CONFIG, key="chart_ageing")
 with right:
@@ -165,6 +194,7 @@ with right:
         color_discrete_map={"Decided": "#2e7d32", "On suggestion": "#cfd8dc"},
     )
     figure.update_layout(margin={"t": 10})
+    two_line_ticks(figure, progress["tab"])
     st.plotly_chart(figure, config=CHART_CONFIG, key="chart_progress")
 
 st.subheader("Hand-outs")

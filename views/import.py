@@ -6,7 +6,7 @@ import streamlit as st
 
 from recon.errors import InputError
 from recon.import_checks import ImportNeedsConfirmation
-from recon.present import inr, period_label
+from recon.present import india_time, inr, period_label
 from recon.readers import synonyms
 from recon.readers.books import missing_required
 from recon.safe_text import markdown_literal
@@ -116,11 +116,24 @@ def report(outcome) -> None:
     flash(
         f"Imported {outcome.documents:,} documents from {outcome.source} into {period_label(period)} · "
         f"taxable {inr(outcome.taxable)} · tax {inr(outcome.tax)} (credit notes subtracted).\n\n"
-        + "\n".join(f"    {line}" for line in outcome.summary)
+        + summary_markdown(outcome.summary)
     )
 
 
-def books_section() -> None:
+def summary_markdown(lines: list[str]) -> str:
+    """The reader's summary as a markdown list that wraps inside its box (a long warning names every
+    document); its indented lines (warnings, columns) become a nested list. Text from the file stays text."""
+    items = []
+    for line in lines:
+        nested = line.startswith(" ")
+        text = markdown_literal(line.strip().removeprefix("- "))
+        items.append(f"    - {text}" if nested else f"- {text}")
+    return "\n".join(items)
+
+
+def books_section(wide) -> None:
+    """The uploader in its half of the page; the chosen register's layout check, mapping and Import in
+    ``wide``, the page's full width, where a mapping of summed ledger columns is read whole."""
     st.subheader("Purchase books (ITC register)")
     upload = st.file_uploader(
         "Excel or CSV export of the purchase register (Tally, Busy, Zoho, SAP ...)",
@@ -135,6 +148,13 @@ def books_section() -> None:
     if wrong_place:
         st.error(markdown_literal(wrong_place), icon=":material/error:")
         return
+    with wide:
+        register_check(upload, content)
+
+
+def register_check(upload, content: bytes) -> None:
+    """What the reader recognised in the register, editable, then the Import button."""
+    st.markdown(f"**Purchase register {markdown_literal(upload.name)}**")
     sheet = st.session_state.get(f"books_sheet_{upload.file_id}")
     header_row = st.session_state.get(f"books_header_{upload.file_id}")
     try:
@@ -181,22 +201,29 @@ def books_section() -> None:
 
 
 def mapping_editor(layout, file_id: str) -> dict[str, str]:
-    """One selectbox per canonical field, pre-set to the column the reader recognised."""
+    """One selectbox per canonical field, pre-set to the column the reader recognised.
+
+    One field per row, its name beside the box: a choice such as "Input CGST @2.5% + Input CGST @6%" is
+    read whole on a 1366-pixel laptop, where three boxes side by side in half the page cut it off.
+    """
     headers = [h for h in (layout.headers or []) if h]
     labels = getattr(synonyms, "LABELS", {})
     chosen = {}
     with st.expander("Column mapping", expanded=not layout.mapping):
-        columns = st.columns(3)
-        for index, field in enumerate(synonyms.FIELDS):
+        for field in synonyms.FIELDS:
             current = layout.mapping.get(field)
             options = [NOT_MAPPED, *headers]
             if current and current not in options:
                 options.append(current)  # summed ledger columns ("Input CGST @9% + Input CGST @6%")
-            picked = columns[index % 3].selectbox(
-                labels.get(field, field.replace("_", " ")),
+            label = labels.get(field, field.replace("_", " "))
+            name, box = st.columns([1, 3], vertical_alignment="center")
+            name.markdown(markdown_literal(label))
+            picked = box.selectbox(
+                label,
                 options,
                 index=options.index(current) if current in options else 0,
                 key=f"books_map_{file_id}_{field}",
+                label_visibility="collapsed",
             )
             # '' tells the reader to drop a field it had guessed.
             chosen[field] = "" if picked == NOT_MAPPED else picked
@@ -283,10 +310,10 @@ def imported_so_far() -> None:
     for record in records:
         label = (
             f"{record.source.upper()} · {markdown_literal(record.file_name)} · {record.doc_count:,} documents · "
-            f"{record.imported_at:%d-%m-%Y %H:%M} · {record.origin}"
+            f"{india_time(record.imported_at)} · {record.origin}"
         )
         with st.expander(label):
-            st.code("\n".join(record.summary), language=None)
+            st.markdown(summary_markdown(record.summary))
     ready, advice = ws.ready(client.id, period)
     if ready:
         st.page_link("views/reconcile.py", label="Go to Reconcile", icon=":material/fact_check:")
@@ -295,8 +322,9 @@ def imported_so_far() -> None:
 
 
 books_col, portal_col = st.columns(2, gap="large")
+register_area = st.container()  # below both uploaders, full width
 with books_col:
-    books_section()
+    books_section(register_area)
 with portal_col:
     portal_section()
     fetch_section()

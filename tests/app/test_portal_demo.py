@@ -85,3 +85,21 @@ def test_fetch_from_the_sandbox_portal_imports_and_says_what_changed(demo_env, a
     # The sandbox holds the same demo IMS as the demo file, so the download brings the same documents.
     assert records[0].doc_count == demo_file.doc_count
     assert any(s.value.startswith(f"Downloaded {demo_file.doc_count} documents") for s in at.success)
+
+
+def test_a_fetch_warning_is_shown_as_a_warning_not_inside_the_success(demo_env, app, monkeypatch):
+    from recon.errors import Issue
+    from recon.portal import service
+
+    fetch = service.fetch_ims
+    caution = "b2b document 'KPC/2025-26/INV/000123': the number has 22 characters; the portal allows 1 to 16"
+
+    def fetch_with_a_warning(*args, **kwargs):
+        outcome = fetch(*args, **kwargs)
+        outcome.result.warnings.append(Issue(caution))
+        return outcome
+
+    monkeypatch.setattr(service, "fetch_ims", fetch_with_a_warning)
+    at = enter_otp_and_retry(app("views/import.py"), "fetch", "fetch_portal")
+    assert [s.value for s in at.success if caution in s.value] == []
+    assert any("KPC/2025-26/INV/000123" in w.value for w in at.warning)
