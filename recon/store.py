@@ -696,19 +696,27 @@ class Store:
             created_by=who,
             results=frame_to_parquet(frame),
         )
-        with self.engine.begin() as conn:
-            existing = conn.execute(
-                sa.select(results.c.id).where(results.c.client_id == client_id, results.c.period == period)
-            ).scalar()
-            if existing:
-                conn.execute(results.update().where(results.c.id == existing).values(**values))
-            else:
+
+        def write() -> int:
+            # Two sessions (or two processes) reconciling one client's period at once take turns under the
+            # client's write lock: the second finds the first's row and replaces it, never a duplicate key.
+            with self._locked_write(client_id) as conn:
                 existing = conn.execute(
-                    results.insert().values(client_id=client_id, period=period, **values)
-                ).inserted_primary_key[0]
-            if operation_id is not None:
-                _finish(conn, operation_id, f"{frame.height:,} result row(s) saved")
-            return existing
+                    sa.select(results.c.id).where(
+                        results.c.client_id == client_id, results.c.period == period
+                    )
+                ).scalar()
+                if existing:
+                    conn.execute(results.update().where(results.c.id == existing).values(**values))
+                else:
+                    existing = conn.execute(
+                        results.insert().values(client_id=client_id, period=period, **values)
+                    ).inserted_primary_key[0]
+                if operation_id is not None:
+                    _finish(conn, operation_id, f"{frame.height:,} result row(s) saved")
+                return existing
+
+        return self._retrying(write, "the reconciliation")
 
     def results(self, client_id: int, period: str) -> StoredResults | None:
         with self.engine.connect() as conn:

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from recon import model
 from recon.errors import InputError
 from recon.store import Store, database_url, metadata
+from recon.store import results as results_table
 
 # The same tests run on SQLite and on a real PostgreSQL server (scripts/test starts one and sets
 # IMS_WORKBENCH_TEST_PG): a team's shared workspace must behave exactly like the embedded default.
@@ -197,3 +198,34 @@ def test_a_database_that_cannot_be_opened_is_said_in_words(tmp_path):
     with pytest.raises(InputError, match="workspace database .* cannot be opened") as caught:
         Store(f"sqlite:///{blocker / 'workbench.db'}")
     assert "IMS_WORKBENCH_DB" in str(caught.value)
+
+
+def test_two_sessions_reconciling_one_period_at_once_keep_one_result_and_neither_fails(db_url):
+    """Two consultants opening one client at the same moment both save its reconciliation: the second
+    replaces the first's row (a team server once answered the second with a duplicate-key error)."""
+    import threading
+
+    first, second = Store(db_url), Store(db_url)
+    client = first.add_client("Acme", "27AHQPA7588L1ZJ", "27", "112025")
+    frame = pl.DataFrame({"result_id": ["r1"], "category": ["matched"]})
+    start, errors = threading.Barrier(2), []
+
+    def reconcile(store: Store, who: str) -> None:
+        start.wait()
+        try:
+            for _ in range(5):
+                store.save_results(client.id, "112025", "ims", {}, {"who": who}, frame, who=who)
+        except Exception as err:  # noqa: BLE001 - the failure is what the test reports
+            errors.append(err)
+
+    threads = [threading.Thread(target=reconcile, args=(s, w)) for s, w in ((first, "a"), (second, "b"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    with first.engine.connect() as conn:
+        rows = conn.execute(sa.select(sa.func.count()).select_from(results_table)).scalar()
+    assert rows == 1
+    first.dispose()
+    second.dispose()
