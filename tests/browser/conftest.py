@@ -101,6 +101,16 @@ def login(page, user: str = ADMIN_USER, password: str = ADMIN_PASSWORD) -> None:
     page.get_by_text(f"Signed in as {user}").wait_for(timeout=60_000)
 
 
+def wait_run_done(page) -> None:
+    """Streamlit renders top-down; act only once the script run has finished."""
+    from playwright.sync_api import expect
+
+    page.wait_for_timeout(150)
+    expect(page.locator('[data-testid="stApp"]')).to_have_attribute(
+        "data-test-script-state", "notRunning", timeout=60_000
+    )
+
+
 def stop_server(process: subprocess.Popen) -> None:
     process.terminate()
     try:

@@ -21,7 +21,7 @@ from recon.auth import Accounts
 from recon.store import Store
 from recon.workspace import Workspace
 
-from .conftest import login, start_server, stop_server
+from .conftest import login, start_server, stop_server, wait_run_done
 
 PERIOD = "112025"
 PATHS = ("clients", "import", "reconcile", "dashboard", "upload")
@@ -83,13 +83,6 @@ def page(chromium):
     page.set_default_timeout(60_000)
     yield page
     context.close()
-
-
-def wait_run_done(page) -> None:
-    page.wait_for_timeout(150)
-    expect(page.locator('[data-testid="stApp"]')).to_have_attribute(
-        "data-test-script-state", "notRunning", timeout=60_000
-    )
 
 
 def shot(page, shot_dir, name: str) -> None:

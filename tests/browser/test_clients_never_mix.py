@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from recon.store import Store
 from recon.workspace import Workspace
 
-from .conftest import login, start_server, stop_server
+from .conftest import login, start_server, stop_server, wait_run_done
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=30_000)
@@ -63,13 +63,6 @@ def workspace(server):
     ws = Workspace(Store(server[1]), user="test")
     yield ws
     ws.store.dispose()
-
-
-def wait_run_done(page) -> None:
-    page.wait_for_timeout(150)
-    expect(page.locator('[data-testid="stApp"]')).to_have_attribute(
-        "data-test-script-state", "notRunning", timeout=60_000
-    )
 
 
 def shot(page, shot_dir, name: str) -> None:

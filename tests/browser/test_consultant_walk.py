@@ -35,7 +35,7 @@ from .client_files import (
     ims_sections,
     write_client_files,
 )
-from .conftest import login, start_server, stop_server
+from .conftest import login, start_server, stop_server, wait_run_done
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=30_000)
@@ -134,13 +134,6 @@ def workspace(server):
 
 
 # --- page helpers -----------------------------------------------------------------------------------
-
-
-def wait_run_done(page) -> None:
-    page.wait_for_timeout(150)
-    expect(page.locator('[data-testid="stApp"]')).to_have_attribute(
-        "data-test-script-state", "notRunning", timeout=60_000
-    )
 
 
 def open_page(page, name: str) -> None:

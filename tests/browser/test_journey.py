@@ -19,7 +19,7 @@ from recon.match.result import CATEGORIES, CATEGORY_LABELS
 from recon.store import Store
 from recon.workspace import Workspace
 
-from .conftest import login, start_server, stop_server
+from .conftest import login, start_server, stop_server, wait_run_done
 
 pytestmark = pytest.mark.browser
 # The machine is shared and a rerun of the app can take a few seconds: wait like a patient user.
@@ -71,14 +71,6 @@ def workspace(server):
     ws = Workspace(Store(server[1]), user="test")
     yield ws
     ws.store.dispose()
-
-
-def wait_run_done(page) -> None:
-    """Streamlit renders top-down; act only once the script run has finished."""
-    page.wait_for_timeout(150)
-    expect(page.locator('[data-testid="stApp"]')).to_have_attribute(
-        "data-test-script-state", "notRunning", timeout=60_000
-    )
 
 
 def choose_file(page, index: int, path) -> None:

@@ -19,7 +19,7 @@ from recon.jsonio import loads_exact
 from recon.store import Store
 from recon.workspace import Workspace
 
-from .conftest import login, start_server, stop_server
+from .conftest import login, start_server, stop_server, wait_run_done
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=30_000)
@@ -27,13 +27,6 @@ expect.set_options(timeout=30_000)
 GRID = 'iframe[title="st_aggrid.AgGrid.agGrid"]:visible'
 PERIOD = "112025"
 UPLOADED = 40
-
-
-def wait_run_done(page) -> None:
-    page.wait_for_timeout(150)
-    expect(page.locator('[data-testid="stApp"]')).to_have_attribute(
-        "data-test-script-state", "notRunning", timeout=60_000
-    )
 
 
 def new_page(chromium, url: str):

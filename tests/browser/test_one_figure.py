@@ -33,7 +33,7 @@ from recon.present import inr, inr_short, tab_label
 from recon.store import Store
 from recon.workspace import Workspace
 
-from .conftest import login, start_server, stop_server
+from .conftest import login, start_server, stop_server, wait_run_done
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=30_000)
@@ -77,13 +77,6 @@ def page(chromium, server):
     wait_run_done(page)
     yield page
     context.close()
-
-
-def wait_run_done(page) -> None:
-    page.wait_for_timeout(150)
-    expect(page.locator('[data-testid="stApp"]')).to_have_attribute(
-        "data-test-script-state", "notRunning", timeout=60_000
-    )
 
 
 def open_page(page, name: str) -> None:

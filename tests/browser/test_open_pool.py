@@ -20,7 +20,7 @@ from timeline_files import CLIENT, OCTOBER_INBOX, SEPTEMBER_INBOX, fy_register, 
 from recon.store import Store, decisions
 from recon.workspace import Workspace
 
-from .conftest import login, start_server, stop_server
+from .conftest import login, start_server, stop_server, wait_run_done
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=30_000)
@@ -81,13 +81,6 @@ def page(chromium, server, last_month):
     wait_run_done(page)
     yield page
     context.close()
-
-
-def wait_run_done(page) -> None:
-    page.wait_for_timeout(150)
-    expect(page.locator('[data-testid="stApp"]')).to_have_attribute(
-        "data-test-script-state", "notRunning", timeout=60_000
-    )
 
 
 def shot(page, shot_dir, name: str) -> None:

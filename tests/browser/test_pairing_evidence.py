@@ -18,7 +18,7 @@ from test_figures import BETA, CLIENT_GSTIN, PERIOD, UMBRA, UMBRA_KA, Line, ims_
 from recon.store import Store
 from recon.workspace import Workspace
 
-from .conftest import login, start_server, stop_server
+from .conftest import login, start_server, stop_server, wait_run_done
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=30_000)
@@ -64,13 +64,6 @@ def page(chromium, server):
     wait_run_done(page)
     yield page
     context.close()
-
-
-def wait_run_done(page) -> None:
-    page.wait_for_timeout(150)
-    expect(page.locator('[data-testid="stApp"]')).to_have_attribute(
-        "data-test-script-state", "notRunning", timeout=60_000
-    )
 
 
 def open_tab(page, label: str):

@@ -19,7 +19,7 @@ from recon.gstin import check_char
 from recon.store import Store
 from recon.workspace import Workspace
 
-from .conftest import login, start_server, stop_server
+from .conftest import login, start_server, stop_server, wait_run_done
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=30_000)
@@ -118,13 +118,6 @@ def workspace(server):
     ws = Workspace(Store(server[1]), user="tester")
     yield ws
     ws.store.dispose()
-
-
-def wait_run_done(page) -> None:
-    page.wait_for_timeout(150)
-    expect(page.locator('[data-testid="stApp"]')).to_have_attribute(
-        "data-test-script-state", "notRunning", timeout=60_000
-    )
 
 
 def open_reconcile(page) -> None:
