@@ -143,8 +143,8 @@ def test_follow_one_document_goes_from_a_page_to_the_downloaded_json():
     assert steps[0][0].startswith("views/"), "the walk starts where the consultant uploads the file"
     assert steps[-1][0] == "views/upload.py", "the walk ends where the consultant downloads the JSON"
     named = {(file, name) for file, names, _ in steps for name in names}
-    assert ("recon/ims_json.py", "build") in named
-    assert ("recon/ims_json.py", "Upload.to_files") in named
+    assert ("recon/ims_json/builder.py", "build") in named
+    assert ("recon/ims_json/upload.py", "Upload.to_files") in named
 
 
 @pytest.mark.parametrize(
