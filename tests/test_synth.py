@@ -9,7 +9,7 @@ from recon import gstin as gstin_rules
 from recon.model import COLUMNS, make_doc_id
 from recon.normalise import doc_no_key
 from recon.synth import DEFECTS, demo_corpus, generate, write_files
-from recon.synth.generate import TRUTH_SCHEMA
+from recon.synth.truth import TRUTH_SCHEMA
 
 CATEGORIES = {"matched", "mismatched", "ims_only", "books_only"}
 FRAMES = ("books", "ims", "gstr2b", "truth")

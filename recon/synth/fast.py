@@ -18,18 +18,11 @@ import polars as pl
 from recon.gstin import STATES
 from recon.synth import numbers
 from recon.synth.canonical import finish
-from recon.synth.generate import (
-    BOOKS_FILE,
-    BOOKS_SHEET,
-    IMS_FILE,
-    SHARES,
-    TRUTH_SCHEMA,
-    Corpus,
-    with_2b_categories,
-)
+from recon.synth.generate import BOOKS_FILE, BOOKS_SHEET, IMS_FILE, SHARES, Corpus
 from recon.synth.layouts import voucher_word
 from recon.synth.parties import make_client, make_suppliers, mistype_gstin, state_abbr, suppliers_frame
 from recon.synth.register import REGISTER_SCHEMA
+from recon.synth.truth import TRUTH_SCHEMA, with_2b_categories
 
 _FAST_STYLES = ("state_fy", "inv_pad", "gst_fy", "plain", "bill_branch", "letter_dash")
 _KIND_SECTION = {"invoice": "b2b", "credit_note": "b2bcn", "debit_note": "b2bdn"}

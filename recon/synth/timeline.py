@@ -35,10 +35,11 @@ from pathlib import Path
 import polars as pl
 
 from recon import jsonio, model
+from recon.normalise import fy_of
 from recon.synth import portal
 from recon.synth.canonical import finish
 from recon.synth.documents import BookEntry, PortalDoc
-from recon.synth.generate import _BUILDERS, _Builder, _fy, _plan, _two_b_only, _voucher_numbers
+from recon.synth.generate import _BUILDERS, _Builder, _plan, _two_b_only, _voucher_numbers
 from recon.synth.parties import Client, make_client, make_suppliers, suppliers_frame
 from recon.synth.register import books_frame, register_frame
 
@@ -274,7 +275,7 @@ def _assemble(client, suppliers, months, builders, placed: list[_Placed], month_
     entries = [e for b in builders.values() for e in b.books]
     order = sorted(range(len(entries)), key=lambda i: (entries[i].voucher_date, i))
     ordered = [entries[i] for i in order]
-    _voucher_numbers(ordered, _fy(date(int(months[-1][2:]), int(months[-1][:2]), 1)))
+    _voucher_numbers(ordered, fy_of(date(int(months[-1][2:]), int(months[-1][:2]), 1)))
     register = register_frame(ordered)
     books = books_frame(register, client.gstin, layout="generic", file_name=books_file_name("generic", months),
                         sheet=BOOKS_SHEET)  # fmt: skip
@@ -296,7 +297,7 @@ def _portal_id(doc: PortalDoc, where: str) -> str:
     source = "ims" if where == "ims" else "gstr2b"
     section = portal.ims_section(doc) if source == "ims" else portal.gstr2b_section(doc)
     gstin = doc.supplier.gstin if doc.supplier else None
-    return model.make_doc_id(source, gstin, doc.doc_kind, doc.doc_no, _fy(doc.doc_date), section=section)
+    return model.make_doc_id(source, gstin, doc.doc_kind, doc.doc_no, fy_of(doc.doc_date), section=section)
 
 
 def _truth(placed, ordered, books, ims, statements, months) -> pl.DataFrame:
