@@ -18,9 +18,9 @@ def read(path_or_bytes, name: str | None = None, *, kind: str | None = None, **o
     ``kind``: books | ims | gstr2b | gstr2a, or None to recognise it from the content.
     ``options``: passed to the reader (books: ``mapping``, ``sheet``, ``recipient_gstin``).
     """
+    from recon.readers.dispatch import read as _read
     from recon.readers.limits import zip_judged
     from recon.readers.memory import refuse_past_budget
-    from recon.readers.sniff import read as _read
 
     if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
         data, name = bytes(path_or_bytes), name or "uploaded file"

@@ -1,63 +1,35 @@
-"""What is this file? Recognise it by content and hand it to the right reader.
+"""What is this file? Recognise it by its content; dispatch.py then hands it to the right reader.
 
 Consultants rename downloads, so the file name and extension decide nothing: a JSON is IMS, 2B or 2A by
-its keys (portal_common.json_kind), a workbook is a GSTR-2B, GSTR-2A or the IMS Offline Tool's by its sheets, and
-everything else tabular is a books register. Zip files (a split 2B comes zipped) are opened and their JSON read.
+its keys (portal_kind.json_kind), a workbook is a GSTR-2B, GSTR-2A or the IMS Offline Tool's by its sheets, and
+everything else tabular is a books register. A zip (a split 2B comes zipped) is judged by its files.
 """
 
 from __future__ import annotations
 
 import io
 import zipfile
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 from recon.errors import InputError
-from recon.readers import portal_common as pc
-from recon.readers.result import ReadResult
+from recon.readers.portal_json import load_json
+from recon.readers.portal_kind import KIND_WORDS, json_kind, wrong_kind_error
 
-KINDS = ("books", "ims", "gstr2b", "gstr2a")
-_ZIP = b"PK\x03\x04"
+ZIP_MAGIC = b"PK\x03\x04"  # a zip archive, and every .xlsx
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls
-_PORTAL_OPTIONS = ("recipient_gstin",)
 _MAX_ZIP_MEMBERS = 50
-
-
-def read(path_or_bytes, name: str | None = None, *, kind: str | None = None, **options) -> ReadResult:
-    """Read one file (a path, or bytes with ``name``) into canonical documents; see recon.readers.read."""
-    data, name = _bytes_and_name(path_or_bytes, name)
-    if kind is not None and kind not in KINDS:
-        raise InputError(f"unknown file kind '{kind}' (expected one of {', '.join(KINDS)})", file=name)
-    if not data:
-        raise InputError("the file is empty", file=name, hint="Upload the file again.")
-    if data[:4] == _ZIP:
-        _check_zip(data, name)
-        if not _is_office_zip(data):
-            return _read_zip(data, name, kind, options)
-    return _read_one(data, name, kind, options)
-
-
-def _check_zip(data: bytes, name: str) -> None:
-    """.xlsx files and zipped downloads are both zips; a damaged one gets one clear message."""
-    try:
-        zipfile.ZipFile(io.BytesIO(data)).close()
-    except zipfile.BadZipFile as err:
-        raise InputError(
-            f"the file is a damaged zip or Excel workbook ({err})",
-            file=name,
-            hint="Download it again; if it came by e-mail, save the attachment again.",
-        ) from None
 
 
 def sniff(data: bytes, name: str = "file") -> str:
     """The kind of a file's content: books | ims | gstr2b | gstr2a | zip (InputError when a JSON fits none)."""
-    if data[:4] == _ZIP and not _is_office_zip(data):
+    if data[:4] == ZIP_MAGIC and not is_office_zip(data):
         return "zip"
-    if _is_spreadsheet(data):
-        return _workbook_kind(data, name)
-    if _looks_like_json(data):
-        kind = pc.json_kind(pc.load_json(data, name))
+    if is_spreadsheet(data):
+        return workbook_kind(data, name)
+    if looks_like_json(data):
+        kind = json_kind(load_json(data, name))
         if kind not in ("ims", "gstr2b", "gstr2a"):
-            raise pc.wrong_kind_error(kind, "ims", name)
+            raise wrong_kind_error(kind, "ims", name)
         return kind
     return "books"
 
@@ -68,12 +40,12 @@ def family(data: bytes, name: str = "file") -> str:
     The same rule ``read`` follows when no kind is given: JSON and the portal's workbooks are portal
     files; every other table is a register. A zip is judged by its files.
     """
-    if data[:4] == _ZIP and not _is_office_zip(data):
-        members = _zip_members(data, name)
+    if data[:4] == ZIP_MAGIC and not is_office_zip(data):
+        members = zip_members(data, name)
         return "portal" if any(family(d, n) == "portal" for d, n in members) else "books"
-    if _is_spreadsheet(data):
-        return "books" if _workbook_kind(data, name) == "books" else "portal"
-    return "portal" if _looks_like_json(data) else "books"
+    if is_spreadsheet(data):
+        return "books" if workbook_kind(data, name) == "books" else "portal"
+    return "portal" if looks_like_json(data) else "books"
 
 
 # Where each kind of file goes on the Import page, in the words the refusal uses.
@@ -111,73 +83,8 @@ def _portal_words(data: bytes, name: str) -> str:
         return "a portal JSON file"
     if kind == "zip":
         return "a zip of portal downloads"
-    form = "Excel workbook" if _is_spreadsheet(data) else "JSON"
-    return f"{pc.KIND_WORDS.get(kind, 'a portal file')} ({form})"
-
-
-def _bytes_and_name(path_or_bytes, name: str | None) -> tuple[bytes, str]:
-    if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
-        return bytes(path_or_bytes), name or "uploaded file"
-    path = Path(path_or_bytes)
-    return path.read_bytes(), name or path.name
-
-
-def _read_one(data: bytes, name: str, kind: str | None, options: dict) -> ReadResult:
-    portal_options = {k: v for k, v in options.items() if k in _PORTAL_OPTIONS}
-    if _is_spreadsheet(data):
-        workbook_kind = _workbook_kind(data, name) if kind != "books" else "books"
-        if kind == "gstr2b" or (kind is None and workbook_kind == "gstr2b"):
-            from recon.readers.gstr2b_excel import read_gstr2b_excel
-
-            return read_gstr2b_excel(data, name, **portal_options)
-        if kind == "gstr2a" or (kind is None and workbook_kind == "gstr2a"):
-            from recon.readers.gstr2b_excel import read_gstr2a_excel
-
-            return read_gstr2a_excel(data, name, **portal_options)
-        if workbook_kind == "ims" and kind in (None, "ims"):
-            from recon.readers.ims_workbook import read_ims_workbook
-
-            return read_ims_workbook(data, name, **portal_options)
-        if kind == "ims":
-            raise InputError(
-                f"this is a spreadsheet; {pc.KIND_WORDS[kind]} is read from the portal's JSON",
-                file=name,
-                hint="Download the JSON from the portal, or choose 'books' for a purchase register.",
-            )
-        return _read_books(data, name, options)
-    if _looks_like_json(data) and kind != "books":
-        return _read_json(pc.load_json(data, name), name, kind, portal_options)
-    if kind in (None, "books"):
-        return _read_books(data, name, options)
-    raise InputError(
-        f"this is neither JSON nor a spreadsheet, so it cannot be {pc.KIND_WORDS[kind]}",
-        file=name,
-        hint="Upload the file exactly as downloaded from the portal.",
-    )
-
-
-def _read_json(obj, name: str, kind: str | None, portal_options: dict) -> ReadResult:
-    found = pc.json_kind(obj)
-    wanted = kind or found
-    if wanted == "ims":
-        from recon.readers.ims import read_ims_parsed
-
-        return read_ims_parsed(obj, name, **portal_options)
-    if wanted == "gstr2b":
-        from recon.readers.gstr2b import read_gstr2b_parsed
-
-        return read_gstr2b_parsed(obj, name, **portal_options)
-    if wanted == "gstr2a":
-        from recon.readers.gstr2a import read_gstr2a_parsed
-
-        return read_gstr2a_parsed(obj, name, **portal_options)
-    raise pc.wrong_kind_error(found, "ims", name)
-
-
-def _read_books(data: bytes, name: str, options: dict) -> ReadResult:
-    from recon.readers.books import read_books
-
-    return read_books(data, name, **options)
+    form = "Excel workbook" if is_spreadsheet(data) else "JSON"
+    return f"{KIND_WORDS.get(kind, 'a portal file')} ({form})"
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -185,14 +92,14 @@ def _read_books(data: bytes, name: str, options: dict) -> ReadResult:
 # ---------------------------------------------------------------------------------------------------
 
 
-def _looks_like_json(data: bytes) -> bool:
+def looks_like_json(data: bytes) -> bool:
     head = data[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         head = data[:128].decode("utf-16", errors="ignore").lstrip("\ufeff \t\r\n").encode()
     return head[:1] in (b"{", b"[")
 
 
-def _is_office_zip(data: bytes) -> bool:
+def is_office_zip(data: bytes) -> bool:
     """An .xlsx/.xlsm/.ods is a zip too; it is a workbook, not an archive of downloads."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -202,11 +109,11 @@ def _is_office_zip(data: bytes) -> bool:
     return "[Content_Types].xml" in names or "xl/workbook.xml" in names or "mimetype" in names
 
 
-def _is_spreadsheet(data: bytes) -> bool:
-    return data[:8] == _OLE or (data[:4] == _ZIP and _is_office_zip(data))
+def is_spreadsheet(data: bytes) -> bool:
+    return data[:8] == _OLE or (data[:4] == ZIP_MAGIC and is_office_zip(data))
 
 
-def _workbook_kind(data: bytes, name: str) -> str:
+def workbook_kind(data: bytes, name: str) -> str:
     """gstr2b / gstr2a (the portal's Excel), ims (the IMS Offline Tool workbook) or books, by sheet names."""
     from recon.readers.gstr2b_excel import looks_like_gstr2a, looks_like_gstr2b, open_workbook
     from recon.readers.ims_workbook import looks_like_ims_workbook
@@ -221,36 +128,19 @@ def _workbook_kind(data: bytes, name: str) -> str:
     return "books"
 
 
-# ---------------------------------------------------------------------------------------------------
-# Zip archives
-# ---------------------------------------------------------------------------------------------------
+def check_zip(data: bytes, name: str) -> None:
+    """.xlsx files and zipped downloads are both zips; a damaged one gets one clear message."""
+    try:
+        zipfile.ZipFile(io.BytesIO(data)).close()
+    except zipfile.BadZipFile as err:
+        raise InputError(
+            f"the file is a damaged zip or Excel workbook ({err})",
+            file=name,
+            hint="Download it again; if it came by e-mail, save the attachment again.",
+        ) from None
 
 
-def _read_zip(data: bytes, name: str, kind: str | None, options: dict) -> ReadResult:
-    """Read the files inside a zip: one file → that file; several 2B parts or IMS files → one result."""
-    members = _zip_members(data, name)
-    if len(members) == 1:
-        inner_data, inner_name = members[0]
-        return _read_one(inner_data, f"{name}/{inner_name}", kind, options)
-    kinds = {sniff(d, f"{name}/{n}") for d, n in members}
-    if kinds == {"gstr2b"} and kind in (None, "gstr2b"):
-        from recon.readers.gstr2b import read_gstr2b_parts
-
-        parts = [(d, f"{name}/{n}") for d, n in members]
-        return read_gstr2b_parts(parts, name, recipient_gstin=options.get("recipient_gstin"))
-    if kinds == {"ims"} and kind in (None, "ims"):
-        # IMS fetched section by section (GETINV per section) and zipped together.
-        results = [_read_one(d, f"{name}/{n}", "ims", options) for d, n in members]
-        return pc.combine(results, name, "IMS download")
-    listing = ", ".join(n for _, n in members)
-    raise InputError(
-        f"the zip holds {len(members)} files that are not parts of one GSTR-2B or one IMS download ({listing})",
-        file=name,
-        hint="Unzip it and upload the files one at a time.",
-    )
-
-
-def _zip_members(data: bytes, name: str) -> list[tuple[bytes, str]]:
+def zip_members(data: bytes, name: str) -> list[tuple[bytes, str]]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as err:
