@@ -53,8 +53,10 @@ def report(label: str, path: Path) -> None:
     docs = read(data, path.name).docs.height  # the first read also loads what reading needs
     runs = timed(3, lambda: read(data, path.name))
     shown = " ".join(f"{t:.2f}" for t in runs)
-    print(f"{label:<13} {len(data) / 1e6:5.1f} MB {docs:>7} docs  bare {bare:5.2f} s  read {shown} s  "
-          f"(best {min(runs) / bare:4.1f} × bare)")  # fmt: skip
+    print(
+        f"{label:<13} {len(data) / 1e6:5.1f} MB {docs:>7} docs  bare {bare:5.2f} s  read {shown} s  "
+        f"(best {min(runs) / bare:4.1f} × bare)"
+    )
 
 
 def main() -> None:

@@ -57,13 +57,27 @@ def ims_download(n: int, rng: random.Random) -> bytes:
         records = []
         for i in range(int(n * share)):
             taxable = rng.randrange(1000, 500000)
-            records.append({
-                "stin": rng.choice(pool), number_key: f"S/2526/{i:06d}", date_key: f"{rng.randrange(1, 29):02d}-11-2025",
-                "inv_typ": "R", "pos": "27", "val": money(taxable * 1.18), "txval": money(taxable), "iamt": 0,
-                "camt": money(taxable * 0.09), "samt": money(taxable * 0.09), "cess": 0, "rtnprd": "112025",
-                "srcform": "R1", "srcfilstatus": rng.choice(["Filed", "Not Filed"]), "action": "N",
-                "ispendactblocked": "N", "hash": f"{rng.getrandbits(256):064x}",
-            })  # fmt: skip
+            records.append(
+                {
+                    "stin": rng.choice(pool),
+                    number_key: f"S/2526/{i:06d}",
+                    date_key: f"{rng.randrange(1, 29):02d}-11-2025",
+                    "inv_typ": "R",
+                    "pos": "27",
+                    "val": money(taxable * 1.18),
+                    "txval": money(taxable),
+                    "iamt": 0,
+                    "camt": money(taxable * 0.09),
+                    "samt": money(taxable * 0.09),
+                    "cess": 0,
+                    "rtnprd": "112025",
+                    "srcform": "R1",
+                    "srcfilstatus": rng.choice(["Filed", "Not Filed"]),
+                    "action": "N",
+                    "ispendactblocked": "N",
+                    "hash": f"{rng.getrandbits(256):064x}",
+                }
+            )
         sections[section] = records
     return jsonio.dumps_exact({"imsDetails": sections}).encode()
 
@@ -73,15 +87,35 @@ def gstr2b_json(n: int, rng: random.Random) -> bytes:
     by_supplier: dict[str, list] = {}
     for i in range(n):
         lines = [rng.randrange(1000, 100000) for _ in range(2)]
-        by_supplier.setdefault(rng.choice(pool), []).append({
-            "inum": f"B/{i:06d}", "typ": "R", "dt": f"{rng.randrange(1, 29):02d}-11-2025",
-            "val": money(sum(lines) * 1.18), "pos": "27", "rev": "N", "itcavl": "Y", "diffprcnt": 1,
-            "imsStatus": "N",
-            "items": [{"num": k + 1, "rt": 18, "txval": money(t), "igst": 0, "cgst": money(t * 0.09),
-                       "sgst": money(t * 0.09), "cess": 0} for k, t in enumerate(lines)],
-        })  # fmt: skip
-    b2b = [{"ctin": g, "trdnm": f"Supplier {g[2:7]}", "supprd": "112025", "supfildt": "11-12-2025", "inv": docs}
-           for g, docs in by_supplier.items()]  # fmt: skip
+        by_supplier.setdefault(rng.choice(pool), []).append(
+            {
+                "inum": f"B/{i:06d}",
+                "typ": "R",
+                "dt": f"{rng.randrange(1, 29):02d}-11-2025",
+                "val": money(sum(lines) * 1.18),
+                "pos": "27",
+                "rev": "N",
+                "itcavl": "Y",
+                "diffprcnt": 1,
+                "imsStatus": "N",
+                "items": [
+                    {
+                        "num": k + 1,
+                        "rt": 18,
+                        "txval": money(t),
+                        "igst": 0,
+                        "cgst": money(t * 0.09),
+                        "sgst": money(t * 0.09),
+                        "cess": 0,
+                    }
+                    for k, t in enumerate(lines)
+                ],
+            }
+        )
+    b2b = [
+        {"ctin": g, "trdnm": f"Supplier {g[2:7]}", "supprd": "112025", "supfildt": "11-12-2025", "inv": docs}
+        for g, docs in by_supplier.items()
+    ]
     return jsonio.dumps_exact(
         {"data": {"gstin": RECIPIENT, "rtnprd": "112025", "docdata": {"b2b": b2b}}}
     ).encode()
@@ -96,17 +130,55 @@ def gstr2b_excel(n: int, rng: random.Random) -> bytes:
     for _ in range(4):
         sheet.append(["Goods and Services Tax - GSTR 2B"])
     sheet.append(["", "", "Invoice details", "", "", "", "", "", "", "", "Tax Amount"])
-    sheet.append(["GSTIN of supplier", "Trade/Legal name", "Invoice number", "Invoice type", "Invoice Date",
-                  "Invoice Value(₹)", "Place of supply", "Supply Attract Reverse Charge", "Rate(%)",
-                  "Taxable Value (₹)", "Integrated Tax(₹)", "Central Tax(₹)", "State/UT Tax(₹)", "Cess(₹)",
-                  "GSTR-1/IFF/GSTR-5 Period", "GSTR-1/IFF/GSTR-5 Filing Date", "ITC Availability", "Reason"])  # fmt: skip
+    sheet.append(
+        [
+            "GSTIN of supplier",
+            "Trade/Legal name",
+            "Invoice number",
+            "Invoice type",
+            "Invoice Date",
+            "Invoice Value(₹)",
+            "Place of supply",
+            "Supply Attract Reverse Charge",
+            "Rate(%)",
+            "Taxable Value (₹)",
+            "Integrated Tax(₹)",
+            "Central Tax(₹)",
+            "State/UT Tax(₹)",
+            "Cess(₹)",
+            "GSTR-1/IFF/GSTR-5 Period",
+            "GSTR-1/IFF/GSTR-5 Filing Date",
+            "ITC Availability",
+            "Reason",
+        ]
+    )
     for i in range(n):
         gstin, when = rng.choice(pool), f"{rng.randrange(1, 29):02d}/11/2025"
         for rate in (18, 5):
             taxable = rng.randrange(1000, 100000)
             half = round(taxable * rate / 200, 2)
-            sheet.append([gstin, "Supplier", f"B/{i:06d}", "Regular", when, 1000.0, "Maharashtra", "No", rate,
-                          taxable, 0, half, half, 0, "Nov'25", "11/12/2025", "Yes", ""])  # fmt: skip
+            sheet.append(
+                [
+                    gstin,
+                    "Supplier",
+                    f"B/{i:06d}",
+                    "Regular",
+                    when,
+                    1000.0,
+                    "Maharashtra",
+                    "No",
+                    rate,
+                    taxable,
+                    0,
+                    half,
+                    half,
+                    0,
+                    "Nov'25",
+                    "11/12/2025",
+                    "Yes",
+                    "",
+                ]
+            )
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -126,8 +198,10 @@ def report(label: str, data: bytes, bare, docs_expected: int) -> None:
     result = read(data, label)
     assert result.docs.height == docs_expected, (result.docs.height, docs_expected)
     full_s = best_of(3, lambda: read(data, label))
-    print(f"{label:<14} {len(data) / 1e6:6.1f} MB  {docs_expected:>7} docs  bare {bare_s:6.2f} s  "
-          f"read {full_s:6.2f} s  ({docs_expected / full_s:,.0f} docs/s, {full_s / bare_s:4.1f} × bare)")  # fmt: skip
+    print(
+        f"{label:<14} {len(data) / 1e6:6.1f} MB  {docs_expected:>7} docs  bare {bare_s:6.2f} s  "
+        f"read {full_s:6.2f} s  ({docs_expected / full_s:,.0f} docs/s, {full_s / bare_s:4.1f} × bare)"
+    )
 
 
 def main() -> None:

@@ -110,10 +110,24 @@ def measure(folder: Path, repeat: int) -> dict:
 
 def _child(mode: str, n_docs: int, seed: int, folder: Path, repeat: int = 1) -> dict:
     out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.bench_reconcile", f"--{mode}", str(folder), "--docs", str(n_docs),
-         "--seed", str(seed), "--repeat", str(repeat)],
-        check=True, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(Path.cwd())},
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.bench_reconcile",
+            f"--{mode}",
+            str(folder),
+            "--docs",
+            str(n_docs),
+            "--seed",
+            str(seed),
+            "--repeat",
+            str(repeat),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path.cwd())},
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -155,10 +169,14 @@ def run_quality(n_docs: int, seed: int) -> None:
     results = reconcile(corpus.books, corpus.ims)
     elapsed = time.perf_counter() - started
     pm = measures.pair_measures(results, corpus.truth)
-    print(f"Quality on generate(seed={seed}, n_docs={n_docs}): {corpus.books.height} book documents, "
-          f"{corpus.ims.height} IMS documents (generated in {generated:.1f}s, reconciled in {elapsed:.2f}s)")  # fmt: skip
-    print(f"pairs made {pm.made}, true {pm.true}, correct {pm.correct}: "
-          f"precision {pm.precision:.4%}, recall {pm.recall:.4%}")  # fmt: skip
+    print(
+        f"Quality on generate(seed={seed}, n_docs={n_docs}): {corpus.books.height} book documents, "
+        f"{corpus.ims.height} IMS documents (generated in {generated:.1f}s, reconciled in {elapsed:.2f}s)"
+    )
+    print(
+        f"pairs made {pm.made}, true {pm.true}, correct {pm.correct}: "
+        f"precision {pm.precision:.4%}, recall {pm.recall:.4%}"
+    )
     outcomes = measures.category_outcomes(results, corpus.truth)
     right = outcomes["right"].fill_null(False).sum()
     print(f"category right for {right} of {outcomes.height} truth rows ({right / outcomes.height:.3%})")

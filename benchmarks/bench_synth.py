@@ -36,8 +36,10 @@ def main() -> None:
         size = sum(p.stat().st_size for p in files.values())
         print(f"{'  files written':<48} {len(files):8d}   ({size / 1e6:.1f} MB)")
     fast = timed(f"generate(n_docs={args.docs:,}, fast=True)", lambda: generate(n_docs=args.docs, fast=True))
-    print(f"{'  books / ims / gstr2b / truth rows':<48} {fast.books.height:,} / {fast.ims.height:,} / "
-          f"{fast.gstr2b.height:,} / {fast.truth.height:,}")  # fmt: skip
+    print(
+        f"{'  books / ims / gstr2b / truth rows':<48} {fast.books.height:,} / {fast.ims.height:,} / "
+        f"{fast.gstr2b.height:,} / {fast.truth.height:,}"
+    )
 
 
 if __name__ == "__main__":

@@ -272,13 +272,31 @@ def parse_amount_expr(col: str) -> pl.Expr:
 
 EXCEL_EPOCH = date(1899, 12, 30)
 _DATE_FORMATS = (
-    "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%y", "%d/%m/%y", "%d.%m.%y",
-    "%d-%b-%Y", "%d-%b-%y", "%d %b %Y", "%d %b %y", "%d/%b/%Y", "%d-%B-%Y", "%d %B %Y",
-    "%Y-%m-%d", "%Y/%m/%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%d-%m-%Y %H:%M:%S",
-    "%d/%m/%Y %H:%M:%S", "%Y%m%d",
+    "%d-%m-%Y",
+    "%d/%m/%Y",
+    "%d.%m.%Y",
+    "%d-%m-%y",
+    "%d/%m/%y",
+    "%d.%m.%y",
+    "%d-%b-%Y",
+    "%d-%b-%y",
+    "%d %b %Y",
+    "%d %b %y",
+    "%d/%b/%Y",
+    "%d-%B-%Y",
+    "%d %B %Y",
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%d-%m-%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M:%S",
+    "%Y%m%d",
     # Month written in words is unambiguous even month first (Zoho and US-locale exports: "Oct 1, 2025").
-    "%b %d, %Y", "%B %d, %Y", "%b %d %Y",
-)  # fmt: skip
+    "%b %d, %Y",
+    "%B %d, %Y",
+    "%b %d %Y",
+)
 # Excel serials between 1-Jan-1990 and 31-Dec-2099 are taken as dates; anything else is a number.
 _SERIAL_RANGE = (32874, 73050)
 

@@ -36,12 +36,23 @@ SUGGESTED_CHOICES = ("accepts", "all", "none")
 LEFT_OUT_EXIT = 3  # the files were written, but some records were left out
 
 _KIND_WORDS = {
-    "invoice": "invoice", "inv": "invoice", "b2b": "invoice", "tax invoice": "invoice",
-    "credit note": "credit_note", "credit_note": "credit_note", "cn": "credit_note", "c": "credit_note",
-    "debit note": "debit_note", "debit_note": "debit_note", "dn": "debit_note", "d": "debit_note",
-    "bill of entry": "bill_of_entry", "bill_of_entry": "bill_of_entry", "boe": "bill_of_entry",
+    "invoice": "invoice",
+    "inv": "invoice",
+    "b2b": "invoice",
+    "tax invoice": "invoice",
+    "credit note": "credit_note",
+    "credit_note": "credit_note",
+    "cn": "credit_note",
+    "c": "credit_note",
+    "debit note": "debit_note",
+    "debit_note": "debit_note",
+    "dn": "debit_note",
+    "d": "debit_note",
+    "bill of entry": "bill_of_entry",
+    "bill_of_entry": "bill_of_entry",
+    "boe": "bill_of_entry",
     "import": "bill_of_entry",
-}  # fmt: skip
+}
 
 # Decision-file column → the names it may carry (compared without case, spaces and punctuation).
 COLUMN_NAMES = {

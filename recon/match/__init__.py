@@ -340,9 +340,22 @@ def _pair_results(
     differing = wide.select(explain.difference_inputs(fields)).filter(wide["_differs"])
     differences, differences_text = explain.differences_columns(differing, fields, wide.height)
     slim = wide.select(
-        "category", "stage", "basis", "score", "review", "review_reason", "not_in_ims",
-        "b", "p", "b_doc_id", "p_doc_id", "b_doc_no", "p_doc_no", "b_gstin", "p_gstin",
-    )  # fmt: skip
+        "category",
+        "stage",
+        "basis",
+        "score",
+        "review",
+        "review_reason",
+        "not_in_ims",
+        "b",
+        "p",
+        "b_doc_id",
+        "p_doc_id",
+        "b_doc_no",
+        "p_doc_no",
+        "b_gstin",
+        "p_gstin",
+    )
     del wide
     slim = explain.with_pair_explanation(
         slim.with_columns(differences, differences_text), settings, books, portal
@@ -436,7 +449,10 @@ def _leftover_results(
     )
     category = "books_only" if own == "b" else "ims_only"
     return wide.select(
-        _result_id(pl.col("b_doc_id") if own == "b" else pl.lit(None, pl.String), pl.col("p_doc_id") if own == "p" else pl.lit(None, pl.String)),
+        _result_id(
+            pl.col("b_doc_id") if own == "b" else pl.lit(None, pl.String),
+            pl.col("p_doc_id") if own == "p" else pl.lit(None, pl.String),
+        ),
         pl.lit(category).alias("category"),
         (pl.col("b_doc_id") if own == "b" else pl.lit(None, pl.String)).alias("books_doc_id"),
         (pl.col("p_doc_id") if own == "p" else pl.lit(None, pl.String)).alias("portal_doc_id"),
@@ -455,7 +471,7 @@ def _leftover_results(
         pl.col(f"{own}_doc_no").alias("_doc_no"),
         (pl.col("b") if own == "b" else pl.lit(None, pl.UInt32)).alias("_books_row"),
         (pl.col("p") if own == "p" else pl.lit(None, pl.UInt32)).alias("_portal_row"),
-    )  # fmt: skip
+    )
 
 
 def _same_digit_runs(wide: pl.DataFrame, fys: list[str]) -> pl.Series:

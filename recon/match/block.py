@@ -242,10 +242,19 @@ def key_candidates(books: pl.DataFrame, portal: pl.DataFrame, settings: Settings
         pl.col("idx_p").alias("p"),
         (pl.col("no_upper") == pl.col("no_upper_p")).alias("_same"),
     )
-    exact = joined.filter(pl.col("_same")).select(
-        "b", "p", pl.lit(EXACT).alias("stage"), pl.lit("exact").alias("basis"), pl.lit(100.0).alias("score"),
-        pl.lit(False).alias("review"), pl.lit(None, pl.String).alias("review_reason"),
-    ).cast(CANDIDATE_SCHEMA)  # fmt: skip
+    exact = (
+        joined.filter(pl.col("_same"))
+        .select(
+            "b",
+            "p",
+            pl.lit(EXACT).alias("stage"),
+            pl.lit("exact").alias("basis"),
+            pl.lit(100.0).alias("score"),
+            pl.lit(False).alias("review"),
+            pl.lit(None, pl.String).alias("review_reason"),
+        )
+        .cast(CANDIDATE_SCHEMA)
+    )
     direct = _with_columns_of(joined.filter(~pl.col("_same")).select("b", "p"), books, portal)
     direct = direct.with_columns(
         pl.col("p_no_upper").alias("p_no_upper_matched"), pl.lit(False).alias("via_original")
@@ -268,9 +277,12 @@ def key_candidates(books: pl.DataFrame, portal: pl.DataFrame, settings: Settings
         return exact
     same_text = pl.col("b_no_upper") == pl.col("p_no_upper_matched")
     stage = (
-        pl.when(same_text).then(EXACT_VIA_ORIGINAL).when(~pl.col("via_original")).then(NORMALISED)
+        pl.when(same_text)
+        .then(EXACT_VIA_ORIGINAL)
+        .when(~pl.col("via_original"))
+        .then(NORMALISED)
         .otherwise(NORMALISED_VIA_ORIGINAL)
-    )  # fmt: skip
+    )
     frame = frame.with_columns(stage.alias("stage"))
     via_exact = frame.filter(pl.col("stage") == EXACT_VIA_ORIGINAL).with_columns(
         pl.lit("normalised").alias("basis"),
@@ -455,11 +467,15 @@ def fuzzy_candidates(books: pl.DataFrame, portal: pl.DataFrame, settings: Settin
             score.alias("score"),
             pl.lit(True).alias("review"),
             pl.concat_str(
-                reason, pl.lit(" (books "), pl.col("b_doc_no"), pl.lit(", portal "), pl.col("p_doc_no"),
+                reason,
+                pl.lit(" (books "),
+                pl.col("b_doc_no"),
+                pl.lit(", portal "),
+                pl.col("p_doc_no"),
                 pl.lit(") — a suggestion to confirm"),
             ).alias("review_reason"),
         )
-    )  # fmt: skip
+    )
 
 
 def _same_amount_pairs(books: pl.DataFrame, portal: pl.DataFrame, settings: Settings) -> pl.DataFrame:
@@ -562,11 +578,12 @@ def pan_candidates(books: pl.DataFrame, portal: pl.DataFrame, settings: Settings
             pl.lit("pan").alias("basis"),
             pl.lit(True).alias("review"),
             pl.concat_str(
-                pl.lit("paired at PAN level: "), pl.col("why"),
+                pl.lit("paired at PAN level: "),
+                pl.col("why"),
                 pl.lit(" — fix the GSTIN in books, or ask the supplier to correct the registration"),
             ).alias("review_reason"),
         )
-    )  # fmt: skip
+    )
 
 
 def _total_tax(side: str) -> pl.Expr:
@@ -606,10 +623,15 @@ def nearest(
 
     def candidates(frame: pl.DataFrame) -> pl.DataFrame:
         return frame.select(
-            pl.col("idx").alias("n_idx"), "gstin", "kind", pl.col("key").alias("n_key"),
-            pl.col("fy").alias("n_fy"), pl.col("date").alias("n_date"), pl.col("taxable").alias("n_taxable"),
+            pl.col("idx").alias("n_idx"),
+            "gstin",
+            "kind",
+            pl.col("key").alias("n_key"),
+            pl.col("fy").alias("n_fy"),
+            pl.col("date").alias("n_date"),
+            pl.col("taxable").alias("n_taxable"),
             pl.col("doc_id").alias("n_doc_id"),
-        )  # fmt: skip
+        )
 
     right = candidates(others)
     unpaired = candidates(other_leftovers)

@@ -15,9 +15,22 @@ from recon.match.settings import Settings
 
 # What comparing and explaining read of each document (the rest of the work frame stays behind).
 WIDE_COLUMNS = (
-    "idx", "doc_id", "gstin", "kind", "doc_no", "no_upper", "key", "fy", "date", *AMOUNTS, "pos", "rc",
-    "orig_no_upper", "orig_date", "not_in_ims",
-)  # fmt: skip
+    "idx",
+    "doc_id",
+    "gstin",
+    "kind",
+    "doc_no",
+    "no_upper",
+    "key",
+    "fy",
+    "date",
+    *AMOUNTS,
+    "pos",
+    "rc",
+    "orig_no_upper",
+    "orig_date",
+    "not_in_ims",
+)
 # A pair reads less: what the comparison, the differences and the basis sentence need (a million pairs
 # would otherwise copy several text columns nobody reads).
 _COMPARED = ("doc_id", "gstin", "doc_no", "date", *AMOUNTS, "pos", "rc", "not_in_ims")

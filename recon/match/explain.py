@@ -212,9 +212,13 @@ def _sentence(field: str) -> pl.Expr:
             )
         )
         return pl.concat_str(
-            pl.lit("Date differs: books "), _date_text(pl.col("b_date")), pl.lit(", portal "),
-            _date_text(pl.col("p_date")), gap, pl.lit("."),
-        )  # fmt: skip
+            pl.lit("Date differs: books "),
+            _date_text(pl.col("b_date")),
+            pl.lit(", portal "),
+            _date_text(pl.col("p_date")),
+            gap,
+            pl.lit("."),
+        )
     if field == "rc":
         books, portal = _yes_no(pl.col("b_rc")), _yes_no(pl.col("p_rc"))
     else:
@@ -256,10 +260,14 @@ def basis_sentence(stage: int) -> pl.Expr:
         )
     if stage in (block.EXACT_VIA_ORIGINAL, block.NORMALISED_VIA_ORIGINAL):
         return pl.concat_str(
-            pl.lit("Paired through the original number "), pl.col("p_orig_no_upper"),
-            pl.lit(" of the portal's amendment "), pl.col("p_doc_no"),
-            pl.lit(" (books "), pl.col("b_doc_no"), pl.lit(")."),
-        )  # fmt: skip
+            pl.lit("Paired through the original number "),
+            pl.col("p_orig_no_upper"),
+            pl.lit(" of the portal's amendment "),
+            pl.col("p_doc_no"),
+            pl.lit(" (books "),
+            pl.col("b_doc_no"),
+            pl.lit(")."),
+        )
     if stage == block.NORMALISED:
         return pl.concat_str(pl.lit("Paired on the normalised number "), pl.col("b_key"), both, pl.lit("."))
     if stage == block.BOUNDARY:
@@ -270,8 +278,9 @@ def basis_sentence(stage: int) -> pl.Expr:
         # The numbers themselves are in the review reason that follows.
         return pl.concat_str(
             pl.lit("Suggested pair on a similar number, score "),
-            pl.col("score").round(0).cast(pl.Int64).cast(pl.String), pl.lit("."),
-        )  # fmt: skip
+            pl.col("score").round(0).cast(pl.Int64).cast(pl.String),
+            pl.lit("."),
+        )
     # The GSTINs are in the differences that follow.
     return pl.concat_str(
         pl.lit("Suggested pair at PAN level on the number "), pl.col("b_key"), both, pl.lit(".")
@@ -296,9 +305,17 @@ def pair_explanation(stage: int, settings: Settings) -> pl.Expr:
 
 # What the pair sentences read (basis_sentence and pair_explanation).
 _EXPLANATION_INPUTS = (
-    "b_doc_no", "p_doc_no", "p_no_upper", "p_orig_no_upper", "b_key", "score", "review", "review_reason",
-    "not_in_ims", "differences_text",
-)  # fmt: skip
+    "b_doc_no",
+    "p_doc_no",
+    "p_no_upper",
+    "p_orig_no_upper",
+    "b_key",
+    "score",
+    "review",
+    "review_reason",
+    "not_in_ims",
+    "differences_text",
+)
 
 
 def _plain_exact() -> pl.Expr:
@@ -401,17 +418,23 @@ def nearest_reason_expr(own: str, settings: Settings) -> pl.Expr:
         .when(pl.col("same_runs"))
         .then(
             pl.concat_str(
-                pl.lit("number "), pl.col("b_doc_no"), pl.lit(" vs "), pl.col("p_doc_no"),
+                pl.lit("number "),
+                pl.col("b_doc_no"),
+                pl.lit(" vs "),
+                pl.col("p_doc_no"),
                 pl.lit(": letters differ"),
             )
         )
         .otherwise(
             pl.concat_str(
-                pl.lit("number "), pl.col("b_doc_no"), pl.lit(" vs "), pl.col("p_doc_no"),
+                pl.lit("number "),
+                pl.col("b_doc_no"),
+                pl.lit(" vs "),
+                pl.col("p_doc_no"),
                 pl.lit(": digits differ"),
             )
         )
-    )  # fmt: skip
+    )
     parts = [
         pl.concat_str(pl.lit("same supplier, "), number),
         pl.when(pl.col("n_paired")).then(pl.lit(f"that {other_word} document is already paired")),
@@ -440,10 +463,15 @@ def nearest_sentence(own: str) -> pl.Expr:
     other = "p" if own == "b" else "b"
     where = "in IMS" if other == "p" else "in books"
     found = pl.concat_str(
-        pl.lit(f"Nearest {where}: "), pl.col(f"{other}_doc_no"),
+        pl.lit(f"Nearest {where}: "),
+        pl.col(f"{other}_doc_no"),
         rows_text(pl.col("b_origin_rows")) if other == "b" else pl.lit(""),
-        pl.lit(" dated "), _date_text(pl.col(f"{other}_date")), pl.lit(" — "), pl.col("nearest_reason"), pl.lit("."),
-    )  # fmt: skip
+        pl.lit(" dated "),
+        _date_text(pl.col(f"{other}_date")),
+        pl.lit(" — "),
+        pl.col("nearest_reason"),
+        pl.lit("."),
+    )
     return (
         pl.when(pl.col("n_idx").is_not_null())
         .then(found)
@@ -455,20 +483,32 @@ def leftover_explanation(own: str) -> pl.Expr:
     """The whole explanation of a leftover: where it is, duplicate, nearest, not-in-IMS note."""
     if own == "b":
         missing = pl.concat_str(
-            pl.lit("Only in books"), rows_text(pl.col("b_origin_rows")), pl.lit(": no IMS document "),
-            pl.col("b_doc_no"), pl.lit(" of supplier "), pl.col("b_gstin"), pl.lit("."),
-        )  # fmt: skip
+            pl.lit("Only in books"),
+            rows_text(pl.col("b_origin_rows")),
+            pl.lit(": no IMS document "),
+            pl.col("b_doc_no"),
+            pl.lit(" of supplier "),
+            pl.col("b_gstin"),
+            pl.lit("."),
+        )
         duplicate = pl.concat_str(
-            pl.lit("Only in books"), rows_text(pl.col("b_origin_rows")), pl.lit(": duplicate of row "),
-            pl.col("dup_rows"), pl.lit(" — number "), pl.col("b_doc_no"),
+            pl.lit("Only in books"),
+            rows_text(pl.col("b_origin_rows")),
+            pl.lit(": duplicate of row "),
+            pl.col("dup_rows"),
+            pl.lit(" — number "),
+            pl.col("b_doc_no"),
             pl.lit(" of the same supplier is booked again."),
-        )  # fmt: skip
+        )
         head = pl.when(pl.col("dup_rows").is_not_null()).then(duplicate).otherwise(missing)
     else:
         head = pl.concat_str(
-            pl.lit("Only in IMS: no book entry for "), pl.col("p_doc_no"), pl.lit(" of supplier "),
-            pl.col("p_gstin"), pl.lit("."),
-        )  # fmt: skip
+            pl.lit("Only in IMS: no book entry for "),
+            pl.col("p_doc_no"),
+            pl.lit(" of supplier "),
+            pl.col("p_gstin"),
+            pl.lit("."),
+        )
     not_ims = pl.when(pl.col("not_in_ims").is_not_null()).then(
         pl.concat_str(pl.lit("Not missing: "), pl.col("not_in_ims"), pl.lit("."))
     )

@@ -205,8 +205,10 @@ def _rival_reason(won: pl.DataFrame, side: pl.DataFrame, whose: str, where: str)
         "b",
         "p",
         pl.concat_str(
-            pl.lit("the same number under another registration of this supplier (same PAN) has the same "
-                   "amounts and "),
+            pl.lit(
+                "the same number under another registration of this supplier (same PAN) has the same "
+                "amounts and "
+            ),
             dates,
             pl.lit(f", while {whose} "),
             pl.col("doc_no"),
@@ -214,7 +216,7 @@ def _rival_reason(won: pl.DataFrame, side: pl.DataFrame, whose: str, where: str)
             present.rupees_expr(pl.col("taxable")),
             pl.lit(") — fix the GSTIN in books, or ask the supplier which registration billed it"),
         ).alias("_reason"),
-    )  # fmt: skip
+    )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -348,14 +350,21 @@ def _better_for(
         amount_gap.alias("_amount_gap"),
         pl.col(f"{other}_doc_id").alias("_doc_id"),
         pl.concat_str(
-            pl.lit(f"a better candidate is unpaired: the {where} "), pl.col(f"{other}_doc_no"),
-            pl.lit(" of "), pl.col(f"{other}_gstin"), pl.lit(" dated "),
+            pl.lit(f"a better candidate is unpaired: the {where} "),
+            pl.col(f"{other}_doc_no"),
+            pl.lit(" of "),
+            pl.col(f"{other}_gstin"),
+            pl.lit(" dated "),
             pl.col(f"{other}_date").dt.strftime("%d-%m-%Y"),
-            pl.lit(" ("), _days_from(agrees_with), pl.lit(")"),
-            pl.lit(f" has the amounts of {agrees_with}, where this pair's amounts differ — "
-                   "check which document this is before acting"),
+            pl.lit(" ("),
+            _days_from(agrees_with),
+            pl.lit(")"),
+            pl.lit(
+                f" has the amounts of {agrees_with}, where this pair's amounts differ — "
+                "check which document this is before acting"
+            ),
         ).alias("_reason"),
-    )  # fmt: skip
+    )
 
 
 def _days_from(whose: str) -> pl.Expr:

@@ -60,10 +60,16 @@ class Statement:
     hint: str
 
 
-GSTR2B_WORKBOOK = Statement("gstr2b", "2B", DATA_SHEETS, {**GSTR2B, **GSTR2B_SHEET_ONLY},
-                   "Download GSTR-2B as Excel from the portal (Returns Dashboard → GSTR-2B → Download Excel).")  # fmt: skip
-GSTR2A_WORKBOOK = Statement("gstr2a", "2A", DATA_SHEETS_2A, GSTR2A,
-                   "Download GSTR-2A from the portal (Returns Dashboard → GSTR-2A).")  # fmt: skip
+GSTR2B_WORKBOOK = Statement(
+    "gstr2b",
+    "2B",
+    DATA_SHEETS,
+    {**GSTR2B, **GSTR2B_SHEET_ONLY},
+    "Download GSTR-2B as Excel from the portal (Returns Dashboard → GSTR-2B → Download Excel).",
+)
+GSTR2A_WORKBOOK = Statement(
+    "gstr2a", "2A", DATA_SHEETS_2A, GSTR2A, "Download GSTR-2A from the portal (Returns Dashboard → GSTR-2A)."
+)
 
 
 def looks_like_gstr2a(sheet_names: list[str]) -> bool:
@@ -171,8 +177,20 @@ def _has_data_rows(workbook: CalamineWorkbook, sheet_name: str) -> bool:
 # ---------------------------------------------------------------------------------------------------
 
 _GSTIN_SHAPE = re.compile(r"\b\d{2}[A-Z0-9]{10}[A-Z0-9]{3}\b")
-_MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
-                "october", "november", "december")  # fmt: skip
+_MONTH_NAMES = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
 
 
 def read_me(workbook: CalamineWorkbook) -> dict:
@@ -371,8 +389,16 @@ _INVOICE_TYPES = (
 class SheetReader:
     """Reads one data sheet: header by text, rows by tax rate, grouped into documents."""
 
-    def __init__(self, workbook, sheet_name: str, section: str, rejected: bool, file: str, recipient,
-                 statement: Statement = GSTR2B_WORKBOOK):  # fmt: skip
+    def __init__(
+        self,
+        workbook,
+        sheet_name: str,
+        section: str,
+        rejected: bool,
+        file: str,
+        recipient,
+        statement: Statement = GSTR2B_WORKBOOK,
+    ):
         self.sheet_name, self.section, self.rejected = sheet_name, section, rejected
         self.file, self.recipient, self.statement = file, recipient, statement
         sheet = workbook.get_sheet_by_name(sheet_name)
@@ -401,8 +427,13 @@ class SheetReader:
                 self.rows_skipped += 1
                 continue
             self.lines_read += 1
-            key = (line["supplier_gstin"], (line["doc_no"] or "").upper(), line["doc_date"], line["doc_kind"],
-                   (line.get("original_doc_no") or "").upper())  # fmt: skip
+            key = (
+                line["supplier_gstin"],
+                (line["doc_no"] or "").upper(),
+                line["doc_date"],
+                line["doc_kind"],
+                (line.get("original_doc_no") or "").upper(),
+            )
             if key in groups:
                 _add_line(groups[key], line, self._where(r + 1))
             else:
@@ -413,8 +444,14 @@ class SheetReader:
         return Where(file=self.file, sheet=self.sheet_name, row=row, column=column)
 
     def _error(self, row: int, column: Column, problem: str) -> InputError:
-        return InputError(problem, file=self.file, sheet=self.sheet_name, row=row, column=column.label,
-                          hint="Download the 2B Excel again; hand edits may have broken this cell.")  # fmt: skip
+        return InputError(
+            problem,
+            file=self.file,
+            sheet=self.sheet_name,
+            row=row,
+            column=column.label,
+            hint="Download the 2B Excel again; hand edits may have broken this cell.",
+        )
 
     def _line(self, layout: Layout, r: int) -> dict | None:
         """One spreadsheet row as field values; None for blank and total rows."""
@@ -455,8 +492,17 @@ class SheetReader:
         )
         for name in (*_AMOUNT_FIELDS, "doc_value"):
             line[name] = self._amount(values.get(name), row_no, columns.get(name))
-        for name in ("supplier_name", "pos", "supply_type", "reverse_charge", "supplier_period", "itc_available",
-                     "reason", "doc_type", "filing_status"):  # fmt: skip
+        for name in (
+            "supplier_name",
+            "pos",
+            "supply_type",
+            "reverse_charge",
+            "supplier_period",
+            "itc_available",
+            "reason",
+            "doc_type",
+            "filing_status",
+        ):
             line[name] = values.get(name)
         return line
 
@@ -512,8 +558,16 @@ class SheetReader:
         doc["origin_rows"] = [row]
         doc["recipient_gstin"] = self.recipient
         doc["is_amendment"] = self.is_amendment
-        for name in ("supplier_gstin", "doc_no", "doc_date", "doc_kind", "original_doc_no", "original_doc_date",
-                     *_AMOUNT_FIELDS, "doc_value"):  # fmt: skip
+        for name in (
+            "supplier_gstin",
+            "doc_no",
+            "doc_date",
+            "doc_kind",
+            "original_doc_no",
+            "original_doc_date",
+            *_AMOUNT_FIELDS,
+            "doc_value",
+        ):
             doc[name] = line[name]
         doc["supplier_name"] = cell_text(line["supplier_name"])
         doc["pos"] = self._pos(line["pos"], row, doc)

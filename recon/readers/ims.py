@@ -320,8 +320,10 @@ def _record_warnings(record: Record, spec: Section, row: dict) -> None:
 
 def _unknown_section(key: str, records, name: str) -> Issue:
     count = len(records) if isinstance(records, list) else 0
-    return Issue(f"section '{key}' is not an IMS section known to this app; its {count} record(s) were not read",
-                 Where(file=name))  # fmt: skip
+    return Issue(
+        f"section '{key}' is not an IMS section known to this app; its {count} record(s) were not read",
+        Where(file=name),
+    )
 
 
 def _envelope_warnings(envelope: Envelope, count: int, name: str) -> list[Issue]:

@@ -29,8 +29,18 @@ SHEETS = {sheet: section.key for section in IMS.values() for sheet in section.sh
 _NOTE_SHEETS = {
     sheet for s in IMS.values() if s.doc_kind in ("credit_note", "debit_note") for sheet in s.sheets
 }
-ACTION_WORDS = {"accept": "A", "accepted": "A", "reject": "R", "rejected": "R", "pending": "P",
-                "noaction": "N", "a": "A", "r": "R", "p": "P", "n": "N"}  # fmt: skip
+ACTION_WORDS = {
+    "accept": "A",
+    "accepted": "A",
+    "reject": "R",
+    "rejected": "R",
+    "pending": "P",
+    "noaction": "N",
+    "a": "A",
+    "r": "R",
+    "p": "P",
+    "n": "N",
+}
 SOURCE_FORMS = {"gstr1": "R1", "gstr1a": "R1A", "iff": "IFF", "r1": "R1", "r1a": "R1A"}
 # The amounts in the order the download writes them (val first); their keys come from the section.
 _AMOUNTS = ("doc_value", "taxable_value", "igst", "cgst", "sgst", "cess")
@@ -137,9 +147,14 @@ class _SheetRows:
 
     def _error(self, row: int, field: str, problem: str) -> InputError:
         column = self.layout.fields.get(field)
-        return InputError(problem, file=self.file, sheet=self.sheet_name, row=row,
-                          column=column.label if column else field,
-                          hint="Correct the cell in the offline tool, or use the IMS JSON download.")  # fmt: skip
+        return InputError(
+            problem,
+            file=self.file,
+            sheet=self.sheet_name,
+            row=row,
+            column=column.label if column else field,
+            hint="Correct the cell in the offline tool, or use the IMS JSON download.",
+        )
 
     def row(self, values: dict, row_no: int, index: int) -> dict:
         row = new_row("ims", self.file, self.section, index)

@@ -54,7 +54,7 @@ def combine(results: list, name: str, what: str):
                 f"{repeated.get_column('doc_id').n_unique()} document(s) appear in more than one file;"
                 " the first copy was kept",
                 Where(file=name),
-            )  # fmt: skip
+            )
         )
     return ReadResult(
         docs=docs,

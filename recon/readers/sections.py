@@ -112,8 +112,21 @@ _UPLOAD_NOTE = ("stin", "rtnprd", "srcform", "nt_num", "nt_dt", "inv_typ", "pos"
 _UPLOAD_ECOM = tuple(k for k in _UPLOAD_B2B if k != "inv_typ")
 # Import of goods: fields known from one GSP client only, so the allow-list is lenient and only the
 # bill-of-entry number and date are required.
-_UPLOAD_IMPG = ("stin", "rgstinrefId", "irefdt", "itcprd", "portcd", "boenum", "boedt", "rtnprd", "srcform",
-                "txval", "iamt", "igst", "cess")  # fmt: skip
+_UPLOAD_IMPG = (
+    "stin",
+    "rgstinrefId",
+    "irefdt",
+    "itcprd",
+    "portcd",
+    "boenum",
+    "boedt",
+    "rtnprd",
+    "srcform",
+    "txval",
+    "iamt",
+    "igst",
+    "cess",
+)
 _UPLOAD_IMPGA = (*_UPLOAD_IMPG, "oboenum", "oboedt")
 
 _INV = {"number": ("inum",), "date": ("idt",)}
@@ -122,25 +135,48 @@ _NOTE = {"number": ("nt_num",), "date": ("nt_dt",)}
 _NOTE_AMENDED = {**_NOTE, "original_number": ("ont_num",), "original_date": ("ont_dt",), "is_amendment": True}
 # Bills of entry are read leniently (known from one GSP client only): their own keys, else invoice keys.
 _BOE = {"number": ("boenum", "inum"), "date": ("boedt", "idt")}
-_BOE_AMENDED = {**_BOE, "original_number": ("oboenum", "oinum"), "original_date": ("oboedt", "oidt"),
-                "is_amendment": True}  # fmt: skip
+_BOE_AMENDED = {
+    **_BOE,
+    "original_number": ("oboenum", "oinum"),
+    "original_date": ("oboedt", "oidt"),
+    "is_amendment": True,
+}
 # ISD groups appear in the count API; whether records come is not established
 # (docs/reference/ims-rules.md §1).
 _ISD = {"number": ("docnum", "inum", "nt_num"), "date": ("docdt", "idt", "nt_dt")}
-_ISD_AMENDED = {**_ISD, "original_number": ("odocnum", "oinum", "ont_num"),
-                "original_date": ("odocdt", "oidt", "ont_dt"), "is_amendment": True}  # fmt: skip
+_ISD_AMENDED = {
+    **_ISD,
+    "original_number": ("odocnum", "oinum", "ont_num"),
+    "original_date": ("odocdt", "oidt", "ont_dt"),
+    "is_amendment": True,
+}
 _ACTIONS = ("A", "R", "P")
 # An import of goods can be accepted or kept Pending, never rejected (docs/reference/ims-rules.md §6).
 _IMPORT_ACTIONS = ("A", "P")
 
 
-def _ims(key: str, doc_kind: str, keys: dict, sheets: tuple[str, ...] = (), upload: tuple[str, ...] = (),
-         required: tuple[str, ...] | None = None, **facts) -> Section:  # fmt: skip
+def _ims(
+    key: str,
+    doc_kind: str,
+    keys: dict,
+    sheets: tuple[str, ...] = (),
+    upload: tuple[str, ...] = (),
+    required: tuple[str, ...] | None = None,
+    **facts,
+) -> Section:
     """An IMS section; an upload record must carry every field it may carry unless ``required`` says less."""
     return Section(
-        key, "ims", doc_kind, **keys, supply_type_keys=("inv_typ", "typ"), amounts=_IMS_AMOUNTS,
-        sheets=sheets, api_fields=upload, api_required=upload if required is None else required, **facts,
-    )  # fmt: skip
+        key,
+        "ims",
+        doc_kind,
+        **keys,
+        supply_type_keys=("inv_typ", "typ"),
+        amounts=_IMS_AMOUNTS,
+        sheets=sheets,
+        api_fields=upload,
+        api_required=upload if required is None else required,
+        **facts,
+    )
 
 
 IMS: dict[str, Section] = {
@@ -197,12 +233,22 @@ _2B_ISD = {"number": ("docnum",), "date": ("docdt",)}
 _2B_BOE = {"number": ("boenum",), "date": ("boedt",)}
 
 
-def _2b(key: str, doc_kind: str | None, list_key: str | None, keys: dict, sheets: tuple[str, ...] = (),
-        **facts) -> Section:  # fmt: skip
+def _2b(
+    key: str, doc_kind: str | None, list_key: str | None, keys: dict, sheets: tuple[str, ...] = (), **facts
+) -> Section:
     # In cdnr ``typ`` is the note type (C/D); the supply type is ``suptyp`` there.
     supply = ("suptyp",) if doc_kind is None else ("typ", "inv_typ")
-    return Section(key, "gstr2b", doc_kind, **keys, list_key=list_key, supply_type_keys=supply,
-                   amounts=_2B_AMOUNTS, sheets=sheets, **facts)  # fmt: skip
+    return Section(
+        key,
+        "gstr2b",
+        doc_kind,
+        **keys,
+        list_key=list_key,
+        supply_type_keys=supply,
+        amounts=_2B_AMOUNTS,
+        sheets=sheets,
+        **facts,
+    )
 
 
 GSTR2B: dict[str, Section] = {
@@ -259,10 +305,20 @@ _2A_ISD = {"number": ("docnum",), "date": ("docdt",)}
 _2A_BOE = {"number": ("benum", "boenum", "be_num"), "date": ("bedt", "boedt", "be_dt")}
 
 
-def _2a(key: str, doc_kind: str | None, list_key: str | None, keys: dict, sheets: tuple[str, ...] = (),
-        **facts) -> Section:  # fmt: skip
-    return Section(key, "gstr2a", doc_kind, **keys, list_key=list_key, supply_type_keys=("inv_typ",),
-                   amounts=_2A_AMOUNTS, sheets=sheets, **facts)  # fmt: skip
+def _2a(
+    key: str, doc_kind: str | None, list_key: str | None, keys: dict, sheets: tuple[str, ...] = (), **facts
+) -> Section:
+    return Section(
+        key,
+        "gstr2a",
+        doc_kind,
+        **keys,
+        list_key=list_key,
+        supply_type_keys=("inv_typ",),
+        amounts=_2A_AMOUNTS,
+        sheets=sheets,
+        **facts,
+    )
 
 
 def _amended(keys: dict, number: str, date: str) -> dict:

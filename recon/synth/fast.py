@@ -204,9 +204,11 @@ def _documents(cases: pl.DataFrame, client, fy: str) -> tuple[pl.DataFrame, pl.D
     )
     march = date(int(fy[:4]), 3, 31)
     base = base.with_columns(
-        pl.when(d == "fy_boundary").then(pl.when(pl.col("coin") < 0.5).then(pl.lit(march + timedelta(days=1))).otherwise(pl.lit(march)))
-        .otherwise(pl.col("doc_date")).alias("doc_date")
-    )  # fmt: skip
+        pl.when(d == "fy_boundary")
+        .then(pl.when(pl.col("coin") < 0.5).then(pl.lit(march + timedelta(days=1))).otherwise(pl.lit(march)))
+        .otherwise(pl.col("doc_date"))
+        .alias("doc_date")
+    )
     base = base.with_columns(
         (pl.col("taxable_value") + pl.col("igst") + pl.col("cgst") + pl.col("sgst") + pl.col("cess"))
         .round(2)
@@ -234,10 +236,21 @@ def _portal_columns(p: pl.DataFrame, client, fy: str) -> pl.DataFrame:
     p = p.with_columns(
         pl.when(amend).then(pl.col("doc_no")).otherwise(None).alias("original_doc_no"),
         pl.when(amend).then(pl.col("doc_date")).otherwise(None).alias("original_doc_date"),
-        pl.when(amend).then(_number_expr(pl.col("number_style"), pl.col("serial") + 1, pl.col("abbr"), fy, pl.col("doc_kind"))).otherwise(pl.col("doc_no")).alias("doc_no"),
-        pl.when(amend).then(pl.lit("b2ba")).otherwise(pl.col("doc_kind").replace_strict(_KIND_SECTION)).alias("section"),
-        pl.when(d.is_in(["unfiled_supplier", "pending_blocked", "fy_boundary"])).then(pl.lit("N")).otherwise(pl.col("action")).alias("ims_action"),
-    )  # fmt: skip
+        pl.when(amend)
+        .then(
+            _number_expr(pl.col("number_style"), pl.col("serial") + 1, pl.col("abbr"), fy, pl.col("doc_kind"))
+        )
+        .otherwise(pl.col("doc_no"))
+        .alias("doc_no"),
+        pl.when(amend)
+        .then(pl.lit("b2ba"))
+        .otherwise(pl.col("doc_kind").replace_strict(_KIND_SECTION))
+        .alias("section"),
+        pl.when(d.is_in(["unfiled_supplier", "pending_blocked", "fy_boundary"]))
+        .then(pl.lit("N"))
+        .otherwise(pl.col("action"))
+        .alias("ims_action"),
+    )
     filed = d != "unfiled_supplier"
     p = p.with_columns(
         pl.lit(client.gstin).alias("recipient_gstin"),
@@ -264,11 +277,39 @@ def _portal_columns(p: pl.DataFrame, client, fy: str) -> pl.DataFrame:
 
 
 _CANONICAL_INPUT = (
-    "recipient_gstin", "section", "doc_kind", "is_amendment", "original_doc_no", "original_doc_date", "supplier_gstin",
-    "supplier_name", "doc_no", "doc_date", "pos", "supply_type", "reverse_charge", "taxable_value", "igst", "cgst", "sgst",
-    "cess", "doc_value", "supplier_period", "supplier_filing_status", "supplier_filed", "ims_action", "pending_blocked",
-    "portal_hash", "origin_file", "origin_sheet", "origin_rows", "raw", "voucher_type", "voucher_no", "warnings",
-)  # fmt: skip
+    "recipient_gstin",
+    "section",
+    "doc_kind",
+    "is_amendment",
+    "original_doc_no",
+    "original_doc_date",
+    "supplier_gstin",
+    "supplier_name",
+    "doc_no",
+    "doc_date",
+    "pos",
+    "supply_type",
+    "reverse_charge",
+    "taxable_value",
+    "igst",
+    "cgst",
+    "sgst",
+    "cess",
+    "doc_value",
+    "supplier_period",
+    "supplier_filing_status",
+    "supplier_filed",
+    "ims_action",
+    "pending_blocked",
+    "portal_hash",
+    "origin_file",
+    "origin_sheet",
+    "origin_rows",
+    "raw",
+    "voucher_type",
+    "voucher_no",
+    "warnings",
+)
 
 
 def _portal_hash() -> pl.Expr:
@@ -293,23 +334,64 @@ def _raw_expr() -> pl.Expr:
     note = pl.col("doc_kind") != "invoice"
     num_key = pl.when(note).then(pl.lit("nt_num")).otherwise(pl.lit("inum"))
     dt_key = pl.when(note).then(pl.lit("nt_dt")).otherwise(pl.lit("idt"))
-    orig = pl.when(pl.col("is_amendment")).then(
-        pl.concat_str([pl.lit(',"oinum":"'), pl.col("original_doc_no"), pl.lit('","oidt":"'),
-                       pl.col("original_doc_date").dt.strftime("%d-%m-%Y"), pl.lit('"')])
-    ).otherwise(pl.lit(""))  # fmt: skip
+    orig = (
+        pl.when(pl.col("is_amendment"))
+        .then(
+            pl.concat_str(
+                [
+                    pl.lit(',"oinum":"'),
+                    pl.col("original_doc_no"),
+                    pl.lit('","oidt":"'),
+                    pl.col("original_doc_date").dt.strftime("%d-%m-%Y"),
+                    pl.lit('"'),
+                ]
+            )
+        )
+        .otherwise(pl.lit(""))
+    )
     return pl.concat_str(
         [
-            pl.lit('{"stin":"'), pl.col("supplier_gstin"), pl.lit('","'), num_key, pl.lit('":"'), pl.col("doc_no"),
-            pl.lit('","'), dt_key, pl.lit('":"'), pl.col("doc_date").dt.strftime("%d-%m-%Y"), pl.lit('"'), orig,
-            pl.lit(',"inv_typ":"R","pos":"'), pl.col("pos"), pl.lit('","val":'), _money("doc_value"),
-            pl.lit(',"txval":'), _money("taxable_value"), pl.lit(',"iamt":'), _money("igst"),
-            pl.lit(',"camt":'), _money("cgst"), pl.lit(',"samt":'), _money("sgst"), pl.lit(',"cess":'), _money("cess"),
-            pl.lit(',"rtnprd":"'), pl.col("supplier_period"), pl.lit('","srcform":"'), pl.col("srcform"),
-            pl.lit('","srcfilstatus":"'), pl.col("supplier_filing_status"), pl.lit('","action":"'), pl.col("ims_action"),
-            pl.lit('","ispendactblocked":"'), pl.when(pl.col("pending_blocked")).then(pl.lit("Y")).otherwise(pl.lit("N")),
-            pl.lit('","hash":"'), pl.col("portal_hash"), pl.lit('"}'),
+            pl.lit('{"stin":"'),
+            pl.col("supplier_gstin"),
+            pl.lit('","'),
+            num_key,
+            pl.lit('":"'),
+            pl.col("doc_no"),
+            pl.lit('","'),
+            dt_key,
+            pl.lit('":"'),
+            pl.col("doc_date").dt.strftime("%d-%m-%Y"),
+            pl.lit('"'),
+            orig,
+            pl.lit(',"inv_typ":"R","pos":"'),
+            pl.col("pos"),
+            pl.lit('","val":'),
+            _money("doc_value"),
+            pl.lit(',"txval":'),
+            _money("taxable_value"),
+            pl.lit(',"iamt":'),
+            _money("igst"),
+            pl.lit(',"camt":'),
+            _money("cgst"),
+            pl.lit(',"samt":'),
+            _money("sgst"),
+            pl.lit(',"cess":'),
+            _money("cess"),
+            pl.lit(',"rtnprd":"'),
+            pl.col("supplier_period"),
+            pl.lit('","srcform":"'),
+            pl.col("srcform"),
+            pl.lit('","srcfilstatus":"'),
+            pl.col("supplier_filing_status"),
+            pl.lit('","action":"'),
+            pl.col("ims_action"),
+            pl.lit('","ispendactblocked":"'),
+            pl.when(pl.col("pending_blocked")).then(pl.lit("Y")).otherwise(pl.lit("N")),
+            pl.lit('","hash":"'),
+            pl.col("portal_hash"),
+            pl.lit('"}'),
         ]
-    )  # fmt: skip
+    )
 
 
 def _books_columns(b: pl.DataFrame, client) -> pl.DataFrame:
@@ -329,7 +411,7 @@ def _books_columns(b: pl.DataFrame, client) -> pl.DataFrame:
     b = b.with_columns(
         pl.when(value_diff).then(taxable).otherwise(pl.col("taxable_value")).alias("taxable_value"),
         pl.when(value_diff).then(rate).otherwise(pl.col("rate")).alias("rate"),
-    )  # fmt: skip
+    )
     recomputed = _taxes(pl.col("rate"), pl.col("taxable_value"), inter)
     b = b.with_columns(
         [
@@ -338,38 +420,66 @@ def _books_columns(b: pl.DataFrame, client) -> pl.DataFrame:
         ]
     )
     b = b.with_columns(
-        pl.when(value_diff).then((pl.col("taxable_value") + pl.col("igst") + pl.col("cgst") + pl.col("sgst")).round(2))
-        .otherwise(pl.col("doc_value")).alias("doc_value"),
-        pl.when(rounding & inter).then((pl.col("igst") + pl.col("delta")).round(2)).otherwise(pl.col("igst")).alias("igst"),
-        pl.when(rounding & ~inter).then((pl.col("cgst") + pl.col("delta")).round(2)).otherwise(pl.col("cgst")).alias("cgst"),
-        pl.when(rounding & ~inter).then((pl.col("sgst") + pl.col("delta")).round(2)).otherwise(pl.col("sgst")).alias("sgst"),
-    )  # fmt: skip
+        pl.when(value_diff)
+        .then((pl.col("taxable_value") + pl.col("igst") + pl.col("cgst") + pl.col("sgst")).round(2))
+        .otherwise(pl.col("doc_value"))
+        .alias("doc_value"),
+        pl.when(rounding & inter)
+        .then((pl.col("igst") + pl.col("delta")).round(2))
+        .otherwise(pl.col("igst"))
+        .alias("igst"),
+        pl.when(rounding & ~inter)
+        .then((pl.col("cgst") + pl.col("delta")).round(2))
+        .otherwise(pl.col("cgst"))
+        .alias("cgst"),
+        pl.when(rounding & ~inter)
+        .then((pl.col("sgst") + pl.col("delta")).round(2))
+        .otherwise(pl.col("sgst"))
+        .alias("sgst"),
+    )
     march = pl.col("doc_date").dt.month() == 3
     b = b.with_columns(
         pl.when(d == "number_format").then(_reformat_expr()).otherwise(pl.col("doc_no")).alias("doc_no"),
-        pl.when(d == "date_diff").then(pl.col("doc_date") + pl.duration(days=pl.col("shift")))
-        .when(d == "fy_boundary").then(pl.when(march).then(pl.col("doc_date") + pl.duration(days=1)).otherwise(pl.col("doc_date") - pl.duration(days=1)))
-        .otherwise(pl.col("doc_date")).alias("doc_date"),
-        pl.when(d == "branch_gstin").then(pl.col("sibling_gstin")).when(d == "mistyped_gstin").then(pl.col("typo_gstin"))
-        .otherwise(pl.col("supplier_gstin")).alias("supplier_gstin"),
+        pl.when(d == "date_diff")
+        .then(pl.col("doc_date") + pl.duration(days=pl.col("shift")))
+        .when(d == "fy_boundary")
+        .then(
+            pl.when(march)
+            .then(pl.col("doc_date") + pl.duration(days=1))
+            .otherwise(pl.col("doc_date") - pl.duration(days=1))
+        )
+        .otherwise(pl.col("doc_date"))
+        .alias("doc_date"),
+        pl.when(d == "branch_gstin")
+        .then(pl.col("sibling_gstin"))
+        .when(d == "mistyped_gstin")
+        .then(pl.col("typo_gstin"))
+        .otherwise(pl.col("supplier_gstin"))
+        .alias("supplier_gstin"),
         (d == "not_in_ims").alias("reverse_charge"),
-    )  # fmt: skip
+    )
     # Rate-wise bookings take two register rows; row numbers follow the generic layout (data from row 2).
     lines = pl.when(d == "rate_wise_lines").then(2).otherwise(1)
     # The first booking precedes its copy in the register (occurrence 0 is the one that pairs).
     b = b.sort("case", "role", pl.col("dup_role") == "copy").with_columns(lines.alias("_lines"))
     b = b.with_columns((pl.col("_lines").cum_sum() - pl.col("_lines") + 2).alias("_first"))
     b = b.with_columns(
-        pl.int_ranges(pl.col("_first"), pl.col("_first") + pl.col("_lines")).cast(pl.List(pl.Int64)).alias("origin_rows"),
+        pl.int_ranges(pl.col("_first"), pl.col("_first") + pl.col("_lines"))
+        .cast(pl.List(pl.Int64))
+        .alias("origin_rows"),
         pl.lit(client.gstin).alias("recipient_gstin"),
         pl.lit(False).alias("is_amendment"),
         pl.lit(client.state_code).alias("pos"),
         pl.lit(BOOKS_FILE).alias("origin_file"),
         pl.lit(BOOKS_SHEET).alias("origin_sheet"),
-        pl.col("doc_kind").replace_strict({k: voucher_word("generic", k, False) for k in _KIND_SECTION}).alias("voucher_type"),
-        pl.concat_str([pl.lit("PUR/"), (pl.int_range(pl.len()) + 1).cast(pl.String).str.zfill(7)]).alias("voucher_no"),
+        pl.col("doc_kind")
+        .replace_strict({k: voucher_word("generic", k, False) for k in _KIND_SECTION})
+        .alias("voucher_type"),
+        pl.concat_str([pl.lit("PUR/"), (pl.int_range(pl.len()) + 1).cast(pl.String).str.zfill(7)]).alias(
+            "voucher_no"
+        ),
         pl.lit([], dtype=pl.List(pl.String)).alias("warnings"),
-    )  # fmt: skip
+    )
     keep = [c for c in _CANONICAL_INPUT if c in b.columns]
     return b.select("case", "role", "dup_role", *keep)
 
@@ -392,14 +502,32 @@ def _reformat_expr() -> pl.Expr:
 
 
 _CATEGORY = {
-    "exact": "matched", "number_format": "matched", "rounding": "matched", "value_diff": "mismatched",
-    "date_diff": "mismatched", "branch_gstin": "mismatched", "mistyped_gstin": "mismatched",
-    "duplicate_booking": "matched", "credit_note": "matched", "debit_note": "matched", "rate_wise_lines": "matched",
-    "ims_only": "ims_only", "books_only": "books_only", "confusable_number": "matched", "amendment": "matched",
-    "fy_boundary": "mismatched", "not_in_ims": "books_only", "unfiled_supplier": "matched", "pending_blocked": "matched",
-}  # fmt: skip
-_DIFFERENCES = {"date_diff": ["doc_date"], "fy_boundary": ["doc_date"], "branch_gstin": ["supplier_gstin"],
-                "mistyped_gstin": ["supplier_gstin"]}  # fmt: skip
+    "exact": "matched",
+    "number_format": "matched",
+    "rounding": "matched",
+    "value_diff": "mismatched",
+    "date_diff": "mismatched",
+    "branch_gstin": "mismatched",
+    "mistyped_gstin": "mismatched",
+    "duplicate_booking": "matched",
+    "credit_note": "matched",
+    "debit_note": "matched",
+    "rate_wise_lines": "matched",
+    "ims_only": "ims_only",
+    "books_only": "books_only",
+    "confusable_number": "matched",
+    "amendment": "matched",
+    "fy_boundary": "mismatched",
+    "not_in_ims": "books_only",
+    "unfiled_supplier": "matched",
+    "pending_blocked": "matched",
+}
+_DIFFERENCES = {
+    "date_diff": ["doc_date"],
+    "fy_boundary": ["doc_date"],
+    "branch_gstin": ["supplier_gstin"],
+    "mistyped_gstin": ["supplier_gstin"],
+}
 
 
 def _truth(cases, portal_keys, ims, books_keys, books, client_state: str) -> pl.DataFrame:
@@ -421,8 +549,11 @@ def _truth(cases, portal_keys, ims, books_keys, books, client_state: str) -> pl.
         pl.col("defect").replace_strict(_CATEGORY).alias("expected_category"),
         _differences_expr(client_state).alias("expected_differences"),
         pl.lit(None, dtype=pl.String).alias("duplicate_of"),
-        pl.when(pl.col("defect") == "not_in_ims").then(pl.lit("reverse charge")).otherwise(None).alias("not_in_ims_reason"),
-    )  # fmt: skip
+        pl.when(pl.col("defect") == "not_in_ims")
+        .then(pl.lit("reverse charge"))
+        .otherwise(None)
+        .alias("not_in_ims_reason"),
+    )
     copies_rows = copies.join(firsts, on=["case", "role"]).join(cases.select("case", "defect"), on="case")
     copies_rows = copies_rows.select(
         pl.col("copy_id").alias("books_doc_id"),

@@ -10,16 +10,16 @@ duplicates are "only in books — duplicate" (§9); amendments pair through the 
 
 from __future__ import annotations
 
-import math
 import random
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import polars as pl
 
 from recon.synth import numbers, portal
+from recon.synth.builder import Builder
 from recon.synth.canonical import finish
-from recon.synth.documents import BookEntry, Line, PortalDoc, r2, sum_lines, taxed_line
+from recon.synth.documents import BookEntry, PortalDoc, r2, sum_lines, taxed_line
 from recon.synth.parties import (
     Client,
     Supplier,
@@ -34,20 +34,49 @@ from recon.synth.register import books_frame, register_frame
 from recon.synth.truth import truth_frame
 
 DEFECTS = (
-    "exact", "number_format", "rounding", "value_diff", "date_diff", "branch_gstin", "mistyped_gstin",
-    "duplicate_booking", "credit_note", "debit_note", "rate_wise_lines", "ims_only", "books_only",
-    "confusable_number", "amendment", "fy_boundary", "not_in_ims", "unfiled_supplier", "pending_blocked",
-)  # fmt: skip
+    "exact",
+    "number_format",
+    "rounding",
+    "value_diff",
+    "date_diff",
+    "branch_gstin",
+    "mistyped_gstin",
+    "duplicate_booking",
+    "credit_note",
+    "debit_note",
+    "rate_wise_lines",
+    "ims_only",
+    "books_only",
+    "confusable_number",
+    "amendment",
+    "fy_boundary",
+    "not_in_ims",
+    "unfiled_supplier",
+    "pending_blocked",
+)
 
 # Share of cases per defect (the rest are exact matches). Chosen to look like a mid-size client's
 # month: most documents agree, a few percent carry each kind of trouble.
 SHARES = {
-    "number_format": 0.09, "rounding": 0.05, "value_diff": 0.03, "date_diff": 0.02, "branch_gstin": 0.012,
-    "mistyped_gstin": 0.012, "duplicate_booking": 0.014, "credit_note": 0.04, "debit_note": 0.015,
-    "rate_wise_lines": 0.03, "ims_only": 0.04, "books_only": 0.03, "confusable_number": 0.01,
-    "amendment": 0.01, "fy_boundary": 0.006, "not_in_ims": 0.02, "unfiled_supplier": 0.02,
+    "number_format": 0.09,
+    "rounding": 0.05,
+    "value_diff": 0.03,
+    "date_diff": 0.02,
+    "branch_gstin": 0.012,
+    "mistyped_gstin": 0.012,
+    "duplicate_booking": 0.014,
+    "credit_note": 0.04,
+    "debit_note": 0.015,
+    "rate_wise_lines": 0.03,
+    "ims_only": 0.04,
+    "books_only": 0.03,
+    "confusable_number": 0.01,
+    "amendment": 0.01,
+    "fy_boundary": 0.006,
+    "not_in_ims": 0.02,
+    "unfiled_supplier": 0.02,
     "pending_blocked": 0.01,
-}  # fmt: skip
+}
 MIN_CASES = 3
 
 BOOKS_FILE = "books_generic.xlsx"  # the default books file; corpus.books is what it reads as
@@ -73,206 +102,17 @@ class Corpus:
     fast: bool = False
 
 
-@dataclass
-class _Link:
-    defect: str
-    category: str | None
-    book: BookEntry | None = None
-    doc: PortalDoc | None = None
-    differences: tuple[str, ...] = ()
-    duplicate_of: BookEntry | None = None
-    reason: str | None = None
-    detail: str | None = None
-
-
-@dataclass
-class _Builder:
-    rng: random.Random
-    client: Client
-    suppliers: list[Supplier]
-    docs: list[PortalDoc] = field(default_factory=list)
-    books: list[BookEntry] = field(default_factory=list)
-    links: list[_Link] = field(default_factory=list)
-    serials: dict = field(default_factory=dict)
-    used: set = field(default_factory=set)
-
-    # -- period -------------------------------------------------------------------------------------
-
-    @property
-    def period_start(self) -> date:
-        return date(int(self.client.period[2:]), int(self.client.period[:2]), 1)
-
-    @property
-    def period_end(self) -> date:
-        start = self.period_start
-        nxt = date(start.year + (start.month == 12), start.month % 12 + 1, 1)
-        return nxt - timedelta(days=1)
-
-    @property
-    def previous_period(self) -> str:
-        prev = self.period_start - timedelta(days=1)
-        return f"{prev.month:02d}{prev.year}"
-
-    def fy(self, d: date) -> str:
-        start = d.year if d.month >= 4 else d.year - 1
-        return f"{start}-{(start + 1) % 100:02d}"
-
-    def doc_date(self) -> tuple[date, str]:
-        """A date in the period (or, for one in ten, the month before: still open in IMS)."""
-        if self.rng.random() < 0.1:
-            prev_end = self.period_start - timedelta(days=1)
-            return prev_end.replace(day=self.rng.randint(1, prev_end.day)), self.previous_period
-        return self.period_start.replace(day=self.rng.randint(1, self.period_end.day)), self.client.period
-
-    # -- parties ------------------------------------------------------------------------------------
-
-    def supplier(
-        self, *, with_branch: bool = False, style_has_fy: bool | None = None, out_of_state: bool = False
-    ) -> Supplier:
-        pool = self.suppliers
-        if out_of_state:
-            pool = [s for s in pool if s.state != self.client.state_code] or pool
-        if with_branch:
-            pans = {s.pan for s in pool if s.is_branch}
-            pool = [s for s in pool if s.pan in pans]
-        if style_has_fy is not None:
-            pool = [s for s in pool if (s.number_style in _FY_STYLES) == style_has_fy] or pool
-        # Zipf-like weights: a few suppliers carry most of the documents, as in real registers.
-        weights = [self._supplier_weight(s) for s in pool]
-        return self.rng.choices(pool, weights=weights)[0]
-
-    def _supplier_weight(self, supplier: Supplier) -> float:
-        # By identity, computed once: looking a supplier up by value compares whole dataclasses per call.
-        if not hasattr(self, "_weights"):
-            self._weights = {id(s): 1.0 / (1 + i) ** 0.8 for i, s in enumerate(self.suppliers)}
-        return self._weights[id(supplier)]
-
-    def sibling(self, supplier: Supplier) -> Supplier:
-        return next(s for s in self.suppliers if s.pan == supplier.pan and s.gstin != supplier.gstin)
-
-    # -- numbers and amounts ------------------------------------------------------------------------
-
-    def number(self, supplier: Supplier, kind: str, fy: str) -> str:
-        """The supplier's next unused number of the series for this kind and FY."""
-        slot = (supplier.gstin, kind, fy)
-        if slot not in self.serials:
-            self.serials[slot] = self.rng.randint(20, 900)
-        branch = int(supplier.gstin[12], 36) + 10 * (int(supplier.gstin[:2]) % 9)
-        while True:
-            self.serials[slot] += self.rng.randint(1, 3)
-            serial = self.serials[slot]
-            if kind == "invoice":
-                no = numbers.series_number(
-                    supplier.number_style, serial, fy, state_abbr(supplier.state), branch
-                )
-            else:
-                no = numbers.note_number(kind, serial, fy)
-            if self.claim(supplier.gstin, kind, no, fy):
-                return no
-
-    def claim(self, gstin: str, kind: str, number: str, fy: str) -> bool:
-        """Numbers are unique per supplier, class and FY (Rule 46(b)); False if already used."""
-        from recon.normalise import doc_no_key
-
-        key = (gstin, kind, doc_no_key(number, fy), fy)
-        if key in self.used:
-            return False
-        self.used.add(key)
-        return True
-
-    def lines(self, supplier: Supplier, rates: int = 1, inter_state: bool | None = None) -> list[Line]:
-        """Amounts at one or more rates; IGST when the supplier is in another state, unless told."""
-        if inter_state is None:
-            inter_state = supplier.state != self.client.state_code
-        chosen = self.rng.sample([5.0, 12.0, 18.0, 28.0], rates) if rates > 1 else [self._rate()]
-        out = []
-        for rate in chosen:
-            taxable = self._taxable()
-            cess_rate = 12.0 if rate == 28.0 and self.rng.random() < 0.15 else 0.0
-            out.append(taxed_line(rate, taxable, inter_state, cess_rate))
-        return out
-
-    def _rate(self) -> float:
-        return self.rng.choices([5.0, 12.0, 18.0, 28.0], weights=[15, 20, 55, 10])[0]
-
-    def _taxable(self) -> float:
-        # Log-uniform from ₹500 to ₹5 lakh; a third are whole rupees, as many bills are.
-        value = math.exp(self.rng.uniform(math.log(500), math.log(500_000)))
-        return float(round(value)) if self.rng.random() < 0.33 else r2(value)
-
-    # -- documents ----------------------------------------------------------------------------------
-
-    def portal_doc(self, supplier: Supplier | None = None, kind: str = "invoice", rates: int | None = None,
-                   **changes) -> PortalDoc:  # fmt: skip
-        supplier = supplier or self.supplier()
-        doc_date, rtnprd = self.doc_date()
-        if rates is None:
-            rates = self.rng.choices([1, 2, 3], weights=[90, 8, 2])[0]
-        action = self.rng.choices(["N", "A", "P"], weights=[85, 8, 7])[0]
-        if rtnprd != self.client.period and self.rng.random() < 0.5:
-            action = "P"  # kept pending last month
-        doc = PortalDoc(
-            supplier=supplier,
-            doc_kind=kind,
-            doc_no="",
-            doc_date=doc_date,
-            lines=self.lines(supplier, rates),
-            pos=self.client.state_code,
-            rtnprd=rtnprd,
-            srcform=self.rng.choices(["R1", "IFF", "R1A"], weights=[80, 15, 5])[0],
-            action=action,
-            e_invoice=self.rng.random() < 0.4,
-        )
-        doc.items_in_2b = rates > 1 or self.rng.random() < 0.3
-        for key, value in changes.items():
-            setattr(doc, key, value)
-        if not doc.doc_no:
-            doc.doc_no = self.number(supplier, kind, self.fy(doc.doc_date))
-        self.docs.append(doc)
-        return doc
-
-    def booking(self, doc: PortalDoc, **changes) -> BookEntry:
-        """The client's booking of ``doc``, as the supplier printed it unless ``changes`` say otherwise."""
-        entry = BookEntry(
-            supplier_gstin=doc.supplier.gstin,
-            supplier_name=doc.supplier.name,
-            doc_kind=doc.doc_kind,
-            doc_no=doc.doc_no,
-            doc_date=doc.doc_date,
-            lines=[replace(x) for x in doc.lines],
-            pos=doc.pos,
-            reverse_charge=doc.reverse_charge,
-        )
-        for key, value in changes.items():
-            setattr(entry, key, value)
-        entry.voucher_date = self.voucher_date(entry.doc_date)
-        self.books.append(entry)
-        return entry
-
-    def voucher_date(self, doc_date: date) -> date:
-        """Booked on the document date or a few days later, never after the period closes."""
-        booked = doc_date + timedelta(days=self.rng.choice([0, 0, 0, 1, 2, 3, 5]))
-        earliest = (self.period_start - timedelta(days=1)).replace(day=1)
-        return min(max(booked, earliest), self.period_end)
-
-    def link(self, defect: str, category: str | None, book=None, doc=None, **kw) -> None:
-        self.links.append(_Link(defect, category, book, doc, **kw))
-
-
-_FY_STYLES = ("state_fy", "gst_fy", "inv_fy_tail")
-
-
 # ---------------------------------------------------------------------------------------------------
 # One function per defect kind
 # ---------------------------------------------------------------------------------------------------
 
 
-def _exact(b: _Builder) -> None:
+def _exact(b: Builder) -> None:
     doc = b.portal_doc()
     b.link("exact", "matched", b.booking(doc), doc)
 
 
-def _number_format(b: _Builder) -> None:
+def _number_format(b: Builder) -> None:
     for _ in range(50):
         supplier = b.supplier()
         fy = b.fy(b.period_start)
@@ -285,7 +125,7 @@ def _number_format(b: _Builder) -> None:
     b.link("number_format", "matched", book, doc, detail=f"books wrote {typed!r} for {doc.doc_no!r}")
 
 
-def _rounding(b: _Builder) -> None:
+def _rounding(b: Builder) -> None:
     doc = b.portal_doc(rates=1)
     line = replace(doc.lines[0])
     delta = b.rng.choice([-1, 1]) * b.rng.randint(1, 100) / 100  # ≤ ₹1 per head: still the same bill
@@ -298,7 +138,7 @@ def _rounding(b: _Builder) -> None:
     b.link("rounding", "matched", book, doc, detail=f"tax per head differs by {abs(delta):.2f}")
 
 
-def _value_diff(b: _Builder) -> None:
+def _value_diff(b: Builder) -> None:
     doc = b.portal_doc(rates=1)
     inter = doc.supplier.state != b.client.state_code
     original = doc.lines[0]
@@ -324,7 +164,7 @@ def _value_diff(b: _Builder) -> None:
     b.link("value_diff", "mismatched", book, doc, differences=tuple(diffs))
 
 
-def _date_diff(b: _Builder) -> None:
+def _date_diff(b: Builder) -> None:
     doc = b.portal_doc()
     shift = b.rng.choice([-5, -3, -2, -1, 1, 2, 3, 7])
     other = doc.doc_date + timedelta(days=shift)
@@ -334,7 +174,7 @@ def _date_diff(b: _Builder) -> None:
     b.link("date_diff", "mismatched", book, doc, differences=("doc_date",))
 
 
-def _branch_gstin(b: _Builder) -> None:
+def _branch_gstin(b: Builder) -> None:
     supplier = b.supplier(with_branch=True)
     other = b.sibling(supplier)
     doc_date, rtnprd = b.doc_date()
@@ -347,19 +187,31 @@ def _branch_gstin(b: _Builder) -> None:
     doc = b.portal_doc(supplier, doc_no=number, doc_date=doc_date, rtnprd=rtnprd)
     book = b.booking(doc, supplier_gstin=other.gstin)
     # Same PAN, another registration: a GSTIN mismatch to resolve, never an automatic match (docs/reference/matching-practice.md §5).
-    b.link("branch_gstin", "mismatched", book, doc, differences=("supplier_gstin",),
-           detail=f"books carry {other.gstin}, the supplier billed from {supplier.gstin}")  # fmt: skip
+    b.link(
+        "branch_gstin",
+        "mismatched",
+        book,
+        doc,
+        differences=("supplier_gstin",),
+        detail=f"books carry {other.gstin}, the supplier billed from {supplier.gstin}",
+    )
 
 
-def _mistyped_gstin(b: _Builder) -> None:
+def _mistyped_gstin(b: Builder) -> None:
     doc = b.portal_doc()
     typo = mistype_gstin(b.rng, doc.supplier.gstin)
     book = b.booking(doc, supplier_gstin=typo)
-    b.link("mistyped_gstin", "mismatched", book, doc, differences=("supplier_gstin",),
-           detail=f"books typed {typo} for {doc.supplier.gstin} (fails the check character)")  # fmt: skip
+    b.link(
+        "mistyped_gstin",
+        "mismatched",
+        book,
+        doc,
+        differences=("supplier_gstin",),
+        detail=f"books typed {typo} for {doc.supplier.gstin} (fails the check character)",
+    )
 
 
-def _duplicate_booking(b: _Builder) -> None:
+def _duplicate_booking(b: Builder) -> None:
     doc = b.portal_doc(rates=1)
     first = b.booking(doc)
     fy = b.fy(doc.doc_date)
@@ -367,11 +219,17 @@ def _duplicate_booking(b: _Builder) -> None:
     copy = b.booking(doc, doc_no=number)
     copy.voucher_date = min(first.voucher_date + timedelta(days=b.rng.randint(2, 20)), b.period_end)
     b.link("duplicate_booking", "matched", first, doc)
-    b.link("duplicate_booking", "books_only", copy, None, duplicate_of=first,
-           detail=f"second booking of {doc.doc_no!r}")  # fmt: skip
+    b.link(
+        "duplicate_booking",
+        "books_only",
+        copy,
+        None,
+        duplicate_of=first,
+        detail=f"second booking of {doc.doc_no!r}",
+    )
 
 
-def _note(b: _Builder, kind: str) -> None:
+def _note(b: Builder, kind: str) -> None:
     doc = b.portal_doc(kind=kind, rates=1)
     # Some purchase returns are typed as negative purchases; the reader turns them positive.
     negative = kind == "credit_note" and b.rng.random() < 0.4
@@ -379,30 +237,42 @@ def _note(b: _Builder, kind: str) -> None:
     b.link(kind, "matched", book, doc, detail="booked with negative amounts" if negative else None)
 
 
-def _rate_wise_lines(b: _Builder) -> None:
+def _rate_wise_lines(b: Builder) -> None:
     doc = b.portal_doc(rates=b.rng.choice([2, 2, 3]))
     doc.items_in_2b = True
     book = b.booking(doc, split_rates=b.rng.random() < 0.7)
-    b.link("rate_wise_lines", "matched", book, doc,
-           detail=f"{len(doc.lines)} rates; books {'one row per rate' if book.split_rates else 'one row'}")  # fmt: skip
+    b.link(
+        "rate_wise_lines",
+        "matched",
+        book,
+        doc,
+        detail=f"{len(doc.lines)} rates; books {'one row per rate' if book.split_rates else 'one row'}",
+    )
 
 
-def _ims_only(b: _Builder) -> None:
+def _ims_only(b: Builder) -> None:
     doc = b.portal_doc()
     b.link("ims_only", "ims_only", None, doc)
 
 
-def _books_only(b: _Builder) -> None:
+def _books_only(b: Builder) -> None:
     supplier = b.supplier()
     doc_date, _ = b.doc_date()
     fy = b.fy(doc_date)
-    ghost = PortalDoc(supplier, "invoice", b.number(supplier, "invoice", fy), doc_date,
-                      b.lines(supplier), b.client.state_code, b.client.period)  # fmt: skip
+    ghost = PortalDoc(
+        supplier,
+        "invoice",
+        b.number(supplier, "invoice", fy),
+        doc_date,
+        b.lines(supplier),
+        b.client.state_code,
+        b.client.period,
+    )
     book = b.booking(ghost)  # the supplier has not reported it: no portal document exists
     b.link("books_only", "books_only", book, None)
 
 
-def _confusable_number(b: _Builder) -> None:
+def _confusable_number(b: Builder) -> None:
     for _ in range(100):
         supplier = b.supplier()
         doc_date, rtnprd = b.doc_date()
@@ -413,18 +283,28 @@ def _confusable_number(b: _Builder) -> None:
             break
     same_amounts = b.rng.random() < 0.3
     first = b.portal_doc(supplier, doc_no=first_no, doc_date=doc_date, rtnprd=rtnprd, rates=1)
-    second = b.portal_doc(supplier, doc_no=second_no, rates=1, rtnprd=rtnprd,
-                          doc_date=doc_date if same_amounts else doc_date + timedelta(days=b.rng.randint(0, 3)))  # fmt: skip
+    second = b.portal_doc(
+        supplier,
+        doc_no=second_no,
+        rates=1,
+        rtnprd=rtnprd,
+        doc_date=doc_date if same_amounts else doc_date + timedelta(days=b.rng.randint(0, 3)),
+    )
     if same_amounts:
         second.lines = [replace(x) for x in first.lines]
     if b.fy(second.doc_date) != fy:
         second.doc_date = doc_date
     for doc, twin in ((first, second), (second, first)):
-        b.link("confusable_number", "matched", b.booking(doc), doc,
-               detail=f"{doc.doc_no!r} must not pair with {twin.doc_no!r}")  # fmt: skip
+        b.link(
+            "confusable_number",
+            "matched",
+            b.booking(doc),
+            doc,
+            detail=f"{doc.doc_no!r} must not pair with {twin.doc_no!r}",
+        )
 
 
-def _amendment(b: _Builder) -> None:
+def _amendment(b: Builder) -> None:
     kind = b.rng.choice(["invoice", "invoice", "credit_note"])
     doc = b.portal_doc(kind=kind, rates=1)
     fy = b.fy(doc.doc_date)
@@ -454,11 +334,17 @@ def _amendment(b: _Builder) -> None:
     diffs.append("doc_value")
     if original_date != doc.doc_date:
         diffs.append("doc_date")
-    b.link("amendment", "mismatched", book, doc, differences=tuple(diffs),
-           detail=f"value revised downward in {doc.doc_no!r}")  # fmt: skip
+    b.link(
+        "amendment",
+        "mismatched",
+        book,
+        doc,
+        differences=tuple(diffs),
+        detail=f"value revised downward in {doc.doc_no!r}",
+    )
 
 
-def _fy_boundary(b: _Builder) -> None:
+def _fy_boundary(b: Builder) -> None:
     supplier = b.supplier(style_has_fy=False)
     march = date(b.period_start.year if b.period_start.month >= 4 else b.period_start.year - 1, 3, 31)
     april = march + timedelta(days=1)
@@ -470,39 +356,57 @@ def _fy_boundary(b: _Builder) -> None:
     doc = b.portal_doc(supplier, doc_no=number, doc_date=portal_date, rtnprd=b.client.period, action="N")
     book = b.booking(doc, doc_date=books_date)
     # Equal-FY rules never pair these; flag for review rather than refuse (docs/reference/matching-practice.md §6).
-    b.link("fy_boundary", "mismatched", book, doc, differences=("doc_date",),
-           detail=f"books {books_date:%d-%m-%Y}, portal {portal_date:%d-%m-%Y}")  # fmt: skip
+    b.link(
+        "fy_boundary",
+        "mismatched",
+        book,
+        doc,
+        differences=("doc_date",),
+        detail=f"books {books_date:%d-%m-%Y}, portal {portal_date:%d-%m-%Y}",
+    )
 
 
-def _not_in_ims(b: _Builder) -> None:
+def _not_in_ims(b: Builder) -> None:
     """Reverse charge: in books and 2B, never in IMS (docs/reference/ims-rules.md §1) — not 'missing from IMS'."""
     doc = b.portal_doc(rates=1, reverse_charge=True, in_ims=False, action="N")
     book = b.booking(doc)
     b.link("not_in_ims", "books_only", book, doc, reason="reverse charge")
 
 
-def _unfiled_supplier(b: _Builder) -> None:
+def _unfiled_supplier(b: Builder) -> None:
     doc = b.portal_doc(filed=False, action="N")
     b.link("unfiled_supplier", "matched", b.booking(doc), doc, detail="supplier return not filed")
 
 
-def _pending_blocked(b: _Builder) -> None:
+def _pending_blocked(b: Builder) -> None:
     doc = b.portal_doc(pending_blocked=True, action="N")
     b.link("pending_blocked", "matched", b.booking(doc), doc)
 
 
 _BUILDERS = {
-    "exact": _exact, "number_format": _number_format, "rounding": _rounding, "value_diff": _value_diff,
-    "date_diff": _date_diff, "branch_gstin": _branch_gstin, "mistyped_gstin": _mistyped_gstin,
-    "duplicate_booking": _duplicate_booking, "credit_note": lambda b: _note(b, "credit_note"),
-    "debit_note": lambda b: _note(b, "debit_note"), "rate_wise_lines": _rate_wise_lines,
-    "ims_only": _ims_only, "books_only": _books_only, "confusable_number": _confusable_number,
-    "amendment": _amendment, "fy_boundary": _fy_boundary, "not_in_ims": _not_in_ims,
-    "unfiled_supplier": _unfiled_supplier, "pending_blocked": _pending_blocked,
-}  # fmt: skip
+    "exact": _exact,
+    "number_format": _number_format,
+    "rounding": _rounding,
+    "value_diff": _value_diff,
+    "date_diff": _date_diff,
+    "branch_gstin": _branch_gstin,
+    "mistyped_gstin": _mistyped_gstin,
+    "duplicate_booking": _duplicate_booking,
+    "credit_note": lambda b: _note(b, "credit_note"),
+    "debit_note": lambda b: _note(b, "debit_note"),
+    "rate_wise_lines": _rate_wise_lines,
+    "ims_only": _ims_only,
+    "books_only": _books_only,
+    "confusable_number": _confusable_number,
+    "amendment": _amendment,
+    "fy_boundary": _fy_boundary,
+    "not_in_ims": _not_in_ims,
+    "unfiled_supplier": _unfiled_supplier,
+    "pending_blocked": _pending_blocked,
+}
 
 
-def _two_b_only(b: _Builder) -> None:
+def _two_b_only(b: Builder) -> None:
     """Documents that go straight to GSTR-2B: ISD credit, imports, POS-rule ineligible (docs/reference/ims-rules.md §1).
 
     None is in the books: they belong to a 2B reconciliation and must never count as missing from IMS.
@@ -519,32 +423,58 @@ def _two_b_only(b: _Builder) -> None:
         b.link("not_in_ims", None, None, doc, reason=reason)
 
 
-def _isd_doc(b: _Builder, when: date) -> PortalDoc:
+def _isd_doc(b: Builder, when: date) -> PortalDoc:
     """ITC distributed by the client's own head office registration (an ISD in Karnataka)."""
     pan = b.client.gstin[2:12]
     isd = Supplier(make_gstin("29", pan), f"{b.client.name} (ISD)", pan, "29", "plain", is_branch=True)
     number = ""
     while not number or not b.claim(isd.gstin, "isd", number, b.fy(when)):
         number = f"ISD/{numbers.fy_tokens(b.fy(when))['fy5']}/{b.rng.randint(10, 999):03d}"
-    return PortalDoc(isd, "isd", number, when, b.lines(isd, inter_state=True), b.client.state_code, b.client.period,
-                     in_ims=False)  # fmt: skip
+    return PortalDoc(
+        isd,
+        "isd",
+        number,
+        when,
+        b.lines(isd, inter_state=True),
+        b.client.state_code,
+        b.client.period,
+        in_ims=False,
+    )
 
 
-def _import_doc(b: _Builder, when: date) -> PortalDoc:
+def _import_doc(b: Builder, when: date) -> PortalDoc:
     """A bill of entry from ICEGATE: no supplier GSTIN, IGST on the assessable value."""
     line = taxed_line(18.0, float(b.rng.randint(50_000, 900_000)), True)
-    return PortalDoc(None, "bill_of_entry", str(b.rng.randint(1_000_000, 9_999_999)), when, [line],
-                     b.client.state_code, b.client.period, in_ims=False,
-                     port_code=b.rng.choice(["INNSA1", "INBOM4", "INMAA1"]))  # fmt: skip
+    return PortalDoc(
+        None,
+        "bill_of_entry",
+        str(b.rng.randint(1_000_000, 9_999_999)),
+        when,
+        [line],
+        b.client.state_code,
+        b.client.period,
+        in_ims=False,
+        port_code=b.rng.choice(["INNSA1", "INBOM4", "INMAA1"]),
+    )
 
 
-def _pos_rule_doc(b: _Builder, when: date) -> PortalDoc:
+def _pos_rule_doc(b: Builder, when: date) -> PortalDoc:
     """An out-of-state supplier charging its own state's CGST + SGST (POS = its state): 2B 'ITC not
     available', reason P, and never in IMS."""
     supplier = b.supplier(out_of_state=True)
     fy = b.fy(when)
-    return PortalDoc(supplier, "invoice", b.number(supplier, "invoice", fy), when, b.lines(supplier, inter_state=False),
-                     supplier.state, b.client.period, in_ims=False, itc_available="N", itc_reason="P")  # fmt: skip
+    return PortalDoc(
+        supplier,
+        "invoice",
+        b.number(supplier, "invoice", fy),
+        when,
+        b.lines(supplier, inter_state=False),
+        supplier.state,
+        b.client.period,
+        in_ims=False,
+        itc_available="N",
+        itc_reason="P",
+    )
 
 
 def _plan(rng: random.Random, n_docs: int) -> list[str]:
@@ -571,32 +501,45 @@ def generate(seed: int = 7, n_docs: int = 2000, period: str = "112025", *, fast:
     client = make_client(rng, period)
     # About 2 % of the documents per supplier on average (a few large ones, many small).
     suppliers = make_suppliers(rng, max(25, n_docs // 40), numbers.STYLES)
-    builder = _Builder(rng, client, suppliers)
+    builder = Builder(rng, client, suppliers)
     for defect in _plan(rng, n_docs):
         _BUILDERS[defect](builder)
     _two_b_only(builder)
     return _assemble(builder, seed)
 
 
-def _assemble(b: _Builder, seed: int) -> Corpus:
+def _assemble(b: Builder, seed: int) -> Corpus:
     ims_docs = [d for d in b.docs if d.in_ims]
     ims_payload = portal.ims_payload(ims_docs)
-    ims = finish(portal.rows_frame(portal.ims_rows(ims_payload, b.client.gstin, IMS_FILE)), "ims",
-                 count_occurrences=False)  # fmt: skip
+    ims = finish(
+        portal.rows_frame(portal.ims_rows(ims_payload, b.client.gstin, IMS_FILE)),
+        "ims",
+        count_occurrences=False,
+    )
     twob_docs = [d for d in b.docs if d.in_2b]
     generated = b.period_end + timedelta(days=14)
     twob_payload = portal.gstr2b_payload(twob_docs, b.client.gstin, b.client.period, generated)
-    gstr2b = finish(portal.rows_frame(portal.gstr2b_rows(twob_payload, GSTR2B_FILE)), "gstr2b",
-                    count_occurrences=False)  # fmt: skip
+    gstr2b = finish(
+        portal.rows_frame(portal.gstr2b_rows(twob_payload, GSTR2B_FILE)), "gstr2b", count_occurrences=False
+    )
     entries = sorted(range(len(b.books)), key=lambda i: (b.books[i].voucher_date, i))
     ordered = [b.books[i] for i in entries]
     _voucher_numbers(ordered, b.fy(b.period_start))
     register = register_frame(ordered)
     books = books_frame(register, b.client.gstin, layout="generic", file_name=BOOKS_FILE, sheet=BOOKS_SHEET)
     truth = truth_frame(b.links, ordered, books, ims_docs, ims, twob_docs, gstr2b)
-    return Corpus(client=b.client, suppliers=suppliers_frame(b.suppliers), books=books, ims=ims,
-                  gstr2b=gstr2b, truth=truth, register=register, ims_payload=ims_payload,
-                  gstr2b_payload=twob_payload, seed=seed)  # fmt: skip
+    return Corpus(
+        client=b.client,
+        suppliers=suppliers_frame(b.suppliers),
+        books=books,
+        ims=ims,
+        gstr2b=gstr2b,
+        truth=truth,
+        register=register,
+        ims_payload=ims_payload,
+        gstr2b_payload=twob_payload,
+        seed=seed,
+    )
 
 
 def _voucher_numbers(entries: list[BookEntry], fy: str) -> None:

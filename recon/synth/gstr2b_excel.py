@@ -18,25 +18,88 @@ from recon.synth.generate import Corpus
 
 GSTR2B_EXCEL_FILE = "gstr2b.xlsx"
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_LONG_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-                "October", "November", "December")  # fmt: skip
+_LONG_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
-_B2B_TAIL = ["Place of supply", "Supply Attract Reverse Charge", "Rate(%)", "Taxable Value (₹)",
-             "Integrated Tax(₹)", "Central Tax(₹)", "State/UT Tax(₹)", "Cess(₹)", "GSTR-1/IFF/GSTR-5 Period",
-             "GSTR-1/IFF/GSTR-5 Filing Date", "ITC Availability", "Reason", "Applicable % of Tax Rate", "Source",
-             "IRN", "IRN Date"]  # fmt: skip
-B2B_HEADER = ["GSTIN of supplier", "Trade/Legal name", "Invoice number", "Invoice type", "Invoice Date",
-              "Invoice Value(₹)", *_B2B_TAIL]  # fmt: skip
-CDNR_HEADER = ["GSTIN of supplier", "Trade/Legal name", "Note number", "Note type", "Note Supply type", "Note date",
-               "Note Value (₹)", *_B2B_TAIL]  # fmt: skip
-ISD_HEADER = ["Eligibility of ITC", "Document type", "GSTIN of ISD", "Trade/Legal name of the ISD",
-              "ISD Document number", "ISD Document date", "Original ISD Document number",
-              "Original ISD Document date", "Integrated Tax(₹)", "Central Tax(₹)", "State/UT Tax(₹)", "Cess(₹)",
-              "ISD GSTR-6 Period", "ISD GSTR-6 Filing Date"]  # fmt: skip
-IMPG_HEADER = ["Icegate Reference Date", "Port Code", "Number", "Date", "Taxable Value", "Integrated Tax", "Cess",
-               "Amended (Yes)"]  # fmt: skip
-_REASONS = {"P": "POS and supplier state are same but recipient state is different",
-            "C": "Return filed after time specified in Section 16(4)"}  # fmt: skip
+_B2B_TAIL = [
+    "Place of supply",
+    "Supply Attract Reverse Charge",
+    "Rate(%)",
+    "Taxable Value (₹)",
+    "Integrated Tax(₹)",
+    "Central Tax(₹)",
+    "State/UT Tax(₹)",
+    "Cess(₹)",
+    "GSTR-1/IFF/GSTR-5 Period",
+    "GSTR-1/IFF/GSTR-5 Filing Date",
+    "ITC Availability",
+    "Reason",
+    "Applicable % of Tax Rate",
+    "Source",
+    "IRN",
+    "IRN Date",
+]
+B2B_HEADER = [
+    "GSTIN of supplier",
+    "Trade/Legal name",
+    "Invoice number",
+    "Invoice type",
+    "Invoice Date",
+    "Invoice Value(₹)",
+    *_B2B_TAIL,
+]
+CDNR_HEADER = [
+    "GSTIN of supplier",
+    "Trade/Legal name",
+    "Note number",
+    "Note type",
+    "Note Supply type",
+    "Note date",
+    "Note Value (₹)",
+    *_B2B_TAIL,
+]
+ISD_HEADER = [
+    "Eligibility of ITC",
+    "Document type",
+    "GSTIN of ISD",
+    "Trade/Legal name of the ISD",
+    "ISD Document number",
+    "ISD Document date",
+    "Original ISD Document number",
+    "Original ISD Document date",
+    "Integrated Tax(₹)",
+    "Central Tax(₹)",
+    "State/UT Tax(₹)",
+    "Cess(₹)",
+    "ISD GSTR-6 Period",
+    "ISD GSTR-6 Filing Date",
+]
+IMPG_HEADER = [
+    "Icegate Reference Date",
+    "Port Code",
+    "Number",
+    "Date",
+    "Taxable Value",
+    "Integrated Tax",
+    "Cess",
+    "Amended (Yes)",
+]
+_REASONS = {
+    "P": "POS and supplier state are same but recipient state is different",
+    "C": "Return filed after time specified in Section 16(4)",
+}
 
 
 def _dmy(text: str | None) -> str | None:
@@ -59,8 +122,11 @@ def _lines(rec: dict) -> list[dict]:
 
 
 def _b2b_rows(supplier: dict, rec: dict, note: bool) -> list[list]:
-    number = [rec["ntnum"], "Credit Note" if rec["typ"] == "C" else "Debit Note", "Regular"] if note else [
-        rec["inum"], "Regular"]  # fmt: skip
+    number = (
+        [rec["ntnum"], "Credit Note" if rec["typ"] == "C" else "Debit Note", "Regular"]
+        if note
+        else [rec["inum"], "Regular"]
+    )
     head = [supplier["ctin"], supplier["trdnm"], *number, _dmy(rec["dt"]), float(rec["val"])]
     rows = []
     for line in _lines(rec):
@@ -79,7 +145,7 @@ def _b2b_rows(supplier: dict, rec: dict, note: bool) -> list[list]:
                 rec.get("srctyp", ""),
                 rec.get("irn", ""),
                 _dmy(rec.get("irngendate")),
-            ]  # fmt: skip
+            ]
         )
     return rows
 
@@ -95,26 +161,53 @@ def _sheets(payload: dict) -> dict[str, tuple[list[str], list[list], int]]:
     docdata = payload["data"]["docdata"]
     out: dict[str, tuple[list[str], list[list], int]] = {}
     for section, sheet, note in (("b2b", "B2B", False), ("cdnr", "B2B-CDNR", True)):
-        rows = [r for s in docdata.get(section, []) for rec in s["inv" if not note else "nt"]
-                for r in _b2b_rows(s, rec, note)]  # fmt: skip
+        rows = [
+            r
+            for s in docdata.get(section, [])
+            for rec in s["inv" if not note else "nt"]
+            for r in _b2b_rows(s, rec, note)
+        ]
         out[sheet] = (B2B_HEADER if not note else CDNR_HEADER, rows, 0)
     for section, sheet, note in (("b2ba", "B2BA", False), ("cdnra", "B2B-CDNRA", True)):
         original = ["Note type", "Note number", "Note date"] if note else ["Invoice number", "Invoice Date"]
-        rows = [_original(rec, note) + r for s in docdata.get(section, [])
-                for rec in s["inv" if not note else "nt"] for r in _b2b_rows(s, rec, note)]  # fmt: skip
+        rows = [
+            _original(rec, note) + r
+            for s in docdata.get(section, [])
+            for rec in s["inv" if not note else "nt"]
+            for r in _b2b_rows(s, rec, note)
+        ]
         out[sheet] = (original + (CDNR_HEADER if note else B2B_HEADER), rows, len(original))
     isd_rows = [
-        ["Yes" if rec["itcelg"] == "Y" else "No", "ISD Invoice", s["ctin"], s["trdnm"], rec["docnum"],
-         _dmy(rec["docdt"]), None, None, *[float(rec[k]) for k in ("igst", "cgst", "sgst", "cess")],
-         _period_words(s["supprd"]), _dmy(s["supfildt"])]
-        for s in docdata.get("isd", []) for rec in s["doclist"]
-    ]  # fmt: skip
+        [
+            "Yes" if rec["itcelg"] == "Y" else "No",
+            "ISD Invoice",
+            s["ctin"],
+            s["trdnm"],
+            rec["docnum"],
+            _dmy(rec["docdt"]),
+            None,
+            None,
+            *[float(rec[k]) for k in ("igst", "cgst", "sgst", "cess")],
+            _period_words(s["supprd"]),
+            _dmy(s["supfildt"]),
+        ]
+        for s in docdata.get("isd", [])
+        for rec in s["doclist"]
+    ]
     out["ISD"] = (ISD_HEADER, isd_rows, 0)
     impg_rows = [
-        [_dmy(rec["refdt"]), rec["portcode"], rec["boenum"], _dmy(rec["boedt"]), float(rec["txval"]),
-         float(rec["igst"]), float(rec["cess"]), "Yes" if rec["isamd"] == "Y" else "No"]
+        [
+            _dmy(rec["refdt"]),
+            rec["portcode"],
+            rec["boenum"],
+            _dmy(rec["boedt"]),
+            float(rec["txval"]),
+            float(rec["igst"]),
+            float(rec["cess"]),
+            "Yes" if rec["isamd"] == "Y" else "No",
+        ]
         for rec in docdata.get("impg", [])
-    ]  # fmt: skip
+    ]
     out["IMPG"] = (IMPG_HEADER, impg_rows, 0)
     return out
 
@@ -176,8 +269,14 @@ def _read_me(book, corpus: Corpus, bold) -> None:
         ws.write_string(r, 1, value)
 
 
-_SHEET_OF_SECTION = {"b2b": "B2B", "b2ba": "B2BA", "cdnr": "B2B-CDNR", "cdnra": "B2B-CDNRA", "isd": "ISD",
-                     "impg": "IMPG"}  # fmt: skip
+_SHEET_OF_SECTION = {
+    "b2b": "B2B",
+    "b2ba": "B2BA",
+    "cdnr": "B2B-CDNR",
+    "cdnra": "B2B-CDNRA",
+    "isd": "ISD",
+    "impg": "IMPG",
+}
 
 
 def gstr2b_excel_as_read(corpus: Corpus) -> pl.DataFrame:
@@ -192,20 +291,29 @@ def gstr2b_excel_as_read(corpus: Corpus) -> pl.DataFrame:
     for section, sheet in _SHEET_OF_SECTION.items():
         header, rows, original = sheets[sheet]
         start = first_data_row(original)
-        no_col = header.index({"B2B": "Invoice number", "B2BA": "Invoice number", "B2B-CDNR": "Note number",
-                               "B2B-CDNRA": "Note number", "ISD": "ISD Document number", "IMPG": "Number"}[sheet],
-                              original)  # fmt: skip
+        no_col = header.index(
+            {
+                "B2B": "Invoice number",
+                "B2BA": "Invoice number",
+                "B2B-CDNR": "Note number",
+                "B2B-CDNRA": "Note number",
+                "ISD": "ISD Document number",
+                "IMPG": "Number",
+            }[sheet],
+            original,
+        )
         gstin_col = next((i for i, h in enumerate(header) if "GSTIN" in h), None)
         for i, row in enumerate(rows):
             key = (section, row[gstin_col] if gstin_col is not None else None, row[no_col])
             origin.setdefault(key, []).append(start + i)
     return corpus.gstr2b.with_columns(
         pl.struct("section", "supplier_gstin", "doc_no")
-        .map_elements(lambda s: origin[(s["section"], s["supplier_gstin"], s["doc_no"])],
-                      return_dtype=pl.List(pl.Int64))
+        .map_elements(
+            lambda s: origin[(s["section"], s["supplier_gstin"], s["doc_no"])], return_dtype=pl.List(pl.Int64)
+        )
         .alias("origin_rows"),
         pl.col("section").replace_strict(_SHEET_OF_SECTION).alias("origin_sheet"),
         pl.lit(GSTR2B_EXCEL_FILE).alias("origin_file"),
         pl.lit(None, dtype=pl.String).alias("ims_action"),
         pl.lit("Filed").alias("supplier_filing_status"),
-    )  # fmt: skip
+    )

@@ -35,8 +35,14 @@ SHAPES: dict[str, LayoutShape] = {
                            has_voucher_no=True),
 }  # fmt: skip
 
-SHEET_NAMES = {"tally": "Purchase Register", "busy": "Purchase Register", "zoho": "Bills", "sap": "Sheet1",
-               "marg": "Purchase Register", "generic": "Purchase Register"}  # fmt: skip
+SHEET_NAMES = {
+    "tally": "Purchase Register",
+    "busy": "Purchase Register",
+    "zoho": "Bills",
+    "sap": "Sheet1",
+    "marg": "Purchase Register",
+    "generic": "Purchase Register",
+}
 
 # Voucher words per layout: (supplier's class, typed negative?) -> what the ERP writes.
 _WORDS: dict[str, dict[tuple[str, bool], str]] = {
@@ -137,93 +143,249 @@ def _totals(header: list[str], rows: list[list], label_col: int, label: str) -> 
 
 def tally_sheet(rows: list[dict], client_name: str) -> Sheet:
     start, end = _period_text(rows, "%-d-%b-%Y")
-    header = ["Date", "Particulars", "Voucher Type", "Voucher No.", "Supplier Invoice No.", "Supplier Invoice Date",
-              "GSTIN/UIN", "Taxable Value", "Integrated Tax Amount", "Central Tax Amount", "State Tax Amount",
-              "Cess Amount", "Gross Total"]  # fmt: skip
+    header = [
+        "Date",
+        "Particulars",
+        "Voucher Type",
+        "Voucher No.",
+        "Supplier Invoice No.",
+        "Supplier Invoice Date",
+        "GSTIN/UIN",
+        "Taxable Value",
+        "Integrated Tax Amount",
+        "Central Tax Amount",
+        "State Tax Amount",
+        "Cess Amount",
+        "Gross Total",
+    ]
     data = [
-        [r["voucher_date"], r["supplier_name"], voucher_word("tally", r["doc_kind"], r["negative"]), r["voucher_no"],
-         r["doc_no"], r["doc_date"], r["supplier_gstin"], _signed(r, "taxable_value"),
-         *[_blank_zero(_signed(r, c)) for c in ("igst", "cgst", "sgst", "cess")], _signed(r, "gross_total")]
+        [
+            r["voucher_date"],
+            r["supplier_name"],
+            voucher_word("tally", r["doc_kind"], r["negative"]),
+            r["voucher_no"],
+            r["doc_no"],
+            r["doc_date"],
+            r["supplier_gstin"],
+            _signed(r, "taxable_value"),
+            *[_blank_zero(_signed(r, c)) for c in ("igst", "cgst", "sgst", "cess")],
+            _signed(r, "gross_total"),
+        ]
         for r in rows
-    ]  # fmt: skip
-    return Sheet(SHEET_NAMES["tally"], [[client_name], ["Purchase Register"], [f"{start} to {end}"]], header, data,
-                 [_totals(header, data, 1, "Grand Total")], date_format="%-d-%b-%Y", excel_date_format="d-mmm-yy")  # fmt: skip
+    ]
+    return Sheet(
+        SHEET_NAMES["tally"],
+        [[client_name], ["Purchase Register"], [f"{start} to {end}"]],
+        header,
+        data,
+        [_totals(header, data, 1, "Grand Total")],
+        date_format="%-d-%b-%Y",
+        excel_date_format="d-mmm-yy",
+    )
 
 
 def busy_sheet(rows: list[dict], client_name: str, amounts_as_text: bool) -> Sheet:
     start, end = _period_text(rows, "%d-%m-%Y")
-    header = ["Date", "Vch/Bill No", "Type", "Party Name", "GSTIN", "Supplier Bill No", "Supplier Bill Date",
-              "Reverse Charge", "Tax Rate", "Taxable Amt", "IGST Amt", "CGST Amt", "SGST Amt", "Cess Amt",
-              "Bill Amount"]  # fmt: skip
+    header = [
+        "Date",
+        "Vch/Bill No",
+        "Type",
+        "Party Name",
+        "GSTIN",
+        "Supplier Bill No",
+        "Supplier Bill Date",
+        "Reverse Charge",
+        "Tax Rate",
+        "Taxable Amt",
+        "IGST Amt",
+        "CGST Amt",
+        "SGST Amt",
+        "Cess Amt",
+        "Bill Amount",
+    ]
     money = indian if amounts_as_text else (lambda v: v)
     data = [
-        [r["voucher_date"], r["voucher_no"], voucher_word("busy", r["doc_kind"], r["negative"]), r["supplier_name"],
-         r["supplier_gstin"], r["doc_no"], r["doc_date"], "Y" if r["reverse_charge"] else "N",
-         f"{r['rate']:g}%" if r["rate"] is not None else "",
-         *[money(_signed(r, c)) for c in ("taxable_value", "igst", "cgst", "sgst", "cess", "gross_total")]]
+        [
+            r["voucher_date"],
+            r["voucher_no"],
+            voucher_word("busy", r["doc_kind"], r["negative"]),
+            r["supplier_name"],
+            r["supplier_gstin"],
+            r["doc_no"],
+            r["doc_date"],
+            "Y" if r["reverse_charge"] else "N",
+            f"{r['rate']:g}%" if r["rate"] is not None else "",
+            *[money(_signed(r, c)) for c in ("taxable_value", "igst", "cgst", "sgst", "cess", "gross_total")],
+        ]
         for r in rows
-    ]  # fmt: skip
-    return Sheet(SHEET_NAMES["busy"], [[client_name], [f"Purchase Register from {start} to {end}"]], header, data,
-                 [] if amounts_as_text else [_totals(header, data, 3, "Total")], dates_as_text=True)  # fmt: skip
+    ]
+    return Sheet(
+        SHEET_NAMES["busy"],
+        [[client_name], [f"Purchase Register from {start} to {end}"]],
+        header,
+        data,
+        [] if amounts_as_text else [_totals(header, data, 3, "Total")],
+        dates_as_text=True,
+    )
 
 
 def zoho_sheet(rows: list[dict]) -> Sheet:
-    header = ["Bill Date", "Transaction Type", "Bill#", "Vendor Name", "GST Identification Number (GSTIN)",
-              "Place of Supply", "Reverse Charge", "Taxable Amount", "IGST", "CGST", "SGST", "CESS", "Total"]  # fmt: skip
+    header = [
+        "Bill Date",
+        "Transaction Type",
+        "Bill#",
+        "Vendor Name",
+        "GST Identification Number (GSTIN)",
+        "Place of Supply",
+        "Reverse Charge",
+        "Taxable Amount",
+        "IGST",
+        "CGST",
+        "SGST",
+        "CESS",
+        "Total",
+    ]
     data = [
-        [r["doc_date"], voucher_word("zoho", r["doc_kind"], False), r["doc_no"], r["supplier_name"],
-         r["supplier_gstin"], state_name(r["pos"]), "Yes" if r["reverse_charge"] else "No",
-         *[r[c] for c in ("taxable_value", "igst", "cgst", "sgst", "cess", "gross_total")]]
+        [
+            r["doc_date"],
+            voucher_word("zoho", r["doc_kind"], False),
+            r["doc_no"],
+            r["supplier_name"],
+            r["supplier_gstin"],
+            state_name(r["pos"]),
+            "Yes" if r["reverse_charge"] else "No",
+            *[r[c] for c in ("taxable_value", "igst", "cgst", "sgst", "cess", "gross_total")],
+        ]
         for r in rows
-    ]  # fmt: skip
+    ]
     return Sheet(
         SHEET_NAMES["zoho"], [], header, data, [], date_format="%Y-%m-%d", excel_date_format="yyyy-mm-dd"
     )
 
 
 def sap_sheet(rows: list[dict]) -> Sheet:
-    header = ["Posting Date", "Document Date", "Document Number", "Document Type", "Vendor", "Vendor Name",
-              "Vendor GSTIN", "Reference", "Place of Supply", "Reverse Charge", "Tax Rate", "Taxable Amount",
-              "IGST Amount", "CGST Amount", "SGST Amount", "Cess Amount", "Gross Amount"]  # fmt: skip
+    header = [
+        "Posting Date",
+        "Document Date",
+        "Document Number",
+        "Document Type",
+        "Vendor",
+        "Vendor Name",
+        "Vendor GSTIN",
+        "Reference",
+        "Place of Supply",
+        "Reverse Charge",
+        "Tax Rate",
+        "Taxable Amount",
+        "IGST Amount",
+        "CGST Amount",
+        "SGST Amount",
+        "Cess Amount",
+        "Gross Amount",
+    ]
     data = [
-        [r["voucher_date"], r["doc_date"], r["voucher_no"], voucher_word("sap", r["doc_kind"], r["negative"]),
-         f"V{int(r['supplier_gstin'][2:12].encode().hex(), 16) % 900000 + 100000}", r["supplier_name"],
-         r["supplier_gstin"], r["doc_no"], r["pos"], "Yes" if r["reverse_charge"] else "No",
-         r["rate"], *[_signed(r, c) for c in ("taxable_value", "igst", "cgst", "sgst", "cess", "gross_total")]]
+        [
+            r["voucher_date"],
+            r["doc_date"],
+            r["voucher_no"],
+            voucher_word("sap", r["doc_kind"], r["negative"]),
+            f"V{int(r['supplier_gstin'][2:12].encode().hex(), 16) % 900000 + 100000}",
+            r["supplier_name"],
+            r["supplier_gstin"],
+            r["doc_no"],
+            r["pos"],
+            "Yes" if r["reverse_charge"] else "No",
+            r["rate"],
+            *[_signed(r, c) for c in ("taxable_value", "igst", "cgst", "sgst", "cess", "gross_total")],
+        ]
         for r in rows
-    ]  # fmt: skip
+    ]
     return Sheet(SHEET_NAMES["sap"], [], header, data, [], date_format="%d.%m.%Y", dates_as_text=True)
 
 
 def marg_sheet(rows: list[dict]) -> Sheet:
     start, end = _period_text(rows, "%d/%m/%Y")
-    header = ["Date", "Vch No.", "Type", "Party Name", "GSTIN", "Bill No.", "Bill Date", "Taxable", "IGST", "CGST",
-              "SGST", "Cess", "Net Amount"]  # fmt: skip
+    header = [
+        "Date",
+        "Vch No.",
+        "Type",
+        "Party Name",
+        "GSTIN",
+        "Bill No.",
+        "Bill Date",
+        "Taxable",
+        "IGST",
+        "CGST",
+        "SGST",
+        "Cess",
+        "Net Amount",
+    ]
     data = [
-        [r["voucher_date"], r["voucher_no"], voucher_word("marg", r["doc_kind"], r["negative"]), r["supplier_name"],
-         r["supplier_gstin"], r["doc_no"], r["doc_date"],
-         *[indian(_signed(r, c)) for c in ("taxable_value", "igst", "cgst", "sgst", "cess", "gross_total")]]
+        [
+            r["voucher_date"],
+            r["voucher_no"],
+            voucher_word("marg", r["doc_kind"], r["negative"]),
+            r["supplier_name"],
+            r["supplier_gstin"],
+            r["doc_no"],
+            r["doc_date"],
+            *[
+                indian(_signed(r, c))
+                for c in ("taxable_value", "igst", "cgst", "sgst", "cess", "gross_total")
+            ],
+        ]
         for r in rows
-    ]  # fmt: skip
+    ]
     totals = [None] * len(header)
     totals[3] = "Total"
     for j, c in enumerate(("taxable_value", "igst", "cgst", "sgst", "cess", "gross_total"), start=7):
         totals[j] = indian(round(sum(_signed(r, c) for r in rows), 2))
-    return Sheet(SHEET_NAMES["marg"], [[f"PURCHASE REGISTER {start} TO {end}"]], header, data, [totals],
-                 date_format="%d/%m/%Y", dates_as_text=True)  # fmt: skip
+    return Sheet(
+        SHEET_NAMES["marg"],
+        [[f"PURCHASE REGISTER {start} TO {end}"]],
+        header,
+        data,
+        [totals],
+        date_format="%d/%m/%Y",
+        dates_as_text=True,
+    )
 
 
 def generic_sheet(rows: list[dict]) -> Sheet:
-    header = ["Supplier GSTIN", "Supplier Name", "Invoice No", "Invoice Date", "Place of Supply",
-              "Reverse Charge", "Rate", "Taxable Value", "IGST", "CGST", "SGST", "Cess", "Invoice Value",
-              "Voucher Type", "Voucher No", "Voucher Date"]  # fmt: skip
+    header = [
+        "Supplier GSTIN",
+        "Supplier Name",
+        "Invoice No",
+        "Invoice Date",
+        "Place of Supply",
+        "Reverse Charge",
+        "Rate",
+        "Taxable Value",
+        "IGST",
+        "CGST",
+        "SGST",
+        "Cess",
+        "Invoice Value",
+        "Voucher Type",
+        "Voucher No",
+        "Voucher Date",
+    ]
     data = [
-        [r["supplier_gstin"], r["supplier_name"], r["doc_no"], r["doc_date"],
-         f"{r['pos']}-{state_name(r['pos'])}" if r["pos"] else None, "Y" if r["reverse_charge"] else "N", r["rate"],
-         *[_signed(r, c) for c in ("taxable_value", "igst", "cgst", "sgst", "cess", "gross_total")],
-         voucher_word("generic", r["doc_kind"], r["negative"]), r["voucher_no"], r["voucher_date"]]
+        [
+            r["supplier_gstin"],
+            r["supplier_name"],
+            r["doc_no"],
+            r["doc_date"],
+            f"{r['pos']}-{state_name(r['pos'])}" if r["pos"] else None,
+            "Y" if r["reverse_charge"] else "N",
+            r["rate"],
+            *[_signed(r, c) for c in ("taxable_value", "igst", "cgst", "sgst", "cess", "gross_total")],
+            voucher_word("generic", r["doc_kind"], r["negative"]),
+            r["voucher_no"],
+            r["voucher_date"],
+        ]
         for r in rows
-    ]  # fmt: skip
+    ]
     # Our template is typically filled in Excel and saved as "CSV UTF-8", which writes a BOM.
     return Sheet(SHEET_NAMES["generic"], [], header, data, [], csv_bom=True)
 

@@ -121,8 +121,14 @@ def ims_rows(payload: dict, recipient: str, file_name: str) -> list[dict]:
     return rows
 
 
-_AMOUNT_KEYS = {"taxable_value": "txval", "igst": "iamt", "cgst": "camt", "sgst": "samt", "cess": "cess",
-                "doc_value": "val"}  # fmt: skip
+_AMOUNT_KEYS = {
+    "taxable_value": "txval",
+    "igst": "iamt",
+    "cgst": "camt",
+    "sgst": "samt",
+    "cess": "cess",
+    "doc_value": "val",
+}
 
 
 def _parse(text: str | None) -> date | None:

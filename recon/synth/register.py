@@ -144,13 +144,26 @@ def books_frame(
         .group_by("entry", maintain_order=True)
         .agg(
             kind.first().alias("doc_kind"),
-            (voucher_type if voucher_type is not None else voucher_type_expr(layout)).first().alias("voucher_type"),
-            *[pl.col(c).first() for c in ("supplier_gstin", "supplier_name", "doc_no", "doc_date", "pos",
-                                           "reverse_charge", "voucher_no", "odd_sign")],
+            (voucher_type if voucher_type is not None else voucher_type_expr(layout))
+            .first()
+            .alias("voucher_type"),
+            *[
+                pl.col(c).first()
+                for c in (
+                    "supplier_gstin",
+                    "supplier_name",
+                    "doc_no",
+                    "doc_date",
+                    "pos",
+                    "reverse_charge",
+                    "voucher_no",
+                    "odd_sign",
+                )
+            ],
             *[pl.col(c).sum().round(2) for c in _SUMMED],
             pl.col("sheet_row").alias("origin_rows"),
         )
-    )  # fmt: skip
+    )
     docs = docs.with_columns(
         pl.lit(recipient_gstin).alias("recipient_gstin"),
         pl.lit(False).alias("is_amendment"),

@@ -37,9 +37,10 @@ import polars as pl
 from recon import jsonio, model
 from recon.normalise import fy_of
 from recon.synth import portal
+from recon.synth.builder import Builder
 from recon.synth.canonical import finish
 from recon.synth.documents import BookEntry, PortalDoc
-from recon.synth.generate import _BUILDERS, _Builder, _plan, _two_b_only, _voucher_numbers
+from recon.synth.generate import _BUILDERS, _plan, _two_b_only, _voucher_numbers
 from recon.synth.parties import Client, make_client, make_suppliers, suppliers_frame
 from recon.synth.register import books_frame, register_frame
 
@@ -47,8 +48,16 @@ MONTHS = ("082025", "092025", "102025")
 BOOKS_SHEET = "Purchase Register"
 IMS_FILE = "ims.json"
 TRUTH_FILE = "truth.csv"
-CASES = ("filed_late", "booked_late", "pending_carried", "never_filed", "portal_only", "unbooked_2b", "fy_reuse",
-         "past_deadline")  # fmt: skip
+CASES = (
+    "filed_late",
+    "booked_late",
+    "pending_carried",
+    "never_filed",
+    "portal_only",
+    "unbooked_2b",
+    "fy_reuse",
+    "past_deadline",
+)
 # Engine outcome → what the open pool must say when the portal side of the pair is an earlier statement.
 _PAIRED = ("matched", "mismatched")
 
@@ -124,9 +133,9 @@ def _number_styles() -> tuple[str, ...]:
     return numbers.STYLES
 
 
-def _month_builder(rng, client: Client, suppliers, month: str, shared: dict) -> _Builder:
+def _month_builder(rng, client: Client, suppliers, month: str, shared: dict) -> Builder:
     """A single-period builder for ``month`` sharing the number series of every other month."""
-    b = _Builder(rng, replace(client, period=month), suppliers)
+    b = Builder(rng, replace(client, period=month), suppliers)
     b.serials, b.used = shared["serials"], shared["used"]
     return b
 
@@ -153,7 +162,7 @@ def _where(doc: PortalDoc | None, month_of: dict[int, str], months: tuple[str, .
 
 
 def _open_pool_cases(
-    builders: dict[str, _Builder], months: tuple[str, ...], rng: random.Random
+    builders: dict[str, Builder], months: tuple[str, ...], rng: random.Random
 ) -> list[_Placed]:
     current, earlier = builders[months[-1]], [builders[m] for m in months[:-1]]
     out: list[_Placed] = []
@@ -170,14 +179,14 @@ def _open_pool_cases(
     return out
 
 
-def _filed_late(old: _Builder, current: _Builder) -> list[_Placed]:
+def _filed_late(old: Builder, current: Builder) -> list[_Placed]:
     """Dated and booked in an earlier month; the supplier reported it in this month's GSTR-1."""
     doc_date = old.period_start.replace(day=old.rng.randint(1, old.period_end.day))
     doc = current.portal_doc(doc_date=doc_date, rtnprd=current.client.period, action="N")
     return [_Placed("filed_late", "matched", old.booking(doc), doc)]
 
 
-def _booked_late(old: _Builder, current: _Builder) -> list[_Placed]:
+def _booked_late(old: Builder, current: Builder) -> list[_Placed]:
     """In an earlier month's GSTR-2B; the bill reached the accounts this month."""
     doc = old.portal_doc(action="N", filed=True, rtnprd=old.client.period)
     doc.doc_date = old.period_start.replace(day=old.rng.randint(1, old.period_end.day))
@@ -186,33 +195,40 @@ def _booked_late(old: _Builder, current: _Builder) -> list[_Placed]:
     return [_Placed("booked_late", "matched", book, doc)]
 
 
-def _pending_carried(old: _Builder) -> list[_Placed]:
+def _pending_carried(old: Builder) -> list[_Placed]:
     """Kept Pending in an earlier month: not in that 2B, still in the inbox, with its action P."""
     doc = old.portal_doc(action="P", rtnprd=old.client.period)
     return [_Placed("pending_carried", "matched", old.booking(doc), doc)]
 
 
-def _never_filed(old: _Builder) -> list[_Placed]:
+def _never_filed(old: Builder) -> list[_Placed]:
     """Booked months ago; the supplier never reported it."""
     supplier = old.supplier()
     when = old.period_start.replace(day=old.rng.randint(1, old.period_end.day))
-    ghost = PortalDoc(supplier, "invoice", old.number(supplier, "invoice", old.fy(when)), when,
-                      old.lines(supplier), old.client.state_code, old.client.period)  # fmt: skip
+    ghost = PortalDoc(
+        supplier,
+        "invoice",
+        old.number(supplier, "invoice", old.fy(when)),
+        when,
+        old.lines(supplier),
+        old.client.state_code,
+        old.client.period,
+    )
     return [_Placed("never_filed", "books_only", old.booking(ghost), None)]
 
 
-def _portal_only(current: _Builder) -> list[_Placed]:
+def _portal_only(current: Builder) -> list[_Placed]:
     doc = current.portal_doc(action="N")
     return [_Placed("portal_only", "ims_only", None, doc)]
 
 
-def _unbooked_2b(old: _Builder) -> list[_Placed]:
+def _unbooked_2b(old: Builder) -> list[_Placed]:
     """Filed and in an earlier 2B, never booked: history, not a record of this run."""
     doc = old.portal_doc(action="N", filed=True, rtnprd=old.client.period)
     return [_Placed("unbooked_2b", None, None, doc)]
 
 
-def _fy_reuse(current: _Builder, *, booked: bool) -> list[_Placed]:
+def _fy_reuse(current: Builder, *, booked: bool) -> list[_Placed]:
     """A number used by the supplier last FY (booked then, other amounts) and again this FY.
 
     ``booked``: this year's document is booked too and pairs with its own entry; otherwise it is only in
@@ -227,8 +243,15 @@ def _fy_reuse(current: _Builder, *, booked: bool) -> list[_Placed]:
         number = current.number(supplier, "invoice", this_fy)
     doc = current.portal_doc(supplier, doc_no=number, rtnprd=current.client.period, action="N", rates=1)
     old_date = last_start + timedelta(days=current.rng.randint(150, 300))  # Sep–Jan of last FY
-    old_doc = PortalDoc(supplier, "invoice", number, old_date, current.lines(supplier, 1), current.client.state_code,
-                        f"{old_date.month:02d}{old_date.year}")  # fmt: skip
+    old_doc = PortalDoc(
+        supplier,
+        "invoice",
+        number,
+        old_date,
+        current.lines(supplier, 1),
+        current.client.state_code,
+        f"{old_date.month:02d}{old_date.year}",
+    )
     old_book = current.booking(old_doc)
     old_book.voucher_date = old_date
     out = [_Placed("fy_reuse", "books_only", old_book, None)]
@@ -239,12 +262,19 @@ def _fy_reuse(current: _Builder, *, booked: bool) -> list[_Placed]:
     return out
 
 
-def _past_deadline(current: _Builder) -> list[_Placed]:
+def _past_deadline(current: Builder) -> list[_Placed]:
     """An invoice of two FYs ago, never reported: its s.16(4) deadline has passed."""
     supplier = current.supplier()
     when = date(current.period_start.year - 2, 6, 15)
-    ghost = PortalDoc(supplier, "invoice", current.number(supplier, "invoice", current.fy(when)), when,
-                      current.lines(supplier), current.client.state_code, f"{when.month:02d}{when.year}")  # fmt: skip
+    ghost = PortalDoc(
+        supplier,
+        "invoice",
+        current.number(supplier, "invoice", current.fy(when)),
+        when,
+        current.lines(supplier),
+        current.client.state_code,
+        f"{when.month:02d}{when.year}",
+    )
     book = current.booking(ghost)
     book.voucher_date = current.period_start
     return [_Placed("past_deadline", "books_only", book, None)]
@@ -269,20 +299,37 @@ def _assemble(client, suppliers, months, builders, placed: list[_Placed], month_
         in_2b = [d for d in docs if _where(d, month_of, months) == month]
         b = builders[month]
         payloads[month] = portal.gstr2b_payload(in_2b, client.gstin, month, b.period_end + timedelta(days=14))
-        frame = finish(portal.rows_frame(portal.gstr2b_rows(payloads[month], gstr2b_file(month))), "gstr2b",
-                       count_occurrences=False)  # fmt: skip
+        frame = finish(
+            portal.rows_frame(portal.gstr2b_rows(payloads[month], gstr2b_file(month))),
+            "gstr2b",
+            count_occurrences=False,
+        )
         statements.append((month, frame))
     entries = [e for b in builders.values() for e in b.books]
     order = sorted(range(len(entries)), key=lambda i: (entries[i].voucher_date, i))
     ordered = [entries[i] for i in order]
     _voucher_numbers(ordered, fy_of(date(int(months[-1][2:]), int(months[-1][:2]), 1)))
     register = register_frame(ordered)
-    books = books_frame(register, client.gstin, layout="generic", file_name=books_file_name("generic", months),
-                        sheet=BOOKS_SHEET)  # fmt: skip
+    books = books_frame(
+        register,
+        client.gstin,
+        layout="generic",
+        file_name=books_file_name("generic", months),
+        sheet=BOOKS_SHEET,
+    )
     truth = _truth(placed, ordered, books, ims, statements, months)
-    return Timeline(client=client, suppliers=suppliers_frame(suppliers), months=months, books=books,
-                    register=register, statements=statements, ims=ims, truth=truth, gstr2b_payloads=payloads,
-                    ims_payload=ims_payload)  # fmt: skip
+    return Timeline(
+        client=client,
+        suppliers=suppliers_frame(suppliers),
+        months=months,
+        books=books,
+        register=register,
+        statements=statements,
+        ims=ims,
+        truth=truth,
+        gstr2b_payloads=payloads,
+        ims_payload=ims_payload,
+    )
 
 
 def books_file_name(layout: str, months: tuple[str, ...]) -> str:
@@ -392,8 +439,13 @@ def books_as_read(timeline: Timeline, layout: str) -> pl.DataFrame:
     """The canonical books a reader must make of the register written in ``layout``."""
     from recon.synth.layouts import SHEET_NAMES
 
-    return books_frame(timeline.register, timeline.client.gstin, layout=layout,
-                       file_name=books_file_name(layout, timeline.months), sheet=SHEET_NAMES[layout])  # fmt: skip
+    return books_frame(
+        timeline.register,
+        timeline.client.gstin,
+        layout=layout,
+        file_name=books_file_name(layout, timeline.months),
+        sheet=SHEET_NAMES[layout],
+    )
 
 
 def _text(path: Path, text: str) -> Path:

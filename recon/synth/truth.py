@@ -50,8 +50,9 @@ def truth_frame(links, ordered, books, ims_docs, ims, twob_docs, gstr2b) -> pl.D
                 "detail": link.detail,
             }
         )
-    return with_2b_categories(pl.DataFrame(rows, schema={k: v for k, v in TRUTH_SCHEMA.items()
-                                                        if k != "expected_category_2b"}))  # fmt: skip
+    return with_2b_categories(
+        pl.DataFrame(rows, schema={k: v for k, v in TRUTH_SCHEMA.items() if k != "expected_category_2b"})
+    )
 
 
 def with_2b_categories(truth: pl.DataFrame) -> pl.DataFrame:
@@ -84,7 +85,7 @@ def _portal_ids_in_doc_order(docs: list[PortalDoc], frame: pl.DataFrame, source:
                 doc.doc_no,
                 fy_of(doc.doc_date),
                 section=section,
-            )  # fmt: skip
+            )
         )
     known = set(frame.get_column("doc_id").to_list())
     missing = [i for i in ids if i not in known]
