@@ -24,10 +24,19 @@ CLIENT_A = gstin_of("27", "AABCA1111A")
 CLIENT_B = gstin_of("27", "AABCB2222B")
 SUPPLIERS = [gstin_of("27", "AAFCS3333C"), gstin_of("29", "AAGCT4444D"), gstin_of("24", "AAHCU5555E")]
 TALLY_COLUMNS = [
-    "Date", "Particulars", "Voucher Type", "Voucher No.", "Supplier Invoice No.", "Supplier Invoice Date",
-    "GSTIN/UIN", "Taxable Value", "Integrated Tax Amount", "Central Tax Amount", "State Tax Amount",
+    "Date",
+    "Particulars",
+    "Voucher Type",
+    "Voucher No.",
+    "Supplier Invoice No.",
+    "Supplier Invoice Date",
+    "GSTIN/UIN",
+    "Taxable Value",
+    "Integrated Tax Amount",
+    "Central Tax Amount",
+    "State Tax Amount",
     "Invoice Value",
-]  # fmt: skip
+]
 
 
 def tally_register(invoices: list[tuple[int, str]], *, title: str = "Purchase Register") -> bytes:
@@ -42,8 +51,22 @@ def tally_register(invoices: list[tuple[int, str]], *, title: str = "Purchase Re
             taxable = 1000.0 + 10 * index
             tax = round(taxable * rate, 2)
             igst, half = (tax, 0.0) if gstin[:2] != "27" else (0.0, round(tax / 2, 2))
-            rows.append(["03-11-2025", f"Supplier {supplier}", vtype, f"P/{index}", number, "01-11-2025",
-                         gstin, taxable, igst, half, half, round(taxable + tax, 2)])  # fmt: skip
+            rows.append(
+                [
+                    "03-11-2025",
+                    f"Supplier {supplier}",
+                    vtype,
+                    f"P/{index}",
+                    number,
+                    "01-11-2025",
+                    gstin,
+                    taxable,
+                    igst,
+                    half,
+                    half,
+                    round(taxable + tax, 2),
+                ]
+            )
     grid = [["Acme Industries Pvt Ltd"], [title], ["1-Nov-2025 to 30-Nov-2025"], [], TALLY_COLUMNS, *rows]
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True})
@@ -58,10 +81,26 @@ def tally_register(invoices: list[tuple[int, str]], *, title: str = "Purchase Re
 def ims_download(numbers: list[tuple[int, str]], *, rtin: str | None = None) -> bytes:
     """An IMS JSON download written by hand (b2b records), with or without the recipient 'rtin'."""
     records = [
-        {"stin": SUPPLIERS[s], "inum": n, "idt": "01-11-2025", "inv_typ": "R", "pos": "27", "val": "1180.00",
-         "txval": "1000.00", "iamt": "180.00", "camt": "0", "samt": "0", "cess": "0", "rtnprd": "112025",
-         "srcform": "R1", "srcfilstatus": "Filed", "action": "N", "ispendactblocked": "N", "hash": f"h{n}"}
+        {
+            "stin": SUPPLIERS[s],
+            "inum": n,
+            "idt": "01-11-2025",
+            "inv_typ": "R",
+            "pos": "27",
+            "val": "1180.00",
+            "txval": "1000.00",
+            "iamt": "180.00",
+            "camt": "0",
+            "samt": "0",
+            "cess": "0",
+            "rtnprd": "112025",
+            "srcform": "R1",
+            "srcfilstatus": "Filed",
+            "action": "N",
+            "ispendactblocked": "N",
+            "hash": f"h{n}",
+        }
         for s, n in numbers
-    ]  # fmt: skip
+    ]
     body = {"b2b": records} if rtin is None else {"rtin": rtin, "reqtyp": "IMS", "b2b": records}
     return json.dumps(body).encode()

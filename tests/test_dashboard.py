@@ -53,18 +53,48 @@ def test_risk_counts_unreported_invoices_a_second_booking_and_the_excess_claimed
     review = review_rows(
         [
             {"category": "books_only", "books_tax": 1800.0, "supplier_name": "Acme"},
-            {"category": "books_only", "books_tax": 900.0, "doc_kind": "credit_note", "supplier_name": "Acme"},
+            {
+                "category": "books_only",
+                "books_tax": 900.0,
+                "doc_kind": "credit_note",
+                "supplier_name": "Acme",
+            },
             {"category": "books_only", "books_tax": 400.0, "supplier_name": "Acme", "duplicate_of": "b1"},
-            {"category": "mismatched", "books_tax": 1000.0, "portal_tax": 700.0, "supplier_name": "Beta",
-             "supplier_gstin": "33GSPTN0791G1Z5", "portal_doc_id": "i1", "wanted_action": "A"},
-            {"category": "mismatched", "books_tax": 500.0, "portal_tax": 650.0, "supplier_name": "Beta",
-             "supplier_gstin": "33GSPTN0791G1Z5", "portal_doc_id": "i2", "wanted_action": "A"},
-            {"category": "ims_only", "portal_tax": 250.0, "supplier_name": "Gamma", "portal_doc_id": "i3",
-             "supplier_gstin": "32TAAOA2947A1Z7", "wanted_action": "P"},
-            {"category": "books_only", "books_tax": 5000.0, "supplier_name": "Acme",
-             "not_in_ims_reason": "reverse charge", "not_ims_record": True},
+            {
+                "category": "mismatched",
+                "books_tax": 1000.0,
+                "portal_tax": 700.0,
+                "supplier_name": "Beta",
+                "supplier_gstin": "33GSPTN0791G1Z5",
+                "portal_doc_id": "i1",
+                "wanted_action": "A",
+            },
+            {
+                "category": "mismatched",
+                "books_tax": 500.0,
+                "portal_tax": 650.0,
+                "supplier_name": "Beta",
+                "supplier_gstin": "33GSPTN0791G1Z5",
+                "portal_doc_id": "i2",
+                "wanted_action": "A",
+            },
+            {
+                "category": "ims_only",
+                "portal_tax": 250.0,
+                "supplier_name": "Gamma",
+                "portal_doc_id": "i3",
+                "supplier_gstin": "32TAAOA2947A1Z7",
+                "wanted_action": "P",
+            },
+            {
+                "category": "books_only",
+                "books_tax": 5000.0,
+                "supplier_name": "Acme",
+                "not_in_ims_reason": "reverse charge",
+                "not_ims_record": True,
+            },
         ]
-    )  # fmt: skip
+    )
     risk = dashboard.itc_at_risk_by_supplier(review)
     by_kind = {(r["supplier"], r["risk"]): r["amount"] for r in risk.iter_rows(named=True)}
     # A missing credit note is not a risk to ITC; a portal amount above the books is not either; a
@@ -83,10 +113,14 @@ def test_two_registrations_of_one_name_stay_two_bars_with_their_gstin():
     review = review_rows(
         [
             {"category": "books_only", "books_tax": 100.0, "supplier_name": "Acme"},
-            {"category": "books_only", "books_tax": 200.0, "supplier_name": "Acme",
-             "supplier_gstin": "29AAPFU0939F1ZR"},
+            {
+                "category": "books_only",
+                "books_tax": 200.0,
+                "supplier_name": "Acme",
+                "supplier_gstin": "29AAPFU0939F1ZR",
+            },
         ]
-    )  # fmt: skip
+    )
     risk = dashboard.itc_at_risk_by_supplier(review)
     assert sorted(risk["supplier"]) == ["Acme (27AAPFU0939F1ZV)", "Acme (29AAPFU0939F1ZR)"]
 

@@ -85,14 +85,40 @@ def tally_register(lines: list[Line]) -> bytes:
     sheet.append(["Asha Traders Pvt Ltd"])
     sheet.append(["Purchase Register"])
     sheet.append(["1-Nov-2025 to 30-Nov-2025"])
-    sheet.append(["Date", "Particulars", "Voucher Type", "Voucher No.", "Supplier Invoice No.",
-                  "Supplier Invoice Date", "GSTIN/UIN", "Taxable Value", "Integrated Tax Amount",
-                  "Central Tax Amount", "State Tax Amount", "Gross Total"])  # fmt: skip
+    sheet.append(
+        [
+            "Date",
+            "Particulars",
+            "Voucher Type",
+            "Voucher No.",
+            "Supplier Invoice No.",
+            "Supplier Invoice Date",
+            "GSTIN/UIN",
+            "Taxable Value",
+            "Integrated Tax Amount",
+            "Central Tax Amount",
+            "State Tax Amount",
+            "Gross Total",
+        ]
+    )
     for line in lines:
         gross = line.taxable + line.tax
-        sheet.append([line.date, line.name, "Debit Note" if line.credit_note else "Purchase", line.voucher,
-                      line.number, line.date, line.gstin, line.taxable, line.igst or None, line.cgst or None,
-                      line.sgst or None, gross])  # fmt: skip
+        sheet.append(
+            [
+                line.date,
+                line.name,
+                "Debit Note" if line.credit_note else "Purchase",
+                line.voucher,
+                line.number,
+                line.date,
+                line.gstin,
+                line.taxable,
+                line.igst or None,
+                line.cgst or None,
+                line.sgst or None,
+                gross,
+            ]
+        )
     sheet.append(["", "Grand Total", "", "", "", "", "", sum(x.taxable for x in lines)])
     buffer = io.BytesIO()
     book.save(buffer)
@@ -102,11 +128,23 @@ def tally_register(lines: list[Line]) -> bytes:
 def ims_record(line: Line) -> dict:
     number, date = ("nt_num", "nt_dt") if line.credit_note else ("inum", "idt")
     return {
-        "stin": line.gstin, number: line.number, date: line.date, "inv_typ": "R", "pos": "27",
-        "val": f"{line.taxable + line.tax:.2f}", "txval": f"{line.taxable:.2f}", "iamt": f"{line.igst:.2f}",
-        "camt": f"{line.cgst:.2f}", "samt": f"{line.sgst:.2f}", "cess": "0.00", "rtnprd": PERIOD,
-        "srcform": "R1", "srcfilstatus": "Filed", "action": "N", "ispendactblocked": "N",
-    }  # fmt: skip
+        "stin": line.gstin,
+        number: line.number,
+        date: line.date,
+        "inv_typ": "R",
+        "pos": "27",
+        "val": f"{line.taxable + line.tax:.2f}",
+        "txval": f"{line.taxable:.2f}",
+        "iamt": f"{line.igst:.2f}",
+        "camt": f"{line.cgst:.2f}",
+        "samt": f"{line.sgst:.2f}",
+        "cess": "0.00",
+        "rtnprd": PERIOD,
+        "srcform": "R1",
+        "srcfilstatus": "Filed",
+        "action": "N",
+        "ispendactblocked": "N",
+    }
 
 
 def ims_download(lines: list[Line]) -> bytes:
@@ -119,10 +157,27 @@ def ims_download(lines: list[Line]) -> bytes:
 
 def gstr2b_statement() -> bytes:
     """A 2B with one supplier, Zenith, whose trade name is nowhere else."""
-    invoice = {"inum": "Z-1", "typ": "R", "dt": "13-11-2025", "val": 3540.0, "pos": "27", "rev": "N",
-               "itcavl": "Y", "txval": 3000.0, "igst": 540.0, "cgst": 0, "sgst": 0, "cess": 0}  # fmt: skip
-    supplier = {"ctin": ZENITH, "trdnm": "Zenith Supplies", "supfildt": "11-12-2025", "supprd": PERIOD,
-                "inv": [invoice]}  # fmt: skip
+    invoice = {
+        "inum": "Z-1",
+        "typ": "R",
+        "dt": "13-11-2025",
+        "val": 3540.0,
+        "pos": "27",
+        "rev": "N",
+        "itcavl": "Y",
+        "txval": 3000.0,
+        "igst": 540.0,
+        "cgst": 0,
+        "sgst": 0,
+        "cess": 0,
+    }
+    supplier = {
+        "ctin": ZENITH,
+        "trdnm": "Zenith Supplies",
+        "supfildt": "11-12-2025",
+        "supprd": PERIOD,
+        "inv": [invoice],
+    }
     data = {"gstin": CLIENT_GSTIN, "rtnprd": PERIOD, "gendt": "14-12-2025", "docdata": {"b2b": [supplier]}}
     return json.dumps({"data": data}).encode()
 
@@ -254,8 +309,10 @@ def test_follow_up_texts_net_credit_notes_as_the_working_paper_does(surfaces):
 
 def test_every_row_names_its_supplier(surfaces):
     review, paper = surfaces["review"], surfaces["paper"]
-    names = {(r["supplier_gstin"], r["portal_doc_no"] or r["books_doc_no"]): r["supplier_name"]
-             for r in review.iter_rows(named=True)}  # fmt: skip
+    names = {
+        (r["supplier_gstin"], r["portal_doc_no"] or r["books_doc_no"]): r["supplier_name"]
+        for r in review.iter_rows(named=True)
+    }
     # Only in IMS: named from the books by GSTIN, by PAN (Umbra's Karnataka registration), from 2B.
     assert names[(BETA, "BCN-2")] == "Beta Chemicals"
     assert names[(UMBRA_KA, "KA-12")] == "Umbra Traders"

@@ -22,7 +22,7 @@ from recon import safe_text
 from recon.cli import main as cli
 from recon.store import Store
 from recon.workspace import Workspace
-from tests.handwritten_files import gstin_of
+from tests.handwritten_files import TALLY_COLUMNS, gstin_of
 
 HOSTILE = [
     '=HYPERLINK("http://x","y")',
@@ -35,9 +35,12 @@ HOSTILE = [
 ]
 CLIENT = gstin_of("27", "AABCK7777K")
 PERIOD = "112025"
-SUPPLIERS = [gstin_of(state, f"AAFC{letter}{n}{n}{n}{n}{letter}") for n, (state, letter) in
-             enumerate([("27", "P"), ("29", "Q"), ("24", "R"), ("27", "S"), ("33", "T"), ("27", "U"),
-                        ("29", "V")], start=1)]  # fmt: skip
+SUPPLIERS = [
+    gstin_of(state, f"AAFC{letter}{n}{n}{n}{n}{letter}")
+    for n, (state, letter) in enumerate(
+        [("27", "P"), ("29", "Q"), ("24", "R"), ("27", "S"), ("33", "T"), ("27", "U"), ("29", "V")], start=1
+    )
+]
 # Supplier i is named HOSTILE[i] and its document number is HOSTILE[(i + 1) % 7]: every hostile text is
 # both a name and a number somewhere.
 NAMES = HOSTILE
@@ -45,11 +48,6 @@ NUMBERS = [HOSTILE[(i + 1) % len(HOSTILE)] for i in range(len(HOSTILE))]
 IN_BOTH = (1, 2, 3, 6)  # supplier 3's portal tax differs: a mismatch, with a follow-up
 BOOKS_ONLY = (0, 4)  # 0 is a Debit Note voucher on two rate rows: a credit note, its ITC subtracted
 IMS_ONLY = (5,)
-TALLY_COLUMNS = [
-    "Date", "Particulars", "Voucher Type", "Voucher No.", "Supplier Invoice No.", "Supplier Invoice Date",
-    "GSTIN/UIN", "Taxable Value", "Integrated Tax Amount", "Central Tax Amount", "State Tax Amount",
-    "Invoice Value",
-]  # fmt: skip
 
 
 def _tax(gstin: str, taxable: float, rate: float) -> tuple[float, float, float]:
@@ -66,10 +64,30 @@ def tally_register() -> bytes:
         for rate in (0.18, 0.12) if i == 0 else (0.18,):
             taxable = 1000.0 + 100 * i
             igst, cgst, sgst = _tax(gstin, taxable, rate)
-            rows.append(["04-11-2025", NAMES[i], voucher, f"P/{i}", NUMBERS[i], "02-11-2025", gstin, taxable,
-                         igst, cgst, sgst, round(taxable + igst + cgst + sgst, 2)])  # fmt: skip
-    grid = [["Kaveri Components Pvt Ltd"], ["Purchase Register"], ["1-Nov-2025 to 30-Nov-2025"], [],
-            TALLY_COLUMNS, *rows]  # fmt: skip
+            rows.append(
+                [
+                    "04-11-2025",
+                    NAMES[i],
+                    voucher,
+                    f"P/{i}",
+                    NUMBERS[i],
+                    "02-11-2025",
+                    gstin,
+                    taxable,
+                    igst,
+                    cgst,
+                    sgst,
+                    round(taxable + igst + cgst + sgst, 2),
+                ]
+            )
+    grid = [
+        ["Kaveri Components Pvt Ltd"],
+        ["Purchase Register"],
+        ["1-Nov-2025 to 30-Nov-2025"],
+        [],
+        TALLY_COLUMNS,
+        *rows,
+    ]
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True})
     sheet = book.add_worksheet("Purchase Register")
@@ -89,11 +107,27 @@ def ims_download() -> bytes:
         taxable = 1000.0 + 100 * i
         igst, cgst, sgst = (round(h * (0.5 if i == 3 else 1), 2) for h in _tax(gstin, taxable, 0.18))
         records.append(
-            {"stin": gstin, "trdnm": NAMES[i], "inum": NUMBERS[i], "idt": "02-11-2025", "inv_typ": "R",
-             "pos": CLIENT[:2], "val": round(taxable + igst + cgst + sgst, 2), "txval": taxable,
-             "iamt": igst, "camt": cgst, "samt": sgst, "cess": 0, "rtnprd": PERIOD,
-             "srcform": "R1", "srcfilstatus": "Filed", "action": "N", "ispendactblocked": "N", "hash": f"h{i}"}
-        )  # fmt: skip
+            {
+                "stin": gstin,
+                "trdnm": NAMES[i],
+                "inum": NUMBERS[i],
+                "idt": "02-11-2025",
+                "inv_typ": "R",
+                "pos": CLIENT[:2],
+                "val": round(taxable + igst + cgst + sgst, 2),
+                "txval": taxable,
+                "iamt": igst,
+                "camt": cgst,
+                "samt": sgst,
+                "cess": 0,
+                "rtnprd": PERIOD,
+                "srcform": "R1",
+                "srcfilstatus": "Filed",
+                "action": "N",
+                "ispendactblocked": "N",
+                "hash": f"h{i}",
+            }
+        )
     return json.dumps({"rtin": CLIENT, "reqtyp": "IMS", "b2b": records}).encode()
 
 
@@ -261,8 +295,13 @@ def test_the_reconcile_csv_still_drives_the_actions_verb_by_number(files, tmp_pa
     table = table.filter(pl.col("ims_doc_no").str.len_chars() <= 17)
     assert sorted(table["ims_doc_no"]) == [safe_text.TEXT_MARK + "-2+3", safe_text.TEXT_MARK + "@SUM(A1)"]
     decisions = tmp_path / "decisions.csv"
-    table.select("supplier_gstin", "ims_section", "ims_doc_no", pl.lit("R").alias("action"),
-                 pl.lit("wrong rate").alias("remarks")).write_csv(decisions)  # fmt: skip
+    table.select(
+        "supplier_gstin",
+        "ims_section",
+        "ims_doc_no",
+        pl.lit("R").alias("action"),
+        pl.lit("wrong rate").alias("remarks"),
+    ).write_csv(decisions)
     out_dir = tmp_path / "upload"
     code = cli(["actions", "--ims", str(ims), "--decisions", str(decisions), "--out-dir", str(out_dir)])
     assert code == 0, capsys.readouterr().err
@@ -298,8 +337,10 @@ def test_a_csv_cell_is_marked_only_when_it_would_run_as_a_formula():
     )
     rows = list(csv.reader(io.StringIO(safe_text.csv_bytes(frame).decode())))[1:]
     marked = [text for text, _ in rows if text.startswith(safe_text.TEXT_MARK)]
-    assert marked == [safe_text.TEXT_MARK + t for t in ('=HYPERLINK("http://x","y")', "+1+1", "@SUM(A1)",
-                                                        "-2+3", "\t=1+1", "\r=1+1", "\uff1d1+1")]  # fmt: skip
+    assert marked == [
+        safe_text.TEXT_MARK + t
+        for t in ('=HYPERLINK("http://x","y")', "+1+1", "@SUM(A1)", "-2+3", "\t=1+1", "\r=1+1", "\uff1d1+1")
+    ]
     assert [text for text, _ in rows][-4:-1] == ["-250.00", "0045", "Plain Traders"]  # numbers, plain text
     assert [amount for _, amount in rows][:3] == ["-180.5", "12.0", "-0.01"]  # amounts untouched
 

@@ -10,8 +10,15 @@ from recon.jsonio import dumps_exact, loads_exact
 
 
 def _doc(**values):
-    base = {"doc_no": "INV-1", "doc_kind": "invoice", "supplier_gstin": "27AAPFU0939F1ZV",
-            "doc_date": date(2025, 11, 7), "taxable_value": 50000.0, "cgst": 4500.0, "sgst": 4500.0}  # fmt: skip
+    base = {
+        "doc_no": "INV-1",
+        "doc_kind": "invoice",
+        "supplier_gstin": "27AAPFU0939F1ZV",
+        "doc_date": date(2025, 11, 7),
+        "taxable_value": 50000.0,
+        "cgst": 4500.0,
+        "sgst": 4500.0,
+    }
     return model.conform(pl.DataFrame([{**base, **values}]))
 
 

@@ -61,8 +61,12 @@ def test_frames_are_canonical(corpus):
 
 def test_truth_points_at_real_documents(corpus):
     truth = corpus.truth
-    for column, frame in (("books_doc_id", corpus.books), ("portal_doc_id", corpus.ims),
-                          ("gstr2b_doc_id", corpus.gstr2b), ("duplicate_of", corpus.books)):  # fmt: skip
+    for column, frame in (
+        ("books_doc_id", corpus.books),
+        ("portal_doc_id", corpus.ims),
+        ("gstr2b_doc_id", corpus.gstr2b),
+        ("duplicate_of", corpus.books),
+    ):
         ids = truth[column].drop_nulls()
         assert ids.is_in(frame["doc_id"].implode()).all(), column
     # Every document is accounted for exactly once.
@@ -87,8 +91,11 @@ def test_categories_follow_the_defects(corpus):
 
 
 def _pairs(corpus, defect):
-    truth = corpus.truth.filter((pl.col("defect") == defect) & pl.col("books_doc_id").is_not_null()
-                                & pl.col("portal_doc_id").is_not_null())  # fmt: skip
+    truth = corpus.truth.filter(
+        (pl.col("defect") == defect)
+        & pl.col("books_doc_id").is_not_null()
+        & pl.col("portal_doc_id").is_not_null()
+    )
     books = corpus.books.select(pl.all().name.prefix("b_"))
     ims = corpus.ims.select(pl.all().name.prefix("p_"))
     return truth.join(books, left_on="books_doc_id", right_on="b_doc_id").join(
@@ -222,8 +229,15 @@ def test_doc_ids_are_make_doc_id(corpus, fast_corpus):
         )
         for row in occurrence.head(300).iter_rows(named=True):
             k = row["k"] if row["source"] == "books" else 0
-            expected = make_doc_id(row["source"], row["supplier_gstin"], row["doc_kind"], row["doc_no"], row["fy"],
-                                   section=row["section"], occurrence=k)  # fmt: skip
+            expected = make_doc_id(
+                row["source"],
+                row["supplier_gstin"],
+                row["doc_kind"],
+                row["doc_no"],
+                row["fy"],
+                section=row["section"],
+                occurrence=k,
+            )
             assert row["doc_id"] == expected
 
 

@@ -10,11 +10,28 @@ from engine_docs import OTHER, SUPPLIER
 from recon.cli import main
 
 REQUIRED = [
-    "category", "books_row", "ims_section", "supplier_gstin", "ims_doc_no", "books_doc_no",
-    "books_taxable_value", "books_igst", "books_cgst", "books_sgst", "books_cess",
-    "ims_taxable_value", "ims_igst", "ims_cgst", "ims_sgst", "ims_cess",
-    "differences", "basis", "score", "suggested_action", "reason",
-]  # fmt: skip
+    "category",
+    "books_row",
+    "ims_section",
+    "supplier_gstin",
+    "ims_doc_no",
+    "books_doc_no",
+    "books_taxable_value",
+    "books_igst",
+    "books_cgst",
+    "books_sgst",
+    "books_cess",
+    "ims_taxable_value",
+    "ims_igst",
+    "ims_cgst",
+    "ims_sgst",
+    "ims_cess",
+    "differences",
+    "basis",
+    "score",
+    "suggested_action",
+    "reason",
+]
 
 HEADER = "Supplier GSTIN,Supplier Name,Invoice No,Invoice Date,Place of Supply,Taxable Value,IGST,CGST,SGST,Cess,Invoice Value"
 
@@ -31,11 +48,24 @@ def write_books(path):
 def write_ims(path):
     def record(number, day, txval, camt, samt):
         return {
-            "stin": SUPPLIER, "inum": number, "idt": f"{day}-11-2025", "inv_typ": "R", "pos": "27",
-            "val": txval + camt + samt, "txval": txval, "iamt": 0, "camt": camt, "samt": samt, "cess": 0,
-            "rtnprd": "112025", "srcform": "R1", "srcfilstatus": "Filed", "action": "N", "ispendactblocked": "N",
+            "stin": SUPPLIER,
+            "inum": number,
+            "idt": f"{day}-11-2025",
+            "inv_typ": "R",
+            "pos": "27",
+            "val": txval + camt + samt,
+            "txval": txval,
+            "iamt": 0,
+            "camt": camt,
+            "samt": samt,
+            "cess": 0,
+            "rtnprd": "112025",
+            "srcform": "R1",
+            "srcfilstatus": "Filed",
+            "action": "N",
+            "ispendactblocked": "N",
             "hash": "ab" * 32,
-        }  # fmt: skip
+        }
 
     payload = {
         "b2b": [record("INV-45", "07", 10000.0, 900.0, 900.0), record("INV-47", "12", 800.0, 72.0, 72.0)]

@@ -16,10 +16,23 @@ pytestmark = pytest.mark.slow
 
 # Defects whose category follows from the documents alone (no judgement call).
 CLEAR_CUT = (
-    "exact", "number_format", "rounding", "value_diff", "date_diff", "credit_note", "debit_note",
-    "rate_wise_lines", "ims_only", "books_only", "confusable_number", "duplicate_booking", "not_in_ims",
-    "unfiled_supplier", "pending_blocked", "amendment",
-)  # fmt: skip
+    "exact",
+    "number_format",
+    "rounding",
+    "value_diff",
+    "date_diff",
+    "credit_note",
+    "debit_note",
+    "rate_wise_lines",
+    "ims_only",
+    "books_only",
+    "confusable_number",
+    "duplicate_booking",
+    "not_in_ims",
+    "unfiled_supplier",
+    "pending_blocked",
+    "amendment",
+)
 
 
 @pytest.fixture(scope="module")

@@ -27,13 +27,20 @@ def test_joined_view_puts_both_documents_beside_each_result_in_order():
 
 def test_measures_count_true_false_and_missed_pairs():
     results = pl.DataFrame(
-        {"books_doc_id": ["b1", "b2", "b3", None], "portal_doc_id": ["p1", "p9", None, "p3"],
-         "category": ["matched", "mismatched", "books_only", "ims_only"]}
-    )  # fmt: skip
+        {
+            "books_doc_id": ["b1", "b2", "b3", None],
+            "portal_doc_id": ["p1", "p9", None, "p3"],
+            "category": ["matched", "mismatched", "books_only", "ims_only"],
+        }
+    )
     truth = pl.DataFrame(
-        {"books_doc_id": ["b1", "b2", "b3"], "portal_doc_id": ["p1", "p2", "p3"], "defect": ["exact", "exact", "x"],
-         "expected_category": ["matched", "matched", "matched"]}
-    )  # fmt: skip
+        {
+            "books_doc_id": ["b1", "b2", "b3"],
+            "portal_doc_id": ["p1", "p2", "p3"],
+            "defect": ["exact", "exact", "x"],
+            "expected_category": ["matched", "matched", "matched"],
+        }
+    )
     pm = measures.pair_measures(results, truth)
     assert (pm.made, pm.true, pm.correct) == (2, 3, 1)
     assert pm.precision == 0.5 and abs(pm.recall - 1 / 3) < 1e-12

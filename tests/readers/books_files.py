@@ -108,10 +108,20 @@ def encrypted_xlsx_bytes() -> bytes:
 
 
 TALLY_HEADERS = [
-    "Date", "Particulars", "Voucher Type", "Voucher No.", "Supplier Invoice No.", "Supplier Invoice Date",
-    "GSTIN/UIN", "Taxable Value", "Integrated Tax Amount", "Central Tax Amount", "State Tax Amount",
-    "Cess Amount", "Invoice Value",
-]  # fmt: skip
+    "Date",
+    "Particulars",
+    "Voucher Type",
+    "Voucher No.",
+    "Supplier Invoice No.",
+    "Supplier Invoice Date",
+    "GSTIN/UIN",
+    "Taxable Value",
+    "Integrated Tax Amount",
+    "Central Tax Amount",
+    "State Tax Amount",
+    "Cess Amount",
+    "Invoice Value",
+]
 TITLE_ROWS = [["Acme Industries Pvt Ltd"], ["Purchase Register"], ["1-Apr-2025 to 31-Mar-2026"], []]
 
 

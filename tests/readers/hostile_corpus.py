@@ -46,9 +46,16 @@ class Hostile:
 
 
 def ims_json(
-    *, val="1180.00", txval="1000.00", iamt="180.00", stin=f'"{KERALA}"', inum='"KL/118"', idt='"01-10-2025"',
-    trdnm='"Kerala Agencies"', section="b2b",
-) -> bytes:  # fmt: skip
+    *,
+    val="1180.00",
+    txval="1000.00",
+    iamt="180.00",
+    stin=f'"{KERALA}"',
+    inum='"KL/118"',
+    idt='"01-10-2025"',
+    trdnm='"Kerala Agencies"',
+    section="b2b",
+) -> bytes:
     number_key = "nt_num" if section.endswith(("cn", "dn")) else "inum"
     date_key = "nt_dt" if section.endswith(("cn", "dn")) else "idt"
     return (
@@ -125,8 +132,31 @@ def gstr2b_xlsx(*, taxable=1000, igst=180, name="Umbra Traders", number="U-7") -
 
 
 def ims_tool_xlsx(*, taxable=1000, igst=180, name="Umbra Traders", number="U-7") -> bytes:
-    row = [UMBRA, name, number, "Regular", "02-10-2025", 1180, "No Action", "27-Maharashtra", taxable, igst, 0, 0,
-           0, "", "GSTR-1", "102025", "Filed", "", "", "", "", "No", "No"]  # fmt: skip
+    row = [
+        UMBRA,
+        name,
+        number,
+        "Regular",
+        "02-10-2025",
+        1180,
+        "No Action",
+        "27-Maharashtra",
+        taxable,
+        igst,
+        0,
+        0,
+        0,
+        "",
+        "GSTR-1",
+        "102025",
+        "Filed",
+        "",
+        "",
+        "",
+        "",
+        "No",
+        "No",
+    ]
     return texts_stay_text(ims_tool_workbook([row]))
 
 
@@ -327,12 +357,36 @@ def corpus() -> list[Hostile]:
 def _amount_cases() -> list[Hostile]:
     cases = []
     for key, (literal, words) in BAD_JSON_AMOUNTS.items():
-        cases.append(Hostile(f"ims-val-{key}", "ims.json", lambda v=literal: ims_json(val=v), "portal", "refused",
-                             ("ims.json", *words)))  # fmt: skip
-        cases.append(Hostile(f"2b-igst-{key}", "2b.json", lambda v=literal: gstr2b_json(igst=v), "portal",
-                             "refused", ("2b.json", *words)))  # fmt: skip
-        cases.append(Hostile(f"2a-txval-{key}", "2a.json", lambda v=literal: gstr2a_json(txval=v), "portal",
-                             "refused", ("2a.json", *words)))  # fmt: skip
+        cases.append(
+            Hostile(
+                f"ims-val-{key}",
+                "ims.json",
+                lambda v=literal: ims_json(val=v),
+                "portal",
+                "refused",
+                ("ims.json", *words),
+            )
+        )
+        cases.append(
+            Hostile(
+                f"2b-igst-{key}",
+                "2b.json",
+                lambda v=literal: gstr2b_json(igst=v),
+                "portal",
+                "refused",
+                ("2b.json", *words),
+            )
+        )
+        cases.append(
+            Hostile(
+                f"2a-txval-{key}",
+                "2a.json",
+                lambda v=literal: gstr2a_json(txval=v),
+                "portal",
+                "refused",
+                ("2a.json", *words),
+            )
+        )
     for key, literal in ODD_JSON_AMOUNTS.items():
         cases.append(
             Hostile(f"ims-txval-{key}", "ims.json", lambda v=literal: ims_json(txval=v), "portal", "read")
@@ -342,24 +396,81 @@ def _amount_cases() -> list[Hostile]:
         )
     for key, (cell, word) in BAD_CELLS.items():
         words = ("row 7", "column 'Taxable Value'", word)
-        cases.append(Hostile(f"books-csv-taxable-{key}", "register.csv", lambda c=cell: books_csv(taxable=c),
-                             "books", "refused", ("register.csv", *words)))  # fmt: skip
-        cases.append(Hostile(f"books-xlsx-text-taxable-{key}", "register.xlsx", lambda c=cell: books_xlsx(taxable=c),
-                             "books", "refused", ("register.xlsx", *words)))  # fmt: skip
-        cases.append(Hostile(f"2b-xlsx-igst-{key}", "2b.xlsx", lambda c=cell: gstr2b_xlsx(igst=c), "portal",
-                             "refused", ("2b.xlsx", "row 7")))  # fmt: skip
-        cases.append(Hostile(f"ims-tool-igst-{key}", "ims-tool.xlsx", lambda c=cell: ims_tool_xlsx(igst=c),
-                             "portal", "refused", ("ims-tool.xlsx", "row 7")))  # fmt: skip
+        cases.append(
+            Hostile(
+                f"books-csv-taxable-{key}",
+                "register.csv",
+                lambda c=cell: books_csv(taxable=c),
+                "books",
+                "refused",
+                ("register.csv", *words),
+            )
+        )
+        cases.append(
+            Hostile(
+                f"books-xlsx-text-taxable-{key}",
+                "register.xlsx",
+                lambda c=cell: books_xlsx(taxable=c),
+                "books",
+                "refused",
+                ("register.xlsx", *words),
+            )
+        )
+        cases.append(
+            Hostile(
+                f"2b-xlsx-igst-{key}",
+                "2b.xlsx",
+                lambda c=cell: gstr2b_xlsx(igst=c),
+                "portal",
+                "refused",
+                ("2b.xlsx", "row 7"),
+            )
+        )
+        cases.append(
+            Hostile(
+                f"ims-tool-igst-{key}",
+                "ims-tool.xlsx",
+                lambda c=cell: ims_tool_xlsx(igst=c),
+                "portal",
+                "refused",
+                ("ims-tool.xlsx", "row 7"),
+            )
+        )
     for key, number in {"1e20": 1e20, "minus-1e20": -1e20, "1e300": 1e300}.items():
-        cases.append(Hostile(f"books-xlsx-number-{key}", "register.xlsx", lambda n=number: books_xlsx(igst=n),
-                             "books", "refused", ("register.xlsx", "row 7", "column 'Integrated Tax Amount'",
-                                                   "too large")))  # fmt: skip
-        cases.append(Hostile(f"2b-xlsx-number-{key}", "2b.xlsx", lambda n=number: gstr2b_xlsx(taxable=n),
-                             "portal", "refused", ("2b.xlsx", "too large")))  # fmt: skip
-    cases.append(Hostile("books-rate-rows-add-past-any-amount", "register.csv",
-                         lambda: csv_text(tally_grid([tally_row("UM-9", 9e12, igst=1.0, cgst=0.0),
-                                                       tally_row("UM-9", 9e12, igst=2.0, cgst=0.0)])).encode(),
-                         "books", "refused", ("register.csv", "document 'UM-9'", "rows 6, 7", "too large")))  # fmt: skip
+        cases.append(
+            Hostile(
+                f"books-xlsx-number-{key}",
+                "register.xlsx",
+                lambda n=number: books_xlsx(igst=n),
+                "books",
+                "refused",
+                ("register.xlsx", "row 7", "column 'Integrated Tax Amount'", "too large"),
+            )
+        )
+        cases.append(
+            Hostile(
+                f"2b-xlsx-number-{key}",
+                "2b.xlsx",
+                lambda n=number: gstr2b_xlsx(taxable=n),
+                "portal",
+                "refused",
+                ("2b.xlsx", "too large"),
+            )
+        )
+    cases.append(
+        Hostile(
+            "books-rate-rows-add-past-any-amount",
+            "register.csv",
+            lambda: csv_text(
+                tally_grid(
+                    [tally_row("UM-9", 9e12, igst=1.0, cgst=0.0), tally_row("UM-9", 9e12, igst=2.0, cgst=0.0)]
+                )
+            ).encode(),
+            "books",
+            "refused",
+            ("register.csv", "document 'UM-9'", "rows 6, 7", "too large"),
+        )
+    )
     return cases
 
 
@@ -370,25 +481,83 @@ def _deep(depth: int, inner: str = "1") -> str:
 def _nesting_cases() -> list[Hostile]:
     cases = []
     for depth in (100_000, 20_000, 5_000):
-        cases.append(Hostile(f"json-array-{depth}-deep", "ims.json", lambda d=depth: _deep(d).encode(), "portal",
-                             "refused", ("ims.json", "nested too deeply")))  # fmt: skip
-        cases.append(Hostile(f"json-object-{depth}-deep-in-section", "ims.json",
-                             lambda d=depth: ('{"b2b": ' + '{"a": ' * d + "1" + "}" * d + "}").encode(), "portal",
-                             "refused", ("ims.json", "nested too deeply")))  # fmt: skip
-        cases.append(Hostile(f"json-{depth}-deep-as-amount", "ims.json",
-                             lambda d=depth: ims_json(val=_deep(d)), "portal", "refused",
-                             ("ims.json", "nested too deeply")))  # fmt: skip
-        cases.append(Hostile(f"json-{depth}-deep-on-books-uploader", "register.json",
-                             lambda d=depth: _deep(d).encode(), "books", "refused", ("register.json",)))  # fmt: skip
+        cases.append(
+            Hostile(
+                f"json-array-{depth}-deep",
+                "ims.json",
+                lambda d=depth: _deep(d).encode(),
+                "portal",
+                "refused",
+                ("ims.json", "nested too deeply"),
+            )
+        )
+        cases.append(
+            Hostile(
+                f"json-object-{depth}-deep-in-section",
+                "ims.json",
+                lambda d=depth: ('{"b2b": ' + '{"a": ' * d + "1" + "}" * d + "}").encode(),
+                "portal",
+                "refused",
+                ("ims.json", "nested too deeply"),
+            )
+        )
+        cases.append(
+            Hostile(
+                f"json-{depth}-deep-as-amount",
+                "ims.json",
+                lambda d=depth: ims_json(val=_deep(d)),
+                "portal",
+                "refused",
+                ("ims.json", "nested too deeply"),
+            )
+        )
+        cases.append(
+            Hostile(
+                f"json-{depth}-deep-on-books-uploader",
+                "register.json",
+                lambda d=depth: _deep(d).encode(),
+                "books",
+                "refused",
+                ("register.json",),
+            )
+        )
     for depth in (900, 400, 50):
-        cases.append(Hostile(f"json-{depth}-deep-as-amount", "ims.json", lambda d=depth: ims_json(val=_deep(d)),
-                             "portal", "refused", ("ims.json", "field 'val'")))  # fmt: skip
-        cases.append(Hostile(f"json-{depth}-deep-as-number", "ims.json", lambda d=depth: ims_json(inum=_deep(d)),
-                             "portal", "refused", ("ims.json", "field 'inum'")))  # fmt: skip
-        cases.append(Hostile(f"json-{depth}-deep-as-2b-section", "2b.json",
-                             lambda d=depth: ('{"data": {"gstin": "' + CLIENT + '", "docdata": {"b2b": '
-                                              + _deep(d, '{"ctin": "x"}') + "}}}").encode(),
-                             "portal", "refused", ("2b.json",)))  # fmt: skip
+        cases.append(
+            Hostile(
+                f"json-{depth}-deep-as-amount",
+                "ims.json",
+                lambda d=depth: ims_json(val=_deep(d)),
+                "portal",
+                "refused",
+                ("ims.json", "field 'val'"),
+            )
+        )
+        cases.append(
+            Hostile(
+                f"json-{depth}-deep-as-number",
+                "ims.json",
+                lambda d=depth: ims_json(inum=_deep(d)),
+                "portal",
+                "refused",
+                ("ims.json", "field 'inum'"),
+            )
+        )
+        cases.append(
+            Hostile(
+                f"json-{depth}-deep-as-2b-section",
+                "2b.json",
+                lambda d=depth: (
+                    '{"data": {"gstin": "'
+                    + CLIENT
+                    + '", "docdata": {"b2b": '
+                    + _deep(d, '{"ctin": "x"}')
+                    + "}}}"
+                ).encode(),
+                "portal",
+                "refused",
+                ("2b.json",),
+            )
+        )
     return cases
 
 
@@ -396,44 +565,149 @@ def _encoding_cases() -> list[Hostile]:
     text = ims_json(trdnm='"Kérala Àgencies ₹"').decode()
     books = csv_text(books_rows(name="Umbra Trädérs")).replace("Umbra Traders", "Umbra Trädérs")
     cases = [
-        Hostile("ims-utf16-le-no-bom", "ims.json", lambda: text.encode("utf-16-le"), "portal", "refused",
-                ("ims.json",)),
-        Hostile("ims-utf16-be-bom", "ims.json", lambda: codecs.BOM_UTF16_BE + text.encode("utf-16-be"), "portal",
-                "read"),
+        Hostile(
+            "ims-utf16-le-no-bom",
+            "ims.json",
+            lambda: text.encode("utf-16-le"),
+            "portal",
+            "refused",
+            ("ims.json",),
+        ),
+        Hostile(
+            "ims-utf16-be-bom",
+            "ims.json",
+            lambda: codecs.BOM_UTF16_BE + text.encode("utf-16-be"),
+            "portal",
+            "read",
+        ),
         Hostile("ims-utf32", "ims.json", lambda: text.encode("utf-32"), "portal", "refused", ("ims.json",)),
-        Hostile("ims-latin1", "ims.json", lambda: text.replace("₹", "").encode("latin-1"), "portal", "refused",
-                ("ims.json", "UTF-8")),
-        Hostile("ims-cp1252", "ims.json", lambda: text.replace("₹", "€").encode("cp1252"), "portal", "refused",
-                ("ims.json", "UTF-8")),
-        Hostile("ims-ebcdic", "ims.json", lambda: text.replace("₹", "").encode("cp500"), "portal", "either",
-                ("ims.json",)),
-        Hostile("ims-shift-jis", "ims.json", lambda: text.replace("₹", "円").replace("é", "e").replace("À", "A").encode("shift_jis"), "portal",
-                "either", ("ims.json",)),
-        Hostile("ims-gzip-named-json", "ims.json", lambda: gzip.compress(text.encode()), "portal", "refused",
-                ("ims.json",)),
-        Hostile("ims-utf8-bom-twice", "ims.json", lambda: codecs.BOM_UTF8 * 2 + text.encode(), "portal", "either",
-                ("ims.json",)),
-        Hostile("ims-invalid-utf8-in-name", "ims.json", lambda: text.encode().replace(b"\xc3\xa9", b"\xc3\x28"),
-                "portal", "refused", ("ims.json", "UTF-8")),
-        Hostile("ims-nul-bytes", "ims.json", lambda: text.encode().replace(b'"R"', b'"R\x00\x00"'), "portal",
-                "either", ("ims.json",)),
-        Hostile("books-utf16-bom", "register.csv", lambda: codecs.BOM_UTF16_LE + books.encode("utf-16-le"),
-                "books", "read"),
-        Hostile("books-utf16-no-bom", "register.csv", lambda: books.encode("utf-16-le"), "books", "read",
-                kept=("Umbra Trädérs",)),
-        Hostile("books-latin1", "register.csv", lambda: books.encode("latin-1"), "books", "read",
-                kept=("Umbra Trädérs",)),
-        Hostile("books-cp1252-rupee-words", "register.csv", lambda: books.replace("Trädérs", "Traders – Rs")
-                .encode("cp1252"), "books", "read"),
-        Hostile("books-ebcdic", "register.csv", lambda: books.encode("cp500"), "books", "refused",
-                ("register.csv",)),
-        Hostile("books-utf32", "register.csv", lambda: books.encode("utf-32"), "books", "read",
-                kept=("Umbra Trädérs",)),
-        Hostile("books-nul-in-the-middle", "register.csv", lambda: books.encode().replace(b"UM-1", b"UM\x00-1", 1),
-                "books", "either", ("register.csv",)),
-        Hostile("books-mixed-line-ends", "register.csv", lambda: books.replace("\r\n", "\r", 3).encode(), "books",
-                "either", ("register.csv",)),
-    ]  # fmt: skip
+        Hostile(
+            "ims-latin1",
+            "ims.json",
+            lambda: text.replace("₹", "").encode("latin-1"),
+            "portal",
+            "refused",
+            ("ims.json", "UTF-8"),
+        ),
+        Hostile(
+            "ims-cp1252",
+            "ims.json",
+            lambda: text.replace("₹", "€").encode("cp1252"),
+            "portal",
+            "refused",
+            ("ims.json", "UTF-8"),
+        ),
+        Hostile(
+            "ims-ebcdic",
+            "ims.json",
+            lambda: text.replace("₹", "").encode("cp500"),
+            "portal",
+            "either",
+            ("ims.json",),
+        ),
+        Hostile(
+            "ims-shift-jis",
+            "ims.json",
+            lambda: text.replace("₹", "円").replace("é", "e").replace("À", "A").encode("shift_jis"),
+            "portal",
+            "either",
+            ("ims.json",),
+        ),
+        Hostile(
+            "ims-gzip-named-json",
+            "ims.json",
+            lambda: gzip.compress(text.encode()),
+            "portal",
+            "refused",
+            ("ims.json",),
+        ),
+        Hostile(
+            "ims-utf8-bom-twice",
+            "ims.json",
+            lambda: codecs.BOM_UTF8 * 2 + text.encode(),
+            "portal",
+            "either",
+            ("ims.json",),
+        ),
+        Hostile(
+            "ims-invalid-utf8-in-name",
+            "ims.json",
+            lambda: text.encode().replace(b"\xc3\xa9", b"\xc3\x28"),
+            "portal",
+            "refused",
+            ("ims.json", "UTF-8"),
+        ),
+        Hostile(
+            "ims-nul-bytes",
+            "ims.json",
+            lambda: text.encode().replace(b'"R"', b'"R\x00\x00"'),
+            "portal",
+            "either",
+            ("ims.json",),
+        ),
+        Hostile(
+            "books-utf16-bom",
+            "register.csv",
+            lambda: codecs.BOM_UTF16_LE + books.encode("utf-16-le"),
+            "books",
+            "read",
+        ),
+        Hostile(
+            "books-utf16-no-bom",
+            "register.csv",
+            lambda: books.encode("utf-16-le"),
+            "books",
+            "read",
+            kept=("Umbra Trädérs",),
+        ),
+        Hostile(
+            "books-latin1",
+            "register.csv",
+            lambda: books.encode("latin-1"),
+            "books",
+            "read",
+            kept=("Umbra Trädérs",),
+        ),
+        Hostile(
+            "books-cp1252-rupee-words",
+            "register.csv",
+            lambda: books.replace("Trädérs", "Traders – Rs").encode("cp1252"),
+            "books",
+            "read",
+        ),
+        Hostile(
+            "books-ebcdic",
+            "register.csv",
+            lambda: books.encode("cp500"),
+            "books",
+            "refused",
+            ("register.csv",),
+        ),
+        Hostile(
+            "books-utf32",
+            "register.csv",
+            lambda: books.encode("utf-32"),
+            "books",
+            "read",
+            kept=("Umbra Trädérs",),
+        ),
+        Hostile(
+            "books-nul-in-the-middle",
+            "register.csv",
+            lambda: books.encode().replace(b"UM-1", b"UM\x00-1", 1),
+            "books",
+            "either",
+            ("register.csv",),
+        ),
+        Hostile(
+            "books-mixed-line-ends",
+            "register.csv",
+            lambda: books.replace("\r\n", "\r", 3).encode(),
+            "books",
+            "either",
+            ("register.csv",),
+        ),
+    ]
     return cases
 
 
@@ -443,45 +717,120 @@ def _zip_cases() -> list[Hostile]:
     cases = []
     for uploader, name in (("books", "register.xlsx"), ("portal", "2b.xlsx")):
         cases += [
-            Hostile(f"{uploader}-zip-bomb-as-xlsx", name, bomb_xlsx, uploader, "refused", (name, *bomb_words)),
-            Hostile(f"{uploader}-xlsx-declaring-3gb", name,
-                    lambda: with_declared_size(books_xlsx(), "xl/worksheets/sheet1.xml", 3 * 1024**3), uploader,
-                    "refused", (name, *bomb_words, "3.0 GB")),
-            Hostile(f"{uploader}-xlsx-declaring-less-than-it-holds", name, lying_xlsx, uploader, "refused",
-                    (name, *bomb_words, "declared sizes are false")),
-            Hostile(f"{uploader}-xlsx-with-a-nested-bomb", name,
-                    lambda: _rezip(books_xlsx(), add={"xl/media/inner.zip": bomb_xlsx()}), uploader, "either",
-                    (name,)),
-            Hostile(f"{uploader}-xlsx-truncated", name, lambda: books_xlsx()[:3000], uploader, "refused", (name,)),
-            Hostile(f"{uploader}-xlsx-without-workbook-part", name,
-                    lambda: zip_of({"[Content_Types].xml": b"<Types/>", "xl/worksheets/sheet1.xml": b"<x/>"}),
-                    uploader, "refused", (name,)),
-            Hostile(f"{uploader}-xlsx-garbage-sheet-xml", name,
-                    lambda: _rezip(books_xlsx(), {"xl/worksheets/sheet1.xml": b"<worksheet><sheetData><row"}),
-                    uploader, "refused", (name,)),
-            Hostile(f"{uploader}-docx-renamed", name,
-                    lambda: zip_of({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>"}),
-                    uploader, "refused", (name, "Word") if uploader == "books" else (name,)),
+            Hostile(
+                f"{uploader}-zip-bomb-as-xlsx", name, bomb_xlsx, uploader, "refused", (name, *bomb_words)
+            ),
+            Hostile(
+                f"{uploader}-xlsx-declaring-3gb",
+                name,
+                lambda: with_declared_size(books_xlsx(), "xl/worksheets/sheet1.xml", 3 * 1024**3),
+                uploader,
+                "refused",
+                (name, *bomb_words, "3.0 GB"),
+            ),
+            Hostile(
+                f"{uploader}-xlsx-declaring-less-than-it-holds",
+                name,
+                lying_xlsx,
+                uploader,
+                "refused",
+                (name, *bomb_words, "declared sizes are false"),
+            ),
+            Hostile(
+                f"{uploader}-xlsx-with-a-nested-bomb",
+                name,
+                lambda: _rezip(books_xlsx(), add={"xl/media/inner.zip": bomb_xlsx()}),
+                uploader,
+                "either",
+                (name,),
+            ),
+            Hostile(
+                f"{uploader}-xlsx-truncated", name, lambda: books_xlsx()[:3000], uploader, "refused", (name,)
+            ),
+            Hostile(
+                f"{uploader}-xlsx-without-workbook-part",
+                name,
+                lambda: zip_of({"[Content_Types].xml": b"<Types/>", "xl/worksheets/sheet1.xml": b"<x/>"}),
+                uploader,
+                "refused",
+                (name,),
+            ),
+            Hostile(
+                f"{uploader}-xlsx-garbage-sheet-xml",
+                name,
+                lambda: _rezip(books_xlsx(), {"xl/worksheets/sheet1.xml": b"<worksheet><sheetData><row"}),
+                uploader,
+                "refused",
+                (name,),
+            ),
+            Hostile(
+                f"{uploader}-docx-renamed",
+                name,
+                lambda: zip_of({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>"}),
+                uploader,
+                "refused",
+                (name, "Word") if uploader == "books" else (name,),
+            ),
             Hostile(f"{uploader}-empty-zip", name, lambda: zip_of({}), uploader, "refused", (name,)),
-        ]  # fmt: skip
+        ]
     cases += [
-        Hostile("portal-zip-bomb-of-json", "2b-parts.zip", lambda: zeros_zip("2b_1.json", 300 * 1024**2),
-                "portal", "refused", ("2b-parts.zip", *bomb_words)),
-        Hostile("portal-zip-of-60-json", "2b-parts.zip",
-                lambda: zip_of({f"part{i}.json": ims_text for i in range(60)}), "portal", "refused",
-                ("2b-parts.zip",)),
-        Hostile("portal-zip-path-traversal", "2b-parts.zip", lambda: zip_of({"../../../tmp/evil.json": ims_text}),
-                "portal", "either", ("2b-parts.zip",)),
-        Hostile("portal-zip-of-a-zip", "2b-parts.zip", lambda: zip_of({"inner.zip": zip_of({"a.json": ims_text})}),
-                "portal", "refused", ("2b-parts.zip",)),
-        Hostile("portal-zip-of-text", "2b-parts.zip", lambda: zip_of({"readme.txt": b"hello"}), "portal", "refused",
-                ("2b-parts.zip",)),
-        Hostile("portal-zip-stored-nan-json", "2b-parts.zip",
-                lambda: zip_of({"ims.json": ims_json(val="NaN")}, zipfile.ZIP_STORED), "portal", "refused",
-                ("NaN",)),
-        Hostile("portal-zip-bzip2-member", "2b-parts.zip", lambda: zip_of({"ims.json": ims_text}, zipfile.ZIP_BZIP2),
-                "portal", "either", ("2b-parts.zip",)),
-    ]  # fmt: skip
+        Hostile(
+            "portal-zip-bomb-of-json",
+            "2b-parts.zip",
+            lambda: zeros_zip("2b_1.json", 300 * 1024**2),
+            "portal",
+            "refused",
+            ("2b-parts.zip", *bomb_words),
+        ),
+        Hostile(
+            "portal-zip-of-60-json",
+            "2b-parts.zip",
+            lambda: zip_of({f"part{i}.json": ims_text for i in range(60)}),
+            "portal",
+            "refused",
+            ("2b-parts.zip",),
+        ),
+        Hostile(
+            "portal-zip-path-traversal",
+            "2b-parts.zip",
+            lambda: zip_of({"../../../tmp/evil.json": ims_text}),
+            "portal",
+            "either",
+            ("2b-parts.zip",),
+        ),
+        Hostile(
+            "portal-zip-of-a-zip",
+            "2b-parts.zip",
+            lambda: zip_of({"inner.zip": zip_of({"a.json": ims_text})}),
+            "portal",
+            "refused",
+            ("2b-parts.zip",),
+        ),
+        Hostile(
+            "portal-zip-of-text",
+            "2b-parts.zip",
+            lambda: zip_of({"readme.txt": b"hello"}),
+            "portal",
+            "refused",
+            ("2b-parts.zip",),
+        ),
+        Hostile(
+            "portal-zip-stored-nan-json",
+            "2b-parts.zip",
+            lambda: zip_of({"ims.json": ims_json(val="NaN")}, zipfile.ZIP_STORED),
+            "portal",
+            "refused",
+            ("NaN",),
+        ),
+        Hostile(
+            "portal-zip-bzip2-member",
+            "2b-parts.zip",
+            lambda: zip_of({"ims.json": ims_text}, zipfile.ZIP_BZIP2),
+            "portal",
+            "either",
+            ("2b-parts.zip",),
+        ),
+    ]
     return cases
 
 
@@ -491,113 +840,355 @@ def _xml_cases() -> list[Hostile]:
         short = part.split("/")[-1].split(".")[0]
         for trick in ("laughs", "xxe", "remote-dtd"):
             for uploader, name in (("books", "register.xlsx"), ("portal", "2b.xlsx")):
-                cases.append(Hostile(f"{uploader}-{short}-{trick}", name, lambda p=part, t=trick: xml_trick_xlsx(p, t),
-                                     uploader, "either", (name,), never=("root:x:0", "lollollol")))  # fmt: skip
+                cases.append(
+                    Hostile(
+                        f"{uploader}-{short}-{trick}",
+                        name,
+                        lambda p=part, t=trick: xml_trick_xlsx(p, t),
+                        uploader,
+                        "either",
+                        (name,),
+                        never=("root:x:0", "lollollol"),
+                    )
+                )
     return cases
 
 
 def _oversize_cases() -> list[Hostile]:
     return [
-        Hostile("books-csv-20000-columns", "register.csv",
-                lambda: (",".join(f"Col{i}" for i in range(20_000)) + "\n" + ",".join("1" for _ in range(20_000)))
-                .encode(), "books", "refused", ("register.csv",)),
-        Hostile("books-csv-5mb-cell", "register.csv", lambda: books_csv(name="A" * 5_000_000), "books", "either",
-                ("register.csv",)),
-        Hostile("ims-5mb-number", "ims.json", lambda: ims_json(inum='"' + "9" * 5_000_000 + '"'), "portal", "either",
-                ("ims.json",)),
-        Hostile("books-csv-200k-blank-lines", "register.csv", lambda: books_csv() + b",,,,\r\n" * 200_000, "books",
-                "read"),
-        Hostile("ims-100k-empty-sections", "ims.json",
-                lambda: ("{" + ",".join(f'"x{i}": []' for i in range(100_000)) + "}").encode(), "portal", "refused",
-                ("ims.json",)),
-    ]  # fmt: skip
+        Hostile(
+            "books-csv-20000-columns",
+            "register.csv",
+            lambda: (
+                ",".join(f"Col{i}" for i in range(20_000)) + "\n" + ",".join("1" for _ in range(20_000))
+            ).encode(),
+            "books",
+            "refused",
+            ("register.csv",),
+        ),
+        Hostile(
+            "books-csv-5mb-cell",
+            "register.csv",
+            lambda: books_csv(name="A" * 5_000_000),
+            "books",
+            "either",
+            ("register.csv",),
+        ),
+        Hostile(
+            "ims-5mb-number",
+            "ims.json",
+            lambda: ims_json(inum='"' + "9" * 5_000_000 + '"'),
+            "portal",
+            "either",
+            ("ims.json",),
+        ),
+        Hostile(
+            "books-csv-200k-blank-lines",
+            "register.csv",
+            lambda: books_csv() + b",,,,\r\n" * 200_000,
+            "books",
+            "read",
+        ),
+        Hostile(
+            "ims-100k-empty-sections",
+            "ims.json",
+            lambda: ("{" + ",".join(f'"x{i}": []' for i in range(100_000)) + "}").encode(),
+            "portal",
+            "refused",
+            ("ims.json",),
+        ),
+    ]
 
 
 def _mixed_up_cases() -> list[Hostile]:
     ims_text = ims_json()
     cases = [
-        Hostile("ims-json-on-books-uploader", "register.csv", lambda: ims_text, "books", "refused",
-                ("register.csv",)),
-        Hostile("2b-json-on-books-uploader", "books.xlsx", lambda: gstr2b_json(), "books", "refused", ("books.xlsx",)),
-        Hostile("2b-workbook-on-books-uploader", "books.xlsx", lambda: gstr2b_xlsx(), "books", "either",
-                ("books.xlsx",)),
-        Hostile("register-on-portal-uploader", "ims.xlsx", lambda: books_xlsx(), "portal", "either", ("ims.xlsx",)),
-        Hostile("gstr1-json", "ims.json", lambda: json.dumps({"gstin": UMBRA, "fp": PERIOD, "b2b": [{"ctin": CLIENT,
-                "inv": []}], "b2cs": [], "hsn": {"data": []}}).encode(), "portal", "refused", ("ims.json", "GSTR-1")),
-        Hostile("gstr3b-json", "ims.json", lambda: json.dumps({"gstin": CLIENT, "ret_period": PERIOD,
-                "sup_details": {}, "itc_elg": {}}).encode(), "portal", "refused", ("ims.json",)),
-        Hostile("ims-notes-under-invoice-keys", "ims.json", lambda: ims_json(section="b2bcn").replace(b'"nt_num"',
-                b'"inum"'), "portal", "refused", ("ims.json", "section 'b2bcn'", "record 1")),
-        Hostile("ims-invoice-without-number", "ims.json", lambda: ims_text.replace(b'"inum": "KL/118", ', b""),
-                "portal", "refused", ("ims.json", "section 'b2b', record 1", "field 'inum'", "missing")),
-        Hostile("ims-section-is-an-object", "ims.json", lambda: b'{"b2b": {"stin": "x"}}', "portal", "refused",
-                ("ims.json",)),
-        Hostile("ims-section-is-text", "ims.json", lambda: b'{"b2b": "none", "b2bcn": []}', "portal", "refused",
-                ("ims.json",)),
-        Hostile("ims-record-is-a-list", "ims.json", lambda: b'{"b2b": [["KL/118", 1180]]}', "portal", "refused",
-                ("ims.json",)),
-        Hostile("ims-record-is-text", "ims.json", lambda: b'{"b2b": ["KL/118"]}', "portal", "refused",
-                ("ims.json",)),
-        Hostile("2b-documents-flat-not-under-supplier", "2b.json", lambda: (
+        Hostile(
+            "ims-json-on-books-uploader",
+            "register.csv",
+            lambda: ims_text,
+            "books",
+            "refused",
+            ("register.csv",),
+        ),
+        Hostile(
+            "2b-json-on-books-uploader",
+            "books.xlsx",
+            lambda: gstr2b_json(),
+            "books",
+            "refused",
+            ("books.xlsx",),
+        ),
+        Hostile(
+            "2b-workbook-on-books-uploader",
+            "books.xlsx",
+            lambda: gstr2b_xlsx(),
+            "books",
+            "either",
+            ("books.xlsx",),
+        ),
+        Hostile(
+            "register-on-portal-uploader", "ims.xlsx", lambda: books_xlsx(), "portal", "either", ("ims.xlsx",)
+        ),
+        Hostile(
+            "gstr1-json",
+            "ims.json",
+            lambda: json.dumps(
+                {
+                    "gstin": UMBRA,
+                    "fp": PERIOD,
+                    "b2b": [{"ctin": CLIENT, "inv": []}],
+                    "b2cs": [],
+                    "hsn": {"data": []},
+                }
+            ).encode(),
+            "portal",
+            "refused",
+            ("ims.json", "GSTR-1"),
+        ),
+        Hostile(
+            "gstr3b-json",
+            "ims.json",
+            lambda: json.dumps(
+                {"gstin": CLIENT, "ret_period": PERIOD, "sup_details": {}, "itc_elg": {}}
+            ).encode(),
+            "portal",
+            "refused",
+            ("ims.json",),
+        ),
+        Hostile(
+            "ims-notes-under-invoice-keys",
+            "ims.json",
+            lambda: ims_json(section="b2bcn").replace(b'"nt_num"', b'"inum"'),
+            "portal",
+            "refused",
+            ("ims.json", "section 'b2bcn'", "record 1"),
+        ),
+        Hostile(
+            "ims-invoice-without-number",
+            "ims.json",
+            lambda: ims_text.replace(b'"inum": "KL/118", ', b""),
+            "portal",
+            "refused",
+            ("ims.json", "section 'b2b', record 1", "field 'inum'", "missing"),
+        ),
+        Hostile(
+            "ims-section-is-an-object",
+            "ims.json",
+            lambda: b'{"b2b": {"stin": "x"}}',
+            "portal",
+            "refused",
+            ("ims.json",),
+        ),
+        Hostile(
+            "ims-section-is-text",
+            "ims.json",
+            lambda: b'{"b2b": "none", "b2bcn": []}',
+            "portal",
+            "refused",
+            ("ims.json",),
+        ),
+        Hostile(
+            "ims-record-is-a-list",
+            "ims.json",
+            lambda: b'{"b2b": [["KL/118", 1180]]}',
+            "portal",
+            "refused",
+            ("ims.json",),
+        ),
+        Hostile(
+            "ims-record-is-text",
+            "ims.json",
+            lambda: b'{"b2b": ["KL/118"]}',
+            "portal",
+            "refused",
+            ("ims.json",),
+        ),
+        Hostile(
+            "2b-documents-flat-not-under-supplier",
+            "2b.json",
+            lambda: (
                 '{"data": {"gstin": "' + CLIENT + '", "docdata": {"b2b": [{"inum": "U-7", "dt": "02-10-2025",'
-                ' "txval": 1000, "igst": 180}]}}}').encode(), "portal", "either", ("2b.json",)),
-        Hostile("2b-notes-without-type", "2b.json", lambda: (
+                ' "txval": 1000, "igst": 180}]}}}'
+            ).encode(),
+            "portal",
+            "either",
+            ("2b.json",),
+        ),
+        Hostile(
+            "2b-notes-without-type",
+            "2b.json",
+            lambda: (
                 '{"data": {"gstin": "' + CLIENT + '", "docdata": {"cdnr": [{"ctin": "' + UMBRA + '", "nt": ['
-                '{"ntnum": "C-1", "dt": "02-10-2025", "txval": 100, "igst": 18}]}]}}}').encode(), "portal",
-                "refused", ("2b.json", "cdnr", "typ")),
-        Hostile("2b-inv-is-an-object", "2b.json", lambda: (
+                '{"ntnum": "C-1", "dt": "02-10-2025", "txval": 100, "igst": 18}]}]}}}'
+            ).encode(),
+            "portal",
+            "refused",
+            ("2b.json", "cdnr", "typ"),
+        ),
+        Hostile(
+            "2b-inv-is-an-object",
+            "2b.json",
+            lambda: (
                 '{"data": {"gstin": "' + CLIENT + '", "docdata": {"b2b": [{"ctin": "' + UMBRA + '", "inv": '
-                '{"inum": "U-7"}}]}}}').encode(), "portal", "refused", ("2b.json",)),
-        Hostile("2a-items-not-a-list", "2a.json", lambda: gstr2a_json().replace(b'"itms": [', b'"itms": [[').replace(
-                b"}]}]}]}", b"}]]}]}]}"), "portal", "either", ("2a.json",)),
+                '{"inum": "U-7"}}]}}}'
+            ).encode(),
+            "portal",
+            "refused",
+            ("2b.json",),
+        ),
+        Hostile(
+            "2a-items-not-a-list",
+            "2a.json",
+            lambda: gstr2a_json().replace(b'"itms": [', b'"itms": [[').replace(b"}]}]}]}", b"}]]}]}]}"),
+            "portal",
+            "either",
+            ("2a.json",),
+        ),
         Hostile("top-level-list", "ims.json", lambda: b"[1, 2, 3]", "portal", "refused", ("ims.json",)),
         Hostile("top-level-number", "ims.json", lambda: b"1180.00", "portal", "refused", ("ims.json",)),
         Hostile("top-level-null", "ims.json", lambda: b"null", "portal", "refused", ("ims.json",)),
         Hostile("top-level-string", "ims.json", lambda: b'"b2b"', "portal", "refused", ("ims.json",)),
         Hostile("empty-object", "ims.json", lambda: b"{}", "portal", "refused", ("ims.json",)),
         Hostile("data-null", "2b.json", lambda: b'{"data": null}', "portal", "refused", ("2b.json",)),
-        Hostile("ims-and-2b-keys-together", "ims.json", lambda: ims_text[:-3] + b', "docdata": {"b2b": []}}\n',
-                "portal", "either", ("ims.json",)),
-        Hostile("ims-duplicate-keys", "ims.json", lambda: ims_text.replace(b'"val": 1180.00', b'"val": 1180.00, '
-                b'"val": NaN'), "portal", "refused", ("ims.json", "NaN")),
-        Hostile("json-lines", "ims.json", lambda: ims_text.replace(b"\n", b" ") + b"\n" + ims_text.replace(b"\n", b" "),
-                "portal", "refused", ("ims.json", "line 2")),
-        Hostile("json-with-comments", "ims.json", lambda: b"// downloaded\n" + ims_text, "portal", "either",
-                ("ims.json",)),
-        Hostile("json-single-quotes", "ims.json", lambda: ims_text.replace(b'"', b"'"), "portal", "refused",
-                ("ims.json",)),
-        Hostile("json-trailing-comma", "ims.json", lambda: ims_text.replace(b'"N"}\n]', b'"N"},\n]'), "portal",
-                "refused", ("ims.json", "line")),
-        Hostile("json-cut-off", "ims.json", lambda: ims_text[: len(ims_text) // 2], "portal", "refused",
-                ("ims.json", "cut off")),
-        Hostile("books-no-header", "register.csv", lambda: b"1,2,3\n4,5,6\n", "books", "refused", ("register.csv",)),
-        Hostile("books-header-only", "register.csv", lambda: csv_text(tally_grid([])).encode(), "books", "refused",
-                ("register.csv",)),
-        Hostile("books-every-amount-blank", "register.csv", lambda: books_csv().replace(b"1000.0", b"").replace(
-                b"500.0", b""), "books", "either", ("register.csv",)),
-    ]  # fmt: skip
+        Hostile(
+            "ims-and-2b-keys-together",
+            "ims.json",
+            lambda: ims_text[:-3] + b', "docdata": {"b2b": []}}\n',
+            "portal",
+            "either",
+            ("ims.json",),
+        ),
+        Hostile(
+            "ims-duplicate-keys",
+            "ims.json",
+            lambda: ims_text.replace(b'"val": 1180.00', b'"val": 1180.00, "val": NaN'),
+            "portal",
+            "refused",
+            ("ims.json", "NaN"),
+        ),
+        Hostile(
+            "json-lines",
+            "ims.json",
+            lambda: ims_text.replace(b"\n", b" ") + b"\n" + ims_text.replace(b"\n", b" "),
+            "portal",
+            "refused",
+            ("ims.json", "line 2"),
+        ),
+        Hostile(
+            "json-with-comments",
+            "ims.json",
+            lambda: b"// downloaded\n" + ims_text,
+            "portal",
+            "either",
+            ("ims.json",),
+        ),
+        Hostile(
+            "json-single-quotes",
+            "ims.json",
+            lambda: ims_text.replace(b'"', b"'"),
+            "portal",
+            "refused",
+            ("ims.json",),
+        ),
+        Hostile(
+            "json-trailing-comma",
+            "ims.json",
+            lambda: ims_text.replace(b'"N"}\n]', b'"N"},\n]'),
+            "portal",
+            "refused",
+            ("ims.json", "line"),
+        ),
+        Hostile(
+            "json-cut-off",
+            "ims.json",
+            lambda: ims_text[: len(ims_text) // 2],
+            "portal",
+            "refused",
+            ("ims.json", "cut off"),
+        ),
+        Hostile(
+            "books-no-header",
+            "register.csv",
+            lambda: b"1,2,3\n4,5,6\n",
+            "books",
+            "refused",
+            ("register.csv",),
+        ),
+        Hostile(
+            "books-header-only",
+            "register.csv",
+            lambda: csv_text(tally_grid([])).encode(),
+            "books",
+            "refused",
+            ("register.csv",),
+        ),
+        Hostile(
+            "books-every-amount-blank",
+            "register.csv",
+            lambda: books_csv().replace(b"1000.0", b"").replace(b"500.0", b""),
+            "books",
+            "either",
+            ("register.csv",),
+        ),
+    ]
     return cases
 
 
 def _gstin_cases() -> list[Hostile]:
     bad = {
-        "short": "ABC", "bad-check": KERALA[:-1] + ("A" if KERALA[-1] != "A" else "B"), "lower-case": KERALA.lower(),
-        "sixteen-chars": KERALA + "9", "spaces-inside": KERALA[:5] + " " + KERALA[5:], "state-99": "99" + KERALA[2:],
-        "emoji": "27AAPFU0939F1Z😀", "html": "<b>27AAPFU0939F1ZV</b>",
-    }  # fmt: skip
+        "short": "ABC",
+        "bad-check": KERALA[:-1] + ("A" if KERALA[-1] != "A" else "B"),
+        "lower-case": KERALA.lower(),
+        "sixteen-chars": KERALA + "9",
+        "spaces-inside": KERALA[:5] + " " + KERALA[5:],
+        "state-99": "99" + KERALA[2:],
+        "emoji": "27AAPFU0939F1Z😀",
+        "html": "<b>27AAPFU0939F1ZV</b>",
+    }
     cases = []
     for key, gstin in bad.items():
-        cases.append(Hostile(f"ims-stin-{key}", "ims.json", lambda g=gstin: ims_json(stin=json.dumps(g)), "portal",
-                             "read", kept=(gstin.strip().upper(),) if key != "spaces-inside" else ()))  # fmt: skip
-        cases.append(Hostile(f"books-gstin-{key}", "register.csv", lambda g=gstin: books_csv(gstin=g), "books",
-                             "either", ("register.csv", "row 7")))  # fmt: skip
+        cases.append(
+            Hostile(
+                f"ims-stin-{key}",
+                "ims.json",
+                lambda g=gstin: ims_json(stin=json.dumps(g)),
+                "portal",
+                "read",
+                kept=(gstin.strip().upper(),) if key != "spaces-inside" else (),
+            )
+        )
+        cases.append(
+            Hostile(
+                f"books-gstin-{key}",
+                "register.csv",
+                lambda g=gstin: books_csv(gstin=g),
+                "books",
+                "either",
+                ("register.csv", "row 7"),
+            )
+        )
     cases += [
-        Hostile("ims-stin-a-number", "ims.json", lambda: ims_json(stin="27"), "portal", "either", ("ims.json",)),
-        Hostile("ims-stin-null", "ims.json", lambda: ims_json(stin="null"), "portal", "refused",
-                ("ims.json", "record 1", "field 'stin'")),
-        Hostile("2b-ctin-missing", "2b.json", lambda: gstr2b_json().replace(f'"ctin": "{UMBRA}", '.encode(), b""),
-                "portal", "refused", ("2b.json", "field 'ctin'")),
-    ]  # fmt: skip
+        Hostile(
+            "ims-stin-a-number", "ims.json", lambda: ims_json(stin="27"), "portal", "either", ("ims.json",)
+        ),
+        Hostile(
+            "ims-stin-null",
+            "ims.json",
+            lambda: ims_json(stin="null"),
+            "portal",
+            "refused",
+            ("ims.json", "record 1", "field 'stin'"),
+        ),
+        Hostile(
+            "2b-ctin-missing",
+            "2b.json",
+            lambda: gstr2b_json().replace(f'"ctin": "{UMBRA}", '.encode(), b""),
+            "portal",
+            "refused",
+            ("2b.json", "field 'ctin'"),
+        ),
+    ]
     return cases
 
 
@@ -605,20 +1196,68 @@ def _text_cases() -> list[Hostile]:
     cases = []
     for key, text in HOSTILE_TEXTS.items():
         quoted = json.dumps(text)
-        cases.append(Hostile(f"books-csv-name-{key}", "register.csv", lambda t=text: books_csv(name=t), "books",
-                             "read", kept=(text,)))  # fmt: skip
-        cases.append(Hostile(f"ims-trdnm-{key}", "ims.json", lambda q=quoted: ims_json(trdnm=q), "portal", "read",
-                             kept=(text,)))  # fmt: skip
-        cases.append(Hostile(f"ims-number-{key}", "ims.json", lambda q=quoted: ims_json(inum=q), "portal", "read",
-                             kept=(text,)))  # fmt: skip
+        cases.append(
+            Hostile(
+                f"books-csv-name-{key}",
+                "register.csv",
+                lambda t=text: books_csv(name=t),
+                "books",
+                "read",
+                kept=(text,),
+            )
+        )
+        cases.append(
+            Hostile(
+                f"ims-trdnm-{key}",
+                "ims.json",
+                lambda q=quoted: ims_json(trdnm=q),
+                "portal",
+                "read",
+                kept=(text,),
+            )
+        )
+        cases.append(
+            Hostile(
+                f"ims-number-{key}",
+                "ims.json",
+                lambda q=quoted: ims_json(inum=q),
+                "portal",
+                "read",
+                kept=(text,),
+            )
+        )
     for key in ("hyperlink-formula", "script-tag", "markdown-image"):
         text = HOSTILE_TEXTS[key]
-        cases.append(Hostile(f"books-xlsx-name-{key}", "register.xlsx", lambda t=text: _xlsx_text_name(t), "books",
-                             "read", kept=(text,)))  # fmt: skip
-        cases.append(Hostile(f"2b-xlsx-name-{key}", "2b.xlsx", lambda t=text: gstr2b_xlsx(name=t), "portal", "read",
-                             kept=(text,)))  # fmt: skip
-    cases.append(Hostile("books-xlsx-live-formula-name", "register.xlsx", _xlsx_live_formula, "books", "read",
-                         never=("evil.example",)))  # fmt: skip
+        cases.append(
+            Hostile(
+                f"books-xlsx-name-{key}",
+                "register.xlsx",
+                lambda t=text: _xlsx_text_name(t),
+                "books",
+                "read",
+                kept=(text,),
+            )
+        )
+        cases.append(
+            Hostile(
+                f"2b-xlsx-name-{key}",
+                "2b.xlsx",
+                lambda t=text: gstr2b_xlsx(name=t),
+                "portal",
+                "read",
+                kept=(text,),
+            )
+        )
+    cases.append(
+        Hostile(
+            "books-xlsx-live-formula-name",
+            "register.xlsx",
+            _xlsx_live_formula,
+            "books",
+            "read",
+            never=("evil.example",),
+        )
+    )
     return cases
 
 
@@ -651,37 +1290,82 @@ def _xlsx_live_formula() -> bytes:
 
 
 def _date_cases() -> list[Hostile]:
-    dates = {"31-feb": "31-02-2025", "month-13": "01-13-2025", "zeros": "00-00-0000", "words": "yesterday",
-             "1e400": "1e400", "html": "<i>01-10-2025</i>"}  # fmt: skip
+    dates = {
+        "31-feb": "31-02-2025",
+        "month-13": "01-13-2025",
+        "zeros": "00-00-0000",
+        "words": "yesterday",
+        "1e400": "1e400",
+        "html": "<i>01-10-2025</i>",
+    }
     cases = []
     for key, text in dates.items():
-        cases.append(Hostile(f"ims-idt-{key}", "ims.json", lambda t=text: ims_json(idt=json.dumps(t)), "portal",
-                             "refused", ("ims.json", "record 1", "field 'idt'")))  # fmt: skip
-        cases.append(Hostile(f"books-csv-date-{key}", "register.csv", lambda t=text: books_csv(date=t), "books",
-                             "refused", ("register.csv", "row 7", "column 'Supplier Invoice Date'")))  # fmt: skip
+        cases.append(
+            Hostile(
+                f"ims-idt-{key}",
+                "ims.json",
+                lambda t=text: ims_json(idt=json.dumps(t)),
+                "portal",
+                "refused",
+                ("ims.json", "record 1", "field 'idt'"),
+            )
+        )
+        cases.append(
+            Hostile(
+                f"books-csv-date-{key}",
+                "register.csv",
+                lambda t=text: books_csv(date=t),
+                "books",
+                "refused",
+                ("register.csv", "row 7", "column 'Supplier Invoice Date'"),
+            )
+        )
     cases += [
-        Hostile("ims-idt-a-number", "ims.json", lambda: ims_json(idt="45931"), "portal", "either",
-                ("ims.json", "field 'idt'")),
-        Hostile("ims-idt-nan", "ims.json", lambda: ims_json(idt="NaN"), "portal", "refused", ("ims.json", "NaN")),
-        Hostile("books-xlsx-date-far-future", "register.xlsx", lambda: books_xlsx(date=date(9999, 12, 31)), "books",
-                "either", ("register.xlsx",)),
-    ]  # fmt: skip
+        Hostile(
+            "ims-idt-a-number",
+            "ims.json",
+            lambda: ims_json(idt="45931"),
+            "portal",
+            "either",
+            ("ims.json", "field 'idt'"),
+        ),
+        Hostile(
+            "ims-idt-nan", "ims.json", lambda: ims_json(idt="NaN"), "portal", "refused", ("ims.json", "NaN")
+        ),
+        Hostile(
+            "books-xlsx-date-far-future",
+            "register.xlsx",
+            lambda: books_xlsx(date=date(9999, 12, 31)),
+            "books",
+            "either",
+            ("register.xlsx",),
+        ),
+    ]
     return cases
 
 
 def _not_a_file_cases() -> list[Hostile]:
     junk = {
-        "empty": b"", "one-byte": b"{", "only-bom": codecs.BOM_UTF8, "only-spaces": b"   \r\n\t ",
-        "pdf": b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n", "png": b"\x89PNG\r\n\x1a\n" + bytes(64),
-        "elf": b"\x7fELF\x02\x01\x01" + bytes(120), "gzip": gzip.compress(b"x" * 100),
-        "7z": b"7z\xbc\xaf\x27\x1c" + bytes(32), "ole-garbage": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600),
+        "empty": b"",
+        "one-byte": b"{",
+        "only-bom": codecs.BOM_UTF8,
+        "only-spaces": b"   \r\n\t ",
+        "pdf": b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n",
+        "png": b"\x89PNG\r\n\x1a\n" + bytes(64),
+        "elf": b"\x7fELF\x02\x01\x01" + bytes(120),
+        "gzip": gzip.compress(b"x" * 100),
+        "7z": b"7z\xbc\xaf\x27\x1c" + bytes(32),
+        "ole-garbage": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600),
         "random": bytes((i * 7919 + 13) % 256 for i in range(4096)),
-    }  # fmt: skip
+    }
     cases = []
     for key, content in junk.items():
         cases.append(
             Hostile(f"portal-{key}", "ims.json", lambda c=content: c, "portal", "refused", ("ims.json",))
         )
-        cases.append(Hostile(f"books-{key}", "register.xlsx", lambda c=content: c, "books", "refused",
-                             ("register.xlsx",)))  # fmt: skip
+        cases.append(
+            Hostile(
+                f"books-{key}", "register.xlsx", lambda c=content: c, "books", "refused", ("register.xlsx",)
+            )
+        )
     return cases

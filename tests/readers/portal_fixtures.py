@@ -36,10 +36,22 @@ IMS_EXAMPLE = """{"b2b": [{"stin": "27AAPFU0939F1ZV", "inum": "MH/2526/0417", "i
 
 def _base(stin: str = UMBRA, **extra) -> dict:
     record = {
-        "stin": stin, "inv_typ": "R", "pos": "27", "val": Decimal("1180.00"), "txval": Decimal("1000.00"),
-        "iamt": Decimal("180.00"), "camt": 0, "samt": 0, "cess": 0, "rtnprd": "112025", "srcform": "R1",
-        "srcfilstatus": "Filed", "action": "N", "ispendactblocked": "N", "hash": "ab12",
-    }  # fmt: skip
+        "stin": stin,
+        "inv_typ": "R",
+        "pos": "27",
+        "val": Decimal("1180.00"),
+        "txval": Decimal("1000.00"),
+        "iamt": Decimal("180.00"),
+        "camt": 0,
+        "samt": 0,
+        "cess": 0,
+        "rtnprd": "112025",
+        "srcform": "R1",
+        "srcfilstatus": "Filed",
+        "action": "N",
+        "ispendactblocked": "N",
+        "hash": "ab12",
+    }
     record.update(extra)
     return record
 
@@ -75,7 +87,7 @@ def ims_all_sections() -> dict:
                 "action": "N",
                 "hash": "cd34",
             }
-        ],  # fmt: skip
+        ],
     }
 
 
@@ -89,8 +101,15 @@ def ims_bytes(payload) -> bytes:
 
 
 def gstr2b_statement(docdata: dict, rejected: dict | None = None, gstin: str = RECIPIENT, **extra) -> dict:
-    data = {"gstin": gstin, "rtnprd": "112025", "version": "1.0", "gendt": "14-12-2025", "itcsumm": {},
-            "docdata": docdata, "docRejdata": rejected or {}}  # fmt: skip
+    data = {
+        "gstin": gstin,
+        "rtnprd": "112025",
+        "version": "1.0",
+        "gendt": "14-12-2025",
+        "itcsumm": {},
+        "docdata": docdata,
+        "docRejdata": rejected or {},
+    }
     data.update(extra)
     return {"chksum": "x", "data": data}
 
@@ -115,19 +134,54 @@ def gstr2b_supplier(ctin: str, list_key: str, documents: list[dict], name: str =
 # ---------------------------------------------------------------------------------------------------
 
 B2B_HEADERS = [
-    "GSTIN of supplier", "Trade/Legal name", "Invoice number", "Invoice type", "Invoice Date",
-    "Invoice Value(₹)", "Place of supply", "Supply Attract Reverse Charge", "Rate(%)", "Taxable Value (₹)",
-    "Integrated Tax(₹)", "Central Tax(₹)", "State/UT Tax(₹)", "Cess(₹)", "GSTR-1/IFF/GSTR-5 Period",
-    "GSTR-1/IFF/GSTR-5 Filing Date", "ITC Availability", "Reason", "Applicable % of Tax Rate", "Source", "IRN",
+    "GSTIN of supplier",
+    "Trade/Legal name",
+    "Invoice number",
+    "Invoice type",
+    "Invoice Date",
+    "Invoice Value(₹)",
+    "Place of supply",
+    "Supply Attract Reverse Charge",
+    "Rate(%)",
+    "Taxable Value (₹)",
+    "Integrated Tax(₹)",
+    "Central Tax(₹)",
+    "State/UT Tax(₹)",
+    "Cess(₹)",
+    "GSTR-1/IFF/GSTR-5 Period",
+    "GSTR-1/IFF/GSTR-5 Filing Date",
+    "ITC Availability",
+    "Reason",
+    "Applicable % of Tax Rate",
+    "Source",
+    "IRN",
     "IRN Date",
-]  # fmt: skip
+]
 CDNR_HEADERS = [
-    "GSTIN of supplier", "Trade/Legal name", "Note number", "Note type", "Note Supply type", "Note date",
-    "Note Value (₹)", "Place of supply", "Supply Attract Reverse Charge", "Rate(%)", "Taxable Value (₹)",
-    "Integrated Tax(₹)", "Central Tax(₹)", "State/UT Tax(₹)", "Cess(₹)", "GSTR-1/IFF/GSTR-5 Period",
-    "GSTR-1/IFF/GSTR-5 Filing Date", "ITC Availability", "Reason", "Applicable % of Tax Rate", "Source", "IRN",
+    "GSTIN of supplier",
+    "Trade/Legal name",
+    "Note number",
+    "Note type",
+    "Note Supply type",
+    "Note date",
+    "Note Value (₹)",
+    "Place of supply",
+    "Supply Attract Reverse Charge",
+    "Rate(%)",
+    "Taxable Value (₹)",
+    "Integrated Tax(₹)",
+    "Central Tax(₹)",
+    "State/UT Tax(₹)",
+    "Cess(₹)",
+    "GSTR-1/IFF/GSTR-5 Period",
+    "GSTR-1/IFF/GSTR-5 Filing Date",
+    "ITC Availability",
+    "Reason",
+    "Applicable % of Tax Rate",
+    "Source",
+    "IRN",
     "IRN Date",
-]  # fmt: skip
+]
 B2BA_HEADERS = ["Invoice number", "Invoice Date", *B2B_HEADERS]
 
 
@@ -177,10 +231,49 @@ def _b2ba_sheet(ws, rows: list[list]) -> None:
             ws.cell(r, c, value)
 
 
-def b2b_row(gstin, name, number, inv_type, when, value, pos, rcm, rate, taxable, igst, cgst, sgst, cess=0.0,
-            period="Nov'25", itc="Yes", reason=""):  # fmt: skip
-    return [gstin, name, number, inv_type, when, value, pos, rcm, rate, taxable, igst, cgst, sgst, cess, period,
-            "11/12/2025", itc, reason, "", "e-Invoice", "", ""]  # fmt: skip
+def b2b_row(
+    gstin,
+    name,
+    number,
+    inv_type,
+    when,
+    value,
+    pos,
+    rcm,
+    rate,
+    taxable,
+    igst,
+    cgst,
+    sgst,
+    cess=0.0,
+    period="Nov'25",
+    itc="Yes",
+    reason="",
+):
+    return [
+        gstin,
+        name,
+        number,
+        inv_type,
+        when,
+        value,
+        pos,
+        rcm,
+        rate,
+        taxable,
+        igst,
+        cgst,
+        sgst,
+        cess,
+        period,
+        "11/12/2025",
+        itc,
+        reason,
+        "",
+        "e-Invoice",
+        "",
+        "",
+    ]
 
 
 def gstr2b_workbook(
@@ -197,8 +290,15 @@ def gstr2b_workbook(
     readme.title = "Read me"
     readme["A1"] = "Goods and Services Tax - GSTR 2B"
     for r, (label, value) in enumerate(
-        [("Financial Year", "2025-26"), ("Tax Period", "November"), ("GSTIN", gstin),
-         ("Legal Name", "Amrit Textiles"), ("Date of generation", "14/12/2025")], start=3):  # fmt: skip
+        [
+            ("Financial Year", "2025-26"),
+            ("Tax Period", "November"),
+            ("GSTIN", gstin),
+            ("Legal Name", "Amrit Textiles"),
+            ("Date of generation", "14/12/2025"),
+        ],
+        start=3,
+    ):
         readme.cell(r, 1, label)
         readme.cell(r, 2, value)
     wb.create_sheet("ITC Available")["A1"] = "Summary: ITC available"
@@ -231,37 +331,106 @@ def workbook_bytes(sheets: dict[str, list[list]]) -> bytes:
 
 def gstr2a_statement() -> dict:
     def line(num, rt, txval, iamt=0, camt=0, samt=0, csamt=0):
-        return {"num": num, "itm_det": {"rt": rt, "txval": Decimal(txval), "iamt": Decimal(str(iamt)),
-                                        "camt": Decimal(str(camt)), "samt": Decimal(str(samt)),
-                                        "csamt": Decimal(str(csamt))}}  # fmt: skip
+        return {
+            "num": num,
+            "itm_det": {
+                "rt": rt,
+                "txval": Decimal(txval),
+                "iamt": Decimal(str(iamt)),
+                "camt": Decimal(str(camt)),
+                "samt": Decimal(str(samt)),
+                "csamt": Decimal(str(csamt)),
+            },
+        }
 
     return {
         "gstin": RECIPIENT,
         "fp": "112025",
         "b2b": [
-            {"ctin": UMBRA, "cfs": "Y", "cfs3b": "Y", "fldtr1": "11-Dec-25", "flprdr1": "Nov-25",
-             "inv": [{"inum": "MH/2526/0417", "idt": "07-Nov-25", "val": Decimal("59000.00"), "pos": "27",
-                      "rchrg": "N", "inv_typ": "R",
-                      "itms": [line(1, 18, "30000.00", camt="2700.00", samt="2700.00"),
-                               line(2, 18, "20000.00", camt="1800.00", samt="1800.00")]},
-                     {"inum": "RCM-9", "idt": "09-11-2025", "val": Decimal("11800"), "pos": "27",
-                      "rchrg": "Y", "inv_typ": "R", "itms": [line(1, 18, "10000", camt="900", samt="900")]}]},
-            {"ctin": TAAOA, "cfs": "N", "inv": [{"inum": "K-1", "idt": "12-11-2025", "val": Decimal("2360.00"),
-                                                  "pos": "27", "rchrg": "N", "inv_typ": "SEWP",
-                                                  "itms": [line(1, 18, "2000.00", iamt="360.00")]}]},
+            {
+                "ctin": UMBRA,
+                "cfs": "Y",
+                "cfs3b": "Y",
+                "fldtr1": "11-Dec-25",
+                "flprdr1": "Nov-25",
+                "inv": [
+                    {
+                        "inum": "MH/2526/0417",
+                        "idt": "07-Nov-25",
+                        "val": Decimal("59000.00"),
+                        "pos": "27",
+                        "rchrg": "N",
+                        "inv_typ": "R",
+                        "itms": [
+                            line(1, 18, "30000.00", camt="2700.00", samt="2700.00"),
+                            line(2, 18, "20000.00", camt="1800.00", samt="1800.00"),
+                        ],
+                    },
+                    {
+                        "inum": "RCM-9",
+                        "idt": "09-11-2025",
+                        "val": Decimal("11800"),
+                        "pos": "27",
+                        "rchrg": "Y",
+                        "inv_typ": "R",
+                        "itms": [line(1, 18, "10000", camt="900", samt="900")],
+                    },
+                ],
+            },
+            {
+                "ctin": TAAOA,
+                "cfs": "N",
+                "inv": [
+                    {
+                        "inum": "K-1",
+                        "idt": "12-11-2025",
+                        "val": Decimal("2360.00"),
+                        "pos": "27",
+                        "rchrg": "N",
+                        "inv_typ": "SEWP",
+                        "itms": [line(1, 18, "2000.00", iamt="360.00")],
+                    }
+                ],
+            },
         ],
         "cdn": [
-            {"ctin": GSPTN, "cfs": "Y",
-             "nt": [{"ntty": "C", "nt_num": "CN-0093", "nt_dt": "18-Nov-25", "val": Decimal("2360.00"),
-                     "pos": "27", "rchrg": "N", "inv_typ": "R", "itms": [line(1, 18, "2000.00", iamt="360.00")]}]}
+            {
+                "ctin": GSPTN,
+                "cfs": "Y",
+                "nt": [
+                    {
+                        "ntty": "C",
+                        "nt_num": "CN-0093",
+                        "nt_dt": "18-Nov-25",
+                        "val": Decimal("2360.00"),
+                        "pos": "27",
+                        "rchrg": "N",
+                        "inv_typ": "R",
+                        "itms": [line(1, 18, "2000.00", iamt="360.00")],
+                    }
+                ],
+            }
         ],
         "b2ba": [
-            {"ctin": UMBRA, "cfs": "Y",
-             "inv": [{"oinum": "MH/2526/0300", "oidt": "01-10-2025", "inum": "MH/2526/0300A", "idt": "02-11-2025",
-                      "val": Decimal("1180"), "pos": "27", "rchrg": "N", "inv_typ": "R",
-                      "itms": [line(1, 18, "1000", camt="90", samt="90")]}]}
+            {
+                "ctin": UMBRA,
+                "cfs": "Y",
+                "inv": [
+                    {
+                        "oinum": "MH/2526/0300",
+                        "oidt": "01-10-2025",
+                        "inum": "MH/2526/0300A",
+                        "idt": "02-11-2025",
+                        "val": Decimal("1180"),
+                        "pos": "27",
+                        "rchrg": "N",
+                        "inv_typ": "R",
+                        "itms": [line(1, 18, "1000", camt="90", samt="90")],
+                    }
+                ],
+            }
         ],
-    }  # fmt: skip
+    }
 
 
 GSTR1_EXAMPLE = {
@@ -269,12 +438,26 @@ GSTR1_EXAMPLE = {
     "fp": "112025",
     "gt": 0,
     "cur_gt": 0,
-    "b2b": [{"ctin": RECIPIENT, "inv": [{"inum": "MH/2526/0417", "idt": "07-11-2025", "val": 59000, "pos": "27",
-                                         "rchrg": "N", "inv_typ": "R", "itms": []}]}],
+    "b2b": [
+        {
+            "ctin": RECIPIENT,
+            "inv": [
+                {
+                    "inum": "MH/2526/0417",
+                    "idt": "07-11-2025",
+                    "val": 59000,
+                    "pos": "27",
+                    "rchrg": "N",
+                    "inv_typ": "R",
+                    "itms": [],
+                }
+            ],
+        }
+    ],
     "b2cs": [],
     "hsn": {"data": []},
     "doc_issue": {"doc_det": []},
-}  # fmt: skip
+}
 
 
 def json_bytes(obj) -> bytes:
@@ -305,18 +488,60 @@ NOV_7 = date(2025, 11, 7)
 # ---------------------------------------------------------------------------------------------------
 
 IMS_TOOL_B2B = [
-    "GSTIN of supplier", "Trade/Legal name", "Invoice number", "Invoice type", "Invoice date", "Invoice value",
-    "Status", "Place of supply", "Taxable value", "IGST", "CGST", "SGST", "Cess", "Remarks", "Source",
-    "Source return period", "Source filing status", "Sheet validation errors", "GST portal validation errors",
-    "Previous status", "Remarks", "IsPendingBlocked", "IsRemarkBlocked",
-]  # fmt: skip
+    "GSTIN of supplier",
+    "Trade/Legal name",
+    "Invoice number",
+    "Invoice type",
+    "Invoice date",
+    "Invoice value",
+    "Status",
+    "Place of supply",
+    "Taxable value",
+    "IGST",
+    "CGST",
+    "SGST",
+    "Cess",
+    "Remarks",
+    "Source",
+    "Source return period",
+    "Source filing status",
+    "Sheet validation errors",
+    "GST portal validation errors",
+    "Previous status",
+    "Remarks",
+    "IsPendingBlocked",
+    "IsRemarkBlocked",
+]
 IMS_TOOL_CN = [
-    "GSTIN of supplier", "Trade/Legal name", "Note number", "Note type", "Note date", "Note value", "Status",
-    "Place of supply", "Taxable value", "IGST", "CGST", "SGST", "Cess", "ITC reduction required",
-    "Declared IGST", "Declared CGST", "Declared SGST", "Declared Cess", "Remarks", "Source",
-    "Source return period", "Source filing status", "Sheet validation errors", "GST portal validation errors",
-    "Previous status", "Remarks", "IsPendingBlocked", "IsRemarkBlocked",
-]  # fmt: skip
+    "GSTIN of supplier",
+    "Trade/Legal name",
+    "Note number",
+    "Note type",
+    "Note date",
+    "Note value",
+    "Status",
+    "Place of supply",
+    "Taxable value",
+    "IGST",
+    "CGST",
+    "SGST",
+    "Cess",
+    "ITC reduction required",
+    "Declared IGST",
+    "Declared CGST",
+    "Declared SGST",
+    "Declared Cess",
+    "Remarks",
+    "Source",
+    "Source return period",
+    "Source filing status",
+    "Sheet validation errors",
+    "GST portal validation errors",
+    "Previous status",
+    "Remarks",
+    "IsPendingBlocked",
+    "IsRemarkBlocked",
+]
 
 
 def _ims_tool_sheet(ws, headers: list[str], rows: list[list], original: int = 0) -> None:
@@ -344,8 +569,12 @@ def ims_tool_workbook(b2b_rows: list[list], cn_rows: list[list] = (), b2ba_rows:
     wb.active.title = "Home"
     wb["Home"]["A1"] = "IMS Offline Tool"
     _ims_tool_sheet(wb.create_sheet("B2B"), IMS_TOOL_B2B, b2b_rows)
-    _ims_tool_sheet(wb.create_sheet("B2BA"), ["Invoice number", "Invoice date", *IMS_TOOL_B2B], list(b2ba_rows),
-                    original=2)  # fmt: skip
+    _ims_tool_sheet(
+        wb.create_sheet("B2BA"),
+        ["Invoice number", "Invoice date", *IMS_TOOL_B2B],
+        list(b2ba_rows),
+        original=2,
+    )
     for title in ("B2B-DN", "B2B-DNA", "B2B-CNA", "ECO", "ECOA"):
         wb.create_sheet(title)
     _ims_tool_sheet(wb.create_sheet("B2B-CN"), IMS_TOOL_CN, list(cn_rows))
@@ -356,18 +585,49 @@ def ims_tool_workbook(b2b_rows: list[list], cn_rows: list[list] = (), b2ba_rows:
 
 # GSTR-2A Excel (docs/reference/formats.md §5): 2B's columns without the trade name, then filing statuses and amendment info.
 GSTR2A_B2B_HEADERS = [
-    "GSTIN of supplier", "Invoice number", "Invoice type", "Invoice Date", "Invoice Value (₹)", "Place of supply",
-    "Supply Attract Reverse Charge", "Rate (%)", "Taxable Value (₹)", "Integrated Tax (₹)", "Central Tax (₹)",
-    "State/UT tax (₹)", "Cess (₹)", "GSTR-1/5 Filing Status", "GSTR-3B Filing Status", "Amendment made, if any",
-    "Tax Period in which Amended", "Effective date of cancellation", "Source", "IRN", "IRN Date",
-]  # fmt: skip
-GSTR2A_CDNR_HEADERS = [
-    "GSTIN of supplier", "Note/Refund Voucher type", "Note/Refund Voucher Number", "Note/Refund Voucher date",
-    "Note Supply type", "Note/Refund Voucher Value (₹)", "Place of supply", "Supply Attract Reverse Charge",
-    "Rate (%)", "Taxable Value (₹)", "Integrated Tax (₹)", "Central Tax (₹)", "State/UT tax (₹)", "Cess (₹)",
-    "GSTR-1/5 Filing Status", "GSTR-3B Filing Status", "Amendment made, if any", "Tax Period in which Amended",
+    "GSTIN of supplier",
+    "Invoice number",
+    "Invoice type",
+    "Invoice Date",
+    "Invoice Value (₹)",
+    "Place of supply",
+    "Supply Attract Reverse Charge",
+    "Rate (%)",
+    "Taxable Value (₹)",
+    "Integrated Tax (₹)",
+    "Central Tax (₹)",
+    "State/UT tax (₹)",
+    "Cess (₹)",
+    "GSTR-1/5 Filing Status",
+    "GSTR-3B Filing Status",
+    "Amendment made, if any",
+    "Tax Period in which Amended",
     "Effective date of cancellation",
-]  # fmt: skip
+    "Source",
+    "IRN",
+    "IRN Date",
+]
+GSTR2A_CDNR_HEADERS = [
+    "GSTIN of supplier",
+    "Note/Refund Voucher type",
+    "Note/Refund Voucher Number",
+    "Note/Refund Voucher date",
+    "Note Supply type",
+    "Note/Refund Voucher Value (₹)",
+    "Place of supply",
+    "Supply Attract Reverse Charge",
+    "Rate (%)",
+    "Taxable Value (₹)",
+    "Integrated Tax (₹)",
+    "Central Tax (₹)",
+    "State/UT tax (₹)",
+    "Cess (₹)",
+    "GSTR-1/5 Filing Status",
+    "GSTR-3B Filing Status",
+    "Amendment made, if any",
+    "Tax Period in which Amended",
+    "Effective date of cancellation",
+]
 
 
 def gstr2a_workbook(b2b_rows: list[list], cdnr_rows: list[list] = ()) -> bytes:

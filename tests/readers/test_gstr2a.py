@@ -47,7 +47,11 @@ def test_notes_and_amendments():
     _, docs = _docs()
     note = docs["CN-0093"]
     assert (note["section"], note["doc_kind"], note["doc_date"], note["supplier_gstin"]) == (
-        "cdn", "credit_note", date(2025, 11, 18), GSPTN)  # fmt: skip
+        "cdn",
+        "credit_note",
+        date(2025, 11, 18),
+        GSPTN,
+    )
     amended = docs["MH/2526/0300A"]
     assert (amended["section"], amended["is_amendment"]) == ("b2ba", True)
     assert (amended["original_doc_no"], amended["original_doc_date"]) == ("MH/2526/0300", date(2025, 10, 1))
@@ -83,14 +87,49 @@ def test_isd_and_imports_with_2a_spellings():
     statement = {
         "gstin": RECIPIENT,
         "fp": "112025",
-        "isd": [{"ctin": TAAOA, "cfs": "Y", "doclist": [
-            {"isd_docty": "ISDCN", "docnum": "ISD-4", "docdt": "03-11-2025", "itc_elg": "Y", "iamt": 20, "camt": 0,
-             "samt": 0, "cess": 5}]}],
-        "impg": [{"refdt": "28-11-2025", "portcd": "INNSA1", "benum": 2566282, "bedt": "18-11-2025", "txval": 1000,
-                  "iamt": 180, "csamt": 0.5, "amd": "N"}],
-        "impgsez": [{"portcd": "INNSA1", "benum": 2566283, "bedt": "19-11-2025", "sgstin": UMBRA, "tdname": "SEZ Unit",
-                     "txval": 500, "iamt": 90, "csamt": 0}],
-    }  # fmt: skip
+        "isd": [
+            {
+                "ctin": TAAOA,
+                "cfs": "Y",
+                "doclist": [
+                    {
+                        "isd_docty": "ISDCN",
+                        "docnum": "ISD-4",
+                        "docdt": "03-11-2025",
+                        "itc_elg": "Y",
+                        "iamt": 20,
+                        "camt": 0,
+                        "samt": 0,
+                        "cess": 5,
+                    }
+                ],
+            }
+        ],
+        "impg": [
+            {
+                "refdt": "28-11-2025",
+                "portcd": "INNSA1",
+                "benum": 2566282,
+                "bedt": "18-11-2025",
+                "txval": 1000,
+                "iamt": 180,
+                "csamt": 0.5,
+                "amd": "N",
+            }
+        ],
+        "impgsez": [
+            {
+                "portcd": "INNSA1",
+                "benum": 2566283,
+                "bedt": "19-11-2025",
+                "sgstin": UMBRA,
+                "tdname": "SEZ Unit",
+                "txval": 500,
+                "iamt": 90,
+                "csamt": 0,
+            }
+        ],
+    }
     docs = {d["doc_no"]: d for d in read_gstr2a(json_bytes(statement), "2a.json").docs.to_dicts()}
     isd = docs["ISD-4"]
     assert (isd["doc_kind"], isd["igst"], isd["cess"], isd["itc_available"]) == (
@@ -102,7 +141,12 @@ def test_isd_and_imports_with_2a_spellings():
     assert "ISD credit note" in isd["warnings"][0]
     boe = docs["2566282"]  # a number written as a JSON number stays the same digits
     assert (boe["doc_kind"], boe["supplier_gstin"], boe["taxable_value"], boe["igst"], boe["cess"]) == (
-        "bill_of_entry", None, 1000.0, 180.0, 0.5)  # fmt: skip
+        "bill_of_entry",
+        None,
+        1000.0,
+        180.0,
+        0.5,
+    )
     sez = docs["2566283"]
     assert (sez["section"], sez["supplier_gstin"], sez["supplier_name"]) == ("impgsez", UMBRA, "SEZ Unit")
 
@@ -120,15 +164,99 @@ def test_2a_excel_reads_like_2a_json():
     from recon.readers import read
 
     b2b = [
-        [UMBRA, "MH/2526/0417", "Regular", "07/11/2025", 59000, "Maharashtra", "N", 18, 30000, 0, 2700, 2700, 0,
-         "Y", "Y", "", "", "", "e-Invoice", "", ""],
-        [UMBRA, "MH/2526/0417", "Regular", "07/11/2025", 59000, "Maharashtra", "N", 18, 20000, 0, 1800, 1800, 0,
-         "Y", "Y", "", "", "", "e-Invoice", "", ""],
-        [TAAOA, "K-1", "SEZ supplies with payment", "12/11/2025", 2360, "Maharashtra", "N", 18, 2000, 360, 0, 0, 0,
-         "N", "N", "", "", "01/12/2025", "", "", ""],
-    ]  # fmt: skip
-    cdnr = [[GSPTN, "Credit Note", "CN-0093", "18/11/2025", "Regular", 2360, "Maharashtra", "N", 18, 2000, 360, 0,
-             0, 0, "Y", "Y", "", "", ""]]  # fmt: skip
+        [
+            UMBRA,
+            "MH/2526/0417",
+            "Regular",
+            "07/11/2025",
+            59000,
+            "Maharashtra",
+            "N",
+            18,
+            30000,
+            0,
+            2700,
+            2700,
+            0,
+            "Y",
+            "Y",
+            "",
+            "",
+            "",
+            "e-Invoice",
+            "",
+            "",
+        ],
+        [
+            UMBRA,
+            "MH/2526/0417",
+            "Regular",
+            "07/11/2025",
+            59000,
+            "Maharashtra",
+            "N",
+            18,
+            20000,
+            0,
+            1800,
+            1800,
+            0,
+            "Y",
+            "Y",
+            "",
+            "",
+            "",
+            "e-Invoice",
+            "",
+            "",
+        ],
+        [
+            TAAOA,
+            "K-1",
+            "SEZ supplies with payment",
+            "12/11/2025",
+            2360,
+            "Maharashtra",
+            "N",
+            18,
+            2000,
+            360,
+            0,
+            0,
+            0,
+            "N",
+            "N",
+            "",
+            "",
+            "01/12/2025",
+            "",
+            "",
+            "",
+        ],
+    ]
+    cdnr = [
+        [
+            GSPTN,
+            "Credit Note",
+            "CN-0093",
+            "18/11/2025",
+            "Regular",
+            2360,
+            "Maharashtra",
+            "N",
+            18,
+            2000,
+            360,
+            0,
+            0,
+            0,
+            "Y",
+            "Y",
+            "",
+            "",
+            "",
+        ]
+    ]
     result = read(gstr2a_workbook(b2b, cdnr), "2A.xlsx")
     docs = {d["doc_no"]: d for d in result.docs.to_dicts()}
 

@@ -46,9 +46,16 @@ def test_formats_example_sums_rate_lines_into_one_document():
     doc = result.docs.to_dicts()[0]
     assert _amounts(doc) == [50000.0, 0.0, 4500.0, 4500.0, 0.0, 59000.0]
     assert (doc["section"], doc["doc_kind"], doc["doc_no"], doc["doc_date"]) == (
-        "b2b", "invoice", "MH/2526/0417", date(2025, 11, 7))  # fmt: skip
+        "b2b",
+        "invoice",
+        "MH/2526/0417",
+        date(2025, 11, 7),
+    )
     assert (doc["supplier_gstin"], doc["supplier_name"], doc["supplier_period"]) == (
-        UMBRA, "Umbra Traders", "112025")  # fmt: skip
+        UMBRA,
+        "Umbra Traders",
+        "112025",
+    )
     assert (doc["supply_type"], doc["pos"], doc["reverse_charge"]) == ("R", "27", False)
     assert (doc["itc_available"], doc["ims_action"], doc["supplier_filed"]) == ("Y", "A", True)
     assert doc["recipient_gstin"] == RECIPIENT
@@ -62,10 +69,21 @@ def test_formats_example_sums_rate_lines_into_one_document():
 
 
 def test_document_level_amounts_win_over_items():
-    invoice = {"inum": "D-1", "typ": "R", "dt": "02-11-2025", "val": Decimal("1180.00"), "pos": "29",
-               "rev": "N", "itcavl": "Y", "txval": Decimal("1000.00"), "igst": Decimal("180.00"), "cgst": 0,
-               "sgst": 0, "cess": 0,
-               "items": [{"num": 1, "rt": 18, "txval": Decimal("999.00"), "igst": Decimal("179.82")}]}  # fmt: skip
+    invoice = {
+        "inum": "D-1",
+        "typ": "R",
+        "dt": "02-11-2025",
+        "val": Decimal("1180.00"),
+        "pos": "29",
+        "rev": "N",
+        "itcavl": "Y",
+        "txval": Decimal("1000.00"),
+        "igst": Decimal("180.00"),
+        "cgst": 0,
+        "sgst": 0,
+        "cess": 0,
+        "items": [{"num": 1, "rt": 18, "txval": Decimal("999.00"), "igst": Decimal("179.82")}],
+    }
     statement = gstr2b_statement({"b2b": [gstr2b_supplier(UMBRA_KA, "inv", [invoice])]})
     doc = read_gstr2b(json_bytes(statement), "2b.json").docs.to_dicts()[0]
     assert _amounts(doc) == [1000.0, 180.0, 0.0, 0.0, 0.0, 1180.0]
@@ -73,39 +91,114 @@ def test_document_level_amounts_win_over_items():
 
 def test_every_docdata_section():
     def note(number, typ, **extra):
-        return {"ntnum": number, "typ": typ, "suptyp": "SEWOP", "dt": "20-11-2025", "val": 590, "pos": "27",
-                "rev": "N", "itcavl": "Y", "txval": 500, "igst": 90, "cgst": 0, "sgst": 0, "cess": 0} | extra  # fmt: skip
+        return {
+            "ntnum": number,
+            "typ": typ,
+            "suptyp": "SEWOP",
+            "dt": "20-11-2025",
+            "val": 590,
+            "pos": "27",
+            "rev": "N",
+            "itcavl": "Y",
+            "txval": 500,
+            "igst": 90,
+            "cgst": 0,
+            "sgst": 0,
+            "cess": 0,
+        } | extra
 
     def inv(number, **extra):
-        return {"inum": number, "typ": "SEZWP", "dt": "03-11-2025", "val": 118, "pos": "27", "rev": "Y",
-                "itcavl": "N", "rsn": "P", "txval": 100, "igst": 18, "cgst": 0, "sgst": 0, "cess": 0} | extra  # fmt: skip
+        return {
+            "inum": number,
+            "typ": "SEZWP",
+            "dt": "03-11-2025",
+            "val": 118,
+            "pos": "27",
+            "rev": "Y",
+            "itcavl": "N",
+            "rsn": "P",
+            "txval": 100,
+            "igst": 18,
+            "cgst": 0,
+            "sgst": 0,
+            "cess": 0,
+        } | extra
 
     docdata = {
         "b2b": [gstr2b_supplier(UMBRA, "inv", [inv("B-1")])],
         "b2ba": [gstr2b_supplier(UMBRA, "inv", [inv("B-2A", oinum="B-2", oidt="01-10-2025")])],
         "cdnr": [gstr2b_supplier(GSPTN, "nt", [note("CN-1", "C"), note("DN-1", "D")])],
-        "cdnra": [gstr2b_supplier(GSPTN, "nt", [note("CN-2A", "C", onttyp="C", ontnum="CN-2", ontdt="05-10-2025")])],
+        "cdnra": [
+            gstr2b_supplier(GSPTN, "nt", [note("CN-2A", "C", onttyp="C", ontnum="CN-2", ontdt="05-10-2025")])
+        ],
         "ecom": [gstr2b_supplier(TAAOA, "inv", [inv("E-1")])],
-        "isd": [{"ctin": TAAOA, "trdnm": "ISD Office", "supprd": "112025", "supfildt": "13-12-2025",
-                 "doclist": [{"doctyp": "ISDC", "docnum": "ISD-7", "docdt": "15-11-2025", "oinvnum": "ISD-3",
-                              "oinvdt": "15-10-2025", "igst": 50, "cgst": 0, "sgst": 0, "cess": 0,
-                              "itcelg": "Y"}]}],
-        "impg": [{"refdt": "10-11-2025", "recdt": "11-11-2025", "portcode": "INNSA1", "boenum": "7654321",
-                  "boedt": "09-11-2025", "isamd": "N", "txval": 100000, "igst": 18000, "cess": 0}],
-        "impgsez": [{"ctin": UMBRA, "trdnm": "SEZ Unit",
-                     "boe": [{"portcode": "INNSA1", "boenum": "1112223", "boedt": "08-11-2025", "isamd": "N",
-                              "txval": 500, "igst": 90, "cess": 0}]}],
-    }  # fmt: skip
+        "isd": [
+            {
+                "ctin": TAAOA,
+                "trdnm": "ISD Office",
+                "supprd": "112025",
+                "supfildt": "13-12-2025",
+                "doclist": [
+                    {
+                        "doctyp": "ISDC",
+                        "docnum": "ISD-7",
+                        "docdt": "15-11-2025",
+                        "oinvnum": "ISD-3",
+                        "oinvdt": "15-10-2025",
+                        "igst": 50,
+                        "cgst": 0,
+                        "sgst": 0,
+                        "cess": 0,
+                        "itcelg": "Y",
+                    }
+                ],
+            }
+        ],
+        "impg": [
+            {
+                "refdt": "10-11-2025",
+                "recdt": "11-11-2025",
+                "portcode": "INNSA1",
+                "boenum": "7654321",
+                "boedt": "09-11-2025",
+                "isamd": "N",
+                "txval": 100000,
+                "igst": 18000,
+                "cess": 0,
+            }
+        ],
+        "impgsez": [
+            {
+                "ctin": UMBRA,
+                "trdnm": "SEZ Unit",
+                "boe": [
+                    {
+                        "portcode": "INNSA1",
+                        "boenum": "1112223",
+                        "boedt": "08-11-2025",
+                        "isamd": "N",
+                        "txval": 500,
+                        "igst": 90,
+                        "cess": 0,
+                    }
+                ],
+            }
+        ],
+    }
     result = read_gstr2b(json_bytes(gstr2b_statement(docdata)), "2b.json")
     docs = _by_no(result)
 
     expected = {
-        "B-1": ("b2b", "invoice", False), "B-2A": ("b2ba", "invoice", True),
-        "CN-1": ("cdnr", "credit_note", False), "DN-1": ("cdnr", "debit_note", False),
-        "CN-2A": ("cdnra", "credit_note", True), "E-1": ("ecom", "invoice", False),
-        "ISD-7": ("isd", "credit_note", False), "7654321": ("impg", "bill_of_entry", False),
+        "B-1": ("b2b", "invoice", False),
+        "B-2A": ("b2ba", "invoice", True),
+        "CN-1": ("cdnr", "credit_note", False),
+        "DN-1": ("cdnr", "debit_note", False),
+        "CN-2A": ("cdnra", "credit_note", True),
+        "E-1": ("ecom", "invoice", False),
+        "ISD-7": ("isd", "credit_note", False),
+        "7654321": ("impg", "bill_of_entry", False),
         "1112223": ("impgsez", "bill_of_entry", False),
-    }  # fmt: skip
+    }
     assert {n: (d["section"], d["doc_kind"], d["is_amendment"]) for n, d in docs.items()} == expected
     assert (docs["B-2A"]["original_doc_no"], docs["B-2A"]["original_doc_date"]) == ("B-2", date(2025, 10, 1))
     assert (docs["CN-2A"]["original_doc_no"], docs["CN-2A"]["original_doc_date"]) == (
@@ -114,8 +207,11 @@ def test_every_docdata_section():
     )
     # cdnr: typ is the note type, suptyp the supply type; b2b typ SEZWP is the code SEWP
     assert docs["CN-1"]["supply_type"] == "SEWOP" and docs["B-1"]["supply_type"] == "SEWP"
-    assert (docs["B-1"]["reverse_charge"], docs["B-1"]["itc_available"], docs["B-1"]["itc_unavailable_reason"]) == (
-        True, "N", "P")  # fmt: skip
+    assert (
+        docs["B-1"]["reverse_charge"],
+        docs["B-1"]["itc_available"],
+        docs["B-1"]["itc_unavailable_reason"],
+    ) == (True, "N", "P")
     assert docs["ISD-7"]["itc_available"] == "Y" and "ISD credit note" in docs["ISD-7"]["warnings"][0]
     assert docs["7654321"]["supplier_gstin"] is None and docs["7654321"]["taxable_value"] == 100000.0
     assert docs["1112223"]["supplier_gstin"] == UMBRA
@@ -123,14 +219,45 @@ def test_every_docdata_section():
 
 
 def test_documents_rejected_in_ims_are_marked_rejected():
-    rejected_note = {"ntnum": "CN-9", "typ": "C", "suptyp": "R", "dt": "20-11-2025", "val": 118, "pos": "27",
-                     "rev": "N", "itcavl": "Y", "txval": 100, "igst": 18, "cgst": 0, "sgst": 0, "cess": 0}  # fmt: skip
+    rejected_note = {
+        "ntnum": "CN-9",
+        "typ": "C",
+        "suptyp": "R",
+        "dt": "20-11-2025",
+        "val": 118,
+        "pos": "27",
+        "rev": "N",
+        "itcavl": "Y",
+        "txval": 100,
+        "igst": 18,
+        "cgst": 0,
+        "sgst": 0,
+        "cess": 0,
+    }
     statement = gstr2b_statement(
-        {"b2b": [gstr2b_supplier(UMBRA, "inv", [{"inum": "OK-1", "typ": "R", "dt": "01-11-2025", "val": 1,
-                                                  "pos": "27", "rev": "N", "itcavl": "Y", "txval": 1,
-                                                  "imsStatus": "N"}])]},
+        {
+            "b2b": [
+                gstr2b_supplier(
+                    UMBRA,
+                    "inv",
+                    [
+                        {
+                            "inum": "OK-1",
+                            "typ": "R",
+                            "dt": "01-11-2025",
+                            "val": 1,
+                            "pos": "27",
+                            "rev": "N",
+                            "itcavl": "Y",
+                            "txval": 1,
+                            "imsStatus": "N",
+                        }
+                    ],
+                )
+            ]
+        },
         rejected={"cdnr": [gstr2b_supplier(GSPTN, "nt", [rejected_note])]},
-    )  # fmt: skip
+    )
     docs = _by_no(read_gstr2b(json_bytes(statement), "2b.json"))
     assert docs["CN-9"]["ims_action"] == "R" and docs["CN-9"]["origin_sheet"] == "docRejdata/cdnr"
     assert docs["CN-9"]["section"] == "cdnr" and docs["CN-9"]["doc_kind"] == "credit_note"
@@ -158,8 +285,9 @@ def test_missing_date_names_supplier_and_document():
 
 
 def test_note_with_unknown_type_is_refused():
-    statement = gstr2b_statement({"cdnr": [gstr2b_supplier(GSPTN, "nt", [{"ntnum": "N1", "typ": "X",
-                                                                          "dt": "01-11-2025"}])]})  # fmt: skip
+    statement = gstr2b_statement(
+        {"cdnr": [gstr2b_supplier(GSPTN, "nt", [{"ntnum": "N1", "typ": "X", "dt": "01-11-2025"}])]}
+    )
     with pytest.raises(InputError, match="'X' is not a note type"):
         read_gstr2b(json_bytes(statement), "2b.json")
 
@@ -170,27 +298,158 @@ def test_note_with_unknown_type_is_refused():
 
 EXCEL_B2B = [
     # a two-rate invoice on two rows, dates as the portal writes them (text) and as Excel dates
-    b2b_row(UMBRA, "Umbra Traders", "MH/2526/0417", "Regular", "07/11/2025", 59000, "Maharashtra", "No", 18,
-            30000, 0, 2700, 2700),
-    b2b_row(UMBRA, "Umbra Traders", "MH/2526/0417", "Regular", "07/11/2025", 59000, "Maharashtra", "No", 5,
-            20000, 0, 500, 500),
-    b2b_row(GSPTN, "GSP Tamil", "TN-88", "SEZ supplies with payment", datetime(2025, 11, 12), 1180.5,
-            "Tamil Nadu", "No", 18, 1000.5, 180, 0, 0),
-    b2b_row(TAAOA, "Kerala Co", "KL-1", "Deemed Exp", "14/11/2025", 100, "Kerala", "Yes", 18, 84.75, 15.25,
-            0, 0, period="Nov'25", itc="No", reason="POS rule"),
-    b2b_row(UMBRA_KA, "Umbra KA", "KA-5", "SEZ supplies without payment", "15/11/2025", 100,
-            "Andaman and Nicobar Islands", "No", 0, 100, 0, 0, 0),
-]  # fmt: skip
+    b2b_row(
+        UMBRA,
+        "Umbra Traders",
+        "MH/2526/0417",
+        "Regular",
+        "07/11/2025",
+        59000,
+        "Maharashtra",
+        "No",
+        18,
+        30000,
+        0,
+        2700,
+        2700,
+    ),
+    b2b_row(
+        UMBRA,
+        "Umbra Traders",
+        "MH/2526/0417",
+        "Regular",
+        "07/11/2025",
+        59000,
+        "Maharashtra",
+        "No",
+        5,
+        20000,
+        0,
+        500,
+        500,
+    ),
+    b2b_row(
+        GSPTN,
+        "GSP Tamil",
+        "TN-88",
+        "SEZ supplies with payment",
+        datetime(2025, 11, 12),
+        1180.5,
+        "Tamil Nadu",
+        "No",
+        18,
+        1000.5,
+        180,
+        0,
+        0,
+    ),
+    b2b_row(
+        TAAOA,
+        "Kerala Co",
+        "KL-1",
+        "Deemed Exp",
+        "14/11/2025",
+        100,
+        "Kerala",
+        "Yes",
+        18,
+        84.75,
+        15.25,
+        0,
+        0,
+        period="Nov'25",
+        itc="No",
+        reason="POS rule",
+    ),
+    b2b_row(
+        UMBRA_KA,
+        "Umbra KA",
+        "KA-5",
+        "SEZ supplies without payment",
+        "15/11/2025",
+        100,
+        "Andaman and Nicobar Islands",
+        "No",
+        0,
+        100,
+        0,
+        0,
+        0,
+    ),
+]
 EXCEL_CDNR = [
-    [GSPTN, "GSP Tamil", "CN-0093", "Credit Note", "Regular", "18/11/2025", 2360, "Maharashtra", "No", 18, 2000,
-     360, 0, 0, 0, "Nov'25", "11/12/2025", "Yes", "", "", "", "", ""],
-    [TAAOA, "Kerala Co", "DN/77", "Debit Note", "Regular", "21/11/2025", 1180, "Maharashtra", "No", 18, 1000,
-     180, 0, 0, 0, "Nov'25", "11/12/2025", "Yes", "", "", "", "", ""],
-]  # fmt: skip
+    [
+        GSPTN,
+        "GSP Tamil",
+        "CN-0093",
+        "Credit Note",
+        "Regular",
+        "18/11/2025",
+        2360,
+        "Maharashtra",
+        "No",
+        18,
+        2000,
+        360,
+        0,
+        0,
+        0,
+        "Nov'25",
+        "11/12/2025",
+        "Yes",
+        "",
+        "",
+        "",
+        "",
+        "",
+    ],
+    [
+        TAAOA,
+        "Kerala Co",
+        "DN/77",
+        "Debit Note",
+        "Regular",
+        "21/11/2025",
+        1180,
+        "Maharashtra",
+        "No",
+        18,
+        1000,
+        180,
+        0,
+        0,
+        0,
+        "Nov'25",
+        "11/12/2025",
+        "Yes",
+        "",
+        "",
+        "",
+        "",
+        "",
+    ],
+]
 EXCEL_B2BA = [
-    ["MH/2526/0300", "01/10/2025", *b2b_row(UMBRA, "Umbra Traders", "MH/2526/0300A", "Regular", "02/11/2025",
-                                            1180, "Maharashtra", "No", 18, 1000, 0, 90, 90)],
-]  # fmt: skip
+    [
+        "MH/2526/0300",
+        "01/10/2025",
+        *b2b_row(
+            UMBRA,
+            "Umbra Traders",
+            "MH/2526/0300A",
+            "Regular",
+            "02/11/2025",
+            1180,
+            "Maharashtra",
+            "No",
+            18,
+            1000,
+            0,
+            90,
+            90,
+        ),
+    ],
+]
 
 
 def _excel_result(**kwargs):
@@ -216,8 +475,11 @@ def test_excel_groups_rate_rows_into_documents_with_their_rows():
 
 def test_excel_words_become_codes():
     docs = _by_no(_excel_result())
-    got = {n: (d["pos"], d["supply_type"], d["reverse_charge"], d["itc_available"]) for n, d in docs.items()
-           if d["section"] == "b2b"}  # fmt: skip
+    got = {
+        n: (d["pos"], d["supply_type"], d["reverse_charge"], d["itc_available"])
+        for n, d in docs.items()
+        if d["section"] == "b2b"
+    }
     assert got == {
         "MH/2526/0417": ("27", "R", False, "Y"),
         "TN-88": ("33", "SEWP", False, "Y"),
@@ -259,8 +521,9 @@ def test_excel_header_found_by_text_when_the_layout_shifts():
 
 
 def test_excel_rejected_sheet_marks_ims_rejection():
-    rejected = [b2b_row(TAAOA, "Kerala Co", "REJ-1", "Regular", "16/11/2025", 118, "Kerala", "No", 18, 100, 18,
-                        0, 0)]  # fmt: skip
+    rejected = [
+        b2b_row(TAAOA, "Kerala Co", "REJ-1", "Regular", "16/11/2025", 118, "Kerala", "No", 18, 100, 18, 0, 0)
+    ]
     docs = _by_no(read_gstr2b(gstr2b_workbook(EXCEL_B2B, rejected_rows=rejected), "2b.xlsx"))
     assert (docs["REJ-1"]["ims_action"], docs["REJ-1"]["origin_sheet"]) == ("R", "B2B(Rejected)")
     assert docs["MH/2526/0417"]["ims_action"] is None
@@ -281,9 +544,24 @@ def test_excel_workbook_without_2b_sheets_is_refused():
 
 
 def test_excel_long_number_stored_as_number_is_kept_and_flagged():
-    rows = [b2b_row(UMBRA, "Umbra", 1234567890123456, "Regular", "07/11/2025", 118, "Maharashtra", "No", 18, 100,
-                    0, 9, 9),
-            b2b_row(UMBRA, "Umbra", 1045, "Regular", "08/11/2025", 118, "Maharashtra", "No", 18, 100, 0, 9, 9)]  # fmt: skip
+    rows = [
+        b2b_row(
+            UMBRA,
+            "Umbra",
+            1234567890123456,
+            "Regular",
+            "07/11/2025",
+            118,
+            "Maharashtra",
+            "No",
+            18,
+            100,
+            0,
+            9,
+            9,
+        ),
+        b2b_row(UMBRA, "Umbra", 1045, "Regular", "08/11/2025", 118, "Maharashtra", "No", 18, 100, 0, 9, 9),
+    ]
     docs = read_gstr2b(gstr2b_workbook(rows), "2b.xlsx").docs.sort("doc_date").to_dicts()
     assert docs[1]["doc_no"] == "1045" and docs[1]["warnings"] == []  # not '1045.0'
     assert "may have lost digits" in docs[0]["warnings"][0]
@@ -306,9 +584,15 @@ def test_excel_reason_words_become_2b_codes(words, code):
 
 @pytest.mark.parametrize(
     "words, code",
-    [("Regular", "R"), ("SEZ supplies with payment of tax", "SEWP"), ("SEZ supplies without payment", "SEWOP"),
-     ("Deemed Exp", "DE"), ("Supplies to customs bonded warehouse", "CBW"), ("SEWOP", "SEWOP")],
-)  # fmt: skip
+    [
+        ("Regular", "R"),
+        ("SEZ supplies with payment of tax", "SEWP"),
+        ("SEZ supplies without payment", "SEWOP"),
+        ("Deemed Exp", "DE"),
+        ("Supplies to customs bonded warehouse", "CBW"),
+        ("SEWOP", "SEWOP"),
+    ],
+)
 def test_excel_invoice_type_words_become_codes(words, code):
     from recon.readers.gstr2b_excel import invoice_type_code
 

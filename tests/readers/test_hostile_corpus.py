@@ -34,8 +34,21 @@ RESULTS: dict[str, dict] = {}
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "artifacts"
 # Words that belong to code, not to a message for a consultant.
-CODE_WORDS = ("Traceback", "NoneType", "object has no attribute", "<class", "panicked", "site-packages", ".py\"",
-              "KeyError", "IndexError", "TypeError", "AttributeError", "RecursionError", "exceptions.")  # fmt: skip
+CODE_WORDS = (
+    "Traceback",
+    "NoneType",
+    "object has no attribute",
+    "<class",
+    "panicked",
+    "site-packages",
+    '.py"',
+    "KeyError",
+    "IndexError",
+    "TypeError",
+    "AttributeError",
+    "RecursionError",
+    "exceptions.",
+)
 
 
 @pytest.fixture(scope="module")
@@ -96,8 +109,12 @@ def through_uploader(case: Hostile, content: bytes, workspace) -> dict:
             outcome = ws.import_file(client.id, PERIOD, content, case.name, mode="replace")
     except InputError as err:
         message = str(err)
-        return {"outcome": "refused", "message": message, "clear": clear(message, case.name),
-                "unchanged": saved(db) == before}  # fmt: skip
+        return {
+            "outcome": "refused",
+            "message": message,
+            "clear": clear(message, case.name),
+            "unchanged": saved(db) == before,
+        }
     except BaseException:  # noqa: BLE001 - a traceback on the page
         return {
             "outcome": "traceback",
@@ -140,10 +157,23 @@ def test_hostile_file(case, tmp_path, workspace, capsys):
 
 
 # One file of each kind, also through a real ``python -m recon read`` process.
-IN_A_PROCESS = ("ims-val-nan", "2b-igst-1e400", "2a-txval-400-digits", "json-array-100000-deep",
-                "ims-utf32", "books-zip-bomb-as-xlsx", "portal-xlsx-declaring-less-than-it-holds",
-                "books-sharedStrings-laughs", "books-csv-20000-columns", "gstr1-json", "books-csv-taxable-1e400",
-                "portal-pdf", "ims-idt-31-feb", "ims-trdnm-hyperlink-formula", "books-utf16-no-bom")  # fmt: skip
+IN_A_PROCESS = (
+    "ims-val-nan",
+    "2b-igst-1e400",
+    "2a-txval-400-digits",
+    "json-array-100000-deep",
+    "ims-utf32",
+    "books-zip-bomb-as-xlsx",
+    "portal-xlsx-declaring-less-than-it-holds",
+    "books-sharedStrings-laughs",
+    "books-csv-20000-columns",
+    "gstr1-json",
+    "books-csv-taxable-1e400",
+    "portal-pdf",
+    "ims-idt-31-feb",
+    "ims-trdnm-hyperlink-formula",
+    "books-utf16-no-bom",
+)
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.id in IN_A_PROCESS], ids=lambda c: c.id)
@@ -151,8 +181,9 @@ def test_hostile_file_through_the_command_line(case, tmp_path):
     path = tmp_path / case.name
     path.write_bytes(case.build())
     args = ["read", str(path), *(["--kind", "books"] if case.uploader == "books" else [])]
-    done = subprocess.run([sys.executable, "-m", "recon", *args], cwd=REPO, capture_output=True, text=True,
-                          timeout=300)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "recon", *args], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
     assert "Traceback" not in done.stderr
     assert done.returncode in (
         (0, 2) if case.expect == "either" else (2,) if case.expect == "refused" else (0,)
@@ -188,9 +219,11 @@ def test_corpus_counts():
     }
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "hostile-corpus.json").write_text(json.dumps(counts, indent=1) + "\n")
-    answers = [f"{case_id} [{r['uploader']}]\n  CLI: {r['cli']['outcome']}: {r['cli']['message'][:300]}\n"
-               f"  uploader: {r['page']['outcome']}: {r['page'].get('message', '')[:300]}"
-               for case_id, r in RESULTS.items()]  # fmt: skip
+    answers = [
+        f"{case_id} [{r['uploader']}]\n  CLI: {r['cli']['outcome']}: {r['cli']['message'][:300]}\n"
+        f"  uploader: {r['page']['outcome']}: {r['page'].get('message', '')[:300]}"
+        for case_id, r in RESULTS.items()
+    ]
     (ARTIFACTS / "hostile-corpus-answers.txt").write_text("\n".join(answers) + "\n")
     print(json.dumps(counts, indent=1))
     assert counts["files"] >= 200

@@ -102,8 +102,11 @@ def test_reset_file_means_no_action():
 
 
 def test_error_file_shows_the_portals_message_on_the_document():
-    record = dict(jsonio.loads_exact(IMS_EXAMPLE)["b2bcn"][0], error_cd="IMSSAV0054",
-                  error_msg="Value required for itcRedReq")  # fmt: skip
+    record = dict(
+        jsonio.loads_exact(IMS_EXAMPLE)["b2bcn"][0],
+        error_cd="IMSSAV0054",
+        error_msg="Value required for itcRedReq",
+    )
     result = read_ims(ims_bytes({"imsDetailsErr": {"b2bcn": [record]}}), "errors.json")
 
     assert result.docs["warnings"].to_list() == [
@@ -150,14 +153,45 @@ def test_every_section_maps_to_its_kind_number_and_original():
 
 def test_field_name_variants_and_flag_spellings():
     records = [
-        {"stin": UMBRA, "inum": "V-1", "idt": "01-11-2025", "inv_typ": "SEZWP", "pos": 27, "val": 10,
-         "txval": 10, "iamt": 0, "camt": 0, "samt": 0, "cess": 0, "rtnprd": "11", "srcfilstatus": "FILED",
-         "action": "p", "ispendactnallwd": "Y", "isRemarksBlocked": True, "isItcRedReqBlocked": "false",
-         "tradenm": "Umbra Traders", "new_portal_key": {"x": 1}},
-        {"stin": GSPTN, "inum": "V-2", "idt": "02-11-2025", "inv_typ": "SEZWOP", "pos": "33", "val": 10,
-         "txval": 10, "iamt": 0, "camt": 0, "samt": 0, "cess": 0, "srcfilstatus": "SAVED", "action": "N",
-         "ispendactblocked": False, "itcRedReqBlocked": "Y"},
-    ]  # fmt: skip
+        {
+            "stin": UMBRA,
+            "inum": "V-1",
+            "idt": "01-11-2025",
+            "inv_typ": "SEZWP",
+            "pos": 27,
+            "val": 10,
+            "txval": 10,
+            "iamt": 0,
+            "camt": 0,
+            "samt": 0,
+            "cess": 0,
+            "rtnprd": "11",
+            "srcfilstatus": "FILED",
+            "action": "p",
+            "ispendactnallwd": "Y",
+            "isRemarksBlocked": True,
+            "isItcRedReqBlocked": "false",
+            "tradenm": "Umbra Traders",
+            "new_portal_key": {"x": 1},
+        },
+        {
+            "stin": GSPTN,
+            "inum": "V-2",
+            "idt": "02-11-2025",
+            "inv_typ": "SEZWOP",
+            "pos": "33",
+            "val": 10,
+            "txval": 10,
+            "iamt": 0,
+            "camt": 0,
+            "samt": 0,
+            "cess": 0,
+            "srcfilstatus": "SAVED",
+            "action": "N",
+            "ispendactblocked": False,
+            "itcRedReqBlocked": "Y",
+        },
+    ]
     result = read_ims(ims_bytes({"B2B": records}), "v.json")
     first, second = result.docs.sort("doc_no").to_dicts()
 
@@ -204,8 +238,11 @@ def test_recipient_gstin_from_envelope_or_option_and_mismatch_is_refused():
     assert set(from_option.docs["recipient_gstin"].to_list()) == {RECIPIENT}
 
     with pytest.raises(InputError) as err:
-        read_ims(ims_bytes({"rtin": TAAOA, "reqtyp": "SAVE", "invdata": sections}), "a.json",
-                 recipient_gstin=RECIPIENT)  # fmt: skip
+        read_ims(
+            ims_bytes({"rtin": TAAOA, "reqtyp": "SAVE", "invdata": sections}),
+            "a.json",
+            recipient_gstin=RECIPIENT,
+        )
     assert f"is for GSTIN {TAAOA}, the client is {RECIPIENT}" in str(err.value)
 
 
@@ -254,8 +291,10 @@ def test_truncated_json_quotes_line_and_column():
 
 
 def test_count_response_is_not_a_download():
-    count = {"status_cd": "1", "data": {"b2bcount": {"ttl_cnt": 12, "noaction": 10, "accept": 2, "reject": 0,
-                                                     "pending": 0}}}  # fmt: skip
+    count = {
+        "status_cd": "1",
+        "data": {"b2bcount": {"ttl_cnt": 12, "noaction": 10, "accept": 2, "reject": 0, "pending": 0}},
+    }
     with pytest.raises(InputError, match="count"):
         read_ims(ims_bytes(count), "count.json")
 
@@ -301,8 +340,31 @@ def test_raw_is_the_record_written_by_dumps_exact():
 
 
 def _tool_row(number, status, previous, pending="N", errors=""):
-    return [UMBRA, "Umbra Traders", number, "Regular", "07/11/2025", 59000, status, "Maharashtra", 50000, 0,
-            4500, 4500, 0, "", "GSTR-1", "112025", "Filed", errors, "", previous, "", pending, "N"]  # fmt: skip
+    return [
+        UMBRA,
+        "Umbra Traders",
+        number,
+        "Regular",
+        "07/11/2025",
+        59000,
+        status,
+        "Maharashtra",
+        50000,
+        0,
+        4500,
+        4500,
+        0,
+        "",
+        "GSTR-1",
+        "112025",
+        "Filed",
+        errors,
+        "",
+        previous,
+        "",
+        pending,
+        "N",
+    ]
 
 
 def test_offline_tool_workbook_reads_portal_state_and_flags_the_users_choice():
@@ -310,12 +372,47 @@ def test_offline_tool_workbook_reads_portal_state_and_flags_the_users_choice():
 
     from recon.readers import read
 
-    cn = [[GSPTN, "GSP Tamil", "CN-0093", "Credit Note", "18/11/2025", 2360, "Accept", "Maharashtra", 2000, 360,
-           0, 0, 0, "Y", 360, 0, 0, 0, "", "IFF", "112025", "Not Filed", "", "", "No Action", "", "N", "N"]]  # fmt: skip
+    cn = [
+        [
+            GSPTN,
+            "GSP Tamil",
+            "CN-0093",
+            "Credit Note",
+            "18/11/2025",
+            2360,
+            "Accept",
+            "Maharashtra",
+            2000,
+            360,
+            0,
+            0,
+            0,
+            "Y",
+            360,
+            0,
+            0,
+            0,
+            "",
+            "IFF",
+            "112025",
+            "Not Filed",
+            "",
+            "",
+            "No Action",
+            "",
+            "N",
+            "N",
+        ]
+    ]
     amended = [["MH/2526/0300", "01/10/2025", *_tool_row("MH/2526/0300A", "No Action", "No Action")]]
-    data = ims_tool_workbook([_tool_row("MH/2526/0417", "Accept", "No Action"),
-                              _tool_row("MH/2526/0418", "Pending", "Pending", pending="Y", errors="bad POS")],
-                             cn, amended)  # fmt: skip
+    data = ims_tool_workbook(
+        [
+            _tool_row("MH/2526/0417", "Accept", "No Action"),
+            _tool_row("MH/2526/0418", "Pending", "Pending", pending="Y", errors="bad POS"),
+        ],
+        cn,
+        amended,
+    )
     result = read(data, "IMS_offline.xlsm")
     docs = {d["doc_no"]: d for d in result.docs.to_dicts()}
 
@@ -360,7 +457,12 @@ def test_offline_tool_workbook_reads_portal_state_and_flags_the_users_choice():
         "27",
     )
     assert (str(raw["val"]), str(raw["camt"]), raw["rtnprd"], raw["srcform"], raw["action"]) == (
-        "59000.00", "4500.00", "112025", "R1", "N")  # fmt: skip
+        "59000.00",
+        "4500.00",
+        "112025",
+        "R1",
+        "N",
+    )
     assert jsonio.loads_exact(note["raw"])["nt_num"] == "CN-0093"
     assert any("Offline Tool workbook" in w.message for w in result.warnings)
 

@@ -30,11 +30,31 @@ PERIOD = "102025"
 
 def gstr2b_isd_json() -> bytes:
     documents = [
-        {"doctyp": "ISDI", "docnum": NUMBER, "docdt": "05-10-2025", "oinvnum": "HO-77", "oinvdt": "01-10-2025",
-         "igst": 1800.00, "cgst": 0, "sgst": 0, "cess": 0, "itcelg": "Y"},
-        {"doctyp": "ISDC", "docnum": NUMBER, "docdt": "20-10-2025", "oinvnum": "HO-77", "oinvdt": "01-10-2025",
-         "igst": 300.00, "cgst": 0, "sgst": 0, "cess": 0, "itcelg": "Y"},
-    ]  # fmt: skip
+        {
+            "doctyp": "ISDI",
+            "docnum": NUMBER,
+            "docdt": "05-10-2025",
+            "oinvnum": "HO-77",
+            "oinvdt": "01-10-2025",
+            "igst": 1800.00,
+            "cgst": 0,
+            "sgst": 0,
+            "cess": 0,
+            "itcelg": "Y",
+        },
+        {
+            "doctyp": "ISDC",
+            "docnum": NUMBER,
+            "docdt": "20-10-2025",
+            "oinvnum": "HO-77",
+            "oinvdt": "01-10-2025",
+            "igst": 300.00,
+            "cgst": 0,
+            "sgst": 0,
+            "cess": 0,
+            "itcelg": "Y",
+        },
+    ]
     statement = {
         "data": {
             "gstin": CLIENT,
@@ -49,18 +69,44 @@ def gstr2b_isd_json() -> bytes:
 
 def gstr2a_isd_json() -> bytes:
     documents = [
-        {"isd_docty": "ISD", "docnum": NUMBER, "docdt": "05-10-2025", "iamt": 1800.0, "camt": 0, "samt": 0,
-         "cess": 0, "itc_elg": "Y"},
-        {"isd_docty": "ISDCN", "docnum": NUMBER, "docdt": "20-10-2025", "iamt": 300.0, "camt": 0, "samt": 0,
-         "cess": 0, "itc_elg": "Y"},
-    ]  # fmt: skip
+        {
+            "isd_docty": "ISD",
+            "docnum": NUMBER,
+            "docdt": "05-10-2025",
+            "iamt": 1800.0,
+            "camt": 0,
+            "samt": 0,
+            "cess": 0,
+            "itc_elg": "Y",
+        },
+        {
+            "isd_docty": "ISDCN",
+            "docnum": NUMBER,
+            "docdt": "20-10-2025",
+            "iamt": 300.0,
+            "camt": 0,
+            "samt": 0,
+            "cess": 0,
+            "itc_elg": "Y",
+        },
+    ]
     return json.dumps({"gstin": CLIENT, "fp": PERIOD, "isd": [{"ctin": ISD, "doclist": documents}]}).encode()
 
 
 def ims_isd_json() -> bytes:
     def record(amount: float, when: str) -> dict:
-        return {"stin": ISD, "docnum": NUMBER, "docdt": when, "txval": 0, "iamt": amount, "camt": 0, "samt": 0,
-                "cess": 0, "rtnprd": PERIOD, "action": "N"}  # fmt: skip
+        return {
+            "stin": ISD,
+            "docnum": NUMBER,
+            "docdt": when,
+            "txval": 0,
+            "iamt": amount,
+            "camt": 0,
+            "samt": 0,
+            "cess": 0,
+            "rtnprd": PERIOD,
+            "action": "N",
+        }
 
     return json.dumps(
         {"isd": [record(1800.0, "05-10-2025")], "isdcn": [record(300.0, "20-10-2025")]}
@@ -73,16 +119,56 @@ def gstr2b_isd_workbook() -> bytes:
     sheet = book.create_sheet("ISD")
     sheet["A1"] = "Goods and Services Tax - GSTR 2B"
     sheet["A2"] = "ISD Credits"
-    headers = ["GSTIN of ISD", "Trade/Legal name", "ISD Document type", "ISD Document number",
-               "ISD Document date", "Original Invoice Number", "Original invoice date", "Integrated Tax(₹)",
-               "Central Tax(₹)", "State/UT Tax(₹)", "Cess(₹)", "ISD GSTR-6 Period", "ISD GSTR-6 Filing Date",
-               "Eligibility of ITC"]  # fmt: skip
+    headers = [
+        "GSTIN of ISD",
+        "Trade/Legal name",
+        "ISD Document type",
+        "ISD Document number",
+        "ISD Document date",
+        "Original Invoice Number",
+        "Original invoice date",
+        "Integrated Tax(₹)",
+        "Central Tax(₹)",
+        "State/UT Tax(₹)",
+        "Cess(₹)",
+        "ISD GSTR-6 Period",
+        "ISD GSTR-6 Filing Date",
+        "Eligibility of ITC",
+    ]
     rows = [
-        [ISD, "Head Office", "ISD Invoice", NUMBER, "05/10/2025", "HO-77", "01/10/2025", 1800, 0, 0, 0,
-         "Oct'25", "11/11/2025", "Yes"],
-        [ISD, "Head Office", "ISD Credit Note", NUMBER, "20/10/2025", "HO-77", "01/10/2025", 300, 0, 0, 0,
-         "Oct'25", "11/11/2025", "Yes"],
-    ]  # fmt: skip
+        [
+            ISD,
+            "Head Office",
+            "ISD Invoice",
+            NUMBER,
+            "05/10/2025",
+            "HO-77",
+            "01/10/2025",
+            1800,
+            0,
+            0,
+            0,
+            "Oct'25",
+            "11/11/2025",
+            "Yes",
+        ],
+        [
+            ISD,
+            "Head Office",
+            "ISD Credit Note",
+            NUMBER,
+            "20/10/2025",
+            "HO-77",
+            "01/10/2025",
+            300,
+            0,
+            0,
+            0,
+            "Oct'25",
+            "11/11/2025",
+            "Yes",
+        ],
+    ]
     for r, values in enumerate([headers, *rows], start=6):
         for c, value in enumerate(values, start=1):
             sheet.cell(r, c, value)
@@ -93,10 +179,28 @@ def gstr2b_isd_workbook() -> bytes:
 
 def books_isd_csv() -> bytes:
     """A Tally register (title rows, Tally's names) booking the ISD invoice and the ISD credit note."""
-    invoice = tally_row(NUMBER, 0, gstin=ISD, voucher="J/4", vtype="ISD Invoice", igst=1800.0, cgst=0.0,
-                        inv_date=date(2025, 10, 5), name="Head Office")  # fmt: skip
-    note = tally_row(NUMBER, 0, gstin=ISD, voucher="J/9", vtype="ISD Credit Note", igst=300.0, cgst=0.0,
-                     inv_date=date(2025, 10, 20), name="Head Office")  # fmt: skip
+    invoice = tally_row(
+        NUMBER,
+        0,
+        gstin=ISD,
+        voucher="J/4",
+        vtype="ISD Invoice",
+        igst=1800.0,
+        cgst=0.0,
+        inv_date=date(2025, 10, 5),
+        name="Head Office",
+    )
+    note = tally_row(
+        NUMBER,
+        0,
+        gstin=ISD,
+        voucher="J/9",
+        vtype="ISD Credit Note",
+        igst=300.0,
+        cgst=0.0,
+        inv_date=date(2025, 10, 20),
+        name="Head Office",
+    )
     return csv_text(tally_grid([invoice, note])).encode()
 
 
@@ -145,8 +249,16 @@ def test_the_credit_note_reduces_the_itc_of_the_import(which, tmp_path):
 
 
 def test_an_amended_isd_credit_note_in_ims_is_a_credit_note_too():
-    record = {"stin": ISD, "docnum": "ISD/25-26/015", "docdt": "21-10-2025", "odocnum": "ISD/25-26/013",
-              "odocdt": "02-10-2025", "iamt": 120.0, "rtnprd": PERIOD, "action": "N"}  # fmt: skip
+    record = {
+        "stin": ISD,
+        "docnum": "ISD/25-26/015",
+        "docdt": "21-10-2025",
+        "odocnum": "ISD/25-26/013",
+        "odocdt": "02-10-2025",
+        "iamt": 120.0,
+        "rtnprd": PERIOD,
+        "action": "N",
+    }
     docs = read(json.dumps({"isdcna": [record]}).encode(), "ims.json").docs
     assert docs.select("doc_kind", "is_amendment", "original_doc_no").row(0) == (
         "credit_note",

@@ -39,8 +39,25 @@ def _zip(files: dict[str, bytes]) -> bytes:
 
 
 def _two_rate_workbook() -> bytes:
-    return gstr2b_workbook([b2b_row(UMBRA, "Umbra", "MH/2526/0417", "Regular", "07/11/2025", 59000,
-                                    "Maharashtra", "No", 18, 50000, 0, 4500, 4500)])  # fmt: skip
+    return gstr2b_workbook(
+        [
+            b2b_row(
+                UMBRA,
+                "Umbra",
+                "MH/2526/0417",
+                "Regular",
+                "07/11/2025",
+                59000,
+                "Maharashtra",
+                "No",
+                18,
+                50000,
+                0,
+                4500,
+                4500,
+            )
+        ]
+    )
 
 
 @pytest.mark.parametrize(
@@ -144,7 +161,7 @@ def test_a_workbook_without_2b_sheets_goes_to_the_books_reader_with_its_options(
     register = workbook_bytes({"Purchase Register": [["Date", "Supplier GSTIN", "Bill No", "Taxable"]]})
     result = read(register, "purchases.xlsx", sheet="Purchase Register", mapping={"doc_no": "Bill No"})
     assert result.source == "books"
-    (data, name, options), = fake_books  # fmt: skip
+    ((data, name, options),) = fake_books
     assert (data, name) == (register, "purchases.xlsx")
     assert options == {"sheet": "Purchase Register", "mapping": {"doc_no": "Bill No"}}
 
@@ -167,8 +184,20 @@ def test_zip_with_one_json_is_read_as_that_json():
 
 
 def _part(number: str, fc: int) -> bytes:
-    invoice = {"inum": number, "typ": "R", "dt": "07-11-2025", "val": 118, "pos": "27", "rev": "N",
-               "itcavl": "Y", "txval": 100, "igst": 0, "cgst": 9, "sgst": 9, "cess": 0}  # fmt: skip
+    invoice = {
+        "inum": number,
+        "typ": "R",
+        "dt": "07-11-2025",
+        "val": 118,
+        "pos": "27",
+        "rev": "N",
+        "itcavl": "Y",
+        "txval": 100,
+        "igst": 0,
+        "cgst": 9,
+        "sgst": 9,
+        "cess": 0,
+    }
     return json_bytes(gstr2b_statement({"b2b": [gstr2b_supplier(UMBRA, "inv", [invoice])]}, fc=fc))
 
 
@@ -206,10 +235,24 @@ def test_empty_and_damaged_files():
 
 
 def test_upload_status_reply_is_recognised_and_explained():
-    status = {"status_cd": "PE", "transTypCd": "SAV", "proc_cnt": "2", "err_cnt": "1", "err_cd": "", "err_msg": "",
-              "error_report": {"cn": [{"stin": "33GSPTN0791G1Z5", "error_cd": "IMSSAV0054",
-                                       "error_msg": "Value required for itcRedReq",
-                                       "inv": [{"inum": "CN-0093", "rtnprd": "112025"}]}]}}  # fmt: skip
+    status = {
+        "status_cd": "PE",
+        "transTypCd": "SAV",
+        "proc_cnt": "2",
+        "err_cnt": "1",
+        "err_cd": "",
+        "err_msg": "",
+        "error_report": {
+            "cn": [
+                {
+                    "stin": "33GSPTN0791G1Z5",
+                    "error_cd": "IMSSAV0054",
+                    "error_msg": "Value required for itcRedReq",
+                    "inv": [{"inum": "CN-0093", "rtnprd": "112025"}],
+                }
+            ]
+        },
+    }
     with pytest.raises(InputError, match="answer to an upload"):
         read(json_bytes(status), "status.json")
 
@@ -225,9 +268,28 @@ def test_zip_of_ims_sections_gives_one_download_and_keeps_a_repeated_record_once
 
 
 def test_gstr1_from_the_offline_tool_with_only_b2b_is_still_gstr1():
-    minimal = {"gstin": UMBRA, "fp": "112025", "version": "GST3.1.6", "hash": "hash",
-               "b2b": [{"ctin": RECIPIENT, "inv": [{"inum": "A-1", "idt": "07-11-2025", "val": 118, "pos": "27",
-                                                    "rchrg": "N", "inv_typ": "R", "itms": []}]}]}  # fmt: skip
+    minimal = {
+        "gstin": UMBRA,
+        "fp": "112025",
+        "version": "GST3.1.6",
+        "hash": "hash",
+        "b2b": [
+            {
+                "ctin": RECIPIENT,
+                "inv": [
+                    {
+                        "inum": "A-1",
+                        "idt": "07-11-2025",
+                        "val": 118,
+                        "pos": "27",
+                        "rchrg": "N",
+                        "inv_typ": "R",
+                        "itms": [],
+                    }
+                ],
+            }
+        ],
+    }
     with pytest.raises(InputError, match=r"GSTR-1 \(outward supplies\)"):
         read(json_bytes(minimal), "r1.json")
 
