@@ -55,20 +55,6 @@ STATES = {
     "97": "Other Territory",
 }
 
-HOLDER_TYPES = {
-    "P": "individual",
-    "C": "company",
-    "H": "HUF",
-    "F": "firm / LLP",
-    "A": "association of persons",
-    "T": "trust",
-    "B": "body of individuals",
-    "L": "local authority",
-    "J": "artificial juridical person",
-    "G": "government",
-    "K": "krish",
-}
-
 
 def check_char(body14: str) -> str:
     """The 15th character for the first 14 (mod-36 Luhn variant)."""

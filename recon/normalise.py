@@ -136,16 +136,6 @@ def with_doc_no_key(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(doc_no_key_expr("doc_no", "fy", fys).alias("doc_no_key"))
 
 
-def digit_runs(key: str) -> list[int]:
-    """The numbers inside a key: 'BILL2340' -> [2340]; 'A10B3' -> [10, 3]."""
-    return [int(r) for r in re.findall(r"[0-9]+", key or "")]
-
-
-def digits_only(key: str) -> str:
-    """All digits of a key, for suggestions when books carry a partial number ('1045' for 'GST1045')."""
-    return re.sub(r"[^0-9]", "", key or "")
-
-
 # ---------------------------------------------------------------------------------------------------
 # Amounts
 # ---------------------------------------------------------------------------------------------------

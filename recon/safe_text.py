@@ -51,11 +51,6 @@ def starts_formula(text: str | None) -> bool:
     return re.match(PLAIN_NUMBER_PATTERN, text) is None
 
 
-def spreadsheet_text(text: str | None) -> str | None:
-    """The text as a CSV cell that a spreadsheet shows as text: an apostrophe in front of a formula."""
-    return TEXT_MARK + text if starts_formula(text) else text
-
-
 def _escaped_text(column: str) -> pl.Expr:
     value = pl.col(column)
     risky = value.str.contains(FORMULA_START_PATTERN) & ~value.str.contains(PLAIN_NUMBER_PATTERN)

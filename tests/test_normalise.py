@@ -7,7 +7,6 @@ import pytest
 
 from recon.match.block import runs_expr
 from recon.normalise import (
-    digit_runs,
     doc_no_key,
     doc_no_key_expr,
     fy_expr,
@@ -62,11 +61,6 @@ def test_confusable_numbers_keep_distinct_keys():
     pairs = [("1", "11"), ("123", "1234"), ("A-101", "A-110"), ("BILL-23-00040", "BILL-23-00045")]
     for left, right in pairs:
         assert doc_no_key(left, "2025-26") != doc_no_key(right, "2025-26")
-
-
-def test_digit_runs():
-    assert digit_runs("BILL2340") == [2340]
-    assert digit_runs("A10B3") == [10, 3]
 
 
 @pytest.mark.parametrize(

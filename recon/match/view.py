@@ -27,11 +27,6 @@ def joined(results: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFrame) -> 
     )
 
 
-def books_rows_text(col: str = "books_origin_rows") -> pl.Expr:
-    """Spreadsheet rows of a book entry as Excel shows them, joined by ';' ('' when none)."""
-    return pl.col(col).list.eval(pl.element().cast(pl.String)).list.join(";").fill_null("")
-
-
 def _pan_of(gstin: pl.Expr) -> pl.Expr:
     """The PAN inside a GSTIN: characters 3 to 12 (docs/reference/ims-rules.md §9.2)."""
     return gstin.str.to_uppercase().str.slice(2, 10)
