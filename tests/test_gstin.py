@@ -49,14 +49,8 @@ def test_pan_and_state():
 
 @pytest.mark.parametrize(
     ("text", "code"),
-    [
-        ("Maharashtra", "27"),
-        ("27-Maharashtra", "27"),
-        ("Orissa", "21"),
-        ("Andaman and Nicobar Islands", "35"),
-        ("Jammu and Kashmir", "01"),
-        ("Atlantis", None),
-    ],
-)
+    [("Maharashtra", "27"), ("27-Maharashtra", "27"), ("Orissa", "21"), ("Andaman and Nicobar Islands", "35"),
+     ("Jammu and Kashmir", "01"), ("Atlantis", None)],
+)  # fmt: skip
 def test_state_names_from_2b_excel(text, code):
     assert gstin.state_code_from_name(text) == code

@@ -93,35 +93,9 @@ def test_tally_gstr2_style_two_row_header():
         "Cess",
     ]
     data = [
-        [
-            DELHI,
-            "Delhi Agencies",
-            "DL-5",
-            "07/11/2025",
-            "11,800.00",
-            "Maharashtra",
-            "No",
-            "10,000.00",
-            "1,800.00",
-            None,
-            None,
-            None,
-        ],
-        [
-            GUJARAT,
-            "Guj Mills",
-            "G/101",
-            "08/11/2025",
-            "5,600",
-            "27-Maharashtra",
-            "Y",
-            "5,000",
-            "600",
-            None,
-            None,
-            None,
-        ],
-    ]
+        [DELHI, "Delhi Agencies", "DL-5", "07/11/2025", "11,800.00", "Maharashtra", "No", "10,000.00", "1,800.00", None, None, None],
+        [GUJARAT, "Guj Mills", "G/101", "08/11/2025", "5,600", "27-Maharashtra", "Y", "5,000", "600", None, None, None],
+    ]  # fmt: skip
     grid = [["GSTR-2 Purchase details"], [], group, header, *data]
     result = read_books(xlsx_bytes({"B2B": grid}), "gstr2.xlsx")
     assert result.header_row == 4
@@ -145,12 +119,10 @@ def test_busy_register_voucher_and_bill_numbers():
         "Bill Amount",
     ]
     grid = [
-        ["Busy Demo Co"],
-        ["Purchase Register"],
-        header,
+        ["Busy Demo Co"], ["Purchase Register"], header,
         ["05-10-2025", "B-9001", "Kerala Co", KERALA, "2,000.00", "360.00", "", "", "2,360.00"],
         ["06-10-2025", "B-9002", "Umbra Traders", UMBRA, "1,000.00", "", "90.00", "90.00", "1,180.00"],
-    ]
+    ]  # fmt: skip
     result = read_books(xlsx_bytes({"Sheet1": grid}), "busy.xlsx")
     assert result.mapping["doc_no"] == "Vch/Bill No" and result.mapping["doc_date"] == "Date"
     docs = by_number(result)
@@ -180,79 +152,11 @@ def test_zoho_bills_export_csv_with_item_lines():
     ]
     rows = [
         header,
-        [
-            "2025-10-02",
-            "4711",
-            "ZB-1",
-            "Open",
-            "Umbra Traders",
-            UMBRA,
-            "MH",
-            "Steel",
-            "2",
-            "1000.00",
-            "18",
-            "90.00",
-            "90.00",
-            "",
-            "1500.00",
-            "1770.00",
-        ],
-        [
-            "2025-10-02",
-            "4711",
-            "ZB-1",
-            "Open",
-            "Umbra Traders",
-            UMBRA,
-            "MH",
-            "Bolts",
-            "5",
-            "500.00",
-            "18",
-            "45.00",
-            "45.00",
-            "",
-            "1500.00",
-            "1770.00",
-        ],
-        [
-            "2025-10-09",
-            "4712",
-            "ZB-2",
-            "Paid",
-            "Karnataka Co",
-            KARNATAKA,
-            "MH",
-            "Paint",
-            "1",
-            "200.00",
-            "12",
-            "",
-            "",
-            "24.00",
-            "200.00",
-            "224.00",
-        ],
-        [
-            "2025-10-11",
-            "4713",
-            "ZB-3",
-            "Void",
-            "Karnataka Co",
-            KARNATAKA,
-            "MH",
-            "Paint",
-            "1",
-            "900.00",
-            "12",
-            "",
-            "",
-            "108.00",
-            "900.00",
-            "1008.00",
-        ],
-    ]
+        ["2025-10-02", "4711", "ZB-1", "Open", "Umbra Traders", UMBRA, "MH", "Steel", "2", "1000.00", "18", "90.00", "90.00", "", "1500.00", "1770.00"],
+        ["2025-10-02", "4711", "ZB-1", "Open", "Umbra Traders", UMBRA, "MH", "Bolts", "5", "500.00", "18", "45.00", "45.00", "", "1500.00", "1770.00"],
+        ["2025-10-09", "4712", "ZB-2", "Paid", "Karnataka Co", KARNATAKA, "MH", "Paint", "1", "200.00", "12", "", "", "24.00", "200.00", "224.00"],
+        ["2025-10-11", "4713", "ZB-3", "Void", "Karnataka Co", KARNATAKA, "MH", "Paint", "1", "900.00", "12", "", "", "108.00", "900.00", "1008.00"],
+    ]  # fmt: skip
     result = read_books(csv_text(rows).encode("utf-8"), "Bill.csv")
     assert result.mapping["doc_no"] == "Bill Number" and result.mapping["voucher_no"] == "Bill ID"
     assert result.mapping["taxable_value"] == "Item Total" and result.mapping["doc_value"] == "Total"
@@ -299,52 +203,10 @@ def test_sap_vendor_items_negative_invoices_are_the_exports_sign_convention():
     ]
     grid = [
         header,
-        [
-            "100045",
-            "Delhi Agencies",
-            DELHI,
-            "5100000011",
-            "KR",
-            "DA/991",
-            datetime(2025, 9, 28),
-            datetime(2025, 10, 1),
-            -10000,
-            -1800,
-            0,
-            0,
-            -11800,
-        ],
-        [
-            "100046",
-            "Guj Mills",
-            GUJARAT,
-            "5100000012",
-            "KR",
-            "GM-4",
-            datetime(2025, 9, 29),
-            datetime(2025, 10, 1),
-            -2000,
-            -240,
-            0,
-            0,
-            -2240,
-        ],
-        [
-            "100045",
-            "Delhi Agencies",
-            DELHI,
-            "5100000013",
-            "KG",
-            "DA/CN/3",
-            datetime(2025, 10, 5),
-            datetime(2025, 10, 6),
-            1000,
-            180,
-            0,
-            0,
-            1180,
-        ],
-    ]
+        ["100045", "Delhi Agencies", DELHI, "5100000011", "KR", "DA/991", datetime(2025, 9, 28), datetime(2025, 10, 1), -10000, -1800, 0, 0, -11800],
+        ["100046", "Guj Mills", GUJARAT, "5100000012", "KR", "GM-4", datetime(2025, 9, 29), datetime(2025, 10, 1), -2000, -240, 0, 0, -2240],
+        ["100045", "Delhi Agencies", DELHI, "5100000013", "KG", "DA/CN/3", datetime(2025, 10, 5), datetime(2025, 10, 6), 1000, 180, 0, 0, 1180],
+    ]  # fmt: skip
     result = read_books(xlsx_bytes({"FBL1N": grid}), "fbl1n.xlsx")
     assert result.mapping["doc_no"] == "Reference" and result.mapping["voucher_no"] == "Document Number"
     docs = by_number(result)
@@ -369,12 +231,10 @@ def test_marg_register_as_real_xls():
         "Net Amount",
     ]
     grid = [
-        ["MARG ERP 9+"],
-        ["PURCHASE REGISTER"],
-        header,
+        ["MARG ERP 9+"], ["PURCHASE REGISTER"], header,
         [1045, datetime(2025, 11, 3), "Umbra Traders", UMBRA, 1000, 90, 90, 0, 0, 1180],
         ["M/22", datetime(2025, 11, 4), "Tamil Co", TAMIL, 2500.5, 0, 0, 450.09, 0, 2950.59],
-    ]
+    ]  # fmt: skip
     result = read_books(xls_bytes({"Purchase": grid}), "marg.xls")
     assert result.file_format == "xls" and result.header_row == 3
     docs = by_number(result)
@@ -401,37 +261,9 @@ def test_generic_template_semicolon_csv_with_indian_amounts():
     ]
     rows = [
         header,
-        [
-            "1",
-            "Delhi Agencies",
-            DELHI.lower(),
-            "INV/0045",
-            "07/11/25",
-            "1,23,456.50",
-            "₹ 22,222.17",
-            "",
-            "",
-            "",
-            "1,45,678.67",
-            "Maharashtra",
-            "N",
-        ],
-        [
-            "2",
-            "Umbra Traders",
-            f" {UMBRA} ",
-            "U-1",
-            "01-Oct-2025",
-            "(1,000.00)",
-            "",
-            "90",
-            "90",
-            "",
-            "(1,180.00)",
-            "27",
-            "No",
-        ],
-    ]
+        ["1", "Delhi Agencies", DELHI.lower(), "INV/0045", "07/11/25", "1,23,456.50", "₹ 22,222.17", "", "", "", "1,45,678.67", "Maharashtra", "N"],
+        ["2", "Umbra Traders", f" {UMBRA} ", "U-1", "01-Oct-2025", "(1,000.00)", "", "90", "90", "", "(1,180.00)", "27", "No"],
+    ]  # fmt: skip
     result = read_books(csv_text(rows, ";").encode(), "template.csv")
     docs = by_number(result)
     delhi = docs["INV/0045"]
@@ -569,44 +401,10 @@ def test_tally_columnar_register_sums_ledger_columns_per_field():
         "Gross Total",
     ]
     grid = [
-        ["Acme Industries Pvt Ltd"],
-        ["Purchase Register"],
-        header,
-        [
-            datetime(2025, 10, 3),
-            "Umbra Traders",
-            "Purchase",
-            "1",
-            "U-55",
-            UMBRA,
-            1000,
-            500,
-            90,
-            90,
-            30,
-            30,
-            None,
-            0.0,
-            1740,
-        ],
-        [
-            datetime(2025, 10, 4),
-            "Kerala Co",
-            "Purchase",
-            "2",
-            "K-7",
-            KERALA,
-            2000,
-            None,
-            None,
-            None,
-            None,
-            None,
-            360,
-            -0.4,
-            2359.6,
-        ],
-    ]
+        ["Acme Industries Pvt Ltd"], ["Purchase Register"], header,
+        [datetime(2025, 10, 3), "Umbra Traders", "Purchase", "1", "U-55", UMBRA, 1000, 500, 90, 90, 30, 30, None, 0.0, 1740],
+        [datetime(2025, 10, 4), "Kerala Co", "Purchase", "2", "K-7", KERALA, 2000, None, None, None, None, None, 360, -0.4, 2359.6],
+    ]  # fmt: skip
     result = read_books(xlsx_bytes({"Purchase Register": grid}), "columnar.xlsx")
     assert result.mapping["taxable_value"] == "Purchase @18% + Purchase @12%"
     assert result.mapping["cgst"] == "Input CGST @9% + Input CGST @6%"
