@@ -21,6 +21,7 @@ from recon.match.result import CATEGORIES, CATEGORY_LABELS
 from recon.present import followup_message, inr
 from recon.store import Store
 from recon.workspace import Workspace, category_totals
+from tests.paper_sheets import summary_table
 
 PERIOD = "112025"
 CLIENT_GSTIN = "27AHQPA7588L1ZJ"
@@ -226,20 +227,6 @@ def surfaces(tmp_path_factory):
     ws.store.dispose()
 
 
-def summary_block(sheet, title: str) -> dict[str, tuple]:
-    """The small table under ``title`` on the Summary sheet: first cell -> the rest of the row."""
-    table, inside = {}, False
-    for row in sheet.iter_rows(values_only=True):
-        if row[0] == title:
-            inside = True
-            continue
-        if inside:
-            if row[0] is None:
-                break
-            table[row[0]] = row[1:]
-    return table
-
-
 def test_the_files_read_as_the_documents_written(surfaces):
     # Two rate rows are one invoice; each Debit Note voucher is the supplier's credit note.
     assert surfaces["books_import"].documents == len(BOOKS_DOCS)
@@ -253,29 +240,29 @@ def test_itc_in_ims_is_one_figure_on_every_surface(surfaces):
     tabs = category_totals(review)
     # The IMS side of the tabs: matched, mismatched and not-found rows carry the IMS figure.
     on_tabs = sum(tabs[c][1] for c in ("matched", "mismatched", "ims_only"))
-    definitions = summary_block(paper["Summary"], "Definitions")
+    definitions = summary_table(paper["Summary"], "Definitions")
     assert surfaces["ims_import"].tax == pytest.approx(ITC_IN_IMS)
     assert dashboard.headline(review)["itc_in_ims"] == pytest.approx(ITC_IN_IMS)
     assert on_tabs == pytest.approx(ITC_IN_IMS)
     assert definitions[figures.ITC_IN_IMS][0] == pytest.approx(ITC_IN_IMS)
-    tab_block = summary_block(paper["Summary"], "Tab")
+    tab_block = summary_table(paper["Summary"], "Tab")
     assert sum(row[3] for row in tab_block.values()) == pytest.approx(ITC_IN_IMS)
 
 
 def test_itc_in_books_is_one_figure_on_every_surface(surfaces):
     review, paper = surfaces["review"], surfaces["paper"]
-    definitions = summary_block(paper["Summary"], "Definitions")
+    definitions = summary_table(paper["Summary"], "Definitions")
     assert surfaces["books_import"].tax == pytest.approx(ITC_IN_BOOKS)
     assert dashboard.headline(review)["itc_in_books"] == pytest.approx(ITC_IN_BOOKS)
     assert definitions[figures.ITC_IN_BOOKS][0] == pytest.approx(ITC_IN_BOOKS)
-    tab_block = summary_block(paper["Summary"], "Tab")
+    tab_block = summary_table(paper["Summary"], "Tab")
     assert sum(row[2] for row in tab_block.values()) == pytest.approx(ITC_IN_BOOKS)
 
 
 def test_itc_at_risk_is_one_figure_on_every_surface(surfaces):
     review, paper = surfaces["review"], surfaces["paper"]
-    definitions = summary_block(paper["Summary"], "Definitions")
-    parts = summary_block(paper["Summary"], "Parts of ITC at risk")
+    definitions = summary_table(paper["Summary"], "Definitions")
+    parts = summary_table(paper["Summary"], "Parts of ITC at risk")
     chart = dashboard.itc_at_risk_by_supplier(review)
     assert dashboard.headline(review)["itc_at_risk"] == pytest.approx(ITC_AT_RISK)
     assert definitions[figures.ITC_AT_RISK][0] == pytest.approx(ITC_AT_RISK)
@@ -286,7 +273,7 @@ def test_itc_at_risk_is_one_figure_on_every_surface(surfaces):
 def test_tab_totals_are_the_same_in_the_tabs_and_the_working_paper(surfaces):
     review, paper = surfaces["review"], surfaces["paper"]
     tabs = category_totals(review)
-    tab_block = summary_block(paper["Summary"], "Tab")
+    tab_block = summary_table(paper["Summary"], "Tab")
     for category in CATEGORIES:
         count, itc = tabs[category]
         assert tab_block[CATEGORY_LABELS[category]][:2] == (count, pytest.approx(itc))
@@ -302,7 +289,7 @@ def test_follow_up_texts_net_credit_notes_as_the_working_paper_does(surfaces):
     # Cosmo's invoice is not in IMS and nor is its credit note: the net tax, credit note subtracted.
     expected = BOOKS_DOCS[(COSMO, "C-9")] + BOOKS_DOCS[(COSMO, "CN-C1")]
     assert f"Tax involved (credit notes subtracted): {inr(expected, 2)}." in message
-    per_supplier = summary_block(paper["Summary"], "Supplier follow-ups")
+    per_supplier = summary_table(paper["Summary"], "Supplier follow-ups")
     assert per_supplier[COSMO][2] == pytest.approx(expected)
     assert per_supplier[COSMO][0] == "Cosmo Packaging"
 

@@ -13,6 +13,7 @@ from recon import model
 from recon.actions import Decision, suggest
 from recon.match.result import CATEGORY_LABELS, RESULT_SCHEMA
 from recon.paper import INDIAN_AMOUNT, supplier_followups, working_paper
+from tests.paper_sheets import summary_table
 
 A, B, C = "27AAPFU0939F1ZV", "33GSPTN0791G1Z5", "32TAAOA2947A1Z7"
 TODAY = date(2025, 12, 5)
@@ -121,20 +122,6 @@ def rows_of(sheet) -> list[dict]:
     values = list(sheet.iter_rows(values_only=True))
     header = values[0]
     return [dict(zip(header, r, strict=True)) for r in values[1:]]
-
-
-def summary_table(sheet, title: str) -> dict[str, tuple]:
-    """The small table under ``title`` on the Summary sheet: first cell -> the rest of the row."""
-    table, inside = {}, False
-    for row in sheet.iter_rows(values_only=True):
-        if row[0] == title:
-            inside = True
-            continue
-        if inside:
-            if row[0] is None:
-                break
-            table[row[0]] = row[1:]
-    return table
 
 
 def test_the_paper_has_a_summary_one_sheet_per_category_and_the_follow_ups(workbook):

@@ -133,13 +133,8 @@ def gstr2b_supplier(ctin: str, list_key: str, documents: list[dict], name: str =
 # amendment sheets one level more (data from row 8).
 # ---------------------------------------------------------------------------------------------------
 
-B2B_HEADERS = [
-    "GSTIN of supplier",
-    "Trade/Legal name",
-    "Invoice number",
-    "Invoice type",
-    "Invoice Date",
-    "Invoice Value(₹)",
+# The columns after a document's own: the same on the B2B and the credit / debit note sheets.
+_LINE_HEADERS = [
     "Place of supply",
     "Supply Attract Reverse Charge",
     "Rate(%)",
@@ -157,6 +152,15 @@ B2B_HEADERS = [
     "IRN",
     "IRN Date",
 ]
+B2B_HEADERS = [
+    "GSTIN of supplier",
+    "Trade/Legal name",
+    "Invoice number",
+    "Invoice type",
+    "Invoice Date",
+    "Invoice Value(₹)",
+    *_LINE_HEADERS,
+]
 CDNR_HEADERS = [
     "GSTIN of supplier",
     "Trade/Legal name",
@@ -165,22 +169,7 @@ CDNR_HEADERS = [
     "Note Supply type",
     "Note date",
     "Note Value (₹)",
-    "Place of supply",
-    "Supply Attract Reverse Charge",
-    "Rate(%)",
-    "Taxable Value (₹)",
-    "Integrated Tax(₹)",
-    "Central Tax(₹)",
-    "State/UT Tax(₹)",
-    "Cess(₹)",
-    "GSTR-1/IFF/GSTR-5 Period",
-    "GSTR-1/IFF/GSTR-5 Filing Date",
-    "ITC Availability",
-    "Reason",
-    "Applicable % of Tax Rate",
-    "Source",
-    "IRN",
-    "IRN Date",
+    *_LINE_HEADERS,
 ]
 B2BA_HEADERS = ["Invoice number", "Invoice Date", *B2B_HEADERS]
 
