@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 import polars as pl
@@ -30,7 +30,7 @@ from recon.errors import Issue
 from recon.jsonio import dumps_exact
 from recon.portal.client import MaybeReceived, OtpRequired, PortalClient, PortalError, PortalUnavailable
 from recon.portal.config import load_settings, settings_from_mapping
-from recon.present import period_label
+from recon.present import india_time, period_label
 from recon.readers.result import ReadResult
 from recon.readers.sections import FETCHED_SECTIONS
 
@@ -126,7 +126,7 @@ def fetch_ims(
                 Issue(f"section {section} could not be downloaded ({err}); the GSP may not offer it")
             )
     report(len(wanted) / (len(wanted) + 1), "Reading the records")
-    name = f"IMS {gstin} (portal download {datetime.now():%d-%m-%Y %H:%M})"
+    name = f"IMS {gstin} (portal download {india_time(datetime.now(UTC))})"
     result = _read_fetched(fetched, name, gstin)
     result.warnings.extend(warnings)
     per_section = {section: len(records) for section, records in fetched.items()}
@@ -279,7 +279,7 @@ def fetch_gstr2b(
             ) from err
         raise
     report(0.8, "Reading the statement")
-    name = f"GSTR-2B {gstin} {period} (portal download {datetime.now():%d-%m-%Y %H:%M})"
+    name = f"GSTR-2B {gstin} {period} (portal download {india_time(datetime.now(UTC))})"
     result = _read_2b_parts(parts, name, gstin)
     if result.period and result.period != period:
         raise PortalError(
