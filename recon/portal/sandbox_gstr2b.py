@@ -14,6 +14,7 @@ documents, and ``file_num`` 1..fc fetches each part (docs/reference/portal-api.m
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import threading
 from collections.abc import Mapping
@@ -81,13 +82,13 @@ class SandboxGstr2b:
         with self._lock:
             if period in self.not_generated:
                 raise SandboxError(400, "RET2B1023", f"GSTR-2B for {period} has not been generated yet")
-            data = self._statements.get((gstin, period)) or self._statement(gstin, period)
+            data = copy.deepcopy(self._statements.get((gstin, period)) or self._statement(gstin, period))
         documents = _documents(data)
-        if not documents and (gstin, period) not in self._statements:
+        if not documents:
             raise SandboxError(400, "RET2B1016", f"no documents in GSTR-2B for {period}")
         parts = max(1, -(-len(documents) // self.gstr2b_docs_per_file))
         if parts == 1 and not file_num:
-            return {"chksum": _checksum(data), "data": loads_exact(dumps_exact(data))}
+            return {"chksum": _checksum(data), "data": data}
         head = {k: v for k, v in data.items() if k not in ("docdata", "docRejdata")} | {"fc": parts}
         if not file_num:
             return {"chksum": _checksum(head), "data": head}

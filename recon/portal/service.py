@@ -286,6 +286,8 @@ def fetch_gstr2b(
             f"the portal answered the request for GSTR-2B {period} with the 2B of {result.period}"
         )
     report(1.0, "Done")
+    if result.docs.is_empty():  # a statement without documents settles nothing: nothing to keep
+        return Gstr2bOutcome(period, None, parts=len(parts))
     return Gstr2bOutcome(period, result, parts=len(parts))
 
 

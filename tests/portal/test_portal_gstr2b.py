@@ -215,6 +215,21 @@ def test_a_month_nothing_was_filed_for_gives_an_empty_outcome_and_imports_nothin
         ws.store.dispose()
 
 
+def test_an_empty_statement_instead_of_the_no_documents_code_is_the_same_empty_outcome():
+    class GspAnsweringEmpty:
+        """A GSP that hands over an empty 2B where the portal says RET2B1016."""
+
+        def has_session(self, gstin):
+            return True
+
+        def get_gstr2b(self, gstin, period):
+            return [{"data": {"gstin": gstin, "rtnprd": period, "docdata": {}, "docRejdata": {}}}]
+
+    outcome = fetch_gstr2b(GspAnsweringEmpty(), RECIPIENT, OCT)
+    assert outcome.result is None
+    assert "holds no documents" in outcome.summary_lines()[0]
+
+
 def test_without_a_session_the_2b_fetch_asks_for_an_otp_and_with_it_succeeds():
     handle = in_process(small_ims())
     connector = connect(handle)
