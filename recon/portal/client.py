@@ -134,6 +134,13 @@ class PortalClient:
         login = self._logins.get(gstin.upper())
         return bool(login and login.active())
 
+    def open_session(self, gstin: str, otp: str | None = None) -> None:
+        """Open a session with ``otp`` when given; without one, a session must be open already."""
+        if otp:
+            self.authenticate(gstin, otp)
+        elif not self.has_session(gstin):
+            raise OtpRequired(gstin, f"no portal session for {gstin.upper()}: request an OTP and enter it")
+
     def request_otp(self, gstin: str) -> None:
         """OTPREQUEST: the portal sends an OTP to the taxpayer's authorised signatory."""
         gstin = gstin.upper()

@@ -219,8 +219,8 @@ def test_an_empty_statement_instead_of_the_no_documents_code_is_the_same_empty_o
     class GspAnsweringEmpty:
         """A GSP that hands over an empty 2B where the portal says RET2B1016."""
 
-        def has_session(self, gstin):
-            return True
+        def open_session(self, gstin, otp=None):
+            pass  # a session is open
 
         def get_gstr2b(self, gstin, period):
             return [{"data": {"gstin": gstin, "rtnprd": period, "docdata": {}, "docRejdata": {}}}]
