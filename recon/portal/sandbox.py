@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import copy
 import itertools
-import logging
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -79,8 +78,6 @@ __all__ = [
     "seeded_portal",
     "start_background",
 ]
-
-log = logging.getLogger("recon.portal.sandbox")
 
 DEMO_OTP = "575757"
 DEMO_CLIENT_ID = "sandbox-client"
