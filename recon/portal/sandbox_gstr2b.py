@@ -1,15 +1,20 @@
-"""The sandbox's GSTR-2B: a statement per return period, built from what the suppliers filed for it.
+"""The sandbox's GSTR-2B: a statement per return period, built from what the suppliers filed.
 
-A month's 2B holds the documents of the suppliers' returns for that period that the recipient has not
-kept Pending: No action and Accept under ``docdata`` (No action counts as accepted), Reject under
-``docRejdata`` (docs/reference/ims-rules.md §2). The documents are the IMS records the sandbox holds, written
-in the 2B JSON's own names (docs/reference/formats.md §3): ``ctin`` for ``stin``, ``dt`` for ``idt``, notes under
-``cdnr`` with their type ``C`` / ``D`` and so on.
+A 2B holds the documents of the suppliers' filed returns that the recipient has not kept Pending: No
+action and Accept under ``docdata`` (No action counts as accepted), Reject under ``docRejdata``
+(docs/reference/ims-rules.md §2). The documents are the IMS records the sandbox holds, written in the 2B JSON's
+own names (docs/reference/formats.md §3): ``ctin`` for ``stin``, ``dt`` for ``idt``, notes under ``cdnr`` with
+their type ``C`` / ``D`` and so on.
 
-Filing the month's GSTR-3B (:meth:`SandboxGstr2b.file_3b`) freezes its 2B and takes its accepted and
-rejected records out of the IMS inbox, as the portal does; a Pending record stays. A 2B with more documents
-than ``gstr2b_docs_per_file`` comes in parts: the plain call answers with the count ``fc`` and no
-documents, and ``file_num`` 1..fc fetches each part (docs/reference/portal-api.md §3).
+Months as the sandbox keeps them: the newest supplier period among the records it holds is the current
+month, whose 2B is a draft of the inbox as it stands — every record of that period or an earlier one that
+is not Pending (an earlier one still in the inbox missed its own month's cut-off, or was Pending until
+now: it goes into the next open 2B, docs/reference/ims-rules.md §3). Filing a month's GSTR-3B
+(:meth:`SandboxGstr2b.file_3b`) fixes that month's 2B and takes its records out of the inbox, as the portal
+does; a Pending record stays. An earlier month's 2B is the one fixed then; a later month's is not generated
+yet (RET2B1023). A 2B with more documents than ``gstr2b_docs_per_file`` comes in parts: the plain call
+answers with the count ``fc`` and no documents, and ``file_num`` 1..fc fetches each part
+(docs/reference/portal-api.md §3).
 """
 
 from __future__ import annotations
@@ -66,7 +71,7 @@ class SandboxGstr2b:
         leave IMS (a Pending one stays). Returns how many records left IMS."""
         gstin = gstin.upper()
         with self._lock:
-            self._statements[(gstin, period)] = self._statement(gstin, period)
+            self._statements[(gstin, period)] = self._draft(gstin, period)
             left = 0
             for section, records in self.records.get(gstin, {}).items():
                 stay = [r for r in records if not _in_2b(r, period)]
@@ -77,12 +82,13 @@ class SandboxGstr2b:
     def gstr2b(self, gstin: str, period: str, file_num: str | None = None) -> dict:
         """GET2B: the statement, its count of parts, or one part."""
         gstin = gstin.upper()
-        if len(period) != 6 or not period.isdigit():
+        if _order(period) is None:
             raise SandboxError(400, "GEN5001", f"rtnprd {period!r} is not a return period MMYYYY")
         with self._lock:
-            if period in self.not_generated:
-                raise SandboxError(400, "RET2B1023", f"GSTR-2B for {period} has not been generated yet")
-            data = copy.deepcopy(self._statements.get((gstin, period)) or self._statement(gstin, period))
+            data = self._statements.get((gstin, period))
+            if data is None:
+                data = self._current_draft(gstin, period)
+            data = copy.deepcopy(data)
         documents = _documents(data)
         if not documents:
             raise SandboxError(400, "RET2B1016", f"no documents in GSTR-2B for {period}")
@@ -97,7 +103,25 @@ class SandboxGstr2b:
         part = head | _regroup(documents[(number - 1) * size : number * size])
         return {"chksum": _checksum(part), "data": part}
 
-    def _statement(self, gstin: str, period: str) -> dict:
+    def _current_draft(self, gstin: str, period: str) -> dict:
+        """The draft 2B when ``period`` is the current month; an earlier month never fixed holds nothing."""
+        current = self._current_period(gstin)
+        if period in self.not_generated or (current and _order(period) > _order(current)):
+            raise SandboxError(400, "RET2B1023", f"GSTR-2B for {period} has not been generated yet")
+        if period != current:
+            raise SandboxError(400, "RET2B1016", f"no documents in GSTR-2B for {period}")
+        return self._draft(gstin, period)
+
+    def _current_period(self, gstin: str) -> str | None:
+        periods = [
+            str(r.get("rtnprd"))
+            for records in self.records.get(gstin, {}).values()
+            for r in records
+            if _order(str(r.get("rtnprd")))
+        ]
+        return max(periods, key=_order) if periods else None
+
+    def _draft(self, gstin: str, period: str) -> dict:
         """The 2B of ``period`` from the IMS records held now."""
         docdata: dict[str, list] = {}
         rejected: dict[str, list] = {}
@@ -115,9 +139,18 @@ class SandboxGstr2b:
 
 
 def _in_2b(record: Mapping, period: str) -> bool:
-    """Filed for ``period`` and not kept Pending (docs/reference/ims-rules.md §1-§2)."""
+    """Filed for ``period`` or earlier and not kept Pending (docs/reference/ims-rules.md §1-§3)."""
     filed = str(record.get("srcfilstatus", "Filed")).strip().lower() == "filed"
-    return filed and str(record.get("rtnprd")) == period and record.get("action") != "P"
+    supplier_period = _order(str(record.get("rtnprd")))
+    on_time = supplier_period is None or supplier_period <= _order(period)
+    return filed and on_time and record.get("action") != "P"
+
+
+def _order(period: str) -> tuple[int, int] | None:
+    """(year, month) of an MMYYYY period, None for anything else."""
+    if len(period) != 6 or not period.isdigit() or not 1 <= int(period[:2]) <= 12:
+        return None
+    return int(period[2:]), int(period[:2])
 
 
 def _place(block: dict, suppliers: dict, section: str, record: Mapping, rejected: bool) -> None:

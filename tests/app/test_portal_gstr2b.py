@@ -21,8 +21,11 @@ def test_fetch_gstr2b_of_an_earlier_month_keeps_it_as_that_months_2b(demo_env, a
 
     at = app("views/import.py")
     [client] = workspace.clients()
-    period = "102025"  # the demo client works on Nov 2025; the sandbox holds October's filings too
+    period = "102025"  # the demo client works on Nov 2025
     current = workspace.imports(client.id, client.return_period)
+    # October's 3B is filed on the (sandbox) portal: October's 2B is fixed, its records leave the inbox.
+    portal = sandbox(client.gstin).portal
+    assert portal.file_3b(client.gstin, period) > 0
     month = next(s for s in at.selectbox if s.label == "GSTR-2B of")
     assert month.options[:2] == ["Nov 2025", "Oct 2025"]
     month.set_value(period).run()
@@ -30,7 +33,7 @@ def test_fetch_gstr2b_of_an_earlier_month_keeps_it_as_that_months_2b(demo_env, a
     enter_otp_and_retry(at, "fetch", "fetch_gstr2b")
 
     [record] = workspace.imports(client.id, period)
-    expected = _documents_in(sandbox(client.gstin).portal.gstr2b(client.gstin, period))
+    expected = _documents_in(portal.gstr2b(client.gstin, period))
     assert (record.source, record.origin, record.doc_count) == ("gstr2b", "portal", expected)
     assert any(
         s.value.startswith(f"Downloaded GSTR-2B for Oct 2025: {expected} documents") for s in at.success

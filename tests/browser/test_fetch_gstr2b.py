@@ -1,5 +1,6 @@
-"""Demo mode in Chromium: the portal panel fetches October's GSTR-2B from the sandbox portal while the
-demo client works on November; the 2B is kept under October, marked as coming from the portal."""
+"""Demo mode in Chromium: the portal panel offers this month's GSTR-2B and the earlier ones still
+claimable; November's fetched from the sandbox portal replaces the demo's 2B file and is listed as
+coming from the portal."""
 
 from __future__ import annotations
 
@@ -27,10 +28,12 @@ def test_fetch_gstr2b_for_an_earlier_month_from_the_portal_panel(chromium, tmp_p
         page.get_by_test_id("stSidebarNavItems").get_by_role("link", name="Import").click()
         wait_run_done(page)
         otp = page.get_by_text("its OTP is").inner_text().split("its OTP is ")[1].rstrip(").")
-        page.get_by_label("GSTR-2B of").click()
-        page.get_by_role("option", name="Oct 2025").click()
+        month = page.get_by_label("GSTR-2B of")
+        month.click()
+        expect(page.get_by_role("option", name="Oct 2025")).to_be_visible()  # earlier months are offered
+        page.get_by_role("option", name="Nov 2025").click()
         wait_run_done(page)
-        fetch = page.get_by_role("button", name="Fetch GSTR-2B for Oct 2025")
+        fetch = page.get_by_role("button", name="Fetch GSTR-2B for Nov 2025")
         fetch.click()
         wait_run_done(page)
         page.get_by_label("OTP").fill(otp)
@@ -38,26 +41,23 @@ def test_fetch_gstr2b_for_an_earlier_month_from_the_portal_panel(chromium, tmp_p
         wait_run_done(page)
         fetch.click()
         wait_run_done(page)
-        expect(page.get_by_text("Downloaded GSTR-2B for Oct 2025")).to_be_visible()
-        expect(page.get_by_text("Kept as the GSTR-2B of Oct 2025")).to_be_visible()
+        expect(page.get_by_text("Downloaded GSTR-2B for Nov 2025")).to_be_visible()
+        expect(page.get_by_text("Kept as the GSTR-2B of Nov 2025")).to_be_visible()
+        # Listed with the month's imports like an uploaded 2B, marked as fetched from the portal.
+        listed = page.get_by_test_id("stExpander").filter(has_text="GSTR2B")
+        expect(listed).to_have_count(1)
+        expect(listed).to_contain_text("· portal")
+        listed.scroll_into_view_if_needed()
         page.screenshot(path=str(shot_dir / "fetch_gstr2b.png"), full_page=True)
 
         ws = Workspace(Store(f"sqlite:///{tmp_path / 'workbench.db'}"), user="check")
         try:
             [client] = ws.clients()
-            [record] = ws.imports(client.id, "102025")
-            assert (record.source, record.origin) == ("gstr2b", "portal")
-            assert f"Downloaded GSTR-2B for Oct 2025: {record.doc_count} documents" in page.inner_text("body")
+            [record] = [r for r in ws.imports(client.id, "112025") if r.source == "gstr2b"]
+            assert record.origin == "portal"
+            assert f"Downloaded GSTR-2B for Nov 2025: {record.doc_count} documents" in page.inner_text("body")
         finally:
             ws.store.dispose()
-        # October's Import page lists it like an uploaded 2B, marked as fetched from the portal.
-        page.get_by_test_id("stSidebar").get_by_label("Return period").click()
-        page.get_by_role("option", name="Oct 2025").click()
-        wait_run_done(page)
-        listed = page.get_by_test_id("stExpander").filter(has_text="GSTR2B")
-        expect(listed).to_have_count(1)
-        expect(listed).to_contain_text("· portal")
-        page.screenshot(path=str(shot_dir / "fetch_gstr2b_listed.png"), full_page=True)
     finally:
         context.close()
         stop_server(process)

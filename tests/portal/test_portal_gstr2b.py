@@ -191,12 +191,31 @@ def test_a_part_that_fails_once_is_asked_for_again():
     assert [e.fault for e in handle.portal.requests_of("GET2B")] == [None, None, "error500", None, None]
 
 
-def test_a_2b_the_portal_has_not_generated_yet_is_refused_in_plain_words():
-    handle = in_process(small_ims(), not_generated={NOV})
+@pytest.mark.parametrize(
+    ("options", "period", "month"),
+    [({}, "122025", "Dec 2025"), ({"not_generated": {NOV}}, NOV, "Nov 2025")],
+    ids=["a month after the inbox's newest", "the current month before the 14th"],
+)
+def test_a_2b_the_portal_has_not_generated_yet_is_refused_in_plain_words(options, period, month):
+    handle = in_process(small_ims(), **options)
     with pytest.raises(PortalError) as err:
-        fetch_gstr2b(_session(handle), RECIPIENT, NOV)
+        fetch_gstr2b(_session(handle), RECIPIENT, period)
     assert err.value.code == "RET2B1023"
-    assert "has not generated GSTR-2B for Nov 2025 yet" in str(err.value)
+    assert f"has not generated GSTR-2B for {month} yet" in str(err.value)
+
+
+def test_a_record_that_missed_its_months_2b_is_in_the_next_one_with_its_own_supplier_period():
+    late = dict(small_ims()["b2b"][0], inum="MH/2526/0390", rtnprd=OCT)  # October's GSTR-1, filed late
+    decided = dict(small_ims()["b2b"][1], inum="MH/2526/0391", rtnprd=OCT, action="A")  # Pending till now
+    still_pending = dict(small_ims()["b2b"][2], inum="KA-7700", rtnprd=OCT, action="P")
+    handle = in_process({"b2b": [*small_ims()["b2b"], late, decided, still_pending]})
+    connector = _session(handle)
+    docs = fetch_gstr2b(connector, RECIPIENT, NOV).result.docs
+    periods = dict(zip(docs["doc_no"], docs["supplier_period"], strict=True))
+    assert periods["MH/2526/0390"] == OCT and periods["MH/2526/0391"] == OCT and periods["TN/88"] == NOV
+    assert "KA-7700" not in periods
+    # An earlier month's 2B is the one fixed when its 3B was filed; none was filed here, so it is empty.
+    assert fetch_gstr2b(connector, RECIPIENT, OCT).result is None
 
 
 def test_a_month_nothing_was_filed_for_gives_an_empty_outcome_and_imports_nothing(tmp_path):
