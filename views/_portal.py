@@ -172,7 +172,9 @@ def _fetch_gstr2b(ws, client, period, connector, scope: str, otp: str | None) ->
     lines = [line for line in outcome.summary_lines() if not line.startswith("Warning: ")]
     if stored is not None:
         lines.append(f"Kept as the GSTR-2B of {period_label(month)} for {client.name}.")
-    st.session_state["_flash"] = ("success", "\n\n".join(map(markdown_literal, lines)))
+    # An empty 2B is news, not a success: nothing was kept.
+    kind = "success" if stored is not None else "info"
+    st.session_state["_flash"] = (kind, "\n\n".join(map(markdown_literal, lines)))
     if outcome.result is not None:
         st.session_state[f"{scope}_warnings"] = [str(w) for w in outcome.result.warnings]
     st.rerun()

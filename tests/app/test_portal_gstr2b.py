@@ -52,3 +52,16 @@ def test_fetch_gstr2b_of_the_current_month_is_listed_with_its_imports(demo_env, 
     at.run()
     listed = [e.label for e in at.expander if e.label.startswith("GSTR2B · ")]
     assert len(listed) == 1 and listed[0].endswith("· portal")
+
+
+def test_an_earlier_month_the_portal_has_no_2b_for_says_so_and_keeps_nothing(demo_env, app, workspace):  # noqa: F811
+    at = app("views/import.py")
+    [client] = workspace.clients()
+    # October's 3B was never filed on this (sandbox) portal, so it holds no October 2B.
+    next(s for s in at.selectbox if s.label == "GSTR-2B of").set_value("102025").run()
+    enter_otp_and_retry(at, "fetch", "fetch_gstr2b")
+    assert [i.value for i in at.info if "GSTR-2B" in i.value] == [
+        "The portal's GSTR-2B for Oct 2025 holds no documents: nothing was imported."
+    ]
+    assert not [s for s in at.success if "GSTR-2B" in s.value]
+    assert workspace.imports(client.id, "102025") == []
