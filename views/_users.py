@@ -108,8 +108,9 @@ def change_user_form(
 
 
 def unlock_button(accounts: Accounts, admin: User, user: User, until) -> None:
+    name = markdown_literal(user.name)
     st.warning(
-        f"Too many failed sign-ins for '{markdown_literal(user.name)}': signing in is refused until {until_words(until)}.",
+        f"Too many failed sign-ins for '{name}': signing in is refused until {until_words(until)}.",
         icon=":material/lock:",
     )
     if st.button("Unlock sign-in", key=f"unlock_{user.id}", icon=":material/lock_open:"):
