@@ -108,11 +108,8 @@ def sign_in_page() -> None:
 
 def _loggable(known: Accounts, name: str) -> str:
     """Only a known user's name is logged: a password typed into the name field stays out of the log."""
-    return (
-        clean_name(name)
-        if known.store.user_row(name=clean_name(name)) is not None
-        else "an unknown user name"
-    )
+    known_name = clean_name(name) in {u.name for u in known.users()}
+    return clean_name(name) if known_name else "an unknown user name"
 
 
 def sign_in(user: User) -> None:
