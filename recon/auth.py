@@ -23,12 +23,15 @@ import re
 import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from recon.errors import InputError
-from recon.store import PROJECT_ROOT, Client, Store
+from recon.present import INDIA_ZONE
+from recon.store import PROJECT_ROOT, Client, Store, now
 
 ROLES = ("admin", "consultant")
 MIN_PASSWORD = 8
@@ -36,12 +39,33 @@ DEFAULT_IDLE_MINUTES = 30.0
 DEMO_LOGIN = ("demo", "demo")  # documented in the README and printed on the sign-in page when the demo is on
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,99}$")
 _HASHER = PasswordHasher()  # argon2id with the library's current recommended cost
+# Guessing passwords is slowed down per sign-in name: after this many failures in a row the name is refused
+# for a while, in every app process on the database. An unknown name is counted and refused the same way.
+SIGN_IN_ATTEMPTS = 5
+SIGN_IN_LOCK = timedelta(minutes=15)
 
 log = logging.getLogger(__name__)
 
 
 class AccessDenied(InputError):
     """A client (or a task) this person may not open; said without naming the client."""
+
+
+class SignInLocked(InputError):
+    """Too many failed sign-ins for a name: it is refused until ``until`` (whether it exists is not said)."""
+
+    def __init__(self, name: str, until: datetime) -> None:
+        self.name = name
+        self.until = until
+        super().__init__(
+            f"Too many failed sign-ins for '{name}'; try again after {until_words(until)}.",
+            hint="An admin of the firm can unlock the name on the Clients page (Users and access).",
+        )
+
+
+def until_words(until: datetime) -> str:
+    """'10:42' on the consultant's clock (Indian time, as every time on screen)."""
+    return until.astimezone(ZoneInfo(INDIA_ZONE)).strftime("%H:%M")
 
 
 @dataclass(frozen=True)
@@ -121,12 +145,31 @@ def idle_timeout_seconds() -> float:
 class Accounts:
     """Sign-in, users, roles and client assignment on one store."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, clock: Callable[[], datetime] = now) -> None:
         self.store = store
+        self.clock = clock  # tests move it on instead of waiting for a lock to end
 
     def sign_in(self, name: str, password: str) -> User | None:
-        """The active user with this name and password, else None (which of the two was wrong is not said)."""
-        row = self.store.user_row(name=clean_name(name))
+        """The active user with this name and password, else None (which of the two was wrong is not said).
+
+        Raises :class:`SignInLocked` while the name is locked, and on the failure that locks it; a good
+        sign-in forgets the name's failures."""
+        name = clean_name(name)
+        at = self.clock().astimezone(UTC)
+        until = self.store.sign_in_locked_until(name, at)
+        if until:
+            raise SignInLocked(name, until)
+        user = self._verified(name, password)
+        if user is None:
+            until = self.store.note_failed_sign_in(name, at, limit=SIGN_IN_ATTEMPTS, lock_for=SIGN_IN_LOCK)
+            if until:
+                raise SignInLocked(name, until)
+            return None
+        self.store.clear_sign_in_failures(name)
+        return user
+
+    def _verified(self, name: str, password: str) -> User | None:
+        row = self.store.user_row(name=name)
         if row is None or not row["active"]:
             _spend_a_verification(password)  # an unknown name takes as long as a wrong password
             return None
@@ -137,6 +180,15 @@ class Accounts:
         if _HASHER.check_needs_rehash(row["password_hash"]):
             self.store.update_user(row["id"], password_hash=_HASHER.hash(password))
         return _user(row)
+
+    def locked_names(self) -> dict[str, datetime]:
+        """{sign-in name: when its lock ends} of the names refused now (for the admin's users list)."""
+        return self.store.sign_in_locks(self.clock().astimezone(UTC))
+
+    def unlock(self, by: User, name: str) -> None:
+        """An admin lets a locked name sign in again at once."""
+        _require_admin(by)
+        self.store.clear_sign_in_failures(clean_name(name))
 
     def user(self, user_id: int) -> User | None:
         """The user as stored now (a role change or a deactivation applies on the next click), if active."""
@@ -179,6 +231,9 @@ class Accounts:
             _require_admin(by)
         check_password(password)
         self.store.update_user(user_id, password_hash=_HASHER.hash(password))
+        row = self.store.user_row(user_id=user_id)
+        if row:  # a new password is a fresh start: the failures with the old one no longer count
+            self.store.clear_sign_in_failures(row["name"])
 
     def set_role(self, by: User, user_id: int, role: str) -> None:
         _require_admin(by)

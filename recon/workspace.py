@@ -357,6 +357,21 @@ class Workspace:
             import_id, result.source, result.summary_lines(), warnings, result.docs.height, taxable, tax
         )
 
+    def fetch_gstr2b(self, client_id: int, period: str, connector, *, otp=None, progress=None):
+        """Fetch the client's GSTR-2B for ``period`` through the portal connector and keep it as that month's
+        2B, replacing an earlier one: the statement later months' open pool settles books against.
+
+        Returns (``recon.portal.service.Gstr2bOutcome``, the stored import or None when the 2B is empty).
+        """
+        from recon.portal.service import fetch_gstr2b
+
+        client = self._client(client_id)
+        period = check_period(period)
+        outcome = fetch_gstr2b(connector, client.gstin, period, otp=otp, progress=progress)
+        if outcome.result is None:
+            return outcome, None
+        return outcome, self.import_read(client, period, outcome.result, mode="replace", origin="portal")
+
     def _check_recipient(self, client: Client, result) -> None:
         # A portal file of another registration would silently produce a wrong upload: refuse it.
         found = (result.recipient_gstin or "").strip().upper()

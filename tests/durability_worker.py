@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-from recon import store as store_module
 from recon.store import Store
+from recon.store import operation as operation_rows
 from recon.workspace import Workspace
 
 
@@ -28,13 +28,13 @@ def _pause(marker: str) -> None:
 
 def _pause_when_closing(marker: str) -> None:
     """Pause inside the transaction that saves a result: the operation row is closed there, last."""
-    original = store_module._finish
+    original = operation_rows.close
 
     def closing(conn, operation_id, outcome, **options):
         original(conn, operation_id, outcome, **options)
         _pause(marker)
 
-    store_module._finish = closing
+    operation_rows.close = closing
 
 
 def _pause_after_reference(marker: str) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import threading
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 from handwritten_files import CLIENT_A, CLIENT_B, ims_download, tally_register
 
-from recon.auth import AccessDenied, Accounts, first_admin_setting, idle_timeout_seconds
+from recon.auth import AccessDenied, Accounts, SignInLocked, first_admin_setting, idle_timeout_seconds
 from recon.errors import InputError
 from recon.store import Store, metadata
 from recon.workspace import Workspace
@@ -212,3 +214,155 @@ def test_a_download_of_someone_elses_client_is_refused_without_naming_that_clien
     boss = Workspace(store).signed_in(firm["admin"])
     with pytest.raises(InputError, match="Bharat"):  # the admin, who sees every client, is told which
         boss.import_file(firm["a"].id, PERIOD, bharat_download, "ims.json", kind="ims")
+
+
+# --- Too many failed sign-ins ------------------------------------------------------------------------------
+
+
+class Clock:
+    """The time the accounts see; a test moves it on instead of waiting for a lock to end."""
+
+    def __init__(self) -> None:
+        self.at = datetime(2026, 12, 6, 5, 0, tzinfo=UTC)  # 10:30 in India, the consultant's clock
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def move(self, **delta) -> None:
+        self.at += timedelta(**delta)
+
+
+@pytest.fixture
+def quick_hashes(monkeypatch):
+    """Cheap argon2 parameters: these tests sign in dozens of times and test counting, not hashing."""
+    from argon2 import PasswordHasher
+
+    from recon import auth
+
+    monkeypatch.setattr(auth, "_HASHER", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
+    auth._dummy_hash.cache_clear()
+    yield
+    auth._dummy_hash.cache_clear()
+
+
+@pytest.fixture
+def people(store, quick_hashes):
+    """An admin and a consultant, and a clock to sign in by."""
+    clock = Clock()
+    accounts = Accounts(store, clock=clock)
+    admin = accounts.create_user(None, "boss", "boss-password-1", "admin")
+    asha = accounts.create_user(admin, "asha", "asha-password-1", "consultant")
+    return {"accounts": accounts, "clock": clock, "admin": admin, "asha": asha}
+
+
+def fail(accounts: Accounts, name: str, times: int) -> None:
+    for _ in range(times):
+        assert accounts.sign_in(name, "not-her-password") is None
+
+
+def test_the_fifth_failed_sign_in_locks_the_name_for_fifteen_minutes(people):
+    accounts, clock = people["accounts"], people["clock"]
+    fail(accounts, "asha", 4)
+    with pytest.raises(SignInLocked) as raised:
+        accounts.sign_in("asha", "not-her-password")
+    assert str(raised.value).startswith("Too many failed sign-ins for 'asha'; try again after 10:45.")
+    clock.move(minutes=14)
+    with pytest.raises(SignInLocked):  # the right password does not open a locked name either
+        accounts.sign_in(" Asha ", "asha-password-1")
+    clock.move(minutes=1, seconds=1)
+    assert accounts.sign_in("asha", "asha-password-1") == people["asha"]
+    assert accounts.sign_in("boss", "boss-password-1") == people["admin"]  # other names were never locked
+
+
+def test_an_unknown_name_is_locked_in_the_same_words(people):
+    """The lock says nothing about whether a user of that name exists."""
+    accounts = people["accounts"]
+    words = {}
+    for name in ("asha", "nobody"):
+        fail(accounts, name, 4)
+        with pytest.raises(SignInLocked) as raised:
+            accounts.sign_in(name, "not-her-password")
+        words[name] = str(raised.value).replace(f"'{name}'", "'NAME'")
+    assert words["asha"] == words["nobody"]
+
+
+def test_a_good_sign_in_starts_the_count_again(people):
+    accounts = people["accounts"]
+    fail(accounts, "asha", 4)
+    assert accounts.sign_in("asha", "asha-password-1") == people["asha"]
+    fail(accounts, "asha", 4)  # four more are only four
+    with pytest.raises(SignInLocked):
+        accounts.sign_in("asha", "not-her-password")
+
+
+def test_failures_far_apart_do_not_add_up(people):
+    accounts, clock = people["accounts"], people["clock"]
+    fail(accounts, "asha", 4)
+    clock.move(minutes=16)
+    fail(accounts, "asha", 4)
+    assert accounts.sign_in("asha", "asha-password-1") == people["asha"]
+
+
+def test_an_admin_unlocks_a_name_and_a_consultant_cannot(people):
+    accounts, clock, admin, asha = people["accounts"], people["clock"], people["admin"], people["asha"]
+    fail(accounts, "asha", 4)
+    with pytest.raises(SignInLocked):
+        accounts.sign_in("asha", "not-her-password")
+    assert accounts.locked_names() == {"asha": clock.at + timedelta(minutes=15)}
+    with pytest.raises(AccessDenied):
+        accounts.unlock(asha, "asha")
+    accounts.unlock(admin, "ASHA")
+    assert accounts.locked_names() == {}
+    assert accounts.sign_in("asha", "asha-password-1") == asha
+
+
+def test_a_new_password_set_by_an_admin_opens_a_locked_name(people):
+    accounts, admin, asha = people["accounts"], people["admin"], people["asha"]
+    fail(accounts, "asha", 4)
+    with pytest.raises(SignInLocked):
+        accounts.sign_in("asha", "not-her-password")
+    accounts.set_password(admin, asha.id, "a-new-password-2")
+    assert accounts.sign_in("asha", "a-new-password-2") == asha
+
+
+def test_two_app_processes_count_the_same_failures(people, store):
+    """Failures are counted in the database: a second server (its own Store and pool) sees the first's."""
+    other_store = Store(store.url)
+    try:
+        other = Accounts(other_store, clock=people["clock"])
+        fail(people["accounts"], "asha", 2)
+        fail(other, "asha", 2)
+        with pytest.raises(SignInLocked):
+            people["accounts"].sign_in("asha", "not-her-password")
+        with pytest.raises(SignInLocked):  # the other server refuses her too, even with her password
+            other.sign_in("asha", "asha-password-1")
+    finally:
+        other_store.dispose()
+
+
+def test_failures_counted_at_the_same_moment_all_count(store):
+    """Four sign-ins failing at once in two servers (the name's first failures: its row is new) add up."""
+    stores = [store, Store(store.url)]
+    at = Clock()()
+    barrier = threading.Barrier(4)
+    errors = []
+
+    def note(which: Store) -> None:
+        try:
+            barrier.wait()
+            which.note_failed_sign_in("asha", at, limit=5, lock_for=timedelta(minutes=15))
+        except Exception as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=note, args=(stores[i % 2],)) for i in range(4)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert store.sign_in_locked_until("asha", at) is None
+        until = stores[1].note_failed_sign_in("asha", at, limit=5, lock_for=timedelta(minutes=15))
+        assert until == at + timedelta(minutes=15)
+    finally:
+        stores[1].dispose()

@@ -241,8 +241,8 @@ def test_a_database_held_too_long_by_another_writer_is_said_in_words(tmp_path, m
     """SQLite: another process keeps the write lock past every retry; the save says so, saves nothing."""
     import sqlite3
 
-    from recon import store as store_module
     from recon.store import StoreBusy
+    from recon.store import engine as store_module
 
     monkeypatch.setattr(store_module, "SQLITE_BUSY_MS", 50)
     url = f"sqlite:///{tmp_path / 'workbench.db'}"

@@ -229,3 +229,46 @@ def test_two_sessions_reconciling_one_period_at_once_keep_one_result_and_neither
     assert rows == 1
     first.dispose()
     second.dispose()
+
+
+def test_operations_closed_long_ago_are_deleted_when_a_new_one_starts(store):
+    """The operations table does not grow for ever: a closed operation goes after 90 days, an open one
+    (running, or an upload whose answer is still to be fetched) stays however old."""
+    from datetime import timedelta
+
+    from recon.store import now, operations
+
+    client = store.add_client("Acme Traders", "27AAPFU0939F1ZV", "27", "112025")
+
+    def operation(kind: str, *, closed: bool) -> int:
+        op = store.start_operation(kind, client.id, "112025", {"file": f"{kind}.xlsx"}, who="asha")
+        if closed:
+            store.finish_operation(op, "saved")
+        else:
+            store.release_operation(op, "the portal was still processing")
+        return op
+
+    def started(op: int, days_ago: int) -> None:
+        with store.engine.begin() as conn:
+            back = now() - timedelta(days=days_ago)
+            conn.execute(operations.update().where(operations.c.id == op).values(started_at=back))
+            conn.execute(
+                operations.update()
+                .where(operations.c.id == op, operations.c.finished_at.is_not(None))
+                .values(finished_at=back)
+            )
+
+    long_closed = operation("import", closed=True)
+    recently_closed = operation("bulk", closed=True)
+    long_open = operation("upload", closed=False)
+    for op, days_ago in ((long_closed, 91), (recently_closed, 89), (long_open, 200)):
+        started(op, days_ago)
+
+    new = store.start_operation("reconcile", client.id, "112025", {}, who="asha")
+
+    with store.engine.connect() as conn:
+        kept = set(conn.execute(sa.select(operations.c.id)).scalars())
+    assert kept == {recently_closed, long_open, new}
+    assert store.operation(long_closed) is None
+    assert [op["id"] for op in store.open_operations()] == [long_open, new]
+    assert store.operation(long_open)["outcome"] == "the portal was still processing"

@@ -12,8 +12,8 @@ import time
 
 import streamlit as st
 
-from recon.auth import Accounts, User, clean_name, idle_timeout_seconds
-from views._shared import shared_workspace
+from recon.auth import Accounts, SignInLocked, User, clean_name, idle_timeout_seconds
+from views._shared import shared_workspace, show_error
 
 AUTH = "_auth"  # {"user_id": int, "last_seen": epoch seconds}
 SIGNED_OUT = "_signed_out"  # why the last session ended, shown on the sign-in form
@@ -81,13 +81,19 @@ def sign_in_page() -> None:
         )
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
-        user = known.sign_in(name, password)
-        if user is None:
-            # Only a known user's name is logged: a password typed into the name field stays out of the log.
-            known_name = known.store.user_row(name=clean_name(name)) is not None
-            log.info("failed sign-in for %s", clean_name(name) if known_name else "an unknown user name")
-            st.error("Wrong user name or password.", icon=":material/error:")
+        try:
+            user = known.sign_in(name, password)
+        except SignInLocked as locked:
+            log.warning(
+                "sign-ins refused for %s until %s", _loggable(known, name), f"{locked.until:%H:%M} UTC"
+            )
+            show_error(locked)
+            user = None
         else:
+            if user is None:
+                log.info("failed sign-in for %s", _loggable(known, name))
+                st.error("Wrong user name or password.", icon=":material/error:")
+        if user is not None:
             sign_in(user)
             st.rerun()
     if known.demo_login_open():
@@ -98,6 +104,12 @@ def sign_in_page() -> None:
             "IMS_WORKBENCH_ADMIN_PASSWORD (or admin_user / admin_password under [workbench] in "
             ".streamlit/secrets.toml) and restarts the app."
         )
+
+
+def _loggable(known: Accounts, name: str) -> str:
+    """Only a known user's name is logged: a password typed into the name field stays out of the log."""
+    known_name = clean_name(name) in {u.name for u in known.users()}
+    return clean_name(name) if known_name else "an unknown user name"
 
 
 def sign_in(user: User) -> None:

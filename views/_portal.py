@@ -1,4 +1,4 @@
-"""Fetch and Upload through the portal connector (recon.portal.service), with the OTP prompt.
+"""Fetch (IMS, GSTR-2B) and Upload through the portal connector (recon.portal.service), with the OTP prompt.
 
 Demo clients talk to the local sandbox portal (started once per server process); other clients to the
 firm's GSP as configured in ``.streamlit/secrets.toml`` ``[portal]`` or the environment.
@@ -136,6 +136,48 @@ def fetch_panel(ws, client, period) -> None:
         st.rerun()
     for warning in st.session_state.pop(f"{scope}_warnings", []):
         st.warning(markdown_literal(warning), icon=":material/warning:")
+    _fetch_gstr2b(ws, client, period, connector, scope, otp)
+
+
+def _fetch_gstr2b(ws, client, period, connector, scope: str, otp: str | None) -> None:
+    """The client's GSTR-2B of this month or an earlier one still within the s.16(4) window, kept as that
+    month's 2B: what the open pool settles earlier books against."""
+    from recon.portal.client import OtpRequired, PortalError
+    from recon.portal.service import gstr2b_periods, request_otp
+    from recon.present import period_label
+
+    month = st.selectbox(
+        "GSTR-2B of", gstr2b_periods(period), format_func=period_label, key=f"{scope}_2b_month"
+    )
+    if not st.button(
+        f"Fetch GSTR-2B for {period_label(month)}", key="fetch_gstr2b", icon=":material/cloud_download:"
+    ):
+        return
+    bar = st.progress(0.0, text="Connecting to the portal ...")
+    try:
+        outcome, stored = ws.fetch_gstr2b(
+            client.id, month, connector, otp=otp, progress=_progress_reporter(bar)
+        )
+    except OtpRequired:
+        request_otp(connector, client.gstin)
+        st.session_state[f"{scope}_otp_needed"] = True
+        st.rerun()
+    except PortalError as err:
+        st.error(f"The portal refused the GSTR-2B download: {markdown_literal(str(err))}")
+        return
+    except InputError as err:
+        st.error(markdown_literal(str(err)))
+        return
+    st.session_state.pop(f"{scope}_otp_needed", None)
+    lines = [line for line in outcome.summary_lines() if not line.startswith("Warning: ")]
+    if stored is not None:
+        lines.append(f"Kept as the GSTR-2B of {period_label(month)} for {client.name}.")
+    # An empty 2B is news, not a success: nothing was kept.
+    kind = "success" if stored is not None else "info"
+    st.session_state["_flash"] = (kind, "\n\n".join(map(markdown_literal, lines)))
+    if outcome.result is not None:
+        st.session_state[f"{scope}_warnings"] = [str(w) for w in outcome.result.warnings]
+    st.rerun()
 
 
 def upload_panel(ws, client, period, upload) -> None:

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from recon.auth import ROLES, Accounts, User
+from recon.auth import ROLES, Accounts, User, until_words
 from recon.errors import InputError
+from recon.safe_text import markdown_literal
 from views._shared import flash, show_error
 
 
@@ -16,6 +17,7 @@ def users_panel(ws, admin: User) -> None:
     accounts = Accounts(ws.store)
     clients = {c.id: f"{c.name} · {c.gstin}" for c in ws.clients()}
     users = accounts.users()
+    locked = accounts.locked_names()
     st.dataframe(
         [
             {
@@ -23,6 +25,7 @@ def users_panel(ws, admin: User) -> None:
                 "Role": u.role,
                 "Active": "yes" if u.active else "no",
                 "Clients": "all" if u.is_admin else _client_names(accounts, u, clients),
+                "Sign-in": f"locked until {until_words(locked[u.name])}" if u.name in locked else "",
             }
             for u in users
         ],
@@ -30,7 +33,7 @@ def users_panel(ws, admin: User) -> None:
         width="stretch",
     )
     new_user_form(accounts, admin, clients)
-    change_user_form(accounts, admin, users, clients)
+    change_user_form(accounts, admin, users, clients, locked)
 
 
 def _client_names(accounts: Accounts, user: User, clients: dict[int, str]) -> str:
@@ -62,11 +65,15 @@ def new_user_form(accounts: Accounts, admin: User, clients: dict[int, str]) -> N
         st.rerun()
 
 
-def change_user_form(accounts: Accounts, admin: User, users: list[User], clients: dict[int, str]) -> None:
+def change_user_form(
+    accounts: Accounts, admin: User, users: list[User], clients: dict[int, str], locked: dict
+) -> None:
     st.subheader("Change a user")
     by_id = {u.id: u for u in users}
     user_id = st.selectbox("User", list(by_id), format_func=lambda i: by_id[i].name, key="change_user_pick")
     user = by_id[user_id]
+    if user.name in locked:
+        unlock_button(accounts, admin, user, locked[user.name])
     held = sorted(i for i in (accounts.client_ids(user) or ()) if i in clients)
     with st.form(f"change_user_{user.id}", clear_on_submit=True):  # a typed password does not linger
         role = st.selectbox("Role", ROLES, index=ROLES.index(user.role), key=f"change_role_{user.id}")
@@ -97,4 +104,16 @@ def change_user_form(accounts: Accounts, admin: User, users: list[User], clients
             show_error(err)
             return
         flash(f"User '{user.name}' saved.")
+        st.rerun()
+
+
+def unlock_button(accounts: Accounts, admin: User, user: User, until) -> None:
+    name = markdown_literal(user.name)
+    st.warning(
+        f"Too many failed sign-ins for '{name}': signing in is refused until {until_words(until)}.",
+        icon=":material/lock:",
+    )
+    if st.button("Unlock sign-in", key=f"unlock_{user.id}", icon=":material/lock_open:"):
+        accounts.unlock(admin, user.name)
+        flash(f"User '{user.name}' may sign in again.")
         st.rerun()

@@ -1,6 +1,6 @@
 """The GST portal: the taxpayer-API connector (``client``, ``crypto``, ``config``), the app's entry points
-(``service``) and a local sandbox portal (``sandbox``, its record rules in ``sandbox_rules``) that speaks
-the same conversation.
+(``service``) and a local sandbox portal (``sandbox`` and its ``sandbox_*`` modules, one per idea) that
+speaks the same conversation.
 
 Importing this package installs a logging filter on the ``recon.portal`` loggers that blanks out every
 registered secret (client secret, OTP, app key, session key, auth token), as a second line of defence

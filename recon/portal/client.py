@@ -1,7 +1,9 @@
-"""The GSTN taxpayer-API conversation for IMS (docs/reference/portal-api.md §2-§4), over a ``requests.Session`` from outside.
+"""The GSTN taxpayer-API conversation for IMS and GSTR-2B (docs/reference/portal-api.md §2-§4), over a
+``requests.Session`` from outside.
 
 The client knows the protocol and nothing about decisions: log in with an OTP, keep the session alive,
-download sections (following queued downloads), send SAVE / RESETIMS bodies and poll their status.
+download sections (following queued downloads) and GSTR-2B statements (following their parts), send
+SAVE / RESETIMS bodies and poll their status.
 What to do when a SAVE may or may not have reached the portal is decided by ``recon.portal.service``;
 this module only makes the ambiguity explicit (:class:`MaybeReceived`) instead of repeating the request.
 
@@ -131,6 +133,13 @@ class PortalClient:
     def has_session(self, gstin: str) -> bool:
         login = self._logins.get(gstin.upper())
         return bool(login and login.active())
+
+    def open_session(self, gstin: str, otp: str | None = None) -> None:
+        """Open a session with ``otp`` when given; without one, a session must be open already."""
+        if otp:
+            self.authenticate(gstin, otp)
+        elif not self.has_session(gstin):
+            raise OtpRequired(gstin, f"no portal session for {gstin.upper()}: request an OTP and enter it")
 
     def request_otp(self, gstin: str) -> None:
         """OTPREQUEST: the portal sends an OTP to the taxpayer's authorised signatory."""
@@ -392,6 +401,27 @@ class PortalClient:
         return status
 
     # -----------------------------------------------------------------------------------------------
+    # GSTR-2B
+    # -----------------------------------------------------------------------------------------------
+
+    def get_gstr2b(self, gstin: str, period: str) -> list[dict]:
+        """GET2B for a return period (MMYYYY): the statement, or each of its parts when the portal splits it.
+
+        A large 2B answers the plain call with its count of parts ``fc``; each part is then asked for by
+        ``file_num`` (docs/reference/portal-api.md §3). The same session, retries and errors as the IMS calls.
+        """
+        params = {"action": "GET2B", "gstin": gstin.upper(), "rtnprd": period}
+        first = self._get(gstin, self.settings.gstr2b_path, params)
+        count = _parts_count(first)
+        if count <= 1:
+            return [first]
+        log.info("GSTR-2B %s for %s comes in %d parts", period, gstin, count)
+        parts = [first] if _holds_documents(first) else []
+        for number in range(len(parts) + 1, count + 1):
+            parts.append(self._get(gstin, self.settings.gstr2b_path, {**params, "file_num": str(number)}))
+        return parts
+
+    # -----------------------------------------------------------------------------------------------
     # Transport
     # -----------------------------------------------------------------------------------------------
 
@@ -532,3 +562,24 @@ def _unpack(content: bytes) -> list[bytes]:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             return [archive.read(name) for name in archive.namelist() if not name.endswith("/")]
     return [content]
+
+
+def _statement_of(reply) -> dict:
+    """The 2B's ``data`` object, under however many ``data`` wrappers the GSP adds."""
+    node = reply if isinstance(reply, dict) else {}
+    while isinstance(node.get("data"), dict) and "rtnprd" not in node:
+        node = node["data"]
+    return node
+
+
+def _parts_count(reply) -> int:
+    """``fc``: how many parts a 2B comes in (1 when the reply does not say)."""
+    try:
+        return int(_statement_of(reply).get("fc") or 1)
+    except (TypeError, ValueError):
+        return 1
+
+
+def _holds_documents(reply) -> bool:
+    statement = _statement_of(reply)
+    return any(key in statement for key in ("docdata", "docRejdata", "docrejdata"))

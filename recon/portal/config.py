@@ -19,6 +19,7 @@ IMS_PORTAL_GSP_HEADERS         [portal.headers]            extra GSP headers (en
 IMS_PORTAL_AUTH_PATH           auth_path                   default /taxpayerapi/v1.0/authenticate
 IMS_PORTAL_IMS_PATH            ims_path                    default /taxpayerapi/v1.2/returns/ims
 IMS_PORTAL_IMS_COUNT_PATH      ims_count_path              default /taxpayerapi/v1.0/returns/ims (GETCNT)
+IMS_PORTAL_GSTR2B_PATH         gstr2b_path                 default /taxpayerapi/v1.0/returns/gstr2b (GET2B)
 IMS_PORTAL_IP_USR              ip_usr                      ``ip-usr`` header: the user's public IP
 IMS_PORTAL_TIMEOUT             timeout                     seconds per HTTP call (default 60)
 IMS_PORTAL_ECO_SECTIONS        eco_sections                GETINV names for ecom/ecoma, e.g. "ECO,ECOA"
@@ -44,6 +45,7 @@ from recon.portal.crypto import CryptoError, load_public_key
 DEFAULT_AUTH_PATH = "/taxpayerapi/v1.0/authenticate"
 DEFAULT_IMS_PATH = "/taxpayerapi/v1.2/returns/ims"
 DEFAULT_IMS_COUNT_PATH = "/taxpayerapi/v1.0/returns/ims"
+DEFAULT_GSTR2B_PATH = "/taxpayerapi/v1.0/returns/gstr2b"
 
 # REQSTS polling while IP: 2 s, 3 s, 15 s, 30 s, 1, 2, 5, 10, 12 min, then the user re-checks (docs/reference/portal-api.md §4).
 POLL_SCHEDULE = (2.0, 3.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 720.0)
@@ -138,6 +140,7 @@ class PortalSettings:
     auth_path: str = DEFAULT_AUTH_PATH
     ims_path: str = DEFAULT_IMS_PATH
     ims_count_path: str = DEFAULT_IMS_COUNT_PATH
+    gstr2b_path: str = DEFAULT_GSTR2B_PATH
     ip_usr: str = "127.0.0.1"
     timeout: float = 60.0
     eco_sections: tuple[str, str] = DEFAULT_ECO_SECTIONS
@@ -147,7 +150,7 @@ class PortalSettings:
         return (
             f"PortalSettings(base_url={self.base_url!r}, client_id={self.client_id!r}, client_secret=***, "
             f"username={self.username!r}, gsp_headers=[{headers}] (values ***), auth_path={self.auth_path!r}, "
-            f"ims_path={self.ims_path!r}, ims_count_path={self.ims_count_path!r})"
+            f"ims_path={self.ims_path!r}, ims_count_path={self.ims_count_path!r}, gstr2b_path={self.gstr2b_path!r})"
         )
 
     def username_for(self, gstin: str) -> str:
@@ -235,6 +238,7 @@ def settings_from_mapping(values: Mapping, *, origin: str = "settings") -> Porta
         auth_path=values.get("auth_path") or DEFAULT_AUTH_PATH,
         ims_path=values.get("ims_path") or DEFAULT_IMS_PATH,
         ims_count_path=values.get("ims_count_path") or DEFAULT_IMS_COUNT_PATH,
+        gstr2b_path=values.get("gstr2b_path") or DEFAULT_GSTR2B_PATH,
         ip_usr=values.get("ip_usr") or "127.0.0.1",
         timeout=float(values.get("timeout") or 60.0),
         eco_sections=(eco[0], eco[1]),

@@ -7,9 +7,14 @@ for demos and manual tests.
 
 It prints the settings that point the workbench at it (IMS_PORTAL_* environment variables) and writes its
 freshly generated public key where ``--key-out`` says. Faults can be switched on while it runs with
-``POST /sandbox/admin`` (see ``recon.portal.sandbox._admin``), e.g.::
+``POST /sandbox/admin`` (see ``recon.portal.sandbox_http._admin``), e.g.::
 
     curl -X POST localhost:8765/sandbox/admin -d '{"op": "fault", "kind": "drop", "action": "SAVE", "apply_first": true}'
+
+It serves each month's GSTR-2B from the records it holds; filing GSTR-3B for a month fixes that 2B and
+takes its records out of the inbox::
+
+    curl -X POST localhost:8765/sandbox/admin -d '{"op": "file_3b", "gstin": "27...", "period": "102025"}'
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""What the app calls: fetch IMS into canonical documents, upload actions and say what happened per record.
+"""What the app calls: fetch IMS and GSTR-2B into canonical documents, upload actions and say what happened
+per record.
 
 Policy lives here, the protocol in :mod:`recon.portal.client`:
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 import polars as pl
@@ -29,12 +30,15 @@ from recon.errors import Issue
 from recon.jsonio import dumps_exact
 from recon.portal.client import MaybeReceived, OtpRequired, PortalClient, PortalError, PortalUnavailable
 from recon.portal.config import load_settings, settings_from_mapping
+
+# The GSTR-2B fetch has its own module; the app finds it here with the rest of what it calls.
+from recon.portal.service_gstr2b import Gstr2bOutcome, Progress, fetch_gstr2b, gstr2b_periods  # noqa: F401
+from recon.present import india_time
 from recon.readers.result import ReadResult
 from recon.readers.sections import FETCHED_SECTIONS
 
 log = logging.getLogger("recon.portal.service")
 
-Progress = Callable[[float, str], None]
 NOTE_SECTIONS = ("b2bcn", "b2bcna", "b2bdn", "b2bdna")
 # error_report keys seen in production replies vs the published schema (docs/reference/portal-api.md §4): accept both.
 REPORT_SECTION_ALIASES = {
@@ -107,10 +111,7 @@ def fetch_ims(
     ``previous``: the previous download's canonical documents, to report what changed.
     """
     gstin = gstin.upper()
-    if otp:
-        client.authenticate(gstin, otp)
-    elif not client.has_session(gstin):
-        raise OtpRequired(gstin, f"no portal session for {gstin}: request an OTP and enter it")
+    client.open_session(gstin, otp)
     wanted = list(sections or client.settings.getinv_sections())
     report = progress or (lambda fraction, message: None)
     warnings: list[Issue] = []
@@ -127,7 +128,7 @@ def fetch_ims(
                 Issue(f"section {section} could not be downloaded ({err}); the GSP may not offer it")
             )
     report(len(wanted) / (len(wanted) + 1), "Reading the records")
-    name = f"IMS {gstin} (portal download {datetime.now():%d-%m-%Y %H:%M})"
+    name = f"IMS {gstin} (portal download {india_time(datetime.now(UTC))})"
     result = _read_fetched(fetched, name, gstin)
     result.warnings.extend(warnings)
     per_section = {section: len(records) for section, records in fetched.items()}
