@@ -137,7 +137,11 @@ def set_action(
 def matched_to_accept(
     wanted: pl.DataFrame, results: pl.DataFrame, portal: pl.DataFrame, *, filed_only: bool
 ) -> pl.DataFrame:
-    """Matched documents an "accept matched" click would accept (see ``Workspace.matched_to_accept``)."""
+    """Matched documents an "accept matched" click would accept: no decision yet, not Accepted on the
+    portal already, not a pair still to confirm; with ``filed_only`` only where the supplier filed.
+
+    Columns: portal_doc_id, supplier_filed, doc_kind.
+    """
     pairs = results.filter(pl.col("category") == "matched")
     to_confirm = pairs.filter(needs_pair_confirmation()).get_column("portal_doc_id")
     facts = portal.select(
@@ -163,9 +167,13 @@ def accept_matched(
     *,
     filed_only: bool,
 ) -> ActionOutcome:
-    """Accept ``rows`` (``matched_to_accept``) as the consultant's own decisions; credit notes carry the
-    ITC reduction at the books' amounts. Only undecided documents are accepted: one decided by someone
-    meanwhile keeps that decision."""
+    """Accept ``rows`` (``matched_to_accept``) in one click, saved as the consultant's own decisions.
+
+    ``filed_only`` (the first button): only where the supplier has filed. Without it the unfiled ones
+    are accepted too — the button says how many, so the click is the confirmation. Credit notes carry
+    the ITC reduction at the books' amounts (capped at the note).
+    Only undecided documents are accepted: one decided by someone meanwhile keeps that decision.
+    """
     if rows.is_empty():
         return ActionOutcome()
     ids = rows.get_column("portal_doc_id").to_list()
@@ -212,7 +220,12 @@ def books_reductions(
 def suggestions_to_apply(
     wanted: pl.DataFrame, joined: pl.DataFrame, unsendable: pl.DataFrame, actions: tuple[str, ...]
 ) -> pl.DataFrame:
-    """Suggestions an "apply these suggestions" step would save (see ``Workspace.suggestions_to_apply``)."""
+    """Suggestions an "apply these suggestions" step would save: one row per portal document whose
+    suggested action differs from the portal's and that nobody has decided.
+
+    Columns: portal_doc_id, supplier, supplier_gstin, doc_no, category, suggested_action, why,
+    suggested_remark, portal_would_refuse (why the upload will leave it out, else null).
+    """
     rows = wanted.filter(
         (pl.col("action_source") == "suggested")
         & pl.col("suggested_action").is_in(list(actions))
@@ -248,7 +261,13 @@ def apply_suggestions(
     *,
     confirmed: bool,
 ) -> ActionOutcome:
-    """Save each listed document's suggestion as the consultant's decision (see ``Workspace.apply_suggestions``)."""
+    """Save each listed document's suggested action (and its suggested remark and ITC reduction) as a
+    decision of the consultant, through the same guards as set_action.
+
+    Documents decided since the list was shown keep their decision (refused: "already decided").
+    Rejects, and Accepts of unfiled suppliers' documents, need ``confirmed=True`` — the page shows
+    the list before the button.
+    """
     ids = list(dict.fromkeys(portal_doc_ids))
     docs = portal.filter(pl.col("doc_id").is_in(ids)).unique("doc_id", keep="first", maintain_order=True)
     chosen = docs.select(pl.col("doc_id").alias("portal_doc_id")).join(

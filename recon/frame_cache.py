@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections import OrderedDict
@@ -91,3 +92,8 @@ def _held_bytes(value) -> int:
 # The frames one process keeps for all its sessions: a lakh of documents a side comes to a few hundred MB
 # for one client's documents, results, joined rows and actions; several clients fit, old versions do not pile up.
 CACHE_BYTES = int(os.environ.get("IMS_WORKBENCH_CACHE_MB", "1024")) * 1024**2
+
+
+def fingerprint(inputs: dict) -> str:
+    """What a frame was computed from, as a cache key (and as stored with the results)."""
+    return json.dumps(inputs, sort_keys=True, default=str)

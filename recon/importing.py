@@ -12,11 +12,33 @@ from dataclasses import dataclass
 import polars as pl
 
 from recon import figures, import_checks, ims_json, model
+from recon.clients import check_period
 from recon.errors import InputError
-from recon.import_checks import ImportConcern, OtherClientMatch
+from recon.import_checks import ImportConcern, ImportNeedsConfirmation, OtherClientMatch
+from recon.operations import noted
 from recon.store import Client
 
 SOURCE_WORDS = {"ims": "IMS", "gstr2b": "GSTR-2B", "gstr2a": "GSTR-2A"}
+PORTAL_PREFERENCE = ("ims", "gstr2b", "gstr2a")  # IMS first: only IMS records take actions
+
+
+def portal_source(sources: set[str]) -> str | None:
+    """Which portal data a period with imports of ``sources`` is reconciled against: IMS, else 2B, else 2A."""
+    return next((s for s in PORTAL_PREFERENCE if s in sources), None)
+
+
+def readiness(sources: set[str]) -> tuple[bool, str]:
+    """Whether a period with imports of ``sources`` can be reconciled, and if not, what to import."""
+    if "books" not in sources and not sources & set(PORTAL_PREFERENCE):
+        return False, "Import the purchase books and the IMS download (or GSTR-2B) on the Import page."
+    if "books" not in sources:
+        return False, "Import the purchase books (ITC register) on the Import page."
+    if not sources & set(PORTAL_PREFERENCE):
+        return (
+            False,
+            "Import the IMS download or GSTR-2B, or fetch IMS from the portal, on the Import page.",
+        )
+    return True, ""
 
 
 @dataclass
@@ -39,12 +61,52 @@ class Imports:
         self.keys = keys
         self.who = who
 
-    def store_read(
-        self, client: Client, period: str, result, *, mode: str, origin: str, operation_id: int
+    def import_file(
+        self,
+        client: Client,
+        period: str,
+        content: bytes,
+        name: str,
+        *,
+        kind,
+        mode,
+        origin,
+        confirmed,
+        **options,
     ) -> ImportOutcome:
-        """Check and store an already-read ReadResult; ``operation_id`` is closed with the stored import."""
-        from recon.workspace import check_period
+        """Read one file and store its documents in the client's period (see ``Workspace.import_file``)."""
+        from recon import readers
+        from recon.readers.sniff import family
 
+        if (kind or family(content, name)) == "books":
+            # A portal file is checked against the client here, where the message can name both clients.
+            options.setdefault("recipient_gstin", client.gstin)
+        result = readers.read(content, name, kind=kind, **options)
+        if not confirmed:
+            # Refusals first (a wrong registration, the same content again); then the questions.
+            self.check_recipient(client, result)
+            if mode == "add":
+                self.refuse_same_content(client.id, check_period(period), result)
+            concerns = self.concerns(client, period, result, mode=mode)
+            if concerns:
+                raise ImportNeedsConfirmation(concerns, result)
+        # Reading and checking write nothing; the operation row covers the write a kill could cut short.
+        with noted(
+            self.store, self.who, "import", client.id, period, {"file": name, "mode": mode}
+        ) as operation:
+            return self.import_read(client, period, result, mode=mode, origin=origin, operation_id=operation)
+
+    def import_read(
+        self, client: Client, period: str, result, *, mode: str, origin: str, operation_id: int | None = None
+    ) -> ImportOutcome:
+        """Check and store an already-read ReadResult. ``operation_id``: the import noted as in progress by
+        the caller (closed with the stored import); without one it is noted here."""
+        if operation_id is None:
+            detail = {"file": result.file, "mode": mode}
+            with noted(self.store, self.who, "import", client.id, period, detail) as operation:
+                return self.import_read(
+                    client, period, result, mode=mode, origin=origin, operation_id=operation
+                )
         self.check_recipient(client, result)
         period = check_period(period)
         if mode == "add":
@@ -163,6 +225,14 @@ class Imports:
                     hint="Choose 'Replace' to read the file again, or pick the file you meant to add.",
                 )
 
+    def documents(self, records, source: str) -> pl.DataFrame:
+        """The canonical documents of the stored imports ``records`` of one source, added together."""
+        frames = [self.store.import_documents(r.id) for r in records]
+        if not frames:
+            return model.empty()
+        combined = pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
+        return _one_row_per_doc_id(combined, source)
+
     def _client_keys(self, client: Client, period: str) -> pl.DataFrame:
         """Document keys of a client's active imports in ``period`` and in the period it is worked on."""
         frames = [
@@ -196,3 +266,20 @@ def _with_recipient(docs: pl.DataFrame, gstin: str) -> pl.DataFrame:
     if "recipient_gstin" not in docs.columns or not docs["recipient_gstin"].null_count():
         return docs
     return docs.with_columns(pl.col("recipient_gstin").fill_null(gstin))
+
+
+def _one_row_per_doc_id(docs: pl.DataFrame, source: str) -> pl.DataFrame:
+    """Added imports share one id space: a portal record downloaded twice keeps its latest copy;
+    a books entry present in two added files is a double booking and keeps both, with a new id."""
+    if source != "books":
+        return docs.unique("doc_id", keep="last", maintain_order=True)
+    seen = docs.with_columns(pl.int_range(pl.len()).over("doc_id").alias("_copy"))
+    if seen["_copy"].max() in (None, 0):
+        return docs
+    renamed = seen.with_columns(
+        pl.when(pl.col("_copy") > 0)
+        .then(pl.col("doc_id") + pl.lit("-") + pl.col("_copy").cast(pl.String))
+        .otherwise(pl.col("doc_id"))
+        .alias("doc_id")
+    )
+    return renamed.drop("_copy")

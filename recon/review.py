@@ -6,7 +6,8 @@ the portal would refuse or refused, earlier decisions) and caches the table by w
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
@@ -91,12 +92,15 @@ def with_review_columns(joined: pl.DataFrame) -> pl.DataFrame:
     return frame
 
 
-def decision_memory(decided: pl.DataFrame, period: str, today: date) -> pl.DataFrame:
+def decision_memory(decided: pl.DataFrame, period: str, today: date | None = None) -> pl.DataFrame:
     """Decisions taken while working a period before ``period``, with their age: (portal_doc_id, memory).
 
-    ``decided``: the client's stored decisions (portal_doc_id, period, decided_at). ``memory`` says when and
-    in which month each was taken, e.g. 'decided 34 days ago, in Sep 2025'.
+    A record stays in the inbox month after month; its decision, remark and link stay with it (they are
+    keyed by the document). ``decided``: the client's stored decisions (portal_doc_id, period, decided_at).
+    ``memory`` says when and in which month each was taken, e.g. 'decided 34 days ago, in Sep 2025'. ``today``: the consultant's
+    calendar day unless given.
     """
+    today = today or datetime.now(ZoneInfo("Asia/Kolkata")).date()
     decided = decided.select("portal_doc_id", "period", "decided_at")
     earlier = [p for p in decided["period"].drop_nulls().unique().to_list() if is_earlier(p, period)]
     decided = decided.filter(pl.col("period").is_in(earlier))

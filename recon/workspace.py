@@ -12,68 +12,28 @@ table), ``recon.deciding`` (decisions), ``recon.portal_workflow`` (fetch and upl
 from __future__ import annotations
 
 import copy
-import re
-from datetime import date, datetime
+import functools
+from datetime import date
 
 import polars as pl
 
-from recon import deciding, ims_json, model, operations, portal_workflow, review
-from recon import gstin as gstin_rules
+from recon import clients, deciding, importing, ims_json, model, operations, portal_workflow, review
 from recon.actions import preview_action as preview_action  # the grid's dialog reads it from here
-from recon.deciding import BULK_OPERATION_ROWS as BULK_OPERATION_ROWS
+from recon.clients import check_period as check_period  # the Clients page and the tests read them here
+from recon.clients import default_period as default_period
 from recon.deciding import ActionOutcome, DecisionWriter
 from recon.errors import InputError
 from recon.frame_cache import CACHE_BYTES, FrameCache
-from recon.import_checks import ImportConcern, ImportNeedsConfirmation, OtherClientMatch
+from recon.frame_cache import fingerprint as _fingerprint
+from recon.import_checks import OtherClientMatch
 from recon.importing import ImportOutcome, Imports
 from recon.match.settings import Settings
 from recon.operations import Interruption
-from recon.portal_workflow import portal_outcome_by_doc as portal_outcome_by_doc
 from recon.review import category_totals as category_totals  # the Reconcile page's tab counts
 from recon.store import Client, DecisionConflict, Store
 from recon.store import version_of as version_of  # a decision's version, as the grid hands it back
 
 __all__ = ["DecisionConflict", "Workspace"]  # DecisionConflict: the one error a write conflict raises
-
-PORTAL_PREFERENCE = ("ims", "gstr2b", "gstr2a")  # IMS first: only IMS records take actions
-_PERIOD = re.compile(r"^(0[1-9]|1[0-2])(20[0-9]{2})$")
-
-
-def check_period(period: str, *, what: str = "Return period") -> str:
-    """MMYYYY, e.g. 112025 for November 2025; raises InputError in words otherwise."""
-    text = str(period or "").strip()
-    if not _PERIOD.match(text):
-        raise InputError(
-            f"{what} '{text}' is not a month in the form MMYYYY.",
-            column=what,
-            hint="Type the month and year as six digits, e.g. 112025 for November 2025.",
-        )
-    return text
-
-
-def check_client_fields(name: str, gstin: str, period: str) -> tuple[str, str, str]:
-    """Cleaned (name, GSTIN, period) or an InputError naming the field and the fix."""
-    name = (name or "").strip()
-    if not name:
-        raise InputError(
-            "Client name is blank.", column="Name", hint="Type the client's legal or trade name."
-        )
-    cleaned = gstin_rules.clean(gstin)
-    problem = gstin_rules.problem(cleaned)
-    if problem:
-        raise InputError(
-            f"{problem}.",
-            column="GSTIN",
-            hint="Copy the GSTIN from the client's registration certificate or the portal's profile page.",
-        )
-    return name, cleaned, check_period(period)
-
-
-def default_period(today: date | None = None) -> str:
-    """The month whose IMS a consultant works on: the previous calendar month."""
-    today = today or date.today()
-    month, year = (today.month - 1, today.year) if today.month > 1 else (12, today.year - 1)
-    return f"{month:02d}{year}"
 
 
 class Workspace:
@@ -102,32 +62,10 @@ class Workspace:
     # -- clients ----------------------------------------------------------------------------------
 
     def create_client(self, name: str, gstin: str, period: str, *, is_demo: bool = False) -> Client:
-        name, cleaned, period = check_client_fields(name, gstin, period)
-        existing = self.store.client_by_gstin(cleaned)
-        if existing:
-            raise InputError(
-                f"A client with GSTIN {cleaned} already exists ('{existing.name}').",
-                column="GSTIN",
-                hint="Select that client in the sidebar instead of creating it again.",
-            )
-        return self.store.add_client(name, cleaned, gstin_rules.state_code(cleaned), period, is_demo=is_demo)
+        return clients.create_client(self.store, name, gstin, period, is_demo=is_demo)
 
     def edit_client(self, client_id: int, name: str, gstin: str, period: str) -> Client:
-        name, cleaned, period = check_client_fields(name, gstin, period)
-        other = self.store.client_by_gstin(cleaned)
-        if other and other.id != client_id:
-            raise InputError(
-                f"GSTIN {cleaned} belongs to another client ('{other.name}').",
-                column="GSTIN",
-                hint="Check the GSTIN; each client has one registration here.",
-            )
-        return self.store.update_client(
-            client_id,
-            name=name,
-            gstin=cleaned,
-            state_code=gstin_rules.state_code(cleaned),
-            return_period=period,
-        )
+        return clients.edit_client(self.store, client_id, name, gstin, period)
 
     def clients(self) -> list[Client]:
         return self.store.clients()
@@ -142,12 +80,6 @@ class Workspace:
         from recon.readers.books import guess_layout
 
         return guess_layout(content, name, **options)
-
-    def file_family(self, content: bytes, name: str) -> str:
-        """'books' or 'portal': which kind of file this is, as reading it without a kind would decide."""
-        from recon.readers.sniff import family
-
-        return family(content, name)
 
     def misplaced(self, content: bytes, name: str, uploader: str) -> InputError | None:
         """Why a file does not belong on the 'books' or 'portal' uploader (and where it goes), else None."""
@@ -179,53 +111,29 @@ class Workspace:
         Unless ``confirmed``, a file that looks like another client's or is mostly in the period already
         is not stored: ``ImportNeedsConfirmation`` carries the concerns and the file as read.
         """
-        client = self._client(client_id)
-        if (kind or self.file_family(content, name)) == "books":
-            # A portal file is checked against the client here, where the message can name both clients.
-            options.setdefault("recipient_gstin", client.gstin)
-        result = self.read_file(content, name, kind=kind, **options)
-        if not confirmed:
-            # Refusals first (a wrong registration, the same content again); then the questions.
-            checks = self._imports()
-            checks.check_recipient(client, result)
-            if mode == "add":
-                checks.refuse_same_content(client.id, check_period(period), result)
-            concerns = checks.concerns(client, period, result, mode=mode)
-            if concerns:
-                raise ImportNeedsConfirmation(concerns, result)
-        # Reading and checking write nothing; the operation row covers the write a kill could cut short.
-        with self._operation("import", client.id, period, {"file": name, "mode": mode}) as operation:
-            return self.import_read(client, period, result, mode=mode, origin=origin, operation_id=operation)
+        return self._imports().import_file(
+            self._client(client_id),
+            period,
+            content,
+            name,
+            kind=kind,
+            mode=mode,
+            origin=origin,
+            confirmed=confirmed,
+            **options,
+        )
 
     def import_read(
         self, client: Client, period: str, result, *, mode: str, origin: str, operation_id: int | None = None
     ) -> ImportOutcome:
-        """Store an already-read ReadResult (also used by the portal fetch and the demo).
-
-        ``operation_id``: the import noted as in progress by the caller (closed with the stored import);
-        without one it is noted here."""
-        if operation_id is None:
-            with self._operation(
-                "import", client.id, period, {"file": result.file, "mode": mode}
-            ) as operation:
-                return self.import_read(
-                    client, period, result, mode=mode, origin=origin, operation_id=operation
-                )
-        return self._imports().store_read(
+        """Store an already-read ReadResult (``recon.importing.Imports.import_read``)."""
+        return self._imports().import_read(
             client, period, result, mode=mode, origin=origin, operation_id=operation_id
         )
-
-    def import_concerns(self, client_id: int, period: str, result, *, mode: str) -> list[ImportConcern]:
-        """What to confirm before storing a read file: another client's data, documents already here."""
-        return self._imports().concerns(self._client(client_id), period, result, mode=mode)
 
     def other_client_match(self, client_id: int, docs: pl.DataFrame, period: str) -> OtherClientMatch | None:
         """The client whose imported data the documents overlap far more than this client's, if any."""
         return self._imports().other_client_match(self._client(client_id), docs, period)
-
-    def already_in_period(self, client_id: int, period: str, result) -> str | None:
-        """When most documents of the file are already in the period (same source): what to tell."""
-        return self._imports().already_in_period(client_id, period, result)
 
     def _imports(self) -> Imports:
         return Imports(self.store, self._keys, self.user)
@@ -237,19 +145,11 @@ class Workspace:
         """The canonical documents of one source in a period: all active imports, added together."""
         records = [r for r in self.store.imports(client_id, period) if r.source == source]
         key = ("docs", source, tuple((r.id, r.revision) for r in records))
-        return self._cache.get_or_compute(key, lambda: self._read_documents(records, source))
-
-    def _read_documents(self, records, source: str) -> pl.DataFrame:
-        frames = [self.store.import_documents(r.id) for r in records]
-        if not frames:
-            return model.empty()
-        combined = pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
-        return _one_row_per_doc_id(combined, source)
+        return self._cache.get_or_compute(key, lambda: self._imports().documents(records, source))
 
     def portal_source(self, client_id: int, period: str) -> str | None:
         """Which portal data the period is reconciled against: IMS when imported, else 2B, else 2A."""
-        present = {r.source for r in self.store.imports(client_id, period)}
-        return next((s for s in PORTAL_PREFERENCE if s in present), None)
+        return importing.portal_source({r.source for r in self.store.imports(client_id, period)})
 
     # -- reconciliation ---------------------------------------------------------------------------
 
@@ -364,18 +264,7 @@ class Workspace:
 
     def ready(self, client_id: int, period: str) -> tuple[bool, str]:
         """Whether the period can be reconciled, and if not, what to import."""
-        records = self.store.imports(client_id, period)
-        sources = {r.source for r in records}
-        if "books" not in sources and not sources & set(PORTAL_PREFERENCE):
-            return False, "Import the purchase books and the IMS download (or GSTR-2B) on the Import page."
-        if "books" not in sources:
-            return False, "Import the purchase books (ITC register) on the Import page."
-        if not sources & set(PORTAL_PREFERENCE):
-            return (
-                False,
-                "Import the IMS download or GSTR-2B, or fetch IMS from the portal, on the Import page.",
-            )
-        return True, ""
+        return importing.readiness({r.source for r in self.store.imports(client_id, period)})
 
     def reconcile(self, client_id: int, period: str, settings: Settings | None = None) -> pl.DataFrame:
         """Run the engine on the period's documents and store the result with the settings used."""
@@ -384,9 +273,8 @@ class Workspace:
         if settings is not None:
             self.save_settings(client_id, period, settings)
         inputs = self._inputs(client_id, period)
-        with self._operation(
-            "reconcile", client_id, period, {"portal_source": inputs["portal_source"]}
-        ) as op:
+        detail = {"portal_source": inputs["portal_source"]}
+        with operations.noted(self.store, self.user, "reconcile", client_id, period, detail) as op:
             books = self._books(client_id, period, inputs)
             portal = self.documents(client_id, period, inputs["portal_source"])
             run = dict(
@@ -480,15 +368,7 @@ class Workspace:
         return self._cache.get_or_compute(("review", *self.review_version(client_id, period)), compute)
 
     def decision_memory(self, client_id: int, period: str, today: date | None = None) -> pl.DataFrame:
-        """Decisions taken while working an earlier period, with their age: (portal_doc_id, memory).
-
-        A record stays in the inbox month after month; its decision, remark and link stay with it (they
-        are keyed by the document), and ``memory`` says when and in which month it was taken, e.g.
-        'decided 34 days ago, in Sep 2025'.
-        """
-        from zoneinfo import ZoneInfo
-
-        today = today or datetime.now(ZoneInfo("Asia/Kolkata")).date()  # the consultant's calendar
+        """Decisions taken while working an earlier period, with their age (``recon.review.decision_memory``)."""
         return review.decision_memory(self.store.decisions(client_id), period, today)
 
     # -- decisions --------------------------------------------------------------------------------
@@ -537,25 +417,17 @@ class Workspace:
         )
 
     def _writer(self, client_id: int, period: str) -> DecisionWriter:
-        return DecisionWriter(
-            self.store,
-            self.user,
-            client_id,
-            period,
-            lambda ids: self._document_labels(client_id, period, ids),
-        )
+        labels = functools.partial(self._document_labels, client_id, period)
+        return DecisionWriter(self.store, self.user, client_id, period, labels)
 
     def decision_versions(self, client_id: int, doc_ids: list[str] | None = None) -> dict[str, str]:
         """{doc id: version} of the decisions as saved now: read with the grid, handed back to set_action."""
         return self.store.decision_versions(client_id, doc_ids)
 
     def _document_labels(self, client_id: int, period: str, doc_ids: list[str]) -> dict[str, str]:
-        """What a person calls each portal document (names only where a run exists)."""
-        named = (
-            self.joined(client_id, period)
-            if self.store.results_inputs(client_id, period) is not None
-            else None
-        )
+        """What a person calls each portal document (``recon.deciding.document_labels``)."""
+        a_run = self.store.results_inputs(client_id, period) is not None  # names only where a run exists
+        named = self.joined(client_id, period) if a_run else None
         return deciding.document_labels(self._portal_documents(client_id, period), named, doc_ids)
 
     def _portal_documents(self, client_id: int, period: str) -> pl.DataFrame:
@@ -564,11 +436,7 @@ class Workspace:
     # -- explicit suggestion steps ------------------------------------------------------------------
 
     def matched_to_accept(self, client_id: int, period: str, *, filed_only: bool = True) -> pl.DataFrame:
-        """Matched documents an "accept matched" click would accept: no decision yet, not Accepted on the
-        portal already, not a pair still to confirm; with ``filed_only`` only where the supplier filed.
-
-        Columns: portal_doc_id, supplier_filed, doc_kind.
-        """
+        """Matched documents an "accept matched" click would accept (``recon.deciding.matched_to_accept``)."""
         return deciding.matched_to_accept(
             self.wanted_actions(client_id, period),
             self.results(client_id, period),
@@ -577,18 +445,10 @@ class Workspace:
         )
 
     def accept_matched(self, client_id: int, period: str, *, filed_only: bool = True) -> ActionOutcome:
-        """Accept every matched document in one click, saved as the consultant's own decisions.
-
-        ``filed_only`` (the first button): only where the supplier has filed. Without it the unfiled ones
-        are accepted too — the button says how many, so the click is the confirmation. Credit notes carry
-        the ITC reduction at the books' amounts (capped at the note).
-        """
-        rows = self.matched_to_accept(client_id, period, filed_only=filed_only)
-        if rows.is_empty():
-            return ActionOutcome()
+        """Accept every matched document in one click (``recon.deciding.accept_matched``)."""
         return deciding.accept_matched(
             self._writer(client_id, period),
-            rows,
+            self.matched_to_accept(client_id, period, filed_only=filed_only),
             self._portal_documents(client_id, period),
             self.documents(client_id, period, "books"),
             self.results(client_id, period),
@@ -598,12 +458,7 @@ class Workspace:
     def suggestions_to_apply(
         self, client_id: int, period: str, *, actions: tuple[str, ...] = ("A", "R", "P")
     ) -> pl.DataFrame:
-        """Suggestions an "apply these suggestions" step would save: one row per portal document whose
-        suggested action differs from the portal's and that nobody has decided.
-
-        Columns: portal_doc_id, supplier, supplier_gstin, doc_no, category, suggested_action, why,
-        suggested_remark, portal_would_refuse (why the upload will leave it out, else null).
-        """
+        """Suggestions "apply these suggestions" would save (``recon.deciding.suggestions_to_apply``)."""
         return deciding.suggestions_to_apply(
             self.wanted_actions(client_id, period),
             self.joined(client_id, period),
@@ -614,13 +469,7 @@ class Workspace:
     def apply_suggestions(
         self, client_id: int, period: str, portal_doc_ids: list[str], *, confirmed: bool = False
     ) -> ActionOutcome:
-        """Save each listed document's suggested action (and its suggested remark and ITC reduction) as a
-        decision of the consultant, through the same guards as set_action.
-
-        Documents decided since the list was shown keep their decision (refused: "already decided").
-        Rejects, and Accepts of unfiled suppliers' documents, need ``confirmed=True`` — the page shows
-        the list before the button.
-        """
+        """Save the listed documents' suggestions as decisions (``recon.deciding.apply_suggestions``)."""
         return deciding.apply_suggestions(
             self._writer(client_id, period),
             self.wanted_actions(client_id, period),
@@ -670,15 +519,6 @@ class Workspace:
 
         return self._cache.get_or_compute(key, compute)
 
-    def upload_problems(self, client_id: int, period: str) -> pl.DataFrame:
-        """Decided documents whose action the portal would refuse (guards), with the reasons."""
-        wanted = self.wanted_actions(client_id, period)
-        return wanted.filter(
-            (pl.col("action_source") == "user")
-            & pl.col("changed")
-            & (pl.col("guard_problems").list.len() > 0)
-        )
-
     def unsendable(self, client_id: int, period: str) -> pl.DataFrame:
         """The period's IMS records the portal would refuse any action for: doc_id, reason."""
         inputs = self._inputs(client_id, period)
@@ -708,11 +548,6 @@ class Workspace:
         wanted = self.wanted_actions(client_id, period)
         return ims_json.build(portal, wanted, client.gstin, profile=profile, period=period)
 
-    def previous_portal_documents(self, client_id: int, period: str) -> pl.DataFrame | None:
-        """The IMS documents held now (to say what a fresh download changed), or None."""
-        docs = self.documents(client_id, period, "ims")
-        return None if docs.is_empty() else docs
-
     def portal_refusals(self, client_id: int, period: str) -> dict[str, str]:
         """What the portal refused in the last upload through the connector: {portal doc_id: code and message}."""
         return portal_workflow.portal_refusals(self.store, client_id, period)
@@ -721,36 +556,14 @@ class Workspace:
         """The period's recorded uploads, newest first (at, route, profile, summary, status)."""
         return self.store.uploads(client_id, period)
 
-    def mark_uploaded(
-        self,
-        client_id: int,
-        period: str,
-        actions: dict[str, str],
-        *,
-        route: str,
-        profile: str,
-        refused: dict[str, str] | None = None,
-        operation_id: int | None = None,
-        outcome: str = "",
-    ):
+    def mark_uploaded(self, client_id: int, period: str, actions: dict[str, str], **how) -> None:
         """The portal accepted these actions: record them as its new state (``ims_action``).
 
-        ``refused``: {portal doc_id: the portal's code and message} for records it turned down; the grid
-        shows them on their rows until the next upload. The rewritten documents, the upload row and the
-        closing of ``operation_id`` are one transaction.
+        ``how``: route, profile, and optionally refused ({portal doc_id: the portal's code and message},
+        shown on the grid's rows until the next upload), operation_id, outcome
+        (``recon.portal_workflow.mark_uploaded``).
         """
-        portal_workflow.mark_uploaded(
-            self.store,
-            self.user,
-            client_id,
-            period,
-            actions,
-            route=route,
-            profile=profile,
-            refused=refused,
-            operation_id=operation_id,
-            outcome=outcome,
-        )
+        portal_workflow.mark_uploaded(self.store, self.user, client_id, period, actions, **how)
         self._cache.clear()
 
     # -- fetch and upload through the connector, resumable -----------------------------------------
@@ -761,13 +574,10 @@ class Workspace:
         Returns the service's FetchOutcome. Raises OtpRequired (the portal was asked to send an OTP) or
         PortalError; an InputError when the download cannot be stored (nothing stored then).
         """
-        client = self._client(client_id)
-        previous = self.previous_portal_documents(client_id, period)
-        outcome = portal_workflow.fetch_ims(
-            connector, client.gstin, otp=otp, progress=progress, previous=previous
+        held = self.documents(client_id, period, "ims")  # to say what the fresh download changed
+        return portal_workflow.fetch_into(
+            self._imports(), self._client(client_id), period, connector, held, otp=otp, progress=progress
         )
-        self.import_read(client, period, outcome.result, mode="replace", origin="portal")
-        return outcome
 
     def send_to_portal(
         self, client_id: int, period: str, upload, connector, *, otp=None, progress=None
@@ -881,35 +691,8 @@ class Workspace:
 
     # -- helpers ----------------------------------------------------------------------------------
 
-    def _operation(self, kind: str, client_id: int | None, period: str | None, detail: dict):
-        """Note a long operation before it runs (``recon.operations.noted``)."""
-        return operations.noted(self.store, self.user, kind, client_id, period, detail)
-
     def _client(self, client_id: int) -> Client:
         client = self.store.client(client_id)
         if client is None:
             raise InputError("No client is selected.", hint="Create or select a client on the Clients page.")
         return client
-
-
-def _fingerprint(inputs: dict) -> str:
-    import json
-
-    return json.dumps(inputs, sort_keys=True, default=str)
-
-
-def _one_row_per_doc_id(docs: pl.DataFrame, source: str) -> pl.DataFrame:
-    """Added imports share one id space: a portal record downloaded twice keeps its latest copy;
-    a books entry present in two added files is a double booking and keeps both, with a new id."""
-    if source != "books":
-        return docs.unique("doc_id", keep="last", maintain_order=True)
-    seen = docs.with_columns(pl.int_range(pl.len()).over("doc_id").alias("_copy"))
-    if seen["_copy"].max() in (None, 0):
-        return docs
-    renamed = seen.with_columns(
-        pl.when(pl.col("_copy") > 0)
-        .then(pl.col("doc_id") + pl.lit("-") + pl.col("_copy").cast(pl.String))
-        .otherwise(pl.col("doc_id"))
-        .alias("doc_id")
-    )
-    return renamed.drop("_copy")

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 
 def accounts() -> Accounts:
-    return Accounts(shared_workspace().store)
+    return shared_workspace().accounts()
 
 
 def current_user() -> User | None:
@@ -84,7 +84,7 @@ def sign_in_page() -> None:
         user = known.sign_in(name, password)
         if user is None:
             # Only a known user's name is logged: a password typed into the name field stays out of the log.
-            known_name = known.store.user_row(name=clean_name(name)) is not None
+            known_name = clean_name(name) in {u.name for u in known.users()}
             log.info("failed sign-in for %s", clean_name(name) if known_name else "an unknown user name")
             st.error("Wrong user name or password.", icon=":material/error:")
         else:

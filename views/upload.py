@@ -131,7 +131,7 @@ if not upload.is_empty:
     st.subheader("Upload to the portal")
     _portal.upload_panel(ws, client, period, upload)
 
-history = ws.store.uploads(client.id, period)
+history = ws.upload_history(client.id, period)
 if history:
     with st.expander(f"Earlier uploads ({len(history)})"):
         st.dataframe(
