@@ -51,7 +51,7 @@ def left_out_panel(upload) -> None:
             pl.col("section").alias("Section"),
             pl.col("action").replace_strict(ACTION_LABELS, default=None).alias("Action"),
             pl.col("reason").alias("Why the portal would refuse it"),
-        ).to_pandas(),
+        ),
         hide_index=True,
         width="stretch",
         key="left_out_table",
