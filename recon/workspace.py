@@ -4,9 +4,10 @@ Create a client, import a file into a client's period, reconcile, review, decide
 mark what the portal now holds. Pages only wire widgets to these methods; everything here is testable
 without Streamlit. State lives in the store (``recon.store``); this module keeps a small in-process cache so
 that a lakh of documents is not re-read from the database on every click, and hands each step's rules to
-the module of its idea: ``recon.importing`` (imports and their checks), ``recon.review`` (the review
-table), ``recon.deciding`` (decisions), ``recon.portal_workflow`` (fetch and upload through the connector),
-``recon.operations`` (operations in progress and what a killed process left).
+the module of its idea: ``recon.clients`` (a client's fields), ``recon.importing`` (imports and their
+checks), ``recon.review`` (the review table), ``recon.deciding`` (decisions), ``recon.portal_workflow``
+(fetch and upload through the connector), ``recon.operations`` (operations in progress and what a killed
+process left), ``recon.frame_cache`` (the frames kept for every session).
 """
 
 from __future__ import annotations
