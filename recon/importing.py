@@ -68,10 +68,10 @@ class Imports:
         content: bytes,
         name: str,
         *,
-        kind,
-        mode,
-        origin,
-        confirmed,
+        kind: str | None,
+        mode: str,
+        origin: str,
+        confirmed: bool,
         **options,
     ) -> ImportOutcome:
         """Read one file and store its documents in the client's period (see ``Workspace.import_file``)."""

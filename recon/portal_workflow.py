@@ -16,7 +16,7 @@ import polars as pl
 from recon import ims_json
 from recon.operations import local_time, noted
 
-log = logging.getLogger("recon.workspace")
+log = logging.getLogger(__name__)
 
 _UPLOAD_RECORD_SCHEMA = {
     "portal_doc_id": pl.String,
