@@ -74,6 +74,16 @@ class Workspace:
     def client(self, client_id: int) -> Client | None:
         return self.store.client(client_id)
 
+    def periods(self, client_id: int) -> list[str]:
+        """The periods the client has data for (the sidebar's choice)."""
+        return self.store.periods(client_id)
+
+    def accounts(self):
+        """The firm's users and roles on this workspace's store (``recon.auth.Accounts``)."""
+        from recon.auth import Accounts
+
+        return Accounts(self.store)
+
     # -- imports ----------------------------------------------------------------------------------
 
     def guess_books_layout(self, content: bytes, name: str, **options):
@@ -675,20 +685,11 @@ class Workspace:
         return supplier_followups(*self._paper_inputs(client_id, period), statement)
 
     def handouts_version(self, client_id: int, period: str) -> tuple:
-        """What the working paper is built from, as a cache key: the decisions and the period's imports."""
-        return self.store.decisions_version(client_id) + (len(self.store.imports(client_id, period)),)
-
-    # -- the sidebar and the firm's accounts --------------------------------------------------------
-
-    def periods(self, client_id: int) -> list[str]:
-        """The periods the client has data for (the sidebar's choice)."""
-        return self.store.periods(client_id)
-
-    def accounts(self):
-        """The firm's users and roles on this workspace's store (``recon.auth.Accounts``)."""
-        from recon.auth import Accounts
-
-        return Accounts(self.store)
+        """What the working paper is built from, as a cache key: the run's inputs (imports and their
+        revisions, links, settings), the GSTR-2B that names suppliers, and the decisions."""
+        statements = tuple(r.id for r in self.store.imports(client_id, period) if r.source == "gstr2b")
+        inputs = _fingerprint(self._inputs(client_id, period))
+        return (inputs, statements, *self.store.decisions_version(client_id))
 
     # -- helpers ----------------------------------------------------------------------------------
 
