@@ -52,7 +52,7 @@ class ImportOutcome:
     tax: float = 0.0  # IGST + CGST + SGST + cess, net of credit notes
 
 
-class Imports:
+class Importer:
     """The import step on one store. ``keys``: a cache of (document keys, content signature) per stored
     import revision, shared by every session of the process (an import's keys never change meaning)."""
 

@@ -60,12 +60,12 @@ def fetch_ims(connector, gstin: str, *, otp=None, progress=None, previous=None):
         raise
 
 
-def fetch_into(imports, client, period: str, connector, held, *, otp=None, progress=None):
-    """Download the client's IMS and import it in place of the period's (``imports``: a
-    ``recon.importing.Imports``); ``held``: the IMS documents held now. Returns the FetchOutcome."""
+def fetch_into(importer, client, period: str, connector, held, *, otp=None, progress=None):
+    """Download the client's IMS and import it in place of the period's (``importer``: a
+    ``recon.importing.Importer``); ``held``: the IMS documents held now. Returns the FetchOutcome."""
     previous = None if held.is_empty() else held
     outcome = fetch_ims(connector, client.gstin, otp=otp, progress=progress, previous=previous)
-    imports.import_read(client, period, outcome.result, mode="replace", origin="portal")
+    importer.import_read(client, period, outcome.result, mode="replace", origin="portal")
     return outcome
 
 

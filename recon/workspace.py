@@ -27,7 +27,7 @@ from recon.errors import InputError
 from recon.frame_cache import CACHE_BYTES, FrameCache
 from recon.frame_cache import fingerprint as _fingerprint
 from recon.import_checks import OtherClientMatch
-from recon.importing import ImportOutcome, Imports
+from recon.importing import Importer, ImportOutcome
 from recon.match.settings import Settings
 from recon.operations import Interruption
 from recon.review import category_totals as category_totals  # the Reconcile page's tab counts
@@ -122,7 +122,7 @@ class Workspace:
         Unless ``confirmed``, a file that looks like another client's or is mostly in the period already
         is not stored: ``ImportNeedsConfirmation`` carries the concerns and the file as read.
         """
-        return self._imports().import_file(
+        return self._importer().import_file(
             self._client(client_id),
             period,
             content,
@@ -137,17 +137,17 @@ class Workspace:
     def import_read(
         self, client: Client, period: str, result, *, mode: str, origin: str, operation_id: int | None = None
     ) -> ImportOutcome:
-        """Store an already-read ReadResult (``recon.importing.Imports.import_read``)."""
-        return self._imports().import_read(
+        """Store an already-read ReadResult (``recon.importing.Importer.import_read``)."""
+        return self._importer().import_read(
             client, period, result, mode=mode, origin=origin, operation_id=operation_id
         )
 
     def other_client_match(self, client_id: int, docs: pl.DataFrame, period: str) -> OtherClientMatch | None:
         """The client whose imported data the documents overlap far more than this client's, if any."""
-        return self._imports().other_client_match(self._client(client_id), docs, period)
+        return self._importer().other_client_match(self._client(client_id), docs, period)
 
-    def _imports(self) -> Imports:
-        return Imports(self.store, self._keys, self.user)
+    def _importer(self) -> Importer:
+        return Importer(self.store, self._keys, self.user)
 
     def imports(self, client_id: int, period: str):
         return self.store.imports(client_id, period)
@@ -156,7 +156,7 @@ class Workspace:
         """The canonical documents of one source in a period: all active imports, added together."""
         records = [r for r in self.store.imports(client_id, period) if r.source == source]
         key = ("docs", source, tuple((r.id, r.revision) for r in records))
-        return self._cache.get_or_compute(key, lambda: self._imports().documents(records, source))
+        return self._cache.get_or_compute(key, lambda: self._importer().documents(records, source))
 
     def portal_source(self, client_id: int, period: str) -> str | None:
         """Which portal data the period is reconciled against: IMS when imported, else 2B, else 2A."""
@@ -587,7 +587,7 @@ class Workspace:
         """
         held = self.documents(client_id, period, "ims")  # to say what the fresh download changed
         return portal_workflow.fetch_into(
-            self._imports(), self._client(client_id), period, connector, held, otp=otp, progress=progress
+            self._importer(), self._client(client_id), period, connector, held, otp=otp, progress=progress
         )
 
     def send_to_portal(
