@@ -60,7 +60,7 @@ def client_picker() -> None:
     client = ws.client(client_id)
     # The box cuts a long name's GSTIN short; the GSTIN whose data is on screen is always read whole here.
     st.caption(f"GSTIN: {client.gstin}")
-    periods = ws.store.periods(client.id)
+    periods = ws.periods(client.id)
     if client.return_period not in periods:
         periods.insert(0, client.return_period)
     period_key = f"sidebar_period_{client.id}"

@@ -130,15 +130,13 @@ def test_accept_matched_leaves_a_document_decided_meanwhile_as_it_is(db_url):
     asha, ravi, client, ids, stores = two_sessions(db_url, 3)
     # apply_suggestions and accept_matched act on undecided documents only: a decision made by another
     # session between the list and the click is kept and named, the rest is saved.
-    from recon.workspace import _requested_decisions
+    from recon.deciding import requested_decisions
 
     portal = ravi.documents(client.id, PERIOD, "ims")
     asha.set_action(client.id, PERIOD, [ids[2]], "R", remarks="duplicate", confirmed=True)
-    outcome = ravi._save_requested(
-        client.id,
-        PERIOD,
+    outcome = ravi._writer(client.id, PERIOD).save(
         portal,
-        _requested_decisions(portal, "A", None, {}),
+        requested_decisions(portal, "A", None, {}),
         source="user",
         confirmed=True,
         expected=dict.fromkeys(ids),

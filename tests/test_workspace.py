@@ -246,3 +246,23 @@ def test_a_gstr2b_of_another_client_is_refused_in_the_portals_words(ws, two_clie
     assert "this GSTR-2B file is for GSTIN" in str(err.value)
     assert "Bharat Castings" in str(err.value) and "Acme Industries" in str(err.value)
     assert ws.imports(a.id, "112025") == []
+
+
+def test_the_working_papers_version_moves_with_a_decision_an_import_and_a_replaced_file(ws):
+    # The Reconcile page keeps built working papers by this version: a stale one must never be handed out.
+    client = ws.create_client("Acme", CLIENT_A, "112025")
+    ws.import_file(client.id, "112025", ims_download([(0, "INV-1"), (1, "INV-2")], rtin=CLIENT_A), "ims.json")
+    seen = [ws.handouts_version(client.id, "112025")]
+    [doc_id, _] = ws.documents(client.id, "112025", "ims")["doc_id"].to_list()
+    ws.set_action(client.id, "112025", [doc_id], "P", confirmed=True)
+    seen.append(ws.handouts_version(client.id, "112025"))
+    ws.import_file(
+        client.id, "112025", tally_register([(0, "INV-1"), (1, "INV-2")]), "register.xlsx", kind="books"
+    )
+    seen.append(ws.handouts_version(client.id, "112025"))
+    # The same number of files, one of them another download: the paper is built again.
+    again = ims_download([(0, "INV-1"), (1, "INV-2"), (2, "INV-3")], rtin=CLIENT_A)
+    ws.import_file(client.id, "112025", again, "ims-later.json", mode="replace")
+    seen.append(ws.handouts_version(client.id, "112025"))
+    assert len(set(seen)) == 4
+    assert ws.periods(client.id) == ["112025"]

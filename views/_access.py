@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 
 def accounts() -> Accounts:
-    return Accounts(shared_workspace().store)
+    return shared_workspace().accounts()
 
 
 def current_user() -> User | None:

@@ -452,7 +452,7 @@ def confirm_dialog(ws, client_id, period, category, picked: pl.DataFrame, action
             "Amounts are prefilled from the books; edit where the reduction differs."
         )
         edited = st.data_editor(
-            preview.credit_notes.to_pandas(),
+            preview.credit_notes,  # polars in, polars out (st.data_editor keeps the frame type)
             key="confirm_declaration",
             hide_index=True,
             disabled=["portal_doc_id", "supplier", "note_no"],
@@ -471,7 +471,7 @@ def confirm_dialog(ws, client_id, period, category, picked: pl.DataFrame, action
                 },
             },
         )
-        for record in edited.to_dict("records"):
+        for record in edited.to_dicts():
             reduction[record["portal_doc_id"]] = {k: record[k] for k in ("itc_red_req", *DECL_COLUMNS)}
     left, right = st.columns(2)
     go = left.button(f"Confirm {label}", type="primary", key="confirm_go", width="stretch")

@@ -16,7 +16,7 @@ def _paper(_ws, client_id: int, period: str, version: tuple) -> bytes:
 
 
 def downloads(ws, client, period) -> None:
-    version = ws.store.decisions_version(client.id) + (len(ws.imports(client.id, period)),)
+    version = ws.handouts_version(client.id, period)
     st.download_button(
         "Working paper (Excel)",
         data=_paper(ws, client.id, period, version),

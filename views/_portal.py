@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 
-import polars as pl
 import streamlit as st
 
 from recon.errors import InputError
@@ -101,33 +100,26 @@ def fetch_panel(ws, client, period) -> None:
         return
     st.caption(note)
     from recon.portal.client import OtpRequired, PortalError
-    from recon.portal.service import fetch_ims, request_otp
 
     scope = form_key("fetch")  # the OTP asked for one client is never shown to another
     otp = _otp_prompt(scope)
     if st.button("Fetch from portal", key="fetch_portal", icon=":material/cloud_download:"):
         bar = st.progress(0.0, text="Connecting to the portal ...")
         try:
-            outcome = fetch_ims(
-                connector,
-                client.gstin,
-                otp=otp,
-                progress=_progress_reporter(bar),
-                previous=ws.previous_portal_documents(client.id, period),
+            outcome = ws.fetch_from_portal(
+                client.id, period, connector, otp=otp, progress=_progress_reporter(bar)
             )
-        except OtpRequired:
-            request_otp(connector, client.gstin)
+        except OtpRequired:  # the portal was asked to send the OTP
             st.session_state[f"{scope}_otp_needed"] = True
             st.rerun()
         except PortalError as err:
             st.error(f"The portal refused the download: {markdown_literal(str(err))}")
             return
-        st.session_state.pop(f"{scope}_otp_needed", None)
-        try:
-            ws.import_read(client, period, outcome.result, mode="replace", origin="portal")
         except InputError as err:
+            st.session_state.pop(f"{scope}_otp_needed", None)
             st.error(markdown_literal(str(err)))
             return
+        st.session_state.pop(f"{scope}_otp_needed", None)
         # The summary quotes what suppliers filed: shown as typed (safe_text). A warning is a caution, not
         # a success: it gets its own yellow box under the button.
         lines = [line for line in outcome.summary_lines() if not line.startswith("Warning: ")]
@@ -143,7 +135,7 @@ def _fetch_gstr2b(ws, client, period, connector, scope: str, otp: str | None) ->
     """The client's GSTR-2B of this month or an earlier one still within the s.16(4) window, kept as that
     month's 2B: what the open pool settles earlier books against."""
     from recon.portal.client import OtpRequired, PortalError
-    from recon.portal.service import gstr2b_periods, request_otp
+    from recon.portal.service import gstr2b_periods
     from recon.present import period_label
 
     month = st.selectbox(
@@ -158,8 +150,7 @@ def _fetch_gstr2b(ws, client, period, connector, scope: str, otp: str | None) ->
         outcome, stored = ws.fetch_gstr2b(
             client.id, month, connector, otp=otp, progress=_progress_reporter(bar)
         )
-    except OtpRequired:
-        request_otp(connector, client.gstin)
+    except OtpRequired:  # the portal was asked to send the OTP
         st.session_state[f"{scope}_otp_needed"] = True
         st.rerun()
     except PortalError as err:
@@ -186,7 +177,6 @@ def upload_panel(ws, client, period, upload) -> None:
     if connector is None:
         return
     from recon.portal.client import OtpRequired, PortalError
-    from recon.portal.service import request_otp
 
     if ws.pending_uploads(client.id, period):
         st.caption("Upload again once the interrupted upload's answer is recorded (above).")
@@ -206,29 +196,17 @@ def upload_panel(ws, client, period, upload) -> None:
         return
     bar = st.progress(0.0, text="Connecting to the portal ...")
     try:
-        if otp:
-            connector.authenticate(client.gstin, otp)
-        elif not connector.has_session(client.gstin):
-            raise OtpRequired(client.gstin, "no session")
-        # Noted as an operation with each reference id stored before polling: a restart can finish it.
-        outcome, by_doc = ws.upload_to_portal(
-            client.id, period, upload, connector, progress=_progress_reporter(bar)
+        result = ws.send_to_portal(
+            client.id, period, upload, connector, otp=otp, progress=_progress_reporter(bar)
         )
-    except OtpRequired:
-        request_otp(connector, client.gstin)
+    except OtpRequired:  # the portal was asked to send the OTP
         st.session_state["upload_otp_needed"] = True
         st.rerun()
     except PortalError as err:
         st.error(f"The portal refused the upload: {markdown_literal(str(err))}")
         return
     st.session_state.pop("upload_otp_needed", None)
-    st.session_state[f"upload_result_{client.id}_{period}"] = {
-        "status": outcome.status,
-        "applied": by_doc.filter(pl.col("ok").fill_null(False)).height,
-        "failed": by_doc.filter(pl.col("ok") == False).to_dicts(),  # noqa: E712 (polars expression)
-        "unknown": by_doc.filter(pl.col("ok").is_null()).height,
-        "lines": outcome.summary_lines(),
-    }
+    st.session_state[f"upload_result_{client.id}_{period}"] = result
     st.rerun()
 
 
@@ -248,22 +226,14 @@ def resume_panel(ws, client, period) -> None:
         st.caption(note)
         return
     from recon.portal.client import OtpRequired, PortalError
-    from recon.portal.service import request_otp
 
     otp = _otp_prompt("resume")
     if not st.button("Fetch the portal's answer", key="resume_upload", icon=":material/sync:"):
         return
-    messages = []
     try:
-        if otp:
-            connector.authenticate(client.gstin, otp)
-        elif not connector.has_session(client.gstin):
-            raise OtpRequired(client.gstin, "no session")
         with st.spinner("Asking the portal for the status of the interrupted upload ..."):
-            for interruption in pending:
-                messages.append(ws.resume_upload(interruption.operation_id, connector))
-    except OtpRequired:
-        request_otp(connector, client.gstin)
+            messages = ws.resume_uploads(client.id, period, connector, otp=otp)
+    except OtpRequired:  # the portal was asked to send the OTP
         st.session_state["resume_otp_needed"] = True
         st.rerun()
     except PortalError as err:

@@ -13,12 +13,11 @@ import time
 
 import streamlit as st
 
-from recon.auth import Accounts, first_admin_setting
+from recon.auth import first_admin_setting
 from recon.errors import InputError
 from recon.present import period_label
 from recon.safe_text import markdown_literal
-from recon.store import Client, Store
-from recon.workspace import Workspace
+from recon.workspace import Client, Store, Workspace
 
 
 @st.cache_resource
@@ -40,7 +39,7 @@ def shared_workspace() -> Workspace:
         from recon.demo import ensure_demo
 
         ensure_demo(ws)
-    accounts = Accounts(store)
+    accounts = ws.accounts()
     accounts.ensure_first_admin(first_admin_setting())
     accounts.ensure_demo_login(demo_on)
     return ws

@@ -76,7 +76,7 @@ def _apply_suggestions(ws, client, period) -> None:
                 pl.col("suggested_remark").alias("Remark to the supplier"),
                 pl.col("why").alias("Why"),
                 pl.col("portal_would_refuse").alias("Left out of the upload because"),
-            ).to_pandas(),
+            ),
             hide_index=True,
             width="stretch",
             key="suggestions_table",

@@ -24,4 +24,4 @@ def timeline_panel(ws, client, period: str) -> None:
             pl.col("s16_deadline").dt.strftime("%d-%m-%Y").fill_null(""),
             pl.col("oldest_open_days").cast(pl.String).fill_null(""),  # nothing open: blank, not 'None'
         ).select(list(TIMELINE_HEADERS))
-        st.dataframe(shown.rename(TIMELINE_HEADERS).to_pandas(), hide_index=True, width="stretch")
+        st.dataframe(shown.rename(TIMELINE_HEADERS), hide_index=True, width="stretch")

@@ -14,7 +14,7 @@ from views._shared import flash, show_error
 
 
 def users_panel(ws, admin: User) -> None:
-    accounts = Accounts(ws.store)
+    accounts = ws.accounts()
     clients = {c.id: f"{c.name} · {c.gstin}" for c in ws.clients()}
     users = accounts.users()
     locked = accounts.locked_names()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import plotly.express as px
+import polars as pl
 import streamlit as st
 
 from recon import dashboard, figures
@@ -108,7 +109,7 @@ def _two_lines(label: str) -> str:
 left, right = st.columns(2)
 with left:
     st.subheader("ITC by tab and action")
-    by_action = amount_labels(dashboard.itc_by_category_action(review)).to_pandas()
+    by_action = amount_labels(dashboard.itc_by_category_action(review))
     figure = px.bar(
         by_action,
         x="tab",
@@ -124,7 +125,8 @@ with left:
     )
     figure.update_layout(legend_title_text="", margin={"t": 10}, **SLICE_TEXT)
     two_line_ticks(figure, by_action["tab"])
-    rupee_axis(figure, "y", by_action.groupby("tab")["itc"].apply(lambda s: s.clip(lower=0).sum()).max())
+    tallest = by_action.group_by("tab").agg(pl.col("itc").clip(lower_bound=0).sum())["itc"].max()
+    rupee_axis(figure, "y", tallest)  # the positive slices stack up; a credit note's slice hangs below 0
     st.plotly_chart(figure, config=CHART_CONFIG, key="chart_by_action")
 with right:
     st.subheader("ITC at risk — top suppliers")
@@ -132,7 +134,7 @@ with right:
     if risk.is_empty():
         st.success("No ITC at risk: IMS supports every credit the books claim.")
     else:
-        risk_frame = amount_labels(plot_literals(risk), "amount").to_pandas()
+        risk_frame = amount_labels(plot_literals(risk), "amount")
         figure = px.bar(
             risk_frame,
             y="supplier",
@@ -166,7 +168,7 @@ with right:
 left, right = st.columns(2)
 with left:
     st.subheader("Unmatched books entries against the s.16(4) time limit")
-    ages = amount_labels(dashboard.ageing(review)).to_pandas()
+    ages = amount_labels(dashboard.ageing(review))
     figure = px.bar(
         ages,
         x="bucket",
@@ -184,7 +186,7 @@ with left:
     st.plotly_chart(figure, config=CHART_CONFIG, key="chart_ageing")
 with right:
     st.subheader("Progress of decisions")
-    progress = dashboard.decision_progress(review).to_pandas()
+    progress = dashboard.decision_progress(review)
     figure = px.bar(
         progress,
         x="tab",

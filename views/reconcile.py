@@ -114,7 +114,7 @@ def not_ims_group(review: pl.DataFrame) -> None:
                 pl.col("doc_date").dt.strftime("%d-%m-%Y").alias("Date"),
                 pl.col("itc").map_elements(inr, return_dtype=pl.String).alias("ITC"),
                 pl.col("not_in_ims_reason").alias("Why not in IMS"),
-            ).to_pandas(),
+            ),
             hide_index=True,
             width="stretch",
         )
@@ -140,7 +140,7 @@ def settled_group(review: pl.DataFrame) -> None:
                 month_words(pl.col("portal_period")).alias("In GSTR-2B of"),
                 pl.col("itc").map_elements(inr, return_dtype=pl.String).alias("ITC"),
                 pl.col("explanation").alias("Explanation"),
-            ).to_pandas(),
+            ),
             hide_index=True,
             width="stretch",
         )

@@ -51,7 +51,7 @@ def left_out_panel(upload) -> None:
             pl.col("section").alias("Section"),
             pl.col("action").replace_strict(ACTION_LABELS, default=None).alias("Action"),
             pl.col("reason").alias("Why the portal would refuse it"),
-        ).to_pandas(),
+        ),
         hide_index=True,
         width="stretch",
         key="left_out_table",
@@ -131,7 +131,7 @@ if not upload.is_empty:
     st.subheader("Upload to the portal")
     _portal.upload_panel(ws, client, period, upload)
 
-history = ws.store.uploads(client.id, period)
+history = ws.upload_history(client.id, period)
 if history:
     with st.expander(f"Earlier uploads ({len(history)})"):
         st.dataframe(
