@@ -49,6 +49,8 @@ clients = sa.Table(
     sa.Column("is_demo", sa.Boolean, nullable=False, default=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    # monthly | quarterly (QRMP: one GSTR-2B per quarter, docs/reference/ims-rules.md §8)
+    sa.Column("return_frequency", sa.String(9), nullable=False, server_default="monthly"),
 )
 
 periods = sa.Table(
@@ -240,6 +242,7 @@ class Client:
     state_code: str | None
     return_period: str
     is_demo: bool
+    return_frequency: str = "monthly"
 
 
 @dataclass(frozen=True)
@@ -452,6 +455,26 @@ def _is_contention(err: sa.exc.DBAPIError) -> bool:
     return "database is locked" in text or "database is busy" in text
 
 
+# Columns added to a table after databases were created: (table, column DDL). create_all makes
+# missing tables only, so an existing database gains these here.
+_NEW_COLUMNS = (("clients", "return_frequency VARCHAR(9) NOT NULL DEFAULT 'monthly'"),)
+
+
+def _add_new_columns(engine: sa.Engine) -> None:
+    for table, ddl in _NEW_COLUMNS:
+        if not _has_column(engine, table, ddl.split()[0]):
+            try:
+                with engine.begin() as conn:
+                    conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN {ddl}"))
+            except sa.exc.DBAPIError:
+                if not _has_column(engine, table, ddl.split()[0]):  # else another process added it first
+                    raise
+
+
+def _has_column(engine: sa.Engine, table: str, column: str) -> bool:
+    return column in {c["name"] for c in sa.inspect(engine).get_columns(table)}
+
+
 def _chunks(items: list, size: int = 500):
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -469,6 +492,7 @@ class Store:
             sa.event.listen(self.engine, "begin", _sqlite_begin)
         try:
             metadata.create_all(self.engine)
+            _add_new_columns(self.engine)
         except sa.exc.SQLAlchemyError as err:
             self.engine.dispose()
             raise InputError(
@@ -515,7 +539,9 @@ class Store:
 
     # -- clients and periods ----------------------------------------------------------------------
 
-    def add_client(self, name: str, gstin: str, state_code: str | None, return_period: str, *, is_demo=False):
+    def add_client(
+        self, name, gstin, state_code, return_period, *, is_demo=False, return_frequency="monthly"
+    ) -> Client:
         stamp = now()
         with self.engine.begin() as conn:
             new_id = conn.execute(
@@ -525,6 +551,7 @@ class Store:
                     state_code=state_code,
                     return_period=return_period,
                     is_demo=is_demo,
+                    return_frequency=return_frequency,
                     created_at=stamp,
                     updated_at=stamp,
                 )
@@ -533,7 +560,8 @@ class Store:
         return self.client(new_id)
 
     def update_client(self, client_id: int, **values) -> Client:
-        allowed = {k: v for k, v in values.items() if k in ("name", "gstin", "state_code", "return_period")}
+        editable = ("name", "gstin", "state_code", "return_period", "return_frequency")
+        allowed = {k: v for k, v in values.items() if k in editable}
         with self.engine.begin() as conn:
             conn.execute(
                 clients.update().where(clients.c.id == client_id).values(**allowed, updated_at=now())
@@ -1161,6 +1189,7 @@ def _client(row) -> Client:
         state_code=row["state_code"],
         return_period=row["return_period"],
         is_demo=bool(row["is_demo"]),
+        return_frequency=row["return_frequency"],
     )
 
 

@@ -70,6 +70,21 @@ def check_client_fields(name: str, gstin: str, period: str) -> tuple[str, str, s
     return name, cleaned, check_period(period)
 
 
+FREQUENCIES = ("monthly", "quarterly")
+
+
+def check_frequency(frequency: str) -> str:
+    """'monthly' or 'quarterly' (QRMP), or an InputError saying which are allowed."""
+    cleaned = (frequency or "").strip().lower()
+    if cleaned not in FREQUENCIES:
+        raise InputError(
+            f"Return filing frequency '{frequency}' is not monthly or quarterly.",
+            column="Return filing",
+            hint="Choose quarterly for a QRMP client (one GSTR-2B per quarter), else monthly.",
+        )
+    return cleaned
+
+
 def default_period(today: date | None = None) -> str:
     """The month whose IMS a consultant works on: the previous calendar month."""
     today = today or date.today()
@@ -223,8 +238,11 @@ class Workspace:
 
     # -- clients ----------------------------------------------------------------------------------
 
-    def create_client(self, name: str, gstin: str, period: str, *, is_demo: bool = False) -> Client:
+    def create_client(
+        self, name: str, gstin: str, period: str, *, is_demo: bool = False, frequency: str = "monthly"
+    ) -> Client:
         name, cleaned, period = check_client_fields(name, gstin, period)
+        frequency = check_frequency(frequency)
         existing = self.store.client_by_gstin(cleaned)
         if existing:
             raise InputError(
@@ -232,10 +250,21 @@ class Workspace:
                 column="GSTIN",
                 hint="Select that client in the sidebar instead of creating it again.",
             )
-        return self.store.add_client(name, cleaned, gstin_rules.state_code(cleaned), period, is_demo=is_demo)
+        return self.store.add_client(
+            name,
+            cleaned,
+            gstin_rules.state_code(cleaned),
+            period,
+            is_demo=is_demo,
+            return_frequency=frequency,
+        )
 
-    def edit_client(self, client_id: int, name: str, gstin: str, period: str) -> Client:
+    def edit_client(
+        self, client_id: int, name: str, gstin: str, period: str, *, frequency: str | None = None
+    ) -> Client:
+        """``frequency`` None keeps the client's return filing frequency as it is."""
         name, cleaned, period = check_client_fields(name, gstin, period)
+        extra = {} if frequency is None else {"return_frequency": check_frequency(frequency)}
         other = self.store.client_by_gstin(cleaned)
         if other and other.id != client_id:
             raise InputError(
@@ -249,7 +278,13 @@ class Workspace:
             gstin=cleaned,
             state_code=gstin_rules.state_code(cleaned),
             return_period=period,
+            **extra,
         )
+
+    def is_quarterly(self, client_id: int) -> bool:
+        """Whether the client files quarterly (QRMP): one GSTR-2B and one Pending window per quarter."""
+        client = self.store.client(client_id)
+        return client is not None and client.return_frequency == "quarterly"
 
     def clients(self) -> list[Client]:
         return self.store.clients()
@@ -483,7 +518,8 @@ class Workspace:
         return self._cache.get_or_compute(key, lambda: self._read_documents(records, source))
 
     def _read_documents(self, records, source: str) -> pl.DataFrame:
-        frames = [self.store.import_documents(r.id) for r in records]
+        # An import stored before a canonical column existed reads with that column empty.
+        frames = [_canonical(self.store.import_documents(r.id)) for r in records]
         if not frames:
             return model.empty()
         combined = pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
@@ -517,6 +553,8 @@ class Workspace:
         # Only a run with earlier statements carries the open pool's inputs: a single-period run keeps
         # the fingerprint, and so the stored results, it always had.
         history = self._history_imports(client_id, period) if portal_source == "ims" else []
+        if self.is_quarterly(client_id):  # only then: a monthly client's fingerprint stays as it was
+            inputs["quarterly"] = True
         if history:
             inputs["history"] = history
             inputs["earlier_books"] = [
@@ -536,10 +574,18 @@ class Workspace:
         return [p for p in self.store.periods(client_id) if p != period and is_earlier(p, period)]
 
     def _history_imports(self, client_id: int, period: str) -> list[list]:
-        """[period, import id, revision] of each GSTR-2B imported for an earlier period of the client."""
+        """[period, import id, revision] of each GSTR-2B imported for an earlier period of the client.
+
+        A quarterly client's 2B is its quarter's: one of the current quarter is not earlier, whichever
+        of the quarter's months it was imported for.
+        """
+        from recon.pool import is_earlier_statement
+
+        quarterly = self.is_quarterly(client_id)
         return [
             [p, r.id, r.revision]
             for p in self._earlier_periods(client_id, period)
+            if is_earlier_statement(p, period, quarterly=quarterly)
             for r in self.store.imports(client_id, p)
             if r.source == "gstr2b"
         ]
@@ -556,21 +602,32 @@ class Workspace:
         financial-year-to-date export repeats the months before it): an earlier import keeps only its
         documents booked in months no later import covers, and none a later import holds by id.
         """
+        return self._pool_books(client_id, period)[0]
+
+    def booking_periods(self, client_id: int, period: str) -> pl.DataFrame:
+        """(doc_id, books_period) of the pool's books: the voucher date's month, else the import's month."""
+        return self._pool_books(client_id, period)[1]
+
+    def _pool_books(self, client_id: int, period: str) -> tuple[pl.DataFrame, pl.DataFrame]:
         from recon.pool import booking_periods
 
-        frames, covered, seen = [], set(), set()
+        frames, months_of, covered, seen = [], [], set(), set()
         for p in [period, *self._earlier_periods(client_id, period)]:  # newest first
             docs = self.documents(client_id, p, "books")
             if docs.is_empty():
                 continue
-            months = booking_periods(docs, p)["books_period"]
+            booked = booking_periods(docs, p)
+            months = booked["books_period"]
             keep = ~months.is_in(list(covered)) & ~docs["doc_id"].is_in(list(seen))
             frames.append(docs.filter(keep) if covered else docs)
+            months_of.append(booked.filter(keep) if covered else booked)
             covered |= set(months.drop_nulls().to_list())
             seen |= set(docs["doc_id"].to_list())
         if not frames:
-            return model.empty()
-        return pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
+            return model.empty(), pl.DataFrame(schema={"doc_id": pl.String, "books_period": pl.String})
+        if len(frames) == 1:
+            return frames[0], months_of[0]
+        return pl.concat(frames, how="vertical_relaxed"), pl.concat(months_of)
 
     def _books(self, client_id: int, period: str, inputs: dict) -> pl.DataFrame:
         """The books a run reads: the open pool's when earlier statements exist, else the period's."""
@@ -579,20 +636,31 @@ class Workspace:
         return self.documents(client_id, period, "books")
 
     def timeline(self, client_id: int, period: str) -> pl.DataFrame:
-        """The client's months up to ``period`` (recon.timeline): booked, in IMS, in 2B, settled, open."""
+        """The client's months up to ``period`` (recon.timeline): booked, in IMS, in 2B, settled, open.
+
+        A quarterly client's rows are its quarters.
+        """
+        from recon.pool import booking_periods
         from recon.timeline import timeline_frame
 
         inputs = self._inputs(client_id, period)
+        if inputs.get("history"):
+            books, months = self._pool_books(client_id, period)
+        else:
+            books = self._books(client_id, period, inputs)
+            months = booking_periods(books, period)
         statements = self.history(client_id, period) if inputs.get("history") else []
         current_2b = self.documents(client_id, period, "gstr2b")
         if not current_2b.is_empty():
             statements = [*statements, (period, current_2b)]
         return timeline_frame(
             self.results(client_id, period),
-            self._books(client_id, period, inputs),
+            books,
             self.documents(client_id, period, "ims"),
             statements,
             current_period=period,
+            books_periods=months,
+            quarterly=bool(inputs.get("quarterly")),
         )
 
     def _view_portal(self, client_id: int, period: str, inputs: dict) -> pl.DataFrame:
@@ -630,7 +698,6 @@ class Workspace:
         with self._operation(
             "reconcile", client_id, period, {"portal_source": inputs["portal_source"]}
         ) as op:
-            books = self._books(client_id, period, inputs)
             portal = self.documents(client_id, period, inputs["portal_source"])
             run = dict(
                 settings=Settings.from_dict(inputs["settings"]),
@@ -641,9 +708,18 @@ class Workspace:
                 from recon.pool import reconcile_open_pool
 
                 history = self.history(client_id, period)
-                frame = reconcile_open_pool(books, portal, history, current_period=period, **run)
+                books, months = self._pool_books(client_id, period)
+                frame = reconcile_open_pool(
+                    books,
+                    portal,
+                    history,
+                    current_period=period,
+                    books_periods=months,
+                    quarterly=bool(inputs.get("quarterly")),
+                    **run,
+                )
             else:
-                frame = reconcile(books, portal, **run)
+                frame = reconcile(self._books(client_id, period, inputs), portal, **run)
             self.store.save_results(
                 client_id,
                 period,
@@ -1492,6 +1568,10 @@ def _fingerprint(inputs: dict) -> str:
     import json
 
     return json.dumps(inputs, sort_keys=True, default=str)
+
+
+def _canonical(docs: pl.DataFrame) -> pl.DataFrame:
+    return docs if docs.columns == list(model.COLUMNS) else model.conform(docs)
 
 
 def _one_row_per_doc_id(docs: pl.DataFrame, source: str) -> pl.DataFrame:

@@ -246,7 +246,9 @@ def test_a_tally_register_with_an_earlier_2b_reads_as_one_story(hand_written, ca
         "092025",
         "b2b",
     )
-    assert settled["explanation"].startswith("booked Sep 2025; in GSTR-2B of Sep 2025.")
+    # Dated September, booked (voucher date) on 3 October: October's books, settled by September's 2B.
+    assert settled["books_period"] == "102025"
+    assert settled["explanation"].startswith("booked Oct 2025; in GSTR-2B of Sep 2025.")
     late = rows[("SS-77", "SS-77")]
     assert late["category"] == "matched" and late["portal_period"] == "102025"
     assert late["explanation"].startswith("booked Sep 2025; in IMS from the supplier's Oct 2025 GSTR-1.")

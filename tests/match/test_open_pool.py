@@ -10,13 +10,20 @@ from datetime import date
 
 import polars as pl
 import pytest
-from engine_docs import OTHER, SUPPLIER, b, books, p, portal
+from engine_docs import OTHER, SUPPLIER, books, p, portal
+from engine_docs import b as books_doc
 
 from recon.match import reconcile
 from recon.pool import POOL_COLUMNS, SETTLED, reconcile_open_pool
 from recon.synth import generate
 
 TODAY = date(2025, 11, 15)
+
+
+def b(doc_no: str, *, booked: date | None = None, **kw) -> dict:
+    """A books document booked on ``booked`` (its voucher date), by default on its own date."""
+    doc = books_doc(doc_no, **kw)
+    return {**doc, "voucher_date": booked or doc["doc_date"]}
 
 
 def ims(*docs: dict, period: str = "102025") -> pl.DataFrame:
@@ -193,10 +200,24 @@ def test_a_statement_period_that_is_not_mmyyyy_is_refused():
         reconcile_open_pool(books(), ims(), [("Sep-25", gstr2b())], today=TODAY)
 
 
-def test_books_without_a_date_take_the_import_month():
-    undated = {**b("INV-8"), "doc_date": None}
-    result = reconcile_open_pool(books(undated), ims(), [], today=TODAY, import_period="092025")
-    assert result["books_period"].to_list() == ["092025"]
+def test_the_booking_month_is_the_voucher_dates_not_the_invoices():
+    late = b("INV-8", on=date(2025, 9, 28), booked=date(2025, 10, 2))
+    result = reconcile_open_pool(books(late), ims(), [], today=TODAY, import_period="112025")
+    assert result["books_period"].to_list() == ["102025"]
+
+
+def test_books_without_a_voucher_date_take_the_import_month_not_their_own_date():
+    unbooked = {**b("INV-8", on=date(2025, 9, 28)), "voucher_date": None}
+    undated = {**b("INV-9"), "doc_date": None, "voucher_date": None}
+    result = reconcile_open_pool(books(unbooked, undated), ims(), [], today=TODAY, import_period="102025")
+    assert result["books_period"].to_list() == ["102025", "102025"]
+
+
+def test_without_an_import_month_the_register_belongs_to_the_period_worked_on():
+    unbooked = {**b("INV-8", on=date(2025, 9, 28)), "voucher_date": None}
+    inbox = ims(p("INV-70", on=date(2025, 11, 4)), period="112025")
+    result = reconcile_open_pool(books(unbooked), inbox, [], today=TODAY)
+    assert row_of(result, books_id=unbooked["doc_id"])["books_period"] == "112025"
 
 
 def test_the_supplier_of_another_gstin_is_never_settled():
