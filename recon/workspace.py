@@ -896,7 +896,9 @@ class Workspace:
 
         # One vectorised pass of the guards (check_decision's rules) for the whole selection: a bulk
         # Accept of a lakh of rows must not cost a lakh of single-row checks.
-        checked = guard_check(docs, requested.rename({"action": "wanted_action"}))
+        checked = guard_check(
+            docs, requested.rename({"action": "wanted_action"}), quarterly=self.is_quarterly(client_id)
+        )
         outcome = ActionOutcome()
         rows = []
         for doc, request, problems in zip(
@@ -1161,7 +1163,13 @@ class Workspace:
             decided = self.store.decisions(client_id).with_columns(
                 pl.lit(None, dtype=pl.Datetime("us")).alias("decided_at")
             )
-            return effective_actions(self.results(client_id, period), portal, decided, books=books)
+            return effective_actions(
+                self.results(client_id, period),
+                portal,
+                decided,
+                books=books,
+                quarterly=bool(inputs.get("quarterly")),
+            )
 
         return self._cache.get_or_compute(key, compute)
 
