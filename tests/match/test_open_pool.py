@@ -238,3 +238,42 @@ def test_a_pair_the_user_unlinked_does_not_settle_again():
         unlinks=[(booked["doc_id"], statement["doc_id"])],
     )
     assert row_of(result, books_id=booked["doc_id"])["category"] == "books_only"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Quarterly (QRMP) recipients: one GSTR-2B per quarter (docs/reference/ims-rules.md §8)
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_a_quarterly_2b_settles_every_month_of_its_quarter_and_names_the_quarter():
+    july = b("INV-7", on=date(2025, 7, 4))
+    august = b("INV-8", row=3, on=date(2025, 8, 19))
+    statement = gstr2b(two_b("INV-7", on=date(2025, 7, 4)), two_b("INV-8", on=date(2025, 8, 19)))
+    # Filed under the quarter's first month: still the July–September statement.
+    result = reconcile_open_pool(
+        books(july, august), ims(period="102025"), [("072025", statement)], today=TODAY, quarterly=True
+    )
+    for doc, month in ((july, "Jul"), (august, "Aug")):
+        row = row_of(result, books_id=doc["doc_id"])
+        assert (row["category"], row["portal_period"]) == (SETTLED, "092025")
+        assert row["explanation"].startswith(f"booked {month} 2025; in GSTR-2B of Jul–Sep 2025.")
+
+
+def test_a_quarterly_clients_s16_4_window_is_judged_from_the_quarters_start():
+    """A 2024-25 invoice's deadline is 30 Nov 2025: past for December's monthly return, inside the
+    October–December quarter's."""
+    old = b("INV-24", on=date(2024, 12, 5))
+    record = p("INV-24", on=date(2024, 12, 5))
+    monthly = reconcile_open_pool(books(old), ims(record, period="122025"), [], today=TODAY)
+    assert row_of(monthly, books_id=old["doc_id"])["explanation"].startswith("Past the s.16(4) deadline")
+    quarterly = reconcile_open_pool(books(old), ims(record, period="122025"), [], today=TODAY, quarterly=True)
+    assert row_of(quarterly, books_id=old["doc_id"])["category"] == "matched"
+
+
+def test_a_statement_is_earlier_by_quarter_for_a_quarterly_client():
+    from recon.pool import is_earlier_statement
+
+    assert is_earlier_statement("102025", "112025")  # monthly: October's 2B is before November
+    assert not is_earlier_statement("102025", "112025", quarterly=True)  # the same quarter's statement
+    assert is_earlier_statement("092025", "102025", quarterly=True)
+    assert is_earlier_statement("122025", "012026", quarterly=True)
