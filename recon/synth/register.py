@@ -146,7 +146,7 @@ def books_frame(
             kind.first().alias("doc_kind"),
             (voucher_type if voucher_type is not None else voucher_type_expr(layout)).first().alias("voucher_type"),
             *[pl.col(c).first() for c in ("supplier_gstin", "supplier_name", "doc_no", "doc_date", "pos",
-                                           "reverse_charge", "voucher_no", "odd_sign")],
+                                           "reverse_charge", "voucher_no", "voucher_date", "odd_sign")],
             *[pl.col(c).sum().round(2) for c in _SUMMED],
             pl.col("sheet_row").alias("origin_rows"),
         )
@@ -168,6 +168,10 @@ def books_frame(
     if not shape.has_reverse_charge:
         docs = docs.with_columns(pl.lit(None, dtype=pl.Boolean).alias("reverse_charge"))
     if not shape.has_voucher_no:
-        docs = docs.with_columns(pl.lit(None, dtype=pl.String).alias("voucher_no"))
+        # Such an export (Zoho's bills) prints neither the voucher's number nor its date.
+        docs = docs.with_columns(
+            pl.lit(None, dtype=pl.String).alias("voucher_no"),
+            pl.lit(None, dtype=pl.Date).alias("voucher_date"),
+        )
     docs = docs.drop("entry", "odd_sign", "gross_total")
     return finish(docs, "books", count_occurrences=True)
