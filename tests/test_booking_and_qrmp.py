@@ -316,3 +316,40 @@ def test_the_pending_window_of_an_october_credit_note_is_the_next_quarter_for_a_
     assert check_decision(note, pending, today=date(2026, 4, 22), quarterly=True) == []
     (reason,) = check_decision(note, pending, today=date(2026, 4, 23), quarterly=True)
     assert reason == "Pending is not allowed: this credit note's one quarter for Pending ended on 22-04-2026."
+
+
+def _register(header: list[str], rows: list[list]) -> bytes:
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    sheet = book.add_worksheet("Bills")
+    for r, row in enumerate([header, *rows]):
+        sheet.write_row(r, 0, row)
+    book.close()
+    return out.getvalue()
+
+
+def test_a_register_with_only_the_suppliers_date_has_no_voucher_date(ws):
+    """A bare "Bill Date" is the supplier's date: nothing says when the bill was booked."""
+    content = _register(
+        ["Bill Date", "Bill#", "Vendor Name", "GSTIN", "Taxable Amount", "CGST", "SGST"],
+        [["26-09-2025", "SEP-77", "Supplier 0", SUPPLIERS[0], 12000.0, 1080.0, 1080.0]],
+    )
+    docs = ws.read_file(content, "Bills.xlsx", kind="books").docs
+    assert docs.select("doc_date", "voucher_date").row(0) == (date(2025, 9, 26), None)
+
+
+def test_a_register_with_only_a_posting_date_books_by_it(ws):
+    content = _register(
+        [
+            "Posting Date",
+            "Reference",
+            "Vendor Name",
+            "Vendor GSTIN",
+            "Taxable Amount",
+            "CGST Amount",
+            "SGST Amount",
+        ],
+        [["02.10.2025", "SEP-77", "Supplier 0", SUPPLIERS[0], 12000.0, 1080.0, 1080.0]],
+    )
+    result = ws.read_file(content, "Postings.xlsx", kind="books")
+    assert result.docs.select("doc_date", "voucher_date").row(0) == (date(2025, 10, 2), date(2025, 10, 2))
