@@ -116,7 +116,7 @@ def inbox(invoices: list[tuple[Bill, str]], notes: list[tuple[str, str]] = ()) -
                     "camt": a["cgst"], "samt": a["sgst"], "cess": 0, "rtnprd": rtnprd, "srcform": "R1",
                     "srcfilstatus": "Filed", "action": "N", "ispendactblocked": "N", "hash": f"h{bill[0]}"})  # fmt: skip
     b2bcn = [
-        {"stin": SUPPLIERS[0], "nt_num": number, "nt_dt": f"05-{rtnprd[:2]}-{rtnprd[2:]}", "pos": "27",
+        {"stin": SUPPLIERS[0], "nt_num": number, "nt_dt": f"05-{rtnprd[:2]}-{rtnprd[2:]}", "inv_typ": "R", "pos": "27",
          "val": 590.0, "txval": 500.0, "iamt": 0, "camt": 45.0, "samt": 45.0, "cess": 0, "rtnprd": rtnprd,
          "srcform": "R1", "srcfilstatus": "Filed", "action": "N", "ispendactblocked": "N", "hash": f"h{number}"}
         for number, rtnprd in notes
@@ -289,6 +289,8 @@ def test_a_quarterly_client_keeps_a_credit_note_pending_for_a_quarter_then_is_to
             client.id, period, list(ids.values()), "P", remarks="Awaiting the goods' return"
         )
         outcomes[frequency] = {number: dict(outcome.refused).get(doc_id) for number, doc_id in ids.items()}
+        sent = ws.build_upload(client.id, period).records.select("doc_no", "action").rows()
+        assert sent == ([("CN-RECENT", "P")] if frequency == "quarterly" else []), frequency
     assert "one tax period for Pending ended" in outcomes["monthly"]["CN-RECENT"]
     assert outcomes["quarterly"]["CN-RECENT"] is None  # kept Pending: the quarter after its 2B's is open
     reason = outcomes["quarterly"]["CN-OLD"]
