@@ -148,6 +148,12 @@ def _check_earlier(period: str, inbox, name: str, *, quarterly: bool = False) ->
 
     newest = newest_inbox_period(inbox.docs)
     if newest and not is_earlier_statement(period, newest, quarterly=quarterly):
+        if quarterly:
+            raise InputError(
+                f"this GSTR-2B is of {period}, the quarter of the IMS inbox's newest records ({newest}) or later",
+                file=name,
+                hint="--history takes the 2Bs of earlier quarters; reconcile this quarter's 2B with --portal.",
+            )
         raise InputError(
             f"this GSTR-2B is of {period}, not earlier than the IMS inbox (its newest records are of {newest})",
             file=name,

@@ -352,3 +352,13 @@ def test_a_quarterly_client_gives_each_quarters_2b_once(hand_written, capsys):
     assert main([*args, "--quarterly", *history]) == 2
     err = capsys.readouterr().err
     assert "two statements for the quarter of 092025" in err and "2B_072025.json" in err
+
+
+def test_a_quarterly_2b_of_the_inboxs_own_quarter_is_refused(hand_written, capsys):
+    """October's inbox: a 2B filed as of October is, for a quarterly client, October–December's own."""
+    folder, args = hand_written
+    same_quarter = folder / "2B_Q3.json"
+    write_2b(same_quarter, period="102025")
+    assert main([*args, "--quarterly", "--history", str(same_quarter)]) == 2
+    err = capsys.readouterr().err
+    assert "2B_Q3.json" in err and "the quarter of the IMS inbox's newest records (102025)" in err
