@@ -355,10 +355,14 @@ def test_a_quarterly_client_gives_each_quarters_2b_once(hand_written, capsys):
 
 
 def test_a_quarterly_2b_of_the_inboxs_own_quarter_is_refused(hand_written, capsys):
-    """October's inbox: a 2B filed as of October is, for a quarterly client, October–December's own."""
+    """November's inbox: October's 2B is earlier for a monthly client, the quarter's own for a quarterly one."""
     folder, args = hand_written
-    same_quarter = folder / "2B_Q3.json"
-    write_2b(same_quarter, period="102025")
-    assert main([*args, "--quarterly", "--history", str(same_quarter)]) == 2
+    inbox = folder / "ims.json"
+    inbox.write_text(inbox.read_text().replace('"102025"', '"112025"'), encoding="utf-8")
+    october = folder / "2B_102025.json"
+    write_2b(october, period="102025")
+    assert main([*args, "--history", str(october)]) == 0
+    capsys.readouterr()
+    assert main([*args, "--quarterly", "--history", str(october)]) == 2
     err = capsys.readouterr().err
-    assert "2B_Q3.json" in err and "the quarter of the IMS inbox's newest records (102025)" in err
+    assert "2B_102025.json" in err and "the quarter of the IMS inbox's newest records (112025)" in err
