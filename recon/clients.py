@@ -43,6 +43,21 @@ def check_client_fields(name: str, gstin: str, period: str) -> tuple[str, str, s
     return name, cleaned, check_period(period)
 
 
+FREQUENCIES = ("monthly", "quarterly")
+
+
+def check_frequency(frequency: str) -> str:
+    """'monthly' or 'quarterly' (QRMP), or an InputError saying which are allowed."""
+    cleaned = (frequency or "").strip().lower()
+    if cleaned not in FREQUENCIES:
+        raise InputError(
+            f"Return filing frequency '{frequency}' is not monthly or quarterly.",
+            column="Return filing",
+            hint="Choose quarterly for a QRMP client (one GSTR-2B per quarter), else monthly.",
+        )
+    return cleaned
+
+
 def default_period(today: date | None = None) -> str:
     """The month whose IMS a consultant works on: the previous calendar month."""
     today = today or date.today()
@@ -50,9 +65,12 @@ def default_period(today: date | None = None) -> str:
     return f"{month:02d}{year}"
 
 
-def create_client(store, name: str, gstin: str, period: str, *, is_demo: bool = False) -> Client:
+def create_client(
+    store, name: str, gstin: str, period: str, *, is_demo: bool = False, frequency: str = "monthly"
+) -> Client:
     """A new client, once its fields are right and its GSTIN is not another client's already."""
     name, cleaned, period = check_client_fields(name, gstin, period)
+    frequency = check_frequency(frequency)
     existing = store.client_by_gstin(cleaned)
     if existing:
         raise InputError(
@@ -60,12 +78,18 @@ def create_client(store, name: str, gstin: str, period: str, *, is_demo: bool = 
             column="GSTIN",
             hint="Select that client in the sidebar instead of creating it again.",
         )
-    return store.add_client(name, cleaned, gstin_rules.state_code(cleaned), period, is_demo=is_demo)
+    return store.add_client(
+        name, cleaned, gstin_rules.state_code(cleaned), period, is_demo=is_demo, return_frequency=frequency
+    )
 
 
-def edit_client(store, client_id: int, name: str, gstin: str, period: str) -> Client:
-    """The client's name, GSTIN and working period changed, checked as for a new client."""
+def edit_client(
+    store, client_id: int, name: str, gstin: str, period: str, *, frequency: str | None = None
+) -> Client:
+    """The client's name, GSTIN and working period changed, checked as for a new client; ``frequency``
+    None keeps the client's return filing frequency as it is."""
     name, cleaned, period = check_client_fields(name, gstin, period)
+    extra = {} if frequency is None else {"return_frequency": check_frequency(frequency)}
     other = store.client_by_gstin(cleaned)
     if other and other.id != client_id:
         raise InputError(
@@ -79,4 +103,5 @@ def edit_client(store, client_id: int, name: str, gstin: str, period: str) -> Cl
         gstin=cleaned,
         state_code=gstin_rules.state_code(cleaned),
         return_period=period,
+        **extra,
     )

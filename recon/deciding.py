@@ -40,6 +40,7 @@ class DecisionWriter:
     client_id: int
     period: str
     labels: Callable[[list[str]], dict[str, str]]
+    quarterly: bool = False  # a QRMP client: the one-period Pending limit is a quarter
 
     def save(
         self,
@@ -63,7 +64,7 @@ class DecisionWriter:
 
         # One vectorised pass of the guards (check_decision's rules) for the whole selection: a bulk
         # Accept of a lakh of rows must not cost a lakh of single-row checks.
-        checked = guard_check(docs, requested.rename({"action": "wanted_action"}))
+        checked = guard_check(docs, requested.rename({"action": "wanted_action"}), quarterly=self.quarterly)
         outcome = ActionOutcome()
         rows = []
         for doc, request, problems in zip(

@@ -33,8 +33,11 @@ DEFINITIONS: dict[str, str] = {
         "credit notes subtracted. The import summary of the IMS file shows the same figure."
     ),
     ITC_IN_BOOKS: (
-        "Tax of every document in the purchase books for the period, credit notes (Debit Note vouchers) "
-        "subtracted. The import summary of the books shows the same figure."
+        "Tax of every open document in the purchase books, credit notes (Debit Note vouchers) subtracted: "
+        "the documents booked in the period and, when GSTR-2B statements of earlier periods are imported, "
+        "those booked in earlier months that no earlier 2B settled (the ones it settled are shown apart and "
+        "not counted). With no earlier statement these are the period's books, as the import summary of "
+        "the books shows them."
     ),
     ITC_MATCHED: "ITC of the IMS records on the 'Matched with ITC' tab, credit notes subtracted.",
     ITC_AT_RISK: (

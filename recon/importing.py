@@ -227,7 +227,8 @@ class Importer:
 
     def documents(self, records, source: str) -> pl.DataFrame:
         """The canonical documents of the stored imports ``records`` of one source, added together."""
-        frames = [self.store.import_documents(r.id) for r in records]
+        # An import stored before a canonical column existed reads with that column empty.
+        frames = [_canonical(self.store.import_documents(r.id)) for r in records]
         if not frames:
             return model.empty()
         combined = pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
@@ -266,6 +267,10 @@ def _with_recipient(docs: pl.DataFrame, gstin: str) -> pl.DataFrame:
     if "recipient_gstin" not in docs.columns or not docs["recipient_gstin"].null_count():
         return docs
     return docs.with_columns(pl.col("recipient_gstin").fill_null(gstin))
+
+
+def _canonical(docs: pl.DataFrame) -> pl.DataFrame:
+    return docs if docs.columns == list(model.COLUMNS) else model.conform(docs)
 
 
 def _one_row_per_doc_id(docs: pl.DataFrame, source: str) -> pl.DataFrame:

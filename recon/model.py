@@ -83,6 +83,9 @@ SCHEMA: dict[str, pl.DataType] = {
     "raw": pl.String,  # portal: the untouched record as JSON text (the action JSON echoes it)
     "voucher_type": pl.String,  # books: voucher type as written ("Purchase", "Debit Note", ...)
     "voucher_no": pl.String,  # books: the buyer's own voucher number
+    # books: the date the buyer booked it (the register's voucher date), which sets its booking month;
+    # null when the register has no voucher date beside the supplier's date, and for portal rows
+    "voucher_date": pl.Date,
     "warnings": pl.List(pl.String),
 }
 

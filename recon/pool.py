@@ -57,14 +57,20 @@ def reconcile_open_pool(
     current_period: str | None = None,
     links: Iterable[tuple[str, str]] = (),
     unlinks: Iterable[tuple[str, str]] = (),
+    books_periods: pl.DataFrame | None = None,
+    quarterly: bool = False,
 ) -> pl.DataFrame:
     """Settle books against earlier GSTR-2B statements, then reconcile what is open against IMS.
 
-    ``books``: canonical books that may span months; a document's month is its date's month, else
-    ``import_period`` (MMYYYY). ``history``: (period, canonical GSTR-2B frame) per earlier statement.
+    ``books``: canonical books that may span months; a document's booking month is its voucher date's
+    month, else ``import_period`` (MMYYYY), else the current period (the register came with this inbox).
+    ``books_periods`` (doc_id, books_period) gives those months instead, when the books come from several
+    imports (the workspace's). ``history``: (period, canonical GSTR-2B frame) per earlier statement.
     ``current_period``: the return period being worked on (MMYYYY), which the s.16(4) window is judged
-    against; None takes the newest supplier period in the inbox, else the newest statement. ``today``
-    and ``links``/``unlinks`` are passed to the engine as they are.
+    against; None takes the newest supplier period in the inbox, else the newest statement. ``quarterly``:
+    the client files quarterly (QRMP): a statement is the quarter's, named by its last month, and the
+    window is judged from the quarter's start (docs/reference/ims-rules.md §8). ``today`` and
+    ``links``/``unlinks`` are passed to the engine as they are.
 
     Returns RESULT_SCHEMA rows plus ``books_period``, ``portal_source`` (ims | gstr2b) and
     ``portal_period``: the engine's rows of the open pool against IMS (in its order), then the books
@@ -73,8 +79,7 @@ def reconcile_open_pool(
     are exactly ``recon.match.reconcile(books, ims)``'s.
     """
     links, unlinks = list(links), list(unlinks)
-    books_periods = booking_periods(books, import_period)
-    statements = history_frame(history)
+    statements = history_frame(history, quarterly=quarterly)
     held = _linked_to(links, ims)  # a user's link to an IMS record wins over any statement
     unsettled = books.filter(~pl.col("doc_id").is_in(held.implode())) if held.len() else books
     settle = _settle(unsettled, statements, settings, today, links, unlinks)
@@ -83,7 +88,9 @@ def reconcile_open_pool(
     taken = pl.concat([settled_ids, twin_ids])
     still_open = books.filter(~pl.col("doc_id").is_in(taken.implode())) if taken.len() else books
     period = current_period or _current_period(ims, statements)
-    expired_mask = past_deadline(still_open, period)
+    if books_periods is None:
+        books_periods = booking_periods(books, import_period or period)
+    expired_mask = past_deadline(still_open, quarter_start(period) if quarterly and period else period)
     in_pool, expired = still_open.filter(~expired_mask), still_open.filter(expired_mask)
     main = reconcile(in_pool, ims, settings, links, unlinks, today)
     kept_out = _kept_out(expired, twin_rows=settle["twins"], period=period, settings=settings, today=today)
@@ -96,7 +103,11 @@ def reconcile_open_pool(
         how="vertical",
     )
     rows = _with_months(rows, books_periods, _portal_periods(ims, statements))
-    return _in_words(rows, name_months=bool(history)).select(list(POOL_SCHEMA)).cast(POOL_SCHEMA)
+    return (
+        _in_words(rows, name_months=bool(history), quarterly=quarterly)
+        .select(list(POOL_SCHEMA))
+        .cast(POOL_SCHEMA)
+    )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -105,13 +116,16 @@ def reconcile_open_pool(
 
 
 def booking_periods(books: pl.DataFrame, import_period: str | None = None) -> pl.DataFrame:
-    """(doc_id, books_period MMYYYY): the document date's month, else the month it was imported for.
+    """(doc_id, books_period MMYYYY): the voucher date's month, else the month it was imported for.
 
-    The canonical model keeps no voucher date, so the document date stands for the booking month.
+    The booking month is when the buyer entered the bill, not the supplier's date on it: a September
+    invoice booked in October belongs to October's books (docs/reference/matching-practice.md §6: the
+    register's voucher date beside the supplier invoice date).
     """
-    from_date = pl.col("doc_date").dt.strftime("%m%Y")
+    voucher = pl.col("voucher_date") if "voucher_date" in books.columns else pl.lit(None, pl.Date)
     return books.select(
-        "doc_id", pl.coalesce(from_date, pl.lit(import_period, pl.String)).alias("books_period")
+        "doc_id",
+        pl.coalesce(voucher.dt.strftime("%m%Y"), pl.lit(import_period, pl.String)).alias("books_period"),
     )
 
 
@@ -122,6 +136,42 @@ def month_words(period: pl.Expr) -> pl.Expr:
     """'092025' → 'Sep 2025' (null stays null)."""
     month = period.str.slice(0, 2).replace_strict(_MONTHS, default=None, return_dtype=pl.String)
     return pl.concat_str(month, pl.lit(" "), period.str.slice(2, 4))
+
+
+def quarter_end(period: str) -> str:
+    """The last month (MMYYYY) of the quarter holding ``period``: a quarterly 2B is named by it."""
+    month = (int(period[:2]) - 1) // 3 * 3 + 3
+    return f"{month:02d}{period[2:]}"
+
+
+def quarter_start(period: str) -> str:
+    """The first month (MMYYYY) of the quarter holding ``period``."""
+    return f"{int(quarter_end(period)[:2]) - 2:02d}{period[2:]}"
+
+
+def quarter_words(period: pl.Expr) -> pl.Expr:
+    """'082025' → 'Jul–Sep 2025': the quarter holding the period (null stays null)."""
+    month = period.str.slice(0, 2).cast(pl.Int32, strict=False)
+    first = ((month - 1) // 3 * 3 + 1).cast(pl.String).str.zfill(2)
+    last = ((month - 1) // 3 * 3 + 3).cast(pl.String).str.zfill(2)
+    return pl.concat_str(
+        first.replace_strict(_MONTHS, default=None, return_dtype=pl.String),
+        pl.lit("–"),
+        last.replace_strict(_MONTHS, default=None, return_dtype=pl.String),
+        pl.lit(" "),
+        period.str.slice(2, 4),
+    )
+
+
+def is_earlier_statement(period: str, than: str, *, quarterly: bool = False) -> bool:
+    """Whether a GSTR-2B of ``period`` is earlier than the return period ``than``.
+
+    A quarterly client's statement covers its whole quarter: one of the current quarter is the current
+    statement, never an earlier one, whichever of the quarter's months it was filed under.
+    """
+    if quarterly:
+        return is_earlier(quarter_end(period), quarter_start(than))
+    return is_earlier(period, than)
 
 
 def _period_order(period: str) -> tuple[int, int]:
@@ -174,8 +224,10 @@ def past_deadline(books: pl.DataFrame, period: str | None) -> pl.Series:
 # ---------------------------------------------------------------------------------------------------
 
 
-def history_frame(history: Sequence[Statement]) -> pl.DataFrame:
+def history_frame(history: Sequence[Statement], *, quarterly: bool = False) -> pl.DataFrame:
     """All statements as one canonical portal frame, oldest first, plus ``portal_period``.
+
+    ``quarterly``: each statement is its quarter's, and ``portal_period`` is the quarter's last month.
 
     Rejected documents (2B ``docRejdata``) settle nothing: their ITC never entered, and a supplier who
     reports one again brings it back through IMS. A document given in two statements (the same file twice)
@@ -187,7 +239,8 @@ def history_frame(history: Sequence[Statement]) -> pl.DataFrame:
     frames = []
     for period, docs in sorted(history, key=lambda s: _period_order(s[0])):
         docs = docs if list(docs.columns) == list(model.COLUMNS) else model.conform(docs)
-        frames.append(docs.with_columns(pl.lit(period).alias("portal_period")))
+        named = quarter_end(period) if quarterly else period
+        frames.append(docs.with_columns(pl.lit(named).alias("portal_period")))
     if not frames:
         return model.empty().with_columns(pl.lit(None, pl.String).alias("portal_period"))
     statements = pl.concat(frames, how="vertical")
@@ -273,7 +326,7 @@ def _looked_up(rows: pl.DataFrame, key: str, table: pl.DataFrame) -> pl.DataFram
     return pl.concat([rows, found], how="horizontal")
 
 
-def _in_words(rows: pl.DataFrame, *, name_months: bool) -> pl.DataFrame:
+def _in_words(rows: pl.DataFrame, *, name_months: bool, quarterly: bool = False) -> pl.DataFrame:
     """Where each portal document came from, and both months in the sentence of a pair across months.
 
     Settled rows name the statement; nothing is suggested for them, as the document is no longer in the
@@ -287,9 +340,8 @@ def _in_words(rows: pl.DataFrame, *, name_months: bool) -> pl.DataFrame:
         False
     )
     booked = pl.concat_str(pl.lit("booked "), month_words(pl.col("books_period")).fill_null("(no date)"))
-    in_2b = pl.concat_str(
-        booked, pl.lit("; in GSTR-2B of "), month_words(pl.col("portal_period")), pl.lit(". ")
-    )
+    statement = (quarter_words if quarterly else month_words)(pl.col("portal_period"))
+    in_2b = pl.concat_str(booked, pl.lit("; in GSTR-2B of "), statement, pl.lit(". "))
     in_ims = pl.concat_str(
         booked,
         pl.lit("; in IMS from the supplier's "),

@@ -16,11 +16,11 @@ from datetime import date, timedelta
 import polars as pl
 
 from recon import figures
-from recon.pool import SETTLED, booking_periods, month_words, s16_deadline
+from recon.pool import SETTLED, booking_periods, month_words, quarter_end, quarter_words, s16_deadline
 
 TIMELINE_SCHEMA: dict[str, pl.DataType] = {
-    "period": pl.String,  # MMYYYY
-    "month": pl.String,  # 'Sep 2025'
+    "period": pl.String,  # MMYYYY (a quarterly client's: the quarter's last month)
+    "month": pl.String,  # 'Sep 2025' (a quarterly client's: 'Jul–Sep 2025')
     "booked": pl.Int64,  # books documents booked in the month
     "booked_itc": pl.Float64,
     "in_ims": pl.Int64,  # records of the current inbox from the supplier's return of the month
@@ -63,14 +63,21 @@ def timeline_frame(
     statements: Sequence[tuple[str, pl.DataFrame]],
     *,
     current_period: str,
+    books_periods: pl.DataFrame | None = None,
+    quarterly: bool = False,
 ) -> pl.DataFrame:
     """One row per month (oldest first) that has books, inbox records or a statement (TIMELINE_SCHEMA).
 
     ``results``: the period's rows (recon.pool's when earlier statements exist; ``settled`` rows mark the
     books documents an earlier 2B settled). ``statements``: (period, GSTR-2B documents), the current
-    period's 2B included when there is one.
+    period's 2B included when there is one. ``books_periods`` (doc_id, books_period): each document's
+    booking month (recon.pool.booking_periods; by default its voucher date's month, else the current
+    period). ``quarterly``: one row per quarter instead (a QRMP client files and gets its 2B by quarter),
+    named by the quarter's last month; ages are counted to the quarter's end.
     """
-    periods = booking_periods(books).rename({"books_period": "period"})
+    if books_periods is None:
+        books_periods = booking_periods(books, current_period)
+    periods = books_periods.rename({"books_period": "period"})
     docs = books.select("doc_id", "doc_kind", "doc_date", figures.document_itc().alias("itc")).join(
         periods, on="doc_id", how="left"
     )
@@ -78,10 +85,12 @@ def timeline_frame(
     docs = docs.with_columns(pl.col("doc_id").is_in(settled_ids.implode()).alias("is_settled"))
     parts = [
         _booked(docs),
-        _open(docs, period_end(current_period)),
+        _open(docs, period_end(quarter_end(current_period) if quarterly else current_period)),
         _counted(ims.select(pl.col("supplier_period").alias("period")), "in_ims"),
         _counted(_statement_periods(statements), "in_2b"),
     ]
+    if quarterly:
+        parts = [_by_quarter(part) for part in parts]
     months = pl.concat([p.select("period") for p in parts]).drop_nulls().unique()
     months = months.filter(pl.col("period").str.contains(r"^(0[1-9]|1[0-2])\d{4}$"))
     frame = months.with_columns(
@@ -89,7 +98,7 @@ def timeline_frame(
     ).sort("_order")
     for part in parts:
         frame = frame.join(part, on="period", how="left", maintain_order="left")
-    frame = frame.with_columns(month_words(pl.col("period")).alias("month"))
+    frame = frame.with_columns((quarter_words if quarterly else month_words)(pl.col("period")).alias("month"))
     counts = ["booked", "in_ims", "in_2b", "settled", "open"]
     frame = frame.with_columns(
         *[pl.col(c).fill_null(0) for c in counts],
@@ -115,6 +124,24 @@ def _open(docs: pl.DataFrame, as_of: date) -> pl.DataFrame:
         pl.col("itc").sum().alias("open_itc"),
         (pl.lit(as_of) - pl.col("doc_date").min()).dt.total_days().alias("oldest_open_days"),
         s16_deadline().filter(barred).min().alias("s16_deadline"),
+    )
+
+
+_SUMMED = ("booked", "booked_itc", "settled", "open", "open_itc", "in_ims", "in_2b")
+
+
+def _by_quarter(part: pl.DataFrame) -> pl.DataFrame:
+    """A per-month part as per quarter: counts and ITC add up, the oldest age and earliest deadline win."""
+    valid = pl.col("period").str.contains(r"^(0[1-9]|1[0-2])\d{4}$").fill_null(False)
+    month = pl.col("period").str.slice(0, 2).cast(pl.Int32, strict=False)
+    last = ((month - 1) // 3 * 3 + 3).cast(pl.String).str.zfill(2) + pl.col("period").str.slice(2, 4)
+    quarters = part.filter(valid).with_columns(last.alias("period"))
+    rules = {
+        "oldest_open_days": pl.col("oldest_open_days").max(),
+        "s16_deadline": pl.col("s16_deadline").min(),
+    }
+    return quarters.group_by("period", maintain_order=True).agg(
+        [pl.col(c).sum() if c in _SUMMED else rules[c] for c in part.columns if c != "period"]
     )
 
 

@@ -62,11 +62,20 @@ class Workspace:
 
     # -- clients ----------------------------------------------------------------------------------
 
-    def create_client(self, name: str, gstin: str, period: str, *, is_demo: bool = False) -> Client:
-        return clients.create_client(self.store, name, gstin, period, is_demo=is_demo)
+    def create_client(
+        self, name: str, gstin: str, period: str, *, is_demo: bool = False, frequency: str = "monthly"
+    ) -> Client:
+        return clients.create_client(self.store, name, gstin, period, is_demo=is_demo, frequency=frequency)
 
-    def edit_client(self, client_id: int, name: str, gstin: str, period: str) -> Client:
-        return clients.edit_client(self.store, client_id, name, gstin, period)
+    def edit_client(
+        self, client_id: int, name: str, gstin: str, period: str, *, frequency: str | None = None
+    ) -> Client:
+        return clients.edit_client(self.store, client_id, name, gstin, period, frequency=frequency)
+
+    def is_quarterly(self, client_id: int) -> bool:
+        """Whether the client files quarterly (QRMP): one GSTR-2B and one Pending window per quarter."""
+        client = self.store.client(client_id)
+        return client is not None and client.return_frequency == "quarterly"
 
     def clients(self) -> list[Client]:
         return self.store.clients()
@@ -193,6 +202,8 @@ class Workspace:
         # Only a run with earlier statements carries the open pool's inputs: a single-period run keeps
         # the fingerprint, and so the stored results, it always had.
         history = self._history_imports(client_id, period) if portal_source == "ims" else []
+        if self.is_quarterly(client_id):  # only then: a monthly client's fingerprint stays as it was
+            inputs["quarterly"] = True
         if history:
             inputs["history"] = history
             inputs["earlier_books"] = [
@@ -212,10 +223,18 @@ class Workspace:
         return [p for p in self.store.periods(client_id) if p != period and is_earlier(p, period)]
 
     def _history_imports(self, client_id: int, period: str) -> list[list]:
-        """[period, import id, revision] of each GSTR-2B imported for an earlier period of the client."""
+        """[period, import id, revision] of each GSTR-2B imported for an earlier period of the client.
+
+        A quarterly client's 2B is its quarter's: one of the current quarter is not earlier, whichever
+        of the quarter's months it was imported for.
+        """
+        from recon.pool import is_earlier_statement
+
+        quarterly = self.is_quarterly(client_id)
         return [
             [p, r.id, r.revision]
             for p in self._earlier_periods(client_id, period)
+            if is_earlier_statement(p, period, quarterly=quarterly)
             for r in self.store.imports(client_id, p)
             if r.source == "gstr2b"
         ]
@@ -232,21 +251,32 @@ class Workspace:
         financial-year-to-date export repeats the months before it): an earlier import keeps only its
         documents booked in months no later import covers, and none a later import holds by id.
         """
+        return self._pool_books(client_id, period)[0]
+
+    def booking_periods(self, client_id: int, period: str) -> pl.DataFrame:
+        """(doc_id, books_period) of the pool's books: the voucher date's month, else the import's month."""
+        return self._pool_books(client_id, period)[1]
+
+    def _pool_books(self, client_id: int, period: str) -> tuple[pl.DataFrame, pl.DataFrame]:
         from recon.pool import booking_periods
 
-        frames, covered, seen = [], set(), set()
+        frames, months_of, covered, seen = [], [], set(), set()
         for p in [period, *self._earlier_periods(client_id, period)]:  # newest first
             docs = self.documents(client_id, p, "books")
             if docs.is_empty():
                 continue
-            months = booking_periods(docs, p)["books_period"]
+            booked = booking_periods(docs, p)
+            months = booked["books_period"]
             keep = ~months.is_in(list(covered)) & ~docs["doc_id"].is_in(list(seen))
             frames.append(docs.filter(keep) if covered else docs)
+            months_of.append(booked.filter(keep) if covered else booked)
             covered |= set(months.drop_nulls().to_list())
             seen |= set(docs["doc_id"].to_list())
         if not frames:
-            return model.empty()
-        return pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
+            return model.empty(), pl.DataFrame(schema={"doc_id": pl.String, "books_period": pl.String})
+        if len(frames) == 1:
+            return frames[0], months_of[0]
+        return pl.concat(frames, how="vertical_relaxed"), pl.concat(months_of)
 
     def _books(self, client_id: int, period: str, inputs: dict) -> pl.DataFrame:
         """The books a run reads: the open pool's when earlier statements exist, else the period's."""
@@ -255,20 +285,31 @@ class Workspace:
         return self.documents(client_id, period, "books")
 
     def timeline(self, client_id: int, period: str) -> pl.DataFrame:
-        """The client's months up to ``period`` (recon.timeline): booked, in IMS, in 2B, settled, open."""
+        """The client's months up to ``period`` (recon.timeline): booked, in IMS, in 2B, settled, open.
+
+        A quarterly client's rows are its quarters.
+        """
+        from recon.pool import booking_periods
         from recon.timeline import timeline_frame
 
         inputs = self._inputs(client_id, period)
+        if inputs.get("history"):
+            books, months = self._pool_books(client_id, period)
+        else:
+            books = self._books(client_id, period, inputs)
+            months = booking_periods(books, period)
         statements = self.history(client_id, period) if inputs.get("history") else []
         current_2b = self.documents(client_id, period, "gstr2b")
         if not current_2b.is_empty():
             statements = [*statements, (period, current_2b)]
         return timeline_frame(
             self.results(client_id, period),
-            self._books(client_id, period, inputs),
+            books,
             self.documents(client_id, period, "ims"),
             statements,
             current_period=period,
+            books_periods=months,
+            quarterly=bool(inputs.get("quarterly")),
         )
 
     def _view_portal(self, client_id: int, period: str, inputs: dict) -> pl.DataFrame:
@@ -294,7 +335,6 @@ class Workspace:
         inputs = self._inputs(client_id, period)
         detail = {"portal_source": inputs["portal_source"]}
         with operations.noted(self.store, self.user, "reconcile", client_id, period, detail) as op:
-            books = self._books(client_id, period, inputs)
             portal = self.documents(client_id, period, inputs["portal_source"])
             run = dict(
                 settings=Settings.from_dict(inputs["settings"]),
@@ -305,9 +345,18 @@ class Workspace:
                 from recon.pool import reconcile_open_pool
 
                 history = self.history(client_id, period)
-                frame = reconcile_open_pool(books, portal, history, current_period=period, **run)
+                books, months = self._pool_books(client_id, period)
+                frame = reconcile_open_pool(
+                    books,
+                    portal,
+                    history,
+                    current_period=period,
+                    books_periods=months,
+                    quarterly=bool(inputs.get("quarterly")),
+                    **run,
+                )
             else:
-                frame = reconcile(books, portal, **run)
+                frame = reconcile(self._books(client_id, period, inputs), portal, **run)
             self.store.save_results(
                 client_id,
                 period,
@@ -437,7 +486,8 @@ class Workspace:
 
     def _writer(self, client_id: int, period: str) -> DecisionWriter:
         labels = functools.partial(self._document_labels, client_id, period)
-        return DecisionWriter(self.store, self.user, client_id, period, labels)
+        quarterly = self.is_quarterly(client_id)
+        return DecisionWriter(self.store, self.user, client_id, period, labels, quarterly=quarterly)
 
     def decision_versions(self, client_id: int, doc_ids: list[str] | None = None) -> dict[str, str]:
         """{doc id: version} of the decisions as saved now: read with the grid, handed back to set_action."""
@@ -534,7 +584,13 @@ class Workspace:
             decided = self.store.decisions(client_id).with_columns(
                 pl.lit(None, dtype=pl.Datetime("us")).alias("decided_at")
             )
-            return effective_actions(self.results(client_id, period), portal, decided, books=books)
+            return effective_actions(
+                self.results(client_id, period),
+                portal,
+                decided,
+                books=books,
+                quarterly=bool(inputs.get("quarterly")),
+            )
 
         return self._cache.get_or_compute(key, compute)
 

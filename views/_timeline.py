@@ -14,9 +14,12 @@ def timeline_panel(ws, client, period: str) -> None:
     frame = ws.timeline(client.id, period)
     if frame.height < 2:  # one month is the page itself; the panel tells the story of several
         return
-    with st.expander(f"Timeline · {frame.height} months", icon=":material/timeline:"):
+    quarterly = client.return_frequency == "quarterly"
+    unit = "quarters" if quarterly else "months"
+    with st.expander(f"Timeline · {frame.height} {unit}", icon=":material/timeline:"):
         st.caption(
-            "Each document counts in the month it was booked. Settled: an earlier GSTR-2B already carried it. "
+            f"Each document counts in the {unit[:-1]} it was booked (its voucher date, else the month its register "
+            "was imported for). Settled: an earlier GSTR-2B already carried it. "
             "Carried forward: still open, with the age of the oldest and the last day its ITC can be claimed."
         )
         shown = frame.with_columns(
@@ -24,4 +27,5 @@ def timeline_panel(ws, client, period: str) -> None:
             pl.col("s16_deadline").dt.strftime("%d-%m-%Y").fill_null(""),
             pl.col("oldest_open_days").cast(pl.String).fill_null(""),  # nothing open: blank, not 'None'
         ).select(list(TIMELINE_HEADERS))
-        st.dataframe(shown.rename(TIMELINE_HEADERS), hide_index=True, width="stretch")
+        headers = {**TIMELINE_HEADERS, "month": "Quarter"} if quarterly else TIMELINE_HEADERS
+        st.dataframe(shown.rename(headers), hide_index=True, width="stretch")

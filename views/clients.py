@@ -1,4 +1,5 @@
-"""Clients: create, edit and select (name, GSTIN, return period); an admin also manages users and access.
+"""Clients: create, edit and select (name, GSTIN, return period, monthly or quarterly filing); an admin also
+manages users and access.
 
 A consultant sees only the clients assigned to them (``Workspace.signed_in``); a client they create is
 assigned to them at once.
@@ -16,6 +17,8 @@ from recon.workspace import default_period
 from views._access import current_user
 from views._shared import flash, heading, selected_client, show_error, show_flash, workspace
 
+FILING_LABELS = {"monthly": "Monthly", "quarterly": "Quarterly (QRMP)"}
+
 ws = workspace()
 heading("Clients")
 show_flash()
@@ -29,6 +32,7 @@ if clients:
                 "GSTIN": c.gstin,
                 "State": state_name(c.state_code) or "",
                 "Return period": period_label(c.return_period),
+                "Files": FILING_LABELS[c.return_frequency],
                 "Demo": "yes" if c.is_demo else "",
             }
             for c in clients
@@ -55,8 +59,8 @@ if clients:
         st.rerun()
 
 
-def client_form(form_key: str, submit_label: str, name="", gstin="", period=None):
-    """The three fields and a live state read-out; returns (submitted, name, gstin, period)."""
+def client_form(form_key: str, submit_label: str, name="", gstin="", period=None, frequency="monthly"):
+    """The four fields and a live state read-out; returns (submitted, name, gstin, period, frequency)."""
     with st.form(form_key, clear_on_submit=False):
         name = st.text_input("Client name", value=name, key=f"{form_key}_name")
         gstin = st.text_input("GSTIN", value=gstin, max_chars=15, key=f"{form_key}_gstin")
@@ -67,11 +71,20 @@ def client_form(form_key: str, submit_label: str, name="", gstin="", period=None
             help="The month whose IMS you are working on, e.g. 112025 for November 2025.",
             key=f"{form_key}_period",
         )
+        frequency = st.radio(
+            "Return filing",
+            list(FILING_LABELS),
+            index=list(FILING_LABELS).index(frequency),
+            format_func=FILING_LABELS.get,
+            horizontal=True,
+            help="Quarterly (QRMP): one GSTR-2B per quarter, and a credit note may stay Pending for a quarter.",
+            key=f"{form_key}_frequency",
+        )
         code = state_code(gstin)
         if code and state_name(code):
             st.caption(f"State from GSTIN: {code} · {state_name(code)}")
         submitted = st.form_submit_button(submit_label, type="primary")
-    return submitted, name, gstin, period
+    return submitted, name, gstin, period, frequency
 
 
 user = current_user()
@@ -80,12 +93,12 @@ tab_new, tab_edit = tabs[:2]
 with tab_new:
     # A fresh (empty) form after each client created; the first form keeps the plain key.
     created = st.session_state.get("clients_created", 0)
-    submitted, name, gstin, period = client_form(
+    submitted, name, gstin, period, frequency = client_form(
         "new_client" if not created else f"new_client_{created}", "Create client"
     )
     if submitted:
         try:
-            client = ws.create_client(name, gstin, period)
+            client = ws.create_client(name, gstin, period, frequency=frequency)
         except InputError as err:
             show_error(err)
         else:
@@ -101,12 +114,17 @@ with tab_edit:
     if current is None:
         st.info("Select a client to edit it.")
     else:
-        submitted, name, gstin, period = client_form(
-            f"edit_client_{current.id}", "Save changes", current.name, current.gstin, current.return_period
+        submitted, name, gstin, period, frequency = client_form(
+            f"edit_client_{current.id}",
+            "Save changes",
+            current.name,
+            current.gstin,
+            current.return_period,
+            current.return_frequency,
         )
         if submitted:
             try:
-                edited = ws.edit_client(current.id, name, gstin, period)
+                edited = ws.edit_client(current.id, name, gstin, period, frequency=frequency)
             except InputError as err:
                 show_error(err)
             else:

@@ -67,8 +67,11 @@ def effective_actions(
     *,
     books: pl.DataFrame | None = None,
     today: date | None = None,
+    quarterly: bool = False,
 ) -> pl.DataFrame:
     """Per portal document, the action the upload should carry (EFFECTIVE_SCHEMA).
+
+    ``quarterly``: the client files quarterly (QRMP): the guards judge a Pending by the quarter.
 
     A decision wins over the suggestion. A decision taken on an older version of the document (its
     content_hash differs from the document's now) is **stale**: it is shown with ``stale_reason`` and not
@@ -105,7 +108,9 @@ def effective_actions(
     frame = frame.join(chosen, on="portal_doc_id", how="left", maintain_order="left")
     frame = _choose(frame)
     changed = pl.col("_action") != current_action()
-    frame = frame.with_columns(guard_problems(frame, today, where=changed).alias("guard_problems"))
+    frame = frame.with_columns(
+        guard_problems(frame, today, where=changed, quarterly=quarterly).alias("guard_problems")
+    )
     return frame.select(
         "portal_doc_id",
         pl.col("p_section").alias("section"),

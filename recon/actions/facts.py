@@ -93,15 +93,20 @@ def _period_yyyymm(col: str = "p_supplier_period") -> pl.Expr:
     return pl.when(ok).then(text.str.slice(2, 4).cast(pl.Int64) * 100 + text.str.slice(0, 2).cast(pl.Int64))
 
 
-def _cn_pending_deadline() -> pl.Expr:
-    """Last day a credit note may stay Pending: the 3B due date (20th) of the period after its 2B period.
+def _cn_pending_deadline(quarterly: bool = False) -> pl.Expr:
+    """Last day a credit note may stay Pending: the 3B due date of the period after its 2B period.
 
     FAQ25 (docs/reference/ims-rules.md §4): a note in the October-2025 GSTR-1 filed 10-11-2025 may stay
     pending until 20-12-2025. The record's supplier period stands in for its 2B period (a return filed
-    after the cut-off lands in a later 2B, which only lengthens the real window). Monthly recipients
-    assumed.
+    after the cut-off lands in a later 2B, which only lengthens the real window). A quarterly (QRMP)
+    recipient's tax period is the quarter (§8): a note of October 2025 is in the October–December 2B and
+    may stay pending through January–March, until that quarter's 3B due date, the 22nd of April (the
+    earlier of the two state-wise dates, §8).
     """
     period = _period_yyyymm()
+    if quarterly:
+        quarter_end = (period % 100 - 1) // 3 * 3 + 3
+        return pl.date(period // 100, quarter_end, 22).dt.offset_by("4mo")
     return pl.date(period // 100, period % 100, 20).dt.offset_by("2mo")
 
 
@@ -111,12 +116,16 @@ def _cn_pending_too_early() -> pl.Expr:
     return is_credit_note() & (period.is_null() | (period < CN_PENDING_FROM))
 
 
-def _cn_pending_expired(today: date) -> pl.Expr:
-    return is_credit_note() & (pl.lit(today) > _cn_pending_deadline()).fill_null(False)
+def _cn_pending_expired(today: date, quarterly: bool = False) -> pl.Expr:
+    return is_credit_note() & (pl.lit(today) > _cn_pending_deadline(quarterly)).fill_null(False)
 
 
-def pending_block_reason(today: date) -> pl.Expr:
-    """Why the portal would refuse Pending for this document, or null when Pending is allowed."""
+def pending_block_reason(today: date, quarterly: bool = False) -> pl.Expr:
+    """Why the portal would refuse Pending for this document, or null when Pending is allowed.
+
+    ``quarterly``: the recipient files quarterly (QRMP), so a credit note's one tax period is a quarter.
+    """
+    period_words = "quarter" if quarterly else "tax period"
     return (
         pl.when(pl.col("p_pending_blocked").fill_null(False))
         .then(pl.lit(texts.PENDING_BLOCKED))
@@ -126,10 +135,10 @@ def pending_block_reason(today: date) -> pl.Expr:
             + _period_label()
             + pl.lit(")")
         )
-        .when(_cn_pending_expired(today))
+        .when(_cn_pending_expired(today, quarterly))
         .then(
-            pl.lit("this credit note's one tax period for Pending ended on ")
-            + _cn_pending_deadline().dt.strftime("%d-%m-%Y")
+            pl.lit(f"this credit note's one {period_words} for Pending ended on ")
+            + _cn_pending_deadline(quarterly).dt.strftime("%d-%m-%Y")
         )
     )
 

@@ -32,14 +32,17 @@ from recon.actions.facts import (
 from recon.model import Decision
 
 
-def guard_problems(frame: pl.DataFrame, today: date, where: pl.Expr | None = None) -> pl.Series:
+def guard_problems(
+    frame: pl.DataFrame, today: date, where: pl.Expr | None = None, *, quarterly: bool = False
+) -> pl.Series:
     """Per row of ``frame``, every reason the portal would refuse ``_action`` (empty list: none).
 
     ``frame`` holds the p_* portal facts and _action, remarks, itc_red_req, decl_*; ``where`` limits the
-    check to some rows (others get an empty list). The rules' conditions are cheap booleans; the messages
-    are built only for the few rows that break one, since text is what costs on a large download.
+    check to some rows (others get an empty list). ``quarterly``: the client files quarterly (QRMP), so
+    the Pending window of a credit note is a quarter. The rules' conditions are cheap booleans; the
+    messages are built only for the few rows that break one, since text is what costs on a large download.
     """
-    rules = _guard_rules(today)
+    rules = _guard_rules(today, quarterly)
     broken = pl.any_horizontal([cond.fill_null(False) for cond, _ in rules])
     if where is not None:
         broken = broken & where.fill_null(False)
@@ -52,7 +55,7 @@ def guard_problems(frame: pl.DataFrame, today: date, where: pl.Expr | None = Non
     return merged.get_column("problems").fill_null(pl.lit([], pl.List(pl.String)))
 
 
-def _guard_rules(today: date) -> list[tuple[pl.Expr, pl.Expr]]:
+def _guard_rules(today: date, quarterly: bool = False) -> list[tuple[pl.Expr, pl.Expr]]:
     """(condition, message) per guard, over the columns :func:`guard_problems` describes."""
     action = pl.col("_action")
     remarks = pl.col("remarks")
@@ -65,8 +68,8 @@ def _guard_rules(today: date) -> list[tuple[pl.Expr, pl.Expr]]:
         (
             # The portal refuses P here (docs/reference/formats.md §2 rule 6,
             # docs/reference/ims-rules.md §4).
-            (action == "P") & pending_block_reason(today).is_not_null(),
-            pl.lit("Pending is not allowed: ") + pending_block_reason(today) + pl.lit("."),
+            (action == "P") & pending_block_reason(today, quarterly).is_not_null(),
+            pl.lit("Pending is not allowed: ") + pending_block_reason(today, quarterly) + pl.lit("."),
         ),
         (
             (action == "R") & is_import(),
@@ -107,7 +110,9 @@ def _guard_rules(today: date) -> list[tuple[pl.Expr, pl.Expr]]:
     return rules
 
 
-def check_decision(doc_row: dict, decision: Decision, today: date | None = None) -> list[str]:
+def check_decision(
+    doc_row: dict, decision: Decision, today: date | None = None, *, quarterly: bool = False
+) -> list[str]:
     """Guard violations, in words, for taking ``decision`` on the canonical portal row ``doc_row``.
 
     Empty list: the action may be saved. Used by the app before a decision is stored.
@@ -122,10 +127,12 @@ def check_decision(doc_row: dict, decision: Decision, today: date | None = None)
         pl.lit((decision.itc_red_req or "").strip().upper() or None, pl.String).alias("itc_red_req"),
         *[pl.lit(getattr(decision, c), pl.Float64).alias(c) for c in DECL_COLUMNS],
     )
-    return guard_problems(frame, today).item().to_list()
+    return guard_problems(frame, today, quarterly=quarterly).item().to_list()
 
 
-def guard_check(portal: pl.DataFrame, wanted: pl.DataFrame, today: date | None = None) -> pl.DataFrame:
+def guard_check(
+    portal: pl.DataFrame, wanted: pl.DataFrame, today: date | None = None, *, quarterly: bool = False
+) -> pl.DataFrame:
     """``wanted`` (portal_doc_id, wanted_action, remarks, itc_red_req, decl_*) plus ``guard_problems``.
 
     The same guards as :func:`check_decision`, for a whole change set (the JSON writer runs it).
@@ -140,7 +147,7 @@ def guard_check(portal: pl.DataFrame, wanted: pl.DataFrame, today: date | None =
     joined = wanted.join(facts, on="portal_doc_id", how="left", maintain_order="left").with_columns(
         pl.col("wanted_action").alias("_action")
     )
-    return wanted.with_columns(guard_problems(joined, today).alias("guard_problems"))
+    return wanted.with_columns(guard_problems(joined, today, quarterly=quarterly).alias("guard_problems"))
 
 
 def decision_cautions(doc_row: dict, decision: Decision) -> list[str]:

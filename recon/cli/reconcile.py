@@ -7,6 +7,7 @@ pair was found, and the suggested IMS action with its reason.
 ``--history 2B.json`` (repeatable) reconciles the open pool (``recon.pool``): books documents already in an
 earlier GSTR-2B are ``settled`` and the rest are reconciled against the IMS inbox; the output then adds
 ``books_period``, ``portal_source`` and ``portal_period``. Without it the output is what it always was.
+``--quarterly``: the client files quarterly (QRMP): each ``--history`` 2B is a quarter's.
 """
 
 from __future__ import annotations
@@ -42,6 +43,12 @@ def add_parser(subparsers) -> None:
         metavar="2B",
         help="an earlier month's GSTR-2B (JSON or portal Excel); repeat for each month. Books documents "
         "it holds are reported as settled, the rest are reconciled against the IMS inbox",
+    )
+    parser.add_argument(
+        "--quarterly",
+        action="store_true",
+        help="the client files quarterly (QRMP): each --history GSTR-2B is a quarter's, and the s.16(4) "
+        "window is judged from the quarter's start",
     )
     parser.add_argument("--gstin", help="the recipient's (your client's) GSTIN")
     parser.add_argument(
@@ -106,6 +113,7 @@ def _check_recipient(portal, wanted: str, file: str) -> None:
 
 def read_history(args: argparse.Namespace, books, portal) -> list[tuple[str, pl.DataFrame]]:
     """(period, documents) of each ``--history`` GSTR-2B; another client's or an undated one is refused."""
+    from recon.pool import quarter_end
     from recon.readers import read
 
     wanted = (args.gstin or books.recipient_gstin or portal.recipient_gstin or "").strip().upper()
@@ -120,24 +128,32 @@ def read_history(args: argparse.Namespace, books, portal) -> list[tuple[str, pl.
                 file=name,
                 hint="Give the statement as downloaded (JSON 'rtnprd', or the Excel 'Read me' sheet's period).",
             )
-        if statement.period in seen:
+        key = quarter_end(statement.period) if args.quarterly else statement.period
+        if key in seen:
             raise InputError(
-                f"two statements for the period {statement.period}: {seen[statement.period]} and this one",
+                f"two statements for the {'quarter' if args.quarterly else 'period'} of {statement.period}: "
+                f"{seen[key]} and this one",
                 file=name,
-                hint="Give each month's GSTR-2B once.",
+                hint=f"Give each {'quarter' if args.quarterly else 'month'}'s GSTR-2B once.",
             )
-        _check_earlier(statement.period, portal, name)
-        seen[statement.period] = name
+        _check_earlier(statement.period, portal, name, quarterly=args.quarterly)
+        seen[key] = name
         statements.append((statement.period, statement.docs))
     return sorted(statements, key=lambda s: (s[0][2:], s[0][:2]))
 
 
-def _check_earlier(period: str, inbox, name: str) -> None:
-    """A statement of the inbox's own month would settle the very documents the inbox is for."""
-    from recon.pool import is_earlier, newest_inbox_period
+def _check_earlier(period: str, inbox, name: str, *, quarterly: bool = False) -> None:
+    """A statement of the inbox's own month (quarter) would settle the very documents the inbox is for."""
+    from recon.pool import is_earlier_statement, newest_inbox_period
 
     newest = newest_inbox_period(inbox.docs)
-    if newest and not is_earlier(period, newest):
+    if newest and not is_earlier_statement(period, newest, quarterly=quarterly):
+        if quarterly:
+            raise InputError(
+                f"this GSTR-2B is of {period}, the quarter of the IMS inbox's newest records ({newest}) or later",
+                file=name,
+                hint="--history takes the 2Bs of earlier quarters; reconcile this quarter's 2B with --portal.",
+            )
         raise InputError(
             f"this GSTR-2B is of {period}, not earlier than the IMS inbox (its newest records are of {newest})",
             file=name,
@@ -243,7 +259,9 @@ def _run_open_pool(args: argparse.Namespace, settings, books, portal) -> int:
     from recon.pool import POOL_COLUMNS, SETTLED, reconcile_open_pool
 
     statements = read_history(args, books, portal)
-    results = reconcile_open_pool(books.docs, portal.docs, statements, settings=settings)
+    results = reconcile_open_pool(
+        books.docs, portal.docs, statements, settings=settings, quarterly=args.quarterly
+    )
     every_portal_doc = pl.concat([portal.docs, *(docs for _, docs in statements)], how="vertical")
     table = joined_view(results, books.docs, every_portal_doc)
     if args.out:

@@ -14,11 +14,24 @@ from recon.store.schema import clients, periods
 if TYPE_CHECKING:
     from recon.store import Store
 
-CLIENT_FIELDS = ("name", "gstin", "state_code", "return_period")  # what update_client may change
+CLIENT_FIELDS = (
+    "name",
+    "gstin",
+    "state_code",
+    "return_period",
+    "return_frequency",
+)  # what update_client may change
 
 
 def add_client(
-    store: Store, name: str, gstin: str, state_code: str | None, return_period: str, *, is_demo=False
+    store: Store,
+    name: str,
+    gstin: str,
+    state_code: str | None,
+    return_period: str,
+    *,
+    is_demo=False,
+    return_frequency="monthly",
 ) -> Client:
     with store.engine.begin() as conn:
         new_id = insert_stamped(
@@ -29,6 +42,7 @@ def add_client(
             state_code=state_code,
             return_period=return_period,
             is_demo=is_demo,
+            return_frequency=return_frequency,
         )
         ensure_period_in(conn, new_id, return_period)
     return store.client(new_id)

@@ -69,6 +69,7 @@ def open_engine(url: str) -> sa.Engine:
         sa.event.listen(engine, "begin", _sqlite_begin)
     try:
         metadata.create_all(engine)
+        _add_new_columns(engine)
     except sa.exc.SQLAlchemyError as err:
         engine.dispose()
         raise InputError(
@@ -237,3 +238,23 @@ def owner_alive(owner: str, started_at: datetime | None = None) -> bool:
     except PermissionError:
         pass
     return not started or _process_start(pid) in ("", started)
+
+
+# Columns added to a table after databases were created: (table, column DDL). create_all makes
+# missing tables only, so an existing database gains these here.
+_NEW_COLUMNS = (("clients", "return_frequency VARCHAR(9) NOT NULL DEFAULT 'monthly'"),)
+
+
+def _add_new_columns(engine: sa.Engine) -> None:
+    for table, ddl in _NEW_COLUMNS:
+        if not _has_column(engine, table, ddl.split()[0]):
+            try:
+                with engine.begin() as conn:
+                    conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN {ddl}"))
+            except sa.exc.DBAPIError:
+                if not _has_column(engine, table, ddl.split()[0]):  # else another process added it first
+                    raise
+
+
+def _has_column(engine: sa.Engine, table: str, column: str) -> bool:
+    return column in {c["name"] for c in sa.inspect(engine).get_columns(table)}

@@ -28,6 +28,7 @@ class Client:
     state_code: str | None
     return_period: str
     is_demo: bool
+    return_frequency: str = "monthly"
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ clients = sa.Table(
     sa.Column("is_demo", sa.Boolean, nullable=False, default=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    # monthly | quarterly (QRMP: one GSTR-2B per quarter, docs/reference/ims-rules.md §8)
+    sa.Column("return_frequency", sa.String(9), nullable=False, server_default="monthly"),
 )
 
 periods = sa.Table(

@@ -157,6 +157,7 @@ def books_frame(
                     "pos",
                     "reverse_charge",
                     "voucher_no",
+                    "voucher_date",
                     "odd_sign",
                 )
             ],
@@ -181,6 +182,10 @@ def books_frame(
     if not shape.has_reverse_charge:
         docs = docs.with_columns(pl.lit(None, dtype=pl.Boolean).alias("reverse_charge"))
     if not shape.has_voucher_no:
-        docs = docs.with_columns(pl.lit(None, dtype=pl.String).alias("voucher_no"))
+        # Such an export (Zoho's bills) prints neither the voucher's number nor its date.
+        docs = docs.with_columns(
+            pl.lit(None, dtype=pl.String).alias("voucher_no"),
+            pl.lit(None, dtype=pl.Date).alias("voucher_date"),
+        )
     docs = docs.drop("entry", "odd_sign", "gross_total")
     return finish(docs, "books", count_occurrences=True)

@@ -358,7 +358,8 @@ def _truth(placed, ordered, books, ims, statements, months) -> pl.DataFrame:
             raise AssertionError(f"generated document {portal_id} is missing from the portal frames")
         book_id = book_ids[id(item.book)] if item.book is not None else None
         category = _expected(item, where, months)
-        books_month = f"{item.book.doc_date:%m%Y}" if item.book is not None else None
+        booked_on = (item.book.voucher_date or item.book.doc_date) if item.book is not None else None
+        books_month = f"{booked_on:%m%Y}" if booked_on is not None else None
         portal_month = item.doc.rtnprd if where == "ims" else where
         rows.append(
             {

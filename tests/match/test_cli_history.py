@@ -246,7 +246,9 @@ def test_a_tally_register_with_an_earlier_2b_reads_as_one_story(hand_written, ca
         "092025",
         "b2b",
     )
-    assert settled["explanation"].startswith("booked Sep 2025; in GSTR-2B of Sep 2025.")
+    # Dated September, booked (voucher date) on 3 October: October's books, settled by September's 2B.
+    assert settled["books_period"] == "102025"
+    assert settled["explanation"].startswith("booked Oct 2025; in GSTR-2B of Sep 2025.")
     late = rows[("SS-77", "SS-77")]
     assert late["category"] == "matched" and late["portal_period"] == "102025"
     assert late["explanation"].startswith("booked Sep 2025; in IMS from the supplier's Oct 2025 GSTR-1.")
@@ -327,3 +329,40 @@ def test_a_2b_of_the_inboxs_own_month_is_refused(hand_written, capsys):
     assert main([*args, "--history", str(same_month)]) == 2
     err = capsys.readouterr().err
     assert "2B_102025.json" in err and "not earlier than the IMS inbox" in err
+
+
+def test_a_quarterly_clients_2b_is_named_by_its_quarter(hand_written, capsys):
+    folder, args = hand_written
+    out = folder / "q.csv"
+    assert main([*args, "--quarterly", "--history", str(folder / "2B_092025.json"), "--out", str(out)]) == 0
+    rows = {
+        (r["books_doc_no"], r["ims_doc_no"]): r
+        for r in pl.read_csv(out, infer_schema=False).iter_rows(named=True)
+    }
+    settled = rows[("UT/1041", "UT/1041")]
+    assert (settled["category"], settled["portal_period"]) == ("settled", "092025")
+    assert settled["explanation"].startswith("booked Oct 2025; in GSTR-2B of Jul–Sep 2025.")
+
+
+def test_a_quarterly_client_gives_each_quarters_2b_once(hand_written, capsys):
+    folder, args = hand_written
+    july = folder / "2B_072025.json"
+    write_2b(july, period="072025")
+    history = ["--history", str(july), "--history", str(folder / "2B_092025.json")]
+    assert main([*args, "--quarterly", *history]) == 2
+    err = capsys.readouterr().err
+    assert "two statements for the quarter of 092025" in err and "2B_072025.json" in err
+
+
+def test_a_quarterly_2b_of_the_inboxs_own_quarter_is_refused(hand_written, capsys):
+    """November's inbox: October's 2B is earlier for a monthly client, the quarter's own for a quarterly one."""
+    folder, args = hand_written
+    inbox = folder / "ims.json"
+    inbox.write_text(inbox.read_text().replace('"102025"', '"112025"'), encoding="utf-8")
+    october = folder / "2B_102025.json"
+    write_2b(october, period="102025")
+    assert main([*args, "--history", str(october)]) == 0
+    capsys.readouterr()
+    assert main([*args, "--quarterly", "--history", str(october)]) == 2
+    err = capsys.readouterr().err
+    assert "2B_102025.json" in err and "the quarter of the IMS inbox's newest records (112025)" in err

@@ -10,13 +10,20 @@ from datetime import date
 
 import polars as pl
 import pytest
-from engine_docs import OTHER, SUPPLIER, b, books, p, portal
+from engine_docs import OTHER, SUPPLIER, books, p, portal
+from engine_docs import b as books_doc
 
 from recon.match import reconcile
 from recon.pool import POOL_COLUMNS, SETTLED, reconcile_open_pool
 from recon.synth import generate
 
 TODAY = date(2025, 11, 15)
+
+
+def b(doc_no: str, *, booked: date | None = None, **kw) -> dict:
+    """A books document booked on ``booked`` (its voucher date), by default on its own date."""
+    doc = books_doc(doc_no, **kw)
+    return {**doc, "voucher_date": booked or doc["doc_date"]}
 
 
 def ims(*docs: dict, period: str = "102025") -> pl.DataFrame:
@@ -193,10 +200,24 @@ def test_a_statement_period_that_is_not_mmyyyy_is_refused():
         reconcile_open_pool(books(), ims(), [("Sep-25", gstr2b())], today=TODAY)
 
 
-def test_books_without_a_date_take_the_import_month():
-    undated = {**b("INV-8"), "doc_date": None}
-    result = reconcile_open_pool(books(undated), ims(), [], today=TODAY, import_period="092025")
-    assert result["books_period"].to_list() == ["092025"]
+def test_the_booking_month_is_the_voucher_dates_not_the_invoices():
+    late = b("INV-8", on=date(2025, 9, 28), booked=date(2025, 10, 2))
+    result = reconcile_open_pool(books(late), ims(), [], today=TODAY, import_period="112025")
+    assert result["books_period"].to_list() == ["102025"]
+
+
+def test_books_without_a_voucher_date_take_the_import_month_not_their_own_date():
+    unbooked = {**b("INV-8", on=date(2025, 9, 28)), "voucher_date": None}
+    undated = {**b("INV-9"), "doc_date": None, "voucher_date": None}
+    result = reconcile_open_pool(books(unbooked, undated), ims(), [], today=TODAY, import_period="102025")
+    assert result["books_period"].to_list() == ["102025", "102025"]
+
+
+def test_without_an_import_month_the_register_belongs_to_the_period_worked_on():
+    unbooked = {**b("INV-8", on=date(2025, 9, 28)), "voucher_date": None}
+    inbox = ims(p("INV-70", on=date(2025, 11, 4)), period="112025")
+    result = reconcile_open_pool(books(unbooked), inbox, [], today=TODAY)
+    assert row_of(result, books_id=unbooked["doc_id"])["books_period"] == "112025"
 
 
 def test_the_supplier_of_another_gstin_is_never_settled():
@@ -217,3 +238,42 @@ def test_a_pair_the_user_unlinked_does_not_settle_again():
         unlinks=[(booked["doc_id"], statement["doc_id"])],
     )
     assert row_of(result, books_id=booked["doc_id"])["category"] == "books_only"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Quarterly (QRMP) recipients: one GSTR-2B per quarter (docs/reference/ims-rules.md §8)
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_a_quarterly_2b_settles_every_month_of_its_quarter_and_names_the_quarter():
+    july = b("INV-7", on=date(2025, 7, 4))
+    august = b("INV-8", row=3, on=date(2025, 8, 19))
+    statement = gstr2b(two_b("INV-7", on=date(2025, 7, 4)), two_b("INV-8", on=date(2025, 8, 19)))
+    # Filed under the quarter's first month: still the July–September statement.
+    result = reconcile_open_pool(
+        books(july, august), ims(period="102025"), [("072025", statement)], today=TODAY, quarterly=True
+    )
+    for doc, month in ((july, "Jul"), (august, "Aug")):
+        row = row_of(result, books_id=doc["doc_id"])
+        assert (row["category"], row["portal_period"]) == (SETTLED, "092025")
+        assert row["explanation"].startswith(f"booked {month} 2025; in GSTR-2B of Jul–Sep 2025.")
+
+
+def test_a_quarterly_clients_s16_4_window_is_judged_from_the_quarters_start():
+    """A 2024-25 invoice's deadline is 30 Nov 2025: past for December's monthly return, inside the
+    October–December quarter's."""
+    old = b("INV-24", on=date(2024, 12, 5))
+    record = p("INV-24", on=date(2024, 12, 5))
+    monthly = reconcile_open_pool(books(old), ims(record, period="122025"), [], today=TODAY)
+    assert row_of(monthly, books_id=old["doc_id"])["explanation"].startswith("Past the s.16(4) deadline")
+    quarterly = reconcile_open_pool(books(old), ims(record, period="122025"), [], today=TODAY, quarterly=True)
+    assert row_of(quarterly, books_id=old["doc_id"])["category"] == "matched"
+
+
+def test_a_statement_is_earlier_by_quarter_for_a_quarterly_client():
+    from recon.pool import is_earlier_statement
+
+    assert is_earlier_statement("102025", "112025")  # monthly: October's 2B is before November
+    assert not is_earlier_statement("102025", "112025", quarterly=True)  # the same quarter's statement
+    assert is_earlier_statement("092025", "102025", quarterly=True)
+    assert is_earlier_statement("122025", "012026", quarterly=True)
