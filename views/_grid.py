@@ -36,7 +36,8 @@ BULK_ICONS = {
 }
 
 TAB_HINTS = {
-    "matched": "The IMS record agrees with the books. Accept them in one go (select all → Accept).",
+    "matched": "The IMS record agrees with the books. Accept them in one go: select all → Accept, or on a tab of "
+    "many pages, Accept all in this tab.",
     "mismatched": "Same document, but something differs (highlighted). Decide per row; a Reject asks for a remark.",
     "ims_only": "In IMS but not in the books. Doing nothing means deemed acceptance on the 14th: review each.",
     "books_only": "In the books but the supplier has not reported it: nothing to act on in IMS; follow up.",
@@ -321,6 +322,9 @@ def review_grid(ws: Workspace, client_id: int, period: str, category: str, rows:
         columns=data.fields,
         export_name=present.csv_file_name(client.name if client else "client", period, category),
     )
+    if page:
+        # The server's page is the grid's one page: a second level of pages inside it would only confuse.
+        options.update(paginationPageSize=paging.PAGE_SIZE, paginationPageSizeSelector=False)
     chosen = selected_ids(category)
     if chosen:
         # A grid mounted again (back from another tab) shows the rows still selected for Link / Unlink.
@@ -402,14 +406,17 @@ def paging_bar(category: str, total: int, view: paging.View, page: paging.Page) 
         ("page", page.number),
     ):
         _seed(_widget_key(category, part), value)
-    bar = st.container(horizontal=True, vertical_alignment="bottom", gap="small")
+    # One row on a 1366-pixel laptop, so the grid starts high on the screen; the labels stay for screen
+    # readers and the placeholders say what each box is for.
+    bar = st.container(horizontal=True, vertical_alignment="center", gap="small")
     bar.text_input(
         "Search supplier, GSTIN or document number",
         key=_widget_key(category, "search"),
         on_change=_on_search,
         args=(category,),
-        width=330,
-        placeholder="e.g. Kaveri, 27AAGFK, INV-501",
+        width=250,
+        placeholder="Search supplier, GSTIN or number",
+        label_visibility="collapsed",
     )
     bar.selectbox(
         "Sort by",
@@ -417,7 +424,9 @@ def paging_bar(category: str, total: int, view: paging.View, page: paging.Page) 
         key=_widget_key(category, "sort"),
         on_change=_on_sort,
         args=(category,),
+        format_func=lambda name: f"Sort: {name}",
         width=190,
+        label_visibility="collapsed",
     )
     bar.toggle("Descending", key=_widget_key(category, "descending"), on_change=_on_sort, args=(category,))
     bar.button(
@@ -429,13 +438,14 @@ def paging_bar(category: str, total: int, view: paging.View, page: paging.Page) 
         args=(category, page.number - 1),
     )
     bar.number_input(
-        f"Page (of {page.pages:,})",
+        "Page",
         min_value=1,
         step=1,
         key=_widget_key(category, "page"),
         on_change=_on_page,
         args=(category,),
-        width=120,
+        width=90,
+        label_visibility="collapsed",
     )
     bar.button(
         "Next",
@@ -450,14 +460,14 @@ def paging_bar(category: str, total: int, view: paging.View, page: paging.Page) 
 
 def page_caption(total: int, view: paging.View, page: paging.Page) -> str:
     """Where the page sits: 'Page 2 of 83 · rows 1,001–2,000 of 82,500 in this tab'."""
-    where = f"Page {page.number:,} of {page.pages:,}"
+    where = f"**Page {page.number:,} of {page.pages:,}**"
     if not page.found:
         return f"{where} · nothing in this tab matches the search (of {total:,} rows)"
     rows = f"rows {page.first:,}–{page.last:,} of {page.found:,}"
     scope = f"found by the search (of {total:,} in this tab)" if view.narrowed else "in this tab"
     return (
-        f"{where} · {rows} {scope}. The grid's own filter, sort and select-all act on this page; "
-        "the search and order here cover the whole tab."
+        f"{where} · {rows} {scope}. Search and order cover the whole tab; the grid's own filter, sort, "
+        "select-all and CSV act on this page."
     )
 
 
