@@ -181,8 +181,8 @@ def open_category() -> str:
 
 _suggestions.suggestions_panel(ws, client, period)
 link_bar(review)
-# Only the open tab runs and sends its grid (st.tabs with on_change: lazy tabs); the others are labels
-# until clicked. Four grids of a lakh of rows each in every consultant's browser is what made the page slow.
+# Only the open tab runs and sends its grid (lazy tabs: docs/reference/streamlit-aggrid.md §5.8); the
+# others are labels until clicked. Four grids of a lakh of rows each in every consultant's browser is what made the page slow.
 st.session_state["recon_tab"] = labels[open_category()]
 tabs = st.tabs(list(labels.values()), key="recon_tab", on_change=_tab_chosen)
 for category, tab in zip(CATEGORIES, tabs, strict=True):
