@@ -201,7 +201,8 @@ async def probe_light_page(browser, url: str, stop: asyncio.Event, times: list[f
                 await page.get_by_role("heading", name=name).first.wait_for(timeout=60_000)
                 await wait_script_done(page)
                 times.append(time.perf_counter() - started)
-            except Exception:  # noqa: BLE001 - recorded as a minute, the probe's own limit
+            except Exception as err:  # noqa: BLE001 - recorded as a minute, the probe's own limit
+                print(f"  a probe failed: {type(err).__name__}: {str(err).splitlines()[0]}", flush=True)
                 times.append(60.0)
             rest = PROBE_EVERY - (time.perf_counter() - started)
             if rest > 0:
