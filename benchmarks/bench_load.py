@@ -8,9 +8,10 @@ One client's books and IMS are imported and reconciled through the workspace API
 server starts), then the real app is started (``streamlit run``, loopback only, as the browser tests do).
 For each session count N, one headless Chromium opens N browser contexts that all open the Reconcile page of
 that client at once and wait for the grid's first rows (the AgGrid iframe); meanwhile another page opens the
-Clients page once a second and records how long it takes to show. The server's resident memory (the
-process tree, psutil) is sampled before, during, right after the sessions close and again after a wait
-(Streamlit keeps a disconnected session for ``server.disconnectedSessionTTL`` seconds).
+Clients and Import pages by turns once a second (one signed-in session, its sidebar links) and records how
+long each takes to show. Every session signs in first (the timed path includes it). The server's resident
+memory (the process tree, psutil) is sampled before, during, right after the sessions close and again after
+a wait (Streamlit keeps a disconnected session for ``server.disconnectedSessionTTL`` seconds).
 
 Goals (issue 13): every session sees the grid within 15 s, other pages answer within 1 s meanwhile, memory
 returns near the baseline after the sessions close. Prints a table and the machine's load average (the
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import os
 import re
 import statistics
@@ -39,7 +41,14 @@ from playwright.async_api import async_playwright  # noqa: E402
 from benchmarks.bench_browser import write_books_csv, write_ims_json  # noqa: E402
 from recon.store import Store  # noqa: E402
 from recon.workspace import Workspace  # noqa: E402
-from tests.browser.conftest import ARGS, CHROMIUM, start_server, stop_server  # noqa: E402
+from tests.browser.conftest import (  # noqa: E402
+    ADMIN_PASSWORD,
+    ADMIN_USER,
+    ARGS,
+    CHROMIUM,
+    start_server,
+    stop_server,
+)
 
 GRID = 'iframe[title="st_aggrid.AgGrid.agGrid"]:visible'
 FIRST_ROW = ".ag-center-cols-container .ag-row"
@@ -128,6 +137,15 @@ async def wait_script_done(page) -> None:
     )
 
 
+async def sign_in(page) -> None:
+    """The sign-in form every new session starts with (the server's first admin); part of the timed path."""
+    form = page.get_by_test_id("stForm")
+    await form.get_by_label("User name").fill(ADMIN_USER)
+    await form.get_by_label("Password", exact=True).fill(ADMIN_PASSWORD)
+    await form.get_by_role("button", name="Sign in").click()
+    await page.get_by_text(f"Signed in as {ADMIN_USER}").wait_for(timeout=TIMEOUT_MS)
+
+
 async def open_grid(browser, url: str, tabs_shown: list[float]) -> float | None:
     """Seconds from opening the Reconcile page in a fresh context until the grid shows its first rows.
 
@@ -141,6 +159,7 @@ async def open_grid(browser, url: str, tabs_shown: list[float]) -> float | None:
             await context.route("**/component/**", lambda route: route.abort())
         started = time.perf_counter()
         await page.goto(url, timeout=TIMEOUT_MS)
+        await sign_in(page)
         await page.get_by_role("tab", name=re.compile("Matched with ITC")).wait_for(timeout=TIMEOUT_MS)
         tabs_shown.append(time.perf_counter() - started)
         if SERVER_ONLY:
@@ -160,18 +179,30 @@ async def open_grid(browser, url: str, tabs_shown: list[float]) -> float | None:
 
 
 async def probe_light_page(browser, url: str, stop: asyncio.Event, times: list[float]) -> None:
-    """Open the Clients page once a second until ``stop``; record each time until its heading shows."""
+    """Move between two light pages (Clients, Import) once a second until ``stop``; record each time
+    from the click on the sidebar link until the page's heading shows and its run has finished.
+
+    One signed-in session moves with the sidebar, as a consultant does (a typed URL would start a new
+    session, with its own sign-in).
+    """
     context = await browser.new_context(viewport={"width": 1366, "height": 768})
     page = await context.new_page()
+    await page.goto(url, timeout=60_000)
+    await sign_in(page)
+    await wait_script_done(page)
+    nav = page.get_by_test_id("stSidebarNavItems")
     try:
-        while not stop.is_set():
+        for name in itertools.cycle(("Import", "Clients")):
+            if stop.is_set():
+                break
             started = time.perf_counter()
             try:
-                await page.goto(url, timeout=60_000)
-                await page.get_by_role("heading", name="Clients").first.wait_for(timeout=60_000)
+                await nav.get_by_role("link", name=name).click()
+                await page.get_by_role("heading", name=name).first.wait_for(timeout=60_000)
                 await wait_script_done(page)
                 times.append(time.perf_counter() - started)
-            except Exception:  # noqa: BLE001 - recorded as a minute, the probe's own limit
+            except Exception as err:  # noqa: BLE001 - recorded as a minute, the probe's own limit
+                print(f"  a probe failed: {type(err).__name__}: {str(err).splitlines()[0]}", flush=True)
                 times.append(60.0)
             rest = PROBE_EVERY - (time.perf_counter() - started)
             if rest > 0:

@@ -8,6 +8,7 @@ the grid is a snapshot that is rebuilt only when the grid is mounted fresh
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 import weakref
@@ -17,11 +18,11 @@ import polars as pl
 import streamlit as st
 from st_aggrid import AgGrid, JsCode
 
-from recon import present
+from recon import paging, present
 from recon.errors import InputError
 from recon.model import ACTION_LABELS, LABEL_TO_ACTION
 from recon.safe_text import markdown_literal
-from recon.store import version_of
+from recon.workspace import version_of
 from recon.workspace import DecisionConflict, Workspace, preview_action
 from views._grid_js import GRID_CSS, JS
 from views._shared import flash
@@ -35,7 +36,8 @@ BULK_ICONS = {
 }
 
 TAB_HINTS = {
-    "matched": "The IMS record agrees with the books. Accept them in one go (select all → Accept).",
+    "matched": "The IMS record agrees with the books. Accept them in one go: select all → Accept, or on a tab of "
+    "many pages, Accept all in this tab.",
     "mismatched": "Same document, but something differs (highlighted). Decide per row; a Reject asks for a remark.",
     "ims_only": "In IMS but not in the books. Doing nothing means deemed acceptance on the 14th: review each.",
     "books_only": "In the books but the supplier has not reported it: nothing to act on in IMS; follow up.",
@@ -108,6 +110,9 @@ def ensure_scope(client_id: int, period: str) -> None:
     previous = st.session_state.get("grid_scope")
     if previous is not None and previous != scope:
         st.session_state.pop("pending_action", None)
+        st.session_state.pop(
+            "grid_views", None
+        )  # a search for one client's supplier means nothing in another's
         forget_grids()  # new keys: no grid value or snapshot of the other client is reused
     st.session_state["grid_scope"] = scope
 
@@ -145,7 +150,8 @@ def selected_ids(category: str) -> list[str]:
 def _with_actions(ws: Workspace, client_id: int, period: str, rows: pl.DataFrame) -> pl.DataFrame:
     """The given joined rows with their effective action, remarks and declaration (review columns)."""
     review = ws.review(client_id, period)
-    picked = review.join(rows.select("result_id"), on="result_id", how="semi", maintain_order="left")
+    # In the order of the given rows: a page sorted on the server reaches the grid in that order.
+    picked = rows.select("result_id").join(review, on="result_id", how="inner", maintain_order="left")
     return _with_memory(present.with_set_by(picked, ws.decisions(client_id), ws.user))
 
 
@@ -252,10 +258,16 @@ SHARED = SharedSnapshots()
 
 
 def shared_snapshot(
-    ws: Workspace, client_id: int, period: str, category: str, rows: pl.DataFrame
+    ws: Workspace,
+    client_id: int,
+    period: str,
+    category: str,
+    rows: pl.DataFrame,
+    view: paging.View | None = None,
 ) -> JsonRows:
-    """This tab's grid rows for the decisions as saved now, shared with other sessions on the same version."""
-    key = (ws.review_version(client_id, period), category, ws.user)
+    """This tab's grid rows (one page of them when the tab is paged) for the decisions as saved now,
+    shared with other sessions on the same version asking for the same page."""
+    key = (ws.review_version(client_id, period), category, ws.user, view)
     return SHARED.get(key, lambda: snapshot(_with_actions(ws, client_id, period, rows)))
 
 
@@ -266,7 +278,16 @@ def _worth_a_column(rows: pl.DataFrame, column: str) -> bool:
 
 
 def review_grid(ws: Workspace, client_id: int, period: str, category: str, rows: pl.DataFrame) -> None:
-    """One tab's grid plus its bulk bar; edits and bulk actions go straight to the store."""
+    """One tab's grid plus its bulk bar; edits and bulk actions go straight to the store.
+
+    ``rows`` is the whole tab. A tab larger than a page is searched, sorted and paged here on the server
+    (recon.paging) and the grid gets one page; bulk actions on "all in this tab" act on every row the
+    search finds, never only on the page shown.
+    """
+    paged = paging.needs_paging(rows.height)
+    view = view_of(category) if paged else None
+    found, page = paging.paged(rows, view) if paged else (rows, None)
+    shown = page.rows if page else rows
     key = grid_key(category)
     snapshots = st.session_state.setdefault("grid_snapshots", {})
     if key not in st.session_state or key not in snapshots:
@@ -274,7 +295,7 @@ def review_grid(ws: Workspace, client_id: int, period: str, category: str, rows:
         current = {grid_key(c) for c in TAB_HINTS}
         for stale in [k for k in snapshots if k not in current]:
             del snapshots[stale]  # grids remounted under a new key: their old data is not needed
-        snapshots[key] = shared_snapshot(ws, client_id, period, category, rows)
+        snapshots[key] = shared_snapshot(ws, client_id, period, category, shown, view)
         # The decisions' versions as this grid shows them: a save refuses documents changed since.
         seen = st.session_state.setdefault("decisions_seen", {})
         for stale in [k for k in seen if k not in snapshots]:
@@ -292,13 +313,22 @@ def review_grid(ws: Workspace, client_id: int, period: str, category: str, rows:
         edit = event.get("edit")
         if edit and edit.get("field") == "action" and _is_new(key, event):
             _apply_edit(ws, client_id, period, category, rows, edit)
-    bulk_bar(ws, client_id, period, category, rows)
+    if page:
+        paging_bar(category, rows.height, view, page)
+    bulk_bar(ws, client_id, period, category, rows, found if page else None)
     client = ws.client(client_id)
     options = present.grid_options(
         category,
         columns=data.fields,
         export_name=present.csv_file_name(client.name if client else "client", period, category),
     )
+    if page:
+        # The server's page is the grid's one page: a second level of pages inside it would only confuse.
+        options.update(paginationPageSize=paging.PAGE_SIZE, paginationPageSizeSelector=False)
+    chosen = selected_ids(category)
+    if chosen:
+        # A grid mounted again (back from another tab) shows the rows still selected for Link / Unlink.
+        options["initialState"] = {"rowSelection": chosen}
     AgGrid(
         data,
         gridOptions=_with_js(options),
@@ -314,6 +344,130 @@ def review_grid(ws: Workspace, client_id: int, period: str, category: str, rows:
         show_search=True,
         show_download_button=True,
         use_json_serialization=True,
+    )
+
+
+# --- server-side paging of a large tab (recon.paging) -------------------------------------------------
+
+
+def view_of(category: str) -> paging.View:
+    """The search, order and page this session asked of a tab (kept while other tabs are open)."""
+    return st.session_state.setdefault("grid_views", {}).get(category, paging.View())
+
+
+def _change_view(category: str, **changes) -> None:
+    """A new search, order or page: a new grid (its selection was of the rows it showed)."""
+    views = st.session_state.setdefault("grid_views", {})
+    views[category] = dataclasses.replace(views.get(category, paging.View()), **changes)
+    bump(category)
+
+
+def _widget_key(category: str, part: str) -> str:
+    return f"view_{part}_{category}"
+
+
+def _on_search(category: str) -> None:
+    text = st.session_state.get(_widget_key(category, "search")) or ""
+    st.session_state[_widget_key(category, "page")] = 1
+    _change_view(category, search=text, page=1)
+
+
+def _on_sort(category: str) -> None:
+    st.session_state[_widget_key(category, "page")] = 1
+    _change_view(
+        category,
+        sort=st.session_state.get(_widget_key(category, "sort")) or paging.AS_RECONCILED,
+        descending=bool(st.session_state.get(_widget_key(category, "descending"))),
+        page=1,
+    )
+
+
+def _on_page(category: str) -> None:
+    _change_view(category, page=int(st.session_state.get(_widget_key(category, "page")) or 1))
+
+
+def _step_page(category: str, number: int) -> None:
+    st.session_state[_widget_key(category, "page")] = number
+    _change_view(category, page=number)
+
+
+def _seed(key: str, value) -> None:
+    """A widget of a tab opened again starts from what the session asked before (not from its default)."""
+    if key not in st.session_state:
+        st.session_state[key] = value
+
+
+def paging_bar(category: str, total: int, view: paging.View, page: paging.Page) -> None:
+    """Search, order and page of a large tab; each change asks the server for another page."""
+    for part, value in (
+        ("search", view.search),
+        ("sort", view.sort),
+        ("descending", view.descending),
+        ("page", page.number),
+    ):
+        _seed(_widget_key(category, part), value)
+    # One row on a 1366-pixel laptop, so the grid starts high on the screen; the labels stay for screen
+    # readers and the placeholders say what each box is for.
+    bar = st.container(horizontal=True, vertical_alignment="center", gap="small")
+    bar.text_input(
+        "Search supplier, GSTIN or document number",
+        key=_widget_key(category, "search"),
+        on_change=_on_search,
+        args=(category,),
+        width=250,
+        placeholder="Search supplier, GSTIN or number",
+        label_visibility="collapsed",
+    )
+    bar.selectbox(
+        "Sort by",
+        list(paging.SORTS),
+        key=_widget_key(category, "sort"),
+        on_change=_on_sort,
+        args=(category,),
+        format_func=lambda name: f"Sort: {name}",
+        width=190,
+        label_visibility="collapsed",
+    )
+    bar.toggle("Descending", key=_widget_key(category, "descending"), on_change=_on_sort, args=(category,))
+    bar.button(
+        "Previous",
+        key=f"view_prev_{category}",
+        icon=":material/chevron_left:",
+        disabled=page.number <= 1,
+        on_click=_step_page,
+        args=(category, page.number - 1),
+    )
+    bar.number_input(
+        "Page",
+        min_value=1,
+        step=1,
+        key=_widget_key(category, "page"),
+        on_change=_on_page,
+        args=(category,),
+        width=90,
+        label_visibility="collapsed",
+    )
+    bar.button(
+        "Next",
+        key=f"view_next_{category}",
+        icon=":material/chevron_right:",
+        disabled=page.number >= page.pages,
+        on_click=_step_page,
+        args=(category, page.number + 1),
+    )
+    st.caption(page_caption(total, view, page))
+
+
+def page_caption(total: int, view: paging.View, page: paging.Page) -> str:
+    """Where the page sits: 'Page 2 of 83 · rows 1,001–2,000 of 82,500 in this tab'."""
+    where = f"**Page {page.number:,} of {page.pages:,}**"
+    if not page.found:
+        return f"{where} · nothing in this tab matches the search (of {total:,} rows)"
+    rows = f"rows {page.first:,}–{page.last:,} of {page.found:,}"
+    scope = f"found by the search (of {total:,} in this tab)" if view.narrowed else "in this tab"
+    return (
+        f"{where} · {rows} {scope}. Search and order cover the whole tab; the grid's own filter, sort, "
+        "select-all and CSV act on this page."
     )
 
 
@@ -353,23 +507,27 @@ def _apply_edit(ws, client_id, period, category, rows: pl.DataFrame, edit: dict)
     _save(ws, client_id, period, category, picked, action, source="user", revert_on_refusal=True)
 
 
-def bulk_bar(ws, client_id, period, category, rows: pl.DataFrame) -> None:
+def bulk_bar(ws, client_id, period, category, rows: pl.DataFrame, found: pl.DataFrame | None = None) -> None:
+    """Buttons for the selected rows; on a paged tab (``found``: what its search finds) also one for all."""
     conflict_panel(ws, client_id, period, category)
     chosen = selected_ids(category)
+    where = " on this page" if found is not None else ""
     if category == "books_only":
         st.caption(
-            f"{len(chosen):,} selected. Books-only entries have no IMS action: follow up with the supplier."
+            f"{len(chosen):,} selected{where}. Books-only entries have no IMS action: follow up with the supplier."
         )
         return
     # Buttons as wide as their labels, in a row that wraps: nothing is cut off on a 1366-pixel laptop.
     bar = st.container(horizontal=True, vertical_alignment="center", gap="small")
-    bar.markdown(f"**{len(chosen):,} selected**", width="content")
+    bar.markdown(f"**{len(chosen):,} selected**{where}", width="content")
     for code in ("A", "R", "P", "N"):
         label = f"{ACTION_LABELS[code]} selected"
         if bar.button(
             label, key=f"bulk_{code}_{category}", disabled=not chosen, icon=BULK_ICONS[code], width="content"
         ):
             st.session_state["pending_action"] = {"category": category, "result_ids": chosen, "action": code}
+    if found is not None:
+        accept_all_button(bar, category, rows.height, found)
     if category in ("matched", "mismatched"):
         confirm_pair_button(bar, ws, client_id, period, category, rows, chosen)
     pending = st.session_state.get("pending_action")
@@ -378,6 +536,30 @@ def bulk_bar(ws, client_id, period, category, rows: pl.DataFrame) -> None:
             ws, client_id, period, rows.filter(pl.col("result_id").is_in(pending["result_ids"]))
         )
         confirm_dialog(ws, client_id, period, category, picked, pending["action"])
+
+
+def accept_all_label(total: int, found: int, narrowed: bool) -> str:
+    """'Accept all 82,500 in this tab', or with a search '... (filtered: 1,204)': the count it acts on."""
+    return f"Accept all {total:,} in this tab" + (f" (filtered: {found:,})" if narrowed else "")
+
+
+def accept_all_button(bar, category: str, total: int, found: pl.DataFrame) -> None:
+    """Accept every row the search finds in the tab (every page), after the dialog states the count."""
+    narrowed = found.height != total
+    if bar.button(
+        accept_all_label(total, found.height, narrowed),
+        key=f"bulk_all_A_{category}",
+        disabled=found.is_empty(),
+        icon=":material/done_all:",
+        width="content",
+        help="Acts on every row of this tab the search finds, on every page, not only the rows shown; "
+        "the next step shows the count and asks you to confirm.",
+    ):
+        st.session_state["pending_action"] = {
+            "category": category,
+            "result_ids": found["result_id"].to_list(),
+            "action": "A",
+        }
 
 
 def confirm_pair_button(bar, ws, client_id, period, category, rows: pl.DataFrame, chosen: list[str]) -> None:

@@ -1,4 +1,4 @@
-"""Reconcile: the four tabs practitioners know, one grid each, actions set in the grid or in bulk."""
+"""Reconcile: the four tabs practitioners know, the open one's grid, actions set in the grid or in bulk."""
 
 from __future__ import annotations
 
@@ -162,17 +162,32 @@ labels = {c: tab_label(c, *totals[c]) for c in CATEGORIES}
 
 @st.fragment
 def grid_fragment(category: str, rows: pl.DataFrame) -> None:
-    # A grid event reruns only its own tab's fragment: an edit or a selection does not re-send the
-    # other grids (a full rerun happens when a bulk action or a link changes more than this tab).
+    # A grid event, a search or a page change reruns only this fragment, not the page above it (a full
+    # rerun happens when a bulk action or a link changes more than this tab).
     _grid.review_grid(ws, client.id, period, category, rows)
+
+
+def _tab_chosen() -> None:
+    """A click on a tab: remember its category (the labels carry counts that change after a link)."""
+    label = st.session_state.get("recon_tab") or ""
+    by_name = {CATEGORY_LABELS[c]: c for c in CATEGORIES}
+    st.session_state["recon_category"] = by_name.get(label.split(" · ")[0], CATEGORIES[0])
+
+
+def open_category() -> str:
+    chosen = st.session_state.get("recon_category")
+    return chosen if chosen in CATEGORIES else CATEGORIES[0]
 
 
 _suggestions.suggestions_panel(ws, client, period)
 link_bar(review)
-# Every tab's grid stays mounted, so switching tabs happens in the browser without a rerun; each grid
-# sends its data once per mount (JSON built once) and only deltas afterwards.
-tabs = st.tabs(list(labels.values()))
+# Only the open tab runs and sends its grid (lazy tabs: docs/reference/streamlit-aggrid.md §5.8); the
+# others are labels until clicked. Four grids of a lakh of rows each in every consultant's browser is what made the page slow.
+st.session_state["recon_tab"] = labels[open_category()]
+tabs = st.tabs(list(labels.values()), key="recon_tab", on_change=_tab_chosen)
 for category, tab in zip(CATEGORIES, tabs, strict=True):
+    if not tab.open:
+        continue
     with tab:
         rows = review.filter((pl.col("category") == category) & ~pl.col("not_ims_record"))
         st.caption(_grid.TAB_HINTS[category])

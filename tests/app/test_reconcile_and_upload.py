@@ -32,6 +32,14 @@ def review_of(workspace, client):
     return workspace.review(client.id, client.return_period)
 
 
+def open_tab(at, category):
+    """Open a tab as a click on it would (only the open tab's grid is mounted)."""
+    at.session_state["recon_category"] = category
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def click_in_dialog(at, key):
     at.button(key=key).click().run()
     assert not at.exception, at.exception
@@ -110,8 +118,7 @@ def test_reject_in_the_grid_needs_a_remark_and_is_audited(app, workspace, loaded
     at = app(PAGE)
     st_key = "grid_mismatched_0"
     # Open the Mismatched tab as a click would, then send the edit the grid makes.
-    at.session_state["recon_category"] = "mismatched"
-    at.run()
+    open_tab(at, "mismatched")
     at.session_state[st_key] = grid_event(
         edit={"result_id": row["result_id"], "field": "action", "value": "Reject"}
     )
@@ -189,7 +196,11 @@ def test_linking_a_books_only_row_with_an_ims_only_row_pairs_them(app, workspace
     ims_row = review.filter(pl.col("category") == "ims_only").row(0, named=True)
     at = app(PAGE)
     assert at.button(key="link_pair").disabled
+    # One row selected in each tab, one tab open at a time, as a consultant clicks through them.
+    open_tab(at, "books_only")
     at.session_state["grid_books_only_0"] = grid_event(selected=[books_row["result_id"]], nonce="b")
+    at.run()
+    open_tab(at, "ims_only")
     at.session_state["grid_ims_only_0"] = grid_event(selected=[ims_row["result_id"]], nonce="i")
     at.run()
     assert not at.button(key="link_pair").disabled
@@ -329,6 +340,7 @@ def test_confirm_pair_records_the_suggested_pair_as_the_users_link(app, workspac
     review = review_of(workspace, client)
     steel = review.filter(pl.col("portal_doc_no") == "MS-77").row(0, named=True)
     at = app(PAGE)
+    open_tab(at, steel["category"])
     key = f"grid_{steel['category']}_0"
     at.session_state[key] = grid_event(selected=[steel["result_id"]])
     at.run()
@@ -358,6 +370,7 @@ def test_confirm_pair_is_off_for_a_pair_the_engine_is_sure_of(app, workspace, ty
 def test_reject_dialog_keeps_cancel_after_a_missing_remark(app, workspace, loaded_client):
     row = review_of(workspace, loaded_client).filter(pl.col("category") == "mismatched").row(0, named=True)
     at = app(PAGE)
+    open_tab(at, "mismatched")
     at.session_state["grid_mismatched_0"] = grid_event(
         edit={"result_id": row["result_id"], "field": "action", "value": "Reject"}
     )
@@ -400,3 +413,82 @@ def test_a_record_the_portal_would_refuse_reaches_the_grid_with_its_reason(works
     assert "portal_would_refuse" not in [
         c["field"] for c in grid_options("mismatched", columns=without.fields)["columnDefs"]
     ]
+
+
+# --- a tab larger than a page: searched, sorted and paged on the server ----------------------------------
+
+
+@pytest.fixture
+def small_pages(monkeypatch):
+    """Pages of 50 rows, so the demo client's Matched tab (a few hundred rows) is paged as a lakh would be."""
+    from recon import paging
+
+    monkeypatch.setattr(paging, "PAGE_SIZE", 50)
+    return 50
+
+
+def grid_rows(at, category: str) -> list[str]:
+    """The result ids of the rows handed to the open grid, in their order."""
+    version = at.session_state["grid_versions"].get(category, 0) if "grid_versions" in at.session_state else 0
+    data = at.session_state["grid_snapshots"][f"grid_{category}_{version}"]
+    return [row["result_id"] for row in json.loads(data.to_json())]
+
+
+def test_a_large_tab_sends_the_grid_one_page_and_pages_through_the_whole_tab(
+    app, workspace, loaded_client, small_pages
+):
+    matched = review_of(workspace, loaded_client).filter(
+        (pl.col("category") == "matched") & ~pl.col("not_ims_record")
+    )
+    pages = -(-matched.height // small_pages)
+    assert pages >= 3, "the demo corpus has a few hundred matched rows"
+    at = app(PAGE)
+    assert not at.exception, at.exception
+    assert any(f"Page 1 of {pages}" in c.value for c in at.caption)
+    first = grid_rows(at, "matched")
+    assert len(first) == small_pages
+    at.button(key="view_next_matched").click().run()
+    assert any(f"Page 2 of {pages}" in c.value for c in at.caption)
+    second = grid_rows(at, "matched")
+    assert len(second) == small_pages and not set(first) & set(second)
+    at.number_input(key="view_page_matched").set_value(pages).run()
+    last = grid_rows(at, "matched")
+    assert len(first) + len(second) + len(last) + small_pages * (pages - 3) == matched.height
+    # The order chosen applies to the whole tab: the first page holds the largest tax amounts.
+    at.selectbox(key="view_sort_matched").select("Tax (₹)").run()
+    at.toggle(key="view_descending_matched").set_value(True).run()
+    tax = pl.coalesce("portal_tax", "books_tax")
+    largest = matched.sort(tax, descending=True, maintain_order=True)["result_id"].head(small_pages)
+    assert grid_rows(at, "matched") == largest.to_list()
+    assert any("Page 1 of" in c.value for c in at.caption)  # a new order starts on its first page
+
+
+def test_accept_all_in_a_searched_tab_acts_on_every_row_found_and_says_how_many(
+    app, workspace, loaded_client, small_pages
+):
+    matched = review_of(workspace, loaded_client).filter(
+        (pl.col("category") == "matched") & ~pl.col("not_ims_record")
+    )
+    # A search that finds more rows than one page holds: the state code most suppliers share.
+    needle = matched["supplier_gstin"].str.slice(0, 2).mode().sort()[0]
+    fields = ("supplier_name", "supplier_gstin", "books_doc_no", "portal_doc_no")
+    found = matched.filter(pl.any_horizontal(pl.col(f).str.contains(needle, literal=True) for f in fields))
+    assert small_pages < found.height < matched.height
+    at = app(PAGE)
+    # Rows selected on the page are "on this page"; the button for all names the tab's count.
+    at.session_state["grid_matched_0"] = grid_event(selected=matched["result_id"].head(3).to_list())
+    at.run()
+    assert any(m.value == "**3 selected** on this page" for m in at.markdown)
+    assert at.button(key="bulk_all_A_matched").label == f"Accept all {matched.height:,} in this tab"
+    at.text_input(key="view_search_matched").input(needle).run()
+    assert not at.exception, at.exception
+    button = at.button(key="bulk_all_A_matched")
+    assert button.label == f"Accept all {matched.height:,} in this tab (filtered: {found.height:,})"
+    assert any(m.value == "**0 selected** on this page" for m in at.markdown)  # a new search, a new grid
+    button.click().run()
+    assert any(f"**Accept** for **{found.height:,}**" in m.value for m in at.markdown)
+    assert workspace.decisions(loaded_client.id).is_empty()  # nothing saved before the confirmation
+    click_in_dialog(at, "confirm_go")
+    saved = workspace.decisions(loaded_client.id)
+    assert sorted(saved["portal_doc_id"].to_list()) == sorted(found["portal_doc_id"].to_list())
+    assert set(saved["action"].to_list()) == {"A"}

@@ -7,6 +7,7 @@ browser fails the run instead of skipping it.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -109,6 +110,38 @@ def wait_run_done(page) -> None:
     expect(page.locator('[data-testid="stApp"]')).to_have_attribute(
         "data-test-script-state", "notRunning", timeout=60_000
     )
+
+
+# The review grid's iframe in the open tab (only the open tab's grid is mounted; just after a key change a
+# second one may briefly exist, hence :visible and the count check in open_grid).
+GRID = 'iframe[title="st_aggrid.AgGrid.agGrid"]:visible'
+
+
+def tab(page, name: str):
+    """A Reconcile tab by its name ("Matched with ITC"); its label goes on with the count and the amount."""
+    return page.get_by_role("tab", name=re.compile(re.escape(name)))
+
+
+def open_grid(page):
+    """The open tab's grid once the run has finished and it shows rows."""
+    from playwright.sync_api import expect
+
+    wait_run_done(page)
+    expect(page.locator(GRID)).to_have_count(1)
+    frame = page.frame_locator(GRID)
+    expect(frame.locator(".ag-center-cols-container .ag-row").first).to_be_visible()
+    return frame
+
+
+def open_tab(page, name: str):
+    """Click a Reconcile tab and return its grid: the click reruns the page, which then mounts that grid."""
+    tab(page, name).click()
+    return open_grid(page)
+
+
+def cell(frame, row_id: str, column: str):
+    """One cell of the grid by row id and column, wherever the column is pinned."""
+    return frame.locator(f'.ag-row[row-id="{row_id}"] [col-id="{column}"]')
 
 
 def stop_server(process: subprocess.Popen) -> None:

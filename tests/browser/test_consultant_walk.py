@@ -35,12 +35,12 @@ from .client_files import (
     ims_sections,
     write_client_files,
 )
-from .conftest import login, start_server, stop_server, wait_run_done
+from .conftest import GRID, login, open_grid, start_server, stop_server, wait_run_done
+from .conftest import tab as named_tab
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=30_000)
 
-GRID = 'iframe[title="st_aggrid.AgGrid.agGrid"]:visible'
 OTHER_CLIENT = "Tungabhadra Textiles"
 REMARK = "Taxable value on your invoice differs from our purchase order"
 PENDING_REMARK = "Goods not received yet"
@@ -175,15 +175,12 @@ def shot(page, shot_dir, name: str, *, full: bool = False) -> None:
 
 
 def tab(page, category: str):
-    return page.get_by_role("tab", name=re.compile(re.escape(TAB_NAMES[category])))
+    return named_tab(page, TAB_NAMES[category])
 
 
 def grid(page):
-    """The visible tab's grid, scrolled into view as a user scrolls down to it."""
-    wait_run_done(page)
-    expect(page.locator(GRID)).to_have_count(1)
-    frame = page.frame_locator(GRID)
-    expect(frame.locator(".ag-center-cols-container .ag-row").first).to_be_visible()
+    """The open tab's grid, scrolled into view as a user scrolls down to it."""
+    frame = open_grid(page)
     page.locator(GRID).scroll_into_view_if_needed()
     return frame
 

@@ -21,12 +21,11 @@ from recon.store import Store
 from recon.workspace import Workspace
 from tests.test_injection import CLIENT, IN_BOTH, NAMES, NUMBERS, PERIOD, ims_download, tally_register
 
-from .conftest import login, start_server, stop_server, wait_run_done
+from .conftest import cell, login, open_tab, start_server, stop_server, wait_run_done
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=30_000)
 
-GRID = 'iframe[title="st_aggrid.AgGrid.agGrid"]:visible'
 OUTSIDE = "example.invalid"
 MISMATCHED = 3  # supplier 3: named '-2+3', numbered '<b>bold</b><img src=x onerror=alert(1)>'
 IMS_ONLY = 5  # supplier 5: named '[link](http://example.invalid)', numbered '![img](...a.png)'
@@ -81,23 +80,10 @@ def go_to(page, name: str) -> None:
     wait_run_done(page)
 
 
-def open_tab(page, label: str):
-    page.get_by_role("tab", name=re.compile(label)).click()
-    wait_run_done(page)
-    expect(page.locator(GRID)).to_have_count(1)
-    frame = page.frame_locator(GRID)
-    expect(frame.locator(".ag-center-cols-container .ag-row").first).to_be_visible()
-    return frame
-
-
 def row_of(workspace, supplier: int) -> str:
     review = workspace.review(workspace.clients()[0].id, PERIOD)
     number = pl.coalesce("portal_doc_no", "books_doc_no")
     return review.filter(number == NUMBERS[supplier])["result_id"].item()
-
-
-def cell(frame, row_id: str, column: str):
-    return frame.locator(f'.ag-row[row-id="{row_id}"] [col-id="{column}"]')
 
 
 def assert_no_markup(scope) -> None:

@@ -19,13 +19,13 @@ from recon.match.result import CATEGORIES, CATEGORY_LABELS
 from recon.store import Store
 from recon.workspace import Workspace
 
-from .conftest import login, start_server, stop_server, wait_run_done
+from .conftest import login, start_server, stop_server, tab, wait_run_done
+from .conftest import open_grid as grid
 
 pytestmark = pytest.mark.browser
 # The machine is shared and a rerun of the app can take a few seconds: wait like a patient user.
 expect.set_options(timeout=30_000)
 
-GRID = 'iframe[title="st_aggrid.AgGrid.agGrid"]:visible'
 CLIENT_NAME = "Sahyadri Auto Components"
 REMARK = "Tax charged does not match the purchase order"
 
@@ -96,14 +96,6 @@ def remove_file(page, index: int) -> None:
 def open_page(page, name: str) -> None:
     page.get_by_test_id("stSidebarNavItems").get_by_role("link", name=name).click()
     wait_run_done(page)
-
-
-def grid(page):
-    wait_run_done(page)
-    expect(page.locator(GRID)).to_have_count(1)
-    frame = page.frame_locator(GRID)
-    expect(frame.locator(".ag-center-cols-container .ag-row").first).to_be_visible()
-    return frame
 
 
 def shot(page, shot_dir, name: str) -> None:
@@ -184,8 +176,7 @@ def test_the_four_tabs_show_the_engines_counts(page, workspace, shot_dir):
     grid(page)
     counts = engine_counts(workspace)
     for category in CATEGORIES:
-        tab = page.get_by_role("tab", name=re.compile(re.escape(CATEGORY_LABELS[category])))
-        expect(tab).to_contain_text(f"· {counts[category]:,} ·")
+        expect(tab(page, CATEGORY_LABELS[category])).to_contain_text(f"· {counts[category]:,} ·")
     shot(page, shot_dir, "04_reconcile")
 
 
@@ -208,7 +199,7 @@ def test_select_all_then_bulk_accept(page, workspace, shot_dir):
 
 
 def test_change_one_row_to_reject_with_a_remark(page, workspace, shot_dir):
-    page.get_by_role("tab", name=re.compile("Mismatched with ITC")).click()
+    tab(page, "Mismatched with ITC").click()
     frame = grid(page)
     row = frame.locator('.ag-center-cols-container .ag-row[row-index="0"]')
     result_id = row.get_attribute("row-id")
@@ -244,7 +235,7 @@ def test_a_refresh_keeps_every_decision(page, workspace, shot_dir):
     expect(set_by.first).to_have_text(re.compile(r"^you · "))
     sources = set_by.all_inner_texts()
     assert sources and all(s.startswith("you · ") for s in sources)
-    page.get_by_role("tab", name=re.compile("Mismatched with ITC")).click()
+    tab(page, "Mismatched with ITC").click()
     frame = grid(page)
     cell = frame.locator(f'.ag-pinned-left-cols-container .ag-row[row-id="{result_id}"] [col-id="action"]')
     expect(cell).to_have_text("Reject")

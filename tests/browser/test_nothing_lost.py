@@ -19,12 +19,11 @@ from recon.jsonio import loads_exact
 from recon.store import Store
 from recon.workspace import Workspace
 
-from .conftest import login, start_server, stop_server, wait_run_done
+from .conftest import GRID, login, start_server, stop_server, wait_run_done
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=30_000)
 
-GRID = 'iframe[title="st_aggrid.AgGrid.agGrid"]:visible'
 PERIOD = "112025"
 UPLOADED = 40
 

@@ -21,12 +21,11 @@ from timeline_files import CLIENT, OCTOBER_INBOX, SEPTEMBER_INBOX, fy_register, 
 from recon.store import Store, decisions
 from recon.workspace import Workspace
 
-from .conftest import login, start_server, stop_server, wait_run_done
+from .conftest import GRID, login, start_server, stop_server, tab, wait_run_done
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=30_000)
 
-GRID = 'iframe[title="st_aggrid.AgGrid.agGrid"]:visible'
 NAME = "Acme Industries"
 AUG, SEP, OCT = "082025", "092025", "102025"
 REMARK = "Rate differs from PO; supplier to confirm"
@@ -146,8 +145,8 @@ def test_reconcile_shows_cross_period_pairs_on_the_tabs_and_settled_documents_ap
     review = ws.review(client.id, OCT)
     counts = {c: review.filter(pl.col("category") == c).height for c in ("matched", "books_only", "settled")}
     assert counts == {"matched": 3, "books_only": 1, "settled": 2}
-    expect(page.get_by_role("tab", name=re.compile("Matched with ITC"))).to_contain_text("· 3 ·")
-    expect(page.get_by_role("tab", name=re.compile("New invoice in ITC"))).to_contain_text("· 1 ·")
+    expect(tab(page, "Matched with ITC")).to_contain_text("· 3 ·")
+    expect(tab(page, "New invoice in ITC")).to_contain_text("· 1 ·")
     frame = page.frame_locator(GRID)
     sep_1 = review.filter(pl.col("books_doc_no") == "SEP-1").item(0, "result_id")
     row = frame.locator(f'.ag-center-cols-container .ag-row[row-id="{sep_1}"]')
@@ -166,7 +165,7 @@ def test_reconcile_shows_cross_period_pairs_on_the_tabs_and_settled_documents_ap
     settled.scroll_into_view_if_needed()
     shot(page, shot_dir, "03_settled_apart")
     # Settled documents are on no tab: the New invoice tab holds only the Debit Note never reported.
-    page.get_by_role("tab", name=re.compile("New invoice in ITC")).click()
+    tab(page, "New invoice in ITC").click()
     new_rows = page.frame_locator(GRID).locator(".ag-center-cols-container .ag-row")
     expect(new_rows).to_have_count(1)
     expect(new_rows.first).to_contain_text("OCT-2")
@@ -175,7 +174,7 @@ def test_reconcile_shows_cross_period_pairs_on_the_tabs_and_settled_documents_ap
 
 def test_last_months_pending_decision_and_remark_are_still_there(page, last_month, shot_dir):
     ws, client = last_month
-    page.get_by_role("tab", name=re.compile("Matched with ITC")).click()
+    tab(page, "Matched with ITC").click()
     frame = page.frame_locator(GRID)
     review = ws.review(client.id, OCT)
     sep_2 = review.filter(pl.col("books_doc_no") == "SEP-2").row(0, named=True)

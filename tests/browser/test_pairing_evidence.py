@@ -18,11 +18,10 @@ from test_figures import BETA, CLIENT_GSTIN, PERIOD, UMBRA, UMBRA_KA, Line, ims_
 from recon.store import Store
 from recon.workspace import Workspace
 
-from .conftest import login, start_server, stop_server, wait_run_done
+from .conftest import cell, login, open_tab, start_server, stop_server, wait_run_done
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=30_000)
-GRID = 'iframe[title="st_aggrid.AgGrid.agGrid"]:visible'
 
 BOOKS = [
     Line(UMBRA, "132", "05-11-2025", 25000, cgst=2250, sgst=2250, name="Umbra Traders", voucher="1"),
@@ -66,22 +65,10 @@ def page(chromium, server):
     context.close()
 
 
-def open_tab(page, label: str):
-    page.get_by_role("tab", name=re.compile(label)).click()
-    wait_run_done(page)
-    frame = page.frame_locator(GRID)
-    expect(frame.locator(".ag-center-cols-container .ag-row").first).to_be_visible()
-    return frame
-
-
 def row_of(review: pl.DataFrame, **match) -> dict:
     rows = review.filter(pl.all_horizontal([pl.col(k) == v for k, v in match.items()]))
     assert rows.height == 1, (match, rows.select("category", "books_doc_no", "portal_doc_no"))
     return rows.row(0, named=True)
-
-
-def cell(frame, row_id: str, column: str):
-    return frame.locator(f'.ag-row[row-id="{row_id}"] [col-id="{column}"]')
 
 
 def test_the_genuine_invoice_pairs_with_the_agreeing_record_of_the_other_registration(page, server, shot_dir):

@@ -19,12 +19,11 @@ from recon.gstin import check_char
 from recon.store import Store
 from recon.workspace import Workspace
 
-from .conftest import login, start_server, stop_server, wait_run_done
+from .conftest import GRID, cell, login, open_tab, start_server, stop_server, wait_run_done
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=30_000)
 
-GRID = 'iframe[title="st_aggrid.AgGrid.agGrid"]:visible'
 PERIOD = "112025"
 CLIENT_NAME = "Hind Tools Pvt Ltd"
 
@@ -125,22 +124,9 @@ def open_reconcile(page) -> None:
     wait_run_done(page)
 
 
-def open_tab(page, label: str):
-    page.get_by_role("tab", name=re.compile(label)).click()
-    wait_run_done(page)
-    expect(page.locator(GRID)).to_have_count(1)
-    frame = page.frame_locator(GRID)
-    expect(frame.locator(".ag-center-cols-container .ag-row").first).to_be_visible()
-    return frame
-
-
 def result_id(workspace, doc_no: str) -> str:
     review = workspace.review(workspace.clients()[0].id, PERIOD)
     return review.filter(pl.col("portal_doc_no") == doc_no)["result_id"].item()
-
-
-def cell(frame, row_id: str, column: str):
-    return frame.locator(f'.ag-row[row-id="{row_id}"] [col-id="{column}"]')
 
 
 def style_of(locator, prop: str) -> str:

@@ -20,12 +20,12 @@ from send_files import MATCHED_FILED, OVERLONG, PERIOD, RECIPIENT, write
 from recon.store import Store
 from recon.workspace import Workspace
 
-from .conftest import login, start_server, stop_server, wait_run_done
+from .conftest import login, start_server, stop_server, tab, wait_run_done
+from .conftest import open_grid as grid
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=30_000)
 
-GRID = 'iframe[title="st_aggrid.AgGrid.agGrid"]:visible'
 REMARK = "Not our purchase: no order placed"
 
 
@@ -69,14 +69,6 @@ def open_page(page, name: str) -> None:
     wait_run_done(page)
 
 
-def grid(page):
-    wait_run_done(page)
-    expect(page.locator(GRID)).to_have_count(1)
-    frame = page.frame_locator(GRID)
-    expect(frame.locator(".ag-center-cols-container .ag-row").first).to_be_visible()
-    return frame
-
-
 def shot(page, shot_dir, name: str) -> None:
     wait_run_done(page)
     page.wait_for_timeout(500)
@@ -90,7 +82,7 @@ def the_client(workspace):
 
 def test_reject_one_document_with_a_remark_in_the_grid(page, workspace, shot_dir):
     open_page(page, "Reconcile")
-    page.get_by_role("tab", name=re.compile("Not found in ITC")).click()
+    tab(page, "Not found in ITC").click()
     frame = grid(page)
     row = frame.locator('.ag-center-cols-container .ag-row[row-index="0"]')
     result_id = row.get_attribute("row-id")
