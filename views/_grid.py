@@ -22,8 +22,7 @@ from recon import paging, present
 from recon.errors import InputError
 from recon.model import ACTION_LABELS, LABEL_TO_ACTION
 from recon.safe_text import markdown_literal
-from recon.workspace import version_of
-from recon.workspace import DecisionConflict, Workspace, preview_action
+from recon.workspace import DecisionConflict, Workspace, preview_action, version_of
 from views._grid_js import GRID_CSS, JS
 from views._shared import flash
 
