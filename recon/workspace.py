@@ -18,8 +18,9 @@ from datetime import date
 
 import polars as pl
 
-from recon import clients, deciding, importing, ims_json, model, operations, portal_workflow, review
+from recon import clients, deciding, importing, ims_json, operations, portal_workflow, review
 from recon.actions import preview_action as preview_action  # the grid's dialog reads it from here
+from recon.client_months import ClientMonths
 from recon.clients import check_period as check_period  # the Clients page and the tests read them here
 from recon.clients import default_period as default_period
 from recon.deciding import ActionOutcome, DecisionWriter
@@ -201,115 +202,54 @@ class Workspace:
         }
         # Only a run with earlier statements carries the open pool's inputs: a single-period run keeps
         # the fingerprint, and so the stored results, it always had.
-        history = self._history_imports(client_id, period) if portal_source == "ims" else []
-        if self.is_quarterly(client_id):  # only then: a monthly client's fingerprint stays as it was
+        months = self._months(client_id)
+        history = months.statement_imports(period) if portal_source == "ims" else []
+        if months.quarterly:  # only then: a monthly client's fingerprint stays as it was
             inputs["quarterly"] = True
         if history:
             inputs["history"] = history
-            inputs["earlier_books"] = [
-                [p, r.id, r.revision]
-                for p in self._earlier_periods(client_id, period)
-                for r in self.store.imports(client_id, p)
-                if r.source == "books"
-            ]
+            inputs["earlier_books"] = months.earlier_books_imports(period)
         return inputs
 
     # -- the open pool (docs/reference/ims-rules.md §1-§3, §7) ---------------------------------------
 
-    def _earlier_periods(self, client_id: int, period: str) -> list[str]:
-        """The client's periods before ``period``, newest first."""
-        from recon.pool import is_earlier
-
-        return [p for p in self.store.periods(client_id) if p != period and is_earlier(p, period)]
-
-    def _history_imports(self, client_id: int, period: str) -> list[list]:
-        """[period, import id, revision] of each GSTR-2B imported for an earlier period of the client.
-
-        A quarterly client's 2B is its quarter's: one of the current quarter is not earlier, whichever
-        of the quarter's months it was imported for.
-        """
-        from recon.pool import is_earlier_statement
-
-        quarterly = self.is_quarterly(client_id)
-        return [
-            [p, r.id, r.revision]
-            for p in self._earlier_periods(client_id, period)
-            if is_earlier_statement(p, period, quarterly=quarterly)
-            for r in self.store.imports(client_id, p)
-            if r.source == "gstr2b"
-        ]
+    def _months(self, client_id: int) -> ClientMonths:
+        return ClientMonths(self.store, self.documents, client_id, self.is_quarterly(client_id))
 
     def history(self, client_id: int, period: str) -> list[tuple[str, pl.DataFrame]]:
         """(period, GSTR-2B documents) of each earlier statement the open pool settles against."""
-        periods = sorted({p for p, _, _ in self._history_imports(client_id, period)})
-        return [(p, self.documents(client_id, p, "gstr2b")) for p in periods]
+        return self._months(client_id).statements(period)
 
     def pool_books(self, client_id: int, period: str) -> pl.DataFrame:
-        """The books of ``period`` and every earlier period, each document once.
-
-        A register imported for a later period replaces the earlier copy of the months it covers (the
-        financial-year-to-date export repeats the months before it): an earlier import keeps only its
-        documents booked in months no later import covers, and none a later import holds by id.
-        """
-        return self._pool_books(client_id, period)[0]
+        """The books of ``period`` and every earlier period, each document once (``ClientMonths.books``)."""
+        return self._months(client_id).books(period)[0]
 
     def booking_periods(self, client_id: int, period: str) -> pl.DataFrame:
         """(doc_id, books_period) of the pool's books: the voucher date's month, else the import's month."""
-        return self._pool_books(client_id, period)[1]
-
-    def _pool_books(self, client_id: int, period: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-        from recon.pool import booking_periods
-
-        frames, months_of, covered, seen = [], [], set(), set()
-        for p in [period, *self._earlier_periods(client_id, period)]:  # newest first
-            docs = self.documents(client_id, p, "books")
-            if docs.is_empty():
-                continue
-            booked = booking_periods(docs, p)
-            months = booked["books_period"]
-            keep = ~months.is_in(list(covered)) & ~docs["doc_id"].is_in(list(seen))
-            frames.append(docs.filter(keep) if covered else docs)
-            months_of.append(booked.filter(keep) if covered else booked)
-            covered |= set(months.drop_nulls().to_list())
-            seen |= set(docs["doc_id"].to_list())
-        if not frames:
-            return model.empty(), pl.DataFrame(schema={"doc_id": pl.String, "books_period": pl.String})
-        if len(frames) == 1:
-            return frames[0], months_of[0]
-        return pl.concat(frames, how="vertical_relaxed"), pl.concat(months_of)
+        return self._months(client_id).books(period)[1]
 
     def _books(self, client_id: int, period: str, inputs: dict) -> pl.DataFrame:
         """The books a run reads: the open pool's when earlier statements exist, else the period's."""
-        if inputs.get("history"):
-            return self.pool_books(client_id, period)
-        return self.documents(client_id, period, "books")
+        return self._months(client_id).booked(period, pooled=bool(inputs.get("history")))[0]
 
     def timeline(self, client_id: int, period: str) -> pl.DataFrame:
         """The client's months up to ``period`` (recon.timeline): booked, in IMS, in 2B, settled, open.
 
         A quarterly client's rows are its quarters.
         """
-        from recon.pool import booking_periods
         from recon.timeline import timeline_frame
 
         inputs = self._inputs(client_id, period)
-        if inputs.get("history"):
-            books, months = self._pool_books(client_id, period)
-        else:
-            books = self._books(client_id, period, inputs)
-            months = booking_periods(books, period)
-        statements = self.history(client_id, period) if inputs.get("history") else []
-        current_2b = self.documents(client_id, period, "gstr2b")
-        if not current_2b.is_empty():
-            statements = [*statements, (period, current_2b)]
+        months, pooled = self._months(client_id), bool(inputs.get("history"))
+        books, booked = months.booked(period, pooled=pooled)
         return timeline_frame(
             self.results(client_id, period),
             books,
             self.documents(client_id, period, "ims"),
-            statements,
+            months.timeline_statements(period, pooled=pooled),
             current_period=period,
-            books_periods=months,
-            quarterly=bool(inputs.get("quarterly")),
+            books_periods=booked,
+            quarterly=months.quarterly,
         )
 
     def _view_portal(self, client_id: int, period: str, inputs: dict) -> pl.DataFrame:
@@ -344,28 +284,22 @@ class Workspace:
             if inputs.get("history"):
                 from recon.pool import reconcile_open_pool
 
-                history = self.history(client_id, period)
-                books, months = self._pool_books(client_id, period)
+                months = self._months(client_id)
+                books, booked = months.books(period)
                 frame = reconcile_open_pool(
                     books,
                     portal,
-                    history,
+                    months.statements(period),
                     current_period=period,
-                    books_periods=months,
-                    quarterly=bool(inputs.get("quarterly")),
+                    books_periods=booked,
+                    quarterly=months.quarterly,
                     **run,
                 )
             else:
                 frame = reconcile(self._books(client_id, period, inputs), portal, **run)
+            source, used = inputs["portal_source"], inputs["settings"]
             self.store.save_results(
-                client_id,
-                period,
-                inputs["portal_source"],
-                inputs["settings"],
-                inputs,
-                frame,
-                who=self.user,
-                operation_id=op,
+                client_id, period, source, used, inputs, frame, who=self.user, operation_id=op
             )
         self._cache.put(("results", client_id, period, _fingerprint(inputs)), frame)
         return frame
