@@ -2,7 +2,7 @@
 
 A browser parsing a lakh of rows for every consultant is what made ten sessions wait minutes for the grid;
 a page of ``PAGE_SIZE`` rows costs the browser next to nothing. The search and the sort run over the
-whole tab (not only the page shown), so "all N in this tab (filtered: M)" means the rows the search finds.
+whole tab (not only the page shown), so "Accept the M found (of N in this tab)" means the rows the search finds.
 """
 
 from __future__ import annotations

@@ -538,8 +538,11 @@ def bulk_bar(ws, client_id, period, category, rows: pl.DataFrame, found: pl.Data
 
 
 def accept_all_label(total: int, found: int, narrowed: bool) -> str:
-    """'Accept all 82,500 in this tab', or with a search '... (filtered: 1,204)': the count it acts on."""
-    return f"Accept all {total:,} in this tab" + (f" (filtered: {found:,})" if narrowed else "")
+    """'Accept all 82,500 in this tab', or with a search 'Accept the 1,204 found (of 82,500 in this tab)':
+    the label starts with the count the button acts on."""
+    if narrowed:
+        return f"Accept the {found:,} found (of {total:,} in this tab)"
+    return f"Accept all {total:,} in this tab"
 
 
 def accept_all_button(bar, category: str, total: int, found: pl.DataFrame) -> None:

@@ -483,7 +483,7 @@ def test_accept_all_in_a_searched_tab_acts_on_every_row_found_and_says_how_many(
     at.text_input(key="view_search_matched").input(needle).run()
     assert not at.exception, at.exception
     button = at.button(key="bulk_all_A_matched")
-    assert button.label == f"Accept all {matched.height:,} in this tab (filtered: {found.height:,})"
+    assert button.label == f"Accept the {found.height:,} found (of {matched.height:,} in this tab)"
     assert any(m.value == "**0 selected** on this page" for m in at.markdown)  # a new search, a new grid
     button.click().run()
     assert any(f"**Accept** for **{found.height:,}**" in m.value for m in at.markdown)

@@ -1,5 +1,5 @@
 """A tab larger than a page in a real browser: the grid gets one page, the search covers the whole tab, and
-"Accept all N in this tab (filtered: M)" saves exactly the M documents the dialog names.
+"Accept the M found (of N in this tab)" saves exactly the M documents the dialog names.
 
 The client's files are written here: a Busy-style purchase register (CSV, its own column names) of 1,240
 invoices from five suppliers and the IMS download with the same invoices, so the Matched tab holds more
@@ -179,7 +179,7 @@ def test_accept_all_after_a_search_saves_every_row_found_and_no_other(page, work
     open_grid(page)
     expect(page.get_by_text(f"of {narmada.height:,} found by the search (of {rows.height:,}")).to_be_visible()
     button = page.get_by_role(
-        "button", name=f"Accept all {rows.height:,} in this tab (filtered: {narmada.height:,})"
+        "button", name=f"Accept the {narmada.height:,} found (of {rows.height:,} in this tab)"
     )
     button.click()
     dialog = page.get_by_role("dialog")
