@@ -1,6 +1,6 @@
 """The documentation keeps up with the code.
 
-* Every verb and option of ``python -m recon`` (and of ``python -m recon.sandbox``) is in the README's
+* Every verb and option of ``python -m recon`` (the sandbox portal's included) is in the README's
   command-line section, read from the argparse parsers themselves (the sqlite-utils habit: a new option
   without documentation fails the suite).
 * Every file and function the "Follow one document" walk in docs/architecture.md names exists.
@@ -21,7 +21,6 @@ from pathlib import Path
 import pytest
 
 from recon import cli
-from recon.portal import sandbox_cli as sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -37,7 +36,7 @@ STRING_TOKENS = tuple(getattr(tokenize, t) for t in ("STRING", "FSTRING_MIDDLE")
 
 def cli_commands() -> dict[str, list[str]]:
     """{command as typed after ``-m``: its option strings}, from the parsers the CLI really uses."""
-    commands: dict[str, list[str]] = {"recon.sandbox": _options(sandbox.build_parser())}
+    commands: dict[str, list[str]] = {}
     for action in cli.build_parser()._actions:
         if isinstance(action, argparse._SubParsersAction):
             for verb, parser in action.choices.items():
@@ -69,7 +68,7 @@ def synopses(readme: str) -> dict[str, str]:
     lines = block.group(1).replace("\\\n", " ").splitlines()
     found = {}
     for line in lines:
-        command = re.search(r"-m (recon(?:\.sandbox| [a-z]+))(?=\s|$)", line)
+        command = re.search(r"-m (recon [a-z]+)(?=\s|$)", line)
         if command:
             found[command.group(1)] = line
     return found

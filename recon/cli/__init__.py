@@ -13,7 +13,7 @@ import sys
 
 from recon.errors import InputError
 
-VERBS = ("read", "reconcile", "actions", "paper", "demo")
+VERBS = ("read", "reconcile", "actions", "paper", "demo", "sandbox")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,9 +1,9 @@
-"""The sandbox's command line (``python -m recon.sandbox``): run the local GSTN sandbox portal on 127.0.0.1
+"""The sandbox's command line (``python -m recon sandbox``): run the local GSTN sandbox portal on 127.0.0.1
 for demos and manual tests.
 
-    python -m recon.sandbox                      # demo corpus, port 8765, OTP 575757
-    python -m recon.sandbox --seed 7             # recon.synth.generate(7)
-    python -m recon.sandbox --ims ims.json       # the records of an IMS download (any envelope)
+    python -m recon sandbox                      # demo corpus, port 8765, OTP 575757
+    python -m recon sandbox --seed 7             # recon.synth.generate(7)
+    python -m recon sandbox --ims ims.json       # the records of an IMS download (any envelope)
 
 It prints the settings that point the workbench at it (IMS_PORTAL_* environment variables) and writes its
 freshly generated public key where ``--key-out`` says. Faults can be switched on while it runs with
@@ -28,7 +28,12 @@ from recon.errors import InputError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m recon.sandbox", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m recon sandbox", description=__doc__.splitlines()[0])
+    add_options(parser)
+    return parser
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (0: any free port)")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--seed", type=int, help="hold the IMS records of recon.synth.generate(SEED)")
@@ -42,13 +47,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--key-out", type=Path, help="where to write the public key PEM (default: a temp file)"
     )
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    return serve(build_parser().parse_args(argv))
+
+
+def serve(args: argparse.Namespace) -> int:
     from recon.portal.sandbox import DEMO_OTP, SandboxPortal, demo_sections, make_server, seed_sections
 
-    args = build_parser().parse_args(argv)
     try:
         if args.ims:
             recipient, sections = seed_sections(args.ims.read_bytes(), args.gstin)

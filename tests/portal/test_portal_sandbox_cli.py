@@ -1,4 +1,4 @@
-"""``python -m recon.sandbox`` as a separate process, reached the way a firm's settings reach a GSP."""
+"""``python -m recon sandbox`` as a separate process, reached the way a firm's settings reach a GSP."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def _exports(process) -> dict[str, str]:
 def test_sandbox_process_is_reachable_with_the_printed_settings(tmp_path):
     ims_file = tmp_path / "ims.json"
     ims_file.write_text(dumps_exact({"rtin": RECIPIENT, **small_ims()}))
-    command = [sys.executable, "-m", "recon.sandbox", "--port", "0", "--ims", str(ims_file),
+    command = [sys.executable, "-m", "recon", "sandbox", "--port", "0", "--ims", str(ims_file),
                "--key-out", str(tmp_path / "key.pem"), "--otp", "112233"]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -58,7 +58,7 @@ def test_sandbox_with_an_unreadable_file_says_so_without_a_traceback(tmp_path):
     bad = tmp_path / "ims.json"
     bad.write_text('{"hello": []}')
     done = subprocess.run(
-        [sys.executable, "-m", "recon.sandbox", "--port", "0", "--ims", str(bad), "--gstin", RECIPIENT],
+        [sys.executable, "-m", "recon", "sandbox", "--port", "0", "--ims", str(bad), "--gstin", RECIPIENT],
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert done.returncode == 2
