@@ -167,12 +167,20 @@ def make_doc_id(
     return f"{source[:1]}{digest}"
 
 
-def content_hash_expr() -> pl.Expr:
-    """Checksum of a document's content fields (CONTENT_FIELDS), one per row.
+def content_hashes(frame: pl.DataFrame) -> pl.Series:
+    """Checksum of each document's content fields (CONTENT_FIELDS).
 
     Amounts enter as whole paise so that 59000 and 59000.00 hash alike. blake2b rather than
     polars' own hash because decisions stored in the workspace must compare equal across versions.
+    The digest runs here, in the calling thread, not as a Python function inside a polars expression:
+    polars would run that on its worker threads, which then wait for the GIL, while another session's
+    thread holds the GIL waiting for those same workers (Streamlit's to_pandas) and the server hangs.
     """
+    joined = frame.select(_content_text()).to_series()
+    return pl.Series("content_hash", [_digest(text) for text in joined.to_list()], dtype=pl.String)
+
+
+def _content_text() -> pl.Expr:
     parts = []
     for f in CONTENT_FIELDS:
         col = pl.col(f)
@@ -181,16 +189,12 @@ def content_hash_expr() -> pl.Expr:
         elif SCHEMA[f] == pl.Date:
             col = col.dt.strftime("%Y-%m-%d")
         parts.append(col.cast(pl.String).fill_null(""))
-    return (
-        pl.concat_str(parts, separator="|")
-        .map_elements(_digest, return_dtype=pl.String)
-        .alias("content_hash")
-    )
+    return pl.concat_str(parts, separator="|")
 
 
 def with_content_hash(frame: pl.DataFrame) -> pl.DataFrame:
     """Fill ``content_hash`` for every row of a canonical frame."""
-    return frame.with_columns(content_hash_expr())
+    return frame.with_columns(content_hashes(frame))
 
 
 def _digest(text: str) -> str:

@@ -143,7 +143,7 @@ def with_doc_no_key(frame: pl.DataFrame) -> pl.DataFrame:
 _AMOUNT_NOISE = re.compile(r"(₹|RS\.?|INR|\s|,)", re.IGNORECASE)
 
 # ₹10 lakh crore. No purchase document comes near it, and below it every amount is still a whole number
-# of paise in a float, which the content checksum (model.content_hash_expr) relies on.
+# of paise in a float, which the content checksum (model.content_hashes) relies on.
 MAX_AMOUNT = 1e13
 
 

@@ -59,6 +59,16 @@ def inr(amount: float | None, decimals: int = 0) -> str:
     return f"{sign}₹ {text}"
 
 
+def each(values: pl.Series, fmt) -> pl.Series:
+    """``fmt`` on every value, in the calling thread, as a text column named like ``values``.
+
+    The server never puts a Python function inside a polars expression: polars runs it on its worker
+    threads, which wait for the GIL while a session's thread holds it waiting for those same workers
+    (Streamlit's conversion of a frame for st.dataframe) — the whole server hangs.
+    """
+    return pl.Series(values.name, [fmt(v) for v in values.to_list()], dtype=pl.String)
+
+
 def inr_short(amount: float | None) -> str:
     """Meeting form: '₹ 4.56 Cr', '₹ 12.30 L', below a lakh the full figure ('₹ 45,678')."""
     if amount is None or (isinstance(amount, float) and math.isnan(amount)):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from recon.present import inr
+from recon.present import each, inr
 from recon.timeline import TIMELINE_HEADERS
 
 
@@ -23,7 +23,7 @@ def timeline_panel(ws, client, period: str) -> None:
             "Carried forward: still open, with the age of the oldest and the last day its ITC can be claimed."
         )
         shown = frame.with_columns(
-            *[pl.col(c).map_elements(inr, return_dtype=pl.String) for c in ("booked_itc", "open_itc")],
+            *[each(frame[c], inr) for c in ("booked_itc", "open_itc")],
             pl.col("s16_deadline").dt.strftime("%d-%m-%Y").fill_null(""),
             pl.col("oldest_open_days").cast(pl.String).fill_null(""),  # nothing open: blank, not 'None'
         ).select(list(TIMELINE_HEADERS))

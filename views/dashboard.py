@@ -8,7 +8,7 @@ import streamlit as st
 
 from recon import dashboard, figures
 from recon.errors import InputError
-from recon.present import indian_grouping, inr, inr_short, rupee_ticks
+from recon.present import each, indian_grouping, inr, inr_short, rupee_ticks
 from recon.safe_text import plot_literal
 from views import _handouts
 from views._shared import heading, require_client, show_error, workspace
@@ -68,17 +68,15 @@ def rupee_axis(figure, axis: str, largest: float) -> None:
 
 def amount_labels(frame, column="itc"):
     """``label``: the amount in lakh / crore; ``count``: documents grouped the Indian way (when counted)."""
-    frame = frame.with_columns(frame[column].map_elements(inr_short, return_dtype=str).alias("label"))
+    frame = frame.with_columns(each(frame[column], inr_short).alias("label"))
     if "documents" in frame.columns:
-        frame = frame.with_columns(
-            frame["documents"].map_elements(indian_grouping, return_dtype=str).alias("count")
-        )
+        frame = frame.with_columns(each(frame["documents"], indian_grouping).alias("count"))
     return frame
 
 
 def plot_literals(frame, columns=("supplier", "supplier_gstin")):
     """Supplier names and GSTINs written so that plotly shows their tags as characters (safe_text)."""
-    return frame.with_columns(frame[c].map_elements(plot_literal, return_dtype=str) for c in columns)
+    return frame.with_columns(each(frame[c], plot_literal) for c in columns)
 
 
 # Tooltips in the words of the bars (plotly would print 567.79k / 10.04M): customdata = label, count.

@@ -9,7 +9,7 @@ from recon.errors import InputError
 from recon.match.result import CATEGORIES, CATEGORY_LABELS
 from recon.match.settings import Settings
 from recon.pool import SETTLED, SETTLED_LABEL, month_words
-from recon.present import inr, inr_short, tab_label
+from recon.present import each, inr, inr_short, tab_label
 from recon.workspace import category_totals
 from views import _grid, _suggestions, _timeline
 from views._shared import flash, heading, require_client, show_error, show_flash, workspace
@@ -112,7 +112,7 @@ def not_ims_group(review: pl.DataFrame) -> None:
                 pl.col("supplier_gstin").alias("GSTIN"),
                 pl.coalesce("books_doc_no", "portal_doc_no").alias("Document"),
                 pl.col("doc_date").dt.strftime("%d-%m-%Y").alias("Date"),
-                pl.col("itc").map_elements(inr, return_dtype=pl.String).alias("ITC"),
+                each(apart["itc"], inr).alias("ITC"),
                 pl.col("not_in_ims_reason").alias("Why not in IMS"),
             ),
             hide_index=True,
@@ -138,7 +138,7 @@ def settled_group(review: pl.DataFrame) -> None:
                 pl.col("doc_date").dt.strftime("%d-%m-%Y").alias("Date"),
                 month_words(pl.col("books_period")).alias("Booked"),
                 month_words(pl.col("portal_period")).alias("In GSTR-2B of"),
-                pl.col("itc").map_elements(inr, return_dtype=pl.String).alias("ITC"),
+                each(apart["itc"], inr).alias("ITC"),
                 pl.col("explanation").alias("Explanation"),
             ),
             hide_index=True,

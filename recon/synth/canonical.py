@@ -1,7 +1,7 @@
 """Finishing generated rows into the canonical document table exactly as the readers must.
 
 The derived fields follow docs/architecture.md §1 with the shared functions (model.make_doc_id,
-normalise.doc_no_key_expr, gstin.problem / caution, model.content_hash_expr), vectorised so that the
+normalise.doc_no_key_expr, gstin.problem / caution, model.content_hashes), vectorised so that the
 million-row benchmark corpus goes through the same code as the small one.
 """
 

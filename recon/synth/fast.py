@@ -3,7 +3,7 @@
 Same defect kinds, the same canonical columns and the same truth columns as the detailed generator,
 with a simpler distribution: one rate per document, number series without per-document variety, no
 GSTR-2B-only documents and no files (write_files needs the detailed corpus). Everything per document is
-numpy / polars; the only per-row Python is model.make_doc_id and model.content_hash_expr, which the
+numpy / polars; the only per-row Python is model.make_doc_id and model.content_hashes, which the
 readers use too and which must give the same ids.
 """
 
