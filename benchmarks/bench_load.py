@@ -8,7 +8,7 @@ One client's books and IMS are imported and reconciled through the workspace API
 server starts), then the real app is started (``streamlit run``, loopback only, as the browser tests do).
 For each session count N, one headless Chromium opens N browser contexts that all open the Reconcile page of
 that client at once and wait for the grid's first rows (the AgGrid iframe); meanwhile another page opens the
-Clients page once a second and records how long it takes to show. The server's resident memory (the
+Clients page once a second (signing in: each visit is a new session) and records how long it takes to show. The server's resident memory (the
 process tree, psutil) is sampled before, during, right after the sessions close and again after a wait
 (Streamlit keeps a disconnected session for ``server.disconnectedSessionTTL`` seconds).
 
@@ -39,7 +39,14 @@ from playwright.async_api import async_playwright  # noqa: E402
 from benchmarks.bench_browser import write_books_csv, write_ims_json  # noqa: E402
 from recon.store import Store  # noqa: E402
 from recon.workspace import Workspace  # noqa: E402
-from tests.browser.conftest import ARGS, CHROMIUM, start_server, stop_server  # noqa: E402
+from tests.browser.conftest import (  # noqa: E402
+    ADMIN_PASSWORD,
+    ADMIN_USER,
+    ARGS,
+    CHROMIUM,
+    start_server,
+    stop_server,
+)
 
 GRID = 'iframe[title="st_aggrid.AgGrid.agGrid"]:visible'
 FIRST_ROW = ".ag-center-cols-container .ag-row"
@@ -128,6 +135,15 @@ async def wait_script_done(page) -> None:
     )
 
 
+async def sign_in(page) -> None:
+    """The sign-in form every new browser session starts with (tests/browser/conftest.py's login, awaited)."""
+    form = page.get_by_test_id("stForm")
+    await form.get_by_label("User name").fill(ADMIN_USER)
+    await form.get_by_label("Password", exact=True).fill(ADMIN_PASSWORD)
+    await form.get_by_role("button", name="Sign in").click()
+    await page.get_by_text(f"Signed in as {ADMIN_USER}").wait_for(timeout=TIMEOUT_MS)
+
+
 async def open_grid(browser, url: str, tabs_shown: list[float]) -> float | None:
     """Seconds from opening the Reconcile page in a fresh context until the grid shows its first rows.
 
@@ -141,6 +157,7 @@ async def open_grid(browser, url: str, tabs_shown: list[float]) -> float | None:
             await context.route("**/component/**", lambda route: route.abort())
         started = time.perf_counter()
         await page.goto(url, timeout=TIMEOUT_MS)
+        await sign_in(page)
         await page.get_by_role("tab", name=re.compile("Matched with ITC")).wait_for(timeout=TIMEOUT_MS)
         tabs_shown.append(time.perf_counter() - started)
         if SERVER_ONLY:
@@ -168,6 +185,7 @@ async def probe_light_page(browser, url: str, stop: asyncio.Event, times: list[f
             started = time.perf_counter()
             try:
                 await page.goto(url, timeout=60_000)
+                await sign_in(page)  # each visit is a new session, signed in as a consultant would be
                 await page.get_by_role("heading", name="Clients").first.wait_for(timeout=60_000)
                 await wait_script_done(page)
                 times.append(time.perf_counter() - started)
