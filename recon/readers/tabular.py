@@ -451,6 +451,12 @@ def _polars_cells(body: bytes, delim: str, sep_line: bool) -> pl.DataFrame:
     )
     if sep_line:
         cells = pl.concat([cells.clear(1), cells], rechunk=False)
+    # polars splits a large file in parallel pieces, each column in as many chunks. Every later step that
+    # puts a column of its own beside them (row numbers, a join's result) would copy the whole frame into
+    # one chunk; done here once, a column at a time, that copy never holds the frame twice.
+    for column in cells.columns:
+        if cells.get_column(column).n_chunks() > 1:
+            cells = cells.with_columns(cells.get_column(column).rechunk())
     if b"\r" in body:  # a quoted cell spanning lines keeps its \\r\\n: one line end, as everywhere else
         for column in cells.columns:
             if cells.get_column(column).str.contains("\r", literal=True).any():

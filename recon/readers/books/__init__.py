@@ -153,6 +153,7 @@ def _read_sheet(
     rows = parse_values(rows, ctx, wb)
     rows = row_kinds(rows, ctx, field_map, kind_map)
     docs = group_documents(rows, field_map)
+    del rows  # one row per line is no longer needed: its memory goes before the documents' checks
     docs = settle_signs(docs, ctx)
     docs = sanity_checks(docs, ctx)
     docs = identify(docs, ctx, recipient_gstin)

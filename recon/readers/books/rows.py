@@ -129,7 +129,12 @@ def drop_non_documents(rows: pl.DataFrame, ctx: Context) -> tuple[pl.DataFrame, 
     voided = flagged.filter(pl.col("_void")).get_column("_row").to_list()
     if voided:
         ctx.warn_rows("skipped a void / cancelled / draft entry", voided, "status")
-    kept = flagged.filter(~pl.col("_skip")).drop("_skip", "_skip_amounts", "_void")
+    # Only the kept rows' own columns are filtered (each filtered column is a copy): not the flags, nor
+    # the first cell, which served the total labels above.
+    skip = flagged.get_column("_skip")
+    kept = rows.drop("_first")
+    if skip.any():
+        kept = kept.filter(~skip)
     return kept, rows.height - kept.height
 
 
