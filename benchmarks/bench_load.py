@@ -8,8 +8,8 @@ One client's books and IMS are imported and reconciled through the workspace API
 server starts), then the real app is started (``streamlit run``, loopback only, as the browser tests do).
 For each session count N, one headless Chromium opens N browser contexts that all open the Reconcile page of
 that client at once and wait for the grid's first rows (the AgGrid iframe); meanwhile another page opens the
-Clients page once a second (signing in: each visit is a new session) and records how long it takes to show. The server's resident memory (the
-process tree, psutil) is sampled before, during, right after the sessions close and again after a wait
+Clients page once a second (signing in: each visit is a new session) and records how long it takes to show.
+The server's resident memory (the process tree, psutil) is sampled before, during, right after the sessions close and again after a wait
 (Streamlit keeps a disconnected session for ``server.disconnectedSessionTTL`` seconds).
 
 Goals (issue 13): every session sees the grid within 15 s, other pages answer within 1 s meanwhile, memory

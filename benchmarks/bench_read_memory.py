@@ -45,7 +45,7 @@ def unpacked(data: bytes) -> int:
 
 
 def write_csv_register(path: Path, megabytes: int, seed: int = 7) -> None:
-    """A Tally CSV register of about ``megabytes`` MB: title block, then rate-wise lines as Tally prints them."""
+    """A Tally CSV register of about ``megabytes`` MB: a title block, then rate-wise lines as Tally prints."""
     import random
     from datetime import date, timedelta
 
@@ -109,7 +109,10 @@ def main() -> None:
     parser.add_argument("rows", type=int, nargs="?", default=100_000, help="rows of the .xlsx register")
     parser.add_argument("--csv-mb", type=int, nargs="+", help="write CSV registers of these sizes instead")
     args = parser.parse_args()
-    header = f"{'file':<14} {'size MB':>8} {'unpacked MB':>11} {'peak MB':>8} {'peak/unpacked':>13} {'estimate MB':>11}"
+    header = (
+        f"{'file':<14} {'size MB':>8} {'unpacked MB':>11} {'peak MB':>8} {'peak/unpacked':>13} "
+        f"{'estimate MB':>11}"
+    )
     with tempfile.TemporaryDirectory(prefix="bench-read-memory-") as folder:
         if args.csv_mb:
             print(header)

@@ -21,9 +21,9 @@ from recon.errors import InputError
 # One read may use this much memory (the setting IMS_WORKBENCH_READ_MB). 1.5 GB reads a register of about
 # ten lakh rows from .xlsx and fifteen lakh from CSV; a firm's server with more memory may raise it.
 READ_BUDGET = int(os.environ.get("IMS_WORKBENCH_READ_MB") or 1536) * 1024**2
-# Peak working memory per byte of a CSV register (measured 5.6-6.5x from 50 to 300 MB: the cells as polars
-# strings, then the grouping of rate-wise lines), and of other text, HTML tables saved as .xls (up to 19x)
-# and portal JSON (measured 10x for an IMS download, 14x for a GSTR-2B).
+# Peak working memory per byte of a CSV register (measured 3.9-4.2x from 50 to 300 MB, up to 7.4x when
+# polars' allocator keeps what it frees: recon/__init__.py), of other text such as HTML tables saved as
+# .xls (up to 19x), and of portal JSON (measured 10x for an IMS download, 14x for a GSTR-2B).
 CSV_FACTOR = 8
 TEXT_FACTOR = 20
 JSON_FACTOR = 16

@@ -374,10 +374,11 @@ def csv_cells(data: bytes, name: str) -> pl.DataFrame:
     if _blank(body, _after_first_line(body) if sep_line else 0):
         raise InputError("the file is empty.", file=name)
     try:
-        cells = _polars_cells(body, delim, sep_line)
+        return _polars_cells(body, delim, sep_line)
     except pl.exceptions.PolarsError:  # odd quoting: the standard library is more forgiving
-        cells = _python_cells(_normalised_text(body, sep_line), delim, name)
-    return _blanks_as_null(cells)
+        return pl.DataFrame(
+            _tidied(_python_cells(_normalised_text(body, sep_line), delim, name).get_columns())
+        )
 
 
 def _utf8_body(data: bytes, name: str) -> bytes:
@@ -451,17 +452,27 @@ def _polars_cells(body: bytes, delim: str, sep_line: bool) -> pl.DataFrame:
     )
     if sep_line:
         cells = pl.concat([cells.clear(1), cells], rechunk=False)
-    # polars splits a large file in parallel pieces, each column in as many chunks. Every later step that
-    # puts a column of its own beside them (row numbers, a join's result) would copy the whole frame into
-    # one chunk; done here once, a column at a time, that copy never holds the frame twice.
-    for column in cells.columns:
-        if cells.get_column(column).n_chunks() > 1:
-            cells = cells.with_columns(cells.get_column(column).rechunk())
-    if b"\r" in body:  # a quoted cell spanning lines keeps its \\r\\n: one line end, as everywhere else
-        for column in cells.columns:
-            if cells.get_column(column).str.contains("\r", literal=True).any():
-                cells = cells.with_columns(pl.col(column).str.replace_all("\r\n", "\n", literal=True))
-    return cells
+    columns = cells.get_columns()
+    del cells  # the list holds the only copy: each column tidied below replaces its old self
+    return pl.DataFrame(_tidied(columns, crlf=b"\r" in body))
+
+
+def _tidied(columns: list[pl.Series], *, crlf: bool = False) -> list[pl.Series]:
+    """Each column in one chunk, a quoted cell's \\r\\n as \\n, blank cells ("" quoted) as null, as calamine
+    gives them for Excel files; a column at a time, in place, so that the frame is never held twice.
+
+    polars splits a large file in parallel pieces, each column in as many chunks; every later step that
+    puts a column of its own beside them (row numbers, a join's result) would copy the whole frame.
+    """
+    for i, column in enumerate(columns):
+        if column.n_chunks() > 1:
+            columns[i] = column = column.rechunk()
+        if crlf and column.str.contains("\r", literal=True).any():
+            columns[i] = column = column.str.replace_all("\r\n", "\n", literal=True)
+        if (column == "").any():
+            blank = pl.when(pl.first() == "").then(None).otherwise(pl.first())
+            columns[i] = column = column.to_frame().select(blank.alias(column.name)).to_series()
+    return columns
 
 
 def _normalised_text(body: bytes, sep_line: bool) -> str:
@@ -470,16 +481,6 @@ def _normalised_text(body: bytes, sep_line: bool) -> str:
     if sep_line:
         text = text[text.index("\n") :] if "\n" in text else ""
     return text
-
-
-def _blanks_as_null(cells: pl.DataFrame) -> pl.DataFrame:
-    """Blank cells ("" quoted) as null, as calamine gives them for Excel files; one column at a time."""
-    for column in cells.columns:
-        if (cells.get_column(column) == "").any():
-            cells = cells.with_columns(
-                pl.when(pl.col(column) == "").then(None).otherwise(pl.col(column)).alias(column)
-            )
-    return cells
 
 
 def _python_cells(text: str, delim: str, name: str) -> pl.DataFrame:

@@ -1,4 +1,4 @@
-"""A large CSV register is split straight from its bytes, piece by piece, into the cells a plain reading gives.
+"""A large CSV register is split straight from its bytes, in pieces, into the cells a plain reading gives.
 
 The reader never holds the whole text as one string (a register of several hundred MB must fit the server);
 these tests make the pieces tiny so that a register of a few thousand rows crosses hundreds of piece

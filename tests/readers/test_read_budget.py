@@ -72,7 +72,8 @@ def _tally_csv(invoices: int) -> bytes:
     header = "Date,Particulars,Voucher Type,Voucher No.,Supplier Invoice No.,Supplier Invoice Date,GSTIN/UIN,"
     header += "Taxable Value,Integrated Tax Amount,Central Tax Amount,State Tax Amount,Invoice Value\r\n"
     lines = [
-        f'03-11-2025,Supplier 0,Purchase,P/{i},KA/{i},01-11-2025,27AAFCS3333C1Z5,"1,000.00",,90.00,90.00,"1,180.00"\r\n'
+        f"03-11-2025,Supplier 0,Purchase,P/{i},KA/{i},01-11-2025,27AAFCS3333C1Z5,"
+        '"1,000.00",,90.00,90.00,"1,180.00"\r\n'
         for i in range(invoices)
     ]
     return ("Acme Industries Pvt Ltd\r\nPurchase Register\r\n\r\n" + header + "".join(lines)).encode()
