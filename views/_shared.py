@@ -178,7 +178,7 @@ def return_freed_memory() -> None:
     """
     try:
         trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):
-        return  # not glibc (musl, macOS): nothing to ask for
+    except (OSError, AttributeError, TypeError):
+        return  # not glibc (musl, macOS, Windows): nothing to ask for
     trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
     trim(0)
