@@ -19,11 +19,14 @@ import zlib
 from recon.errors import InputError
 
 # One read may use this much memory (the setting IMS_WORKBENCH_READ_MB). 1.5 GB reads a register of about
-# ten lakh rows from .xlsx and seven lakh from CSV; a firm's server with more memory may raise it.
+# ten lakh rows from .xlsx and fifteen lakh from CSV; a firm's server with more memory may raise it.
 READ_BUDGET = int(os.environ.get("IMS_WORKBENCH_READ_MB") or 1536) * 1024**2
-# Peak working memory per byte of text read (measured 5-19x for CSV registers, 11x for an IMS JSON).
+# Peak working memory per byte of a CSV register (measured 3.9-6.2x from 300 down to 50 MB; up to 7.4x when
+# polars' allocator keeps what it frees: recon/__init__.py), of other text such as HTML tables saved as
+# .xls (up to 19x), and of portal JSON (measured 10x for an IMS download, 14x for a GSTR-2B).
+CSV_FACTOR = 8
 TEXT_FACTOR = 20
-JSON_FACTOR = 14
+JSON_FACTOR = 16
 # A workbook: per byte of unpacked sheet XML (measured 1.2-3x) and per declared cell (up to ~115 bytes).
 SHEET_XML_FACTOR = 4
 CELL_BYTES = 150
@@ -57,7 +60,10 @@ def estimate(data: bytes) -> tuple[int, str]:
         return len(data) * TEXT_FACTOR, f"the workbook is {_size(len(data))}"
     if data[:64].lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"["):
         return len(data) * JSON_FACTOR, f"the JSON file is {_size(len(data))}"
-    return len(data) * TEXT_FACTOR, f"the file is {_size(len(data))} of text"
+    head = data[:4096].lower()
+    if b"<table" in head or b"<html" in head:  # a web page's table, read into Python lists
+        return len(data) * TEXT_FACTOR, f"the file is {_size(len(data))} of text"
+    return len(data) * CSV_FACTOR, f"the file is {_size(len(data))} of text"
 
 
 def _workbook_estimate(data: bytes) -> tuple[int, str] | None:

@@ -66,6 +66,10 @@ class Workbook:
             self._cache[sheet] = Grid(sheet if self.file_format != "csv" else None, self._load(sheet))
         return self._cache[sheet]
 
+    def release(self, sheet: str) -> None:
+        """Forget a sheet's cells once its rows are taken: a large register's grid is not held twice."""
+        self._cache.pop(sheet, None)
+
 
 # ---------------------------------------------------------------------------------------------------
 # What kind of file is this?
@@ -211,8 +215,9 @@ def describe_json(data: bytes) -> str:
 def open_workbook(data: bytes, name: str) -> Workbook:
     fmt = file_format(data, name)
     if fmt == "csv":
-        cells = csv_cells(data, name)
-        return Workbook(name, "csv", [name], lambda _sheet: cells, data=data)
+        workbook = Workbook(name, "csv", [name], lambda _sheet: csv_cells(data, name), data=data)
+        workbook.grid(name)  # split now: a CSV that cannot be split is refused as it is opened
+        return workbook
     if fmt == "html":
         tables = html_tables(data, name)
         return Workbook(name, "html", list(tables), tables.__getitem__, data=data)
@@ -287,6 +292,12 @@ def utf16_without_bom(data: bytes) -> str | None:
 
 def decode_text(data: bytes, name: str) -> tuple[str, str]:
     """(text, encoding): BOMs first, then strict UTF-8, then cp1252 (Excel's 'CSV' on Indian Windows)."""
+    encoding = text_encoding(data, name)
+    return data.decode(encoding), encoding
+
+
+def text_encoding(data: bytes, name: str) -> str:
+    """The encoding :func:`decode_text` reads ``data`` in, judged piece by piece (no copy of the text)."""
     for bom, enc in (
         # UTF-32's marks start like UTF-16's: they are tried first.
         (codecs.BOM_UTF32_LE, "utf-32"),
@@ -296,28 +307,36 @@ def decode_text(data: bytes, name: str) -> tuple[str, str]:
         (codecs.BOM_UTF16_BE, "utf-16"),
     ):
         if data.startswith(bom):
-            try:
-                return data.decode(enc), enc
-            except UnicodeDecodeError:
-                raise InputError(
-                    f"the text file starts like {enc.upper()} but cannot be decoded as such.",
-                    file=name,
-                    hint="Save it again as 'CSV UTF-8' from Excel.",
-                ) from None
+            if _decodes(data, enc):
+                return enc
+            raise InputError(
+                f"the text file starts like {enc.upper()} but cannot be decoded as such.",
+                file=name,
+                hint="Save it again as 'CSV UTF-8' from Excel.",
+            )
     wide = utf16_without_bom(data)
-    if wide:
-        try:
-            return data.decode(wide), wide
-        except UnicodeDecodeError:
-            pass
+    if wide and _decodes(data, wide):
+        return wide
+    for enc in ("utf-8", "cp1252"):
+        if _decodes(data, enc):
+            return enc
+    return "latin-1"
+
+
+_PIECE = 1 << 22  # text is judged and converted 4 MB at a time, so no step holds a second copy of a file
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    """Whether the whole of ``data`` decodes strictly as ``encoding`` (each piece decoded, then dropped)."""
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    view = memoryview(data)
     try:
-        return data.decode("utf-8"), "utf-8"
+        for offset in range(0, len(data), _PIECE):
+            decoder.decode(view[offset : offset + _PIECE])
+        decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError:
-        return data.decode("latin-1"), "latin-1"
+        return False
+    return True
 
 
 def sniff_delimiter(lines: list[str]) -> str:
@@ -341,43 +360,127 @@ def sniff_delimiter(lines: list[str]) -> str:
 
 
 def csv_cells(data: bytes, name: str) -> pl.DataFrame:
-    text, _encoding = decode_text(data, name)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    sample = text[:65536].split("\n")[:200]
+    """The CSV's cells as String columns c0..cN, row i = spreadsheet row i+1, blank cells null.
+
+    polars splits the bytes themselves: a UTF-8 file (the usual export) is read as it is, and other
+    encodings and old Mac line ends are first converted piece by piece, so that no full copy of the text
+    as one Python string is ever held (a register of several hundred MB must fit the server's memory).
+    """
+    body = _utf8_body(data, name)
+    sample = _head_text(body).split("\n")[:200]
     # Excel's "sep=;" first line names the delimiter; it is kept as a blank row so rows keep their numbers.
-    if sample and sample[0].lower().startswith("sep=") and len(sample[0].strip()) == 5:
-        delim = sample[0].strip()[4]
-        text = text[text.index("\n") :] if "\n" in text else ""
-    else:
-        delim = sniff_delimiter(sample)
-    if not text.strip():
+    sep_line = bool(sample) and sample[0].lower().startswith("sep=") and len(sample[0].strip()) == 5
+    delim = sample[0].strip()[4] if sep_line else sniff_delimiter(sample)
+    if _blank(body, _after_first_line(body) if sep_line else 0):
         raise InputError("the file is empty.", file=name)
     try:
-        cells = _polars_cells(text, delim)
-    except pl.exceptions.PolarsError:
-        cells = _python_cells(text, delim, name)  # odd quoting: the standard library is more forgiving
-    # Blank cells are null, as calamine gives them for Excel files.
-    return cells.with_columns(
-        pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c) for c in cells.columns
-    )
+        return _polars_cells(body, delim, sep_line)
+    except pl.exceptions.PolarsError:  # odd quoting: the standard library is more forgiving
+        return pl.DataFrame(
+            _tidied(_python_cells(_normalised_text(body, sep_line), delim, name).get_columns())
+        )
 
 
-def _polars_cells(text: str, delim: str) -> pl.DataFrame:
-    """Split with polars (fast). A first line of delimiters fixes the width so that title lines, blank
-    lines and short lines become rows padded with nulls: row i stays spreadsheet row i+1."""
-    lines = pl.Series([text]).str.split("\n").explode()
+def _utf8_body(data: bytes, name: str) -> bytes:
+    """The file as UTF-8 with \\n or \\r\\n line ends: ``data`` itself when it is so already (a UTF-8
+    mark is left for polars to skip), else converted piece by piece (old Mac \\r line ends become \\n)."""
+    encoding = text_encoding(data, name)
+    if encoding in ("utf-8", "utf-8-sig") and data.count(b"\r") == data.count(b"\r\n"):
+        return data
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    view, parts, held = memoryview(data), [], ""
+    for offset in range(0, len(data) + 1, _PIECE):
+        final = offset + _PIECE >= len(data)
+        piece = held + decoder.decode(view[offset : offset + _PIECE], final=final)
+        # A \\r at the end of a piece may be the first half of a \\r\\n: it waits for the next piece.
+        held = "\r" if piece.endswith("\r") and not final else ""
+        piece = piece[:-1] if held else piece
+        parts.append(piece.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8"))
+        if final:
+            break
+    return b"".join(parts)
+
+
+def _head_text(body: bytes) -> str:
+    """The first 65,536 characters of the text, line ends as \\n (what the delimiter is sniffed from)."""
+    head = codecs.getincrementaldecoder("utf-8-sig")("replace").decode(body[: 1 << 19])
+    return head.replace("\r\n", "\n").replace("\r", "\n")[:65536]
+
+
+def _after_first_line(body: bytes) -> int:
+    end = body.find(b"\n")
+    return len(body) if end < 0 else end + 1
+
+
+def _blank(body: bytes, start: int) -> bool:
+    """Whether the text from byte ``start`` on is only whitespace (decoded a piece at a time)."""
+    # Only the file's first bytes can be its UTF-8 mark; elsewhere U+FEFF is text.
+    decoder = codecs.getincrementaldecoder("utf-8" if start else "utf-8-sig")("replace")
+    view = memoryview(body)
+    for offset in range(start, len(body), _PIECE):
+        if decoder.decode(view[offset : offset + _PIECE]).strip():
+            return False
+    return not decoder.decode(b"", final=True).strip()
+
+
+def _widest_line(body: bytes, delim: str, start: int) -> int:
+    """The most delimiters on one line (inside quotes too) from byte ``start`` on, a piece at a time."""
+    mark, widest = delim.encode("utf-8"), 0
+    while start < len(body):
+        end = body.find(b"\n", start + _PIECE)
+        end = len(body) if end < 0 else end
+        widest = max(widest, max(line.count(mark) for line in body[start:end].split(b"\n")))
+        start = end + 1
+    return widest
+
+
+def _polars_cells(body: bytes, delim: str, sep_line: bool) -> pl.DataFrame:
+    """Split with polars (fast), straight from the bytes. The widest line fixes the width so that title
+    lines, blank lines and short lines become rows padded with nulls: row i stays spreadsheet row i+1."""
     # An upper bound (delimiters inside quotes count too): extra columns are empty, never lost data.
-    width = int(lines.str.count_matches(delim, literal=True).max() or 0) + 1
-    body = (delim * (width - 1) + "\n" + text).encode("utf-8")
+    width = _widest_line(body, delim, _after_first_line(body) if sep_line else 0) + 1
     cells = pl.read_csv(
-        io.BytesIO(body),
+        body,
         has_header=False,
         separator=delim,
-        infer_schema=False,
+        schema={f"c{i}": pl.String for i in range(width)},
+        missing_columns="insert",
+        extra_columns="ignore",
         truncate_ragged_lines=True,
         raise_if_empty=False,
-    ).slice(1)
-    return cells.rename({c: f"c{i}" for i, c in enumerate(cells.columns)})
+        skip_lines=1 if sep_line else 0,
+    )
+    if sep_line:
+        cells = pl.concat([cells.clear(1), cells], rechunk=False)
+    columns = cells.get_columns()
+    del cells  # the list holds the only copy: each column tidied below replaces its old self
+    return pl.DataFrame(_tidied(columns, crlf=b"\r" in body))
+
+
+def _tidied(columns: list[pl.Series], *, crlf: bool = False) -> list[pl.Series]:
+    """Each column in one chunk, a quoted cell's \\r\\n as \\n, blank cells ("" quoted) as null, as calamine
+    gives them for Excel files; a column at a time, in place, so that the frame is never held twice.
+
+    polars splits a large file in parallel pieces, each column in as many chunks; every later step that
+    puts a column of its own beside them (row numbers, a join's result) would copy the whole frame.
+    """
+    for i, column in enumerate(columns):
+        if column.n_chunks() > 1:
+            columns[i] = column = column.rechunk()
+        if crlf and column.str.contains("\r", literal=True).any():
+            columns[i] = column = column.str.replace_all("\r\n", "\n", literal=True)
+        if (column == "").any():
+            blank = pl.when(pl.first() == "").then(None).otherwise(pl.first())
+            columns[i] = column = column.to_frame().select(blank.alias(column.name)).to_series()
+    return columns
+
+
+def _normalised_text(body: bytes, sep_line: bool) -> str:
+    """The whole text with \\n line ends and the "sep=" line blank, for the standard library's reader."""
+    text = body.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
+    if sep_line:
+        text = text[text.index("\n") :] if "\n" in text else ""
+    return text
 
 
 def _python_cells(text: str, delim: str, name: str) -> pl.DataFrame:

@@ -66,3 +66,32 @@ def test_a_csv_too_large_for_the_budget_is_refused_naming_its_size(monkeypatch):
     message = str(refused.value)
     assert "register.csv" in message and "refused before reading" in message and "of text" in message
     assert "shorter period" in message  # what to do about it
+
+
+def _tally_csv(invoices: int) -> bytes:
+    header = "Date,Particulars,Voucher Type,Voucher No.,Supplier Invoice No.,Supplier Invoice Date,GSTIN/UIN,"
+    header += "Taxable Value,Integrated Tax Amount,Central Tax Amount,State Tax Amount,Invoice Value\r\n"
+    lines = [
+        f"03-11-2025,Supplier 0,Purchase,P/{i},KA/{i},01-11-2025,27AAFCS3333C1Z5,"
+        '"1,000.00",,90.00,90.00,"1,180.00"\r\n'
+        for i in range(invoices)
+    ]
+    return ("Acme Industries Pvt Ltd\r\nPurchase Register\r\n\r\n" + header + "".join(lines)).encode()
+
+
+def test_a_csv_register_is_read_when_the_budget_holds_ten_times_its_size(monkeypatch):
+    # The CSV reader splits the file's bytes in place: ten times the file is room enough (it was not).
+    register = _tally_csv(3000)
+    monkeypatch.setattr(memory, "READ_BUDGET", 10 * len(register))
+    result = read(register, "register.csv", kind="books")
+    assert result.docs.height == 3000
+
+
+def test_a_web_page_table_saved_as_xls_is_still_judged_by_its_heavier_reading(monkeypatch):
+    # An HTML "spreadsheet" is parsed into Python lists, which takes far more than a CSV of the same size.
+    rows = "".join(f"<tr><td>KA/{i}</td><td>1000</td></tr>" for i in range(3000))
+    page = f"<html><body><table>{rows}</table></body></html>".encode()
+    monkeypatch.setattr(memory, "READ_BUDGET", 10 * len(page))
+    with pytest.raises(InputError) as refused:
+        read(page, "register.xls", kind="books")
+    assert "refused before reading" in str(refused.value) and "register.xls" in str(refused.value)

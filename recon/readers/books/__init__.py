@@ -139,8 +139,9 @@ def _read_sheet(
     check_header(layout, field_map, bool(mapping))
     ctx = Context(name, layout.sheet, wb.file_format, field_map)
     _layout_warnings(layout, field_map, ctx, sheet_chosen)
-    grid = wb.grid(layout.sheet if wb.file_format != "csv" else wb.sheet_names[0])
-    rows = mapped_rows(grid.cells, layout, field_map)
+    sheet = layout.sheet if wb.file_format != "csv" else wb.sheet_names[0]
+    rows = mapped_rows(wb.grid(sheet).cells, layout, field_map)
+    wb.release(sheet)  # the typed rows below need only the mapped columns, not the whole sheet
     rows_total = rows.height
     rows, skipped = drop_non_documents(rows, ctx)
     if rows.is_empty():
@@ -152,6 +153,7 @@ def _read_sheet(
     rows = parse_values(rows, ctx, wb)
     rows = row_kinds(rows, ctx, field_map, kind_map)
     docs = group_documents(rows, field_map)
+    del rows  # one row per line is no longer needed: its memory goes before the documents' checks
     docs = settle_signs(docs, ctx)
     docs = sanity_checks(docs, ctx)
     docs = identify(docs, ctx, recipient_gstin)

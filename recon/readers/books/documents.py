@@ -111,9 +111,20 @@ def row_kinds(
         {"voucher_type": list(table), "doc_kind": [k or "invoice" for k in table.values()]},
         schema={"voucher_type": pl.String, "doc_kind": pl.String},
     )
-    return rows.join(lookup, on="voucher_type", how="left", maintain_order="left").with_columns(
+    return rows.with_columns(*_looked_up(rows, "voucher_type", lookup)).with_columns(
         pl.col("doc_kind").fill_null("invoice")
     )
+
+
+def _looked_up(frame: pl.DataFrame, key: str, lookup: pl.DataFrame, *, nulls_equal: bool = False) -> list:
+    """The other columns of ``lookup`` (one row per key) for each row of ``frame``, in its order.
+
+    Only the key column is joined: joining the whole frame would copy every column of a large register.
+    """
+    joined = frame.select(key).join(
+        lookup, on=key, how="left", nulls_equal=nulls_equal, maintain_order="left"
+    )
+    return [joined.get_column(c) for c in lookup.columns if c != key]
 
 
 def group_documents(rows: pl.DataFrame, mapping: dict[str, str]) -> pl.DataFrame:
@@ -158,7 +169,9 @@ def group_documents(rows: pl.DataFrame, mapping: dict[str, str]) -> pl.DataFrame
             pl.col("doc_value").drop_nulls().n_unique().alias("_value_distinct"),
             pl.col("doc_value").is_null().all().alias("_value_blank"),
         ]
-    docs = rows.group_by(keys, maintain_order=True).agg(aggregations).sort("_first_row")
+    docs = rows.group_by(keys, maintain_order=True).agg(aggregations)
+    if not docs.get_column("_first_row").is_sorted():  # groups keep their first row's order already
+        docs = docs.sort("_first_row")
     if "doc_value" in rows.columns:
         docs = docs.with_columns(_document_value(amounts).alias("doc_value"))
     return docs
@@ -186,7 +199,7 @@ def settle_signs(docs: pl.DataFrame, ctx: Context) -> pl.DataFrame:
                 "_all_negative"
             )
         )
-        docs = docs.join(per_type, on="voucher_type", how="left", nulls_equal=True, maintain_order="left")
+        docs = docs.with_columns(*_looked_up(docs, "voucher_type", per_type, nulls_equal=True))
         docs = docs.with_columns(pl.col("_all_negative").fill_null(False).alias("_convention")).drop(
             "_all_negative"
         )
@@ -303,7 +316,7 @@ def _check_gstins(docs: pl.DataFrame, ctx: Context) -> pl.DataFrame:
         },
         schema={"supplier_gstin": pl.String, "gstin_valid": pl.Boolean, "gstin_note": pl.String},
     )
-    docs = docs.join(lookup, on="supplier_gstin", how="left", nulls_equal=True, maintain_order="left")
+    docs = docs.with_columns(*_looked_up(docs, "supplier_gstin", lookup, nulls_equal=True))
     invalid = (
         docs.filter(~pl.col("gstin_valid"))
         .group_by("supplier_gstin", maintain_order=True)
@@ -351,7 +364,7 @@ def doc_warnings(docs: pl.DataFrame) -> pl.DataFrame:
     )
     notes.append(pl.when(~pl.col("gstin_valid")).then(pl.col("gstin_note")))
     odd = odd.select("_position", pl.concat_list(notes).list.drop_nulls().alias("warnings"))
-    docs = docs.join(odd, on="_position", how="left", maintain_order="left")
+    docs = docs.with_columns(*_looked_up(docs, "_position", odd))
     return docs.with_columns(pl.col("warnings").fill_null(pl.lit([], dtype=pl.List(pl.String)))).drop(
         "_position"
     )
@@ -386,7 +399,7 @@ def _map_words(docs: pl.DataFrame, ctx: Context, fld: str, convert, dtype, what:
     lookup = pl.DataFrame(
         {fld: list(table), "_code": list(table.values())}, schema={fld: pl.String, "_code": dtype}
     )
-    return docs.join(lookup, on=fld, how="left", maintain_order="left").drop(fld).rename({"_code": fld})
+    return docs.with_columns(*_looked_up(docs, fld, lookup)).drop(fld).rename({"_code": fld})
 
 
 def check_large_numbers(

@@ -30,23 +30,46 @@ def mapped_rows(cells: pl.DataFrame, layout: Layout, mapping: dict[str, str]) ->
     start = layout.header_row  # header_row is 1-based, so this is the first data row's 0-based index
     body = cells.slice(start)
     position = {h: i for i, h in enumerate(layout.headers)}
-    exprs = [
-        pl.int_range(start + 1, start + 1 + pl.len(), dtype=pl.Int64).alias("_row"),
-        _clean_text(pl.col(body.columns[0])).alias("_first")
+    # Each sheet column is cleaned once, and shared with the sheet when it needs no cleaning: a register
+    # of a few hundred MB is not copied column by column (see _cleaned).
+    cleaned: dict[tuple[str, bool], pl.Series] = {}
+
+    def text_of(column: str, code: bool) -> pl.Series:
+        if column not in body.columns:
+            return pl.repeat(None, body.height, dtype=pl.String, eager=True)
+        if (column, code) not in cleaned:
+            cleaned[(column, code)] = _cleaned(body.get_column(column), code)
+        return cleaned[(column, code)]
+
+    columns = [
+        pl.int_range(start + 1, start + 1 + body.height, dtype=pl.Int64, eager=True).alias("_row"),
+        text_of(body.columns[0], False).alias("_first")
         if body.width
-        else pl.lit(None, pl.String).alias("_first"),
+        else pl.repeat(None, body.height, dtype=pl.String, eager=True).alias("_first"),
     ]
     for fld, mapped in mapping.items():
         parts = synonyms.split_columns(mapped) if fld in synonyms.AMOUNT_FIELDS else [mapped]
         for i, header in enumerate(parts):
-            column = f"c{position[header]}"
             name = fld if len(parts) == 1 else _part_name(fld, i)
-            text = _clean_text(pl.col(column)) if column in body.columns else pl.lit(None, pl.String)
-            if fld in _CODE_FIELDS:
-                # "'00123": the apostrophe Excel users type to keep a number as text, exported into CSV.
-                text = text.str.strip_prefix("'").str.strip_chars()
-            exprs.append(text.alias(name))
-    return body.select(exprs)
+            columns.append(text_of(f"c{position[header]}", fld in _CODE_FIELDS).alias(name))
+    return pl.DataFrame(columns)
+
+
+def _cleaned(column: pl.Series, code: bool) -> pl.Series:
+    """A sheet column trimmed, blanks as null; a code ("'00123": the apostrophe Excel users type to keep
+    a number as text, exported into CSV) without its apostrophe. Each step only where a cell needs it."""
+    text = column.cast(pl.String)
+    if text.str.contains(r"^\s|\s$").any():
+        text = text.str.strip_chars()
+    if (text == "").any():
+        text = text.to_frame().select(_blank_as_null(pl.first())).to_series()
+    if code and text.str.starts_with("'").any():
+        text = text.str.strip_prefix("'").str.strip_chars()
+    return text
+
+
+def _blank_as_null(text: pl.Expr) -> pl.Expr:
+    return pl.when(text == "").then(None).otherwise(text)
 
 
 _CODE_FIELDS = ("doc_no", "original_doc_no", "voucher_no", "supplier_gstin", "recipient_gstin")
@@ -62,11 +85,6 @@ def _field_columns(rows: pl.DataFrame, fld: str) -> list[str]:
     if fld in rows.columns:
         return [fld]
     return [c for c in rows.columns if c.startswith(f"_part_{fld}_")]
-
-
-def _clean_text(expr: pl.Expr) -> pl.Expr:
-    text = expr.cast(pl.String).str.strip_chars()
-    return pl.when(text == "").then(None).otherwise(text)
 
 
 _VOID_STATUS = r"(?i)^\s*(void|voided|cancel+ed|deleted|draft|reversed)\b"
@@ -111,7 +129,12 @@ def drop_non_documents(rows: pl.DataFrame, ctx: Context) -> tuple[pl.DataFrame, 
     voided = flagged.filter(pl.col("_void")).get_column("_row").to_list()
     if voided:
         ctx.warn_rows("skipped a void / cancelled / draft entry", voided, "status")
-    kept = flagged.filter(~pl.col("_skip")).drop("_skip", "_skip_amounts", "_void")
+    # Only the kept rows' own columns are filtered (each filtered column is a copy): not the flags, nor
+    # the first cell, which served the total labels above.
+    skip = flagged.get_column("_skip")
+    kept = rows.drop("_first")
+    if skip.any():
+        kept = kept.filter(~skip)
     return kept, rows.height - kept.height
 
 
@@ -184,7 +207,9 @@ def parse_values(rows: pl.DataFrame, ctx: Context, wb: Workbook) -> pl.DataFrame
             continue
         # A register has a few hundred distinct dates over 100,000 rows: parse each text once.
         distinct = rows.select(pl.col(fld).unique()).with_columns(parse_date_expr(fld).alias("_value"))
-        parsed = rows.join(distinct, on=fld, how="left", nulls_equal=True, maintain_order="left")
+        # Only the date column goes through the join: joining the whole frame would copy every column.
+        value = rows.select(fld).join(distinct, on=fld, how="left", nulls_equal=True, maintain_order="left")
+        parsed = rows.with_columns(value.get_column("_value"))
         parsed = parsed.with_columns(_bad=pl.col(fld).is_not_null() & pl.col("_value").is_null())
         if parsed.get_column("_bad").any():
             raise _bad_value_error(
