@@ -83,7 +83,7 @@ def test_grid_rows_are_built_once_for_all_sessions_and_freed_when_the_last_leave
     snapshots = _at_once(SESSIONS, lambda: shared_snapshot(ws, client_id, PERIOD, "mismatched", rows))
     assert all(s is snapshots[0] for s in snapshots)  # one JSON text held by every session
     assert len(snapshots[0].text) > 1000 and "KA/001" in snapshots[0].text
-    key = (ws.review_version(client_id, PERIOD), "mismatched", ws.user)
+    key = (ws.review_version(client_id, PERIOD), "mismatched", ws.user, None)  # None: a tab of one page
     assert SHARED._held.get(key) is snapshots[0]
     del snapshots
     gc.collect()
