@@ -9,7 +9,9 @@ month after month. Reconciling each month alone puts all of these in the wrong t
 2. the books documents still open, from every month within the s.16(4) window, are reconciled against the
    current IMS inbox with the ordinary engine: a cross-period pair is Matched/Mismatched like any other and
    its explanation names both months;
-3. documents of a history statement that pair with nothing are history, not this run's ims_only.
+3. documents of a history statement that pair with nothing are history, not this run's ims_only;
+4. an inbox record an earlier statement already holds (the download predates that month's GSTR-3B) is a
+   stale copy: it is settled with the statement's books entry, or alone, and nothing is suggested for it.
 
 All earlier statements are settled in **one** engine call over their concatenation (oldest first), not one
 call per month. That is the more correct reading as well as the faster one: each document enters GSTR-2B
@@ -294,7 +296,7 @@ def stale_inbox_copies(ims: pl.DataFrame, statements: pl.DataFrame) -> pl.DataFr
     """(portal_doc_id, statement_doc_id, statement_period) of each inbox record an earlier statement holds.
 
     A record leaves IMS once the GSTR-3B of its 2B period is filed; an inbox downloaded before that
-    filing still shows it, though its ITC is already in that 2B (docs/reference/ims-rules.md §1, §3).
+    filing still shows it, though its ITC is already in that 2B (docs/reference/ims-rules.md §3).
     It is the same document when supplier GSTIN, kind, number (the engine's key), financial year and
     being an amendment or not all agree: an amendment that keeps its number is a new record to act on,
     not a stale copy of its original.
