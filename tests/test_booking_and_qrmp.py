@@ -355,3 +355,95 @@ def test_a_register_with_only_a_posting_date_books_by_it(ws):
     )
     result = ws.read_file(content, "Postings.xlsx", kind="books")
     assert result.docs.select("doc_date", "voucher_date").row(0) == (date(2025, 10, 2), date(2025, 10, 2))
+
+
+# ---------------------------------------------------------------------------------------------------
+# One Pending rule on every surface: the review, the upload, the working paper and the CLI
+# ---------------------------------------------------------------------------------------------------
+
+
+def _month(index: int) -> str:
+    return f"{index % 12 + 1:02d}{index // 12}"
+
+
+def _note_period_between_the_limits(today: date) -> str:
+    """The period (MMYYYY) of a quarter's second month whose credit note is past a monthly recipient's
+    Pending limit (the 20th, two months on) but inside a quarterly one's (the 22nd, four months after
+    the quarter's end), docs/reference/ims-rules.md §4, §8. One always exists among the last four months."""
+    now = today.year * 12 + today.month - 1
+    for quarter_end in range(now - 4, now):
+        if quarter_end % 3 != 2:  # month indexes 2, 5, 8, 11: March, June, September, December
+            continue
+        monthly = date((quarter_end + 1) // 12, (quarter_end + 1) % 12 + 1, 20)
+        quarterly = date((quarter_end + 4) // 12, (quarter_end + 4) % 12 + 1, 22)
+        if monthly < today <= quarterly:
+            return _month(quarter_end - 1)
+    raise AssertionError(f"no quarter's second month fits {today}")
+
+
+def _read_sheet(content: bytes, name: str) -> list[dict]:
+    import openpyxl
+
+    rows = list(openpyxl.load_workbook(io.BytesIO(content), read_only=True)[name].iter_rows(values_only=True))
+    return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+
+
+def _credit_note_row(paper: bytes) -> dict:
+    (row,) = [r for r in _read_sheet(paper, "Not found in ITC") if r["IMS doc no"] == "CN-Q2"]
+    return row
+
+
+@pytest.fixture
+def pending_note(ws, tmp_path):
+    """A quarterly client whose inbox holds a credit note of a quarter's second month, kept Pending."""
+    today = date.today()
+    note_period = _note_period_between_the_limits(today)
+    period = _month(today.year * 12 + today.month - 2)
+    client = ws.create_client("Bharat Quarterly", CLIENT_B, period, frequency="quarterly")
+    download = inbox([(OCT_1, period)], notes=[("CN-Q2", note_period)]).replace(
+        CLIENT_A.encode(), CLIENT_B.encode()
+    )
+    register = tally([OCT_1]).replace(CLIENT_A.encode(), CLIENT_B.encode())
+    _import(ws, client.id, period, register, "Register.xlsx")
+    _import(ws, client.id, period, download, "IMS.json")
+    (tmp_path / "IMS.json").write_bytes(download)
+    (tmp_path / "Register.xlsx").write_bytes(register)
+    (tmp_path / "decisions.csv").write_text(
+        "GSTIN of supplier,Document Type,Note No,Your Action,Remarks\n"
+        f"{SUPPLIERS[0]},Credit Note,CN-Q2,Pending,Awaiting the goods' return\n"
+    )
+    return client, period
+
+
+def test_a_quarterly_clients_pending_credit_note_has_one_verdict_on_every_surface(ws, pending_note):
+    client, period = pending_note
+    note = ws.documents(client.id, period, "ims").filter(pl.col("doc_no") == "CN-Q2")["doc_id"].item()
+    outcome = ws.set_action(client.id, period, [note], "P", remarks="Awaiting the goods' return")
+    assert dict(outcome.refused) == {}  # the app keeps it
+    review = ws.review(client.id, period).filter(pl.col("portal_doc_id") == note).row(0, named=True)
+    assert (review["action"], review["portal_would_refuse"]) == ("Pending", None)
+    sent = ws.build_upload(client.id, period).records.select("doc_no", "action").rows()
+    assert sent == [("CN-Q2", "P")]
+    row = _credit_note_row(ws.working_paper(client.id, period))
+    assert (row["Action"], row["Action by"], row["Portal would refuse"]) == ("Pending", "user", None)
+
+
+def test_the_cli_judges_a_pending_credit_note_by_the_quarter_only_when_told(pending_note, tmp_path, capsys):
+    from recon.cli import main
+
+    actions = ["actions", "--ims", str(tmp_path / "IMS.json"), "--decisions", str(tmp_path / "decisions.csv")]
+    assert main([*actions, "--out-dir", str(tmp_path / "monthly")]) == 3
+    assert "decisions.csv, row 2" in capsys.readouterr().err
+    assert main([*actions, "--quarterly", "--out-dir", str(tmp_path / "quarterly")]) == 0
+    (written,) = (tmp_path / "quarterly").glob("*SAVE*.json")
+    (record,) = json.loads(written.read_text())["invdata"]["b2bcn"]
+    assert (record["nt_num"], record["action"]) == ("CN-Q2", "P")
+
+    paper = ["paper", "--books", str(tmp_path / "Register.xlsx"), "--ims", str(tmp_path / "IMS.json")]
+    paper += ["--decisions", str(tmp_path / "decisions.csv")]
+    assert main([*paper, "--out", str(tmp_path / "monthly.xlsx")]) == 0
+    refused = _credit_note_row((tmp_path / "monthly.xlsx").read_bytes())["Portal would refuse"]
+    assert "Pending is not allowed: this credit note's one tax period for Pending ended" in refused
+    assert main([*paper, "--quarterly", "--out", str(tmp_path / "quarterly.xlsx")]) == 0
+    row = _credit_note_row((tmp_path / "quarterly.xlsx").read_bytes())
+    assert (row["Action"], row["Portal would refuse"]) == ("Pending", None)
