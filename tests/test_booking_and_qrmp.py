@@ -447,3 +447,41 @@ def test_the_cli_judges_a_pending_credit_note_by_the_quarter_only_when_told(pend
     assert main([*paper, "--quarterly", "--out", str(tmp_path / "quarterly.xlsx")]) == 0
     row = _credit_note_row((tmp_path / "quarterly.xlsx").read_bytes())
     assert (row["Action"], row["Portal would refuse"]) == ("Pending", None)
+
+
+# ---------------------------------------------------------------------------------------------------
+# An inbox downloaded before September's GSTR-3B: records already in September's 2B
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_an_inbox_record_already_in_septembers_2b_is_settled_not_not_found_in_itc(ws):
+    """The October inbox was downloaded before September's 3B was filed: SEP-1 (booked) and AUG-1 (never
+    booked) are still in it, though September's 2B holds both. Neither asks for an action as if new."""
+    client = ws.create_client("Acme Industries", CLIENT_A, OCT)
+    _import(ws, client.id, SEP, gstr2b(SEP, [SEP_1, AUG_1]), "2B_092025.json")
+    _import(ws, client.id, OCT, tally([SEP_1, OCT_1]), "Register_FY.xlsx")
+    _import(ws, client.id, OCT, inbox([(SEP_1, SEP), (AUG_1, SEP), (OCT_1, OCT)]), "IMS_102025.json")
+    review = ws.review(client.id, OCT)
+    inbox_ids = dict(ws.documents(client.id, OCT, "ims").select("doc_no", "doc_id").iter_rows())
+    stale = "already in GSTR-2B of Sep 2025; the IMS download predates its GSTR-3B."
+    booked = _row(review, "SEP-1")
+    assert (booked["category"], booked["portal_doc_id"]) == ("settled", inbox_ids["SEP-1"])
+    assert booked["explanation"].startswith(f"booked Sep 2025; {stale}")
+    alone = review.filter(pl.col("portal_doc_id") == inbox_ids["AUG-1"]).row(0, named=True)
+    assert alone["category"] == "settled" and alone["explanation"].startswith(stale)
+    assert review.filter(pl.col("category") == "ims_only").is_empty()
+    assert _row(review, "OCT-1")["category"] == "matched"
+    # Nothing is suggested for the stale copies: only OCT-1's Accept is offered.
+    offered = ws.suggestions_to_apply(client.id, OCT)["portal_doc_id"].to_list()
+    assert offered == [inbox_ids["OCT-1"]]
+    settled = _read_sheet(ws.working_paper(client.id, OCT), "Settled in an earlier period")
+    assert sorted(r["Document no"] for r in settled) == ["AUG-1", "SEP-1"]
+    assert all(r["In GSTR-2B of"] == "Sep 2025" for r in settled)
+
+
+def test_without_an_earlier_2b_the_same_inbox_record_is_not_found_in_itc_as_before(ws):
+    client = ws.create_client("Acme Industries", CLIENT_A, OCT)
+    _import(ws, client.id, OCT, tally([OCT_1]), "Register.xlsx")
+    _import(ws, client.id, OCT, inbox([(AUG_1, SEP), (OCT_1, OCT)]), "IMS_102025.json")
+    review = ws.review(client.id, OCT)
+    assert review.filter(pl.col("category") == "ims_only")["portal_doc_no"].to_list() == ["AUG-1"]
