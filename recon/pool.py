@@ -305,16 +305,41 @@ def stale_inbox_copies(ims: pl.DataFrame, statements: pl.DataFrame) -> pl.DataFr
     if ims.is_empty() or statements.is_empty():
         return pl.DataFrame(schema=empty)
     inbox = _identity(ims).rename({"doc_id": "portal_doc_id"})
-    held = _identity(statements, "portal_period").rename(
+    held = _identity(_sharing_a_hash(statements, inbox), "portal_period").rename(
         {"doc_id": "statement_doc_id", "portal_period": "statement_period"}
     )
+    found = inbox.join(held.with_row_index("_at"), on=list(_IDENTITY), how="inner")
     # Oldest statement first (history_frame's order): a copy names the earliest 2B that holds it.
-    held = held.unique(list(_IDENTITY), keep="first", maintain_order=True)
-    found = inbox.join(held, on=list(_IDENTITY), how="inner", maintain_order="left")
-    return found.select(list(empty)).unique("portal_doc_id", keep="first", maintain_order=True)
+    found = found.sort("_at").unique("portal_doc_id", keep="first")
+    order = inbox.select("portal_doc_id").with_row_index("_in")
+    return found.join(order, on="portal_doc_id").sort("_in").select(list(empty))
 
 
 _IDENTITY = ("gstin", "kind", "key", "fy", "amendment")
+
+
+def _identity_hash(gstin: str, kind: str, key: str, fy: str, amendment: str) -> pl.Expr:
+    return (
+        pl.col(gstin).hash(1)
+        ^ pl.col(kind).hash(2)
+        ^ pl.col(key).hash(3)
+        ^ pl.col(fy).hash(4)
+        ^ pl.col(amendment).fill_null(False).hash(5)
+    )
+
+
+def _sharing_a_hash(statements: pl.DataFrame, inbox: pl.DataFrame) -> pl.DataFrame:
+    """The statement documents whose identity hashes like an inbox record's (a superset of the copies).
+
+    A year of statements is a million documents: comparing 64-bit hashes first is far cheaper than
+    keying and joining them all. Only statements whose number key and FY the reader left empty need
+    the full work.
+    """
+    if statements["doc_no_key"].null_count() or statements["fy"].null_count():
+        return statements
+    wanted = inbox.select(_identity_hash(*_IDENTITY).alias("h"))["h"]
+    hashed = _identity_hash("supplier_gstin", "doc_kind", "doc_no_key", "fy", "is_amendment")
+    return statements.filter(hashed.is_in(wanted.implode()))
 
 
 def _identity(docs: pl.DataFrame, *keep: str) -> pl.DataFrame:
