@@ -488,7 +488,11 @@ def _in_words(
         .then(pl.lit([], pl.List(pl.String)))
         .otherwise(pl.col("action_warnings"))
         .alias("action_warnings"),
-        pl.when(settled)
+        # A stale copy is the inbox's record (it counts in the download's figures); its period stays
+        # the statement's, which settled it.
+        pl.when(is_copy)
+        .then(pl.lit("ims"))
+        .when(settled)
         .then(pl.lit("gstr2b"))
         .when(pl.col("portal_doc_id").is_not_null())
         .then(pl.lit("ims"))

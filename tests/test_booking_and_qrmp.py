@@ -22,6 +22,7 @@ import sqlalchemy as sa
 import xlsxwriter
 from handwritten_files import CLIENT_A, CLIENT_B, SUPPLIERS, TALLY_COLUMNS
 
+from recon import figures
 from recon.errors import InputError
 from recon.store import Store
 from recon.workspace import Workspace
@@ -474,6 +475,9 @@ def test_an_inbox_record_already_in_septembers_2b_is_settled_not_not_found_in_it
     # Nothing is suggested for the stale copies: only OCT-1's Accept is offered.
     offered = ws.suggestions_to_apply(client.id, OCT)["portal_doc_id"].to_list()
     assert offered == [inbox_ids["OCT-1"]]
+    # ITC in IMS is still every record of the download, as its import summary says.
+    download_itc = figures.documents_itc(ws.documents(client.id, OCT, "ims"))
+    assert figures.headline(ws.joined(client.id, OCT))["itc_in_ims"] == download_itc
     settled = _read_sheet(ws.working_paper(client.id, OCT), "Settled in an earlier period")
     assert sorted(r["Document no"] for r in settled) == ["AUG-1", "SEP-1"]
     assert all(r["In GSTR-2B of"] == "Sep 2025" for r in settled)

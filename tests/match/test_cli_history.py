@@ -400,7 +400,7 @@ def test_an_inbox_downloaded_before_septembers_3b_does_not_report_its_2b_records
     table = pl.read_csv(out, infer_schema=False)
     rows = {(r["books_doc_no"], r["ims_doc_no"]): r for r in table.iter_rows(named=True)}
     copy = rows[("UT/1041", "UT-1041")]
-    assert (copy["category"], copy["portal_source"], copy["portal_period"]) == ("settled", "gstr2b", "092025")
+    assert (copy["category"], copy["portal_source"], copy["portal_period"]) == ("settled", "ims", "092025")
     assert copy["explanation"].startswith(
         "booked Oct 2025; already in GSTR-2B of Sep 2025; the IMS download predates its GSTR-3B."
     )
