@@ -78,8 +78,11 @@ def reconcile_open_pool(
     Returns RESULT_SCHEMA rows plus ``books_period``, ``portal_source`` (ims | gstr2b) and
     ``portal_period``: the engine's rows of the open pool against IMS (in its order), then the books
     documents kept out of the pool as books_only (duplicates of a settled document, past the s.16(4)
-    deadline), then the ``settled`` rows. Without history and with nothing past the deadline, the rows
-    are exactly ``recon.match.reconcile(books, ims)``'s.
+    deadline), then the ``settled`` rows. An inbox record an earlier statement already holds (a stale
+    copy: the download predates that month's GSTR-3B) is settled too — in its statement document's place
+    beside the books entry that document settled, else alone — with ``portal_source`` ims and the
+    statement's ``portal_period``. Without history and with nothing past the deadline, the rows are
+    exactly ``recon.match.reconcile(books, ims)``'s.
     """
     links, unlinks = list(links), list(unlinks)
     statements = history_frame(history, quarterly=quarterly)
