@@ -423,8 +423,10 @@ def test_a_quarterly_clients_pending_credit_note_has_one_verdict_on_every_surfac
     assert dict(outcome.refused) == {}  # the app keeps it
     review = ws.review(client.id, period).filter(pl.col("portal_doc_id") == note).row(0, named=True)
     assert (review["action"], review["portal_would_refuse"]) == ("Pending", None)
-    sent = ws.build_upload(client.id, period).records.select("doc_no", "action").rows()
-    assert sent == [("CN-Q2", "P")]
+    upload = ws.build_upload(client.id, period)
+    assert upload.records.select("doc_no", "action").rows() == [("CN-Q2", "P")]
+    (written,) = upload.save["invdata"]["b2bcn"]
+    assert (written["nt_num"], written["action"]) == ("CN-Q2", "P")
     row = _credit_note_row(ws.working_paper(client.id, period))
     assert (row["Action"], row["Action by"], row["Portal would refuse"]) == ("Pending", "user", None)
 

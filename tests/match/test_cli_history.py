@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+import openpyxl
 import polars as pl
 import pytest
 import xlsxwriter
@@ -413,3 +414,17 @@ def test_an_inbox_downloaded_before_septembers_3b_does_not_report_its_2b_records
     assert main([*upload, "--suggested", "all", "--out-dir", str(folder / "up")]) == 0
     written = " ".join(path.read_text(encoding="utf-8") for path in (folder / "up").glob("*.json"))
     assert "SS-12" in written and "UT-1041" not in written
+
+
+def test_the_paper_with_history_lists_the_settled_documents_on_a_sheet_of_their_own(hand_written):
+    folder, args = hand_written
+    paper = folder / "paper.xlsx"
+    command = ["paper", *args[1:], "--history", str(folder / "2B_092025.json"), "--out", str(paper)]
+    assert main(command) == 0
+    book = openpyxl.load_workbook(paper, read_only=True)
+    rows = list(book["Settled in an earlier period"].iter_rows(values_only=True))
+    header, *settled = rows
+    (only,) = [dict(zip(header, row, strict=True)) for row in settled]
+    assert (only["Document no"], only["Booked"], only["In GSTR-2B of"]) == ("UT/1041", "Oct 2025", "Sep 2025")
+    matched = list(book["Matched with ITC"].iter_rows(values_only=True))
+    assert [dict(zip(matched[0], r, strict=True))["Books doc no"] for r in matched[1:]] == ["SS-77"]
