@@ -209,6 +209,7 @@ class Workspace:
         if history:
             inputs["history"] = history
             inputs["earlier_books"] = months.earlier_books_imports(period)
+            inputs["pool_rules"] = 2  # raised when the open pool's rules change: stored results are redone
         return inputs
 
     # -- the open pool (docs/reference/ims-rules.md §1-§3, §7) ---------------------------------------
