@@ -146,7 +146,15 @@ def four_tabs(view: pl.DataFrame) -> pl.DataFrame:
 
 
 def itc_in_ims(view: pl.DataFrame) -> float:
-    return _sum(open_rows(view).filter(pl.col("portal_doc_id").is_not_null()), side_itc("portal"))
+    # Every record of the download, a stale copy an earlier 2B settled included (recon.pool marks its
+    # row's portal_source 'ims'): the import summary of the IMS file counts it too.
+    stale_copy = (pl.col("category") == SETTLED) & (pl.col("portal_source") == "ims").fill_null(False)
+    inbox = (
+        view.filter((pl.col("category") != SETTLED) | stale_copy)
+        if "portal_source" in view.columns
+        else open_rows(view)
+    )
+    return _sum(inbox.filter(pl.col("portal_doc_id").is_not_null()), side_itc("portal"))
 
 
 def itc_in_books(view: pl.DataFrame) -> float:

@@ -21,6 +21,7 @@ from recon.match.result import CATEGORIES, CATEGORY_LABELS
 from recon.match.view import joined, with_supplier_names
 from recon.pool import SETTLED, SETTLED_LABEL, month_words
 from recon.present import TAX_INVOLVED, inr
+from recon.review import attach_would_refuse
 from recon.timeline import TIMELINE_HEADERS
 
 INDIAN_AMOUNT = "[>=10000000]##\\,##\\,##\\,##0.00;[>=100000]##\\,##\\,##0.00;##,##0.00"
@@ -50,23 +51,34 @@ def joined_view(
     return with_supplier_names(joined(results, books, portal), books, portal, statement)
 
 
-def _with_actions(view: pl.DataFrame, results, portal, books, decisions) -> pl.DataFrame:
-    """Add wanted_action / action_source / stale: the user's decisions over the suggestions."""
+def _with_actions(
+    view: pl.DataFrame, results, portal, books, decisions, *, quarterly: bool = False, unsendable=None
+) -> pl.DataFrame:
+    """Add wanted_action / action_source / stale and ``portal_would_refuse``: the user's decisions over
+    the suggestions, judged by the guards the app and the upload use (``quarterly``: a QRMP client's
+    Pending limit is a quarter, docs/reference/ims-rules.md §8)."""
     decisions = list(decisions)
+    refusals = (
+        unsendable
+        if unsendable is not None
+        else pl.DataFrame(schema={"doc_id": pl.String, "reason": pl.String})
+    )
     if not decisions:
-        return view.with_columns(
+        view = view.with_columns(
             pl.col("suggested_action").alias("wanted_action"),
             pl.when(pl.col("suggested_action").is_not_null())
             .then(pl.lit("suggested"))
             .alias("action_source"),
             pl.lit(False).alias("stale"),
         )
-    chosen = effective_actions(results, portal, decisions, books=books).select(
-        "portal_doc_id", "wanted_action", "action_source", "stale"
+        return attach_would_refuse(view, refusals)
+    chosen = effective_actions(results, portal, decisions, books=books, quarterly=quarterly).select(
+        "portal_doc_id", "wanted_action", "action_source", "stale", "changed", "guard_problems"
     )
     view = view.join(chosen, on="portal_doc_id", how="left", maintain_order="left")
     # Only-in-books rows have no portal document and so no action.
-    return view.with_columns(pl.col("stale").fill_null(False))
+    view = view.with_columns(pl.col("stale").fill_null(False))
+    return attach_would_refuse(view, refusals).drop("changed", "guard_problems")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -233,15 +245,21 @@ def working_paper(
     today: date | None = None,
     statement: pl.DataFrame | None = None,
     timeline: pl.DataFrame | None = None,
+    *,
+    quarterly: bool = False,
+    unsendable: pl.DataFrame | None = None,
 ) -> bytes:
     """The working paper as xlsx bytes: Summary, one sheet per category, supplier follow-ups.
 
     ``statement``: the period's GSTR-2B documents, whose trade names name suppliers the books lack.
     ``timeline``: the client's months (recon.timeline.timeline_frame), written as a Timeline sheet. Books
     documents an earlier GSTR-2B settled (recon.pool) get a sheet of their own and count nowhere else.
+    ``quarterly``: the client files quarterly, so a decided Pending is judged by the quarter, as the app
+    and the upload judge it. ``unsendable`` (doc_id, reason): records the portal would refuse whatever
+    the action (``Workspace.unsendable``); with the refused decisions they fill "Portal would refuse".
     """
     view = joined_view(results, books, portal, statement)
-    view = _with_actions(view, results, portal, books, decisions)
+    view = _with_actions(view, results, portal, books, decisions, quarterly=quarterly, unsendable=unsendable)
     settled = view.filter(pl.col("category") == SETTLED)
     view = figures.open_rows(view)
     followups = followup_frame(view)
@@ -405,6 +423,7 @@ def _category_columns() -> list[tuple[str, pl.Expr, str]]:
             pl.when(pl.col("stale")).then(pl.lit("supplier changed it: review")),
             "text",
         ),
+        ("Portal would refuse", pl.col("portal_would_refuse"), "wrap"),
         ("Not an IMS record", pl.col("not_in_ims_reason"), "text"),
         ("Duplicate of", pl.col("duplicate_of"), "text"),
         ("Nearest candidate", pl.col("nearest_reason"), "wrap"),
@@ -447,8 +466,9 @@ def _settled_table(settled: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, str]]
     columns = [
         ("Supplier GSTIN", pl.coalesce("books_supplier_gstin", "portal_supplier_gstin"), "text"),
         ("Supplier name", pl.col("supplier_name"), "text"),
-        ("Document no", pl.col("books_doc_no"), "text"),
-        ("Date", pl.col("books_doc_date"), "date"),
+        # A stale inbox copy no books entry pairs with is settled alone: its own number and date.
+        ("Document no", pl.coalesce("books_doc_no", "portal_doc_no"), "text"),
+        ("Date", pl.coalesce("books_doc_date", "portal_doc_date"), "date"),
         ("Booked", month_words(pl.col("books_period")), "text"),
         ("In GSTR-2B of", month_words(pl.col("portal_period")), "text"),
         ("ITC", figures.side_itc("books"), "amount"),

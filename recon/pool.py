@@ -9,7 +9,9 @@ month after month. Reconciling each month alone puts all of these in the wrong t
 2. the books documents still open, from every month within the s.16(4) window, are reconciled against the
    current IMS inbox with the ordinary engine: a cross-period pair is Matched/Mismatched like any other and
    its explanation names both months;
-3. documents of a history statement that pair with nothing are history, not this run's ims_only.
+3. documents of a history statement that pair with nothing are history, not this run's ims_only;
+4. an inbox record an earlier statement already holds (the download predates that month's GSTR-3B) is a
+   stale copy: it is settled with the statement's books entry, or alone, and nothing is suggested for it.
 
 All earlier statements are settled in **one** engine call over their concatenation (oldest first), not one
 call per month. That is the more correct reading as well as the faster one: each document enters GSTR-2B
@@ -33,6 +35,7 @@ import polars as pl
 from recon import model
 from recon.match import Settings, reconcile
 from recon.match.result import RESULT_SCHEMA
+from recon.normalise import doc_no_key_expr, fy_expr
 
 SETTLED = "settled"
 SETTLED_LABEL = "Settled in an earlier period"
@@ -75,14 +78,19 @@ def reconcile_open_pool(
     Returns RESULT_SCHEMA rows plus ``books_period``, ``portal_source`` (ims | gstr2b) and
     ``portal_period``: the engine's rows of the open pool against IMS (in its order), then the books
     documents kept out of the pool as books_only (duplicates of a settled document, past the s.16(4)
-    deadline), then the ``settled`` rows. Without history and with nothing past the deadline, the rows
-    are exactly ``recon.match.reconcile(books, ims)``'s.
+    deadline), then the ``settled`` rows. An inbox record an earlier statement already holds (a stale
+    copy: the download predates that month's GSTR-3B) is settled too — in its statement document's place
+    beside the books entry that document settled, else alone — with ``portal_source`` ims and the
+    statement's ``portal_period``. Without history and with nothing past the deadline, the rows are
+    exactly ``recon.match.reconcile(books, ims)``'s.
     """
     links, unlinks = list(links), list(unlinks)
     statements = history_frame(history, quarterly=quarterly)
     held = _linked_to(links, ims)  # a user's link to an IMS record wins over any statement
     unsettled = books.filter(~pl.col("doc_id").is_in(held.implode())) if held.len() else books
     settle = _settle(unsettled, statements, settings, today, links, unlinks)
+    copies = stale_inbox_copies(ims, statements)
+    settle["settled"], swapped = _with_inbox_copies(settle["settled"], copies, links)
     settled_ids = settle["settled"]["books_doc_id"]
     twin_ids = settle["twins"]["books_doc_id"]
     taken = pl.concat([settled_ids, twin_ids])
@@ -92,19 +100,24 @@ def reconcile_open_pool(
         books_periods = booking_periods(books, import_period or period)
     expired_mask = past_deadline(still_open, quarter_start(period) if quarterly and period else period)
     in_pool, expired = still_open.filter(~expired_mask), still_open.filter(expired_mask)
-    main = reconcile(in_pool, ims, settings, links, unlinks, today)
+    inbox = ims.filter(~pl.col("doc_id").is_in(swapped.implode())) if swapped.len() else ims
+    main = reconcile(in_pool, inbox, settings, links, unlinks, today)
+    # An inbox copy no books document settled with its statement twin is settled all the same: alone,
+    # or with the books entry it paired with here.
+    stale_main = main["portal_doc_id"].is_in(copies["portal_doc_id"].implode()).fill_null(False)
     kept_out = _kept_out(expired, twin_rows=settle["twins"], period=period, settings=settings, today=today)
     rows = pl.concat(
         [
-            main.with_columns(pl.lit("pool").alias("_part")),
+            main.filter(~stale_main).with_columns(pl.lit("pool").alias("_part")),
             kept_out.with_columns(pl.lit("kept").alias("_part")),
             settle["settled"].with_columns(pl.lit(SETTLED).alias("_part")),
+            main.filter(stale_main).with_columns(pl.lit(SETTLED).alias("_part")),
         ],
         how="vertical",
     )
-    rows = _with_months(rows, books_periods, _portal_periods(ims, statements))
+    rows = _with_months(rows, books_periods, _portal_periods(ims, statements, copies))
     return (
-        _in_words(rows, name_months=bool(history), quarterly=quarterly)
+        _in_words(rows, name_months=bool(history), quarterly=quarterly, stale=copies["portal_doc_id"])
         .select(list(POOL_SCHEMA))
         .cast(POOL_SCHEMA)
     )
@@ -282,6 +295,97 @@ def _settle(
     return {"settled": settled, "twins": twins}
 
 
+def stale_inbox_copies(ims: pl.DataFrame, statements: pl.DataFrame) -> pl.DataFrame:
+    """(portal_doc_id, statement_doc_id, statement_period) of each inbox record an earlier statement holds.
+
+    A record leaves IMS once the GSTR-3B of its 2B period is filed; an inbox downloaded before that
+    filing still shows it, though its ITC is already in that 2B (docs/reference/ims-rules.md §3).
+    It is the same document when supplier GSTIN, kind, number (the engine's key), financial year and
+    being an amendment or not all agree: an amendment that keeps its number is a new record to act on,
+    not a stale copy of its original.
+    """
+    empty = {"portal_doc_id": pl.String, "statement_doc_id": pl.String, "statement_period": pl.String}
+    if ims.is_empty() or statements.is_empty():
+        return pl.DataFrame(schema=empty)
+    inbox = _identity(ims).rename({"doc_id": "portal_doc_id"})
+    held = _identity(_sharing_a_hash(statements, inbox), "portal_period").rename(
+        {"doc_id": "statement_doc_id", "portal_period": "statement_period"}
+    )
+    found = inbox.join(held.with_row_index("_at"), on=list(_IDENTITY), how="inner")
+    # Oldest statement first (history_frame's order): a copy names the earliest 2B that holds it.
+    found = found.sort("_at").unique("portal_doc_id", keep="first")
+    order = inbox.select("portal_doc_id").with_row_index("_in")
+    return found.join(order, on="portal_doc_id").sort("_in").select(list(empty))
+
+
+_IDENTITY = ("gstin", "kind", "key", "fy", "amendment")
+
+
+def _identity_hash(gstin: str, kind: str, key: str, fy: str, amendment: str) -> pl.Expr:
+    return (
+        pl.col(gstin).hash(1)
+        ^ pl.col(kind).hash(2)
+        ^ pl.col(key).hash(3)
+        ^ pl.col(fy).hash(4)
+        ^ pl.col(amendment).fill_null(False).hash(5)
+    )
+
+
+def _sharing_a_hash(statements: pl.DataFrame, inbox: pl.DataFrame) -> pl.DataFrame:
+    """The statement documents whose identity hashes like an inbox record's (a superset of the copies).
+
+    A year of statements is a million documents: comparing 64-bit hashes first is far cheaper than
+    keying and joining them all. Only statements whose number key and FY the reader left empty need
+    the full work.
+    """
+    if statements["doc_no_key"].null_count() or statements["fy"].null_count():
+        return statements
+    wanted = inbox.select(_identity_hash(*_IDENTITY).alias("h"))["h"]
+    hashed = _identity_hash("supplier_gstin", "doc_kind", "doc_no_key", "fy", "is_amendment")
+    return statements.filter(hashed.is_in(wanted.implode()))
+
+
+def _identity(docs: pl.DataFrame, *keep: str) -> pl.DataFrame:
+    """(doc_id, *_IDENTITY, *keep) with the number keyed as the engine keys it (recon.match.block.prepare);
+    documents without a supplier GSTIN or a number are left out: they identify nothing."""
+    fy = pl.coalesce(pl.col("fy"), fy_expr("doc_date"))
+    frame = docs.select(
+        "doc_id", "supplier_gstin", "doc_kind", "doc_no", "doc_no_key", fy.alias("fy"), "is_amendment", *keep
+    )
+    if frame["doc_no_key"].null_count():
+        fys = [f for f in frame["fy"].unique().to_list() if f]
+        frame = frame.with_columns(
+            pl.coalesce("doc_no_key", doc_no_key_expr("doc_no", "fy", fys)).alias("doc_no_key")
+        )
+    return frame.select(
+        "doc_id",
+        pl.col("supplier_gstin").alias("gstin"),
+        pl.col("doc_kind").alias("kind"),
+        pl.col("doc_no_key").alias("key"),
+        "fy",
+        pl.col("is_amendment").fill_null(False).alias("amendment"),
+        *keep,
+    ).filter(pl.col("gstin").is_not_null() & (pl.col("key").fill_null("") != "") & pl.col("fy").is_not_null())
+
+
+def _with_inbox_copies(
+    settled: pl.DataFrame, copies: pl.DataFrame, links: list[tuple[str, str]]
+) -> tuple[pl.DataFrame, pl.Series]:
+    """Settled rows whose statement document has a stale inbox copy name that copy instead, and the
+    copies so taken: the books entry and the inbox record are one settled pair, and the record is not
+    offered to the open pool as new. A copy the user linked to a books entry is left to that link."""
+    linked = {str(p) for _, p in links}
+    copies = copies.filter(~pl.col("portal_doc_id").is_in(list(linked))) if linked else copies
+    if copies.is_empty() or settled.is_empty():
+        return settled, pl.Series("portal_doc_id", [], dtype=pl.String)
+    swap = dict(zip(copies["statement_doc_id"].to_list(), copies["portal_doc_id"].to_list(), strict=True))
+    taken = settled["portal_doc_id"].replace_strict(swap, default=None, return_dtype=pl.String).drop_nulls()
+    settled = settled.with_columns(
+        pl.col("portal_doc_id").replace_strict(swap, default=pl.col("portal_doc_id"), return_dtype=pl.String)
+    )
+    return settled, taken.rename("portal_doc_id")
+
+
 def _linked_to(links: list[tuple[str, str]], ims: pl.DataFrame) -> pl.Series:
     """Books doc_ids the user linked to a record of the current inbox."""
     in_inbox = set(ims["doc_id"].to_list()) if links else set()
@@ -293,16 +397,21 @@ def _linked_to(links: list[tuple[str, str]], ims: pl.DataFrame) -> pl.Series:
 # ---------------------------------------------------------------------------------------------------
 
 
-def _portal_periods(ims: pl.DataFrame, statements: pl.DataFrame) -> pl.DataFrame:
-    """(portal_doc_id, portal_period): an inbox record's supplier period, a statement document's period.
+def _portal_periods(ims: pl.DataFrame, statements: pl.DataFrame, copies: pl.DataFrame) -> pl.DataFrame:
+    """(portal_doc_id, portal_period): an inbox record's supplier period, a statement document's period;
+    a stale inbox copy (``copies``) takes the period of the statement that already holds it.
 
     IMS and GSTR-2B documents never share an id (the source is part of it).
     """
+    inbox = ims.select(
+        pl.col("doc_id").alias("portal_doc_id"), pl.col("supplier_period").alias("portal_period")
+    )
+    if copies.height:
+        inbox = inbox.filter(~pl.col("portal_doc_id").is_in(copies["portal_doc_id"].implode()))
     return pl.concat(
         [
-            ims.select(
-                pl.col("doc_id").alias("portal_doc_id"), pl.col("supplier_period").alias("portal_period")
-            ),
+            inbox,
+            copies.select("portal_doc_id", pl.col("statement_period").alias("portal_period")),
             statements.select(pl.col("doc_id").alias("portal_doc_id"), "portal_period"),
         ]
     )
@@ -326,15 +435,23 @@ def _looked_up(rows: pl.DataFrame, key: str, table: pl.DataFrame) -> pl.DataFram
     return pl.concat([rows, found], how="horizontal")
 
 
-def _in_words(rows: pl.DataFrame, *, name_months: bool, quarterly: bool = False) -> pl.DataFrame:
+def _in_words(
+    rows: pl.DataFrame, *, name_months: bool, quarterly: bool = False, stale: pl.Series | None = None
+) -> pl.DataFrame:
     """Where each portal document came from, and both months in the sentence of a pair across months.
 
     Settled rows name the statement; nothing is suggested for them, as the document is no longer in the
-    inbox to act on. With ``name_months`` off (a single-period run) the engine's sentences stay word for
-    word: its results stay as they always were.
+    inbox to act on, or (``stale``: inbox records an earlier statement holds) its inbox copy is stale.
+    With ``name_months`` off (a single-period run) the engine's sentences stay word for word: its results
+    stay as they always were.
     """
     part = pl.col("_part")
     settled = part == SETTLED
+    is_copy = (
+        settled & pl.col("portal_doc_id").is_in(stale.implode())
+        if stale is not None and stale.len()
+        else pl.lit(False)
+    )
     across = (part == "pool") & pl.col("category").is_in(_PAIRED)
     across = (pl.lit(name_months) & across & (pl.col("books_period") != pl.col("portal_period"))).fill_null(
         False
@@ -342,6 +459,14 @@ def _in_words(rows: pl.DataFrame, *, name_months: bool, quarterly: bool = False)
     booked = pl.concat_str(pl.lit("booked "), month_words(pl.col("books_period")).fill_null("(no date)"))
     statement = (quarter_words if quarterly else month_words)(pl.col("portal_period"))
     in_2b = pl.concat_str(booked, pl.lit("; in GSTR-2B of "), statement, pl.lit(". "))
+    stale_copy = pl.concat_str(
+        pl.when(pl.col("books_doc_id").is_not_null())
+        .then(pl.concat_str(booked, pl.lit("; ")))
+        .otherwise(pl.lit("")),
+        pl.lit("already in GSTR-2B of "),
+        statement,
+        pl.lit("; the IMS download predates its GSTR-3B. "),
+    )
     in_ims = pl.concat_str(
         booked,
         pl.lit("; in IMS from the supplier's "),
@@ -352,7 +477,9 @@ def _in_words(rows: pl.DataFrame, *, name_months: bool, quarterly: bool = False)
     none = pl.lit(None, pl.String)
     return rows.with_columns(
         pl.when(settled).then(pl.lit(SETTLED)).otherwise(pl.col("category")).alias("category"),
-        pl.when(settled)
+        pl.when(is_copy)
+        .then(pl.concat_str(stale_copy, explanation))
+        .when(settled)
         .then(pl.concat_str(in_2b, explanation))
         .when(across)
         .then(pl.concat_str(in_ims, explanation))
@@ -364,7 +491,11 @@ def _in_words(rows: pl.DataFrame, *, name_months: bool, quarterly: bool = False)
         .then(pl.lit([], pl.List(pl.String)))
         .otherwise(pl.col("action_warnings"))
         .alias("action_warnings"),
-        pl.when(settled)
+        # A stale copy is the inbox's record (it counts in the download's figures); its period stays
+        # the statement's, which settled it.
+        pl.when(is_copy)
+        .then(pl.lit("ims"))
+        .when(settled)
         .then(pl.lit("gstr2b"))
         .when(pl.col("portal_doc_id").is_not_null())
         .then(pl.lit("ims"))

@@ -209,6 +209,7 @@ class Workspace:
         if history:
             inputs["history"] = history
             inputs["earlier_books"] = months.earlier_books_imports(period)
+            inputs["pool_rules"] = 2  # raised when the open pool's rules change: stored results are redone
         return inputs
 
     # -- the open pool (docs/reference/ims-rules.md §1-§3, §7) ---------------------------------------
@@ -670,10 +671,10 @@ class Workspace:
         results, books, portal = self._paper_inputs(client_id, period)
         statement = self._name_statement(client_id, period, self.portal_source(client_id, period))
         decisions = self._decision_objects(client_id)
-        timeline = self.timeline(client_id, period)
-        return working_paper(
-            results, books, portal, decisions, client=client.name, statement=statement, timeline=timeline
-        )
+        sheets = {"statement": statement, "timeline": self.timeline(client_id, period)}
+        # Decided actions are judged as the review and the upload judge them (one Pending rule).
+        judged = {"quarterly": self.is_quarterly(client_id), "unsendable": self.unsendable(client_id, period)}
+        return working_paper(results, books, portal, decisions, client=client.name, **sheets, **judged)
 
     def supplier_followups(self, client_id: int, period: str) -> dict[str, list[dict]]:
         """Per supplier GSTIN, the documents to ask the supplier about and what to ask."""

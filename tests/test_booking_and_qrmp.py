@@ -22,6 +22,7 @@ import sqlalchemy as sa
 import xlsxwriter
 from handwritten_files import CLIENT_A, CLIENT_B, SUPPLIERS, TALLY_COLUMNS
 
+from recon import figures
 from recon.errors import InputError
 from recon.store import Store
 from recon.workspace import Workspace
@@ -355,3 +356,138 @@ def test_a_register_with_only_a_posting_date_books_by_it(ws):
     )
     result = ws.read_file(content, "Postings.xlsx", kind="books")
     assert result.docs.select("doc_date", "voucher_date").row(0) == (date(2025, 10, 2), date(2025, 10, 2))
+
+
+# ---------------------------------------------------------------------------------------------------
+# One Pending rule on every surface: the review, the upload, the working paper and the CLI
+# ---------------------------------------------------------------------------------------------------
+
+
+def _month(index: int) -> str:
+    return f"{index % 12 + 1:02d}{index // 12}"
+
+
+def _note_period_between_the_limits(today: date) -> str:
+    """The period (MMYYYY) of a quarter's second month whose credit note is past a monthly recipient's
+    Pending limit (the 20th, two months on) but inside a quarterly one's (the 22nd, four months after
+    the quarter's end), docs/reference/ims-rules.md §4, §8. One always exists among the last four months."""
+    now = today.year * 12 + today.month - 1
+    for quarter_end in range(now - 4, now):
+        if quarter_end % 3 != 2:  # month indexes 2, 5, 8, 11: March, June, September, December
+            continue
+        monthly = date((quarter_end + 1) // 12, (quarter_end + 1) % 12 + 1, 20)
+        quarterly = date((quarter_end + 4) // 12, (quarter_end + 4) % 12 + 1, 22)
+        if monthly < today <= quarterly:
+            return _month(quarter_end - 1)
+    raise AssertionError(f"no quarter's second month fits {today}")
+
+
+def _read_sheet(content: bytes, name: str) -> list[dict]:
+    import openpyxl
+
+    rows = list(openpyxl.load_workbook(io.BytesIO(content), read_only=True)[name].iter_rows(values_only=True))
+    return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+
+
+def _credit_note_row(paper: bytes) -> dict:
+    (row,) = [r for r in _read_sheet(paper, "Not found in ITC") if r["IMS doc no"] == "CN-Q2"]
+    return row
+
+
+@pytest.fixture
+def pending_note(ws, tmp_path):
+    """A quarterly client whose inbox holds a credit note of a quarter's second month, kept Pending."""
+    today = date.today()
+    note_period = _note_period_between_the_limits(today)
+    period = _month(today.year * 12 + today.month - 2)
+    client = ws.create_client("Bharat Quarterly", CLIENT_B, period, frequency="quarterly")
+    download = inbox([(OCT_1, period)], notes=[("CN-Q2", note_period)]).replace(
+        CLIENT_A.encode(), CLIENT_B.encode()
+    )
+    register = tally([OCT_1]).replace(CLIENT_A.encode(), CLIENT_B.encode())
+    _import(ws, client.id, period, register, "Register.xlsx")
+    _import(ws, client.id, period, download, "IMS.json")
+    (tmp_path / "IMS.json").write_bytes(download)
+    (tmp_path / "Register.xlsx").write_bytes(register)
+    (tmp_path / "decisions.csv").write_text(
+        "GSTIN of supplier,Document Type,Note No,Your Action,Remarks\n"
+        f"{SUPPLIERS[0]},Credit Note,CN-Q2,Pending,Awaiting the goods' return\n"
+    )
+    return client, period
+
+
+def test_a_quarterly_clients_pending_credit_note_has_one_verdict_on_every_surface(ws, pending_note):
+    client, period = pending_note
+    note = ws.documents(client.id, period, "ims").filter(pl.col("doc_no") == "CN-Q2")["doc_id"].item()
+    outcome = ws.set_action(client.id, period, [note], "P", remarks="Awaiting the goods' return")
+    assert dict(outcome.refused) == {}  # the app keeps it
+    review = ws.review(client.id, period).filter(pl.col("portal_doc_id") == note).row(0, named=True)
+    assert (review["action"], review["portal_would_refuse"]) == ("Pending", None)
+    upload = ws.build_upload(client.id, period)
+    assert upload.records.select("doc_no", "action").rows() == [("CN-Q2", "P")]
+    (written,) = upload.save["invdata"]["b2bcn"]
+    assert (written["nt_num"], written["action"]) == ("CN-Q2", "P")
+    row = _credit_note_row(ws.working_paper(client.id, period))
+    assert (row["Action"], row["Action by"], row["Portal would refuse"]) == ("Pending", "user", None)
+
+
+def test_the_cli_judges_a_pending_credit_note_by_the_quarter_only_when_told(pending_note, tmp_path, capsys):
+    from recon.cli import main
+
+    actions = ["actions", "--ims", str(tmp_path / "IMS.json"), "--decisions", str(tmp_path / "decisions.csv")]
+    assert main([*actions, "--out-dir", str(tmp_path / "monthly")]) == 3
+    assert "decisions.csv, row 2" in capsys.readouterr().err
+    assert main([*actions, "--quarterly", "--out-dir", str(tmp_path / "quarterly")]) == 0
+    (written,) = (tmp_path / "quarterly").glob("*SAVE*.json")
+    (record,) = json.loads(written.read_text())["invdata"]["b2bcn"]
+    assert (record["nt_num"], record["action"]) == ("CN-Q2", "P")
+
+    paper = ["paper", "--books", str(tmp_path / "Register.xlsx"), "--ims", str(tmp_path / "IMS.json")]
+    paper += ["--decisions", str(tmp_path / "decisions.csv")]
+    assert main([*paper, "--out", str(tmp_path / "monthly.xlsx")]) == 0
+    refused = _credit_note_row((tmp_path / "monthly.xlsx").read_bytes())["Portal would refuse"]
+    assert "Pending is not allowed: this credit note's one tax period for Pending ended" in refused
+    assert main([*paper, "--quarterly", "--out", str(tmp_path / "quarterly.xlsx")]) == 0
+    row = _credit_note_row((tmp_path / "quarterly.xlsx").read_bytes())
+    assert (row["Action"], row["Portal would refuse"]) == ("Pending", None)
+
+
+# ---------------------------------------------------------------------------------------------------
+# An inbox downloaded before September's GSTR-3B: records already in September's 2B
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_an_inbox_record_already_in_septembers_2b_is_settled_not_not_found_in_itc(ws):
+    """The October inbox was downloaded before September's 3B was filed: SEP-1 (booked) and AUG-1 (never
+    booked) are still in it, though September's 2B holds both. Neither asks for an action as if new."""
+    client = ws.create_client("Acme Industries", CLIENT_A, OCT)
+    _import(ws, client.id, SEP, gstr2b(SEP, [SEP_1, AUG_1]), "2B_092025.json")
+    _import(ws, client.id, OCT, tally([SEP_1, OCT_1]), "Register_FY.xlsx")
+    _import(ws, client.id, OCT, inbox([(SEP_1, SEP), (AUG_1, SEP), (OCT_1, OCT)]), "IMS_102025.json")
+    review = ws.review(client.id, OCT)
+    inbox_ids = dict(ws.documents(client.id, OCT, "ims").select("doc_no", "doc_id").iter_rows())
+    stale = "already in GSTR-2B of Sep 2025; the IMS download predates its GSTR-3B."
+    booked = _row(review, "SEP-1")
+    assert (booked["category"], booked["portal_doc_id"]) == ("settled", inbox_ids["SEP-1"])
+    assert booked["explanation"].startswith(f"booked Sep 2025; {stale}")
+    alone = review.filter(pl.col("portal_doc_id") == inbox_ids["AUG-1"]).row(0, named=True)
+    assert alone["category"] == "settled" and alone["explanation"].startswith(stale)
+    assert review.filter(pl.col("category") == "ims_only").is_empty()
+    assert _row(review, "OCT-1")["category"] == "matched"
+    # Nothing is suggested for the stale copies: only OCT-1's Accept is offered.
+    offered = ws.suggestions_to_apply(client.id, OCT)["portal_doc_id"].to_list()
+    assert offered == [inbox_ids["OCT-1"]]
+    # ITC in IMS is still every record of the download, as its import summary says.
+    download_itc = figures.documents_itc(ws.documents(client.id, OCT, "ims"))
+    assert figures.headline(ws.joined(client.id, OCT))["itc_in_ims"] == download_itc
+    settled = _read_sheet(ws.working_paper(client.id, OCT), "Settled in an earlier period")
+    assert sorted(r["Document no"] for r in settled) == ["AUG-1", "SEP-1"]
+    assert all(r["In GSTR-2B of"] == "Sep 2025" for r in settled)
+
+
+def test_without_an_earlier_2b_the_same_inbox_record_is_not_found_in_itc_as_before(ws):
+    client = ws.create_client("Acme Industries", CLIENT_A, OCT)
+    _import(ws, client.id, OCT, tally([OCT_1]), "Register.xlsx")
+    _import(ws, client.id, OCT, inbox([(AUG_1, SEP), (OCT_1, OCT)]), "IMS_102025.json")
+    review = ws.review(client.id, OCT)
+    assert review.filter(pl.col("category") == "ims_only")["portal_doc_no"].to_list() == ["AUG-1"]

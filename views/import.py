@@ -295,7 +295,7 @@ def portal_section() -> None:
 
 
 def fetch_section() -> None:
-    st.subheader("Fetch IMS from the portal")
+    st.subheader("Fetch from the portal (IMS, GSTR-2B)")
     from views import _portal
 
     _portal.fetch_panel(ws, client, period)

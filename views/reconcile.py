@@ -134,9 +134,10 @@ def settled_group(review: pl.DataFrame) -> None:
             apart.select(
                 pl.col("supplier_name").alias("Supplier"),
                 pl.col("supplier_gstin").alias("GSTIN"),
-                pl.col("books_doc_no").alias("Document"),
+                # A stale inbox copy no books entry pairs with (recon.pool) has only its portal number.
+                pl.coalesce("books_doc_no", "portal_doc_no").alias("Document"),
                 pl.col("doc_date").dt.strftime("%d-%m-%Y").alias("Date"),
-                month_words(pl.col("books_period")).alias("Booked"),
+                month_words(pl.col("books_period")).fill_null("not booked").alias("Booked"),
                 month_words(pl.col("portal_period")).alias("In GSTR-2B of"),
                 each(apart["itc"], inr).alias("ITC"),
                 pl.col("explanation").alias("Explanation"),

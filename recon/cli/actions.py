@@ -15,6 +15,9 @@ nothing. A Reject needs a remark for the supplier: a Reject row without one is l
 A record the portal would refuse (number over 16 characters, a missing field, a blocked Pending ...) is
 left out and named on stderr with the decisions file's row; the rest is written. Exit codes: 0 all
 written, 3 files written for the rest but some records left out, 2 bad input (nothing written).
+
+``--quarterly``: the client files quarterly (QRMP), so a credit note's Pending is judged by the quarter,
+as the app judges it (docs/reference/ims-rules.md §8).
 """
 
 from __future__ import annotations
@@ -124,6 +127,11 @@ def add_parser(subparsers) -> None:
         "'all' writes every suggestion, suggested Rejects and Pendings included; 'none' writes only the "
         "actions you filled in",
     )
+    parser.add_argument(
+        "--quarterly",
+        action="store_true",
+        help="the client files quarterly (QRMP): a credit note may stay Pending for a quarter, not a month",
+    )
     parser.add_argument("--gstin", help="your client's GSTIN (default: the one in the IMS file)")
     parser.add_argument("--out-dir", default=".", help="folder for the files (default: current folder)")
     parser.add_argument(
@@ -152,6 +160,7 @@ def run(args: argparse.Namespace) -> int:
         include_prev_status=True if args.prev_status else None,
         keep_download_flags=args.keep_flags,
         period=ims.period,
+        quarterly=args.quarterly,
     )
     print("\n".join(upload.summary_lines()))
     for name in upload.to_files(args.out_dir):

@@ -30,6 +30,7 @@ def build(
     period: str | None = None,
     today: date | None = None,
     suggestions: bool = False,
+    quarterly: bool = False,
 ) -> Upload:
     """SAVE / RESET payloads taking the portal from what it holds (``ims_action``) to what is wanted.
 
@@ -40,6 +41,8 @@ def build(
     listed in ``Upload.skipped``; a record the portal would refuse (guards, identity, required fields)
     is left out and listed in ``Upload.left_out`` — never an error for the whole file.
     ``period``: MMYYYY for file names (default: the latest supplier period among the changed records).
+    ``quarterly``: the recipient files quarterly (QRMP): Decisions given here are guarded with a quarter's
+    Pending limit (a frame of effective_actions carries its own ``guard_problems``).
     """
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {PROFILES}, not {profile!r}")
@@ -49,7 +52,7 @@ def build(
         raise ValueError("the API schema allows no download-only flags")
     with_prev = True if profile == "api" else bool(include_prev_status)
     rtin = _checked_rtin(rtin)
-    changes, skipped = _change_set(portal, wanted, today, suggestions=suggestions)
+    changes, skipped = _change_set(portal, wanted, today, suggestions=suggestions, quarterly=quarterly)
     offline: dict[str, dict[str, list]] = {"SAVE": {}, "RESET": {}}
     api: dict[str, dict[str, list]] = {"SAVE": {}, "RESET": {}}
     kept: list[int] = []
@@ -185,7 +188,7 @@ def _wanted_frame(portal: pl.DataFrame, wanted, suggestions: bool) -> tuple[pl.D
 
 
 def _change_set(
-    portal: pl.DataFrame, wanted, today: date | None, *, suggestions: bool
+    portal: pl.DataFrame, wanted, today: date | None, *, suggestions: bool, quarterly: bool = False
 ) -> tuple[pl.DataFrame, list[str]]:
     """The wanted rows whose action differs from the portal's, with the portal columns needed to write them
     and ``guard_problems`` (taken from ``wanted`` when it has them: the guards run once on the way)."""
@@ -224,6 +227,7 @@ def _change_set(
         portal,
         changed.select("portal_doc_id", "wanted_action", "remarks", "itc_red_req", *DECL_COLUMNS),
         today,
+        quarterly=quarterly,
     )
     return changed.with_columns(checked.get_column("guard_problems")), skipped
 

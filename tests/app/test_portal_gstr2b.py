@@ -26,6 +26,8 @@ def test_fetch_gstr2b_of_an_earlier_month_keeps_it_as_that_months_2b(demo_env, a
     # October's 3B is filed on the (sandbox) portal: October's 2B is fixed, its records leave the inbox.
     portal = sandbox(client.gstin).portal
     assert portal.file_3b(client.gstin, period) > 0
+    # One heading above the panel names both fetches it offers.
+    assert "Fetch from the portal (IMS, GSTR-2B)" in [h.value for h in at.subheader]
     month = next(s for s in at.selectbox if s.label == "GSTR-2B of")
     assert month.options[:2] == ["Nov 2025", "Oct 2025"]
     month.set_value(period).run()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+import openpyxl
 import polars as pl
 import pytest
 import xlsxwriter
@@ -366,3 +367,64 @@ def test_a_quarterly_2b_of_the_inboxs_own_quarter_is_refused(hand_written, capsy
     assert main([*args, "--quarterly", "--history", str(october)]) == 2
     err = capsys.readouterr().err
     assert "2B_102025.json" in err and "the quarter of the IMS inbox's newest records (112025)" in err
+
+
+def test_an_inbox_downloaded_before_septembers_3b_does_not_report_its_2b_records_as_new(hand_written, capsys):
+    """September's record of UT/1041 is still in the inbox (written UT-1041 there): the download predates
+    September's GSTR-3B. It is the settled pair with its books entry, and no upload suggests an action."""
+    folder, args = hand_written
+    inbox = json.loads((folder / "ims.json").read_text(encoding="utf-8"))
+    inbox["b2b"].append(
+        {
+            "stin": SUPPLIER,
+            "inum": "UT-1041",
+            "idt": "12-09-2025",
+            "inv_typ": "R",
+            "pos": "27",
+            "val": 13920,
+            "txval": 12000,
+            "iamt": 0,
+            "camt": 960,
+            "samt": 960,
+            "cess": 0,
+            "rtnprd": "092025",
+            "srcform": "R1",
+            "srcfilstatus": "Filed",
+            "action": "N",
+            "ispendactblocked": "N",
+            "hash": "ab" * 32,
+        }
+    )
+    (folder / "ims.json").write_text(json.dumps(inbox), encoding="utf-8")
+    out = folder / "r.csv"
+    assert main([*args, "--history", str(folder / "2B_092025.json"), "--out", str(out)]) == 0
+    table = pl.read_csv(out, infer_schema=False)
+    rows = {(r["books_doc_no"], r["ims_doc_no"]): r for r in table.iter_rows(named=True)}
+    copy = rows[("UT/1041", "UT-1041")]
+    assert (copy["category"], copy["portal_source"], copy["portal_period"]) == ("settled", "ims", "092025")
+    assert copy["explanation"].startswith(
+        "booked Oct 2025; already in GSTR-2B of Sep 2025; the IMS download predates its GSTR-3B."
+    )
+    assert copy["suggested_action"] is None
+    assert table.filter(pl.col("category") == "ims_only")["ims_doc_no"].to_list() == ["SS-12"]
+    assert len(rows) == 4
+    assert "Settled in an earlier period (GSTR-2B 092025): 1 documents" in capsys.readouterr().out
+
+    upload = ["actions", "--ims", str(folder / "ims.json"), "--decisions", str(out), "--gstin", CLIENT]
+    assert main([*upload, "--suggested", "all", "--out-dir", str(folder / "up")]) == 0
+    written = " ".join(path.read_text(encoding="utf-8") for path in (folder / "up").glob("*.json"))
+    assert "SS-12" in written and "UT-1041" not in written
+
+
+def test_the_paper_with_history_lists_the_settled_documents_on_a_sheet_of_their_own(hand_written):
+    folder, args = hand_written
+    paper = folder / "paper.xlsx"
+    command = ["paper", *args[1:], "--history", str(folder / "2B_092025.json"), "--out", str(paper)]
+    assert main(command) == 0
+    book = openpyxl.load_workbook(paper, read_only=True)
+    rows = list(book["Settled in an earlier period"].iter_rows(values_only=True))
+    header, *settled = rows
+    (only,) = [dict(zip(header, row, strict=True)) for row in settled]
+    assert (only["Document no"], only["Booked"], only["In GSTR-2B of"]) == ("UT/1041", "Oct 2025", "Sep 2025")
+    matched = list(book["Matched with ITC"].iter_rows(values_only=True))
+    assert [dict(zip(matched[0], r, strict=True))["Books doc no"] for r in matched[1:]] == ["SS-77"]

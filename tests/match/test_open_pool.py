@@ -277,3 +277,59 @@ def test_a_statement_is_earlier_by_quarter_for_a_quarterly_client():
     assert not is_earlier_statement("102025", "112025", quarterly=True)  # the same quarter's statement
     assert is_earlier_statement("092025", "102025", quarterly=True)
     assert is_earlier_statement("122025", "012026", quarterly=True)
+
+
+# ---------------------------------------------------------------------------------------------------
+# An inbox downloaded before the earlier month's GSTR-3B still lists records that 2B holds
+# ---------------------------------------------------------------------------------------------------
+
+STALE = "already in GSTR-2B of Sep 2025; the IMS download predates its GSTR-3B."
+
+
+def test_an_inbox_copy_of_a_2b_document_never_booked_is_settled_alone_with_nothing_suggested():
+    booked = b("INV-1", on=date(2025, 10, 2))
+    statement = two_b("INV-40", on=date(2025, 9, 20))
+    copy = {**p("INV/040", on=date(2025, 9, 20)), "supplier_period": "092025"}
+    result = reconcile_open_pool(
+        books(booked),
+        ims(copy, p("INV-1", on=date(2025, 10, 2))),
+        [("092025", gstr2b(statement))],
+        today=TODAY,
+    )
+    row = row_of(result, portal_id=copy["doc_id"])
+    assert (row["category"], row["books_doc_id"], row["suggested_action"]) == (SETTLED, None, None)
+    assert row["explanation"].startswith(STALE)
+    # The inbox's own record (it counts in the download's figures), in September's 2B.
+    assert (row["portal_source"], row["portal_period"]) == ("ims", "092025")
+    assert result.filter(pl.col("category") == "ims_only").is_empty()
+
+
+def test_an_amendment_keeping_its_originals_number_is_a_new_record_not_a_stale_copy():
+    statement = two_b("INV-40", on=date(2025, 9, 20))
+    amended = p("INV-40", on=date(2025, 9, 20), section="b2ba", original_no="INV-40", taxable=9000.0)
+    result = reconcile_open_pool(books(), ims(amended), [("092025", gstr2b(statement))], today=TODAY)
+    assert row_of(result, portal_id=amended["doc_id"])["category"] == "ims_only"
+
+
+def test_the_same_number_in_another_financial_year_is_no_stale_copy():
+    statement = two_b("INV-40", on=date(2025, 9, 20))
+    last_year = p("INV-40", on=date(2025, 2, 20))
+    result = reconcile_open_pool(books(), ims(last_year), [("092025", gstr2b(statement))], today=TODAY)
+    assert row_of(result, portal_id=last_year["doc_id"])["category"] == "ims_only"
+
+
+def test_a_users_link_to_a_stale_copy_is_kept_and_the_pair_is_settled():
+    booked = b("INV-40", on=date(2025, 9, 20))
+    statement = two_b("INV-40", on=date(2025, 9, 20))
+    copy = {**p("INV-40", on=date(2025, 9, 20)), "supplier_period": "092025"}
+    result = reconcile_open_pool(
+        books(booked),
+        ims(copy),
+        [("092025", gstr2b(statement))],
+        today=TODAY,
+        links=[(booked["doc_id"], copy["doc_id"])],
+    )
+    pair = row_of(result, books_id=booked["doc_id"])
+    assert (pair["category"], pair["portal_doc_id"], pair["basis"]) == (SETTLED, copy["doc_id"], "manual")
+    assert pair["explanation"].startswith(f"booked Sep 2025; {STALE}")
+    assert result.height == 1
