@@ -276,10 +276,11 @@ def _run_open_pool(args: argparse.Namespace, settings, books, portal) -> int:
 
 
 def _settled_line(settled: pl.DataFrame, periods: list[str]) -> str:
-    """How many books documents earlier 2Bs settled, and their ITC (credit notes subtract)."""
-    from recon.figures import side_itc
+    """How many documents earlier 2Bs settled, and their ITC as the app's settled list adds it up
+    (``figures.row_itc``: the portal side where there is one; credit notes subtract)."""
+    from recon.figures import row_itc
     from recon.pool import SETTLED_LABEL
     from recon.present import format_rupees
 
-    itc = settled.select(side_itc("books").sum()).item() or 0.0
+    itc = settled.select(row_itc().sum()).item() or 0.0
     return f"{SETTLED_LABEL} (GSTR-2B {', '.join(periods)}): {settled.height} documents, ITC {format_rupees(itc)}"
