@@ -18,7 +18,7 @@ from datetime import date
 
 import polars as pl
 
-from recon import clients, deciding, importing, ims_json, operations, portal_workflow, review
+from recon import clients, deciding, importing, ims_json, operations, portal_workflow, review, safe_text
 from recon.actions import preview_action as preview_action  # the grid's dialog reads it from here
 from recon.client_months import ClientMonths
 from recon.clients import check_period as check_period  # the Clients page and the tests read them here
@@ -337,6 +337,10 @@ class Workspace:
 
         return self._cache.get_or_compute(key, compute)
 
+    def _per_version(self, what: tuple, client_id: int, period: str, compute) -> pl.DataFrame:
+        """A frame computed once per review version and shared by every session asking for it."""
+        return self._cache.get_or_compute((*what, self.review_version(client_id, period)), compute)
+
     def review_version(self, client_id: int, period: str) -> tuple:
         """What the review table of a period is computed from: equal versions, equal tables.
 
@@ -440,13 +444,15 @@ class Workspace:
     # -- explicit suggestion steps ------------------------------------------------------------------
 
     def matched_to_accept(self, client_id: int, period: str, *, filed_only: bool = True) -> pl.DataFrame:
-        """Matched documents an "accept matched" click would accept (``recon.deciding.matched_to_accept``)."""
-        return deciding.matched_to_accept(
-            self.wanted_actions(client_id, period),
-            self.results(client_id, period),
-            self._portal_documents(client_id, period),
-            filed_only=filed_only,
-        )
+        """Matched documents an "accept matched" click would accept (``recon.deciding.matched_to_accept``);
+        one frame per decisions version, shared by every session showing the button."""
+
+        def compute() -> pl.DataFrame:
+            wanted, results = self.wanted_actions(client_id, period), self.results(client_id, period)
+            portal = self._portal_documents(client_id, period)
+            return deciding.matched_to_accept(wanted, results, portal, filed_only=filed_only)
+
+        return self._per_version(("to_accept", filed_only), client_id, period, compute)
 
     def accept_matched(self, client_id: int, period: str, *, filed_only: bool = True) -> ActionOutcome:
         """Accept every matched document in one click (``recon.deciding.accept_matched``)."""
@@ -462,13 +468,14 @@ class Workspace:
     def suggestions_to_apply(
         self, client_id: int, period: str, *, actions: tuple[str, ...] = ("A", "R", "P")
     ) -> pl.DataFrame:
-        """Suggestions "apply these suggestions" would save (``recon.deciding.suggestions_to_apply``)."""
-        return deciding.suggestions_to_apply(
-            self.wanted_actions(client_id, period),
-            self.joined(client_id, period),
-            self.unsendable(client_id, period),
-            actions,
-        )
+        """Suggestions "apply these suggestions" would save (``recon.deciding.suggestions_to_apply``); one
+        frame per decisions version, shared by every session showing the panel."""
+
+        def compute() -> pl.DataFrame:
+            wanted, joined = self.wanted_actions(client_id, period), self.joined(client_id, period)
+            return deciding.suggestions_to_apply(wanted, joined, self.unsendable(client_id, period), actions)
+
+        return self._per_version(("to_apply", actions), client_id, period, compute)
 
     def apply_suggestions(
         self, client_id: int, period: str, portal_doc_ids: list[str], *, confirmed: bool = False
@@ -487,8 +494,6 @@ class Workspace:
 
     def audit_csv(self, client_id: int, period: str | None = None) -> bytes:
         """The audit trail as the CSV people download: a remark or number starting '=' stays text."""
-        from recon import safe_text
-
         return safe_text.csv_bytes(self.audit_trail(client_id, period))
 
     # -- manual links -----------------------------------------------------------------------------
@@ -531,14 +536,9 @@ class Workspace:
 
     def unsendable(self, client_id: int, period: str) -> pl.DataFrame:
         """The period's IMS records the portal would refuse any action for: doc_id, reason."""
-        inputs = self._inputs(client_id, period)
-        key = ("unsendable", client_id, period, _fingerprint(inputs))
-        cached = self._cache.get(key)
-        if cached is not None:
-            return cached
-        if inputs["portal_source"] != "ims":
-            return self._cache.put(key, pl.DataFrame(schema={"doc_id": pl.String, "reason": pl.String}))
-        return self._cache.put(key, ims_json.unsendable(self.documents(client_id, period, "ims")))
+        ims = self.documents(client_id, period, "ims")  # none when the period is reconciled against a 2B
+        key = ("unsendable", client_id, period, _fingerprint(self._inputs(client_id, period)))
+        return self._cache.get_or_compute(key, lambda: ims_json.unsendable(ims))
 
     def build_upload(self, client_id: int, period: str, profile: str = "offline"):
         """SAVE / RESET payloads for what the consultant decided, where it differs from the portal.
