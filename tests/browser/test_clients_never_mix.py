@@ -157,8 +157,14 @@ def test_another_clients_download_is_refused_naming_both(page, files, workspace,
 
 def test_a_register_that_is_another_clients_data_is_asked_about_first(page, files, workspace, shot_dir):
     [acme, bharat] = sorted(workspace.clients(), key=lambda c: c.name)
-    workspace.import_file(bharat.id, "112025", files["acme-register.xlsx"].read_bytes(), "bharat.xlsx",
-                          kind="books", confirmed=True)  # fmt: skip
+    workspace.import_file(
+        bharat.id,
+        "112025",
+        files["acme-register.xlsx"].read_bytes(),
+        "bharat.xlsx",
+        kind="books",
+        confirmed=True,
+    )
     pick_client(page, ACME)
     choose_file(page, 0, files["acme-register.xlsx"])
     page.get_by_role("button", name="Import books").click()
