@@ -23,7 +23,6 @@ from test_figures import (
     PERIOD,
     gstr2b_statement,
     ims_download,
-    summary_block,
     tally_register,
 )
 
@@ -32,6 +31,7 @@ from recon.match.result import CATEGORIES, CATEGORY_LABELS
 from recon.present import inr, inr_short, tab_label
 from recon.store import Store
 from recon.workspace import Workspace
+from tests.paper_sheets import summary_table
 
 from .conftest import login, start_server, stop_server, wait_run_done
 
@@ -102,7 +102,7 @@ def paper(page, tmp_path_factory):
 
 def test_reconcile_tab_labels_are_the_working_papers_tab_totals(page, paper, shot_dir):
     open_page(page, "Reconcile")
-    tabs = summary_block(paper["Summary"], "Tab")
+    tabs = summary_table(paper["Summary"], "Tab")
     for category in CATEGORIES:
         count, itc = tabs[CATEGORY_LABELS[category]][:2]
         expect(page.get_by_role("tab", name=tab_label(category, count, itc), exact=True)).to_be_visible()
@@ -111,8 +111,8 @@ def test_reconcile_tab_labels_are_the_working_papers_tab_totals(page, paper, sho
 
 def test_dashboard_headline_is_the_working_papers_figure_and_says_what_it_counts(page, paper, shot_dir):
     open_page(page, "Dashboard")
-    definitions = summary_block(paper["Summary"], "Definitions")
-    tabs = summary_block(paper["Summary"], "Tab")
+    definitions = summary_table(paper["Summary"], "Definitions")
+    tabs = summary_table(paper["Summary"], "Tab")
     in_ims = definitions[figures.ITC_IN_IMS][0]
     at_risk = definitions[figures.ITC_AT_RISK][0]
     # The IMS side of the tabs adds up to the same ITC in IMS (credit notes subtracted on both).
