@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from recon.store import Store
 from recon.workspace import Workspace
 
-from .conftest import login, start_server, stop_server, wait_run_done
+from .conftest import login, wait_run_done
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=30_000)
@@ -36,14 +36,6 @@ def files(tmp_path_factory):
     for name, content in written.items():
         (folder / name).write_bytes(content)
     return {name: folder / name for name in written}
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    data = tmp_path_factory.mktemp("workspace")
-    process, url = start_server(data, demo=False)
-    yield url, f"sqlite:///{data / 'workbench.db'}"
-    stop_server(process)
 
 
 @pytest.fixture(scope="module")

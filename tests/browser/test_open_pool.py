@@ -21,7 +21,7 @@ from timeline_files import CLIENT, OCTOBER_INBOX, SEPTEMBER_INBOX, fy_register, 
 from recon.store import Store, decisions
 from recon.workspace import Workspace
 
-from .conftest import GRID, login, start_server, stop_server, tab, wait_run_done
+from .conftest import GRID, login, tab, wait_run_done
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=30_000)
@@ -43,14 +43,6 @@ def files(tmp_path_factory):
     for name, content in written.items():
         (folder / name).write_bytes(content)
     return {name: folder / name for name in written}
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    data = tmp_path_factory.mktemp("workspace")
-    process, url = start_server(data, demo=False)
-    yield url, f"sqlite:///{data / 'workbench.db'}"
-    stop_server(process)
 
 
 @pytest.fixture(scope="module")
