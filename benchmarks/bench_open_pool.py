@@ -119,14 +119,19 @@ def measure(folder: Path, mode: str, repeat: int) -> dict:
 def _child(args: list[str]) -> dict:
     out = subprocess.run(
         [sys.executable, "-m", "benchmarks.bench_open_pool", *args],
-        check=True, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(Path.cwd())},
-    )  # fmt: skip
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path.cwd())},
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def run(n_docs: int, months: int, seed: int, repeat: int) -> None:
-    print(f"Open-pool benchmark — {os.cpu_count()} cores, {months} months × {n_docs:,} documents, seed {seed}, "
-          f"fastest of {repeat} runs")  # fmt: skip
+    print(
+        f"Open-pool benchmark — {os.cpu_count()} cores, {months} months × {n_docs:,} documents, seed {seed}, "
+        f"fastest of {repeat} runs"
+    )
     with tempfile.TemporaryDirectory(prefix="bench_open_pool_") as tmp:
         made = _child(["--make", tmp, "--docs", str(n_docs), "--months", str(months), "--seed", str(seed)])
         print(f"generated periods {made['periods'][0]} … {made['periods'][-1]} in {made['generate_s']:.1f}s")

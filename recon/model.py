@@ -18,7 +18,6 @@ from datetime import datetime
 
 import polars as pl
 
-SOURCES = ("books", "ims", "gstr2b", "gstr2a")
 PORTAL_SOURCES = ("ims", "gstr2b", "gstr2a")
 
 # Document kinds. bill_of_entry and isd never pair with a books invoice through IMS rules but are

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -12,38 +11,18 @@ from handwritten_files import CLIENT_A, CLIENT_B, ims_download, tally_register
 
 from recon.auth import AccessDenied, Accounts, SignInLocked, first_admin_setting, idle_timeout_seconds
 from recon.errors import InputError
-from recon.store import Store, metadata
+from recon.store import Store
 from recon.workspace import Workspace
 
 PERIOD = "112025"
 
 
-# Users and access live in the workspace database: checked on SQLite and on PostgreSQL (as tests/test_store.py).
-POSTGRES_URL = os.environ.get("IMS_WORKBENCH_TEST_PG")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request, tmp_path):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'w.db'}"
-    elif POSTGRES_URL:
-        url = POSTGRES_URL
-        _drop_tables(url)
-    elif os.environ.get("CI"):
-        pytest.fail("CI must test the store on PostgreSQL: IMS_WORKBENCH_TEST_PG is not set")
-    else:
-        pytest.skip("no PostgreSQL server: set IMS_WORKBENCH_TEST_PG (scripts/test does it as root)")
-    store = Store(url)
+# Users and access live in the workspace database: checked on SQLite and on PostgreSQL (tests/conftest.py).
+@pytest.fixture
+def store(db_url):
+    store = Store(db_url)
     yield store
     store.dispose()
-    if request.param == "postgresql":
-        _drop_tables(url)
-
-
-def _drop_tables(url: str) -> None:
-    engine = sa.create_engine(url)
-    metadata.drop_all(engine)
-    engine.dispose()
 
 
 @pytest.fixture

@@ -66,9 +66,22 @@ def tally(bills: list[Bill], *, span: str = "1-Jul-2025 to 31-Oct-2025") -> byte
         number, supplier, dated, booked, _, voucher = bill
         for taxable, rate in _lines(bill):
             igst, cgst, sgst = _tax(bill, taxable, rate)
-            rows.append([booked.strftime("%d-%b-%Y"), f"Supplier {supplier}", voucher, f"P/{index}", number,
-                         dated.strftime("%d-%m-%Y"), SUPPLIERS[supplier], taxable, igst, cgst, sgst,
-                         round(taxable + igst + cgst + sgst, 2)])  # fmt: skip
+            rows.append(
+                [
+                    booked.strftime("%d-%b-%Y"),
+                    f"Supplier {supplier}",
+                    voucher,
+                    f"P/{index}",
+                    number,
+                    dated.strftime("%d-%m-%Y"),
+                    SUPPLIERS[supplier],
+                    taxable,
+                    igst,
+                    cgst,
+                    sgst,
+                    round(taxable + igst + cgst + sgst, 2),
+                ]
+            )
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True})
     sheet = book.add_worksheet("Purchase Register")
@@ -97,13 +110,37 @@ def gstr2b(period: str, bills: list[Bill]) -> bytes:
     suppliers = []
     for bill in bills:
         a = _amounts(bill)
-        doc = {"inum": bill[0], "typ": "R", "dt": bill[2].strftime("%d-%m-%Y"), "val": a["val"], "pos": "27",
-               "rev": "N", "itcavl": "Y", "txval": a["txval"], "igst": a["igst"], "cgst": a["cgst"],
-               "sgst": a["sgst"], "cess": 0}  # fmt: skip
-        suppliers.append({"ctin": SUPPLIERS[bill[1]], "trdnm": f"Supplier {bill[1]}", "supprd": period,
-                          "supfildt": f"11-{period[:2]}-2025", "inv": [doc]})  # fmt: skip
-    body = {"data": {"gstin": CLIENT_A, "rtnprd": period, "gendt": f"14-{period[:2]}-2025",
-                     "docdata": {"b2b": suppliers}}}  # fmt: skip
+        doc = {
+            "inum": bill[0],
+            "typ": "R",
+            "dt": bill[2].strftime("%d-%m-%Y"),
+            "val": a["val"],
+            "pos": "27",
+            "rev": "N",
+            "itcavl": "Y",
+            "txval": a["txval"],
+            "igst": a["igst"],
+            "cgst": a["cgst"],
+            "sgst": a["sgst"],
+            "cess": 0,
+        }
+        suppliers.append(
+            {
+                "ctin": SUPPLIERS[bill[1]],
+                "trdnm": f"Supplier {bill[1]}",
+                "supprd": period,
+                "supfildt": f"11-{period[:2]}-2025",
+                "inv": [doc],
+            }
+        )
+    body = {
+        "data": {
+            "gstin": CLIENT_A,
+            "rtnprd": period,
+            "gendt": f"14-{period[:2]}-2025",
+            "docdata": {"b2b": suppliers},
+        }
+    }
     return json.dumps(body).encode()
 
 
@@ -112,16 +149,49 @@ def inbox(invoices: list[tuple[Bill, str]], notes: list[tuple[str, str]] = ()) -
     b2b = []
     for bill, rtnprd in invoices:
         a = _amounts(bill)
-        b2b.append({"stin": SUPPLIERS[bill[1]], "inum": bill[0], "idt": bill[2].strftime("%d-%m-%Y"),
-                    "inv_typ": "R", "pos": "27", "val": a["val"], "txval": a["txval"], "iamt": a["igst"],
-                    "camt": a["cgst"], "samt": a["sgst"], "cess": 0, "rtnprd": rtnprd, "srcform": "R1",
-                    "srcfilstatus": "Filed", "action": "N", "ispendactblocked": "N", "hash": f"h{bill[0]}"})  # fmt: skip
+        b2b.append(
+            {
+                "stin": SUPPLIERS[bill[1]],
+                "inum": bill[0],
+                "idt": bill[2].strftime("%d-%m-%Y"),
+                "inv_typ": "R",
+                "pos": "27",
+                "val": a["val"],
+                "txval": a["txval"],
+                "iamt": a["igst"],
+                "camt": a["cgst"],
+                "samt": a["sgst"],
+                "cess": 0,
+                "rtnprd": rtnprd,
+                "srcform": "R1",
+                "srcfilstatus": "Filed",
+                "action": "N",
+                "ispendactblocked": "N",
+                "hash": f"h{bill[0]}",
+            }
+        )
     b2bcn = [
-        {"stin": SUPPLIERS[0], "nt_num": number, "nt_dt": f"05-{rtnprd[:2]}-{rtnprd[2:]}", "inv_typ": "R", "pos": "27",
-         "val": 590.0, "txval": 500.0, "iamt": 0, "camt": 45.0, "samt": 45.0, "cess": 0, "rtnprd": rtnprd,
-         "srcform": "R1", "srcfilstatus": "Filed", "action": "N", "ispendactblocked": "N", "hash": f"h{number}"}
+        {
+            "stin": SUPPLIERS[0],
+            "nt_num": number,
+            "nt_dt": f"05-{rtnprd[:2]}-{rtnprd[2:]}",
+            "inv_typ": "R",
+            "pos": "27",
+            "val": 590.0,
+            "txval": 500.0,
+            "iamt": 0,
+            "camt": 45.0,
+            "samt": 45.0,
+            "cess": 0,
+            "rtnprd": rtnprd,
+            "srcform": "R1",
+            "srcfilstatus": "Filed",
+            "action": "N",
+            "ispendactblocked": "N",
+            "hash": f"h{number}",
+        }
         for number, rtnprd in notes
-    ]  # fmt: skip
+    ]
     return json.dumps({"rtin": CLIENT_A, "reqtyp": "IMS", "b2b": b2b, "b2bcn": b2bcn}).encode()
 
 

@@ -1,44 +1,21 @@
 """Two people on one client: neither silently overwrites the other, neither sees a raw database error.
 
-Each test runs on SQLite and on PostgreSQL (IMS_WORKBENCH_TEST_PG, as tests/test_store.py): two
+Each test runs on SQLite and on PostgreSQL (IMS_WORKBENCH_TEST_PG, tests/conftest.py): two
 Workspaces on two Store objects stand for two sessions (or two server processes) on one database.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 
 import polars as pl
 import pytest
-import sqlalchemy as sa
 from handwritten_files import CLIENT_A, ims_download
 
-from recon.store import DecisionConflict, Store, metadata
+from recon.store import DecisionConflict, Store
 from recon.workspace import Workspace
 
-POSTGRES_URL = os.environ.get("IMS_WORKBENCH_TEST_PG")
 PERIOD = "112025"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'workbench.db'}"
-        return
-    if not POSTGRES_URL:
-        if os.environ.get("CI"):
-            pytest.fail("CI must test conflicts on PostgreSQL: IMS_WORKBENCH_TEST_PG is not set")
-        pytest.skip("no PostgreSQL server: set IMS_WORKBENCH_TEST_PG (scripts/test does it as root)")
-    _drop_tables(POSTGRES_URL)
-    yield POSTGRES_URL
-    _drop_tables(POSTGRES_URL)
-
-
-def _drop_tables(url: str) -> None:
-    engine = sa.create_engine(url)
-    metadata.drop_all(engine)
-    engine.dispose()
 
 
 def two_sessions(db_url, documents: int):

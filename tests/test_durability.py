@@ -22,33 +22,12 @@ import sqlalchemy as sa
 from handwritten_files import CLIENT_A, SUPPLIERS, ims_download
 
 from recon.jsonio import loads_exact
-from recon.store import Store, metadata
+from recon.store import Store
 from recon.workspace import Workspace
 
-POSTGRES_URL = os.environ.get("IMS_WORKBENCH_TEST_PG")
 PERIOD = "112025"
 WORKER = Path(__file__).with_name("durability_worker.py")
 FAST = {"poll_schedule": (0.01, 0.01, 0.01, 0.01), "retry_schedule": (0.01, 0.01), "est_unit_seconds": 0.0}
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'workbench.db'}"
-        return
-    if not POSTGRES_URL:
-        if os.environ.get("CI"):
-            pytest.fail("CI must run the kill tests on PostgreSQL: IMS_WORKBENCH_TEST_PG is not set")
-        pytest.skip("no PostgreSQL server: set IMS_WORKBENCH_TEST_PG (scripts/test does it as root)")
-    _drop_tables(POSTGRES_URL)
-    yield POSTGRES_URL
-    _drop_tables(POSTGRES_URL)
-
-
-def _drop_tables(url: str) -> None:
-    engine = sa.create_engine(url)
-    metadata.drop_all(engine)
-    engine.dispose()
 
 
 def kill_when_paused(scenario: str, url: str, tmp_path: Path, args: dict) -> None:

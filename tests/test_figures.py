@@ -63,8 +63,7 @@ BOOKS = [
     Line(UMBRA, "MH/2526/0417", "07-11-2025", 30000, cgst=2700, sgst=2700, name="Umbra Traders", voucher="1"),
     Line(UMBRA, "MH/2526/0417", "07-11-2025", 20000, cgst=1800, sgst=1800, name="Umbra Traders", voucher="1"),
     Line(BETA, "B-77", "10-11-2025", 10000, igst=1800, name="Beta Chemicals", voucher="2"),
-    Line(UMBRA, "CN-5", "12-11-2025", 5000, cgst=450, sgst=450, credit_note=True, name="Umbra Traders",
-         voucher="3"),
+    Line(UMBRA, "CN-5", "12-11-2025", 5000, cgst=450, sgst=450, credit_note=True, name="Umbra Traders", voucher="3"),
     Line(COSMO, "C-9", "15-11-2025", 4000, igst=720, name="Cosmo Packaging", voucher="4"),
     Line(COSMO, "CN-C1", "18-11-2025", 1000, igst=180, credit_note=True, name="Cosmo Packaging", voucher="5"),
 ]  # fmt: skip

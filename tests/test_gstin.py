@@ -49,8 +49,14 @@ def test_pan_and_state():
 
 @pytest.mark.parametrize(
     ("text", "code"),
-    [("Maharashtra", "27"), ("27-Maharashtra", "27"), ("Orissa", "21"), ("Andaman and Nicobar Islands", "35"),
-     ("Jammu and Kashmir", "01"), ("Atlantis", None)],
-)  # fmt: skip
+    [
+        ("Maharashtra", "27"),
+        ("27-Maharashtra", "27"),
+        ("Orissa", "21"),
+        ("Andaman and Nicobar Islands", "35"),
+        ("Jammu and Kashmir", "01"),
+        ("Atlantis", None),
+    ],
+)
 def test_state_names_from_2b_excel(text, code):
     assert gstin.state_code_from_name(text) == code

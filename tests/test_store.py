@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date
 
 import polars as pl
@@ -11,32 +10,10 @@ import sqlalchemy as sa
 
 from recon import model
 from recon.errors import InputError
-from recon.store import Store, database_url, metadata
+from recon.store import Store, database_url
 from recon.store import results as results_table
 
-# The same tests run on SQLite and on a real PostgreSQL server (scripts/test starts one and sets
-# IMS_WORKBENCH_TEST_PG): a team's shared workspace must behave exactly like the embedded default.
-POSTGRES_URL = os.environ.get("IMS_WORKBENCH_TEST_PG")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'workbench.db'}"
-        return
-    if not POSTGRES_URL:
-        if os.environ.get("CI"):
-            pytest.fail("CI must test the store on PostgreSQL: IMS_WORKBENCH_TEST_PG is not set")
-        pytest.skip("no PostgreSQL server: set IMS_WORKBENCH_TEST_PG (scripts/test does it as root)")
-    _drop_tables(POSTGRES_URL)
-    yield POSTGRES_URL
-    _drop_tables(POSTGRES_URL)
-
-
-def _drop_tables(url: str) -> None:
-    engine = sa.create_engine(url)
-    metadata.drop_all(engine)
-    engine.dispose()
+# Every test runs on SQLite and on a real PostgreSQL server (the db_url fixture in tests/conftest.py).
 
 
 @pytest.fixture

@@ -111,8 +111,15 @@ def test_a_later_register_replaces_the_earlier_copy_of_the_same_documents(ws, cl
 
 
 def test_an_earlier_register_still_counts_for_months_no_later_register_covers(ws, client):
-    ws.import_file(client.id, OCT, fy_register(["OCT-1", "OCT-2"]), "Register_Oct.xlsx", mode="replace",
-                   kind="books", confirmed=True)  # fmt: skip
+    ws.import_file(
+        client.id,
+        OCT,
+        fy_register(["OCT-1", "OCT-2"]),
+        "Register_Oct.xlsx",
+        mode="replace",
+        kind="books",
+        confirmed=True,
+    )
     books = ws.pool_books(client.id, OCT)
     assert "SEP-9" in books["doc_no"].to_list()  # September's register is the only copy of September now
     assert books.filter(pl.col("doc_no") == "AUG-2")["taxable_value"].to_list() == [24000.0]

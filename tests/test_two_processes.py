@@ -15,15 +15,13 @@ import textwrap
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from recon.model import ACTION_LABELS
-from recon.store import Store, metadata
+from recon.store import Store
 from recon.workspace import Workspace
 from tests.handwritten_files import CLIENT_A, ims_download, tally_register
 
 ROOT = Path(__file__).resolve().parents[1]
-POSTGRES_URL = os.environ.get("IMS_WORKBENCH_TEST_PG")
 PERIOD = "112025"
 # (supplier index, invoice number): the same documents in the books and in IMS, so every one matches.
 INVOICES = [(i % 3, f"KA/{i:03d}") for i in range(24)]
@@ -70,26 +68,6 @@ WORKER = textwrap.dedent(
     print(json.dumps(seen))
     """
 )
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'workbench.db'}"
-        return
-    if not POSTGRES_URL:
-        if os.environ.get("CI"):
-            pytest.fail("CI must test two processes on PostgreSQL: IMS_WORKBENCH_TEST_PG is not set")
-        pytest.skip("no PostgreSQL server: set IMS_WORKBENCH_TEST_PG (scripts/test does it as root)")
-    _drop_tables(POSTGRES_URL)
-    yield POSTGRES_URL
-    _drop_tables(POSTGRES_URL)
-
-
-def _drop_tables(url: str) -> None:
-    engine = sa.create_engine(url)
-    metadata.drop_all(engine)
-    engine.dispose()
 
 
 def _client_with_books_and_ims(url: str) -> tuple[int, list[str]]:

@@ -37,10 +37,20 @@ def read_result(source: str, rows: list[dict], file: str) -> ReadResult:
 
 def test_adding_a_second_books_file_keeps_a_double_booking_as_two_documents(ws):
     client = ws.create_client("Acme", GSTIN, "112025")
-    ws.import_read(client, "112025", read_result("books", [{"doc_id": "b1", "doc_no": "7"}], "april.xlsx"),
-                   mode="replace", origin="upload")  # fmt: skip
-    ws.import_read(client, "112025", read_result("books", [{"doc_id": "b1", "doc_no": "7"}, {"doc_id": "b2", "doc_no": "8"}],
-                   "may.xlsx"), mode="add", origin="upload")  # fmt: skip
+    ws.import_read(
+        client,
+        "112025",
+        read_result("books", [{"doc_id": "b1", "doc_no": "7"}], "april.xlsx"),
+        mode="replace",
+        origin="upload",
+    )
+    ws.import_read(
+        client,
+        "112025",
+        read_result("books", [{"doc_id": "b1", "doc_no": "7"}, {"doc_id": "b2", "doc_no": "8"}], "may.xlsx"),
+        mode="add",
+        origin="upload",
+    )
     books = ws.documents(client.id, "112025", "books")
     assert books.height == 3
     assert books["doc_id"].n_unique() == 3  # the second copy of b1 got its own id
@@ -48,10 +58,20 @@ def test_adding_a_second_books_file_keeps_a_double_booking_as_two_documents(ws):
 
 def test_adding_a_portal_file_again_keeps_the_latest_copy_of_each_record(ws):
     client = ws.create_client("Acme", GSTIN, "112025")
-    ws.import_read(client, "112025", read_result("ims", [{"doc_id": "i1", "doc_no": "7", "igst": 18.0}], "b2b.json"),
-                   mode="replace", origin="upload")  # fmt: skip
-    ws.import_read(client, "112025", read_result("ims", [{"doc_id": "i1", "doc_no": "7", "igst": 36.0}], "b2b-again.json"),
-                   mode="add", origin="upload")  # fmt: skip
+    ws.import_read(
+        client,
+        "112025",
+        read_result("ims", [{"doc_id": "i1", "doc_no": "7", "igst": 18.0}], "b2b.json"),
+        mode="replace",
+        origin="upload",
+    )
+    ws.import_read(
+        client,
+        "112025",
+        read_result("ims", [{"doc_id": "i1", "doc_no": "7", "igst": 36.0}], "b2b-again.json"),
+        mode="add",
+        origin="upload",
+    )
     portal = ws.documents(client.id, "112025", "ims")
     assert portal.select("doc_id", "igst").rows() == [("i1", 36.0)]
 
@@ -59,8 +79,13 @@ def test_adding_a_portal_file_again_keeps_the_latest_copy_of_each_record(ws):
 def test_replace_brings_only_the_new_file(ws):
     client = ws.create_client("Acme", GSTIN, "112025")
     for name, number in (("first.json", "7"), ("second.json", "9")):
-        ws.import_read(client, "112025", read_result("ims", [{"doc_id": f"i{number}", "doc_no": number}], name),
-                       mode="replace", origin="upload")  # fmt: skip
+        ws.import_read(
+            client,
+            "112025",
+            read_result("ims", [{"doc_id": f"i{number}", "doc_no": number}], name),
+            mode="replace",
+            origin="upload",
+        )
     assert ws.documents(client.id, "112025", "ims")["doc_no"].to_list() == ["9"]
 
 
@@ -113,8 +138,14 @@ def test_a_record_the_portal_refused_shows_its_code_on_its_row_until_the_next_up
     ws.import_read(client, "112025", ims, mode="replace", origin="upload")
     ws.reconcile(client.id, "112025")
 
-    ws.mark_uploaded(client.id, "112025", {"i1": "A"}, route="portal", profile="api",
-                     refused={"i2": "IMSSAV0010 previous action incorrect"})  # fmt: skip
+    ws.mark_uploaded(
+        client.id,
+        "112025",
+        {"i1": "A"},
+        route="portal",
+        profile="api",
+        refused={"i2": "IMSSAV0010 previous action incorrect"},
+    )
     says = dict(ws.review(client.id, "112025").select("portal_doc_id", "portal_says").iter_rows())
     assert says == {"i1": None, "i2": "IMSSAV0010 previous action incorrect"}
 
@@ -195,8 +226,14 @@ def test_adding_the_same_register_again_is_refused_naming_the_earlier_import(ws,
     [earlier] = ws.imports(b.id, "112025")
     # The same documents under another file name (saved again from Tally): refused all the same.
     with pytest.raises(InputError) as err:
-        ws.import_file(b.id, "112025", tally_register(B_INVOICES, title="Purchase Register (copy)"),
-                       "bharat-nov (1).xlsx", kind="books", mode="add")  # fmt: skip
+        ws.import_file(
+            b.id,
+            "112025",
+            tally_register(B_INVOICES, title="Purchase Register (copy)"),
+            "bharat-nov (1).xlsx",
+            kind="books",
+            mode="add",
+        )
     message = str(err.value)
     assert "bharat-nov.xlsx" in message and f"{earlier.imported_at:%d-%m-%Y %H:%M}" in message
     assert "twice" in message
@@ -236,11 +273,44 @@ def test_a_gstr2b_of_another_client_is_refused_in_the_portals_words(ws, two_clie
     import json
 
     a, _ = two_clients
-    statement = {"data": {"gstin": CLIENT_B, "rtnprd": "112025", "docdata": {"b2b": [
-        {"ctin": "27AAPFU0939F1ZV", "trdnm": "Umbra Traders", "supfildt": "11-12-2025", "supprd": "112025",
-         "inv": [{"inum": "MH/0417", "typ": "R", "dt": "07-11-2025", "val": "1180.00", "pos": "27", "rev": "N",
-                  "itcavl": "Y", "items": [{"num": 1, "rt": 18, "txval": "1000.00", "igst": "0",
-                                            "cgst": "90.00", "sgst": "90.00", "cess": "0"}]}]}]}}}  # fmt: skip
+    statement = {
+        "data": {
+            "gstin": CLIENT_B,
+            "rtnprd": "112025",
+            "docdata": {
+                "b2b": [
+                    {
+                        "ctin": "27AAPFU0939F1ZV",
+                        "trdnm": "Umbra Traders",
+                        "supfildt": "11-12-2025",
+                        "supprd": "112025",
+                        "inv": [
+                            {
+                                "inum": "MH/0417",
+                                "typ": "R",
+                                "dt": "07-11-2025",
+                                "val": "1180.00",
+                                "pos": "27",
+                                "rev": "N",
+                                "itcavl": "Y",
+                                "items": [
+                                    {
+                                        "num": 1,
+                                        "rt": 18,
+                                        "txval": "1000.00",
+                                        "igst": "0",
+                                        "cgst": "90.00",
+                                        "sgst": "90.00",
+                                        "cess": "0",
+                                    }
+                                ],
+                            }
+                        ],
+                    }
+                ]
+            },
+        }
+    }
     with pytest.raises(InputError) as err:
         ws.import_file(a.id, "112025", json.dumps(statement).encode(), "2b-nov.json")
     assert "this GSTR-2B file is for GSTIN" in str(err.value)

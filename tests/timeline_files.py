@@ -79,11 +79,30 @@ def fy_register(numbers: list[str] | None = None, *, taxable: dict[str, float] |
         for taxable, rate in _rate_rows(bill):
             igst, cgst, sgst = _tax(bill, taxable, rate)
             day = bill.day.strftime("%d-%m-%Y")
-            rows.append([day, f"Supplier {bill.supplier}", bill.voucher, f"P/{index}", bill.number, day,
-                         SUPPLIERS[bill.supplier], taxable, igst, cgst, sgst,
-                         round(taxable + igst + cgst + sgst, 2)])  # fmt: skip
-    grid = [["Acme Industries Pvt Ltd"], ["Purchase Register"], ["1-Aug-2025 to 31-Oct-2025"], [], TALLY_COLUMNS,
-            *rows]  # fmt: skip
+            rows.append(
+                [
+                    day,
+                    f"Supplier {bill.supplier}",
+                    bill.voucher,
+                    f"P/{index}",
+                    bill.number,
+                    day,
+                    SUPPLIERS[bill.supplier],
+                    taxable,
+                    igst,
+                    cgst,
+                    sgst,
+                    round(taxable + igst + cgst + sgst, 2),
+                ]
+            )
+    grid = [
+        ["Acme Industries Pvt Ltd"],
+        ["Purchase Register"],
+        ["1-Aug-2025 to 31-Oct-2025"],
+        [],
+        TALLY_COLUMNS,
+        *rows,
+    ]
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True})
     sheet = book.add_worksheet("Purchase Register")
@@ -106,14 +125,38 @@ def gstr2b(period: str, numbers: list[str]) -> bytes:
         bill = BILLS[number]
         a = _amounts(bill)
         kind = "cdnr" if bill.voucher == "Debit Note" else "b2b"
-        doc = {"inum": bill.number, "typ": "R", "dt": bill.day.strftime("%d-%m-%Y"), "val": _value(bill),
-               "pos": "27", "rev": "N", "itcavl": "Y", "txval": f"{a['txval']:.2f}", "igst": f"{a['igst']:.2f}",
-               "cgst": f"{a['cgst']:.2f}", "sgst": f"{a['sgst']:.2f}", "cess": "0.00"}  # fmt: skip
+        doc = {
+            "inum": bill.number,
+            "typ": "R",
+            "dt": bill.day.strftime("%d-%m-%Y"),
+            "val": _value(bill),
+            "pos": "27",
+            "rev": "N",
+            "itcavl": "Y",
+            "txval": f"{a['txval']:.2f}",
+            "igst": f"{a['igst']:.2f}",
+            "cgst": f"{a['cgst']:.2f}",
+            "sgst": f"{a['sgst']:.2f}",
+            "cess": "0.00",
+        }
         assert kind == "b2b", "the statements here carry invoices only"
-        suppliers.append({"ctin": SUPPLIERS[bill.supplier], "trdnm": f"Supplier {bill.supplier}", "supprd": period,
-                          "supfildt": "11-" + period[:2] + "-2025", "inv": [doc]})  # fmt: skip
-    body = {"data": {"gstin": CLIENT, "rtnprd": period, "gendt": "14-" + period[:2] + "-2025",
-                     "docdata": {"b2b": suppliers}}}  # fmt: skip
+        suppliers.append(
+            {
+                "ctin": SUPPLIERS[bill.supplier],
+                "trdnm": f"Supplier {bill.supplier}",
+                "supprd": period,
+                "supfildt": "11-" + period[:2] + "-2025",
+                "inv": [doc],
+            }
+        )
+    body = {
+        "data": {
+            "gstin": CLIENT,
+            "rtnprd": period,
+            "gendt": "14-" + period[:2] + "-2025",
+            "docdata": {"b2b": suppliers},
+        }
+    }
     return json.dumps(body).encode()
 
 
@@ -125,11 +168,27 @@ def ims_inbox(records: list[tuple[str, str]], *, taxable: dict[str, float] | Non
         bill = replace(BILLS[number], taxable=(taxable or {}).get(number, BILLS[number].taxable))
         a = _amounts(bill)
         # Amounts are JSON numbers, as the portal downloads them (the upload sends them back unchanged).
-        rows.append({"stin": SUPPLIERS[bill.supplier], "inum": bill.number, "idt": bill.day.strftime("%d-%m-%Y"),
-                     "inv_typ": "R", "pos": "27", "val": float(_value(bill)), "txval": a["txval"],
-                     "iamt": a["igst"], "camt": a["cgst"], "samt": a["sgst"], "cess": 0, "rtnprd": rtnprd,
-                     "srcform": "R1", "srcfilstatus": "Filed", "action": "N", "ispendactblocked": "N",
-                     "hash": f"h{number}-{a['txval']:.0f}"})  # fmt: skip
+        rows.append(
+            {
+                "stin": SUPPLIERS[bill.supplier],
+                "inum": bill.number,
+                "idt": bill.day.strftime("%d-%m-%Y"),
+                "inv_typ": "R",
+                "pos": "27",
+                "val": float(_value(bill)),
+                "txval": a["txval"],
+                "iamt": a["igst"],
+                "camt": a["cgst"],
+                "samt": a["sgst"],
+                "cess": 0,
+                "rtnprd": rtnprd,
+                "srcform": "R1",
+                "srcfilstatus": "Filed",
+                "action": "N",
+                "ispendactblocked": "N",
+                "hash": f"h{number}-{a['txval']:.0f}",
+            }
+        )
     return json.dumps({"rtin": CLIENT, "reqtyp": "IMS", "b2b": rows}).encode()
 
 

@@ -75,9 +75,15 @@ def settings_from(args: argparse.Namespace):
         raise InputError(f"--fuzzy-threshold {args.fuzzy_threshold} must be between 0 and 100")
     t = args.tolerance
     return Settings(
-        tolerance_taxable=t, tolerance_igst=t, tolerance_cgst=t, tolerance_sgst=t, tolerance_cess=t,
-        date_window_days=args.date_window, fuzzy_threshold=args.fuzzy_threshold, pan_matching=not args.no_pan,
-    )  # fmt: skip
+        tolerance_taxable=t,
+        tolerance_igst=t,
+        tolerance_cgst=t,
+        tolerance_sgst=t,
+        tolerance_cess=t,
+        date_window_days=args.date_window,
+        fuzzy_threshold=args.fuzzy_threshold,
+        pan_matching=not args.no_pan,
+    )
 
 
 def read_inputs(args: argparse.Namespace):

@@ -28,7 +28,7 @@ from typing import TypeVar
 import polars as pl
 
 from recon import actions, model
-from recon.match import assign, block, classify, compare, explain, settle
+from recon.match import assign, block, classify, compare, explain, nearest, settle
 from recon.match.result import RESULT_SCHEMA, empty_results
 from recon.match.settings import Settings
 
@@ -164,7 +164,7 @@ def _pair_in_stages(
 
     Returns the chosen pairs; the book entries that duplicate another (``idx``) with the kept twin
     (``twin_idx``); and the documents no pair took, per side ("b", "p"), with what
-    ``block.nearest`` reads. The twins are settled after the exact stage and left out of the later
+    ``nearest.nearest`` reads. The twins are settled after the exact stage and left out of the later
     ones, so only a kept copy can pair later on, and it stays the kept one.
     """
     strategies = [block.key_candidates, block.boundary_candidates, block.fuzzy_candidates]
@@ -198,11 +198,11 @@ def _pair_in_stages(
     unpaired = {
         "b": pl.concat(
             [
-                _free(books_pool, chosen[-1]["b"]).select(block.NEAREST_COLUMNS),
-                books.select(pl.col(block.NEAREST_COLUMNS).gather(set_aside)),
+                _free(books_pool, chosen[-1]["b"]).select(nearest.NEAREST_COLUMNS),
+                books.select(pl.col(nearest.NEAREST_COLUMNS).gather(set_aside)),
             ]
         ).sort("idx"),
-        "p": _free(portal_pool, chosen[-1]["p"]).select(block.NEAREST_COLUMNS),
+        "p": _free(portal_pool, chosen[-1]["p"]).select(nearest.NEAREST_COLUMNS),
     }
     # A pair whose amounts disagree while a better partner was left over is not acted on unseen.
     pairs = settle.flag_better_candidates(pairs, books, portal, unpaired, settings)
@@ -398,7 +398,7 @@ def _leftover_results(
     """
     other = "p" if own == "b" else "b"
     leftovers = unpaired[own]
-    near = block.nearest(leftovers, other_work, unpaired[other], settings)
+    near = nearest.nearest(leftovers, other_work, unpaired[other], settings)
     frame = (
         leftovers.select(pl.col("idx").alias(own))
         .join(near.rename({"idx": own, "n_idx": other}), on=own, how="left")

@@ -479,8 +479,12 @@ class PortalClient:
             raise _Transient("connection dropped", sent=_was_sent(err)) from err
         log.debug(
             "%s %s action=%s -> HTTP %s in %.2f s",
-            method, path, action, response.status_code, time.perf_counter() - started,
-        )  # fmt: skip
+            method,
+            path,
+            action,
+            response.status_code,
+            time.perf_counter() - started,
+        )
         if response.status_code >= 500:
             raise _Transient(f"HTTP {response.status_code}", http_status=response.status_code)
         if response.status_code == 429:

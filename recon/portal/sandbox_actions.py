@@ -34,8 +34,14 @@ class SandboxActions:
             entry.records = sent_records(payload)
             problem = schema_problem(gstin, action, payload)
             if problem:
-                status = {"status_cd": "ER", "transTypCd": "SAV", "proc_cnt": "0", "err_cnt": "0",
-                          "err_cd": "IMSSAV005", "err_msg": f"Schema validation failed: {problem}"}  # fmt: skip
+                status = {
+                    "status_cd": "ER",
+                    "transTypCd": "SAV",
+                    "proc_cnt": "0",
+                    "err_cnt": "0",
+                    "err_cd": "IMSSAV005",
+                    "err_msg": f"Schema validation failed: {problem}",
+                }
             else:
                 status = self._apply(gstin, payload, entry)
             self._references[reference] = {"gstin": gstin, "status": status, "polls": 0}
@@ -61,8 +67,14 @@ class SandboxActions:
                 held["action"] = sent["action"] if reqtyp == "SAVE" else "N"
                 entry.applied.append(record_key(section, held))
                 done += 1
-        status = {"status_cd": "PE" if errors else "P", "transTypCd": "SAV" if reqtyp == "SAVE" else "RST",
-                  "proc_cnt": str(done), "err_cnt": str(len(errors)), "err_cd": "", "err_msg": ""}  # fmt: skip
+        status = {
+            "status_cd": "PE" if errors else "P",
+            "transTypCd": "SAV" if reqtyp == "SAVE" else "RST",
+            "proc_cnt": str(done),
+            "err_cnt": str(len(errors)),
+            "err_cd": "",
+            "err_msg": "",
+        }
         if errors:
             status["error_report"] = self._error_report(errors)
         return status

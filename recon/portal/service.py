@@ -76,7 +76,6 @@ class FetchOutcome:
     changed: list[str] = field(default_factory=list)  # changed by the supplier (content or portal hash)
     gone: list[str] = field(default_factory=list)  # doc_ids of the previous download no longer there
     action_changed: list[str] = field(default_factory=list)  # held action differs (acted on the portal)
-    fetched_at: datetime = field(default_factory=datetime.now)
 
     def summary_lines(self) -> list[str]:
         sections = ", ".join(f"{s} {n}" for s, n in self.per_section.items() if n) or "no records"

@@ -9,7 +9,7 @@ documents (docs/reference/portal-api.md §3, §4).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from recon.jsonio import dumps_exact
@@ -35,7 +35,6 @@ class Gstr2bOutcome:
     period: str
     result: ReadResult | None
     parts: int = 1
-    fetched_at: datetime = field(default_factory=datetime.now)
 
     def summary_lines(self) -> list[str]:
         month = period_label(self.period)

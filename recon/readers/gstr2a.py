@@ -10,16 +10,22 @@ from __future__ import annotations
 import polars as pl
 
 from recon.errors import InputError, Issue, Where
-from recon.readers.portal_columns import READ_ALONE, Columns, isd_kinds, map_distinct, note_kinds
+from recon.readers.portal_columns import READ_ALONE, Columns, map_distinct
 from recon.readers.portal_files import check_recipient, recipient_in_file
-from recon.readers.portal_frame import canonical_frame_of_columns, new_row
+from recon.readers.portal_frame import canonical_frame_of_columns
 from recon.readers.portal_json import collector_paused, load_json
 from recon.readers.portal_kind import json_kind, unwrap, wrong_kind_error
 from recon.readers.portal_record import Record
-from recon.readers.portal_values import literal_text, period_mmyyyy, pos_code, raw_json, supply_type_code
+from recon.readers.portal_values import literal_text, period_mmyyyy
 from recon.readers.result import ReadResult
-from recon.readers.section_columns import SectionColumns, amounts_total, join_columns, rate_line_sums
-from recon.readers.sections import GSTR2A, ISD_CREDIT_NOTE_WARNING, Section, isd_kind
+from recon.readers.section_columns import (
+    SectionColumns,
+    amounts_total,
+    join_columns,
+    rate_line_sums,
+    upper_or_none,
+)
+from recon.readers.sections import GSTR2A, ISD_CREDIT_NOTE_WARNING, Section
 
 _ENVELOPE = {"gstin", "fp", "status", "status_cd", "code", "message", "chksum"}
 
@@ -74,6 +80,10 @@ def _read_statement(statement: dict, name: str, recipient: str | None) -> ReadRe
 
 class _SectionReader(SectionColumns):
     source = "gstr2a"
+    # SEZ imports name their supplier sgstin / tdname (docs/reference/formats.md §5 lists 2A's own spellings).
+    supplier_keys = ("ctin", "sgstin")
+    name_keys = ("trdnm", "tradenm", "tdname")
+    reverse_charge_keys = ("rchrg", "rev")
 
     def __init__(self, spec: Section, section: str, file: str, recipient):
         self.spec, self.section, self.file, self.recipient = spec, section, file, recipient
@@ -85,100 +95,29 @@ class _SectionReader(SectionColumns):
     def _warnings(self, fields: Columns, columns: dict) -> list[list[str]]:
         return _document_warnings(fields, columns["doc_kind"], isd=self.spec.doc_kind == "isd")
 
-    def _field_columns(self, fields: Columns) -> dict[str, list]:
-        """The document fields :meth:`row` reads, for every document (docs/reference/formats.md §5)."""
-        spec, count = self.spec, len(fields.records)
+    def _own_columns(self, fields: Columns) -> dict[str, list]:
+        """2A's own fields of every document (docs/reference/formats.md §5)."""
         status = fields.text("cfs")
-        if spec.doc_kind == "isd":
-            doc_kinds = isd_kinds(fields, *spec.kind_keys)
-        elif spec.doc_kind:
-            doc_kinds = [spec.doc_kind] * count
-        else:
-            doc_kinds = note_kinds(fields, spec.kind_keys, spec.note_kinds)
         return {
-            "doc_kind": doc_kinds,
-            "is_amendment": [spec.is_amendment] * count,
-            "supplier_gstin": fields.text("ctin", "sgstin", required=spec.needs_supplier),
-            "supplier_name": fields.text("trdnm", "tradenm", "tdname"),
-            "doc_no": fields.text(*spec.number, required=True),
-            "doc_date": fields.date(*spec.date, required=True),
-            "original_doc_no": fields.text(*spec.original_number) if spec.original_number else [None] * count,
-            "original_doc_date": fields.date(*spec.original_date) if spec.original_date else [None] * count,
-            "supply_type": fields.code(supply_type_code, *spec.supply_type_keys),
-            "pos": fields.code(pos_code, "pos"),
-            "reverse_charge": fields.flag("rchrg", "rev"),
             "supplier_period": map_distinct(fields.text("flprdr1"), _period),
             "supplier_filing_status": status,
             "supplier_filed": map_distinct(status, _filed),
-            "itc_available": map_distinct(fields.text("itc_elg", "itcelg"), _upper_or_none),
+            "itc_available": map_distinct(fields.text("itc_elg", "itcelg"), upper_or_none),
         }
 
-    def _row_alone(self, records: list, suppliers: list | None, numbers: list, position: int) -> dict:
-        """:meth:`row` of one document, placed as :meth:`rows` would place it."""
-        if suppliers is None:
-            where = f"section '{self.section}', record {numbers[position]}"
-        else:
-            where = f"section '{self.section}', supplier {suppliers[position]}, document {numbers[position]}"
-        # The record already carries its supplier's keys, so it stands for supplier and document.
-        return self.row({}, records[position], where, position + 1)
-
-    def rows(self, groups) -> list[dict]:
-        if not isinstance(groups, list):
-            raise InputError(f"section '{self.section}' is not a list", file=self.file)
-        out = []
-        if self.spec.list_key is None:
-            for i, doc in enumerate(groups, 1):
-                out.append(self.row({}, doc, f"section '{self.section}', record {i}", len(out) + 1))
-            return out
-        for s_index, supplier in enumerate(groups, start=1):
-            if not isinstance(supplier, dict):
-                raise InputError(
-                    f"section '{self.section}', supplier {s_index} is not a record", file=self.file
-                )
-            for d_index, document in enumerate(supplier.get(self.spec.list_key) or [], start=1):
-                where = f"section '{self.section}', supplier {s_index}, document {d_index}"
-                out.append(self.row(supplier, document, where, len(out) + 1))
-        return out
-
-    def row(self, supplier: dict, document, where: str, index: int) -> dict:
-        """One document as a canonical row; ``index`` is its number in the section (origin_rows)."""
-        if not isinstance(document, dict):
-            raise InputError(f"{where} is not a record", file=self.file)
-        data = {k: v for k, v in supplier.items() if not isinstance(v, (list, dict))} | document
-        record = Record(data, self.file, where)
-        spec = self.spec
-        row = new_row("gstr2a", self.file, self.section, index)
-        row["recipient_gstin"] = self.recipient
-        if spec.doc_kind == "isd":
-            row["doc_kind"] = isd_kind(record.text(*spec.kind_keys))
-        else:
-            row["doc_kind"] = spec.doc_kind or _note_kind(record, spec)
-        row["is_amendment"] = spec.is_amendment
-        # SEZ imports name their supplier sgstin / tdname (docs/reference/formats.md §5 lists 2A's own spellings).
-        row["supplier_gstin"] = record.text("ctin", "sgstin", required=spec.needs_supplier)
-        row["supplier_name"] = record.text("trdnm", "tradenm", "tdname")
-        row["doc_no"] = record.text(*spec.number, required=True)
-        row["doc_date"] = record.date(*spec.date, required=True)
-        row["original_doc_no"] = record.text(*spec.original_number) if spec.original_number else None
-        row["original_doc_date"] = record.date(*spec.original_date) if spec.original_date else None
-        row["supply_type"] = supply_type_code(record.get(*spec.supply_type_keys))
-        row["pos"] = pos_code(record.get("pos"))
-        row["reverse_charge"] = record.flag("rchrg", "rev")
-        _amounts(record, row, spec.amounts)
+    def _own_fields(self, record: Record, row: dict) -> None:
+        """2A's own fields of one document: amounts from its rate lines, the supplier's filing."""
+        _amounts(record, row, self.spec.amounts)
         row["supplier_period"] = period_mmyyyy(record.text("flprdr1"))  # "Nov-25" → 112025
         # cfs: has the supplier filed the GSTR-1 that carries this document (Y/N).
         status = record.text("cfs")
         row["supplier_filing_status"] = status
         row["supplier_filed"] = None if status is None else status.strip().upper() == "Y"
         row["itc_available"] = (record.text("itc_elg", "itcelg") or "").upper() or None
-        row["raw"] = raw_json(data)
-        if spec.doc_kind == "isd" and row["doc_kind"] == "credit_note":
-            row["warnings"].append(ISD_CREDIT_NOTE_WARNING)
-        if record.text("dtcancel"):
-            row["warnings"].append(
-                f"the supplier's registration was cancelled from {record.text('dtcancel')}"
-            )
-        return row
+
+    def _record_warnings(self, record: Record) -> list[str]:
+        cancelled = record.text("dtcancel")
+        return [f"the supplier's registration was cancelled from {cancelled}"] if cancelled else []
 
 
 def _period(text):
@@ -187,10 +126,6 @@ def _period(text):
 
 def _filed(status):
     return status.strip().upper() == "Y" if type(status) is str else None
-
-
-def _upper_or_none(text):
-    return (text or "").upper() or None if type(text) is str or text is None else text
 
 
 def _document_warnings(fields: Columns, kinds: list, *, isd: bool) -> list[list[str]]:
@@ -221,13 +156,6 @@ def _amount_columns(fields: Columns, keys_of: dict[str, tuple[str, ...]]) -> dic
 def _rate_line(item):
     """The record of a rate line (``itm_det``, or the item itself); None when it is not one."""
     return item.get("itm_det", item) if isinstance(item, dict) else None
-
-
-def _note_kind(record: Record, spec: Section) -> str:
-    code = (record.text(*spec.kind_keys, required=True) or "").upper()
-    if code not in spec.note_kinds:
-        raise record.error(spec.kind_keys[0], f"'{code}' is not a note type (C credit note, D debit note)")
-    return spec.note_kinds[code]
 
 
 def _amounts(record: Record, row: dict, keys_of: dict[str, tuple[str, ...]]) -> None:

@@ -11,16 +11,22 @@ from __future__ import annotations
 import polars as pl
 
 from recon.errors import InputError, Issue, Where
-from recon.readers.portal_columns import Columns, isd_kinds, map_distinct, note_kinds
+from recon.readers.portal_columns import Columns, isd_kinds, map_distinct
 from recon.readers.portal_files import check_recipient, combine, recipient_in_file
-from recon.readers.portal_frame import canonical_frame_of_columns, new_row
+from recon.readers.portal_frame import canonical_frame_of_columns
 from recon.readers.portal_json import collector_paused, load_json
 from recon.readers.portal_kind import json_kind, unwrap, wrong_kind_error
 from recon.readers.portal_record import Record
-from recon.readers.portal_values import literal_text, pos_code, raw_json, supply_type_code
+from recon.readers.portal_values import literal_text
 from recon.readers.result import ReadResult
-from recon.readers.section_columns import SectionColumns, amounts_total, join_columns, rate_line_sums
-from recon.readers.sections import GSTR2B, GSTR2B_SKIPPED, ISD_CREDIT_NOTE_WARNING, Section, isd_kind
+from recon.readers.section_columns import (
+    SectionColumns,
+    amounts_total,
+    join_columns,
+    rate_line_sums,
+    upper_or_none,
+)
+from recon.readers.sections import GSTR2B, GSTR2B_SKIPPED, ISD_CREDIT_NOTE_WARNING, Section
 
 
 def read_gstr2b(data: bytes, name: str, *, recipient_gstin: str | None = None) -> ReadResult:
@@ -122,92 +128,24 @@ class _SectionReader(SectionColumns):
             _isd_warnings(fields, self.spec) if self.spec.doc_kind == "isd" else [[] for _ in fields.records]
         )
 
-    def _field_columns(self, fields: Columns) -> dict[str, list]:
-        """The document fields :meth:`row` reads, for every document (docs/reference/formats.md §3)."""
-        spec, count = self.spec, len(fields.records)
-        filed_on = fields.text("supfildt")
-        if spec.doc_kind == "isd":
-            doc_kinds = isd_kinds(fields, *spec.kind_keys)
-        elif spec.doc_kind:
-            doc_kinds = [spec.doc_kind] * count
-        else:
-            doc_kinds = note_kinds(fields, spec.kind_keys, spec.note_kinds)
-        return {
-            "doc_kind": doc_kinds,
-            "is_amendment": [spec.is_amendment] * count,
-            "supplier_gstin": fields.text("ctin", required=spec.needs_supplier),
-            "supplier_name": fields.text("trdnm", "tradenm"),
-            "doc_no": fields.text(*spec.number, required=True),
-            "doc_date": fields.date(*spec.date, required=True),
-            "original_doc_no": fields.text(*spec.original_number) if spec.original_number else [None] * count,
-            "original_doc_date": fields.date(*spec.original_date) if spec.original_date else [None] * count,
-            "supply_type": fields.code(supply_type_code, *spec.supply_type_keys),
-            "pos": fields.code(pos_code, "pos"),
-            "reverse_charge": fields.flag("rev"),
-            "supplier_period": fields.text("supprd"),
-            "supplier_filing_status": map_distinct(filed_on, _filing_status),
-            "supplier_filed": [True] * count,
-            "ims_action": ["R"] * count if self.rejected else _ims_statuses(fields),
-            "itc_available": map_distinct(fields.text("itcavl", "itcelg"), _upper_or_none),
-            "itc_unavailable_reason": fields.text("rsn"),
-        }
-
-    def _row_alone(self, records: list, suppliers: list | None, numbers: list, position: int) -> dict:
-        """:meth:`row` of one document, placed as :meth:`rows` would place it."""
-        if suppliers is None:
-            return self.row(
-                {}, records[position], f"{self._where()}, record {numbers[position]}", position + 1
-            )
-        where = f"{self._where()}, supplier {suppliers[position]}, document {numbers[position]}"
-        # The record already carries its supplier's keys, so it stands for supplier and document.
-        return self.row({}, records[position], where, position + 1)
-
-    def rows(self, groups) -> list[dict]:
-        if not isinstance(groups, list):
-            raise InputError(f"{self.block} section '{self.section}' is not a list", file=self.file)
-        out = []
-        if self.spec.list_key is None:  # impg: flat list of bills of entry, no supplier
-            for index, document in enumerate(groups, start=1):
-                out.append(self.row({}, document, f"{self._where()}, record {index}", len(out) + 1))
-            return out
-        for s_index, supplier in enumerate(groups, start=1):
-            if not isinstance(supplier, dict):
-                raise InputError(f"{self._where()}, supplier {s_index} is not a record", file=self.file)
-            documents = supplier.get(self.spec.list_key) or []
-            for d_index, document in enumerate(documents, start=1):
-                where = f"{self._where()}, supplier {s_index}, document {d_index}"
-                out.append(self.row(supplier, document, where, len(out) + 1))
-        return out
-
     def _where(self) -> str:
         return f"{self.block} section '{self.section}'"
 
-    def row(self, supplier: dict, document, where: str, index: int) -> dict:
-        """One document as a canonical row; ``index`` is its number in the section (origin_rows)."""
-        if not isinstance(document, dict):
-            raise InputError(f"{where} is not a record", file=self.file)
-        # The supplier's keys travel with each document so that raw is a self-contained record.
-        record_data = {k: v for k, v in supplier.items() if not isinstance(v, (list, dict))} | document
-        record = Record(record_data, self.file, where)
-        spec = self.spec
-        row = new_row("gstr2b", self.file, self.section, index)
-        row["origin_sheet"] = self.origin_sheet
-        row["recipient_gstin"] = self.recipient
-        if spec.doc_kind == "isd":
-            row["doc_kind"] = isd_kind(record.text(*spec.kind_keys))
-        else:
-            row["doc_kind"] = spec.doc_kind or _note_kind(record, spec)
-        row["is_amendment"] = spec.is_amendment
-        row["supplier_gstin"] = record.text("ctin", required=spec.needs_supplier)
-        row["supplier_name"] = record.text("trdnm", "tradenm")
-        row["doc_no"] = record.text(*spec.number, required=True)
-        row["doc_date"] = record.date(*spec.date, required=True)
-        row["original_doc_no"] = record.text(*spec.original_number) if spec.original_number else None
-        row["original_doc_date"] = record.date(*spec.original_date) if spec.original_date else None
-        row["supply_type"] = supply_type_code(record.get(*spec.supply_type_keys))
-        row["pos"] = pos_code(record.get("pos"))
-        row["reverse_charge"] = record.flag("rev")
-        _amounts(record, row, spec.amounts)
+    def _own_columns(self, fields: Columns) -> dict[str, list]:
+        """2B's own fields of every document (docs/reference/formats.md §3)."""
+        count = len(fields.records)
+        return {
+            "supplier_period": fields.text("supprd"),
+            "supplier_filing_status": map_distinct(fields.text("supfildt"), _filing_status),
+            "supplier_filed": [True] * count,
+            "ims_action": ["R"] * count if self.rejected else _ims_statuses(fields),
+            "itc_available": map_distinct(fields.text("itcavl", "itcelg"), upper_or_none),
+            "itc_unavailable_reason": fields.text("rsn"),
+        }
+
+    def _own_fields(self, record: Record, row: dict) -> None:
+        """2B's own fields of one document: its amounts, filing, IMS status and eligibility."""
+        _amounts(record, row, self.spec.amounts)
         row["supplier_period"] = record.text("supprd")
         # Only documents of filed returns reach GSTR-2B (docs/reference/ims-rules.md §1).
         filed_on = record.text("supfildt")
@@ -216,18 +154,10 @@ class _SectionReader(SectionColumns):
         row["ims_action"] = "R" if self.rejected else _ims_status(record)
         row["itc_available"] = (record.text("itcavl", "itcelg") or "").upper() or None
         row["itc_unavailable_reason"] = record.text("rsn")
-        row["raw"] = raw_json(record_data)
-        if spec.doc_kind == "isd" and row["doc_kind"] == "credit_note":
-            row["warnings"].append(ISD_CREDIT_NOTE_WARNING)
-        return row
 
 
 def _filing_status(filed_on) -> str:
     return f"Filed on {filed_on}" if filed_on else "Filed"
-
-
-def _upper_or_none(text):
-    return (text or "").upper() or None if type(text) is str or text is None else text
 
 
 def _ims_statuses(fields: Columns) -> list:
@@ -257,13 +187,6 @@ def _amount_columns(fields: Columns, keys_of: dict[str, tuple[str, ...]]) -> dic
         sums = rate_line_sums(fields, [items[p] for p in positions], positions, keys_of)
         own = {column: own[column].scatter(positions, sums[column]) for column in own}
     return columns | own
-
-
-def _note_kind(record: Record, spec: Section) -> str:
-    code = (record.text(*spec.kind_keys, required=True) or "").upper()
-    if code not in spec.note_kinds:
-        raise record.error(spec.kind_keys[0], f"'{code}' is not a note type (C credit note, D debit note)")
-    return spec.note_kinds[code]
 
 
 def _ims_status(record: Record) -> str | None:

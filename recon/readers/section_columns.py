@@ -12,7 +12,12 @@ from itertools import chain, repeat
 import polars as pl
 
 from recon import model
-from recon.readers.portal_columns import Columns
+from recon.errors import InputError
+from recon.readers.portal_columns import Columns, isd_kinds, note_kinds
+from recon.readers.portal_frame import new_row
+from recon.readers.portal_record import Record
+from recon.readers.portal_values import pos_code, raw_json, supply_type_code
+from recon.readers.sections import ISD_CREDIT_NOTE_WARNING, Section, isd_kind
 
 
 def put_rows(columns: dict[str, list | pl.Series], rows: dict[int, dict]) -> None:
@@ -45,12 +50,18 @@ def section_documents(groups, list_key: str | None) -> tuple[list[dict], list[in
 
 
 class SectionColumns:
-    """What the 2B and 2A section readers share: a section's documents read a field at a time (Columns).
+    """What the 2B and 2A section readers share: a section's documents read a field at a time (Columns),
+    and record by record (:meth:`row`) where the column reader leaves one alone or the shape breaks.
 
-    A reader sets ``spec``, ``section``, ``file``, ``recipient``, ``source`` and ``origin_sheet`` and gives
-    ``rows`` (the section record by record), ``_row_alone`` (one document record by record),
-    ``_field_columns``, ``_amount_columns`` and ``_warnings`` (per document, from the columns).
+    A reader sets ``spec``, ``section``, ``file``, ``recipient``, ``source``, ``origin_sheet`` and the keys
+    its return spells the supplier and reverse charge with; it gives what differs between the returns:
+    ``_own_columns`` / ``_own_fields`` (amounts, filing, eligibility: for every document / for one),
+    ``_amount_columns`` and ``_warnings`` (per document, from the columns).
     """
+
+    supplier_keys: tuple[str, ...] = ("ctin",)
+    name_keys: tuple[str, ...] = ("trdnm", "tradenm")
+    reverse_charge_keys: tuple[str, ...] = ("rev",)
 
     def columns(self, groups) -> dict:
         """The section's rows as columns, all documents a field at a time.
@@ -83,6 +94,108 @@ class SectionColumns:
         columns["origin_rows"] = origin_indexes(count)
         columns["raw"] = fields.raw()
         return columns
+
+    def _where(self) -> str:
+        return f"section '{self.section}'"
+
+    def _field_columns(self, fields: Columns) -> dict[str, list]:
+        """The document fields :meth:`row` reads, for every document."""
+        spec, count = self.spec, len(fields.records)
+        if spec.doc_kind == "isd":
+            doc_kinds = isd_kinds(fields, *spec.kind_keys)
+        elif spec.doc_kind:
+            doc_kinds = [spec.doc_kind] * count
+        else:
+            doc_kinds = note_kinds(fields, spec.kind_keys, spec.note_kinds)
+        return {
+            "doc_kind": doc_kinds,
+            "is_amendment": [spec.is_amendment] * count,
+            "supplier_gstin": fields.text(*self.supplier_keys, required=spec.needs_supplier),
+            "supplier_name": fields.text(*self.name_keys),
+            "doc_no": fields.text(*spec.number, required=True),
+            "doc_date": fields.date(*spec.date, required=True),
+            "original_doc_no": fields.text(*spec.original_number) if spec.original_number else [None] * count,
+            "original_doc_date": fields.date(*spec.original_date) if spec.original_date else [None] * count,
+            "supply_type": fields.code(supply_type_code, *spec.supply_type_keys),
+            "pos": fields.code(pos_code, "pos"),
+            "reverse_charge": fields.flag(*self.reverse_charge_keys),
+            **self._own_columns(fields),
+        }
+
+    def rows(self, groups) -> list[dict]:
+        """The section record by record; raises where its shape breaks."""
+        if not isinstance(groups, list):
+            raise InputError(f"{self._where()} is not a list", file=self.file)
+        out = []
+        if self.spec.list_key is None:  # impg: flat list of bills of entry, no supplier
+            for index, document in enumerate(groups, start=1):
+                out.append(self.row({}, document, f"{self._where()}, record {index}", len(out) + 1))
+            return out
+        for s_index, supplier in enumerate(groups, start=1):
+            if not isinstance(supplier, dict):
+                raise InputError(f"{self._where()}, supplier {s_index} is not a record", file=self.file)
+            documents = supplier.get(self.spec.list_key) or []
+            for d_index, document in enumerate(documents, start=1):
+                where = f"{self._where()}, supplier {s_index}, document {d_index}"
+                out.append(self.row(supplier, document, where, len(out) + 1))
+        return out
+
+    def _row_alone(self, records: list, suppliers: list | None, numbers: list, position: int) -> dict:
+        """:meth:`row` of one document, placed as :meth:`rows` would place it."""
+        if suppliers is None:
+            where = f"{self._where()}, record {numbers[position]}"
+        else:
+            where = f"{self._where()}, supplier {suppliers[position]}, document {numbers[position]}"
+        # The record already carries its supplier's keys, so it stands for supplier and document.
+        return self.row({}, records[position], where, position + 1)
+
+    def row(self, supplier: dict, document, where: str, index: int) -> dict:
+        """One document as a canonical row; ``index`` is its number in the section (origin_rows)."""
+        if not isinstance(document, dict):
+            raise InputError(f"{where} is not a record", file=self.file)
+        # The supplier's keys travel with each document so that raw is a self-contained record.
+        data = {k: v for k, v in supplier.items() if not isinstance(v, (list, dict))} | document
+        record = Record(data, self.file, where)
+        spec = self.spec
+        row = new_row(self.source, self.file, self.section, index)
+        row["origin_sheet"] = self.origin_sheet
+        row["recipient_gstin"] = self.recipient
+        if spec.doc_kind == "isd":
+            row["doc_kind"] = isd_kind(record.text(*spec.kind_keys))
+        else:
+            row["doc_kind"] = spec.doc_kind or note_kind(record, spec)
+        row["is_amendment"] = spec.is_amendment
+        row["supplier_gstin"] = record.text(*self.supplier_keys, required=spec.needs_supplier)
+        row["supplier_name"] = record.text(*self.name_keys)
+        row["doc_no"] = record.text(*spec.number, required=True)
+        row["doc_date"] = record.date(*spec.date, required=True)
+        row["original_doc_no"] = record.text(*spec.original_number) if spec.original_number else None
+        row["original_doc_date"] = record.date(*spec.original_date) if spec.original_date else None
+        row["supply_type"] = supply_type_code(record.get(*spec.supply_type_keys))
+        row["pos"] = pos_code(record.get("pos"))
+        row["reverse_charge"] = record.flag(*self.reverse_charge_keys)
+        self._own_fields(record, row)
+        row["raw"] = raw_json(data)
+        if spec.doc_kind == "isd" and row["doc_kind"] == "credit_note":
+            row["warnings"].append(ISD_CREDIT_NOTE_WARNING)
+        row["warnings"].extend(self._record_warnings(record))
+        return row
+
+    def _record_warnings(self, record: Record) -> list[str]:
+        """Warnings of one document beyond the ISD credit note's (none unless a reader says)."""
+        return []
+
+
+def note_kind(record: Record, spec: Section) -> str:
+    code = (record.text(*spec.kind_keys, required=True) or "").upper()
+    if code not in spec.note_kinds:
+        raise record.error(spec.kind_keys[0], f"'{code}' is not a note type (C credit note, D debit note)")
+    return spec.note_kinds[code]
+
+
+def upper_or_none(text):
+    """An eligibility flag in upper case; a blank is None, a value the column reader left alone stays."""
+    return (text or "").upper() or None if type(text) is str or text is None else text
 
 
 def supplier_documents(groups: list, list_key: str) -> tuple[list[dict], list[int], list[int]] | None:

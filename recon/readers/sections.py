@@ -183,26 +183,17 @@ IMS: dict[str, Section] = {
     s.key: s
     for s in (
         _ims("b2b", "invoice", _INV, ("b2b",), actions=_ACTIONS, fetched=True, upload=_UPLOAD_B2B),
-        _ims("b2ba", "invoice", _INV_AMENDED, ("b2ba",), actions=_ACTIONS, fetched=True,
-             itc_reduction="asked", upload=(*_UPLOAD_B2B, "oinum", "oidt")),
+        _ims("b2ba", "invoice", _INV_AMENDED, ("b2ba",), actions=_ACTIONS, fetched=True, itc_reduction="asked", upload=(*_UPLOAD_B2B, "oinum", "oidt")),
         _ims("b2bdn", "debit_note", _NOTE, ("b2bdn",), actions=_ACTIONS, fetched=True, upload=_UPLOAD_NOTE),
-        _ims("b2bdna", "debit_note", _NOTE_AMENDED, ("b2bdna",), actions=_ACTIONS, fetched=True,
-             itc_reduction="asked", upload=(*_UPLOAD_NOTE, "ont_num", "ont_dt")),
-        _ims("b2bcn", "credit_note", _NOTE, ("b2bcn",), actions=_ACTIONS, fetched=True,
-             itc_reduction="required", upload=_UPLOAD_NOTE),
-        _ims("b2bcna", "credit_note", _NOTE_AMENDED, ("b2bcna",), actions=_ACTIONS, fetched=True,
-             itc_reduction="required", upload=(*_UPLOAD_NOTE, "ont_num", "ont_dt")),
+        _ims("b2bdna", "debit_note", _NOTE_AMENDED, ("b2bdna",), actions=_ACTIONS, fetched=True, itc_reduction="asked", upload=(*_UPLOAD_NOTE, "ont_num", "ont_dt")),
+        _ims("b2bcn", "credit_note", _NOTE, ("b2bcn",), actions=_ACTIONS, fetched=True, itc_reduction="required", upload=_UPLOAD_NOTE),
+        _ims("b2bcna", "credit_note", _NOTE_AMENDED, ("b2bcna",), actions=_ACTIONS, fetched=True, itc_reduction="required", upload=(*_UPLOAD_NOTE, "ont_num", "ont_dt")),
         _ims("ecom", "invoice", _INV, ("eco",), actions=_ACTIONS, fetched=True, upload=_UPLOAD_ECOM),
-        _ims("ecoma", "invoice", _INV_AMENDED, ("ecoa",), actions=_ACTIONS, fetched=True,
-             itc_reduction="asked", upload=(*_UPLOAD_ECOM, "oinum", "oidt")),
-        _ims("impg", "bill_of_entry", _BOE, actions=_IMPORT_ACTIONS, upload=_UPLOAD_IMPG,
-             required=("boenum", "boedt")),
-        _ims("impga", "bill_of_entry", _BOE_AMENDED, actions=_IMPORT_ACTIONS, upload=_UPLOAD_IMPGA,
-             required=("boenum", "boedt")),
-        _ims("impgsez", "bill_of_entry", _BOE, actions=_IMPORT_ACTIONS, upload=_UPLOAD_IMPG,
-             required=("boenum", "boedt")),
-        _ims("impgseza", "bill_of_entry", _BOE_AMENDED, actions=_IMPORT_ACTIONS, upload=_UPLOAD_IMPGA,
-             required=("boenum", "boedt")),
+        _ims("ecoma", "invoice", _INV_AMENDED, ("ecoa",), actions=_ACTIONS, fetched=True, itc_reduction="asked", upload=(*_UPLOAD_ECOM, "oinum", "oidt")),
+        _ims("impg", "bill_of_entry", _BOE, actions=_IMPORT_ACTIONS, upload=_UPLOAD_IMPG, required=("boenum", "boedt")),
+        _ims("impga", "bill_of_entry", _BOE_AMENDED, actions=_IMPORT_ACTIONS, upload=_UPLOAD_IMPGA, required=("boenum", "boedt")),
+        _ims("impgsez", "bill_of_entry", _BOE, actions=_IMPORT_ACTIONS, upload=_UPLOAD_IMPG, required=("boenum", "boedt")),
+        _ims("impgseza", "bill_of_entry", _BOE_AMENDED, actions=_IMPORT_ACTIONS, upload=_UPLOAD_IMPGA, required=("boenum", "boedt")),
         # ISD records take no action: the upload schema has no ISD section.
         _ims("isd", "isd", _ISD, kind_keys=("doctyp",)),
         _ims("isda", "isd", _ISD_AMENDED, kind_keys=("doctyp",)),
@@ -229,8 +220,23 @@ _2B_NOTE_KINDS = {"C": "credit_note", "D": "debit_note"}
 _2B_INV = {"number": ("inum",), "date": ("dt", "idt")}
 _2B_INV_AMENDED = {**_2B_INV, "original_number": ("oinum",), "original_date": ("oidt",), "is_amendment": True}
 _2B_NOTE = {"number": ("ntnum", "nt_num"), "date": ("dt", "nt_dt")}
+_2B_NOTE_AMENDED = {
+    **_2B_NOTE,
+    "original_number": ("ontnum", "ont_num"),
+    "original_date": ("ontdt", "ont_dt"),
+    "is_amendment": True,
+}
 _2B_ISD = {"number": ("docnum",), "date": ("docdt",)}
+# ISD documents carry the invoice they distribute (oinvnum) even when not amended.
+_2B_ISD_DISTRIBUTED = {**_2B_ISD, "original_number": ("oinvnum",), "original_date": ("oinvdt",)}
+_2B_ISD_AMENDED = {
+    **_2B_ISD,
+    "original_number": ("odocnum",),
+    "original_date": ("odocdt",),
+    "is_amendment": True,
+}
 _2B_BOE = {"number": ("boenum",), "date": ("boedt",)}
+_2B_BOE_AMENDED = {**_2B_BOE, "is_amendment": True}
 
 
 def _2b(
@@ -257,22 +263,17 @@ GSTR2B: dict[str, Section] = {
         _2b("b2b", "invoice", "inv", _2B_INV, ("b2b",)),
         _2b("b2ba", "invoice", "inv", _2B_INV_AMENDED, ("b2ba",)),
         _2b("cdnr", None, "nt", _2B_NOTE, ("b2bcdnr",), kind_keys=("typ", "ntty"), note_kinds=_2B_NOTE_KINDS),
-        _2b("cdnra", None, "nt", {**_2B_NOTE, "original_number": ("ontnum", "ont_num"),
-            "original_date": ("ontdt", "ont_dt"), "is_amendment": True}, ("b2bcdnra",),
-            kind_keys=("typ", "ntty"), note_kinds=_2B_NOTE_KINDS),
+        _2b("cdnra", None, "nt", _2B_NOTE_AMENDED, ("b2bcdnra",), kind_keys=("typ", "ntty"), note_kinds=_2B_NOTE_KINDS),
         _2b("ecom", "invoice", "inv", _2B_INV, ("eco",)),
         _2b("ecoma", "invoice", "inv", _2B_INV_AMENDED, ("ecoa",)),
-        # ISD documents carry the invoice they distribute (oinvnum) even when not amended.
-        _2b("isd", "isd", "doclist", {**_2B_ISD, "original_number": ("oinvnum",),
-            "original_date": ("oinvdt",)}, ("isd",), kind_keys=("doctyp",)),
-        _2b("isda", "isd", "doclist", {**_2B_ISD, "original_number": ("odocnum",),
-            "original_date": ("odocdt",), "is_amendment": True}, ("isda",), kind_keys=("doctyp",)),
+        _2b("isd", "isd", "doclist", _2B_ISD_DISTRIBUTED, ("isd",), kind_keys=("doctyp",)),
+        _2b("isda", "isd", "doclist", _2B_ISD_AMENDED, ("isda",), kind_keys=("doctyp",)),
         _2b("impg", "bill_of_entry", None, _2B_BOE, ("impg",)),
-        _2b("impga", "bill_of_entry", None, {**_2B_BOE, "is_amendment": True}, ("impga",)),
+        _2b("impga", "bill_of_entry", None, _2B_BOE_AMENDED, ("impga",)),
         _2b("impgsez", "bill_of_entry", "boe", _2B_BOE, ("impgsez",)),
         # The statement writes SEZ import amendments under either key; the workbook's sheet is one.
-        _2b("impgasez", "bill_of_entry", "boe", {**_2B_BOE, "is_amendment": True}, ("impgseza",)),
-        _2b("impgseza", "bill_of_entry", "boe", {**_2B_BOE, "is_amendment": True}),
+        _2b("impgasez", "bill_of_entry", "boe", _2B_BOE_AMENDED, ("impgseza",)),
+        _2b("impgseza", "bill_of_entry", "boe", _2B_BOE_AMENDED),
     )
 }  # fmt: skip
 # Sections of docdata that are not documents to reconcile: ITC-reversal records repeat documents of earlier
@@ -331,11 +332,9 @@ GSTR2A: dict[str, Section] = {
         _2a("b2b", "invoice", "inv", _2A_INV, ("b2b",)),
         _2a("b2ba", "invoice", "inv", _amended(_2A_INV, "oinum", "oidt"), ("b2ba",)),
         _2a("cdn", None, "nt", _2A_NOTE, ("cdnr",), kind_keys=("ntty", "typ"), note_kinds=_2A_NOTE_KINDS),
-        _2a("cdna", None, "nt", _amended(_2A_NOTE, "ont_num", "ont_dt"), ("cdnra",),
-            kind_keys=("ntty", "typ"), note_kinds=_2A_NOTE_KINDS),
+        _2a("cdna", None, "nt", _amended(_2A_NOTE, "ont_num", "ont_dt"), ("cdnra",), kind_keys=("ntty", "typ"), note_kinds=_2A_NOTE_KINDS),
         _2a("isd", "isd", "doclist", _2A_ISD, ("isd",), kind_keys=("isd_docty", "doctyp")),
-        _2a("isda", "isd", "doclist", _amended(_2A_ISD, "odocnum", "odocdt"), ("isda",),
-            kind_keys=("isd_docty", "doctyp")),
+        _2a("isda", "isd", "doclist", _amended(_2A_ISD, "odocnum", "odocdt"), ("isda",), kind_keys=("isd_docty", "doctyp")),
         _2a("impg", "bill_of_entry", None, _2A_BOE, ("impg",)),
         _2a("impgsez", "bill_of_entry", None, _2A_BOE, ("impgsez",)),
     )

@@ -136,7 +136,6 @@ class Store:
     decisions = decision.decision_frame
     decisions_version = decision.decisions_version
     audit_trail = decision.audit_trail
-    add_audit_note = decision.add_audit_note
 
     # -- manual links (link) -----------------------------------------------------------------------
     set_link = link.set_link
@@ -149,7 +148,6 @@ class Store:
     finish_operation = operation_rows.finish_operation
     operation = operation_rows.operation
     open_operations = operation_rows.open_operations
-    add_upload = operation_rows.add_upload
     record_upload = operation_rows.record_upload
     uploads = operation_rows.upload_rows
 

@@ -288,15 +288,6 @@ def audit_trail(store: Store, client_id: int, period: str | None = None) -> pl.D
     return _frame(store, query.order_by(audit.c.id), AUDIT_FRAME_SCHEMA)
 
 
-def add_audit_note(store: Store, client_id: int, period: str, source: str, note: str, who: str | None = None):
-    with store.engine.begin() as conn:
-        conn.execute(
-            audit.insert().values(
-                client_id=client_id, period=period, at=now(), who=who, source=source, note=note
-            )
-        )
-
-
 def _frame(store: Store, query, schema: dict) -> pl.DataFrame:
     with store.engine.connect() as conn:
         rows = conn.execute(query).all()

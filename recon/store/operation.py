@@ -115,13 +115,6 @@ def _operation(row: dict) -> dict:
 # -- uploads ------------------------------------------------------------------------------------------
 
 
-def add_upload(
-    store: Store, client_id: int, period: str, route: str, profile: str, summary: dict, status: str, who=None
-) -> int:
-    with store.engine.begin() as conn:
-        return _insert_upload(conn, client_id, period, route, profile, summary, status, who)
-
-
 def record_upload(
     store: Store,
     client_id: int,

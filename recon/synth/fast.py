@@ -82,13 +82,18 @@ def _number_expr(style: pl.Expr, serial: pl.Expr, abbr: pl.Expr, fy: str, kind: 
     t = numbers.fy_tokens(fy)
     s = serial.cast(pl.String)
     invoice = (
-        pl.when(style == "state_fy").then(pl.concat_str([abbr, pl.lit(f"/{t['fy4']}/"), s.str.zfill(4)]))
-        .when(style == "inv_pad").then(pl.concat_str([pl.lit("INV-"), s.str.zfill(5)]))
-        .when(style == "gst_fy").then(pl.concat_str([pl.lit(f"GST/{t['fy5']}/"), s]))
-        .when(style == "plain").then(s)
-        .when(style == "bill_branch").then(pl.concat_str([pl.lit("BILL-01-"), s.str.zfill(5)]))
+        pl.when(style == "state_fy")
+        .then(pl.concat_str([abbr, pl.lit(f"/{t['fy4']}/"), s.str.zfill(4)]))
+        .when(style == "inv_pad")
+        .then(pl.concat_str([pl.lit("INV-"), s.str.zfill(5)]))
+        .when(style == "gst_fy")
+        .then(pl.concat_str([pl.lit(f"GST/{t['fy5']}/"), s]))
+        .when(style == "plain")
+        .then(s)
+        .when(style == "bill_branch")
+        .then(pl.concat_str([pl.lit("BILL-01-"), s.str.zfill(5)]))
         .otherwise(pl.concat_str([pl.lit("A-"), s]))
-    )  # fmt: skip
+    )
     note = pl.concat_str(
         [pl.when(kind == "credit_note").then(pl.lit("CN-")).otherwise(pl.lit("DN-")), s.str.zfill(4)]
     )

@@ -21,19 +21,31 @@ LAYOUTS = ("tally", "busy", "zoho", "sap", "marg", "generic")
 
 SHAPES: dict[str, LayoutShape] = {
     # Tally: company, report name and period above the header (rows 1-3), header on row 4.
-    "tally": LayoutShape(first_data_row=5, splits_rates=False, has_pos=False, has_reverse_charge=False,
-                         has_voucher_no=True),
-    "busy": LayoutShape(first_data_row=4, splits_rates=True, has_pos=False, has_reverse_charge=True,
-                        has_voucher_no=True),
-    "zoho": LayoutShape(first_data_row=2, splits_rates=False, has_pos=True, has_reverse_charge=True,
-                        has_voucher_no=False, debit_note_as_invoice=True, allows_negative=False),
-    "sap": LayoutShape(first_data_row=2, splits_rates=True, has_pos=True, has_reverse_charge=True,
-                       has_voucher_no=True),
-    "marg": LayoutShape(first_data_row=3, splits_rates=False, has_pos=False, has_reverse_charge=False,
-                        has_voucher_no=True),
-    "generic": LayoutShape(first_data_row=2, splits_rates=True, has_pos=True, has_reverse_charge=True,
-                           has_voucher_no=True),
-}  # fmt: skip
+    "tally": LayoutShape(
+        first_data_row=5, splits_rates=False, has_pos=False, has_reverse_charge=False, has_voucher_no=True
+    ),
+    "busy": LayoutShape(
+        first_data_row=4, splits_rates=True, has_pos=False, has_reverse_charge=True, has_voucher_no=True
+    ),
+    "zoho": LayoutShape(
+        first_data_row=2,
+        splits_rates=False,
+        has_pos=True,
+        has_reverse_charge=True,
+        has_voucher_no=False,
+        debit_note_as_invoice=True,
+        allows_negative=False,
+    ),
+    "sap": LayoutShape(
+        first_data_row=2, splits_rates=True, has_pos=True, has_reverse_charge=True, has_voucher_no=True
+    ),
+    "marg": LayoutShape(
+        first_data_row=3, splits_rates=False, has_pos=False, has_reverse_charge=False, has_voucher_no=True
+    ),
+    "generic": LayoutShape(
+        first_data_row=2, splits_rates=True, has_pos=True, has_reverse_charge=True, has_voucher_no=True
+    ),
+}
 
 SHEET_NAMES = {
     "tally": "Purchase Register",
@@ -46,20 +58,44 @@ SHEET_NAMES = {
 
 # Voucher words per layout: (supplier's class, typed negative?) -> what the ERP writes.
 _WORDS: dict[str, dict[tuple[str, bool], str]] = {
-    "tally": {("invoice", False): "Purchase", ("credit_note", False): "Debit Note",
-              ("credit_note", True): "Purchase", ("debit_note", False): "Credit Note"},
-    "busy": {("invoice", False): "Purchase", ("credit_note", False): "Debit Note",
-             ("credit_note", True): "Purchase", ("debit_note", False): "Credit Note"},
-    "zoho": {("invoice", False): "Bill", ("credit_note", False): "Vendor Credits",
-             ("credit_note", True): "Vendor Credits", ("debit_note", False): "Bill"},
-    "sap": {("invoice", False): "Invoice", ("credit_note", False): "Credit Memo",
-            ("credit_note", True): "Credit Memo", ("debit_note", False): "Subsequent Debit"},
-    "marg": {("invoice", False): "Purchase", ("credit_note", False): "Purchase Return",
-             ("credit_note", True): "Purchase", ("debit_note", False): "Credit Note"},
+    "tally": {
+        ("invoice", False): "Purchase",
+        ("credit_note", False): "Debit Note",
+        ("credit_note", True): "Purchase",
+        ("debit_note", False): "Credit Note",
+    },
+    "busy": {
+        ("invoice", False): "Purchase",
+        ("credit_note", False): "Debit Note",
+        ("credit_note", True): "Purchase",
+        ("debit_note", False): "Credit Note",
+    },
+    "zoho": {
+        ("invoice", False): "Bill",
+        ("credit_note", False): "Vendor Credits",
+        ("credit_note", True): "Vendor Credits",
+        ("debit_note", False): "Bill",
+    },
+    "sap": {
+        ("invoice", False): "Invoice",
+        ("credit_note", False): "Credit Memo",
+        ("credit_note", True): "Credit Memo",
+        ("debit_note", False): "Subsequent Debit",
+    },
+    "marg": {
+        ("invoice", False): "Purchase",
+        ("credit_note", False): "Purchase Return",
+        ("credit_note", True): "Purchase",
+        ("debit_note", False): "Credit Note",
+    },
     # Our own template words every class unambiguously, so it reads right without a voucher-type mapping.
-    "generic": {("invoice", False): "Purchase", ("credit_note", False): "Purchase Return",
-                ("credit_note", True): "Purchase Return", ("debit_note", False): "Supplier Debit Note"},
-}  # fmt: skip
+    "generic": {
+        ("invoice", False): "Purchase",
+        ("credit_note", False): "Purchase Return",
+        ("credit_note", True): "Purchase Return",
+        ("debit_note", False): "Supplier Debit Note",
+    },
+}
 
 
 def voucher_word(layout: str, doc_kind: str, negative: bool) -> str:

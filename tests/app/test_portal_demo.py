@@ -51,8 +51,9 @@ def test_upload_to_the_sandbox_portal_changes_exactly_what_the_screen_counted(de
     # One click accepts the matched documents of filed suppliers; one Reject with a remark by hand.
     workspace.accept_matched(client.id, period)
     other = workspace.suggestions_to_apply(client.id, period, actions=("P",)).head(1)
-    workspace.set_action(client.id, period, other["portal_doc_id"].to_list(), "R", remarks="Not ordered",
-                         confirmed=True)  # fmt: skip
+    workspace.set_action(
+        client.id, period, other["portal_doc_id"].to_list(), "R", remarks="Not ordered", confirmed=True
+    )
     at.run()
     counted = int({m.label: m.value for m in at.metric}["Documents to change"].replace(",", ""))
     sent = workspace.build_upload(client.id, period).records

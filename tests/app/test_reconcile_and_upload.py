@@ -295,11 +295,23 @@ def _tally_register(folder):
 def _ims_download(folder):
     def record(stin, inum, idt, pos, txval, iamt, camt, samt):
         return {
-            "stin": stin, "inum": inum, "idt": idt, "inv_typ": "R", "pos": pos,
-            "val": round(txval + iamt + camt + samt, 2), "txval": txval, "iamt": iamt, "camt": camt,
-            "samt": samt, "cess": 0, "rtnprd": "112025", "srcform": "R1", "srcfilstatus": "Filed",
-            "action": "N", "ispendactblocked": "N",
-        }  # fmt: skip
+            "stin": stin,
+            "inum": inum,
+            "idt": idt,
+            "inv_typ": "R",
+            "pos": pos,
+            "val": round(txval + iamt + camt + samt, 2),
+            "txval": txval,
+            "iamt": iamt,
+            "camt": camt,
+            "samt": samt,
+            "cess": 0,
+            "rtnprd": "112025",
+            "srcform": "R1",
+            "srcfilstatus": "Filed",
+            "action": "N",
+            "ispendactblocked": "N",
+        }
 
     payload = {
         "b2b": [

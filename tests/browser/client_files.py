@@ -23,9 +23,19 @@ CLIENT_NAME = "Kaveri Precision Castings"
 COMPANY_TITLE = "Kaveri Precision Castings Pvt Ltd"
 TITLE_BLOCK = [[COMPANY_TITLE], ["Purchase Register"], ["1-Nov-2025 to 30-Nov-2025"], []]
 HEADERS = [
-    "Date", "Particulars", "Voucher Type", "Voucher No.", "Supplier Invoice No.", "Supplier Invoice Date",
-    "GSTIN/UIN", "Taxable Value", "Input IGST", "Input CGST", "Input SGST", "Gross Total",
-]  # fmt: skip
+    "Date",
+    "Particulars",
+    "Voucher Type",
+    "Voucher No.",
+    "Supplier Invoice No.",
+    "Supplier Invoice Date",
+    "GSTIN/UIN",
+    "Taxable Value",
+    "Input IGST",
+    "Input CGST",
+    "Input SGST",
+    "Gross Total",
+]
 # A number the portal refuses: GST allows 16 characters (docs/reference/formats.md §1.3).
 OVERLONG_NUMBER = "KPC/2025-26/INV/000123"
 
@@ -205,11 +215,22 @@ def register_rows(docs: list[Document]) -> list[list]:
                 single = Document(doc.supplier, doc.number, doc.day, [line])
                 igst, cgst, sgst = single.tax_parts(doc.supplier)
                 gross = round(doc.taxable + doc.itc, 2) if index == 0 else None
-                rows.append([
-                    booked, doc.supplier.name if index == 0 else None, vtype, voucher, doc.number,
-                    doc.doc_date, doc.supplier.gstin, line.taxable, igst or None, cgst or None, sgst or None,
-                    gross,
-                ])  # fmt: skip
+                rows.append(
+                    [
+                        booked,
+                        doc.supplier.name if index == 0 else None,
+                        vtype,
+                        voucher,
+                        doc.number,
+                        doc.doc_date,
+                        doc.supplier.gstin,
+                        line.taxable,
+                        igst or None,
+                        cgst or None,
+                        sgst or None,
+                        gross,
+                    ]
+                )
     return rows
 
 
@@ -226,14 +247,19 @@ def _pct(rate: float) -> str:
 
 
 LEDGER_HEADERS = [
-    "Date", "Particulars", "Voucher Type", "Voucher No.", "Supplier Invoice No.", "Supplier Invoice Date",
+    "Date",
+    "Particulars",
+    "Voucher Type",
+    "Voucher No.",
+    "Supplier Invoice No.",
+    "Supplier Invoice Date",
     "GSTIN/UIN",
     *[f"Purchase @{_pct(r)}" for r in RATES],
     *[f"Input CGST @{_pct(r / 2)}" for r in RATES],
     *[f"Input SGST @{_pct(r / 2)}" for r in RATES],
     *[f"Input IGST @{_pct(r)}" for r in RATES],
     "Gross Total",
-]  # fmt: skip
+]
 
 
 def ledger_rows(docs: list[Document]) -> list[list]:
@@ -258,10 +284,22 @@ def ledger_rows(docs: list[Document]) -> list[list]:
             igst.append(i or None)
         for voucher in doc.vouchers:
             booked = date(2025, 11, min(doc.day + 2, 30))
-            rows.append([
-                booked, doc.supplier.name, vtype, voucher, doc.number, doc.doc_date, doc.supplier.gstin,
-                *purchase, *cgst, *sgst, *igst, round(doc.taxable + doc.itc, 2),
-            ])  # fmt: skip
+            rows.append(
+                [
+                    booked,
+                    doc.supplier.name,
+                    vtype,
+                    voucher,
+                    doc.number,
+                    doc.doc_date,
+                    doc.supplier.gstin,
+                    *purchase,
+                    *cgst,
+                    *sgst,
+                    *igst,
+                    round(doc.taxable + doc.itc, 2),
+                ]
+            )
     return rows
 
 

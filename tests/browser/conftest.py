@@ -172,3 +172,14 @@ def shot_dir() -> Path:
     folder = Path(os.environ.get("SHOT_DIR") or ROOT / "artifacts")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A server on an empty workspace (no demo client): its address and the workspace database's URL.
+
+    A test module that needs its workspace prepared before the first page load defines its own."""
+    data = tmp_path_factory.mktemp("workspace")
+    process, url = start_server(data, demo=False)
+    yield url, f"sqlite:///{data / 'workbench.db'}"
+    stop_server(process)

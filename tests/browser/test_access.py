@@ -184,10 +184,12 @@ def test_every_download_is_of_her_own_client(page, server, shot_dir, tmp_path):
     from openpyxl import load_workbook
 
     cells = " ".join(
-        str(v) for sheet in load_workbook(io.BytesIO(Path(paper).read_bytes()), read_only=True)
+        str(v)
+        for sheet in load_workbook(io.BytesIO(Path(paper).read_bytes()), read_only=True)
         for row in sheet.iter_rows(values_only=True)
-        for v in row if v is not None
-    )  # fmt: skip
+        for v in row
+        if v is not None
+    )
     assert "A-1" in cells and "B-7" not in cells and CLIENT_B not in cells and "Bharat" not in cells
 
 

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from recon.store import Store
 from recon.workspace import Workspace
 
-from .conftest import login, start_server, stop_server, wait_run_done
+from .conftest import login, wait_run_done
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=30_000)
@@ -36,14 +36,6 @@ def files(tmp_path_factory):
     for name, content in written.items():
         (folder / name).write_bytes(content)
     return {name: folder / name for name in written}
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    data = tmp_path_factory.mktemp("workspace")
-    process, url = start_server(data, demo=False)
-    yield url, f"sqlite:///{data / 'workbench.db'}"
-    stop_server(process)
 
 
 @pytest.fixture(scope="module")
@@ -157,8 +149,14 @@ def test_another_clients_download_is_refused_naming_both(page, files, workspace,
 
 def test_a_register_that_is_another_clients_data_is_asked_about_first(page, files, workspace, shot_dir):
     [acme, bharat] = sorted(workspace.clients(), key=lambda c: c.name)
-    workspace.import_file(bharat.id, "112025", files["acme-register.xlsx"].read_bytes(), "bharat.xlsx",
-                          kind="books", confirmed=True)  # fmt: skip
+    workspace.import_file(
+        bharat.id,
+        "112025",
+        files["acme-register.xlsx"].read_bytes(),
+        "bharat.xlsx",
+        kind="books",
+        confirmed=True,
+    )
     pick_client(page, ACME)
     choose_file(page, 0, files["acme-register.xlsx"])
     page.get_by_role("button", name="Import books").click()

@@ -48,11 +48,27 @@ def files(tmp_path_factory) -> dict[str, Path]:
     huge = [row.copy() for row in register]
     huge[1][7] = "1e400"
     isd_docs = [
-        {"doctyp": "ISDI", "docnum": "ISD/014", "docdt": "05-10-2025", "igst": 1800.0, "cgst": 0, "sgst": 0,
-         "cess": 0, "itcelg": "Y"},
-        {"doctyp": "ISDC", "docnum": "ISD/014", "docdt": "20-10-2025", "igst": 300.0, "cgst": 0, "sgst": 0,
-         "cess": 0, "itcelg": "Y"},
-    ]  # fmt: skip
+        {
+            "doctyp": "ISDI",
+            "docnum": "ISD/014",
+            "docdt": "05-10-2025",
+            "igst": 1800.0,
+            "cgst": 0,
+            "sgst": 0,
+            "cess": 0,
+            "itcelg": "Y",
+        },
+        {
+            "doctyp": "ISDC",
+            "docnum": "ISD/014",
+            "docdt": "20-10-2025",
+            "igst": 300.0,
+            "cgst": 0,
+            "sgst": 0,
+            "cess": 0,
+            "itcelg": "Y",
+        },
+    ]
     isd = {
         "data": {"gstin": CLIENT, "rtnprd": PERIOD, "docdata": {"isd": [{"ctin": ISD, "doclist": isd_docs}]}}
     }

@@ -19,7 +19,7 @@ from recon.match.result import CATEGORIES, CATEGORY_LABELS
 from recon.store import Store
 from recon.workspace import Workspace
 
-from .conftest import login, start_server, stop_server, tab, wait_run_done
+from .conftest import login, tab, wait_run_done
 from .conftest import open_grid as grid
 
 pytestmark = pytest.mark.browser
@@ -41,14 +41,6 @@ def demo_files(tmp_path_factory):
     broken.write_text('{"b2b": [ {"stin": ')
     files["broken"] = broken
     return corpus, files
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    data = tmp_path_factory.mktemp("workspace")
-    process, url = start_server(data, demo=False)
-    yield url, f"sqlite:///{data / 'workbench.db'}"
-    stop_server(process)
 
 
 @pytest.fixture(scope="module")

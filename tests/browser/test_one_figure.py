@@ -43,10 +43,11 @@ SCALE = 150  # ₹ 9,000 of tax becomes ₹ 13.5 L: the figures show in lakh
 
 def scaled(lines):
     return [
-        dataclasses.replace(x, taxable=x.taxable * SCALE, igst=x.igst * SCALE, cgst=x.cgst * SCALE,
-                            sgst=x.sgst * SCALE)
+        dataclasses.replace(
+            x, taxable=x.taxable * SCALE, igst=x.igst * SCALE, cgst=x.cgst * SCALE, sgst=x.sgst * SCALE
+        )
         for x in lines
-    ]  # fmt: skip
+    ]
 
 
 @pytest.fixture(scope="module")

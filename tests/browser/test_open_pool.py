@@ -21,7 +21,7 @@ from timeline_files import CLIENT, OCTOBER_INBOX, SEPTEMBER_INBOX, fy_register, 
 from recon.store import Store, decisions
 from recon.workspace import Workspace
 
-from .conftest import GRID, login, start_server, stop_server, tab, wait_run_done
+from .conftest import GRID, login, tab, wait_run_done
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=30_000)
@@ -46,14 +46,6 @@ def files(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    data = tmp_path_factory.mktemp("workspace")
-    process, url = start_server(data, demo=False)
-    yield url, f"sqlite:///{data / 'workbench.db'}"
-    stop_server(process)
-
-
-@pytest.fixture(scope="module")
 def last_month(server):
     """September as it was left: its inbox and register, SEP-2 kept Pending with a remark 34 days ago."""
     ws = Workspace(Store(server[1]), user="admin")
@@ -61,8 +53,14 @@ def last_month(server):
     for period in (AUG, SEP):
         ws.store.ensure_period(client.id, period)
     ws.import_file(client.id, SEP, ims_inbox(SEPTEMBER_INBOX), "IMS_092025.json", confirmed=True)
-    ws.import_file(client.id, SEP, fy_register(["AUG-1", "AUG-2", "SEP-1", "SEP-2"]), "Register_Sep.xlsx",
-                   kind="books", confirmed=True)  # fmt: skip
+    ws.import_file(
+        client.id,
+        SEP,
+        fy_register(["AUG-1", "AUG-2", "SEP-1", "SEP-2"]),
+        "Register_Sep.xlsx",
+        kind="books",
+        confirmed=True,
+    )
     sep_2 = ws.documents(client.id, SEP, "ims")["doc_id"].to_list()
     assert not ws.set_action(client.id, SEP, sep_2, "P", remarks=REMARK).refused
     with ws.store.engine.begin() as conn:
@@ -228,8 +226,10 @@ def test_a_quarterly_client_is_created_in_the_form_and_its_timeline_shows_quarte
     client = ws.store.client_by_gstin(CLIENT_B)
     assert client.return_frequency == "quarterly"
     mine = {CLIENT.encode(): CLIENT_B.encode()}
-    files = {SEP: [("2B_092025_GSTR2BQ.json", gstr2b(SEP, ["AUG-1", "AUG-2"]))],
-             "012026": [("Register_FY.xlsx", fy_register()), ("IMS_012026.json", ims_inbox(OCTOBER_INBOX))]}  # fmt: skip
+    files = {
+        SEP: [("2B_092025_GSTR2BQ.json", gstr2b(SEP, ["AUG-1", "AUG-2"]))],
+        "012026": [("Register_FY.xlsx", fy_register()), ("IMS_012026.json", ims_inbox(OCTOBER_INBOX))],
+    }
     for period, named in files.items():
         ws.store.ensure_period(client.id, period)
         for name, content in named:

@@ -54,7 +54,7 @@ def write_register(folder):
         f"15-Nov-2025,Deccan Packaging,Debit Note,DN/4,DP-9,15-Nov-2025,{DECCAN},5000,,450,450,,5900",
         f"18-Nov-2025,Deccan Packaging,Purchase,PUR/14,DP-31,18-Nov-2025,{DECCAN},"
         "123456.50,,11111.09,11111.09,,145678.68",
-    ]  # fmt: skip
+    ]
     path = folder / "purchase_register_nov.csv"
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -63,11 +63,23 @@ def write_register(folder):
 def write_ims(folder):
     def record(stin, inum, idt, txval, iamt, camt, samt):
         return {
-            "stin": stin, "inum": inum, "idt": idt, "inv_typ": "R", "pos": "27",
-            "val": round(txval + iamt + camt + samt, 2), "txval": txval, "iamt": iamt, "camt": camt,
-            "samt": samt, "cess": 0, "rtnprd": PERIOD, "srcform": "R1", "srcfilstatus": "Filed",
-            "action": "N", "ispendactblocked": "N",
-        }  # fmt: skip
+            "stin": stin,
+            "inum": inum,
+            "idt": idt,
+            "inv_typ": "R",
+            "pos": "27",
+            "val": round(txval + iamt + camt + samt, 2),
+            "txval": txval,
+            "iamt": iamt,
+            "camt": camt,
+            "samt": samt,
+            "cess": 0,
+            "rtnprd": PERIOD,
+            "srcform": "R1",
+            "srcfilstatus": "Filed",
+            "action": "N",
+            "ispendactblocked": "N",
+        }
 
     payload = {
         "b2b": [

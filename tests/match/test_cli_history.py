@@ -66,8 +66,15 @@ def test_pairs_through_the_cli_meet_the_precision_and_recall_bar(timeline_run):
 
 def test_every_case_is_present_and_settled_documents_are_never_new_invoices(timeline_run):
     _, _, result, truth = timeline_run
-    assert {"filed_late", "booked_late", "pending_carried", "never_filed", "portal_only", "unbooked_2b",
-            "fy_reuse"} <= set(truth["case"])  # fmt: skip
+    assert {
+        "filed_late",
+        "booked_late",
+        "pending_carried",
+        "never_filed",
+        "portal_only",
+        "unbooked_2b",
+        "fy_reuse",
+    } <= set(truth["case"])
     settled = truth.filter(pl.col("expected_category") == "settled")["books_doc_id"]
     assert settled.len() > 100
     shown_as_new = result.filter(
@@ -157,24 +164,32 @@ def test_without_history_the_csv_is_the_single_period_one_byte_for_byte(tmp_path
 # ---------------------------------------------------------------------------------------------------
 
 CLIENT = "27AAACR5055K1Z7"
-TALLY_HEADER = ["Date", "Particulars", "Voucher Type", "Voucher No.", "Supplier Invoice No.", "Supplier Invoice Date",
-                "GSTIN/UIN", "Taxable Value", "Integrated Tax Amount", "Central Tax Amount", "State Tax Amount",
-                "Cess Amount", "Gross Total"]  # fmt: skip
+TALLY_HEADER = [
+    "Date",
+    "Particulars",
+    "Voucher Type",
+    "Voucher No.",
+    "Supplier Invoice No.",
+    "Supplier Invoice Date",
+    "GSTIN/UIN",
+    "Taxable Value",
+    "Integrated Tax Amount",
+    "Central Tax Amount",
+    "State Tax Amount",
+    "Cess Amount",
+    "Gross Total",
+]
 
 
 def write_tally(path):
     rows = [
         # In the September 2B, booked in October, at two rates (one register row per rate).
-        [datetime(2025, 10, 3), "Udyog Traders", "Purchase", "PUR/25-26/0101", "UT/1041", datetime(2025, 9, 12),
-         SUPPLIER, 10000.0, None, 900.0, 900.0, None, 11800.0],
-        [datetime(2025, 10, 3), "Udyog Traders", "Purchase", "PUR/25-26/0101", "UT/1041", datetime(2025, 9, 12),
-         SUPPLIER, 2000.0, None, 60.0, 60.0, None, 2120.0],
+        [datetime(2025, 10, 3), "Udyog Traders", "Purchase", "PUR/25-26/0101", "UT/1041", datetime(2025, 9, 12), SUPPLIER, 10000.0, None, 900.0, 900.0, None, 11800.0],
+        [datetime(2025, 10, 3), "Udyog Traders", "Purchase", "PUR/25-26/0101", "UT/1041", datetime(2025, 9, 12), SUPPLIER, 2000.0, None, 60.0, 60.0, None, 2120.0],
         # Booked in September; the supplier put it in the October GSTR-1.
-        [datetime(2025, 9, 29), "Sagar Steels", "Purchase", "PUR/25-26/0090", "SS-77", datetime(2025, 9, 29),
-         OTHER, 5000.0, 900.0, None, None, None, 5900.0],
+        [datetime(2025, 9, 29), "Sagar Steels", "Purchase", "PUR/25-26/0090", "SS-77", datetime(2025, 9, 29), OTHER, 5000.0, 900.0, None, None, None, 5900.0],
         # Last year's bill of the same number as this year's SS-12: never the same document.
-        [datetime(2025, 2, 11), "Sagar Steels", "Purchase", "PUR/24-25/0400", "SS-12", datetime(2025, 2, 11),
-         OTHER, 3000.0, 540.0, None, None, None, 3540.0],
+        [datetime(2025, 2, 11), "Sagar Steels", "Purchase", "PUR/24-25/0400", "SS-12", datetime(2025, 2, 11), OTHER, 3000.0, 540.0, None, None, None, 3540.0],
     ]  # fmt: skip
     book = xlsxwriter.Workbook(str(path))
     sheet = book.add_worksheet("Purchase Register")
@@ -194,12 +209,29 @@ def write_tally(path):
 
 def write_2b(path, *, gstin=CLIENT, period: str | None = "092025"):
     invoice = {
-        "inum": "UT/1041", "typ": "R", "dt": "12-09-2025", "val": 13920, "pos": "27", "rev": "N", "itcavl": "Y",
-        "diffprcnt": 1, "txval": 12000, "igst": 0, "cgst": 960, "sgst": 960, "cess": 0, "srctyp": "Upload",
+        "inum": "UT/1041",
+        "typ": "R",
+        "dt": "12-09-2025",
+        "val": 13920,
+        "pos": "27",
+        "rev": "N",
+        "itcavl": "Y",
+        "diffprcnt": 1,
+        "txval": 12000,
+        "igst": 0,
+        "cgst": 960,
+        "sgst": 960,
+        "cess": 0,
+        "srctyp": "Upload",
         "imsStatus": "N",
-    }  # fmt: skip
-    supplier = {"ctin": SUPPLIER, "trdnm": "Udyog Traders", "supfildt": "11-10-2025", "supprd": "092025",
-                "inv": [invoice]}  # fmt: skip
+    }
+    supplier = {
+        "ctin": SUPPLIER,
+        "trdnm": "Udyog Traders",
+        "supfildt": "11-10-2025",
+        "supprd": "092025",
+        "inv": [invoice],
+    }
     data = {"gstin": gstin, "version": "GSTR2B_V4.0", "gendt": "14-10-2025", "docdata": {"b2b": [supplier]}}
     if period:
         data["rtnprd"] = period
@@ -209,10 +241,24 @@ def write_2b(path, *, gstin=CLIENT, period: str | None = "092025"):
 def write_inbox(path):
     def record(number, day, month, txval, iamt):
         return {
-            "stin": OTHER, "inum": number, "idt": f"{day}-{month}-2025", "inv_typ": "R", "pos": "27",
-            "val": txval + iamt, "txval": txval, "iamt": iamt, "camt": 0, "samt": 0, "cess": 0, "rtnprd": "102025",
-            "srcform": "R1", "srcfilstatus": "Filed", "action": "N", "ispendactblocked": "N", "hash": "cd" * 32,
-        }  # fmt: skip
+            "stin": OTHER,
+            "inum": number,
+            "idt": f"{day}-{month}-2025",
+            "inv_typ": "R",
+            "pos": "27",
+            "val": txval + iamt,
+            "txval": txval,
+            "iamt": iamt,
+            "camt": 0,
+            "samt": 0,
+            "cess": 0,
+            "rtnprd": "102025",
+            "srcform": "R1",
+            "srcfilstatus": "Filed",
+            "action": "N",
+            "ispendactblocked": "N",
+            "hash": "cd" * 32,
+        }
 
     payload = {"b2b": [record("SS-77", "29", "09", 5000, 900), record("SS-12", "06", "10", 8000, 1440)]}
     path.write_text(json.dumps(payload), encoding="utf-8")
@@ -309,8 +355,15 @@ def test_a_statement_given_as_the_portal_excel_settles_as_its_json_does(tmp_path
     timeline = generate_timeline(seed=8, n_docs=120)
     write_timeline(timeline, tmp_path, gstr2b_excel=True)
     first, second = timeline.months[:-1]
-    args = ["reconcile", "--books", str(tmp_path / books_file_name("generic", timeline.months)),
-            "--ims", str(tmp_path / IMS_FILE), "--history", str(tmp_path / gstr2b_file(second))]  # fmt: skip
+    args = [
+        "reconcile",
+        "--books",
+        str(tmp_path / books_file_name("generic", timeline.months)),
+        "--ims",
+        str(tmp_path / IMS_FILE),
+        "--history",
+        str(tmp_path / gstr2b_file(second)),
+    ]
     outs = {}
     for kind in ("json", "xlsx"):
         outs[kind] = tmp_path / f"{kind}.csv"

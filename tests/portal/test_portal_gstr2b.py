@@ -28,6 +28,7 @@ from recon.portal.service import fetch_gstr2b, fetch_ims, gstr2b_periods
 from recon.readers.gstr2b import read_gstr2b
 from recon.store import Store
 from recon.workspace import Workspace
+from tests.handwritten_files import TALLY_COLUMNS
 
 NOV, OCT, SEP = "112025", "102025", "092025"
 
@@ -271,21 +272,13 @@ def test_the_months_offered_run_back_to_the_oldest_still_claimable():
 def _register(bills: list[tuple[str, str, str, float]]) -> bytes:
     """A Tally purchase register (.xlsx) written by hand: title rows, Tally's column names; each bill is
     (supplier GSTIN, number, date, taxable) at 18 %, IGST unless the supplier is in the client's state."""
-    header = [
-        "Date",
-        "Particulars",
-        "Voucher Type",
-        "Voucher No.",
-        "Supplier Invoice No.",
-        "Supplier Invoice Date",
-        "GSTIN/UIN",
-        "Taxable Value",
-        "Integrated Tax Amount",
-        "Central Tax Amount",
-        "State Tax Amount",
-        "Invoice Value",
+    rows = [
+        ["Acme Industries Pvt Ltd"],
+        ["Purchase Register"],
+        ["1-Sep-2025 to 31-Oct-2025"],
+        [],
+        TALLY_COLUMNS,
     ]
-    rows = [["Acme Industries Pvt Ltd"], ["Purchase Register"], ["1-Sep-2025 to 31-Oct-2025"], [], header]
     for index, (gstin, number, day, taxable) in enumerate(bills, 1):
         tax = round(taxable * 0.18, 2)
         igst, half = (0.0, tax / 2) if gstin[:2] == RECIPIENT[:2] else (tax, 0.0)

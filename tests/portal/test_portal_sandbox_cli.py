@@ -30,8 +30,20 @@ def _exports(process) -> dict[str, str]:
 def test_sandbox_process_is_reachable_with_the_printed_settings(tmp_path):
     ims_file = tmp_path / "ims.json"
     ims_file.write_text(dumps_exact({"rtin": RECIPIENT, **small_ims()}))
-    command = [sys.executable, "-m", "recon", "sandbox", "--port", "0", "--ims", str(ims_file),
-               "--key-out", str(tmp_path / "key.pem"), "--otp", "112233"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "recon",
+        "sandbox",
+        "--port",
+        "0",
+        "--ims",
+        str(ims_file),
+        "--key-out",
+        str(tmp_path / "key.pem"),
+        "--otp",
+        "112233",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         env = _exports(process)
@@ -59,8 +71,10 @@ def test_sandbox_with_an_unreadable_file_says_so_without_a_traceback(tmp_path):
     bad.write_text('{"hello": []}')
     done = subprocess.run(
         [sys.executable, "-m", "recon", "sandbox", "--port", "0", "--ims", str(bad), "--gstin", RECIPIENT],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert "no IMS sections" in done.stderr
     assert "Traceback" not in done.stderr

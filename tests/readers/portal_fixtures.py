@@ -279,8 +279,15 @@ def gstr2b_workbook(
     readme.title = "Read me"
     readme["A1"] = "Goods and Services Tax - GSTR 2B"
     for r, (label, value) in enumerate(
-        [("Financial Year", "2025-26"), ("Tax Period", "November"), ("GSTIN", gstin),
-         ("Legal Name", "Amrit Textiles"), ("Date of generation", "14/12/2025")], start=3):  # fmt: skip
+        [
+            ("Financial Year", "2025-26"),
+            ("Tax Period", "November"),
+            ("GSTIN", gstin),
+            ("Legal Name", "Amrit Textiles"),
+            ("Date of generation", "14/12/2025"),
+        ],
+        start=3,
+    ):
         readme.cell(r, 1, label)
         readme.cell(r, 2, value)
     wb.create_sheet("ITC Available")["A1"] = "Summary: ITC available"

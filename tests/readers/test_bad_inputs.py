@@ -405,7 +405,7 @@ CASES = [
         check=lambda r: (
             set(docs(r)) == {"K-1", "U-1"} and r.rows_skipped == 4 and docs(r)["U-1"]["origin_rows"] == [9]
         ),
-    ),  # fmt: skip
+    ),
     Case(
         "short-gstin",
         lambda: book_csv(["27AAPFU0939F1Z", "Short", "S-1", "01-10-2025", "10", "1", "", ""]),

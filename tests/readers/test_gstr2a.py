@@ -164,12 +164,9 @@ def test_2a_excel_reads_like_2a_json():
     from recon.readers import read
 
     b2b = [
-        [UMBRA, "MH/2526/0417", "Regular", "07/11/2025", 59000, "Maharashtra", "N", 18, 30000, 0, 2700, 2700, 0,
-         "Y", "Y", "", "", "", "e-Invoice", "", ""],
-        [UMBRA, "MH/2526/0417", "Regular", "07/11/2025", 59000, "Maharashtra", "N", 18, 20000, 0, 1800, 1800, 0,
-         "Y", "Y", "", "", "", "e-Invoice", "", ""],
-        [TAAOA, "K-1", "SEZ supplies with payment", "12/11/2025", 2360, "Maharashtra", "N", 18, 2000, 360, 0, 0, 0,
-         "N", "N", "", "", "01/12/2025", "", "", ""],
+        [UMBRA, "MH/2526/0417", "Regular", "07/11/2025", 59000, "Maharashtra", "N", 18, 30000, 0, 2700, 2700, 0, "Y", "Y", "", "", "", "e-Invoice", "", ""],
+        [UMBRA, "MH/2526/0417", "Regular", "07/11/2025", 59000, "Maharashtra", "N", 18, 20000, 0, 1800, 1800, 0, "Y", "Y", "", "", "", "e-Invoice", "", ""],
+        [TAAOA, "K-1", "SEZ supplies with payment", "12/11/2025", 2360, "Maharashtra", "N", 18, 2000, 360, 0, 0, 0, "N", "N", "", "", "01/12/2025", "", "", ""],
     ]  # fmt: skip
     cdnr = [
         [

@@ -378,10 +378,8 @@ EXCEL_B2B = [
     ),
 ]
 EXCEL_CDNR = [
-    [GSPTN, "GSP Tamil", "CN-0093", "Credit Note", "Regular", "18/11/2025", 2360, "Maharashtra", "No", 18, 2000,
-     360, 0, 0, 0, "Nov'25", "11/12/2025", "Yes", "", "", "", "", ""],
-    [TAAOA, "Kerala Co", "DN/77", "Debit Note", "Regular", "21/11/2025", 1180, "Maharashtra", "No", 18, 1000,
-     180, 0, 0, 0, "Nov'25", "11/12/2025", "Yes", "", "", "", "", ""],
+    [GSPTN, "GSP Tamil", "CN-0093", "Credit Note", "Regular", "18/11/2025", 2360, "Maharashtra", "No", 18, 2000, 360, 0, 0, 0, "Nov'25", "11/12/2025", "Yes", "", "", "", "", ""],
+    [TAAOA, "Kerala Co", "DN/77", "Debit Note", "Regular", "21/11/2025", 1180, "Maharashtra", "No", 18, 1000, 180, 0, 0, 0, "Nov'25", "11/12/2025", "Yes", "", "", "", "", ""],
 ]  # fmt: skip
 EXCEL_B2BA = [
     [
@@ -538,9 +536,15 @@ def test_excel_reason_words_become_2b_codes(words, code):
 
 @pytest.mark.parametrize(
     "words, code",
-    [("Regular", "R"), ("SEZ supplies with payment of tax", "SEWP"), ("SEZ supplies without payment", "SEWOP"),
-     ("Deemed Exp", "DE"), ("Supplies to customs bonded warehouse", "CBW"), ("SEWOP", "SEWOP")],
-)  # fmt: skip
+    [
+        ("Regular", "R"),
+        ("SEZ supplies with payment of tax", "SEWP"),
+        ("SEZ supplies without payment", "SEWOP"),
+        ("Deemed Exp", "DE"),
+        ("Supplies to customs bonded warehouse", "CBW"),
+        ("SEWOP", "SEWOP"),
+    ],
+)
 def test_excel_invoice_type_words_become_codes(words, code):
     from recon.readers.gstr2b_excel import invoice_type_code
 

@@ -136,10 +136,8 @@ def gstr2b_isd_workbook() -> bytes:
         "Eligibility of ITC",
     ]
     rows = [
-        [ISD, "Head Office", "ISD Invoice", NUMBER, "05/10/2025", "HO-77", "01/10/2025", 1800, 0, 0, 0,
-         "Oct'25", "11/11/2025", "Yes"],
-        [ISD, "Head Office", "ISD Credit Note", NUMBER, "20/10/2025", "HO-77", "01/10/2025", 300, 0, 0, 0,
-         "Oct'25", "11/11/2025", "Yes"],
+        [ISD, "Head Office", "ISD Invoice", NUMBER, "05/10/2025", "HO-77", "01/10/2025", 1800, 0, 0, 0, "Oct'25", "11/11/2025", "Yes"],
+        [ISD, "Head Office", "ISD Credit Note", NUMBER, "20/10/2025", "HO-77", "01/10/2025", 300, 0, 0, 0, "Oct'25", "11/11/2025", "Yes"],
     ]  # fmt: skip
     for r, values in enumerate([headers, *rows], start=6):
         for c, value in enumerate(values, start=1):
