@@ -463,11 +463,14 @@ def fuzzy_candidates(books: pl.DataFrame, portal: pl.DataFrame, settings: Settin
     similarity = process.cpdist(
         frame["b_key"].to_list(), frame["p_key"].to_list(), scorer=fuzz.ratio, workers=1
     )
-    frame = frame.with_columns(pl.Series("similarity", similarity, dtype=pl.Float64))
+    frame = frame.with_columns(
+        pl.Series("similarity", similarity, dtype=pl.Float64),
+        _adjacent_swaps(frame["b_runs"], frame["p_runs"]),
+    )
     same_runs = (pl.col("b_runs") == pl.col("p_runs")) & (pl.col("b_runs") != "")
     partial = same_runs & ((pl.col("b_letters") == "") | (pl.col("p_letters") == ""))
     letters = same_runs & (pl.col("similarity") >= settings.fuzzy_threshold)
-    swapped = _adjacent_swap(pl.col("b_runs"), pl.col("p_runs")) & _within_tolerance(settings, exact=True)
+    swapped = pl.col("adjacent_swap") & _within_tolerance(settings, exact=True)
     swapped = swapped & (_date_gap() == 0)
     frame = frame.with_columns(
         pl.when(letters)
@@ -543,17 +546,16 @@ def _bucketed(
     return b, p
 
 
-def _adjacent_swap(b_runs: pl.Expr, p_runs: pl.Expr) -> pl.Expr:
-    """True when the digits differ only by one swap of two neighbours (1234 vs 1243, 101 vs 110)."""
-    b_digits = b_runs.str.replace_all(",", "")
-    p_digits = p_runs.str.replace_all(",", "")
-    return pl.struct(b=b_digits, p=p_digits).map_batches(
-        lambda s: pl.Series(
-            [_is_adjacent_swap(b, p) for b, p in zip(s.struct.field("b"), s.struct.field("p"), strict=True)],
-            dtype=pl.Boolean,
-        ),
-        return_dtype=pl.Boolean,
-    )
+def _adjacent_swaps(b_runs: pl.Series, p_runs: pl.Series) -> pl.Series:
+    """Per pair, whether the digits differ only by one swap of two neighbours (1234 vs 1243, 101 vs 110).
+
+    Judged here in the calling thread, as the similarity is: a Python function inside a polars expression
+    runs on polars' worker threads and can hang a server whose sessions share them (recon.present.each).
+    """
+    b_digits = b_runs.str.replace_all(",", "").to_list()
+    p_digits = p_runs.str.replace_all(",", "").to_list()
+    swaps = [_is_adjacent_swap(b, p) for b, p in zip(b_digits, p_digits, strict=True)]
+    return pl.Series("adjacent_swap", swaps, dtype=pl.Boolean)
 
 
 def _is_adjacent_swap(a: str | None, b: str | None) -> bool:
