@@ -23,10 +23,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from recon.gstin import STATES, check_char  # noqa: E402
 
 HEADERS = [
-    "Date", "Particulars", "Voucher Type", "Voucher No.", "Supplier Invoice No.", "Supplier Invoice Date",
-    "GSTIN/UIN", "Taxable Value", "Integrated Tax Amount", "Central Tax Amount", "State Tax Amount",
-    "Cess Amount", "Invoice Value",
-]  # fmt: skip
+    "Date",
+    "Particulars",
+    "Voucher Type",
+    "Voucher No.",
+    "Supplier Invoice No.",
+    "Supplier Invoice Date",
+    "GSTIN/UIN",
+    "Taxable Value",
+    "Integrated Tax Amount",
+    "Central Tax Amount",
+    "State Tax Amount",
+    "Cess Amount",
+    "Invoice Value",
+]
 
 
 def supplier_pool(rng: random.Random, count: int) -> list[tuple[str, str]]:

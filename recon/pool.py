@@ -529,13 +529,16 @@ def _kept_out(
         parts.append(
             rows.with_columns(
                 pl.concat_str(
-                    pl.lit("Past the s.16(4) deadline of "), pl.col("_deadline"),
-                    pl.lit(f" for the return of {_month_text(period)}: ITC can no longer be taken, so it is not "
-                           "matched against IMS. "),
+                    pl.lit("Past the s.16(4) deadline of "),
+                    pl.col("_deadline"),
+                    pl.lit(
+                        f" for the return of {_month_text(period)}: ITC can no longer be taken, so it is not "
+                        "matched against IMS. "
+                    ),
                     pl.col("explanation"),
                 ).alias("explanation")
             ).drop("_deadline")
-        )  # fmt: skip
+        )
     if not parts:
         return pl.DataFrame(schema=RESULT_SCHEMA)
     return pl.concat([p.select(list(RESULT_SCHEMA)) for p in parts], how="vertical")

@@ -20,10 +20,19 @@ from recon.readers import read, tabular
 
 TITLE = [["Acme Industries Pvt Ltd"], ["Purchase Register"], ["1-Apr-2025 to 31-Mar-2026"], []]
 TALLY = [
-    "Date", "Particulars", "Voucher Type", "Voucher No.", "Supplier Invoice No.", "Supplier Invoice Date",
-    "GSTIN/UIN", "Taxable Value", "Integrated Tax Amount", "Central Tax Amount", "State Tax Amount",
+    "Date",
+    "Particulars",
+    "Voucher Type",
+    "Voucher No.",
+    "Supplier Invoice No.",
+    "Supplier Invoice Date",
+    "GSTIN/UIN",
+    "Taxable Value",
+    "Integrated Tax Amount",
+    "Central Tax Amount",
+    "State Tax Amount",
     "Invoice Value",
-]  # fmt: skip
+]
 SUPPLIERS = [(UMBRA, "Umbra Trädérs"), (TAMIL, "Tamil – Agencies"), (KERALA, 'Kerala "Spices", Kochi')]
 
 
@@ -41,9 +50,22 @@ def tally_grid(invoices: int) -> list[list[str]]:
             taxable = 1000 + 37 * i + rate
             tax = round(taxable * rate / 100, 2)
             igst, half = (f"{tax:,.2f}", "") if gstin[:2] != "27" else ("", f"{tax / 2:,.2f}")
-            rows.append([f"{1 + i % 28:02d}-Nov-2025", name, kind, f"P/{i}", f"INV/{i:05d}",
-                         f"{1 + i % 27:02d}-11-2025", gstin, f"{taxable:,.2f}", igst, half, half,
-                         f"{taxable + tax:,.2f}"])  # fmt: skip
+            rows.append(
+                [
+                    f"{1 + i % 28:02d}-Nov-2025",
+                    name,
+                    kind,
+                    f"P/{i}",
+                    f"INV/{i:05d}",
+                    f"{1 + i % 27:02d}-11-2025",
+                    gstin,
+                    f"{taxable:,.2f}",
+                    igst,
+                    half,
+                    half,
+                    f"{taxable + tax:,.2f}",
+                ]
+            )
     rows.append(["", "Grand Total", "", "", "", "", "", "", "", "", "", ""])
     return rows
 

@@ -189,10 +189,13 @@ def parse_values(rows: pl.DataFrame, ctx: Context, wb: Workbook) -> pl.DataFrame
             parsed = parsed.with_columns(_bad=pl.col(column).is_not_null() & pl.col("_value").is_null())
             if parsed.get_column("_bad").any():
                 raise _bad_value_error(
-                    parsed, column, ctx, "an amount",
+                    parsed,
+                    column,
+                    ctx,
+                    "an amount",
                     "Amounts may use Indian commas, ₹/Rs., brackets or a minus for negatives; fix the cell and load again.",
                     column=header,
-                )  # fmt: skip
+                )
             rows = parsed.drop(column, "_bad").rename({"_value": column})
         if len(columns) > 1:
             # Ledger columns of one field add up; all of them blank stays blank.
@@ -213,9 +216,12 @@ def parse_values(rows: pl.DataFrame, ctx: Context, wb: Workbook) -> pl.DataFrame
         parsed = parsed.with_columns(_bad=pl.col(fld).is_not_null() & pl.col("_value").is_null())
         if parsed.get_column("_bad").any():
             raise _bad_value_error(
-                parsed, fld, ctx, "a real date",
+                parsed,
+                fld,
+                ctx,
+                "a real date",
                 "Dates are read day first (07-11-2025, 07/11/25, 07-Nov-2025); correct the cell and load again.",
-            )  # fmt: skip
+            )
         rows = parsed.drop(fld, "_bad").rename({"_value": fld})
     amount_fields = [f for f in synonyms.AMOUNT_FIELDS if f in rows.columns]
     if rows.select(pl.all_horizontal([pl.col(f).is_null() for f in amount_fields]).all()).item():
