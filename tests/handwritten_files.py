@@ -67,13 +67,26 @@ def tally_register(invoices: list[tuple[int, str]], *, title: str = "Purchase Re
                     round(taxable + tax, 2),
                 ]
             )
-    grid = [["Acme Industries Pvt Ltd"], [title], ["1-Nov-2025 to 30-Nov-2025"], [], TALLY_COLUMNS, *rows]
+    return tally_workbook(rows, span="1-Nov-2025 to 30-Nov-2025", title=title)
+
+
+def tally_workbook(
+    rows: list[list],
+    *,
+    span: str,
+    client: str = "Acme Industries Pvt Ltd",
+    title: str = "Purchase Register",
+    columns: list[str] = TALLY_COLUMNS,
+) -> bytes:
+    """Tally's Purchase Register sheet (.xlsx): the client, the title and the date span above the column
+    names, then ``rows``. Text is written as text, as the accountant typed it (a name starting with '='
+    stays a name), numbers as numbers."""
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True})
     sheet = book.add_worksheet("Purchase Register")
-    for r, row in enumerate(grid):
+    for r, row in enumerate([[client], [title], [span], [], columns, *rows]):
         for c, value in enumerate(row):
-            sheet.write(r, c, value)
+            sheet.write_string(r, c, value) if isinstance(value, str) else sheet.write_number(r, c, value)
     book.close()
     return out.getvalue()
 

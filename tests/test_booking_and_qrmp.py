@@ -20,7 +20,7 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 import xlsxwriter
-from handwritten_files import CLIENT_A, CLIENT_B, SUPPLIERS, TALLY_COLUMNS
+from handwritten_files import CLIENT_A, CLIENT_B, SUPPLIERS, tally_workbook
 
 from recon import figures
 from recon.errors import InputError
@@ -82,15 +82,7 @@ def tally(bills: list[Bill], *, span: str = "1-Jul-2025 to 31-Oct-2025") -> byte
                     round(taxable + igst + cgst + sgst, 2),
                 ]
             )
-    out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"in_memory": True})
-    sheet = book.add_worksheet("Purchase Register")
-    for r, row in enumerate(
-        [["Acme Industries Pvt Ltd"], ["Purchase Register"], [span], [], TALLY_COLUMNS, *rows]
-    ):
-        sheet.write_row(r, 0, row)
-    book.close()
-    return out.getvalue()
+    return tally_workbook(rows, span=span)
 
 
 def _amounts(bill: Bill) -> dict:

@@ -16,13 +16,12 @@ import re
 import openpyxl
 import polars as pl
 import pytest
-import xlsxwriter
 
 from recon import safe_text
 from recon.cli import main as cli
 from recon.store import Store
 from recon.workspace import Workspace
-from tests.handwritten_files import TALLY_COLUMNS, gstin_of
+from tests.handwritten_files import gstin_of, tally_workbook
 
 HOSTILE = [
     '=HYPERLINK("http://x","y")',
@@ -80,23 +79,7 @@ def tally_register() -> bytes:
                     round(taxable + igst + cgst + sgst, 2),
                 ]
             )
-    grid = [
-        ["Kaveri Components Pvt Ltd"],
-        ["Purchase Register"],
-        ["1-Nov-2025 to 30-Nov-2025"],
-        [],
-        TALLY_COLUMNS,
-        *rows,
-    ]
-    out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"in_memory": True})
-    sheet = book.add_worksheet("Purchase Register")
-    for r, row in enumerate(grid):
-        for c, value in enumerate(row):
-            # Text as text: the register holds these names as the accountant typed them.
-            sheet.write_string(r, c, value) if isinstance(value, str) else sheet.write_number(r, c, value)
-    book.close()
-    return out.getvalue()
+    return tally_workbook(rows, span="1-Nov-2025 to 30-Nov-2025", client="Kaveri Components Pvt Ltd")
 
 
 def ims_download() -> bytes:

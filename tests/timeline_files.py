@@ -14,13 +14,11 @@ Shared by tests/test_timeline.py and tests/browser/test_open_pool.py.
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass, replace
 from datetime import date
 
-import xlsxwriter
-from handwritten_files import CLIENT_A, SUPPLIERS, TALLY_COLUMNS
+from handwritten_files import CLIENT_A, SUPPLIERS, tally_workbook
 
 CLIENT = CLIENT_A
 
@@ -95,22 +93,7 @@ def fy_register(numbers: list[str] | None = None, *, taxable: dict[str, float] |
                     round(taxable + igst + cgst + sgst, 2),
                 ]
             )
-    grid = [
-        ["Acme Industries Pvt Ltd"],
-        ["Purchase Register"],
-        ["1-Aug-2025 to 31-Oct-2025"],
-        [],
-        TALLY_COLUMNS,
-        *rows,
-    ]
-    out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"in_memory": True})
-    sheet = book.add_worksheet("Purchase Register")
-    for r, row in enumerate(grid):
-        for c, value in enumerate(row):
-            sheet.write(r, c, value)
-    book.close()
-    return out.getvalue()
+    return tally_workbook(rows, span="1-Aug-2025 to 31-Oct-2025")
 
 
 def _value(bill: Bill) -> str:

@@ -3,12 +3,10 @@ workspace keeping it as the client's 2B so that a later month's open pool settle
 
 from __future__ import annotations
 
-import io
 import json
 
 import polars as pl
 import pytest
-import xlsxwriter
 from portal_helpers import (
     BOTH_TRANSPORTS,
     RECIPIENT,
@@ -28,7 +26,7 @@ from recon.portal.service import fetch_gstr2b, fetch_ims, gstr2b_periods
 from recon.readers.gstr2b import read_gstr2b
 from recon.store import Store
 from recon.workspace import Workspace
-from tests.handwritten_files import TALLY_COLUMNS
+from tests.handwritten_files import tally_workbook
 
 NOV, OCT, SEP = "112025", "102025", "092025"
 
@@ -272,13 +270,7 @@ def test_the_months_offered_run_back_to_the_oldest_still_claimable():
 def _register(bills: list[tuple[str, str, str, float]]) -> bytes:
     """A Tally purchase register (.xlsx) written by hand: title rows, Tally's column names; each bill is
     (supplier GSTIN, number, date, taxable) at 18 %, IGST unless the supplier is in the client's state."""
-    rows = [
-        ["Acme Industries Pvt Ltd"],
-        ["Purchase Register"],
-        ["1-Sep-2025 to 31-Oct-2025"],
-        [],
-        TALLY_COLUMNS,
-    ]
+    rows = []
     for index, (gstin, number, day, taxable) in enumerate(bills, 1):
         tax = round(taxable * 0.18, 2)
         igst, half = (0.0, tax / 2) if gstin[:2] == RECIPIENT[:2] else (tax, 0.0)
@@ -298,14 +290,7 @@ def _register(bills: list[tuple[str, str, str, float]]) -> bytes:
                 round(taxable + tax, 2),
             ]
         )
-    out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"in_memory": True})
-    sheet = book.add_worksheet("Purchase Register")
-    for r, row in enumerate(rows):
-        for c, value in enumerate(row):
-            sheet.write(r, c, value)
-    book.close()
-    return out.getvalue()
+    return tally_workbook(rows, span="1-Sep-2025 to 31-Oct-2025")
 
 
 def _ims_record(stin: str, number: str, day: str, taxable: str, rtnprd: str, action: str = "N") -> dict:
