@@ -104,6 +104,16 @@ def heading(title: str, client: Client | None = None, period: str | None = None)
         )
 
 
+def lazy_expander(label: str, key: str, **options):
+    """An expander whose body the page fills only while it is open (``if panel.open:``).
+
+    Streamlit sends a closed expander's contents too: a table of thousands of rows under a collapsed
+    label cost every visit its conversion and sending, and the browser its drawing. Opening it reruns the
+    page with the body (``.open`` needs the key and ``on_change``: docs/reference/streamlit-aggrid.md §5.9).
+    """
+    return st.expander(label, key=key, on_change="rerun", **options)
+
+
 def show_error(err: InputError) -> None:
     """A bad file or field: the message in words, never a traceback.
 

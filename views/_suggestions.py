@@ -14,7 +14,9 @@ import streamlit as st
 from recon.match.result import CATEGORY_LABELS
 from recon.model import ACTION_LABELS
 from views import _grid
-from views._shared import flash
+from views._shared import flash, lazy_expander
+
+SUGGESTIONS = "suggestions_open"  # the panel's open state (a test opens it by this key)
 
 
 def suggestions_panel(ws, client, period) -> None:
@@ -65,7 +67,12 @@ def _apply_suggestions(ws, client, period) -> None:
         f"{ACTION_LABELS.get(a, a)} {n:,}"
         for a, n in zip(counts["suggested_action"], counts["len"], strict=True)
     )
-    with st.expander(f"Open suggestions nobody has decided yet: {said} — see them, apply them"):
+    panel = lazy_expander(
+        f"Open suggestions nobody has decided yet: {said} — see them, apply them", SUGGESTIONS
+    )
+    with panel:
+        if not panel.open:
+            return
         st.dataframe(
             rows.select(
                 pl.col("supplier").alias("Supplier"),

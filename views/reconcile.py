@@ -12,7 +12,7 @@ from recon.pool import SETTLED, SETTLED_LABEL, month_words
 from recon.present import each, inr, inr_short, tab_label
 from recon.workspace import category_totals
 from views import _grid, _suggestions, _timeline
-from views._shared import flash, heading, require_client, show_error, show_flash, workspace
+from views._shared import flash, heading, lazy_expander, require_client, show_error, show_flash, workspace
 
 ws = workspace()
 client, period = require_client()
@@ -101,11 +101,15 @@ def not_ims_group(review: pl.DataFrame) -> None:
     apart = review.filter(pl.col("not_ims_record") & (pl.col("category") != SETTLED))
     if apart.is_empty():
         return
-    with st.expander(
+    panel = lazy_expander(
         f"Not an IMS record · {apart.height:,} · {inr_short(apart['itc'].sum())} "
         "(reverse charge, ISD, imports, ineligible: reconcile against GSTR-2B)",
+        "not_ims_open",
         icon=":material/info:",
-    ):
+    )
+    with panel:
+        if not panel.open:
+            return
         st.dataframe(
             apart.select(
                 pl.col("supplier_name").alias("Supplier"),
@@ -125,11 +129,15 @@ def settled_group(review: pl.DataFrame) -> None:
     apart = review.filter(pl.col("category") == SETTLED)
     if apart.is_empty():
         return
-    with st.expander(
+    panel = lazy_expander(
         f"{SETTLED_LABEL} ({apart.height:,}) · {inr_short(apart['itc'].sum())} "
         "(already in an earlier GSTR-2B: nothing to act on, nothing to ask the supplier)",
+        "settled_open",
         icon=":material/task_alt:",
-    ):
+    )
+    with panel:
+        if not panel.open:
+            return
         st.dataframe(
             apart.select(
                 pl.col("supplier_name").alias("Supplier"),

@@ -13,6 +13,7 @@ import pytest
 
 from recon.match import reconcile
 from recon.match.result import CATEGORIES, CATEGORY_LABELS
+from views._suggestions import SUGGESTIONS
 
 PAGE = "views/reconcile.py"
 
@@ -246,6 +247,14 @@ def test_apply_suggestions_lists_them_first_then_saves_them_as_decisions(app, wo
     assert not at.exception
     [panel] = [e for e in at.expander if e.label.startswith("Open suggestions nobody has decided yet")]
     assert f"Reject {rejects:,}" in panel.label
+    # Closed, the panel sends no rows (they cost every visit); opened, it lists them above its button.
+    assert not [d for d in at.dataframe if "Remark to the supplier" in d.value.columns]
+    with pytest.raises(KeyError):
+        at.button(key="apply_suggestions")
+    at.session_state[SUGGESTIONS] = True
+    at.run()
+    [table] = [d for d in at.dataframe if "Remark to the supplier" in d.value.columns]
+    assert len(table.value) == listed.height
     assert workspace.decisions(loaded_client.id).is_empty()  # listing saved nothing
     at.button(key="apply_suggestions").click().run()
     assert not at.exception

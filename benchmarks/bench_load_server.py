@@ -1,0 +1,291 @@
+"""Ten consultants on one server, seen from the server: Streamlit's own protocol, no browser on this machine.
+
+    python benchmarks/bench_load_server.py                       # 100,000 documents a side, 1 then 10 sessions
+    python benchmarks/bench_load_server.py --docs 20000 --sessions 1 3 --rounds 1
+    python benchmarks/bench_load_server.py --workdir /tmp/load   # keeps the prepared workspace between runs
+
+``bench_load.py`` drives ten Chromiums, and on a two-core machine they take the cores from the server they
+measure: each needs about 6 CPU seconds to draw Streamlit's page. A firm's consultants each have their own
+machine, so this script plays the browser's part on the wire instead. Each session opens Streamlit's
+websocket (``/_stcore/stream``) as the browser does and speaks its protobuf messages:
+
+1. asks for the Reconcile page of the client (``rerun_script`` with the address's page and query string);
+2. receives the sign-in form, fills the user name and password and presses Sign in (the form's widget
+   states, as the browser sends them);
+3. receives the signed-in Reconcile page until the grid's component arrives with its rows (the moment the
+   browser could start drawing it), then until the run has finished.
+
+Meanwhile another signed-in session moves between the Clients and Import pages once a second (the sidebar's
+page switch: ``rerun_script`` with the page's hash) and records how long each run takes from request to
+its last message. The server's resident memory is sampled before, during, right after the sessions close
+and after a wait, as in ``bench_load.py``.
+
+Goals (issue 13): every session has its grid within 15 s, other pages answer within 1 s meanwhile, memory
+returns near the baseline after the sessions close. What is left to the browser is drawing the page on the
+consultant's machine (``bench_load.py`` and ``bench_browser.py`` measure that part). Asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import os
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import websockets  # noqa: E402
+from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
+
+from benchmarks.bench_load import prepare, tree_cpu, tree_rss  # noqa: E402
+from tests.browser.conftest import ADMIN_PASSWORD, ADMIN_USER, start_server, stop_server  # noqa: E402
+
+TIMEOUT_S = float(os.environ.get("BENCH_LOAD_TIMEOUT_S", "300"))  # a session later than this failed
+PROBE_EVERY = 1.0
+FINISHED = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_SUCCESSFULLY")
+
+
+@dataclass
+class Page:
+    """What one run sent: its widgets by label, whether the grid came, and how the run ended."""
+
+    widgets: dict[str, str] = field(default_factory=dict)  # label -> widget id
+    headings: list[str] = field(default_factory=list)
+    pages: dict[str, str] = field(default_factory=dict)  # url path -> page script hash
+    grid_at: float | None = None
+    finished: int | None = None
+
+
+class Session:
+    """One browser tab's websocket to the app, without the browser."""
+
+    def __init__(self, socket, page: str, query: dict) -> None:
+        self.socket, self.page_name, self.query = socket, page, urlencode(query)
+        self.page_hash = ""
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def open(cls, base: str, page: str, query: dict):
+        url = base.replace("http://", "ws://") + "/_stcore/stream"
+        async with websockets.connect(
+            url, subprotocols=["streamlit"], origin=base, max_size=None, open_timeout=TIMEOUT_S
+        ) as socket:
+            yield cls(socket, page, query)
+
+    async def rerun(self, widget_states=(), page_hash: str | None = None) -> None:
+        message = BackMsg()
+        state = message.rerun_script
+        state.query_string = self.query
+        state.page_name = self.page_name
+        state.page_script_hash = self.page_hash if page_hash is None else page_hash
+        state.widget_states.widgets.extend(widget_states)
+        await self.socket.send(message.SerializeToString())
+
+    async def until_finished(self, started: float) -> Page:
+        """Read the run's messages until it finishes (a run ended early for a rerun goes on to the next)."""
+        page = Page()
+        while True:
+            raw = await asyncio.wait_for(self.socket.recv(), TIMEOUT_S)
+            message = ForwardMsg()
+            message.ParseFromString(raw)
+            kind = message.WhichOneof("type")
+            if kind == "new_session":
+                self.page_hash = message.new_session.page_script_hash or self.page_hash
+            elif kind == "navigation":
+                page.pages = {p.url_pathname: p.page_script_hash for p in message.navigation.app_pages}
+                self.page_hash = message.navigation.page_script_hash or self.page_hash
+            elif kind == "delta":
+                note_element(page, message, started)
+            elif kind == "script_finished" and message.script_finished == FINISHED:
+                page.finished = message.script_finished
+                return page
+
+    async def sign_in(self, form: Page) -> None:
+        """Type the user name and password into the sign-in form and press its button, as one message."""
+        from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+        name, password, button = (WidgetState(), WidgetState(), WidgetState())
+        name.id, name.string_value = form.widgets["User name"], ADMIN_USER
+        password.id, password.string_value = form.widgets["Password"], ADMIN_PASSWORD
+        button.id, button.trigger_value = form.widgets["Sign in"], True
+        await self.rerun([name, password, button])
+
+
+def note_element(page: Page, message: ForwardMsg, started: float) -> None:
+    delta = message.delta
+    if delta.WhichOneof("type") != "new_element":
+        return
+    element = delta.new_element
+    kind = element.WhichOneof("type")
+    if kind in ("text_input", "button"):
+        widget = getattr(element, kind)
+        page.widgets[widget.label] = widget.id
+    elif kind == "heading":
+        page.headings.append(element.heading.body)
+    elif kind == "component_instance" and "aggrid" in element.component_instance.component_name.lower():
+        page.grid_at = page.grid_at or time.perf_counter() - started
+
+
+async def open_grid(base: str, query: dict) -> dict | None:
+    """Seconds from opening the Reconcile page until the grid's rows arrive and until the run has finished."""
+    started = time.perf_counter()
+    try:
+        async with Session.open(base, "reconcile", query) as session:
+            await session.rerun()
+            form = await session.until_finished(started)
+            signed_at = time.perf_counter() - started
+            await session.sign_in(form)
+            page = await session.until_finished(started)
+            if page.grid_at is None:
+                raise RuntimeError(f"no grid on the page (widgets: {sorted(page.widgets)[:8]})")
+            return {"form": signed_at, "grid": page.grid_at, "done": time.perf_counter() - started}
+    except Exception as err:  # noqa: BLE001 - a failed session is a figure of the benchmark, not a crash
+        print(f"  a session failed: {type(err).__name__}: {str(err)[:200]}", flush=True)
+        return None
+
+
+async def probe_light_pages(base: str, query: dict, stop: asyncio.Event, times: list[float]) -> None:
+    """One signed-in session switching between Import and Clients once a second until ``stop``."""
+    async with Session.open(base, "clients", query) as session:
+        await session.rerun()
+        await session.sign_in(await session.until_finished(time.perf_counter()))
+        pages = (await session.until_finished(time.perf_counter())).pages
+        for name in itertools.cycle(("import", "clients")):
+            if stop.is_set():
+                break
+            started = time.perf_counter()
+            session.page_name = name
+            await session.rerun(page_hash=pages[name])
+            try:
+                shown = await session.until_finished(started)
+                times.append(time.perf_counter() - started)
+            except TimeoutError:
+                times.append(TIMEOUT_S)
+                continue
+            if name.title() not in shown.headings:  # signed out, or another page: not an answer
+                raise RuntimeError(f"the {name} page did not show; headings {shown.headings}")
+            rest = PROBE_EVERY - (time.perf_counter() - started)
+            if rest > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), rest)
+
+
+async def sample_rss(pid: int, stop: asyncio.Event, samples: list[int]) -> None:
+    while not stop.is_set():
+        samples.append(tree_rss(pid))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 0.25)
+
+
+async def one_round(base: str, query: dict, sessions: int, pid: int) -> dict:
+    before, cpu, started = tree_rss(pid), tree_cpu(pid), time.perf_counter()
+    stop = asyncio.Event()
+    probe_times: list[float] = []
+    samples: list[int] = []
+    probe = asyncio.create_task(probe_light_pages(base, query, stop, probe_times))
+    sampler = asyncio.create_task(sample_rss(pid, stop, samples))
+    await asyncio.sleep(3 * PROBE_EVERY)  # the light page answers a few times before the sessions arrive
+    quiet = len(probe_times)
+    results = await asyncio.gather(*(open_grid(base, query) for _ in range(sessions)))
+    stop.set()
+    await asyncio.gather(probe, sampler)
+    return {
+        "sessions": sessions,
+        "results": results,
+        "probe": probe_times[quiet:] or probe_times,
+        "rss_before": before,
+        "rss_peak": max(samples, default=before),
+        "rss_closed": tree_rss(pid),
+        "wall": time.perf_counter() - started,
+        "server_cpu": tree_cpu(pid) - cpu,
+    }
+
+
+async def run(base: str, query: dict, counts: list[int], rounds: int, pid: int, wait: float) -> list[dict]:
+    results = []
+    for sessions in counts:
+        for number in range(1, rounds + 1):
+            print(f"{sessions} session(s), round {number} ...", flush=True)
+            result = await one_round(base, query, sessions, pid)
+            await asyncio.sleep(wait)
+            result["rss_after_wait"] = tree_rss(pid)
+            result["load"] = os.getloadavg()[0]
+            results.append(result)
+            print_row(result, wait)
+    return results
+
+
+def mb(value: int) -> str:
+    return f"{value / 1024**2:,.0f}"
+
+
+def print_header(wait: float) -> None:
+    print(
+        f"{'N':>3} {'form max s':>10} {'grid max s':>10} {'grid med s':>10} {'done max s':>10} {'failed':>6} "
+        f"{'probe max s':>11} {'probe med s':>11} {'RSS before':>10} {'peak':>8} {'closed':>8} "
+        f"{f'+{wait:.0f}s':>8} {'load':>5} {'wall s':>7} {'server CPU s':>12}   (RSS in MB)"
+    )
+
+
+def print_row(r: dict, wait: float) -> None:
+    done = [x for x in r["results"] if x is not None]
+    grids = [x["grid"] for x in done] or [float("nan")]
+    probe = r["probe"] or [float("nan")]
+    print(
+        f"{r['sessions']:>3} {max((x['form'] for x in done), default=float('nan')):>10.2f} "
+        f"{max(grids):>10.2f} {statistics.median(grids):>10.2f} "
+        f"{max((x['done'] for x in done), default=float('nan')):>10.2f} {len(r['results']) - len(done):>6} "
+        f"{max(probe):>11.2f} {statistics.median(probe):>11.2f} {mb(r['rss_before']):>10} "
+        f"{mb(r['rss_peak']):>8} {mb(r['rss_closed']):>8} {mb(r['rss_after_wait']):>8} {r['load']:>5.1f} "
+        f"{r['wall']:>7.0f} {r['server_cpu']:>12.1f}",
+        flush=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=100_000, help="documents a side (default 100,000)")
+    parser.add_argument("--sessions", type=int, nargs="+", default=[1, 10], help="session counts")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds per session count (memory growth)")
+    parser.add_argument("--wait", type=float, default=20.0, help="seconds after the sessions close")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--workdir", type=Path, default=None, help="keep the prepared workspace here")
+    parser.add_argument(
+        "--session-ttl", type=int, default=None, help="server.disconnectedSessionTTL (default: the app's)"
+    )
+    args = parser.parse_args()
+    if args.session_ttl is not None:
+        os.environ["STREAMLIT_SERVER_DISCONNECTED_SESSION_TTL"] = str(args.session_ttl)
+    with tempfile.TemporaryDirectory(prefix="bench-load-server-") as scratch:
+        folder = args.workdir or Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        client_id, period = prepare(folder, args.docs, args.seed)
+        query = {"client": client_id, "period": period}
+        print(f"load average before the server starts: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+        process, base = start_server(folder, demo=False)
+        try:
+            print_header(args.wait)
+            results = asyncio.run(run(base, query, args.sessions, args.rounds, process.pid, args.wait))
+        finally:
+            stop_server(process)
+    print("\nsummary")
+    print_header(args.wait)
+    for result in results:
+        print_row(result, args.wait)
+    print(
+        f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores"
+    )
+
+
+if __name__ == "__main__":
+    main()
