@@ -77,7 +77,9 @@ def add_import(
 def import_records(
     store: Store, client_id: int, period: str, *, active_only: bool = True
 ) -> list[ImportRecord]:
-    query = sa.select(*[c for c in imports.c if c.name != "documents"]).where(
+    # The documents are read apart; the reader's warnings (every row it doubted, up to half a megabyte
+    # for a lakh of rows) stay on record for the audit and are said when the file is imported.
+    query = sa.select(*[c for c in imports.c if c.name not in ("documents", "warnings")]).where(
         imports.c.client_id == client_id, imports.c.period == period
     )
     if active_only:

@@ -43,7 +43,6 @@ class ImportRecord:
     imported_at: datetime
     imported_by: str | None
     summary: list[str]
-    warnings: list[str]
     doc_count: int
     active: bool
     revision: int = 0
@@ -73,7 +72,6 @@ def import_of(row) -> ImportRecord:
         ImportRecord,
         row,
         summary=json.loads(row["summary"] or "[]"),
-        warnings=json.loads(row["warnings"] or "[]"),
         active=bool(row["active"]),
     )
 
