@@ -101,7 +101,7 @@ def reconcile_open_pool(
     expired_mask = past_deadline(still_open, quarter_start(period) if quarterly and period else period)
     in_pool, expired = still_open.filter(~expired_mask), still_open.filter(expired_mask)
     inbox = ims.filter(~pl.col("doc_id").is_in(swapped.implode())) if swapped.len() else ims
-    main = reconcile(in_pool, inbox, settings, links, unlinks, today)
+    main = reconcile(in_pool, inbox, settings, links, unlinks, today, quarterly=quarterly)
     # An inbox copy no books document settled with its statement twin is settled all the same: alone,
     # or with the books entry it paired with here.
     stale_main = main["portal_doc_id"].is_in(copies["portal_doc_id"].implode()).fill_null(False)

@@ -38,6 +38,11 @@ from recon.store import version_of as version_of  # a decision's version, as the
 __all__ = ["DecisionConflict", "Workspace"]  # DecisionConflict: the one error a write conflict raises
 
 
+# Raised when the rules judged by the quarter change (2: suggestions judge a credit note's Pending by the
+# quarter): a quarterly client's stored results are then redone once, a monthly client's are untouched.
+QUARTERLY_RULES = 2
+
+
 class Workspace:
     """Everything the app does for a consultant, on one store."""
 
@@ -205,7 +210,7 @@ class Workspace:
         months = self._months(client_id)
         history = months.statement_imports(period) if portal_source == "ims" else []
         if months.quarterly:  # only then: a monthly client's fingerprint stays as it was
-            inputs["quarterly"] = True
+            inputs["quarterly"] = QUARTERLY_RULES
         if history:
             inputs["history"] = history
             inputs["earlier_books"] = months.earlier_books_imports(period)
@@ -297,7 +302,8 @@ class Workspace:
                     **run,
                 )
             else:
-                frame = reconcile(self._books(client_id, period, inputs), portal, **run)
+                books = self._books(client_id, period, inputs)
+                frame = reconcile(books, portal, **run, quarterly=self.is_quarterly(client_id))
             source, used = inputs["portal_source"], inputs["settings"]
             self.store.save_results(
                 client_id, period, source, used, inputs, frame, who=self.user, operation_id=op

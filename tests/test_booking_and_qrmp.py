@@ -341,13 +341,15 @@ def test_a_quarterly_client_keeps_a_credit_note_pending_for_a_quarter_then_is_to
     today = date.today()
     recent, old = _months_before(today, 3), _months_before(today, 7)
     period = _months_before(today, 1)
-    outcomes = {}
+    outcomes, suggested = {}, {}
     for frequency, gstin in (("monthly", CLIENT_A), ("quarterly", CLIENT_B)):
         client = ws.create_client(f"Client {frequency}", gstin, period, frequency=frequency)
         download = inbox([(OCT_1, period)], notes=[("CN-RECENT", recent), ("CN-OLD", old)])
         _import(ws, client.id, period, download.replace(CLIENT_A.encode(), gstin.encode()), "IMS.json")
         notes = ws.documents(client.id, period, "ims").filter(pl.col("doc_kind") == "credit_note")
         ids = dict(zip(notes["doc_no"], notes["doc_id"], strict=True))
+        results = ws.results(client.id, period).filter(pl.col("portal_doc_id") == ids["CN-RECENT"])
+        suggested[frequency] = results.select("suggested_action", "action_reason").row(0)
         outcome = ws.set_action(
             client.id, period, list(ids.values()), "P", remarks="Awaiting the goods' return"
         )
@@ -356,6 +358,12 @@ def test_a_quarterly_client_keeps_a_credit_note_pending_for_a_quarter_then_is_to
         assert sent == ([("CN-RECENT", "P")] if frequency == "quarterly" else []), frequency
     assert "one tax period for Pending ended" in outcomes["monthly"]["CN-RECENT"]
     assert outcomes["quarterly"]["CN-RECENT"] is None  # kept Pending: the quarter after its 2B's is open
+    # The suggestion judges the same window as the decision: never a Pending the portal would drop, and
+    # never "Pending ended" to a quarterly client whose quarter is still open.
+    monthly_action, monthly_reason = suggested["monthly"]
+    assert monthly_action != "P" and "one tax period for Pending ended" in monthly_reason
+    assert suggested["quarterly"][0] == "P", suggested["quarterly"]
+    assert "Pending ended" not in suggested["quarterly"][1]
     reason = outcomes["quarterly"]["CN-OLD"]
     assert "Pending is not allowed: this credit note's one quarter for Pending ended on " in reason
     month = int(old[:2])

@@ -94,13 +94,15 @@ def suggest(
     *,
     books_rows: pl.Series | None = None,
     portal_rows: pl.Series | None = None,
+    quarterly: bool = False,
 ) -> pl.DataFrame:
     """Fill suggested_action, action_reason and action_warnings on a RESULT_SCHEMA frame.
 
     Row order and every other column are kept. ``today`` drives the credit-note Pending window and the
     s.16(4) warnings (default: the machine's date). ``books_rows`` / ``portal_rows``: when the caller
     knows them (the engine does), each result row's document as a row position in ``books`` / ``portal``
-    (null when absent) — otherwise they are found by doc_id (a document's first row).
+    (null when absent) — otherwise they are found by doc_id (a document's first row). ``quarterly``: the
+    client files quarterly (QRMP), so a credit note's Pending window runs a quarter.
     """
     today = today or date.today()
     if books_rows is None or portal_rows is None:
@@ -116,7 +118,8 @@ def suggest(
     )
     kind, first = kinds(inputs, books, portal, books_rows, portal_rows, mismatched, findings)
     # In one chunk, so the copies below gather from contiguous memory.
-    suggested = _suggested(_facts(inputs, books, portal, books_rows, portal_rows, first), today).rechunk()
+    facts = _facts(inputs, books, portal, books_rows, portal_rows, first)
+    suggested = _suggested(facts, today, quarterly).rechunk()
     return results.with_columns(
         suggested.get_column("suggested_action").gather(kind),
         _reasons(suggested, kind, mismatched, findings.get_column("_situation")),
@@ -124,7 +127,7 @@ def suggest(
     )
 
 
-def _suggested(facts: pl.DataFrame, today: date) -> pl.DataFrame:
+def _suggested(facts: pl.DataFrame, today: date, quarterly: bool = False) -> pl.DataFrame:
     """suggested_action, action_reason and action_warnings for each row of ``facts`` (see _facts).
 
     Also the reason after its first sentence (``_reason_tail``) and ``_fell_back``, for :func:`_reason`.
@@ -133,7 +136,8 @@ def _suggested(facts: pl.DataFrame, today: date) -> pl.DataFrame:
     plan = _with_findings(facts.lazy()).with_columns(
         _situation().alias("_situation"), _planned_action().alias("_planned")
     )
-    plan = _once_per_distinct(plan, pending_block_reason(today), _PENDING_INPUTS, "_pending_refused")
+    refused = pending_block_reason(today, quarterly)
+    plan = _once_per_distinct(plan, refused, _PENDING_INPUTS, "_pending_refused")
     plan = (
         plan.with_columns(
             # A document already held as Pending is not a change, and a pair still to confirm keeps the

@@ -90,7 +90,7 @@ def _results(args: argparse.Namespace, books, portal) -> tuple[pl.DataFrame, pl.
     from recon.match import reconcile
 
     if not args.history:
-        return reconcile(books.docs, portal.docs), portal.docs
+        return reconcile(books.docs, portal.docs, quarterly=args.quarterly), portal.docs
     if portal.source != "ims":
         raise InputError(
             "--history needs the IMS inbox with --ims, not a GSTR-2B: the earlier 2Bs settle, IMS is open",

@@ -7,7 +7,8 @@ pair was found, and the suggested IMS action with its reason.
 ``--history 2B.json`` (repeatable) reconciles the open pool (``recon.pool``): books documents already in an
 earlier GSTR-2B are ``settled`` and the rest are reconciled against the IMS inbox; the output then adds
 ``books_period``, ``portal_source`` and ``portal_period``. Without it the output is what it always was.
-``--quarterly``: the client files quarterly (QRMP): each ``--history`` 2B is a quarter's.
+``--quarterly``: the client files quarterly (QRMP): each ``--history`` 2B is a quarter's, and a credit
+note's suggested Pending is judged by the quarter.
 """
 
 from __future__ import annotations
@@ -47,8 +48,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument(
         "--quarterly",
         action="store_true",
-        help="the client files quarterly (QRMP): each --history GSTR-2B is a quarter's, and the s.16(4) "
-        "window is judged from the quarter's start",
+        help="the client files quarterly (QRMP): each --history GSTR-2B is a quarter's, the s.16(4) "
+        "window is judged from the quarter's start, and a suggested Pending on a credit note by the quarter",
     )
     parser.add_argument("--gstin", help="the recipient's (your client's) GSTIN")
     parser.add_argument(
@@ -249,7 +250,7 @@ def run(args: argparse.Namespace) -> int:
     from recon.match import reconcile
     from recon.match.view import joined as joined_view
 
-    results = reconcile(books.docs, portal.docs, settings)
+    results = reconcile(books.docs, portal.docs, settings, quarterly=args.quarterly)
     table = joined_view(results, books.docs, portal.docs)
     if args.out:
         out = Path(args.out)

@@ -52,17 +52,22 @@ def reconcile(
     links: Iterable[tuple[str, str]] = (),
     unlinks: Iterable[tuple[str, str]] = (),
     today: date | None = None,
+    *,
+    quarterly: bool = False,
 ) -> pl.DataFrame:
     """Pair books documents with portal documents one-to-one and explain every outcome.
 
     ``links``/``unlinks``: (books doc_id, portal doc_id) pairs the user made or forbade.
     ``today``: the date the suggested actions are judged on (credit-note Pending window, s.16(4)
     warnings); None means the machine's date. Pin it to make a result independent of the day it runs.
+    ``quarterly``: the client files quarterly (QRMP), so a credit note's Pending window is judged by the
+    quarter, as the guards and the upload judge it (docs/reference/ims-rules.md §8).
     Returns RESULT_SCHEMA rows ordered by category, supplier GSTIN, document number.
     """
     # The pairs and the leftovers are each ordered and given their suggested actions on their own thread,
     # then laid end to end in category order: no sort or copy of the whole result.
-    return pl.concat(_result_parts(books, portal, settings, links, unlinks, today), how="vertical")
+    parts = _result_parts(books, portal, settings, links, unlinks, today, quarterly)
+    return pl.concat(parts, how="vertical")
 
 
 def _in_parallel(*steps: Callable[[], T]) -> list[T]:
@@ -83,6 +88,7 @@ def _result_parts(
     links: Iterable[tuple[str, str]],
     unlinks: Iterable[tuple[str, str]],
     today: date | None,
+    quarterly: bool,
 ) -> list[pl.DataFrame]:
     """The result rows in two finished parts, in result order: the pairs, then ims_only and books_only.
 
@@ -120,8 +126,8 @@ def _result_parts(
             )
 
     return _in_parallel(
-        lambda: _finished(pair_rows(), books, portal, today),
-        lambda: _finished(leftover_rows(), books, portal, today),
+        lambda: _finished(pair_rows(), books, portal, today, quarterly),
+        lambda: _finished(leftover_rows(), books, portal, today, quarterly),
     )
 
 
@@ -142,13 +148,13 @@ class _Released:
 
 
 def _finished(
-    part: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFrame, today: date | None
+    part: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFrame, today: date | None, quarterly: bool
 ) -> pl.DataFrame:
     """A part's rows in result order, as RESULT_SCHEMA, with their suggested actions."""
     part = part.rechunk()  # gathering across chunks is several times slower
     # Suggesting reads rows, not their order: it runs while the order is found, then both are gathered.
     order, suggested = _in_parallel(
-        lambda: _row_order(part), lambda: _suggested_columns(part, books, portal, today)
+        lambda: _row_order(part), lambda: _suggested_columns(part, books, portal, today, quarterly)
     )
     return _ordered(pl.concat([part, suggested], how="horizontal"), order)
 
@@ -611,7 +617,7 @@ def _break_ties_by_id(keys: pl.DataFrame, order: pl.Series) -> pl.Series:
 
 
 def _suggested_columns(
-    results: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFrame, today: date | None
+    results: pl.DataFrame, books: pl.DataFrame, portal: pl.DataFrame, today: date | None, quarterly: bool
 ) -> pl.DataFrame:
     """suggested_action, action_reason and action_warnings per result row, from ``recon.actions``
     (docs/architecture.md §4); rows in the order given."""
@@ -624,6 +630,7 @@ def _suggested_columns(
         today,
         books_rows=results["_books_row"],
         portal_rows=results["_portal_row"],
+        quarterly=quarterly,
     )
     return suggested.select(names)
 
