@@ -4,6 +4,7 @@
     python benchmarks/bench_load.py --docs 20000 --sessions 1 3 --rounds 1
     python benchmarks/bench_load.py --workdir /tmp/load      # keeps the prepared workspace between runs
     python benchmarks/bench_load.py --browser-nice 19        # the sessions' browsers yield the cores to the server
+    python benchmarks/bench_load.py --warm                   # returning consultants: browsers that opened the app before
 
 One client's books and IMS are imported and reconciled through the workspace API (untimed, before the
 server starts), then the real app is started (``streamlit run``, loopback only, as the browser tests do).
@@ -62,6 +63,8 @@ SERVER_ONLY = False
 # machines would; the server's answers are then timed without ten page renderers competing with it.
 BROWSER_NICE = 0
 PROBE_PIDS: set[int] = set()  # the probe's own browser: another consultant's machine, never lowered
+# --warm: every session's browser has opened the app before, as a consultant's has (see new_context).
+WARM = False
 
 
 def prepare(folder: Path, docs: int, seed: int) -> tuple[int, str]:
@@ -161,13 +164,30 @@ async def sign_in(page) -> None:
     await page.get_by_text(f"Signed in as {ADMIN_USER}").wait_for(timeout=TIMEOUT_MS)
 
 
-async def open_grid(browser, url: str, tabs_shown: list[float]) -> float | None:
-    """Seconds from opening the Reconcile page in a fresh context until the grid shows its first rows.
+async def new_context(browser, warm_url: str | None):
+    """A browser context for one consultant; with ``warm_url``, one that has opened the app before.
+
+    A fresh context has an empty cache: it downloads and compiles Streamlit's and the grid's scripts, as
+    a browser does on its very first visit only. Warming it (untimed) opens the app's sign-in page and a
+    grid-free page, so the timed visit is a returning consultant's.
+    """
+    context = await browser.new_context(viewport={"width": 1366, "height": 768})
+    if warm_url:
+        page = await context.new_page()
+        await page.goto(warm_url, timeout=TIMEOUT_MS)
+        await page.get_by_test_id("stForm").wait_for(timeout=TIMEOUT_MS)
+        await page.close()
+    return context
+
+
+async def open_grid(browser, url: str, tabs_shown: list[float], context=None) -> float | None:
+    """Seconds from opening the Reconcile page until the grid shows its first rows (in ``context``, else
+    a fresh one).
 
     On the way, the time until the tab labels show (the server has computed the client's table and sent
     the page) goes to ``tabs_shown``: what is left after it is sending and drawing the grid's rows.
     """
-    context = await browser.new_context(viewport={"width": 1366, "height": 768})
+    context = context or await browser.new_context(viewport={"width": 1366, "height": 768})
     try:
         page = await context.new_page()
         if SERVER_ONLY:
@@ -249,7 +269,11 @@ async def one_round(browsers, base: str, client_id: int, period: str, sessions: 
     sampler = asyncio.create_task(sample_rss(pid, stop, rss_samples, cpu_seen))
     await asyncio.sleep(PROBE_EVERY)  # the light page answers once before the sessions arrive
     tabs: list[float] = []
-    grid_times = await asyncio.gather(*(open_grid(browser, reconcile, tabs) for _ in range(sessions)))
+    contexts = [None] * sessions
+    if WARM:  # the consultants' browsers have opened the app before (their caches hold its scripts)
+        contexts = [await new_context(browser, clients) for _ in range(sessions)]
+        server_cpu, client_cpu = tree_cpu(pid), browser_cpu(cpu_seen)
+    grid_times = await asyncio.gather(*(open_grid(browser, reconcile, tabs, context) for context in contexts))
     stop.set()
     await asyncio.gather(probe, sampler)
     return {
@@ -343,10 +367,16 @@ def main() -> None:
         default=0,
         help="run the browsers at this niceness (e.g. 19): the server is not kept from its cores by them",
     )
+    parser.add_argument(
+        "--warm",
+        action="store_true",
+        help="each session's browser has opened the app before (untimed): its cache holds the scripts",
+    )
     args = parser.parse_args()
-    global SERVER_ONLY, BROWSER_NICE
+    global SERVER_ONLY, BROWSER_NICE, WARM
     SERVER_ONLY = args.server_only
     BROWSER_NICE = args.browser_nice
+    WARM = args.warm
     if args.session_ttl is not None:
         os.environ["STREAMLIT_SERVER_DISCONNECTED_SESSION_TTL"] = str(args.session_ttl)
     with tempfile.TemporaryDirectory(prefix="bench-load-") as scratch:

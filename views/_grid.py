@@ -526,7 +526,7 @@ def bulk_bar(ws, client_id, period, category, rows: pl.DataFrame, found: pl.Data
         ):
             st.session_state["pending_action"] = {"category": category, "result_ids": chosen, "action": code}
     if found is not None:
-        accept_all_button(bar, category, rows.height, found)
+        tab_wide_buttons(bar, category, rows.height, found)
     if category in ("matched", "mismatched"):
         confirm_pair_button(bar, ws, client_id, period, category, rows, chosen)
     pending = st.session_state.get("pending_action")
@@ -545,8 +545,22 @@ def accept_all_label(total: int, found: int, narrowed: bool) -> str:
     return f"Accept all {total:,} in this tab"
 
 
-def accept_all_button(bar, category: str, total: int, found: pl.DataFrame) -> None:
-    """Accept every row the search finds in the tab (every page), after the dialog states the count."""
+def other_actions_label(total: int, found: int, narrowed: bool) -> str:
+    """The popover with Reject, Pending and No action for every row found, named by the same count."""
+    if narrowed:
+        return f"Reject, Pending or No action for the {found:,} found"
+    return f"Reject, Pending or No action for all {total:,}"
+
+
+TAB_WIDE_HELP = (
+    "Acts on every row of this tab the search finds, on every page, not only the rows shown; "
+    "the next step shows the count and asks you to confirm."
+)
+
+
+def tab_wide_buttons(bar, category: str, total: int, found: pl.DataFrame) -> None:
+    """Set an action on every row the search finds in the tab (every page), after the dialog states the
+    count: Accept as a button, the others in a popover beside it (Reject and Pending ask for a remark)."""
     narrowed = found.height != total
     if bar.button(
         accept_all_label(total, found.height, narrowed),
@@ -554,14 +568,31 @@ def accept_all_button(bar, category: str, total: int, found: pl.DataFrame) -> No
         disabled=found.is_empty(),
         icon=":material/done_all:",
         width="content",
-        help="Acts on every row of this tab the search finds, on every page, not only the rows shown; "
-        "the next step shows the count and asks you to confirm.",
+        help=TAB_WIDE_HELP,
     ):
-        st.session_state["pending_action"] = {
-            "category": category,
-            "result_ids": found["result_id"].to_list(),
-            "action": "A",
-        }
+        _ask_for_all(category, found, "A")
+    with bar.popover(
+        other_actions_label(total, found.height, narrowed),
+        key=f"bulk_all_more_{category}",
+        disabled=found.is_empty(),
+        help=TAB_WIDE_HELP,
+    ):
+        for code in ("R", "P", "N"):
+            if st.button(
+                f"{ACTION_LABELS[code]} all {found.height:,}",
+                key=f"bulk_all_{code}_{category}",
+                icon=BULK_ICONS[code],
+                width="stretch",
+            ):
+                _ask_for_all(category, found, code)
+
+
+def _ask_for_all(category: str, found: pl.DataFrame, action: str) -> None:
+    st.session_state["pending_action"] = {
+        "category": category,
+        "result_ids": found["result_id"].to_list(),
+        "action": action,
+    }
 
 
 def confirm_pair_button(bar, ws, client_id, period, category, rows: pl.DataFrame, chosen: list[str]) -> None:

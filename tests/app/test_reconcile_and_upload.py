@@ -513,3 +513,34 @@ def test_accept_all_in_a_searched_tab_acts_on_every_row_found_and_says_how_many(
     saved = workspace.decisions(loaded_client.id)
     assert sorted(saved["portal_doc_id"].to_list()) == sorted(found["portal_doc_id"].to_list())
     assert set(saved["action"].to_list()) == {"A"}
+
+
+def test_reject_for_every_row_a_search_finds_asks_for_the_remark_and_saves_them_all(
+    app, workspace, loaded_client, small_pages
+):
+    matched = review_of(workspace, loaded_client).filter(
+        (pl.col("category") == "matched") & ~pl.col("not_ims_record")
+    )
+    needle = matched["supplier_gstin"].str.slice(0, 2).mode().sort()[0]
+    fields = ("supplier_name", "supplier_gstin", "books_doc_no", "portal_doc_no")
+    found = matched.filter(pl.any_horizontal(pl.col(f).str.contains(needle, literal=True) for f in fields))
+    assert small_pages < found.height < matched.height  # more than the page shows, less than the tab
+    at = app(PAGE)
+    [more] = [p.proto.popover for p in at.get("popover") if "or No action" in p.proto.popover.label]
+    assert more.label == f"Reject, Pending or No action for all {matched.height:,}"
+    at.text_input(key="view_search_matched").input(needle).run()
+    [more] = [p.proto.popover for p in at.get("popover") if "or No action" in p.proto.popover.label]
+    assert more.label == f"Reject, Pending or No action for the {found.height:,} found"
+    at.button(key="bulk_all_R_matched").click().run()
+    assert not at.exception, at.exception
+    assert any(f"**Reject** for **{found.height:,}**" in m.value for m in at.markdown)
+    at.text_area(key="confirm_remarks").input("").run()
+    click_in_dialog(at, "confirm_go")  # a Reject without a remark: refused, all of it, said in the dialog
+    assert any("needs a remark" in e.value for e in at.error)
+    assert workspace.decisions(loaded_client.id).is_empty()
+    at.text_area(key="confirm_remarks").input("Not our purchase: goods never received").run()
+    click_in_dialog(at, "confirm_go")
+    saved = workspace.decisions(loaded_client.id)
+    assert sorted(saved["portal_doc_id"].to_list()) == sorted(found["portal_doc_id"].to_list())
+    assert set(saved["action"].to_list()) == {"R"}
+    assert set(saved["remarks"].to_list()) == {"Not our purchase: goods never received"}
