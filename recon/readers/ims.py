@@ -78,6 +78,7 @@ def _read_sections(obj, name: str, recipient_gstin: str | None) -> ReadResult:
     docs, issues = canonical_frame_of_columns(columns, count, "ims", name)
     warnings.extend(issues)
     warnings.extend(_envelope_warnings(envelope, count, name))
+    warnings.extend(_filing_status_warnings(docs, name))
     return ReadResult(
         docs=docs,
         source="ims",
@@ -324,6 +325,21 @@ def _unknown_section(key: str, records, name: str) -> Issue:
         f"section '{key}' is not an IMS section known to this app; its {count} record(s) were not read",
         Where(file=name),
     )
+
+
+def _filing_status_warnings(docs, name: str) -> list[Issue]:
+    """A filing status the portal does not write (docs/reference/formats.md §1.3: Filed / Not Filed) is
+    read as not filed; say so once per value, since it holds back every suggestion to accept."""
+    statuses = docs.get_column("supplier_filing_status").drop_nulls()
+    unknown = statuses.filter(~statuses.str.strip_chars().str.to_lowercase().is_in(["filed", "not filed"]))
+    return [
+        Issue(
+            f"srcfilstatus '{value}' on {count:,} record(s) is not a status the portal writes (Filed or "
+            "Not Filed): read as not filed, so a matched one is suggested Pending, not Accept, until the supplier files",
+            Where(file=name, column="srcfilstatus"),
+        )
+        for value, count in unknown.value_counts(sort=True).iter_rows()
+    ]
 
 
 def _envelope_warnings(envelope: Envelope, count: int, name: str) -> list[Issue]:

@@ -484,3 +484,35 @@ def test_vendor_envelope_with_gstin_and_period_beside_data_is_still_ims():
     payload = {"gstin": RECIPIENT, "rtnprd": "112025", "status_cd": "1", "data": sections}
     result = read_ims(ims_bytes(payload), "vendor.json")
     assert result.docs.height == 2 and result.recipient_gstin == RECIPIENT and result.period == "112025"
+
+
+def test_a_filing_status_the_portal_does_not_write_is_read_as_not_filed_and_said_once_per_value():
+    """Hand-edited downloads carry 2A's Y/N in srcfilstatus; the portal writes Filed / Not Filed."""
+
+    def invoice(number, status):
+        return {
+            "stin": "27AAACD1234F1Z7",
+            "inum": number,
+            "idt": "04-11-2026",
+            "val": 1180,
+            "pos": "27",
+            "rtnprd": "112026",
+            "srcform": "R1",
+            "action": "N",
+            "srcfilstatus": status,
+            "txval": 1000,
+            "iamt": 0,
+            "camt": 90,
+            "samt": 90,
+            "cess": 0,
+        }
+
+    statuses = ["Filed", "NOT FILED", "Y", "Y", "y"]
+    data = {"imsDetails": {"b2b": [invoice(f"DA/{n}", s) for n, s in enumerate(statuses)]}}
+    result = read_ims(json.dumps(data).encode(), "hand_edited.json")
+    assert result.docs["supplier_filed"].to_list() == [True, False, False, False, False]
+    said = [str(w) for w in result.warnings if "srcfilstatus" in str(w)]
+    assert len(said) == 2, said  # 'Y' and 'y': each value once, with its count; Filed / NOT FILED say nothing
+    assert any("'Y' on 2 record(s)" in w and "hand_edited.json" in w for w in said)
+    assert any("'y' on 1 record(s)" in w for w in said)
+    assert all("read as not filed" in w for w in said)
