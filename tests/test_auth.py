@@ -9,9 +9,17 @@ import pytest
 import sqlalchemy as sa
 from handwritten_files import CLIENT_A, CLIENT_B, ims_download, tally_register
 
-from recon.auth import AccessDenied, Accounts, SignInLocked, first_admin_setting, idle_timeout_seconds
+from recon.auth import (
+    AccessDenied,
+    Accounts,
+    NameLock,
+    SignInLocked,
+    first_admin_setting,
+    idle_timeout_seconds,
+)
 from recon.errors import InputError
 from recon.store import Store
+from recon.store.access import UNKNOWN_PLACE
 from recon.workspace import Workspace
 
 PERIOD = "112025"
@@ -234,6 +242,9 @@ def people(store, quick_hashes):
     return {"accounts": accounts, "clock": clock, "admin": admin, "asha": asha}
 
 
+COUNTING = {"limit": 5, "ceiling": 20, "lock_for": timedelta(minutes=15)}
+
+
 def fail(accounts: Accounts, name: str, times: int) -> None:
     for _ in range(times):
         assert accounts.sign_in(name, "not-her-password") is None
@@ -287,7 +298,7 @@ def test_an_admin_unlocks_a_name_and_a_consultant_cannot(people):
     fail(accounts, "asha", 4)
     with pytest.raises(SignInLocked):
         accounts.sign_in("asha", "not-her-password")
-    assert accounts.locked_names() == {"asha": clock.at + timedelta(minutes=15)}
+    assert accounts.locked_names() == {"asha": NameLock(clock.at + timedelta(minutes=15), places=1)}
     with pytest.raises(AccessDenied):
         accounts.unlock(asha, "asha")
     accounts.unlock(admin, "ASHA")
@@ -329,7 +340,7 @@ def test_failures_counted_at_the_same_moment_all_count(store):
     def note(which: Store) -> None:
         try:
             barrier.wait()
-            which.note_failed_sign_in("asha", at, limit=5, lock_for=timedelta(minutes=15))
+            which.note_failed_sign_in("asha", UNKNOWN_PLACE, at, **COUNTING)
         except Exception as err:  # noqa: BLE001 - reported below
             errors.append(err)
 
@@ -340,8 +351,8 @@ def test_failures_counted_at_the_same_moment_all_count(store):
         for thread in threads:
             thread.join()
         assert errors == []
-        assert store.sign_in_locked_until("asha", at) is None
-        until = stores[1].note_failed_sign_in("asha", at, limit=5, lock_for=timedelta(minutes=15))
-        assert until == at + timedelta(minutes=15)
+        assert store.sign_in_locked_until("asha", UNKNOWN_PLACE, at) is None
+        lock = stores[1].note_failed_sign_in("asha", UNKNOWN_PLACE, at, **COUNTING)
+        assert (lock.until, lock.everywhere) == (at + timedelta(minutes=15), False)
     finally:
         stores[1].dispose()
