@@ -250,7 +250,8 @@ class Accounts:
         everywhere = self.store.sign_in_locks(at)
         places = self.store.sign_in_place_locks(at)
         locks = {name: NameLock(max(ends), places=len(ends)) for name, ends in places.items()}
-        locks.update({name: NameLock(until, places=0) for name, until in everywhere.items()})
+        for name, until in everywhere.items():  # a place's own lock may outlast the one everywhere
+            locks[name] = NameLock(max([until, *places.get(name, [])]), places=0)
         return locks
 
     def unlock(self, by: User, name: str) -> None:
