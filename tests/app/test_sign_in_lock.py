@@ -57,6 +57,13 @@ def test_an_admin_unlocks_the_name_from_the_users_list(db_url, workspace):
     admin_at.run().switch_page("views/clients.py").run()
     assert re.fullmatch(r"locked until \d\d:\d\d from 1 address", sign_in_column(admin_at)["asha"])
     admin_at.selectbox(key="change_user_pick").select(asha.id).run()
+    assert any(
+        re.match(
+            r"Too many failed sign-ins for 'asha': signing in from 1 address is refused until \d\d:\d\d\.",
+            w.value,
+        )
+        for w in admin_at.warning
+    )
     next(b for b in admin_at.button if b.label == "Unlock sign-in").click()
     admin_at.run()
     assert sign_in_column(admin_at) == {"asha": "", "tester": ""}
