@@ -17,6 +17,7 @@ import contextlib
 import dataclasses
 import functools
 import inspect
+import ipaddress
 import logging
 import os
 import re
@@ -39,9 +40,14 @@ DEFAULT_IDLE_MINUTES = 30.0
 DEMO_LOGIN = ("demo", "demo")  # documented in the README and printed on the sign-in page when the demo is on
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,99}$")
 _HASHER = PasswordHasher()  # argon2id with the library's current recommended cost
-# Guessing passwords is slowed down per sign-in name: after this many failures in a row the name is refused
-# for a while, in every app process on the database. An unknown name is counted and refused the same way.
+# Guessing passwords is slowed down per sign-in name and the place the attempts come from (the browser's
+# address): after this many failures in a row from one place the name is refused there for a while, in
+# every app process on the database, while the same name still signs in from elsewhere (so nobody can
+# keep a colleague out by typing wrong passwords for their name). Guessing from many places is bounded
+# too: this many failures of a name from all places together refuse it everywhere. An unknown name is
+# counted and refused the same way.
 SIGN_IN_ATTEMPTS = 5
+SIGN_IN_CEILING = 20
 SIGN_IN_LOCK = timedelta(minutes=15)
 
 log = logging.getLogger(__name__)
@@ -66,6 +72,44 @@ class SignInLocked(InputError):
 def until_words(until: datetime) -> str:
     """'10:42' on the consultant's clock (Indian time, as every time on screen)."""
     return until.astimezone(ZoneInfo(INDIA_ZONE)).strftime("%H:%M")
+
+
+@dataclass(frozen=True)
+class NameLock:
+    """A sign-in name refused now: from ``places`` places (each its own five failures), or from every place
+    (``places`` 0: the ceiling across places was reached); ``until`` is when the last of it ends."""
+
+    until: datetime
+    places: int
+
+    def where(self) -> str:
+        """'from every address', 'from 1 address', 'from 2 addresses'."""
+        return (
+            "from every address"
+            if not self.places
+            else f"from {self.places} address{'es' * (self.places > 1)}"
+        )
+
+    def words(self) -> str:
+        """'locked until 10:42 from 1 address' (the users list's Sign-in column)."""
+        return f"locked until {until_words(self.until)} {self.where()}"
+
+
+def place_of(address: str | None) -> str | None:
+    """The place a sign-in attempt is counted for: an IPv4 address as it is, an IPv6 address by its /64
+    network (one home or office line gets a whole /64, so its single addresses would not bound anything);
+    None when unknown. Text that is not an address (a proxy's odd header) is a place of its own."""
+    if not address:
+        return None
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return address.strip()[:100]
+    if ip.version == 6 and ip.ipv4_mapped:
+        return str(ip.ipv4_mapped)
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 @dataclass(frozen=True)
@@ -149,24 +193,43 @@ class Accounts:
         self.store = store
         self.clock = clock  # tests move it on instead of waiting for a lock to end
 
-    def sign_in(self, name: str, password: str) -> User | None:
+    def sign_in(self, name: str, password: str, address: str | None = None) -> User | None:
         """The active user with this name and password, else None (which of the two was wrong is not said).
 
-        Raises :class:`SignInLocked` while the name is locked, and on the failure that locks it; a good
-        sign-in forgets the name's failures."""
+        ``address`` is the browser's IP address (None when unknown: all such attempts count as one place).
+        Raises :class:`SignInLocked` while the name is locked for that place or everywhere, and on the
+        failure that locks it; a good sign-in forgets the name's failures from that place only."""
         name = clean_name(name)
+        place = self.store.sign_in_place(place_of(address))
         at = self.clock().astimezone(UTC)
-        until = self.store.sign_in_locked_until(name, at)
+        until = self.store.sign_in_locked_until(name, place, at)
         if until:
             raise SignInLocked(name, until)
         user = self._verified(name, password)
         if user is None:
-            until = self.store.note_failed_sign_in(name, at, limit=SIGN_IN_ATTEMPTS, lock_for=SIGN_IN_LOCK)
-            if until:
-                raise SignInLocked(name, until)
+            lock = self.store.note_failed_sign_in(
+                name, place, at, limit=SIGN_IN_ATTEMPTS, ceiling=SIGN_IN_CEILING, lock_for=SIGN_IN_LOCK
+            )
+            if lock and lock.everywhere and lock.new:
+                self._warn_locked_everywhere(name, lock.until)
+            if lock:
+                raise SignInLocked(name, lock.until)
             return None
-        self.store.clear_sign_in_failures(name)
+        self.store.clear_sign_in_failures(name, place)
         return user
+
+    def _warn_locked_everywhere(self, name: str, until: datetime) -> None:
+        """Many places guessing one name is worth a look; only a known name is logged (a password typed
+        into the name field stays out of the log)."""
+        known = self.store.user_row(name=name) is not None
+        log.warning(
+            "sign-in name %s refused from every address until %s UTC: %d failed sign-ins from several "
+            "addresses within %d minutes",
+            name if known else "(an unknown user name)",
+            f"{until:%H:%M}",
+            SIGN_IN_CEILING,
+            SIGN_IN_LOCK.total_seconds() // 60,
+        )
 
     def _verified(self, name: str, password: str) -> User | None:
         row = self.store.user_row(name=name)
@@ -181,12 +244,18 @@ class Accounts:
             self.store.update_user(row["id"], password_hash=_HASHER.hash(password))
         return _user(row)
 
-    def locked_names(self) -> dict[str, datetime]:
-        """{sign-in name: when its lock ends} of the names refused now (for the admin's users list)."""
-        return self.store.sign_in_locks(self.clock().astimezone(UTC))
+    def locked_names(self) -> dict[str, NameLock]:
+        """{sign-in name: its lock} of the names refused now somewhere (for the admin's users list)."""
+        at = self.clock().astimezone(UTC)
+        everywhere = self.store.sign_in_locks(at)
+        places = self.store.sign_in_place_locks(at)
+        locks = {name: NameLock(max(ends), places=len(ends)) for name, ends in places.items()}
+        for name, until in everywhere.items():  # a place's own lock may outlast the one everywhere
+            locks[name] = NameLock(max([until, *places.get(name, [])]), places=0)
+        return locks
 
     def unlock(self, by: User, name: str) -> None:
-        """An admin lets a locked name sign in again at once."""
+        """An admin lets a locked name sign in again at once, from every place."""
         _require_admin(by)
         self.store.clear_sign_in_failures(clean_name(name))
 

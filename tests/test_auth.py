@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import logging
+import os
+import subprocess
+import sys
+import textwrap
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from handwritten_files import CLIENT_A, CLIENT_B, ims_download, tally_register
 
-from recon.auth import AccessDenied, Accounts, SignInLocked, first_admin_setting, idle_timeout_seconds
+from recon.auth import (
+    AccessDenied,
+    Accounts,
+    NameLock,
+    SignInLocked,
+    first_admin_setting,
+    idle_timeout_seconds,
+)
 from recon.errors import InputError
-from recon.store import Store
+from recon.store import Store, sign_in_failures, sign_in_key, sign_in_place_failures
+from recon.store.access import UNKNOWN_PLACE
 from recon.workspace import Workspace
 
 PERIOD = "112025"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 # Users and access live in the workspace database: checked on SQLite and on PostgreSQL (tests/conftest.py).
@@ -234,6 +251,9 @@ def people(store, quick_hashes):
     return {"accounts": accounts, "clock": clock, "admin": admin, "asha": asha}
 
 
+COUNTING = {"limit": 5, "ceiling": 20, "lock_for": timedelta(minutes=15)}
+
+
 def fail(accounts: Accounts, name: str, times: int) -> None:
     for _ in range(times):
         assert accounts.sign_in(name, "not-her-password") is None
@@ -287,7 +307,7 @@ def test_an_admin_unlocks_a_name_and_a_consultant_cannot(people):
     fail(accounts, "asha", 4)
     with pytest.raises(SignInLocked):
         accounts.sign_in("asha", "not-her-password")
-    assert accounts.locked_names() == {"asha": clock.at + timedelta(minutes=15)}
+    assert accounts.locked_names() == {"asha": NameLock(clock.at + timedelta(minutes=15), places=1)}
     with pytest.raises(AccessDenied):
         accounts.unlock(asha, "asha")
     accounts.unlock(admin, "ASHA")
@@ -329,7 +349,7 @@ def test_failures_counted_at_the_same_moment_all_count(store):
     def note(which: Store) -> None:
         try:
             barrier.wait()
-            which.note_failed_sign_in("asha", at, limit=5, lock_for=timedelta(minutes=15))
+            which.note_failed_sign_in("asha", UNKNOWN_PLACE, at, **COUNTING)
         except Exception as err:  # noqa: BLE001 - reported below
             errors.append(err)
 
@@ -340,8 +360,232 @@ def test_failures_counted_at_the_same_moment_all_count(store):
         for thread in threads:
             thread.join()
         assert errors == []
-        assert store.sign_in_locked_until("asha", at) is None
-        until = stores[1].note_failed_sign_in("asha", at, limit=5, lock_for=timedelta(minutes=15))
-        assert until == at + timedelta(minutes=15)
+        assert store.sign_in_locked_until("asha", UNKNOWN_PLACE, at) is None
+        lock = stores[1].note_failed_sign_in("asha", UNKNOWN_PLACE, at, **COUNTING)
+        assert (lock.until, lock.everywhere) == (at + timedelta(minutes=15), False)
     finally:
         stores[1].dispose()
+
+
+# --- Counted per address, so nobody keeps a colleague out ---------------------------------------------------
+
+OFFICE, HOME = "203.0.113.7", "198.51.100.4"  # documentation addresses (no one's)
+
+
+def fail_from(accounts: Accounts, name: str, address: str, times: int) -> None:
+    for _ in range(times):
+        assert accounts.sign_in(name, "not-her-password", address=address) is None
+
+
+def lock_from(accounts: Accounts, name: str, address: str) -> None:
+    fail_from(accounts, name, address, 4)
+    with pytest.raises(SignInLocked):
+        accounts.sign_in(name, "not-her-password", address=address)
+
+
+def test_five_failures_from_one_address_lock_the_name_there_and_not_elsewhere(people):
+    accounts, clock, asha = people["accounts"], people["clock"], people["asha"]
+    fail_from(accounts, "asha", OFFICE, 4)
+    with pytest.raises(SignInLocked) as raised:
+        accounts.sign_in("asha", "not-her-password", address=OFFICE)
+    assert str(raised.value).startswith("Too many failed sign-ins for 'asha'; try again after 10:45.")
+    with pytest.raises(SignInLocked):  # her own password waits there too
+        accounts.sign_in("asha", "asha-password-1", address=OFFICE)
+    assert accounts.sign_in("asha", "asha-password-1", address=HOME) == asha
+    assert accounts.sign_in("asha", "asha-password-1") == asha  # no address known: a place of its own
+    with pytest.raises(SignInLocked):  # signing in from home did not lift the office's lock
+        accounts.sign_in("asha", "asha-password-1", address=OFFICE)
+    clock.move(minutes=15, seconds=1)
+    assert accounts.sign_in("asha", "asha-password-1", address=OFFICE) == asha
+
+
+def test_a_good_sign_in_forgets_the_failures_of_its_own_address_only(people):
+    accounts, asha = people["accounts"], people["asha"]
+    fail_from(accounts, "asha", OFFICE, 4)
+    fail_from(accounts, "asha", HOME, 4)
+    assert accounts.sign_in("asha", "asha-password-1", address=HOME) == asha
+    fail_from(accounts, "asha", HOME, 4)  # home starts again from none
+    with pytest.raises(SignInLocked):  # the office's four still count
+        accounts.sign_in("asha", "not-her-password", address=OFFICE)
+
+
+def test_the_addresses_of_one_ipv6_network_count_as_one_place(people):
+    """A home or office line has a whole /64 of IPv6 addresses: changing the last part is the same place."""
+    accounts, asha = people["accounts"], people["asha"]
+    for host in range(1, 5):
+        fail_from(accounts, "asha", f"2001:db8:1:2::{host}", 1)
+    with pytest.raises(SignInLocked):
+        accounts.sign_in("asha", "not-her-password", address="2001:db8:1:2:aaaa::5")
+    assert accounts.sign_in("asha", "asha-password-1", address="2001:db8:1:3::1") == asha
+
+
+def test_twenty_failures_from_many_addresses_lock_the_name_everywhere_and_say_so(people, caplog):
+    accounts, clock, asha = people["accounts"], people["clock"], people["asha"]
+    guessers = [f"192.0.2.{i}" for i in range(1, 6)]
+    for address in guessers[:4]:
+        fail_from(accounts, "asha", address, 4)  # none of them locked on its own
+    fail_from(accounts, "asha", guessers[4], 3)
+    with caplog.at_level(logging.WARNING, logger="recon.auth"), pytest.raises(SignInLocked) as raised:
+        accounts.sign_in("asha", "not-her-password", address=guessers[4])  # the twentieth
+    assert str(raised.value).startswith("Too many failed sign-ins for 'asha'; try again after 10:45.")
+    assert [r.getMessage() for r in caplog.records if "every address" in r.getMessage()] == [
+        "sign-in name asha refused from every address until 05:15 UTC: 20 failed sign-ins from several "
+        "addresses within 15 minutes"
+    ]
+    with pytest.raises(SignInLocked):
+        accounts.sign_in("asha", "asha-password-1", address=HOME)  # an address that never failed
+    assert accounts.locked_names() == {"asha": NameLock(clock.at + timedelta(minutes=15), places=0)}
+    assert accounts.locked_names()["asha"].words() == "locked until 10:45 from every address"
+    clock.move(minutes=15, seconds=1)
+    assert accounts.sign_in("asha", "asha-password-1", address=HOME) == asha
+
+
+def test_an_unknown_name_locked_everywhere_is_not_named_in_the_log(people, caplog):
+    accounts = people["accounts"]
+    for i in range(3):
+        lock_from(accounts, "nobody", f"192.0.2.{i}")
+    fail_from(accounts, "nobody", "192.0.2.3", 4)  # nineteen
+    with caplog.at_level(logging.WARNING, logger="recon.auth"), pytest.raises(SignInLocked) as raised:
+        accounts.sign_in("nobody", "not-her-password", address="192.0.2.99")
+    assert str(raised.value).startswith("Too many failed sign-ins for 'nobody'; try again after 10:45.")
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert "every address" in logged and "nobody" not in logged
+
+
+def test_an_admin_unlock_lifts_every_address_lock_and_the_lock_everywhere(people):
+    accounts, clock, admin, asha = people["accounts"], people["clock"], people["admin"], people["asha"]
+    for address in (OFFICE, HOME):
+        lock_from(accounts, "asha", address)
+    assert accounts.locked_names() == {"asha": NameLock(clock.at + timedelta(minutes=15), places=2)}
+    assert accounts.locked_names()["asha"].words() == "locked until 10:45 from 2 addresses"
+    accounts.unlock(admin, "asha")
+    assert accounts.locked_names() == {}
+    assert accounts.sign_in("asha", "asha-password-1", address=OFFICE) == asha
+    assert accounts.sign_in("asha", "asha-password-1", address=HOME) == asha
+    for i in range(3):  # and the lock everywhere
+        lock_from(accounts, "asha", f"192.0.2.{i}")
+    fail_from(accounts, "asha", "192.0.2.3", 4)
+    with pytest.raises(SignInLocked):
+        accounts.sign_in("asha", "not-her-password", address="192.0.2.99")
+    accounts.unlock(admin, "asha")
+    assert accounts.sign_in("asha", "asha-password-1", address="192.0.2.99") == asha
+
+
+def test_the_address_is_kept_only_as_a_keyed_hash(people, store):
+    """An IP address is personal data: the table tells places apart without holding the address."""
+    fail_from(people["accounts"], "asha", OFFICE, 2)
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(sign_in_place_failures)).mappings().all()
+        key = conn.execute(sa.select(sign_in_key.c.secret)).scalar()
+    assert len(rows) == 1 and rows[0]["failures"] == 2
+    place = rows[0]["place"]
+    assert OFFICE not in place and len(place) == 64
+    assert place != hashlib.sha256(OFFICE.encode()).hexdigest()  # not a plain hash anyone can recompute
+    assert place == hmac.new(bytes.fromhex(key), OFFICE.encode(), hashlib.sha256).hexdigest()
+    other = Store(store.url)  # another app process on the database hashes the address alike
+    try:
+        assert other.sign_in_place(OFFICE) == place
+    finally:
+        other.dispose()
+
+
+def test_a_database_made_before_addresses_were_counted_opens_and_keeps_its_lock(db_url, quick_hashes):
+    """A workspace from before has the per-name table only: it gains the new tables, and a name it had
+    locked stays locked (everywhere) until that lock ends."""
+    store = Store(db_url)
+    clock = Clock()
+    accounts = Accounts(store, clock=clock)
+    asha = accounts.create_user(None, "asha", "asha-password-1", "consultant")
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE sign_in_place_failures"))
+        conn.execute(sa.text("DROP TABLE sign_in_key"))
+        conn.execute(
+            sign_in_failures.insert().values(
+                name="asha",
+                failures=0,
+                last_failed_at=clock.at,
+                locked_until=clock.at + timedelta(minutes=10),
+            )
+        )
+    store.dispose()
+    reopened = Store(db_url)
+    try:
+        accounts = Accounts(reopened, clock=clock)
+        with pytest.raises(SignInLocked):
+            accounts.sign_in("asha", "asha-password-1", address=HOME)
+        clock.move(minutes=10, seconds=1)
+        assert accounts.sign_in("asha", "asha-password-1", address=HOME) == asha
+        fail_from(accounts, "asha", OFFICE, 4)
+        with pytest.raises(SignInLocked):
+            accounts.sign_in("asha", "not-her-password", address=OFFICE)
+        assert accounts.sign_in("asha", "asha-password-1", address=HOME) == asha
+    finally:
+        reopened.dispose()
+
+
+# One server process trying wrong passwords for one name, each from the next of its addresses, saying what
+# each attempt answered.
+GUESSER = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from recon.auth import Accounts, SignInLocked
+    from recon.store import Store
+
+    url, name, addresses, folder, me = sys.argv[1:6]
+    accounts = Accounts(Store(url))
+    (Path(folder) / f"{me}.ready").touch()
+    deadline = time.monotonic() + 120
+    while len(list(Path(folder).glob("*.ready"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    for address in addresses.split(","):
+        try:
+            print("wrong" if accounts.sign_in(name, "a-wrong-password", address=address) is None else "in")
+        except SignInLocked:
+            print("locked")
+    """
+)
+
+
+def guess_in_two_processes(db_url: str, folder: Path, addresses: list[str]) -> list[str]:
+    """Both processes at once try every address in turn; every answer of both."""
+    folder.mkdir()
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", GUESSER, db_url, "asha", ",".join(addresses), str(folder), me],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        )
+        for me in ("a", "b")
+    ]
+    answers = []
+    for worker in workers:
+        out, err = worker.communicate(timeout=300)
+        assert worker.returncode == 0, err[-3000:]
+        answers += out.split()
+    return sorted(answers)
+
+
+def test_two_processes_count_one_address_and_all_addresses_together(db_url, tmp_path):
+    """Two servers on one database: three failures from one address in each lock that address (the fifth
+    and sixth are refused); then two rounds of five addresses in each reach the name's ceiling together."""
+    store = Store(db_url)
+    try:
+        asha = Accounts(store).create_user(None, "asha", "asha-password-1", "consultant")
+        assert (
+            guess_in_two_processes(db_url, tmp_path / "one", [OFFICE] * 3) == ["locked"] * 2 + ["wrong"] * 4
+        )
+        with pytest.raises(SignInLocked):
+            Accounts(store).sign_in("asha", "asha-password-1", address=OFFICE)
+        assert Accounts(store).sign_in("asha", "asha-password-1", address=HOME) == asha
+
+        store.clear_sign_in_failures("asha")  # as an admin's unlock does
+        guessers = [f"192.0.2.{i}" for i in range(1, 6)] * 2  # two failures from each in each process: 4
+        assert guess_in_two_processes(db_url, tmp_path / "many", guessers) == ["locked"] + ["wrong"] * 19
+        with pytest.raises(SignInLocked):
+            Accounts(store).sign_in("asha", "asha-password-1", address=HOME)
+    finally:
+        store.dispose()

@@ -82,7 +82,7 @@ def sign_in_page() -> None:
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
         try:
-            user = known.sign_in(name, password)
+            user = known.sign_in(name, password, address=browser_address())
         except SignInLocked as locked:
             log.warning(
                 "sign-ins refused for %s until %s", _loggable(known, name), f"{locked.until:%H:%M} UTC"
@@ -104,6 +104,14 @@ def sign_in_page() -> None:
             "IMS_WORKBENCH_ADMIN_PASSWORD (or admin_user / admin_password under [workbench] in "
             ".streamlit/secrets.toml) and restarts the app."
         )
+
+
+def browser_address() -> str | None:
+    """The address the browser connects from, which failed sign-ins are counted by (None on the server
+    itself and in tests: counted as one place). Behind a reverse proxy it is the proxy's unless the proxy
+    forwards the client's address."""
+    address = st.context.ip_address
+    return address if isinstance(address, str) else None  # AppTest's stand-in runtime answers a mock
 
 
 def _loggable(known: Accounts, name: str) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from recon.auth import ROLES, Accounts, User, until_words
+from recon.auth import ROLES, Accounts, NameLock, User, until_words
 from recon.errors import InputError
 from recon.safe_text import markdown_literal
 from views._shared import flash, show_error
@@ -25,7 +25,7 @@ def users_panel(ws, admin: User) -> None:
                 "Role": u.role,
                 "Active": "yes" if u.active else "no",
                 "Clients": "all" if u.is_admin else _client_names(accounts, u, clients),
-                "Sign-in": f"locked until {until_words(locked[u.name])}" if u.name in locked else "",
+                "Sign-in": locked[u.name].words() if u.name in locked else "",
             }
             for u in users
         ],
@@ -107,10 +107,11 @@ def change_user_form(
         st.rerun()
 
 
-def unlock_button(accounts: Accounts, admin: User, user: User, until) -> None:
+def unlock_button(accounts: Accounts, admin: User, user: User, lock: NameLock) -> None:
     name = markdown_literal(user.name)
     st.warning(
-        f"Too many failed sign-ins for '{name}': signing in is refused until {until_words(until)}.",
+        f"Too many failed sign-ins for '{name}': signing in {lock.where()} is refused until "
+        f"{until_words(lock.until)}.",
         icon=":material/lock:",
     )
     if st.button("Unlock sign-in", key=f"unlock_{user.id}", icon=":material/lock_open:"):

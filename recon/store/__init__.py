@@ -56,6 +56,8 @@ from recon.store.schema import (
     periods,
     results,
     sign_in_failures,
+    sign_in_key,
+    sign_in_place_failures,
     uploads,
     users,
 )
@@ -92,6 +94,8 @@ __all__ = [
     "process_owner",
     "results",
     "sign_in_failures",
+    "sign_in_key",
+    "sign_in_place_failures",
     "uploads",
     "users",
     "version_of",
@@ -159,7 +163,9 @@ class Store:
     user_client_ids = access.user_client_ids
     grant_client = access.grant_client
     set_user_clients = access.set_user_clients
+    sign_in_place = access.sign_in_place
     sign_in_locked_until = access.sign_in_locked_until
     note_failed_sign_in = access.note_failed_sign_in
     clear_sign_in_failures = access.clear_sign_in_failures
     sign_in_locks = access.sign_in_locks
+    sign_in_place_locks = access.sign_in_place_locks

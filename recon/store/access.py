@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from recon.store.engine import all_rows, first_row, insert_stamped, now, retrying, update_stamped, utc
-from recon.store.schema import client_access, sign_in_failures, users
+from recon.store.engine import all_rows, first_row, insert_stamped, now, retrying, scalar, update_stamped, utc
+from recon.store.schema import client_access, sign_in_failures, sign_in_key, sign_in_place_failures, users
 
 if TYPE_CHECKING:
     from recon.store import Store
@@ -85,53 +89,103 @@ def _grant(conn, user_id: int, client_id: int, who: str | None) -> None:
 
 # -- failed sign-ins -----------------------------------------------------------------------------------
 
-# A name nobody has failed with for this long is forgotten (typos of unknown names do not pile up).
+# A name nobody has failed with for this long is forgotten (typos of unknown names do not pile up, and
+# neither do the hashes of the addresses they came from).
 FORGET_FAILURES = timedelta(days=1)
+UNKNOWN_PLACE = "unknown"  # no address known (the app opened on the server itself, a test): one place
 
 
-def sign_in_locked_until(store: Store, name: str, at: datetime) -> datetime | None:
-    """When the lock on this sign-in name ends, if it is locked at ``at``."""
-    row = first_row(store.engine, sa.select(sign_in_failures).where(sign_in_failures.c.name == name[:100]))
-    until = utc(row["locked_until"]) if row else None
-    return until if until and until > at else None
+@dataclass(frozen=True)
+class SignInLock:
+    """A lock on a sign-in name: for one place only, or ``everywhere`` (the name's ceiling was reached)."""
+
+    until: datetime
+    everywhere: bool
+    new: bool = False  # this failure set it (it was not set before by another attempt)
+
+
+def sign_in_place(store: Store, address: str | None) -> str:
+    """How the place of a sign-in attempt is kept: an HMAC-SHA256 of its address under this install's key.
+
+    An IP address is personal data and counting needs only to tell places apart, so the address itself is
+    never stored (a keyed hash, not a plain one: the few billion IPv4 addresses are quickly hashed all,
+    but not without the key). Whoever holds the whole database holds the key too; the rows go after a day.
+    """
+    if not address:
+        return UNKNOWN_PLACE
+    return hmac.new(_place_key(store), address.encode(), hashlib.sha256).hexdigest()
+
+
+def _place_key(store: Store) -> bytes:
+    """This install's key, made on first use; kept on the Store object so it is read once per process."""
+    key = getattr(store, "_sign_in_key", None)
+    if key is None:
+        key = bytes.fromhex(_stored_or_new_key(store))
+        store._sign_in_key = key
+    return key
+
+
+def _stored_or_new_key(store: Store) -> str:
+    query = sa.select(sign_in_key.c.secret).where(sign_in_key.c.id == 1)
+    for _ in range(2):
+        stored = scalar(store.engine, query)
+        if stored:
+            return stored
+        try:
+            with store.engine.begin() as conn:
+                conn.execute(sign_in_key.insert().values(id=1, secret=secrets.token_hex(32)))
+        except sa.exc.IntegrityError:
+            continue  # another process made it first: read theirs
+    return scalar(store.engine, query)
+
+
+def sign_in_locked_until(store: Store, name: str, place: str, at: datetime) -> datetime | None:
+    """When the lock on this sign-in name from this place ends (the later of the name's lock everywhere
+    and the place's own), if it is locked at ``at``."""
+    name = name[:100]
+    with store.engine.connect() as conn:
+        everywhere = conn.execute(
+            sa.select(sign_in_failures.c.locked_until).where(sign_in_failures.c.name == name)
+        ).scalar()
+        here = conn.execute(
+            sa.select(sign_in_place_failures.c.locked_until).where(
+                sign_in_place_failures.c.name == name, sign_in_place_failures.c.place == place
+            )
+        ).scalar()
+    ends = [utc(until) for until in (everywhere, here) if until is not None and utc(until) > at]
+    return max(ends) if ends else None
 
 
 def note_failed_sign_in(
-    store: Store, name: str, at: datetime, *, limit: int, lock_for: timedelta
-) -> datetime | None:
-    """Count one failed sign-in for ``name``; when it is the ``limit``-th in a row (each within
-    ``lock_for`` of the one before), lock the name for ``lock_for``. When the lock ends, if locked.
+    store: Store, name: str, place: str, at: datetime, *, limit: int, ceiling: int, lock_for: timedelta
+) -> SignInLock | None:
+    """Count one failed sign-in for ``name`` from ``place``, and for the name from every place together.
 
-    One transaction under the write lock (SQLite) or the name's row lock (PostgreSQL), so two app
-    processes counting failures for one name at once add up; a row both insert first is tried again."""
+    The ``limit``-th failure in a row from one place locks the name for that place; the ``ceiling``-th
+    from all places together locks it everywhere; each for ``lock_for`` (failures count while each comes
+    within ``lock_for`` of the one before). The lock this failure met or set, if any.
+
+    One transaction under the write lock (SQLite) or the name's row lock (PostgreSQL; the name's row is
+    always locked first), so two app processes counting failures for one name at once add up; a row both
+    insert first is tried again."""
     name = name[:100]
 
-    def write() -> datetime | None:
+    def write() -> SignInLock | None:
         with store.engine.connect() as conn:
             conn.execution_options(write_lock=True)
             with conn.begin():
-                conn.execute(
-                    sign_in_failures.delete().where(sign_in_failures.c.last_failed_at < at - FORGET_FAILURES)
-                )
-                row = (
-                    conn.execute(
-                        sa.select(sign_in_failures).where(sign_in_failures.c.name == name).with_for_update()
-                    )
-                    .mappings()
-                    .first()
-                )
-                if row and row["locked_until"] and utc(row["locked_until"]) > at:
-                    return utc(row["locked_until"])  # locked meanwhile by another process: nothing to add
-                failures = _failures_after(row, at, lock_for) + 1
-                until = at + lock_for if failures >= limit else None
-                values = dict(failures=0 if until else failures, last_failed_at=at, locked_until=until)
-                if row:
-                    conn.execute(
-                        sign_in_failures.update().where(sign_in_failures.c.name == name).values(**values)
-                    )
-                else:
-                    conn.execute(sign_in_failures.insert().values(name=name, **values))
-                return until
+                _forget_old_failures(conn, at)
+                whole = _failure_row(conn, sign_in_failures, at, name=name)
+                if whole.locked:  # locked meanwhile by another process: nothing to add
+                    return SignInLock(whole.locked, everywhere=True)
+                here = _failure_row(conn, sign_in_place_failures, at, name=name, place=place)
+                if here.locked:
+                    return SignInLock(here.locked, everywhere=False)
+                everywhere = whole.count_one(at, ceiling, lock_for)
+                for_place = here.count_one(at, limit, lock_for)
+                if everywhere:
+                    return SignInLock(everywhere, everywhere=True, new=True)
+                return SignInLock(for_place, everywhere=False, new=True) if for_place else None
 
     for attempt in range(2):
         try:
@@ -142,6 +196,43 @@ def note_failed_sign_in(
     return None
 
 
+def _forget_old_failures(conn, at: datetime) -> None:
+    for table in (sign_in_failures, sign_in_place_failures):
+        conn.execute(table.delete().where(table.c.last_failed_at < at - FORGET_FAILURES))
+
+
+@dataclass
+class _FailureRow:
+    """One counter row (a name's, or a name's from one place), read under the lock, written back once."""
+
+    conn: sa.Connection
+    table: sa.Table
+    key: dict
+    row: dict | None
+    locked: datetime | None  # when its lock ends, if locked at the time read
+
+    def count_one(self, at: datetime, limit: int, lock_for: timedelta) -> datetime | None:
+        """Add this failure; when it is the ``limit``-th, lock for ``lock_for``. When the lock ends, if set."""
+        failures = _failures_after(self.row, at, lock_for) + 1
+        until = at + lock_for if failures >= limit else None
+        values = dict(failures=0 if until else failures, last_failed_at=at, locked_until=until)
+        if self.row:
+            self.conn.execute(self.table.update().where(*_matching(self.table, self.key)).values(**values))
+        else:
+            self.conn.execute(self.table.insert().values(**self.key, **values))
+        return until
+
+
+def _failure_row(conn, table: sa.Table, at: datetime, **key) -> _FailureRow:
+    row = conn.execute(sa.select(table).where(*_matching(table, key)).with_for_update()).mappings().first()
+    until = utc(row["locked_until"]) if row and row["locked_until"] else None
+    return _FailureRow(conn, table, key, dict(row) if row else None, until if until and until > at else None)
+
+
+def _matching(table: sa.Table, key: dict) -> list:
+    return [table.c[column] == value for column, value in key.items()]
+
+
 def _failures_after(row: dict | None, at: datetime, lock_for: timedelta) -> int:
     """Failures that still count at ``at``: none after a lock ended or a long pause."""
     if row is None or row["locked_until"] is not None or utc(row["last_failed_at"]) < at - lock_for:
@@ -149,16 +240,35 @@ def _failures_after(row: dict | None, at: datetime, lock_for: timedelta) -> int:
     return row["failures"]
 
 
-def clear_sign_in_failures(store: Store, name: str) -> None:
-    """Forget the failures and any lock of a sign-in name (it signed in, or an admin unlocked it)."""
+def clear_sign_in_failures(store: Store, name: str, place: str | None = None) -> None:
+    """Forget the failures and locks of a sign-in name from one place (it signed in from there), or from
+    every place and its lock everywhere (``place`` None: an admin unlocked it, or set a new password)."""
+    name = name[:100]
     with store.engine.begin() as conn:
-        conn.execute(sign_in_failures.delete().where(sign_in_failures.c.name == name[:100]))
+        where = [sign_in_place_failures.c.name == name]
+        if place is not None:
+            where.append(sign_in_place_failures.c.place == place)
+        conn.execute(sign_in_place_failures.delete().where(*where))
+        if place is None:
+            conn.execute(sign_in_failures.delete().where(sign_in_failures.c.name == name))
 
 
 def sign_in_locks(store: Store, at: datetime) -> dict[str, datetime]:
-    """{sign-in name: when its lock ends} of the names locked at ``at``."""
+    """{sign-in name: when its lock ends} of the names locked everywhere at ``at``."""
     query = sa.select(sign_in_failures.c.name, sign_in_failures.c.locked_until).where(
         sign_in_failures.c.locked_until > at
     )
     with store.engine.connect() as conn:
         return {name: utc(until) for name, until in conn.execute(query).all()}
+
+
+def sign_in_place_locks(store: Store, at: datetime) -> dict[str, list[datetime]]:
+    """{sign-in name: when each of its locks for one place ends} of the names locked somewhere at ``at``."""
+    query = sa.select(sign_in_place_failures.c.name, sign_in_place_failures.c.locked_until).where(
+        sign_in_place_failures.c.locked_until > at
+    )
+    locks: dict[str, list[datetime]] = {}
+    with store.engine.connect() as conn:
+        for name, until in conn.execute(query).all():
+            locks.setdefault(name, []).append(utc(until))
+    return locks

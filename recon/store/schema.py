@@ -187,13 +187,36 @@ client_access = sa.Table(
     sa.Column("granted_by", sa.String(100)),
 )
 
-# Failed sign-ins per sign-in name, known or not (a lock says nothing about who exists), kept here so that
-# every app process on this database counts the same failures. recon.auth decides when a name is locked.
+# Failed sign-ins, kept here so that every app process on this database counts the same failures; for any
+# name typed, known or not (a lock says nothing about who exists). recon.auth decides when a name is locked.
+# Per name from every address together: the ceiling that locks the name everywhere.
 sign_in_failures = sa.Table(
     "sign_in_failures",
     metadata,
     sa.Column("name", sa.String(100), primary_key=True),  # as typed, cleaned (recon.auth.clean_name)
+    sa.Column("failures", sa.Integer, nullable=False),  # each within the lock time of the one before
+    sa.Column("last_failed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("locked_until", sa.DateTime(timezone=True)),
+)
+
+# Per name and the place the attempts came from: a few failures lock the name for that place only, so
+# nobody keeps a colleague out from elsewhere. The place is a keyed hash of the browser's address, never
+# the address itself (recon.store.access.sign_in_place).
+sign_in_place_failures = sa.Table(
+    "sign_in_place_failures",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("place", sa.String(64), primary_key=True),  # HMAC-SHA256 hex, or "unknown"
     sa.Column("failures", sa.Integer, nullable=False),  # in a row, each within the lock time of the last
     sa.Column("last_failed_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("locked_until", sa.DateTime(timezone=True)),
+)
+
+# The key of those hashes: random, made once per workspace database (one row), so a place's hash means
+# nothing outside this install and the same address hashes alike in every app process.
+sign_in_key = sa.Table(
+    "sign_in_key",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),  # always 1
+    sa.Column("secret", sa.String(64), nullable=False),  # 32 random bytes, hex
 )
