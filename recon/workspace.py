@@ -58,11 +58,14 @@ class Workspace:
         Their name goes into the audit trail, and the store is a ``recon.auth.ScopedStore``: only the
         clients assigned to them can be listed, opened, read or written. The database pool and the caches
         stay shared with every other session (cache keys carry the client, reached only after the check).
+        Reads repeated within a moment are answered once (``recon.store.memo``): a page's run asks for
+        the same imports and settings many times.
         """
         from recon.auth import ScopedStore
+        from recon.store.memo import ReadMemo
 
         view = copy.copy(self)
-        view.store = ScopedStore(self.store, user, on_use)
+        view.store = ReadMemo(ScopedStore(self.store, user, on_use))
         view.user = user.name
         return view
 
