@@ -269,20 +269,7 @@ def identify(docs: pl.DataFrame, ctx: Context, recipient_gstin: str | None) -> p
         pl.int_range(pl.len()).over(identity).alias("_occurrence"),
         pl.col("_first_row").first().over(identity).alias("_original_row"),
     )
-    docs = docs.with_columns(
-        pl.Series(
-            "doc_id",
-            [
-                model.make_doc_id("books", g, k, n, fy, occurrence=o)
-                for g, k, n, fy, o in zip(
-                    *(docs.get_column(c).to_list() for c in ("supplier_gstin", "doc_kind", "doc_no", "fy")),
-                    docs.get_column("_occurrence").to_list(),
-                    strict=True,
-                )
-            ],
-            dtype=pl.String,
-        )
-    )
+    docs = docs.with_columns(_doc_ids(docs))
     docs = with_doc_no_key(docs)
     copies = docs.filter(pl.col("_occurrence") > 0).select("_first_row", "_original_row", "doc_no")
     for first_row, original_row, doc_no in copies.iter_rows():
@@ -292,6 +279,29 @@ def identify(docs: pl.DataFrame, ctx: Context, recipient_gstin: str | None) -> p
             "doc_no",
         )
     return _check_gstins(docs, ctx)
+
+
+PYTHON_BATCH = 50_000  # documents whose fields are Python objects at one time (per-row Python work)
+
+
+def _doc_ids(docs: pl.DataFrame) -> pl.Series:
+    """``doc_id`` of every document, computed a batch at a time: the fields of a few lakh documents as
+    Python strings would take several times the memory of the frame itself."""
+    batches = []
+    for offset in range(0, docs.height, PYTHON_BATCH):
+        batch = docs.slice(offset, PYTHON_BATCH)
+        ids = [
+            model.make_doc_id("books", g, k, n, fy, occurrence=o)
+            for g, k, n, fy, o in zip(
+                *(batch.get_column(c).to_list() for c in ("supplier_gstin", "doc_kind", "doc_no", "fy")),
+                batch.get_column("_occurrence").to_list(),
+                strict=True,
+            )
+        ]
+        batches.append(pl.Series("doc_id", ids, dtype=pl.String))
+    if not batches:
+        return pl.Series("doc_id", [], dtype=pl.String)
+    return pl.concat(batches).rechunk()
 
 
 def _recipient(docs: pl.DataFrame, option: str | None) -> pl.Expr:
