@@ -129,14 +129,7 @@ def _looked_up(frame: pl.DataFrame, key: str, lookup: pl.DataFrame, *, nulls_equ
 
 def group_documents(rows: pl.DataFrame, mapping: dict[str, str]) -> pl.DataFrame:
     """Rate-wise lines → one row per document (rule in the module docstring)."""
-    rows = rows.with_columns(
-        # "URD", "Unregistered", "NA": a purchase from an unregistered supplier has no GSTIN at all.
-        pl.when(pl.col("supplier_gstin").str.to_lowercase().str.contains(_NO_GSTIN))
-        .then(None)
-        .otherwise(pl.col("supplier_gstin").str.replace_all(r"\s+", "").str.to_uppercase())
-        .alias("supplier_gstin"),
-        pl.col("doc_no").str.strip_chars().str.to_uppercase().alias("_no_upper"),
-    )
+    rows = rows.with_columns(_supplier_gstins(rows), _numbers_upper(rows.get_column("doc_no")))
     keys = ["supplier_gstin", "_no_upper", "doc_date", "doc_kind"]
     if "voucher_no" in rows.columns:
         keys.append("voucher_no")
@@ -175,6 +168,39 @@ def group_documents(rows: pl.DataFrame, mapping: dict[str, str]) -> pl.DataFrame
     if "doc_value" in rows.columns:
         docs = docs.with_columns(_document_value(amounts).alias("doc_value"))
     return docs
+
+
+def _supplier_gstins(rows: pl.DataFrame) -> pl.Series:
+    """The supplier GSTIN column without spaces, upper-cased, and blank where it names no GSTIN.
+
+    A register names a few hundred suppliers over lakhs of rows: each distinct text is cleaned once, and
+    the column is kept as it is when no text changes (the usual export).
+    """
+    # "URD", "Unregistered", "NA": a purchase from an unregistered supplier has no GSTIN at all.
+    cleaned = (
+        pl.when(pl.col("supplier_gstin").str.to_lowercase().str.contains(_NO_GSTIN))
+        .then(None)
+        .otherwise(pl.col("supplier_gstin").str.replace_all(r"\s+", "").str.to_uppercase())
+        .alias("_cleaned")
+    )
+    lookup = rows.select(pl.col("supplier_gstin").unique()).with_columns(cleaned)
+    column = rows.get_column("supplier_gstin")
+    if lookup.get_column("supplier_gstin").equals(lookup.get_column("_cleaned")):
+        return column
+    (looked_up,) = _looked_up(rows, "supplier_gstin", lookup, nulls_equal=True)
+    return looked_up.alias("supplier_gstin")
+
+
+# Text that trimming and upper-casing leave as it is: printable ASCII without lower-case letters, and no
+# space at either end. Anything else (other scripts, accents) goes through the full Unicode rules.
+_UPPER_ASCII = r"^$|^[!-`{-~]$|^[!-`{-~][ -`{-~]*[!-`{-~]$"
+
+
+def _numbers_upper(numbers: pl.Series) -> pl.Series:
+    """``_no_upper``: the document numbers trimmed and upper-cased; the column itself when it already is."""
+    if numbers.str.contains(_UPPER_ASCII).fill_null(True).all():
+        return numbers.alias("_no_upper")
+    return numbers.str.strip_chars().str.to_uppercase().alias("_no_upper")
 
 
 def _document_value(amounts: list[str]) -> pl.Expr:
@@ -265,10 +291,7 @@ def identify(docs: pl.DataFrame, ctx: Context, recipient_gstin: str | None) -> p
         pl.col("supplier_gstin").str.slice(2, 10).alias("supplier_pan"),
     )
     identity = ["supplier_gstin", "doc_kind", "_no_upper", "fy"]
-    docs = docs.with_columns(
-        pl.int_range(pl.len()).over(identity).alias("_occurrence"),
-        pl.col("_first_row").first().over(identity).alias("_original_row"),
-    )
+    docs = docs.with_columns(*_occurrences(docs, identity))
     docs = docs.with_columns(_doc_ids(docs))
     docs = with_doc_no_key(docs)
     copies = docs.filter(pl.col("_occurrence") > 0).select("_first_row", "_original_row", "doc_no")
@@ -279,6 +302,31 @@ def identify(docs: pl.DataFrame, ctx: Context, recipient_gstin: str | None) -> p
             "doc_no",
         )
     return _check_gstins(docs, ctx)
+
+
+def _occurrences(docs: pl.DataFrame, identity: list[str]) -> list[pl.Series]:
+    """``_occurrence`` (0, 1, ... in file order) of each document among those of the same identity, and
+    ``_original_row``, the first one's row.
+
+    Only documents whose identity hashes alike can share it: those few are compared in full, the rest
+    are each the first of their identity (comparing every text of lakhs of documents takes far more memory
+    than a hash of each).
+    """
+    occurrence = pl.zeros(docs.height, dtype=pl.Int64, eager=True).alias("_occurrence")
+    original = docs.get_column("_first_row").alias("_original_row")
+    shared = docs.select(pl.struct(identity).hash().is_duplicated()).to_series()
+    if not shared.any():
+        return [occurrence, original]
+    alike = docs.select(*identity, "_first_row").filter(shared)
+    found = alike.select(
+        pl.int_range(pl.len()).over(identity).alias("_occurrence"),
+        pl.col("_first_row").first().over(identity).alias("_original_row"),
+    )
+    positions = shared.arg_true()
+    return [
+        occurrence.scatter(positions, found.get_column("_occurrence")),
+        original.clone().scatter(positions, found.get_column("_original_row")),
+    ]
 
 
 PYTHON_BATCH = 50_000  # documents whose fields are Python objects at one time (per-row Python work)
