@@ -162,12 +162,45 @@ def group_documents(rows: pl.DataFrame, mapping: dict[str, str]) -> pl.DataFrame
             pl.col("doc_value").drop_nulls().n_unique().alias("_value_distinct"),
             pl.col("doc_value").is_null().all().alias("_value_blank"),
         ]
-    docs = rows.group_by(keys, maintain_order=True).agg(aggregations)
+    docs = _grouped(rows, keys, aggregations)
     if not docs.get_column("_first_row").is_sorted():  # groups keep their first row's order already
         docs = docs.sort("_first_row")
     if "doc_value" in rows.columns:
         docs = docs.with_columns(_document_value(amounts).alias("doc_value"))
     return docs
+
+
+def _grouped(rows: pl.DataFrame, keys: list[str], aggregations: list[pl.Expr]) -> pl.DataFrame:
+    """``rows.group_by(keys, maintain_order=True).agg(aggregations)``, without comparing every row's texts
+    with every other's when each document's lines are next to each other (as registers print them)."""
+    runs = _runs(rows, keys)
+    if runs is None:
+        return rows.group_by(keys, maintain_order=True).agg(aggregations)
+    firsts = [pl.col(k).first() for k in keys]
+    return (
+        rows.with_columns(runs).group_by("_run", maintain_order=True).agg(*firsts, *aggregations).drop("_run")
+    )
+
+
+_MIX = 0x9E3779B97F4A7C15
+
+
+def _runs(rows: pl.DataFrame, keys: list[str]) -> pl.Series | None:
+    """A number per row, counting up where ``keys`` change from the row above, when no ``keys`` come back
+    after other keys (no two runs share a hash of their keys); else None.
+
+    Equal keys always hash alike, so runs that all hash differently are exactly the groups of ``keys``.
+    """
+    starts = pl.Series("_run", [True], dtype=pl.Boolean).extend_constant(False, rows.height - 1)
+    hashes = pl.zeros(rows.height, dtype=pl.UInt64, eager=True)
+    for key in keys:  # one key at a time: only one shifted copy of a column is held
+        column = rows.get_column(key)
+        starts = starts | column.ne_missing(column.shift(1))
+        hashes = hashes * _MIX + column.hash()  # wraps around: any mix of the keys' hashes will do
+    hashes = hashes.filter(starts).sort()
+    if (hashes.slice(1) == hashes.slice(0, hashes.len() - 1)).any():
+        return None
+    return starts.cast(pl.UInt32).cum_sum().set_sorted().alias("_run")
 
 
 def _supplier_gstins(rows: pl.DataFrame) -> pl.Series:

@@ -253,7 +253,16 @@ def _amounts(text: pl.Series) -> pl.Series:
     plain = direct.null_count() == text.null_count() and usable
     if plain:
         return direct.round(2)
-    return text.to_frame("_text").select(parse_amount_expr("_text")).to_series()
+    return pl.concat(
+        [
+            text.slice(offset, _PARSE_BATCH).to_frame("_text").select(parse_amount_expr("_text")).to_series()
+            for offset in range(0, max(text.len(), 1), _PARSE_BATCH)
+        ]
+    ).rechunk()
+
+
+# The text rules make a dozen working copies of a column: a batch of rows at a time, they stay small.
+_PARSE_BATCH = 1 << 16
 
 
 def _dates_and_blanks(
