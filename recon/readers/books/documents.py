@@ -162,7 +162,8 @@ def group_documents(rows: pl.DataFrame, mapping: dict[str, str]) -> pl.DataFrame
             pl.col("doc_value").drop_nulls().n_unique().alias("_value_distinct"),
             pl.col("doc_value").is_null().all().alias("_value_blank"),
         ]
-    docs = _grouped(rows, keys, aggregations)
+    sums = {f: f for f in amounts} | ({"_value_sum": "doc_value"} if "doc_value" in rows.columns else {})
+    docs = _grouped(rows, keys, aggregations, sums)
     if not docs.get_column("_first_row").is_sorted():  # groups keep their first row's order already
         docs = docs.sort("_first_row")
     if "doc_value" in rows.columns:
@@ -170,15 +171,43 @@ def group_documents(rows: pl.DataFrame, mapping: dict[str, str]) -> pl.DataFrame
     return docs
 
 
-def _grouped(rows: pl.DataFrame, keys: list[str], aggregations: list[pl.Expr]) -> pl.DataFrame:
+def _grouped(
+    rows: pl.DataFrame, keys: list[str], aggregations: list[pl.Expr], sums: dict[str, str]
+) -> pl.DataFrame:
     """``rows.group_by(keys, maintain_order=True).agg(aggregations)``, without comparing every row's texts
-    with every other's when each document's lines are next to each other (as registers print them)."""
+    with every other's when each document's lines are next to each other (as registers print them).
+
+    ``sums`` names the aggregations that are sums (output column -> summed column): see :func:`_resummed`.
+    """
     runs = _runs(rows, keys)
     if runs is None:
         return rows.group_by(keys, maintain_order=True).agg(aggregations)
     firsts = [pl.col(k).first() for k in keys]
-    return (
-        rows.with_columns(runs).group_by("_run", maintain_order=True).agg(*firsts, *aggregations).drop("_run")
+    # Flagged sorted, the runs are grouped as slices of the frame, with no table of every key.
+    docs = (
+        rows.with_columns(runs.set_sorted()).group_by("_run", maintain_order=True).agg(*firsts, *aggregations)
+    )
+    return _resummed(rows, runs, docs, sums).drop("_run")
+
+
+def _resummed(rows: pl.DataFrame, runs: pl.Series, docs: pl.DataFrame, sums: dict[str, str]) -> pl.DataFrame:
+    """``docs`` with the sums of runs of three lines or more added as the full group-by adds them.
+
+    The group-by adds a group's amounts with compensated summation, a slice of the frame left to right;
+    from the third amount on the two can differ in the last binary digit, and the same register must give
+    the same documents whichever way its lines were grouped.
+    """
+    long = docs.filter(pl.col("_lines") >= 3).get_column("_run")
+    if long.is_empty() or not sums:
+        return docs
+    columns = sorted(set(sums.values()))
+    subset = rows.select(columns).with_columns(runs).filter(runs.is_in(long.implode()))
+    resummed = subset.group_by("_run", maintain_order=True).agg(
+        pl.col(column).sum().alias(name) for name, column in sums.items()
+    )
+    positions = long - 1  # the runs count 1, 2, 3 ... in the order of the documents
+    return docs.with_columns(
+        docs.get_column(name).clone().scatter(positions, resummed.get_column(name)) for name in sums
     )
 
 
@@ -200,7 +229,7 @@ def _runs(rows: pl.DataFrame, keys: list[str]) -> pl.Series | None:
     hashes = hashes.filter(starts).sort()
     if (hashes.slice(1) == hashes.slice(0, hashes.len() - 1)).any():
         return None
-    return starts.cast(pl.UInt32).cum_sum().set_sorted().alias("_run")
+    return starts.cast(pl.UInt32).cum_sum().alias("_run")
 
 
 def _supplier_gstins(rows: pl.DataFrame) -> pl.Series:
