@@ -14,7 +14,7 @@ import polars as pl
 from recon import gstin as gstin_rules
 from recon import model
 from recon.errors import InputError
-from recon.normalise import fy_expr, with_doc_no_key
+from recon.normalise import doc_no_key_expr, fy_expr
 from recon.readers import synonyms
 from recon.readers.books.context import Context, listing
 from recon.readers.tabular import Workbook
@@ -152,14 +152,14 @@ def group_documents(rows: pl.DataFrame, mapping: dict[str, str]) -> pl.DataFrame
         # A blank cell in a taxable or tax column is zero: Tally and most ERPs print nothing for 0.
         # A column the register does not have at all stays null ("not given").
         *[pl.col(f).sum().alias(f) for f in amounts],
-        *[pl.col(f).drop_nulls().first().alias(f) for f in firsts],
+        *[_first_given(rows, f).alias(f) for f in firsts],
         *[pl.col(f).any().alias(f) for f in flags],
     ]
     if "doc_value" in rows.columns:
         aggregations += [
             pl.col("doc_value").sum().alias("_value_sum"),
-            pl.col("doc_value").drop_nulls().first().alias("_value_first"),
-            pl.col("doc_value").drop_nulls().n_unique().alias("_value_distinct"),
+            _first_given(rows, "doc_value").alias("_value_first"),
+            _given(rows, "doc_value").n_unique().alias("_value_distinct"),
             pl.col("doc_value").is_null().all().alias("_value_blank"),
         ]
     sums = {f: f for f in amounts} | ({"_value_sum": "doc_value"} if "doc_value" in rows.columns else {})
@@ -169,6 +169,16 @@ def group_documents(rows: pl.DataFrame, mapping: dict[str, str]) -> pl.DataFrame
     if "doc_value" in rows.columns:
         docs = docs.with_columns(_document_value(amounts).alias("doc_value"))
     return docs
+
+
+def _given(rows: pl.DataFrame, column: str) -> pl.Expr:
+    """The column's non-blank values in a group. Dropping blanks takes a copy of every group's values: a
+    column with no blank at all (the usual case) is taken as it is."""
+    return pl.col(column).drop_nulls() if rows.get_column(column).null_count() else pl.col(column)
+
+
+def _first_given(rows: pl.DataFrame, column: str) -> pl.Expr:
+    return _given(rows, column).first()
 
 
 def _grouped(
@@ -355,7 +365,7 @@ def identify(docs: pl.DataFrame, ctx: Context, recipient_gstin: str | None) -> p
     identity = ["supplier_gstin", "doc_kind", "_no_upper", "fy"]
     docs = docs.with_columns(*_occurrences(docs, identity))
     docs = docs.with_columns(_doc_ids(docs))
-    docs = with_doc_no_key(docs)
+    docs = docs.with_columns(_doc_no_keys(docs))
     copies = docs.filter(pl.col("_occurrence") > 0).select("_first_row", "_original_row", "doc_no")
     for first_row, original_row, doc_no in copies.iter_rows():
         ctx.warn(
@@ -412,6 +422,18 @@ def _doc_ids(docs: pl.DataFrame) -> pl.Series:
     if not batches:
         return pl.Series("doc_id", [], dtype=pl.String)
     return pl.concat(batches).rechunk()
+
+
+def _doc_no_keys(docs: pl.DataFrame) -> pl.Series:
+    """``doc_no_key`` as ``normalise.with_doc_no_key`` fills it, a batch of documents at a time: the rules
+    make a dozen working copies of the numbers."""
+    fys = [f for f in docs.get_column("fy").unique().to_list() if f]
+    key = doc_no_key_expr("doc_no", "fy", fys).alias("doc_no_key")
+    batches = [
+        docs.slice(offset, PYTHON_BATCH).select(key).to_series()
+        for offset in range(0, docs.height, PYTHON_BATCH)
+    ]
+    return pl.concat(batches).rechunk() if batches else docs.select(key).to_series()
 
 
 def _recipient(docs: pl.DataFrame, option: str | None) -> pl.Expr:
