@@ -231,15 +231,21 @@ def _runs(rows: pl.DataFrame, keys: list[str]) -> pl.Series | None:
     Equal keys always hash alike, so runs that all hash differently are exactly the groups of ``keys``.
     """
     starts = pl.Series("_run", [True], dtype=pl.Boolean).extend_constant(False, rows.height - 1)
-    hashes = pl.zeros(rows.height, dtype=pl.UInt64, eager=True)
     for key in keys:  # one key at a time: only one shifted copy of a column is held
         column = rows.get_column(key)
         starts = starts | column.ne_missing(column.shift(1))
-        hashes = hashes * _MIX + column.hash()  # wraps around: any mix of the keys' hashes will do
-    hashes = hashes.filter(starts).sort()
+    hashes = _key_hashes(rows, keys).filter(starts).sort()
     if (hashes.slice(1) == hashes.slice(0, hashes.len() - 1)).any():
         return None
     return starts.cast(pl.UInt32).cum_sum().alias("_run")
+
+
+def _key_hashes(frame: pl.DataFrame, keys: list[str]) -> pl.Series:
+    """A hash of each row's ``keys``: equal keys hash alike (blanks too). A column at a time, mixed."""
+    hashes = pl.zeros(frame.height, dtype=pl.UInt64, eager=True)
+    for key in keys:
+        hashes = hashes * _MIX + frame.get_column(key).hash()  # wraps around: any mix will do
+    return hashes
 
 
 def _supplier_gstins(rows: pl.DataFrame) -> pl.Series:
@@ -386,7 +392,7 @@ def _occurrences(docs: pl.DataFrame, identity: list[str]) -> list[pl.Series]:
     """
     occurrence = pl.zeros(docs.height, dtype=pl.Int64, eager=True).alias("_occurrence")
     original = docs.get_column("_first_row").alias("_original_row")
-    shared = docs.select(pl.struct(identity).hash().is_duplicated()).to_series()
+    shared = _key_hashes(docs, identity).is_duplicated()
     if not shared.any():
         return [occurrence, original]
     alike = docs.select(*identity, "_first_row").filter(shared)
@@ -401,7 +407,7 @@ def _occurrences(docs: pl.DataFrame, identity: list[str]) -> list[pl.Series]:
     ]
 
 
-PYTHON_BATCH = 50_000  # documents whose fields are Python objects at one time (per-row Python work)
+PYTHON_BATCH = 20_000  # documents whose fields are Python objects at one time (per-row Python work)
 
 
 def _doc_ids(docs: pl.DataFrame) -> pl.Series:
