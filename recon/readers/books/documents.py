@@ -230,10 +230,11 @@ def _runs(rows: pl.DataFrame, keys: list[str]) -> pl.Series | None:
 
     Equal keys always hash alike, so runs that all hash differently are exactly the groups of ``keys``.
     """
-    starts = pl.Series("_run", [True], dtype=pl.Boolean).extend_constant(False, rows.height - 1)
-    for key in keys:  # one key at a time: only one shifted copy of a column is held
+    changed = pl.repeat(False, rows.height - 1, dtype=pl.Boolean, eager=True)
+    for key in keys:  # each row against the row above: two views of the column, no copy
         column = rows.get_column(key)
-        starts = starts | column.ne_missing(column.shift(1))
+        changed = changed | column.slice(1).ne_missing(column.slice(0, rows.height - 1))
+    starts = pl.concat([pl.Series([True]), changed]).rechunk().alias("_run")
     hashes = _key_hashes(rows, keys).filter(starts).sort()
     if (hashes.slice(1) == hashes.slice(0, hashes.len() - 1)).any():
         return None
@@ -241,11 +242,19 @@ def _runs(rows: pl.DataFrame, keys: list[str]) -> pl.Series | None:
 
 
 def _key_hashes(frame: pl.DataFrame, keys: list[str]) -> pl.Series:
-    """A hash of each row's ``keys``: equal keys hash alike (blanks too). A column at a time, mixed."""
-    hashes = pl.zeros(frame.height, dtype=pl.UInt64, eager=True)
-    for key in keys:
-        hashes = hashes * _MIX + frame.get_column(key).hash()  # wraps around: any mix will do
-    return hashes
+    """A hash of each row's ``keys``: equal keys hash alike (blanks too). A column at a time, mixed, over
+    a batch of rows at a time (the working copies stay small)."""
+    batches = []
+    for offset in range(0, frame.height, _HASH_BATCH):
+        hashes = pl.zeros(min(_HASH_BATCH, frame.height - offset), dtype=pl.UInt64, eager=True)
+        for key in keys:
+            # wraps around: any mix of the keys' hashes will do
+            hashes = hashes * _MIX + frame.get_column(key).slice(offset, _HASH_BATCH).hash()
+        batches.append(hashes)
+    return pl.concat(batches).rechunk() if batches else pl.Series([], dtype=pl.UInt64)
+
+
+_HASH_BATCH = 1 << 16
 
 
 def _supplier_gstins(rows: pl.DataFrame) -> pl.Series:
