@@ -128,15 +128,22 @@ def _looked_up(frame: pl.DataFrame, key: str, lookup: pl.DataFrame, *, nulls_equ
 
 
 def group_documents(rows: pl.DataFrame, mapping: dict[str, str]) -> pl.DataFrame:
-    """Rate-wise lines → one row per document (rule in the module docstring)."""
-    rows = rows.with_columns(_supplier_gstins(rows), _numbers_upper(rows.get_column("doc_no")))
+    """Rate-wise lines → one row per document (rule in the module docstring).
+
+    ``rows`` is taken over: its columns change in place, and leave it as the documents take their values
+    (see :func:`_grouped`), so that a large register's lines and documents are not both held whole.
+    """
+    rows.replace_column(rows.get_column_index("supplier_gstin"), _supplier_gstins(rows))
+    rows.insert_column(rows.width, _numbers_upper(rows.get_column("doc_no")))
     keys = ["supplier_gstin", "_no_upper", "doc_date", "doc_kind"]
     if "voucher_no" in rows.columns:
         keys.append("voucher_no")
     else:
         # The n-th identical copy of a row belongs to the n-th booking of the document.
         content = [c for c in rows.columns if not c.startswith("_")]
-        rows = rows.with_columns(pl.int_range(pl.len()).over(content).alias("_copy"))
+        rows.insert_column(
+            rows.width, rows.select(pl.int_range(pl.len()).over(content).alias("_copy")).to_series()
+        )
         keys.append("_copy")
     amounts = [f for f in synonyms.AMOUNT_FIELDS if f in rows.columns and f != "doc_value"]
     flags = [c for c in rows.columns if c.startswith("_flag_")]
@@ -166,7 +173,7 @@ def group_documents(rows: pl.DataFrame, mapping: dict[str, str]) -> pl.DataFrame
     docs = _grouped(rows, keys, aggregations, sums)
     if not docs.get_column("_first_row").is_sorted():  # groups keep their first row's order already
         docs = docs.sort("_first_row")
-    if "doc_value" in rows.columns:
+    if "_value_sum" in docs.columns:
         docs = docs.with_columns(_document_value(amounts).alias("doc_value"))
     return docs
 
@@ -187,27 +194,53 @@ def _grouped(
     """``rows.group_by(keys, maintain_order=True).agg(aggregations)``, without comparing every row's texts
     with every other's when each document's lines are next to each other (as registers print them).
 
-    ``sums`` names the aggregations that are sums (output column -> summed column): see :func:`_resummed`.
+    Then the documents take their values a column at a time, and each column of ``rows`` leaves it (in
+    place) once no later aggregation reads it. ``sums`` names the aggregations that are sums (output
+    column -> summed column): see :func:`_resummed`.
     """
     runs = _runs(rows, keys)
     if runs is None:
         return rows.group_by(keys, maintain_order=True).agg(aggregations)
-    firsts = [pl.col(k).first() for k in keys]
     # Flagged sorted, the runs are grouped as slices of the frame, with no table of every key.
-    docs = (
-        rows.with_columns(runs.set_sorted()).group_by("_run", maintain_order=True).agg(*firsts, *aggregations)
-    )
-    return _resummed(rows, runs, docs, sums).drop("_run")
+    rows.insert_column(rows.width, runs.set_sorted())
+    lines = rows.group_by("_run", maintain_order=True).agg(pl.len())
+    long = lines.filter(pl.col("len") >= 3).get_column("_run")
+    del lines
+    batches = _by_column([*[pl.col(k).first() for k in keys], *aggregations])
+    parts = []
+    for i, batch in enumerate(batches):
+        part = rows.group_by("_run", maintain_order=True).agg(batch)
+        part = _resummed(rows, runs, part, long, {n: c for n, c in sums.items() if n in part.columns})
+        parts.append(part.drop("_run"))
+        later = {c for b in batches[i + 1 :] for e in b for c in e.meta.root_names()}
+        for column in {c for e in batch for c in e.meta.root_names()} - later:
+            rows.drop_in_place(column)
+    return pl.concat(parts, how="horizontal")
 
 
-def _resummed(rows: pl.DataFrame, runs: pl.Series, docs: pl.DataFrame, sums: dict[str, str]) -> pl.DataFrame:
-    """``docs`` with the sums of runs of three lines or more added as the full group-by adds them.
+def _by_column(aggregations: list[pl.Expr]) -> list[list[pl.Expr]]:
+    """The aggregations in batches, in order: those reading the same columns (or none) go together."""
+    batches: list[list[pl.Expr]] = []
+    columns: set[str] = set()
+    for aggregation in aggregations:
+        reads = set(aggregation.meta.root_names())
+        if batches and (not reads or reads == columns):
+            batches[-1].append(aggregation)
+        else:
+            batches.append([aggregation])
+            columns = reads
+    return batches
+
+
+def _resummed(
+    rows: pl.DataFrame, runs: pl.Series, docs: pl.DataFrame, long: pl.Series, sums: dict[str, str]
+) -> pl.DataFrame:
+    """``docs`` with the sums of ``long`` runs (three lines or more) added as the full group-by adds them.
 
     The group-by adds a group's amounts with compensated summation, a slice of the frame left to right;
     from the third amount on the two can differ in the last binary digit, and the same register must give
     the same documents whichever way its lines were grouped.
     """
-    long = docs.filter(pl.col("_lines") >= 3).get_column("_run")
     if long.is_empty() or not sums:
         return docs
     columns = sorted(set(sums.values()))
