@@ -24,6 +24,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+# Before anything loads polars: recon sets polars' allocator as the app runs it, and the measuring process
+# inherits that setting (loaded first, polars would set its own, and the reads would be measured under it).
+import recon  # noqa: E402, F401
+
 MEASURE = """
 import os, resource, sys
 os.environ["IMS_WORKBENCH_READ_MB"] = "1000000"  # measure the read itself, whatever the budget refuses
