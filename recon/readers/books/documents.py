@@ -14,7 +14,7 @@ import polars as pl
 from recon import gstin as gstin_rules
 from recon import model
 from recon.errors import InputError
-from recon.normalise import fy_expr, with_doc_no_key
+from recon.normalise import doc_no_key_expr, fy_expr
 from recon.readers import synonyms
 from recon.readers.books.context import Context, listing
 from recon.readers.tabular import Workbook
@@ -128,22 +128,22 @@ def _looked_up(frame: pl.DataFrame, key: str, lookup: pl.DataFrame, *, nulls_equ
 
 
 def group_documents(rows: pl.DataFrame, mapping: dict[str, str]) -> pl.DataFrame:
-    """Rate-wise lines → one row per document (rule in the module docstring)."""
-    rows = rows.with_columns(
-        # "URD", "Unregistered", "NA": a purchase from an unregistered supplier has no GSTIN at all.
-        pl.when(pl.col("supplier_gstin").str.to_lowercase().str.contains(_NO_GSTIN))
-        .then(None)
-        .otherwise(pl.col("supplier_gstin").str.replace_all(r"\s+", "").str.to_uppercase())
-        .alias("supplier_gstin"),
-        pl.col("doc_no").str.strip_chars().str.to_uppercase().alias("_no_upper"),
-    )
+    """Rate-wise lines → one row per document (rule in the module docstring).
+
+    ``rows`` is taken over: its columns change in place, and leave it as the documents take their values
+    (see :func:`_grouped`), so that a large register's lines and documents are not both held whole.
+    """
+    rows.replace_column(rows.get_column_index("supplier_gstin"), _supplier_gstins(rows))
+    rows.insert_column(rows.width, _numbers_upper(rows.get_column("doc_no")))
     keys = ["supplier_gstin", "_no_upper", "doc_date", "doc_kind"]
     if "voucher_no" in rows.columns:
         keys.append("voucher_no")
     else:
         # The n-th identical copy of a row belongs to the n-th booking of the document.
         content = [c for c in rows.columns if not c.startswith("_")]
-        rows = rows.with_columns(pl.int_range(pl.len()).over(content).alias("_copy"))
+        rows.insert_column(
+            rows.width, rows.select(pl.int_range(pl.len()).over(content).alias("_copy")).to_series()
+        )
         keys.append("_copy")
     amounts = [f for f in synonyms.AMOUNT_FIELDS if f in rows.columns and f != "doc_value"]
     flags = [c for c in rows.columns if c.startswith("_flag_")]
@@ -159,22 +159,168 @@ def group_documents(rows: pl.DataFrame, mapping: dict[str, str]) -> pl.DataFrame
         # A blank cell in a taxable or tax column is zero: Tally and most ERPs print nothing for 0.
         # A column the register does not have at all stays null ("not given").
         *[pl.col(f).sum().alias(f) for f in amounts],
-        *[pl.col(f).drop_nulls().first().alias(f) for f in firsts],
+        *[_first_given(rows, f).alias(f) for f in firsts],
         *[pl.col(f).any().alias(f) for f in flags],
     ]
     if "doc_value" in rows.columns:
         aggregations += [
             pl.col("doc_value").sum().alias("_value_sum"),
-            pl.col("doc_value").drop_nulls().first().alias("_value_first"),
-            pl.col("doc_value").drop_nulls().n_unique().alias("_value_distinct"),
+            _first_given(rows, "doc_value").alias("_value_first"),
+            _given(rows, "doc_value").n_unique().alias("_value_distinct"),
             pl.col("doc_value").is_null().all().alias("_value_blank"),
         ]
-    docs = rows.group_by(keys, maintain_order=True).agg(aggregations)
+    sums = {f: f for f in amounts} | ({"_value_sum": "doc_value"} if "doc_value" in rows.columns else {})
+    docs = _grouped(rows, keys, aggregations, sums)
     if not docs.get_column("_first_row").is_sorted():  # groups keep their first row's order already
         docs = docs.sort("_first_row")
-    if "doc_value" in rows.columns:
+    if "_value_sum" in docs.columns:
         docs = docs.with_columns(_document_value(amounts).alias("doc_value"))
     return docs
+
+
+def _given(rows: pl.DataFrame, column: str) -> pl.Expr:
+    """The column's non-blank values in a group. Dropping blanks takes a copy of every group's values: a
+    column with no blank at all (the usual case) is taken as it is."""
+    return pl.col(column).drop_nulls() if rows.get_column(column).null_count() else pl.col(column)
+
+
+def _first_given(rows: pl.DataFrame, column: str) -> pl.Expr:
+    return _given(rows, column).first()
+
+
+def _grouped(
+    rows: pl.DataFrame, keys: list[str], aggregations: list[pl.Expr], sums: dict[str, str]
+) -> pl.DataFrame:
+    """``rows.group_by(keys, maintain_order=True).agg(aggregations)``, without comparing every row's texts
+    with every other's when each document's lines are next to each other (as registers print them).
+
+    Then the documents take their values a column at a time, and each column of ``rows`` leaves it (in
+    place) once no later aggregation reads it. ``sums`` names the aggregations that are sums (output
+    column -> summed column): see :func:`_resummed`.
+    """
+    runs = _runs(rows, keys)
+    if runs is None:
+        return rows.group_by(keys, maintain_order=True).agg(aggregations)
+    # Flagged sorted, the runs are grouped as slices of the frame, with no table of every key.
+    rows.insert_column(rows.width, runs.set_sorted())
+    lines = rows.group_by("_run", maintain_order=True).agg(pl.len())
+    long = lines.filter(pl.col("len") >= 3).get_column("_run")
+    del lines
+    batches = _by_column([*[pl.col(k).first() for k in keys], *aggregations])
+    parts = []
+    for i, batch in enumerate(batches):
+        part = rows.group_by("_run", maintain_order=True).agg(batch)
+        part = _resummed(rows, runs, part, long, {n: c for n, c in sums.items() if n in part.columns})
+        parts.append(part.drop("_run"))
+        later = {c for b in batches[i + 1 :] for e in b for c in e.meta.root_names()}
+        for column in {c for e in batch for c in e.meta.root_names()} - later:
+            rows.drop_in_place(column)
+    return pl.concat(parts, how="horizontal")
+
+
+def _by_column(aggregations: list[pl.Expr]) -> list[list[pl.Expr]]:
+    """The aggregations in batches, in order: those reading the same columns (or none) go together."""
+    batches: list[list[pl.Expr]] = []
+    columns: set[str] = set()
+    for aggregation in aggregations:
+        reads = set(aggregation.meta.root_names())
+        if batches and (not reads or reads == columns):
+            batches[-1].append(aggregation)
+        else:
+            batches.append([aggregation])
+            columns = reads
+    return batches
+
+
+def _resummed(
+    rows: pl.DataFrame, runs: pl.Series, docs: pl.DataFrame, long: pl.Series, sums: dict[str, str]
+) -> pl.DataFrame:
+    """``docs`` with the sums of ``long`` runs (three lines or more) added as the full group-by adds them.
+
+    The group-by adds a group's amounts with compensated summation, a slice of the frame left to right;
+    from the third amount on the two can differ in the last binary digit, and the same register must give
+    the same documents whichever way its lines were grouped.
+    """
+    if long.is_empty() or not sums:
+        return docs
+    columns = sorted(set(sums.values()))
+    subset = rows.select(columns).with_columns(runs).filter(runs.is_in(long.implode()))
+    resummed = subset.group_by("_run", maintain_order=True).agg(
+        pl.col(column).sum().alias(name) for name, column in sums.items()
+    )
+    positions = long - 1  # the runs count 1, 2, 3 ... in the order of the documents
+    return docs.with_columns(
+        docs.get_column(name).clone().scatter(positions, resummed.get_column(name)) for name in sums
+    )
+
+
+_MIX = 0x9E3779B97F4A7C15
+
+
+def _runs(rows: pl.DataFrame, keys: list[str]) -> pl.Series | None:
+    """A number per row, counting up where ``keys`` change from the row above, when no ``keys`` come back
+    after other keys (no two runs share a hash of their keys); else None.
+
+    Equal keys always hash alike, so runs that all hash differently are exactly the groups of ``keys``.
+    """
+    changed = pl.repeat(False, rows.height - 1, dtype=pl.Boolean, eager=True)
+    for key in keys:  # each row against the row above: two views of the column, no copy
+        column = rows.get_column(key)
+        changed = changed | column.slice(1).ne_missing(column.slice(0, rows.height - 1))
+    starts = pl.concat([pl.Series([True]), changed]).rechunk().alias("_run")
+    hashes = _key_hashes(rows, keys).filter(starts).sort()
+    if (hashes.slice(1) == hashes.slice(0, hashes.len() - 1)).any():
+        return None
+    return starts.cast(pl.UInt32).cum_sum().alias("_run")
+
+
+def _key_hashes(frame: pl.DataFrame, keys: list[str]) -> pl.Series:
+    """A hash of each row's ``keys``: equal keys hash alike (blanks too). A column at a time, mixed, over
+    a batch of rows at a time (the working copies stay small)."""
+    batches = []
+    for offset in range(0, frame.height, _HASH_BATCH):
+        hashes = pl.zeros(min(_HASH_BATCH, frame.height - offset), dtype=pl.UInt64, eager=True)
+        for key in keys:
+            # wraps around: any mix of the keys' hashes will do
+            hashes = hashes * _MIX + frame.get_column(key).slice(offset, _HASH_BATCH).hash()
+        batches.append(hashes)
+    return pl.concat(batches).rechunk() if batches else pl.Series([], dtype=pl.UInt64)
+
+
+_HASH_BATCH = 1 << 16
+
+
+def _supplier_gstins(rows: pl.DataFrame) -> pl.Series:
+    """The supplier GSTIN column without spaces, upper-cased, and blank where it names no GSTIN.
+
+    A register names a few hundred suppliers over lakhs of rows: each distinct text is cleaned once, and
+    the column is kept as it is when no text changes (the usual export).
+    """
+    # "URD", "Unregistered", "NA": a purchase from an unregistered supplier has no GSTIN at all.
+    cleaned = (
+        pl.when(pl.col("supplier_gstin").str.to_lowercase().str.contains(_NO_GSTIN))
+        .then(None)
+        .otherwise(pl.col("supplier_gstin").str.replace_all(r"\s+", "").str.to_uppercase())
+        .alias("_cleaned")
+    )
+    lookup = rows.select(pl.col("supplier_gstin").unique()).with_columns(cleaned)
+    column = rows.get_column("supplier_gstin")
+    if lookup.get_column("supplier_gstin").equals(lookup.get_column("_cleaned")):
+        return column
+    (looked_up,) = _looked_up(rows, "supplier_gstin", lookup, nulls_equal=True)
+    return looked_up.alias("supplier_gstin")
+
+
+# Text that trimming and upper-casing leave as it is: printable ASCII without lower-case letters, and no
+# space at either end. Anything else (other scripts, accents) goes through the full Unicode rules.
+_UPPER_ASCII = r"^$|^[!-`{-~]$|^[!-`{-~][ -`{-~]*[!-`{-~]$"
+
+
+def _numbers_upper(numbers: pl.Series) -> pl.Series:
+    """``_no_upper``: the document numbers trimmed and upper-cased; the column itself when it already is."""
+    if numbers.str.contains(_UPPER_ASCII).fill_null(True).all():
+        return numbers.alias("_no_upper")
+    return numbers.str.strip_chars().str.to_uppercase().alias("_no_upper")
 
 
 def _document_value(amounts: list[str]) -> pl.Expr:
@@ -265,25 +411,9 @@ def identify(docs: pl.DataFrame, ctx: Context, recipient_gstin: str | None) -> p
         pl.col("supplier_gstin").str.slice(2, 10).alias("supplier_pan"),
     )
     identity = ["supplier_gstin", "doc_kind", "_no_upper", "fy"]
-    docs = docs.with_columns(
-        pl.int_range(pl.len()).over(identity).alias("_occurrence"),
-        pl.col("_first_row").first().over(identity).alias("_original_row"),
-    )
-    docs = docs.with_columns(
-        pl.Series(
-            "doc_id",
-            [
-                model.make_doc_id("books", g, k, n, fy, occurrence=o)
-                for g, k, n, fy, o in zip(
-                    *(docs.get_column(c).to_list() for c in ("supplier_gstin", "doc_kind", "doc_no", "fy")),
-                    docs.get_column("_occurrence").to_list(),
-                    strict=True,
-                )
-            ],
-            dtype=pl.String,
-        )
-    )
-    docs = with_doc_no_key(docs)
+    docs = docs.with_columns(*_occurrences(docs, identity))
+    docs = docs.with_columns(_doc_ids(docs))
+    docs = docs.with_columns(_doc_no_keys(docs))
     copies = docs.filter(pl.col("_occurrence") > 0).select("_first_row", "_original_row", "doc_no")
     for first_row, original_row, doc_no in copies.iter_rows():
         ctx.warn(
@@ -292,6 +422,66 @@ def identify(docs: pl.DataFrame, ctx: Context, recipient_gstin: str | None) -> p
             "doc_no",
         )
     return _check_gstins(docs, ctx)
+
+
+def _occurrences(docs: pl.DataFrame, identity: list[str]) -> list[pl.Series]:
+    """``_occurrence`` (0, 1, ... in file order) of each document among those of the same identity, and
+    ``_original_row``, the first one's row.
+
+    Only documents whose identity hashes alike can share it: those few are compared in full, the rest
+    are each the first of their identity (comparing every text of lakhs of documents takes far more memory
+    than a hash of each).
+    """
+    occurrence = pl.zeros(docs.height, dtype=pl.Int64, eager=True).alias("_occurrence")
+    original = docs.get_column("_first_row").alias("_original_row")
+    shared = _key_hashes(docs, identity).is_duplicated()
+    if not shared.any():
+        return [occurrence, original]
+    alike = docs.select(*identity, "_first_row").filter(shared)
+    found = alike.select(
+        pl.int_range(pl.len()).over(identity).alias("_occurrence"),
+        pl.col("_first_row").first().over(identity).alias("_original_row"),
+    )
+    positions = shared.arg_true()
+    return [
+        occurrence.scatter(positions, found.get_column("_occurrence")),
+        original.clone().scatter(positions, found.get_column("_original_row")),
+    ]
+
+
+PYTHON_BATCH = 20_000  # documents whose fields are Python objects at one time (per-row Python work)
+
+
+def _doc_ids(docs: pl.DataFrame) -> pl.Series:
+    """``doc_id`` of every document, computed a batch at a time: the fields of a few lakh documents as
+    Python strings would take several times the memory of the frame itself."""
+    batches = []
+    for offset in range(0, docs.height, PYTHON_BATCH):
+        batch = docs.slice(offset, PYTHON_BATCH)
+        ids = [
+            model.make_doc_id("books", g, k, n, fy, occurrence=o)
+            for g, k, n, fy, o in zip(
+                *(batch.get_column(c).to_list() for c in ("supplier_gstin", "doc_kind", "doc_no", "fy")),
+                batch.get_column("_occurrence").to_list(),
+                strict=True,
+            )
+        ]
+        batches.append(pl.Series("doc_id", ids, dtype=pl.String))
+    if not batches:
+        return pl.Series("doc_id", [], dtype=pl.String)
+    return pl.concat(batches).rechunk()
+
+
+def _doc_no_keys(docs: pl.DataFrame) -> pl.Series:
+    """``doc_no_key`` as ``normalise.with_doc_no_key`` fills it, a batch of documents at a time: the rules
+    make a dozen working copies of the numbers."""
+    fys = [f for f in docs.get_column("fy").unique().to_list() if f]
+    key = doc_no_key_expr("doc_no", "fy", fys).alias("doc_no_key")
+    batches = [
+        docs.slice(offset, PYTHON_BATCH).select(key).to_series()
+        for offset in range(0, docs.height, PYTHON_BATCH)
+    ]
+    return pl.concat(batches).rechunk() if batches else docs.select(key).to_series()
 
 
 def _recipient(docs: pl.DataFrame, option: str | None) -> pl.Expr:

@@ -180,23 +180,27 @@ def _amount_refusal(text: str) -> str | None:
 
 
 def parse_values(rows: pl.DataFrame, ctx: Context, wb: Workbook) -> pl.DataFrame:
-    """Amounts and dates from text, with an error naming the first row that does not parse."""
+    """Amounts and dates from text, with an error naming the first row that does not parse.
+
+    ``rows`` is taken over: each text column leaves the frame as soon as its values replace it, so that a
+    large register's texts are not all held until the last column is parsed.
+    """
     for fld in synonyms.AMOUNT_FIELDS:
         columns = _field_columns(rows, fld)
         headers = synonyms.split_columns(ctx.mapping[fld]) if fld in ctx.mapping else []
         for column, header in zip(columns, headers, strict=False):
-            parsed = rows.with_columns(_amounts(rows.get_column(column)).alias("_value"))
-            parsed = parsed.with_columns(_bad=pl.col(column).is_not_null() & pl.col("_value").is_null())
-            if parsed.get_column("_bad").any():
+            value = _amounts(rows.get_column(column))
+            bad = rows.get_column(column).is_not_null() & value.is_null()
+            if bad.any():
                 raise _bad_value_error(
-                    parsed,
+                    rows.with_columns(bad.alias("_bad")),
                     column,
                     ctx,
                     "an amount",
                     "Amounts may use Indian commas, ₹/Rs., brackets or a minus for negatives; fix the cell and load again.",
                     column=header,
                 )
-            rows = parsed.drop(column, "_bad").rename({"_value": column})
+            _replace(rows, value.alias(column))
         if len(columns) > 1:
             # Ledger columns of one field add up; all of them blank stays blank.
             rows = rows.with_columns(
@@ -212,17 +216,18 @@ def parse_values(rows: pl.DataFrame, ctx: Context, wb: Workbook) -> pl.DataFrame
         distinct = rows.select(pl.col(fld).unique()).with_columns(parse_date_expr(fld).alias("_value"))
         # Only the date column goes through the join: joining the whole frame would copy every column.
         value = rows.select(fld).join(distinct, on=fld, how="left", nulls_equal=True, maintain_order="left")
-        parsed = rows.with_columns(value.get_column("_value"))
-        parsed = parsed.with_columns(_bad=pl.col(fld).is_not_null() & pl.col("_value").is_null())
-        if parsed.get_column("_bad").any():
+        parsed = value.get_column("_value")
+        del value
+        bad = rows.get_column(fld).is_not_null() & parsed.is_null()
+        if bad.any():
             raise _bad_value_error(
-                parsed,
+                rows.with_columns(bad.alias("_bad")),
                 fld,
                 ctx,
                 "a real date",
                 "Dates are read day first (07-11-2025, 07/11/25, 07-Nov-2025); correct the cell and load again.",
             )
-        rows = parsed.drop(fld, "_bad").rename({"_value": fld})
+        _replace(rows, parsed.alias(fld))
     amount_fields = [f for f in synonyms.AMOUNT_FIELDS if f in rows.columns]
     if rows.select(pl.all_horizontal([pl.col(f).is_null() for f in amount_fields]).all()).item():
         formulas = _formulas_without_values(wb, ctx.sheet)
@@ -242,6 +247,12 @@ def parse_values(rows: pl.DataFrame, ctx: Context, wb: Workbook) -> pl.DataFrame
     return _dates_and_blanks(rows, ctx, wb, amount_fields)
 
 
+def _replace(rows: pl.DataFrame, column: pl.Series) -> None:
+    """Put ``column`` last in ``rows`` in place of the column of its name (the frame itself changes)."""
+    rows.drop_in_place(column.name)
+    rows.insert_column(rows.width, column)
+
+
 def _amounts(text: pl.Series) -> pl.Series:
     """Amounts of a text column: numeric cells straight through, anything else via parse_amount_expr.
 
@@ -253,7 +264,16 @@ def _amounts(text: pl.Series) -> pl.Series:
     plain = direct.null_count() == text.null_count() and usable
     if plain:
         return direct.round(2)
-    return text.to_frame("_text").select(parse_amount_expr("_text")).to_series()
+    return pl.concat(
+        [
+            text.slice(offset, _PARSE_BATCH).to_frame("_text").select(parse_amount_expr("_text")).to_series()
+            for offset in range(0, max(text.len(), 1), _PARSE_BATCH)
+        ]
+    ).rechunk()
+
+
+# The text rules make a dozen working copies of a column: a batch of rows at a time, they stay small.
+_PARSE_BATCH = 1 << 16
 
 
 def _dates_and_blanks(
