@@ -19,13 +19,15 @@ import zlib
 from recon.errors import InputError
 
 # One read may use this much memory (the setting IMS_WORKBENCH_READ_MB). 1.5 GB reads a register of about
-# ten lakh rows from .xlsx and fifteen lakh from CSV; a firm's server with more memory may raise it.
+# ten lakh rows from .xlsx and a CSV of about 300 MB (some twenty lakh rate-wise lines); a firm's server
+# with more memory may raise it.
 READ_BUDGET = int(os.environ.get("IMS_WORKBENCH_READ_MB") or 1536) * 1024**2
 # Peak working memory per byte of a CSV register (measured 2.6-3.1x from 300 down to 50 MB, 5.3x at 13 MB
 # where fixed costs weigh; more when polars' allocator keeps what it frees: recon/__init__.py), of other text
 # such as HTML tables saved as .xls (up to 19x), and of portal JSON (measured 10x for an IMS download, 14x
-# for a GSTR-2B).
-CSV_FACTOR = 8
+# for a GSTR-2B). A CSV's factor keeps more than half again the measured peak as room: a narrower
+# register than the benchmark's holds more rows per byte.
+CSV_FACTOR = 5
 TEXT_FACTOR = 20
 JSON_FACTOR = 16
 # A workbook: per byte of unpacked sheet XML (measured 1.2-3x) and per declared cell (up to ~115 bytes).

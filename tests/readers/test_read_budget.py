@@ -60,7 +60,8 @@ def test_a_csv_too_large_for_the_budget_is_refused_naming_its_size(monkeypatch):
         "Supplier GSTIN,Particulars,Voucher Type,Voucher No.,Supplier Invoice No.,Supplier Invoice Date,"
         "Taxable Value,Integrated Tax Amount,Central Tax Amount,State Tax Amount,Invoice Value\n"
     )
-    register = (text + line * 2000).encode()
+    lines = 2 * memory.READ_BUDGET // (memory.CSV_FACTOR * len(line))  # twice what the budget allows
+    register = (text + line * lines).encode()
     with pytest.raises(InputError) as refused:
         read(register, "register.csv", kind="books")
     message = str(refused.value)
