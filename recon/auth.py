@@ -44,8 +44,9 @@ _HASHER = PasswordHasher()  # argon2id with the library's current recommended co
 # address): after this many failures in a row from one place the name is refused there for a while, in
 # every app process on the database, while the same name still signs in from elsewhere (so nobody can
 # keep a colleague out by typing wrong passwords for their name). Guessing from many places is bounded
-# too: this many failures of a name from all places together refuse it everywhere. An unknown name is
-# counted and refused the same way.
+# too: this many failures of a name from all places together refuse it everywhere, except at the places the
+# name signed in from with its password lately (recon.store.access.TRUST_FOR), whose own failures count for
+# them alone. An unknown name is counted and refused the same way.
 SIGN_IN_ATTEMPTS = 5
 SIGN_IN_CEILING = 20
 SIGN_IN_LOCK = timedelta(minutes=15)
@@ -198,7 +199,8 @@ class Accounts:
 
         ``address`` is the browser's IP address (None when unknown: all such attempts count as one place).
         Raises :class:`SignInLocked` while the name is locked for that place or everywhere, and on the
-        failure that locks it; a good sign-in forgets the name's failures from that place only."""
+        failure that locks it; a good sign-in forgets the name's failures from that place only, and
+        trusts the place for a while: the lock everywhere does not keep the user out of it."""
         name = clean_name(name)
         place = self.store.sign_in_place(place_of(address))
         at = self.clock().astimezone(UTC)
@@ -216,6 +218,7 @@ class Accounts:
                 raise SignInLocked(name, lock.until)
             return None
         self.store.clear_sign_in_failures(name, place)
+        self.store.remember_sign_in_place(name, place, at)
         return user
 
     def _warn_locked_everywhere(self, name: str, until: datetime) -> None:

@@ -589,3 +589,52 @@ def test_two_processes_count_one_address_and_all_addresses_together(db_url, tmp_
             Accounts(store).sign_in("asha", "asha-password-1", address=HOME)
     finally:
         store.dispose()
+
+
+# --- Places the name signed in from lately are not held by the lock everywhere -------------------------------
+
+
+def reach_the_ceiling(accounts: Accounts, name: str) -> None:
+    """Twenty failures from five strangers' addresses: the name is locked everywhere."""
+    guessers = [f"192.0.2.{i}" for i in range(1, 6)]
+    for address in guessers[:4]:
+        fail_from(accounts, name, address, 4)
+    fail_from(accounts, name, guessers[4], 3)
+    with pytest.raises(SignInLocked):
+        accounts.sign_in(name, "not-her-password", address=guessers[4])
+
+
+def test_strangers_guessing_a_name_do_not_lock_its_owner_out_of_where_she_signs_in(people):
+    accounts, asha = people["accounts"], people["asha"]
+    assert accounts.sign_in("asha", "asha-password-1", address=OFFICE) == asha  # her usual place
+    reach_the_ceiling(accounts, "asha")
+    assert accounts.sign_in("asha", "asha-password-1", address=OFFICE) == asha
+    with pytest.raises(SignInLocked):  # a place she never signed in from is held by the lock everywhere
+        accounts.sign_in("asha", "asha-password-1", address=HOME)
+    with pytest.raises(SignInLocked):  # nor is the shared place of attempts with no address
+        accounts.sign_in("asha", "asha-password-1")
+    lock_from(accounts, "asha", OFFICE)  # her office still locks after five failures of its own
+
+
+def test_failures_at_a_trusted_place_do_not_count_toward_the_lock_everywhere(people):
+    accounts, asha = people["accounts"], people["asha"]
+    assert accounts.sign_in("asha", "asha-password-1", address=OFFICE) == asha
+    fail_from(accounts, "asha", OFFICE, 4)  # her own typos
+    for i in range(1, 5):
+        fail_from(accounts, "asha", f"192.0.2.{i}", 4)  # sixteen from strangers: twenty in all
+    assert accounts.sign_in("asha", "asha-password-1", address=HOME) == asha  # not locked everywhere
+
+
+def test_trust_in_a_place_lapses_after_thirty_days_and_with_an_admin_unlock(people):
+    accounts, clock, admin, asha = people["accounts"], people["clock"], people["admin"], people["asha"]
+    assert accounts.sign_in("asha", "asha-password-1", address=OFFICE) == asha
+    clock.move(days=30, seconds=1)
+    reach_the_ceiling(accounts, "asha")
+    with pytest.raises(SignInLocked):
+        accounts.sign_in("asha", "asha-password-1", address=OFFICE)
+    accounts.unlock(admin, "asha")
+    assert accounts.sign_in("asha", "asha-password-1", address=OFFICE) == asha  # trusted again from now
+    accounts.unlock(admin, "asha")  # an unlock (or a new password) forgets the places trusted
+    reach_the_ceiling(accounts, "asha")
+    with pytest.raises(SignInLocked):
+        accounts.sign_in("asha", "asha-password-1", address=OFFICE)

@@ -58,6 +58,7 @@ from recon.store.schema import (
     sign_in_failures,
     sign_in_key,
     sign_in_place_failures,
+    sign_in_trusted_places,
     uploads,
     users,
 )
@@ -96,6 +97,7 @@ __all__ = [
     "sign_in_failures",
     "sign_in_key",
     "sign_in_place_failures",
+    "sign_in_trusted_places",
     "uploads",
     "users",
     "version_of",
@@ -167,5 +169,6 @@ class Store:
     sign_in_locked_until = access.sign_in_locked_until
     note_failed_sign_in = access.note_failed_sign_in
     clear_sign_in_failures = access.clear_sign_in_failures
+    remember_sign_in_place = access.remember_sign_in_place
     sign_in_locks = access.sign_in_locks
     sign_in_place_locks = access.sign_in_place_locks

@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from recon.store.engine import all_rows, first_row, insert_stamped, now, retrying, scalar, update_stamped, utc
-from recon.store.schema import client_access, sign_in_failures, sign_in_key, sign_in_place_failures, users
+from recon.store.schema import (
+    client_access,
+    sign_in_failures,
+    sign_in_key,
+    sign_in_place_failures,
+    sign_in_trusted_places,
+    users,
+)
 
 if TYPE_CHECKING:
     from recon.store import Store
@@ -93,6 +100,9 @@ def _grant(conn, user_id: int, client_id: int, who: str | None) -> None:
 # neither do the hashes of the addresses they came from).
 FORGET_FAILURES = timedelta(days=1)
 UNKNOWN_PLACE = "unknown"  # no address known (the app opened on the server itself, a test): one place
+# A place a name signed in from with its password within this time is trusted for it: guessing from many
+# places (the lock everywhere) does not keep the user out of it, and its failures count for it alone.
+TRUST_FOR = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -147,6 +157,8 @@ def sign_in_locked_until(store: Store, name: str, place: str, at: datetime) -> d
         everywhere = conn.execute(
             sa.select(sign_in_failures.c.locked_until).where(sign_in_failures.c.name == name)
         ).scalar()
+        if _trusted(conn, name, place, at):
+            everywhere = None
         here = conn.execute(
             sa.select(sign_in_place_failures.c.locked_until).where(
                 sign_in_place_failures.c.name == name, sign_in_place_failures.c.place == place
@@ -163,7 +175,9 @@ def note_failed_sign_in(
 
     The ``limit``-th failure in a row from one place locks the name for that place; the ``ceiling``-th
     from all places together locks it everywhere; each for ``lock_for`` (failures count while each comes
-    within ``lock_for`` of the one before). The lock this failure met or set, if any.
+    within ``lock_for`` of the one before). The lock this failure met or set, if any. A place the name
+    signed in from lately (``TRUST_FOR``) is not held by the lock everywhere, and its failures count for
+    it alone: the owner's typos at the office do not help strangers reach the ceiling.
 
     One transaction under the write lock (SQLite) or the name's row lock (PostgreSQL; the name's row is
     always locked first), so two app processes counting failures for one name at once add up; a row both
@@ -176,12 +190,13 @@ def note_failed_sign_in(
             with conn.begin():
                 _forget_old_failures(conn, at)
                 whole = _failure_row(conn, sign_in_failures, at, name=name)
-                if whole.locked:  # locked meanwhile by another process: nothing to add
+                trusted = _trusted(conn, name, place, at)
+                if whole.locked and not trusted:  # locked meanwhile by another process: nothing to add
                     return SignInLock(whole.locked, everywhere=True)
                 here = _failure_row(conn, sign_in_place_failures, at, name=name, place=place)
                 if here.locked:
                     return SignInLock(here.locked, everywhere=False)
-                everywhere = whole.count_one(at, ceiling, lock_for)
+                everywhere = None if trusted else whole.count_one(at, ceiling, lock_for)
                 for_place = here.count_one(at, limit, lock_for)
                 if everywhere:
                     return SignInLock(everywhere, everywhere=True, new=True)
@@ -199,6 +214,33 @@ def note_failed_sign_in(
 def _forget_old_failures(conn, at: datetime) -> None:
     for table in (sign_in_failures, sign_in_place_failures):
         conn.execute(table.delete().where(table.c.last_failed_at < at - FORGET_FAILURES))
+    trusted = sign_in_trusted_places
+    conn.execute(trusted.delete().where(trusted.c.signed_in_at < at - TRUST_FOR))
+
+
+def _trusted(conn, name: str, place: str, at: datetime) -> bool:
+    """Whether ``name`` signed in from ``place`` with its password within ``TRUST_FOR`` of ``at``. An
+    unknown place is never trusted: everyone without an address shares it."""
+    if place == UNKNOWN_PLACE:
+        return False
+    trusted = sign_in_trusted_places
+    query = sa.select(trusted.c.signed_in_at).where(trusted.c.name == name, trusted.c.place == place)
+    last = conn.execute(query).scalar()
+    return last is not None and utc(last) >= at - TRUST_FOR
+
+
+def remember_sign_in_place(store: Store, name: str, place: str, at: datetime) -> None:
+    """``name`` signed in from ``place`` with its password at ``at``: trust the place for ``TRUST_FOR``."""
+    if place == UNKNOWN_PLACE:
+        return
+    name, trusted = name[:100], sign_in_trusted_places
+    mine = (trusted.c.name == name, trusted.c.place == place)
+    try:
+        with store.engine.begin() as conn:
+            if not conn.execute(trusted.update().where(*mine).values(signed_in_at=at)).rowcount:
+                conn.execute(trusted.insert().values(name=name, place=place, signed_in_at=at))
+    except sa.exc.IntegrityError:
+        pass  # the same sign-in place recorded at this moment by another process: trusted all the same
 
 
 @dataclass
@@ -242,7 +284,8 @@ def _failures_after(row: dict | None, at: datetime, lock_for: timedelta) -> int:
 
 def clear_sign_in_failures(store: Store, name: str, place: str | None = None) -> None:
     """Forget the failures and locks of a sign-in name from one place (it signed in from there), or from
-    every place and its lock everywhere (``place`` None: an admin unlocked it, or set a new password)."""
+    every place and its lock everywhere (``place`` None: an admin unlocked it, or set a new password; the
+    places it was trusted at are forgotten too, in case one of them was a guesser's)."""
     name = name[:100]
     with store.engine.begin() as conn:
         where = [sign_in_place_failures.c.name == name]
@@ -251,6 +294,7 @@ def clear_sign_in_failures(store: Store, name: str, place: str | None = None) ->
         conn.execute(sign_in_place_failures.delete().where(*where))
         if place is None:
             conn.execute(sign_in_failures.delete().where(sign_in_failures.c.name == name))
+            conn.execute(sign_in_trusted_places.delete().where(sign_in_trusted_places.c.name == name))
 
 
 def sign_in_locks(store: Store, at: datetime) -> dict[str, datetime]:

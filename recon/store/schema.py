@@ -212,6 +212,16 @@ sign_in_place_failures = sa.Table(
     sa.Column("locked_until", sa.DateTime(timezone=True)),
 )
 
+# Places a name signed in from with its password lately: the lock everywhere (guessing from many places)
+# does not keep the user out of them, so strangers guessing a name cannot lock its owner out of the office.
+sign_in_trusted_places = sa.Table(
+    "sign_in_trusted_places",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("place", sa.String(64), primary_key=True),  # as in sign_in_place_failures
+    sa.Column("signed_in_at", sa.DateTime(timezone=True), nullable=False),  # the last good sign-in there
+)
+
 # The key of those hashes: random, made once per workspace database (one row), so a place's hash means
 # nothing outside this install and the same address hashes alike in every app process.
 sign_in_key = sa.Table(
