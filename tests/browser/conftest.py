@@ -133,6 +133,26 @@ def open_grid(page):
     return frame
 
 
+def download_grid_csv(page, frame):
+    """The open grid's CSV (its toolbar's download button, shown on hover), as a Playwright download.
+
+    Under a loaded machine the first click can land while the grid's toolbar is still being drawn and
+    start nothing; a consultant would click again, and so does this, twice at most.
+    """
+    from playwright.sync_api import TimeoutError as NoDownload
+
+    for attempt in range(3):
+        frame.locator(".ag-root").hover()
+        try:
+            with page.expect_download(timeout=20_000) as download:
+                frame.locator("button.download-button").click(force=True)
+            return download.value
+        except NoDownload:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
 def open_tab(page, name: str):
     """Click a Reconcile tab and return its grid: the click reruns the page, which then mounts that grid."""
     tab(page, name).click()

@@ -21,7 +21,7 @@ from recon.store import Store
 from recon.workspace import Workspace
 from tests.test_injection import CLIENT, IN_BOTH, NAMES, NUMBERS, PERIOD, ims_download, tally_register
 
-from .conftest import cell, login, open_tab, start_server, stop_server, wait_run_done
+from .conftest import cell, download_grid_csv, login, open_tab, start_server, stop_server, wait_run_done
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=30_000)
@@ -164,11 +164,8 @@ def test_the_grid_csv_marks_formulas_as_text_and_keeps_amounts_numbers(page, wor
     exported = {}
     for tab in ("Matched with ITC", "Mismatched with ITC"):
         frame = open_tab(page, tab)
-        frame.locator(".ag-root").hover()
-        with page.expect_download() as download:
-            frame.locator("button.download-button").click(force=True)
         target = tmp_path / f"{tab}.csv"
-        download.value.save_as(target)
+        download_grid_csv(page, frame).save_as(target)
         exported |= {r["Portal no."]: r for r in csv.DictReader(target.open(encoding="utf-8-sig"))}
     assert exported["'-2+3"]["Supplier"] == "'@SUM(A1)"  # supplier 2: name and number both marked
     assert exported["'@SUM(A1)"]["Supplier"] == "'+1+1"

@@ -19,7 +19,7 @@ from recon.gstin import check_char
 from recon.store import Store
 from recon.workspace import Workspace
 
-from .conftest import GRID, cell, login, open_tab, start_server, stop_server, wait_run_done
+from .conftest import GRID, cell, download_grid_csv, login, open_tab, start_server, stop_server, wait_run_done
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=30_000)
@@ -289,12 +289,10 @@ def test_no_rupee_minus_zero_and_amounts_in_lakh_grouping(page, workspace):
 
 def test_csv_export_is_named_for_client_period_and_tab_with_plain_numbers(page, workspace, tmp_path):
     frame = open_tab(page, "Mismatched with ITC")
-    frame.locator(".ag-root").hover()
-    with page.expect_download() as download:
-        frame.locator("button.download-button").click(force=True)
-    assert download.value.suggested_filename == "Hind-Tools-Pvt-Ltd_112025_Mismatched-with-ITC.csv"
+    download = download_grid_csv(page, frame)
+    assert download.suggested_filename == "Hind-Tools-Pvt-Ltd_112025_Mismatched-with-ITC.csv"
     target = tmp_path / "export.csv"
-    download.value.save_as(target)
+    download.save_as(target)
     rows = {r["Portal no."]: r for r in csv.DictReader(target.open(encoding="utf-8-sig"))}
     kt = rows["KT-502"]
     assert float(kt["Portal tax ₹"]) == 7560.0 and float(kt["Books taxable ₹"]) == 40000.0
