@@ -290,8 +290,25 @@ async def one_round(browsers, base: str, client_id: int, period: str, sessions: 
     }
 
 
-async def run(base: str, client_id: int, period: str, counts: list[int], rounds: int, pid: int, wait: float):
+async def rounds_of(
+    counts: list[int], rounds: int, wait: float, pid: int, one_round, print_row
+) -> list[dict]:
+    """``rounds`` rounds per session count: ``await one_round(sessions)``, then ``wait`` seconds, then the
+    server's memory left and the machine's load, printed as ``print_row`` prints a round."""
     results = []
+    for sessions in counts:
+        for number in range(1, rounds + 1):
+            print(f"{sessions} session(s), round {number} ...", flush=True)
+            result = await one_round(sessions)
+            await asyncio.sleep(wait)
+            result["rss_after_wait"] = tree_rss(pid)
+            result["load"] = os.getloadavg()[0]
+            results.append(result)
+            print_row(result, wait)
+    return results
+
+
+async def run(base: str, client_id: int, period: str, counts: list[int], rounds: int, pid: int, wait: float):
     async with async_playwright() as playwright:
         probe_browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         PROBE_PIDS.update(chromium_pids())
@@ -300,19 +317,17 @@ async def run(base: str, client_id: int, period: str, counts: list[int], rounds:
             {}
         )  # with --browser-nice, lowers the sessions' browser now: its page processes inherit it
         try:
-            for sessions in counts:
-                for number in range(1, rounds + 1):
-                    print(f"{sessions} session(s), round {number} ...", flush=True)
-                    result = await one_round((browser, probe_browser), base, client_id, period, sessions, pid)
-                    await asyncio.sleep(wait)
-                    result["rss_after_wait"] = tree_rss(pid)
-                    result["load"] = os.getloadavg()[0]
-                    results.append(result)
-                    print_row(result, wait)
+            return await rounds_of(
+                counts,
+                rounds,
+                wait,
+                pid,
+                lambda sessions: one_round((browser, probe_browser), base, client_id, period, sessions, pid),
+                print_row,
+            )
         finally:
             await browser.close()
             await probe_browser.close()
-    return results
 
 
 def mb(value: int) -> str:
@@ -340,8 +355,8 @@ def print_row(r: dict, wait: float) -> None:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def load_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every load benchmark takes: the client's size, the session counts, rounds and waits."""
     parser.add_argument("--docs", type=int, default=100_000, help="documents a side (default 100,000)")
     parser.add_argument(
         "--sessions", type=int, nargs="+", default=[1, 10], help="session counts (default 1 10)"
@@ -356,6 +371,36 @@ def main() -> None:
         default=None,
         help="server.disconnectedSessionTTL for the server (default: the app's setting)",
     )
+
+
+def benchmark(args, rounds, print_header, print_row) -> None:
+    """Prepare the client, start the app, play ``rounds(base, client_id, period, pid)`` (a coroutine giving
+    the rounds' results) and print them again as a summary with the machine's load."""
+    if args.session_ttl is not None:
+        os.environ["STREAMLIT_SERVER_DISCONNECTED_SESSION_TTL"] = str(args.session_ttl)
+    with tempfile.TemporaryDirectory(prefix="bench-load-") as scratch:
+        folder = args.workdir or Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        client_id, period = prepare(folder, args.docs, args.seed)
+        print(f"load average before the server starts: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+        process, base = start_server(folder, demo=False)
+        try:
+            print_header(args.wait)
+            results = asyncio.run(rounds(base, client_id, period, process.pid))
+        finally:
+            stop_server(process)
+    print("\nsummary")
+    print_header(args.wait)
+    for result in results:
+        print_row(result, args.wait)
+    print(
+        f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    load_arguments(parser)
     parser.add_argument(
         "--server-only",
         action="store_true",
@@ -377,27 +422,13 @@ def main() -> None:
     SERVER_ONLY = args.server_only
     BROWSER_NICE = args.browser_nice
     WARM = args.warm
-    if args.session_ttl is not None:
-        os.environ["STREAMLIT_SERVER_DISCONNECTED_SESSION_TTL"] = str(args.session_ttl)
-    with tempfile.TemporaryDirectory(prefix="bench-load-") as scratch:
-        folder = args.workdir or Path(scratch)
-        folder.mkdir(parents=True, exist_ok=True)
-        client_id, period = prepare(folder, args.docs, args.seed)
-        print(f"load average before the server starts: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
-        process, base = start_server(folder, demo=False)
-        try:
-            print_header(args.wait)
-            results = asyncio.run(
-                run(base, client_id, period, args.sessions, args.rounds, process.pid, args.wait)
-            )
-        finally:
-            stop_server(process)
-    print("\nsummary")
-    print_header(args.wait)
-    for result in results:
-        print_row(result, args.wait)
-    print(
-        f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores"
+    benchmark(
+        args,
+        lambda base, client_id, period, pid: run(
+            base, client_id, period, args.sessions, args.rounds, pid, args.wait
+        ),
+        print_header,
+        print_row,
     )
 
 

@@ -34,7 +34,6 @@ import itertools
 import os
 import statistics
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,8 +46,8 @@ import websockets  # noqa: E402
 from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 
-from benchmarks.bench_load import prepare, tree_cpu, tree_rss  # noqa: E402
-from tests.browser.conftest import ADMIN_PASSWORD, ADMIN_USER, start_server, stop_server  # noqa: E402
+from benchmarks.bench_load import benchmark, load_arguments, mb, rounds_of, tree_cpu, tree_rss  # noqa: E402
+from tests.browser.conftest import ADMIN_PASSWORD, ADMIN_USER  # noqa: E402
 
 TIMEOUT_S = float(os.environ.get("BENCH_LOAD_TIMEOUT_S", "300"))  # a session later than this failed
 PROBE_EVERY = 1.0
@@ -212,21 +211,9 @@ async def one_round(base: str, query: dict, sessions: int, pid: int) -> dict:
 
 
 async def run(base: str, query: dict, counts: list[int], rounds: int, pid: int, wait: float) -> list[dict]:
-    results = []
-    for sessions in counts:
-        for number in range(1, rounds + 1):
-            print(f"{sessions} session(s), round {number} ...", flush=True)
-            result = await one_round(base, query, sessions, pid)
-            await asyncio.sleep(wait)
-            result["rss_after_wait"] = tree_rss(pid)
-            result["load"] = os.getloadavg()[0]
-            results.append(result)
-            print_row(result, wait)
-    return results
-
-
-def mb(value: int) -> str:
-    return f"{value / 1024**2:,.0f}"
+    return await rounds_of(
+        counts, rounds, wait, pid, lambda sessions: one_round(base, query, sessions, pid), print_row
+    )
 
 
 def print_header(wait: float) -> None:
@@ -254,36 +241,15 @@ def print_row(r: dict, wait: float) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--docs", type=int, default=100_000, help="documents a side (default 100,000)")
-    parser.add_argument("--sessions", type=int, nargs="+", default=[1, 10], help="session counts")
-    parser.add_argument("--rounds", type=int, default=2, help="rounds per session count (memory growth)")
-    parser.add_argument("--wait", type=float, default=20.0, help="seconds after the sessions close")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--workdir", type=Path, default=None, help="keep the prepared workspace here")
-    parser.add_argument(
-        "--session-ttl", type=int, default=None, help="server.disconnectedSessionTTL (default: the app's)"
-    )
+    load_arguments(parser)
     args = parser.parse_args()
-    if args.session_ttl is not None:
-        os.environ["STREAMLIT_SERVER_DISCONNECTED_SESSION_TTL"] = str(args.session_ttl)
-    with tempfile.TemporaryDirectory(prefix="bench-load-server-") as scratch:
-        folder = args.workdir or Path(scratch)
-        folder.mkdir(parents=True, exist_ok=True)
-        client_id, period = prepare(folder, args.docs, args.seed)
-        query = {"client": client_id, "period": period}
-        print(f"load average before the server starts: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
-        process, base = start_server(folder, demo=False)
-        try:
-            print_header(args.wait)
-            results = asyncio.run(run(base, query, args.sessions, args.rounds, process.pid, args.wait))
-        finally:
-            stop_server(process)
-    print("\nsummary")
-    print_header(args.wait)
-    for result in results:
-        print_row(result, args.wait)
-    print(
-        f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores"
+    benchmark(
+        args,
+        lambda base, client_id, period, pid: run(
+            base, {"client": client_id, "period": period}, args.sessions, args.rounds, pid, args.wait
+        ),
+        print_header,
+        print_row,
     )
 
 
