@@ -5,10 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import os
-import subprocess
-import sys
-import textwrap
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,6 +25,7 @@ from recon.errors import InputError
 from recon.store import Store, sign_in_failures, sign_in_key, sign_in_place_failures
 from recon.store.access import UNKNOWN_PLACE
 from recon.workspace import Workspace
+from tests.test_two_processes import guess_in_two_processes
 
 PERIOD = "112025"
 ROOT = Path(__file__).resolve().parents[1]
@@ -521,52 +518,6 @@ def test_a_database_made_before_addresses_were_counted_opens_and_keeps_its_lock(
         assert accounts.sign_in("asha", "asha-password-1", address=HOME) == asha
     finally:
         reopened.dispose()
-
-
-# One server process trying wrong passwords for one name, each from the next of its addresses, saying what
-# each attempt answered.
-GUESSER = textwrap.dedent(
-    """
-    import sys, time
-    from pathlib import Path
-    from recon.auth import Accounts, SignInLocked
-    from recon.store import Store
-
-    url, name, addresses, folder, me = sys.argv[1:6]
-    accounts = Accounts(Store(url))
-    (Path(folder) / f"{me}.ready").touch()
-    deadline = time.monotonic() + 120
-    while len(list(Path(folder).glob("*.ready"))) < 2 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    for address in addresses.split(","):
-        try:
-            print("wrong" if accounts.sign_in(name, "a-wrong-password", address=address) is None else "in")
-        except SignInLocked:
-            print("locked")
-    """
-)
-
-
-def guess_in_two_processes(db_url: str, folder: Path, addresses: list[str]) -> list[str]:
-    """Both processes at once try every address in turn; every answer of both."""
-    folder.mkdir()
-    workers = [
-        subprocess.Popen(
-            [sys.executable, "-c", GUESSER, db_url, "asha", ",".join(addresses), str(folder), me],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=dict(os.environ, PYTHONPATH=str(ROOT)),
-        )
-        for me in ("a", "b")
-    ]
-    answers = []
-    for worker in workers:
-        out, err = worker.communicate(timeout=300)
-        assert worker.returncode == 0, err[-3000:]
-        answers += out.split()
-    return sorted(answers)
 
 
 def test_two_processes_count_one_address_and_all_addresses_together(db_url, tmp_path):

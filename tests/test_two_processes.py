@@ -121,41 +121,38 @@ def test_two_processes_each_see_the_others_decisions_and_none_is_lost(db_url, tm
     assert saved == {d: (a, "a" if a == "A" else "b") for d, a in expected.items()}
 
 
-# One server process trying a wrong password for one name a few times, saying what each attempt answered.
-SIGN_IN_WORKER = textwrap.dedent(
+# One server process trying wrong passwords for one name, each from the next of its addresses (an empty
+# one: no address known), saying what each attempt answered.
+GUESSER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
     from recon.auth import Accounts, SignInLocked
     from recon.store import Store
 
-    url, name, tries, folder, me = sys.argv[1:6]
+    url, name, addresses, folder, me = sys.argv[1:6]
     accounts = Accounts(Store(url))
     (Path(folder) / f"{me}.ready").touch()
     deadline = time.monotonic() + 120
     while len(list(Path(folder).glob("*.ready"))) < 2 and time.monotonic() < deadline:
         time.sleep(0.02)
-    for _ in range(int(tries)):
+    for address in addresses.split(","):
         try:
-            print("wrong" if accounts.sign_in(name, "a-wrong-password") is None else "in")
+            answer = accounts.sign_in(name, "a-wrong-password", address=address or None)
+            print("wrong" if answer is None else "in")
         except SignInLocked:
             print("locked")
     """
 )
 
 
-def test_two_processes_count_failed_sign_ins_for_one_name_together(db_url, tmp_path):
-    """Three wrong passwords in each of two servers at once: the fifth failure anywhere locks the name."""
-    from recon.auth import Accounts, SignInLocked
-
-    store = Store(db_url)
-    try:
-        Accounts(store).create_user(None, "asha", "asha-password-1", "consultant")
-    finally:
-        store.dispose()
+def guess_in_two_processes(db_url: str, folder: Path, addresses: list[str], name: str = "asha") -> list[str]:
+    """Two server processes at once try a wrong password for ``name`` from every address in turn; every
+    answer of both, sorted."""
+    folder.mkdir(exist_ok=True)
     workers = [
         subprocess.Popen(
-            [sys.executable, "-c", SIGN_IN_WORKER, db_url, "asha", "3", str(tmp_path), me],
+            [sys.executable, "-c", GUESSER, db_url, name, ",".join(addresses), str(folder), me],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -169,7 +166,27 @@ def test_two_processes_count_failed_sign_ins_for_one_name_together(db_url, tmp_p
         out, err = worker.communicate(timeout=300)
         assert worker.returncode == 0, err[-3000:]
         answers += out.split()
-    assert sorted(answers) == ["locked", "locked", "wrong", "wrong", "wrong", "wrong"]
+    return sorted(answers)
+
+
+def test_two_processes_count_failed_sign_ins_for_one_name_together(db_url, tmp_path):
+    """Three wrong passwords in each of two servers at once: the fifth failure anywhere locks the name."""
+    from recon.auth import Accounts, SignInLocked
+
+    store = Store(db_url)
+    try:
+        Accounts(store).create_user(None, "asha", "asha-password-1", "consultant")
+    finally:
+        store.dispose()
+    no_address = [""] * 3
+    assert guess_in_two_processes(db_url, tmp_path, no_address) == [
+        "locked",
+        "locked",
+        "wrong",
+        "wrong",
+        "wrong",
+        "wrong",
+    ]
 
     store = Store(db_url)  # a third server, started afterwards, refuses her too
     try:
