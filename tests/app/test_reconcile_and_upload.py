@@ -484,16 +484,22 @@ def test_a_large_tab_sends_the_grid_one_page_and_pages_through_the_whole_tab(
     assert any("Page 1 of" in c.value for c in at.caption)  # a new order starts on its first page
 
 
-def test_accept_all_in_a_searched_tab_acts_on_every_row_found_and_says_how_many(
-    app, workspace, loaded_client, small_pages
-):
-    matched = review_of(workspace, loaded_client).filter(
+def searched_matched_tab(workspace, client) -> tuple[pl.DataFrame, str, pl.DataFrame]:
+    """(the Matched tab's rows, a search, the rows it finds): the state code most suppliers share, which
+    finds more rows than one page holds and fewer than the tab."""
+    matched = review_of(workspace, client).filter(
         (pl.col("category") == "matched") & ~pl.col("not_ims_record")
     )
-    # A search that finds more rows than one page holds: the state code most suppliers share.
     needle = matched["supplier_gstin"].str.slice(0, 2).mode().sort()[0]
     fields = ("supplier_name", "supplier_gstin", "books_doc_no", "portal_doc_no")
     found = matched.filter(pl.any_horizontal(pl.col(f).str.contains(needle, literal=True) for f in fields))
+    return matched, needle, found
+
+
+def test_accept_all_in_a_searched_tab_acts_on_every_row_found_and_says_how_many(
+    app, workspace, loaded_client, small_pages
+):
+    matched, needle, found = searched_matched_tab(workspace, loaded_client)
     assert small_pages < found.height < matched.height
     at = app(PAGE)
     # Rows selected on the page are "on this page"; the button for all names the tab's count.
@@ -518,12 +524,7 @@ def test_accept_all_in_a_searched_tab_acts_on_every_row_found_and_says_how_many(
 def test_reject_for_every_row_a_search_finds_asks_for_the_remark_and_saves_them_all(
     app, workspace, loaded_client, small_pages
 ):
-    matched = review_of(workspace, loaded_client).filter(
-        (pl.col("category") == "matched") & ~pl.col("not_ims_record")
-    )
-    needle = matched["supplier_gstin"].str.slice(0, 2).mode().sort()[0]
-    fields = ("supplier_name", "supplier_gstin", "books_doc_no", "portal_doc_no")
-    found = matched.filter(pl.any_horizontal(pl.col(f).str.contains(needle, literal=True) for f in fields))
+    matched, needle, found = searched_matched_tab(workspace, loaded_client)
     assert small_pages < found.height < matched.height  # more than the page shows, less than the tab
     at = app(PAGE)
     [more] = [p.proto.popover for p in at.get("popover") if "or No action" in p.proto.popover.label]
