@@ -306,7 +306,7 @@ class Workspace:
                 )
             else:
                 books = self._books(client_id, period, inputs)
-                frame = reconcile(books, portal, **run, quarterly=self.is_quarterly(client_id))
+                frame = reconcile(books, portal, **run, quarterly=bool(inputs.get("quarterly")))
             source, used = inputs["portal_source"], inputs["settings"]
             self.store.save_results(
                 client_id, period, source, used, inputs, frame, who=self.user, operation_id=op
