@@ -334,7 +334,7 @@ def _filing_status_warnings(docs, name: str) -> list[Issue]:
     unknown = statuses.filter(~statuses.str.strip_chars().str.to_lowercase().is_in(["filed", "not filed"]))
     return [
         Issue(
-            f"srcfilstatus '{value}' on {count:,} record(s) is not a status the portal writes (Filed or "
+            f"'{value}' on {count:,} record(s) is not a filing status the portal writes (Filed or "
             "Not Filed): read as not filed, so a matched one is suggested Pending, not Accept, until the supplier files",
             Where(file=name, column="srcfilstatus"),
         )
