@@ -175,8 +175,16 @@ def content_hashes(frame: pl.DataFrame) -> pl.Series:
     polars would run that on its worker threads, which then wait for the GIL, while another session's
     thread holds the GIL waiting for those same workers (Streamlit's to_pandas) and the server hangs.
     """
-    joined = frame.select(_content_text()).to_series()
-    return pl.Series("content_hash", [_digest(text) for text in joined.to_list()], dtype=pl.String)
+    # A slice of the documents at a time: a million documents' texts would take 150 MB as Python strings.
+    digests = [
+        _digest(text)
+        for offset in range(0, frame.height, _HASHED_AT_ONCE)
+        for text in frame.slice(offset, _HASHED_AT_ONCE).select(_content_text()).to_series().to_list()
+    ]
+    return pl.Series("content_hash", digests, dtype=pl.String)
+
+
+_HASHED_AT_ONCE = 20_000
 
 
 def _content_text() -> pl.Expr:

@@ -70,7 +70,6 @@ from recon.readers import limits, memory
 from recon.readers.books.context import Context, listing
 from recon.readers.books.documents import (
     DEFAULT_KIND_WORDS,
-    PYTHON_BATCH,
     check_large_numbers,
     describe_codes,
     doc_warnings,
@@ -164,7 +163,7 @@ def _read_sheet(
     recipients = _recipient_warnings(docs, field_map, recipient_gstin, ctx)
     docs = model.conform(docs.select([c for c in docs.columns if c in model.SCHEMA]))
     limits.refuse_unusable_amounts(docs, name)
-    docs = _with_content_hash(docs)
+    docs = model.with_content_hash(docs)
     return ReadResult(
         docs=docs,
         source="books",
@@ -179,17 +178,6 @@ def _read_sheet(
         warnings=sorted(ctx.warnings, key=lambda w: -1 if w.where.row is None else w.where.row),
         recipient_gstin=recipients[0] if "recipient_gstin" in field_map and len(recipients) == 1 else None,
     )
-
-
-def _with_content_hash(docs: pl.DataFrame) -> pl.DataFrame:
-    """``model.with_content_hash`` a batch of documents at a time (the digests are per-row Python work)."""
-    hashes = [
-        model.content_hashes(docs.slice(offset, PYTHON_BATCH))
-        for offset in range(0, docs.height, PYTHON_BATCH)
-    ]
-    if not hashes:
-        return model.with_content_hash(docs)
-    return docs.with_columns(pl.concat(hashes).rechunk())
 
 
 def _layout_warnings(layout: Layout, field_map: dict[str, str], ctx: Context, sheet_chosen: bool) -> None:
