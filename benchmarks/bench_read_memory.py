@@ -2,14 +2,18 @@
 
     python benchmarks/bench_read_memory.py [rows]              # default 100,000 rows
     python benchmarks/bench_read_memory.py --csv-mb 50 150 300  # CSV registers of about these sizes
+    python benchmarks/bench_read_memory.py --json 96000         # IMS and GSTR-2B JSON downloads of N records
 
 Writes a Tally-like register of ``rows`` lines as .xlsx (benchmarks/bench_read_books.py) and the same cells
 as CSV, then reads each in a fresh process through ``recon.readers.read`` and prints the peak resident memory
 above what the warmed-up process holds when the read starts, next to the file's size, its unpacked size and
 what ``recon.readers.memory.estimate`` expected (the figure a file is refused by, before reading). With
 ``--csv-mb`` it writes Tally CSV registers of those sizes instead (title block, quoted Indian-comma amounts,
-rate-wise lines, debit notes); the goal is a peak of at most about 4 times the file. Reads past the
-server's read budget are measured anyway (the budget is lifted in the measuring process). Asserts nothing.
+rate-wise lines, debit notes); the goal is a peak of at most about 4 times the file. With ``--json`` it
+writes an IMS download and a GSTR-2B JSON of N records (benchmarks/bench_read_portal.py) and measures both
+the read and the whole import into a workspace (the upload's path: read, checks, stored), next to the
+canonical table the file becomes. Reads past the server's read budget are measured anyway (the budget is
+lifted in the measuring process). Asserts nothing.
 """
 
 from __future__ import annotations
@@ -47,8 +51,23 @@ try:  # Linux: the peak counter restarts at the resident memory the read starts 
 except OSError:  # elsewhere: the growth of the process's lifetime peak (less when the warm-up peaked higher)
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     peak = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-read(data, sys.argv[1].rsplit("/", 1)[-1], kind="books")
-print((peak() - base) * 1024)
+name, kind, how = sys.argv[1].rsplit("/", 1)[-1], sys.argv[2], sys.argv[3]
+if how == "import":  # the upload's whole path: read, the import checks, the documents stored
+    import tempfile
+    from recon.store import Store
+    from recon.workspace import Workspace
+    workspace = Workspace(Store(f"sqlite:///{tempfile.mkdtemp()}/bench.db"), user="bench")
+    client = workspace.create_client("Bench", sys.argv[4], "112025")
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
+    base = status_kb("VmRSS")
+    workspace.import_file(client.id, "112025", data, name, confirmed=True)
+    grew = (peak() - base) * 1024
+    table = read(data, name).docs.estimated_size()
+else:
+    result = read(data, name, kind=None if kind == "auto" else kind)
+    grew, table = (peak() - base) * 1024, result.docs.estimated_size()
+print(grew, table)
 """
 
 
@@ -93,23 +112,55 @@ def write_csv_register(path: Path, megabytes: int, seed: int = 7) -> None:
         out.write(",Grand Total,,,,,,,,,,,\r\n")
 
 
-def measure(path: Path) -> int:
-    """Peak resident memory (bytes) of reading ``path`` in a fresh process, above its warmed-up start."""
+def measure(path: Path, kind: str = "books", how: str = "read", recipient: str = "") -> tuple[int, int]:
+    """Peak resident memory (bytes) of reading (or importing) ``path`` in a fresh process, above its
+    warmed-up start, and the size of the canonical table it became."""
     out = subprocess.run(
-        [sys.executable, "-c", MEASURE, str(path)], cwd=ROOT, capture_output=True, text=True, check=True
+        [sys.executable, "-c", MEASURE, str(path), kind, how, recipient],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     )
-    return int(out.stdout.strip().splitlines()[-1])
+    peak, table = out.stdout.strip().splitlines()[-1].split()
+    return int(peak), int(table)
 
 
-def print_row(path: Path, peak: int) -> None:
+def print_row(path: Path, measured: tuple[int, int]) -> None:
     from recon.readers import memory
 
     data = path.read_bytes()
     needed, _ = memory.estimate(data)
+    peak, table = measured
     print(
         f"{path.name:<14} {len(data) / 1e6:>8.1f} {unpacked(data) / 1e6:>11.1f} {peak / 1e6:>8.0f} "
-        f"{peak / unpacked(data):>13.1f} {needed / 1e6:>11.0f}"
+        f"{peak / unpacked(data):>13.1f} {table / 1e6:>9.0f} {peak / table:>10.1f} {needed / 1e6:>11.0f}"
     )
+
+
+def measure_json(records: int) -> None:
+    """Read and import an IMS download and a GSTR-2B JSON of ``records`` documents each."""
+    import random
+
+    from benchmarks.bench_read_portal import RECIPIENT, gstr2b_json, ims_download
+    from recon.readers import memory
+
+    print(
+        f"{'file':<12} {'path':<7} {'size MB':>8} {'peak MB':>8} {'peak/file':>9} {'table MB':>9} "
+        f"{'peak/table':>10} {'estimate MB':>11}"
+    )
+    with tempfile.TemporaryDirectory(prefix="bench-read-memory-") as folder:
+        for label, write in (("ims.json", ims_download), ("gstr2b.json", gstr2b_json)):
+            path = Path(folder) / label
+            path.write_bytes(write(records, random.Random(7)))
+            size, (estimate, _) = path.stat().st_size, memory.estimate(path.read_bytes())
+            for how in ("read", "import"):
+                peak, table = measure(path, "auto", how, RECIPIENT)
+                print(
+                    f"{label:<12} {how:<7} {size / 1e6:>8.1f} {peak / 1e6:>8.0f} {peak / size:>9.1f} "
+                    f"{table / 1e6:>9.0f} {peak / table:>10.1f} {estimate / 1e6:>11.0f}"
+                )
+    print(f"one read may take {memory.READ_BUDGET / 1e6:,.0f} MB (IMS_WORKBENCH_READ_MB)")
 
 
 def main() -> None:
@@ -123,10 +174,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("rows", type=int, nargs="?", default=100_000, help="rows of the .xlsx register")
     parser.add_argument("--csv-mb", type=int, nargs="+", help="write CSV registers of these sizes instead")
+    parser.add_argument(
+        "--json", type=int, metavar="N", help="IMS and GSTR-2B JSON downloads of N records instead"
+    )
     args = parser.parse_args()
+    if args.json:
+        measure_json(args.json)
+        return
     header = (
         f"{'file':<14} {'size MB':>8} {'unpacked MB':>11} {'peak MB':>8} {'peak/unpacked':>13} "
-        f"{'estimate MB':>11}"
+        f"{'table MB':>9} {'peak/table':>10} {'estimate MB':>11}"
     )
     with tempfile.TemporaryDirectory(prefix="bench-read-memory-") as folder:
         if args.csv_mb:

@@ -36,6 +36,11 @@ def loads_exact(text: str | bytes):
     return json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
 
 
+def exact_decoder() -> json.JSONDecoder:
+    """A decoder that parses as :func:`loads_exact` does (its ``raw_decode`` reads one value at a position)."""
+    return json.JSONDecoder(parse_float=Decimal, parse_constant=_refuse_constant)
+
+
 def _encodable(value):
     # json writes floats through float.__repr__ and offers no hook for Decimal, so Decimals travel
     # as marked strings and are put back as bare literals after encoding.

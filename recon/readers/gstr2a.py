@@ -13,7 +13,7 @@ from recon.errors import InputError, Issue, Where
 from recon.readers.portal_columns import READ_ALONE, Columns, map_distinct
 from recon.readers.portal_files import check_recipient, recipient_in_file
 from recon.readers.portal_frame import canonical_frame_of_columns
-from recon.readers.portal_json import collector_paused, load_json
+from recon.readers.portal_json import collector_paused, is_list, load_json
 from recon.readers.portal_kind import json_kind, unwrap, wrong_kind_error
 from recon.readers.portal_record import Record
 from recon.readers.portal_values import literal_text, period_mmyyyy
@@ -56,8 +56,8 @@ def _read_statement(statement: dict, name: str, recipient: str | None) -> ReadRe
     for key, groups in statement.items():
         section = str(key).lower()
         if section in GSTR2A:
-            parts.append(_SectionReader(GSTR2A[section], section, name, recipient).columns(groups))
-        elif key not in _ENVELOPE and isinstance(groups, list):
+            parts.extend(_SectionReader(GSTR2A[section], section, name, recipient).columns(groups))
+        elif key not in _ENVELOPE and is_list(groups):
             warnings.append(
                 Issue(f"section '{key}' is not read by this app ({len(groups)} entries)", Where(file=name))
             )

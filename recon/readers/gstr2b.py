@@ -14,7 +14,7 @@ from recon.errors import InputError, Issue, Where
 from recon.readers.portal_columns import Columns, isd_kinds, map_distinct
 from recon.readers.portal_files import check_recipient, combine, recipient_in_file
 from recon.readers.portal_frame import canonical_frame_of_columns
-from recon.readers.portal_json import collector_paused, load_json
+from recon.readers.portal_json import collector_paused, is_list, load_json
 from recon.readers.portal_kind import json_kind, unwrap, wrong_kind_error
 from recon.readers.portal_record import Record
 from recon.readers.portal_values import literal_text
@@ -68,7 +68,7 @@ def _read_statement(statement: dict, name: str, recipient: str | None, period: s
                 warnings.append(_skipped(block, key, groups, name))
                 continue
             reader = _SectionReader(GSTR2B[section], section, block, rejected, name, recipient)
-            parts.append(reader.columns(groups))
+            parts.extend(reader.columns(groups))
     columns, count = join_columns(parts)
     docs, issues = canonical_frame_of_columns(columns, count, "gstr2b", name)
     warnings.extend(issues)
@@ -209,7 +209,7 @@ def _amounts(record: Record, row: dict, keys_of: dict[str, tuple[str, ...]]) -> 
 
 def _skipped(block: str, key: str, groups, name: str) -> Issue:
     what = GSTR2B_SKIPPED.get(key.lower(), "a section this app does not know")
-    count = len(groups) if isinstance(groups, list) else 1
+    count = len(groups) if is_list(groups) else 1
     return Issue(
         f"{block} '{key}' ({what}, {count} entr{'y' if count == 1 else 'ies'}) was not read", Where(file=name)
     )

@@ -15,12 +15,12 @@ from recon.errors import InputError, Issue, Where
 from recon.readers.portal_columns import READ_ALONE, Columns, isd_kinds, map_distinct
 from recon.readers.portal_files import check_recipient, recipient_in_file
 from recon.readers.portal_frame import canonical_frame_of_columns, new_row
-from recon.readers.portal_json import collector_paused, load_json
+from recon.readers.portal_json import batches, collector_paused, is_list, load_json
 from recon.readers.portal_kind import IMS_WRAPPERS, json_kind, wrong_kind_error
 from recon.readers.portal_record import Record
 from recon.readers.portal_values import pos_code, raw_json, supply_type_code
 from recon.readers.result import ReadResult
-from recon.readers.section_columns import join_columns, origin_indexes, put_rows
+from recon.readers.section_columns import as_series, join_columns, origin_indexes, put_rows
 from recon.readers.sections import IMS, Section, isd_kind
 
 # Keys that may sit beside the sections in an envelope and are not sections themselves.
@@ -70,10 +70,10 @@ def _read_sections(obj, name: str, recipient_gstin: str | None) -> ReadResult:
         if section not in IMS:
             warnings.append(_unknown_section(key, records, name))
             continue
-        if not isinstance(records, list):
+        if not is_list(records):
             raise InputError(f"section '{key}' is not a list of records", file=name)
-        if records:
-            parts.append(_section_columns(key, records, name, envelope, recipient))
+        for first, batch in batches(records):
+            parts.append(as_series(_section_columns(key, batch, first, name, envelope, recipient)))
     columns, count = join_columns(parts)
     docs, issues = canonical_frame_of_columns(columns, count, "ims", name)
     warnings.extend(issues)
@@ -134,14 +134,17 @@ def _note_envelope_keys(node: dict, envelope: Envelope) -> None:
         envelope.return_period = lower["rtnprd"]
 
 
-def _section_columns(key: str, records: list, name: str, envelope: Envelope, recipient: str | None) -> dict:
-    """The rows of one section as columns: the fields of all records at once, as document_row reads one.
+def _section_columns(
+    key: str, records: list, first: int, name: str, envelope: Envelope, recipient: str | None
+) -> dict:
+    """Records of one section as columns (``first``: how many records of the section come before them).
 
-    Records whose values the column reader leaves alone (refused values, rare shapes) are read with
-    document_row, in file order, so that the first bad record raises its own error.
+    The fields of all records at once, as document_row reads one. Records whose values the column reader
+    leaves alone (refused values, rare shapes) are read with document_row, in file order, so that the
+    first bad record raises its own error.
     """
     if not all(map(isinstance, records, repeat(dict))):
-        raise _first_error(key, records, name, envelope, recipient)
+        raise _first_error(key, records, first, name, envelope, recipient)
     section, count = key.lower(), len(records)
     spec = IMS[section]
     fields = Columns(records)
@@ -156,9 +159,9 @@ def _section_columns(key: str, records: list, name: str, envelope: Envelope, rec
     refusals = _refusals(fields)
     alone = {
         position: document_row(
-            Record(records[position], name, f"section '{key}', record {position + 1}"),
+            Record(records[position], name, f"section '{key}', record {first + position + 1}"),
             section,
-            position + 1,
+            first + position + 1,
             name,
             envelope,
             recipient,
@@ -167,7 +170,7 @@ def _section_columns(key: str, records: list, name: str, envelope: Envelope, rec
     }
     put_rows(columns, alone)
     columns["warnings"] = _column_warnings(columns, spec, refusals, alone)
-    columns["origin_rows"] = origin_indexes(count)
+    columns["origin_rows"] = origin_indexes(count, first + 1)
     columns["raw"] = fields.raw()
     return columns
 
@@ -247,9 +250,11 @@ def _column_warnings(columns: dict, spec: Section, refusals: list, rows: dict[in
     return warnings
 
 
-def _first_error(key: str, records: list, name: str, envelope: Envelope, recipient: str | None) -> InputError:
+def _first_error(
+    key: str, records: list, first: int, name: str, envelope: Envelope, recipient: str | None
+) -> InputError:
     """For a section holding something that is not a record: the error reading it in order meets first."""
-    for index, record in enumerate(records, start=1):
+    for index, record in enumerate(records, start=first + 1):
         where = f"section '{key}', record {index}"
         if not isinstance(record, dict):
             break
@@ -320,7 +325,7 @@ def _record_warnings(record: Record, spec: Section, row: dict) -> None:
 
 
 def _unknown_section(key: str, records, name: str) -> Issue:
-    count = len(records) if isinstance(records, list) else 0
+    count = len(records) if is_list(records) else 0
     return Issue(
         f"section '{key}' is not an IMS section known to this app; its {count} record(s) were not read",
         Where(file=name),

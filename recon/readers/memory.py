@@ -1,9 +1,9 @@
 """How much memory reading a file would take, judged before it is read; too much is refused in words.
 
 A server shared by a firm reads uploads for several consultants at once: one huge register must not take
-the memory the others need. Every reader holds the whole sheet or document tree while it reads, so the peak
-follows the size of what is read: the text's bytes (CSV, HTML, JSON) or, for a workbook, its sheets'
-unpacked XML and the cells their ``<dimension>`` declares. The factors below are measured peaks
+the memory the others need. A reader holds the whole sheet, or a download's documents as they are made,
+while it reads, so the peak follows the size of what is read: the text's bytes (CSV, HTML, JSON) or, for a
+workbook, its sheets' unpacked XML and the cells their ``<dimension>`` declares. The factors below are measured peaks
 (benchmarks/bench_read_memory.py) with some room; a file whose estimate passes the budget is refused
 before a byte of it is parsed, saying what it holds and what to do.
 """
@@ -24,12 +24,14 @@ from recon.errors import InputError
 READ_BUDGET = int(os.environ.get("IMS_WORKBENCH_READ_MB") or 1536) * 1024**2
 # Peak working memory per byte of a CSV register (measured 2.6-3.1x from 300 down to 50 MB, 5.3x at 13 MB
 # where fixed costs weigh; more when polars' allocator keeps what it frees: recon/__init__.py), of other text
-# such as HTML tables saved as .xls (up to 19x), and of portal JSON (measured 10x for an IMS download, 14x
-# for a GSTR-2B). A CSV's factor keeps more than half again the measured peak as room: a narrower
-# register than the benchmark's holds more rows per byte.
+# such as HTML tables saved as .xls (up to 19x), and of portal JSON (a 30 MB IMS download or GSTR-2B: the
+# read 5.2-5.8x, the whole import 7.4-7.7x, its records parsed a batch at a time: readers/portal_json.py).
+# A CSV's factor keeps more than half again the measured peak as room: a narrower register than the
+# benchmark's holds more rows per byte. JSON's keeps a third again the import's: a download written
+# without spaces, or with fewer fields per record, holds more documents per byte.
 CSV_FACTOR = 5
 TEXT_FACTOR = 20
-JSON_FACTOR = 16
+JSON_FACTOR = 10
 # A workbook: per byte of unpacked sheet XML (measured 1.2-3x) and per declared cell (up to ~115 bytes).
 SHEET_XML_FACTOR = 4
 CELL_BYTES = 150

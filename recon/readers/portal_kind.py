@@ -6,7 +6,10 @@ Decided by keys, never by file name: a consultant renames downloads freely (docs
 
 from __future__ import annotations
 
+from itertools import islice
+
 from recon.errors import InputError
+from recon.readers.portal_json import Records, is_list
 from recon.readers.sections import IMS_SECTIONS
 
 IMS_WRAPPERS = ("imsDetails", "imsDetailsErr", "invdata", "data")
@@ -20,6 +23,8 @@ def _lower_keys(node: dict) -> dict:
 
 
 def _first_record(value):
+    if isinstance(value, Records):
+        return value.first
     if isinstance(value, list):
         return next((r for r in value if isinstance(r, dict)), None)
     return None
@@ -34,8 +39,8 @@ def _has_count_shape(node, depth: int = 5) -> bool:
         if "ttl_cnt" in keys or ("noaction" in keys and "accept" in keys):
             return True
         return any(_has_count_shape(v, depth - 1) for v in node.values())
-    if isinstance(node, list):
-        return any(_has_count_shape(v, depth - 1) for v in node[:20])
+    if is_list(node):
+        return any(_has_count_shape(v, depth - 1) for v in islice(node, 20))
     return False
 
 

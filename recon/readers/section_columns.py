@@ -7,14 +7,16 @@ and the rows the readers read one by one are put back in place.
 
 from __future__ import annotations
 
-from itertools import chain, repeat
+from collections.abc import Iterator
+from itertools import repeat
 
 import polars as pl
 
 from recon import model
 from recon.errors import InputError
 from recon.readers.portal_columns import Columns, isd_kinds, note_kinds
-from recon.readers.portal_frame import new_row
+from recon.readers.portal_frame import LIST_COLUMNS, canonical_series, new_row
+from recon.readers.portal_json import batches, is_list
 from recon.readers.portal_record import Record
 from recon.readers.portal_values import pos_code, raw_json, supply_type_code
 from recon.readers.sections import ISD_CREDIT_NOTE_WARNING, Section, isd_kind
@@ -34,19 +36,19 @@ def put_rows(columns: dict[str, list | pl.Series], rows: dict[int, dict]) -> Non
                 values[position] = value
 
 
-def section_documents(groups, list_key: str | None) -> tuple[list[dict], list[int] | None, list[int]] | None:
+def section_documents(
+    groups: list, list_key: str | None, first: int = 0
+) -> tuple[list[dict], list[int] | None, list[int]] | None:
     """A 2B/2A section's documents for :class:`Columns`: records, their suppliers' and their own numbers.
 
-    ``list_key`` None is a flat list of documents without supplier (impg bills of entry). None when the
-    section holds something that is not a record.
+    ``groups`` are the section's suppliers (or, with ``list_key`` None, its documents without supplier:
+    impg bills of entry) from number ``first`` + 1 on. None when they hold something that is not a record.
     """
-    if not isinstance(groups, list):
-        return None
     if list_key is None:
         if not all(map(isinstance, groups, repeat(dict))):
             return None
-        return groups, None, list(range(1, len(groups) + 1))
-    return supplier_documents(groups, list_key)
+        return groups, None, list(range(first + 1, first + len(groups) + 1))
+    return supplier_documents(groups, list_key, first)
 
 
 class SectionColumns:
@@ -63,16 +65,26 @@ class SectionColumns:
     name_keys: tuple[str, ...] = ("trdnm", "tradenm")
     reverse_charge_keys: tuple[str, ...] = ("rev",)
 
-    def columns(self, groups) -> dict:
-        """The section's rows as columns, all documents a field at a time.
+    def columns(self, groups) -> Iterator[dict]:
+        """The section's rows as columns (:func:`as_series`), a batch of its suppliers at a time."""
+        if not is_list(groups):
+            raise InputError(f"{self._where()} is not a list", file=self.file)
+        before = 0  # documents of the section in the batches before
+        for first, batch in batches(groups):
+            columns = self._batch_columns(batch, first, before)
+            before += len(columns["doc_kind"])
+            yield as_series(columns)
+
+    def _batch_columns(self, groups: list, first: int, before: int) -> dict:
+        """Columns of the documents of ``groups`` (suppliers ``first`` + 1 on), all a field at a time.
 
         Documents the column reader leaves alone are read with ``_row_alone``, in file order, so the
-        first bad document raises its own error; a section that is not all records is read by ``rows``,
-        which raises where its shape breaks.
+        first bad document raises its own error; suppliers that are not all records are read by
+        ``rows``, which raises where their shape breaks.
         """
-        found = section_documents(groups, self.spec.list_key)
+        found = section_documents(groups, self.spec.list_key, first)
         if found is None:
-            return columns_of_rows(self.rows(groups))
+            return columns_of_rows(self.rows(groups, first, before))
         records, suppliers, numbers = found
         fields = Columns(records)
         count = len(records)
@@ -86,12 +98,12 @@ class SectionColumns:
             **self._amount_columns(fields),
         }
         warnings = self._warnings(fields, columns)
-        alone = {p: self._row_alone(records, suppliers, numbers, p) for p in sorted(fields.alone)}
+        alone = {p: self._row_alone(records, suppliers, numbers, p, before) for p in sorted(fields.alone)}
         put_rows(columns, alone)
         for position, row in alone.items():
             warnings[position] = row["warnings"]
         columns["warnings"] = warnings
-        columns["origin_rows"] = origin_indexes(count)
+        columns["origin_rows"] = origin_indexes(count, before + 1)
         columns["raw"] = fields.raw()
         return columns
 
@@ -122,32 +134,37 @@ class SectionColumns:
             **self._own_columns(fields),
         }
 
-    def rows(self, groups) -> list[dict]:
-        """The section record by record; raises where its shape breaks."""
-        if not isinstance(groups, list):
-            raise InputError(f"{self._where()} is not a list", file=self.file)
+    def rows(self, groups: list, first: int, before: int) -> list[dict]:
+        """The documents of ``groups`` (as in :meth:`_batch_columns`) one by one; raises where their shape breaks."""
         out = []
         if self.spec.list_key is None:  # impg: flat list of bills of entry, no supplier
-            for index, document in enumerate(groups, start=1):
-                out.append(self.row({}, document, f"{self._where()}, record {index}", len(out) + 1))
+            for index, document in enumerate(groups, start=first + 1):
+                out.append(self.row({}, document, f"{self._where()}, record {index}", before + len(out) + 1))
             return out
-        for s_index, supplier in enumerate(groups, start=1):
+        for s_index, supplier in enumerate(groups, start=first + 1):
             if not isinstance(supplier, dict):
                 raise InputError(f"{self._where()}, supplier {s_index} is not a record", file=self.file)
             documents = supplier.get(self.spec.list_key) or []
+            if not isinstance(documents, list):
+                raise InputError(
+                    f"{self._where()}, supplier {s_index}: '{self.spec.list_key}' is not a list of documents",
+                    file=self.file,
+                )
             for d_index, document in enumerate(documents, start=1):
                 where = f"{self._where()}, supplier {s_index}, document {d_index}"
-                out.append(self.row(supplier, document, where, len(out) + 1))
+                out.append(self.row(supplier, document, where, before + len(out) + 1))
         return out
 
-    def _row_alone(self, records: list, suppliers: list | None, numbers: list, position: int) -> dict:
+    def _row_alone(
+        self, records: list, suppliers: list | None, numbers: list, position: int, before: int
+    ) -> dict:
         """:meth:`row` of one document, placed as :meth:`rows` would place it."""
         if suppliers is None:
             where = f"{self._where()}, record {numbers[position]}"
         else:
             where = f"{self._where()}, supplier {suppliers[position]}, document {numbers[position]}"
         # The record already carries its supplier's keys, so it stands for supplier and document.
-        return self.row({}, records[position], where, position + 1)
+        return self.row({}, records[position], where, before + position + 1)
 
     def row(self, supplier: dict, document, where: str, index: int) -> dict:
         """One document as a canonical row; ``index`` is its number in the section (origin_rows)."""
@@ -198,7 +215,9 @@ def upper_or_none(text):
     return (text or "").upper() or None if type(text) is str or text is None else text
 
 
-def supplier_documents(groups: list, list_key: str) -> tuple[list[dict], list[int], list[int]] | None:
+def supplier_documents(
+    groups: list, list_key: str, first: int = 0
+) -> tuple[list[dict], list[int], list[int]] | None:
     """The documents of a 2B/2A section whose documents sit under their supplier, one record each.
 
     Each record is the supplier's scalar keys followed by the document's own (as the readers' raw), with
@@ -208,7 +227,7 @@ def supplier_documents(groups: list, list_key: str) -> tuple[list[dict], list[in
     records: list[dict] = []
     suppliers: list[int] = []
     numbers: list[int] = []
-    for s_index, supplier in enumerate(groups, start=1):
+    for s_index, supplier in enumerate(groups, start=first + 1):
         if not isinstance(supplier, dict):
             return None
         documents = supplier.get(list_key) or []
@@ -254,28 +273,36 @@ def columns_of_rows(rows: list[dict]) -> dict[str, list]:
 
 
 def join_columns(parts: list[dict]) -> tuple[dict, int]:
-    """The columns of several sections, one after the other; returns them and the row count.
+    """The columns of several sections or batches, one after the other; returns them and the row count.
 
-    A column may be a list in one part and a Series in another (or missing: null there).
+    A column may be a list in one part and a Series in another (or missing: null there); it comes out a
+    Series, or a list for the LIST_COLUMNS canonical_frame_of_columns reads so. The parts are emptied as
+    their columns are joined, so that no column is held twice.
     """
     counts = [len(part["doc_kind"]) for part in parts]
     names = dict.fromkeys(name for part in parts for name in part)
     columns: dict[str, list | pl.Series] = {}
     for name in names:
-        pieces = [part.get(name, [None] * n) for part, n in zip(parts, counts, strict=True)]
-        if any(isinstance(piece, pl.Series) for piece in pieces):
-            dtype = model.SCHEMA[name]
-            columns[name] = pl.concat(
-                [p if isinstance(p, pl.Series) else pl.Series(name, p, dtype=dtype) for p in pieces]
-            )
-        else:
-            columns[name] = list(chain.from_iterable(pieces))
+        joined = pl.concat(
+            [canonical_series(name, part.pop(name, None), n) for part, n in zip(parts, counts, strict=True)]
+        )
+        columns[name] = joined.to_list() if name in LIST_COLUMNS else joined
     return columns, sum(counts)
 
 
-def origin_indexes(count: int) -> pl.Series:
-    """origin_rows of records 1..count, one index each (as the list column the rows would give)."""
-    return pl.int_range(1, count + 1, eager=True, dtype=pl.Int64).reshape((count, 1)).cast(pl.List(pl.Int64))
+def origin_indexes(count: int, start: int = 1) -> pl.Series:
+    """origin_rows of records start..start + count - 1, one index each (as the list column the rows would give)."""
+    indexes = pl.int_range(start, start + count, eager=True, dtype=pl.Int64)
+    return indexes.reshape((count, 1)).cast(pl.List(pl.Int64))
+
+
+def as_series(columns: dict[str, list | pl.Series]) -> dict[str, pl.Series]:
+    """A batch's columns as Series of their canonical types.
+
+    A download is read a batch of records at a time; its Python values (an object per value, a list per
+    row) are freed with the batch, and the columns wait for the frame as Arrow memory, a fraction the size.
+    """
+    return {name: canonical_series(name, values, 0) for name, values in columns.items()}
 
 
 def amounts_total(values: list[float | None]) -> float | None:
