@@ -4,6 +4,7 @@
     python benchmarks/bench_load_server.py --docs 20000 --sessions 1 3 --rounds 1
     python benchmarks/bench_load_server.py --workdir /tmp/load   # keeps the prepared workspace between runs
     python benchmarks/bench_load_server.py --sessions 10 --browsers 1 --warm   # one of the ten in Chromium
+    python benchmarks/bench_load_server.py --sessions 10 --browsers 1 --warm grid   # ... that saw a grid before
 
 ``bench_load.py`` drives ten Chromiums, and on a two-core machine they take the cores from the server they
 measure: each needs about 6 CPU seconds to draw Streamlit's page. A firm's consultants each have their own
@@ -26,7 +27,8 @@ together), K of each round's sessions are real headless Chromiums (``bench_load.
 labels, the grid's first rows drawn) and the rest speak the protocol. It stands for what one consultant sees
 in their own browser while the server carries the other sessions: each consultant has their own machine, so
 only that one browser shares the cores with the server here, not ten. ``--warm`` makes the browsers
-returning consultants' (``bench_load.new_context``: the app's scripts already in their cache). The browsers'
+returning consultants' (``bench_load.new_context``: the app's scripts already in their cache; ``--warm
+grid``: they have opened a Reconcile grid before, so the grid's script is cached as well). The browsers'
 CPU seconds (all Chromium processes, warming excluded) are printed beside the server's.
 
 Goals (issue 13): every session has its grid within 15 s, other pages answer within 1 s meanwhile, memory
@@ -74,9 +76,9 @@ TIMEOUT_S = float(os.environ.get("BENCH_LOAD_TIMEOUT_S", "300"))  # a session la
 PROBE_EVERY = 1.0
 FINISHED = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_SUCCESSFULLY")
 # --browsers: how many of a round's sessions are real Chromiums (the consultant's own browser), the rest
-# protocol clients; --warm: those browsers have opened the app before.
+# protocol clients; --warm: those browsers have opened the app before ("grid": its Reconcile grid too).
 BROWSERS = 0
-WARM = False
+WARM: str | None = None
 
 
 @dataclass
@@ -208,8 +210,8 @@ async def one_round(base: str, query: dict, sessions: int, pid: int, browser=Non
     """``sessions`` sessions at once: ``BROWSERS`` of them in ``browser`` (Chromium), the others on the wire."""
     in_browser = min(BROWSERS, sessions) if browser else 0
     reconcile = f"{base}/reconcile?{urlencode(query)}"
-    warm_url = f"{base}/clients?{urlencode(query)}" if WARM else None
-    contexts = [await bench_load.new_context(browser, warm_url) for _ in range(in_browser)]
+    warm_url = (reconcile if WARM == "grid" else f"{base}/clients?{urlencode(query)}") if WARM else None
+    contexts = [await bench_load.new_context(browser, warm_url, WARM == "grid") for _ in range(in_browser)]
     cpu_seen: dict[int, float] = {}
     before, cpu, started = tree_rss(pid), tree_cpu(pid), time.perf_counter()
     client_cpu = browser_cpu(cpu_seen)  # after warming: only this round's page loads count
@@ -303,7 +305,12 @@ def main() -> None:
         help="of each round's sessions, this many are real Chromiums (a consultant's own browser)",
     )
     parser.add_argument(
-        "--warm", action="store_true", help="the Chromium sessions have opened the app before (untimed)"
+        "--warm",
+        nargs="?",
+        const="app",
+        choices=("app", "grid"),
+        default=None,
+        help="the Chromium sessions have opened the app before (untimed); --warm grid: its Reconcile grid too",
     )
     args = parser.parse_args()
     global BROWSERS, WARM
