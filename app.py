@@ -11,9 +11,11 @@ import streamlit as st
 
 from recon.present import period_label
 from views._access import account_panel, gate, note_activity
+from views._component_cache import cache_fingerprinted_component_files
 from views._shared import note_scope, shared_workspace, workspace
 
 st.set_page_config(page_title="IMS workbench", page_icon=":material/receipt_long:", layout="wide")
+cache_fingerprinted_component_files()  # once per process: the grid's script stays in the browser's cache
 
 RECONCILE = st.Page(
     "views/reconcile.py", title="Reconcile", icon=":material/fact_check:", url_path="reconcile"

@@ -164,18 +164,26 @@ async def sign_in(page) -> None:
     await page.get_by_text(f"Signed in as {ADMIN_USER}").wait_for(timeout=TIMEOUT_MS)
 
 
-async def new_context(browser, warm_url: str | None):
+async def new_context(browser, warm_url: str | None, grid: bool = False):
     """A browser context for one consultant; with ``warm_url``, one that has opened the app before.
 
     A fresh context has an empty cache: it downloads and compiles Streamlit's and the grid's scripts, as
     a browser does on its very first visit only. Warming it (untimed) opens the app's sign-in page and a
-    grid-free page, so the timed visit is a returning consultant's.
+    grid-free page, so the timed visit is a returning consultant's; with ``grid`` (``warm_url`` is then a
+    Reconcile page) it also signs in and waits for the grid, so the grid's script is in the cache too.
     """
     context = await browser.new_context(viewport={"width": 1366, "height": 768})
     if warm_url:
         page = await context.new_page()
         await page.goto(warm_url, timeout=TIMEOUT_MS)
         await page.get_by_test_id("stForm").wait_for(timeout=TIMEOUT_MS)
+        if grid:
+            await sign_in(page)
+            await (
+                page.frame_locator(GRID)
+                .locator(FIRST_ROW)
+                .first.wait_for(state="visible", timeout=TIMEOUT_MS)
+            )
         await page.close()
     return context
 

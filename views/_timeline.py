@@ -7,6 +7,7 @@ import streamlit as st
 
 from recon.present import each, inr
 from recon.timeline import TIMELINE_HEADERS
+from views._shared import lazy_expander
 
 
 def timeline_panel(ws, client, period: str) -> None:
@@ -16,7 +17,11 @@ def timeline_panel(ws, client, period: str) -> None:
         return
     quarterly = client.return_frequency == "quarterly"
     unit = "quarters" if quarterly else "months"
-    with st.expander(f"Timeline · {frame.height} {unit}", icon=":material/timeline:"):
+    # Drawn only while open: a table under a closed label is otherwise sent and drawn on every visit.
+    panel = lazy_expander(f"Timeline · {frame.height} {unit}", "timeline_open", icon=":material/timeline:")
+    with panel:
+        if not panel.open:
+            return
         st.caption(
             f"Each document counts in the {unit[:-1]} it was booked (its voucher date, else the month its register "
             "was imported for). Settled: an earlier GSTR-2B already carried it. "

@@ -28,8 +28,16 @@ if not ready:
 
 
 def settings_panel() -> None:
+    """The matching settings, drawn only while their panel is open (most visits never open it)."""
+    panel = lazy_expander("Matching settings", "settings_open", icon=":material/tune:")
+    with panel:
+        if panel.open:
+            settings_form()
+
+
+def settings_form() -> None:
     current = ws.settings(client.id, period)
-    with st.expander("Matching settings", icon=":material/tune:"), st.form("settings_form"):
+    with st.form("settings_form"):
         cols = st.columns(4)
         tolerance = cols[0].number_input(
             "Tolerance per tax head (₹)", min_value=0.0, value=float(current.tolerance_igst), step=1.0

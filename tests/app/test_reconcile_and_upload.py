@@ -268,6 +268,28 @@ def test_apply_suggestions_lists_them_first_then_saves_them_as_decisions(app, wo
     assert workspace.suggestions_to_apply(loaded_client.id, period).is_empty()
 
 
+def test_matching_settings_are_drawn_when_opened_and_the_rerun_uses_what_was_typed(
+    app, workspace, loaded_client
+):
+    period = loaded_client.return_period
+    at = app(PAGE)
+    assert not at.exception
+    [panel] = [e for e in at.expander if e.label == "Matching settings"]
+    # Closed, the panel sends no form (every visit would draw it); opened, the saved settings fill it.
+    assert not [w for w in at.number_input if w.label == "Date window (days)"]
+    at.session_state["settings_open"] = True
+    at.run()
+    [window] = [w for w in at.number_input if w.label == "Date window (days)"]
+    assert window.value == workspace.settings(loaded_client.id, period).date_window_days
+    wider = window.value + 7
+    window.set_value(wider)
+    [rerun] = [b for b in at.button if b.label == "Re-run reconciliation with these settings"]
+    rerun.click().run()
+    assert not at.exception, at.exception
+    assert workspace.settings(loaded_client.id, period).date_window_days == wider
+    assert any("Reconciled again with the new settings" in m.value for m in at.success)
+
+
 # --- the review grid on files written by hand (a Tally register with a title block, two rate rows for one
 # invoice, a supplier GSTIN mistyped in the books) -----------------------------------------------------
 

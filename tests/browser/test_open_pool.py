@@ -194,10 +194,13 @@ def test_last_months_pending_decision_and_remark_are_still_there(page, last_mont
 
 def test_the_timeline_panel_tells_the_months(page, shot_dir):
     panel = page.get_by_test_id("stExpander").filter(has_text="Timeline · 3 months")
+    # Closed, the panel holds no table (every visit would draw it); opening it draws the months.
+    expect(panel.get_by_test_id("stDataFrame")).to_have_count(0)
     panel.get_by_text("Timeline · 3 months").click()
     wait_run_done(page)
     panel.scroll_into_view_if_needed()
     expect(panel).to_contain_text("Carried forward")
+    expect(panel.get_by_test_id("stDataFrame")).to_have_count(1)
     shot(page, shot_dir, "06_timeline")
 
 

@@ -13,6 +13,7 @@ import re
 
 import polars as pl
 import pytest
+import requests
 from playwright.sync_api import expect
 
 from recon.gstin import check_char
@@ -318,3 +319,40 @@ def test_confirm_pair_turns_a_suggested_pair_into_the_users_link(page, workspace
     frame = open_tab(page, "Mismatched with ITC")
     expect(cell(frame, steel["result_id"], "pair_to_confirm")).to_have_text("")
     shot(page, shot_dir, "05_pair_confirmed")
+
+
+# The grid component's script, named by its content's hash (views/_component_cache.py).
+GRID_SCRIPT = re.compile(r"/component/st_aggrid\.AgGrid\.agGrid/static/js/main\.[0-9a-f]{8,}\.js$")
+
+
+def test_a_tab_switch_takes_the_grids_script_from_the_browsers_cache(page, server):
+    """Each tab's grid is a new frame; its 4.7 MB script comes from this browser's cache, not the server.
+    The component's files without a content hash in their name are not kept: an upgrade reaches them."""
+    open_tab(page, "Matched with ITC")  # fetched at least once by now
+    cdp = page.context.new_cdp_session(page)
+    loads: list[dict] = []
+    served_from_cache: set[str] = set()
+    cdp.on(
+        "Network.responseReceived",
+        lambda e: loads.append(e) if GRID_SCRIPT.search(e["response"]["url"]) else None,
+    )
+    cdp.on("Network.requestServedFromCache", lambda e: served_from_cache.add(e["requestId"]))
+    cdp.send("Network.enable")
+    try:
+        open_tab(page, "Mismatched with ITC")
+        open_tab(page, "Matched with ITC")
+    finally:
+        cdp.detach()
+    assert len(loads) == 2, [e["response"]["url"] for e in loads]  # each switch mounts one grid
+    over_the_wire = [
+        e["response"]
+        for e in loads
+        if e["requestId"] not in served_from_cache and not e["response"].get("fromDiskCache")
+    ]
+    assert over_the_wire == [], [(r["status"], r["headers"].get("cache-control")) for r in over_the_wire]
+    component = f"{server[0]}/component/st_aggrid.AgGrid.agGrid"
+    for unhashed in ("index.html", "bootstrap.min.css"):
+        answer = requests.get(f"{component}/{unhashed}", timeout=30)
+        assert answer.status_code == 200 and "max-age" not in answer.headers.get("cache-control", ""), (
+            unhashed
+        )
