@@ -25,10 +25,10 @@ READ_BUDGET = int(os.environ.get("IMS_WORKBENCH_READ_MB") or 1536) * 1024**2
 # Peak working memory per byte of a CSV register (measured 2.6-3.1x from 300 down to 50 MB, 5.3x at 13 MB
 # where fixed costs weigh; more when polars' allocator keeps what it frees: recon/__init__.py), of other text
 # such as HTML tables saved as .xls (up to 19x), and of portal JSON (a 30 MB IMS download or GSTR-2B: the
-# read 5.2-5.8x, the whole import 7.4-7.7x, its records parsed a batch at a time: readers/portal_json.py).
+# read 4.7-5.5x, the whole import 6.4-6.6x, its records parsed a batch at a time: readers/portal_json.py).
 # A CSV's factor keeps more than half again the measured peak as room: a narrower register than the
-# benchmark's holds more rows per byte. JSON's keeps a third again the import's: a download written
-# without spaces, or with fewer fields per record, holds more documents per byte.
+# benchmark's holds more rows per byte; so does JSON's over the import's: a download written without
+# spaces, or with fewer fields per record, holds more documents per byte.
 CSV_FACTOR = 5
 TEXT_FACTOR = 20
 JSON_FACTOR = 10
