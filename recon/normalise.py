@@ -131,9 +131,21 @@ def doc_no_key_expr(doc_no_col: str = "doc_no", fy_col: str = "fy", fys: list[st
 
 
 def with_doc_no_key(frame: pl.DataFrame) -> pl.DataFrame:
-    """Fill ``doc_no_key`` of a canonical frame from ``doc_no`` and ``fy``."""
+    """Fill ``doc_no_key`` of a canonical frame from ``doc_no`` and ``fy``.
+
+    A batch of documents at a time: the rules make a dozen working copies of the numbers, which for lakhs
+    of documents would take more memory than the frame itself.
+    """
     fys = [f for f in frame.get_column("fy").unique().to_list() if f]
-    return frame.with_columns(doc_no_key_expr("doc_no", "fy", fys).alias("doc_no_key"))
+    key = doc_no_key_expr("doc_no", "fy", fys).alias("doc_no_key")
+    keys = [
+        frame.slice(offset, _KEYED_AT_ONCE).select(key).to_series()
+        for offset in range(0, frame.height, _KEYED_AT_ONCE)
+    ]
+    return frame.with_columns(pl.concat(keys).rechunk() if keys else frame.select(key).to_series())
+
+
+_KEYED_AT_ONCE = 20_000
 
 
 # ---------------------------------------------------------------------------------------------------

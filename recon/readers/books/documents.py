@@ -14,7 +14,7 @@ import polars as pl
 from recon import gstin as gstin_rules
 from recon import model
 from recon.errors import InputError
-from recon.normalise import doc_no_key_expr, fy_expr
+from recon.normalise import fy_expr, with_doc_no_key
 from recon.readers import synonyms
 from recon.readers.books.context import Context, listing
 from recon.readers.tabular import Workbook
@@ -413,7 +413,7 @@ def identify(docs: pl.DataFrame, ctx: Context, recipient_gstin: str | None) -> p
     identity = ["supplier_gstin", "doc_kind", "_no_upper", "fy"]
     docs = docs.with_columns(*_occurrences(docs, identity))
     docs = docs.with_columns(_doc_ids(docs))
-    docs = docs.with_columns(_doc_no_keys(docs))
+    docs = with_doc_no_key(docs)
     copies = docs.filter(pl.col("_occurrence") > 0).select("_first_row", "_original_row", "doc_no")
     for first_row, original_row, doc_no in copies.iter_rows():
         ctx.warn(
@@ -470,18 +470,6 @@ def _doc_ids(docs: pl.DataFrame) -> pl.Series:
     if not batches:
         return pl.Series("doc_id", [], dtype=pl.String)
     return pl.concat(batches).rechunk()
-
-
-def _doc_no_keys(docs: pl.DataFrame) -> pl.Series:
-    """``doc_no_key`` as ``normalise.with_doc_no_key`` fills it, a batch of documents at a time: the rules
-    make a dozen working copies of the numbers."""
-    fys = [f for f in docs.get_column("fy").unique().to_list() if f]
-    key = doc_no_key_expr("doc_no", "fy", fys).alias("doc_no_key")
-    batches = [
-        docs.slice(offset, PYTHON_BATCH).select(key).to_series()
-        for offset in range(0, docs.height, PYTHON_BATCH)
-    ]
-    return pl.concat(batches).rechunk() if batches else docs.select(key).to_series()
 
 
 def _recipient(docs: pl.DataFrame, option: str | None) -> pl.Expr:
